@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# CI check: regenerating the FlatBuffers code must give exactly the committed src/wire/generated/.
+# Exits 0 (with a note) when flatc is absent, since the committed code is then all there is.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if ! command -v flatc >/dev/null; then
+  echo "check-wire: flatc not found, skipping the regeneration check"
+  exit 0
+fi
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+bash "$root/scripts/generate-wire.sh" "$tmp/generated"
+if ! diff -r -u "$root/src/wire/generated" "$tmp/generated"; then
+  echo "check-wire: src/wire/generated/ is stale: run scripts/generate-wire.sh and commit the result" >&2
+  exit 1
+fi
+echo "check-wire: src/wire/generated/ matches fbs/bookcast.fbs ($(flatc --version))"

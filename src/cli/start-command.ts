@@ -1,0 +1,47 @@
+import { loadConfig, OPTIONS } from '../config';
+import { BookcastError } from '../errors';
+import { startServer } from '../gateway/server';
+
+function usage(): string {
+  const lines = OPTIONS.map((o) => `  --${o.flag.padEnd(24)} ${o.env.padEnd(34)} ${o.help} (default ${o.default})`);
+  return ['usage: bookcast [start] [options]   (every option also reads its environment variable)', ...lines].join('\n');
+}
+
+/** `bookcast start`: runs the feed until SIGINT/SIGTERM. Returns the exit code. */
+export async function startCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(usage());
+    return 0;
+  }
+  try {
+    const config = loadConfig(argv);
+    const server = await startServer(config);
+    const base = `${config.host}:${server.port}`;
+    const source = config.source.kind === 'simulator' ? `simulator, ${config.source.rate} arrivals/s` : `LOBSTER replay of ${config.source.path}`;
+    console.log(`bookcast is running: ${server.instruments.length} symbols (${server.instruments.map((i) => i.symbol).slice(0, 8).join(', ')}${server.instruments.length > 8 ? ', …' : ''}), ${config.workers} book workers, source: ${source}`);
+    console.log(`  WebSocket (JSON):        ws://${base}/ws`);
+    console.log(`  WebSocket (FlatBuffers): ws://${base}/ws?format=flatbuffers`);
+    console.log(`  REST:                    http://${base}/api/v1/market/symbols`);
+    console.log(`  try: curl http://${base}/api/v1/market/BTC-USD/orderbook?depth=5`);
+    const stopped = new Promise<number>((resolve) => {
+      const stop = (signal: string) => {
+        console.log(`bookcast: ${signal}, stopping`);
+        void server.stop().then(() => resolve(0));
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+    const failure = server.failed.then(async (err) => {
+      console.error(`bookcast: ${err.code}: ${err.message}`);
+      await server.stop();
+      return 1;
+    });
+    return await Promise.race([stopped, failure]);
+  } catch (err) {
+    if (err instanceof BookcastError) {
+      console.error(`bookcast: ${err.code}: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,147 @@
+import { availableParallelism } from 'node:os';
+import { BookcastError } from './errors';
+import { DEFAULT_INSTRUMENTS, InstrumentSpec, REFERENCE_PRICES } from './engine/instruments';
+
+export type SourceConfig =
+  | { kind: 'simulator'; rate: number; seed: number }
+  | { kind: 'lobster'; path: string; speed: number };
+
+export interface Config {
+  host: string;
+  port: number;
+  workers: number;
+  instruments: InstrumentSpec[];
+  /** Mid price per symbol for the simulator, as decimal strings. */
+  referencePrices: Record<string, string>;
+  source: SourceConfig;
+  heartbeatMs: number;
+  /** Bytes buffered for one connection before it is resynchronised (see "Slow consumers"). */
+  softBackpressure: number;
+  /** Bytes buffered for one connection before it is closed. */
+  maxBackpressure: number;
+  /** Largest control message accepted from a client, in bytes. */
+  maxMessageBytes: number;
+  /** Control messages per second per connection before RATE_LIMITED. */
+  maxMessagesPerSecond: number;
+  maxSubscriptionsPerConnection: number;
+}
+
+interface Option {
+  flag: string;
+  env: string;
+  help: string;
+  default: string;
+}
+
+/** Every option, its environment variable and default; the README's table mirrors this list. */
+export const OPTIONS: readonly Option[] = [
+  { flag: 'host', env: 'BOOKCAST_HOST', default: '127.0.0.1', help: 'address to bind' },
+  { flag: 'port', env: 'BOOKCAST_PORT', default: '8080', help: 'HTTP/WebSocket port (0 picks a free one)' },
+  { flag: 'workers', env: 'BOOKCAST_WORKERS', default: String(availableParallelism()), help: 'book worker threads' },
+  { flag: 'symbols', env: 'BOOKCAST_SYMBOLS', default: DEFAULT_INSTRUMENTS.map((i) => i.symbol).join(','), help: 'comma-separated built-in symbols' },
+  { flag: 'symbol-count', env: 'BOOKCAST_SYMBOL_COUNT', default: '0', help: 'add N generated symbols (SIM001/USD, …) for load tests' },
+  { flag: 'source', env: 'BOOKCAST_SOURCE', default: 'simulator', help: 'simulator | lobster:<message.csv>' },
+  { flag: 'rate', env: 'BOOKCAST_SIM_RATE', default: '2000', help: 'simulator events per second, all symbols together' },
+  { flag: 'seed', env: 'BOOKCAST_SIM_SEED', default: '1', help: 'simulator random seed' },
+  { flag: 'speed', env: 'BOOKCAST_REPLAY_SPEED', default: '1', help: 'file replay speed: 1 = real time, N = N times faster, 0 = as fast as possible' },
+  { flag: 'heartbeat-ms', env: 'BOOKCAST_HEARTBEAT_MS', default: '1000', help: 'WebSocket heartbeat interval' },
+  { flag: 'soft-backpressure', env: 'BOOKCAST_SOFT_BACKPRESSURE', default: String(256 * 1024), help: 'bytes buffered before a connection is resynchronised' },
+  { flag: 'max-backpressure', env: 'BOOKCAST_MAX_BACKPRESSURE', default: String(4 * 1024 * 1024), help: 'bytes buffered before a connection is closed' },
+  { flag: 'max-message-bytes', env: 'BOOKCAST_MAX_MESSAGE_BYTES', default: '4096', help: 'largest client control message' },
+  { flag: 'max-messages-per-second', env: 'BOOKCAST_MAX_MESSAGES_PER_SECOND', default: '50', help: 'client control messages per second' },
+  { flag: 'max-subscriptions', env: 'BOOKCAST_MAX_SUBSCRIPTIONS', default: '1000', help: 'subscriptions per connection' },
+];
+
+function integer(name: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new BookcastError('CONFIG_INVALID', `${name} must be an integer in [${min}, ${max}], got "${text}"`);
+  }
+  return value;
+}
+
+function parseArgs(argv: readonly string[]): Map<string, string> {
+  const known = new Set(OPTIONS.map((o) => o.flag));
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new BookcastError('CONFIG_INVALID', `unexpected argument "${arg}"`);
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    if (!known.has(name)) throw new BookcastError('CONFIG_INVALID', `unknown option --${name}`);
+    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined) throw new BookcastError('CONFIG_INVALID', `--${name} needs a value`);
+    values.set(name, value);
+  }
+  return values;
+}
+
+/** Generated instruments for load tests: priced like a mid-cap pair so books are realistic. */
+function generatedInstruments(count: number): { specs: InstrumentSpec[]; prices: Record<string, string> } {
+  const specs: InstrumentSpec[] = [];
+  const prices: Record<string, string> = {};
+  for (let i = 1; i <= count; i++) {
+    const base = `SIM${String(i).padStart(3, '0')}`;
+    const symbol = `${base}/USD`;
+    specs.push({ symbol, base, quote: 'USD', tickSize: '0.01', lotSize: '0.001', minOrderSize: '0.01', status: 'online' });
+    prices[symbol] = `${50 + (i % 50) * 7}.00`;
+  }
+  return { specs, prices };
+}
+
+/** Flags win over environment variables, which win over defaults. Throws CONFIG_INVALID. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
+  const args = parseArgs(argv);
+  const get = (flag: string): string => {
+    const option = OPTIONS.find((o) => o.flag === flag)!;
+    return args.get(flag) ?? env[option.env] ?? option.default;
+  };
+
+  const instruments: InstrumentSpec[] = [];
+  const referencePrices: Record<string, string> = { ...REFERENCE_PRICES };
+  const symbolList = get('symbols').trim();
+  for (const name of symbolList === '' ? [] : symbolList.split(',')) {
+    const symbol = name.trim().toUpperCase().replace('-', '/');
+    const spec = DEFAULT_INSTRUMENTS.find((i) => i.symbol === symbol);
+    if (!spec) {
+      throw new BookcastError('CONFIG_INVALID', `unknown built-in symbol "${name}" (known: ${DEFAULT_INSTRUMENTS.map((i) => i.symbol).join(', ')})`);
+    }
+    if (!instruments.includes(spec)) instruments.push(spec);
+  }
+  const generated = generatedInstruments(integer('symbol-count', get('symbol-count'), 0, 10000));
+  instruments.push(...generated.specs);
+  Object.assign(referencePrices, generated.prices);
+  if (instruments.length === 0) throw new BookcastError('CONFIG_INVALID', 'no symbols configured');
+
+  const sourceText = get('source');
+  let source: SourceConfig;
+  if (sourceText === 'simulator') {
+    source = { kind: 'simulator', rate: integer('rate', get('rate'), 1, 10_000_000), seed: integer('seed', get('seed'), 0, 2 ** 31) };
+  } else if (sourceText.startsWith('lobster:') && sourceText.length > 'lobster:'.length) {
+    const speed = Number(get('speed'));
+    if (!(speed >= 0) || !Number.isFinite(speed)) throw new BookcastError('CONFIG_INVALID', `speed must be a number >= 0`);
+    source = { kind: 'lobster', path: sourceText.slice('lobster:'.length), speed };
+  } else {
+    throw new BookcastError('CONFIG_INVALID', `source must be "simulator" or "lobster:<message.csv>", got "${sourceText}"`);
+  }
+
+  const softBackpressure = integer('soft-backpressure', get('soft-backpressure'), 1024, 2 ** 30);
+  const maxBackpressure = integer('max-backpressure', get('max-backpressure'), 1024, 2 ** 30);
+  if (maxBackpressure <= softBackpressure) {
+    throw new BookcastError('CONFIG_INVALID', 'max-backpressure must be larger than soft-backpressure');
+  }
+  return {
+    host: get('host'),
+    port: integer('port', get('port'), 0, 65535),
+    workers: integer('workers', get('workers'), 1, 64),
+    instruments,
+    referencePrices,
+    source,
+    heartbeatMs: integer('heartbeat-ms', get('heartbeat-ms'), 10, 600_000),
+    softBackpressure,
+    maxBackpressure,
+    maxMessageBytes: integer('max-message-bytes', get('max-message-bytes'), 64, 1024 * 1024),
+    maxMessagesPerSecond: integer('max-messages-per-second', get('max-messages-per-second'), 1, 1_000_000),
+    maxSubscriptionsPerConnection: integer('max-subscriptions', get('max-subscriptions'), 1, 1_000_000),
+  };
+}

@@ -1,0 +1,117 @@
+import { SeqlockTable } from '../ring/seqlock-table';
+import { ASK, BID } from './book-types';
+import type { OrderBook } from './order-book';
+
+/**
+ * The top of every book, mirrored by its owning worker into shared memory so the front thread
+ * answers REST snapshot pulls without a round trip. One seqlock slot per instrument:
+ *
+ *   word  0 sequence          last event applied
+ *         1 timestamp         µs, of that event
+ *         2 checksum          Kraken v2 CRC32 of the top 10
+ *         3 bidCount          levels mirrored on each side (<= depth)
+ *         4 askCount
+ *         5 lastPrice         last trade (0 = none yet)
+ *         6 lastSize
+ *         7 lastSide          aggressor, -1 = none
+ *         8 lastTradeId
+ *         9 orderCount        live orders in the whole book
+ *        10 bidLevels         levels in the whole book
+ *        11 askLevels
+ *   12 + 4i  level i: bid price, bid size, ask price, ask size   (i < depth)
+ *
+ * Levels are interleaved so a reader wanting the top d copies one prefix of 12 + 4d words.
+ */
+export const M_SEQUENCE = 0;
+export const M_TIMESTAMP = 1;
+export const M_CHECKSUM = 2;
+export const M_BID_COUNT = 3;
+export const M_ASK_COUNT = 4;
+export const M_LAST_PRICE = 5;
+export const M_LAST_SIZE = 6;
+export const M_LAST_SIDE = 7;
+export const M_LAST_TRADE_ID = 8;
+export const M_ORDER_COUNT = 9;
+export const M_BID_LEVELS = 10;
+export const M_ASK_LEVELS = 11;
+export const M_HEADER_WORDS = 12;
+
+export function mirrorWords(depth: number): number {
+  return M_HEADER_WORDS + 4 * depth;
+}
+
+export function allocateMirror(slots: number, depth: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(SeqlockTable.byteLength(slots, mirrorWords(depth)));
+}
+
+/** Writer side, used by the owning worker only. */
+export class BookMirrorWriter {
+  private readonly table: SeqlockTable;
+
+  constructor(sab: SharedArrayBuffer, slots: number, private readonly depth: number) {
+    this.table = new SeqlockTable(sab, slots, mirrorWords(depth));
+  }
+
+  write(
+    slot: number,
+    book: OrderBook,
+    sequence: number,
+    timestamp: number,
+    checksum: number,
+    lastPrice: number,
+    lastSize: number,
+    lastSide: number,
+    lastTradeId: number,
+  ): void {
+    const t = this.table;
+    const f = t.f64;
+    const base = t.base(slot);
+    const bidLevels = book.levelCount(BID);
+    const askLevels = book.levelCount(ASK);
+    const bids = Math.min(bidLevels, this.depth);
+    const asks = Math.min(askLevels, this.depth);
+    // Levels past the new counts may hold stale values; readers never look beyond the counts.
+    t.beginWrite(slot);
+    f[base + M_SEQUENCE] = sequence;
+    f[base + M_TIMESTAMP] = timestamp;
+    f[base + M_CHECKSUM] = checksum;
+    f[base + M_BID_COUNT] = bids;
+    f[base + M_ASK_COUNT] = asks;
+    f[base + M_LAST_PRICE] = lastPrice;
+    f[base + M_LAST_SIZE] = lastSize;
+    f[base + M_LAST_SIDE] = lastSide;
+    f[base + M_LAST_TRADE_ID] = lastTradeId;
+    f[base + M_ORDER_COUNT] = book.orderCount;
+    f[base + M_BID_LEVELS] = bidLevels;
+    f[base + M_ASK_LEVELS] = askLevels;
+    let w = base + M_HEADER_WORDS;
+    for (let i = 0; i < bids; i++, w += 4) {
+      f[w] = book.levelPrice(BID, i);
+      f[w + 1] = book.levelSize(BID, i);
+    }
+    w = base + M_HEADER_WORDS + 2;
+    for (let i = 0; i < asks; i++, w += 4) {
+      f[w] = book.levelPrice(ASK, i);
+      f[w + 1] = book.levelSize(ASK, i);
+    }
+    t.endWrite(slot);
+  }
+}
+
+/** Reader side, used by the front thread: copies a consistent prefix into a private buffer. */
+export class BookMirrorReader {
+  private readonly table: SeqlockTable;
+  /** The last snapshot read; valid until the next read. */
+  readonly view: Float64Array;
+
+  constructor(sab: SharedArrayBuffer, slots: number, readonly depth: number) {
+    this.table = new SeqlockTable(sab, slots, mirrorWords(depth));
+    this.view = new Float64Array(mirrorWords(depth));
+  }
+
+  /** Reads the header and the top `levels` levels of `slot` into `view`. */
+  read(slot: number, levels: number): Float64Array {
+    this.table.read(slot, this.view, mirrorWords(Math.min(levels, this.depth)));
+    return this.view;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * A book worker: the single writer of the books it owns. Runs inside a worker_thread; the main
+ * side never imports this file (it talks through worker-protocol.ts and the rings).
+ *
+ * Loop: drain control requests, then up to BATCH events; publish the diffs they produced with one
+ * store; refresh the shared-memory mirror of every book that changed; when there was no work,
+ * spin briefly and then sleep on the doorbell.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Doorbell, RecordHandler, SpscRing } from '../ring/spsc-ring';
+import { RingGroup } from '../ring/ring-group';
+import { BackoffIdleStrategy } from '../ring/idle-strategy';
+import { MessageEncoder } from '../wire/message-encoder';
+import { applyEvent } from './apply-event';
+import { OK, REJECT_UNKNOWN_SYMBOL, REJECT_BAD_EVENT } from './book-types';
+import { BookMirrorWriter } from './book-mirror';
+import { DiffEmitter } from './diff-emitter';
+import { EV_CLEAR, EVENT_BYTES, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from './events';
+import { CTRL_DEACTIVATE, CTRL_SNAPSHOT, STREAM_L2, STREAM_L3, STREAM_TICKER, controlRequest, controlStream, typeDepthIndex, typeSymbol } from './out-records';
+import { OutWriter } from './out-writer';
+import { SymbolState } from './symbol-state';
+import { BookWorkerData, S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_REJECTED, STATS_WORDS, WorkerReport } from './worker-protocol';
+import { L2_DEPTHS } from './depths';
+
+const BATCH = 512;
+const CONTROL_BATCH = 64;
+
+const data = workerData as BookWorkerData;
+const events = new SpscRing(data.eventRing);
+const control = new SpscRing(data.controlRing);
+/** Both producers ring the worker's doorbell, so it sleeps on the pair. */
+const inputs = new RingGroup(new Doorbell(data.doorbell), [control, events]);
+const outWriter = new OutWriter(new SpscRing(data.outRing, new Doorbell(data.frontDoorbell)));
+const emitter = new DiffEmitter(new MessageEncoder(), outWriter);
+const mirror = new BookMirrorWriter(data.mirror, data.instruments.length, data.mirrorDepth);
+const stats = new Float64Array(data.stats, 0, STATS_WORDS);
+
+/** Indexed by instrument index; null for instruments another worker owns. */
+const states: (SymbolState | null)[] = data.instruments.map(() => null);
+const owned: SymbolState[] = [];
+for (const index of data.owned) {
+  const state = new SymbolState(data.instruments[index], emitter);
+  states[index] = state;
+  owned.push(state);
+}
+
+class EventHandler implements RecordHandler {
+  onRecord(_type: number, offset: number, length: number): void {
+    const f = events.f64;
+    const w = offset >>> 3;
+    if (length !== EVENT_BYTES) {
+      stats[S_REJECTED + REJECT_BAD_EVENT]++;
+      return;
+    }
+    const symbol = f[w + W_SYMBOL];
+    const s = symbol >= 0 && symbol < states.length ? states[symbol] : null;
+    if (s === null) {
+      stats[S_REJECTED + REJECT_UNKNOWN_SYMBOL]++;
+      return;
+    }
+    const kind = f[w + W_KIND];
+    const timestamp = f[w + W_TIMESTAMP];
+    if (kind === EV_CLEAR) {
+      s.book.clear();
+      emitter.reset(s, s.sequence + 1, timestamp);
+      stats[S_ACCEPTED]++;
+      return;
+    }
+    emitter.begin(s, s.sequence + 1, timestamp);
+    const status = applyEvent(s.book, kind, f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID]);
+    if (status === OK) {
+      emitter.commit();
+      stats[S_ACCEPTED]++;
+    } else {
+      emitter.abort();
+      stats[S_REJECTED + status]++;
+    }
+  }
+}
+
+class ControlHandler implements RecordHandler {
+  onRecord(type: number): void {
+    const s = states[typeSymbol(type)];
+    if (s === null || s === undefined) return;
+    const stream = controlStream(type);
+    const request = controlRequest(type);
+    const depthIndex = typeDepthIndex(type);
+    const active = request === CTRL_SNAPSHOT;
+    if (request !== CTRL_SNAPSHOT && request !== CTRL_DEACTIVATE) return;
+    if (stream === STREAM_L2 && depthIndex < L2_DEPTHS.length) {
+      s.setL2Active(depthIndex, active);
+      if (active) emitter.l2Snapshot(s, depthIndex, 0);
+    } else if (stream === STREAM_L3) {
+      s.l3Active = active;
+      if (active) emitter.l3Snapshot(s, 0);
+    } else if (stream === STREAM_TICKER) {
+      s.tickerActive = active;
+      if (active) emitter.ticker(s, true, 0);
+    }
+  }
+}
+
+function refreshMirrors(): void {
+  for (let i = 0; i < owned.length; i++) {
+    const s = owned[i];
+    if (!s.mirrorDirty) continue;
+    s.mirrorDirty = false;
+    mirror.write(s.instrument.index, s.book, s.sequence, s.timestamp, s.checksum(), s.lastPrice, s.lastSize, s.lastSide, s.lastTradeId);
+  }
+}
+
+function run(): void {
+  const eventHandler = new EventHandler();
+  const controlHandler = new ControlHandler();
+  const idle = new BackoffIdleStrategy(2000, 5);
+  for (const s of owned) mirror.write(s.instrument.index, s.book, 0, 0, s.checksum(), 0, 0, -1, 0);
+  parentPort!.postMessage({ type: 'ready' } satisfies WorkerReport);
+  for (;;) {
+    let work = control.read(controlHandler, CONTROL_BATCH);
+    work += events.read(eventHandler, BATCH);
+    if (work > 0) {
+      outWriter.publish();
+      refreshMirrors();
+      stats[S_BATCHES]++;
+      stats[S_OUT_WAITS] = outWriter.waits;
+    }
+    idle.idle(work, inputs);
+  }
+}
+
+try {
+  run();
+} catch (err) {
+  const e = err as { code?: string; message?: string };
+  parentPort!.postMessage({ type: 'error', code: e.code ?? 'WORKER_FAILED', message: String(e.message ?? err) } satisfies WorkerReport);
+  throw err;
+}

@@ -1,0 +1,516 @@
+import { bookChecksum } from './book-checksum';
+import {
+  ASK,
+  BID,
+  BookListener,
+  LEVEL_INSERT,
+  LEVEL_REMOVE,
+  LEVEL_UPDATE,
+  OK,
+  ORDER_ADD,
+  ORDER_MODIFY,
+  ORDER_REMOVE,
+  REJECT_BAD_EVENT,
+  REJECT_BAD_PRICE,
+  REJECT_BAD_SIDE,
+  REJECT_BAD_SIZE,
+  REJECT_DUPLICATE_ORDER,
+  REJECT_OFF_LOT,
+  REJECT_OFF_TICK,
+  REJECT_UNKNOWN_ORDER,
+  Side,
+} from './book-types';
+
+/**
+ * The L3 book of one symbol, with its L2 levels and L1 top, built from a matching engine's
+ * order feed. A builder, not a matcher: it believes the feed, so a crossed add rests as given.
+ * Single writer; no method allocates in steady state.
+ *
+ * Layout (all preallocated typed arrays, doubled when full):
+ *
+ *   orders   struct-of-arrays slots: id, price, size, side, level slot, prev/next slot
+ *            (a doubly linked FIFO per level); free slots chained through `next`.
+ *            A Map<orderId, slot> finds them.
+ *   levels   struct-of-arrays slots: price, aggregate size, order count, FIFO head/tail.
+ *   sides    per side, level slots sorted by key with the BEST LEVEL LAST, so the busy top of
+ *            the book is the cheap end to insert at or remove from (copyWithin moves only the
+ *            levels better than the one touched). key = price for bids, -price for asks, so
+ *            both sides sort ascending and share one binary search.
+ *            position (0 = best) = count - 1 - index.
+ *
+ * Every mutation validates everything before touching anything: a reject changes nothing
+ * and calls no listener. Listener calls come after the state has changed, onOrder before
+ * onLevel for each order change; execute() calls onTrade before any change.
+ */
+
+const NONE = -1;
+const MAX_UNITS = Number.MAX_SAFE_INTEGER;
+const DEFAULT_CAPACITY = 1024;
+
+export interface OrderVisitor {
+  visit(orderId: number, price: number, size: number): void;
+}
+
+function validId(id: number): boolean {
+  return id > 0 && id <= MAX_UNITS && id % 1 === 0;
+}
+
+/** Non-integer prices are off every tick grid; non-positive or unsafe ones are bad. */
+function priceCheck(price: number, tickUnits: number): number {
+  if (!(price > 0 && price <= MAX_UNITS)) return REJECT_BAD_PRICE;
+  return price % tickUnits === 0 ? OK : REJECT_OFF_TICK;
+}
+
+function sizeCheck(size: number, lotUnits: number): number {
+  if (!(size > 0 && size <= MAX_UNITS) || size % 1 !== 0) return REJECT_BAD_SIZE;
+  return size % lotUnits === 0 ? OK : REJECT_OFF_LOT;
+}
+
+function grownF64(a: Float64Array, length: number): Float64Array {
+  const b = new Float64Array(length);
+  b.set(a);
+  return b;
+}
+
+function grownI32(a: Int32Array, length: number): Int32Array {
+  const b = new Int32Array(length);
+  b.set(a);
+  return b;
+}
+
+function grownU8(a: Uint8Array, length: number): Uint8Array {
+  const b = new Uint8Array(length);
+  b.set(a);
+  return b;
+}
+
+function incrementError(what: string, value: number): Error {
+  return Object.assign(new Error(`order book ${what} must be a positive safe integer, got ${value}`), {
+    code: 'ERR_BOOK_INCREMENT',
+  });
+}
+
+export class OrderBook {
+  readonly tickUnits: number;
+  readonly lotUnits: number;
+  private listener: BookListener | null;
+
+  private readonly slotOf = new Map<number, number>();
+  private live = 0;
+  private orderFresh = 0; // slots at and above it were never used
+  private orderFree = NONE;
+  private oId: Float64Array;
+  private oPrice: Float64Array;
+  private oSize: Float64Array;
+  private oSide: Uint8Array;
+  private oLevel: Int32Array;
+  private oPrev: Int32Array;
+  private oNext: Int32Array;
+
+  private levelFresh = 0;
+  private levelFree = NONE; // chained through lHead
+  private lPrice: Float64Array;
+  private lSize: Float64Array;
+  private lCount: Int32Array;
+  private lHead: Int32Array;
+  private lTail: Int32Array;
+
+  private readonly keys: Float64Array[];
+  private readonly levels: Int32Array[];
+  private readonly counts = new Int32Array(2);
+
+  constructor(tickUnits: number, lotUnits: number, listener: BookListener | null, capacity = DEFAULT_CAPACITY) {
+    if (!validId(tickUnits)) throw incrementError('tickUnits', tickUnits);
+    if (!validId(lotUnits)) throw incrementError('lotUnits', lotUnits);
+    this.tickUnits = tickUnits;
+    this.lotUnits = lotUnits;
+    this.listener = listener;
+    const orders = Math.max(16, capacity | 0);
+    this.oId = new Float64Array(orders);
+    this.oPrice = new Float64Array(orders);
+    this.oSize = new Float64Array(orders);
+    this.oSide = new Uint8Array(orders);
+    this.oLevel = new Int32Array(orders);
+    this.oPrev = new Int32Array(orders);
+    this.oNext = new Int32Array(orders);
+    const levels = Math.max(16, orders >> 2);
+    this.lPrice = new Float64Array(levels);
+    this.lSize = new Float64Array(levels);
+    this.lCount = new Int32Array(levels);
+    this.lHead = new Int32Array(levels);
+    this.lTail = new Int32Array(levels);
+    this.keys = [new Float64Array(levels), new Float64Array(levels)];
+    this.levels = [new Int32Array(levels), new Int32Array(levels)];
+  }
+
+  setListener(listener: BookListener | null): void {
+    this.listener = listener;
+  }
+
+  // ---- mutations -------------------------------------------------------------------------
+
+  add(orderId: number, side: number, price: number, size: number): number {
+    if (side !== BID && side !== ASK) return REJECT_BAD_SIDE;
+    if (!validId(orderId)) return REJECT_BAD_EVENT;
+    const priceStatus = priceCheck(price, this.tickUnits);
+    if (priceStatus !== OK) return priceStatus;
+    const sizeStatus = sizeCheck(size, this.lotUnits);
+    if (sizeStatus !== OK) return sizeStatus;
+    if (this.slotOf.has(orderId)) return REJECT_DUPLICATE_ORDER;
+    this.insertOrder(orderId, side, price, size);
+    return OK;
+  }
+
+  cancel(orderId: number, size: number): number {
+    const slot = this.slotOf.get(orderId);
+    if (slot === undefined) return REJECT_UNKNOWN_ORDER;
+    const status = this.reductionCheck(slot, size);
+    if (status !== OK) return status;
+    if (size === this.oSize[slot]) this.removeOrder(slot);
+    else this.reduceOrder(slot, size);
+    return OK;
+  }
+
+  delete(orderId: number): number {
+    const slot = this.slotOf.get(orderId);
+    if (slot === undefined) return REJECT_UNKNOWN_ORDER;
+    this.removeOrder(slot);
+    return OK;
+  }
+
+  modify(orderId: number, newSize: number): number {
+    const slot = this.slotOf.get(orderId);
+    if (slot === undefined) return REJECT_UNKNOWN_ORDER;
+    const status = sizeCheck(newSize, this.lotUnits);
+    if (status !== OK) return status;
+    const remaining = this.oSize[slot];
+    if (newSize >= remaining) return REJECT_BAD_SIZE;
+    this.reduceOrder(slot, remaining - newSize);
+    return OK;
+  }
+
+  replace(orderId: number, newOrderId: number, price: number, size: number): number {
+    const slot = this.slotOf.get(orderId);
+    if (slot === undefined) return REJECT_UNKNOWN_ORDER;
+    if (!validId(newOrderId)) return REJECT_BAD_EVENT;
+    const priceStatus = priceCheck(price, this.tickUnits);
+    if (priceStatus !== OK) return priceStatus;
+    const sizeStatus = sizeCheck(size, this.lotUnits);
+    if (sizeStatus !== OK) return sizeStatus;
+    if (newOrderId !== orderId && this.slotOf.has(newOrderId)) return REJECT_DUPLICATE_ORDER;
+    const side = this.oSide[slot];
+    this.removeOrder(slot);
+    this.insertOrder(newOrderId, side, price, size);
+    return OK;
+  }
+
+  execute(orderId: number, size: number): number {
+    const slot = this.slotOf.get(orderId);
+    if (slot === undefined) return REJECT_UNKNOWN_ORDER;
+    const status = this.reductionCheck(slot, size);
+    if (status !== OK) return status;
+    if (this.listener !== null) {
+      this.listener.onTrade(this.oPrice[slot], size, (this.oSide[slot] ^ 1) as Side, orderId);
+    }
+    if (size === this.oSize[slot]) this.removeOrder(slot);
+    else this.reduceOrder(slot, size);
+    return OK;
+  }
+
+  trade(price: number, size: number, aggressor: number): number {
+    if (aggressor !== BID && aggressor !== ASK) return REJECT_BAD_SIDE;
+    const priceStatus = priceCheck(price, this.tickUnits);
+    if (priceStatus !== OK) return priceStatus;
+    const sizeStatus = sizeCheck(size, this.lotUnits);
+    if (sizeStatus !== OK) return sizeStatus;
+    if (this.listener !== null) this.listener.onTrade(price, size, aggressor, 0);
+    return OK;
+  }
+
+  /** Forgets every order at once (slots are recycled from scratch); tells no listener. */
+  clear(): void {
+    this.slotOf.clear();
+    this.live = 0;
+    this.orderFresh = 0;
+    this.orderFree = NONE;
+    this.levelFresh = 0;
+    this.levelFree = NONE;
+    this.counts[BID] = 0;
+    this.counts[ASK] = 0;
+  }
+
+  // ---- queries ---------------------------------------------------------------------------
+
+  get orderCount(): number {
+    return this.live;
+  }
+
+  levelCount(side: number): number {
+    return side === BID || side === ASK ? this.counts[side] : 0;
+  }
+
+  levelPrice(side: number, position: number): number {
+    const level = this.levelAt(side, position);
+    return level === NONE ? 0 : this.lPrice[level];
+  }
+
+  levelSize(side: number, position: number): number {
+    const level = this.levelAt(side, position);
+    return level === NONE ? 0 : this.lSize[level];
+  }
+
+  levelOrderCount(side: number, position: number): number {
+    const level = this.levelAt(side, position);
+    return level === NONE ? 0 : this.lCount[level];
+  }
+
+  bestPrice(side: number): number {
+    return this.levelPrice(side, 0);
+  }
+
+  bestSize(side: number): number {
+    return this.levelSize(side, 0);
+  }
+
+  hasOrder(orderId: number): boolean {
+    return this.slotOf.has(orderId);
+  }
+
+  orderPrice(orderId: number): number {
+    const slot = this.slotOf.get(orderId);
+    return slot === undefined ? NaN : this.oPrice[slot];
+  }
+
+  orderSize(orderId: number): number {
+    const slot = this.slotOf.get(orderId);
+    return slot === undefined ? NaN : this.oSize[slot];
+  }
+
+  orderSide(orderId: number): number {
+    const slot = this.slotOf.get(orderId);
+    return slot === undefined ? -1 : this.oSide[slot];
+  }
+
+  /** The order at the head of that level's queue (next to fill), 0 if there is no such level. */
+  firstOrderAt(side: number, position: number): number {
+    const level = this.levelAt(side, position);
+    return level === NONE ? 0 : this.oId[this.lHead[level]];
+  }
+
+  /** The order queued right behind `orderId` at its price, 0 at the end or if unknown. */
+  nextOrder(orderId: number): number {
+    const slot = this.slotOf.get(orderId);
+    if (slot === undefined) return 0;
+    const next = this.oNext[slot];
+    return next === NONE ? 0 : this.oId[next];
+  }
+
+  /** Visits one side from the best price down, each level in queue order. O(orders on that side). */
+  forEachOrder(side: number, visitor: OrderVisitor): void {
+    if (side !== BID && side !== ASK) return;
+    const levels = this.levels[side];
+    for (let index = this.counts[side] - 1; index >= 0; index--) {
+      for (let slot = this.lHead[levels[index]]; slot !== NONE; slot = this.oNext[slot]) {
+        visitor.visit(this.oId[slot], this.oPrice[slot], this.oSize[slot]);
+      }
+    }
+  }
+
+  /** Kraken v2 book checksum of the top 10 levels (see book-checksum.ts). O(20). */
+  checksum(): number {
+    return bookChecksum(this);
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private levelAt(side: number, position: number): number {
+    if (side !== BID && side !== ASK) return NONE;
+    const count = this.counts[side];
+    // `>>> 0` rejects negative, fractional and NaN positions in one comparison.
+    if (position >>> 0 !== position || position >= count) return NONE;
+    return this.levels[side][count - 1 - position];
+  }
+
+  /** 0 < size <= remaining, on the lot grid. */
+  private reductionCheck(slot: number, size: number): number {
+    const status = sizeCheck(size, this.lotUnits);
+    if (status !== OK) return status;
+    return size > this.oSize[slot] ? REJECT_BAD_SIZE : OK;
+  }
+
+  /** Index of the first key >= key on that side. */
+  private search(side: number, key: number): number {
+    const keys = this.keys[side];
+    let low = 0;
+    let high = this.counts[side];
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (keys[mid] < key) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  private insertOrder(orderId: number, side: number, price: number, size: number): void {
+    const key = side === BID ? price : -price;
+    const index = this.search(side, key);
+    let count = this.counts[side];
+    let level: number;
+    let change: number;
+    if (index < count && this.keys[side][index] === key) {
+      level = this.levels[side][index];
+      change = LEVEL_UPDATE;
+    } else {
+      level = this.newLevel(price);
+      this.insertLevel(side, index, key, level);
+      count++;
+      change = LEVEL_INSERT;
+    }
+
+    const slot = this.newOrderSlot();
+    this.oId[slot] = orderId;
+    this.oPrice[slot] = price;
+    this.oSize[slot] = size;
+    this.oSide[slot] = side;
+    this.oLevel[slot] = level;
+    const tail = this.lTail[level];
+    this.oPrev[slot] = tail;
+    this.oNext[slot] = NONE;
+    if (tail === NONE) this.lHead[level] = slot;
+    else this.oNext[tail] = slot;
+    this.lTail[level] = slot;
+    this.lSize[level] += size;
+    this.lCount[level]++;
+    this.slotOf.set(orderId, slot);
+    this.live++;
+
+    const listener = this.listener;
+    if (listener !== null) {
+      listener.onOrder(ORDER_ADD, side as Side, orderId, price, size);
+      listener.onLevel(side as Side, price, this.lSize[level], count - 1 - index, change);
+    }
+  }
+
+  private reduceOrder(slot: number, by: number): void {
+    const level = this.oLevel[slot];
+    const remaining = this.oSize[slot] - by;
+    this.oSize[slot] = remaining;
+    this.lSize[level] -= by;
+
+    const listener = this.listener;
+    if (listener !== null) {
+      const side = this.oSide[slot] as Side;
+      const price = this.oPrice[slot];
+      // Positions are only needed to tell someone: without a listener there is no search.
+      const position = this.counts[side] - 1 - this.search(side, side === BID ? price : -price);
+      listener.onOrder(ORDER_MODIFY, side, this.oId[slot], price, remaining);
+      listener.onLevel(side, price, this.lSize[level], position, LEVEL_UPDATE);
+    }
+  }
+
+  private removeOrder(slot: number): void {
+    const level = this.oLevel[slot];
+    const side = this.oSide[slot] as Side;
+    const price = this.oPrice[slot];
+    const orderId = this.oId[slot];
+
+    const prev = this.oPrev[slot];
+    const next = this.oNext[slot];
+    if (prev === NONE) this.lHead[level] = next;
+    else this.oNext[prev] = next;
+    if (next === NONE) this.lTail[level] = prev;
+    else this.oPrev[next] = prev;
+    this.lSize[level] -= this.oSize[slot];
+    const left = --this.lCount[level];
+    this.slotOf.delete(orderId);
+    this.oNext[slot] = this.orderFree;
+    this.orderFree = slot;
+    this.live--;
+
+    const listener = this.listener;
+    if (left > 0 && listener === null) return;
+    const position = this.counts[side] - 1 - this.search(side, side === BID ? price : -price);
+    if (left === 0) {
+      this.removeLevel(side, this.counts[side] - 1 - position, level);
+    }
+    if (listener !== null) {
+      listener.onOrder(ORDER_REMOVE, side, orderId, price, 0);
+      if (left === 0) listener.onLevel(side, price, 0, position, LEVEL_REMOVE);
+      else listener.onLevel(side, price, this.lSize[level], position, LEVEL_UPDATE);
+    }
+  }
+
+  private newOrderSlot(): number {
+    const free = this.orderFree;
+    if (free !== NONE) {
+      this.orderFree = this.oNext[free];
+      return free;
+    }
+    if (this.orderFresh === this.oId.length) this.growOrders();
+    return this.orderFresh++;
+  }
+
+  private newLevel(price: number): number {
+    let level = this.levelFree;
+    if (level !== NONE) {
+      this.levelFree = this.lHead[level];
+    } else {
+      if (this.levelFresh === this.lPrice.length) this.growLevels();
+      level = this.levelFresh++;
+    }
+    this.lPrice[level] = price;
+    this.lSize[level] = 0;
+    this.lCount[level] = 0;
+    this.lHead[level] = NONE;
+    this.lTail[level] = NONE;
+    return level;
+  }
+
+  private insertLevel(side: number, index: number, key: number, level: number): void {
+    const count = this.counts[side];
+    if (count === this.keys[side].length) {
+      this.keys[side] = grownF64(this.keys[side], count * 2);
+      this.levels[side] = grownI32(this.levels[side], count * 2);
+    }
+    const keys = this.keys[side];
+    const levels = this.levels[side];
+    if (index < count) {
+      keys.copyWithin(index + 1, index, count);
+      levels.copyWithin(index + 1, index, count);
+    }
+    keys[index] = key;
+    levels[index] = level;
+    this.counts[side] = count + 1;
+  }
+
+  private removeLevel(side: number, index: number, level: number): void {
+    const count = this.counts[side] - 1;
+    if (index < count) {
+      this.keys[side].copyWithin(index, index + 1, count + 1);
+      this.levels[side].copyWithin(index, index + 1, count + 1);
+    }
+    this.counts[side] = count;
+    this.lHead[level] = this.levelFree;
+    this.levelFree = level;
+  }
+
+  private growOrders(): void {
+    const length = this.oId.length * 2;
+    this.oId = grownF64(this.oId, length);
+    this.oPrice = grownF64(this.oPrice, length);
+    this.oSize = grownF64(this.oSize, length);
+    this.oSide = grownU8(this.oSide, length);
+    this.oLevel = grownI32(this.oLevel, length);
+    this.oPrev = grownI32(this.oPrev, length);
+    this.oNext = grownI32(this.oNext, length);
+  }
+
+  private growLevels(): void {
+    const length = this.lPrice.length * 2;
+    this.lPrice = grownF64(this.lPrice, length);
+    this.lSize = grownF64(this.lSize, length);
+    this.lCount = grownI32(this.lCount, length);
+    this.lHead = grownI32(this.lHead, length);
+    this.lTail = grownI32(this.lTail, length);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Records that cross the rings between the front thread and the book workers. Both sides import
+ * this file and nothing of each other.
+ *
+ * Out-ring (worker → front), one record per message, record type word:
+ *
+ *   bits  0..15  instrument index
+ *   bits 16..23  message kind (MSG_*)
+ *   bits 24..27  L2 depth index into L2_DEPTHS (L2 messages only)
+ *   bit  28      FLAG_BROADCAST: a snapshot every subscriber gets (book reset), not only the
+ *                connections waiting for one
+ *   bit  29      FLAG_SNAPSHOT: the message is a snapshot (a ticker answering a request is
+ *                otherwise indistinguishable from a ticker update)
+ *
+ *   payload: [float64 sequence][FlatBuffers Envelope bytes …]
+ *
+ * Control ring (front → worker): same type word with a CTRL_* kind and no payload.
+ */
+
+export const MSG_L2_SNAPSHOT = 1;
+export const MSG_L2_UPDATE = 2;
+export const MSG_L3_SNAPSHOT = 3;
+export const MSG_L3_UPDATE = 4;
+export const MSG_TRADE = 5;
+export const MSG_TICKER = 6;
+
+/** Streams a subscriber can follow; trades always flow (REST keeps recent ones). */
+export const STREAM_L2 = 0;
+export const STREAM_L3 = 1;
+export const STREAM_TICKER = 2;
+export const STREAM_TRADES = 3;
+
+/** Ask the owner for a snapshot of a stream (and keep producing it until deactivated). */
+export const CTRL_SNAPSHOT = 1;
+/** The stream has no subscribers left: stop producing it. */
+export const CTRL_DEACTIVATE = 2;
+
+export const FLAG_BROADCAST = 1 << 28;
+export const FLAG_SNAPSHOT = 1 << 29;
+
+/** Bytes before the FlatBuffers envelope in an out-ring payload. */
+export const OUT_HEADER_BYTES = 8;
+
+export function packType(symbol: number, kind: number, depthIndex: number): number {
+  return symbol | (kind << 16) | (depthIndex << 24);
+}
+
+/** A control request: the kind byte holds the stream (high nibble) and the request (low). */
+export function packControl(symbol: number, request: number, stream: number, depthIndex: number): number {
+  return packType(symbol, (stream << 4) | request, depthIndex);
+}
+
+export function controlStream(type: number): number {
+  return typeKind(type) >>> 4;
+}
+
+export function controlRequest(type: number): number {
+  return typeKind(type) & 0xf;
+}
+
+export function typeSymbol(type: number): number {
+  return type & 0xffff;
+}
+
+export function typeKind(type: number): number {
+  return (type >>> 16) & 0xff;
+}
+
+export function typeDepthIndex(type: number): number {
+  return (type >>> 24) & 0xf;
+}
+
+/** The stream a message kind belongs to. */
+export function streamOf(kind: number): number {
+  switch (kind) {
+    case MSG_L2_SNAPSHOT:
+    case MSG_L2_UPDATE:
+      return STREAM_L2;
+    case MSG_L3_SNAPSHOT:
+    case MSG_L3_UPDATE:
+      return STREAM_L3;
+    case MSG_TICKER:
+      return STREAM_TICKER;
+    default:
+      return STREAM_TRADES;
+  }
+}

@@ -1,0 +1,52 @@
+import type { Instrument } from './instruments';
+import { OrderBook } from './order-book';
+import type { BookListener } from './book-types';
+import { L2_DEPTHS } from './depths';
+
+/** Everything a book worker keeps for one instrument it owns. */
+export class SymbolState {
+  readonly book: OrderBook;
+  /** UTF-8 symbol name, encoded once for every message. */
+  readonly symbolBytes: Uint8Array;
+  /** Sequence of the last accepted event; every accepted event takes the next one. */
+  sequence = 0;
+  /** Source timestamp (µs) of the last accepted event. */
+  timestamp = 0;
+  nextTradeId = 1;
+  lastPrice = 0;
+  lastSize = 0;
+  lastSide = -1;
+  lastTradeId = 0;
+  /** Which L2 depth streams have subscribers, by index into L2_DEPTHS. */
+  readonly l2Active = new Uint8Array(L2_DEPTHS.length);
+  /** Sequence of the last message on each L2 depth stream: the next one's prev_sequence. */
+  readonly l2Last = new Float64Array(L2_DEPTHS.length);
+  l2ActiveCount = 0;
+  l3Active = false;
+  l3Last = 0;
+  tickerActive = false;
+  private checksumValue = 0;
+  /** Set when a change touched the top CHECKSUM_DEPTH levels. */
+  checksumStale = true;
+  mirrorDirty = true;
+
+  constructor(readonly instrument: Instrument, listener: BookListener) {
+    this.book = new OrderBook(instrument.tickUnits, instrument.lotUnits, listener);
+    this.symbolBytes = new TextEncoder().encode(instrument.symbol);
+  }
+
+  checksum(): number {
+    if (this.checksumStale) {
+      this.checksumValue = this.book.checksum();
+      this.checksumStale = false;
+    }
+    return this.checksumValue;
+  }
+
+  setL2Active(depthIndex: number, active: boolean): void {
+    const was = this.l2Active[depthIndex] === 1;
+    if (was === active) return;
+    this.l2Active[depthIndex] = active ? 1 : 0;
+    this.l2ActiveCount += active ? 1 : -1;
+  }
+}

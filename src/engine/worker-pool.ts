@@ -1,0 +1,135 @@
+import { Worker } from 'node:worker_threads';
+import * as path from 'node:path';
+import { BookcastError } from '../errors';
+import { Doorbell, SpscRing } from '../ring/spsc-ring';
+import { allocateMirror } from './book-mirror';
+import type { Instrument } from './instruments';
+import { MIRROR_DEPTH } from './depths';
+import { CTRL_DEACTIVATE, CTRL_SNAPSHOT, packControl } from './out-records';
+import { BookWorkerData, STATS_WORDS, WorkerReport } from './worker-protocol';
+
+const EVENT_RING_BYTES = 4 * 1024 * 1024;
+const CONTROL_RING_BYTES = 64 * 1024;
+/** Large enough for an L3 snapshot of ~300k orders (a record may take half the ring). */
+const OUT_RING_BYTES = 16 * 1024 * 1024;
+
+/** The shared memory of one book worker, as the main side holds it. */
+export interface WorkerChannels {
+  eventRing: SharedArrayBuffer;
+  doorbell: SharedArrayBuffer;
+  out: SpscRing;
+  control: SpscRing;
+  stats: Float64Array;
+}
+
+/**
+ * Starts and supervises the book workers. Instruments are sharded round-robin; each worker is the
+ * only writer of its instruments' books, mirror slots and out-ring. The pool owns the producer
+ * side of the control rings (front thread) and hands the event rings' producer side to a source.
+ */
+export class WorkerPool {
+  readonly mirror: SharedArrayBuffer;
+  readonly frontDoorbell: Doorbell;
+  readonly channels: WorkerChannels[] = [];
+  /** Worker index owning each instrument. */
+  readonly ownerOf: Int32Array;
+  private readonly workers: Worker[] = [];
+  /** Control requests that found their ring full; retried on the next poll. */
+  private readonly pendingControl: { worker: number; type: number }[] = [];
+  private failure: ((err: BookcastError) => void) | null = null;
+
+  constructor(readonly instruments: readonly Instrument[], readonly workerCount: number) {
+    this.mirror = allocateMirror(instruments.length, MIRROR_DEPTH);
+    const frontDoorbellSab = Doorbell.allocate();
+    this.frontDoorbell = new Doorbell(frontDoorbellSab);
+    this.ownerOf = new Int32Array(instruments.length);
+    const count = Math.min(workerCount, instruments.length);
+    for (let w = 0; w < count; w++) {
+      const doorbellSab = Doorbell.allocate();
+      const workerDoorbell = new Doorbell(doorbellSab);
+      const eventRing = SpscRing.allocate(EVENT_RING_BYTES);
+      const controlRing = SpscRing.allocate(CONTROL_RING_BYTES);
+      const outRing = SpscRing.allocate(OUT_RING_BYTES);
+      const stats = new SharedArrayBuffer(STATS_WORDS * 8);
+      const owned = instruments.filter((i) => i.index % count === w).map((i) => i.index);
+      for (const i of owned) this.ownerOf[i] = w;
+      this.channels.push({
+        eventRing,
+        doorbell: doorbellSab,
+        out: new SpscRing(outRing),
+        control: new SpscRing(controlRing, workerDoorbell),
+        stats: new Float64Array(stats),
+      });
+      const data: BookWorkerData = {
+        workerIndex: w,
+        instruments: [...instruments],
+        owned,
+        eventRing,
+        controlRing,
+        outRing,
+        doorbell: doorbellSab,
+        frontDoorbell: frontDoorbellSab,
+        mirror: this.mirror,
+        mirrorDepth: MIRROR_DEPTH,
+        stats,
+      };
+      this.workers.push(new Worker(path.join(__dirname, 'book-worker.js'), { workerData: data }));
+    }
+  }
+
+  /** Resolves when every worker is ready; `onFailure` hears of any worker that dies later. */
+  start(onFailure: (err: BookcastError) => void): Promise<void> {
+    this.failure = onFailure;
+    return Promise.all(
+      this.workers.map(
+        (worker, w) =>
+          new Promise<void>((resolve, reject) => {
+            worker.on('message', (report: WorkerReport) => {
+              if (report.type === 'ready') resolve();
+              else this.fail(new BookcastError('WORKER_FAILED', `book worker ${w}: ${report.code}: ${report.message}`), reject);
+            });
+            worker.on('error', (err) => this.fail(new BookcastError('WORKER_FAILED', `book worker ${w}: ${err.message}`), reject));
+            worker.on('exit', (code) => this.fail(new BookcastError('WORKER_FAILED', `book worker ${w} exited with code ${code}`), reject));
+          }),
+      ),
+    ).then(() => undefined);
+  }
+
+  private fail(err: BookcastError, reject: (err: Error) => void): void {
+    reject(err);
+    this.failure?.(err);
+    this.failure = null;
+  }
+
+  /** Asks the owner of `symbol` for a snapshot of a stream, which also starts that stream. */
+  requestSnapshot(symbol: number, stream: number, depthIndex: number): void {
+    this.control(this.ownerOf[symbol], packControl(symbol, CTRL_SNAPSHOT, stream, depthIndex));
+  }
+
+  deactivate(symbol: number, stream: number, depthIndex: number): void {
+    this.control(this.ownerOf[symbol], packControl(symbol, CTRL_DEACTIVATE, stream, depthIndex));
+  }
+
+  /** Retries control requests that met a full ring; returns how many are still waiting. */
+  flushControl(): number {
+    const pending = this.pendingControl.splice(0);
+    for (const p of pending) this.control(p.worker, p.type);
+    return this.pendingControl.length;
+  }
+
+  private control(worker: number, type: number): void {
+    const ring = this.channels[worker].control;
+    // Order matters (a deactivate must not overtake an earlier snapshot request): once one
+    // request waits, later ones queue behind it.
+    if (this.pendingControl.length === 0 && ring.tryClaim(0, type) >= 0) {
+      ring.commit();
+    } else {
+      this.pendingControl.push({ worker, type });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.failure = null;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,41 @@
+import type { Instrument } from './instruments';
+import { REJECT_CODE_COUNT } from './book-types';
+
+/**
+ * What the pool hands a book worker at start-up. Everything on the hot path is shared memory;
+ * postMessage carries only 'ready' and fatal errors ({code, message}).
+ */
+export interface BookWorkerData {
+  workerIndex: number;
+  /** Every configured instrument, so indexes mean the same in every thread. */
+  instruments: Instrument[];
+  /** Indexes of the instruments this worker owns (it is their only writer). */
+  owned: number[];
+  eventRing: SharedArrayBuffer;
+  controlRing: SharedArrayBuffer;
+  outRing: SharedArrayBuffer;
+  /** Rung by the event and control producers when this worker sleeps. */
+  doorbell: SharedArrayBuffer;
+  /** Rung by this worker when the front thread sleeps. */
+  frontDoorbell: SharedArrayBuffer;
+  mirror: SharedArrayBuffer;
+  mirrorDepth: number;
+  stats: SharedArrayBuffer;
+}
+
+export type WorkerReport = { type: 'ready' } | { type: 'error'; code: string; message: string };
+
+/**
+ * Per-worker counters in shared memory, written by the worker only (plain stores: a reader may
+ * see a value one batch old, never a torn one on x86-64).
+ *
+ *   word 0             events accepted
+ *   word 1 + code      events rejected, by REJECT_* code
+ *   word 1 + COUNT     batches processed
+ *   word 2 + COUNT     times the worker waited for out-ring space
+ */
+export const S_ACCEPTED = 0;
+export const S_REJECTED = 1;
+export const S_BATCHES = 1 + REJECT_CODE_COUNT;
+export const S_OUT_WAITS = 2 + REJECT_CODE_COUNT;
+export const STATS_WORDS = 3 + REJECT_CODE_COUNT;

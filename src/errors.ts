@@ -1,0 +1,41 @@
+/**
+ * The error catalog. Every error a client or operator can see has a stable code listed here
+ * (and in the README); the HTTP status applies to REST answers, WebSocket errors carry the code.
+ */
+export const ERRORS = {
+  // Client requests
+  NOT_FOUND: { status: 404, message: 'no such endpoint' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed on this endpoint' },
+  UNKNOWN_SYMBOL: { status: 404, message: 'unknown symbol' },
+  INVALID_PARAMETER: { status: 400, message: 'invalid parameter' },
+  INVALID_JSON: { status: 400, message: 'message is not valid JSON' },
+  INVALID_MESSAGE: { status: 400, message: 'message does not have the expected shape' },
+  UNKNOWN_TYPE: { status: 400, message: 'unknown message type' },
+  UNKNOWN_CHANNEL: { status: 400, message: 'unknown channel' },
+  INVALID_DEPTH: { status: 400, message: 'depth is not one of the supported depths' },
+  MESSAGE_TOO_LARGE: { status: 413, message: 'message exceeds the size limit' },
+  BINARY_NOT_ACCEPTED: { status: 400, message: 'control messages are JSON text frames' },
+  TOO_MANY_SUBSCRIPTIONS: { status: 400, message: 'subscription limit per connection reached' },
+  RATE_LIMITED: { status: 429, message: 'too many messages; slow down' },
+  SLOW_CONSUMER: { status: 503, message: 'connection fell behind; streams resynchronise with fresh snapshots' },
+  // Operator / start-up
+  CONFIG_INVALID: { status: 500, message: 'invalid configuration' },
+  UWS_FALLBACK: { status: 500, message: 'uWebSockets.js native binary did not load' },
+  LISTEN_FAILED: { status: 500, message: 'could not listen on the configured host and port' },
+  WORKER_FAILED: { status: 500, message: 'a book worker failed' },
+  INTERNAL: { status: 500, message: 'internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** A cold-path error with a stable code; crosses threads as {code, message}. */
+export class BookcastError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, message?: string) {
+    super(message ?? ERRORS[code].message);
+    this.name = 'BookcastError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+  }
+}

@@ -1,0 +1,98 @@
+import * as flatbuffers from 'flatbuffers';
+import type { TemplatedApp } from 'uWebSockets.js';
+import type { Instrument } from '../engine/instruments';
+import { FLAG_BROADCAST, FLAG_SNAPSHOT, MSG_TRADE, OUT_HEADER_BYTES, typeDepthIndex, typeKind, typeSymbol } from '../engine/out-records';
+import type { RecordHandler, SpscRing } from '../ring/spsc-ring';
+import { Envelope, Trade } from '../wire/generated/bookcast_generated';
+import { JsonFormat, renderJson } from '../wire/json-renderer';
+import type { RecentTrades } from './recent-trades';
+import { slotOfMessage, StreamTable } from './streams';
+import type { SnapshotSource, Subscriptions } from './subscriptions';
+
+/** Records taken from one out-ring per poll, so one busy worker cannot starve the others. */
+const READ_LIMIT = 1024;
+
+/**
+ * Drains the book workers' out-rings on the front thread and hands every message to its topic:
+ * the owner's FlatBuffers bytes go to binary subscribers as they are (uWS copies them once into
+ * its topic tree), JSON is rendered once and only when the stream has JSON subscribers.
+ * Snapshots go to the connections waiting for them (see Subscriptions).
+ */
+export class Fanout implements RecordHandler, SnapshotSource {
+  private ring!: SpscRing;
+  private ringIndex = 0;
+  /** One reusable reader per ring for the few fields the front needs from a trade. */
+  private readonly byteBuffers: flatbuffers.ByteBuffer[];
+  private readonly envelope = new Envelope();
+  private readonly trade = new Trade();
+  private readonly formats: JsonFormat[];
+  /** Set by onRecord for SnapshotSource. */
+  bytes!: Uint8Array;
+  private jsonCache: string | null = null;
+  private snapshotFormat!: JsonFormat;
+  /** Messages published since start, for the health endpoint. */
+  published = 0;
+
+  constructor(
+    private readonly app: TemplatedApp,
+    private readonly rings: readonly SpscRing[],
+    private readonly streams: StreamTable,
+    private readonly subscriptions: Subscriptions,
+    private readonly trades: RecentTrades,
+    instruments: readonly Instrument[],
+  ) {
+    this.byteBuffers = rings.map((r) => new flatbuffers.ByteBuffer(r.bytes));
+    this.formats = instruments.map((i) => ({ priceDecimals: i.priceDecimals, sizeDecimals: i.sizeDecimals }));
+  }
+
+  /** Reads what the workers have published; returns the number of records handled. */
+  poll(): number {
+    let work = 0;
+    for (let i = 0; i < this.rings.length; i++) {
+      this.ring = this.rings[i];
+      this.ringIndex = i;
+      work += this.ring.read(this, READ_LIMIT);
+    }
+    return work;
+  }
+
+  onRecord(type: number, offset: number, length: number): void {
+    const ring = this.ring;
+    const symbol = typeSymbol(type);
+    const kind = typeKind(type);
+    const stream = this.streams.index(symbol, slotOfMessage(kind, typeDepthIndex(type)));
+    const sequence = ring.f64[offset >>> 3];
+    const bytes = ring.bytes.subarray(offset + OUT_HEADER_BYTES, offset + length);
+    if ((type & FLAG_SNAPSHOT) !== 0) {
+      this.bytes = bytes;
+      this.jsonCache = null;
+      this.snapshotFormat = this.formats[symbol];
+      this.subscriptions.snapshot(stream, sequence, this, (type & FLAG_BROADCAST) !== 0);
+      return;
+    }
+    const streams = this.streams;
+    streams.lastSequence[stream] = sequence;
+    if (kind === MSG_TRADE) this.recordTrade(symbol, offset + OUT_HEADER_BYTES);
+    if (streams.binarySubscribers[stream] > 0) {
+      this.app.publish(streams.binaryTopic[stream], bytes, true);
+      this.published++;
+    }
+    if (streams.jsonSubscribers[stream] > 0) {
+      this.app.publish(streams.jsonTopic[stream], renderJson(bytes, this.formats[symbol]), false);
+      this.published++;
+    }
+  }
+
+  json(): string {
+    if (this.jsonCache === null) this.jsonCache = renderJson(this.bytes, this.snapshotFormat);
+    return this.jsonCache;
+  }
+
+  private recordTrade(symbol: number, at: number): void {
+    const bb = this.byteBuffers[this.ringIndex];
+    bb.setPosition(at);
+    const env = Envelope.getRootAsEnvelope(bb, this.envelope);
+    const t = env.body(this.trade) as Trade;
+    this.trades.record(symbol, t.tradeId(), t.price(), t.size(), t.side(), t.makerOrderId(), env.timestamp(), env.sequence());
+  }
+}

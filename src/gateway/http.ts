@@ -1,0 +1,59 @@
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { BookcastError, ErrorCode, ERRORS } from '../errors';
+import { formatTimestampMicros } from '../wire/timestamp';
+import { nowMicros } from '../util/clock';
+
+const STATUS_LINES: Record<number, string> = {
+  200: '200 OK',
+  400: '400 Bad Request',
+  404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  413: '413 Payload Too Large',
+  429: '429 Too Many Requests',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+
+export function sendJson(res: HttpResponse, status: number, body: string): void {
+  res.cork(() => {
+    res.writeStatus(STATUS_LINES[status] ?? `${status} Error`).writeHeader('content-type', 'application/json').end(body);
+  });
+}
+
+/** The JSON error body every REST error uses: {"error": {"code", "message", "timestamp"}}. */
+export function errorBody(code: ErrorCode, message?: string): string {
+  return JSON.stringify({ error: { code, message: message ?? ERRORS[code].message, timestamp: formatTimestampMicros(nowMicros()) } });
+}
+
+export function sendError(res: HttpResponse, code: ErrorCode, message?: string): void {
+  sendJson(res, ERRORS[code].status, errorBody(code, message));
+}
+
+/**
+ * Reads the query string strictly: every key must be one the endpoint knows, each at most once.
+ * Returns the values, or throws INVALID_PARAMETER naming the offending key.
+ */
+export function readQuery(req: HttpRequest, allowed: readonly string[]): Map<string, string> {
+  const values = new Map<string, string>();
+  const query = req.getQuery() ?? '';
+  if (query === '') return values;
+  for (const [key, value] of new URLSearchParams(query)) {
+    if (!allowed.includes(key)) {
+      throw new BookcastError('INVALID_PARAMETER', `unknown parameter "${key}"${allowed.length ? `; allowed: ${allowed.join(', ')}` : ''}`);
+    }
+    if (values.has(key)) throw new BookcastError('INVALID_PARAMETER', `parameter "${key}" given twice`);
+    values.set(key, value);
+  }
+  return values;
+}
+
+/** An integer parameter in [min, max], or its default when absent. */
+export function intParameter(values: Map<string, string>, key: string, min: number, max: number, fallback: number): number {
+  const text = values.get(key);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d{1,9}$/.test(text) || value < min || value > max) {
+    throw new BookcastError('INVALID_PARAMETER', `"${key}" must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}

@@ -1,0 +1,150 @@
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import {
+  BookMirrorReader,
+  M_ASK_COUNT,
+  M_BID_COUNT,
+  M_CHECKSUM,
+  M_HEADER_WORDS,
+  M_LAST_PRICE,
+  M_LAST_SIZE,
+  M_LAST_SIDE,
+  M_SEQUENCE,
+  M_TIMESTAMP,
+} from '../engine/book-mirror';
+import { MIRROR_DEPTH } from '../engine/depths';
+import type { Instrument } from '../engine/instruments';
+import { BookcastError } from '../errors';
+import { formatUnits } from '../util/decimal';
+import { formatTimestampMicros } from '../wire/timestamp';
+import { intParameter, readQuery, sendError, sendJson } from './http';
+import { RecentTrades, TRADE_HISTORY } from './recent-trades';
+import type { SymbolLookup } from './symbol-lookup';
+
+export const DEFAULT_BOOK_DEPTH = 20;
+export const DEFAULT_TRADE_LIMIT = 100;
+
+function side(aggressor: number): string {
+  return aggressor === 0 ? 'buy' : 'sell';
+}
+
+/** A price or size, or null when zero means "none" (an empty side, no trade yet). */
+function optional(units: number, decimals: number): string {
+  return units > 0 ? `"${formatUnits(units, decimals)}"` : 'null';
+}
+
+/**
+ * The Data Feed REST surface. Snapshots come from the shared-memory mirror the owners keep
+ * (a seqlock read, no round trip); each answer names the sequence it reflects.
+ */
+export class RestRoutes {
+  constructor(
+    private readonly symbols: SymbolLookup,
+    private readonly mirror: BookMirrorReader,
+    private readonly trades: RecentTrades,
+    private readonly health: () => object,
+  ) {}
+
+  register(app: TemplatedApp): void {
+    this.get(app, '/api/v1/market/symbols', (res, req) => this.symbolList(res, req));
+    this.get(app, '/api/v1/market/:symbol/ticker', (res, req) => this.ticker(res, req));
+    this.get(app, '/api/v1/market/:symbol/orderbook', (res, req) => this.orderbook(res, req));
+    this.get(app, '/api/v1/market/:symbol/trades', (res, req) => this.recentTrades(res, req));
+    this.get(app, '/api/v1/health', (res, req) => {
+      readQuery(req, []);
+      sendJson(res, 200, JSON.stringify(this.health()));
+    });
+  }
+
+  /** Routes a GET; other methods on the path get 405, and any thrown BookcastError its code. */
+  private get(app: TemplatedApp, pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): void {
+    app.get(pattern, (res, req) => {
+      try {
+        handler(res, req);
+      } catch (err) {
+        if (err instanceof BookcastError) sendError(res, err.code, err.message);
+        else sendError(res, 'INTERNAL');
+      }
+    });
+    app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
+  }
+
+  private instrument(req: HttpRequest): Instrument {
+    const text = req.getParameter(0) ?? '';
+    const ins = this.symbols.find(text);
+    if (ins === undefined) throw new BookcastError('UNKNOWN_SYMBOL', `unknown symbol "${text}"`);
+    return ins;
+  }
+
+  private symbolList(res: HttpResponse, req: HttpRequest): void {
+    readQuery(req, []);
+    const symbols = this.symbols.instruments.map((i) => ({
+      symbol: i.symbol,
+      base: i.base,
+      quote: i.quote,
+      tick_size: i.tickSize,
+      lot_size: i.lotSize,
+      min_order_size: i.minOrderSize,
+      price_decimals: i.priceDecimals,
+      size_decimals: i.sizeDecimals,
+      status: i.status,
+    }));
+    sendJson(res, 200, JSON.stringify({ symbols, count: symbols.length }));
+  }
+
+  private ticker(res: HttpResponse, req: HttpRequest): void {
+    const ins = this.instrument(req);
+    readQuery(req, []);
+    const v = this.mirror.read(ins.index, 1);
+    const p = ins.priceDecimals;
+    const s = ins.sizeDecimals;
+    const hasBid = v[M_BID_COUNT] > 0;
+    const hasAsk = v[M_ASK_COUNT] > 0;
+    const body =
+      `{"symbol":${JSON.stringify(ins.symbol)},"sequence":${v[M_SEQUENCE]},"timestamp":${this.time(v[M_TIMESTAMP])},` +
+      `"bid":${hasBid ? optional(v[M_HEADER_WORDS], p) : 'null'},"bid_size":${hasBid ? optional(v[M_HEADER_WORDS + 1], s) : 'null'},` +
+      `"ask":${hasAsk ? optional(v[M_HEADER_WORDS + 2], p) : 'null'},"ask_size":${hasAsk ? optional(v[M_HEADER_WORDS + 3], s) : 'null'},` +
+      `"last":${optional(v[M_LAST_PRICE], p)},"last_size":${optional(v[M_LAST_SIZE], s)},` +
+      `"last_side":${v[M_LAST_SIDE] < 0 ? 'null' : `"${side(v[M_LAST_SIDE])}"`}}`;
+    sendJson(res, 200, body);
+  }
+
+  private orderbook(res: HttpResponse, req: HttpRequest): void {
+    const ins = this.instrument(req);
+    const depth = intParameter(readQuery(req, ['depth']), 'depth', 1, MIRROR_DEPTH, DEFAULT_BOOK_DEPTH);
+    const v = this.mirror.read(ins.index, depth);
+    const p = ins.priceDecimals;
+    const s = ins.sizeDecimals;
+    const bids = Math.min(depth, v[M_BID_COUNT]);
+    const asks = Math.min(depth, v[M_ASK_COUNT]);
+    let body =
+      `{"symbol":${JSON.stringify(ins.symbol)},"sequence":${v[M_SEQUENCE]},"timestamp":${this.time(v[M_TIMESTAMP])},` +
+      `"checksum":${v[M_CHECKSUM]},"depth":${depth},"bids":[`;
+    for (let i = 0, w = M_HEADER_WORDS; i < bids; i++, w += 4) {
+      body += `${i ? ',' : ''}["${formatUnits(v[w], p)}","${formatUnits(v[w + 1], s)}"]`;
+    }
+    body += '],"asks":[';
+    for (let i = 0, w = M_HEADER_WORDS + 2; i < asks; i++, w += 4) {
+      body += `${i ? ',' : ''}["${formatUnits(v[w], p)}","${formatUnits(v[w + 1], s)}"]`;
+    }
+    sendJson(res, 200, body + ']}');
+  }
+
+  private recentTrades(res: HttpResponse, req: HttpRequest): void {
+    const ins = this.instrument(req);
+    const limit = intParameter(readQuery(req, ['limit']), 'limit', 1, TRADE_HISTORY, DEFAULT_TRADE_LIMIT);
+    const trades = this.trades.latest(ins.index, limit).map((t) => ({
+      trade_id: t.tradeId,
+      price: formatUnits(t.price, ins.priceDecimals),
+      size: formatUnits(t.size, ins.sizeDecimals),
+      side: side(t.side),
+      maker_order_id: t.makerOrderId,
+      timestamp: formatTimestampMicros(t.timestamp),
+      sequence: t.sequence,
+    }));
+    sendJson(res, 200, JSON.stringify({ symbol: ins.symbol, count: trades.length, trades }));
+  }
+
+  private time(us: number): string {
+    return us > 0 ? `"${formatTimestampMicros(us)}"` : 'null';
+  }
+}

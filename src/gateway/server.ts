@@ -1,0 +1,144 @@
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { us_listen_socket } from 'uWebSockets.js';
+import type { Config } from '../config';
+import { REJECT_NAMES } from '../engine/book-types';
+import { BookMirrorReader } from '../engine/book-mirror';
+import { MIRROR_DEPTH } from '../engine/depths';
+import { Instrument, toInstrument } from '../engine/instruments';
+import { WorkerPool } from '../engine/worker-pool';
+import { S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_REJECTED } from '../engine/worker-protocol';
+import { BookcastError } from '../errors';
+import { SourceReport, SourceWorkerData, SRC_EMITTED, SRC_STATS_WORDS, SRC_WAITS } from '../source/source-protocol';
+import { Fanout } from './fanout';
+import { sendError } from './http';
+import { RecentTrades } from './recent-trades';
+import { RestRoutes } from './rest-routes';
+import { StreamTable } from './streams';
+import { Subscriptions } from './subscriptions';
+import { SymbolLookup } from './symbol-lookup';
+import { loadUws } from './uws';
+import { RingGroup } from '../ring/ring-group';
+import { WsGateway } from './ws-gateway';
+
+/** Idle event-loop turns the front spins through before it sleeps on the doorbell. */
+const SPIN_TURNS = 64;
+/** Longest sleep on the doorbell; a missed wake-up costs at most this. */
+const PARK_MS = 20;
+
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  readonly instruments: readonly Instrument[];
+  /** Resolves when a fatal error (a worker died) stops the server; never resolves otherwise. */
+  readonly failed: Promise<BookcastError>;
+  stop(): Promise<void>;
+}
+
+/** Starts workers, source and the uWS front thread; resolves once it listens. */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const uws = loadUws();
+  const instruments = config.instruments.map((spec, i) => toInstrument(spec, i));
+  const startedAt = Date.now();
+  let fail!: (err: BookcastError) => void;
+  const failed = new Promise<BookcastError>((resolve) => (fail = resolve));
+
+  const pool = new WorkerPool(instruments, config.workers);
+  await pool.start((err) => fail(err));
+
+  const app = uws.App();
+  const streams = new StreamTable(instruments);
+  const subscriptions = new Subscriptions(app, streams, pool);
+  const trades = new RecentTrades(instruments.length);
+  const fanout = new Fanout(app, pool.channels.map((c) => c.out), streams, subscriptions, trades, instruments);
+  const symbols = new SymbolLookup(instruments);
+  const ws = new WsGateway(config, symbols, streams, subscriptions, instruments);
+  const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
+
+  const health = () => ({
+    status: 'ok',
+    uptime_s: Math.round((Date.now() - startedAt) / 1000),
+    source: { kind: config.source.kind, events: sourceStats[SRC_EMITTED], waits: sourceStats[SRC_WAITS] },
+    workers: pool.channels.map((c, index) => ({
+      index,
+      symbols: instruments.filter((i) => pool.ownerOf[i.index] === index).map((i) => i.symbol),
+      accepted: c.stats[S_ACCEPTED],
+      rejected: Object.fromEntries(REJECT_NAMES.map((name, code) => [name, c.stats[S_REJECTED + code]]).filter(([, n]) => n !== 0 && n !== undefined).slice(0)),
+      batches: c.stats[S_BATCHES],
+      out_waits: c.stats[S_OUT_WAITS],
+    })),
+    connections: ws.sessions.size,
+    published: fanout.published,
+  });
+
+  ws.register(app);
+  new RestRoutes(symbols, new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), trades, health).register(app);
+  app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
+
+  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+    app.listen(config.host, config.port, (socket) => {
+      if (socket) resolve(socket);
+      else reject(new BookcastError('LISTEN_FAILED', `could not listen on ${config.host}:${config.port}`));
+    });
+  }).catch(async (err) => {
+    await pool.stop();
+    throw err;
+  });
+  const port = uws.us_socket_local_port(listenSocket);
+
+  const sourceData: SourceWorkerData = {
+    source: config.source,
+    instruments,
+    referencePrices: config.referencePrices,
+    eventRings: pool.channels.map((c) => c.eventRing),
+    doorbells: pool.channels.map((c) => c.doorbell),
+    ownerOf: pool.ownerOf,
+    stats: sourceStats.buffer as SharedArrayBuffer,
+  };
+  const source = new Worker(path.join(__dirname, '..', 'source', 'source-worker.js'), { workerData: sourceData });
+  let stopping = false;
+  source.on('message', (report: SourceReport) => {
+    if (report.type === 'error') fail(new BookcastError('WORKER_FAILED', `source: ${report.code}: ${report.message}`));
+  });
+  source.on('error', (err) => fail(new BookcastError('WORKER_FAILED', `source: ${err.message}`)));
+  source.on('exit', (code) => {
+    if (!stopping && code !== 0) fail(new BookcastError('WORKER_FAILED', `source exited with code ${code}`));
+  });
+
+  // The front thread's loop: drain the out-rings every event-loop turn while there is work,
+  // spin a few turns when there is none, then sleep on the doorbell the workers ring.
+  const outRings = new RingGroup(pool.frontDoorbell, pool.channels.map((c) => c.out));
+  let idleTurns = 0;
+  const poll = (): void => {
+    if (stopping) return;
+    const work = fanout.poll();
+    pool.flushControl();
+    if (work > 0 || ++idleTurns < SPIN_TURNS) {
+      if (work > 0) idleTurns = 0;
+      setImmediate(poll);
+      return;
+    }
+    idleTurns = 0;
+    const wake = outRings.park() ? outRings.waitAsync(PARK_MS) : undefined;
+    if (wake === undefined) setImmediate(poll);
+    else void wake.then(poll);
+  };
+  setImmediate(poll);
+  const heartbeat = setInterval(() => ws.heartbeat(), config.heartbeatMs);
+
+  return {
+    host: config.host,
+    port,
+    instruments,
+    failed,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(heartbeat);
+      ws.closeAll();
+      uws.us_listen_socket_close(listenSocket);
+      await source.terminate();
+      await pool.stop();
+    },
+  };
+}

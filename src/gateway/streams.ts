@@ -1,0 +1,107 @@
+import type { Instrument } from '../engine/instruments';
+import { L2_DEPTHS } from '../engine/depths';
+import { MSG_L2_SNAPSHOT, MSG_L2_UPDATE, MSG_L3_SNAPSHOT, MSG_L3_UPDATE, MSG_TICKER, STREAM_L2, STREAM_L3, STREAM_TICKER, STREAM_TRADES } from '../engine/out-records';
+import type { Session } from './session';
+
+/**
+ * Every stream a client can follow, numbered densely: instrument × slot, where slots are the L2
+ * depths, then L3, ticker and trades. The number names the stream's topics ("b<n>" binary, "j<n>"
+ * JSON) and indexes its counters, so the fan-out hot path does array lookups only.
+ */
+export const SLOT_L3 = L2_DEPTHS.length;
+export const SLOT_TICKER = SLOT_L3 + 1;
+export const SLOT_TRADES = SLOT_L3 + 2;
+export const SLOTS = SLOT_L3 + 3;
+
+export const CHANNELS = ['ticker', 'l2', 'l3', 'trades'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export function slotOf(channel: Channel, depthIndex: number): number {
+  switch (channel) {
+    case 'l2':
+      return depthIndex;
+    case 'l3':
+      return SLOT_L3;
+    case 'ticker':
+      return SLOT_TICKER;
+    default:
+      return SLOT_TRADES;
+  }
+}
+
+/** Out-ring message kind + depth index → slot. */
+export function slotOfMessage(kind: number, depthIndex: number): number {
+  switch (kind) {
+    case MSG_L2_SNAPSHOT:
+    case MSG_L2_UPDATE:
+      return depthIndex;
+    case MSG_L3_SNAPSHOT:
+    case MSG_L3_UPDATE:
+      return SLOT_L3;
+    case MSG_TICKER:
+      return SLOT_TICKER;
+    default:
+      return SLOT_TRADES;
+  }
+}
+
+export function engineStreamOf(slot: number): number {
+  if (slot < SLOT_L3) return STREAM_L2;
+  if (slot === SLOT_L3) return STREAM_L3;
+  if (slot === SLOT_TICKER) return STREAM_TICKER;
+  return STREAM_TRADES;
+}
+
+export function channelOf(slot: number): Channel {
+  if (slot < SLOT_L3) return 'l2';
+  if (slot === SLOT_L3) return 'l3';
+  if (slot === SLOT_TICKER) return 'ticker';
+  return 'trades';
+}
+
+export class StreamTable {
+  readonly binaryTopic: string[] = [];
+  readonly jsonTopic: string[] = [];
+  /** Live subscribers per stream and format (the fan-out skips a format nobody reads). */
+  readonly binarySubscribers: Int32Array;
+  readonly jsonSubscribers: Int32Array;
+  /** Sequence of the last message published on each stream. */
+  readonly lastSequence: Float64Array;
+  /** Connections waiting for the stream's next snapshot before they join its topic. */
+  readonly pending: Session[][] = [];
+  /** A snapshot request is with the owner and not yet answered. */
+  readonly snapshotInFlight: Uint8Array;
+  /** The owner has been asked to produce the stream and not yet told to stop. */
+  readonly active: Uint8Array;
+
+  constructor(readonly instruments: readonly Instrument[]) {
+    const n = instruments.length * SLOTS;
+    for (let i = 0; i < n; i++) {
+      this.binaryTopic.push(`b${i}`);
+      this.jsonTopic.push(`j${i}`);
+      this.pending.push([]);
+    }
+    this.binarySubscribers = new Int32Array(n);
+    this.jsonSubscribers = new Int32Array(n);
+    this.lastSequence = new Float64Array(n);
+    this.snapshotInFlight = new Uint8Array(n);
+    this.active = new Uint8Array(n);
+  }
+
+  index(symbol: number, slot: number): number {
+    return symbol * SLOTS + slot;
+  }
+
+  symbolOf(stream: number): number {
+    return Math.floor(stream / SLOTS);
+  }
+
+  slotOf(stream: number): number {
+    return stream % SLOTS;
+  }
+
+  /** Nobody follows or waits for the stream: its owner may stop producing it. */
+  idle(stream: number): boolean {
+    return this.binarySubscribers[stream] === 0 && this.jsonSubscribers[stream] === 0 && this.pending[stream].length === 0;
+  }
+}

@@ -1,0 +1,25 @@
+import type { Instrument } from '../engine/instruments';
+
+/** Finds an instrument by any spelling a client uses: BTC/USD, BTC-USD, btc-usd, BTC%2FUSD. */
+export class SymbolLookup {
+  private readonly bySpelling = new Map<string, Instrument>();
+
+  constructor(readonly instruments: readonly Instrument[]) {
+    for (const ins of instruments) {
+      this.bySpelling.set(ins.symbol.toUpperCase(), ins);
+      this.bySpelling.set(ins.slug.toUpperCase(), ins);
+    }
+  }
+
+  find(text: string): Instrument | undefined {
+    let name = text;
+    if (name.includes('%')) {
+      try {
+        name = decodeURIComponent(name);
+      } catch {
+        return undefined;
+      }
+    }
+    return this.bySpelling.get(name.toUpperCase());
+  }
+}

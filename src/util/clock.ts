@@ -1,0 +1,10 @@
+import { performance } from 'node:perf_hooks';
+
+/**
+ * Wall-clock microseconds since the Unix epoch, from the monotonic high-resolution clock anchored
+ * at the thread's time origin. Every thread and process on one machine reads the same clock, so an
+ * event stamped by the source can be timed on arrival at a client in another process.
+ */
+export function nowMicros(): number {
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}

@@ -1,0 +1,42 @@
+/**
+ * Exact conversion between decimal strings and integer fixed-point units.
+ * Money never passes through a binary fraction: "0.1" with 8 decimals is 10000000 units.
+ */
+
+const POW10: readonly number[] = Array.from({ length: 19 }, (_, i) => 10 ** i);
+
+/** Formats `units` (an integer) with exactly `decimals` digits after the point: 12345, 2 → "123.45". */
+export function formatUnits(units: number, decimals: number): string {
+  if (decimals === 0) return String(units);
+  const negative = units < 0;
+  const digits = String(negative ? -units : units);
+  const padded = digits.length > decimals ? digits : '0'.repeat(decimals - digits.length + 1) + digits;
+  const cut = padded.length - decimals;
+  return (negative ? '-' : '') + padded.slice(0, cut) + '.' + padded.slice(cut);
+}
+
+const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
+
+/**
+ * Parses a decimal string into integer units with `decimals` digits of scale. Returns NaN when
+ * the text is not a plain decimal, carries more significant decimals than the scale allows, or
+ * does not fit exactly in a double (2^53).
+ */
+export function parseUnits(text: string, decimals: number): number {
+  const m = DECIMAL.exec(text);
+  if (m === null) return NaN;
+  let frac = m[3] ?? '';
+  // Trailing zeros beyond the scale are harmless ("1.50" at 1 decimal); other digits are not.
+  if (frac.length > decimals) {
+    if (!/^0*$/.test(frac.slice(decimals))) return NaN;
+    frac = frac.slice(0, decimals);
+  }
+  const units = Number(m[2] + frac.padEnd(decimals, '0'));
+  if (!Number.isSafeInteger(units)) return NaN;
+  return m[1] === '-' ? -units : units;
+}
+
+/** 10^n for 0 <= n <= 18. */
+export function pow10(n: number): number {
+  return POW10[n];
+}

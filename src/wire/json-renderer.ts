@@ -1,0 +1,305 @@
+import * as flatbuffers from 'flatbuffers';
+import { formatUnits } from '../util/decimal';
+import {
+  Body,
+  Envelope,
+  Error as ErrorBody,
+  Heartbeat,
+  L2Snapshot,
+  L2Update,
+  L3Snapshot,
+  L3Update,
+  Level,
+  Order,
+  OrderChange,
+  Subscribed,
+  SubscriptionState,
+  Ticker,
+  Trade,
+} from './generated/bookcast_generated';
+import { BadFrameError } from './frame-verifier';
+import { formatTimestampMicros } from './timestamp';
+
+/** How the message's symbol writes its integer prices and sizes as decimals. */
+export interface JsonFormat {
+  priceDecimals: number;
+  sizeDecimals: number;
+}
+
+// One accessor per table and struct, re-pointed at each message: reading allocates nothing but
+// the ByteBuffer wrapping the bytes and the strings that make up the output.
+const envelope = new Envelope();
+const l2Snapshot = new L2Snapshot();
+const l2Update = new L2Update();
+const l3Snapshot = new L3Snapshot();
+const l3Update = new L3Update();
+const trade = new Trade();
+const ticker = new Ticker();
+const heartbeat = new Heartbeat();
+const subscribed = new Subscribed();
+const errorBody = new ErrorBody();
+const level = new Level();
+const order = new Order();
+const orderChange = new OrderChange();
+const subscription = new SubscriptionState();
+
+const ORDER_EVENTS: readonly string[] = ['"add"', '"modify"', '"delete"'];
+const SIDES: readonly string[] = ['"buy"', '"sell"'];
+
+// The symbol, JSON-escaped and quoted, cached by the hash of its UTF-8 bytes, so a message
+// costs a hash of a few bytes instead of a UTF-8 decode and an escape. Symbols come from the
+// configured instruments; the bound only guards against a runaway caller.
+interface SymbolEntry {
+  utf8: Uint8Array;
+  json: string;
+}
+const SYMBOL_CACHE_LIMIT = 65536;
+const symbolCache = new Map<number, SymbolEntry>();
+const utf8Decoder = new TextDecoder();
+
+function symbolJson(bb: flatbuffers.ByteBuffer): string {
+  const field = bb.__offset(envelope.bb_pos, 4);
+  if (field === 0) return '""';
+  const start = bb.__indirect(envelope.bb_pos + field) + 4;
+  const end = start + bb.readInt32(start - 4);
+  const bytes = bb.bytes();
+  // FNV-1a, 32 bits.
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
+  const cached = symbolCache.get(hash);
+  if (cached !== undefined && sameBytes(cached.utf8, bytes, start, end)) return cached.json;
+  const utf8 = bytes.slice(start, end);
+  const json = JSON.stringify(utf8Decoder.decode(utf8));
+  if (cached === undefined) {
+    if (symbolCache.size >= SYMBOL_CACHE_LIMIT) symbolCache.clear();
+    symbolCache.set(hash, { utf8, json });
+  }
+  return json;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[start + i]) return false;
+  return true;
+}
+
+/** `"type":…,"symbol":…,"timestamp":…,"sequence":…` without the braces. */
+function symbolHeader(type: string, bb: flatbuffers.ByteBuffer): string {
+  return (
+    '{"type":"' +
+    type +
+    '","symbol":' +
+    symbolJson(bb) +
+    ',"timestamp":"' +
+    formatTimestampMicros(envelope.timestamp()) +
+    '","sequence":' +
+    envelope.sequence()
+  );
+}
+
+function levelsJson(body: L2Snapshot | L2Update, asks: boolean, fmt: JsonFormat): string {
+  const count = asks ? body.asksLength() : body.bidsLength();
+  let out = '[';
+  for (let i = 0; i < count; i++) {
+    if (asks) body.asks(i, level);
+    else body.bids(i, level);
+    if (i > 0) out += ',';
+    out += '["' + formatUnits(level.price(), fmt.priceDecimals) + '","' + formatUnits(level.size(), fmt.sizeDecimals) + '"]';
+  }
+  return out + ']';
+}
+
+function ordersJson(asks: boolean, fmt: JsonFormat): string {
+  const count = asks ? l3Snapshot.asksLength() : l3Snapshot.bidsLength();
+  let out = '[';
+  for (let i = 0; i < count; i++) {
+    if (asks) l3Snapshot.asks(i, order);
+    else l3Snapshot.bids(i, order);
+    if (i > 0) out += ',';
+    out +=
+      '{"order_id":' +
+      order.orderId() +
+      ',"price":"' +
+      formatUnits(order.price(), fmt.priceDecimals) +
+      '","size":"' +
+      formatUnits(order.size(), fmt.sizeDecimals) +
+      '"}';
+  }
+  return out + ']';
+}
+
+function orderChangesJson(asks: boolean, fmt: JsonFormat): string {
+  const count = asks ? l3Update.asksLength() : l3Update.bidsLength();
+  let out = '[';
+  for (let i = 0; i < count; i++) {
+    if (asks) l3Update.asks(i, orderChange);
+    else l3Update.bids(i, orderChange);
+    if (i > 0) out += ',';
+    out +=
+      '{"event":' +
+      ORDER_EVENTS[orderChange.event()] +
+      ',"order_id":' +
+      orderChange.orderId() +
+      ',"price":"' +
+      formatUnits(orderChange.price(), fmt.priceDecimals) +
+      '","size":"' +
+      formatUnits(orderChange.size(), fmt.sizeDecimals) +
+      '"}';
+  }
+  return out + ']';
+}
+
+/** Ticker fields use 0 for none, which JSON says as null. */
+function optionalUnits(units: number, decimals: number): string {
+  return units === 0 ? 'null' : '"' + formatUnits(units, decimals) + '"';
+}
+
+function stringsJson(count: number, at: (i: number) => string): string {
+  let out = '[';
+  for (let i = 0; i < count; i++) out += (i > 0 ? ',' : '') + JSON.stringify(at(i));
+  return out + ']';
+}
+
+/**
+ * Renders the Data Feed spec's JSON for one frame, read straight from the FlatBuffers bytes
+ * (once per message, on the front thread, and only when JSON subscribers exist). Prices and sizes
+ * become exact decimal strings in `fmt`'s scale, ids and sequences JSON numbers. The bytes are
+ * trusted: they come from MessageEncoder; untrusted bytes go through decodeMessage.
+ */
+export function renderJson(bytes: Uint8Array, fmt: JsonFormat): string {
+  const bb = new flatbuffers.ByteBuffer(bytes);
+  Envelope.getRootAsEnvelope(bb, envelope);
+  switch (envelope.bodyType()) {
+    case Body.L2Snapshot:
+      envelope.body(l2Snapshot);
+      return (
+        symbolHeader('l2_snapshot', bb) +
+        ',"checksum":' +
+        l2Snapshot.checksum() +
+        ',"data":{"depth":' +
+        l2Snapshot.depth() +
+        ',"bids":' +
+        levelsJson(l2Snapshot, false, fmt) +
+        ',"asks":' +
+        levelsJson(l2Snapshot, true, fmt) +
+        '}}'
+      );
+    case Body.L2Update:
+      envelope.body(l2Update);
+      return (
+        symbolHeader('l2_update', bb) +
+        ',"prev_sequence":' +
+        l2Update.prevSequence() +
+        ',"checksum":' +
+        l2Update.checksum() +
+        ',"data":{"depth":' +
+        l2Update.depth() +
+        ',"bids":' +
+        levelsJson(l2Update, false, fmt) +
+        ',"asks":' +
+        levelsJson(l2Update, true, fmt) +
+        '}}'
+      );
+    case Body.L3Snapshot:
+      envelope.body(l3Snapshot);
+      return (
+        symbolHeader('l3_snapshot', bb) +
+        ',"data":{"bids":' +
+        ordersJson(false, fmt) +
+        ',"asks":' +
+        ordersJson(true, fmt) +
+        '}}'
+      );
+    case Body.L3Update:
+      envelope.body(l3Update);
+      return (
+        symbolHeader('l3_update', bb) +
+        ',"prev_sequence":' +
+        l3Update.prevSequence() +
+        ',"data":{"bids":' +
+        orderChangesJson(false, fmt) +
+        ',"asks":' +
+        orderChangesJson(true, fmt) +
+        '}}'
+      );
+    case Body.Trade:
+      envelope.body(trade);
+      return (
+        symbolHeader('trade', bb) +
+        ',"data":{"trade_id":' +
+        trade.tradeId() +
+        ',"price":"' +
+        formatUnits(trade.price(), fmt.priceDecimals) +
+        '","size":"' +
+        formatUnits(trade.size(), fmt.sizeDecimals) +
+        '","side":' +
+        SIDES[trade.side()] +
+        ',"maker_order_id":' +
+        trade.makerOrderId() +
+        '}}'
+      );
+    case Body.Ticker:
+      envelope.body(ticker);
+      return (
+        symbolHeader('ticker', bb) +
+        ',"data":{"bid":' +
+        optionalUnits(ticker.bid(), fmt.priceDecimals) +
+        ',"bid_size":' +
+        optionalUnits(ticker.bidSize(), fmt.sizeDecimals) +
+        ',"ask":' +
+        optionalUnits(ticker.ask(), fmt.priceDecimals) +
+        ',"ask_size":' +
+        optionalUnits(ticker.askSize(), fmt.sizeDecimals) +
+        ',"last":' +
+        optionalUnits(ticker.last(), fmt.priceDecimals) +
+        ',"last_size":' +
+        optionalUnits(ticker.lastSize(), fmt.sizeDecimals) +
+        '}}'
+      );
+    case Body.Heartbeat: {
+      envelope.body(heartbeat);
+      let subs = '[';
+      for (let i = 0; i < heartbeat.subscriptionsLength(); i++) {
+        heartbeat.subscriptions(i, subscription);
+        subs +=
+          (i > 0 ? ',' : '') +
+          '{"channel":' +
+          JSON.stringify(subscription.channel() ?? '') +
+          ',"symbol":' +
+          JSON.stringify(subscription.symbol() ?? '') +
+          ',"depth":' +
+          subscription.depth() +
+          ',"sequence":' +
+          subscription.sequence() +
+          '}';
+      }
+      return '{"type":"heartbeat","timestamp":"' + formatTimestampMicros(envelope.timestamp()) + '","data":{"subscriptions":' + subs + ']}}';
+    }
+    case Body.Subscribed:
+      envelope.body(subscribed);
+      return (
+        '{"type":"subscribed","timestamp":"' +
+        formatTimestampMicros(envelope.timestamp()) +
+        '","data":{"channels":' +
+        stringsJson(subscribed.channelsLength(), (i) => subscribed.channels(i)) +
+        ',"symbols":' +
+        stringsJson(subscribed.symbolsLength(), (i) => subscribed.symbols(i)) +
+        ',"depth":' +
+        subscribed.depth() +
+        '}}'
+      );
+    case Body.Error:
+      envelope.body(errorBody);
+      return (
+        '{"type":"error","timestamp":"' +
+        formatTimestampMicros(envelope.timestamp()) +
+        '","data":{"code":' +
+        JSON.stringify(errorBody.code() ?? '') +
+        ',"message":' +
+        JSON.stringify(errorBody.message() ?? '') +
+        '}}'
+      );
+    default:
+      throw new BadFrameError(`bad frame: unknown body type ${envelope.bodyType()}`);
+  }
+}

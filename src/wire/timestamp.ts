@@ -1,0 +1,26 @@
+/**
+ * ISO-8601 UTC with exactly six fractional digits: 1795307222123456 → "2026-11-22T00:27:02.123456Z".
+ *
+ * Exact for every integer microsecond count below 2^53: the split into whole seconds and
+ * microseconds uses % (exact on doubles), never a division by 1e6 followed by a floor, which
+ * rounds the wrong way once the quotient nears 2^53 / 1e6. Messages come in bursts within one
+ * second, so the date-and-time part is cached for the last second seen (one Date per second,
+ * not per message). Fractional input is truncated toward the earlier microsecond.
+ */
+
+let cachedSecond = NaN;
+let cachedPrefix = '';
+
+export function formatTimestampMicros(us: number): string {
+  const whole = Math.floor(us);
+  let micros = whole % 1_000_000;
+  if (micros < 0) micros += 1_000_000;
+  const second = (whole - micros) / 1_000_000;
+  if (second !== cachedSecond) {
+    // toISOString ends in ".mmmZ": keep "YYYY-MM-DDTHH:MM:SS.".
+    const iso = new Date(second * 1000).toISOString();
+    cachedPrefix = iso.slice(0, iso.length - 4);
+    cachedSecond = second;
+  }
+  return cachedPrefix + String(micros + 1_000_000).slice(1) + 'Z';
+}
