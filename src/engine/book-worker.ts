@@ -87,10 +87,14 @@ class ControlHandler implements RecordHandler {
     const depthIndex = typeDepthIndex(type);
     const active = request === CTRL_SNAPSHOT;
     if (request !== CTRL_SNAPSHOT && request !== CTRL_DEACTIVATE) return;
+    // A stream that starts afresh continues from the snapshot's sequence: its first update then
+    // names the snapshot as prev_sequence.
     if (stream === STREAM_L2 && depthIndex < L2_DEPTHS.length) {
+      if (active && s.l2Active[depthIndex] === 0) s.l2Last[depthIndex] = s.sequence;
       s.setL2Active(depthIndex, active);
       if (active) emitter.l2Snapshot(s, depthIndex, 0);
     } else if (stream === STREAM_L3) {
+      if (active && !s.l3Active) s.l3Last = s.sequence;
       s.l3Active = active;
       if (active) emitter.l3Snapshot(s, 0);
     } else if (stream === STREAM_TICKER) {

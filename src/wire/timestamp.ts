@@ -2,10 +2,11 @@
  * ISO-8601 UTC with exactly six fractional digits: 1795307222123456 → "2026-11-22T00:27:02.123456Z".
  *
  * Exact for every integer microsecond count below 2^53: the split into whole seconds and
- * microseconds uses % (exact on doubles), never a division by 1e6 followed by a floor, which
- * rounds the wrong way once the quotient nears 2^53 / 1e6. Messages come in bursts within one
- * second, so the date-and-time part is cached for the last second seen (one Date per second,
- * not per message). Fractional input is truncated toward the earlier microsecond.
+ * microseconds uses % (exact on doubles) and divides only exact multiples of 1e6, so nothing
+ * rests on how a division rounds a fraction, and no Date ever sees microseconds (it keeps
+ * milliseconds only). Messages come in bursts within one second, so the date-and-time part is
+ * cached for the last second seen (one Date per second, not per message). Fractional input is
+ * truncated toward the earlier microsecond.
  */
 
 let cachedSecond = NaN;

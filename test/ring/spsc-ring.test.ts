@@ -151,7 +151,7 @@ t.test('a maximum-size record fits into an empty ring at every position', async 
 
 t.test('cursors wrap modulo 2^32', async (t) => {
   const sab = SpscRing.allocate(256);
-  const start = -40; // 2^32 - 40 as an int32
+  const start = -64; // 2^32 - 64 as an int32; 32-byte records then never need padding
   const header = new Int32Array(sab);
   header[TAIL_OFFSET >> 2] = start;
   header[HEAD_OFFSET >> 2] = start;
@@ -309,10 +309,10 @@ t.test('seqlock table layout and single-thread use', async (t) => {
   t.throws(() => SeqlockTable.byteLength(0, 4), { code: 'ERR_SEQLOCK_LAYOUT' });
   t.throws(() => new SeqlockTable(new SharedArrayBuffer(64), 2, 7), { code: 'ERR_SEQLOCK_LAYOUT' });
   const table = new SeqlockTable(new SharedArrayBuffer(SeqlockTable.byteLength(3, 10)), 3, 10);
-  t.same([0, 1, 2].map((s) => table.base(s) * 8), [8, 104, 200], 'slots 96 bytes apart, words after the version');
+  t.same([0, 1, 2].map((s) => table.base(s) * 8), [8, 136, 264], '8 + 80 bytes round up to 128-byte slots, words after the version');
   const versions = new Int32Array(table.f64.buffer);
   table.beginWrite(1);
-  t.equal(versions[96 / 4] & 1, 1, 'odd while writing');
+  t.equal(versions[128 / 4] & 1, 1, 'odd while writing');
   for (let w = 0; w < 10; w++) table.f64[table.base(1) + w] = w;
   table.endWrite(1);
   const dst = new Float64Array(10);

@@ -138,7 +138,7 @@ t.test('orders whose known size disagrees with the message are reconciled at the
     ],
   );
   t.same(
-    events.slice(6).map((e) => [e.kind, e.id, e.size]),
+    events.slice(5).map((e) => [e.kind, e.id, e.size]),
     [
       [EV_CANCEL, 2, 40],
       [EV_DELETE, 1, 100],

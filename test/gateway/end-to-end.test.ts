@@ -1,0 +1,73 @@
+import t from 'tap';
+import { BookClient, stateAt } from '../helpers/book-client';
+import { sleep, startTestServer } from '../helpers/test-server';
+
+const SYMBOLS = ['BTC/USD', 'ETH/USD', 'SOL/USD'];
+
+for (const format of ['json', 'flatbuffers'] as const) {
+  t.test(`${format}: books rebuilt from snapshot + updates match every checksum and the REST snapshot`, async (t) => {
+    const srv = await startTestServer(['--rate', '4000', '--workers', '2', '--heartbeat-ms', '200']);
+    t.teardown(() => srv.server.stop());
+    const client = new BookClient(srv.url, format, srv.symbols);
+    await client.opened();
+    client.send({ type: 'subscribe', channels: ['l2', 'l3', 'trades', 'ticker'], symbols: SYMBOLS, depth: 10 });
+    const subscribed = await client.next((m) => m.type === 'subscribed');
+    t.same(subscribed.data.symbols, SYMBOLS);
+    await sleep(2500);
+
+    for (const symbol of SYMBOLS) {
+      const rest = await srv.get(`/api/v1/market/${encodeURIComponent(symbol)}/orderbook?depth=10`);
+      t.equal(rest.status, 200);
+      const seq: number = rest.body.sequence;
+      // The stream moves on; wait until this client has seen past the REST snapshot's sequence.
+      const book = client.l2.get(symbol)!;
+      const l3 = client.l3.get(symbol)!;
+      for (let i = 0; i < 100 && (book.check.last <= seq || l3.check.last <= seq); i++) await sleep(20);
+      const expected = JSON.stringify({ bids: rest.body.bids, asks: rest.body.asks });
+      t.equal(stateAt(book.history, seq), expected, `${symbol}: L2 at sequence ${seq} equals REST`);
+      t.equal(stateAt(l3.history, seq), expected, `${symbol}: L3 aggregated at sequence ${seq} equals REST`);
+      t.ok(book.check.messages > 20, `${symbol}: ${book.check.messages} l2 updates`);
+      t.ok(book.checksums > 20, `${symbol}: ${book.checksums} checksums verified`);
+      t.ok(l3.check.messages > 20, `${symbol}: ${l3.check.messages} l3 updates`);
+      t.ok((client.trades.get(symbol) ?? []).length > 0, `${symbol}: trades arrived`);
+      t.ok(client.tickers.has(symbol), `${symbol}: ticker arrived`);
+    }
+    t.same(client.failures, [], 'no sequence gap, duplicate or checksum mismatch');
+
+    const heartbeat = await client.next((m) => m.type === 'heartbeat');
+    const states = heartbeat.data.subscriptions as { channel: string; symbol: string; sequence: number }[];
+    t.equal(states.length, SYMBOLS.length * 4, 'heartbeat names every subscription');
+    for (const s of states.filter((x) => x.channel === 'l2')) {
+      t.ok(s.sequence >= client.l2.get(s.symbol)!.check.last, 'heartbeat sequence is at least what was received');
+    }
+
+    client.send({ type: 'unsubscribe', channels: ['l2'], symbols: ['BTC/USD'] });
+    await client.next((m) => m.type === 'unsubscribed');
+    const before = client.l2.get('BTC/USD')!.check.messages;
+    await sleep(400);
+    t.equal(client.l2.get('BTC/USD')!.check.messages, before, 'no l2 updates after unsubscribe');
+    t.ok(client.l2.get('ETH/USD')!.check.messages > 0);
+    client.close();
+  });
+}
+
+t.test('a second subscriber joining mid-stream and one changing depth both stay consistent', async (t) => {
+  const srv = await startTestServer(['--rate', '4000', '--workers', '2']);
+  t.teardown(() => srv.server.stop());
+  const first = new BookClient(srv.url, 'json', srv.symbols);
+  await first.opened();
+  first.send({ type: 'subscribe', channels: ['l2'], symbols: ['BTC/USD'], depth: 25 });
+  await sleep(500);
+  const second = new BookClient(srv.url, 'flatbuffers', srv.symbols);
+  await second.opened();
+  second.send({ type: 'subscribe', channels: ['l2'], symbols: ['BTC/USD'], depth: 25 });
+  await sleep(500);
+  first.send({ type: 'subscribe', channels: ['l2'], symbols: ['BTC/USD'], depth: 10 });
+  await first.next((m) => m.type === 'l2_snapshot' && m.data.depth === 10);
+  await sleep(800);
+  t.same(first.failures, []);
+  t.same(second.failures, []);
+  t.ok(second.l2.get('BTC/USD')!.check.messages > 10);
+  first.close();
+  second.close();
+});

@@ -1,0 +1,25 @@
+import { loadConfig } from '../../src/config';
+import { RunningServer, startServer } from '../../src/gateway/server';
+import type { SymbolInfo } from './book-client';
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  http: string;
+  symbols: Map<string, SymbolInfo>;
+  get(path: string): Promise<{ status: number; body: any }>;
+}
+
+/** A real bookcast server on an ephemeral loopback port, configured by command-line flags. */
+export async function startTestServer(args: string[]): Promise<TestServer> {
+  const server = await startServer(loadConfig(['--port', '0', ...args], {}));
+  const http = `http://127.0.0.1:${server.port}`;
+  const get = async (path: string) => {
+    const res = await fetch(http + path);
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const list = ((await get("/api/v1/market/symbols")).body as { symbols: SymbolInfo[] }).symbols;
+  return { server, url: `ws://127.0.0.1:${server.port}`, http, symbols: new Map(list.map((s) => [s.symbol, s])), get };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
