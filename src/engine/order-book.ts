@@ -1,4 +1,5 @@
 import { bookChecksum } from './book-checksum';
+import { NO_SLOT, OrderIndex } from './order-index';
 import {
   ASK,
   BID,
@@ -30,7 +31,7 @@ import {
  *
  *   orders   struct-of-arrays slots: id, price, size, side, level slot, prev/next slot
  *            (a doubly linked FIFO per level); free slots chained through `next`.
- *            A Map<orderId, slot> finds them.
+ *            An OrderIndex (typed-array hash table) maps order id to slot.
  *   levels   struct-of-arrays slots: price, aggregate size, order count, FIFO head/tail.
  *   sides    per side, level slots sorted by key with the BEST LEVEL LAST, so the busy top of
  *            the book is the cheap end to insert at or remove from (copyWithin moves only the
@@ -41,6 +42,14 @@ import {
  * Every mutation validates everything before touching anything: a reject changes nothing
  * and calls no listener. Listener calls come after the state has changed, onOrder before
  * onLevel for each order change; execute() calls onTrade before any change.
+ *
+ * Reject codes: side not BID/ASK → BAD_SIDE; an order id to be created
+ * (add, replace's new id) that is not a positive safe integer → BAD_EVENT; an id to be found
+ * that is not live → UNKNOWN_ORDER; price NaN, <= 0 or above 2^53 - 1 → BAD_PRICE, not a
+ * multiple of tickUnits (fractions included) → OFF_TICK; size not a positive safe integer, or
+ * more than the order holds (cancel, execute), or not less than it (modify) → BAD_SIZE, not a
+ * multiple of lotUnits → OFF_LOT; a new id already live (other than replace's own) →
+ * DUPLICATE_ORDER. Level aggregates are sums of sizes: exact while they stay below 2^53.
  */
 
 const NONE = -1;
@@ -51,8 +60,8 @@ export interface OrderVisitor {
   visit(orderId: number, price: number, size: number): void;
 }
 
-function validId(id: number): boolean {
-  return id > 0 && id <= MAX_UNITS && id % 1 === 0;
+function isPositiveSafeInteger(value: number): boolean {
+  return value > 0 && value <= MAX_UNITS && value % 1 === 0;
 }
 
 /** Non-integer prices are off every tick grid; non-positive or unsafe ones are bad. */
@@ -95,7 +104,7 @@ export class OrderBook {
   readonly lotUnits: number;
   private listener: BookListener | null;
 
-  private readonly slotOf = new Map<number, number>();
+  private readonly slotOf: OrderIndex;
   private live = 0;
   private orderFresh = 0; // slots at and above it were never used
   private orderFree = NONE;
@@ -119,13 +128,15 @@ export class OrderBook {
   private readonly levels: Int32Array[];
   private readonly counts = new Int32Array(2);
 
+  /** `capacity`: orders to preallocate for (storage still doubles when it runs out). */
   constructor(tickUnits: number, lotUnits: number, listener: BookListener | null, capacity = DEFAULT_CAPACITY) {
-    if (!validId(tickUnits)) throw incrementError('tickUnits', tickUnits);
-    if (!validId(lotUnits)) throw incrementError('lotUnits', lotUnits);
+    if (!isPositiveSafeInteger(tickUnits)) throw incrementError('tickUnits', tickUnits);
+    if (!isPositiveSafeInteger(lotUnits)) throw incrementError('lotUnits', lotUnits);
     this.tickUnits = tickUnits;
     this.lotUnits = lotUnits;
     this.listener = listener;
     const orders = Math.max(16, capacity | 0);
+    this.slotOf = new OrderIndex(orders);
     this.oId = new Float64Array(orders);
     this.oPrice = new Float64Array(orders);
     this.oSize = new Float64Array(orders);
@@ -151,7 +162,7 @@ export class OrderBook {
 
   add(orderId: number, side: number, price: number, size: number): number {
     if (side !== BID && side !== ASK) return REJECT_BAD_SIDE;
-    if (!validId(orderId)) return REJECT_BAD_EVENT;
+    if (!isPositiveSafeInteger(orderId)) return REJECT_BAD_EVENT;
     const priceStatus = priceCheck(price, this.tickUnits);
     if (priceStatus !== OK) return priceStatus;
     const sizeStatus = sizeCheck(size, this.lotUnits);
@@ -163,7 +174,7 @@ export class OrderBook {
 
   cancel(orderId: number, size: number): number {
     const slot = this.slotOf.get(orderId);
-    if (slot === undefined) return REJECT_UNKNOWN_ORDER;
+    if (slot === NO_SLOT) return REJECT_UNKNOWN_ORDER;
     const status = this.reductionCheck(slot, size);
     if (status !== OK) return status;
     if (size === this.oSize[slot]) this.removeOrder(slot);
@@ -173,14 +184,14 @@ export class OrderBook {
 
   delete(orderId: number): number {
     const slot = this.slotOf.get(orderId);
-    if (slot === undefined) return REJECT_UNKNOWN_ORDER;
+    if (slot === NO_SLOT) return REJECT_UNKNOWN_ORDER;
     this.removeOrder(slot);
     return OK;
   }
 
   modify(orderId: number, newSize: number): number {
     const slot = this.slotOf.get(orderId);
-    if (slot === undefined) return REJECT_UNKNOWN_ORDER;
+    if (slot === NO_SLOT) return REJECT_UNKNOWN_ORDER;
     const status = sizeCheck(newSize, this.lotUnits);
     if (status !== OK) return status;
     const remaining = this.oSize[slot];
@@ -191,8 +202,8 @@ export class OrderBook {
 
   replace(orderId: number, newOrderId: number, price: number, size: number): number {
     const slot = this.slotOf.get(orderId);
-    if (slot === undefined) return REJECT_UNKNOWN_ORDER;
-    if (!validId(newOrderId)) return REJECT_BAD_EVENT;
+    if (slot === NO_SLOT) return REJECT_UNKNOWN_ORDER;
+    if (!isPositiveSafeInteger(newOrderId)) return REJECT_BAD_EVENT;
     const priceStatus = priceCheck(price, this.tickUnits);
     if (priceStatus !== OK) return priceStatus;
     const sizeStatus = sizeCheck(size, this.lotUnits);
@@ -206,7 +217,7 @@ export class OrderBook {
 
   execute(orderId: number, size: number): number {
     const slot = this.slotOf.get(orderId);
-    if (slot === undefined) return REJECT_UNKNOWN_ORDER;
+    if (slot === NO_SLOT) return REJECT_UNKNOWN_ORDER;
     const status = this.reductionCheck(slot, size);
     if (status !== OK) return status;
     if (this.listener !== null) {
@@ -278,17 +289,17 @@ export class OrderBook {
 
   orderPrice(orderId: number): number {
     const slot = this.slotOf.get(orderId);
-    return slot === undefined ? NaN : this.oPrice[slot];
+    return slot === NO_SLOT ? NaN : this.oPrice[slot];
   }
 
   orderSize(orderId: number): number {
     const slot = this.slotOf.get(orderId);
-    return slot === undefined ? NaN : this.oSize[slot];
+    return slot === NO_SLOT ? NaN : this.oSize[slot];
   }
 
   orderSide(orderId: number): number {
     const slot = this.slotOf.get(orderId);
-    return slot === undefined ? -1 : this.oSide[slot];
+    return slot === NO_SLOT ? -1 : this.oSide[slot];
   }
 
   /** The order at the head of that level's queue (next to fill), 0 if there is no such level. */
@@ -300,7 +311,7 @@ export class OrderBook {
   /** The order queued right behind `orderId` at its price, 0 at the end or if unknown. */
   nextOrder(orderId: number): number {
     const slot = this.slotOf.get(orderId);
-    if (slot === undefined) return 0;
+    if (slot === NO_SLOT) return 0;
     const next = this.oNext[slot];
     return next === NONE ? 0 : this.oId[next];
   }
@@ -429,10 +440,9 @@ export class OrderBook {
 
     const listener = this.listener;
     if (left > 0 && listener === null) return;
-    const position = this.counts[side] - 1 - this.search(side, side === BID ? price : -price);
-    if (left === 0) {
-      this.removeLevel(side, this.counts[side] - 1 - position, level);
-    }
+    const index = this.search(side, side === BID ? price : -price);
+    const position = this.counts[side] - 1 - index;
+    if (left === 0) this.removeLevel(side, index, level);
     if (listener !== null) {
       listener.onOrder(ORDER_REMOVE, side, orderId, price, 0);
       if (left === 0) listener.onLevel(side, price, 0, position, LEVEL_REMOVE);

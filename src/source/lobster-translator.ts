@@ -73,7 +73,10 @@ export class LobsterStats {
   messages = 0;
   /** Events sent to the sink, learned ones included. */
   events = 0;
-  /** Synthetic orders added: the seed's levels and liquidity learned as it came into view. */
+  /**
+   * Synthetic orders added: the seed's levels, liquidity learned as it came into view, and
+   * size handed back when a deleted order was smaller than the shadow held.
+   */
   learned = 0;
   /** Levels trimmed because liquidity beyond depth N left without a message. */
   forgotten = 0;
@@ -245,6 +248,7 @@ export class LobsterTranslator {
   private reduce(type: number, side: number, orderId: number, price: number, size: number): void {
     const shadow = this.shadow;
     let rest = size;
+    let reassigned = false;
     if (orderId < SYNTHETIC_ID_BASE && shadow.hasOrder(orderId)) {
       if (shadow.orderSide(orderId) !== side || shadow.orderPrice(orderId) !== price) {
         throw inconsistent(
@@ -265,15 +269,19 @@ export class LobsterTranslator {
         this.emit(type === LOBSTER_EXECUTE ? EV_EXECUTE : EV_CANCEL, side, orderId, price, take);
         rest = size - take;
       }
-      if (have !== size && (type === LOBSTER_DELETE || have < size)) this.stats.reassigned++;
+      reassigned = have !== size && (type === LOBSTER_DELETE || have < size);
     } else {
       this.stats.unknownOrders++;
     }
-    if (rest > 0) this.takeHidden(type === LOBSTER_EXECUTE, side, price, rest);
+    if (rest > 0 && this.takeHidden(type === LOBSTER_EXECUTE, side, price, rest)) reassigned = true;
+    if (reassigned) this.stats.reassigned++;
   }
 
-  /** Takes `amount` from the orders at (side, price) that the message did not name. */
-  private takeHidden(execute: boolean, side: number, price: number, amount: number): void {
+  /**
+   * Takes `amount` from the orders at (side, price) that the message did not name; true if
+   * the synthetic ones were not enough and real orders had to give.
+   */
+  private takeHidden(execute: boolean, side: number, price: number, amount: number): boolean {
     const shadow = this.shadow;
     const position = this.findLevel(side, price);
     if (position < 0 || shadow.levelSize(side, position) < amount) {
@@ -286,10 +294,9 @@ export class LobsterTranslator {
       if (id >= SYNTHETIC_ID_BASE) rest -= this.takeFrom(execute, side, id, price, rest);
       id = next;
     }
-    if (rest > 0) {
-      this.stats.reassigned++;
-      this.takeNewestFirst(execute, side, price, rest, false);
-    }
+    if (rest === 0) return false;
+    this.takeNewestFirst(execute, side, price, rest, false);
+    return true;
   }
 
   // ---- learning ------------------------------------------------------------------------
@@ -359,7 +366,13 @@ export class LobsterTranslator {
    * Takes `amount` at (side, price) from the back of the queue: synthetic orders first when
    * `syntheticFirst`, then real ones. The caller has checked that the level holds enough.
    */
-  private takeNewestFirst(execute: boolean, side: number, price: number, amount: number, syntheticFirst: boolean): void {
+  private takeNewestFirst(
+    execute: boolean,
+    side: number,
+    price: number,
+    amount: number,
+    syntheticFirst: boolean,
+  ): void {
     const shadow = this.shadow;
     const position = this.findLevel(side, price);
     let n = 0;
@@ -411,8 +424,10 @@ export class LobsterTranslator {
   private emit(kind: number, side: number, orderId: number, price: number, size: number): void {
     const status = applyEvent(this.shadow, kind, side, orderId, price, size, 0);
     if (status !== OK) {
-      throw inconsistent(this.row, `event ${kind} on order ${orderId} (${sideName(side)} ${price} x ${size}) ` +
-        `rejected: ${REJECT_NAMES[status]}`);
+      throw inconsistent(
+        this.row,
+        `event ${kind} on order ${orderId} (${sideName(side)} ${price} x ${size}) rejected: ${REJECT_NAMES[status]}`,
+      );
     }
     this.stats.events++;
     this.sink.event(kind, this.symbol, side, orderId, price, size, 0, this.time);
@@ -429,7 +444,15 @@ class EngineSink implements EventSink {
     this.book = book;
   }
 
-  event(kind: number, _symbol: number, side: number, orderId: number, price: number, size: number, newOrderId: number): void {
+  event(
+    kind: number,
+    _symbol: number,
+    side: number,
+    orderId: number,
+    price: number,
+    size: number,
+    newOrderId: number,
+  ): void {
     if (applyEvent(this.book, kind, side, orderId, price, size, newOrderId) === OK) this.sequence++;
     else this.rejects++;
   }
@@ -464,7 +487,16 @@ class TeeSink implements EventSink {
     this.first = first;
     this.second = second;
   }
-  event(kind: number, symbol: number, side: number, orderId: number, price: number, size: number, newOrderId: number, timestamp: number): void {
+  event(
+    kind: number,
+    symbol: number,
+    side: number,
+    orderId: number,
+    price: number,
+    size: number,
+    newOrderId: number,
+    timestamp: number,
+  ): void {
     this.first.event(kind, symbol, side, orderId, price, size, newOrderId, timestamp);
     this.second.event(kind, symbol, side, orderId, price, size, newOrderId, timestamp);
   }

@@ -114,9 +114,12 @@ class Verifier {
     this.within(vtable, 4, 'vtable');
     const vtableSize = this.view.getUint16(vtable, true);
     const tableSize = this.view.getUint16(vtable + 2, true);
-    if (vtableSize < 4 || vtableSize % 2 !== 0) fail(`vtable size ${vtableSize}`);
+    // The JS accessors read vtable sizes and field offsets as signed 16-bit numbers: at 0x8000
+    // and above they would see negative offsets and read outside what was verified here. Our
+    // tables are tens of bytes, so nothing legitimate comes near.
+    if (vtableSize < 4 || vtableSize >= 0x8000 || vtableSize % 2 !== 0) fail(`vtable size ${vtableSize}`);
     this.within(vtable, vtableSize, 'vtable');
-    if (tableSize < 4) fail(`table size ${tableSize}`);
+    if (tableSize < 4 || tableSize >= 0x8000) fail(`table size ${tableSize}`);
     this.within(pos, tableSize, 'table');
     for (let slot = 0; slot < spec.length; slot++) {
       const fieldSpec = spec[slot];

@@ -1,22 +1,22 @@
 import * as flatbuffers from 'flatbuffers';
 import { formatUnits } from '../util/decimal';
-import {
-  Body,
-  Envelope,
-  Error as ErrorBody,
-  Heartbeat,
-  L2Snapshot,
-  L2Update,
-  L3Snapshot,
-  L3Update,
-  Level,
-  Order,
-  OrderChange,
-  Subscribed,
-  SubscriptionState,
-  Ticker,
-  Trade,
-} from './generated/bookcast_generated';
+// Straight from each generated module: the bookcast_generated.ts barrel compiles to getter
+// re-exports, a function call on every hot-path access; the modules' exports are plain.
+import { Body } from './generated/bookcast/wire/body';
+import { Envelope } from './generated/bookcast/wire/envelope';
+import { Error as ErrorBody } from './generated/bookcast/wire/error';
+import { Heartbeat } from './generated/bookcast/wire/heartbeat';
+import { L2Snapshot } from './generated/bookcast/wire/l2snapshot';
+import { L2Update } from './generated/bookcast/wire/l2update';
+import { L3Snapshot } from './generated/bookcast/wire/l3snapshot';
+import { L3Update } from './generated/bookcast/wire/l3update';
+import { Level } from './generated/bookcast/wire/level';
+import { Order } from './generated/bookcast/wire/order';
+import { OrderChange } from './generated/bookcast/wire/order-change';
+import { Subscribed } from './generated/bookcast/wire/subscribed';
+import { SubscriptionState } from './generated/bookcast/wire/subscription-state';
+import { Ticker } from './generated/bookcast/wire/ticker';
+import { Trade } from './generated/bookcast/wire/trade';
 import { BadFrameError } from './frame-verifier';
 import { formatTimestampMicros } from './timestamp';
 
@@ -26,8 +26,8 @@ export interface JsonFormat {
   sizeDecimals: number;
 }
 
-// One accessor per table and struct, re-pointed at each message: reading allocates nothing but
-// the ByteBuffer wrapping the bytes and the strings that make up the output.
+// One accessor per table and struct, re-pointed at each message, so reading allocates nothing
+// but the strings that make up the output.
 const envelope = new Envelope();
 const l2Snapshot = new L2Snapshot();
 const l2Update = new L2Update();
@@ -42,6 +42,22 @@ const level = new Level();
 const order = new Order();
 const orderChange = new OrderChange();
 const subscription = new SubscriptionState();
+
+// FlatBuffers offsets are all relative, so a frame can be read in place inside a larger buffer
+// by starting at its byteOffset. Frames reach the front thread as views into the same ring
+// buffer, so one ByteBuffer over that whole buffer serves every message (a ByteBuffer per call
+// would cost ~80 ns and a TextDecoder each); a frame from another buffer rewraps once.
+let wrapped: ArrayBufferLike | null = null;
+let wrapper = new flatbuffers.ByteBuffer(new Uint8Array(0));
+
+function byteBufferOf(bytes: Uint8Array): flatbuffers.ByteBuffer {
+  if (bytes.buffer !== wrapped) {
+    wrapped = bytes.buffer;
+    wrapper = new flatbuffers.ByteBuffer(new Uint8Array(bytes.buffer));
+  }
+  wrapper.setPosition(bytes.byteOffset);
+  return wrapper;
+}
 
 const ORDER_EVENTS: readonly string[] = ['"add"', '"modify"', '"delete"'];
 const SIDES: readonly string[] = ['"buy"', '"sell"'];
@@ -58,7 +74,7 @@ const symbolCache = new Map<number, SymbolEntry>();
 const utf8Decoder = new TextDecoder();
 
 function symbolJson(bb: flatbuffers.ByteBuffer): string {
-  const field = bb.__offset(envelope.bb_pos, 4);
+  const field = bb.__offset(envelope.bb_pos, 4); // Envelope.symbol's vtable entry
   if (field === 0) return '""';
   const start = bb.__indirect(envelope.bb_pos + field) + 4;
   const end = start + bb.readInt32(start - 4);
@@ -83,7 +99,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array, start: number, end: number): bo
   return true;
 }
 
-/** `"type":…,"symbol":…,"timestamp":…,"sequence":…` without the braces. */
+/** The opening every symbol message shares: `{"type":…,"symbol":…,"timestamp":…,"sequence":…`. */
 function symbolHeader(type: string, bb: flatbuffers.ByteBuffer): string {
   return (
     '{"type":"' +
@@ -167,7 +183,7 @@ function stringsJson(count: number, at: (i: number) => string): string {
  * trusted: they come from MessageEncoder; untrusted bytes go through decodeMessage.
  */
 export function renderJson(bytes: Uint8Array, fmt: JsonFormat): string {
-  const bb = new flatbuffers.ByteBuffer(bytes);
+  const bb = byteBufferOf(bytes);
   Envelope.getRootAsEnvelope(bb, envelope);
   switch (envelope.bodyType()) {
     case Body.L2Snapshot:

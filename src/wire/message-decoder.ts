@@ -1,17 +1,15 @@
 import * as flatbuffers from 'flatbuffers';
-import {
-  Body,
-  Envelope,
-  Error as ErrorBody,
-  Heartbeat,
-  L2Snapshot,
-  L2Update,
-  L3Snapshot,
-  L3Update,
-  Subscribed,
-  Ticker,
-  Trade,
-} from './generated/bookcast_generated';
+import { Body } from './generated/bookcast/wire/body';
+import { Envelope } from './generated/bookcast/wire/envelope';
+import { Error as ErrorBody } from './generated/bookcast/wire/error';
+import { Heartbeat } from './generated/bookcast/wire/heartbeat';
+import { L2Snapshot } from './generated/bookcast/wire/l2snapshot';
+import { L2Update } from './generated/bookcast/wire/l2update';
+import { L3Snapshot } from './generated/bookcast/wire/l3snapshot';
+import { L3Update } from './generated/bookcast/wire/l3update';
+import { Subscribed } from './generated/bookcast/wire/subscribed';
+import { Ticker } from './generated/bookcast/wire/ticker';
+import { Trade } from './generated/bookcast/wire/trade';
 import { BadFrameError, verifyFrame } from './frame-verifier';
 
 /** [price, size] in the symbol's units; best first. */

@@ -1,21 +1,21 @@
 import * as flatbuffers from 'flatbuffers';
-import {
-  Body,
-  Envelope,
-  Error as ErrorBody,
-  Heartbeat,
-  L2Snapshot,
-  L2Update,
-  L3Snapshot,
-  L3Update,
-  Level,
-  Order,
-  OrderChange,
-  Subscribed,
-  SubscriptionState,
-  Ticker,
-  Trade,
-} from './generated/bookcast_generated';
+// Straight from each generated module: the bookcast_generated.ts barrel compiles to getter
+// re-exports, a function call on every hot-path access; the modules' exports are plain.
+import { Body } from './generated/bookcast/wire/body';
+import { Envelope } from './generated/bookcast/wire/envelope';
+import { Error as ErrorBody } from './generated/bookcast/wire/error';
+import { Heartbeat } from './generated/bookcast/wire/heartbeat';
+import { L2Snapshot } from './generated/bookcast/wire/l2snapshot';
+import { L2Update } from './generated/bookcast/wire/l2update';
+import { L3Snapshot } from './generated/bookcast/wire/l3snapshot';
+import { L3Update } from './generated/bookcast/wire/l3update';
+import { Level } from './generated/bookcast/wire/level';
+import { Order } from './generated/bookcast/wire/order';
+import { OrderChange } from './generated/bookcast/wire/order-change';
+import { Subscribed } from './generated/bookcast/wire/subscribed';
+import { SubscriptionState } from './generated/bookcast/wire/subscription-state';
+import { Ticker } from './generated/bookcast/wire/ticker';
+import { Trade } from './generated/bookcast/wire/trade';
 
 /** Heartbeat entry: where one subscription of the connection stands. */
 export interface SubscriptionStateInput {
@@ -33,17 +33,18 @@ const INITIAL_CAPACITY = 16 * 1024;
 
 /**
  * Encodes every message a book worker publishes, one instance per worker. A single Builder is
- * reused (clear() per message) so the steady state allocates only what the flatbuffers runtime
- * itself forces: clear() replaces two small internal arrays, and asUint8Array() makes the
- * returned view. Symbols arrive pre-encoded (UTF-8, once per instrument) so no string is
- * encoded on the hot path. The returned bytes alias the builder: they are valid until the next
- * call on this instance, so the caller copies them (into its out-ring) before encoding again.
+ * reused (clear() per message), and symbols arrive pre-encoded (UTF-8, once per instrument;
+ * createString copies a Uint8Array as is), so nothing is encoded or allocated here per message.
+ * What the flatbuffers runtime itself allocates remains, ~460 bytes a message: clear() and the
+ * first startObject() after it make fresh vtable arrays, and asUint8Array() makes the returned
+ * view. The returned bytes alias the builder: they are valid until the next call on this
+ * instance, so the caller copies them (into its out-ring) before encoding again.
  *
  * Table fields are added largest first (doubles, then offsets and uint32, then the small ints),
- * as flatc's C++ builders do, so tables carry no alignment padding between fields. Level arrays
- * are given best first and stay in that order: a vector is written back to front, so elements
- * are pushed from the last index down to 0. Inputs are trusted (counts within the arrays,
- * integers within 2^53): this is the hot path.
+ * as flatc's C++ builders do, which keeps alignment padding inside tables to a minimum. Level
+ * arrays are given best first and stay in that order: a vector is written back to front, so
+ * elements are pushed from the last index down to 0. Inputs are trusted (counts within the
+ * arrays, integers within 2^53): this is the hot path.
  */
 export class MessageEncoder {
   private readonly builder = new flatbuffers.Builder(INITIAL_CAPACITY);
@@ -269,20 +270,34 @@ export class MessageEncoder {
     return b.asUint8Array();
   }
 
+  // The vector helpers below write each struct's fields directly instead of calling the
+  // generated Level.createLevel and friends: startVector has already reserved and 8-byte
+  // aligned room for the whole vector, which makes the per-element prep() those helpers do a
+  // no-op, and skipping it is ~1.8x faster per level. The bytes are the same (a test holds that).
+  // Fields go in reverse declaration order, since the builder writes back to front.
+
   private levels(prices: Float64Array, sizes: Float64Array, count: number): number {
     const b = this.builder;
     b.startVector(Level.sizeOf(), count, 8);
-    for (let i = count - 1; i >= 0; i--) Level.createLevel(b, prices[i], sizes[i]);
+    for (let i = count - 1; i >= 0; i--) {
+      b.writeFloat64(sizes[i]);
+      b.writeFloat64(prices[i]);
+    }
     return b.endVector();
   }
 
   private orders(ids: Float64Array, prices: Float64Array, sizes: Float64Array, count: number): number {
     const b = this.builder;
     b.startVector(Order.sizeOf(), count, 8);
-    for (let i = count - 1; i >= 0; i--) Order.createOrder(b, ids[i], prices[i], sizes[i]);
+    for (let i = count - 1; i >= 0; i--) {
+      b.writeFloat64(sizes[i]);
+      b.writeFloat64(prices[i]);
+      b.writeFloat64(ids[i]);
+    }
     return b.endVector();
   }
 
+  /** OrderChange is 25 bytes of fields padded to 32: the padding follows `event`. */
   private orderChanges(
     ids: Float64Array,
     prices: Float64Array,
@@ -292,7 +307,13 @@ export class MessageEncoder {
   ): number {
     const b = this.builder;
     b.startVector(OrderChange.sizeOf(), count, 8);
-    for (let i = count - 1; i >= 0; i--) OrderChange.createOrderChange(b, ids[i], prices[i], sizes[i], events[i]);
+    for (let i = count - 1; i >= 0; i--) {
+      b.pad(7);
+      b.writeInt8(events[i]);
+      b.writeFloat64(sizes[i]);
+      b.writeFloat64(prices[i]);
+      b.writeFloat64(ids[i]);
+    }
     return b.endVector();
   }
 }

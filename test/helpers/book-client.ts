@@ -93,7 +93,7 @@ export class L3Book {
 }
 
 /** Normalised message: prices and sizes as decimal strings whatever the wire format. */
-type Msg = { type: string; symbol?: string; sequence?: number; prev_sequence?: number; checksum?: number; data?: any; timestamp?: string | number };
+type Msg = { type: string; id?: unknown; symbol?: string; sequence?: number; prev_sequence?: number; checksum?: number; data?: any; timestamp?: string | number };
 
 export class BookClient {
   readonly ws: WebSocket;

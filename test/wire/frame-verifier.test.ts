@@ -136,3 +136,22 @@ function findBodyType(bytes: Uint8Array, expected: number): number {
   if (bytes[at] !== expected) throw new Error(`body type at ${at} is ${bytes[at]}`);
   return at;
 }
+
+t.test('field offsets the JS accessors would read as negative are BAD_FRAME', async (t) => {
+  // A trade whose Envelope claims a 0x8004-byte table with its symbol at +0x8000, where a
+  // well-formed string offset waits: bounds alone would pass it, but the generated accessor
+  // reads 0x8000 as -32768 and would look before the table.
+  const trade = frames()[4];
+  const frame = new Uint8Array(trade.length + 0x8010);
+  frame.set(trade);
+  const view = new DataView(frame.buffer);
+  const root = view.getUint32(0, true);
+  const vtable = root - view.getInt32(root, true);
+  view.setUint16(vtable + 2, 0x8004, true);
+  view.setUint16(vtable + 4, 0x8000, true);
+  const at = root + 0x8000;
+  view.setUint32(at, 4, true);
+  view.setUint32(at + 4, 1, true);
+  frame[at + 8] = 0x41;
+  t.throws(() => decodeMessage(frame), { code: BAD_FRAME, message: /table size 32772/ });
+});

@@ -132,3 +132,22 @@ t.test('large and random books render exactly as the reference says', async (t) 
   }
   t.equal(mismatches, 0, `${messages.length} messages`);
 });
+
+t.test('frames are read in place inside a larger buffer, and buffers can change between calls', async (t) => {
+  const encoder = new MessageEncoder();
+  const [snapshot, update, , , trade] = everyType();
+  const ring = new Uint8Array(new SharedArrayBuffer(4096));
+  const a = encode(encoder, snapshot);
+  ring.set(a, 3);
+  const frameA = ring.subarray(3, 3 + a.length);
+  const b = encode(encoder, update);
+  ring.set(b, 1000);
+  const frameB = ring.subarray(1000, 1000 + b.length);
+  const standalone = encode(encoder, trade).slice();
+  const expected = [render(snapshot), render(update), render(trade)];
+  for (let round = 0; round < 3; round++) {
+    t.equal(renderJson(frameA, FORMATS['BTC/USD']), expected[0], `round ${round}: frame at offset 3`);
+    t.equal(renderJson(frameB, FORMATS['BTC/USD']), expected[1], `round ${round}: frame at offset 1000`);
+    t.equal(renderJson(standalone, FORMATS['SOL/USD']), expected[2], `round ${round}: a frame in its own buffer`);
+  }
+});

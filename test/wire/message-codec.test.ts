@@ -94,3 +94,14 @@ t.test('symbols are passed as UTF-8 bytes and come back as the same string', asy
     t.same(decodeMessage(encode(encoder, m)), m, JSON.stringify(symbol));
   }
 });
+
+t.test('a frame inside a larger buffer decodes in place', async (t) => {
+  const encoder = new MessageEncoder();
+  const big = new Uint8Array(2048);
+  for (const [i, m] of everyType().entries()) {
+    const bytes = encode(encoder, m);
+    const at = 8 * i + 16;
+    big.set(bytes, at);
+    t.same(decodeMessage(big.subarray(at, at + bytes.length)), m, m.type);
+  }
+});

@@ -1,0 +1,36 @@
+import t from 'tap';
+import type { Socket } from 'node:net';
+import { BookClient } from '../helpers/book-client';
+import { sleep, startTestServer } from '../helpers/test-server';
+
+t.test('a stalled client is parked and resynchronised with snapshots; others never notice', async (t) => {
+  const srv = await startTestServer([
+    '--rate', '20000', '--workers', '2', '--heartbeat-ms', '100',
+    '--soft-backpressure', '65536', '--max-backpressure', String(512 * 1024 * 1024),
+  ]);
+  t.teardown(() => srv.server.stop());
+  const symbols = [...srv.symbols.keys()];
+  const fast = new BookClient(srv.url, 'json', srv.symbols);
+  const slow = new BookClient(srv.url, 'json', srv.symbols);
+  await Promise.all([fast.opened(), slow.opened()]);
+  for (const c of [fast, slow]) c.send({ type: 'subscribe', channels: ['l2', 'l3', 'trades'], symbols, depth: 100 });
+  // Stop reading at once (before TCP autotuning grows the receive window): the kernel buffers
+  // fill, then uWS buffers, and then the server must act.
+  const socket = (slow.ws as unknown as { _socket: Socket })._socket;
+  socket.pause();
+  await sleep(300);
+  const fastBefore = fast.l2.get('BTC/USD')!.check.messages;
+  await sleep(3000);
+  socket.resume();
+  const notice = await slow.next((m) => m.type === 'error' && m.data.code === 'SLOW_CONSUMER', 30000);
+  t.ok(notice, 'the slow client is told it fell behind');
+  // After the notice it receives fresh snapshots and then consistent updates again.
+  await slow.next((m) => m.type === 'l2_snapshot' && m.symbol === 'BTC/USD', 30000);
+  await sleep(500);
+  t.same(slow.failures, [], 'the resynchronised client verifies every sequence and checksum');
+  t.ok(slow.l2.get('BTC/USD')!.check.messages > 0, 'updates flow again after the resync');
+  t.same(fast.failures, [], 'the fast client saw no gap');
+  t.ok(fast.l2.get('BTC/USD')!.check.messages > fastBefore + 100, 'the fast client kept receiving while the other stalled');
+  fast.close();
+  slow.close();
+});
