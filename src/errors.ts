@@ -18,6 +18,12 @@ export const ERRORS = {
   TOO_MANY_SUBSCRIPTIONS: { status: 400, message: 'subscription limit per connection reached' },
   RATE_LIMITED: { status: 429, message: 'too many messages; slow down' },
   SLOW_CONSUMER: { status: 503, message: 'connection fell behind; streams resynchronise with fresh snapshots' },
+  BAD_FRAME: { status: 400, message: 'bytes are not a valid bookcast FlatBuffers frame' },
+  // Recorded-file sources (bookcast replay, --source lobster:)
+  LOBSTER_FILE_NOT_FOUND: { status: 500, message: 'LOBSTER message or orderbook file not found' },
+  LOBSTER_BAD_NAME: { status: 500, message: 'file name does not follow LOBSTER naming' },
+  LOBSTER_BAD_ROW: { status: 500, message: 'LOBSTER row cannot be parsed' },
+  LOBSTER_INCONSISTENT: { status: 500, message: 'LOBSTER messages and orderbook rows disagree' },
   // Operator / start-up
   CONFIG_INVALID: { status: 500, message: 'invalid configuration' },
   UWS_FALLBACK: { status: 500, message: 'uWebSockets.js native binary did not load' },

@@ -18,11 +18,11 @@ export async function startCommand(argv: string[]): Promise<number> {
     const server = await startServer(config);
     const base = `${config.host}:${server.port}`;
     const source = config.source.kind === 'simulator' ? `simulator, ${config.source.rate} arrivals/s` : `LOBSTER replay of ${config.source.path}`;
-    console.log(`bookcast is running: ${server.instruments.length} symbols (${server.instruments.map((i) => i.symbol).slice(0, 8).join(', ')}${server.instruments.length > 8 ? ', …' : ''}), ${config.workers} book workers, source: ${source}`);
+    console.log(`bookcast is running: ${server.instruments.length} symbols (${server.instruments.map((i) => i.symbol).slice(0, 8).join(', ')}${server.instruments.length > 8 ? ', …' : ''}), ${server.workers} book worker${server.workers === 1 ? '' : 's'}, source: ${source}`);
     console.log(`  WebSocket (JSON):        ws://${base}/ws`);
     console.log(`  WebSocket (FlatBuffers): ws://${base}/ws?format=flatbuffers`);
     console.log(`  REST:                    http://${base}/api/v1/market/symbols`);
-    console.log(`  try: curl http://${base}/api/v1/market/BTC-USD/orderbook?depth=5`);
+    console.log(`  try: curl http://${base}/api/v1/market/${server.instruments[0].slug}/orderbook?depth=5`);
     const stopped = new Promise<number>((resolve) => {
       const stop = (signal: string) => {
         console.log(`bookcast: ${signal}, stopping`);

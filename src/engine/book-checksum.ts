@@ -1,5 +1,4 @@
-import { CRC32_INIT, crc32Bytes, crc32Finish, crc32Word } from '../util/crc32';
-import { ASK, BID } from './book-types';
+import { CRC32_INIT, crc32Chunk, crc32Finish, crc32Shift } from '../util/crc32';
 
 /**
  * Kraken WebSocket v2 `book` checksum (docs.kraken.com, "Book checksum (WebSocket v2)"):
@@ -8,20 +7,23 @@ import { ASK, BID } from './book-types';
  * leading zeros stripped, all concatenated; the CRC-32 of that string as an unsigned integer.
  *
  * Our prices and sizes are already integers in units of that fixed precision, so each field's
- * text is exactly the decimal digits of the integer: the CRC is fed those digits directly and
- * no string is ever built.
+ * text is exactly the decimal digits of the integer: the CRC is fed those digits directly, in
+ * chunks of up to eight, and no string is ever built.
+ *
+ * A book changes a level or two per event but checksums twenty, so it keeps each level's own
+ * CRC register (levelCrc, fed from 0) and text length, recomputed only when the level changed,
+ * and joins them in one step per level (CRC linearity, see crc32.ts):
+ *
+ *   let state = CHECKSUM_INIT;
+ *   state = checksumJoin(state, crc, length);   // asks best first, then bids best first
+ *   return checksumFinish(state);
  */
 
 export const CHECKSUM_DEPTH = 10;
+export const CHECKSUM_INIT = CRC32_INIT;
+export const checksumFinish = crc32Finish;
 
-/** The part of a book the checksum reads. */
-export interface LevelView {
-  levelCount(side: number): number;
-  levelPrice(side: number, position: number): number;
-  levelSize(side: number, position: number): number;
-}
-
-// The four ASCII digits of 0..9999, zero-padded, packed for crc32Word (first digit lowest).
+// The four ASCII digits of 0..9999, zero-padded, packed first digit lowest (as crc32Chunk reads).
 const DIGITS4 = new Int32Array(10000);
 for (let n = 0; n < 10000; n++) {
   const d0 = Math.floor(n / 1000);
@@ -31,49 +33,60 @@ for (let n = 0; n < 10000; n++) {
   DIGITS4[n] = (48 + d0) | ((48 + d1) << 8) | ((48 + d2) << 16) | ((48 + d3) << 24);
 }
 
-/** The digits of 0 <= value < 10^4 without leading zeros (none at all for 0). */
-function crcLead4(state: number, value: number): number {
-  if (value === 0) return state;
-  const digits = value >= 1000 ? 4 : value >= 100 ? 3 : value >= 10 ? 2 : 1;
-  return crc32Bytes(state, DIGITS4[value] >>> ((4 - digits) << 3), digits);
+function digitCount(value: number): number {
+  return value >= 1000 ? 4 : value >= 100 ? 3 : value >= 10 ? 2 : 1;
 }
 
-/** The digits of 0 <= value < 10^8 without leading zeros. */
-function crcLead8(state: number, value: number): number {
-  const high = (value / 10000) | 0;
-  const low = value - high * 10000;
-  if (high === 0) return crcLead4(state, low);
-  return crc32Word(crcLead4(state, high), DIGITS4[low]);
+/** The digits of an integer 0 <= value < 10^8 without leading zeros, as one chunk. */
+function crcUpTo8(state: number, value: number): number {
+  if (value < 10000) {
+    if (value === 0) return state;
+    const digits = digitCount(value);
+    return crc32Chunk(state, DIGITS4[value] >>> ((4 - digits) << 3), 0, digits);
+  }
+  const lead = (value / 10000) | 0;
+  const tail = DIGITS4[value - lead * 10000];
+  const digits = digitCount(lead);
+  if (digits === 4) return crc32Chunk(state, DIGITS4[lead], tail, 8);
+  // The lead's digits, then the tail's four straddling the two words.
+  const shift = digits << 3;
+  return crc32Chunk(state, (DIGITS4[lead] >>> (32 - shift)) | (tail << shift), tail >>> (32 - shift), 4 + digits);
 }
 
 /**
- * Feeds the decimal digits of an integer 0 <= units < 2^53, most significant first, without
- * leading zeros: 0 contributes nothing, as a stripped "0.00" would. Numbers are cut into
- * base-10^4 groups held in locals (no scratch array): all but the leading group go in as one
- * crc32Word each.
+ * Feeds the decimal digits of an integer 0 <= units < 2^53, without leading zeros; 0 feeds
+ * nothing, as a stripped "0.00" would.
  */
-function crcDigits(state: number, units: number): number {
-  if (units < 1e8) return crcLead8(state, units | 0);
+function crcUnits(state: number, units: number): number {
+  if (units < 1e8) return crcUpTo8(state, units | 0);
   // A multiply instead of a divide. The floor is exact for every integer below 2^53: the
   // rounded product is monotonic in `units`, and it is right at both ends of every block of
   // 10^8 (checked exhaustively in test/engine/book-checksum.test.ts).
   const high = Math.floor(units * 1e-8);
   const low = (units - high * 1e8) | 0;
   const middle = (low / 10000) | 0;
-  state = crcLead8(state, high | 0);
-  state = crc32Word(state, DIGITS4[middle]);
-  return crc32Word(state, DIGITS4[low - middle * 10000]);
+  state = crcUpTo8(state, high | 0);
+  return crc32Chunk(state, DIGITS4[middle], DIGITS4[low - middle * 10000], 8);
 }
 
-function crcSide(state: number, book: LevelView, side: number): number {
-  const depth = Math.min(book.levelCount(side), CHECKSUM_DEPTH);
-  for (let position = 0; position < depth; position++) {
-    state = crcDigits(state, book.levelPrice(side, position));
-    state = crcDigits(state, book.levelSize(side, position));
-  }
-  return state;
+/** Decimal digits of an integer 0 <= units < 2^53, none for 0. */
+function decimalLength(units: number): number {
+  let length = 0;
+  for (let power = 1; units >= power; power *= 10) length++;
+  return length;
 }
 
-export function bookChecksum(book: LevelView): number {
-  return crc32Finish(crcSide(crcSide(CRC32_INIT, book, ASK), book, BID));
+/** The register a level's text (price digits, then size digits) leaves when fed from 0. */
+export function levelCrc(price: number, size: number): number {
+  return crcUnits(crcUnits(0, price), size);
+}
+
+/** Bytes in a level's text; at most 32 (two fields below 2^53), within crc32Shift's reach. */
+export function levelTextLength(price: number, size: number): number {
+  return decimalLength(price) + decimalLength(size);
+}
+
+/** Appends a level, given its levelCrc and levelTextLength, to a running checksum. */
+export function checksumJoin(state: number, crc: number, length: number): number {
+  return crc32Shift(state, length) ^ crc;
 }

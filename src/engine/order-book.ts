@@ -1,4 +1,4 @@
-import { bookChecksum } from './book-checksum';
+import { CHECKSUM_DEPTH, CHECKSUM_INIT, checksumFinish, checksumJoin, levelCrc, levelTextLength } from './book-checksum';
 import { NO_SLOT, OrderIndex } from './order-index';
 import {
   ASK,
@@ -32,7 +32,8 @@ import {
  *   orders   struct-of-arrays slots: id, price, size, side, level slot, prev/next slot
  *            (a doubly linked FIFO per level); free slots chained through `next`.
  *            An OrderIndex (typed-array hash table) maps order id to slot.
- *   levels   struct-of-arrays slots: price, aggregate size, order count, FIFO head/tail.
+ *   levels   struct-of-arrays slots: price, aggregate size, order count, FIFO head/tail,
+ *            and the level's cached checksum piece (see book-checksum.ts).
  *   sides    per side, level slots sorted by key with the BEST LEVEL LAST, so the busy top of
  *            the book is the cheap end to insert at or remove from (copyWithin moves only the
  *            levels better than the one touched). key = price for bids, -price for asks, so
@@ -123,6 +124,10 @@ export class OrderBook {
   private lCount: Int32Array;
   private lHead: Int32Array;
   private lTail: Int32Array;
+  // The level's checksum piece, kept so checksum() redoes only levels that changed since.
+  private lStale: Uint8Array;
+  private lCrc: Int32Array;
+  private lTextLength: Uint8Array;
 
   private readonly keys: Float64Array[];
   private readonly levels: Int32Array[];
@@ -150,6 +155,9 @@ export class OrderBook {
     this.lCount = new Int32Array(levels);
     this.lHead = new Int32Array(levels);
     this.lTail = new Int32Array(levels);
+    this.lStale = new Uint8Array(levels);
+    this.lCrc = new Int32Array(levels);
+    this.lTextLength = new Uint8Array(levels);
     this.keys = [new Float64Array(levels), new Float64Array(levels)];
     this.levels = [new Int32Array(levels), new Int32Array(levels)];
   }
@@ -327,12 +335,29 @@ export class OrderBook {
     }
   }
 
-  /** Kraken v2 book checksum of the top 10 levels (see book-checksum.ts). O(20). */
+  /** Kraken v2 book checksum of the top 10 levels per side (see book-checksum.ts). O(20). */
   checksum(): number {
-    return bookChecksum(this);
+    return checksumFinish(this.checksumSide(this.checksumSide(CHECKSUM_INIT, ASK), BID));
   }
 
   // ---- internals -------------------------------------------------------------------------
+
+  /** Feeds one side's top levels, best first: asks low to high, bids high to low. */
+  private checksumSide(state: number, side: number): number {
+    const levels = this.levels[side];
+    const count = this.counts[side];
+    const stop = count > CHECKSUM_DEPTH ? count - CHECKSUM_DEPTH : 0;
+    for (let index = count - 1; index >= stop; index--) {
+      const level = levels[index];
+      if (this.lStale[level] !== 0) {
+        this.lCrc[level] = levelCrc(this.lPrice[level], this.lSize[level]);
+        this.lTextLength[level] = levelTextLength(this.lPrice[level], this.lSize[level]);
+        this.lStale[level] = 0;
+      }
+      state = checksumJoin(state, this.lCrc[level], this.lTextLength[level]);
+    }
+    return state;
+  }
 
   private levelAt(side: number, position: number): number {
     if (side !== BID && side !== ASK) return NONE;
@@ -391,6 +416,7 @@ export class OrderBook {
     else this.oNext[tail] = slot;
     this.lTail[level] = slot;
     this.lSize[level] += size;
+    this.lStale[level] = 1;
     this.lCount[level]++;
     this.slotOf.set(orderId, slot);
     this.live++;
@@ -407,6 +433,7 @@ export class OrderBook {
     const remaining = this.oSize[slot] - by;
     this.oSize[slot] = remaining;
     this.lSize[level] -= by;
+    this.lStale[level] = 1;
 
     const listener = this.listener;
     if (listener !== null) {
@@ -432,6 +459,7 @@ export class OrderBook {
     if (next === NONE) this.lTail[level] = prev;
     else this.oPrev[next] = prev;
     this.lSize[level] -= this.oSize[slot];
+    this.lStale[level] = 1;
     const left = --this.lCount[level];
     this.slotOf.delete(orderId);
     this.oNext[slot] = this.orderFree;
@@ -522,5 +550,8 @@ export class OrderBook {
     this.lCount = grownI32(this.lCount, length);
     this.lHead = grownI32(this.lHead, length);
     this.lTail = grownI32(this.lTail, length);
+    this.lStale = grownU8(this.lStale, length);
+    this.lCrc = grownI32(this.lCrc, length);
+    this.lTextLength = grownU8(this.lTextLength, length);
   }
 }

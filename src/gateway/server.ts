@@ -9,7 +9,9 @@ import { Instrument, toInstrument } from '../engine/instruments';
 import { WorkerPool } from '../engine/worker-pool';
 import { S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_REJECTED } from '../engine/worker-protocol';
 import { BookcastError } from '../errors';
-import { SourceReport, SourceWorkerData, SRC_EMITTED, SRC_STATS_WORDS, SRC_WAITS } from '../source/source-protocol';
+import { lobsterFiles } from '../source/lobster-files';
+import { lobsterInstrument } from '../source/lobster-translator';
+import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_STATS_WORDS, SRC_WAITS } from '../source/source-protocol';
 import { Fanout } from './fanout';
 import { sendError } from './http';
 import { RecentTrades } from './recent-trades';
@@ -30,6 +32,8 @@ export interface RunningServer {
   readonly host: string;
   readonly port: number;
   readonly instruments: readonly Instrument[];
+  /** Book worker threads actually started (never more than instruments). */
+  readonly workers: number;
   /** Resolves when a fatal error (a worker died) stops the server; never resolves otherwise. */
   readonly failed: Promise<BookcastError>;
   stop(): Promise<void>;
@@ -38,7 +42,11 @@ export interface RunningServer {
 /** Starts workers, source and the uWS front thread; resolves once it listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const uws = loadUws();
-  const instruments = config.instruments.map((spec, i) => toInstrument(spec, i));
+  // A recorded file brings its own instrument; the simulator uses the configured ones.
+  const instruments =
+    config.source.kind === 'lobster'
+      ? [lobsterInstrument(lobsterFiles(config.source.path).ticker, 0)]
+      : config.instruments.map((spec, i) => toInstrument(spec, i));
   const startedAt = Date.now();
   let fail!: (err: BookcastError) => void;
   const failed = new Promise<BookcastError>((resolve) => (fail = resolve));
@@ -58,7 +66,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const health = () => ({
     status: 'ok',
     uptime_s: Math.round((Date.now() - startedAt) / 1000),
-    source: { kind: config.source.kind, events: sourceStats[SRC_EMITTED], waits: sourceStats[SRC_WAITS] },
+    source: { kind: config.source.kind, events: sourceStats[SRC_EMITTED], waits: sourceStats[SRC_WAITS], done: sourceStats[SRC_DONE] === 1 },
     workers: pool.channels.map((c, index) => ({
       index,
       symbols: instruments.filter((i) => pool.ownerOf[i.index] === index).map((i) => i.symbol),
@@ -130,6 +138,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     host: config.host,
     port,
     instruments,
+    workers: pool.channels.length,
     failed,
     async stop() {
       if (stopping) return;

@@ -147,7 +147,11 @@ export class SpscRing implements Parkable {
     this.publish();
   }
 
-  /** Producer: adds the claimed record to the batch that the next publish() makes visible. */
+  /**
+   * Producer: adds the claimed record to the batch that the next publish() makes visible.
+   * A producer that then gets BACK_PRESSURED must publish() before it waits for space, or it
+   * may wait for a consumer that cannot see the records filling the ring.
+   */
   commitLazy(): void {
     this.tail = this.claimTail;
   }

@@ -8,8 +8,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { EventWriter } from '../engine/event-writer';
 import { nowMicros } from '../util/clock';
 import { Random } from '../util/random';
+import type { EventSink } from '../engine/events';
+import { LobsterBookReader, LobsterMessageReader, lobsterFiles } from './lobster-files';
+import { LobsterTranslator } from './lobster-translator';
 import { MarketSimulator } from './market-simulator';
-import { SourceReport, SourceWorkerData, SRC_EMITTED, SRC_WAITS, SRC_STATS_WORDS } from './source-protocol';
+import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_WAITS, SRC_STATS_WORDS } from './source-protocol';
 
 /** Most arrivals written before publishing, so a backlog still reaches workers in slices. */
 const MAX_BURST = 4096;
@@ -47,9 +50,50 @@ function runSimulator(rate: number, seed: number): void {
   }
 }
 
+/**
+ * Replays a recorded file on its own clock scaled by `speed` (0: as fast as the books take it).
+ * Events are stamped with their scheduled wall-clock time, so downstream latency is measured
+ * from when the replay meant to deliver them, like the simulator's.
+ */
+class ScheduledSink implements EventSink {
+  due = 0;
+  count = 0;
+
+  event(kind: number, symbol: number, side: number, orderId: number, price: number, size: number, newOrderId: number): void {
+    writer.event(kind, symbol, side, orderId, price, size, newOrderId, this.due);
+    this.count++;
+  }
+}
+
+function runLobster(path: string, speed: number): void {
+  const files = lobsterFiles(path);
+  const messages = new LobsterMessageReader(files.messagePath, files.midnightMicros);
+  const rows = new LobsterBookReader(files.orderbookPath, files.depth);
+  const sink = new ScheduledSink();
+  const translator = new LobsterTranslator(0, files.depth, sink);
+  const start = nowMicros();
+  let first = -1;
+  while (messages.next() && rows.next()) {
+    if (first < 0) first = messages.time;
+    sink.due = speed > 0 ? start + (messages.time - first) / speed : nowMicros();
+    if (sink.due > nowMicros() + 300) {
+      writer.publish();
+      stats[SRC_EMITTED] = sink.count;
+      sleepUntil(sink.due);
+    }
+    translator.step(messages, rows.row);
+  }
+  writer.publish();
+  stats[SRC_EMITTED] = sink.count;
+  stats[SRC_WAITS] = writer.waits;
+  stats[SRC_DONE] = 1;
+  parentPort!.postMessage({ type: 'done' } satisfies SourceReport);
+}
+
 try {
   parentPort!.postMessage({ type: 'ready' } satisfies SourceReport);
   if (data.source.kind === 'simulator') runSimulator(data.source.rate, data.source.seed);
+  else runLobster(data.source.path, data.source.speed);
 } catch (err) {
   const e = err as { code?: string; message?: string };
   parentPort!.postMessage({ type: 'error', code: e.code ?? 'INTERNAL', message: String(e.message ?? err) } satisfies SourceReport);

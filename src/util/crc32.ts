@@ -1,54 +1,98 @@
 /**
  * CRC-32 as zlib, PNG and Kraken compute it (IEEE 802.3, reflected polynomial 0xEDB88320),
- * table-driven and fed incrementally, so a caller can hash bytes it produces on the fly
- * (the digits of a number, say) without building a buffer or a string first.
+ * table-driven and fed incrementally, so a caller can hash bytes it produces on the fly (the
+ * digits of a number, say) without building a buffer or a string first.
  *
  *   let state = CRC32_INIT;
- *   state = crc32Byte(state, byte);   // one byte
- *   state = crc32Word(state, word);   // four bytes at once, the first in the low 8 bits
- *   state = crc32Bytes(state, word, n); // the first n of them
- *   const crc = crc32Finish(state);   // unsigned 32-bit
+ *   state = crc32Chunk(state, low, high, count); // 1 to 8 bytes packed in two int32 words
+ *   const crc = crc32Finish(state);              // unsigned 32-bit
  *
- * crc32Word is "slicing-by-4" (Intel, Kounavis and Berry 2005): up to four independent
- * lookups per four bytes instead of a chain of dependent ones, for 4 KiB of tables.
+ * The register is linear in what it is fed: feeding text B to register S leaves
+ * crc32Shift(S, B.length) ^ (the register B leaves when fed from 0). So the register of a
+ * text can be cached per piece (from 0) and pieces joined later in one step each.
+ *
+ * crc32Chunk is "slicing-by-8" (Kounavis and Berry, Intel, 2005) cut to the chunk's length:
+ * up to eight independent table lookups per chunk instead of a chain of eight dependent ones,
+ * for 8 KiB of tables. Only the first four bytes mix with the running state, so the lookups
+ * for bytes 4 to 7 never wait for the previous chunk.
  */
 
-// TABLE[k * 256 + n]: the CRC of byte n followed by k zero bytes.
-const TABLE = new Int32Array(1024);
+// TABLE[k * 256 + n]: the CRC register after byte n followed by k zero bytes.
+const TABLE = new Int32Array(8 * 256);
 for (let n = 0; n < 256; n++) {
   let c = n;
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
   TABLE[n] = c;
 }
-for (let n = 0; n < 256; n++) {
-  for (let k = 1; k < 4; k++) {
+for (let k = 1; k < 8; k++) {
+  for (let n = 0; n < 256; n++) {
     const previous = TABLE[(k - 1) * 256 + n];
     TABLE[k * 256 + n] = TABLE[previous & 0xff] ^ (previous >>> 8);
+  }
+}
+
+/** Longest run of zero bytes crc32Shift takes in one step. */
+export const CRC32_MAX_SHIFT = 32;
+
+// SHIFT[(n * 4 + k) * 256 + v]: the register (v << 8k) becomes after n zero bytes.
+const SHIFT = new Int32Array((CRC32_MAX_SHIFT + 1) * 1024);
+for (let k = 0; k < 4; k++) for (let v = 0; v < 256; v++) SHIFT[k * 256 + v] = v << (8 * k);
+for (let n = 1; n <= CRC32_MAX_SHIFT; n++) {
+  for (let i = 0; i < 1024; i++) {
+    const previous = SHIFT[(n - 1) * 1024 + i];
+    SHIFT[n * 1024 + i] = TABLE[previous & 0xff] ^ (previous >>> 8);
   }
 }
 
 /** The running state before the first byte (all ones, as the standard pre-inversion demands). */
 export const CRC32_INIT = -1;
 
-export function crc32Byte(state: number, byte: number): number {
-  return TABLE[(state ^ byte) & 0xff] ^ (state >>> 8);
-}
-
-/** Four bytes packed little-endian: byte 0 in bits 0-7, byte 3 in bits 24-31. */
-export function crc32Word(state: number, word: number): number {
-  const x = state ^ word;
-  return TABLE[768 + (x & 0xff)] ^ TABLE[512 + ((x >>> 8) & 0xff)] ^ TABLE[256 + ((x >>> 16) & 0xff)] ^ TABLE[x >>> 24];
-}
-
-/** The first `count` (1 to 4) bytes of a word packed as for crc32Word. */
-export function crc32Bytes(state: number, word: number, count: number): number {
-  const x = state ^ word;
-  if (count === 1) return TABLE[x & 0xff] ^ (state >>> 8);
-  if (count === 2) return TABLE[256 + (x & 0xff)] ^ TABLE[(x >>> 8) & 0xff] ^ (state >>> 16);
-  if (count === 3) {
-    return TABLE[512 + (x & 0xff)] ^ TABLE[256 + ((x >>> 8) & 0xff)] ^ TABLE[(x >>> 16) & 0xff] ^ (state >>> 24);
+/**
+ * Feeds `count` (1 to 8) bytes: byte 0 in bits 0-7 of `low` up to byte 3 in bits 24-31, then
+ * bytes 4 to 7 likewise in `high`. Bits beyond `count` bytes must be zero.
+ */
+export function crc32Chunk(state: number, low: number, high: number, count: number): number {
+  const x = state ^ low;
+  const x0 = x & 0xff;
+  const x1 = (x >>> 8) & 0xff;
+  const x2 = (x >>> 16) & 0xff;
+  const x3 = x >>> 24;
+  switch (count) {
+    case 1:
+      return TABLE[x0] ^ (state >>> 8);
+    case 2:
+      return TABLE[256 + x0] ^ TABLE[x1] ^ (state >>> 16);
+    case 3:
+      return TABLE[512 + x0] ^ TABLE[256 + x1] ^ TABLE[x2] ^ (state >>> 24);
+    case 4:
+      return TABLE[768 + x0] ^ TABLE[512 + x1] ^ TABLE[256 + x2] ^ TABLE[x3];
+    case 5:
+      return TABLE[1024 + x0] ^ TABLE[768 + x1] ^ TABLE[512 + x2] ^ TABLE[256 + x3] ^ TABLE[high & 0xff];
+    case 6:
+      return (
+        TABLE[1280 + x0] ^ TABLE[1024 + x1] ^ TABLE[768 + x2] ^ TABLE[512 + x3] ^
+        TABLE[256 + (high & 0xff)] ^ TABLE[(high >>> 8) & 0xff]
+      );
+    case 7:
+      return (
+        TABLE[1536 + x0] ^ TABLE[1280 + x1] ^ TABLE[1024 + x2] ^ TABLE[768 + x3] ^
+        TABLE[512 + (high & 0xff)] ^ TABLE[256 + ((high >>> 8) & 0xff)] ^ TABLE[(high >>> 16) & 0xff]
+      );
+    default:
+      return (
+        TABLE[1792 + x0] ^ TABLE[1536 + x1] ^ TABLE[1280 + x2] ^ TABLE[1024 + x3] ^
+        TABLE[768 + (high & 0xff)] ^ TABLE[512 + ((high >>> 8) & 0xff)] ^ TABLE[256 + ((high >>> 16) & 0xff)] ^ TABLE[high >>> 24]
+      );
   }
-  return TABLE[768 + (x & 0xff)] ^ TABLE[512 + ((x >>> 8) & 0xff)] ^ TABLE[256 + ((x >>> 16) & 0xff)] ^ TABLE[x >>> 24];
+}
+
+/** The register after `count` (0 to CRC32_MAX_SHIFT) zero bytes: four lookups, however many. */
+export function crc32Shift(state: number, count: number): number {
+  const row = count << 10;
+  return (
+    SHIFT[row + (state & 0xff)] ^ SHIFT[row + 256 + ((state >>> 8) & 0xff)] ^
+    SHIFT[row + 512 + ((state >>> 16) & 0xff)] ^ SHIFT[row + 768 + (state >>> 24)]
+  );
 }
 
 export function crc32Finish(state: number): number {

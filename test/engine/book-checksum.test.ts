@@ -1,6 +1,6 @@
 import t from 'tap';
 import * as zlib from 'node:zlib';
-import { bookChecksum, LevelView } from '../../src/engine/book-checksum';
+import { CHECKSUM_INIT, checksumFinish, checksumJoin, levelCrc, levelTextLength } from '../../src/engine/book-checksum';
 import { ASK, BID, OK } from '../../src/engine/book-types';
 import { OrderBook } from '../../src/engine/order-book';
 import { parseUnits } from '../../src/util/decimal';
@@ -36,20 +36,16 @@ const KRAKEN_ASKS = [
 ];
 const KRAKEN_CHECKSUM = 3310070434;
 
-/** A book as plain arrays of [price, size], best first. */
-function view(bids: number[][], asks: number[][]): LevelView {
-  const sides = [bids, asks];
-  return {
-    levelCount: (side) => sides[side].length,
-    levelPrice: (side, position) => sides[side][position][0],
-    levelSize: (side, position) => sides[side][position][1],
-  };
+/** The checksum of levels fed in the given order, [price, size] each. */
+function levelsChecksum(levels: number[][]): number {
+  let state = CHECKSUM_INIT;
+  for (const [price, size] of levels) state = checksumJoin(state, levelCrc(price, size), levelTextLength(price, size));
+  return checksumFinish(state);
 }
 
-/** The same book the way the documentation computes it: decimal digits concatenated, CRC'd. */
-function textChecksum(bids: number[][], asks: number[][]): number {
-  const text = [...asks.slice(0, 10), ...bids.slice(0, 10)].map(([p, s]) => `${p}${s}`).join('');
-  return zlibCrc32(text);
+/** The same levels the way the documentation computes it: decimal digits concatenated, CRC'd. */
+function textChecksum(levels: number[][]): number {
+  return zlibCrc32(levels.map(([price, size]) => `${price}${size}`).join(''));
 }
 
 t.test("Kraken's documented example", async (t) => {
@@ -73,25 +69,34 @@ t.test("Kraken's documented example", async (t) => {
 });
 
 t.test('an empty book checksums the empty string', async (t) => {
-  t.equal(new OrderBook(1, 1, null).checksum(), 0);
-  t.equal(bookChecksum(view([[5, 1]], [])), textChecksum([[5, 1]], []), 'one-sided');
+  const book = new OrderBook(1, 1, null);
+  t.equal(book.checksum(), 0);
+  book.add(1, BID, 5, 1);
+  t.equal(book.checksum(), textChecksum([[5, 1]]), 'one-sided');
 });
 
 t.test('digit boundaries up to 2^53 match the decimal text', async (t) => {
-  const values = [1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 10001, 99999, 1e6, 1e7 - 1, 1e7, 1e8 - 1, 1e8, 1e8 + 1,
-    2 ** 31 - 1, 2 ** 31, 2 ** 32 + 7, 1e12 - 1, 1e12, 1e12 + 9999, 1e15 + 10000, 2 ** 53 - 1, 2 ** 53 - 2,
-    9007199254739999, 9007199254730000, 8999999999999999, 1000000000009999];
+  const values = [1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 10001, 99999, 100000, 123456, 1e6, 1234567, 1e7 - 1, 1e7,
+    1e8 - 1, 1e8, 1e8 + 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 7, 1e12 - 1, 1e12, 1e12 + 9999, 1e15 + 10000, 2 ** 53 - 1,
+    2 ** 53 - 2, 9007199254739999, 9007199254730000, 8999999999999999, 1000000000009999];
   for (const value of values) {
-    const bids = [[value, 1]];
-    const asks = [[3, value]];
-    t.equal(bookChecksum(view(bids, asks)), textChecksum(bids, asks), String(value));
+    for (const levels of [[[value, 1]], [[3, value]], [[value, value], [7, 12345678]]]) {
+      t.equal(levelsChecksum(levels), textChecksum(levels), JSON.stringify(levels));
+    }
   }
+  // Every digit count of the price against every digit count of the size.
   let mismatches = 0;
+  for (let a = 0; a < 16; a++) {
+    for (let b = 0; b < 16; b++) {
+      const levels = [[10 ** a + a, 10 ** b * 3 - 1], [2 * 10 ** a - 1, 10 ** b]];
+      if (levelsChecksum(levels) !== textChecksum(levels)) mismatches++;
+    }
+  }
+  t.equal(mismatches, 0, '1 to 16 digits each');
   for (let high = 90071992; high > 90071992 - 3000; high--) {
     for (const value of [high * 1e8, high * 1e8 + 99999999, high * 1e8 + 9999, high * 1e8 + 10000]) {
       if (value > Number.MAX_SAFE_INTEGER) continue;
-      const bids = [[value, 1]];
-      if (bookChecksum(view(bids, [])) !== textChecksum(bids, [])) mismatches++;
+      if (levelsChecksum([[value, 1]]) !== textChecksum([[value, 1]])) mismatches++;
     }
   }
   t.equal(mismatches, 0, 'the ends of 10^8 and 10^4 blocks near 2^53');
