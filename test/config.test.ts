@@ -1,0 +1,46 @@
+import t from 'tap';
+import { loadConfig, OPTIONS } from '../src/config';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+t.test('defaults, environment and flags, in that order of precedence', async (t) => {
+  const d = loadConfig([], {});
+  t.equal(d.host, '127.0.0.1');
+  t.equal(d.port, 8080);
+  t.equal(d.instruments.length, 5);
+  t.same(d.source, { kind: 'simulator', rate: 2000, seed: 1 });
+  const e = loadConfig([], { BOOKCAST_PORT: '9000', BOOKCAST_SYMBOLS: 'eth-usd' });
+  t.equal(e.port, 9000);
+  t.same(e.instruments.map((i) => i.symbol), ['ETH/USD']);
+  const f = loadConfig(['--port', '9100', '--symbols=', '--symbol-count', '3'], { BOOKCAST_PORT: '9000' });
+  t.equal(f.port, 9100);
+  t.same(f.instruments.map((i) => i.symbol), ['SIM001/USD', 'SIM002/USD', 'SIM003/USD']);
+  t.ok(f.referencePrices['SIM002/USD']);
+  const l = loadConfig(['--source', 'lobster:/x/AAPL_2012-06-21_34200000_57600000_message_1.csv', '--speed', '0'], {});
+  t.same(l.source, { kind: 'lobster', path: '/x/AAPL_2012-06-21_34200000_57600000_message_1.csv', speed: 0 });
+});
+
+t.test('invalid options are CONFIG_INVALID with a message naming them', async (t) => {
+  const bad: [string[], RegExp][] = [
+    [['--port', '70000'], /port/],
+    [['--port', '-1'], /port/],
+    [['--workers', '0'], /workers/],
+    [['--rate', '1.5'], /rate/],
+    [['--nope', '1'], /unknown option --nope/],
+    [['--port'], /needs a value/],
+    [['stray'], /unexpected argument/],
+    [['--symbols', 'DOGE/USD'], /unknown built-in symbol/],
+    [['--symbols', ''], /no symbols/],
+    [['--source', 'kafka'], /source must be/],
+    [['--speed', '-2', '--source', 'lobster:x'], /speed/],
+    [['--soft-backpressure', '4096', '--max-backpressure', '2048'], /max-backpressure/],
+  ];
+  for (const [argv, message] of bad) {
+    t.throws(() => loadConfig(argv, {}), { code: 'CONFIG_INVALID', message }, argv.join(' '));
+  }
+});
+
+t.test('the README documents every option with its environment variable', async (t) => {
+  const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  for (const o of OPTIONS) t.match(readme, new RegExp(`\\| \`--${o.flag}\` \\| \`${o.env}\` \\|`), o.flag);
+});
