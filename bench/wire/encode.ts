@@ -1,10 +1,12 @@
 /**
- * Wire codec throughput: MessageEncoder calls per second for the hot messages, renderJson calls
- * per second for the JSON path, and heap bytes allocated per call (what the flatbuffers runtime
- * and the returned view cost; 0 would mean allocation-free).
+ * Wire codec throughput: MessageEncoder calls per second for the hot messages, next to
+ * FastEncoder's length + write of the same message into a shared ring buffer (the way a book
+ * worker publishes), renderJson calls per second for the JSON path, and heap bytes allocated
+ * per call (what the flatbuffers runtime and the returned view cost; 0 means allocation-free).
  *
  *   node dist/bench/wire/encode.js [seconds per scenario, default 1]
  */
+import { FastEncoder } from '../../src/wire/fast-encoder';
 import { MessageEncoder } from '../../src/wire/message-encoder';
 import { renderJson } from '../../src/wire/json-renderer';
 
@@ -65,8 +67,41 @@ function book(levels: number, best: number, step: number): { prices: Float64Arra
   return { prices, sizes };
 }
 
+/**
+ * Claims record space the way the out-ring does (an 8-byte header, records 8-aligned, wrapping
+ * at the end) and returns where the message goes, so fast writes land all over a 1 MiB
+ * SharedArrayBuffer as they would in production, not in one hot cache line.
+ */
+function ringClaimer(): { bytes: Uint8Array; claim: (length: number) => number } {
+  const bytes = new Uint8Array(new SharedArrayBuffer(1 << 20));
+  let cursor = 0;
+  const claim = (length: number): number => {
+    const record = (8 + length + 7) & ~7;
+    if (cursor + record > bytes.length) cursor = 0;
+    const at = cursor;
+    cursor += record;
+    return at + 8;
+  };
+  return { bytes, claim };
+}
+
+function changes(count: number, best: number, step: number): { ids: Float64Array; prices: Float64Array; sizes: Float64Array; events: Uint8Array } {
+  const { prices, sizes } = book(count, best, step);
+  const ids = new Float64Array(count);
+  const events = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    ids[i] = 5_000_000 + i;
+    events[i] = i % 3;
+  }
+  return { ids, prices, sizes, events };
+}
+
 function scenarios(): Scenario[] {
   const encoder = new MessageEncoder();
+  const fast = new FastEncoder();
+  const ring = ringClaimer();
+  const claim = ring.claim;
+  const target = ring.bytes;
   const symbol = new TextEncoder().encode('BTC/USD');
   const fmt = { priceDecimals: 1, sizeDecimals: 5 };
   const bids100 = book(100, 670_000, -1);
@@ -88,6 +123,56 @@ function scenarios(): Scenario[] {
     timestamp++;
     return encoder.trade(symbol, sequence, timestamp, sequence, 670_001, 12_345, 1, 987_654).length;
   };
+  const l2UpdateCopied = (): number => {
+    sequence++;
+    timestamp++;
+    const bytes = encoder.l2Update(symbol, sequence, timestamp, 10, sequence - 1, 0x9e3779b1, bids100.prices, bids100.sizes, 1, asks100.prices, asks100.sizes, 1);
+    target.set(bytes, claim(bytes.length));
+    return bytes.length;
+  };
+  const bidChanges = changes(4, 670_000, -1);
+  const askChanges = changes(4, 670_001, 1);
+  const l3Update = (bidCount: number, askCount: number) => (): number => {
+    sequence++;
+    timestamp++;
+    return encoder.l3Update(symbol, sequence, timestamp, sequence - 1,
+      bidChanges.ids, bidChanges.prices, bidChanges.sizes, bidChanges.events, bidCount,
+      askChanges.ids, askChanges.prices, askChanges.sizes, askChanges.events, askCount).length;
+  };
+  const ticker = (): number => {
+    sequence++;
+    timestamp++;
+    return encoder.ticker(symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100).length;
+  };
+
+  // FastEncoder, as a book worker calls it: exact length, claim, write at the claimed offset.
+  const fastL2Update = (bidCount: number, askCount: number) => (): number => {
+    sequence++;
+    timestamp++;
+    const length = fast.l2UpdateLength(symbol, sequence, timestamp, 10, sequence - 1, 0x9e3779b1, bidCount, askCount);
+    return fast.writeL2Update(target, claim(length), symbol, sequence, timestamp, 10, sequence - 1, 0x9e3779b1,
+      bids100.prices, bids100.sizes, bidCount, asks100.prices, asks100.sizes, askCount);
+  };
+  const fastL3Update = (bidCount: number, askCount: number) => (): number => {
+    sequence++;
+    timestamp++;
+    const length = fast.l3UpdateLength(symbol, sequence, timestamp, sequence - 1, bidCount, askCount);
+    return fast.writeL3Update(target, claim(length), symbol, sequence, timestamp, sequence - 1,
+      bidChanges.ids, bidChanges.prices, bidChanges.sizes, bidChanges.events, bidCount,
+      askChanges.ids, askChanges.prices, askChanges.sizes, askChanges.events, askCount);
+  };
+  const fastTrade = (): number => {
+    sequence++;
+    timestamp++;
+    const length = fast.tradeLength(symbol, sequence, timestamp, sequence, 670_001, 12_345, 1, 987_654);
+    return fast.writeTrade(target, claim(length), symbol, sequence, timestamp, sequence, 670_001, 12_345, 1, 987_654);
+  };
+  const fastTicker = (): number => {
+    sequence++;
+    timestamp++;
+    const length = fast.tickerLength(symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100);
+    return fast.writeTicker(target, claim(length), symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100);
+  };
 
   // Each JSON scenario renders one fixed frame, copied out: encoder output is only a view.
   const l2UpdateFrame = encoder.l2Update(symbol, 2, timestamp, 10, 1, 7, bids100.prices, bids100.sizes, 1, asks100.prices, asks100.sizes, 1).slice();
@@ -96,9 +181,22 @@ function scenarios(): Scenario[] {
 
   return [
     { name: 'encode l2Update 1 level', call: l2Update(1, 0) },
+    { name: 'fast l2Update 1 level', call: fastL2Update(1, 0) },
     { name: 'encode l2Update 2 levels', call: l2Update(1, 1) },
+    { name: 'encode l2Update 2 levels + copy', call: l2UpdateCopied },
+    { name: 'fast l2Update 2 levels', call: fastL2Update(1, 1) },
     { name: 'encode l2Update 3 levels', call: l2Update(2, 1) },
+    { name: 'fast l2Update 3 levels', call: fastL2Update(2, 1) },
+    { name: 'encode l2Update 8+8 levels', call: l2Update(8, 8) },
+    { name: 'fast l2Update 8+8 levels', call: fastL2Update(8, 8) },
+    { name: 'encode l3Update 1 change', call: l3Update(1, 0) },
+    { name: 'fast l3Update 1 change', call: fastL3Update(1, 0) },
+    { name: 'encode l3Update 2 changes', call: l3Update(1, 1) },
+    { name: 'fast l3Update 2 changes', call: fastL3Update(1, 1) },
     { name: 'encode trade', call: trade },
+    { name: 'fast trade', call: fastTrade },
+    { name: 'encode ticker', call: ticker },
+    { name: 'fast ticker', call: fastTicker },
     { name: 'encode l2Snapshot 10+10', call: l2Snapshot(10) },
     { name: 'encode l2Snapshot 100+100', call: l2Snapshot(100) },
     { name: 'renderJson l2Update 2 levels', call: () => renderJson(l2UpdateFrame, fmt).length },

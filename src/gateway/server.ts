@@ -76,6 +76,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       out_waits: c.stats[S_OUT_WAITS],
     })),
     connections: ws.sessions.size,
+    slow_consumer_resyncs: ws.slowConsumerResyncs,
     published: fanout.published,
   });
 

@@ -31,6 +31,8 @@ const HARD_PAYLOAD_FACTOR = 16;
  */
 export class WsGateway {
   readonly sessions = new Set<Session>();
+  /** Connections parked for falling behind, since start (health endpoint). */
+  slowConsumerResyncs = 0;
   private nextId = 1;
   private readonly encoder = new MessageEncoder();
 
@@ -188,6 +190,7 @@ export class WsGateway {
     const soft = this.config.softBackpressure;
     if (!session.resyncing && buffered > soft) {
       this.subscriptions.park(session);
+      this.slowConsumerResyncs++;
       this.sendError(session, 'SLOW_CONSUMER', `${buffered} bytes waiting to be sent; streams will restart from snapshots`);
     } else if (session.resyncing && buffered <= soft / 4) {
       this.subscriptions.resume(session);

@@ -7,9 +7,10 @@
  *   state = crc32Chunk(state, low, high, count); // 1 to 8 bytes packed in two int32 words
  *   const crc = crc32Finish(state);              // unsigned 32-bit
  *
- * The register is linear in what it is fed: feeding text B to register S leaves
+ * The register is linear (over XOR) in what it is fed: feeding text B to register S leaves
  * crc32Shift(S, B.length) ^ (the register B leaves when fed from 0). So the register of a
- * text can be cached per piece (from 0) and pieces joined later in one step each.
+ * text can be cached per piece (from 0) and pieces joined later in one step each; the price
+ * is 132 KiB of shift tables, one 4 KiB row per length, of which callers touch a few.
  *
  * crc32Chunk is "slicing-by-8" (Kounavis and Berry, Intel, 2005) cut to the chunk's length:
  * up to eight independent table lookups per chunk instead of a chain of eight dependent ones,

@@ -23,3 +23,12 @@ export async function startTestServer(args: string[]): Promise<TestServer> {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` every 25 ms until it holds; fails after `timeoutMs` naming `what`. */
+export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}

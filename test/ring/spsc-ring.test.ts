@@ -233,10 +233,10 @@ t.test('two threads: millions of variable-length records, wrapping, parking both
   const slowEvery = 256;
   const base: Omit<StressData, 'role'> = {
     sab,
-    records: 4_000_000,
-    slowConsumerFrom: 1_000_000,
-    slowProducerFrom: 1_000_000 + 100 * slowEvery,
-    lazyFrom: 1_000_000 + 200 * slowEvery,
+    records: 3_000_000,
+    slowConsumerFrom: 800_000,
+    slowProducerFrom: 800_000 + 100 * slowEvery,
+    lazyFrom: 800_000 + 200 * slowEvery,
     slowEvery,
     lazyBatch: 16,
   };

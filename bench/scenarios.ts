@@ -1,0 +1,101 @@
+/**
+ * Every benchmark scenario the runner knows, in running order. A scenario is a module exporting
+ * `run(opts: { seconds: number; full: boolean }): Promise<object>`; `seconds` is its budget, and
+ * each scenario says below what it does with it. `headline` picks the figures for the summary
+ * table from its result (a scenario whose result changes shape just loses its summary line).
+ */
+
+export type Figure = [label: string, value: string];
+
+export interface ScenarioEntry {
+  name: string;
+  /** Module path relative to this file. */
+  module: string;
+  /** Budget in the quick suite (`npm run bench`); null: only in the full suite. */
+  quickSeconds: number | null;
+  fullSeconds: number;
+  /** What the budget means, for the report. */
+  budget: string;
+  headline(result: any): Figure[];
+}
+
+const n = (value: unknown): string => (typeof value === 'number' ? Math.round(value).toLocaleString('en-US') : '—');
+const millions = (value: unknown): string => (typeof value === 'number' ? `${(value / 1e6).toFixed(2)} M` : '—');
+const micros = (value: unknown): string => (typeof value === 'number' ? `${n(value)} µs` : '—');
+
+export const SCENARIOS: readonly ScenarioEntry[] = [
+  {
+    name: 'ring/one-to-one-throughput',
+    module: './ring/one-to-one-throughput',
+    quickSeconds: 4,
+    fullSeconds: 8,
+    budget: 'total, shared by 4 ring configurations',
+    headline: (r) => r.results.map((x: any): Figure => [`ring ${x.scenario}`, `${millions(x.overall?.recordsPerSecond ?? x.recordsPerSecond)} records/s`]),
+  },
+  {
+    name: 'ring/ping-pong-latency',
+    module: './ring/ping-pong-latency',
+    quickSeconds: 3,
+    fullSeconds: 9,
+    budget: 'total, shared by 3 idle strategies',
+    headline: (r) => r.results.map((x: any): Figure => [`ring round trip, ${x.scenario}`, `p50 ${n(x.p50)} ns, p99 ${n(x.p99)} ns`]),
+  },
+  {
+    name: 'engine/order-book-apply',
+    module: './engine/order-book-apply',
+    quickSeconds: 5,
+    fullSeconds: 10,
+    budget: 'total',
+    headline: (r) => [
+      ['book apply, no listener', `${millions(r.noListener.eventsPerSecond)} events/s`],
+      ['book apply, no-op listener', `${millions(r.noopListener.eventsPerSecond)} events/s`],
+    ],
+  },
+  {
+    name: 'engine/lobster-apply',
+    module: './engine/lobster-apply',
+    quickSeconds: 4,
+    fullSeconds: 10,
+    budget: 'total, shared by the samples',
+    headline: (r) =>
+      r.skipped ? [['LOBSTER apply', 'skipped: no data']] : r.samples.map((x: any): Figure => [`LOBSTER apply, ${x.sample.split('_').slice(0, 2).join(' ')} (${n(x.events)} events)`, `${millions(x.eventsPerSecond)} events/s`]),
+  },
+  {
+    name: 'wire/encode',
+    module: './wire/encode',
+    quickSeconds: 0.3,
+    fullSeconds: 1,
+    budget: 'per codec scenario',
+    headline: (r) =>
+      ['encode l2Update 2 levels', 'encode l2Snapshot 10+10', 'renderJson l2Update 2 levels'].filter((k) => r[k]).map((k): Figure => [k, `${millions(r[k].perSecond)} /s, ${n(r[k].allocatedBytesPerCall)} B allocated`]),
+  },
+  {
+    name: 'engine/worker-throughput',
+    module: './engine/worker-throughput',
+    quickSeconds: 4,
+    fullSeconds: 10,
+    budget: 'sizes the event count: 300k events per second of budget per measurement (4 or more measurements)',
+    headline: (r) =>
+      r.results.map((x: any): Figure => [
+        `worker, ${x.flow.replace(/_34200000_57600000_message_\d+\.csv/, '')}, streams ${x.streams}`,
+        `${millions(x.eventsPerSecond)} events/s (${millions(x.eventsPerWorkerCpuSecond)} per worker CPU-second)`,
+      ]),
+  },
+  {
+    name: 'gateway/end-to-end-latency',
+    module: './gateway/end-to-end-latency',
+    quickSeconds: 5,
+    fullSeconds: 10,
+    budget: 'measured seconds per point (each point adds ~2 s start-up, 2 s warm-up and the drain)',
+    headline: (r) =>
+      r.results.map((x: any): Figure => [
+        `end to end, ${x.workers} worker${x.workers > 1 ? 's' : ''}, ${n(x.arrivalsPerSecond)} arrivals/s`,
+        `p50 ${micros(x.p50)}, p99 ${micros(x.p99)}, p99.9 ${micros(x.p999)}, max ${micros(x.max)}; ${n(x.deliveriesPerSecond)} deliveries/s; gaps ${n(x.gaps)}, disconnects ${n(x.disconnects)}`,
+      ]),
+  },
+];
+
+/** `name` may be the full name or its last part (`end-to-end-latency`). */
+export function findScenario(name: string): ScenarioEntry | undefined {
+  return SCENARIOS.find((s) => s.name === name || s.name.split('/').pop() === name);
+}

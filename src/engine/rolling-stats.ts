@@ -1,0 +1,284 @@
+/**
+ * 24-hour market statistics for one symbol over a true rolling window that ends at the
+ * symbol's clock (not since midnight, not since start-up), updated in amortized O(1) per trade
+ * and per expiry, with no allocation once the bucket ring has grown to the symbol's pace.
+ *
+ * Resolution, exactly: trades are aggregated into one bucket per second of the Unix epoch
+ * (second s holds timestamps s*1e6 .. s*1e6+999999 µs). The window at clock `now` is
+ *
+ *     [floor((now - 24h) / 1s) * 1s,  now]
+ *
+ * that is, a trade leaves the window when the whole second it happened in is more than 24 hours
+ * old. A trade stamped exactly now-24h is still inside, and so is every trade of its second:
+ * the window spans between 24h and 24h + 1s - 1µs. Within that set of trades every figure is
+ * exact (no sampling, no approximation). Being exact to the microsecond at the far edge would
+ * need every trade of the oldest second, so memory would grow with the trade count; one second
+ * is the price paid for memory bounded by the number of distinct seconds with trades in the
+ * window: at most MAX_BUCKETS = 86,401.
+ *
+ * Clock: a single non-decreasing clock, the largest timestamp passed to addTrade() or advance().
+ * A trade stamped earlier than the clock is booked as happening at the clock (sources may be a
+ * few microseconds out of order; the window must never move backwards), and an advance() to an
+ * earlier time changes nothing.
+ *
+ * High and low come from monotonic deques over the buckets (the sliding-window maximum: each
+ * bucket enters and leaves each deque at most once per raise of its extreme, so amortized O(1)).
+ * Open is the first trade of the oldest bucket still in the window; last is the latest trade.
+ * Every getter reads 0 while the window holds no trade.
+ *
+ * Sums: volume and count are sums of integers, exact below 2^53. Notional (price*size per
+ * trade, itself exact below 2^53) can pass 2^53 on a busy symbol, and then a running sum that
+ * adds each trade and later subtracts its bucket would keep a rounding residue for as long as
+ * the process runs. So the notional, per bucket and in total, is carried as a float64 plus its
+ * exact rounding error (Knuth's TwoSum, TAOCP vol. 2, 4.2.2): for integer inputs the error is
+ * itself an integer, so the pair holds the exact sum of the trades' products while the
+ * accumulated error stays below 2^53, far beyond any real notional.
+ *
+ * Memory: 72 bytes per bucket slot (eight float64 columns and two int32 deques); the ring
+ * starts at 64 slots and doubles, so a symbol that trades in every second of a day ends at
+ * 131,072 slots (9 MiB). Growing is the only allocation.
+ */
+
+const SECOND = 1_000_000;
+export const WINDOW_SECONDS = 86_400;
+/** Seconds floor(now)-86400 .. floor(now), both ends included. */
+export const MAX_BUCKETS = WINDOW_SECONDS + 1;
+const INITIAL_CAPACITY = 64;
+
+export class RollingStats {
+  private mask = INITIAL_CAPACITY - 1;
+  private bucketSecond: Float64Array = new Float64Array(INITIAL_CAPACITY);
+  private bucketVolume: Float64Array = new Float64Array(INITIAL_CAPACITY);
+  private bucketNotional: Float64Array = new Float64Array(INITIAL_CAPACITY);
+  private bucketNotionalError: Float64Array = new Float64Array(INITIAL_CAPACITY);
+  private bucketCount: Float64Array = new Float64Array(INITIAL_CAPACITY);
+  private bucketHigh: Float64Array = new Float64Array(INITIAL_CAPACITY);
+  private bucketLow: Float64Array = new Float64Array(INITIAL_CAPACITY);
+  private bucketOpen: Float64Array = new Float64Array(INITIAL_CAPACITY);
+  /**
+   * Sequences of the oldest live bucket and of the next one; a bucket's slot is its sequence
+   * & mask. Sequences are int32 and wrap, which is harmless: only equality and differences
+   * below the capacity are ever used, and the capacity divides 2^32.
+   */
+  private head = 0;
+  private tail = 0;
+  /** Bucket sequences with strictly falling highs, oldest first: the front is the window's high. */
+  private maxima: Int32Array = new Int32Array(INITIAL_CAPACITY);
+  private maxFront = 0;
+  private maxLength = 0;
+  /** Bucket sequences with strictly rising lows, oldest first: the front is the window's low. */
+  private minima: Int32Array = new Int32Array(INITIAL_CAPACITY);
+  private minFront = 0;
+  private minLength = 0;
+  private volumeSum = 0;
+  private notionalSum = 0;
+  private notionalError = 0;
+  private countSum = 0;
+  private lastPrice = 0;
+  private clockMicros = Number.NEGATIVE_INFINITY;
+
+  /** Books a trade at max(ts, clock), after expiring what that time pushes out of the window. */
+  addTrade(ts: number, price: number, size: number): void {
+    if (ts > this.clockMicros) this.clockMicros = ts;
+    const second = Math.floor(this.clockMicros / SECOND);
+    this.expire(second - WINDOW_SECONDS);
+    const notional = price * size;
+    const newest = (this.tail - 1) | 0;
+    if (this.head !== this.tail && this.bucketSecond[newest & this.mask] === second) {
+      const slot = newest & this.mask;
+      this.bucketVolume[slot] += size;
+      const sum = this.bucketNotional[slot] + notional;
+      this.bucketNotionalError[slot] += roundingError(this.bucketNotional[slot], notional, sum);
+      this.bucketNotional[slot] = sum;
+      this.bucketCount[slot] += 1;
+      if (price > this.bucketHigh[slot]) {
+        this.bucketHigh[slot] = price;
+        this.pushMax(newest, price);
+      }
+      if (price < this.bucketLow[slot]) {
+        this.bucketLow[slot] = price;
+        this.pushMin(newest, price);
+      }
+    } else {
+      if (((this.tail - this.head) | 0) === this.mask + 1) this.grow();
+      const sequence = this.tail;
+      const slot = sequence & this.mask;
+      this.tail = (sequence + 1) | 0;
+      this.bucketSecond[slot] = second;
+      this.bucketVolume[slot] = size;
+      this.bucketNotional[slot] = notional;
+      this.bucketNotionalError[slot] = 0;
+      this.bucketCount[slot] = 1;
+      this.bucketHigh[slot] = price;
+      this.bucketLow[slot] = price;
+      this.bucketOpen[slot] = price;
+      this.pushMax(sequence, price);
+      this.pushMin(sequence, price);
+    }
+    this.volumeSum += size;
+    const sum = this.notionalSum + notional;
+    this.notionalError += roundingError(this.notionalSum, notional, sum);
+    this.notionalSum = sum;
+    this.countSum += 1;
+    this.lastPrice = price;
+  }
+
+  /** Moves the window's end to `now` (if later than the clock) and drops what left the window. */
+  advance(now: number): void {
+    if (now > this.clockMicros) this.clockMicros = now;
+    this.expire(Math.floor(this.clockMicros / SECOND) - WINDOW_SECONDS);
+  }
+
+  /** Sum of sizes in the window. */
+  get volume(): number {
+    return this.volumeSum;
+  }
+
+  /** Sum of price*size in the window, in price units x size units. */
+  get notional(): number {
+    return this.notionalSum + this.notionalError;
+  }
+
+  /** Number of trades in the window. */
+  get count(): number {
+    return this.countSum;
+  }
+
+  get high(): number {
+    return this.maxLength === 0 ? 0 : this.bucketHigh[this.maxima[this.maxFront] & this.mask];
+  }
+
+  get low(): number {
+    return this.minLength === 0 ? 0 : this.bucketLow[this.minima[this.minFront] & this.mask];
+  }
+
+  /** Price of the first trade still in the window. */
+  get open(): number {
+    return this.head === this.tail ? 0 : this.bucketOpen[this.head & this.mask];
+  }
+
+  /** Price of the latest trade, while it is in the window. */
+  get last(): number {
+    return this.lastPrice;
+  }
+
+  /** The window's end: the largest time seen (-Infinity before any). */
+  get clock(): number {
+    return this.clockMicros;
+  }
+
+  /** The window's start, in microseconds: floor((clock - 24h) / 1s) * 1s. */
+  get windowStart(): number {
+    return (Math.floor(this.clockMicros / SECOND) - WINDOW_SECONDS) * SECOND;
+  }
+
+  /** Live buckets (distinct seconds with trades in the window); at most MAX_BUCKETS. */
+  get buckets(): number {
+    return (this.tail - this.head) | 0;
+  }
+
+  /** Bucket slots allocated. */
+  get capacity(): number {
+    return this.mask + 1;
+  }
+
+  /** Volume-weighted average price in price units, 0 when the window is empty. */
+  vwap(): number {
+    return this.volumeSum === 0 ? 0 : this.notional / this.volumeSum;
+  }
+
+  /** (last - open) / open as a percentage, 0 when the window is empty or open is 0. */
+  changePercent(): number {
+    const open = this.open;
+    return open === 0 ? 0 : ((this.lastPrice - open) / open) * 100;
+  }
+
+  /** Drops every bucket whose second is before `cutoff`. */
+  private expire(cutoff: number): void {
+    const mask = this.mask;
+    const tail = this.tail;
+    let head = this.head;
+    if (head === tail || this.bucketSecond[head & mask] >= cutoff) return;
+    do {
+      const slot = head & mask;
+      this.volumeSum -= this.bucketVolume[slot];
+      const minus = -this.bucketNotional[slot];
+      const sum = this.notionalSum + minus;
+      this.notionalError += roundingError(this.notionalSum, minus, sum) - this.bucketNotionalError[slot];
+      this.notionalSum = sum;
+      this.countSum -= this.bucketCount[slot];
+      if (this.maxLength > 0 && this.maxima[this.maxFront] === head) {
+        this.maxFront = (this.maxFront + 1) & mask;
+        this.maxLength--;
+      }
+      if (this.minLength > 0 && this.minima[this.minFront] === head) {
+        this.minFront = (this.minFront + 1) & mask;
+        this.minLength--;
+      }
+      head = (head + 1) | 0;
+    } while (head !== tail && this.bucketSecond[head & mask] < cutoff);
+    this.head = head;
+    if (head === tail) {
+      this.volumeSum = 0;
+      this.notionalSum = 0;
+      this.notionalError = 0;
+      this.countSum = 0;
+      this.lastPrice = 0;
+    }
+  }
+
+  /** Appends bucket `sequence` (the newest) whose high is now `price`, dropping lower-or-equal highs. */
+  private pushMax(sequence: number, price: number): void {
+    const mask = this.mask;
+    let length = this.maxLength;
+    while (length > 0 && this.bucketHigh[this.maxima[(this.maxFront + length - 1) & mask] & mask] <= price) length--;
+    this.maxima[(this.maxFront + length) & mask] = sequence;
+    this.maxLength = length + 1;
+  }
+
+  /** Appends bucket `sequence` (the newest) whose low is now `price`, dropping higher-or-equal lows. */
+  private pushMin(sequence: number, price: number): void {
+    const mask = this.mask;
+    let length = this.minLength;
+    while (length > 0 && this.bucketLow[this.minima[(this.minFront + length - 1) & mask] & mask] >= price) length--;
+    this.minima[(this.minFront + length) & mask] = sequence;
+    this.minLength = length + 1;
+  }
+
+  /** Doubles the ring: each bucket moves to its sequence's slot under the new mask. */
+  private grow(): void {
+    const oldMask = this.mask;
+    const capacity = (oldMask + 1) * 2;
+    const mask = capacity - 1;
+    const move = (from: Float64Array): Float64Array => {
+      const to = new Float64Array(capacity);
+      for (let sequence = this.head; sequence !== this.tail; sequence = (sequence + 1) | 0) {
+        to[sequence & mask] = from[sequence & oldMask];
+      }
+      return to;
+    };
+    this.bucketSecond = move(this.bucketSecond);
+    this.bucketVolume = move(this.bucketVolume);
+    this.bucketNotional = move(this.bucketNotional);
+    this.bucketNotionalError = move(this.bucketNotionalError);
+    this.bucketCount = move(this.bucketCount);
+    this.bucketHigh = move(this.bucketHigh);
+    this.bucketLow = move(this.bucketLow);
+    this.bucketOpen = move(this.bucketOpen);
+    const maxima = new Int32Array(capacity);
+    for (let k = 0; k < this.maxLength; k++) maxima[k] = this.maxima[(this.maxFront + k) & oldMask];
+    const minima = new Int32Array(capacity);
+    for (let k = 0; k < this.minLength; k++) minima[k] = this.minima[(this.minFront + k) & oldMask];
+    this.maxima = maxima;
+    this.maxFront = 0;
+    this.minima = minima;
+    this.minFront = 0;
+    this.mask = mask;
+  }
+}
+
+/** The exact rounding error of sum = a + b (TwoSum): a + b === sum + error in real arithmetic. */
+function roundingError(a: number, b: number, sum: number): number {
+  const bPart = sum - a;
+  return a - (sum - bPart) + (b - bPart);
+}

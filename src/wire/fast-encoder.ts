@@ -1,0 +1,536 @@
+import { Body } from './generated/bookcast/wire/body';
+import { FILE_IDENTIFIER } from './frame-verifier';
+
+/**
+ * The hot messages (l2Update, l3Update, trade, ticker) written straight into a caller's byte
+ * array, byte for byte what MessageEncoder's flatbuffers.Builder makes of the same arguments,
+ * with arithmetic and no allocation.
+ *
+ * The Builder writes back to front and aligns every item relative to the END of the buffer, so
+ * this code walks the same steps in the same order with `o`, the number of bytes written so
+ * far counted from the end, and puts each item at `end - o`. Which steps happen depends only on
+ * the symbol's length, the vector counts and which scalars are non-zero (the Builder leaves out
+ * fields equal to their default, 0, which changes the vtables and the padding), so the exact
+ * length is known before a byte is written: the caller claims that much ring space, then writes.
+ * Every padding byte is written as 0, as the Builder's pad() does, since the target (a ring) holds
+ * old data. The finished buffer's length is a multiple of the largest alignment used (8 whenever
+ * a double is present), so "8-aligned from the end" is "8-aligned from the start" and the message
+ * reads correctly at any offset; doubles are naturally aligned when `at` is 8-aligned.
+ *
+ * l2Update, lowest address first ([..] present only when non-zero, pads are zeros):
+ *
+ *   root uoffset u32 | "BKCT" | pad to 8 | envelope vtable u16 x7
+ *   envelope: soffset | pad 3 | body_type u8 | body uoffset | symbol uoffset | pad | [timestamp f64] [sequence f64]
+ *   L2Update vtable u16 x7
+ *   L2Update: soffset | [depth u16, pad 2] | [checksum u32] | asks uoffset | bids uoffset | [pad | prev_sequence f64]
+ *   asks: count u32 | {price f64, size f64} x count | pad to 8
+ *   bids: count u32 | {price f64, size f64} x count | pad to 8
+ *   symbol: length u32 | bytes | NUL | pad to 4
+ *
+ * The other three differ only in the body table (and l3Update's 32-byte OrderChange elements).
+ *
+ * The Builder also shares a vtable with an identical earlier one. That never happens here: the
+ * body's vtable is the first, and the envelope's (always 5 slots, body_type at table offset 7,
+ * body at 8, symbol at 12) can equal none of the bodies': L3Update has 3 slots; a 5-slot Ticker
+ * holds only doubles, which never sit at an odd offset; L2Update's slot 0 is depth at offset 6
+ * or absent; a Trade with side (slot 3) at 7 has its doubles at multiples of 8, never at 12.
+ *
+ * Writes go through one DataView per target buffer, cached (see viewOf). Inputs are trusted as in
+ * MessageEncoder (counts within the arrays, target large enough): this is the hot path.
+ */
+
+const L2_UPDATE = Body.L2Update;
+const L3_UPDATE = Body.L3Update;
+const TRADE = Body.Trade;
+const TICKER = Body.Ticker;
+
+/** The file identifier as the little-endian u32 its four bytes make. */
+const IDENTIFIER =
+  (FILE_IDENTIFIER.charCodeAt(0) |
+    (FILE_IDENTIFIER.charCodeAt(1) << 8) |
+    (FILE_IDENTIFIER.charCodeAt(2) << 16) |
+    (FILE_IDENTIFIER.charCodeAt(3) << 24)) >>> 0;
+
+const LEVEL_SIZE = 16;
+/** order_id, price, size (f64), event (u8), 7 bytes of struct padding. */
+const ORDER_CHANGE_SIZE = 32;
+/** 5-slot vtables (Envelope, L2Update): length and object size, then one u16 per slot. */
+const VTABLE_5 = 14;
+/** L3Update's 3 slots. */
+const VTABLE_3 = 10;
+
+/** What a length-prefixed string takes: u32 length, the bytes, a NUL, zeros to a multiple of 4. */
+function stringEnd(byteLength: number): number {
+  return 4 + ((byteLength + 4) & ~3);
+}
+
+/** One double field after `o`: padding to 8, then the 8 bytes. */
+function doubleEnd(o: number): number {
+  return o + ((-o) & 7) + 8;
+}
+
+/** A vector of 8-aligned structs after `o`: padding to 8, the elements, the u32 count. */
+function vectorEnd(o: number, elementSize: number, count: number): number {
+  return o + ((-o) & 7) + elementSize * count + 4;
+}
+
+/**
+ * The envelope table and its vtable after the body ends at `o`, then finish(): padding to
+ * `align` (the largest alignment used: 8 once a double was written anywhere, else 4), the file
+ * identifier and the root offset. The result is the message length.
+ */
+function envelopeEnd(o: number, sequence: number, timestamp: number, align: number): number {
+  if (sequence !== 0) o = doubleEnd(o);
+  if (timestamp !== 0) o = doubleEnd(o);
+  // symbol and body uoffsets, body_type u8, 3 bytes to re-align, the soffset, then the vtable
+  o += ((-o) & 3) + 16 + VTABLE_5;
+  const mask = sequence !== 0 || timestamp !== 0 ? 7 : align - 1;
+  return o + ((-(o + 8)) & mask) + 8;
+}
+
+/**
+ * A vtable entry: the field's offset from the table's start, or 0 when the field is absent
+ * (`slot` is the field's end counted from the message end, 0 if it was left out).
+ *
+ * Entries are computed into locals before the stores that use them, never inside a store's
+ * arguments: a branch there, between loading `v.setUint16` and calling it, makes TurboFan lose
+ * the view's map and call the DataView builtin instead of inlining the store.
+ */
+function entry(table: number, slot: number): number {
+  return slot === 0 ? 0 : table - slot;
+}
+
+/** Highest slot present + 1: the Builder trims absent slots off the end of a vtable. */
+function slotsOf(a: number, b: number, c: number, d: number, e: number, f: number): number {
+  return f !== 0 ? 6 : e !== 0 ? 5 : d !== 0 ? 4 : c !== 0 ? 3 : b !== 0 ? 2 : a !== 0 ? 1 : 0;
+}
+
+export class FastEncoder {
+  // Last target seen, and a view over its whole buffer with the target's offset in it. Callers
+  // pass the same ring bytes over and over, so the identity check is all that runs per call.
+  private target: Uint8Array | null = null;
+  private view: DataView = new DataView(new ArrayBuffer(8));
+  private base = 0;
+  /** One view per buffer, so alternating between rings (or views of one ring) allocates nothing. */
+  private readonly views = new WeakMap<ArrayBufferLike, DataView>();
+
+  /** Exact byte length of writeL2Update's message: its arguments without target, at and the arrays. */
+  l2UpdateLength(
+    symbol: Uint8Array,
+    sequence: number,
+    timestamp: number,
+    depth: number,
+    prevSequence: number,
+    checksum: number,
+    bidCount: number,
+    askCount: number,
+  ): number {
+    let o = vectorEnd(vectorEnd(stringEnd(symbol.length), LEVEL_SIZE, bidCount), LEVEL_SIZE, askCount);
+    if (prevSequence !== 0) o = doubleEnd(o);
+    o += 8; // bids and asks uoffsets
+    if (checksum !== 0) o += 4;
+    if (depth !== 0) o += 4; // u16 and 2 bytes to re-align the soffset
+    return envelopeEnd(o + 4 + VTABLE_5, sequence, timestamp, 8);
+  }
+
+  /** Same arguments as MessageEncoder.l2Update after target and at; returns the bytes written. */
+  writeL2Update(
+    target: Uint8Array,
+    at: number,
+    symbol: Uint8Array,
+    sequence: number,
+    timestamp: number,
+    depth: number,
+    prevSequence: number,
+    checksum: number,
+    bidPrices: Float64Array,
+    bidSizes: Float64Array,
+    bidCount: number,
+    askPrices: Float64Array,
+    askSizes: Float64Array,
+    askCount: number,
+  ): number {
+    const length = this.l2UpdateLength(symbol, sequence, timestamp, depth, prevSequence, checksum, bidCount, askCount);
+    const v = this.viewOf(target);
+    const end = this.base + at + length;
+    const symbolAt = writeString(v, end, symbol);
+    const bidsAt = writeLevels(v, end, symbolAt, bidPrices, bidSizes, bidCount);
+    const asksAt = writeLevels(v, end, bidsAt, askPrices, askSizes, askCount);
+
+    let o = asksAt;
+    let prevSlot = 0;
+    if (prevSequence !== 0) {
+      o = writeZeros(v, end, o, (-o) & 7) + 8;
+      v.setFloat64(end - o, prevSequence, true);
+      prevSlot = o;
+    }
+    o += 4;
+    v.setInt32(end - o, o - bidsAt, true);
+    const bidsSlot = o;
+    o += 4;
+    v.setInt32(end - o, o - asksAt, true);
+    const asksSlot = o;
+    let checksumSlot = 0;
+    if (checksum !== 0) {
+      o += 4;
+      v.setUint32(end - o, checksum, true);
+      checksumSlot = o;
+    }
+    let depthSlot = 0;
+    if (depth !== 0) {
+      o += 2;
+      v.setUint16(end - o, depth, true);
+      depthSlot = o;
+      o += 2;
+      v.setUint16(end - o, 0, true);
+    }
+    const table = o + 4;
+    v.setInt32(end - table, VTABLE_5, true);
+    o = table + VTABLE_5;
+    const vt = end - o;
+    // u16 entries two at a time: [length, object size] [depth, prev_sequence] [checksum, bids] [asks]
+    v.setUint32(vt, VTABLE_5 | ((table - asksAt) << 16), true);
+    const depthEntry = entry(table, depthSlot);
+    const prevEntry = entry(table, prevSlot);
+    const checksumEntry = entry(table, checksumSlot);
+    v.setUint32(vt + 4, depthEntry | (prevEntry << 16), true);
+    v.setUint32(vt + 8, checksumEntry | ((table - bidsSlot) << 16), true);
+    v.setUint16(vt + 12, table - asksSlot, true);
+    writeEnvelope(v, end, o, symbolAt, table, L2_UPDATE, sequence, timestamp, 8);
+    return length;
+  }
+
+  /** Exact byte length of writeL3Update's message: its arguments without target, at and the arrays. */
+  l3UpdateLength(
+    symbol: Uint8Array,
+    sequence: number,
+    timestamp: number,
+    prevSequence: number,
+    bidCount: number,
+    askCount: number,
+  ): number {
+    let o = vectorEnd(vectorEnd(stringEnd(symbol.length), ORDER_CHANGE_SIZE, bidCount), ORDER_CHANGE_SIZE, askCount);
+    if (prevSequence !== 0) o = doubleEnd(o);
+    return envelopeEnd(o + 8 + 4 + VTABLE_3, sequence, timestamp, 8);
+  }
+
+  /** Same arguments as MessageEncoder.l3Update after target and at; returns the bytes written. */
+  writeL3Update(
+    target: Uint8Array,
+    at: number,
+    symbol: Uint8Array,
+    sequence: number,
+    timestamp: number,
+    prevSequence: number,
+    bidIds: Float64Array,
+    bidPrices: Float64Array,
+    bidSizes: Float64Array,
+    bidEvents: Uint8Array,
+    bidCount: number,
+    askIds: Float64Array,
+    askPrices: Float64Array,
+    askSizes: Float64Array,
+    askEvents: Uint8Array,
+    askCount: number,
+  ): number {
+    const length = this.l3UpdateLength(symbol, sequence, timestamp, prevSequence, bidCount, askCount);
+    const v = this.viewOf(target);
+    const end = this.base + at + length;
+    const symbolAt = writeString(v, end, symbol);
+    const bidsAt = writeOrderChanges(v, end, symbolAt, bidIds, bidPrices, bidSizes, bidEvents, bidCount);
+    const asksAt = writeOrderChanges(v, end, bidsAt, askIds, askPrices, askSizes, askEvents, askCount);
+
+    let o = asksAt;
+    let prevSlot = 0;
+    if (prevSequence !== 0) {
+      o = writeZeros(v, end, o, (-o) & 7) + 8;
+      v.setFloat64(end - o, prevSequence, true);
+      prevSlot = o;
+    }
+    o += 4;
+    v.setInt32(end - o, o - bidsAt, true);
+    const bidsSlot = o;
+    o += 4;
+    v.setInt32(end - o, o - asksAt, true);
+    const asksSlot = o;
+    const table = o + 4;
+    v.setInt32(end - table, VTABLE_3, true);
+    o = table + VTABLE_3;
+    const vt = end - o;
+    // u16 entries two at a time: [length, object size] [prev_sequence, bids] [asks]
+    v.setUint32(vt, VTABLE_3 | ((table - asksAt) << 16), true);
+    const prevEntry = entry(table, prevSlot);
+    v.setUint32(vt + 4, prevEntry | ((table - bidsSlot) << 16), true);
+    v.setUint16(vt + 8, table - asksSlot, true);
+    writeEnvelope(v, end, o, symbolAt, table, L3_UPDATE, sequence, timestamp, 8);
+    return length;
+  }
+
+  /** Exact byte length of writeTrade's message: its arguments without target and at. */
+  tradeLength(
+    symbol: Uint8Array,
+    sequence: number,
+    timestamp: number,
+    tradeId: number,
+    price: number,
+    size: number,
+    side: number,
+    makerOrderId: number,
+  ): number {
+    let o = stringEnd(symbol.length);
+    if (tradeId !== 0) o = doubleEnd(o);
+    if (price !== 0) o = doubleEnd(o);
+    if (size !== 0) o = doubleEnd(o);
+    if (makerOrderId !== 0) o = doubleEnd(o);
+    if (side !== 0) o += 1;
+    const slots = slotsOf(tradeId, price, size, side, makerOrderId, 0);
+    o += ((-o) & 3) + 4 + 4 + 2 * slots;
+    const doubles = tradeId !== 0 || price !== 0 || size !== 0 || makerOrderId !== 0;
+    return envelopeEnd(o, sequence, timestamp, doubles ? 8 : 4);
+  }
+
+  /** Same arguments as MessageEncoder.trade after target and at; returns the bytes written. */
+  writeTrade(
+    target: Uint8Array,
+    at: number,
+    symbol: Uint8Array,
+    sequence: number,
+    timestamp: number,
+    tradeId: number,
+    price: number,
+    size: number,
+    side: number,
+    makerOrderId: number,
+  ): number {
+    const length = this.tradeLength(symbol, sequence, timestamp, tradeId, price, size, side, makerOrderId);
+    const v = this.viewOf(target);
+    const end = this.base + at + length;
+    const symbolAt = writeString(v, end, symbol);
+    let o = symbolAt;
+    const tradeIdSlot = tradeId === 0 ? 0 : (o = writeDouble(v, end, o, tradeId));
+    const priceSlot = price === 0 ? 0 : (o = writeDouble(v, end, o, price));
+    const sizeSlot = size === 0 ? 0 : (o = writeDouble(v, end, o, size));
+    const makerSlot = makerOrderId === 0 ? 0 : (o = writeDouble(v, end, o, makerOrderId));
+    let sideSlot = 0;
+    if (side !== 0) {
+      o += 1;
+      v.setUint8(end - o, side);
+      sideSlot = o;
+    }
+    const table = writeZeros(v, end, o, (-o) & 3) + 4;
+    const slots = slotsOf(tradeId, price, size, side, makerOrderId, 0);
+    const vtableSize = 4 + 2 * slots;
+    v.setInt32(end - table, vtableSize, true);
+    o = table + vtableSize;
+    const vt = end - o;
+    v.setUint16(vt, vtableSize, true);
+    v.setUint16(vt + 2, table - symbolAt, true);
+    const tradeIdEntry = entry(table, tradeIdSlot);
+    const priceEntry = entry(table, priceSlot);
+    const sizeEntry = entry(table, sizeSlot);
+    const sideEntry = entry(table, sideSlot);
+    if (slots > 0) v.setUint16(vt + 4, tradeIdEntry, true);
+    if (slots > 1) v.setUint16(vt + 6, priceEntry, true);
+    if (slots > 2) v.setUint16(vt + 8, sizeEntry, true);
+    if (slots > 3) v.setUint16(vt + 10, sideEntry, true);
+    if (slots > 4) v.setUint16(vt + 12, table - makerSlot, true);
+    const doubles = tradeIdSlot !== 0 || priceSlot !== 0 || sizeSlot !== 0 || makerSlot !== 0;
+    writeEnvelope(v, end, o, symbolAt, table, TRADE, sequence, timestamp, doubles ? 8 : 4);
+    return length;
+  }
+
+  /** Exact byte length of writeTicker's message: its arguments without target and at. */
+  tickerLength(
+    symbol: Uint8Array,
+    sequence: number,
+    timestamp: number,
+    bid: number,
+    bidSize: number,
+    ask: number,
+    askSize: number,
+    last: number,
+    lastSize: number,
+  ): number {
+    let o = stringEnd(symbol.length);
+    if (bid !== 0) o = doubleEnd(o);
+    if (bidSize !== 0) o = doubleEnd(o);
+    if (ask !== 0) o = doubleEnd(o);
+    if (askSize !== 0) o = doubleEnd(o);
+    if (last !== 0) o = doubleEnd(o);
+    if (lastSize !== 0) o = doubleEnd(o);
+    const slots = slotsOf(bid, bidSize, ask, askSize, last, lastSize);
+    o += 4 + 4 + 2 * slots; // o is a multiple of 4 after a string or a double
+    return envelopeEnd(o, sequence, timestamp, slots === 0 ? 4 : 8);
+  }
+
+  /** Same arguments as MessageEncoder.ticker after target and at; returns the bytes written. */
+  writeTicker(
+    target: Uint8Array,
+    at: number,
+    symbol: Uint8Array,
+    sequence: number,
+    timestamp: number,
+    bid: number,
+    bidSize: number,
+    ask: number,
+    askSize: number,
+    last: number,
+    lastSize: number,
+  ): number {
+    const length = this.tickerLength(symbol, sequence, timestamp, bid, bidSize, ask, askSize, last, lastSize);
+    const v = this.viewOf(target);
+    const end = this.base + at + length;
+    const symbolAt = writeString(v, end, symbol);
+    let o = symbolAt;
+    const bidSlot = bid === 0 ? 0 : (o = writeDouble(v, end, o, bid));
+    const bidSizeSlot = bidSize === 0 ? 0 : (o = writeDouble(v, end, o, bidSize));
+    const askSlot = ask === 0 ? 0 : (o = writeDouble(v, end, o, ask));
+    const askSizeSlot = askSize === 0 ? 0 : (o = writeDouble(v, end, o, askSize));
+    const lastSlot = last === 0 ? 0 : (o = writeDouble(v, end, o, last));
+    const lastSizeSlot = lastSize === 0 ? 0 : (o = writeDouble(v, end, o, lastSize));
+    const table = o + 4;
+    const slots = slotsOf(bid, bidSize, ask, askSize, last, lastSize);
+    const vtableSize = 4 + 2 * slots;
+    v.setInt32(end - table, vtableSize, true);
+    o = table + vtableSize;
+    const vt = end - o;
+    v.setUint16(vt, vtableSize, true);
+    v.setUint16(vt + 2, table - symbolAt, true);
+    const bidEntry = entry(table, bidSlot);
+    const bidSizeEntry = entry(table, bidSizeSlot);
+    const askEntry = entry(table, askSlot);
+    const askSizeEntry = entry(table, askSizeSlot);
+    const lastEntry = entry(table, lastSlot);
+    if (slots > 0) v.setUint16(vt + 4, bidEntry, true);
+    if (slots > 1) v.setUint16(vt + 6, bidSizeEntry, true);
+    if (slots > 2) v.setUint16(vt + 8, askEntry, true);
+    if (slots > 3) v.setUint16(vt + 10, askSizeEntry, true);
+    if (slots > 4) v.setUint16(vt + 12, lastEntry, true);
+    if (slots > 5) v.setUint16(vt + 14, table - lastSizeSlot, true);
+    writeEnvelope(v, end, o, symbolAt, table, TICKER, sequence, timestamp, slots === 0 ? 4 : 8);
+    return length;
+  }
+
+  /**
+   * The view for `target`, spanning its whole buffer (this.base is the target's offset in it),
+   * so views of one buffer share a DataView. Creates one only for a buffer never seen before.
+   */
+  private viewOf(target: Uint8Array): DataView {
+    if (target !== this.target) {
+      const buffer = target.buffer;
+      let view = this.views.get(buffer);
+      if (view === undefined) {
+        view = new DataView(buffer);
+        this.views.set(buffer, view);
+      }
+      this.target = target;
+      this.view = view;
+      this.base = target.byteOffset;
+    }
+    return this.view;
+  }
+}
+
+// The writers below take `end`, the absolute index in the view just past the message, and `o`,
+// the bytes written so far counted back from it; each returns the new `o`. They are functions,
+// not methods, so that TurboFan inlines them with nothing but numbers and the view to track.
+
+function writeZeros(v: DataView, end: number, o: number, count: number): number {
+  for (let i = 1; i <= count; i++) v.setUint8(end - o - i, 0);
+  return o + count;
+}
+
+/** Returns the string's offset, which is also the bytes written so far. */
+function writeString(v: DataView, end: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  const o = stringEnd(n);
+  const start = end - o;
+  v.setUint32(start, n, true);
+  for (let i = 0; i < n; i++) v.setUint8(start + 4 + i, bytes[i]);
+  for (let p = start + 4 + n; p < end; p++) v.setUint8(p, 0); // the NUL and the padding
+  return o;
+}
+
+function writeDouble(v: DataView, end: number, o: number, value: number): number {
+  o = writeZeros(v, end, o, (-o) & 7) + 8;
+  v.setFloat64(end - o, value, true);
+  return o;
+}
+
+/** Elements go best first from the vector's start; returns the vector's offset. */
+function writeLevels(v: DataView, end: number, o: number, prices: Float64Array, sizes: Float64Array, count: number): number {
+  o = writeZeros(v, end, o, (-o) & 7) + LEVEL_SIZE * count + 4;
+  const data = end - o + 4;
+  v.setUint32(data - 4, count, true);
+  for (let i = 0; i < count; i++) {
+    const p = data + LEVEL_SIZE * i;
+    v.setFloat64(p, prices[i], true);
+    v.setFloat64(p + 8, sizes[i], true);
+  }
+  return o;
+}
+
+function writeOrderChanges(
+  v: DataView,
+  end: number,
+  o: number,
+  ids: Float64Array,
+  prices: Float64Array,
+  sizes: Float64Array,
+  events: Uint8Array,
+  count: number,
+): number {
+  o = writeZeros(v, end, o, (-o) & 7) + ORDER_CHANGE_SIZE * count + 4;
+  const data = end - o + 4;
+  v.setUint32(data - 4, count, true);
+  for (let i = 0; i < count; i++) {
+    const p = data + ORDER_CHANGE_SIZE * i;
+    v.setFloat64(p, ids[i], true);
+    v.setFloat64(p + 8, prices[i], true);
+    v.setFloat64(p + 16, sizes[i], true);
+    v.setUint32(p + 24, events[i], true); // the event byte, then 3 of the 7 padding zeros
+    v.setUint32(p + 28, 0, true);
+  }
+  return o;
+}
+
+/** The envelope after the body's vtable (which ends at `o`), then the identifier and root. */
+function writeEnvelope(
+  v: DataView,
+  end: number,
+  o: number,
+  symbolAt: number,
+  bodyAt: number,
+  bodyType: number,
+  sequence: number,
+  timestamp: number,
+  align: number,
+): void {
+  const start = o;
+  const sequenceSlot = sequence === 0 ? 0 : (o = writeDouble(v, end, o, sequence));
+  const timestampSlot = timestamp === 0 ? 0 : (o = writeDouble(v, end, o, timestamp));
+  o = writeZeros(v, end, o, (-o) & 3) + 4;
+  v.setInt32(end - o, o - symbolAt, true);
+  o += 4;
+  v.setInt32(end - o, o - bodyAt, true);
+  // body_type with the 3 zeros the Builder pads below it before the soffset: one u32, type on top
+  o += 4;
+  v.setUint32(end - o, bodyType * 0x1000000, true);
+  const table = o + 4;
+  v.setInt32(end - table, VTABLE_5, true);
+  o = table + VTABLE_5;
+  const vt = end - o;
+  // [length, object size] [symbol, sequence] [timestamp, body_type] [body]; symbol, body_type
+  // and body sit at fixed table offsets
+  v.setUint32(vt, VTABLE_5 | ((table - start) << 16), true);
+  const sequenceEntry = entry(table, sequenceSlot);
+  const timestampEntry = entry(table, timestampSlot);
+  v.setUint32(vt + 4, 12 | (sequenceEntry << 16), true);
+  v.setUint32(vt + 8, timestampEntry | (7 << 16), true);
+  v.setUint16(vt + 12, 8, true);
+  const mask = sequenceSlot !== 0 || timestampSlot !== 0 ? 7 : align - 1;
+  o = writeZeros(v, end, o, (-(o + 8)) & mask) + 4;
+  v.setUint32(end - o, IDENTIFIER, true);
+  o += 4;
+  v.setInt32(end - o, o - table, true);
+}

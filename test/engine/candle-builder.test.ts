@@ -1,0 +1,487 @@
+import t from 'tap';
+import { basename } from 'node:path';
+import { CandleBuilder, CandleListener, CandleSink, DEFAULT_KEEP } from '../../src/engine/candle-builder';
+import { INTERVAL_COUNT, INTERVALS, intervalIndex, intervalStart } from '../../src/engine/intervals';
+import { RollingStats } from '../../src/engine/rolling-stats';
+import {
+  LOBSTER_EXECUTE,
+  LOBSTER_HIDDEN_EXECUTE,
+  LobsterMessageReader,
+  findLobsterSamples,
+  lobsterDataDir,
+  lobsterFiles,
+} from '../../src/source/lobster-files';
+import { Random } from '../../src/util/random';
+
+/**
+ * CandleBuilder against a recomputation from the raw flow of trades and ticks: candles are the
+ * trades grouped by floor(ts / length) * length, each trade booked at the running maximum of
+ * all times seen; a candle must be emitted final exactly once, at the first event whose time
+ * reaches its end, and every trade must be followed by the candle-so-far of every interval.
+ */
+
+const SECOND = 1_000_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const EPOCH_2024 = Date.UTC(2024, 0, 1) * 1000;
+
+const TRADE = 0;
+const TICK = 1;
+
+/** Trades and ticks in arrival order. */
+interface Flow {
+  kind: number[];
+  time: number[];
+  price: number[];
+  size: number[];
+}
+
+function emptyFlow(): Flow {
+  return { kind: [], time: [], price: [], size: [] };
+}
+
+// A candle as a row: start, open, high, low, close, volume, notional, count.
+type Row = number[];
+
+class Log implements CandleListener {
+  event = 0;
+  /** [event, interval, final (1/0), ...row] per call. */
+  readonly calls: number[][] = [];
+  onCandle(i: number, start: number, o: number, h: number, l: number, c: number, v: number, n: number, k: number, final: boolean) {
+    this.calls.push([this.event, i, final ? 1 : 0, start, o, h, l, c, v, n, k]);
+  }
+}
+
+class Rows implements CandleSink {
+  readonly rows: Row[] = [];
+  push(start: number, o: number, h: number, l: number, c: number, v: number, n: number, k: number) {
+    this.rows.push([start, o, h, l, c, v, n, k]);
+  }
+}
+
+/** What the builder must say, derived from the flow alone. */
+class Expected {
+  /** The clock after each event. */
+  readonly clocks: number[] = [];
+  /** Per trade: its event. */
+  readonly tradeEvent: number[] = [];
+  /** Per event: the last trade at or before it (-1 before any). */
+  readonly lastTrade: number[] = [];
+  /** Per interval, per trade: the candle holding that trade, as of that trade. */
+  readonly soFar: Row[][] = [];
+  /** Per interval: every candle's final row and the event that must close it (-1: still open). */
+  readonly finals: Array<Array<{ row: Row; event: number }>> = [];
+
+  constructor(flow: Flow) {
+    let clock = Number.NEGATIVE_INFINITY;
+    const times: number[] = [];
+    for (let e = 0; e < flow.kind.length; e++) {
+      clock = Math.max(clock, flow.time[e]);
+      this.clocks.push(clock);
+      if (flow.kind[e] === TRADE) {
+        this.tradeEvent.push(e);
+        times.push(clock);
+      }
+      this.lastTrade.push(this.tradeEvent.length - 1);
+    }
+    for (let i = 0; i < INTERVAL_COUNT; i++) {
+      const length = INTERVALS[i].micros;
+      const rows: Row[] = [];
+      const finals: Array<{ row: Row; event: number }> = [];
+      for (let n = 0; n < times.length; n++) {
+        const e = this.tradeEvent[n];
+        const price = flow.price[e];
+        const size = flow.size[e];
+        const start = Math.floor(times[n] / length) * length;
+        const previous = n > 0 ? rows[n - 1] : null;
+        if (previous !== null && previous[0] === start) {
+          rows.push([
+            start,
+            previous[1],
+            Math.max(previous[2], price),
+            Math.min(previous[3], price),
+            price,
+            previous[5] + size,
+            previous[6] + price * size,
+            previous[7] + 1,
+          ]);
+        } else {
+          if (previous !== null) finals.push({ row: previous, event: this.firstReaching(previous[0] + length) });
+          rows.push([start, price, price, price, price, size, price * size, 1]);
+        }
+      }
+      if (rows.length > 0) {
+        const open = rows[rows.length - 1];
+        finals.push({ row: open, event: this.firstReaching(open[0] + length) });
+      }
+      this.soFar.push(rows);
+      this.finals.push(finals);
+    }
+  }
+
+  /** The first event whose clock is at or after `time`, or -1. */
+  firstReaching(time: number): number {
+    let lo = 0;
+    let hi = this.clocks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.clocks[mid] < time) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === this.clocks.length ? -1 : lo;
+  }
+
+  /** Interval i's candle in progress after event e, or null. */
+  currentAfter(i: number, e: number): Row | null {
+    const n = this.lastTrade[e];
+    if (n < 0) return null;
+    const row = this.soFar[i][n];
+    return row[0] + INTERVALS[i].micros > this.clocks[e] ? row : null;
+  }
+
+  /** Interval i's final rows emitted by the end of event e. */
+  finalsBy(i: number, e: number): Row[] {
+    return this.finals[i].filter((f) => f.event >= 0 && f.event <= e).map((f) => f.row);
+  }
+}
+
+class Failures {
+  count = 0;
+  first = '';
+  checks = 0;
+  expect(ok: boolean, what: () => string): void {
+    this.checks++;
+    if (!ok && this.count++ === 0) this.first = what();
+  }
+}
+
+const same = (a: Row | null, b: Row | null) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Replays `flow` into a builder keeping `keep` finals per interval and checks every listener
+ * call; with `random`, also probes current() and recent() at random events.
+ */
+function replay(flow: Flow, keep: number, random: Random | null, probeShare = 0.02): Failures {
+  const expected = new Expected(flow);
+  const log = new Log();
+  const builder = new CandleBuilder(log, keep);
+  const failures = new Failures();
+  for (let e = 0; e < flow.kind.length; e++) {
+    log.event = e;
+    if (flow.kind[e] === TRADE) builder.onTrade(flow.time[e], flow.price[e], flow.size[e]);
+    else builder.tick(flow.time[e]);
+    if (random === null || random.next() >= probeShare) continue;
+    const i = random.int(INTERVAL_COUNT);
+    const now = new Rows();
+    const has = builder.current(i, now);
+    const wanted = expected.currentAfter(i, e);
+    failures.expect(has === (wanted !== null) && same(now.rows[0] ?? null, wanted), () => {
+      return `event ${e} current(${INTERVALS[i].name}): expected ${JSON.stringify(wanted)}, got ${JSON.stringify(now.rows)}`;
+    });
+    const stored = expected.finalsBy(i, e).slice(-keep);
+    const pick = () => {
+      if (stored.length === 0 || random.next() < 0.2) return random.next() < 0.5 ? -Infinity : Infinity;
+      return stored[random.int(stored.length)][0] + random.int(3) - 1;
+    };
+    let from = pick();
+    let to = pick();
+    if (from > to) [from, to] = [to, from];
+    const limit = random.next() < 0.3 ? random.int(4) : random.int(keep * 2);
+    const inRange = stored.filter((row) => row[0] >= from && row[0] <= to);
+    const want = limit > 0 ? inRange.slice(-limit) : [];
+    const got = new Rows();
+    const pushed = builder.recent(i, from, to, limit, got);
+    failures.expect(pushed === want.length && JSON.stringify(got.rows) === JSON.stringify(want), () => {
+      return `event ${e} recent(${INTERVALS[i].name}, ${from}, ${to}, ${limit}): expected ${want.length} rows ${JSON.stringify(want.slice(0, 3))}..., got ${pushed} ${JSON.stringify(got.rows.slice(0, 3))}...`;
+    });
+  }
+
+  // Calls come in (event, interval, final before the candle-so-far) order, never twice.
+  for (let k = 1; k < log.calls.length; k++) {
+    const [e0, i0, f0] = log.calls[k - 1];
+    const [e1, i1, f1] = log.calls[k];
+    const ordered = e0 < e1 || (e0 === e1 && (i0 < i1 || (i0 === i1 && f0 === 1 && f1 === 0)));
+    failures.expect(ordered, () => `call ${k} out of order: ${JSON.stringify(log.calls[k - 1])} then ${JSON.stringify(log.calls[k])}`);
+  }
+  for (let i = 0; i < INTERVAL_COUNT; i++) {
+    const name = INTERVALS[i].name;
+    const finals = log.calls.filter((c) => c[1] === i && c[2] === 1);
+    const wantFinals = expected.finals[i].filter((f) => f.event >= 0);
+    failures.expect(finals.length === wantFinals.length, () => `${name}: ${finals.length} finals, expected ${wantFinals.length}`);
+    for (let k = 0; k < Math.min(finals.length, wantFinals.length); k++) {
+      const got = finals[k];
+      const want = wantFinals[k];
+      failures.expect(got[0] === want.event && same(got.slice(3), want.row), () => {
+        return `${name} final ${k}: expected ${JSON.stringify(want.row)} at event ${want.event}, got ${JSON.stringify(got.slice(3))} at event ${got[0]}`;
+      });
+    }
+    const progress = log.calls.filter((c) => c[1] === i && c[2] === 0);
+    const rows = expected.soFar[i];
+    failures.expect(progress.length === rows.length, () => `${name}: ${progress.length} in-progress calls for ${rows.length} trades`);
+    for (let n = 0; n < Math.min(progress.length, rows.length); n++) {
+      const got = progress[n];
+      failures.expect(got[0] === expected.tradeEvent[n] && same(got.slice(3), rows[n]), () => {
+        return `${name} after trade ${n}: expected ${JSON.stringify(rows[n])}, got ${JSON.stringify(got.slice(3))} at event ${got[0]}`;
+      });
+    }
+  }
+  return failures;
+}
+
+t.test('intervals: the table, lookup by name, epoch-aligned UTC starts', async (t) => {
+  t.same(
+    INTERVALS.map((x) => [x.name, x.micros]),
+    [
+      ['1m', MINUTE],
+      ['5m', 5 * MINUTE],
+      ['15m', 15 * MINUTE],
+      ['1h', HOUR],
+      ['4h', 4 * HOUR],
+      ['1d', DAY],
+    ],
+  );
+  t.equal(INTERVAL_COUNT, 6);
+  t.equal(intervalIndex('1m'), 0);
+  t.equal(intervalIndex('4h'), 4);
+  t.equal(intervalIndex('1d'), 5);
+  t.equal(intervalIndex('1H'), -1);
+  t.equal(intervalIndex('2m'), -1);
+  t.ok(Object.isFrozen(INTERVALS) && Object.isFrozen(INTERVALS[0]));
+  const ts = Date.UTC(2024, 2, 10, 13, 47, 31, 250) * 1000 + 17; // 13:47:31.250017 UTC
+  const at = (i: number) => new Date(intervalStart(ts, i) / 1000).toISOString();
+  t.equal(at(0), '2024-03-10T13:47:00.000Z');
+  t.equal(at(1), '2024-03-10T13:45:00.000Z');
+  t.equal(at(2), '2024-03-10T13:45:00.000Z');
+  t.equal(at(3), '2024-03-10T13:00:00.000Z');
+  t.equal(at(4), '2024-03-10T12:00:00.000Z');
+  t.equal(at(5), '2024-03-10T00:00:00.000Z');
+  const boundary = Date.UTC(2024, 2, 10) * 1000; // midnight: a boundary of every interval
+  for (let i = 0; i < INTERVAL_COUNT; i++) {
+    t.equal(intervalStart(boundary, i), boundary, `${INTERVALS[i].name}: a boundary starts its own interval`);
+    t.equal(intervalStart(boundary - 1, i), boundary - INTERVALS[i].micros, `${INTERVALS[i].name}: 1 µs before is the previous`);
+  }
+  t.equal(intervalStart(-1, 0), -MINUTE, 'before 1970 rounds down too');
+  t.equal(intervalStart(-MINUTE, 0), -MINUTE);
+});
+
+t.test('a trade exactly on the boundary opens the next candle; the final comes first', async (t) => {
+  const log = new Log();
+  const builder = new CandleBuilder(log);
+  const m = EPOCH_2024 + 10 * MINUTE;
+  builder.onTrade(m, 100, 1);
+  builder.onTrade(m + MINUTE - 1, 105, 2);
+  t.equal(log.calls.filter((c) => c[2] === 1).length, 0, 'nothing final inside the minute');
+  t.same(log.calls.slice(-INTERVAL_COUNT)[0].slice(1), [0, 0, m, 100, 105, 100, 105, 3, 310, 2]);
+  log.calls.length = 0;
+  builder.onTrade(m + MINUTE, 99, 5);
+  t.same(
+    log.calls.map((c) => c.slice(1, 4)),
+    [
+      [0, 1, m],
+      [0, 0, m + MINUTE],
+      [1, 0, intervalStart(m, 1)],
+      [2, 0, intervalStart(m, 2)],
+      [3, 0, intervalStart(m, 3)],
+      [4, 0, intervalStart(m, 4)],
+      [5, 0, intervalStart(m, 5)],
+    ],
+    'only the 1m candle closed, before the new one was reported',
+  );
+  t.same(log.calls[0].slice(3), [m, 100, 105, 100, 105, 3, 310, 2]);
+  t.same(log.calls[1].slice(3), [m + MINUTE, 99, 99, 99, 99, 5, 495, 1]);
+});
+
+t.test('ticks close candles once their interval has ended, exactly once', async (t) => {
+  const log = new Log();
+  const builder = new CandleBuilder(log);
+  const m = EPOCH_2024 + 7 * MINUTE;
+  builder.onTrade(m + 5 * SECOND, 100, 1);
+  log.calls.length = 0;
+  builder.tick(m + MINUTE - 1);
+  t.equal(log.calls.length, 0, 'not yet at start + length - 1');
+  builder.tick(m + MINUTE);
+  t.same(log.calls.map((c) => c.slice(1, 4)), [[0, 1, m]], 'the 1m candle closes at start + length');
+  builder.tick(m + MINUTE + 1);
+  builder.tick(m + 2 * MINUTE);
+  t.equal(log.calls.length, 1, 'and is never final again');
+  t.notOk(builder.current(0, new Rows()), 'no 1m candle in progress');
+  t.ok(builder.current(5, new Rows()), 'the day is still open');
+  // A trade stamped inside the closed minute is booked at the clock, in a later candle.
+  log.calls.length = 0;
+  builder.onTrade(m + 30 * SECOND, 101, 1);
+  t.equal(log.calls[0][3], m + 2 * MINUTE, 'late trade went to the minute of the clock');
+  t.equal(builder.clock, m + 2 * MINUTE);
+  builder.tick(EPOCH_2024 + DAY);
+  t.same(
+    log.calls.filter((c) => c[2] === 1).map((c) => [c[1], c[3]]),
+    [
+      [0, m + 2 * MINUTE],
+      [1, intervalStart(m, 1)],
+      [2, intervalStart(m, 2)],
+      [3, intervalStart(m, 3)],
+      [4, intervalStart(m, 4)],
+      [5, EPOCH_2024],
+    ],
+    'a tick a day later closes every interval, in interval order',
+  );
+});
+
+t.test('empty intervals produce no candle', async (t) => {
+  const log = new Log();
+  const builder = new CandleBuilder(log);
+  const m = EPOCH_2024;
+  builder.onTrade(m + 1, 10, 1);
+  builder.onTrade(m + 5 * MINUTE + 1, 11, 1); // minutes 1-4 had no trades
+  builder.onTrade(m + 9 * HOUR, 12, 1); // hours 1-8 had no trades
+  builder.tick(m + 2 * DAY);
+  const finals = (i: number) => log.calls.filter((c) => c[1] === i && c[2] === 1).map((c) => (c[3] - m) / MINUTE);
+  t.same(finals(0), [0, 5, 540]);
+  t.same(finals(1), [0, 5, 540]);
+  t.same(finals(2), [0, 540]);
+  t.same(finals(3), [0, 540]);
+  t.same(finals(4), [0, 480]);
+  t.same(finals(5), [0]);
+  const rows = new Rows();
+  t.equal(builder.recent(0, -Infinity, Infinity, 10, rows), 3);
+  t.same(
+    rows.rows.map((r) => r[0]),
+    [m, m + 5 * MINUTE, m + 9 * HOUR],
+  );
+});
+
+t.test('recent() reads the newest stored finals, oldest first, and bad arguments are coded errors', async (t) => {
+  const builder = new CandleBuilder({ onCandle() {} }, 4);
+  for (let k = 0; k < 10; k++) builder.onTrade(EPOCH_2024 + k * MINUTE, 100 + k, 1);
+  builder.tick(EPOCH_2024 + DAY);
+  const starts = (from: number, to: number, limit: number) => {
+    const rows = new Rows();
+    builder.recent(0, from, to, limit, rows);
+    return rows.rows.map((r) => (r[0] - EPOCH_2024) / MINUTE);
+  };
+  t.same(starts(-Infinity, Infinity, 100), [6, 7, 8, 9], 'only the last 4 are kept');
+  t.same(starts(-Infinity, Infinity, 2), [8, 9], 'the limit keeps the newest');
+  t.same(starts(EPOCH_2024 + 7 * MINUTE, EPOCH_2024 + 8 * MINUTE, 100), [7, 8], 'both ends are inclusive');
+  t.same(starts(EPOCH_2024 + 7 * MINUTE + 1, EPOCH_2024 + 8 * MINUTE - 1, 100), []);
+  t.same(starts(-Infinity, Infinity, 0), []);
+  t.same(starts(-Infinity, Infinity, NaN), []);
+  t.equal(DEFAULT_KEEP, 1000);
+  t.equal(new CandleBuilder({ onCandle() {} }).keep, DEFAULT_KEEP);
+  t.throws(() => builder.recent(6, 0, 1, 1, new Rows()), { code: 'INVALID_PARAMETER' });
+  t.throws(() => builder.current(-1, new Rows()), { code: 'INVALID_PARAMETER' });
+  t.throws(() => new CandleBuilder({ onCandle() {} }, 0), { code: 'CONFIG_INVALID' });
+  t.throws(() => new CandleBuilder({ onCandle() {} }, 1.5), { code: 'CONFIG_INVALID' });
+});
+
+/** A flow that keeps landing on, just before and just after boundaries, with gaps and ticks. */
+function randomFlow(random: Random, events: number): Flow {
+  const flow = emptyFlow();
+  let clock = EPOCH_2024 + random.int(DAY);
+  let price = 50_000;
+  const nextBoundary = () => {
+    const length = INTERVALS[random.int(INTERVAL_COUNT)].micros;
+    return Math.floor(clock / length) * length + length;
+  };
+  for (let e = 0; e < events; e++) {
+    const x = random.next();
+    let time: number;
+    if (x < 0.1) time = nextBoundary();
+    else if (x < 0.15) time = nextBoundary() - 1;
+    else if (x < 0.2) time = clock;
+    else if (x < 0.5) time = clock + random.int(SECOND);
+    else if (x < 0.7) time = clock + random.int(MINUTE);
+    else if (x < 0.85) time = clock + MINUTE + random.int(20 * MINUTE);
+    else if (x < 0.93) time = clock + HOUR + random.int(30 * HOUR);
+    else time = clock - random.int(10 * SECOND); // late: booked at the clock
+    const tick = random.next() < 0.2;
+    flow.kind.push(tick ? TICK : TRADE);
+    flow.time.push(time);
+    price = Math.max(1, price + random.int(21) - 10);
+    flow.price.push(tick ? 0 : price);
+    flow.size.push(tick ? 0 : 1 + random.int(1000));
+    clock = Math.max(clock, time);
+  }
+  return flow;
+}
+
+t.test('random flows of trades and ticks match the recomputation', async (t) => {
+  for (const seed of [11, 12, 13, 14]) {
+    const random = new Random(seed);
+    const flow = randomFlow(random, 15_000);
+    const failures = replay(flow, 16, random);
+    t.equal(failures.count, 0, failures.first || `seed ${seed}: ${failures.checks} checks agree`);
+  }
+});
+
+const dir = lobsterDataDir();
+const samples = findLobsterSamples(dir);
+
+if (samples.length === 0) {
+  const why = `LOBSTER samples not found in ${dir} (set BOOKCAST_LOBSTER_DIR to the folder holding them)`;
+  if (process.env.CI === 'true') t.fail(`${why}; CI=true requires them`);
+  else t.test('LOBSTER samples', async (t) => t.plan(0, why));
+} else {
+  for (const messagePath of samples) {
+    t.test(`${basename(messagePath)}: candles and 24h stats from the executions`, async (t) => {
+      const files = lobsterFiles(messagePath);
+      const reader = new LobsterMessageReader(files.messagePath, files.midnightMicros);
+      // Executions (types 4 and 5) are the trades; every other message ticks the clock, as the
+      // owner's periodic tick would.
+      const flow = emptyFlow();
+      const stats = new RollingStats();
+      let volume = 0;
+      let notional = 0;
+      let high = -Infinity;
+      let low = Infinity;
+      let open = 0;
+      let last = 0;
+      while (reader.next()) {
+        const trade = reader.type === LOBSTER_EXECUTE || reader.type === LOBSTER_HIDDEN_EXECUTE;
+        flow.kind.push(trade ? TRADE : TICK);
+        flow.time.push(reader.time);
+        flow.price.push(trade ? reader.price : 0);
+        flow.size.push(trade ? reader.size : 0);
+        if (!trade) continue;
+        stats.addTrade(reader.time, reader.price, reader.size);
+        if (volume === 0) open = reader.price;
+        volume += reader.size;
+        notional += reader.price * reader.size;
+        high = Math.max(high, reader.price);
+        low = Math.min(low, reader.price);
+        last = reader.price;
+      }
+      const trades = flow.kind.filter((k) => k === TRADE).length;
+      t.ok(trades > 0, `${trades} executions in ${flow.kind.length} messages`);
+      // A final tick after the session closes every candle.
+      flow.kind.push(TICK);
+      flow.time.push(files.midnightMicros + 2 * DAY);
+      flow.price.push(0);
+      flow.size.push(0);
+      const failures = replay(flow, DEFAULT_KEEP, new Random(trades), 0.001);
+      t.equal(failures.count, 0, failures.first || `${failures.checks} checks agree`);
+
+      const expected = new Expected(flow);
+      const minutes = expected.finals[0].length;
+      t.ok(minutes > 0 && minutes <= 391, `${minutes} one-minute candles in the session`);
+      const log = new Log();
+      const builder = new CandleBuilder(log);
+      for (let e = 0; e < flow.kind.length; e++) {
+        if (flow.kind[e] === TRADE) builder.onTrade(flow.time[e], flow.price[e], flow.size[e]);
+        else builder.tick(flow.time[e]);
+      }
+      const stored = new Rows();
+      builder.recent(0, -Infinity, Infinity, DEFAULT_KEEP, stored);
+      t.same(stored.rows, expected.finals[0].map((f) => f.row), 'every minute of the session is stored and readable');
+      const day = new Rows();
+      builder.recent(5, -Infinity, Infinity, 1, day);
+      t.same(day.rows[0].slice(1), [open, high, low, last, volume, notional, trades], 'the 1d candle is the whole session');
+
+      t.same(
+        [stats.volume, stats.notional, stats.count, stats.high, stats.low, stats.open, stats.last],
+        [volume, notional, trades, high, low, open, last],
+        'the 24h window holds the whole session',
+      );
+      t.equal(stats.vwap(), notional / volume);
+    });
+  }
+}
