@@ -18,6 +18,9 @@ export const ERRORS = {
   TOO_MANY_SUBSCRIPTIONS: { status: 400, message: 'subscription limit per connection reached' },
   RATE_LIMITED: { status: 429, message: 'too many messages; slow down' },
   SLOW_CONSUMER: { status: 503, message: 'connection fell behind; streams resynchronise with fresh snapshots' },
+  TOO_MANY_SYMBOLS: { status: 400, message: 'too many symbols in one request' },
+  CONVERSION_UNAVAILABLE: { status: 400, message: 'no conversion path to the requested currency' },
+  HISTORY_UNAVAILABLE: { status: 400, message: 'this time is in the past and no history is stored' },
   BAD_FRAME: { status: 400, message: 'bytes are not a valid bookcast FlatBuffers frame' },
   // Recorded-file sources (bookcast replay, --source lobster:)
   LOBSTER_FILE_NOT_FOUND: { status: 500, message: 'LOBSTER message or orderbook file not found' },

@@ -1,9 +1,9 @@
 import { SeqlockTable } from '../ring/seqlock-table';
 import { ASK, BID } from './book-types';
-import type { OrderBook } from './order-book';
+import type { SymbolState } from './symbol-state';
 
 /**
- * The top of every book, mirrored by its owning worker into shared memory so the front thread
+ * The top of every book and its 24 h statistics, mirrored by its owning worker into shared memory so the front thread
  * answers REST snapshot pulls without a round trip. One seqlock slot per instrument:
  *
  *   word  0 sequence          last event applied
@@ -18,7 +18,14 @@ import type { OrderBook } from './order-book';
  *         9 orderCount        live orders in the whole book
  *        10 bidLevels         levels in the whole book
  *        11 askLevels
- *   12 + 4i  level i: bid price, bid size, ask price, ask size   (i < depth)
+ *        12 volume24h         rolling 24 h (see rolling-stats.ts), size units
+ *        13 notional24h       sum of price × size over the window (for VWAP)
+ *        14 trades24h
+ *        15 high24h           0 = no trade in the window
+ *        16 low24h
+ *        17 open24h           first trade price still in the window
+ *        18 written           µs when the owner last wrote this slot (staleness)
+ *   19 + 4i  level i: bid price, bid size, ask price, ask size   (i < depth)
  *
  * Levels are interleaved so a reader wanting the top d copies one prefix of 12 + 4d words.
  */
@@ -34,7 +41,14 @@ export const M_LAST_TRADE_ID = 8;
 export const M_ORDER_COUNT = 9;
 export const M_BID_LEVELS = 10;
 export const M_ASK_LEVELS = 11;
-export const M_HEADER_WORDS = 12;
+export const M_VOLUME_24H = 12;
+export const M_NOTIONAL_24H = 13;
+export const M_TRADES_24H = 14;
+export const M_HIGH_24H = 15;
+export const M_LOW_24H = 16;
+export const M_OPEN_24H = 17;
+export const M_WRITTEN = 18;
+export const M_HEADER_WORDS = 19;
 
 export function mirrorWords(depth: number): number {
   return M_HEADER_WORDS + 4 * depth;
@@ -52,18 +66,12 @@ export class BookMirrorWriter {
     this.table = new SeqlockTable(sab, slots, mirrorWords(depth));
   }
 
-  write(
-    slot: number,
-    book: OrderBook,
-    sequence: number,
-    timestamp: number,
-    checksum: number,
-    lastPrice: number,
-    lastSize: number,
-    lastSide: number,
-    lastTradeId: number,
-  ): void {
+  /** Copies the state of `s` (its book, last trade and statistics) into its slot. */
+  write(s: SymbolState, now: number): void {
     const t = this.table;
+    const slot = s.instrument.index;
+    const book = s.book;
+    const stats = s.stats;
     const f = t.f64;
     const base = t.base(slot);
     const bidLevels = book.levelCount(BID);
@@ -72,18 +80,25 @@ export class BookMirrorWriter {
     const asks = Math.min(askLevels, this.depth);
     // Levels past the new counts may hold stale values; readers never look beyond the counts.
     t.beginWrite(slot);
-    f[base + M_SEQUENCE] = sequence;
-    f[base + M_TIMESTAMP] = timestamp;
-    f[base + M_CHECKSUM] = checksum;
+    f[base + M_SEQUENCE] = s.sequence;
+    f[base + M_TIMESTAMP] = s.timestamp;
+    f[base + M_CHECKSUM] = s.checksum();
     f[base + M_BID_COUNT] = bids;
     f[base + M_ASK_COUNT] = asks;
-    f[base + M_LAST_PRICE] = lastPrice;
-    f[base + M_LAST_SIZE] = lastSize;
-    f[base + M_LAST_SIDE] = lastSide;
-    f[base + M_LAST_TRADE_ID] = lastTradeId;
+    f[base + M_LAST_PRICE] = s.lastPrice;
+    f[base + M_LAST_SIZE] = s.lastSize;
+    f[base + M_LAST_SIDE] = s.lastSide;
+    f[base + M_LAST_TRADE_ID] = s.lastTradeId;
     f[base + M_ORDER_COUNT] = book.orderCount;
     f[base + M_BID_LEVELS] = bidLevels;
     f[base + M_ASK_LEVELS] = askLevels;
+    f[base + M_VOLUME_24H] = stats.volume;
+    f[base + M_NOTIONAL_24H] = stats.notional;
+    f[base + M_TRADES_24H] = stats.count;
+    f[base + M_HIGH_24H] = stats.high;
+    f[base + M_LOW_24H] = stats.low;
+    f[base + M_OPEN_24H] = stats.open;
+    f[base + M_WRITTEN] = now;
     let w = base + M_HEADER_WORDS;
     for (let i = 0; i < bids; i++, w += 4) {
       f[w] = book.levelPrice(BID, i);

@@ -21,6 +21,7 @@ import { OutWriter } from './out-writer';
 import { SymbolState } from './symbol-state';
 import { BookWorkerData, S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_REJECTED, STATS_WORDS, WorkerReport } from './worker-protocol';
 import { L2_DEPTHS } from './depths';
+import { nowMicros } from '../util/clock';
 
 const BATCH = 512;
 const CONTROL_BATCH = 64;
@@ -104,12 +105,26 @@ class ControlHandler implements RecordHandler {
   }
 }
 
-function refreshMirrors(): void {
+function refreshMirrors(now: number): void {
   for (let i = 0; i < owned.length; i++) {
     const s = owned[i];
     if (!s.mirrorDirty) continue;
     s.mirrorDirty = false;
-    mirror.write(s.instrument.index, s.book, s.sequence, s.timestamp, s.checksum(), s.lastPrice, s.lastSize, s.lastSide, s.lastTradeId);
+    mirror.write(s, now);
+  }
+}
+
+/** Once a second: trades leave the 24 h window as time passes, even on a quiet market. */
+const TICK_US = 1_000_000;
+let nextTick = 0;
+
+function tick(now: number): void {
+  nextTick = now + TICK_US;
+  for (let i = 0; i < owned.length; i++) {
+    const s = owned[i];
+    const before = s.stats.count;
+    s.stats.advance(now);
+    if (s.stats.count !== before) s.mirrorDirty = true;
   }
 }
 
@@ -117,17 +132,20 @@ function run(): void {
   const eventHandler = new EventHandler();
   const controlHandler = new ControlHandler();
   const idle = new BackoffIdleStrategy(2000, 5);
-  for (const s of owned) mirror.write(s.instrument.index, s.book, 0, 0, s.checksum(), 0, 0, -1, 0);
+  for (const s of owned) mirror.write(s, nowMicros());
   parentPort!.postMessage({ type: 'ready' } satisfies WorkerReport);
   for (;;) {
     let work = control.read(controlHandler, CONTROL_BATCH);
     work += events.read(eventHandler, BATCH);
+    const now = nowMicros();
+    const ticked = now >= nextTick;
+    if (ticked) tick(now);
     if (work > 0) {
       outWriter.publish();
-      refreshMirrors();
       stats[S_BATCHES]++;
       stats[S_OUT_WAITS] = outWriter.waits;
     }
+    if (work > 0 || ticked) refreshMirrors(now);
     idle.idle(work, inputs);
   }
 }

@@ -139,6 +139,7 @@ export class DiffEmitter implements BookListener {
     s.lastSize = size;
     s.lastSide = aggressor;
     s.lastTradeId = tradeId;
+    s.stats.addTrade(this.timestamp, price, size);
     this.traded = true;
     const bytes = this.encoder.trade(s.symbolBytes, this.sequence, this.timestamp, tradeId, price, size, aggressor, makerOrderId);
     this.out.write(packType(s.instrument.index, MSG_TRADE, 0), this.sequence, bytes);

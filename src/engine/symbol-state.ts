@@ -2,6 +2,7 @@ import type { Instrument } from './instruments';
 import { OrderBook } from './order-book';
 import type { BookListener } from './book-types';
 import { L2_DEPTHS } from './depths';
+import { RollingStats } from './rolling-stats';
 
 /** Everything a book worker keeps for one instrument it owns. */
 export class SymbolState {
@@ -17,6 +18,8 @@ export class SymbolState {
   lastSize = 0;
   lastSide = -1;
   lastTradeId = 0;
+  /** Rolling 24-hour statistics over this symbol's trades. */
+  readonly stats = new RollingStats();
   /** Which L2 depth streams have subscribers, by index into L2_DEPTHS. */
   readonly l2Active = new Uint8Array(L2_DEPTHS.length);
   /** Sequence of the last message on each L2 depth stream: the next one's prev_sequence. */

@@ -16,6 +16,9 @@ import { Fanout } from './fanout';
 import { sendError } from './http';
 import { RecentTrades } from './recent-trades';
 import { RestRoutes } from './rest-routes';
+import { CurrencyConverter } from './currency-converter';
+import { MarketDataRoutes } from './market-data-routes';
+import { MarketSnapshots } from './market-snapshot';
 import { StreamTable } from './streams';
 import { Subscriptions } from './subscriptions';
 import { SymbolLookup } from './symbol-lookup';
@@ -23,6 +26,8 @@ import { loadUws } from './uws';
 import { RingGroup } from '../ring/ring-group';
 import { WsGateway } from './ws-gateway';
 
+/** The exchange name the Market Data API reports for every snapshot. */
+const EXCHANGE = 'bookcast';
 /** Idle event-loop turns the front spins through before it sleeps on the doorbell. */
 const SPIN_TURNS = 64;
 /** Longest sleep on the doorbell; a missed wake-up costs at most this. */
@@ -81,7 +86,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
 
   ws.register(app);
-  new RestRoutes(symbols, new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), trades, health).register(app);
+  const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
+  new RestRoutes(symbols, mirror, trades, health).register(app);
+  const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
+  new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind).register(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {

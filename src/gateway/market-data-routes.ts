@@ -1,0 +1,194 @@
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Instrument } from '../engine/instruments';
+import { BookcastError } from '../errors';
+import { nowMicros } from '../util/clock';
+import { formatTimestampMicros } from '../wire/timestamp';
+import { readQuery, sendError, sendJson } from './http';
+import { MarketSnapshots, parseFields, SnapshotField } from './market-snapshot';
+import type { SymbolLookup } from './symbol-lookup';
+
+/** Largest bulk request body and symbol count. */
+export const MAX_BULK_BYTES = 64 * 1024;
+export const MAX_BULK_SYMBOLS = 200;
+/** An `as_of` this close to now is "now"; earlier needs history (not stored yet). */
+const AS_OF_TOLERANCE_US = 1_000_000;
+
+interface CacheEntry {
+  sequence: number;
+  second: number;
+  body: string;
+}
+
+function parseAsOf(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : NaN;
+  if (!Number.isFinite(ms)) throw new BookcastError('INVALID_PARAMETER', '"as_of" must be an ISO-8601 time or epoch milliseconds');
+  return ms * 1000;
+}
+
+/**
+ * The Market Data API surface (`/api/v1/market-data/...`): latest snapshots with field selection
+ * and currency conversion, the symbol list, and bulk snapshots. Everything reads the owners'
+ * shared-memory mirrors; a rendered `latest` answer is kept and served again (cache_hit) while
+ * the symbol's sequence and the second are unchanged.
+ */
+export class MarketDataRoutes {
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(
+    private readonly symbols: SymbolLookup,
+    private readonly snapshots: MarketSnapshots,
+    private readonly exchange: string,
+    private readonly source: string,
+  ) {}
+
+  register(app: TemplatedApp): void {
+    this.route(app, 'get', '/api/v1/market-data/symbols', (res, req) => this.symbolList(res, req));
+    this.route(app, 'get', '/api/v1/market-data/:symbol/latest', (res, req) => this.latest(res, req));
+    this.route(app, 'post', '/api/v1/market-data/bulk', (res) => this.bulk(res));
+  }
+
+  private route(app: TemplatedApp, method: 'get' | 'post', pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): void {
+    app[method](pattern, (res, req) => {
+      try {
+        handler(res, req);
+      } catch (err) {
+        if (err instanceof BookcastError) sendError(res, err.code, err.message);
+        else sendError(res, 'INTERNAL');
+      }
+    });
+    app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
+  }
+
+  private symbolList(res: HttpResponse, req: HttpRequest): void {
+    readQuery(req, []);
+    let lastUpdate = 0;
+    const symbols = this.symbols.instruments.map((i) => {
+      const ts = this.snapshots.timestampOf(i);
+      if (ts > lastUpdate) lastUpdate = ts;
+      return { symbol: i.symbol, base: i.base, quote: i.quote, exchange: this.exchange, status: i.status, tick_size: i.tickSize, lot_size: i.lotSize };
+    });
+    sendJson(res, 200, JSON.stringify({ symbols, count: symbols.length, last_update: lastUpdate > 0 ? formatTimestampMicros(lastUpdate) : null }));
+  }
+
+  private latest(res: HttpResponse, req: HttpRequest): void {
+    const text = req.getParameter(0) ?? '';
+    const instrument = this.symbols.find(text);
+    if (instrument === undefined) throw new BookcastError('UNKNOWN_SYMBOL', `unknown symbol "${text}"`);
+    const query = readQuery(req, ['fields', 'currency']);
+    const fields = parseFields(query.get('fields'));
+    const currency = this.currency(query.get('currency'));
+    const now = nowMicros();
+    const key = `${instrument.index}|${fields.join(',')}|${currency ?? ''}`;
+    const second = Math.floor(now / 1e6);
+    const cached = this.cache.get(key);
+    // Converted answers depend on other markets too, so only same-currency ones are cached.
+    if (cached !== undefined && currency === undefined && cached.second === second && cached.sequence === this.snapshots.sequenceOf(instrument)) {
+      sendJson(res, 200, cached.body + 'true}');
+      return;
+    }
+    const { sequence, body } = this.render(instrument, fields, currency, now);
+    if (currency === undefined) this.cache.set(key, { sequence, second, body });
+    sendJson(res, 200, body + 'false}');
+  }
+
+  /** The answer but for the closing `cache_hit` value and brace, and the sequence it reflects. */
+  private render(instrument: Instrument, fields: readonly SnapshotField[], currency: string | undefined, now: number): { sequence: number; body: string } {
+    const s = this.snapshots.snapshot(instrument, fields, currency, now);
+    const head = JSON.stringify({
+      symbol: s.symbol,
+      exchange: this.exchange,
+      currency: s.currency,
+      data: s.data,
+      timestamp: s.timestamp,
+      sequence: s.sequence,
+      source: this.source,
+      data_type: 'SNAPSHOT',
+    });
+    return { sequence: s.sequence, body: head.slice(0, -1) + ',"cache_hit":' };
+  }
+
+  private currency(text: string | undefined): string | undefined {
+    if (text === undefined) return undefined;
+    const code = text.toUpperCase();
+    if (!/^[A-Z0-9]{2,10}$/.test(code)) throw new BookcastError('INVALID_PARAMETER', '"currency" must be a currency code such as USD');
+    return code;
+  }
+
+  private bulk(res: HttpResponse): void {
+    let aborted = false;
+    let answered = false;
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    res.onData((chunk, isLast) => {
+      if (aborted || answered) return;
+      size += chunk.byteLength;
+      if (size > MAX_BULK_BYTES) {
+        answered = true;
+        sendError(res, 'MESSAGE_TOO_LARGE', `bulk requests are limited to ${MAX_BULK_BYTES} bytes`);
+        return;
+      }
+      // uWS reuses the chunk's memory after this callback returns: copy it.
+      chunks.push(new Uint8Array(chunk).slice());
+      if (!isLast) return;
+      answered = true;
+      try {
+        sendJson(res, 200, this.bulkAnswer(Buffer.concat(chunks).toString('utf8')));
+      } catch (err) {
+        if (err instanceof BookcastError) sendError(res, err.code, err.message);
+        else sendError(res, 'INTERNAL');
+      }
+    });
+  }
+
+  private bulkAnswer(text: string): string {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new BookcastError('INVALID_JSON', 'the request body is not JSON');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new BookcastError('INVALID_MESSAGE', 'the body is a JSON object {symbols, fields?, currency?, as_of?}');
+    }
+    const b = body as Record<string, unknown>;
+    for (const key of Object.keys(b)) {
+      if (!['symbols', 'fields', 'currency', 'as_of'].includes(key)) throw new BookcastError('INVALID_MESSAGE', `unknown field "${key}"`);
+    }
+    if (!Array.isArray(b.symbols) || b.symbols.length === 0 || !b.symbols.every((s) => typeof s === 'string')) {
+      throw new BookcastError('INVALID_MESSAGE', '"symbols" must be a non-empty array of strings');
+    }
+    if (b.symbols.length > MAX_BULK_SYMBOLS) {
+      throw new BookcastError('TOO_MANY_SYMBOLS', `a bulk request may name at most ${MAX_BULK_SYMBOLS} symbols`);
+    }
+    if (b.fields !== undefined && (!Array.isArray(b.fields) || !b.fields.every((f) => typeof f === 'string'))) {
+      throw new BookcastError('INVALID_MESSAGE', '"fields" must be an array of field names');
+    }
+    if (b.currency !== undefined && typeof b.currency !== 'string') throw new BookcastError('INVALID_MESSAGE', '"currency" must be a string');
+    const fields = parseFields(b.fields === undefined ? undefined : (b.fields as string[]).join(','));
+    const currency = this.currency(b.currency as string | undefined);
+    const now = nowMicros();
+    const asOf = parseAsOf(b.as_of);
+    if (asOf !== null && asOf < now - AS_OF_TOLERANCE_US) {
+      throw new BookcastError('HISTORY_UNAVAILABLE', 'as_of in the past needs stored history, which this server does not keep yet');
+    }
+    const data: Record<string, unknown> = {};
+    const errors: Record<string, { code: string; message: string }> = {};
+    for (const name of b.symbols as string[]) {
+      const instrument = this.symbols.find(name);
+      try {
+        if (instrument === undefined) throw new BookcastError('UNKNOWN_SYMBOL', `unknown symbol "${name}"`);
+        const s = this.snapshots.snapshot(instrument, fields, currency, now);
+        data[instrument.symbol] = { ...s, exchange: this.exchange, source: this.source };
+      } catch (err) {
+        // One symbol's failure (unknown, no conversion) does not fail the batch.
+        if (err instanceof BookcastError) errors[name] = { code: err.code, message: err.message };
+        else throw err;
+      }
+    }
+    return JSON.stringify({ data, errors, timestamp: formatTimestampMicros(now), count: Object.keys(data).length });
+  }
+}

@@ -1,0 +1,183 @@
+import {
+  BookMirrorReader,
+  M_ASK_COUNT,
+  M_ASK_LEVELS,
+  M_BID_COUNT,
+  M_BID_LEVELS,
+  M_HEADER_WORDS,
+  M_HIGH_24H,
+  M_LAST_PRICE,
+  M_LAST_SIZE,
+  M_LOW_24H,
+  M_NOTIONAL_24H,
+  M_OPEN_24H,
+  M_SEQUENCE,
+  M_TIMESTAMP,
+  M_TRADES_24H,
+  M_VOLUME_24H,
+} from '../engine/book-mirror';
+import type { Instrument } from '../engine/instruments';
+import { BookcastError } from '../errors';
+import { formatUnits } from '../util/decimal';
+import { formatTimestampMicros } from '../wire/timestamp';
+import { CurrencyConverter, formatConverted, Rate } from './currency-converter';
+
+/** Fields a Market Data API client can ask for; the default set is the first eight. */
+export const SNAPSHOT_FIELDS = [
+  'price', 'volume', 'bid', 'ask', 'spread', 'mid_price', 'vwap', 'trade_count',
+  'bid_size', 'ask_size', 'last_size', 'high_24h', 'low_24h', 'open_24h', 'change_24h', 'quality_score',
+] as const;
+export type SnapshotField = (typeof SNAPSHOT_FIELDS)[number];
+export const DEFAULT_FIELDS: readonly SnapshotField[] = SNAPSHOT_FIELDS.slice(0, 8);
+/** Fields that are prices, hence converted when another currency is asked for. */
+const PRICE_FIELDS = new Set<SnapshotField>(['price', 'bid', 'ask', 'spread', 'mid_price', 'vwap', 'high_24h', 'low_24h', 'open_24h']);
+
+export function parseFields(text: string | undefined): SnapshotField[] {
+  if (text === undefined || text === '') return [...DEFAULT_FIELDS];
+  const fields = text.split(',').map((f) => f.trim());
+  for (const f of fields) {
+    if (!(SNAPSHOT_FIELDS as readonly string[]).includes(f)) {
+      throw new BookcastError('INVALID_PARAMETER', `unknown field "${f}"; fields are ${SNAPSHOT_FIELDS.join(', ')}`);
+    }
+  }
+  return [...new Set(fields)] as SnapshotField[];
+}
+
+/**
+ * The quality score (0–1) says how much to trust a snapshot right now. It multiplies:
+ * freshness (1 while the last event is at most 5 s old, falling linearly to 0 at 60 s),
+ * book health (1 with two uncrossed sides, 0.5 with one side empty, 0.25 crossed or locked,
+ * 0 with no book at all) and depth (1 with at least 5 levels a side, down to 0.5 with one).
+ */
+export function qualityScore(ageMicros: number, bids: number, asks: number, bidPrice: number, askPrice: number, bidLevels: number, askLevels: number): number {
+  const age = ageMicros / 1e6;
+  const freshness = age <= 5 ? 1 : age >= 60 ? 0 : 1 - (age - 5) / 55;
+  let health: number;
+  if (bids === 0 && asks === 0) health = 0;
+  else if (bids === 0 || asks === 0) health = 0.5;
+  else health = bidPrice >= askPrice ? 0.25 : 1;
+  const levels = Math.min(bidLevels, askLevels);
+  const depth = levels >= 5 ? 1 : 0.5 + Math.max(0, levels - 1) * 0.125;
+  return Math.round(freshness * health * depth * 100) / 100;
+}
+
+/** One consistent snapshot of a symbol, rendered for the Market Data API. */
+export interface MarketSnapshot {
+  symbol: string;
+  sequence: number;
+  timestamp: string | null;
+  currency: string;
+  data: Record<string, string | number | null>;
+}
+
+/**
+ * Builds Market Data API snapshots from the shared-memory mirror: one seqlock read per symbol,
+ * so every field of one answer comes from the same sequence.
+ */
+export class MarketSnapshots {
+  constructor(
+    private readonly mirror: BookMirrorReader,
+    private readonly converter: CurrencyConverter,
+  ) {}
+
+  /** Time (µs) of the last event the mirror holds for an instrument; 0 before any. */
+  timestampOf(instrument: Instrument): number {
+    return this.mirror.read(instrument.index, 1)[M_TIMESTAMP];
+  }
+
+  /** The sequence the mirror holds for an instrument (cheap: header and one level). */
+  sequenceOf(instrument: Instrument): number {
+    return this.mirror.read(instrument.index, 1)[M_SEQUENCE];
+  }
+
+  snapshot(instrument: Instrument, fields: readonly SnapshotField[], currency: string | undefined, now: number): MarketSnapshot {
+    const target = currency ?? instrument.quote;
+    const path = this.converter.path(instrument.quote, target);
+    // A private copy: converting reads other instruments through the same reader.
+    const v = this.mirror.read(instrument.index, 1).slice(0, M_HEADER_WORDS + 4);
+    const d = instrument.priceDecimals;
+    const sd = instrument.sizeDecimals;
+    const bids = v[M_BID_COUNT];
+    const asks = v[M_ASK_COUNT];
+    const bid = bids > 0 ? v[M_HEADER_WORDS] : 0;
+    const ask = asks > 0 ? v[M_HEADER_WORDS + 2] : 0;
+    const volume = v[M_VOLUME_24H];
+    const last = v[M_LAST_PRICE];
+    const open = v[M_OPEN_24H];
+    // Prices as [units, decimals] before any conversion; null when there is none.
+    const price = (field: SnapshotField): [number, number] | null => {
+      switch (field) {
+        case 'price':
+          return last > 0 ? [last, d] : null;
+        case 'bid':
+          return bid > 0 ? [bid, d] : null;
+        case 'ask':
+          return ask > 0 ? [ask, d] : null;
+        case 'spread':
+          return bid > 0 && ask > 0 ? [ask - bid, d] : null;
+        case 'mid_price':
+          return bid > 0 && ask > 0 ? [(bid + ask) * 5, d + 1] : null;
+        case 'vwap':
+          return volume > 0 ? [Math.round(v[M_NOTIONAL_24H] / volume), d] : null;
+        case 'high_24h':
+          return v[M_HIGH_24H] > 0 ? [v[M_HIGH_24H], d] : null;
+        case 'low_24h':
+          return v[M_LOW_24H] > 0 ? [v[M_LOW_24H], d] : null;
+        default:
+          return open > 0 ? [open, d] : null;
+      }
+    };
+    const data: Record<string, string | number | null> = {};
+    for (const field of fields) {
+      if (PRICE_FIELDS.has(field)) {
+        const p = price(field);
+        if (p === null) data[field] = null;
+        else if (path.length === 0) data[field] = formatUnits(p[0], p[1]);
+        else data[field] = formatConverted(this.converter.convert(p[0], p[1], path, (i) => this.rate(i)));
+        continue;
+      }
+      switch (field) {
+        case 'volume':
+          data.volume = formatUnits(volume, sd);
+          break;
+        case 'trade_count':
+          data.trade_count = v[M_TRADES_24H];
+          break;
+        case 'bid_size':
+          data.bid_size = bids > 0 ? formatUnits(v[M_HEADER_WORDS + 1], sd) : null;
+          break;
+        case 'ask_size':
+          data.ask_size = asks > 0 ? formatUnits(v[M_HEADER_WORDS + 3], sd) : null;
+          break;
+        case 'last_size':
+          data.last_size = last > 0 ? formatUnits(v[M_LAST_SIZE], sd) : null;
+          break;
+        case 'change_24h':
+          data.change_24h = open > 0 && last > 0 ? (((last - open) / open) * 100).toFixed(2) : null;
+          break;
+        case 'quality_score': {
+          const ts = v[M_TIMESTAMP];
+          data.quality_score = qualityScore(ts > 0 ? now - ts : Infinity, bids, asks, bid, ask, v[M_BID_LEVELS], v[M_ASK_LEVELS]);
+          break;
+        }
+      }
+    }
+    return {
+      symbol: instrument.symbol,
+      sequence: v[M_SEQUENCE],
+      timestamp: v[M_TIMESTAMP] > 0 ? formatTimestampMicros(v[M_TIMESTAMP]) : null,
+      currency: target,
+      data,
+    };
+  }
+
+  /** A conversion hop's rate: the pair's mid, or its last trade when a side is empty. */
+  private rate(instrument: Instrument): Rate | null {
+    const v = this.mirror.read(instrument.index, 1);
+    const d = instrument.priceDecimals;
+    if (v[M_BID_COUNT] > 0 && v[M_ASK_COUNT] > 0) {
+      return { units: BigInt(v[M_HEADER_WORDS] + v[M_HEADER_WORDS + 2]) * 5n, decimals: d + 1 };
+    }
+    return v[M_LAST_PRICE] > 0 ? { units: BigInt(v[M_LAST_PRICE]), decimals: d } : null;
+  }
+}
