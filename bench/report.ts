@@ -38,7 +38,7 @@ const isRow = (v: unknown): boolean => isPlain(v) && Object.values(v).every((x) 
 function cell(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? value.toLocaleString('en-US') : String(value);
   if (value === null || value === undefined) return '—';
-  if (typeof value === 'string') return value.replace(/\|/g, '\\|');
+  if (typeof value === 'string') return value.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
   return JSON.stringify(value).replace(/\|/g, '\\|');
 }
 

@@ -90,7 +90,7 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     headline: (r) =>
       r.results.map((x: any): Figure => [
         `end to end, ${x.workers} worker${x.workers > 1 ? 's' : ''}, ${n(x.arrivalsPerSecond)} arrivals/s`,
-        `p50 ${micros(x.p50)}, p99 ${micros(x.p99)}, p99.9 ${micros(x.p999)}, max ${micros(x.max)}; ${n(x.deliveriesPerSecond)} deliveries/s; gaps ${n(x.gaps)}, disconnects ${n(x.disconnects)}`,
+        x.error !== undefined ? `FAILED: ${x.error.split('\n')[0]}` : `p50 ${micros(x.p50)}, p99 ${micros(x.p99)}, p99.9 ${micros(x.p999)}, max ${micros(x.max)}; ${n(x.deliveriesPerSecond)} deliveries/s; gaps ${n(x.gaps)}, disconnects ${n(x.disconnects)}`,
       ]),
   },
 ];

@@ -58,6 +58,12 @@ interface PointResult {
   loadAverage: number[];
 }
 
+interface FailedPoint {
+  workers: number;
+  arrivalsPerSecond: number;
+  error: string;
+}
+
 function nowMicros(): number {
   return (performance.timeOrigin + performance.now()) * 1000;
 }
@@ -218,10 +224,18 @@ async function point(workers: number, rate: number, seconds: number): Promise<Po
 
 export async function run(opts: { seconds: number; full: boolean }): Promise<object> {
   const rates = opts.full ? [10_000, 50_000, 100_000] : [10_000, 50_000];
-  const results: PointResult[] = [];
+  // A point that fails (say, the server does not start) is reported and the others still run.
+  const results: (PointResult | FailedPoint)[] = [];
   for (const workers of [1, 2]) {
-    for (const rate of rates) results.push(await point(workers, rate, opts.seconds));
+    for (const rate of rates) {
+      try {
+        results.push(await point(workers, rate, opts.seconds));
+      } catch (err) {
+        results.push({ workers, arrivalsPerSecond: rate, error: (err as Error).message });
+      }
+    }
   }
+  if (results.every((r) => 'error' in r)) throw new Error(`every point failed; the first: ${(results[0] as FailedPoint).error}`);
   return {
     name: 'EndToEndLatency',
     unit: 'µs from intended event time to client receipt',

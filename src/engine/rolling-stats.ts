@@ -24,7 +24,7 @@
  * High and low come from monotonic deques over the buckets (the sliding-window maximum: each
  * bucket enters and leaves each deque at most once per raise of its extreme, so amortized O(1)).
  * Open is the first trade of the oldest bucket still in the window; last is the latest trade.
- * Every getter reads 0 while the window holds no trade.
+ * Every figure (sums, extremes, open, last, vwap, change) reads 0 while the window is empty.
  *
  * Sums: volume and count are sums of integers, exact below 2^53. Notional (price*size per
  * trade, itself exact below 2^53) can pass 2^53 on a busy symbol, and then a running sum that

@@ -48,7 +48,18 @@ class Log implements CandleListener {
   event = 0;
   /** [event, interval, final (1/0), ...row] per call. */
   readonly calls: number[][] = [];
-  onCandle(i: number, start: number, o: number, h: number, l: number, c: number, v: number, n: number, k: number, final: boolean) {
+  onCandle(
+    i: number,
+    start: number,
+    o: number,
+    h: number,
+    l: number,
+    c: number,
+    v: number,
+    n: number,
+    k: number,
+    final: boolean,
+  ) {
     this.calls.push([this.event, i, final ? 1 : 0, start, o, h, l, c, v, n, k]);
   }
 }
@@ -193,7 +204,9 @@ function replay(flow: Flow, keep: number, random: Random | null, probeShare = 0.
     const got = new Rows();
     const pushed = builder.recent(i, from, to, limit, got);
     failures.expect(pushed === want.length && JSON.stringify(got.rows) === JSON.stringify(want), () => {
-      return `event ${e} recent(${INTERVALS[i].name}, ${from}, ${to}, ${limit}): expected ${want.length} rows ${JSON.stringify(want.slice(0, 3))}..., got ${pushed} ${JSON.stringify(got.rows.slice(0, 3))}...`;
+      const call = `event ${e} recent(${INTERVALS[i].name}, ${from}, ${to}, ${limit})`;
+      const rows = (list: Row[]) => JSON.stringify(list.slice(0, 3));
+      return `${call}: expected ${want.length} rows ${rows(want)}..., got ${pushed} ${rows(got.rows)}...`;
     });
   }
 
@@ -202,27 +215,35 @@ function replay(flow: Flow, keep: number, random: Random | null, probeShare = 0.
     const [e0, i0, f0] = log.calls[k - 1];
     const [e1, i1, f1] = log.calls[k];
     const ordered = e0 < e1 || (e0 === e1 && (i0 < i1 || (i0 === i1 && f0 === 1 && f1 === 0)));
-    failures.expect(ordered, () => `call ${k} out of order: ${JSON.stringify(log.calls[k - 1])} then ${JSON.stringify(log.calls[k])}`);
+    failures.expect(ordered, () => {
+      return `call ${k} out of order: ${JSON.stringify(log.calls[k - 1])} then ${JSON.stringify(log.calls[k])}`;
+    });
   }
   for (let i = 0; i < INTERVAL_COUNT; i++) {
     const name = INTERVALS[i].name;
     const finals = log.calls.filter((c) => c[1] === i && c[2] === 1);
     const wantFinals = expected.finals[i].filter((f) => f.event >= 0);
-    failures.expect(finals.length === wantFinals.length, () => `${name}: ${finals.length} finals, expected ${wantFinals.length}`);
+    failures.expect(finals.length === wantFinals.length, () => {
+      return `${name}: ${finals.length} finals, expected ${wantFinals.length}`;
+    });
     for (let k = 0; k < Math.min(finals.length, wantFinals.length); k++) {
       const got = finals[k];
       const want = wantFinals[k];
       failures.expect(got[0] === want.event && same(got.slice(3), want.row), () => {
-        return `${name} final ${k}: expected ${JSON.stringify(want.row)} at event ${want.event}, got ${JSON.stringify(got.slice(3))} at event ${got[0]}`;
+        const wanted = `${JSON.stringify(want.row)} at event ${want.event}`;
+        return `${name} final ${k}: expected ${wanted}, got ${JSON.stringify(got.slice(3))} at event ${got[0]}`;
       });
     }
     const progress = log.calls.filter((c) => c[1] === i && c[2] === 0);
     const rows = expected.soFar[i];
-    failures.expect(progress.length === rows.length, () => `${name}: ${progress.length} in-progress calls for ${rows.length} trades`);
+    failures.expect(progress.length === rows.length, () => {
+      return `${name}: ${progress.length} in-progress calls for ${rows.length} trades`;
+    });
     for (let n = 0; n < Math.min(progress.length, rows.length); n++) {
       const got = progress[n];
       failures.expect(got[0] === expected.tradeEvent[n] && same(got.slice(3), rows[n]), () => {
-        return `${name} after trade ${n}: expected ${JSON.stringify(rows[n])}, got ${JSON.stringify(got.slice(3))} at event ${got[0]}`;
+        const actual = `${JSON.stringify(got.slice(3))} at event ${got[0]}`;
+        return `${name} after trade ${n}: expected ${JSON.stringify(rows[n])}, got ${actual}`;
       });
     }
   }
@@ -259,7 +280,8 @@ t.test('intervals: the table, lookup by name, epoch-aligned UTC starts', async (
   const boundary = Date.UTC(2024, 2, 10) * 1000; // midnight: a boundary of every interval
   for (let i = 0; i < INTERVAL_COUNT; i++) {
     t.equal(intervalStart(boundary, i), boundary, `${INTERVALS[i].name}: a boundary starts its own interval`);
-    t.equal(intervalStart(boundary - 1, i), boundary - INTERVALS[i].micros, `${INTERVALS[i].name}: 1 µs before is the previous`);
+    const previous = boundary - INTERVALS[i].micros;
+    t.equal(intervalStart(boundary - 1, i), previous, `${INTERVALS[i].name}: 1 µs before is the previous`);
   }
   t.equal(intervalStart(-1, 0), -MINUTE, 'before 1970 rounds down too');
   t.equal(intervalStart(-MINUTE, 0), -MINUTE);
