@@ -6,7 +6,8 @@ import type { RecordHandler, SpscRing } from '../ring/spsc-ring';
 import { Envelope, Trade } from '../wire/generated/bookcast_generated';
 import { JsonFormat, renderJson } from '../wire/json-renderer';
 import type { RecentTrades } from './recent-trades';
-import { slotOfMessage, StreamTable } from './streams';
+import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, marketDataTypeOf, slotOfMessage, StreamTable } from './streams';
+import { wrapMarketData } from '../wire/market-data-json';
 import type { SnapshotSource, Subscriptions } from './subscriptions';
 
 /** Records taken from one out-ring per poll, so one busy worker cannot starve the others. */
@@ -26,10 +27,11 @@ export class Fanout implements RecordHandler, SnapshotSource {
   private readonly envelope = new Envelope();
   private readonly trade = new Trade();
   private readonly formats: JsonFormat[];
-  /** Set by onRecord for SnapshotSource. */
-  bytes!: Uint8Array;
-  private jsonCache: string | null = null;
-  private snapshotFormat!: JsonFormat;
+  /** The snapshot being handed out, for SnapshotSource, and its renderings so far. */
+  private snapshotBytes!: Uint8Array;
+  private snapshotJson: string | null = null;
+  private snapshotSymbol = 0;
+  private snapshotSlot = 0;
   /** Messages published since start, for the health endpoint. */
   published = 0;
 
@@ -60,32 +62,41 @@ export class Fanout implements RecordHandler, SnapshotSource {
     const ring = this.ring;
     const symbol = typeSymbol(type);
     const kind = typeKind(type);
-    const stream = this.streams.index(symbol, slotOfMessage(kind, typeDepthIndex(type)));
+    const slot = slotOfMessage(kind, typeDepthIndex(type));
+    const stream = this.streams.index(symbol, slot);
     const sequence = ring.f64[offset >>> 3];
     const bytes = ring.bytes.subarray(offset + OUT_HEADER_BYTES, offset + length);
     if ((type & FLAG_SNAPSHOT) !== 0) {
-      this.bytes = bytes;
-      this.jsonCache = null;
-      this.snapshotFormat = this.formats[symbol];
+      this.snapshotBytes = bytes;
+      this.snapshotJson = null;
+      this.snapshotSymbol = symbol;
+      this.snapshotSlot = slot;
       this.subscriptions.snapshot(stream, sequence, this, (type & FLAG_BROADCAST) !== 0);
       return;
     }
     const streams = this.streams;
     streams.lastSequence[stream] = sequence;
     if (kind === MSG_TRADE) this.recordTrade(symbol, offset + OUT_HEADER_BYTES);
-    if (streams.binarySubscribers[stream] > 0) {
-      this.app.publish(streams.binaryTopic[stream], bytes, true);
+    const subscribers = streams.subscribers;
+    if (subscribers[FORMAT_BINARY][stream] > 0) {
+      this.app.publish(streams.topics[FORMAT_BINARY][stream], bytes, true);
       this.published++;
     }
-    if (streams.jsonSubscribers[stream] > 0) {
-      this.app.publish(streams.jsonTopic[stream], renderJson(bytes, this.formats[symbol]), false);
-      this.published++;
+    const feed = subscribers[FORMAT_FEED_JSON][stream] > 0;
+    const marketData = subscribers[FORMAT_MARKET_DATA][stream] > 0;
+    if (feed || marketData) {
+      // Rendered once for both JSON dialects.
+      const json = renderJson(bytes, this.formats[symbol]);
+      if (feed) this.app.publish(streams.topics[FORMAT_FEED_JSON][stream], json, false);
+      if (marketData) this.app.publish(streams.topics[FORMAT_MARKET_DATA][stream], wrapMarketData(json, marketDataTypeOf(slot)), false);
+      this.published += (feed ? 1 : 0) + (marketData ? 1 : 0);
     }
   }
 
-  json(): string {
-    if (this.jsonCache === null) this.jsonCache = renderJson(this.bytes, this.snapshotFormat);
-    return this.jsonCache;
+  payload(format: number): Uint8Array | string {
+    if (format === FORMAT_BINARY) return this.snapshotBytes;
+    if (this.snapshotJson === null) this.snapshotJson = renderJson(this.snapshotBytes, this.formats[this.snapshotSymbol]);
+    return format === FORMAT_FEED_JSON ? this.snapshotJson : wrapMarketData(this.snapshotJson, marketDataTypeOf(this.snapshotSlot));
   }
 
   private recordTrade(symbol: number, at: number): void {

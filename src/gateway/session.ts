@@ -29,8 +29,8 @@ export class Session {
 
   constructor(
     readonly id: number,
-    /** FlatBuffers data frames (true) or JSON text (false). */
-    readonly binary: boolean,
+    /** FORMAT_* (streams.ts): FlatBuffers frames, feed JSON, or the Market Data API dialect. */
+    readonly format: number,
     readonly remoteAddress: string,
   ) {}
 }

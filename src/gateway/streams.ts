@@ -13,6 +13,16 @@ export const SLOT_TICKER = SLOT_L3 + 1;
 export const SLOT_TRADES = SLOT_L3 + 2;
 export const SLOTS = SLOT_L3 + 3;
 
+/**
+ * How a connection receives data: the owner's FlatBuffers bytes, the Data Feed JSON, or the
+ * Market Data API stream dialect (the feed JSON wrapped in a DATA envelope). Each format of each
+ * stream is its own uWS topic; a format with no subscribers costs nothing.
+ */
+export const FORMAT_BINARY = 0;
+export const FORMAT_FEED_JSON = 1;
+export const FORMAT_MARKET_DATA = 2;
+export const FORMATS = 3;
+
 export const CHANNELS = ['ticker', 'l2', 'l3', 'trades'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
@@ -59,12 +69,19 @@ export function channelOf(slot: number): Channel {
   return 'trades';
 }
 
+/** The Market Data API's name for what a stream carries. */
+export function marketDataTypeOf(slot: number): string {
+  if (slot < SLOT_L3) return 'ORDERBOOK';
+  if (slot === SLOT_L3) return 'ORDERBOOK_L3';
+  if (slot === SLOT_TICKER) return 'QUOTE';
+  return 'TRADE';
+}
+
 export class StreamTable {
-  readonly binaryTopic: string[] = [];
-  readonly jsonTopic: string[] = [];
-  /** Live subscribers per stream and format (the fan-out skips a format nobody reads). */
-  readonly binarySubscribers: Int32Array;
-  readonly jsonSubscribers: Int32Array;
+  /** Topic names by format, then stream: "b<n>", "j<n>", "m<n>". */
+  readonly topics: string[][] = [[], [], []];
+  /** Live subscribers by format, then stream (the fan-out skips a format nobody reads). */
+  readonly subscribers: Int32Array[];
   /** Sequence of the last message published on each stream. */
   readonly lastSequence: Float64Array;
   /** Connections waiting for the stream's next snapshot before they join its topic. */
@@ -77,12 +94,12 @@ export class StreamTable {
   constructor(readonly instruments: readonly Instrument[]) {
     const n = instruments.length * SLOTS;
     for (let i = 0; i < n; i++) {
-      this.binaryTopic.push(`b${i}`);
-      this.jsonTopic.push(`j${i}`);
+      this.topics[FORMAT_BINARY].push(`b${i}`);
+      this.topics[FORMAT_FEED_JSON].push(`j${i}`);
+      this.topics[FORMAT_MARKET_DATA].push(`m${i}`);
       this.pending.push([]);
     }
-    this.binarySubscribers = new Int32Array(n);
-    this.jsonSubscribers = new Int32Array(n);
+    this.subscribers = [new Int32Array(n), new Int32Array(n), new Int32Array(n)];
     this.lastSequence = new Float64Array(n);
     this.snapshotInFlight = new Uint8Array(n);
     this.active = new Uint8Array(n);
@@ -102,6 +119,7 @@ export class StreamTable {
 
   /** Nobody follows or waits for the stream: its owner may stop producing it. */
   idle(stream: number): boolean {
-    return this.binarySubscribers[stream] === 0 && this.jsonSubscribers[stream] === 0 && this.pending[stream].length === 0;
+    const s = this.subscribers;
+    return s[0][stream] === 0 && s[1][stream] === 0 && s[2][stream] === 0 && this.pending[stream].length === 0;
   }
 }

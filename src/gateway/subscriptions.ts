@@ -2,12 +2,11 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import type { WorkerPool } from '../engine/worker-pool';
 import { L2_DEPTHS } from '../engine/depths';
 import { Session, Subscription, SUB_LIVE, SUB_PENDING, SUB_RESYNC } from './session';
-import { engineStreamOf, SLOT_L3, SLOT_TRADES, StreamTable } from './streams';
+import { engineStreamOf, FORMAT_BINARY, FORMATS, SLOT_L3, SLOT_TRADES, StreamTable } from './streams';
 
-/** Renders a snapshot's JSON at most once however many connections wait for it. */
+/** A snapshot in each format, rendered at most once however many connections wait for it. */
 export interface SnapshotSource {
-  bytes: Uint8Array;
-  json(): string;
+  payload(format: number): Uint8Array | string;
 }
 
 /**
@@ -81,8 +80,11 @@ export class Subscriptions {
     const streams = this.streams;
     if (broadcast) {
       // A book reset: everyone already on the topic restarts from this snapshot.
-      if (streams.binarySubscribers[stream] > 0) this.app.publish(streams.binaryTopic[stream], snapshot.bytes, true);
-      if (streams.jsonSubscribers[stream] > 0) this.app.publish(streams.jsonTopic[stream], snapshot.json(), false);
+      for (let format = 0; format < FORMATS; format++) {
+        if (streams.subscribers[format][stream] > 0) {
+          this.app.publish(streams.topics[format][stream], snapshot.payload(format), format === FORMAT_BINARY);
+        }
+      }
     } else {
       streams.snapshotInFlight[stream] = 0;
     }
@@ -96,13 +98,12 @@ export class Subscriptions {
         if (session.closed || ws === null || sub === undefined || sub.state !== SUB_PENDING) continue;
         sub.state = SUB_LIVE;
         sub.snapshotSequence = sequence;
+        const format = session.format;
         ws.cork(() => {
-          if (session.binary) ws.send(snapshot.bytes, true);
-          else ws.send(snapshot.json(), false);
-          ws.subscribe(session.binary ? streams.binaryTopic[stream] : streams.jsonTopic[stream]);
+          ws.send(snapshot.payload(format), format === FORMAT_BINARY);
+          ws.subscribe(streams.topics[format][stream]);
         });
-        if (session.binary) streams.binarySubscribers[stream]++;
-        else streams.jsonSubscribers[stream]++;
+        streams.subscribers[format][stream]++;
       }
       waiting.length = 0;
     }
@@ -114,9 +115,8 @@ export class Subscriptions {
     const slot = streams.slotOf(stream);
     if (slot === SLOT_TRADES) {
       sub.state = SUB_LIVE;
-      session.ws!.subscribe(session.binary ? streams.binaryTopic[stream] : streams.jsonTopic[stream]);
-      if (session.binary) streams.binarySubscribers[stream]++;
-      else streams.jsonSubscribers[stream]++;
+      session.ws!.subscribe(streams.topics[session.format][stream]);
+      streams.subscribers[session.format][stream]++;
       return;
     }
     sub.state = SUB_PENDING;
@@ -131,11 +131,8 @@ export class Subscriptions {
   private leave(session: Session, stream: number, sub: Subscription, wsOpen: boolean): void {
     const streams = this.streams;
     if (sub.state === SUB_LIVE) {
-      if (wsOpen && session.ws !== null) {
-        session.ws.unsubscribe(session.binary ? streams.binaryTopic[stream] : streams.jsonTopic[stream]);
-      }
-      if (session.binary) streams.binarySubscribers[stream]--;
-      else streams.jsonSubscribers[stream]--;
+      if (wsOpen && session.ws !== null) session.ws.unsubscribe(streams.topics[session.format][stream]);
+      streams.subscribers[session.format][stream]--;
     } else if (sub.state === SUB_PENDING) {
       const waiting = streams.pending[stream];
       const at = waiting.indexOf(session);

@@ -8,7 +8,7 @@ import { MessageEncoder, SubscriptionStateInput } from '../wire/message-encoder'
 import { formatTimestampMicros } from '../wire/timestamp';
 import { errorBody } from './http';
 import { Session, SessionData, SUB_LIVE } from './session';
-import { channelOf, SLOT_L3, slotOf, StreamTable } from './streams';
+import { channelOf, FORMAT_BINARY, FORMAT_FEED_JSON, SLOT_L3, slotOf, StreamTable } from './streams';
 import { Subscriptions } from './subscriptions';
 import type { SymbolLookup } from './symbol-lookup';
 import { parseClientMessage, StreamRequest } from './ws-protocol';
@@ -66,7 +66,7 @@ export class WsGateway {
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
         const address = Buffer.from(res.getRemoteAddressAsText()).toString();
-        const session = new Session(this.nextId++, format === 'flatbuffers', address);
+        const session = new Session(this.nextId++, format === 'flatbuffers' ? FORMAT_BINARY : FORMAT_FEED_JSON, address);
         res.upgrade<SessionData>({ session }, key, protocol, extensions, context);
       },
       open: (ws) => {
@@ -216,7 +216,7 @@ export class WsGateway {
         });
       }
       const ws = session.ws;
-      if (session.binary) {
+      if (session.format === FORMAT_BINARY) {
         const bytes = this.encoder.heartbeat(timestamp, states);
         ws.cork(() => ws.send(bytes, true));
       } else {

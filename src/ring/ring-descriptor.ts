@@ -57,8 +57,6 @@ export const HEADER_LENGTH = 4 * CACHE_LINE;
 
 export const RECORD_HEADER_LENGTH = 8;
 export const RECORD_ALIGNMENT = 8;
-export const LENGTH_FIELD_OFFSET = 0;
-export const TYPE_FIELD_OFFSET = 4;
 export const PADDING_TYPE = -1;
 
 export const MIN_CAPACITY = 64;

@@ -12,6 +12,7 @@ import {
   TAIL_OFFSET,
   isPowerOfTwo,
   maxPayloadLength,
+  recordLength,
   ringByteLength,
 } from './ring-descriptor';
 import { ERR_RING_BUFFER, ERR_RING_CAPACITY, ERR_RING_RECORD_LENGTH, ERR_RING_RECORD_TYPE, RingError } from './ring-error';
@@ -114,7 +115,7 @@ export class SpscRing implements Parkable {
       throw claimError(length, type, this.maxPayloadLength);
     }
     const capacity = this.capacity;
-    const recordBytes = (length + RECORD_HEADER_LENGTH + 7) & ~7;
+    const recordBytes = recordLength(length);
     const tail = this.tail;
     const index = tail & this.mask;
     const toEnd = capacity - index;
@@ -179,7 +180,7 @@ export class SpscRing implements Parkable {
       const at = DATA_INDEX + ((head & mask) >> 2);
       const length = i32[at];
       const type = i32[at + 1];
-      head = (head + ((length + RECORD_HEADER_LENGTH + 7) & ~7)) | 0;
+      head = (head + recordLength(length)) | 0;
       if (type !== PADDING_TYPE) {
         handler.onRecord(type, (at << 2) + RECORD_HEADER_LENGTH, length);
         count++;
@@ -198,7 +199,7 @@ export class SpscRing implements Parkable {
       const at = DATA_INDEX + ((head & this.mask) >> 2);
       const length = i32[at];
       const type = i32[at + 1];
-      head = (head + ((length + RECORD_HEADER_LENGTH + 7) & ~7)) | 0;
+      head = (head + recordLength(length)) | 0;
       if (type !== PADDING_TYPE) {
         handler.onRecord(type, (at << 2) + RECORD_HEADER_LENGTH, length);
         this.release(head);

@@ -13,16 +13,18 @@ import { FILE_IDENTIFIER } from './frame-verifier';
  * fields equal to their default, 0, which changes the vtables and the padding), so the exact
  * length is known before a byte is written: the caller claims that much ring space, then writes.
  * Every padding byte is written as 0, as the Builder's pad() does, since the target (a ring) holds
- * old data. The finished buffer's length is a multiple of the largest alignment used (8 whenever
+ * old data: one 8-byte zero store just below the current position covers any padding (0 to 7
+ * bytes) without a branch, and what it covers beyond the padding is written over by the items
+ * that follow, which sit lower (the writes go back to front, like the Builder's). The finished buffer's length is a multiple of the largest alignment used (8 whenever
  * a double is present), so "8-aligned from the end" is "8-aligned from the start" and the message
  * reads correctly at any offset; doubles are naturally aligned when `at` is 8-aligned.
  *
  * l2Update, lowest address first ([..] present only when non-zero, pads are zeros):
  *
  *   root uoffset u32 | "BKCT" | pad to 8 | envelope vtable u16 x7
- *   envelope: soffset | pad 3 | body_type u8 | body uoffset | symbol uoffset | pad | [timestamp f64] [sequence f64]
+ *   envelope: soffset | pad 3 | body_type u8 | body uoffset | symbol uoffset | pad to 4 | [timestamp f64] [sequence f64] | pad to 8
  *   L2Update vtable u16 x7
- *   L2Update: soffset | [depth u16, pad 2] | [checksum u32] | asks uoffset | bids uoffset | [pad | prev_sequence f64]
+ *   L2Update: soffset | [depth u16, pad 2] | [checksum u32] | asks uoffset | bids uoffset | [prev_sequence f64 | pad to 8]
  *   asks: count u32 | {price f64, size f64} x count | pad to 8
  *   bids: count u32 | {price f64, size f64} x count | pad to 8
  *   symbol: length u32 | bytes | NUL | pad to 4
@@ -35,8 +37,12 @@ import { FILE_IDENTIFIER } from './frame-verifier';
  * holds only doubles, which never sit at an odd offset; L2Update's slot 0 is depth at offset 6
  * or absent; a Trade with side (slot 3) at 7 has its doubles at multiples of 8, never at 12.
  *
- * Writes go through one DataView per target buffer, cached (see viewOf). Inputs are trusted as in
+ * Writes go through one DataView per target buffer, cached (see bind). Inputs are trusted as in
  * MessageEncoder (counts within the arrays, target large enough): this is the hot path.
+ *
+ * The code is shaped for TurboFan, measured with the bench: helpers stay small enough to be
+ * inlined (a call with a dozen arguments costs more than the stores it makes), and no store's
+ * arguments contain a branch (see entry()).
  */
 
 const L2_UPDATE = Body.L2Update;
@@ -59,7 +65,10 @@ const VTABLE_5 = 14;
 /** L3Update's 3 slots. */
 const VTABLE_3 = 10;
 
-/** What a length-prefixed string takes: u32 length, the bytes, a NUL, zeros to a multiple of 4. */
+// Layout: where things end, counted back from the message end. The length functions are made of
+// these, and the writers repeat the same steps while storing.
+
+/** A length-prefixed string: u32 length, the bytes, a NUL, zeros to a multiple of 4. */
 function stringEnd(byteLength: number): number {
   return 4 + ((byteLength + 4) & ~3);
 }
@@ -88,6 +97,79 @@ function envelopeEnd(o: number, sequence: number, timestamp: number, align: numb
   return o + ((-(o + 8)) & mask) + 8;
 }
 
+/** Highest slot present + 1: the Builder trims absent slots off the end of a vtable. */
+function slotsOf(a: number, b: number, c: number, d: number, e: number, f: number): number {
+  return f !== 0 ? 6 : e !== 0 ? 5 : d !== 0 ? 4 : c !== 0 ? 3 : b !== 0 ? 2 : a !== 0 ? 1 : 0;
+}
+
+function l2UpdateEnd(
+  symbolLength: number,
+  sequence: number,
+  timestamp: number,
+  depth: number,
+  prevSequence: number,
+  checksum: number,
+  bidCount: number,
+  askCount: number,
+): number {
+  let o = vectorEnd(vectorEnd(stringEnd(symbolLength), LEVEL_SIZE, bidCount), LEVEL_SIZE, askCount);
+  if (prevSequence !== 0) o = doubleEnd(o);
+  o += 8; // bids and asks uoffsets
+  if (checksum !== 0) o += 4;
+  if (depth !== 0) o += 4; // u16 and 2 bytes to re-align the soffset
+  return envelopeEnd(o + 4 + VTABLE_5, sequence, timestamp, 8);
+}
+
+function l3UpdateEnd(symbolLength: number, sequence: number, timestamp: number, prevSequence: number, bidCount: number, askCount: number): number {
+  let o = vectorEnd(vectorEnd(stringEnd(symbolLength), ORDER_CHANGE_SIZE, bidCount), ORDER_CHANGE_SIZE, askCount);
+  if (prevSequence !== 0) o = doubleEnd(o);
+  return envelopeEnd(o + 8 + 4 + VTABLE_3, sequence, timestamp, 8);
+}
+
+function tradeEnd(
+  symbolLength: number,
+  sequence: number,
+  timestamp: number,
+  tradeId: number,
+  price: number,
+  size: number,
+  side: number,
+  makerOrderId: number,
+): number {
+  let o = stringEnd(symbolLength);
+  if (tradeId !== 0) o = doubleEnd(o);
+  if (price !== 0) o = doubleEnd(o);
+  if (size !== 0) o = doubleEnd(o);
+  if (makerOrderId !== 0) o = doubleEnd(o);
+  const doubles = o !== stringEnd(symbolLength);
+  if (side !== 0) o += 1;
+  o += ((-o) & 3) + 4 + 4 + 2 * slotsOf(tradeId, price, size, side, makerOrderId, 0);
+  return envelopeEnd(o, sequence, timestamp, doubles ? 8 : 4);
+}
+
+function tickerEnd(
+  symbolLength: number,
+  sequence: number,
+  timestamp: number,
+  bid: number,
+  bidSize: number,
+  ask: number,
+  askSize: number,
+  last: number,
+  lastSize: number,
+): number {
+  const slots = slotsOf(bid, bidSize, ask, askSize, last, lastSize);
+  let o = stringEnd(symbolLength);
+  if (bid !== 0) o = doubleEnd(o);
+  if (bidSize !== 0) o = doubleEnd(o);
+  if (ask !== 0) o = doubleEnd(o);
+  if (askSize !== 0) o = doubleEnd(o);
+  if (last !== 0) o = doubleEnd(o);
+  if (lastSize !== 0) o = doubleEnd(o);
+  // o is a multiple of 4 after a string or a double: no padding before the soffset
+  return envelopeEnd(o + 4 + 4 + 2 * slots, sequence, timestamp, slots === 0 ? 4 : 8);
+}
+
 /**
  * A vtable entry: the field's offset from the table's start, or 0 when the field is absent
  * (`slot` is the field's end counted from the message end, 0 if it was left out).
@@ -98,11 +180,6 @@ function envelopeEnd(o: number, sequence: number, timestamp: number, align: numb
  */
 function entry(table: number, slot: number): number {
   return slot === 0 ? 0 : table - slot;
-}
-
-/** Highest slot present + 1: the Builder trims absent slots off the end of a vtable. */
-function slotsOf(a: number, b: number, c: number, d: number, e: number, f: number): number {
-  return f !== 0 ? 6 : e !== 0 ? 5 : d !== 0 ? 4 : c !== 0 ? 3 : b !== 0 ? 2 : a !== 0 ? 1 : 0;
 }
 
 export class FastEncoder {
@@ -125,12 +202,7 @@ export class FastEncoder {
     bidCount: number,
     askCount: number,
   ): number {
-    let o = vectorEnd(vectorEnd(stringEnd(symbol.length), LEVEL_SIZE, bidCount), LEVEL_SIZE, askCount);
-    if (prevSequence !== 0) o = doubleEnd(o);
-    o += 8; // bids and asks uoffsets
-    if (checksum !== 0) o += 4;
-    if (depth !== 0) o += 4; // u16 and 2 bytes to re-align the soffset
-    return envelopeEnd(o + 4 + VTABLE_5, sequence, timestamp, 8);
+    return l2UpdateEnd(symbol.length, sequence, timestamp, depth, prevSequence, checksum, bidCount, askCount);
   }
 
   /** Same arguments as MessageEncoder.l2Update after target and at; returns the bytes written. */
@@ -150,20 +222,15 @@ export class FastEncoder {
     askSizes: Float64Array,
     askCount: number,
   ): number {
-    const length = this.l2UpdateLength(symbol, sequence, timestamp, depth, prevSequence, checksum, bidCount, askCount);
-    const v = this.viewOf(target);
+    const length = l2UpdateEnd(symbol.length, sequence, timestamp, depth, prevSequence, checksum, bidCount, askCount);
+    const v = target === this.target ? this.view : this.bind(target);
     const end = this.base + at + length;
     const symbolAt = writeString(v, end, symbol);
     const bidsAt = writeLevels(v, end, symbolAt, bidPrices, bidSizes, bidCount);
     const asksAt = writeLevels(v, end, bidsAt, askPrices, askSizes, askCount);
 
     let o = asksAt;
-    let prevSlot = 0;
-    if (prevSequence !== 0) {
-      o = writeZeros(v, end, o, (-o) & 7) + 8;
-      v.setFloat64(end - o, prevSequence, true);
-      prevSlot = o;
-    }
+    const prevSlot = prevSequence === 0 ? 0 : (o = writeDouble(v, end, o, prevSequence));
     o += 4;
     v.setInt32(end - o, o - bidsAt, true);
     const bidsSlot = o;
@@ -188,11 +255,11 @@ export class FastEncoder {
     v.setInt32(end - table, VTABLE_5, true);
     o = table + VTABLE_5;
     const vt = end - o;
-    // u16 entries two at a time: [length, object size] [depth, prev_sequence] [checksum, bids] [asks]
-    v.setUint32(vt, VTABLE_5 | ((table - asksAt) << 16), true);
     const depthEntry = entry(table, depthSlot);
     const prevEntry = entry(table, prevSlot);
     const checksumEntry = entry(table, checksumSlot);
+    // u16 entries two at a time: [length, object size] [depth, prev_sequence] [checksum, bids] [asks]
+    v.setUint32(vt, VTABLE_5 | ((table - asksAt) << 16), true);
     v.setUint32(vt + 4, depthEntry | (prevEntry << 16), true);
     v.setUint32(vt + 8, checksumEntry | ((table - bidsSlot) << 16), true);
     v.setUint16(vt + 12, table - asksSlot, true);
@@ -209,9 +276,7 @@ export class FastEncoder {
     bidCount: number,
     askCount: number,
   ): number {
-    let o = vectorEnd(vectorEnd(stringEnd(symbol.length), ORDER_CHANGE_SIZE, bidCount), ORDER_CHANGE_SIZE, askCount);
-    if (prevSequence !== 0) o = doubleEnd(o);
-    return envelopeEnd(o + 8 + 4 + VTABLE_3, sequence, timestamp, 8);
+    return l3UpdateEnd(symbol.length, sequence, timestamp, prevSequence, bidCount, askCount);
   }
 
   /** Same arguments as MessageEncoder.l3Update after target and at; returns the bytes written. */
@@ -233,20 +298,15 @@ export class FastEncoder {
     askEvents: Uint8Array,
     askCount: number,
   ): number {
-    const length = this.l3UpdateLength(symbol, sequence, timestamp, prevSequence, bidCount, askCount);
-    const v = this.viewOf(target);
+    const length = l3UpdateEnd(symbol.length, sequence, timestamp, prevSequence, bidCount, askCount);
+    const v = target === this.target ? this.view : this.bind(target);
     const end = this.base + at + length;
     const symbolAt = writeString(v, end, symbol);
     const bidsAt = writeOrderChanges(v, end, symbolAt, bidIds, bidPrices, bidSizes, bidEvents, bidCount);
     const asksAt = writeOrderChanges(v, end, bidsAt, askIds, askPrices, askSizes, askEvents, askCount);
 
     let o = asksAt;
-    let prevSlot = 0;
-    if (prevSequence !== 0) {
-      o = writeZeros(v, end, o, (-o) & 7) + 8;
-      v.setFloat64(end - o, prevSequence, true);
-      prevSlot = o;
-    }
+    const prevSlot = prevSequence === 0 ? 0 : (o = writeDouble(v, end, o, prevSequence));
     o += 4;
     v.setInt32(end - o, o - bidsAt, true);
     const bidsSlot = o;
@@ -257,9 +317,9 @@ export class FastEncoder {
     v.setInt32(end - table, VTABLE_3, true);
     o = table + VTABLE_3;
     const vt = end - o;
+    const prevEntry = entry(table, prevSlot);
     // u16 entries two at a time: [length, object size] [prev_sequence, bids] [asks]
     v.setUint32(vt, VTABLE_3 | ((table - asksAt) << 16), true);
-    const prevEntry = entry(table, prevSlot);
     v.setUint32(vt + 4, prevEntry | ((table - bidsSlot) << 16), true);
     v.setUint16(vt + 8, table - asksSlot, true);
     writeEnvelope(v, end, o, symbolAt, table, L3_UPDATE, sequence, timestamp, 8);
@@ -277,16 +337,7 @@ export class FastEncoder {
     side: number,
     makerOrderId: number,
   ): number {
-    let o = stringEnd(symbol.length);
-    if (tradeId !== 0) o = doubleEnd(o);
-    if (price !== 0) o = doubleEnd(o);
-    if (size !== 0) o = doubleEnd(o);
-    if (makerOrderId !== 0) o = doubleEnd(o);
-    if (side !== 0) o += 1;
-    const slots = slotsOf(tradeId, price, size, side, makerOrderId, 0);
-    o += ((-o) & 3) + 4 + 4 + 2 * slots;
-    const doubles = tradeId !== 0 || price !== 0 || size !== 0 || makerOrderId !== 0;
-    return envelopeEnd(o, sequence, timestamp, doubles ? 8 : 4);
+    return tradeEnd(symbol.length, sequence, timestamp, tradeId, price, size, side, makerOrderId);
   }
 
   /** Same arguments as MessageEncoder.trade after target and at; returns the bytes written. */
@@ -302,8 +353,8 @@ export class FastEncoder {
     side: number,
     makerOrderId: number,
   ): number {
-    const length = this.tradeLength(symbol, sequence, timestamp, tradeId, price, size, side, makerOrderId);
-    const v = this.viewOf(target);
+    const length = tradeEnd(symbol.length, sequence, timestamp, tradeId, price, size, side, makerOrderId);
+    const v = target === this.target ? this.view : this.bind(target);
     const end = this.base + at + length;
     const symbolAt = writeString(v, end, symbol);
     let o = symbolAt;
@@ -311,30 +362,30 @@ export class FastEncoder {
     const priceSlot = price === 0 ? 0 : (o = writeDouble(v, end, o, price));
     const sizeSlot = size === 0 ? 0 : (o = writeDouble(v, end, o, size));
     const makerSlot = makerOrderId === 0 ? 0 : (o = writeDouble(v, end, o, makerOrderId));
+    const doubles = o !== symbolAt;
     let sideSlot = 0;
     if (side !== 0) {
       o += 1;
       v.setUint8(end - o, side);
       sideSlot = o;
     }
-    const table = writeZeros(v, end, o, (-o) & 3) + 4;
+    const table = pad(v, end, o, (-o) & 3) + 4;
     const slots = slotsOf(tradeId, price, size, side, makerOrderId, 0);
     const vtableSize = 4 + 2 * slots;
     v.setInt32(end - table, vtableSize, true);
     o = table + vtableSize;
     const vt = end - o;
-    v.setUint16(vt, vtableSize, true);
-    v.setUint16(vt + 2, table - symbolAt, true);
     const tradeIdEntry = entry(table, tradeIdSlot);
     const priceEntry = entry(table, priceSlot);
     const sizeEntry = entry(table, sizeSlot);
     const sideEntry = entry(table, sideSlot);
+    v.setUint16(vt, vtableSize, true);
+    v.setUint16(vt + 2, table - symbolAt, true);
     if (slots > 0) v.setUint16(vt + 4, tradeIdEntry, true);
     if (slots > 1) v.setUint16(vt + 6, priceEntry, true);
     if (slots > 2) v.setUint16(vt + 8, sizeEntry, true);
     if (slots > 3) v.setUint16(vt + 10, sideEntry, true);
     if (slots > 4) v.setUint16(vt + 12, table - makerSlot, true);
-    const doubles = tradeIdSlot !== 0 || priceSlot !== 0 || sizeSlot !== 0 || makerSlot !== 0;
     writeEnvelope(v, end, o, symbolAt, table, TRADE, sequence, timestamp, doubles ? 8 : 4);
     return length;
   }
@@ -351,16 +402,7 @@ export class FastEncoder {
     last: number,
     lastSize: number,
   ): number {
-    let o = stringEnd(symbol.length);
-    if (bid !== 0) o = doubleEnd(o);
-    if (bidSize !== 0) o = doubleEnd(o);
-    if (ask !== 0) o = doubleEnd(o);
-    if (askSize !== 0) o = doubleEnd(o);
-    if (last !== 0) o = doubleEnd(o);
-    if (lastSize !== 0) o = doubleEnd(o);
-    const slots = slotsOf(bid, bidSize, ask, askSize, last, lastSize);
-    o += 4 + 4 + 2 * slots; // o is a multiple of 4 after a string or a double
-    return envelopeEnd(o, sequence, timestamp, slots === 0 ? 4 : 8);
+    return tickerEnd(symbol.length, sequence, timestamp, bid, bidSize, ask, askSize, last, lastSize);
   }
 
   /** Same arguments as MessageEncoder.ticker after target and at; returns the bytes written. */
@@ -377,8 +419,8 @@ export class FastEncoder {
     last: number,
     lastSize: number,
   ): number {
-    const length = this.tickerLength(symbol, sequence, timestamp, bid, bidSize, ask, askSize, last, lastSize);
-    const v = this.viewOf(target);
+    const length = tickerEnd(symbol.length, sequence, timestamp, bid, bidSize, ask, askSize, last, lastSize);
+    const v = target === this.target ? this.view : this.bind(target);
     const end = this.base + at + length;
     const symbolAt = writeString(v, end, symbol);
     let o = symbolAt;
@@ -394,13 +436,13 @@ export class FastEncoder {
     v.setInt32(end - table, vtableSize, true);
     o = table + vtableSize;
     const vt = end - o;
-    v.setUint16(vt, vtableSize, true);
-    v.setUint16(vt + 2, table - symbolAt, true);
     const bidEntry = entry(table, bidSlot);
     const bidSizeEntry = entry(table, bidSizeSlot);
     const askEntry = entry(table, askSlot);
     const askSizeEntry = entry(table, askSizeSlot);
     const lastEntry = entry(table, lastSlot);
+    v.setUint16(vt, vtableSize, true);
+    v.setUint16(vt + 2, table - symbolAt, true);
     if (slots > 0) v.setUint16(vt + 4, bidEntry, true);
     if (slots > 1) v.setUint16(vt + 6, bidSizeEntry, true);
     if (slots > 2) v.setUint16(vt + 8, askEntry, true);
@@ -412,61 +454,52 @@ export class FastEncoder {
   }
 
   /**
-   * The view for `target`, spanning its whole buffer (this.base is the target's offset in it),
-   * so views of one buffer share a DataView. Creates one only for a buffer never seen before.
+   * Cold: a target other than the last one. Its view spans the whole buffer (this.base is the
+   * target's offset in it), so all views of one buffer share a DataView, made once per buffer.
    */
-  private viewOf(target: Uint8Array): DataView {
-    if (target !== this.target) {
-      const buffer = target.buffer;
-      let view = this.views.get(buffer);
-      if (view === undefined) {
-        view = new DataView(buffer);
-        this.views.set(buffer, view);
-      }
-      this.target = target;
-      this.view = view;
-      this.base = target.byteOffset;
+  private bind(target: Uint8Array): DataView {
+    const buffer = target.buffer;
+    let view = this.views.get(buffer);
+    if (view === undefined) {
+      view = new DataView(buffer);
+      this.views.set(buffer, view);
     }
-    return this.view;
+    this.target = target;
+    this.view = view;
+    this.base = target.byteOffset;
+    return view;
   }
 }
 
 // The writers below take `end`, the absolute index in the view just past the message, and `o`,
-// the bytes written so far counted back from it; each returns the new `o`. They are functions,
-// not methods, so that TurboFan inlines them with nothing but numbers and the view to track.
+// the bytes written so far counted back from it; each returns the new `o`.
 
-/** Padding, 0 to 7 bytes: straight-line stores rather than a loop, small enough to inline. */
-function writeZeros(v: DataView, end: number, o: number, count: number): number {
-  let p = end - o - count;
-  if ((count & 1) !== 0) v.setUint8(p++, 0);
-  if ((count & 2) !== 0) {
-    v.setUint16(p, 0, true);
-    p += 2;
-  }
-  if ((count & 4) !== 0) v.setUint32(p, 0, true);
+/** `count` (0 to 7) bytes of padding below `o`, with the one 8-byte zero store described above. */
+function pad(v: DataView, end: number, o: number, count: number): number {
+  v.setFloat64(end - o - 8, 0, true);
   return o + count;
 }
 
-/** Returns the string's offset, which is also the bytes written so far. */
+/** Returns the string's offset, which is also the bytes written so far: it comes first. */
 function writeString(v: DataView, end: number, bytes: Uint8Array): number {
   const n = bytes.length;
   const o = stringEnd(n);
   const start = end - o;
+  v.setUint32(end - 4, 0, true); // the NUL and the padding (1 to 4 bytes); the bytes overwrite the rest
   v.setUint32(start, n, true);
   for (let i = 0; i < n; i++) v.setUint8(start + 4 + i, bytes[i]);
-  for (let p = start + 4 + n; p < end; p++) v.setUint8(p, 0); // the NUL and the padding
   return o;
 }
 
 function writeDouble(v: DataView, end: number, o: number, value: number): number {
-  o = writeZeros(v, end, o, (-o) & 7) + 8;
+  o = pad(v, end, o, (-o) & 7) + 8;
   v.setFloat64(end - o, value, true);
   return o;
 }
 
 /** Elements go best first from the vector's start; returns the vector's offset. */
 function writeLevels(v: DataView, end: number, o: number, prices: Float64Array, sizes: Float64Array, count: number): number {
-  o = writeZeros(v, end, o, (-o) & 7) + LEVEL_SIZE * count + 4;
+  o = pad(v, end, o, (-o) & 7) + LEVEL_SIZE * count + 4;
   const data = end - o + 4;
   v.setUint32(data - 4, count, true);
   for (let i = 0; i < count; i++) {
@@ -487,7 +520,7 @@ function writeOrderChanges(
   events: Uint8Array,
   count: number,
 ): number {
-  o = writeZeros(v, end, o, (-o) & 7) + ORDER_CHANGE_SIZE * count + 4;
+  o = pad(v, end, o, (-o) & 7) + ORDER_CHANGE_SIZE * count + 4;
   const data = end - o + 4;
   v.setUint32(data - 4, count, true);
   for (let i = 0; i < count; i++) {
@@ -516,28 +549,26 @@ function writeEnvelope(
   const start = o;
   const sequenceSlot = sequence === 0 ? 0 : (o = writeDouble(v, end, o, sequence));
   const timestampSlot = timestamp === 0 ? 0 : (o = writeDouble(v, end, o, timestamp));
-  o = writeZeros(v, end, o, (-o) & 3) + 4;
-  v.setInt32(end - o, o - symbolAt, true);
-  o += 4;
-  v.setInt32(end - o, o - bodyAt, true);
-  // body_type with the 3 zeros the Builder pads below it before the soffset: one u32, type on top
-  o += 4;
-  v.setUint32(end - o, bodyType * 0x1000000, true);
-  const table = o + 4;
+  o = pad(v, end, o, (-o) & 3);
+  // symbol and body uoffsets, then body_type with the 3 zeros the Builder pads below it before
+  // the soffset: one u32, the type in its top byte
+  v.setInt32(end - o - 4, o + 4 - symbolAt, true);
+  v.setInt32(end - o - 8, o + 8 - bodyAt, true);
+  v.setUint32(end - o - 12, bodyType * 0x1000000, true);
+  const table = o + 16;
   v.setInt32(end - table, VTABLE_5, true);
   o = table + VTABLE_5;
   const vt = end - o;
+  const sequenceEntry = entry(table, sequenceSlot);
+  const timestampEntry = entry(table, timestampSlot);
   // [length, object size] [symbol, sequence] [timestamp, body_type] [body]; symbol, body_type
   // and body sit at fixed table offsets
   v.setUint32(vt, VTABLE_5 | ((table - start) << 16), true);
-  const sequenceEntry = entry(table, sequenceSlot);
-  const timestampEntry = entry(table, timestampSlot);
   v.setUint32(vt + 4, 12 | (sequenceEntry << 16), true);
   v.setUint32(vt + 8, timestampEntry | (7 << 16), true);
   v.setUint16(vt + 12, 8, true);
   const mask = sequenceSlot !== 0 || timestampSlot !== 0 ? 7 : align - 1;
-  o = writeZeros(v, end, o, (-(o + 8)) & mask) + 4;
-  v.setUint32(end - o, IDENTIFIER, true);
-  o += 4;
+  o = pad(v, end, o, (-(o + 8)) & mask) + 8;
+  v.setUint32(end - o + 4, IDENTIFIER, true);
   v.setInt32(end - o, o - table, true);
 }
