@@ -8,10 +8,10 @@ import { MessageEncoder, SubscriptionStateInput } from '../wire/message-encoder'
 import { formatTimestampMicros } from '../wire/timestamp';
 import { errorBody } from './http';
 import { Session, SessionData, SUB_LIVE } from './session';
-import { channelOf, FORMAT_BINARY, FORMAT_FEED_JSON, SLOT_L3, slotOf, StreamTable } from './streams';
+import { channelOf, FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, marketDataTypeOf, SLOT_L3, slotOf, StreamTable } from './streams';
 import { Subscriptions } from './subscriptions';
 import type { SymbolLookup } from './symbol-lookup';
-import { parseClientMessage, StreamRequest } from './ws-protocol';
+import { DATA_TYPES, parseClientMessage, parseJsonObject, parseMarketDataMessage, StreamRequest } from './ws-protocol';
 
 /** Past this many times the message rate limit in one second, the connection is closed. */
 const FLOOD_FACTOR = 10;
@@ -19,9 +19,9 @@ const FLOOD_FACTOR = 10;
 const HARD_PAYLOAD_FACTOR = 16;
 
 /**
- * The WebSocket endpoint `/ws` (JSON) and `/ws?format=flatbuffers` (binary data frames). Control
- * messages are JSON text in both formats. Each connection is a Session; the subscription core
- * decides what it receives.
+ * The WebSocket endpoints: `/ws` (Data Feed JSON), `/ws?format=flatbuffers` (binary data
+ * frames) and `/api/v1/market-data/stream` (the Market Data API's dialect). Control messages are
+ * JSON text everywhere. Each connection is a Session; one subscription core serves all three.
  *
  * Slow consumers: uWS buffers what a socket cannot take yet. Past `softBackpressure` bytes (seen
  * on drain or at the heartbeat) the connection is parked: it leaves its topics, gets a
@@ -45,8 +45,14 @@ export class WsGateway {
   ) {}
 
   register(app: TemplatedApp): void {
+    this.route(app, '/ws', (format) => (format === 'json' ? FORMAT_FEED_JSON : format === 'flatbuffers' ? FORMAT_BINARY : -1));
+    this.route(app, '/api/v1/market-data/stream', (format) => (format === 'json' ? FORMAT_MARKET_DATA : -1));
+  }
+
+  /** One WebSocket endpoint; `formatOf` maps the `format` query parameter to FORMAT_* or -1. */
+  private route(app: TemplatedApp, path: string, formatOf: (format: string) => number): void {
     const cfg = this.config;
-    app.ws<SessionData>('/ws', {
+    app.ws<SessionData>(path, {
       compression: DISABLED as CompressOptions,
       maxPayloadLength: cfg.maxMessageBytes * HARD_PAYLOAD_FACTOR,
       maxBackpressure: cfg.maxBackpressure,
@@ -54,11 +60,11 @@ export class WsGateway {
       idleTimeout: 120,
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => {
-        const format = req.getQuery('format') ?? 'json';
-        if (format !== 'json' && format !== 'flatbuffers') {
+        const format = formatOf(req.getQuery('format') ?? 'json');
+        if (format < 0) {
           res.cork(() => {
             res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json')
-              .end(errorBody('INVALID_PARAMETER', 'format must be json or flatbuffers'));
+              .end(errorBody('INVALID_PARAMETER', `unsupported format "${req.getQuery('format')}"`));
           });
           return;
         }
@@ -66,8 +72,7 @@ export class WsGateway {
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
         const address = Buffer.from(res.getRemoteAddressAsText()).toString();
-        const session = new Session(this.nextId++, format === 'flatbuffers' ? FORMAT_BINARY : FORMAT_FEED_JSON, address);
-        res.upgrade<SessionData>({ session }, key, protocol, extensions, context);
+        res.upgrade<SessionData>({ session: new Session(this.nextId++, format, address) }, key, protocol, extensions, context);
       },
       open: (ws) => {
         const session = ws.getUserData().session;
@@ -98,34 +103,77 @@ export class WsGateway {
       if (count > limit * FLOOD_FACTOR) {
         ws.end(1008, 'RATE_LIMITED: message flood');
       } else if (count === limit + 1) {
-        this.sendError(session, 'RATE_LIMITED', `more than ${limit} messages in one second; messages are ignored until the next second`);
+        this.sendError(session, new BookcastError('RATE_LIMITED', `more than ${limit} messages in one second; messages are ignored until the next second`));
       }
       return;
     }
     if (message.byteLength > this.config.maxMessageBytes) {
-      this.sendError(session, 'MESSAGE_TOO_LARGE', `messages are limited to ${this.config.maxMessageBytes} bytes`);
+      this.sendError(session, new BookcastError('MESSAGE_TOO_LARGE', `messages are limited to ${this.config.maxMessageBytes} bytes`));
       return;
     }
     if (isBinary) {
-      this.sendError(session, 'BINARY_NOT_ACCEPTED');
+      this.sendError(session, new BookcastError('BINARY_NOT_ACCEPTED'));
       return;
     }
+    const text = Buffer.from(message).toString('utf8');
+    if (session.format === FORMAT_MARKET_DATA) this.onMarketDataMessage(session, text);
+    else this.onFeedMessage(session, text);
+  }
+
+  private onFeedMessage(session: Session, text: string): void {
     try {
-      const request = parseClientMessage(Buffer.from(message).toString('utf8'), this.symbols);
+      const request = parseClientMessage(text, this.symbols);
       if (request.type === 'ping') {
         this.sendText(session, JSON.stringify({ type: 'pong', id: request.id, timestamp: formatTimestampMicros(nowMicros()) }));
-      } else if (request.type === 'subscribe') {
-        this.subscribe(session, request);
-      } else {
-        this.unsubscribe(session, request);
+        return;
       }
+      const joining = request.type === 'subscribe' ? this.subscribe(session, request) : [];
+      if (request.type === 'unsubscribe') this.unsubscribe(session, request);
+      this.sendText(
+        session,
+        JSON.stringify({
+          type: request.type === 'subscribe' ? 'subscribed' : 'unsubscribed',
+          timestamp: formatTimestampMicros(nowMicros()),
+          data: { channels: request.channels, symbols: request.instruments.map((i) => i.symbol), depth: request.depth },
+        }),
+      );
+      // Snapshots travel through the owners and arrive after this reply.
+      this.join(session, joining);
     } catch (err) {
-      if (err instanceof BookcastError) this.sendError(session, err.code, err.message);
-      else this.sendError(session, 'INTERNAL');
+      this.sendError(session, err);
     }
   }
 
-  private subscribe(session: Session, request: StreamRequest): void {
+  private onMarketDataMessage(session: Session, text: string): void {
+    let requestId: unknown = null;
+    try {
+      const message = parseJsonObject(text);
+      requestId = message.request_id ?? null;
+      const request = parseMarketDataMessage(message, this.symbols);
+      if (request.type === 'ping') {
+        this.sendText(session, JSON.stringify({ type: 'HEARTBEAT', request_id: requestId, payload: { subscriptions: this.states(session) }, timestamp: formatTimestampMicros(nowMicros()) }));
+        return;
+      }
+      const joining = request.type === 'subscribe' ? this.subscribe(session, request) : [];
+      if (request.type === 'unsubscribe') this.unsubscribe(session, request);
+      const dataTypes = Object.keys(DATA_TYPES).filter((t) => request.channels.includes(DATA_TYPES[t]));
+      this.sendText(
+        session,
+        JSON.stringify({
+          type: request.type === 'subscribe' ? 'SUBSCRIBE' : 'UNSUBSCRIBE',
+          request_id: requestId,
+          payload: { status: request.type === 'subscribe' ? 'subscribed' : 'unsubscribed', symbols: request.instruments.map((i) => i.symbol), data_types: dataTypes },
+          timestamp: formatTimestampMicros(nowMicros()),
+        }),
+      );
+      this.join(session, joining);
+    } catch (err) {
+      this.sendError(session, err, requestId);
+    }
+  }
+
+  /** Validates a subscribe and drops replaced L2 depths; returns the streams to join. */
+  private subscribe(session: Session, request: StreamRequest): number[] {
     const streams = this.streams;
     const wanted: number[] = [];
     const replaced: number[] = [];
@@ -148,17 +196,13 @@ export class WsGateway {
     if (after > this.config.maxSubscriptionsPerConnection) {
       throw new BookcastError('TOO_MANY_SUBSCRIPTIONS', `a connection may hold ${this.config.maxSubscriptionsPerConnection} subscriptions`);
     }
-    // The reply goes out before any snapshot: snapshots travel through the owner and come back later.
-    this.sendText(
-      session,
-      JSON.stringify({
-        type: 'subscribed',
-        timestamp: formatTimestampMicros(nowMicros()),
-        data: { channels: request.channels, symbols: request.instruments.map((i) => i.symbol), depth: request.depth },
-      }),
-    );
     for (const stream of replaced) this.subscriptions.unsubscribe(session, stream);
-    for (const stream of wanted) this.subscriptions.subscribe(session, stream);
+    return wanted;
+  }
+
+  /** Joins validated streams; called after the reply went out, since snapshots follow it. */
+  private join(session: Session, streams: readonly number[]): void {
+    for (const stream of streams) this.subscriptions.subscribe(session, stream);
   }
 
   private unsubscribe(session: Session, request: StreamRequest): void {
@@ -172,14 +216,6 @@ export class WsGateway {
         }
       }
     }
-    this.sendText(
-      session,
-      JSON.stringify({
-        type: 'unsubscribed',
-        timestamp: formatTimestampMicros(nowMicros()),
-        data: { channels: request.channels, symbols: request.instruments.map((i) => i.symbol) },
-      }),
-    );
   }
 
   /** Parks a connection that fell behind, and resumes it once its buffer drained. */
@@ -191,36 +227,45 @@ export class WsGateway {
     if (!session.resyncing && buffered > soft) {
       this.subscriptions.park(session);
       this.slowConsumerResyncs++;
-      this.sendError(session, 'SLOW_CONSUMER', `${buffered} bytes waiting to be sent; streams will restart from snapshots`);
+      this.sendError(session, new BookcastError('SLOW_CONSUMER', `${buffered} bytes waiting to be sent; streams will restart from snapshots`));
     } else if (session.resyncing && buffered <= soft / 4) {
       this.subscriptions.resume(session);
     }
   }
 
+  /** Where each live subscription of a connection stands: the last sequence sent on it. */
+  private states(session: Session): SubscriptionStateInput[] {
+    const streams = this.streams;
+    const states: SubscriptionStateInput[] = [];
+    for (const [stream, sub] of session.subscriptions) {
+      if (sub.state !== SUB_LIVE) continue;
+      const slot = streams.slotOf(stream);
+      states.push({
+        channel: session.format === FORMAT_MARKET_DATA ? marketDataTypeOf(slot) : channelOf(slot),
+        symbol: this.instruments[streams.symbolOf(stream)].symbol,
+        depth: slot < SLOT_L3 ? L2_DEPTHS[slot] : 0,
+        sequence: Math.max(sub.snapshotSequence, streams.lastSequence[stream]),
+      });
+    }
+    return states;
+  }
+
   /** Once per heartbeat interval: every connection hears where each of its streams stands. */
   heartbeat(): void {
-    const streams = this.streams;
     const timestamp = nowMicros();
     for (const session of this.sessions) {
       if (session.closed || session.ws === null) continue;
       this.checkBackpressure(session);
-      const states: SubscriptionStateInput[] = [];
-      for (const [stream, sub] of session.subscriptions) {
-        if (sub.state !== SUB_LIVE) continue;
-        const slot = streams.slotOf(stream);
-        states.push({
-          channel: channelOf(slot),
-          symbol: this.instruments[streams.symbolOf(stream)].symbol,
-          depth: slot < SLOT_L3 ? L2_DEPTHS[slot] : 0,
-          sequence: Math.max(sub.snapshotSequence, streams.lastSequence[stream]),
-        });
-      }
+      const states = this.states(session);
       const ws = session.ws;
       if (session.format === FORMAT_BINARY) {
         const bytes = this.encoder.heartbeat(timestamp, states);
         ws.cork(() => ws.send(bytes, true));
-      } else {
+      } else if (session.format === FORMAT_FEED_JSON) {
         const text = JSON.stringify({ type: 'heartbeat', timestamp: formatTimestampMicros(timestamp), data: { subscriptions: states } });
+        ws.cork(() => ws.send(text, false));
+      } else {
+        const text = JSON.stringify({ type: 'HEARTBEAT', payload: { subscriptions: states }, timestamp: formatTimestampMicros(timestamp) });
         ws.cork(() => ws.send(text, false));
       }
     }
@@ -230,10 +275,16 @@ export class WsGateway {
     session.ws?.send(text, false);
   }
 
-  private sendError(session: Session, code: ErrorCode, message?: string): void {
+  /** An error in the connection's dialect; anything but a BookcastError is INTERNAL. */
+  private sendError(session: Session, err: unknown, requestId: unknown = null): void {
+    const code: ErrorCode = err instanceof BookcastError ? err.code : 'INTERNAL';
+    const message = err instanceof BookcastError ? err.message : ERRORS.INTERNAL.message;
+    const timestamp = formatTimestampMicros(nowMicros());
     this.sendText(
       session,
-      JSON.stringify({ type: 'error', timestamp: formatTimestampMicros(nowMicros()), data: { code, message: message ?? ERRORS[code].message } }),
+      session.format === FORMAT_MARKET_DATA
+        ? JSON.stringify({ type: 'ERROR', request_id: requestId, payload: { code, message }, timestamp })
+        : JSON.stringify({ type: 'error', timestamp, data: { code, message } }),
     );
   }
 

@@ -16,6 +16,16 @@ export interface StreamRequest {
 
 export type ClientRequest = StreamRequest | { type: 'ping'; id: unknown };
 
+/** A Market Data API stream request: the same subscription core, in that spec's words. */
+export type MarketDataRequest = (StreamRequest | { type: 'ping' }) & { requestId: unknown };
+
+/** Market Data API data types and the channels that carry them. */
+export const DATA_TYPES: Readonly<Record<string, Channel>> = {
+  TRADE: 'trades',
+  QUOTE: 'ticker',
+  ORDERBOOK: 'l2',
+};
+
 const MAX_LIST = 1000;
 
 function stringList(value: unknown, field: string): string[] {
@@ -25,11 +35,7 @@ function stringList(value: unknown, field: string): string[] {
   return value as string[];
 }
 
-/**
- * Parses and validates one control message from a client. Throws a BookcastError whose code
- * goes back to the client; nothing is subscribed unless the whole request is valid.
- */
-export function parseClientMessage(text: string, symbols: SymbolLookup): ClientRequest {
+export function parseJsonObject(text: string): Record<string, unknown> {
   let message: unknown;
   try {
     message = JSON.parse(text);
@@ -39,34 +45,88 @@ export function parseClientMessage(text: string, symbols: SymbolLookup): ClientR
   if (typeof message !== 'object' || message === null || Array.isArray(message)) {
     throw new BookcastError('INVALID_MESSAGE', 'a control message is a JSON object with a "type"');
   }
-  const m = message as Record<string, unknown>;
+  return message as Record<string, unknown>;
+}
+
+function onlyKeys(m: Record<string, unknown>, keys: readonly string[]): void {
+  for (const key of Object.keys(m)) {
+    if (!keys.includes(key)) throw new BookcastError('INVALID_MESSAGE', `unknown field "${key}"`);
+  }
+}
+
+function instrumentsOf(names: string[], symbols: SymbolLookup): Instrument[] {
+  const instruments: Instrument[] = [];
+  for (const name of names) {
+    const ins = symbols.find(name);
+    if (ins === undefined) throw new BookcastError('UNKNOWN_SYMBOL', `unknown symbol "${name}"`);
+    if (!instruments.includes(ins)) instruments.push(ins);
+  }
+  return instruments;
+}
+
+function depthOf(value: unknown): number {
+  if (value === undefined) return DEFAULT_DEPTH;
+  if (typeof value !== 'number' || !L2_DEPTHS.includes(value)) {
+    throw new BookcastError('INVALID_DEPTH', `depth must be one of ${L2_DEPTHS.join(', ')}`);
+  }
+  return value;
+}
+
+/**
+ * Validates a Market Data API stream message (already parsed with parseJsonObject, so that an
+ * error can still name the request_id):
+ * `{type: SUBSCRIBE|UNSUBSCRIBE|HEARTBEAT, request_id?, payload: {symbols, data_types, filters?: {depth}}}`.
+ */
+export function parseMarketDataMessage(m: Record<string, unknown>, symbols: SymbolLookup): MarketDataRequest {
+  onlyKeys(m, ['type', 'request_id', 'payload', 'timestamp']);
+  const requestId = m.request_id ?? null;
+  if (m.type === 'HEARTBEAT') return { type: 'ping', requestId };
+  if (m.type !== 'SUBSCRIBE' && m.type !== 'UNSUBSCRIBE') {
+    throw new BookcastError('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(m.type)}; expected SUBSCRIBE, UNSUBSCRIBE or HEARTBEAT`);
+  }
+  const payload = m.payload;
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new BookcastError('INVALID_MESSAGE', '"payload" must be an object {symbols, data_types, filters?}');
+  }
+  const p = payload as Record<string, unknown>;
+  onlyKeys(p, ['symbols', 'data_types', 'filters']);
+  const channels: Channel[] = [];
+  for (const dataType of stringList(p.data_types, 'data_types')) {
+    const channel = DATA_TYPES[dataType];
+    if (channel === undefined) {
+      throw new BookcastError('UNKNOWN_CHANNEL', `unknown data type "${dataType}"; data types are ${Object.keys(DATA_TYPES).join(', ')}`);
+    }
+    if (!channels.includes(channel)) channels.push(channel);
+  }
+  let depth = DEFAULT_DEPTH;
+  if (p.filters !== undefined) {
+    if (typeof p.filters !== 'object' || p.filters === null || Array.isArray(p.filters)) {
+      throw new BookcastError('INVALID_MESSAGE', '"filters" must be an object');
+    }
+    const f = p.filters as Record<string, unknown>;
+    onlyKeys(f, ['depth']);
+    depth = depthOf(f.depth);
+  }
+  return { type: m.type === 'SUBSCRIBE' ? 'subscribe' : 'unsubscribe', requestId, channels, instruments: instrumentsOf(stringList(p.symbols, 'symbols'), symbols), depth };
+}
+
+/**
+ * Parses and validates one control message from a client. Throws a BookcastError whose code
+ * goes back to the client; nothing is subscribed unless the whole request is valid.
+ */
+export function parseClientMessage(text: string, symbols: SymbolLookup): ClientRequest {
+  const m = parseJsonObject(text);
   if (m.type === 'ping') return { type: 'ping', id: m.id ?? null };
   if (m.type !== 'subscribe' && m.type !== 'unsubscribe') {
     throw new BookcastError('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(m.type)}; expected subscribe, unsubscribe or ping`);
   }
-  for (const key of Object.keys(m)) {
-    if (key !== 'type' && key !== 'channels' && key !== 'symbols' && key !== 'depth') {
-      throw new BookcastError('INVALID_MESSAGE', `unknown field "${key}"`);
-    }
-  }
+  onlyKeys(m, ['type', 'channels', 'symbols', 'depth']);
   const channels = stringList(m.channels, 'channels');
   for (const c of channels) {
     if (!(CHANNELS as readonly string[]).includes(c)) {
       throw new BookcastError('UNKNOWN_CHANNEL', `unknown channel "${c}"; channels are ${CHANNELS.join(', ')}`);
     }
   }
-  const instruments: Instrument[] = [];
-  for (const name of stringList(m.symbols, 'symbols')) {
-    const ins = symbols.find(name);
-    if (ins === undefined) throw new BookcastError('UNKNOWN_SYMBOL', `unknown symbol "${name}"`);
-    if (!instruments.includes(ins)) instruments.push(ins);
-  }
-  let depth = DEFAULT_DEPTH;
-  if (m.depth !== undefined) {
-    if (typeof m.depth !== 'number' || !L2_DEPTHS.includes(m.depth)) {
-      throw new BookcastError('INVALID_DEPTH', `depth must be one of ${L2_DEPTHS.join(', ')}`);
-    }
-    depth = m.depth;
-  }
-  return { type: m.type, channels: [...new Set(channels)] as Channel[], instruments, depth };
+  const instruments = instrumentsOf(stringList(m.symbols, 'symbols'), symbols);
+  return { type: m.type, channels: [...new Set(channels)] as Channel[], instruments, depth: depthOf(m.depth) };
 }

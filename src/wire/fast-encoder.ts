@@ -549,24 +549,23 @@ function writeEnvelope(
   const start = o;
   const sequenceSlot = sequence === 0 ? 0 : (o = writeDouble(v, end, o, sequence));
   const timestampSlot = timestamp === 0 ? 0 : (o = writeDouble(v, end, o, timestamp));
-  o = pad(v, end, o, (-o) & 3);
-  // symbol and body uoffsets, then body_type with the 3 zeros the Builder pads below it before
-  // the soffset: one u32, the type in its top byte
-  v.setInt32(end - o - 4, o + 4 - symbolAt, true);
-  v.setInt32(end - o - 8, o + 8 - bodyAt, true);
-  v.setUint32(end - o - 12, bodyType * 0x1000000, true);
-  const table = o + 16;
-  v.setInt32(end - table, VTABLE_5, true);
-  o = table + VTABLE_5;
-  const vt = end - o;
+  const table = pad(v, end, o, (-o) & 3) + 16;
   const sequenceEntry = entry(table, sequenceSlot);
   const timestampEntry = entry(table, timestampSlot);
-  // [length, object size] [symbol, sequence] [timestamp, body_type] [body]; symbol, body_type
-  // and body sit at fixed table offsets
-  v.setUint32(vt, VTABLE_5 | ((table - start) << 16), true);
-  v.setUint32(vt + 4, 12 | (sequenceEntry << 16), true);
-  v.setUint32(vt + 8, timestampEntry | (7 << 16), true);
-  v.setUint16(vt + 12, 8, true);
+  // The table, lowest address first: soffset, 3 zeros and body_type (one u32, the type in its top
+  // byte), body and symbol uoffsets; its vtable below it: [length, object size] [symbol,
+  // sequence] [timestamp, body_type] [body], with symbol, body_type and body at fixed offsets.
+  let p = end - table;
+  v.setInt32(p, VTABLE_5, true);
+  v.setUint32(p + 4, bodyType * 0x1000000, true);
+  v.setInt32(p + 8, table - 8 - bodyAt, true);
+  v.setInt32(p + 12, table - 12 - symbolAt, true);
+  p -= VTABLE_5;
+  v.setUint32(p, VTABLE_5 | ((table - start) << 16), true);
+  v.setUint32(p + 4, 12 | (sequenceEntry << 16), true);
+  v.setUint32(p + 8, timestampEntry | (7 << 16), true);
+  v.setUint16(p + 12, 8, true);
+  o = table + VTABLE_5;
   const mask = sequenceSlot !== 0 || timestampSlot !== 0 ? 7 : align - 1;
   o = pad(v, end, o, (-(o + 8)) & mask) + 8;
   v.setUint32(end - o + 4, IDENTIFIER, true);

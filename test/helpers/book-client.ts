@@ -107,10 +107,17 @@ export class BookClient {
   keepAll = false;
   private readonly waiters: { test: (m: Msg) => boolean; resolve: (m: Msg) => void }[] = [];
 
-  constructor(url: string, readonly format: 'json' | 'flatbuffers', private readonly symbols: Map<string, SymbolInfo>) {
-    this.ws = new WebSocket(format === 'json' ? `${url}/ws` : `${url}/ws?format=flatbuffers`);
+  constructor(url: string, readonly format: 'json' | 'flatbuffers' | 'market-data', private readonly symbols: Map<string, SymbolInfo>) {
+    const path = { json: '/ws', flatbuffers: '/ws?format=flatbuffers', 'market-data': '/api/v1/market-data/stream' }[format];
+    this.ws = new WebSocket(url + path);
     this.ws.on('message', (data: Buffer, isBinary: boolean) => {
-      const msg = isBinary ? this.fromBinary(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) : (JSON.parse(data.toString()) as Msg);
+      let msg = isBinary ? this.fromBinary(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) : (JSON.parse(data.toString()) as Msg);
+      // The Market Data API dialect wraps the feed message in a DATA envelope.
+      if (msg.type === 'DATA') {
+        const payload = (msg as any).payload;
+        if (this.keepAll) this.all.push(msg);
+        msg = payload as Msg;
+      }
       if (this.keepAll) this.all.push(msg);
       this.handle(msg);
       for (let i = this.waiters.length - 1; i >= 0; i--) {
