@@ -17,7 +17,7 @@ export interface StreamRequest {
 export type ClientRequest = StreamRequest | { type: 'ping'; id: unknown };
 
 /** A Market Data API stream request: the same subscription core, in that spec's words. */
-export type MarketDataRequest = (StreamRequest | { type: 'ping' }) & { requestId: unknown };
+export type MarketDataRequest = StreamRequest | { type: 'ping' };
 
 /** Market Data API data types and the channels that carry them. */
 export const DATA_TYPES: Readonly<Record<string, Channel>> = {
@@ -79,8 +79,7 @@ function depthOf(value: unknown): number {
  */
 export function parseMarketDataMessage(m: Record<string, unknown>, symbols: SymbolLookup): MarketDataRequest {
   onlyKeys(m, ['type', 'request_id', 'payload', 'timestamp']);
-  const requestId = m.request_id ?? null;
-  if (m.type === 'HEARTBEAT') return { type: 'ping', requestId };
+  if (m.type === 'HEARTBEAT') return { type: 'ping' };
   if (m.type !== 'SUBSCRIBE' && m.type !== 'UNSUBSCRIBE') {
     throw new BookcastError('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(m.type)}; expected SUBSCRIBE, UNSUBSCRIBE or HEARTBEAT`);
   }
@@ -107,7 +106,7 @@ export function parseMarketDataMessage(m: Record<string, unknown>, symbols: Symb
     onlyKeys(f, ['depth']);
     depth = depthOf(f.depth);
   }
-  return { type: m.type === 'SUBSCRIBE' ? 'subscribe' : 'unsubscribe', requestId, channels, instruments: instrumentsOf(stringList(p.symbols, 'symbols'), symbols), depth };
+  return { type: m.type === 'SUBSCRIBE' ? 'subscribe' : 'unsubscribe', channels, instruments: instrumentsOf(stringList(p.symbols, 'symbols'), symbols), depth };
 }
 
 /**
