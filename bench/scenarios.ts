@@ -65,6 +65,15 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
       r.skipped ? [['LOBSTER apply', 'skipped: no data']] : r.samples.map((x: any): Figure => [`LOBSTER apply, ${x.sample.split('_').slice(0, 2).join(' ')} (${n(x.events)} events)`, `${millions(x.eventsPerSecond)} events/s`]),
   },
   {
+    name: 'engine/stats-apply',
+    module: './engine/stats-apply',
+    quickSeconds: 3,
+    fullSeconds: 12,
+    budget: 'total, shared by 6 measurements',
+    headline: (r) =>
+      ['busy', 'quiet'].filter((flow) => r[flow]?.both).map((flow): Figure => [`24h stats + candles, ${flow} flow`, `${millions(r[flow].both.tradesPerSecond)} trades/s`]),
+  },
+  {
     name: 'wire/encode',
     module: './wire/encode',
     quickSeconds: 0.3,

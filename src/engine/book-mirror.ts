@@ -78,7 +78,6 @@ export class BookMirrorWriter {
     const askLevels = book.levelCount(ASK);
     const bids = Math.min(bidLevels, this.depth);
     const asks = Math.min(askLevels, this.depth);
-    // Levels past the new counts may hold stale values; readers never look beyond the counts.
     t.beginWrite(slot);
     f[base + M_SEQUENCE] = s.sequence;
     f[base + M_TIMESTAMP] = s.timestamp;
@@ -99,17 +98,20 @@ export class BookMirrorWriter {
     f[base + M_LOW_24H] = stats.low;
     f[base + M_OPEN_24H] = stats.open;
     f[base + M_WRITTEN] = now;
-    let w = base + M_HEADER_WORDS;
-    for (let i = 0; i < bids; i++, w += 4) {
-      f[w] = book.levelPrice(BID, i);
-      f[w + 1] = book.levelSize(BID, i);
-    }
-    w = base + M_HEADER_WORDS + 2;
-    for (let i = 0; i < asks; i++, w += 4) {
-      f[w] = book.levelPrice(ASK, i);
-      f[w + 1] = book.levelSize(ASK, i);
-    }
+    // Only the levels that changed since the last write (see SymbolState.mirrorFrom); readers
+    // never look past the counts, so levels beyond them may stay stale.
+    this.writeSide(f, base + M_HEADER_WORDS, book, BID, s.mirrorFrom[BID], Math.min(s.mirrorTo[BID], bids - 1));
+    this.writeSide(f, base + M_HEADER_WORDS + 2, book, ASK, s.mirrorFrom[ASK], Math.min(s.mirrorTo[ASK], asks - 1));
+    s.mirrorFrom.fill(Infinity);
+    s.mirrorTo.fill(-1);
     t.endWrite(slot);
+  }
+
+  private writeSide(f: Float64Array, first: number, book: SymbolState['book'], side: number, from: number, to: number): void {
+    for (let i = from, w = first + 4 * from; i <= to; i++, w += 4) {
+      f[w] = book.levelPrice(side, i);
+      f[w + 1] = book.levelSize(side, i);
+    }
   }
 }
 

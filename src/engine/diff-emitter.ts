@@ -1,9 +1,10 @@
-import { ASK, BID, BookListener, LEVEL_INSERT, LEVEL_REMOVE, Side } from './book-types';
+import { ASK, BID, BookListener, LEVEL_INSERT, LEVEL_REMOVE, LEVEL_UPDATE, Side } from './book-types';
 import { CHECKSUM_DEPTH, L2_DEPTHS } from './depths';
 import { MSG_L2_SNAPSHOT, MSG_L2_UPDATE, MSG_L3_SNAPSHOT, MSG_L3_UPDATE, MSG_TICKER, MSG_TRADE, FLAG_BROADCAST, FLAG_SNAPSHOT, packType } from './out-records';
 import type { OutWriter } from './out-writer';
 import type { SymbolState } from './symbol-state';
 import { MessageEncoder } from '../wire/message-encoder';
+import { FastEncoder } from '../wire/fast-encoder';
 
 /** One event changes at most two levels (replace), each adding at most a slide-in per depth. */
 const MAX_LEVEL_CHANGES = 8;
@@ -85,6 +86,9 @@ export class DiffEmitter implements BookListener {
   private bestChanged = false;
   private traded = false;
 
+  /** Hot messages are encoded in place in the out-ring; snapshots use the Builder. */
+  private readonly fast = new FastEncoder();
+
   constructor(
     private readonly encoder: MessageEncoder,
     private readonly out: OutWriter,
@@ -106,6 +110,7 @@ export class DiffEmitter implements BookListener {
     if (position < CHECKSUM_DEPTH) this.topChanged = true;
     if (position === 0) this.bestChanged = true;
     const s = this.s;
+    s.touchLevel(side, position, change !== LEVEL_UPDATE);
     if (s.l2ActiveCount === 0) return;
     const book = s.book;
     const columns = side === BID ? this.bids : this.asks;
@@ -141,8 +146,12 @@ export class DiffEmitter implements BookListener {
     s.lastTradeId = tradeId;
     s.stats.addTrade(this.timestamp, price, size);
     this.traded = true;
-    const bytes = this.encoder.trade(s.symbolBytes, this.sequence, this.timestamp, tradeId, price, size, aggressor, makerOrderId);
-    this.out.write(packType(s.instrument.index, MSG_TRADE, 0), this.sequence, bytes);
+    const fast = this.fast;
+    const seq = this.sequence;
+    const ts = this.timestamp;
+    const at = this.out.claim(packType(s.instrument.index, MSG_TRADE, 0), seq, fast.tradeLength(s.symbolBytes, seq, ts, tradeId, price, size, aggressor, makerOrderId));
+    fast.writeTrade(this.out.bytes, at, s.symbolBytes, seq, ts, tradeId, price, size, aggressor, makerOrderId);
+    this.out.commit();
   }
 
   /** The book accepted the event: take the sequence and encode what changed. */
@@ -158,11 +167,16 @@ export class DiffEmitter implements BookListener {
         const bids = this.bids[d];
         const asks = this.asks[d];
         if (bids.count + asks.count === 0) continue;
-        const bytes = this.encoder.l2Update(
-          s.symbolBytes, seq, this.timestamp, L2_DEPTHS[d], s.l2Last[d], s.checksum(),
+        const fast = this.fast;
+        const depth = L2_DEPTHS[d];
+        const checksum = s.checksum();
+        const length = fast.l2UpdateLength(s.symbolBytes, seq, this.timestamp, depth, s.l2Last[d], checksum, bids.count, asks.count);
+        const at = this.out.claim(packType(s.instrument.index, MSG_L2_UPDATE, d), seq, length);
+        fast.writeL2Update(
+          this.out.bytes, at, s.symbolBytes, seq, this.timestamp, depth, s.l2Last[d], checksum,
           bids.prices, bids.sizes, bids.count, asks.prices, asks.sizes, asks.count,
         );
-        this.out.write(packType(s.instrument.index, MSG_L2_UPDATE, d), seq, bytes);
+        this.out.commit();
         s.l2Last[d] = seq;
         bids.count = 0;
         asks.count = 0;
@@ -171,12 +185,15 @@ export class DiffEmitter implements BookListener {
     const l3b = this.l3Bids;
     const l3a = this.l3Asks;
     if (l3b.count + l3a.count > 0) {
-      const bytes = this.encoder.l3Update(
-        s.symbolBytes, seq, this.timestamp, s.l3Last,
+      const fast = this.fast;
+      const length = fast.l3UpdateLength(s.symbolBytes, seq, this.timestamp, s.l3Last, l3b.count, l3a.count);
+      const at = this.out.claim(packType(s.instrument.index, MSG_L3_UPDATE, 0), seq, length);
+      fast.writeL3Update(
+        this.out.bytes, at, s.symbolBytes, seq, this.timestamp, s.l3Last,
         l3b.ids, l3b.prices, l3b.sizes, l3b.events, l3b.count,
         l3a.ids, l3a.prices, l3a.sizes, l3a.events, l3a.count,
       );
-      this.out.write(packType(s.instrument.index, MSG_L3_UPDATE, 0), seq, bytes);
+      this.out.commit();
       s.l3Last = seq;
       l3b.count = 0;
       l3a.count = 0;
@@ -199,6 +216,7 @@ export class DiffEmitter implements BookListener {
     s.sequence = sequence;
     s.timestamp = timestamp;
     s.mirrorDirty = true;
+    s.touchAll();
     s.checksumStale = true;
     for (let d = 0; d < DEPTHS; d++) {
       if (s.l2Active[d] === 1) this.l2Snapshot(s, d, FLAG_BROADCAST);

@@ -32,10 +32,30 @@ export class SymbolState {
   /** Set when a change touched the top CHECKSUM_DEPTH levels. */
   checksumStale = true;
   mirrorDirty = true;
+  /**
+   * Levels of each side ([bid, ask]) the mirror must rewrite: positions from..to (to = Infinity
+   * when levels shifted). A size change rewrites one level; an inserted or removed level rewrites
+   * everything below it. Reset by the mirror writer.
+   */
+  readonly mirrorFrom = new Float64Array([0, 0]);
+  readonly mirrorTo = new Float64Array([Infinity, Infinity]);
 
   constructor(readonly instrument: Instrument, listener: BookListener) {
     this.book = new OrderBook(instrument.tickUnits, instrument.lotUnits, listener);
     this.symbolBytes = new TextEncoder().encode(instrument.symbol);
+  }
+
+  /** Notes a level change for the mirror (see mirrorFrom). */
+  touchLevel(side: number, position: number, shifted: boolean): void {
+    if (position < this.mirrorFrom[side]) this.mirrorFrom[side] = position;
+    if (shifted) this.mirrorTo[side] = Infinity;
+    else if (position > this.mirrorTo[side]) this.mirrorTo[side] = position;
+  }
+
+  /** After a reset every level must be rewritten. */
+  touchAll(): void {
+    this.mirrorFrom.fill(0);
+    this.mirrorTo.fill(Infinity);
   }
 
   checksum(): number {

@@ -29,7 +29,7 @@ import { WsGateway } from './ws-gateway';
 /** The exchange name the Market Data API reports for every snapshot. */
 const EXCHANGE = 'bookcast';
 /** Idle event-loop turns the front spins through before it sleeps on the doorbell. */
-const SPIN_TURNS = 64;
+const SPIN_TURNS = 16;
 /** Longest sleep on the doorbell; a missed wake-up costs at most this. */
 const PARK_MS = 20;
 

@@ -22,10 +22,15 @@ const writer = new EventWriter(data.eventRings, data.doorbells, data.ownerOf);
 const stats = new Float64Array(data.stats, 0, SRC_STATS_WORDS);
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-/** Sleeps until about `untilUs`, waking early enough to spin the last stretch. */
+/**
+ * Sleeps until about `untilUs`. Gaps under 50 µs are not slept (the next arrival is handled at
+ * once); longer ones sleep, and the kernel's oversleep (tens of µs) makes those events late, which
+ * shows as latency downstream since events carry their due time. Spinning instead would be more
+ * punctual but burn a core that the book workers and the front thread need.
+ */
 function sleepUntil(untilUs: number): void {
   const wait = untilUs - nowMicros();
-  if (wait > 300) Atomics.wait(sleeper, 0, 0, Math.min(wait - 200, 100_000) / 1000);
+  if (wait > 50) Atomics.wait(sleeper, 0, 0, Math.min(wait, 100_000) / 1000);
 }
 
 function runSimulator(rate: number, seed: number): void {

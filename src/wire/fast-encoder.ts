@@ -12,12 +12,14 @@ import { FILE_IDENTIFIER } from './frame-verifier';
  * the symbol's length, the vector counts and which scalars are non-zero (the Builder leaves out
  * fields equal to their default, 0, which changes the vtables and the padding), so the exact
  * length is known before a byte is written: the caller claims that much ring space, then writes.
- * Every padding byte is written as 0, as the Builder's pad() does, since the target (a ring) holds
- * old data: one 8-byte zero store just below the current position covers any padding (0 to 7
- * bytes) without a branch, and what it covers beyond the padding is written over by the items
- * that follow, which sit lower (the writes go back to front, like the Builder's). The finished buffer's length is a multiple of the largest alignment used (8 whenever
- * a double is present), so "8-aligned from the end" is "8-aligned from the start" and the message
- * reads correctly at any offset; doubles are naturally aligned when `at` is 8-aligned.
+ * Every padding byte is written as 0, as the Builder's pad() does, since the target (a ring)
+ * holds old data: one 8-byte zero store just below the current position covers any padding (0
+ * to 7 bytes) without a branch, and what it covers beyond the padding is written over by the
+ * items that follow, which sit lower (the writes go back to front, like the Builder's).
+ *
+ * The finished length is a multiple of the largest alignment used (8 whenever a double is
+ * present), so "8-aligned from the end" is "8-aligned from the start": the message is valid at
+ * any offset, and its doubles are naturally aligned when it starts 8-aligned in its buffer.
  *
  * l2Update, lowest address first ([..] present only when non-zero, pads are zeros):
  *
@@ -40,9 +42,9 @@ import { FILE_IDENTIFIER } from './frame-verifier';
  * Writes go through one DataView per target buffer, cached (see bind). Inputs are trusted as in
  * MessageEncoder (counts within the arrays, target large enough): this is the hot path.
  *
- * The code is shaped for TurboFan, measured with the bench: helpers stay small enough to be
- * inlined (a call with a dozen arguments costs more than the stores it makes), and no store's
- * arguments contain a branch (see entry()).
+ * Shaped for TurboFan, as measured with the bench and --print-opt-code: every DataView store is
+ * inlined (see entry() for what prevents it), padding costs one store and no branch, and the
+ * small helpers inline into each writer; writeEnvelope stays a call (too big to inline).
  */
 
 const L2_UPDATE = Body.L2Update;

@@ -2,6 +2,7 @@ import * as flatbuffers from 'flatbuffers';
 // Straight from each generated module: the bookcast_generated.ts barrel compiles to getter
 // re-exports, a function call on every hot-path access; the modules' exports are plain.
 import { Body } from './generated/bookcast/wire/body';
+import { Candle } from './generated/bookcast/wire/candle';
 import { Envelope } from './generated/bookcast/wire/envelope';
 import { Error as ErrorBody } from './generated/bookcast/wire/error';
 import { Heartbeat } from './generated/bookcast/wire/heartbeat';
@@ -186,7 +187,10 @@ export class MessageEncoder {
     return this.finish(symbolOffset, sequence, timestamp, Body.Trade, Trade.endTrade(b));
   }
 
-  /** 0 in any field means none (empty side, no trade yet). */
+  /**
+   * 0 in any field means none (empty side, no trade yet, no trade in the last 24h). The 24h
+   * figures are volume in size units, high, low and open (first price of the window) in price units.
+   */
   ticker(
     symbol: Uint8Array,
     sequence: number,
@@ -197,6 +201,10 @@ export class MessageEncoder {
     askSize: number,
     last: number,
     lastSize: number,
+    volume24h: number,
+    high24h: number,
+    low24h: number,
+    open24h: number,
   ): Uint8Array {
     const b = this.builder;
     b.clear();
@@ -208,7 +216,48 @@ export class MessageEncoder {
     Ticker.addAskSize(b, askSize);
     Ticker.addLast(b, last);
     Ticker.addLastSize(b, lastSize);
+    Ticker.addVolume24h(b, volume24h);
+    Ticker.addHigh24h(b, high24h);
+    Ticker.addLow24h(b, low24h);
+    Ticker.addOpen24h(b, open24h);
     return this.finish(symbolOffset, sequence, timestamp, Body.Ticker, Ticker.endTicker(b));
+  }
+
+  /**
+   * `interval` indexes INTERVALS (src/engine/intervals.ts); `start` is in microseconds since the
+   * epoch; `notional` is the sum of price * size (VWAP = notional / volume); `count` the trades,
+   * 0 for an empty candle; `final` once the interval has ended.
+   */
+  candle(
+    symbol: Uint8Array,
+    sequence: number,
+    timestamp: number,
+    interval: number,
+    start: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    notional: number,
+    count: number,
+    final: boolean,
+  ): Uint8Array {
+    const b = this.builder;
+    b.clear();
+    const symbolOffset = b.createString(symbol);
+    Candle.startCandle(b);
+    Candle.addStart(b, start);
+    Candle.addOpen(b, open);
+    Candle.addHigh(b, high);
+    Candle.addLow(b, low);
+    Candle.addClose(b, close);
+    Candle.addVolume(b, volume);
+    Candle.addNotional(b, notional);
+    Candle.addCount(b, count);
+    Candle.addInterval(b, interval);
+    Candle.addFinal(b, final);
+    return this.finish(symbolOffset, sequence, timestamp, Body.Candle, Candle.endCandle(b));
   }
 
   heartbeat(timestamp: number, subs: readonly SubscriptionStateInput[]): Uint8Array {

@@ -51,8 +51,28 @@ lastSize():number {
   return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
+volume24h():number {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+high24h():number {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+low24h():number {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+open24h():number {
+  const offset = this.bb!.__offset(this.bb_pos, 22);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
 static startTicker(builder:flatbuffers.Builder) {
-  builder.startObject(6);
+  builder.startObject(10);
 }
 
 static addBid(builder:flatbuffers.Builder, bid:number) {
@@ -79,12 +99,28 @@ static addLastSize(builder:flatbuffers.Builder, lastSize:number) {
   builder.addFieldFloat64(5, lastSize, 0.0);
 }
 
+static addVolume24h(builder:flatbuffers.Builder, volume24h:number) {
+  builder.addFieldFloat64(6, volume24h, 0.0);
+}
+
+static addHigh24h(builder:flatbuffers.Builder, high24h:number) {
+  builder.addFieldFloat64(7, high24h, 0.0);
+}
+
+static addLow24h(builder:flatbuffers.Builder, low24h:number) {
+  builder.addFieldFloat64(8, low24h, 0.0);
+}
+
+static addOpen24h(builder:flatbuffers.Builder, open24h:number) {
+  builder.addFieldFloat64(9, open24h, 0.0);
+}
+
 static endTicker(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createTicker(builder:flatbuffers.Builder, bid:number, bidSize:number, ask:number, askSize:number, last:number, lastSize:number):flatbuffers.Offset {
+static createTicker(builder:flatbuffers.Builder, bid:number, bidSize:number, ask:number, askSize:number, last:number, lastSize:number, volume24h:number, high24h:number, low24h:number, open24h:number):flatbuffers.Offset {
   Ticker.startTicker(builder);
   Ticker.addBid(builder, bid);
   Ticker.addBidSize(builder, bidSize);
@@ -92,6 +128,10 @@ static createTicker(builder:flatbuffers.Builder, bid:number, bidSize:number, ask
   Ticker.addAskSize(builder, askSize);
   Ticker.addLast(builder, last);
   Ticker.addLastSize(builder, lastSize);
+  Ticker.addVolume24h(builder, volume24h);
+  Ticker.addHigh24h(builder, high24h);
+  Ticker.addLow24h(builder, low24h);
+  Ticker.addOpen24h(builder, open24h);
   return Ticker.endTicker(builder);
 }
 }
