@@ -13,6 +13,7 @@ export const ERRORS = {
   UNKNOWN_TYPE: { status: 400, message: 'unknown message type' },
   UNKNOWN_CHANNEL: { status: 400, message: 'unknown channel' },
   INVALID_DEPTH: { status: 400, message: 'depth is not one of the supported depths' },
+  INVALID_INTERVAL: { status: 400, message: 'interval is not one of the supported candle intervals' },
   MESSAGE_TOO_LARGE: { status: 413, message: 'message exceeds the size limit' },
   BINARY_NOT_ACCEPTED: { status: 400, message: 'control messages are JSON text frames' },
   TOO_MANY_SUBSCRIPTIONS: { status: 400, message: 'subscription limit per connection reached' },

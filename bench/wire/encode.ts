@@ -149,7 +149,17 @@ function scenarios(): Scenario[] {
   };
   const ticker = (): number => {
     tick();
-    return encoder.ticker(symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100).length;
+    return encoder.ticker(symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100, 987_654_321, 680_000, 660_000, 669_000).length;
+  };
+  // A trade emits one candle per interval (six in a row, intervals 0..5), final false but now and
+  // then; the figures are those of a busy 1m candle.
+  let interval = 0;
+  const nextInterval = (): number => (interval = interval === 5 ? 0 : interval + 1);
+  const start = timestamp - (timestamp % 60_000_000);
+  const candle = (): number => {
+    tick();
+    return encoder.candle(symbol, sequence, timestamp, nextInterval(), start, 670_000, 670_100, 669_900, 670_050, 1_234_567, 827_160_185_000, 57,
+      (sequence & 63) === 0).length;
   };
 
   // FastEncoder, as a book worker calls it: exact length, claim, write at the claimed offset.
@@ -184,14 +194,25 @@ function scenarios(): Scenario[] {
   };
   const fastTicker = (): number => {
     tick();
-    const length = fast.tickerLength(symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100);
-    return fast.writeTicker(target, claim(length), symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100);
+    const length = fast.tickerLength(symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100, 987_654_321, 680_000, 660_000, 669_000);
+    return fast.writeTicker(target, claim(length), symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100,
+      987_654_321, 680_000, 660_000, 669_000);
+  };
+  const fastCandle = (): number => {
+    tick();
+    const i = nextInterval();
+    const final = (sequence & 63) === 0;
+    const length = fast.candleLength(symbol, sequence, timestamp, i, start, 670_000, 670_100, 669_900, 670_050, 1_234_567, 827_160_185_000, 57, final);
+    return fast.writeCandle(target, claim(length), symbol, sequence, timestamp, i, start, 670_000, 670_100, 669_900, 670_050, 1_234_567,
+      827_160_185_000, 57, final);
   };
 
   // Each JSON scenario renders one fixed frame, copied out: encoder output is only a view.
   const l2UpdateFrame = encoder.l2Update(symbol, 2, timestamp, 10, 1, 7, bids100.prices, bids100.sizes, 1, asks100.prices, asks100.sizes, 1).slice();
   const tradeFrame = encoder.trade(symbol, 3, timestamp, 3, 670_001, 12_345, 1, 987_654).slice();
   const snapshotFrame = encoder.l2Snapshot(symbol, 4, timestamp, 10, 1, 5, 7, bids100.prices, bids100.sizes, 10, asks100.prices, asks100.sizes, 10).slice();
+  const tickerFrame = encoder.ticker(symbol, 5, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100, 987_654_321, 680_000, 660_000, 669_000).slice();
+  const candleFrame = encoder.candle(symbol, 6, timestamp, 0, start, 670_000, 670_100, 669_900, 670_050, 1_234_567, 827_160_185_000, 57, false).slice();
 
   return [
     { name: 'encode l2Update 1 level', call: l2Update(1, 0) },
@@ -212,11 +233,15 @@ function scenarios(): Scenario[] {
     { name: 'fast trade', call: fastTrade },
     { name: 'encode ticker', call: ticker },
     { name: 'fast ticker', call: fastTicker },
+    { name: 'encode candle', call: candle },
+    { name: 'fast candle', call: fastCandle },
     { name: 'encode l2Snapshot 10+10', call: l2Snapshot(10) },
     { name: 'encode l2Snapshot 100+100', call: l2Snapshot(100) },
     { name: 'renderJson l2Update 2 levels', call: () => renderJson(l2UpdateFrame, fmt).length },
     { name: 'renderJson trade', call: () => renderJson(tradeFrame, fmt).length },
     { name: 'renderJson l2Snapshot 10+10', call: () => renderJson(snapshotFrame, fmt).length },
+    { name: 'renderJson ticker', call: () => renderJson(tickerFrame, fmt).length },
+    { name: 'renderJson candle', call: () => renderJson(candleFrame, fmt).length },
   ];
 }
 

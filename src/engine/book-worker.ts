@@ -16,12 +16,13 @@ import { OK, REJECT_UNKNOWN_SYMBOL, REJECT_BAD_EVENT } from './book-types';
 import { BookMirrorWriter } from './book-mirror';
 import { DiffEmitter } from './diff-emitter';
 import { EV_CLEAR, EVENT_BYTES, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from './events';
-import { CTRL_DEACTIVATE, CTRL_SNAPSHOT, STREAM_L2, STREAM_L3, STREAM_TICKER, controlRequest, controlStream, typeDepthIndex, typeSymbol } from './out-records';
+import { CTRL_DEACTIVATE, CTRL_SNAPSHOT, STREAM_CANDLES, STREAM_L2, STREAM_L3, STREAM_TICKER, controlRequest, controlStream, typeDepthIndex, typeSymbol } from './out-records';
 import { OutWriter } from './out-writer';
 import { SymbolState } from './symbol-state';
 import { BookWorkerData, S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_REJECTED, STATS_WORDS, WorkerReport } from './worker-protocol';
 import { L2_DEPTHS } from './depths';
 import { nowMicros } from '../util/clock';
+import { INTERVAL_COUNT } from './intervals';
 
 const BATCH = 512;
 const IDLE_SPINS = 200;
@@ -102,6 +103,9 @@ class ControlHandler implements RecordHandler {
     } else if (stream === STREAM_TICKER) {
       s.tickerActive = active;
       if (active) emitter.ticker(s, true, 0);
+    } else if (stream === STREAM_CANDLES && depthIndex < INTERVAL_COUNT) {
+      s.candleActive[depthIndex] = active ? 1 : 0;
+      if (active) emitter.candleSnapshot(s, depthIndex, nowMicros());
     }
   }
 }
@@ -115,8 +119,13 @@ function refreshMirrors(now: number): void {
   }
 }
 
-/** Once a second: trades leave the 24 h window as time passes, even on a quiet market. */
+/**
+ * Once a second: trades leave the 24 h window and candles close as time passes, even on a quiet
+ * market. Candles close CANDLE_GRACE_US after their end, so a trade stamped just before the end
+ * that reaches the worker a little later still lands in its own candle.
+ */
 const TICK_US = 1_000_000;
+const CANDLE_GRACE_US = 250_000;
 let nextTick = 0;
 
 function tick(now: number): void {
@@ -125,7 +134,12 @@ function tick(now: number): void {
     const s = owned[i];
     const before = s.stats.count;
     s.stats.advance(now);
-    if (s.stats.count !== before) s.mirrorDirty = true;
+    if (s.stats.count !== before) {
+      // Trades left the 24 h window: the mirror and ticker subscribers hear the new figures.
+      s.mirrorDirty = true;
+      if (s.tickerActive) emitter.ticker(s, false, 0);
+    }
+    emitter.closeCandles(s, now - CANDLE_GRACE_US, now);
   }
 }
 

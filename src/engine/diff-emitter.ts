@@ -1,6 +1,8 @@
 import { ASK, BID, BookListener, LEVEL_INSERT, LEVEL_REMOVE, LEVEL_UPDATE, Side } from './book-types';
 import { CHECKSUM_DEPTH, L2_DEPTHS } from './depths';
-import { MSG_L2_SNAPSHOT, MSG_L2_UPDATE, MSG_L3_SNAPSHOT, MSG_L3_UPDATE, MSG_TICKER, MSG_TRADE, FLAG_BROADCAST, FLAG_SNAPSHOT, packType } from './out-records';
+import { MSG_CANDLE, MSG_L2_SNAPSHOT, MSG_L2_UPDATE, MSG_L3_SNAPSHOT, MSG_L3_UPDATE, MSG_TICKER, MSG_TRADE, FLAG_BROADCAST, FLAG_SNAPSHOT, packType } from './out-records';
+import type { CandleListener, CandleSink } from './candle-builder';
+import { intervalStart } from './intervals';
 import type { OutWriter } from './out-writer';
 import type { SymbolState } from './symbol-state';
 import { MessageEncoder } from '../wire/message-encoder';
@@ -71,7 +73,7 @@ class OrderCollector {
  * inside d, the level pushed out to position d is sent with size 0. A client applying the stream
  * in order therefore holds exactly the top d, and the checksum (top 10) verifies it.
  */
-export class DiffEmitter implements BookListener {
+export class DiffEmitter implements BookListener, CandleListener, CandleSink {
   private s!: SymbolState;
   private sequence = 0;
   private timestamp = 0;
@@ -82,6 +84,7 @@ export class DiffEmitter implements BookListener {
   private readonly collector = [new OrderCollector(), new OrderCollector()];
   private readonly snapPrices = [new Float64Array(L2_DEPTHS[DEPTHS - 1]), new Float64Array(L2_DEPTHS[DEPTHS - 1])];
   private readonly snapSizes = [new Float64Array(L2_DEPTHS[DEPTHS - 1]), new Float64Array(L2_DEPTHS[DEPTHS - 1])];
+  private snapshotCandle = 0;
   private topChanged = false;
   private bestChanged = false;
   private traded = false;
@@ -152,6 +155,46 @@ export class DiffEmitter implements BookListener {
     const at = this.out.claim(packType(s.instrument.index, MSG_TRADE, 0), seq, fast.tradeLength(s.symbolBytes, seq, ts, tradeId, price, size, aggressor, makerOrderId));
     fast.writeTrade(this.out.bytes, at, s.symbolBytes, seq, ts, tradeId, price, size, aggressor, makerOrderId);
     this.out.commit();
+    s.candles.onTrade(ts, price, size);
+  }
+
+  /**
+   * A candle changed (every trade) or closed. Closed candles always go out (the front keeps
+   * them for REST); candles in progress only while someone follows that interval.
+   */
+  onCandle(interval: number, start: number, open: number, high: number, low: number, close: number, volume: number, notional: number, count: number, final: boolean): void {
+    const s = this.s;
+    if (!final && s.candleActive[interval] === 0) return;
+    const fast = this.fast;
+    const seq = this.sequence;
+    const ts = this.timestamp;
+    const length = fast.candleLength(s.symbolBytes, seq, ts, interval, start, open, high, low, close, volume, notional, count, final);
+    const at = this.out.claim(packType(s.instrument.index, MSG_CANDLE, interval), seq, length);
+    fast.writeCandle(this.out.bytes, at, s.symbolBytes, seq, ts, interval, start, open, high, low, close, volume, notional, count, final);
+    this.out.commit();
+  }
+
+  /** Time passed without an event: close the candles whose interval ended by `until`. */
+  closeCandles(s: SymbolState, until: number, now: number): void {
+    this.begin(s, s.sequence, now);
+    s.candles.tick(until);
+  }
+
+  /** The candle in progress of one interval (or an empty one) for a new subscriber. */
+  candleSnapshot(s: SymbolState, interval: number, now: number): void {
+    this.begin(s, s.sequence, now);
+    this.snapshotCandle = interval;
+    if (!s.candles.current(interval, this)) {
+      this.push(intervalStart(now, interval), 0, 0, 0, 0, 0, 0, 0);
+    }
+  }
+
+  /** CandleSink for candleSnapshot: writes the candle as a snapshot record. */
+  push(start: number, open: number, high: number, low: number, close: number, volume: number, notional: number, count: number): void {
+    const s = this.s;
+    const interval = this.snapshotCandle;
+    const bytes = this.encoder.candle(s.symbolBytes, s.sequence, this.timestamp, interval, start, open, high, low, close, volume, notional, count, false);
+    this.out.write(packType(s.instrument.index, MSG_CANDLE, interval) | FLAG_SNAPSHOT, s.sequence, bytes);
   }
 
   /** The book accepted the event: take the sequence and encode what changed. */
@@ -265,10 +308,15 @@ export class DiffEmitter implements BookListener {
   /** A ticker update, or (snapshot) the ticker answering a subscription or a reset. */
   ticker(s: SymbolState, snapshot: boolean, flags: number): void {
     const book = s.book;
-    const bytes = this.encoder.ticker(
-      s.symbolBytes, s.sequence, s.timestamp,
-      book.bestPrice(BID), book.bestSize(BID), book.bestPrice(ASK), book.bestSize(ASK), s.lastPrice, s.lastSize,
-    );
-    this.out.write(packType(s.instrument.index, MSG_TICKER, 0) | (snapshot ? FLAG_SNAPSHOT : 0) | flags, s.sequence, bytes);
+    const st = s.stats;
+    const fast = this.fast;
+    const bid = book.bestPrice(BID);
+    const bidSize = book.bestSize(BID);
+    const ask = book.bestPrice(ASK);
+    const askSize = book.bestSize(ASK);
+    const length = fast.tickerLength(s.symbolBytes, s.sequence, s.timestamp, bid, bidSize, ask, askSize, s.lastPrice, s.lastSize, st.volume, st.high, st.low, st.open);
+    const at = this.out.claim(packType(s.instrument.index, MSG_TICKER, 0) | (snapshot ? FLAG_SNAPSHOT : 0) | flags, s.sequence, length);
+    fast.writeTicker(this.out.bytes, at, s.symbolBytes, s.sequence, s.timestamp, bid, bidSize, ask, askSize, s.lastPrice, s.lastSize, st.volume, st.high, st.low, st.open);
+    this.out.commit();
   }
 }

@@ -23,12 +23,16 @@ export const MSG_L3_SNAPSHOT = 3;
 export const MSG_L3_UPDATE = 4;
 export const MSG_TRADE = 5;
 export const MSG_TICKER = 6;
+/** A candle; the depth bits carry its interval (INTERVALS index). */
+export const MSG_CANDLE = 7;
 
 /** Streams a subscriber can follow; trades always flow (REST keeps recent ones). */
 export const STREAM_L2 = 0;
 export const STREAM_L3 = 1;
 export const STREAM_TICKER = 2;
 export const STREAM_TRADES = 3;
+/** Candle updates of one interval (the depth bits name it); closed candles always flow. */
+export const STREAM_CANDLES = 4;
 
 /** Ask the owner for a snapshot of a stream (and keep producing it until deactivated). */
 export const CTRL_SNAPSHOT = 1;
@@ -81,6 +85,8 @@ export function streamOf(kind: number): number {
       return STREAM_L3;
     case MSG_TICKER:
       return STREAM_TICKER;
+    case MSG_CANDLE:
+      return STREAM_CANDLES;
     default:
       return STREAM_TRADES;
   }

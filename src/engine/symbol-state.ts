@@ -3,6 +3,8 @@ import { OrderBook } from './order-book';
 import type { BookListener } from './book-types';
 import { L2_DEPTHS } from './depths';
 import { RollingStats } from './rolling-stats';
+import { CandleBuilder, CandleListener } from './candle-builder';
+import { INTERVAL_COUNT } from './intervals';
 
 /** Everything a book worker keeps for one instrument it owns. */
 export class SymbolState {
@@ -20,6 +22,10 @@ export class SymbolState {
   lastTradeId = 0;
   /** Rolling 24-hour statistics over this symbol's trades. */
   readonly stats = new RollingStats();
+  /** Candles of every interval, built from this symbol's trades. */
+  readonly candles: CandleBuilder;
+  /** Which candle intervals have subscribers for their in-progress updates. */
+  readonly candleActive = new Uint8Array(INTERVAL_COUNT);
   /** Which L2 depth streams have subscribers, by index into L2_DEPTHS. */
   readonly l2Active = new Uint8Array(L2_DEPTHS.length);
   /** Sequence of the last message on each L2 depth stream: the next one's prev_sequence. */
@@ -40,8 +46,9 @@ export class SymbolState {
   readonly mirrorFrom = new Float64Array([0, 0]);
   readonly mirrorTo = new Float64Array([Infinity, Infinity]);
 
-  constructor(readonly instrument: Instrument, listener: BookListener) {
+  constructor(readonly instrument: Instrument, listener: BookListener & CandleListener) {
     this.book = new OrderBook(instrument.tickUnits, instrument.lotUnits, listener);
+    this.candles = new CandleBuilder(listener);
     this.symbolBytes = new TextEncoder().encode(instrument.symbol);
   }
 

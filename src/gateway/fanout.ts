@@ -1,9 +1,10 @@
 import * as flatbuffers from 'flatbuffers';
 import type { TemplatedApp } from 'uWebSockets.js';
-import type { Instrument } from '../engine/instruments';
-import { FLAG_BROADCAST, FLAG_SNAPSHOT, MSG_TRADE, OUT_HEADER_BYTES, typeDepthIndex, typeKind, typeSymbol } from '../engine/out-records';
+import { FLAG_BROADCAST, FLAG_SNAPSHOT, MSG_CANDLE, MSG_TRADE, OUT_HEADER_BYTES, typeDepthIndex, typeKind, typeSymbol } from '../engine/out-records';
 import type { RecordHandler, SpscRing } from '../ring/spsc-ring';
-import { Envelope, Trade } from '../wire/generated/bookcast_generated';
+import { Candle, Envelope, Trade } from '../wire/generated/bookcast_generated';
+import type { RecentCandles } from './recent-candles';
+import type { Conflator } from './conflator';
 import { JsonFormat, renderJson } from '../wire/json-renderer';
 import type { RecentTrades } from './recent-trades';
 import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, marketDataTypeOf, slotOfMessage, StreamTable } from './streams';
@@ -26,7 +27,8 @@ export class Fanout implements RecordHandler, SnapshotSource {
   private readonly byteBuffers: flatbuffers.ByteBuffer[];
   private readonly envelope = new Envelope();
   private readonly trade = new Trade();
-  private readonly formats: JsonFormat[];
+  private readonly candle = new Candle();
+
   /** The snapshot being handed out, for SnapshotSource, and its renderings so far. */
   private snapshotBytes!: Uint8Array;
   private snapshotJson: string | null = null;
@@ -41,10 +43,11 @@ export class Fanout implements RecordHandler, SnapshotSource {
     private readonly streams: StreamTable,
     private readonly subscriptions: Subscriptions,
     private readonly trades: RecentTrades,
-    instruments: readonly Instrument[],
+    private readonly candles: RecentCandles,
+    private readonly conflator: Conflator,
+    private readonly formats: readonly JsonFormat[],
   ) {
     this.byteBuffers = rings.map((r) => new flatbuffers.ByteBuffer(r.bytes));
-    this.formats = instruments.map((i) => ({ priceDecimals: i.priceDecimals, sizeDecimals: i.sizeDecimals }));
   }
 
   /** Reads what the workers have published; returns the number of records handled. */
@@ -77,6 +80,8 @@ export class Fanout implements RecordHandler, SnapshotSource {
     const streams = this.streams;
     streams.lastSequence[stream] = sequence;
     if (kind === MSG_TRADE) this.recordTrade(symbol, offset + OUT_HEADER_BYTES);
+    const final = kind === MSG_CANDLE && this.readCandle(symbol, typeDepthIndex(type), offset + OUT_HEADER_BYTES);
+    if (streams.throttled[stream] > 0) this.conflator.offer(stream, sequence, bytes, final);
     const subscribers = streams.subscribers;
     if (subscribers[FORMAT_BINARY][stream] > 0) {
       this.app.publish(streams.topics[FORMAT_BINARY][stream], bytes, true);
@@ -97,6 +102,16 @@ export class Fanout implements RecordHandler, SnapshotSource {
     if (format === FORMAT_BINARY) return this.snapshotBytes;
     if (this.snapshotJson === null) this.snapshotJson = renderJson(this.snapshotBytes, this.formats[this.snapshotSymbol]);
     return format === FORMAT_FEED_JSON ? this.snapshotJson : wrapMarketData(this.snapshotJson, marketDataTypeOf(this.snapshotSlot));
+  }
+
+  /** Keeps a closed candle for REST; returns whether the candle is closed. */
+  private readCandle(symbol: number, interval: number, at: number): boolean {
+    const bb = this.byteBuffers[this.ringIndex];
+    bb.setPosition(at);
+    const c = Envelope.getRootAsEnvelope(bb, this.envelope).body(this.candle) as Candle;
+    if (!c.final()) return false;
+    this.candles.record(symbol, interval, c.start(), c.open(), c.high(), c.low(), c.close(), c.volume(), c.notional(), c.count());
+    return true;
   }
 
   private recordTrade(symbol: number, at: number): void {

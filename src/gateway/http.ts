@@ -57,3 +57,15 @@ export function intParameter(values: Map<string, string>, key: string, min: numb
   }
   return value;
 }
+
+/**
+ * A time parameter: ISO-8601 or epoch milliseconds; returns microseconds since the epoch, or
+ * `fallback` when absent.
+ */
+export function timeParameter(values: Map<string, string>, key: string, fallback: number): number {
+  const text = values.get(key);
+  if (text === undefined) return fallback;
+  const ms = /^\d{1,15}$/.test(text) ? Number(text) : /^\d{4}-\d\d-\d\dT/.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isFinite(ms)) throw new BookcastError('INVALID_PARAMETER', `"${key}" must be an ISO-8601 time or epoch milliseconds`);
+  return ms * 1000;
+}

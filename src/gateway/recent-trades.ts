@@ -1,7 +1,6 @@
-/**
- * The last N trades of every instrument, for REST pulls, kept as numeric columns in one circular
- * buffer per instrument so recording a trade allocates nothing.
- */
+import { RowHistory } from './row-history';
+
+/** The last TRADE_HISTORY trades of every instrument, for REST pulls. */
 export const TRADE_HISTORY = 1000;
 
 const T_ID = 0;
@@ -24,17 +23,15 @@ export interface TradeRow {
 }
 
 export class RecentTrades {
-  private readonly rows: Float64Array[];
-  private readonly written: Float64Array;
+  private readonly history: RowHistory;
 
   constructor(instruments: number) {
-    this.rows = Array.from({ length: instruments }, () => new Float64Array(TRADE_HISTORY * T_WORDS));
-    this.written = new Float64Array(instruments);
+    this.history = new RowHistory(instruments, T_WORDS, TRADE_HISTORY);
   }
 
   record(symbol: number, tradeId: number, price: number, size: number, side: number, makerOrderId: number, timestamp: number, sequence: number): void {
-    const f = this.rows[symbol];
-    const w = (this.written[symbol]++ % TRADE_HISTORY) * T_WORDS;
+    const w = this.history.append(symbol);
+    const f = this.history.columns(symbol);
     f[w + T_ID] = tradeId;
     f[w + T_PRICE] = price;
     f[w + T_SIZE] = size;
@@ -46,22 +43,15 @@ export class RecentTrades {
 
   /** Newest first, at most `limit`. */
   latest(symbol: number, limit: number): TradeRow[] {
-    const f = this.rows[symbol];
-    const total = this.written[symbol];
-    const n = Math.min(limit, total, TRADE_HISTORY);
-    const out: TradeRow[] = [];
-    for (let k = 1; k <= n; k++) {
-      const w = ((total - k) % TRADE_HISTORY) * T_WORDS;
-      out.push({
-        tradeId: f[w + T_ID],
-        price: f[w + T_PRICE],
-        size: f[w + T_SIZE],
-        side: f[w + T_SIDE],
-        makerOrderId: f[w + T_MAKER],
-        timestamp: f[w + T_TIMESTAMP],
-        sequence: f[w + T_SEQUENCE],
-      });
-    }
-    return out;
+    const f = this.history.columns(symbol);
+    return this.history.newest(symbol, limit).map((w) => ({
+      tradeId: f[w + T_ID],
+      price: f[w + T_PRICE],
+      size: f[w + T_SIZE],
+      side: f[w + T_SIDE],
+      makerOrderId: f[w + T_MAKER],
+      timestamp: f[w + T_TIMESTAMP],
+      sequence: f[w + T_SEQUENCE],
+    }));
   }
 }

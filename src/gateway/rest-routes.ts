@@ -16,7 +16,9 @@ import type { Instrument } from '../engine/instruments';
 import { BookcastError } from '../errors';
 import { formatUnits } from '../util/decimal';
 import { formatTimestampMicros } from '../wire/timestamp';
-import { intParameter, readQuery, sendError, sendJson } from './http';
+import { intParameter, readQuery, sendError, sendJson, timeParameter } from './http';
+import { CANDLE_HISTORY, RecentCandles } from './recent-candles';
+import { INTERVALS, intervalIndex } from '../engine/intervals';
 import { RecentTrades, TRADE_HISTORY } from './recent-trades';
 import type { SymbolLookup } from './symbol-lookup';
 
@@ -41,6 +43,7 @@ export class RestRoutes {
     private readonly symbols: SymbolLookup,
     private readonly mirror: BookMirrorReader,
     private readonly trades: RecentTrades,
+    private readonly candles: RecentCandles,
     private readonly health: () => object,
   ) {}
 
@@ -49,6 +52,7 @@ export class RestRoutes {
     this.get(app, '/api/v1/market/:symbol/ticker', (res, req) => this.ticker(res, req));
     this.get(app, '/api/v1/market/:symbol/orderbook', (res, req) => this.orderbook(res, req));
     this.get(app, '/api/v1/market/:symbol/trades', (res, req) => this.recentTrades(res, req));
+    this.get(app, '/api/v1/market/:symbol/candles', (res, req) => this.recentCandles(res, req));
     this.get(app, '/api/v1/health', (res, req) => {
       readQuery(req, []);
       sendJson(res, 200, JSON.stringify(this.health()));
@@ -142,6 +146,30 @@ export class RestRoutes {
       sequence: t.sequence,
     }));
     sendJson(res, 200, JSON.stringify({ symbol: ins.symbol, count: trades.length, trades }));
+  }
+
+  private recentCandles(res: HttpResponse, req: HttpRequest): void {
+    const ins = this.instrument(req);
+    const query = readQuery(req, ['interval', 'start', 'end', 'limit']);
+    const name = query.get('interval') ?? '1m';
+    const interval = intervalIndex(name);
+    if (interval < 0) throw new BookcastError('INVALID_INTERVAL', `interval must be one of ${INTERVALS.map((i) => i.name).join(', ')}`);
+    const start = timeParameter(query, 'start', 0);
+    const end = timeParameter(query, 'end', Number.MAX_SAFE_INTEGER);
+    if (start > end) throw new BookcastError('INVALID_PARAMETER', '"start" is after "end"');
+    const limit = intParameter(query, 'limit', 1, CANDLE_HISTORY, CANDLE_HISTORY);
+    const p = ins.priceDecimals;
+    const candles = this.candles.range(ins.index, interval, start, end, limit).map((c) => ({
+      start: formatTimestampMicros(c.start),
+      open: formatUnits(c.open, p),
+      high: formatUnits(c.high, p),
+      low: formatUnits(c.low, p),
+      close: formatUnits(c.close, p),
+      volume: formatUnits(c.volume, ins.sizeDecimals),
+      vwap: formatUnits(Math.round(c.notional / c.volume), p),
+      trades: c.count,
+    }));
+    sendJson(res, 200, JSON.stringify({ symbol: ins.symbol, interval: name, count: candles.length, candles }));
   }
 
   private time(us: number): string {

@@ -15,6 +15,8 @@ import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_STATS_WORDS,
 import { Fanout } from './fanout';
 import { sendError } from './http';
 import { RecentTrades } from './recent-trades';
+import { RecentCandles } from './recent-candles';
+import { Conflator } from './conflator';
 import { RestRoutes } from './rest-routes';
 import { CurrencyConverter } from './currency-converter';
 import { MarketDataRoutes } from './market-data-routes';
@@ -30,6 +32,8 @@ import { WsGateway } from './ws-gateway';
 const EXCHANGE = 'bookcast';
 /** Idle event-loop turns the front spins through before it sleeps on the doorbell. */
 const SPIN_TURNS = 16;
+/** How often throttled subscriptions are looked at; the finest throttle is 100 ms. */
+const CONFLATION_TICK_MS = 25;
 /** Longest sleep on the doorbell; a missed wake-up costs at most this. */
 const PARK_MS = 20;
 
@@ -61,9 +65,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const app = uws.App();
   const streams = new StreamTable(instruments);
-  const subscriptions = new Subscriptions(app, streams, pool);
+  const formats = instruments.map((i) => ({ priceDecimals: i.priceDecimals, sizeDecimals: i.sizeDecimals }));
+  const conflator = new Conflator(streams, formats);
+  const subscriptions = new Subscriptions(app, streams, pool, conflator);
   const trades = new RecentTrades(instruments.length);
-  const fanout = new Fanout(app, pool.channels.map((c) => c.out), streams, subscriptions, trades, instruments);
+  const candles = new RecentCandles(instruments.length);
+  const fanout = new Fanout(app, pool.channels.map((c) => c.out), streams, subscriptions, trades, candles, conflator, formats);
   const symbols = new SymbolLookup(instruments);
   const ws = new WsGateway(config, symbols, streams, subscriptions, instruments);
   const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
@@ -87,7 +94,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   ws.register(app);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
-  new RestRoutes(symbols, mirror, trades, health).register(app);
+  new RestRoutes(symbols, mirror, trades, candles, health).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind).register(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
@@ -142,6 +149,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   };
   setImmediate(poll);
   const heartbeat = setInterval(() => ws.heartbeat(), config.heartbeatMs);
+  const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);
 
   return {
     host: config.host,
@@ -153,6 +161,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       if (stopping) return;
       stopping = true;
       clearInterval(heartbeat);
+      clearInterval(conflation);
       ws.closeAll();
       uws.us_listen_socket_close(listenSocket);
       await source.terminate();

@@ -9,6 +9,12 @@ export class Subscription {
   state = SUB_PENDING;
   /** Sequence of the snapshot this connection received last (0 before it). */
   snapshotSequence = 0;
+  /** Conflation period in ms for ticker and candles (0: every update, through the topic). */
+  throttleMs = 0;
+  /** Conflated subscriptions: when the last update was sent, and the newest version sent. */
+  sentAt = 0;
+  sentVersion = 0;
+  sentSequence = 0;
 }
 
 export interface SessionData {

@@ -1,6 +1,7 @@
 import type { Instrument } from '../engine/instruments';
 import { L2_DEPTHS } from '../engine/depths';
-import { MSG_L2_SNAPSHOT, MSG_L2_UPDATE, MSG_L3_SNAPSHOT, MSG_L3_UPDATE, MSG_TICKER, STREAM_L2, STREAM_L3, STREAM_TICKER, STREAM_TRADES } from '../engine/out-records';
+import { MSG_CANDLE, MSG_L2_SNAPSHOT, MSG_L2_UPDATE, MSG_L3_SNAPSHOT, MSG_L3_UPDATE, MSG_TICKER, STREAM_CANDLES, STREAM_L2, STREAM_L3, STREAM_TICKER, STREAM_TRADES } from '../engine/out-records';
+import { INTERVAL_COUNT } from '../engine/intervals';
 import type { Session } from './session';
 
 /**
@@ -11,7 +12,9 @@ import type { Session } from './session';
 export const SLOT_L3 = L2_DEPTHS.length;
 export const SLOT_TICKER = SLOT_L3 + 1;
 export const SLOT_TRADES = SLOT_L3 + 2;
-export const SLOTS = SLOT_L3 + 3;
+/** One slot per candle interval (INTERVALS order). */
+export const SLOT_CANDLES = SLOT_L3 + 3;
+export const SLOTS = SLOT_CANDLES + INTERVAL_COUNT;
 
 /**
  * How a connection receives data: the owner's FlatBuffers bytes, the Data Feed JSON, or the
@@ -23,20 +26,30 @@ export const FORMAT_FEED_JSON = 1;
 export const FORMAT_MARKET_DATA = 2;
 export const FORMATS = 3;
 
-export const CHANNELS = ['ticker', 'l2', 'l3', 'trades'] as const;
+export const CHANNELS = ['ticker', 'l2', 'l3', 'trades', 'candles'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-export function slotOf(channel: Channel, depthIndex: number): number {
+/** `index` is the L2 depth index for l2 and the interval index for candles. */
+export function slotOf(channel: Channel, index: number): number {
   switch (channel) {
     case 'l2':
-      return depthIndex;
+      return index;
     case 'l3':
       return SLOT_L3;
     case 'ticker':
       return SLOT_TICKER;
+    case 'candles':
+      return SLOT_CANDLES + index;
     default:
       return SLOT_TRADES;
   }
+}
+
+/** The index the engine's control record carries for a slot: L2 depth or candle interval. */
+export function engineIndexOf(slot: number): number {
+  if (slot < SLOT_L3) return slot;
+  if (slot >= SLOT_CANDLES) return slot - SLOT_CANDLES;
+  return 0;
 }
 
 /** Out-ring message kind + depth index → slot. */
@@ -50,6 +63,8 @@ export function slotOfMessage(kind: number, depthIndex: number): number {
       return SLOT_L3;
     case MSG_TICKER:
       return SLOT_TICKER;
+    case MSG_CANDLE:
+      return SLOT_CANDLES + depthIndex;
     default:
       return SLOT_TRADES;
   }
@@ -59,6 +74,7 @@ export function engineStreamOf(slot: number): number {
   if (slot < SLOT_L3) return STREAM_L2;
   if (slot === SLOT_L3) return STREAM_L3;
   if (slot === SLOT_TICKER) return STREAM_TICKER;
+  if (slot >= SLOT_CANDLES) return STREAM_CANDLES;
   return STREAM_TRADES;
 }
 
@@ -66,6 +82,7 @@ export function channelOf(slot: number): Channel {
   if (slot < SLOT_L3) return 'l2';
   if (slot === SLOT_L3) return 'l3';
   if (slot === SLOT_TICKER) return 'ticker';
+  if (slot >= SLOT_CANDLES) return 'candles';
   return 'trades';
 }
 
@@ -74,6 +91,7 @@ export function marketDataTypeOf(slot: number): string {
   if (slot < SLOT_L3) return 'ORDERBOOK';
   if (slot === SLOT_L3) return 'ORDERBOOK_L3';
   if (slot === SLOT_TICKER) return 'QUOTE';
+  if (slot >= SLOT_CANDLES) return 'OHLC';
   return 'TRADE';
 }
 
@@ -88,6 +106,8 @@ export class StreamTable {
   readonly pending: Session[][] = [];
   /** A snapshot request is with the owner and not yet answered. */
   readonly snapshotInFlight: Uint8Array;
+  /** Conflated (throttled) subscribers, who follow the stream without its topic. */
+  readonly throttled: Int32Array;
   /** The owner has been asked to produce the stream and not yet told to stop. */
   readonly active: Uint8Array;
 
@@ -103,6 +123,7 @@ export class StreamTable {
     this.lastSequence = new Float64Array(n);
     this.snapshotInFlight = new Uint8Array(n);
     this.active = new Uint8Array(n);
+    this.throttled = new Int32Array(n);
   }
 
   index(symbol: number, slot: number): number {
@@ -120,6 +141,6 @@ export class StreamTable {
   /** Nobody follows or waits for the stream: its owner may stop producing it. */
   idle(stream: number): boolean {
     const s = this.subscribers;
-    return s[0][stream] === 0 && s[1][stream] === 0 && s[2][stream] === 0 && this.pending[stream].length === 0;
+    return s[0][stream] === 0 && s[1][stream] === 0 && s[2][stream] === 0 && this.throttled[stream] === 0 && this.pending[stream].length === 0;
   }
 }

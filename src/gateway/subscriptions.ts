@@ -2,7 +2,8 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import type { WorkerPool } from '../engine/worker-pool';
 import { L2_DEPTHS } from '../engine/depths';
 import { Session, Subscription, SUB_LIVE, SUB_PENDING, SUB_RESYNC } from './session';
-import { engineStreamOf, FORMAT_BINARY, FORMATS, SLOT_L3, SLOT_TRADES, StreamTable } from './streams';
+import type { Conflator } from './conflator';
+import { engineIndexOf, engineStreamOf, FORMAT_BINARY, FORMATS, SLOT_TRADES, StreamTable } from './streams';
 
 /** A snapshot in each format, rendered at most once however many connections wait for it. */
 export interface SnapshotSource {
@@ -27,15 +28,18 @@ export class Subscriptions {
     private readonly app: TemplatedApp,
     private readonly streams: StreamTable,
     private readonly pool: WorkerPool,
+    private readonly conflator: Conflator,
   ) {}
 
   count(session: Session): number {
     return session.subscriptions.size;
   }
 
-  subscribe(session: Session, stream: number): void {
+  /** `throttleMs` > 0 conflates the stream (ticker and candles only; see Conflator). */
+  subscribe(session: Session, stream: number, throttleMs: number): void {
     if (session.subscriptions.has(stream)) return;
     const sub = new Subscription();
+    sub.throttleMs = throttleMs;
     session.subscriptions.set(stream, sub);
     if (session.resyncing) {
       sub.state = SUB_RESYNC;
@@ -99,11 +103,14 @@ export class Subscriptions {
         sub.state = SUB_LIVE;
         sub.snapshotSequence = sequence;
         const format = session.format;
-        ws.cork(() => {
-          ws.send(snapshot.payload(format), format === FORMAT_BINARY);
+        ws.cork(() => ws.send(snapshot.payload(format), format === FORMAT_BINARY));
+        if (sub.throttleMs > 0) {
+          sub.sentAt = Date.now();
+          this.conflator.add(session, stream, sub);
+        } else {
           ws.subscribe(streams.topics[format][stream]);
-        });
-        streams.subscribers[format][stream]++;
+          streams.subscribers[format][stream]++;
+        }
       }
       waiting.length = 0;
     }
@@ -124,13 +131,15 @@ export class Subscriptions {
     if (streams.snapshotInFlight[stream] === 0) {
       streams.snapshotInFlight[stream] = 1;
       streams.active[stream] = 1;
-      this.pool.requestSnapshot(streams.symbolOf(stream), engineStreamOf(slot), slot < SLOT_L3 ? slot : 0);
+      this.pool.requestSnapshot(streams.symbolOf(stream), engineStreamOf(slot), engineIndexOf(slot));
     }
   }
 
   private leave(session: Session, stream: number, sub: Subscription, wsOpen: boolean): void {
     const streams = this.streams;
-    if (sub.state === SUB_LIVE) {
+    if (sub.state === SUB_LIVE && sub.throttleMs > 0) {
+      this.conflator.remove(session, stream);
+    } else if (sub.state === SUB_LIVE) {
       if (wsOpen && session.ws !== null) session.ws.unsubscribe(streams.topics[session.format][stream]);
       streams.subscribers[session.format][stream]--;
     } else if (sub.state === SUB_PENDING) {
@@ -146,7 +155,7 @@ export class Subscriptions {
     const slot = streams.slotOf(stream);
     if (streams.active[stream] === 0 || streams.snapshotInFlight[stream] === 1 || !streams.idle(stream)) return;
     streams.active[stream] = 0;
-    this.pool.deactivate(streams.symbolOf(stream), engineStreamOf(slot), slot < SLOT_L3 ? slot : 0);
+    this.pool.deactivate(streams.symbolOf(stream), engineStreamOf(slot), engineIndexOf(slot));
   }
 }
 

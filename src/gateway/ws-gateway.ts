@@ -8,7 +8,8 @@ import { MessageEncoder, SubscriptionStateInput } from '../wire/message-encoder'
 import { formatTimestampMicros } from '../wire/timestamp';
 import { errorBody } from './http';
 import { Session, SessionData, SUB_LIVE } from './session';
-import { channelOf, FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, marketDataTypeOf, SLOT_L3, slotOf, StreamTable } from './streams';
+import { channelOf, FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, marketDataTypeOf, SLOT_CANDLES, SLOT_L3, slotOf, StreamTable } from './streams';
+import { INTERVAL_COUNT, INTERVALS } from '../engine/intervals';
 import { Subscriptions } from './subscriptions';
 import type { SymbolLookup } from './symbol-lookup';
 import { DATA_TYPES, parseClientMessage, parseJsonObject, parseMarketDataMessage, StreamRequest } from './ws-protocol';
@@ -134,7 +135,13 @@ export class WsGateway {
         JSON.stringify({
           type: request.type === 'subscribe' ? 'subscribed' : 'unsubscribed',
           timestamp: formatTimestampMicros(nowMicros()),
-          data: { channels: request.channels, symbols: request.instruments.map((i) => i.symbol), depth: request.depth },
+          data: {
+            channels: request.channels,
+            symbols: request.instruments.map((i) => i.symbol),
+            depth: request.depth,
+            interval: INTERVALS[request.interval ?? 0].name,
+            throttle_ms: request.throttleMs,
+          },
         }),
       );
       // Snapshots travel through the owners and arrive after this reply.
@@ -172,17 +179,21 @@ export class WsGateway {
     }
   }
 
-  /** Validates a subscribe and drops replaced L2 depths; returns the streams to join. */
-  private subscribe(session: Session, request: StreamRequest): number[] {
+  /**
+   * Validates a subscribe and drops replaced L2 depths; returns the streams to join, each with
+   * its throttle (ticker and candles may be conflated; diffs and trades never are).
+   */
+  private subscribe(session: Session, request: StreamRequest): [stream: number, throttleMs: number][] {
     const streams = this.streams;
-    const wanted: number[] = [];
+    const wanted: [number, number][] = [];
     const replaced: number[] = [];
     const depthIndex = L2_DEPTHS.indexOf(request.depth);
+    const interval = request.interval ?? 0;
     for (const ins of request.instruments) {
       for (const channel of request.channels) {
-        const stream = streams.index(ins.index, slotOf(channel, depthIndex));
+        const stream = streams.index(ins.index, slotOf(channel, channel === 'candles' ? interval : depthIndex));
         if (session.subscriptions.has(stream)) continue;
-        wanted.push(stream);
+        wanted.push([stream, channel === 'ticker' || channel === 'candles' ? request.throttleMs : 0]);
         if (channel === 'l2') {
           // One L2 depth per symbol and connection: a new depth replaces the old one.
           for (let d = 0; d < L2_DEPTHS.length; d++) {
@@ -201,8 +212,8 @@ export class WsGateway {
   }
 
   /** Joins validated streams; called after the reply went out, since snapshots follow it. */
-  private join(session: Session, streams: readonly number[]): void {
-    for (const stream of streams) this.subscriptions.subscribe(session, stream);
+  private join(session: Session, streams: readonly [number, number][]): void {
+    for (const [stream, throttleMs] of streams) this.subscriptions.subscribe(session, stream, throttleMs);
   }
 
   private unsubscribe(session: Session, request: StreamRequest): void {
@@ -211,6 +222,11 @@ export class WsGateway {
       for (const channel of request.channels) {
         if (channel === 'l2') {
           for (let d = 0; d < L2_DEPTHS.length; d++) this.subscriptions.unsubscribe(session, streams.index(ins.index, d));
+        } else if (channel === 'candles') {
+          // Without an interval, every interval of the symbol.
+          for (let i = 0; i < INTERVAL_COUNT; i++) {
+            if (request.interval === null || request.interval === i) this.subscriptions.unsubscribe(session, streams.index(ins.index, slotOf('candles', i)));
+          }
         } else {
           this.subscriptions.unsubscribe(session, streams.index(ins.index, slotOf(channel, 0)));
         }
@@ -240,11 +256,14 @@ export class WsGateway {
     for (const [stream, sub] of session.subscriptions) {
       if (sub.state !== SUB_LIVE) continue;
       const slot = streams.slotOf(stream);
+      // A candle subscription names its interval: "candles:1m" (Market Data API: "OHLC:1m").
+      const name = session.format === FORMAT_MARKET_DATA ? marketDataTypeOf(slot) : channelOf(slot);
       states.push({
-        channel: session.format === FORMAT_MARKET_DATA ? marketDataTypeOf(slot) : channelOf(slot),
+        channel: slot >= SLOT_CANDLES ? `${name}:${INTERVALS[slot - SLOT_CANDLES].name}` : name,
         symbol: this.instruments[streams.symbolOf(stream)].symbol,
         depth: slot < SLOT_L3 ? L2_DEPTHS[slot] : 0,
-        sequence: Math.max(sub.snapshotSequence, streams.lastSequence[stream]),
+        // A throttled subscription has been sent less than the stream carried.
+        sequence: Math.max(sub.snapshotSequence, sub.throttleMs > 0 ? sub.sentSequence : streams.lastSequence[stream]),
       });
     }
     return states;

@@ -3,6 +3,7 @@ import type { Instrument } from '../engine/instruments';
 import { BookcastError } from '../errors';
 import { Channel, CHANNELS } from './streams';
 import type { SymbolLookup } from './symbol-lookup';
+import { INTERVALS, intervalIndex } from '../engine/intervals';
 
 export const DEFAULT_DEPTH = 10;
 
@@ -12,7 +13,14 @@ export interface StreamRequest {
   instruments: Instrument[];
   /** For l2: the subscribed depth, one of L2_DEPTHS. */
   depth: number;
+  /** For candles: the interval index (INTERVALS); null when the request named none. */
+  interval: number | null;
+  /** For ticker and candles: send at most one update per this many ms (0: every update). */
+  throttleMs: number;
 }
+
+/** Throttle periods a client may ask for, in ms; 0 sends every update. */
+export const THROTTLES: readonly number[] = [0, 100, 250, 500, 1000, 5000];
 
 export type ClientRequest = StreamRequest | { type: 'ping'; id: unknown };
 
@@ -24,7 +32,23 @@ export const DATA_TYPES: Readonly<Record<string, Channel>> = {
   TRADE: 'trades',
   QUOTE: 'ticker',
   ORDERBOOK: 'l2',
+  OHLC: 'candles',
 };
+
+function intervalOf(value: unknown): number | null {
+  if (value === undefined) return null;
+  const index = typeof value === 'string' ? intervalIndex(value) : -1;
+  if (index < 0) throw new BookcastError('INVALID_INTERVAL', `interval must be one of ${INTERVALS.map((i) => i.name).join(', ')}`);
+  return index;
+}
+
+function throttleOf(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !THROTTLES.includes(value)) {
+    throw new BookcastError('INVALID_PARAMETER', `throttle_ms must be one of ${THROTTLES.join(', ')}`);
+  }
+  return value;
+}
 
 const MAX_LIST = 1000;
 
@@ -98,15 +122,19 @@ export function parseMarketDataMessage(m: Record<string, unknown>, symbols: Symb
     if (!channels.includes(channel)) channels.push(channel);
   }
   let depth = DEFAULT_DEPTH;
+  let interval: number | null = null;
+  let throttleMs = 0;
   if (p.filters !== undefined) {
     if (typeof p.filters !== 'object' || p.filters === null || Array.isArray(p.filters)) {
       throw new BookcastError('INVALID_MESSAGE', '"filters" must be an object');
     }
     const f = p.filters as Record<string, unknown>;
-    onlyKeys(f, ['depth']);
+    onlyKeys(f, ['depth', 'interval', 'throttle_ms']);
     depth = depthOf(f.depth);
+    interval = intervalOf(f.interval);
+    throttleMs = throttleOf(f.throttle_ms);
   }
-  return { type: m.type === 'SUBSCRIBE' ? 'subscribe' : 'unsubscribe', channels, instruments: instrumentsOf(stringList(p.symbols, 'symbols'), symbols), depth };
+  return { type: m.type === 'SUBSCRIBE' ? 'subscribe' : 'unsubscribe', channels, depth, interval, throttleMs, instruments: instrumentsOf(stringList(p.symbols, 'symbols'), symbols) };
 }
 
 /**
@@ -119,7 +147,7 @@ export function parseClientMessage(text: string, symbols: SymbolLookup): ClientR
   if (m.type !== 'subscribe' && m.type !== 'unsubscribe') {
     throw new BookcastError('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(m.type)}; expected subscribe, unsubscribe or ping`);
   }
-  onlyKeys(m, ['type', 'channels', 'symbols', 'depth']);
+  onlyKeys(m, ['type', 'channels', 'symbols', 'depth', 'interval', 'throttle_ms']);
   const channels = stringList(m.channels, 'channels');
   for (const c of channels) {
     if (!(CHANNELS as readonly string[]).includes(c)) {
@@ -127,5 +155,12 @@ export function parseClientMessage(text: string, symbols: SymbolLookup): ClientR
     }
   }
   const instruments = instrumentsOf(stringList(m.symbols, 'symbols'), symbols);
-  return { type: m.type, channels: [...new Set(channels)] as Channel[], instruments, depth: depthOf(m.depth) };
+  return {
+    type: m.type,
+    channels: [...new Set(channels)] as Channel[],
+    instruments,
+    depth: depthOf(m.depth),
+    interval: intervalOf(m.interval),
+    throttleMs: throttleOf(m.throttle_ms),
+  };
 }

@@ -2,7 +2,7 @@ import { Body } from './generated/bookcast/wire/body';
 import { FILE_IDENTIFIER } from './frame-verifier';
 
 /**
- * The hot messages (l2Update, l3Update, trade, ticker) written straight into a caller's byte
+ * The hot messages (l2Update, l3Update, trade, ticker, candle) written straight into a caller's byte
  * array, byte for byte what MessageEncoder's flatbuffers.Builder makes of the same arguments,
  * with arithmetic and no allocation.
  *
@@ -31,13 +31,16 @@ import { FILE_IDENTIFIER } from './frame-verifier';
  *   bids: count u32 | {price f64, size f64} x count | pad to 8
  *   symbol: length u32 | bytes | NUL | pad to 4
  *
- * The other three differ only in the body table (and l3Update's 32-byte OrderChange elements).
+ * The others differ only in the body table (and l3Update's 32-byte OrderChange elements). Candle's,
+ * for one, is soffset | pad to 4 | [final u8] [interval u8] | [count] [notional] … [start] (f64s,
+ * each with its pad to 8), the doubles first as MessageEncoder adds them, largest first.
  *
  * The Builder also shares a vtable with an identical earlier one. That never happens here: the
  * body's vtable is the first, and the envelope's (always 5 slots, body_type at table offset 7,
  * body at 8, symbol at 12) can equal none of the bodies': L3Update has 3 slots; a 5-slot Ticker
- * holds only doubles, which never sit at an odd offset; L2Update's slot 0 is depth at offset 6
- * or absent; a Trade with side (slot 3) at 7 has its doubles at multiples of 8, never at 12.
+ * holds only doubles, which never sit at an odd offset, nor does a 5-slot Candle's slot 3 (high);
+ * L2Update's slot 0 is depth at offset 6 or absent; a Trade with side (slot 3) at 7 has its
+ * doubles at multiples of 8, never at 12.
  *
  * Writes go through one DataView per target buffer, cached (see bind). Inputs are trusted as in
  * MessageEncoder (counts within the arrays, target large enough): this is the hot path.
@@ -51,6 +54,7 @@ const L2_UPDATE = Body.L2Update;
 const L3_UPDATE = Body.L3Update;
 const TRADE = Body.Trade;
 const TICKER = Body.Ticker;
+const CANDLE = Body.Candle;
 
 /** The file identifier as the little-endian u32 its four bytes make. */
 const IDENTIFIER =
@@ -102,6 +106,11 @@ function envelopeEnd(o: number, sequence: number, timestamp: number, align: numb
 /** Highest slot present + 1: the Builder trims absent slots off the end of a vtable. */
 function slotsOf(a: number, b: number, c: number, d: number, e: number, f: number): number {
   return f !== 0 ? 6 : e !== 0 ? 5 : d !== 0 ? 4 : c !== 0 ? 3 : b !== 0 ? 2 : a !== 0 ? 1 : 0;
+}
+
+/** slotsOf for the 10-field tables (Ticker, Candle). */
+function slotsOf10(a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number): number {
+  return j !== 0 ? 10 : i !== 0 ? 9 : h !== 0 ? 8 : g !== 0 ? 7 : slotsOf(a, b, c, d, e, f);
 }
 
 function l2UpdateEnd(
@@ -159,8 +168,12 @@ function tickerEnd(
   askSize: number,
   last: number,
   lastSize: number,
+  volume24h: number,
+  high24h: number,
+  low24h: number,
+  open24h: number,
 ): number {
-  const slots = slotsOf(bid, bidSize, ask, askSize, last, lastSize);
+  const slots = slotsOf10(bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h);
   let o = stringEnd(symbolLength);
   if (bid !== 0) o = doubleEnd(o);
   if (bidSize !== 0) o = doubleEnd(o);
@@ -168,8 +181,43 @@ function tickerEnd(
   if (askSize !== 0) o = doubleEnd(o);
   if (last !== 0) o = doubleEnd(o);
   if (lastSize !== 0) o = doubleEnd(o);
+  if (volume24h !== 0) o = doubleEnd(o);
+  if (high24h !== 0) o = doubleEnd(o);
+  if (low24h !== 0) o = doubleEnd(o);
+  if (open24h !== 0) o = doubleEnd(o);
   // o is a multiple of 4 after a string or a double: no padding before the soffset
   return envelopeEnd(o + 4 + 4 + 2 * slots, sequence, timestamp, slots === 0 ? 4 : 8);
+}
+
+function candleEnd(
+  symbolLength: number,
+  sequence: number,
+  timestamp: number,
+  interval: number,
+  start: number,
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+  notional: number,
+  count: number,
+  final: boolean,
+): number {
+  let o = stringEnd(symbolLength);
+  if (start !== 0) o = doubleEnd(o);
+  if (open !== 0) o = doubleEnd(o);
+  if (high !== 0) o = doubleEnd(o);
+  if (low !== 0) o = doubleEnd(o);
+  if (close !== 0) o = doubleEnd(o);
+  if (volume !== 0) o = doubleEnd(o);
+  if (notional !== 0) o = doubleEnd(o);
+  if (count !== 0) o = doubleEnd(o);
+  const doubles = o !== stringEnd(symbolLength);
+  if (interval !== 0) o += 1;
+  if (final) o += 1;
+  o += ((-o) & 3) + 4 + 4 + 2 * slotsOf10(interval, start, open, high, low, close, volume, notional, count, final ? 1 : 0);
+  return envelopeEnd(o, sequence, timestamp, doubles ? 8 : 4);
 }
 
 /**
@@ -403,8 +451,12 @@ export class FastEncoder {
     askSize: number,
     last: number,
     lastSize: number,
+    volume24h: number,
+    high24h: number,
+    low24h: number,
+    open24h: number,
   ): number {
-    return tickerEnd(symbol.length, sequence, timestamp, bid, bidSize, ask, askSize, last, lastSize);
+    return tickerEnd(symbol.length, sequence, timestamp, bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h);
   }
 
   /** Same arguments as MessageEncoder.ticker after target and at; returns the bytes written. */
@@ -420,8 +472,12 @@ export class FastEncoder {
     askSize: number,
     last: number,
     lastSize: number,
+    volume24h: number,
+    high24h: number,
+    low24h: number,
+    open24h: number,
   ): number {
-    const length = tickerEnd(symbol.length, sequence, timestamp, bid, bidSize, ask, askSize, last, lastSize);
+    const length = tickerEnd(symbol.length, sequence, timestamp, bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h);
     const v = target === this.target ? this.view : this.bind(target);
     const end = this.base + at + length;
     const symbolAt = writeString(v, end, symbol);
@@ -432,8 +488,12 @@ export class FastEncoder {
     const askSizeSlot = askSize === 0 ? 0 : (o = writeDouble(v, end, o, askSize));
     const lastSlot = last === 0 ? 0 : (o = writeDouble(v, end, o, last));
     const lastSizeSlot = lastSize === 0 ? 0 : (o = writeDouble(v, end, o, lastSize));
+    const volumeSlot = volume24h === 0 ? 0 : (o = writeDouble(v, end, o, volume24h));
+    const highSlot = high24h === 0 ? 0 : (o = writeDouble(v, end, o, high24h));
+    const lowSlot = low24h === 0 ? 0 : (o = writeDouble(v, end, o, low24h));
+    const openSlot = open24h === 0 ? 0 : (o = writeDouble(v, end, o, open24h));
     const table = o + 4;
-    const slots = slotsOf(bid, bidSize, ask, askSize, last, lastSize);
+    const slots = slotsOf10(bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h);
     const vtableSize = 4 + 2 * slots;
     v.setInt32(end - table, vtableSize, true);
     o = table + vtableSize;
@@ -443,6 +503,10 @@ export class FastEncoder {
     const askEntry = entry(table, askSlot);
     const askSizeEntry = entry(table, askSizeSlot);
     const lastEntry = entry(table, lastSlot);
+    const lastSizeEntry = entry(table, lastSizeSlot);
+    const volumeEntry = entry(table, volumeSlot);
+    const highEntry = entry(table, highSlot);
+    const lowEntry = entry(table, lowSlot);
     v.setUint16(vt, vtableSize, true);
     v.setUint16(vt + 2, table - symbolAt, true);
     if (slots > 0) v.setUint16(vt + 4, bidEntry, true);
@@ -450,8 +514,106 @@ export class FastEncoder {
     if (slots > 2) v.setUint16(vt + 8, askEntry, true);
     if (slots > 3) v.setUint16(vt + 10, askSizeEntry, true);
     if (slots > 4) v.setUint16(vt + 12, lastEntry, true);
-    if (slots > 5) v.setUint16(vt + 14, table - lastSizeSlot, true);
+    if (slots > 5) v.setUint16(vt + 14, lastSizeEntry, true);
+    if (slots > 6) v.setUint16(vt + 16, volumeEntry, true);
+    if (slots > 7) v.setUint16(vt + 18, highEntry, true);
+    if (slots > 8) v.setUint16(vt + 20, lowEntry, true);
+    if (slots > 9) v.setUint16(vt + 22, table - openSlot, true);
     writeEnvelope(v, end, o, symbolAt, table, TICKER, sequence, timestamp, slots === 0 ? 4 : 8);
+    return length;
+  }
+
+  /** Exact byte length of writeCandle's message: its arguments without target and at. */
+  candleLength(
+    symbol: Uint8Array,
+    sequence: number,
+    timestamp: number,
+    interval: number,
+    start: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    notional: number,
+    count: number,
+    final: boolean,
+  ): number {
+    return candleEnd(symbol.length, sequence, timestamp, interval, start, open, high, low, close, volume, notional, count, final);
+  }
+
+  /** Same arguments as MessageEncoder.candle after target and at; returns the bytes written. */
+  writeCandle(
+    target: Uint8Array,
+    at: number,
+    symbol: Uint8Array,
+    sequence: number,
+    timestamp: number,
+    interval: number,
+    start: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    notional: number,
+    count: number,
+    final: boolean,
+  ): number {
+    const length = candleEnd(symbol.length, sequence, timestamp, interval, start, open, high, low, close, volume, notional, count, final);
+    const v = target === this.target ? this.view : this.bind(target);
+    const end = this.base + at + length;
+    const symbolAt = writeString(v, end, symbol);
+    let o = symbolAt;
+    const startSlot = start === 0 ? 0 : (o = writeDouble(v, end, o, start));
+    const openSlot = open === 0 ? 0 : (o = writeDouble(v, end, o, open));
+    const highSlot = high === 0 ? 0 : (o = writeDouble(v, end, o, high));
+    const lowSlot = low === 0 ? 0 : (o = writeDouble(v, end, o, low));
+    const closeSlot = close === 0 ? 0 : (o = writeDouble(v, end, o, close));
+    const volumeSlot = volume === 0 ? 0 : (o = writeDouble(v, end, o, volume));
+    const notionalSlot = notional === 0 ? 0 : (o = writeDouble(v, end, o, notional));
+    const countSlot = count === 0 ? 0 : (o = writeDouble(v, end, o, count));
+    const doubles = o !== symbolAt;
+    let intervalSlot = 0;
+    if (interval !== 0) {
+      o += 1;
+      v.setUint8(end - o, interval);
+      intervalSlot = o;
+    }
+    let finalSlot = 0;
+    if (final) {
+      o += 1;
+      v.setUint8(end - o, 1);
+      finalSlot = o;
+    }
+    const table = pad(v, end, o, (-o) & 3) + 4;
+    const slots = slotsOf10(interval, start, open, high, low, close, volume, notional, count, finalSlot);
+    const vtableSize = 4 + 2 * slots;
+    v.setInt32(end - table, vtableSize, true);
+    o = table + vtableSize;
+    const vt = end - o;
+    const intervalEntry = entry(table, intervalSlot);
+    const startEntry = entry(table, startSlot);
+    const openEntry = entry(table, openSlot);
+    const highEntry = entry(table, highSlot);
+    const lowEntry = entry(table, lowSlot);
+    const closeEntry = entry(table, closeSlot);
+    const volumeEntry = entry(table, volumeSlot);
+    const notionalEntry = entry(table, notionalSlot);
+    const countEntry = entry(table, countSlot);
+    v.setUint16(vt, vtableSize, true);
+    v.setUint16(vt + 2, table - symbolAt, true);
+    if (slots > 0) v.setUint16(vt + 4, intervalEntry, true);
+    if (slots > 1) v.setUint16(vt + 6, startEntry, true);
+    if (slots > 2) v.setUint16(vt + 8, openEntry, true);
+    if (slots > 3) v.setUint16(vt + 10, highEntry, true);
+    if (slots > 4) v.setUint16(vt + 12, lowEntry, true);
+    if (slots > 5) v.setUint16(vt + 14, closeEntry, true);
+    if (slots > 6) v.setUint16(vt + 16, volumeEntry, true);
+    if (slots > 7) v.setUint16(vt + 18, notionalEntry, true);
+    if (slots > 8) v.setUint16(vt + 20, countEntry, true);
+    if (slots > 9) v.setUint16(vt + 22, table - finalSlot, true);
+    writeEnvelope(v, end, o, symbolAt, table, CANDLE, sequence, timestamp, doubles ? 8 : 4);
     return length;
   }
 

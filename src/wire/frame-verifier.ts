@@ -45,11 +45,13 @@ const L2_UPDATE: TableSpec = [U16, F64, U32, LEVELS, LEVELS];
 const L3_SNAPSHOT: TableSpec = [U8, U8, ORDERS, ORDERS];
 const L3_UPDATE: TableSpec = [F64, ORDER_CHANGES, ORDER_CHANGES];
 const TRADE: TableSpec = [F64, F64, F64, U8, F64];
-const TICKER: TableSpec = [F64, F64, F64, F64, F64, F64];
+const TICKER: TableSpec = [F64, F64, F64, F64, F64, F64, F64, F64, F64, F64];
 const SUBSCRIPTION_STATE: TableSpec = [STRING, STRING, U16, F64];
 const HEARTBEAT: TableSpec = [{ kind: 'tables', table: SUBSCRIPTION_STATE }];
 const SUBSCRIBED: TableSpec = [{ kind: 'strings' }, { kind: 'strings' }, U16];
 const ERROR: TableSpec = [STRING, STRING];
+/** interval, start … count, final (a bool is one byte). */
+const CANDLE: TableSpec = [U8, F64, F64, F64, F64, F64, F64, F64, F64, U8];
 
 /** Indexed by the Body union's type code (0 is NONE). */
 const BODIES: readonly (TableSpec | null)[] = [
@@ -63,6 +65,7 @@ const BODIES: readonly (TableSpec | null)[] = [
   HEARTBEAT,
   SUBSCRIBED,
   ERROR,
+  CANDLE,
 ];
 
 const ENVELOPE: TableSpec = [STRING, F64, F64, U8, { kind: 'union', typeSlot: 3, tables: BODIES }];

@@ -1,8 +1,10 @@
 import * as flatbuffers from 'flatbuffers';
+import { INTERVALS } from '../engine/intervals';
 import { formatUnits } from '../util/decimal';
 // Straight from each generated module: the bookcast_generated.ts barrel compiles to getter
 // re-exports, a function call on every hot-path access; the modules' exports are plain.
 import { Body } from './generated/bookcast/wire/body';
+import { Candle } from './generated/bookcast/wire/candle';
 import { Envelope } from './generated/bookcast/wire/envelope';
 import { Error as ErrorBody } from './generated/bookcast/wire/error';
 import { Heartbeat } from './generated/bookcast/wire/heartbeat';
@@ -18,6 +20,7 @@ import { SubscriptionState } from './generated/bookcast/wire/subscription-state'
 import { Ticker } from './generated/bookcast/wire/ticker';
 import { Trade } from './generated/bookcast/wire/trade';
 import { BadFrameError } from './frame-verifier';
+import { roundedQuotient } from './rounded-quotient';
 import { formatTimestampMicros } from './timestamp';
 
 /** How the message's symbol writes its integer prices and sizes as decimals. */
@@ -35,6 +38,7 @@ const l3Snapshot = new L3Snapshot();
 const l3Update = new L3Update();
 const trade = new Trade();
 const ticker = new Ticker();
+const candle = new Candle();
 const heartbeat = new Heartbeat();
 const subscribed = new Subscribed();
 const errorBody = new ErrorBody();
@@ -61,6 +65,8 @@ function byteBufferOf(bytes: Uint8Array): flatbuffers.ByteBuffer {
 
 const ORDER_EVENTS: readonly string[] = ['"add"', '"modify"', '"delete"'];
 const SIDES: readonly string[] = ['"buy"', '"sell"'];
+/** Candle intervals as JSON strings, by their index in INTERVALS. */
+const INTERVAL_NAMES: readonly string[] = INTERVALS.map((i) => JSON.stringify(i.name));
 
 // The symbol, JSON-escaped and quoted, cached by the hash of its UTF-8 bytes, so a message
 // costs a hash of a few bytes instead of a UTF-8 decode and an escape. Symbols come from the
@@ -170,6 +176,65 @@ function optionalUnits(units: number, decimals: number): string {
   return units === 0 ? 'null' : '"' + formatUnits(units, decimals) + '"';
 }
 
+/**
+ * change_24h: (last - open) / open in percent with 2 decimals, halves away from zero, exact
+ * (computed in hundredths of a percent from the integer units); null without a last or an open.
+ */
+function change24h(last: number, open: number): string {
+  if (last === 0 || open === 0) return 'null';
+  const hundredths = roundedQuotient(Math.abs(last - open), 10_000, Math.abs(open));
+  // A change that rounds to 0 prints "0.00" either way: formatUnits(-0) has no sign.
+  const negative = last < open !== open < 0;
+  return '"' + formatUnits(negative ? -hundredths : hundredths, 2) + '"';
+}
+
+/**
+ * VWAP in price units: notional (sum of price * size, in price units times size units) over
+ * volume (size units), halves rounded up; away from zero for the negative prices some
+ * instruments have. Volume 0 with trades (all of size 0) has no average: null.
+ */
+function vwapJson(notional: number, volume: number, decimals: number): string {
+  if (volume === 0) return 'null';
+  const units = roundedQuotient(Math.abs(notional), 1, volume);
+  return '"' + formatUnits(notional < 0 ? -units : units, decimals) + '"';
+}
+
+/** A candle's OHLC and VWAP: null for an empty candle (no trade, every price 0). */
+function candleJson(fmt: JsonFormat): string {
+  const name = INTERVAL_NAMES[candle.interval()];
+  if (name === undefined) throw new BadFrameError(`bad frame: unknown candle interval ${candle.interval()}`);
+  const count = candle.count();
+  const p = fmt.priceDecimals;
+  const prices =
+    count === 0
+      ? ',"open":null,"high":null,"low":null,"close":null,"volume":"' + formatUnits(candle.volume(), fmt.sizeDecimals) + '","vwap":null'
+      : ',"open":"' +
+        formatUnits(candle.open(), p) +
+        '","high":"' +
+        formatUnits(candle.high(), p) +
+        '","low":"' +
+        formatUnits(candle.low(), p) +
+        '","close":"' +
+        formatUnits(candle.close(), p) +
+        '","volume":"' +
+        formatUnits(candle.volume(), fmt.sizeDecimals) +
+        '","vwap":' +
+        vwapJson(candle.notional(), candle.volume(), p);
+  return (
+    '{"interval":' +
+    name +
+    ',"start":"' +
+    formatTimestampMicros(candle.start()) +
+    '"' +
+    prices +
+    ',"trades":' +
+    count +
+    ',"final":' +
+    candle.final() +
+    '}'
+  );
+}
+
 function stringsJson(count: number, at: (i: number) => string): string {
   let out = '[';
   for (let i = 0; i < count; i++) out += (i > 0 ? ',' : '') + JSON.stringify(at(i));
@@ -270,8 +335,19 @@ export function renderJson(bytes: Uint8Array, fmt: JsonFormat): string {
         optionalUnits(ticker.last(), fmt.priceDecimals) +
         ',"last_size":' +
         optionalUnits(ticker.lastSize(), fmt.sizeDecimals) +
+        ',"volume_24h":"' +
+        formatUnits(ticker.volume24h(), fmt.sizeDecimals) +
+        '","high_24h":' +
+        optionalUnits(ticker.high24h(), fmt.priceDecimals) +
+        ',"low_24h":' +
+        optionalUnits(ticker.low24h(), fmt.priceDecimals) +
+        ',"change_24h":' +
+        change24h(ticker.last(), ticker.open24h()) +
         '}}'
       );
+    case Body.Candle:
+      envelope.body(candle);
+      return symbolHeader('candle', bb) + ',"data":' + candleJson(fmt) + '}';
     case Body.Heartbeat: {
       envelope.body(heartbeat);
       let subs = '[';

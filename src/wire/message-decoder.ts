@@ -1,5 +1,6 @@
 import * as flatbuffers from 'flatbuffers';
 import { Body } from './generated/bookcast/wire/body';
+import { Candle } from './generated/bookcast/wire/candle';
 import { Envelope } from './generated/bookcast/wire/envelope';
 import { Error as ErrorBody } from './generated/bookcast/wire/error';
 import { Heartbeat } from './generated/bookcast/wire/heartbeat';
@@ -77,7 +78,7 @@ export interface DecodedTrade extends SymbolMessage {
   makerOrderId: number;
 }
 
-/** 0 means none. */
+/** 0 means none. The 24h figures read as 0 in frames from before they existed. */
 export interface DecodedTicker extends SymbolMessage {
   type: 'ticker';
   bid: number;
@@ -86,6 +87,28 @@ export interface DecodedTicker extends SymbolMessage {
   askSize: number;
   last: number;
   lastSize: number;
+  volume24h: number;
+  high24h: number;
+  low24h: number;
+  open24h: number;
+}
+
+/**
+ * interval: index into INTERVALS (src/engine/intervals.ts). start: microseconds since the epoch.
+ * notional: sum of price * size (VWAP = notional / volume). count: trades, 0 for an empty candle.
+ */
+export interface DecodedCandle extends SymbolMessage {
+  type: 'candle';
+  interval: number;
+  start: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  notional: number;
+  count: number;
+  final: boolean;
 }
 
 export interface DecodedSubscriptionState {
@@ -123,6 +146,7 @@ export type DecodedMessage =
   | DecodedL3Update
   | DecodedTrade
   | DecodedTicker
+  | DecodedCandle
   | DecodedHeartbeat
   | DecodedSubscribed
   | DecodedError;
@@ -254,6 +278,27 @@ export function decodeMessage(bytes: Uint8Array): DecodedMessage {
         askSize: body.askSize(),
         last: body.last(),
         lastSize: body.lastSize(),
+        volume24h: body.volume24h(),
+        high24h: body.high24h(),
+        low24h: body.low24h(),
+        open24h: body.open24h(),
+      };
+    }
+    case Body.Candle: {
+      const body: Candle = envelope.body(new Candle());
+      return {
+        type: 'candle',
+        ...symbolMessage,
+        interval: body.interval(),
+        start: body.start(),
+        open: body.open(),
+        high: body.high(),
+        low: body.low(),
+        close: body.close(),
+        volume: body.volume(),
+        notional: body.notional(),
+        count: body.count(),
+        final: body.final(),
       };
     }
     case Body.Heartbeat: {

@@ -172,6 +172,8 @@ export class BookClient {
         return { ...base, data: { trade_id: m.tradeId, price: p(m.price), size: s(m.size) } };
       case 'ticker':
         return { ...base, data: { bid: m.bid ? p(m.bid) : null } };
+      case 'candle':
+        return { ...base, data: { interval: m.interval, final: m.final, trades: m.count } };
     }
   }
 

@@ -125,9 +125,10 @@ function tradeCase(symbol: Uint8Array, sequence: number, timestamp: number, trad
   };
 }
 
+/** f: bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h. */
 function tickerCase(symbol: Uint8Array, sequence: number, timestamp: number, f: readonly number[]): Case {
   return {
-    expected: reference.ticker(symbol, sequence, timestamp, f[0], f[1], f[2], f[3], f[4], f[5]).slice(),
+    expected: reference.ticker(symbol, sequence, timestamp, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]).slice(),
     decoded: {
       type: 'ticker',
       symbol: text.decode(symbol),
@@ -139,9 +140,38 @@ function tickerCase(symbol: Uint8Array, sequence: number, timestamp: number, f: 
       askSize: plus0(f[3]),
       last: plus0(f[4]),
       lastSize: plus0(f[5]),
+      volume24h: plus0(f[6]),
+      high24h: plus0(f[7]),
+      low24h: plus0(f[8]),
+      open24h: plus0(f[9]),
     } as DecodedMessage,
-    length: (fast) => fast.tickerLength(symbol, sequence, timestamp, f[0], f[1], f[2], f[3], f[4], f[5]),
-    write: (fast, target, at) => fast.writeTicker(target, at, symbol, sequence, timestamp, f[0], f[1], f[2], f[3], f[4], f[5]),
+    length: (fast) => fast.tickerLength(symbol, sequence, timestamp, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]),
+    write: (fast, target, at) => fast.writeTicker(target, at, symbol, sequence, timestamp, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]),
+  };
+}
+
+/** f: start, open, high, low, close, volume, notional, count. */
+function candleCase(symbol: Uint8Array, sequence: number, timestamp: number, interval: number, f: readonly number[], final: boolean): Case {
+  return {
+    expected: reference.candle(symbol, sequence, timestamp, interval, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], final).slice(),
+    decoded: {
+      type: 'candle',
+      symbol: text.decode(symbol),
+      sequence: plus0(sequence),
+      timestamp: plus0(timestamp),
+      interval,
+      start: plus0(f[0]),
+      open: plus0(f[1]),
+      high: plus0(f[2]),
+      low: plus0(f[3]),
+      close: plus0(f[4]),
+      volume: plus0(f[5]),
+      notional: plus0(f[6]),
+      count: plus0(f[7]),
+      final,
+    } as DecodedMessage,
+    length: (fast) => fast.candleLength(symbol, sequence, timestamp, interval, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], final),
+    write: (fast, target, at) => fast.writeCandle(target, at, symbol, sequence, timestamp, interval, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], final),
   };
 }
 
@@ -248,11 +278,23 @@ t.test('ticker: random values, symbols of 1..12 bytes', async (t) => {
   const rand = prng(4);
   function* cases(): Generator<Case> {
     for (let n = 0; n < RANDOM_MESSAGES; n++) {
-      const f = [double(rand), double(rand), double(rand), double(rand), double(rand), double(rand)];
+      const f = Array.from({ length: 10 }, () => double(rand));
       yield tickerCase(symbolOf(rand, 1 + Math.floor(rand() * MAX_SYMBOL)), double(rand), double(rand), f);
     }
   }
   check(t, 'random tickers', rand, cases());
+});
+
+t.test('candle: random values, symbols of 1..12 bytes, any interval byte', async (t) => {
+  const rand = prng(10);
+  function* cases(): Generator<Case> {
+    for (let n = 0; n < RANDOM_MESSAGES; n++) {
+      const interval = rand() < 0.3 ? 0 : Math.floor(rand() * 256);
+      const f = Array.from({ length: 8 }, () => double(rand));
+      yield candleCase(symbolOf(rand, 1 + Math.floor(rand() * MAX_SYMBOL)), double(rand), double(rand), interval, f, rand() < 0.5);
+    }
+  }
+  check(t, 'random candles', rand, cases());
 });
 
 // Every layout the scalars can make: each field zero or not, at every symbol length from 0 (the
@@ -300,17 +342,30 @@ t.test('trade: every zero pattern of its seven scalars', async (t) => {
   check(t, 'trade layouts', rand, cases());
 });
 
-t.test('ticker: every zero pattern of its eight scalars', async (t) => {
+t.test('ticker: every zero pattern of its twelve scalars', async (t) => {
   const rand = prng(8);
   function* cases(): Generator<Case> {
     for (let length = 0; length <= MAX_SYMBOL; length++) {
-      for (const on of patterns(8)) {
-        const f = [2, 3, 4, 5, 6, 7].map((i) => (on(i) ? 670_000 + i : 0));
+      for (const on of patterns(12)) {
+        const f = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((i) => (on(i) ? 670_000 + i : 0));
         yield tickerCase(symbolOf(rand, length), on(0) ? 1001 : 0, on(1) ? 1_795_307_222_123_456 : 0, f);
       }
     }
   }
   check(t, 'ticker layouts', rand, cases());
+});
+
+t.test('candle: every zero pattern of its twelve scalars, final included', async (t) => {
+  const rand = prng(11);
+  function* cases(): Generator<Case> {
+    for (let length = 0; length <= MAX_SYMBOL; length++) {
+      for (const on of patterns(12)) {
+        const f = [3, 4, 5, 6, 7, 8, 9, 10].map((i) => (on(i) ? 670_000 + i : 0));
+        yield candleCase(symbolOf(rand, length), on(0) ? 1001 : 0, on(1) ? 1_795_307_222_123_456 : 0, on(2) ? 5 : 0, f, on(11));
+      }
+    }
+  }
+  check(t, 'candle layouts', rand, cases());
 });
 
 t.test('large updates: 1000 levels and 500 order changes a side', async (t) => {

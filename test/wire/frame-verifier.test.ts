@@ -155,3 +155,39 @@ t.test('field offsets the JS accessors would read as negative are BAD_FRAME', as
   frame[at + 8] = 0x41;
   t.throws(() => decodeMessage(frame), { code: BAD_FRAME, message: /table size 32772/ });
 });
+
+/** Where the body table and its vtable sit. */
+function bodyTable(bytes: Uint8Array): { table: number; vtable: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const root = view.getUint32(0, true);
+  const rootVtable = root - view.getInt32(root, true);
+  const bodyField = root + view.getUint16(rootVtable + 4 + 2 * 4, true);
+  const table = bodyField + view.getUint32(bodyField, true);
+  return { table, vtable: table - view.getInt32(table, true) };
+}
+
+t.test('candles: every field is bounds- and alignment-checked', async (t) => {
+  const candle = frames()[9];
+  t.equal(decodeMessage(candle).type, 'candle');
+  const { table, vtable } = bodyTable(candle);
+  const view = new DataView(candle.buffer, candle.byteOffset, candle.byteLength);
+  t.equal(view.getUint16(vtable, true), 4 + 2 * 10, 'all ten slots present');
+  const tableSize = view.getUint16(vtable + 2, true);
+  // Each field in turn moved past the table's end, then (doubles) off their alignment.
+  for (let slot = 0; slot < 10; slot++) {
+    const entry = vtable + 4 + 2 * slot;
+    const size = slot === 0 || slot === 9 ? 1 : 8;
+    const past = candle.slice();
+    new DataView(past.buffer).setUint16(entry, tableSize - size + 1, true);
+    t.throws(() => decodeMessage(past), { code: BAD_FRAME, message: new RegExp(`field ${slot} runs past its table`) }, `slot ${slot} past the table`);
+    if (size === 8) {
+      const skewed = candle.slice();
+      new DataView(skewed.buffer).setUint16(entry, view.getUint16(entry, true) + 4, true);
+      t.throws(() => decodeMessage(skewed), { code: BAD_FRAME, message: new RegExp(`field ${slot} at \\d+ is not 8-byte aligned`) }, `slot ${slot} misaligned`);
+    }
+  }
+  // A table claiming more bytes than the frame holds.
+  const long = candle.slice();
+  new DataView(long.buffer).setUint16(vtable + 2, long.length - table + 1, true);
+  t.throws(() => decodeMessage(long), { code: BAD_FRAME, message: /table at/ });
+});

@@ -32,12 +32,17 @@ t.test('every message type renders the Data Feed shape with exact decimals', asy
     { type: 'trade', symbol: 'SOL/USD', timestamp: '2026-11-22T00:27:02.123460Z', sequence: 7,
       data: { trade_id: 77, price: '150.123', size: '45.00', side: 'sell', maker_order_id: 55 } },
     { type: 'ticker', symbol: 'XRP/USD', timestamp: '2026-11-22T00:27:02.123461Z', sequence: 8,
-      data: { bid: '0.5999', bid_size: '100', ask: '0.6001', ask_size: '200', last: '0.6000', last_size: '50' } },
+      data: { bid: '0.5999', bid_size: '100', ask: '0.6001', ask_size: '200', last: '0.6000', last_size: '50',
+        volume_24h: '123456', high_24h: '0.6100', low_24h: '0.5900', change_24h: '-0.15' } },
     { type: 'heartbeat', timestamp: '2026-11-22T00:27:02.123462Z',
       data: { subscriptions: [{ channel: 'l2', symbol: 'BTC/USD', depth: 10, sequence: 99 }, { channel: 'trade', symbol: 'ETH/BTC', depth: 0, sequence: 1099511627776 }] } },
     { type: 'subscribed', timestamp: '2026-11-22T00:27:02.123463Z', data: { channels: ['l2', 'trade'], symbols: ['BTC/USD', 'ETH/USD'], depth: 25 } },
     { type: 'error', timestamp: '2026-11-22T00:27:02.123464Z', data: { code: 'UNKNOWN_SYMBOL', message: 'no such symbol: "DOGE/USD" ✗' } },
+    { type: 'candle', symbol: 'SOL/USD', timestamp: '2026-11-22T00:27:02.123465Z', sequence: 9,
+      data: { interval: '1h', start: '2026-11-22T00:00:00.000000Z', open: '150.000', high: '150.500', low: '149.250', close: '150.123',
+        volume: '60.00', vwap: '150.063', trades: 3, final: true } },
   ];
+  t.equal(expected.length, everyType().length);
   everyType().forEach((m, i) => t.same(JSON.parse(render(m)), expected[i], m.type));
 });
 
@@ -56,9 +61,131 @@ t.test('key order and number syntax match the spec byte for byte', async (t) => 
   );
 });
 
-t.test('ticker fields that are 0 render as null', async (t) => {
-  const m: DecodedMessage = { type: 'ticker', symbol: 'BTC/USD', sequence: 1, timestamp: T0, bid: 0, bidSize: 0, ask: 670001, askSize: 3, last: 0, lastSize: 0 };
-  t.same(JSON.parse(render(m)).data, { bid: null, bid_size: null, ask: '67000.1', ask_size: '0.00003', last: null, last_size: null });
+t.test('ticker fields that are 0 render as null, but volume_24h as a zero decimal', async (t) => {
+  const m: DecodedMessage = { type: 'ticker', symbol: 'BTC/USD', sequence: 1, timestamp: T0, bid: 0, bidSize: 0, ask: 670001, askSize: 3, last: 0, lastSize: 0,
+    volume24h: 0, high24h: 0, low24h: 0, open24h: 670000 };
+  t.equal(
+    render(m),
+    '{"type":"ticker","symbol":"BTC/USD","timestamp":"2026-11-22T00:27:02.123456Z","sequence":1,' +
+      '"data":{"bid":null,"bid_size":null,"ask":"67000.1","ask_size":"0.00003","last":null,"last_size":null,' +
+      '"volume_24h":"0.00000","high_24h":null,"low_24h":null,"change_24h":null}}',
+  );
+});
+
+function tickerWith(last: number, open24h: number): DecodedMessage {
+  return { type: 'ticker', symbol: 'BTC/USD', sequence: 2, timestamp: T0, bid: 670000, bidSize: 1, ask: 670001, askSize: 2, last, lastSize: 3,
+    volume24h: 1_234_567, high24h: 680000, low24h: 660000, open24h };
+}
+
+t.test('ticker: the 24h fields byte for byte', async (t) => {
+  t.equal(
+    render(tickerWith(670_005, 670_000)),
+    '{"type":"ticker","symbol":"BTC/USD","timestamp":"2026-11-22T00:27:02.123456Z","sequence":2,' +
+      '"data":{"bid":"67000.0","bid_size":"0.00001","ask":"67000.1","ask_size":"0.00002","last":"67000.5","last_size":"0.00003",' +
+      '"volume_24h":"12.34567","high_24h":"68000.0","low_24h":"66000.0","change_24h":"0.00"}}',
+  );
+});
+
+t.test('change_24h: two decimals, halves away from zero, null without last or open', async (t) => {
+  const change = (last: number, open: number) => JSON.parse(render(tickerWith(last, open))).data.change_24h;
+  const cases: [last: number, open: number, expected: string | null][] = [
+    [100_000, 100_000, '0.00'],
+    [100_015, 100_000, '0.02'], // 0.015 exactly: half away from zero
+    [99_985, 100_000, '-0.02'], // -0.015 exactly
+    [100_014, 100_000, '0.01'], // 0.014
+    [99_986, 100_000, '-0.01'],
+    [100_004, 100_000, '0.00'], // 0.004
+    [99_996, 100_000, '0.00'], // -0.004 rounds to zero, printed without a sign
+    [200_000, 100_000, '100.00'],
+    [1, 100_000, '-100.00'], // -99.999
+    [300_000, 100_000, '200.00'],
+    [2, 3, '-33.33'],
+    [1, 3, '-66.67'],
+    [3, 2, '50.00'],
+    [7, 6, '16.67'],
+    [0, 100_000, null],
+    [100_000, 0, null],
+    // 8-decimal prices (BTC at 67000)
+    [6_700_335_000_000, 6_700_000_000_000, '0.01'], // 0.005 exactly
+    [6_699_665_000_000, 6_700_000_000_000, '-0.01'], // -0.005 exactly
+    [6_699_665_000_001, 6_700_000_000_000, '0.00'], // just under -0.005 in size
+    // ... moving 15%: the difference times 10^4 passes 2^53, and the exact BigInt path takes over
+    [7_705_335_000_000, 6_700_000_000_000, '15.01'], // 15.005 exactly
+    [5_694_665_000_000, 6_700_000_000_000, '-15.01'], // -15.005 exactly
+    [5_694_665_000_001, 6_700_000_000_000, '-15.00'], // just under -15.005 in size
+    [7_705_334_999_999, 6_700_000_000_000, '15.00'],
+    [2 ** 53 - 1, 1, '900719925474099000.00'],
+  ];
+  for (const [last, open, expected] of cases) t.equal(change(last, open), expected, `last ${last}, open ${open}`);
+});
+
+t.test('change_24h matches an exact BigInt reference on random prices', async (t) => {
+  const rand = prng(17);
+  /** Half away from zero on (last - open) * 10^4 / open, in BigInt, then 2 decimals. */
+  const exact = (last: number, open: number): string => {
+    const n = (BigInt(last) - BigInt(open)) * 10_000n;
+    const d = BigInt(open);
+    const negative = n < 0n;
+    const m = negative ? -n : n;
+    const q = (2n * m + d) / (2n * d);
+    return q === 0n ? '0.00' : (negative ? '-' : '') + formatUnits(Number(q), 2);
+  };
+  let mismatches = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const scale = 10 ** Math.floor(rand() * 14);
+    const open = 1 + Math.floor(rand() * scale);
+    // Mostly within a few percent, where rounding ties and near-ties live; now and then anything.
+    const last = rand() < 0.8 ? Math.max(1, open + Math.round((rand() - 0.5) * open * 0.1)) : 1 + Math.floor(rand() * scale);
+    const actual = JSON.parse(render(tickerWith(last, open))).data.change_24h;
+    if (actual !== exact(last, open) && mismatches++ < 5) t.fail(`last ${last}, open ${open}: ${actual}, expected ${exact(last, open)}`);
+  }
+  t.equal(mismatches, 0, '20000 random changes');
+});
+
+function candleOf(fields: Partial<Extract<DecodedMessage, { type: 'candle' }>>): DecodedMessage {
+  return { type: 'candle', symbol: 'BTC/USD', sequence: 5, timestamp: T0, interval: 0, start: T0 - (T0 % 60_000_000), open: 670_000, high: 670_010,
+    low: 669_990, close: 670_005, volume: 300_000, notional: 670_000 * 100_000 + 670_010 * 200_000, count: 2, final: false, ...fields };
+}
+
+t.test('candle: the Data Feed shape byte for byte', async (t) => {
+  t.equal(
+    render(candleOf({})),
+    '{"type":"candle","symbol":"BTC/USD","timestamp":"2026-11-22T00:27:02.123456Z","sequence":5,' +
+      '"data":{"interval":"1m","start":"2026-11-22T00:27:00.000000Z","open":"67000.0","high":"67001.0","low":"66999.0","close":"67000.5",' +
+      '"volume":"3.00000","vwap":"67000.7","trades":2,"final":false}}',
+  );
+  t.equal(
+    render(candleOf({ interval: 5, start: 1_795_305_600_000_000, count: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, final: true })),
+    '{"type":"candle","symbol":"BTC/USD","timestamp":"2026-11-22T00:27:02.123456Z","sequence":5,' +
+      '"data":{"interval":"1d","start":"2026-11-22T00:00:00.000000Z","open":null,"high":null,"low":null,"close":null,' +
+      '"volume":"0.00000","vwap":null,"trades":0,"final":true}}',
+    'an empty candle',
+  );
+});
+
+t.test('candle: every interval by name', async (t) => {
+  const names = ['1m', '5m', '15m', '1h', '4h', '1d'];
+  names.forEach((name, interval) => t.equal(JSON.parse(render(candleOf({ interval }))).data.interval, name));
+  t.throws(() => render(candleOf({ interval: names.length })), { code: 'BAD_FRAME', message: /unknown candle interval 6/ });
+});
+
+t.test('candle: vwap is notional / volume, halves up, exact past 2^53', async (t) => {
+  const vwap = (notional: number, volume: number) => JSON.parse(render(candleOf({ notional, volume }))).data.vwap;
+  t.equal(vwap(670_000 * 3, 3), '67000.0');
+  t.equal(vwap(2 * 670_000 + 670_001, 3), '67000.0', '670000.33 rounds down');
+  t.equal(vwap(670_000 + 670_001, 2), '67000.1', '670000.5 rounds up');
+  t.equal(vwap(670_000 + 2 * 670_001, 3), '67000.1', '670000.67 rounds up');
+  t.equal(vwap(1, 3), '0.0', '0.33 units');
+  t.equal(vwap(0, 3), '0.0', 'trades at price 0');
+  t.equal(vwap(5, 0), null, 'trades of size 0 have no average');
+  t.equal(vwap(-5, 2), '-0.3', 'negative prices round half away from zero');
+  // 8-decimal BTC, 10 BTC traded: a notional near 6.7e21, far past 2^53.
+  const price = 6_700_012_345_678;
+  const size = 1_000_000_000;
+  t.equal(JSON.parse(render(candleOf({ notional: price * size, volume: size }), { priceDecimals: 8, sizeDecimals: 8 })).data.vwap, '67000.12345678');
+  // 2^60 + 2^11 over 2^12: 2^48 + 0.5, a tie beyond 2^53 resolved up.
+  t.equal(vwap(2 ** 60 + 2 ** 11, 2 ** 12), formatUnits(2 ** 48 + 1, 1));
+  t.equal(vwap(2 ** 60 + 2 ** 10, 2 ** 12), formatUnits(2 ** 48, 1), '2^48 + 0.25 rounds down');
 });
 
 t.test('empty books render as empty arrays', async (t) => {

@@ -1,4 +1,7 @@
 import t from 'tap';
+import * as flatbuffers from 'flatbuffers';
+import { Body } from '../../src/wire/generated/bookcast/wire/body';
+import { Envelope } from '../../src/wire/generated/bookcast/wire/envelope';
 import { MessageEncoder } from '../../src/wire/message-encoder';
 import { decodeMessage, type DecodedMessage } from '../../src/wire/message-decoder';
 import { changesOf, encode, everyType, levels, ordersOf, prng, T0 } from './wire-fixtures';
@@ -16,13 +19,16 @@ t.test('default values (0, empty) are left out on the wire and read back as 0 an
     { type: 'l3_snapshot', symbol: 'X', sequence: 1, timestamp: T0, priceDecimals: 0, sizeDecimals: 0, bids: [], asks: [] },
     { type: 'l3_update', symbol: 'X', sequence: 1, timestamp: T0, prevSequence: 0, bids: [], asks: [] },
     { type: 'trade', symbol: 'X', sequence: 1, timestamp: T0, tradeId: 0, price: 0, size: 0, side: 0, makerOrderId: 0 },
-    { type: 'ticker', symbol: 'X', sequence: 1, timestamp: T0, bid: 0, bidSize: 0, ask: 0, askSize: 0, last: 0, lastSize: 0 },
+    { type: 'ticker', symbol: 'X', sequence: 1, timestamp: T0, bid: 0, bidSize: 0, ask: 0, askSize: 0, last: 0, lastSize: 0, volume24h: 0, high24h: 0, low24h: 0, open24h: 0 },
+    { type: 'candle', symbol: 'X', sequence: 1, timestamp: T0, interval: 0, start: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, count: 0, final: false },
     { type: 'heartbeat', timestamp: T0, subscriptions: [] },
     { type: 'subscribed', timestamp: T0, channels: [], symbols: [], depth: 0 },
     { type: 'error', timestamp: T0, code: '', message: '' },
   ];
   for (const m of zeros) t.same(decodeMessage(encode(encoder, m)), m, m.type);
   const trade = encode(encoder, zeros[4]).length;
+  const candle = encode(encoder, zeros[6]).length;
+  t.ok(candle < encode(encoder, everyType()[9]).length, `an all-default candle (${candle} B) is smaller than a full one`);
   const full = encode(encoder, everyType()[4]).length;
   t.ok(trade < full, `an all-default trade (${trade} B) is smaller than a full one (${full} B)`);
 });
@@ -104,4 +110,43 @@ t.test('a frame inside a larger buffer decodes in place', async (t) => {
     big.set(bytes, at);
     t.same(decodeMessage(big.subarray(at, at + bytes.length)), m, m.type);
   }
+});
+
+t.test('candles: every interval, final or not, empty or not', async (t) => {
+  const encoder = new MessageEncoder();
+  for (let interval = 0; interval < 6; interval++) {
+    for (const final of [false, true]) {
+      const full: DecodedMessage = { type: 'candle', symbol: 'BTC/USD', sequence: 10 + interval, timestamp: T0, interval, start: T0 - (T0 % 60_000_000),
+        open: 670_000, high: 670_100, low: 669_900, close: 670_050, volume: 2 ** 53 - 1, notional: 2 ** 80, count: 12, final };
+      const empty: DecodedMessage = { ...full, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, count: 0 };
+      t.same(decodeMessage(encode(encoder, full)), full, `interval ${interval}, final ${final}`);
+      t.same(decodeMessage(encode(encoder, empty)), empty, `empty, interval ${interval}, final ${final}`);
+    }
+  }
+});
+
+/** A Ticker as the schema had it before the 24h fields: six doubles, a 6-slot vtable. */
+function oldTicker(f: readonly number[]): Uint8Array {
+  const b = new flatbuffers.Builder(256);
+  const symbol = b.createString('BTC/USD');
+  b.startObject(6);
+  f.forEach((value, slot) => b.addFieldFloat64(slot, value, 0));
+  const body = b.endObject();
+  Envelope.startEnvelope(b);
+  Envelope.addSequence(b, 3);
+  Envelope.addTimestamp(b, T0);
+  Envelope.addSymbol(b, symbol);
+  Envelope.addBody(b, body);
+  Envelope.addBodyType(b, Body.Ticker);
+  Envelope.finishEnvelopeBuffer(b, Envelope.endEnvelope(b));
+  return b.asUint8Array();
+}
+
+t.test('tickers from before the 24h fields still decode, and without 24h figures the bytes are unchanged', async (t) => {
+  const f = [670_000, 1, 670_001, 2, 670_000, 3];
+  const old = oldTicker(f);
+  t.same(decodeMessage(old), { type: 'ticker', symbol: 'BTC/USD', sequence: 3, timestamp: T0, bid: f[0], bidSize: f[1], ask: f[2], askSize: f[3],
+    last: f[4], lastSize: f[5], volume24h: 0, high24h: 0, low24h: 0, open24h: 0 });
+  const now = new MessageEncoder().ticker(new TextEncoder().encode('BTC/USD'), 3, T0, f[0], f[1], f[2], f[3], f[4], f[5], 0, 0, 0, 0);
+  t.same(Buffer.from(now), Buffer.from(old), 'an old reader sees the same bytes');
 });

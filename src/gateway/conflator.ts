@@ -1,0 +1,113 @@
+import type { JsonFormat } from '../wire/json-renderer';
+import { renderJson } from '../wire/json-renderer';
+import { wrapMarketData } from '../wire/market-data-json';
+import { Session, Subscription, SUB_LIVE } from './session';
+import { FORMAT_BINARY, FORMAT_FEED_JSON, marketDataTypeOf, StreamTable } from './streams';
+
+/** One conflated stream: its newest update and its newest closed candle, with versions. */
+class Latest {
+  bytes: Uint8Array = new Uint8Array(256);
+  length = 0;
+  version = 0;
+  sequence = 0;
+  json: string | null = null;
+  finalBytes: Uint8Array = new Uint8Array(256);
+  finalLength = 0;
+  finalVersion = 0;
+  finalSequence = 0;
+  finalJson: string | null = null;
+}
+
+function copyInto(target: Uint8Array, bytes: Uint8Array): Uint8Array {
+  const into = target.length >= bytes.length ? target : new Uint8Array(bytes.length * 2);
+  into.set(bytes);
+  return into;
+}
+
+/**
+ * Throttled subscriptions (ticker and candles, whose messages each carry a whole state). A
+ * throttled connection does not join the stream's topic; at most once per its period it is sent
+ * the stream's newest message, preceded by the newest closed candle if it has not had it (a
+ * later update never replaces a closed candle). Messages are copied only for streams that have
+ * throttled subscribers, and rendered to JSON at most once per version.
+ */
+export class Conflator {
+  private readonly latest = new Map<number, Latest>();
+  private readonly subscribers = new Set<{ session: Session; stream: number; sub: Subscription }>();
+  private version = 0;
+
+  constructor(
+    private readonly streams: StreamTable,
+    private readonly formats: readonly JsonFormat[],
+  ) {}
+
+  /** A throttled subscription that has just been sent its snapshot: it is due only what is newer. */
+  add(session: Session, stream: number, sub: Subscription): void {
+    sub.sentVersion = this.version;
+    this.subscribers.add({ session, stream, sub });
+    this.streams.throttled[stream]++;
+  }
+
+  remove(session: Session, stream: number): void {
+    for (const entry of this.subscribers) {
+      if (entry.session === session && entry.stream === stream) {
+        this.subscribers.delete(entry);
+        this.streams.throttled[stream]--;
+      }
+    }
+  }
+
+  /** A message on a stream with throttled subscribers (fan-out thread). */
+  offer(stream: number, sequence: number, bytes: Uint8Array, final: boolean): void {
+    let l = this.latest.get(stream);
+    if (l === undefined) {
+      l = new Latest();
+      this.latest.set(stream, l);
+    }
+    const version = ++this.version;
+    if (final) {
+      l.finalBytes = copyInto(l.finalBytes, bytes);
+      l.finalLength = bytes.length;
+      l.finalVersion = version;
+      l.finalSequence = sequence;
+      l.finalJson = null;
+    } else {
+      l.bytes = copyInto(l.bytes, bytes);
+      l.length = bytes.length;
+      l.version = version;
+      l.sequence = sequence;
+      l.json = null;
+    }
+  }
+
+  /** Sends what each throttled subscription is due; called every few tens of ms. */
+  flush(now: number): void {
+    for (const { session, stream, sub } of this.subscribers) {
+      const ws = session.ws;
+      const l = this.latest.get(stream);
+      if (ws === null || l === undefined || sub.state !== SUB_LIVE || now - sub.sentAt < sub.throttleMs) continue;
+      const sendFinal = l.finalVersion > sub.sentVersion;
+      const sendLatest = l.version > sub.sentVersion && l.version > l.finalVersion;
+      if (!sendFinal && !sendLatest) continue;
+      sub.sentAt = now;
+      ws.cork(() => {
+        if (sendFinal) ws.send(this.render(session.format, stream, l, true), session.format === FORMAT_BINARY);
+        if (sendLatest) ws.send(this.render(session.format, stream, l, false), session.format === FORMAT_BINARY);
+      });
+      sub.sentVersion = Math.max(sendFinal ? l.finalVersion : 0, sendLatest ? l.version : 0, sub.sentVersion);
+      sub.sentSequence = sendLatest ? l.sequence : l.finalSequence;
+    }
+  }
+
+  private render(format: number, stream: number, l: Latest, final: boolean): Uint8Array | string {
+    const bytes = final ? l.finalBytes.subarray(0, l.finalLength) : l.bytes.subarray(0, l.length);
+    if (format === FORMAT_BINARY) return bytes;
+    let json = final ? l.finalJson : l.json;
+    if (json === null) {
+      json = renderJson(bytes, this.formats[this.streams.symbolOf(stream)]);
+      if (final) l.finalJson = json;
+      else l.json = json;
+    }
+    return format === FORMAT_FEED_JSON ? json : wrapMarketData(json, marketDataTypeOf(this.streams.slotOf(stream)));
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * a * scale / b rounded to the nearest integer, halves up, exactly: for the figures the JSON
+ * derives from integer units (VWAP, percent change), where a binary fraction must not decide
+ * which way a half goes. a >= 0 and b > 0 are integers (any double from 2^53 up is one), scale a
+ * small positive integer.
+ *
+ * While a * scale + b stays within 2^53 the arithmetic is exact in doubles: the floating
+ * quotient is at most one above the true floor (rounding is monotone, so it is never below),
+ * and the remainder's sign shows when to step back. Beyond that (an 8-decimal price times 10^4,
+ * a notional past 2^53) BigInt does it, allocating, which the callers (JSON rendering) can afford.
+ */
+export function roundedQuotient(a: number, scale: number, b: number): number {
+  const n = a * scale;
+  if (n + b <= Number.MAX_SAFE_INTEGER) {
+    let q = Math.floor(n / b);
+    let r = n - q * b;
+    if (r < 0) {
+      q -= 1;
+      r += b;
+    }
+    return r + r >= b ? q + 1 : q;
+  }
+  const divisor = BigInt(b);
+  return Number((BigInt(a) * BigInt(scale) * 2n + divisor) / (divisor * 2n));
+}
