@@ -25,9 +25,9 @@ import { INTERVAL_COUNT, INTERVALS, intervalStart } from './intervals';
  * Volume and notional are plain float64 sums: exact below 2^53 and, since nothing is ever
  * subtracted from them, merely rounded beyond.
  *
- * The last `keep` final candles of each interval stay in a preallocated ring for REST reads
- * (recent()); current() reads the candle in progress. Memory: 64 bytes per kept candle per
- * interval, 384 KB per symbol at the default keep of 1,000.
+ * Only the candles in progress are kept (current() reads them): closed candles live on with the
+ * listener (the front thread keeps the recent ones for REST, src/gateway/recent-candles.ts), so
+ * the builder holds about 0.5 KB per symbol (64 bytes per interval plus its length and end).
  */
 
 /** Receives candles from the builder, synchronously; arguments are plain numbers. */
@@ -46,7 +46,7 @@ export interface CandleListener {
   ): void;
 }
 
-/** Receives stored candles from recent() and current(). */
+/** Receives the candle in progress from current(). */
 export interface CandleSink {
   push(
     start: number,
@@ -60,10 +60,7 @@ export interface CandleSink {
   ): void;
 }
 
-export const DEFAULT_KEEP = 1000;
-
-// One candle is a row of FIELDS float64 words, in the table of candles in progress and in the
-// history rings.
+// One candle is a row of FIELDS float64 words in the table of candles in progress.
 const F_START = 0;
 const F_OPEN = 1;
 const F_HIGH = 2;
@@ -75,28 +72,16 @@ const F_COUNT = 7;
 const FIELDS = 8;
 
 export class CandleBuilder {
-  /** Final candles kept per interval. */
-  readonly keep: number;
   private readonly listener: CandleListener;
   private readonly lengths = new Float64Array(INTERVAL_COUNT);
   /** start + length of each current candle: a trade before it updates, at or after it closes. */
   private readonly ends = new Float64Array(INTERVAL_COUNT);
   /** Row i is interval i's current candle; a count of 0 means there is none. */
   private readonly building = new Float64Array(INTERVAL_COUNT * FIELDS);
-  /** Interval i's ring of `keep` rows starts at row i * keep. */
-  private readonly history: Float64Array;
-  /** Per interval: the ring row the next final candle goes to, and how many rows are filled. */
-  private readonly next = new Int32Array(INTERVAL_COUNT);
-  private readonly filled = new Int32Array(INTERVAL_COUNT);
   private clockMicros = Number.NEGATIVE_INFINITY;
 
-  constructor(listener: CandleListener, keep: number = DEFAULT_KEEP) {
-    if (!Number.isInteger(keep) || keep < 1 || keep > 1 << 20) {
-      throw new BookcastError('CONFIG_INVALID', `candles kept per interval must be an integer in 1..${1 << 20}, not ${keep}`);
-    }
+  constructor(listener: CandleListener) {
     this.listener = listener;
-    this.keep = keep;
-    this.history = new Float64Array(INTERVAL_COUNT * keep * FIELDS);
     for (let i = 0; i < INTERVAL_COUNT; i++) this.lengths[i] = INTERVALS[i].micros;
   }
 
@@ -156,38 +141,6 @@ export class CandleBuilder {
     }
   }
 
-  /**
-   * Pushes interval `interval`'s stored final candles with from <= start <= to, oldest first;
-   * when more than `limit` qualify, only the newest `limit` of them. Returns how many it
-   * pushed. Only the last `keep` final candles are stored; the current one is not (current()).
-   */
-  recent(interval: number, from: number, to: number, limit: number, sink: CandleSink): number {
-    this.checkInterval(interval);
-    const filled = this.filled[interval];
-    // Logical row k (0 = oldest stored) is ring row (first + k) % keep.
-    const first = (this.next[interval] - filled + this.keep) % this.keep;
-    const base = interval * this.keep;
-    // Starts increase along the ring, so both ends are binary searches.
-    let lo = 0;
-    let hi = filled;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.storedStart(base, first, mid) < from) lo = mid + 1;
-      else hi = mid;
-    }
-    const begin = lo;
-    hi = filled;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.storedStart(base, first, mid) <= to) lo = mid + 1;
-      else hi = mid;
-    }
-    const end = lo;
-    const take = limit >= 1 ? Math.min(end - begin, Math.floor(limit)) : 0;
-    for (let k = end - take; k < end; k++) this.pushRow(this.history, base + ((first + k) % this.keep), sink);
-    return take;
-  }
-
   /** Pushes interval `interval`'s candle in progress, if any; returns whether there is one. */
   current(interval: number, sink: CandleSink): boolean {
     this.checkInterval(interval);
@@ -196,33 +149,25 @@ export class CandleBuilder {
     return true;
   }
 
-  /** Stores interval i's current candle as final, clears it, and tells the listener. */
+  /** Clears interval i's current candle and tells the listener it is final. */
   private close(i: number): void {
     const c = this.building;
-    const h = this.history;
-    const from = i * FIELDS;
-    const row = this.next[i];
-    const to = (i * this.keep + row) * FIELDS;
-    for (let f = 0; f < FIELDS; f++) h[to + f] = c[from + f];
-    this.next[i] = row + 1 === this.keep ? 0 : row + 1;
-    if (this.filled[i] < this.keep) this.filled[i]++;
-    c[from + F_COUNT] = 0;
+    const at = i * FIELDS;
+    const count = c[at + F_COUNT];
+    // Cleared before the call, so a listener reading current() already sees no candle.
+    c[at + F_COUNT] = 0;
     this.listener.onCandle(
       i,
-      h[to + F_START],
-      h[to + F_OPEN],
-      h[to + F_HIGH],
-      h[to + F_LOW],
-      h[to + F_CLOSE],
-      h[to + F_VOLUME],
-      h[to + F_NOTIONAL],
-      h[to + F_COUNT],
+      c[at + F_START],
+      c[at + F_OPEN],
+      c[at + F_HIGH],
+      c[at + F_LOW],
+      c[at + F_CLOSE],
+      c[at + F_VOLUME],
+      c[at + F_NOTIONAL],
+      count,
       true,
     );
-  }
-
-  private storedStart(base: number, first: number, k: number): number {
-    return this.history[(base + ((first + k) % this.keep)) * FIELDS + F_START];
   }
 
   private pushRow(table: Float64Array, row: number, sink: CandleSink): void {

@@ -5,23 +5,33 @@
  * microseconds uses % (exact on doubles) and divides only exact multiples of 1e6, so nothing
  * rests on how a division rounds a fraction, and no Date ever sees microseconds (it keeps
  * milliseconds only). Messages come in bursts within one second, so the date-and-time part is
- * cached for the last second seen (one Date per second, not per message). Fractional input is
- * truncated toward the earlier microsecond.
+ * cached for the last two seconds seen (one Date per second, not per message): two, because a
+ * candle message formats both its own time and its interval's start, which would evict each
+ * other from a single entry. Fractional input is truncated toward the earlier microsecond.
  */
 
-let cachedSecond = NaN;
-let cachedPrefix = '';
+// Most recently used first.
+let recentSecond = NaN;
+let recentPrefix = '';
+let olderSecond = NaN;
+let olderPrefix = '';
 
 export function formatTimestampMicros(us: number): string {
   const whole = Math.floor(us);
   let micros = whole % 1_000_000;
   if (micros < 0) micros += 1_000_000;
   const second = (whole - micros) / 1_000_000;
-  if (second !== cachedSecond) {
-    // toISOString ends in ".mmmZ": keep "YYYY-MM-DDTHH:MM:SS.".
-    const iso = new Date(second * 1000).toISOString();
-    cachedPrefix = iso.slice(0, iso.length - 4);
-    cachedSecond = second;
+  if (second !== recentSecond) {
+    let prefix = olderPrefix;
+    if (second !== olderSecond) {
+      // toISOString ends in ".mmmZ": keep "YYYY-MM-DDTHH:MM:SS.".
+      const iso = new Date(second * 1000).toISOString();
+      prefix = iso.slice(0, iso.length - 4);
+    }
+    olderSecond = recentSecond;
+    olderPrefix = recentPrefix;
+    recentSecond = second;
+    recentPrefix = prefix;
   }
-  return cachedPrefix + String(micros + 1_000_000).slice(1) + 'Z';
+  return recentPrefix + String(micros + 1_000_000).slice(1) + 'Z';
 }

@@ -54,3 +54,16 @@ t.test('fractional microseconds are truncated toward the earlier one', async (t)
   t.equal(formatTimestampMicros(1_795_307_222_123_456.75), '2026-11-22T00:27:02.123456Z');
   t.equal(formatTimestampMicros(-0.5), '1969-12-31T23:59:59.999999Z');
 });
+
+t.test('interleaved streams (a time and a candle start) share the cache without mixing up', async (t) => {
+  const rand = prng(4);
+  const streams = [1_795_307_222_000_000, 1_795_305_600_000_000, 1_795_310_000_000_000];
+  let wrong = 0;
+  for (let i = 0; i < 30_000; i++) {
+    // Two streams alternate; the third cuts in now and then; each moves forward, crossing seconds.
+    const k = rand() < 0.05 ? 2 : i & 1;
+    streams[k] += Math.floor(rand() * 300_000);
+    if (formatTimestampMicros(streams[k]) !== reference(streams[k])) wrong++;
+  }
+  t.equal(wrong, 0);
+});
