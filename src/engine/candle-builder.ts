@@ -27,7 +27,8 @@ import { INTERVAL_COUNT, INTERVALS, intervalStart } from './intervals';
  *
  * Only the candles in progress are kept (current() reads them): closed candles live on with the
  * listener (the front thread keeps the recent ones for REST, src/gateway/recent-candles.ts), so
- * the builder holds about 0.5 KB per symbol (64 bytes per interval plus its length and end).
+ * the builder holds 80 bytes per interval (the 64-byte row, its length and its end): 480 bytes
+ * per symbol.
  */
 
 /** Receives candles from the builder, synchronously; arguments are plain numbers. */
@@ -144,8 +145,19 @@ export class CandleBuilder {
   /** Pushes interval `interval`'s candle in progress, if any; returns whether there is one. */
   current(interval: number, sink: CandleSink): boolean {
     this.checkInterval(interval);
-    if (this.building[interval * FIELDS + F_COUNT] === 0) return false;
-    this.pushRow(this.building, interval, sink);
+    const c = this.building;
+    const at = interval * FIELDS;
+    if (c[at + F_COUNT] === 0) return false;
+    sink.push(
+      c[at + F_START],
+      c[at + F_OPEN],
+      c[at + F_HIGH],
+      c[at + F_LOW],
+      c[at + F_CLOSE],
+      c[at + F_VOLUME],
+      c[at + F_NOTIONAL],
+      c[at + F_COUNT],
+    );
     return true;
   }
 
@@ -167,20 +179,6 @@ export class CandleBuilder {
       c[at + F_NOTIONAL],
       count,
       true,
-    );
-  }
-
-  private pushRow(table: Float64Array, row: number, sink: CandleSink): void {
-    const at = row * FIELDS;
-    sink.push(
-      table[at + F_START],
-      table[at + F_OPEN],
-      table[at + F_HIGH],
-      table[at + F_LOW],
-      table[at + F_CLOSE],
-      table[at + F_VOLUME],
-      table[at + F_NOTIONAL],
-      table[at + F_COUNT],
     );
   }
 

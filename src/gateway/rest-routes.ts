@@ -4,6 +4,10 @@ import {
   M_ASK_COUNT,
   M_BID_COUNT,
   M_CHECKSUM,
+  M_HIGH_24H,
+  M_LOW_24H,
+  M_OPEN_24H,
+  M_VOLUME_24H,
   M_HEADER_WORDS,
   M_LAST_PRICE,
   M_LAST_SIZE,
@@ -108,7 +112,9 @@ export class RestRoutes {
       `"bid":${hasBid ? optional(v[M_HEADER_WORDS], p) : 'null'},"bid_size":${hasBid ? optional(v[M_HEADER_WORDS + 1], s) : 'null'},` +
       `"ask":${hasAsk ? optional(v[M_HEADER_WORDS + 2], p) : 'null'},"ask_size":${hasAsk ? optional(v[M_HEADER_WORDS + 3], s) : 'null'},` +
       `"last":${optional(v[M_LAST_PRICE], p)},"last_size":${optional(v[M_LAST_SIZE], s)},` +
-      `"last_side":${v[M_LAST_SIDE] < 0 ? 'null' : `"${side(v[M_LAST_SIDE])}"`}}`;
+      `"last_side":${v[M_LAST_SIDE] < 0 ? 'null' : `"${side(v[M_LAST_SIDE])}"`},` +
+      `"volume_24h":"${formatUnits(v[M_VOLUME_24H], s)}","high_24h":${optional(v[M_HIGH_24H], p)},"low_24h":${optional(v[M_LOW_24H], p)},` +
+      `"change_24h":${v[M_OPEN_24H] > 0 && v[M_LAST_PRICE] > 0 ? `"${(((v[M_LAST_PRICE] - v[M_OPEN_24H]) / v[M_OPEN_24H]) * 100).toFixed(2)}"` : 'null'}}`;
     sendJson(res, 200, body);
   }
 

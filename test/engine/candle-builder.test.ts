@@ -1,6 +1,6 @@
 import t from 'tap';
 import { basename } from 'node:path';
-import { CandleBuilder, CandleListener, CandleSink, DEFAULT_KEEP } from '../../src/engine/candle-builder';
+import { CandleBuilder, CandleListener, CandleSink } from '../../src/engine/candle-builder';
 import { INTERVAL_COUNT, INTERVALS, intervalIndex, intervalStart } from '../../src/engine/intervals';
 import { RollingStats } from '../../src/engine/rolling-stats';
 import {
@@ -18,6 +18,8 @@ import { Random } from '../../src/util/random';
  * trades grouped by floor(ts / length) * length, each trade booked at the running maximum of
  * all times seen; a candle must be emitted final exactly once, at the first event whose time
  * reaches its end, and every trade must be followed by the candle-so-far of every interval.
+ * Closed candles are not kept by the builder (the front thread's RecentCandles keeps them, see
+ * test/gateway/recent-candles.test.ts), so the listener's finals are the whole record.
  */
 
 const SECOND = 1_000_000;
@@ -48,6 +50,10 @@ class Log implements CandleListener {
   event = 0;
   /** [event, interval, final (1/0), ...row] per call. */
   readonly calls: number[][] = [];
+  /** When set, every call also reads current() of its interval from inside the callback. */
+  builder: CandleBuilder | null = null;
+  /** Per call, when probing: the row current() pushed during it, or null when it said none. */
+  readonly during: Array<Row | null> = [];
   onCandle(
     i: number,
     start: number,
@@ -61,6 +67,9 @@ class Log implements CandleListener {
     final: boolean,
   ) {
     this.calls.push([this.event, i, final ? 1 : 0, start, o, h, l, c, v, n, k]);
+    if (this.builder === null) return;
+    const rows = new Rows();
+    this.during.push(this.builder.current(i, rows) ? rows.rows[0] : null);
   }
 }
 
@@ -170,13 +179,14 @@ class Failures {
 const same = (a: Row | null, b: Row | null) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
- * Replays `flow` into a builder keeping `keep` finals per interval and checks every listener
- * call; with `random`, also probes current() and recent() at random events.
+ * Replays `flow` into a builder and checks every listener call, and what current() says from
+ * inside each call; with `random`, also probes current() between events.
  */
-function replay(flow: Flow, keep: number, random: Random | null, probeShare = 0.02): Failures {
+function replay(flow: Flow, random: Random | null, probeShare = 0.02): Failures {
   const expected = new Expected(flow);
   const log = new Log();
-  const builder = new CandleBuilder(log, keep);
+  const builder = new CandleBuilder(log);
+  log.builder = builder;
   const failures = new Failures();
   for (let e = 0; e < flow.kind.length; e++) {
     log.event = e;
@@ -190,24 +200,26 @@ function replay(flow: Flow, keep: number, random: Random | null, probeShare = 0.
     failures.expect(has === (wanted !== null) && same(now.rows[0] ?? null, wanted), () => {
       return `event ${e} current(${INTERVALS[i].name}): expected ${JSON.stringify(wanted)}, got ${JSON.stringify(now.rows)}`;
     });
-    const stored = expected.finalsBy(i, e).slice(-keep);
-    const pick = () => {
-      if (stored.length === 0 || random.next() < 0.2) return random.next() < 0.5 ? -Infinity : Infinity;
-      return stored[random.int(stored.length)][0] + random.int(3) - 1;
-    };
-    let from = pick();
-    let to = pick();
-    if (from > to) [from, to] = [to, from];
-    const limit = random.next() < 0.3 ? random.int(4) : random.int(keep * 2);
-    const inRange = stored.filter((row) => row[0] >= from && row[0] <= to);
-    const want = limit > 0 ? inRange.slice(-limit) : [];
-    const got = new Rows();
-    const pushed = builder.recent(i, from, to, limit, got);
-    failures.expect(pushed === want.length && JSON.stringify(got.rows) === JSON.stringify(want), () => {
-      const call = `event ${e} recent(${INTERVALS[i].name}, ${from}, ${to}, ${limit})`;
-      const rows = (list: Row[]) => JSON.stringify(list.slice(0, 3));
-      return `${call}: expected ${want.length} rows ${rows(want)}..., got ${pushed} ${rows(got.rows)}...`;
-    });
+  }
+
+  // Inside a final call the candle is already gone from current(); inside an in-progress call
+  // current() is that very candle. A final repeats the last in-progress figures of its candle.
+  const lastProgress: Array<Row | null> = new Array(INTERVAL_COUNT).fill(null);
+  for (let k = 0; k < log.calls.length; k++) {
+    const call = log.calls[k];
+    const i = call[1];
+    const row = call.slice(3);
+    const seen = log.during[k];
+    if (call[2] === 1) {
+      failures.expect(seen === null, () => `call ${k} ${JSON.stringify(call)}: current() during the final gave ${JSON.stringify(seen)}`);
+      failures.expect(same(row, lastProgress[i]), () => {
+        return `call ${k} final ${JSON.stringify(row)} differs from the last in-progress ${JSON.stringify(lastProgress[i])}`;
+      });
+      lastProgress[i] = null;
+    } else {
+      failures.expect(same(seen, row), () => `call ${k} ${JSON.stringify(call)}: current() during it gave ${JSON.stringify(seen)}`);
+      lastProgress[i] = row;
+    }
   }
 
   // Calls come in (event, interval, final before the candle-so-far) order, never twice.
@@ -364,35 +376,28 @@ t.test('empty intervals produce no candle', async (t) => {
   t.same(finals(3), [0, 540]);
   t.same(finals(4), [0, 480]);
   t.same(finals(5), [0]);
-  const rows = new Rows();
-  t.equal(builder.recent(0, -Infinity, Infinity, 10, rows), 3);
-  t.same(
-    rows.rows.map((r) => r[0]),
-    [m, m + 5 * MINUTE, m + 9 * HOUR],
-  );
+  t.notOk(builder.current(5, new Rows()), 'and nothing is left in progress');
 });
 
-t.test('recent() reads the newest stored finals, oldest first, and bad arguments are coded errors', async (t) => {
-  const builder = new CandleBuilder({ onCandle() {} }, 4);
-  for (let k = 0; k < 10; k++) builder.onTrade(EPOCH_2024 + k * MINUTE, 100 + k, 1);
-  builder.tick(EPOCH_2024 + DAY);
-  const starts = (from: number, to: number, limit: number) => {
+t.test('current() reads the candle in progress; bad intervals are coded errors', async (t) => {
+  const builder = new CandleBuilder({ onCandle() {} });
+  const read = (i: number) => {
     const rows = new Rows();
-    builder.recent(0, from, to, limit, rows);
-    return rows.rows.map((r) => (r[0] - EPOCH_2024) / MINUTE);
+    return builder.current(i, rows) ? rows.rows : null;
   };
-  t.same(starts(-Infinity, Infinity, 100), [6, 7, 8, 9], 'only the last 4 are kept');
-  t.same(starts(-Infinity, Infinity, 2), [8, 9], 'the limit keeps the newest');
-  t.same(starts(EPOCH_2024 + 7 * MINUTE, EPOCH_2024 + 8 * MINUTE, 100), [7, 8], 'both ends are inclusive');
-  t.same(starts(EPOCH_2024 + 7 * MINUTE + 1, EPOCH_2024 + 8 * MINUTE - 1, 100), []);
-  t.same(starts(-Infinity, Infinity, 0), []);
-  t.same(starts(-Infinity, Infinity, NaN), []);
-  t.equal(DEFAULT_KEEP, 1000);
-  t.equal(new CandleBuilder({ onCandle() {} }).keep, DEFAULT_KEEP);
-  t.throws(() => builder.recent(6, 0, 1, 1, new Rows()), { code: 'INVALID_PARAMETER' });
-  t.throws(() => builder.current(-1, new Rows()), { code: 'INVALID_PARAMETER' });
-  t.throws(() => new CandleBuilder({ onCandle() {} }, 0), { code: 'CONFIG_INVALID' });
-  t.throws(() => new CandleBuilder({ onCandle() {} }, 1.5), { code: 'CONFIG_INVALID' });
+  for (let i = 0; i < INTERVAL_COUNT; i++) t.equal(read(i), null, `${INTERVALS[i].name}: nothing before a trade`);
+  const m = EPOCH_2024 + 3 * MINUTE;
+  builder.onTrade(m + 1, 100, 2);
+  builder.onTrade(m + 2, 90, 1);
+  builder.onTrade(m + 3, 95, 3);
+  t.same(read(0), [[m, 100, 100, 90, 95, 6, 575, 3]]);
+  t.same(read(5), [[EPOCH_2024, 100, 100, 90, 95, 6, 575, 3]]);
+  builder.tick(m + MINUTE);
+  t.equal(read(0), null, 'the closed minute is no longer current');
+  t.same(read(1), [[intervalStart(m, 1), 100, 100, 90, 95, 6, 575, 3]], 'the 5m candle still is');
+  for (const bad of [-1, INTERVAL_COUNT, 1.5, NaN]) {
+    t.throws(() => builder.current(bad, new Rows()), { code: 'INVALID_PARAMETER' }, `interval ${bad}`);
+  }
 });
 
 /** A flow that keeps landing on, just before and just after boundaries, with gaps and ticks. */
@@ -430,7 +435,7 @@ t.test('random flows of trades and ticks match the recomputation', async (t) => 
   for (const seed of [11, 12, 13, 14]) {
     const random = new Random(seed);
     const flow = randomFlow(random, 15_000);
-    const failures = replay(flow, 16, random);
+    const failures = replay(flow, random);
     t.equal(failures.count, 0, failures.first || `seed ${seed}: ${failures.checks} checks agree`);
   }
 });
@@ -479,24 +484,24 @@ if (samples.length === 0) {
       flow.time.push(files.midnightMicros + 2 * DAY);
       flow.price.push(0);
       flow.size.push(0);
-      const failures = replay(flow, DEFAULT_KEEP, new Random(trades), 0.001);
+      const failures = replay(flow, new Random(trades), 0.001);
       t.equal(failures.count, 0, failures.first || `${failures.checks} checks agree`);
 
       const expected = new Expected(flow);
       const minutes = expected.finals[0].length;
       t.ok(minutes > 0 && minutes <= 391, `${minutes} one-minute candles in the session`);
+      t.ok(
+        expected.finals.every((list) => list.every((f) => f.event >= 0)),
+        'the closing tick closed every candle of every interval',
+      );
       const log = new Log();
       const builder = new CandleBuilder(log);
       for (let e = 0; e < flow.kind.length; e++) {
         if (flow.kind[e] === TRADE) builder.onTrade(flow.time[e], flow.price[e], flow.size[e]);
         else builder.tick(flow.time[e]);
       }
-      const stored = new Rows();
-      builder.recent(0, -Infinity, Infinity, DEFAULT_KEEP, stored);
-      t.same(stored.rows, expected.finals[0].map((f) => f.row), 'every minute of the session is stored and readable');
-      const day = new Rows();
-      builder.recent(5, -Infinity, Infinity, 1, day);
-      t.same(day.rows[0].slice(1), [open, high, low, last, volume, notional, trades], 'the 1d candle is the whole session');
+      const days = log.calls.filter((c) => c[1] === 5 && c[2] === 1).map((c) => c.slice(4));
+      t.same(days, [[open, high, low, last, volume, notional, trades]], 'one final 1d candle: the whole session');
 
       t.same(
         [stats.volume, stats.notional, stats.count, stats.high, stats.low, stats.open, stats.last],

@@ -34,6 +34,12 @@ t.test('the Market Data API stream dialect: SUBSCRIBE, DATA in sequence, HEARTBE
   t.ok(common.length > 10, `${common.length} sequences seen by both`);
   for (const seq of common) t.equal(mdBook.history.get(seq), feedBook.history.get(seq), `book at ${seq}`);
 
+  md.send({ type: 'SUBSCRIBE', request_id: 'c1', payload: { symbols: ['BTC/USD'], data_types: ['OHLC'], filters: { interval: '15m' } } });
+  await md.next((m) => m.type === 'SUBSCRIBE' && (m as any).request_id === 'c1');
+  await waitFor('an OHLC update', () => md.all.some((m: any) => m.type === 'DATA' && m.payload.data_type === 'OHLC'));
+  const ohlc = md.all.find((m: any) => m.type === 'DATA' && m.payload.data_type === 'OHLC') as any;
+  t.match(ohlc.payload, { type: 'candle', symbol: 'BTC/USD', data: { interval: '15m', final: false } });
+
   md.send({ type: 'HEARTBEAT', request_id: 'hb' });
   const hb = await md.next((m) => m.type === 'HEARTBEAT' && (m as any).request_id === 'hb');
   t.ok((hb as any).payload.subscriptions.some((s: any) => s.channel === 'ORDERBOOK' && s.symbol === 'BTC/USD' && s.sequence > 0));
