@@ -19,6 +19,7 @@ import {
 import type { Instrument } from '../engine/instruments';
 import { BookcastError } from '../errors';
 import { formatUnits } from '../util/decimal';
+import { changePercent, vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from '../wire/timestamp';
 import { CurrencyConverter, formatConverted, Rate } from './currency-converter';
 
@@ -117,8 +118,10 @@ export class MarketSnapshots {
           return bid > 0 && ask > 0 ? [ask - bid, d] : null;
         case 'mid_price':
           return bid > 0 && ask > 0 ? [(bid + ask) * 5, d + 1] : null;
-        case 'vwap':
-          return volume > 0 ? [Math.round(v[M_NOTIONAL_24H] / volume), d] : null;
+        case 'vwap': {
+          const vwap = vwapUnits(v[M_NOTIONAL_24H], volume);
+          return vwap === null ? null : [vwap, d];
+        }
         case 'high_24h':
           return v[M_HIGH_24H] > 0 ? [v[M_HIGH_24H], d] : null;
         case 'low_24h':
@@ -153,7 +156,7 @@ export class MarketSnapshots {
           data.last_size = last > 0 ? formatUnits(v[M_LAST_SIZE], sd) : null;
           break;
         case 'change_24h':
-          data.change_24h = open > 0 && last > 0 ? (((last - open) / open) * 100).toFixed(2) : null;
+          data.change_24h = changePercent(last, open);
           break;
         case 'quality_score': {
           const ts = v[M_TIMESTAMP];

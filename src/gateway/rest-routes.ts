@@ -19,6 +19,7 @@ import { MIRROR_DEPTH } from '../engine/depths';
 import type { Instrument } from '../engine/instruments';
 import { BookcastError } from '../errors';
 import { formatUnits } from '../util/decimal';
+import { changePercent, vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from '../wire/timestamp';
 import { intParameter, readQuery, sendError, sendJson, timeParameter } from './http';
 import { CANDLE_HISTORY, RecentCandles } from './recent-candles';
@@ -28,6 +29,10 @@ import type { SymbolLookup } from './symbol-lookup';
 
 export const DEFAULT_BOOK_DEPTH = 20;
 export const DEFAULT_TRADE_LIMIT = 100;
+
+function optionalUnits(units: number | null, decimals: number): string | null {
+  return units === null ? null : formatUnits(units, decimals);
+}
 
 function side(aggressor: number): string {
   return aggressor === 0 ? 'buy' : 'sell';
@@ -43,6 +48,9 @@ function optional(units: number, decimals: number): string {
  * (a seqlock read, no round trip); each answer names the sequence it reflects.
  */
 export class RestRoutes {
+  /** Last rendered order book per (symbol, depth), reused while the sequence is unchanged. */
+  private readonly rendered = new Map<number, { sequence: number; body: string }>();
+
   constructor(
     private readonly symbols: SymbolLookup,
     private readonly mirror: BookMirrorReader,
@@ -114,7 +122,7 @@ export class RestRoutes {
       `"last":${optional(v[M_LAST_PRICE], p)},"last_size":${optional(v[M_LAST_SIZE], s)},` +
       `"last_side":${v[M_LAST_SIDE] < 0 ? 'null' : `"${side(v[M_LAST_SIDE])}"`},` +
       `"volume_24h":"${formatUnits(v[M_VOLUME_24H], s)}","high_24h":${optional(v[M_HIGH_24H], p)},"low_24h":${optional(v[M_LOW_24H], p)},` +
-      `"change_24h":${v[M_OPEN_24H] > 0 && v[M_LAST_PRICE] > 0 ? `"${(((v[M_LAST_PRICE] - v[M_OPEN_24H]) / v[M_OPEN_24H]) * 100).toFixed(2)}"` : 'null'}}`;
+      `"change_24h":${JSON.stringify(changePercent(v[M_LAST_PRICE], v[M_OPEN_24H]))}}`;
     sendJson(res, 200, body);
   }
 
@@ -122,6 +130,13 @@ export class RestRoutes {
     const ins = this.instrument(req);
     const depth = intParameter(readQuery(req, ['depth']), 'depth', 1, MIRROR_DEPTH, DEFAULT_BOOK_DEPTH);
     const v = this.mirror.read(ins.index, depth);
+    // The same book at the same depth renders the same body: keep the last one per (symbol, depth).
+    const key = ins.index * (MIRROR_DEPTH + 1) + depth;
+    const cached = this.rendered.get(key);
+    if (cached !== undefined && cached.sequence === v[M_SEQUENCE]) {
+      sendJson(res, 200, cached.body);
+      return;
+    }
     const p = ins.priceDecimals;
     const s = ins.sizeDecimals;
     const bids = Math.min(depth, v[M_BID_COUNT]);
@@ -136,7 +151,9 @@ export class RestRoutes {
     for (let i = 0, w = M_HEADER_WORDS + 2; i < asks; i++, w += 4) {
       body += `${i ? ',' : ''}["${formatUnits(v[w], p)}","${formatUnits(v[w + 1], s)}"]`;
     }
-    sendJson(res, 200, body + ']}');
+    body += ']}';
+    this.rendered.set(key, { sequence: v[M_SEQUENCE], body });
+    sendJson(res, 200, body);
   }
 
   private recentTrades(res: HttpResponse, req: HttpRequest): void {
@@ -172,7 +189,7 @@ export class RestRoutes {
       low: formatUnits(c.low, p),
       close: formatUnits(c.close, p),
       volume: formatUnits(c.volume, ins.sizeDecimals),
-      vwap: formatUnits(Math.round(c.notional / c.volume), p),
+      vwap: optionalUnits(vwapUnits(c.notional, c.volume), p),
       trades: c.count,
     }));
     sendJson(res, 200, JSON.stringify({ symbol: ins.symbol, interval: name, count: candles.length, candles }));

@@ -20,7 +20,7 @@ import { SubscriptionState } from './generated/bookcast/wire/subscription-state'
 import { Ticker } from './generated/bookcast/wire/ticker';
 import { Trade } from './generated/bookcast/wire/trade';
 import { BadFrameError } from './frame-verifier';
-import { roundedQuotient } from './rounded-quotient';
+import { changePercent, vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from './timestamp';
 
 /** How the message's symbol writes its integer prices and sizes as decimals. */
@@ -176,27 +176,14 @@ function optionalUnits(units: number, decimals: number): string {
   return units === 0 ? 'null' : '"' + formatUnits(units, decimals) + '"';
 }
 
-/**
- * change_24h: (last - open) / open in percent with 2 decimals, halves away from zero, exact
- * (computed in hundredths of a percent from the integer units); null without a last or an open.
- */
 function change24h(last: number, open: number): string {
-  if (last === 0 || open === 0) return 'null';
-  const hundredths = roundedQuotient(Math.abs(last - open), 10_000, Math.abs(open));
-  // A change that rounds to 0 prints "0.00" either way: formatUnits(-0) has no sign.
-  const negative = last < open !== open < 0;
-  return '"' + formatUnits(negative ? -hundredths : hundredths, 2) + '"';
+  const change = changePercent(last, open);
+  return change === null ? 'null' : '"' + change + '"';
 }
 
-/**
- * VWAP in price units: notional (sum of price * size, in price units times size units) over
- * volume (size units), halves rounded up; away from zero for the negative prices some
- * instruments have. Volume 0 with trades (all of size 0) has no average: null.
- */
 function vwapJson(notional: number, volume: number, decimals: number): string {
-  if (volume === 0) return 'null';
-  const units = roundedQuotient(Math.abs(notional), 1, volume);
-  return '"' + formatUnits(notional < 0 ? -units : units, decimals) + '"';
+  const units = vwapUnits(notional, volume);
+  return units === null ? 'null' : '"' + formatUnits(units, decimals) + '"';
 }
 
 /** A candle's OHLC and VWAP: null for an empty candle (no trade, every price 0). */

@@ -180,9 +180,9 @@ const same = (a: Row | null, b: Row | null) => JSON.stringify(a) === JSON.string
 
 /**
  * Replays `flow` into a builder and checks every listener call, and what current() says from
- * inside each call; with `random`, also probes current() between events.
+ * inside each call; also probes current() after a random `probeShare` of the events.
  */
-function replay(flow: Flow, random: Random | null, probeShare = 0.02): Failures {
+function replay(flow: Flow, random: Random, probeShare = 0.02): Failures {
   const expected = new Expected(flow);
   const log = new Log();
   const builder = new CandleBuilder(log);
@@ -192,13 +192,14 @@ function replay(flow: Flow, random: Random | null, probeShare = 0.02): Failures 
     log.event = e;
     if (flow.kind[e] === TRADE) builder.onTrade(flow.time[e], flow.price[e], flow.size[e]);
     else builder.tick(flow.time[e]);
-    if (random === null || random.next() >= probeShare) continue;
+    if (random.next() >= probeShare) continue;
     const i = random.int(INTERVAL_COUNT);
     const now = new Rows();
     const has = builder.current(i, now);
     const wanted = expected.currentAfter(i, e);
     failures.expect(has === (wanted !== null) && same(now.rows[0] ?? null, wanted), () => {
-      return `event ${e} current(${INTERVALS[i].name}): expected ${JSON.stringify(wanted)}, got ${JSON.stringify(now.rows)}`;
+      const call = `event ${e} current(${INTERVALS[i].name})`;
+      return `${call}: expected ${JSON.stringify(wanted)}, got ${JSON.stringify(now.rows)}`;
     });
   }
 
@@ -211,13 +212,18 @@ function replay(flow: Flow, random: Random | null, probeShare = 0.02): Failures 
     const row = call.slice(3);
     const seen = log.during[k];
     if (call[2] === 1) {
-      failures.expect(seen === null, () => `call ${k} ${JSON.stringify(call)}: current() during the final gave ${JSON.stringify(seen)}`);
+      failures.expect(seen === null, () => {
+        return `call ${k} ${JSON.stringify(call)}: current() during the final gave ${JSON.stringify(seen)}`;
+      });
       failures.expect(same(row, lastProgress[i]), () => {
-        return `call ${k} final ${JSON.stringify(row)} differs from the last in-progress ${JSON.stringify(lastProgress[i])}`;
+        const previous = JSON.stringify(lastProgress[i]);
+        return `call ${k} final ${JSON.stringify(row)} differs from the last in-progress ${previous}`;
       });
       lastProgress[i] = null;
     } else {
-      failures.expect(same(seen, row), () => `call ${k} ${JSON.stringify(call)}: current() during it gave ${JSON.stringify(seen)}`);
+      failures.expect(same(seen, row), () => {
+        return `call ${k} ${JSON.stringify(call)}: current() during it gave ${JSON.stringify(seen)}`;
+      });
       lastProgress[i] = row;
     }
   }

@@ -1,3 +1,5 @@
+import { formatUnits } from './decimal';
+
 /**
  * a * scale / b rounded to the nearest integer, halves up, exactly: for the figures the JSON
  * derives from integer units (VWAP, percent change), where a binary fraction must not decide
@@ -22,4 +24,26 @@ export function roundedQuotient(a: number, scale: number, b: number): number {
   }
   const divisor = BigInt(b);
   return Number((BigInt(a) * BigInt(scale) * 2n + divisor) / (divisor * 2n));
+}
+
+/**
+ * Percent change from `open` to `last` with 2 decimals, halves away from zero, exact (in
+ * hundredths of a percent from the integer units); null without a last or an open. A change that
+ * rounds to 0 is "0.00", never "-0.00".
+ */
+export function changePercent(last: number, open: number): string | null {
+  if (last === 0 || open === 0) return null;
+  const hundredths = roundedQuotient(Math.abs(last - open), 10_000, Math.abs(open));
+  const negative = last < open !== open < 0;
+  return formatUnits(negative ? -hundredths : hundredths, 2);
+}
+
+/**
+ * Volume-weighted average price in price units: notional (sum of price × size) over volume,
+ * halves rounded up (away from zero for negative prices); null without volume.
+ */
+export function vwapUnits(notional: number, volume: number): number | null {
+  if (volume === 0) return null;
+  const units = roundedQuotient(Math.abs(notional), 1, volume);
+  return notional < 0 ? -units : units;
 }
