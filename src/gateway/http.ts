@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { formatTimestampMicros } from '../wire/timestamp';
 import { nowMicros } from '../util/clock';
@@ -68,4 +68,20 @@ export function timeParameter(values: Map<string, string>, key: string, fallback
   const ms = /^\d{1,15}$/.test(text) ? Number(text) : /^\d{4}-\d\d-\d\dT/.test(text) ? Date.parse(text) : NaN;
   if (!Number.isFinite(ms)) throw new BookcastError('INVALID_PARAMETER', `"${key}" must be an ISO-8601 time or epoch milliseconds`);
   return ms * 1000;
+}
+
+/**
+ * Registers a synchronous handler: a BookcastError it throws becomes its coded JSON answer, any
+ * other error INTERNAL; every other method on the same path answers 405.
+ */
+export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): void {
+  app[method](pattern, (res, req) => {
+    try {
+      handler(res, req);
+    } catch (err) {
+      if (err instanceof BookcastError) sendError(res, err.code, err.message);
+      else sendError(res, 'INTERNAL');
+    }
+  });
+  app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
 }

@@ -3,7 +3,7 @@ import type { Instrument } from '../engine/instruments';
 import { BookcastError } from '../errors';
 import { nowMicros } from '../util/clock';
 import { formatTimestampMicros } from '../wire/timestamp';
-import { readQuery, sendError, sendJson } from './http';
+import { readQuery, route, sendError, sendJson } from './http';
 import { MarketSnapshots, parseFields, SnapshotField } from './market-snapshot';
 import type { SymbolLookup } from './symbol-lookup';
 
@@ -43,21 +43,9 @@ export class MarketDataRoutes {
   ) {}
 
   register(app: TemplatedApp): void {
-    this.route(app, 'get', '/api/v1/market-data/symbols', (res, req) => this.symbolList(res, req));
-    this.route(app, 'get', '/api/v1/market-data/:symbol/latest', (res, req) => this.latest(res, req));
-    this.route(app, 'post', '/api/v1/market-data/bulk', (res) => this.bulk(res));
-  }
-
-  private route(app: TemplatedApp, method: 'get' | 'post', pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): void {
-    app[method](pattern, (res, req) => {
-      try {
-        handler(res, req);
-      } catch (err) {
-        if (err instanceof BookcastError) sendError(res, err.code, err.message);
-        else sendError(res, 'INTERNAL');
-      }
-    });
-    app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
+    route(app, 'get', '/api/v1/market-data/symbols', (res, req) => this.symbolList(res, req));
+    route(app, 'get', '/api/v1/market-data/:symbol/latest', (res, req) => this.latest(res, req));
+    route(app, 'post', '/api/v1/market-data/bulk', (res) => this.bulk(res));
   }
 
   private symbolList(res: HttpResponse, req: HttpRequest): void {

@@ -21,7 +21,7 @@ import { BookcastError } from '../errors';
 import { formatUnits } from '../util/decimal';
 import { changePercent, vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from '../wire/timestamp';
-import { intParameter, readQuery, sendError, sendJson, timeParameter } from './http';
+import { intParameter, readQuery, route, sendJson, timeParameter } from './http';
 import { CANDLE_HISTORY, RecentCandles } from './recent-candles';
 import { INTERVALS, intervalIndex } from '../engine/intervals';
 import { RecentTrades, TRADE_HISTORY } from './recent-trades';
@@ -60,28 +60,15 @@ export class RestRoutes {
   ) {}
 
   register(app: TemplatedApp): void {
-    this.get(app, '/api/v1/market/symbols', (res, req) => this.symbolList(res, req));
-    this.get(app, '/api/v1/market/:symbol/ticker', (res, req) => this.ticker(res, req));
-    this.get(app, '/api/v1/market/:symbol/orderbook', (res, req) => this.orderbook(res, req));
-    this.get(app, '/api/v1/market/:symbol/trades', (res, req) => this.recentTrades(res, req));
-    this.get(app, '/api/v1/market/:symbol/candles', (res, req) => this.recentCandles(res, req));
-    this.get(app, '/api/v1/health', (res, req) => {
+    route(app, 'get', '/api/v1/market/symbols', (res, req) => this.symbolList(res, req));
+    route(app, 'get', '/api/v1/market/:symbol/ticker', (res, req) => this.ticker(res, req));
+    route(app, 'get', '/api/v1/market/:symbol/orderbook', (res, req) => this.orderbook(res, req));
+    route(app, 'get', '/api/v1/market/:symbol/trades', (res, req) => this.recentTrades(res, req));
+    route(app, 'get', '/api/v1/market/:symbol/candles', (res, req) => this.recentCandles(res, req));
+    route(app, 'get', '/api/v1/health', (res, req) => {
       readQuery(req, []);
       sendJson(res, 200, JSON.stringify(this.health()));
     });
-  }
-
-  /** Routes a GET; other methods on the path get 405, and any thrown BookcastError its code. */
-  private get(app: TemplatedApp, pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): void {
-    app.get(pattern, (res, req) => {
-      try {
-        handler(res, req);
-      } catch (err) {
-        if (err instanceof BookcastError) sendError(res, err.code, err.message);
-        else sendError(res, 'INTERNAL');
-      }
-    });
-    app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
   }
 
   private instrument(req: HttpRequest): Instrument {

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { BookcastError } from '../errors';
 
 /**
  * LOBSTER sample files (lobsterdata.com): finding the pair, naming, and parsing rows.
@@ -24,12 +25,11 @@ export type LobsterErrorCode =
   | typeof LOBSTER_BAD_ROW
   | typeof LOBSTER_INCONSISTENT;
 
-export class LobsterError extends Error {
-  readonly code: LobsterErrorCode;
+/** A LOBSTER file problem; its codes are in the error catalog (src/errors.ts). */
+export class LobsterError extends BookcastError {
   constructor(code: LobsterErrorCode, message: string) {
-    super(message);
+    super(code, message);
     this.name = 'LobsterError';
-    this.code = code;
   }
 }
 

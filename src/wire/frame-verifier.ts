@@ -1,3 +1,5 @@
+import { BookcastError } from '../errors';
+
 /**
  * A FlatBuffers verifier for fbs/bookcast.fbs. The JavaScript flatbuffers runtime has none (only
  * C++ and a few other languages do), and its accessors read whatever offsets a buffer holds, so
@@ -16,8 +18,13 @@ export const FILE_IDENTIFIER = 'BKCT';
 
 export const BAD_FRAME = 'BAD_FRAME';
 
-export class BadFrameError extends Error {
-  readonly code = BAD_FRAME;
+
+/** Bytes that are not a valid bookcast frame (catalog code BAD_FRAME). */
+export class BadFrameError extends BookcastError {
+  constructor(message: string) {
+    super(BAD_FRAME, message);
+    this.name = 'BadFrameError';
+  }
 }
 
 type FieldSpec =
