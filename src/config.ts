@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { BookcastError } from './errors';
 import { DEFAULT_INSTRUMENTS, InstrumentSpec, REFERENCE_PRICES } from './engine/instruments';
+import { MIRROR_DEPTH } from './engine/depths';
 
 export type SourceConfig =
   | { kind: 'simulator'; rate: number; seed: number }
-  | { kind: 'lobster'; path: string; speed: number };
+  | { kind: 'lobster'; path: string; speed: number; originalTime: boolean };
 
 export interface Config {
   host: string;
@@ -24,6 +25,14 @@ export interface Config {
   /** Control messages per second per connection before RATE_LIMITED. */
   maxMessagesPerSecond: number;
   maxSubscriptionsPerConnection: number;
+  /** Embedded store (PGlite) and spool live here; also the journal. */
+  dataDir: string;
+  /** PostgreSQL (or TimescaleDB) instead of the embedded store, when set. */
+  databaseUrl: string | undefined;
+  snapshotIntervalMs: number;
+  snapshotDepth: number;
+  batchRows: number;
+  batchMs: number;
 }
 
 interface Option {
@@ -44,12 +53,19 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'rate', env: 'BOOKCAST_SIM_RATE', default: '2000', help: 'simulator events per second, all symbols together' },
   { flag: 'seed', env: 'BOOKCAST_SIM_SEED', default: '1', help: 'simulator random seed' },
   { flag: 'speed', env: 'BOOKCAST_REPLAY_SPEED', default: '1', help: 'file replay speed: 1 = real time, N = N times faster, 0 = as fast as possible' },
+  { flag: 'replay-time', env: 'BOOKCAST_REPLAY_TIME', default: 'now', help: 'file replay timestamps: now (when replayed) or original (as recorded)' },
   { flag: 'heartbeat-ms', env: 'BOOKCAST_HEARTBEAT_MS', default: '1000', help: 'WebSocket heartbeat interval' },
   { flag: 'soft-backpressure', env: 'BOOKCAST_SOFT_BACKPRESSURE', default: String(256 * 1024), help: 'bytes buffered before a connection is resynchronised' },
   { flag: 'max-backpressure', env: 'BOOKCAST_MAX_BACKPRESSURE', default: String(4 * 1024 * 1024), help: 'bytes buffered before a connection is closed' },
   { flag: 'max-message-bytes', env: 'BOOKCAST_MAX_MESSAGE_BYTES', default: '4096', help: 'largest client control message' },
   { flag: 'max-messages-per-second', env: 'BOOKCAST_MAX_MESSAGES_PER_SECOND', default: '50', help: 'client control messages per second' },
   { flag: 'max-subscriptions', env: 'BOOKCAST_MAX_SUBSCRIPTIONS', default: '1000', help: 'subscriptions per connection' },
+  { flag: 'data-dir', env: 'BOOKCAST_DATA_DIR', default: './data', help: 'embedded store (PGlite) and spool directory' },
+  { flag: 'database-url', env: 'DATABASE_URL', default: '', help: 'PostgreSQL URL; empty uses the embedded store' },
+  { flag: 'snapshot-interval-ms', env: 'BOOKCAST_SNAPSHOT_INTERVAL_MS', default: '10000', help: 'how often a changed book is stored' },
+  { flag: 'snapshot-depth', env: 'BOOKCAST_SNAPSHOT_DEPTH', default: '50', help: 'levels per side in a stored book snapshot' },
+  { flag: 'batch-rows', env: 'BOOKCAST_BATCH_ROWS', default: '10000', help: 'rows per storage batch at most' },
+  { flag: 'batch-ms', env: 'BOOKCAST_BATCH_MS', default: '100', help: 'a storage batch waits at most this long' },
 ];
 
 function integer(name: string, text: string, min: number, max: number): number {
@@ -120,7 +136,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   } else if (sourceText.startsWith('lobster:') && sourceText.length > 'lobster:'.length) {
     const speed = Number(get('speed'));
     if (!(speed >= 0) || !Number.isFinite(speed)) throw new BookcastError('CONFIG_INVALID', `speed must be a number >= 0`);
-    source = { kind: 'lobster', path: sourceText.slice('lobster:'.length), speed };
+    const replayTime = get('replay-time');
+    if (replayTime !== 'now' && replayTime !== 'original') throw new BookcastError('CONFIG_INVALID', 'replay-time must be now or original');
+    source = { kind: 'lobster', path: sourceText.slice('lobster:'.length), speed, originalTime: replayTime === 'original' };
   } else {
     throw new BookcastError('CONFIG_INVALID', `source must be "simulator" or "lobster:<message.csv>", got "${sourceText}"`);
   }
@@ -143,5 +161,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     maxMessageBytes: integer('max-message-bytes', get('max-message-bytes'), 64, 1024 * 1024),
     maxMessagesPerSecond: integer('max-messages-per-second', get('max-messages-per-second'), 1, 1_000_000),
     maxSubscriptionsPerConnection: integer('max-subscriptions', get('max-subscriptions'), 1, 1_000_000),
+    dataDir: get('data-dir'),
+    databaseUrl: get('database-url') || undefined,
+    snapshotIntervalMs: integer('snapshot-interval-ms', get('snapshot-interval-ms'), 1000, 86_400_000),
+    snapshotDepth: integer('snapshot-depth', get('snapshot-depth'), 1, MIRROR_DEPTH),
+    batchRows: integer('batch-rows', get('batch-rows'), 1, 1_000_000),
+    batchMs: integer('batch-ms', get('batch-ms'), 1, 60_000),
   };
 }

@@ -17,7 +17,7 @@ t.test('defaults, environment and flags, in that order of precedence', async (t)
   t.same(f.instruments.map((i) => i.symbol), ['SIM001/USD', 'SIM002/USD', 'SIM003/USD']);
   t.ok(f.referencePrices['SIM002/USD']);
   const l = loadConfig(['--source', 'lobster:/x/AAPL_2012-06-21_34200000_57600000_message_1.csv', '--speed', '0'], {});
-  t.same(l.source, { kind: 'lobster', path: '/x/AAPL_2012-06-21_34200000_57600000_message_1.csv', speed: 0 });
+  t.same(l.source, { kind: 'lobster', path: '/x/AAPL_2012-06-21_34200000_57600000_message_1.csv', speed: 0, originalTime: false });
 });
 
 t.test('invalid options are CONFIG_INVALID with a message naming them', async (t) => {

@@ -18,8 +18,9 @@ import { DiffEmitter } from './diff-emitter';
 import { EV_CLEAR, EVENT_BYTES, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from './events';
 import { CTRL_DEACTIVATE, CTRL_SNAPSHOT, STREAM_CANDLES, STREAM_L2, STREAM_L3, STREAM_TICKER, controlRequest, controlStream, typeDepthIndex, typeSymbol } from './out-records';
 import { OutWriter } from './out-writer';
+import { PersistWriter } from './persist-writer';
 import { SymbolState } from './symbol-state';
-import { BookWorkerData, S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_REJECTED, STATS_WORDS, WorkerReport } from './worker-protocol';
+import { BookWorkerData, S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_PERSIST_WAITS, S_REJECTED, STATS_WORDS, WorkerReport } from './worker-protocol';
 import { L2_DEPTHS } from './depths';
 import { nowMicros } from '../util/clock';
 import { INTERVAL_COUNT } from './intervals';
@@ -34,7 +35,9 @@ const control = new SpscRing(data.controlRing);
 /** Both producers ring the worker's doorbell, so it sleeps on the pair. */
 const inputs = new RingGroup(new Doorbell(data.doorbell), [control, events]);
 const outWriter = new OutWriter(new SpscRing(data.outRing, new Doorbell(data.frontDoorbell)));
-const emitter = new DiffEmitter(new MessageEncoder(), outWriter);
+const persist = new PersistWriter(new SpscRing(data.persistRing, new Doorbell(data.persistDoorbell)));
+const emitter = new DiffEmitter(new MessageEncoder(), outWriter, persist);
+const snapshotIntervalUs = data.snapshotIntervalMs * 1000;
 const mirror = new BookMirrorWriter(data.mirror, data.instruments.length, data.mirrorDepth);
 const stats = new Float64Array(data.stats, 0, STATS_WORDS);
 
@@ -120,8 +123,8 @@ function refreshMirrors(now: number): void {
 }
 
 /**
- * Once a second: trades leave the 24 h window and candles close as time passes, even on a quiet
- * market. Candles close CANDLE_GRACE_US after their end, so a trade stamped just before the end
+ * Once a second: trades leave the 24 h window, candles close as time passes, even on a quiet
+ * market, and books that changed are snapshotted for storage (every snapshotIntervalMs). Candles close CANDLE_GRACE_US after their end, so a trade stamped just before the end
  * that reaches the worker a little later still lands in its own candle.
  */
 const TICK_US = 1_000_000;
@@ -140,7 +143,14 @@ function tick(now: number): void {
       if (s.tickerActive) emitter.ticker(s, false, 0);
     }
     emitter.closeCandles(s, now - CANDLE_GRACE_US, now);
+    if (s.sequence !== s.storedSequence && now - s.storedAt >= snapshotIntervalUs) {
+      persist.book(s, data.snapshotDepth, now);
+      s.storedSequence = s.sequence;
+      s.storedAt = now;
+    }
   }
+  outWriter.publish();
+  persist.publish();
 }
 
 function run(): void {
@@ -159,8 +169,10 @@ function run(): void {
     if (ticked) tick(now);
     if (work > 0) {
       outWriter.publish();
+      persist.publish();
       stats[S_BATCHES]++;
       stats[S_OUT_WAITS] = outWriter.waits;
+      stats[S_PERSIST_WAITS] = persist.waits;
     }
     if (work > 0 || ticked) refreshMirrors(now);
     idle.idle(work, inputs);

@@ -4,6 +4,7 @@ import { MSG_CANDLE, MSG_L2_SNAPSHOT, MSG_L2_UPDATE, MSG_L3_SNAPSHOT, MSG_L3_UPD
 import type { CandleListener, CandleSink } from './candle-builder';
 import { intervalStart } from './intervals';
 import type { OutWriter } from './out-writer';
+import type { PersistWriter } from './persist-writer';
 import type { SymbolState } from './symbol-state';
 import { MessageEncoder } from '../wire/message-encoder';
 import { FastEncoder } from '../wire/fast-encoder';
@@ -95,6 +96,7 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
   constructor(
     private readonly encoder: MessageEncoder,
     private readonly out: OutWriter,
+    private readonly persist: PersistWriter,
   ) {
     for (let d = 0; d < DEPTHS; d++) {
       this.bids.push(new LevelChanges());
@@ -155,6 +157,7 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
     const at = this.out.claim(packType(s.instrument.index, MSG_TRADE, 0), seq, fast.tradeLength(s.symbolBytes, seq, ts, tradeId, price, size, aggressor, makerOrderId));
     fast.writeTrade(this.out.bytes, at, s.symbolBytes, seq, ts, tradeId, price, size, aggressor, makerOrderId);
     this.out.commit();
+    this.persist.trade(s.instrument.index, seq, tradeId, price, size, aggressor, makerOrderId, ts);
     s.candles.onTrade(ts, price, size);
   }
 
@@ -164,6 +167,7 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
    */
   onCandle(interval: number, start: number, open: number, high: number, low: number, close: number, volume: number, notional: number, count: number, final: boolean): void {
     const s = this.s;
+    if (final) this.persist.candle(s.instrument.index, interval, start, open, high, low, close, volume, notional, count);
     if (!final && s.candleActive[interval] === 0) return;
     const fast = this.fast;
     const seq = this.sequence;

@@ -38,6 +38,9 @@ export class SymbolState {
   /** Set when a change touched the top CHECKSUM_DEPTH levels. */
   checksumStale = true;
   mirrorDirty = true;
+  /** Sequence and time (µs) of the last book snapshot sent to storage. */
+  storedSequence = -1;
+  storedAt = 0;
   /**
    * Levels of each side ([bid, ask]) the mirror must rewrite: positions from..to (to = Infinity
    * when levels shifted). A size change rewrites one level; an inserted or removed level rewrites

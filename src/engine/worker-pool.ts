@@ -12,11 +12,20 @@ const EVENT_RING_BYTES = 4 * 1024 * 1024;
 const CONTROL_RING_BYTES = 64 * 1024;
 /** Large enough for an L3 snapshot of ~300k orders (a record may take half the ring). */
 const OUT_RING_BYTES = 16 * 1024 * 1024;
+/** About 130k trades of slack while the persistence worker is busy (it spools when the database is). */
+const PERSIST_RING_BYTES = 8 * 1024 * 1024;
+
+export interface PoolOptions {
+  snapshotIntervalMs: number;
+  snapshotDepth: number;
+}
 
 /** The shared memory of one book worker, as the main side holds it. */
 export interface WorkerChannels {
   eventRing: SharedArrayBuffer;
   doorbell: SharedArrayBuffer;
+  /** Consumed by the persistence worker. */
+  persistRing: SharedArrayBuffer;
   out: SpscRing;
   control: SpscRing;
   stats: Float64Array;
@@ -30,6 +39,8 @@ export interface WorkerChannels {
 export class WorkerPool {
   readonly mirror: SharedArrayBuffer;
   readonly frontDoorbell: Doorbell;
+  /** Rung by every book worker when the persistence worker sleeps on their persist rings. */
+  readonly persistDoorbell: SharedArrayBuffer;
   readonly channels: WorkerChannels[] = [];
   /** Worker index owning each instrument. */
   readonly ownerOf: Int32Array;
@@ -38,10 +49,11 @@ export class WorkerPool {
   private readonly pendingControl: { worker: number; type: number }[] = [];
   private failure: ((err: BookcastError) => void) | null = null;
 
-  constructor(readonly instruments: readonly Instrument[], readonly workerCount: number) {
+  constructor(readonly instruments: readonly Instrument[], readonly workerCount: number, options: PoolOptions) {
     this.mirror = allocateMirror(instruments.length, MIRROR_DEPTH);
     const frontDoorbellSab = Doorbell.allocate();
     this.frontDoorbell = new Doorbell(frontDoorbellSab);
+    this.persistDoorbell = Doorbell.allocate();
     this.ownerOf = new Int32Array(instruments.length);
     const count = Math.min(workerCount, instruments.length);
     for (let w = 0; w < count; w++) {
@@ -50,12 +62,14 @@ export class WorkerPool {
       const eventRing = SpscRing.allocate(EVENT_RING_BYTES);
       const controlRing = SpscRing.allocate(CONTROL_RING_BYTES);
       const outRing = SpscRing.allocate(OUT_RING_BYTES);
+      const persistRing = SpscRing.allocate(PERSIST_RING_BYTES);
       const stats = new SharedArrayBuffer(STATS_WORDS * 8);
       const owned = instruments.filter((i) => i.index % count === w).map((i) => i.index);
       for (const i of owned) this.ownerOf[i] = w;
       this.channels.push({
         eventRing,
         doorbell: doorbellSab,
+        persistRing,
         out: new SpscRing(outRing),
         control: new SpscRing(controlRing, workerDoorbell),
         stats: new Float64Array(stats),
@@ -72,6 +86,10 @@ export class WorkerPool {
         mirror: this.mirror,
         mirrorDepth: MIRROR_DEPTH,
         stats,
+        persistRing,
+        persistDoorbell: this.persistDoorbell,
+        snapshotIntervalMs: options.snapshotIntervalMs,
+        snapshotDepth: options.snapshotDepth,
       };
       this.workers.push(new Worker(path.join(__dirname, 'book-worker.js'), { workerData: data }));
     }
@@ -126,6 +144,15 @@ export class WorkerPool {
     } else {
       this.pendingControl.push({ worker, type });
     }
+  }
+
+  /** Waits (at most `timeoutMs`) until every worker has applied every event handed to it. */
+  async drain(timeoutMs = 5000): Promise<void> {
+    const rings = this.channels.map((c) => new SpscRing(c.eventRing));
+    const deadline = Date.now() + timeoutMs;
+    while (!rings.every((r) => r.isEmpty()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    // The batch that emptied the ring publishes its output at the end of the worker's loop turn.
+    await new Promise((r) => setTimeout(r, 20));
   }
 
   async stop(): Promise<void> {

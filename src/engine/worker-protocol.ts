@@ -21,6 +21,13 @@ export interface BookWorkerData {
   mirror: SharedArrayBuffer;
   mirrorDepth: number;
   stats: SharedArrayBuffer;
+  /** Trades, closed candles and book snapshots for the persistence worker. */
+  persistRing: SharedArrayBuffer;
+  /** Rung by this worker when the persistence worker sleeps. */
+  persistDoorbell: SharedArrayBuffer;
+  /** A book that changed is snapshotted for storage at most this often. */
+  snapshotIntervalMs: number;
+  snapshotDepth: number;
 }
 
 export type WorkerReport = { type: 'ready' } | { type: 'error'; code: string; message: string };
@@ -33,9 +40,11 @@ export type WorkerReport = { type: 'ready' } | { type: 'error'; code: string; me
  *   word 1 + code      events rejected, by REJECT_* code
  *   word 1 + COUNT     batches processed
  *   word 2 + COUNT     times the worker waited for out-ring space
+ *   word 3 + COUNT     times the worker waited for persist-ring space
  */
 export const S_ACCEPTED = 0;
 export const S_REJECTED = 1;
 export const S_BATCHES = 1 + REJECT_CODE_COUNT;
 export const S_OUT_WAITS = 2 + REJECT_CODE_COUNT;
-export const STATS_WORDS = 3 + REJECT_CODE_COUNT;
+export const S_PERSIST_WAITS = 3 + REJECT_CODE_COUNT;
+export const STATS_WORDS = 4 + REJECT_CODE_COUNT;

@@ -85,3 +85,40 @@ export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string
   });
   app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
 }
+
+/** An answer computed asynchronously (history reads). */
+export interface Answer {
+  status: number;
+  body: string;
+  contentType?: string;
+}
+
+/**
+ * Registers an asynchronous GET handler. The handler must read everything it needs from `req`
+ * before its first await (uWS reuses the request object afterwards); the answer is corked, and
+ * dropped if the client went away meanwhile. Errors answer as in `route`.
+ */
+export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: HttpRequest) => Promise<Answer>): void {
+  app.get(pattern, (res, req) => {
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    handler(req).then(
+      (answer) => {
+        if (aborted) return;
+        res.cork(() => {
+          res.writeStatus(STATUS_LINES[answer.status] ?? `${answer.status} Error`)
+            .writeHeader('content-type', answer.contentType ?? 'application/json')
+            .end(answer.body);
+        });
+      },
+      (err) => {
+        if (aborted) return;
+        if (err instanceof BookcastError) sendError(res, err.code, err.message);
+        else sendError(res, 'INTERNAL');
+      },
+    );
+  });
+  app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
+}

@@ -3,13 +3,20 @@ import type { Instrument } from '../engine/instruments';
 import { BookcastError } from '../errors';
 import { nowMicros } from '../util/clock';
 import { formatTimestampMicros } from '../wire/timestamp';
-import { readQuery, route, sendError, sendJson } from './http';
+import { Answer, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeParameter } from './http';
+import { INTERVALS, intervalIndex } from '../engine/intervals';
+import type { Persistence } from '../store/persistence';
+import { HISTORY_FIELDS, HistoryField, HistoryRequest } from '../store/history-render';
 import { MarketSnapshots, parseFields, SnapshotField } from './market-snapshot';
 import type { SymbolLookup } from './symbol-lookup';
 
 /** Largest bulk request body and symbol count. */
 export const MAX_BULK_BYTES = 64 * 1024;
 export const MAX_BULK_SYMBOLS = 200;
+/** History pages: default and largest row counts; default range is the last day. */
+const DEFAULT_HISTORY_ROWS = 500;
+const MAX_HISTORY_ROWS = 10_000;
+const DAY_US = 86_400_000_000;
 /** An `as_of` this close to now is "now"; earlier needs history (not stored yet). */
 const AS_OF_TOLERANCE_US = 1_000_000;
 
@@ -40,12 +47,14 @@ export class MarketDataRoutes {
     private readonly snapshots: MarketSnapshots,
     private readonly exchange: string,
     private readonly source: string,
+    private readonly persistence: Persistence,
   ) {}
 
   register(app: TemplatedApp): void {
     route(app, 'get', '/api/v1/market-data/symbols', (res, req) => this.symbolList(res, req));
     route(app, 'get', '/api/v1/market-data/:symbol/latest', (res, req) => this.latest(res, req));
     route(app, 'post', '/api/v1/market-data/bulk', (res) => this.bulk(res));
+    routeAsync(app, '/api/v1/market-data/:symbol/history', (req) => this.history(req));
   }
 
   private symbolList(res: HttpResponse, req: HttpRequest): void {
@@ -94,6 +103,42 @@ export class MarketDataRoutes {
       data_type: 'SNAPSHOT',
     });
     return { sequence: s.sequence, body: head.slice(0, -1) + ',"cache_hit":' };
+  }
+
+  /** Stored closed candles of one interval, a page at a time, as JSON or CSV. */
+  private async history(req: HttpRequest): Promise<Answer> {
+    const text = req.getParameter(0) ?? '';
+    const instrument = this.symbols.find(text);
+    if (instrument === undefined) throw new BookcastError('UNKNOWN_SYMBOL', `unknown symbol "${text}"`);
+    const query = readQuery(req, ['start_time', 'end_time', 'interval', 'limit', 'offset', 'fields', 'format']);
+    const interval = query.get('interval') ?? '1m';
+    if (intervalIndex(interval) < 0) throw new BookcastError('INVALID_INTERVAL', `interval must be one of ${INTERVALS.map((i) => i.name).join(', ')}`);
+    const to = timeParameter(query, 'end_time', nowMicros());
+    const from = timeParameter(query, 'start_time', to - DAY_US);
+    if (from >= to) throw new BookcastError('INVALID_PARAMETER', '"start_time" must be before "end_time"');
+    const format = query.get('format') ?? 'json';
+    if (format !== 'json' && format !== 'csv') throw new BookcastError('INVALID_PARAMETER', '"format" is json or csv');
+    const fields = (query.get('fields') ?? HISTORY_FIELDS.join(',')).split(',');
+    for (const f of fields) {
+      if (!(HISTORY_FIELDS as readonly string[]).includes(f)) {
+        throw new BookcastError('INVALID_PARAMETER', `unknown field "${f}"; fields are ${HISTORY_FIELDS.join(', ')}`);
+      }
+    }
+    const request: HistoryRequest = {
+      symbol: instrument.symbol,
+      interval,
+      from,
+      to,
+      limit: intParameter(query, 'limit', 1, MAX_HISTORY_ROWS, DEFAULT_HISTORY_ROWS),
+      offset: intParameter(query, 'offset', 0, 100_000_000, 0),
+      fields: fields as HistoryField[],
+      format,
+      priceDecimals: instrument.priceDecimals,
+      sizeDecimals: instrument.sizeDecimals,
+      metadata: { exchange: this.exchange, source: this.source, store: this.persistence.store, currency: instrument.quote },
+    };
+    const body = await this.persistence.query<string>({ kind: 'history', request });
+    return { status: 200, body, contentType: format === 'csv' ? 'text/csv' : 'application/json' };
   }
 
   private currency(text: string | undefined): string | undefined {

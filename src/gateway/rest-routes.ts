@@ -21,10 +21,12 @@ import { BookcastError } from '../errors';
 import { formatUnits } from '../util/decimal';
 import { changePercent, vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from '../wire/timestamp';
-import { intParameter, readQuery, route, sendJson, timeParameter } from './http';
-import { CANDLE_HISTORY, RecentCandles } from './recent-candles';
+import { Answer, intParameter, readQuery, route, routeAsync, sendJson, timeParameter } from './http';
+import type { Persistence } from '../store/persistence';
+import type { CandleRecord, TradeRecord } from '../store/store';
+import { CANDLE_HISTORY, CandleRow, RecentCandles } from './recent-candles';
 import { INTERVALS, intervalIndex } from '../engine/intervals';
-import { RecentTrades, TRADE_HISTORY } from './recent-trades';
+import { RecentTrades, TRADE_HISTORY, TradeRow } from './recent-trades';
 import type { SymbolLookup } from './symbol-lookup';
 
 export const DEFAULT_BOOK_DEPTH = 20;
@@ -56,6 +58,7 @@ export class RestRoutes {
     private readonly mirror: BookMirrorReader,
     private readonly trades: RecentTrades,
     private readonly candles: RecentCandles,
+    private readonly persistence: Persistence,
     private readonly health: () => object,
   ) {}
 
@@ -63,8 +66,8 @@ export class RestRoutes {
     route(app, 'get', '/api/v1/market/symbols', (res, req) => this.symbolList(res, req));
     route(app, 'get', '/api/v1/market/:symbol/ticker', (res, req) => this.ticker(res, req));
     route(app, 'get', '/api/v1/market/:symbol/orderbook', (res, req) => this.orderbook(res, req));
-    route(app, 'get', '/api/v1/market/:symbol/trades', (res, req) => this.recentTrades(res, req));
-    route(app, 'get', '/api/v1/market/:symbol/candles', (res, req) => this.recentCandles(res, req));
+    routeAsync(app, '/api/v1/market/:symbol/trades', (req) => this.recentTrades(req));
+    routeAsync(app, '/api/v1/market/:symbol/candles', (req) => this.recentCandles(req));
     route(app, 'get', '/api/v1/health', (res, req) => {
       readQuery(req, []);
       sendJson(res, 200, JSON.stringify(this.health()));
@@ -143,10 +146,26 @@ export class RestRoutes {
     sendJson(res, 200, body);
   }
 
-  private recentTrades(res: HttpResponse, req: HttpRequest): void {
+  /**
+   * The newest trades from memory; with `start`/`end`, trades in that time range, from storage
+   * merged with what memory holds and storage may not have yet.
+   */
+  private async recentTrades(req: HttpRequest): Promise<Answer> {
     const ins = this.instrument(req);
-    const limit = intParameter(readQuery(req, ['limit']), 'limit', 1, TRADE_HISTORY, DEFAULT_TRADE_LIMIT);
-    const trades = this.trades.latest(ins.index, limit).map((t) => ({
+    const query = readQuery(req, ['limit', 'start', 'end']);
+    const limit = intParameter(query, 'limit', 1, TRADE_HISTORY, DEFAULT_TRADE_LIMIT);
+    let rows = this.trades.latest(ins.index, limit);
+    if (query.has('start') || query.has('end')) {
+      const from = timeParameter(query, 'start', 0);
+      const to = timeParameter(query, 'end', Number.MAX_SAFE_INTEGER);
+      if (from > to) throw new BookcastError('INVALID_PARAMETER', '"start" is after "end"');
+      const stored = await this.persistence.query<TradeRecord[]>({ kind: 'trades', symbol: ins.index, from, to: to + 1, limit: TRADE_HISTORY * 10, offset: 0 });
+      const byId = new Map<number, TradeRow>();
+      for (const t of stored) byId.set(t.tradeId, { ...t, timestamp: t.time });
+      for (const t of rows) if (t.timestamp >= from && t.timestamp <= to) byId.set(t.tradeId, t);
+      rows = [...byId.values()].sort((a, b) => b.tradeId - a.tradeId).slice(0, limit);
+    }
+    const trades = rows.map((t) => ({
       trade_id: t.tradeId,
       price: formatUnits(t.price, ins.priceDecimals),
       size: formatUnits(t.size, ins.sizeDecimals),
@@ -155,10 +174,14 @@ export class RestRoutes {
       timestamp: formatTimestampMicros(t.timestamp),
       sequence: t.sequence,
     }));
-    sendJson(res, 200, JSON.stringify({ symbol: ins.symbol, count: trades.length, trades }));
+    return { status: 200, body: JSON.stringify({ symbol: ins.symbol, count: trades.length, trades }) };
   }
 
-  private recentCandles(res: HttpResponse, req: HttpRequest): void {
+  /**
+   * Closed candles, oldest first: from memory, and from storage as well when the range reaches
+   * back beyond what memory holds (memory wins where both have a candle).
+   */
+  private async recentCandles(req: HttpRequest): Promise<Answer> {
     const ins = this.instrument(req);
     const query = readQuery(req, ['interval', 'start', 'end', 'limit']);
     const name = query.get('interval') ?? '1m';
@@ -168,8 +191,17 @@ export class RestRoutes {
     const end = timeParameter(query, 'end', Number.MAX_SAFE_INTEGER);
     if (start > end) throw new BookcastError('INVALID_PARAMETER', '"start" is after "end"');
     const limit = intParameter(query, 'limit', 1, CANDLE_HISTORY, CANDLE_HISTORY);
+    let rows = this.candles.range(ins.index, interval, start, end, limit);
+    if (rows.length < limit && (rows.length === 0 || rows[0].start > start)) {
+      const before = rows.length === 0 ? end : rows[0].start - 1;
+      const stored = await this.persistence.query<CandleRecord[]>({ kind: 'candles', symbol: ins.index, interval: name, from: start, to: before + 1, limit: CANDLE_HISTORY, offset: 0 });
+      const merged = new Map<number, CandleRow>();
+      for (const c of stored) merged.set(c.start, c);
+      for (const c of rows) merged.set(c.start, c);
+      rows = [...merged.values()].sort((a, b) => a.start - b.start).slice(-limit);
+    }
     const p = ins.priceDecimals;
-    const candles = this.candles.range(ins.index, interval, start, end, limit).map((c) => ({
+    const candles = rows.map((c) => ({
       start: formatTimestampMicros(c.start),
       open: formatUnits(c.open, p),
       high: formatUnits(c.high, p),
@@ -179,7 +211,7 @@ export class RestRoutes {
       vwap: optionalUnits(vwapUnits(c.notional, c.volume), p),
       trades: c.count,
     }));
-    sendJson(res, 200, JSON.stringify({ symbol: ins.symbol, interval: name, count: candles.length, candles }));
+    return { status: 200, body: JSON.stringify({ symbol: ins.symbol, interval: name, count: candles.length, candles }) };
   }
 
   private time(us: number): string {

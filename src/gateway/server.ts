@@ -27,6 +27,7 @@ import { SymbolLookup } from './symbol-lookup';
 import { loadUws } from './uws';
 import { RingGroup } from '../ring/ring-group';
 import { WsGateway } from './ws-gateway';
+import { Persistence } from '../store/persistence';
 
 /** The exchange name the Market Data API reports for every snapshot. */
 const EXCHANGE = 'bookcast';
@@ -60,7 +61,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let fail!: (err: BookcastError) => void;
   const failed = new Promise<BookcastError>((resolve) => (fail = resolve));
 
-  const pool = new WorkerPool(instruments, config.workers);
+  const pool = new WorkerPool(instruments, config.workers, { snapshotIntervalMs: config.snapshotIntervalMs, snapshotDepth: config.snapshotDepth });
+  const persistence = new Persistence(pool.channels.map((c) => c.persistRing), pool.persistDoorbell, instruments, {
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    batchRows: config.batchRows,
+    batchMs: config.batchMs,
+  });
+  try {
+    await persistence.start((err) => fail(err));
+  } catch (err) {
+    await pool.stop();
+    throw err;
+  }
   await pool.start((err) => fail(err));
 
   const app = uws.App();
@@ -87,6 +100,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       batches: c.stats[S_BATCHES],
       out_waits: c.stats[S_OUT_WAITS],
     })),
+    persistence: persistence.health(),
     connections: ws.sessions.size,
     slow_consumer_resyncs: ws.slowConsumerResyncs,
     published: fanout.published,
@@ -94,9 +108,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   ws.register(app);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
-  new RestRoutes(symbols, mirror, trades, candles, health).register(app);
+  new RestRoutes(symbols, mirror, trades, candles, persistence, health).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
-  new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind).register(app);
+  new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
@@ -165,7 +179,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ws.closeAll();
       uws.us_listen_socket_close(listenSocket);
       await source.terminate();
+      // Let the books apply what the source already handed over, then store what they produced.
+      await pool.drain();
       await pool.stop();
+      await persistence.stop();
     },
   };
 }

@@ -58,23 +58,26 @@ function runSimulator(rate: number, seed: number): void {
 /**
  * Replays a recorded file on its own clock scaled by `speed` (0: as fast as the books take it).
  * Events are stamped with their scheduled wall-clock time, so downstream latency is measured
- * from when the replay meant to deliver them, like the simulator's.
+ * from when the replay meant to deliver them, like the simulator's; or, with `originalTime`, with
+ * the time recorded in the file, so candles and stored history line up with the recording.
  */
 class ScheduledSink implements EventSink {
   due = 0;
   count = 0;
 
-  event(kind: number, symbol: number, side: number, orderId: number, price: number, size: number, newOrderId: number): void {
-    writer.event(kind, symbol, side, orderId, price, size, newOrderId, this.due);
+  constructor(private readonly originalTime: boolean) {}
+
+  event(kind: number, symbol: number, side: number, orderId: number, price: number, size: number, newOrderId: number, timestamp: number): void {
+    writer.event(kind, symbol, side, orderId, price, size, newOrderId, this.originalTime ? timestamp : this.due);
     this.count++;
   }
 }
 
-function runLobster(path: string, speed: number): void {
+function runLobster(path: string, speed: number, originalTime: boolean): void {
   const files = lobsterFiles(path);
   const messages = new LobsterMessageReader(files.messagePath, files.midnightMicros);
   const rows = new LobsterBookReader(files.orderbookPath, files.depth);
-  const sink = new ScheduledSink();
+  const sink = new ScheduledSink(originalTime);
   const translator = new LobsterTranslator(0, files.depth, sink);
   const start = nowMicros();
   let first = -1;
@@ -98,7 +101,7 @@ function runLobster(path: string, speed: number): void {
 try {
   parentPort!.postMessage({ type: 'ready' } satisfies SourceReport);
   if (data.source.kind === 'simulator') runSimulator(data.source.rate, data.source.seed);
-  else runLobster(data.source.path, data.source.speed);
+  else runLobster(data.source.path, data.source.speed, data.source.originalTime);
 } catch (err) {
   const e = err as { code?: string; message?: string };
   parentPort!.postMessage({ type: 'error', code: e.code ?? 'INTERNAL', message: String(e.message ?? err) } satisfies SourceReport);

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { RunningServer, startServer } from '../../src/gateway/server';
 import type { SymbolInfo } from './book-client';
@@ -12,7 +15,9 @@ export interface TestServer {
 
 /** A real bookcast server on an ephemeral loopback port, configured by command-line flags. */
 export async function startTestServer(args: string[]): Promise<TestServer> {
-  const server = await startServer(loadConfig(['--port', '0', ...args], {}));
+  // A fresh embedded store per server unless the test names one.
+  const dataDir = args.includes('--data-dir') ? [] : ['--data-dir', mkdtempSync(path.join(tmpdir(), 'bookcast-test-'))];
+  const server = await startServer(loadConfig(['--port', '0', ...dataDir, ...args], {}));
   const http = `http://127.0.0.1:${server.port}`;
   const get = async (path: string) => {
     const res = await fetch(http + path);

@@ -1,0 +1,113 @@
+import type { ChildProcess } from 'node:child_process';
+import * as hdr from 'hdr-histogram-js';
+import { delay, within } from './server-process';
+
+/**
+ * What the gateway scenarios do with the processes they fork (load clients, peer servers): wait
+ * for a typed message with a deadline, stop them for sure, and merge the latency histograms
+ * their clients send back. Every wait is bounded, so a stuck child costs a timeout, not the run.
+ */
+
+/** Wall-clock µs, the clock bookcast stamps events with (src/util/clock.ts) and clients read. */
+export function nowMicros(): number {
+  return (performance.timeOrigin + performance.now()) * 1000;
+}
+
+export async function sleepUntil(us: number): Promise<void> {
+  const ms = (us - nowMicros()) / 1000;
+  if (ms > 0) await delay(ms);
+}
+
+interface Typed {
+  type: string;
+}
+
+/**
+ * Resolves with the child's next message of `type`; rejects on a message of type 'failed'
+ * (whose `message` says why), on the child's exit, or after `timeoutMs`.
+ */
+export function expectMessage<M extends Typed, T extends M['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<M, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    const onMessage = (message: M) => {
+      if (message.type === type) {
+        cleanup();
+        resolve(message as Extract<M, { type: T }>);
+      } else if (message.type === 'failed') {
+        cleanup();
+        reject(new Error(`process ${child.pid}: ${(message as unknown as { message: string }).message}`));
+      }
+    };
+    const onExit = (code: number | null, signal: string | null) => {
+      cleanup();
+      reject(new Error(`process ${child.pid} exited (code ${code}, signal ${signal}) before '${type}'`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`process ${child.pid}: no '${type}' within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+/** SIGTERM, then SIGKILL after 3 s, for every child still running. Never throws. */
+export async function stopChildren(children: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      if (!(await within(exited, 3000))) child.kill('SIGKILL');
+      await within(exited, 3000);
+    }),
+  );
+}
+
+/** µs, 1 µs … 60 s, 3 significant digits: the same shape in every client, so they merge. */
+export const HIGHEST_TRACKABLE_US = 60_000_000;
+
+export function newHistogram(): hdr.Histogram {
+  return hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_TRACKABLE_US, numberOfSignificantValueDigits: 3 });
+}
+
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+/** Merges the clients' compressed histograms and reads the percentiles off the union. */
+export function mergeHistograms(encoded: readonly string[]): LatencySummary {
+  const merged = newHistogram();
+  for (const text of encoded) {
+    const h = hdr.decodeFromCompressedBase64(text, 32);
+    merged.add(h);
+    h.destroy();
+  }
+  const summary: LatencySummary = {
+    count: merged.totalCount,
+    p50: merged.getValueAtPercentile(50),
+    p90: merged.getValueAtPercentile(90),
+    p99: merged.getValueAtPercentile(99),
+    p999: merged.getValueAtPercentile(99.9),
+    max: merged.maxValue,
+    mean: Math.round(merged.mean),
+  };
+  merged.destroy();
+  return summary;
+}
+
+/** a / b to two decimals, or null when either is missing or b is zero. */
+export function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
+  if (typeof a !== 'number' || typeof b !== 'number' || b === 0) return null;
+  return Math.round((a / b) * 100) / 100;
+}

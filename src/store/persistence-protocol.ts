@@ -1,0 +1,48 @@
+import type { Instrument } from '../engine/instruments';
+import type { HistoryRequest } from './history-render';
+
+/** What the server hands the persistence worker. */
+export interface PersistenceWorkerData {
+  /** One persist ring per book worker (this thread is the consumer of each). */
+  rings: SharedArrayBuffer[];
+  doorbell: SharedArrayBuffer;
+  instruments: Instrument[];
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** A batch is written when it holds this many rows or is this old, whichever comes first. */
+  batchRows: number;
+  batchMs: number;
+  stats: SharedArrayBuffer;
+}
+
+/**
+ * Counters in shared memory, written by the persistence worker only.
+ *   0 trades written   1 candles written   2 snapshots written   3 batches written
+ *   4 rows waiting (in memory or spooled)   5 failed writes   6 lag of the last batch (µs, event to durable)
+ *   7 rows spooled to disk so far
+ */
+export const P_TRADES = 0;
+export const P_CANDLES = 1;
+export const P_SNAPSHOTS = 2;
+export const P_BATCHES = 3;
+export const P_WAITING = 4;
+export const P_FAILURES = 5;
+export const P_LAG_US = 6;
+export const P_SPOOLED = 7;
+export const P_STATS_WORDS = 8;
+
+/** A history read the front thread asks of the worker that owns the store. */
+export type HistoryQuery =
+  | { kind: 'trades'; symbol: number; from: number; to: number; limit: number; offset: number }
+  | { kind: 'candles'; symbol: number; interval: string; from: number; to: number; limit: number; offset: number }
+  | { kind: 'book'; symbol: number; at: number }
+  /** A rendered Market Data API history page (JSON or CSV), built here, off the front thread. */
+  | { kind: 'history'; request: HistoryRequest };
+
+/** `stop`: drain the rings, write what is pending (or leave it spooled on disk), close, exit. */
+export type PersistenceRequest = { type: 'query'; id: number; query: HistoryQuery } | { type: 'stop' };
+
+export type PersistenceReport =
+  | { type: 'ready'; store: string }
+  | { type: 'result'; id: number; rows: unknown }
+  | { type: 'error'; id: number | null; code: string; message: string };

@@ -1,0 +1,189 @@
+/**
+ * The persistence worker: drains every book worker's persist ring (trades, closed candles, book
+ * snapshots) into batches and writes them to the store, bounded by size and time. It owns the
+ * store, so it also answers the front thread's history queries (PGlite lives in one thread).
+ *
+ * The database may be down or slow; the feed must not notice. A batch that fails to write goes to
+ * the spool (memory, then disk) and the worker keeps draining the rings; it retries with
+ * exponential backoff and, once the database answers, backfills the spool oldest first before
+ * new rows. Writes are idempotent (keyed by symbol and trade id / candle start / snapshot
+ * sequence), so a batch written twice around a failure is stored once.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as path from 'node:path';
+import { INTERVALS } from '../engine/intervals';
+import { P_BOOK, P_BOOK_HEADER_WORDS, P_CANDLE, P_TRADE } from '../engine/persist-records';
+import { Doorbell, RecordHandler, SpscRing } from '../ring/spsc-ring';
+import { RingGroup } from '../ring/ring-group';
+import { nowMicros } from '../util/clock';
+import { Batch, batchRows, emptyBatch } from './batch';
+import { openStore } from './open-store';
+import {
+  HistoryQuery,
+  P_BATCHES,
+  P_CANDLES,
+  P_FAILURES,
+  P_LAG_US,
+  P_SNAPSHOTS,
+  P_SPOOLED,
+  P_STATS_WORDS,
+  P_TRADES,
+  P_WAITING,
+  PersistenceReport,
+  PersistenceRequest,
+  PersistenceWorkerData,
+} from './persistence-protocol';
+import { Spool } from './spool';
+import { renderHistory } from './history-render';
+import type { Store } from './store';
+
+const READ_LIMIT = 4096;
+const SPOOL_MEMORY_ROWS = 200_000;
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5000;
+
+const data = workerData as PersistenceWorkerData;
+const symbols = data.instruments.map((i) => i.symbol);
+const rings = data.rings.map((sab) => new SpscRing(sab));
+const group = new RingGroup(new Doorbell(data.doorbell), rings);
+const stats = new Float64Array(data.stats, 0, P_STATS_WORDS);
+const spool = new Spool(path.join(data.dataDir, 'spool'), SPOOL_MEMORY_ROWS);
+
+let batch = emptyBatch();
+let batchStarted = 0;
+let retryAt = 0;
+let retryMs = RETRY_MIN_MS;
+
+class Drain implements RecordHandler {
+  ring!: SpscRing;
+
+  onRecord(type: number, offset: number): void {
+    const f = this.ring.f64;
+    const w = offset >>> 3;
+    if (batchStarted === 0) batchStarted = Date.now();
+    if (type === P_TRADE) {
+      batch.trades.push({
+        symbol: symbols[f[w]], sequence: f[w + 1], tradeId: f[w + 2], price: f[w + 3], size: f[w + 4], side: f[w + 5], makerOrderId: f[w + 6], time: f[w + 7],
+      });
+    } else if (type === P_CANDLE) {
+      batch.candles.push({
+        symbol: symbols[f[w]], interval: INTERVALS[f[w + 1]].name, start: f[w + 2], open: f[w + 3], high: f[w + 4], low: f[w + 5], close: f[w + 6], volume: f[w + 7], notional: f[w + 8], count: f[w + 9],
+      });
+    } else if (type === P_BOOK) {
+      const bids = f[w + 4];
+      const asks = f[w + 5];
+      const levels = (from: number, n: number): [number, number][] => {
+        const out: [number, number][] = [];
+        for (let i = 0; i < n; i++) out.push([f[from + 2 * i], f[from + 2 * i + 1]]);
+        return out;
+      };
+      const first = w + P_BOOK_HEADER_WORDS;
+      batch.books.push({ symbol: symbols[f[w]], sequence: f[w + 1], time: f[w + 2], checksum: f[w + 3], bids: levels(first, bids), asks: levels(first + 2 * bids, asks) });
+    }
+  }
+}
+
+async function write(store: Store, b: Batch): Promise<void> {
+  if (b.trades.length > 0) await store.writeTrades(b.trades);
+  if (b.candles.length > 0) await store.writeCandles(b.candles);
+  if (b.books.length > 0) await store.writeBookSnapshots(b.books);
+  stats[P_TRADES] += b.trades.length;
+  stats[P_CANDLES] += b.candles.length;
+  stats[P_SNAPSHOTS] += b.books.length;
+  stats[P_BATCHES]++;
+  if (b.trades.length > 0) stats[P_LAG_US] = nowMicros() - b.trades[0].time;
+}
+
+/** Writes the spool (oldest first), then `b`; on failure everything unwritten is spooled again. */
+async function flush(store: Store, b: Batch): Promise<void> {
+  const pending = spool.empty ? [b] : [...spool.takeAll(), b];
+  for (let i = 0; i < pending.length; i++) {
+    if (batchRows(pending[i]) === 0) continue;
+    try {
+      await write(store, pending[i]);
+    } catch (err) {
+      stats[P_FAILURES]++;
+      for (let j = i; j < pending.length; j++) spool.add(pending[j]);
+      retryAt = Date.now() + retryMs;
+      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+      report({ type: 'error', id: null, code: 'STORE_UNAVAILABLE', message: `write failed, spooling and retrying in ${retryMs} ms: ${(err as Error).message}` });
+      return;
+    }
+  }
+  retryMs = RETRY_MIN_MS;
+}
+
+function report(r: PersistenceReport): void {
+  parentPort!.postMessage(r);
+}
+
+let stopping = false;
+
+async function answer(store: Store, request: PersistenceRequest): Promise<void> {
+  if (request.type === 'stop') {
+    stopping = true;
+    return;
+  }
+  const q: HistoryQuery = request.query;
+  try {
+    let rows: unknown;
+    if (q.kind === 'trades') rows = await store.trades(symbols[q.symbol], q.from, q.to, q.limit, q.offset);
+    else if (q.kind === 'candles') rows = await store.candles(symbols[q.symbol], q.interval, q.from, q.to, q.limit, q.offset);
+    else if (q.kind === 'book') rows = await store.bookSnapshotAt(symbols[q.symbol], q.at);
+    else {
+      const r = q.request;
+      rows = renderHistory(await store.candles(r.symbol, r.interval, r.from, r.to, r.limit + 1, r.offset), r);
+    }
+    report({ type: 'result', id: request.id, rows });
+  } catch (err) {
+    report({ type: 'error', id: request.id, code: 'STORE_UNAVAILABLE', message: (err as Error).message });
+  }
+}
+
+async function run(): Promise<void> {
+  const store = await openStore({ databaseUrl: data.databaseUrl, dataDir: data.dataDir });
+  await store.migrate();
+  parentPort!.on('message', (request: PersistenceRequest) => void answer(store, request));
+  report({ type: 'ready', store: store.kind });
+  const drain = new Drain();
+  for (;;) {
+    let work = 0;
+    for (const ring of rings) {
+      drain.ring = ring;
+      work += ring.read(drain, READ_LIMIT);
+    }
+    const rows = batchRows(batch);
+    if (stopping && work === 0) {
+      await flush(store, batch);
+      // Whatever the database did not take stays in the spool (memory is lost: move it to disk).
+      for (const b of spool.takeAll()) spool.persist(b);
+      await store.close();
+      process.exit(0);
+    }
+    stats[P_WAITING] = spool.rows + rows;
+    stats[P_SPOOLED] = spool.spilled;
+    const due = rows >= data.batchRows || (rows > 0 && Date.now() - batchStarted >= data.batchMs);
+    if (due && Date.now() >= retryAt) {
+      const full = batch;
+      batch = emptyBatch();
+      batchStarted = 0;
+      await flush(store, full);
+    } else if (!due && !spool.empty && Date.now() >= retryAt) {
+      await flush(store, emptyBatch());
+    } else if (due && rows >= data.batchRows) {
+      // The database is down: keep draining the rings so the feed never waits on it.
+      spool.add(batch);
+      batch = emptyBatch();
+      batchStarted = 0;
+    } else if (work === 0) {
+      const wake = group.park() ? group.waitAsync(data.batchMs) : undefined;
+      // Yield to the event loop either way, so history queries are answered.
+      await (wake ?? new Promise((resolve) => setImmediate(resolve)));
+    }
+  }
+}
+
+run().catch((err) => {
+  report({ type: 'error', id: null, code: (err as { code?: string }).code ?? 'STORE_UNAVAILABLE', message: String((err as Error).message ?? err) });
+  process.exit(1);
+});

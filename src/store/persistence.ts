@@ -1,0 +1,113 @@
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Instrument } from '../engine/instruments';
+import { BookcastError } from '../errors';
+import {
+  HistoryQuery,
+  P_BATCHES,
+  P_CANDLES,
+  P_FAILURES,
+  P_LAG_US,
+  P_SNAPSHOTS,
+  P_SPOOLED,
+  P_STATS_WORDS,
+  P_TRADES,
+  P_WAITING,
+  PersistenceReport,
+  PersistenceWorkerData,
+} from './persistence-protocol';
+
+export interface PersistenceOptions {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  batchRows: number;
+  batchMs: number;
+}
+
+/**
+ * The main thread's handle on the persistence worker: starts it (migrations run there before
+ * `ready`), forwards history queries to it, and reads its counters for the health endpoint.
+ */
+export class Persistence {
+  private readonly worker: Worker;
+  private readonly stats: Float64Array;
+  private readonly waiting = new Map<number, { resolve: (rows: unknown) => void; reject: (err: Error) => void }>();
+  private nextId = 1;
+  store = '';
+  lastError: string | null = null;
+
+  constructor(rings: SharedArrayBuffer[], doorbell: SharedArrayBuffer, instruments: readonly Instrument[], options: PersistenceOptions) {
+    const stats = new SharedArrayBuffer(P_STATS_WORDS * 8);
+    this.stats = new Float64Array(stats);
+    const data: PersistenceWorkerData = { rings, doorbell, instruments: [...instruments], ...options, stats };
+    this.worker = new Worker(path.join(__dirname, 'persistence-worker.js'), { workerData: data });
+  }
+
+  /** Resolves once the store is open and migrated; `onFailure` hears if the worker dies later. */
+  start(onFailure: (err: BookcastError) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      this.worker.on('message', (r: PersistenceReport) => {
+        if (r.type === 'ready') {
+          ready = true;
+          this.store = r.store;
+          resolve();
+        } else if (r.type === 'result') {
+          this.waiting.get(r.id)?.resolve(r.rows);
+          this.waiting.delete(r.id);
+        } else if (r.id !== null) {
+          this.waiting.get(r.id)?.reject(new BookcastError('STORE_UNAVAILABLE', r.message));
+          this.waiting.delete(r.id);
+        } else {
+          this.lastError = `${r.code}: ${r.message}`;
+          if (!ready) reject(new BookcastError('STORE_UNAVAILABLE', r.message));
+        }
+      });
+      this.worker.on('error', (err) => {
+        const e = new BookcastError('WORKER_FAILED', `persistence worker: ${err.message}`);
+        if (!ready) reject(e);
+        else onFailure(e);
+      });
+      this.worker.on('exit', (code) => {
+        if (code !== 0 && ready) onFailure(new BookcastError('WORKER_FAILED', `persistence worker exited with code ${code}`));
+        else if (!ready) reject(new BookcastError('STORE_UNAVAILABLE', this.lastError ?? `persistence worker exited with code ${code}`));
+      });
+    });
+  }
+
+  query<T>(query: HistoryQuery): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (rows: unknown) => void, reject });
+      this.worker.postMessage({ type: 'query', id, query });
+    });
+  }
+
+  health(): object {
+    const s = this.stats;
+    return {
+      store: this.store,
+      trades: s[P_TRADES],
+      candles: s[P_CANDLES],
+      snapshots: s[P_SNAPSHOTS],
+      batches: s[P_BATCHES],
+      waiting_rows: s[P_WAITING],
+      spooled_rows: s[P_SPOOLED],
+      failed_writes: s[P_FAILURES],
+      last_batch_lag_ms: Math.round(s[P_LAG_US] / 100) / 10,
+      last_error: this.lastError,
+    };
+  }
+
+  /**
+   * Asks the worker to drain, write what is pending (what the database refuses stays in the disk
+   * spool for the next start) and exit; terminates it if it has not within `timeoutMs`.
+   */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage({ type: 'stop' });
+    const timer = setTimeout(() => void this.worker.terminate(), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The storage interface the persistence worker and the history APIs use; one schema and one SQL
+ * layer behind it serve PGlite (embedded default), plain PostgreSQL (native time partitioning)
+ * and PostgreSQL with TimescaleDB (hypertables). Prices and sizes are integer units (BIGINT in
+ * SQL), times are microseconds since the Unix epoch (TIMESTAMPTZ in SQL), as everywhere else.
+ */
+
+export interface TradeRecord {
+  symbol: string;
+  /** The symbol's sequence of the event that printed the trade. */
+  sequence: number;
+  tradeId: number;
+  price: number;
+  size: number;
+  /** Aggressor: 0 buy, 1 sell. */
+  side: number;
+  makerOrderId: number;
+  /** µs since the epoch. */
+  time: number;
+}
+
+export interface CandleRecord {
+  symbol: string;
+  /** Interval name: 1m, 5m, 15m, 1h, 4h, 1d. */
+  interval: string;
+  /** µs since the epoch. */
+  start: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  /** Sum of price × size, for VWAP. */
+  notional: number;
+  count: number;
+}
+
+export interface BookSnapshotRecord {
+  symbol: string;
+  sequence: number;
+  /** µs since the epoch. */
+  time: number;
+  checksum: number;
+  /** Best first: [price, size] pairs in integer units. */
+  bids: [number, number][];
+  asks: [number, number][];
+}
+
+export type StoreKind = 'pglite' | 'postgres' | 'timescale';
+
+export interface Store {
+  readonly kind: StoreKind;
+  /** Applies pending versioned migrations (idempotent; run at start-up). */
+  migrate(): Promise<void>;
+  /** Batch writes (COPY where the driver allows). Idempotent: rows already stored are skipped. */
+  writeTrades(rows: readonly TradeRecord[]): Promise<void>;
+  /** Closed candles; a candle already stored for (symbol, interval, start) is replaced. */
+  writeCandles(rows: readonly CandleRecord[]): Promise<void>;
+  writeBookSnapshots(rows: readonly BookSnapshotRecord[]): Promise<void>;
+  /** Trades with from <= time < to, oldest first. */
+  trades(symbol: string, from: number, to: number, limit: number, offset: number): Promise<TradeRecord[]>;
+  /** Candles with from <= start < to, oldest first. */
+  candles(symbol: string, interval: string, from: number, to: number, limit: number, offset: number): Promise<CandleRecord[]>;
+  /** The latest snapshot at or before `time`, or null. */
+  bookSnapshotAt(symbol: string, time: number): Promise<BookSnapshotRecord | null>;
+  close(): Promise<void>;
+}
