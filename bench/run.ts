@@ -93,7 +93,7 @@ function stopGroup(child: ChildProcess): void {
 
 function runScenario(entry: ScenarioEntry, seconds: number, full: boolean): Promise<ChildReport> {
   // Generous: the slowest scenario needs about 15 s per second of budget on a loaded machine.
-  const timeoutMs = 120_000 + seconds * 30_000;
+  const timeoutMs = (entry.timeoutSeconds?.(seconds, full) ?? 120 + seconds * 30) * 1000;
   const args = ['--child', entry.name, '--seconds', String(seconds), ...(full ? ['--full'] : [])];
   const child = fork(__filename, args, { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   current = child;

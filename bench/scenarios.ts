@@ -16,6 +16,8 @@ export interface ScenarioEntry {
   fullSeconds: number;
   /** What the budget means, for the report. */
   budget: string;
+  /** Wall-clock limit for a budget, when the runner's default (120 s + 30 s per budget second) is too short. */
+  timeoutSeconds?(seconds: number, full: boolean): number;
   headline(result: any): Figure[];
 }
 
@@ -106,7 +108,59 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
         x.error !== undefined ? `FAILED: ${x.error.split('\n')[0]}` : `p50 ${micros(x.p50)}, p99 ${micros(x.p99)}, p99.9 ${micros(x.p999)}, max ${micros(x.max)}; ${n(x.deliveriesPerSecond)} deliveries/s; gaps ${n(x.gaps)}, disconnects ${n(x.disconnects)}`,
       ]),
   },
+  {
+    name: 'gateway/rest-open-loop',
+    module: './gateway/rest-open-loop',
+    quickSeconds: 2,
+    fullSeconds: 5,
+    budget: 'measured seconds per rate and target, and per wrk run (each point adds ~1.5 s of start-up, warm-up and drain)',
+    // 4 targets × up to 10 rates, each point ~2.5 s more than its budget, plus wrk and start-ups.
+    timeoutSeconds: (seconds, full) => 120 + (full ? 10 : 3) * 4 * (seconds + 4) + 4 * (seconds + 2),
+    headline: restHeadline,
+  },
+  {
+    name: 'gateway/fanout-peers',
+    module: './gateway/fanout-peers',
+    quickSeconds: 3,
+    fullSeconds: 5,
+    budget: 'measured seconds per point and system (each adds ~2 s of start-up, 2 s of warm-up and the drain)',
+    // 4 systems per point, each ~10 s more than its budget at worst (start-up, warm-up, grace).
+    timeoutSeconds: (seconds, full) => 120 + (full ? 4 : 2) * 4 * (seconds + 12),
+    headline: fanoutHeadline,
+  },
 ];
+
+function restHeadline(r: any): Figure[] {
+  const figures: Figure[] = [];
+  for (const [target, reason] of Object.entries(r.skipped ?? {})) figures.push([`REST ${target}`, `skipped: ${reason}`]);
+  const targets = [...new Set<string>(r.points.map((p: any) => p.target))];
+  for (const target of targets) {
+    const points = r.points.filter((p: any) => p.target === target);
+    const perRate = points
+      .map((p: any) => (p.error !== undefined ? `${n(p.offered)}/s FAILED` : `${n(p.offered)}/s p50 ${micros(p.p50)} p99 ${micros(p.p99)} (${n(p.achieved)}/s answered${p.errors > 0 ? `, ${n(p.errors)} errors` : ''})`))
+      .join('; ');
+    const wrk = Array.isArray(r.wrk) ? r.wrk.find((w: any) => w.target === target) : undefined;
+    const closed = wrk === undefined ? '' : wrk.error !== undefined ? '; wrk FAILED' : `; wrk ${n(wrk.requestsPerSecond)} req/s`;
+    figures.push([`REST open loop, ${target}`, `${perRate}; sustained up to ${r.sustainedRate[target] === null ? 'none' : `${n(r.sustainedRate[target])}/s`}${closed}`]);
+  }
+  for (const [pair, x] of Object.entries<any>(r.ratios)) {
+    figures.push([`REST ${pair}`, `wrk throughput ×${x.wrkThroughput ?? '—'}, sustained rate ×${x.sustainedRate ?? '—'}, server CPU per request ×${x.serverCpuPerRequest ?? '—'}`]);
+  }
+  return figures;
+}
+
+function fanoutHeadline(r: any): Figure[] {
+  const figures: Figure[] = r.rows.map((x: any): Figure => [
+    `fan-out, ${x.system}, ${n(x.clients)} clients${x.messagesPerSecond === null ? '' : `, ${n(x.messagesPerSecond)} msgs/s`}`,
+    x.error !== undefined
+      ? `FAILED: ${x.error.split('\n')[0]}`
+      : `${n(x.deliveredPerSecond)} delivered/s; p50 ${micros(x.p50)}, p99 ${micros(x.p99)}, p99.9 ${micros(x.p999)}, max ${micros(x.max)}; gaps ${n(x.gaps)}, disconnects ${n(x.disconnects)}; server ${x.serverCpuSecondsPerMillion ?? '—'} CPU-s per M deliveries`,
+  ]);
+  for (const [pair, x] of Object.entries<any>(r.ratios)) {
+    figures.push([`fan-out ${pair}`, `delivered ×${x.delivered ?? '—'}, p99 ×${x.p99 ?? '—'}, server CPU per delivery ×${x.serverCpuPerDelivery ?? '—'}`]);
+  }
+  return figures;
+}
 
 /** `name` may be the full name or its last part (`end-to-end-latency`). */
 export function findScenario(name: string): ScenarioEntry | undefined {

@@ -5,6 +5,8 @@ import { MIRROR_DEPTH } from './engine/depths';
 
 export type SourceConfig =
   | { kind: 'simulator'; rate: number; seed: number }
+  /** No live source: the books are what the journal restores (inspection, tests). */
+  | { kind: 'none' }
   | { kind: 'lobster'; path: string; speed: number; originalTime: boolean };
 
 export interface Config {
@@ -49,7 +51,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'workers', env: 'BOOKCAST_WORKERS', default: String(availableParallelism()), help: 'book worker threads' },
   { flag: 'symbols', env: 'BOOKCAST_SYMBOLS', default: DEFAULT_INSTRUMENTS.map((i) => i.symbol).join(','), help: 'comma-separated built-in symbols' },
   { flag: 'symbol-count', env: 'BOOKCAST_SYMBOL_COUNT', default: '0', help: 'add N generated symbols (SIM001/USD, …) for load tests' },
-  { flag: 'source', env: 'BOOKCAST_SOURCE', default: 'simulator', help: 'simulator | lobster:<message.csv>' },
+  { flag: 'source', env: 'BOOKCAST_SOURCE', default: 'simulator', help: 'simulator | none | lobster:<message.csv>' },
   { flag: 'rate', env: 'BOOKCAST_SIM_RATE', default: '2000', help: 'simulator events per second, all symbols together' },
   { flag: 'seed', env: 'BOOKCAST_SIM_SEED', default: '1', help: 'simulator random seed' },
   { flag: 'speed', env: 'BOOKCAST_REPLAY_SPEED', default: '1', help: 'file replay speed: 1 = real time, N = N times faster, 0 = as fast as possible' },
@@ -133,6 +135,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   let source: SourceConfig;
   if (sourceText === 'simulator') {
     source = { kind: 'simulator', rate: integer('rate', get('rate'), 1, 10_000_000), seed: integer('seed', get('seed'), 0, 2 ** 31) };
+  } else if (sourceText === 'none') {
+    source = { kind: 'none' };
   } else if (sourceText.startsWith('lobster:') && sourceText.length > 'lobster:'.length) {
     const speed = Number(get('speed'));
     if (!(speed >= 0) || !Number.isFinite(speed)) throw new BookcastError('CONFIG_INVALID', `speed must be a number >= 0`);
@@ -140,7 +144,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     if (replayTime !== 'now' && replayTime !== 'original') throw new BookcastError('CONFIG_INVALID', 'replay-time must be now or original');
     source = { kind: 'lobster', path: sourceText.slice('lobster:'.length), speed, originalTime: replayTime === 'original' };
   } else {
-    throw new BookcastError('CONFIG_INVALID', `source must be "simulator" or "lobster:<message.csv>", got "${sourceText}"`);
+    throw new BookcastError('CONFIG_INVALID', `source must be "simulator", "none" or "lobster:<message.csv>", got "${sourceText}"`);
   }
 
   const softBackpressure = integer('soft-backpressure', get('soft-backpressure'), 1024, 2 ** 30);

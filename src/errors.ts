@@ -29,6 +29,14 @@ export const ERRORS = {
   LOBSTER_BAD_NAME: { status: 500, message: 'file name does not follow LOBSTER naming' },
   LOBSTER_BAD_ROW: { status: 500, message: 'LOBSTER row cannot be parsed' },
   LOBSTER_INCONSISTENT: { status: 500, message: 'LOBSTER messages and orderbook rows disagree' },
+  // Input journal (data-dir/journal)
+  JOURNAL_CORRUPT: { status: 500, message: 'a journal record is damaged before its end' },
+  JOURNAL_LOCKED: { status: 500, message: 'another live process writes this journal' },
+  JOURNAL_IO: { status: 500, message: 'a journal read, write or fsync failed' },
+  JOURNAL_OPTIONS: { status: 500, message: 'invalid journal options' },
+  JOURNAL_CLOSED: { status: 500, message: 'the journal was closed or failed earlier' },
+  JOURNAL_NOT_FOUND: { status: 500, message: 'no journal directory' },
+  JOURNAL_UNSUPPORTED: { status: 500, message: 'the journal needs a little-endian machine' },
   // Operator / start-up
   CONFIG_INVALID: { status: 500, message: 'invalid configuration' },
   UWS_FALLBACK: { status: 500, message: 'uWebSockets.js native binary did not load' },

@@ -16,11 +16,14 @@ import * as net from 'node:net';
 import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import { HIGHEST_TRACKABLE_US, newHistogram, nowMicros } from './child-processes';
+import { Metronome } from './metronome';
 import type { HttpClientMessage, HttpParentMessage, HttpRunMessage, HttpStartMessage } from './http-load-protocol';
 
 /** Outstanding requests per connection; past this the schedule is hopelessly behind. */
 const FIFO_CAPACITY = 1 << 15;
 const FIFO_MASK = FIFO_CAPACITY - 1;
+/** Shortest metronome period: at higher rates a tick sends every request due since the last. */
+const MIN_TICK_US = 100;
 /** Requests written in one socket.write at most. */
 const BLOCK_REQUESTS = 64;
 const CR = 0x0d;
@@ -247,8 +250,8 @@ let scheduled = 0;
 
 /**
  * Sends every request due by `now`, each stamped with its own due time, and returns the next due
- * time. Called by a timer and after every chunk read, so sends keep close to the schedule under
- * load without a spinning loop; the lag that remains is reported (sendLag), not hidden.
+ * time. Called on every metronome tick and after every chunk read, so sends keep close to the
+ * schedule without a spinning loop; the lag that remains is reported (sendLag), not hidden.
  */
 function pump(now: number): number {
   const k = connections.length;
@@ -272,14 +275,6 @@ function run(message: HttpRunMessage): void {
   let cpuAtStart: NodeJS.CpuUsage | null = null;
   setTimeout(() => (cpuAtStart = process.cpuUsage()), Math.max(0, (startUs - nowMicros()) / 1000));
 
-  const tick = () => {
-    const next = pump(nowMicros());
-    if (next < endUs) setTimeout(tick, Math.max(0, (next - nowMicros()) / 1000));
-    else {
-      sending = false;
-      drain();
-    }
-  };
   const drain = () => {
     const giveUpUs = endUs + message.graceMs * 1000;
     const check = setInterval(() => {
@@ -290,8 +285,13 @@ function run(message: HttpRunMessage): void {
       report(cpuAtStart);
     }, 5);
   };
+  const metronome = new Metronome(t0Us, Math.max(MIN_TICK_US, periodUs * step), () => {
+    if (pump(nowMicros()) < endUs) return;
+    metronome.stop();
+    sending = false;
+    drain();
+  });
   sending = true;
-  setTimeout(tick, Math.max(0, (t0Us - nowMicros()) / 1000));
 }
 
 function report(cpuAtStart: NodeJS.CpuUsage | null): void {

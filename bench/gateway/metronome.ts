@@ -22,6 +22,11 @@ export interface MetronomeData {
 
 const WORKER_SCRIPT = path.join(__dirname, 'metronome-worker.js');
 
+// Node 20 has it; the compiler's ES2022 library does not know it yet (ES2024).
+const { waitAsync } = Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number): { async: boolean; value: Promise<string> | string };
+};
+
 export class Metronome {
   private readonly words = new Int32Array(new SharedArrayBuffer(8));
   private readonly worker: Worker;
@@ -35,7 +40,7 @@ export class Metronome {
   private async loop(): Promise<void> {
     let seen = 0;
     while (this.running) {
-      const wait = Atomics.waitAsync(this.words, TICKS, seen);
+      const wait = waitAsync(this.words, TICKS, seen);
       if (wait.async) await wait.value;
       seen = Atomics.load(this.words, TICKS);
       if (this.running) this.onTick();

@@ -17,7 +17,12 @@ export async function startCommand(argv: string[]): Promise<number> {
     const config = loadConfig(argv);
     const server = await startServer(config);
     const base = `${config.host}:${server.port}`;
-    const source = config.source.kind === 'simulator' ? `simulator, ${config.source.rate} arrivals/s` : `LOBSTER replay of ${config.source.path}`;
+    const source =
+      config.source.kind === 'simulator'
+        ? `simulator, ${config.source.rate} arrivals/s`
+        : config.source.kind === 'none'
+          ? 'none (books restored from the journal)'
+          : `LOBSTER replay of ${config.source.path}`;
     console.log(`bookcast is running: ${server.instruments.length} symbols (${server.instruments.map((i) => i.symbol).slice(0, 8).join(', ')}${server.instruments.length > 8 ? ', …' : ''}), ${server.workers} book worker${server.workers === 1 ? '' : 's'}, source: ${source}`);
     console.log(`  WebSocket (JSON):        ws://${base}/ws`);
     console.log(`  WebSocket (FlatBuffers): ws://${base}/ws?format=flatbuffers`);

@@ -1,4 +1,5 @@
 import { BACK_PRESSURED, Doorbell, SpscRing } from '../ring/spsc-ring';
+import type { JournalWriter } from '../journal/journal-writer';
 import { EVENT_BYTES, EventSink, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from './events';
 
 /**
@@ -8,6 +9,8 @@ import { EVENT_BYTES, EventSink, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_
  */
 export class EventWriter implements EventSink {
   private readonly rings: SpscRing[];
+  /** Write-ahead: every event is appended here before the books can see it (see publish). */
+  private journal: JournalWriter | null = null;
   /** Times the source had to wait for ring space. */
   waits = 0;
 
@@ -24,7 +27,7 @@ export class EventWriter implements EventSink {
     let offset = ring.tryClaim(EVENT_BYTES, kind);
     while (offset === BACK_PRESSURED) {
       this.waits++;
-      ring.publish();
+      this.publish();
       if (ring.space.park()) ring.space.wait(1);
       offset = ring.tryClaim(EVENT_BYTES, kind);
     }
@@ -38,10 +41,25 @@ export class EventWriter implements EventSink {
     f[w + W_SIZE] = size;
     f[w + W_NEW_ORDER_ID] = newOrderId;
     f[w + W_TIMESTAMP] = timestamp;
+    if (this.journal !== null) this.journal.append(f, w);
     ring.commitLazy();
   }
 
+  /** From now on, journal every event (events written before, e.g. a replayed journal, are not). */
+  journalTo(journal: JournalWriter): void {
+    this.journal = journal;
+  }
+
+  /**
+   * Makes the batch visible to the books. The journal's records are written first (one write
+   * syscall), so every event a book applies is in the page cache, and survives the process being
+   * killed; an fdatasync follows at most every few ms (group commit).
+   */
   publish(): void {
+    if (this.journal !== null) {
+      this.journal.flush();
+      this.journal.maybeSync(Date.now());
+    }
     for (let i = 0; i < this.rings.length; i++) this.rings[i].publish();
   }
 }

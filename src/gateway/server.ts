@@ -11,7 +11,7 @@ import { S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_REJECTED } from '../engine/worker
 import { BookcastError } from '../errors';
 import { lobsterFiles } from '../source/lobster-files';
 import { lobsterInstrument } from '../source/lobster-translator';
-import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_STATS_WORDS, SRC_WAITS } from '../source/source-protocol';
+import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_STATS_WORDS, SRC_WAITS } from '../source/source-protocol';
 import { Fanout } from './fanout';
 import { sendError } from './http';
 import { RecentTrades } from './recent-trades';
@@ -91,7 +91,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const health = () => ({
     status: 'ok',
     uptime_s: Math.round((Date.now() - startedAt) / 1000),
-    source: { kind: config.source.kind, events: sourceStats[SRC_EMITTED], waits: sourceStats[SRC_WAITS], done: sourceStats[SRC_DONE] === 1 },
+    source: {
+      kind: config.source.kind,
+      events: sourceStats[SRC_EMITTED],
+      restored_from_journal: sourceStats[SRC_RESTORED],
+      waits: sourceStats[SRC_WAITS],
+      done: sourceStats[SRC_DONE] === 1,
+    },
     workers: pool.channels.map((c, index) => ({
       index,
       symbols: instruments.filter((i) => pool.ownerOf[i.index] === index).map((i) => i.symbol),
@@ -132,6 +138,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     doorbells: pool.channels.map((c) => c.doorbell),
     ownerOf: pool.ownerOf,
     stats: sourceStats.buffer as SharedArrayBuffer,
+    journalDir: path.join(config.dataDir, 'journal'),
   };
   const source = new Worker(path.join(__dirname, '..', 'source', 'source-worker.js'), { workerData: sourceData });
   let stopping = false;

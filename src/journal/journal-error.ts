@@ -3,6 +3,8 @@
  * as it stands, so they are thrown, never returned; `file` and `offset` say where to look when
  * they point at bytes on disk.
  */
+import { BookcastError } from '../errors';
+
 export const JOURNAL_CORRUPT = 'JOURNAL_CORRUPT';
 export const JOURNAL_LOCKED = 'JOURNAL_LOCKED';
 export const JOURNAL_IO = 'JOURNAL_IO';
@@ -20,15 +22,15 @@ export type JournalErrorCode =
   | typeof JOURNAL_NOT_FOUND
   | typeof JOURNAL_UNSUPPORTED;
 
-export class JournalError extends Error {
-  readonly code: JournalErrorCode;
+/** A journal problem; its codes are in the error catalog (src/errors.ts). */
+export class JournalError extends BookcastError {
   readonly file: string | null;
   readonly offset: number;
 
   constructor(code: JournalErrorCode, message: string, file: string | null = null, offset = -1, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
+    super(code, message);
+    if (cause !== undefined) this.cause = cause;
     this.name = 'JournalError';
-    this.code = code;
     this.file = file;
     this.offset = offset;
   }

@@ -28,7 +28,7 @@ const CHUNK_RECORDS = 8192;
  * dropping intact records, would hide real damage.
  */
 export class SegmentScanner {
-  private readonly bytes: Buffer;
+  private readonly bytes: Uint8Array;
   private readonly f64: Float64Array;
   private readonly i32: Int32Array;
   handler: JournalHandler | null = null;
@@ -40,7 +40,7 @@ export class SegmentScanner {
 
   constructor() {
     const buffer = new ArrayBuffer(CHUNK_RECORDS * RECORD_BYTES);
-    this.bytes = Buffer.from(buffer);
+    this.bytes = new Uint8Array(buffer);
     this.f64 = new Float64Array(buffer);
     this.i32 = new Int32Array(buffer);
   }

@@ -48,6 +48,11 @@ class SimulatedMarket {
     this.where.delete(id);
   }
 
+  /** OrderVisitor for resume(): tracks every order the restored book holds. */
+  visit(orderId: number): void {
+    this.track(orderId);
+  }
+
   pick(random: Random): number {
     return this.ids[random.int(this.count)];
   }
@@ -78,6 +83,33 @@ export class MarketSimulator {
       const mid = parseUnits(referencePrices[ins.symbol] ?? '100', ins.priceDecimals);
       return new SimulatedMarket(ins, mid - (mid % ins.tickUnits));
     });
+  }
+
+  /**
+   * Rebuilds the simulator's markets from a journal after a restart: applies a past event to its
+   * own book (without emitting it) so the live flow continues from the same state, with fresh
+   * order ids.
+   */
+  restore(kind: number, symbol: number, side: number, orderId: number, price: number, size: number, newOrderId: number): void {
+    const m = this.markets[symbol];
+    if (m === undefined) return;
+    applyEvent(m.book, kind, side, orderId, price, size, newOrderId);
+    if (orderId >= this.nextOrderId) this.nextOrderId = orderId + 1;
+    this.emitted++;
+  }
+
+  /** After restore: the live orders to pick cancels from, and the mid, come from the books. */
+  resume(): void {
+    for (const m of this.markets) {
+      m.book.forEachOrder(BID, m);
+      m.book.forEachOrder(ASK, m);
+      const bid = m.book.bestPrice(BID);
+      const ask = m.book.bestPrice(ASK);
+      if (bid > 0 && ask > 0) {
+        const mid = (bid + ask) / 2;
+        m.mid = mid - (mid % m.instrument.tickUnits);
+      }
+    }
   }
 
   /** One order-entry arrival at `timestamp` (µs) on a random market; emits 1..n events. */

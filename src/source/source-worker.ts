@@ -12,7 +12,10 @@ import type { EventSink } from '../engine/events';
 import { LobsterBookReader, LobsterMessageReader, lobsterFiles } from './lobster-files';
 import { LobsterTranslator } from './lobster-translator';
 import { MarketSimulator } from './market-simulator';
-import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_WAITS, SRC_STATS_WORDS } from './source-protocol';
+import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_WAITS, SRC_STATS_WORDS } from './source-protocol';
+import { JournalReader, JournalHandler } from '../journal/journal-reader';
+import { JournalWriter } from '../journal/journal-writer';
+import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../engine/events';
 
 /** Most arrivals written before publishing, so a backlog still reaches workers in slices. */
 const MAX_BURST = 4096;
@@ -33,8 +36,37 @@ function sleepUntil(untilUs: number): void {
   if (wait > 50) Atomics.wait(sleeper, 0, 0, Math.min(wait, 100_000) / 1000);
 }
 
+/**
+ * Replays the journal into the books (and into `simulator`, if any, so its flow continues from
+ * the same markets), then journals every new event. Nothing is journaled twice: replayed events
+ * go to the rings before the writer starts journaling. A file replay does not journal: the file
+ * is its own record.
+ */
+class Restorer implements JournalHandler {
+  count = 0;
+
+  constructor(private readonly simulator: MarketSimulator | null) {}
+
+  onEvent(_sequence: number, f: Float64Array, w: number): void {
+    writer.event(f[w + W_KIND], f[w + W_SYMBOL], f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID], f[w + W_TIMESTAMP]);
+    this.simulator?.restore(f[w + W_KIND], f[w + W_SYMBOL], f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID]);
+    if (++this.count % 4096 === 0) writer.publish();
+  }
+}
+
+function restoreAndJournal(simulator: MarketSimulator | null): void {
+  const journal = JournalWriter.open(data.journalDir, { backgroundSync: false });
+  const restorer = new Restorer(simulator);
+  new JournalReader(data.journalDir).read(restorer);
+  writer.publish();
+  simulator?.resume();
+  stats[SRC_RESTORED] = restorer.count;
+  writer.journalTo(journal);
+}
+
 function runSimulator(rate: number, seed: number): void {
   const simulator = new MarketSimulator(data.instruments, data.referencePrices, seed, writer);
+  restoreAndJournal(simulator);
   const arrivals = new Random(seed ^ 0x5eed);
   const meanGap = 1e6 / rate;
   let due = nowMicros();
@@ -101,6 +133,7 @@ function runLobster(path: string, speed: number, originalTime: boolean): void {
 try {
   parentPort!.postMessage({ type: 'ready' } satisfies SourceReport);
   if (data.source.kind === 'simulator') runSimulator(data.source.rate, data.source.seed);
+  else if (data.source.kind === 'none') restoreAndJournal(null);
   else runLobster(data.source.path, data.source.speed, data.source.originalTime);
 } catch (err) {
   const e = err as { code?: string; message?: string };

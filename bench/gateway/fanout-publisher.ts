@@ -1,0 +1,154 @@
+/**
+ * A peer fan-out server for fanout-peers.ts, forked in a process of its own (as bookcast runs
+ * in its own; see fanout-protocol.ts for the conversation). It publishes one stream of small
+ * order-book-like messages to every connected client on an open-loop schedule: message n is due
+ * at t0 + n / rate and carries that due time, so a publisher or a transport that falls behind
+ * shows as latency at the clients. The schedule is kept by a Metronome (a sleeping thread),
+ * not setTimeout, whose 1 ms granularity would dominate the figures; the lateness that remains
+ * is reported.
+ *
+ *   uws        bare uWebSockets.js: subscribe on open, app.publish of the same bytes (the ceiling)
+ *   ws         the ws package as a typical Node reference implementation does it:
+ *              JSON.stringify once per broadcast, ws.send to every open client
+ *   socket.io  Socket.IO: every client joins a room, binary emit to the room
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadUws } from '../../src/gateway/uws';
+import { loadPeer } from '../peers';
+import { newHistogram, nowMicros } from './child-processes';
+import type { FailedMessage } from './client-protocol';
+import { AT_SEQUENCE, AT_TIMESTAMP, EVENT, FanoutPeerKind, MESSAGE_BYTES, PublisherMessage, PublisherParentMessage, PublishMessage, TOPIC } from './fanout-protocol';
+import { Metronome } from './metronome';
+
+const HOST = '127.0.0.1';
+/** As bookcast's default --max-backpressure: past it a connection is closed. */
+const MAX_BACKPRESSURE = 4 * 1024 * 1024;
+/** Shortest metronome period: at higher rates a tick publishes every message due since the last. */
+const MIN_TICK_US = 100;
+
+type Publish = (intended: number, sequence: number) => void;
+
+interface WsClient {
+  readyState: number;
+  send(data: string): void;
+}
+
+interface WsModule {
+  WebSocketServer: new (options: { host: string; port: number; perMessageDeflate: boolean }) => {
+    clients: Set<WsClient>;
+    on(event: 'listening', listener: () => void): void;
+    address(): AddressInfo;
+  };
+  WebSocket: { OPEN: number };
+}
+
+interface SocketIoModule {
+  Server: new (server: ReturnType<typeof createServer>, options: { serveClient: boolean }) => {
+    on(event: 'connection', listener: (socket: { join(room: string): void }) => void): void;
+    to(room: string): { emit(event: string, payload: unknown): void };
+  };
+}
+
+function serveUws(): Promise<{ port: number; publish: Publish }> {
+  const uws = loadUws();
+  const app = uws.App();
+  app.ws('/*', {
+    compression: uws.DISABLED,
+    maxBackpressure: MAX_BACKPRESSURE,
+    closeOnBackpressureLimit: 1,
+    idleTimeout: 0,
+    open: (ws) => void ws.subscribe(TOPIC),
+  });
+  // uWS copies on publish, so one buffer serves every message.
+  const bytes = new Uint8Array(MESSAGE_BYTES);
+  const view = new DataView(bytes.buffer);
+  const publish: Publish = (intended, sequence) => {
+    view.setFloat64(AT_TIMESTAMP, intended, true);
+    view.setUint32(AT_SEQUENCE, sequence, true);
+    app.publish(TOPIC, bytes, true);
+  };
+  return new Promise((resolve, reject) => {
+    app.listen(HOST, 0, (token) => (token ? resolve({ port: uws.us_socket_local_port(token), publish }) : reject(new Error('uWS could not listen'))));
+  });
+}
+
+function serveWs(): Promise<{ port: number; publish: Publish }> {
+  const { WebSocketServer, WebSocket } = loadPeer<WsModule>('ws');
+  const wss = new WebSocketServer({ host: HOST, port: 0, perMessageDeflate: false });
+  const publish: Publish = (intended, sequence) => {
+    const message = JSON.stringify({ type: 'l2_update', symbol: 'SIM001/USD', sequence, timestamp: intended, bids: [['101.25', '3.500']], asks: [['101.27', '1.250']] });
+    for (const client of wss.clients) if (client.readyState === WebSocket.OPEN) client.send(message);
+  };
+  return new Promise((resolve) => wss.on('listening', () => resolve({ port: wss.address().port, publish })));
+}
+
+function serveSocketIo(): Promise<{ port: number; publish: Publish }> {
+  const { Server } = loadPeer<SocketIoModule>('socket.io');
+  const http = createServer();
+  const io = new Server(http, { serveClient: false });
+  io.on('connection', (socket) => socket.join(TOPIC));
+  // Socket.IO keeps a reference to the payload until every client's packet is written: a
+  // buffer per message, as an application emitting binary would have.
+  const publish: Publish = (intended, sequence) => {
+    const bytes = Buffer.alloc(MESSAGE_BYTES);
+    bytes.writeDoubleLE(intended, AT_TIMESTAMP);
+    bytes.writeUInt32LE(sequence, AT_SEQUENCE);
+    io.to(TOPIC).emit(EVENT, bytes);
+  };
+  return new Promise((resolve) => http.listen(0, HOST, () => resolve({ port: (http.address() as AddressInfo).port, publish })));
+}
+
+function serve(kind: FanoutPeerKind): Promise<{ port: number; publish: Publish }> {
+  if (kind === 'uws') return serveUws();
+  if (kind === 'ws') return serveWs();
+  if (kind === 'socket.io') return serveSocketIo();
+  return Promise.reject(new Error(`unknown publisher kind "${kind}"`));
+}
+
+function send(message: PublisherMessage): void {
+  process.send!(message);
+}
+
+let publish: Publish | null = null;
+let metronome: Metronome | null = null;
+let published = 0;
+const lag = newHistogram();
+
+function start(message: PublishMessage): void {
+  const periodUs = 1e6 / message.rate;
+  metronome = new Metronome(message.t0Us, Math.max(MIN_TICK_US, periodUs), () => {
+    const now = nowMicros();
+    if (now >= message.stopUs) {
+      metronome!.stop();
+      return;
+    }
+    let intended = message.t0Us + published * periodUs;
+    while (intended <= now) {
+      publish!(intended, published);
+      if (intended >= message.startUs && intended < message.endUs) lag.recordValue(Math.max(1, Math.round(now - intended)));
+      published++;
+      intended = message.t0Us + published * periodUs;
+    }
+  });
+}
+
+function stop(): void {
+  metronome?.stop();
+  send({ type: 'published', messages: published, lagP50: lag.getValueAtPercentile(50), lagP99: lag.getValueAtPercentile(99) });
+}
+
+process.on('message', (message: PublisherParentMessage) => {
+  if (message.type === 'serve') {
+    serve(message.kind).then(
+      (server) => {
+        publish = server.publish;
+        send({ type: 'listening', port: server.port });
+      },
+      (err: Error) => send({ type: 'failed', message: err.message } satisfies FailedMessage),
+    );
+  } else if (message.type === 'publish') start(message);
+  else if (message.type === 'stop') stop();
+});
+// The parent is gone: nobody left to publish for.
+process.on('disconnect', () => process.exit(0));
