@@ -21,7 +21,7 @@ export const ERRORS = {
   SLOW_CONSUMER: { status: 503, message: 'connection fell behind; streams resynchronise with fresh snapshots' },
   TOO_MANY_SYMBOLS: { status: 400, message: 'too many symbols in one request' },
   CONVERSION_UNAVAILABLE: { status: 400, message: 'no conversion path to the requested currency' },
-  HISTORY_UNAVAILABLE: { status: 400, message: 'this time is in the past and no history is stored' },
+  HISTORY_UNAVAILABLE: { status: 400, message: 'nothing is stored for that time' },
   STORE_UNAVAILABLE: { status: 503, message: 'the history store cannot answer right now' },
   BAD_FRAME: { status: 400, message: 'bytes are not a valid bookcast FlatBuffers frame' },
   // Recorded-file sources (bookcast replay, --source lobster:)

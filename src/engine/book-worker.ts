@@ -144,7 +144,8 @@ function tick(now: number): void {
     }
     emitter.closeCandles(s, now - CANDLE_GRACE_US, now);
     if (s.sequence !== s.storedSequence && now - s.storedAt >= snapshotIntervalUs) {
-      persist.book(s, data.snapshotDepth, now);
+      // Stamped with the book's last event time: the moment the snapshot describes.
+      persist.book(s, data.snapshotDepth, s.timestamp);
       s.storedSequence = s.sequence;
       s.storedAt = now;
     }

@@ -7,7 +7,8 @@ import { Answer, intParameter, readQuery, route, routeAsync, sendError, sendJson
 import { INTERVALS, intervalIndex } from '../engine/intervals';
 import type { Persistence } from '../store/persistence';
 import { HISTORY_FIELDS, HistoryField, HistoryRequest } from '../store/history-render';
-import { MarketSnapshots, parseFields, SnapshotField } from './market-snapshot';
+import { historicSnapshot, MarketSnapshot, MarketSnapshots, parseFields, SnapshotField } from './market-snapshot';
+import type { BookSnapshotRecord, CandleRecord } from '../store/store';
 import type { SymbolLookup } from './symbol-lookup';
 
 /** Largest bulk request body and symbol count. */
@@ -17,7 +18,8 @@ export const MAX_BULK_SYMBOLS = 200;
 const DEFAULT_HISTORY_ROWS = 500;
 const MAX_HISTORY_ROWS = 10_000;
 const DAY_US = 86_400_000_000;
-/** An `as_of` this close to now is "now"; earlier needs history (not stored yet). */
+const MINUTE_US = 60_000_000;
+/** An `as_of` this close to now is "now"; earlier is answered from storage. */
 const AS_OF_TOLERANCE_US = 1_000_000;
 
 interface CacheEntry {
@@ -141,6 +143,22 @@ export class MarketDataRoutes {
     return { status: 200, body, contentType: format === 'csv' ? 'text/csv' : 'application/json' };
   }
 
+  /**
+   * A snapshot as it was at `asOf`, from storage: the book from the latest stored book snapshot
+   * at or before it, price and 24 h figures from the stored one-minute candles of the day before
+   * it (so at one-minute resolution).
+   */
+  private async historicSnapshot(instrument: Instrument, fields: readonly SnapshotField[], asOf: number): Promise<MarketSnapshot> {
+    const symbol = instrument.index;
+    const book = await this.persistence.query<BookSnapshotRecord | null>({ kind: 'book', symbol, at: asOf });
+    // Minutes that had ended by asOf.
+    const candles = await this.persistence.query<CandleRecord[]>({ kind: 'candles', symbol, interval: '1m', from: asOf - DAY_US, to: asOf - MINUTE_US + 1, limit: 1441, offset: 0 });
+    if (book === null && candles.length === 0) {
+      throw new BookcastError('HISTORY_UNAVAILABLE', `no stored history for ${instrument.symbol} at or before ${formatTimestampMicros(asOf)}`);
+    }
+    return historicSnapshot(instrument, fields, asOf, book, candles);
+  }
+
   private currency(text: string | undefined): string | undefined {
     if (text === undefined) return undefined;
     const code = text.toUpperCase();
@@ -168,16 +186,20 @@ export class MarketDataRoutes {
       chunks.push(new Uint8Array(chunk).slice());
       if (!isLast) return;
       answered = true;
-      try {
-        sendJson(res, 200, this.bulkAnswer(Buffer.concat(chunks).toString('utf8')));
-      } catch (err) {
-        if (err instanceof BookcastError) sendError(res, err.code, err.message);
-        else sendError(res, 'INTERNAL');
-      }
+      this.bulkAnswer(Buffer.concat(chunks).toString('utf8')).then(
+        (body) => {
+          if (!aborted) sendJson(res, 200, body);
+        },
+        (err) => {
+          if (aborted) return;
+          if (err instanceof BookcastError) sendError(res, err.code, err.message);
+          else sendError(res, 'INTERNAL');
+        },
+      );
     });
   }
 
-  private bulkAnswer(text: string): string {
+  private async bulkAnswer(text: string): Promise<string> {
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -205,8 +227,9 @@ export class MarketDataRoutes {
     const currency = this.currency(b.currency as string | undefined);
     const now = nowMicros();
     const asOf = parseAsOf(b.as_of);
-    if (asOf !== null && asOf < now - AS_OF_TOLERANCE_US) {
-      throw new BookcastError('HISTORY_UNAVAILABLE', 'as_of in the past needs stored history, which this server does not keep yet');
+    const past = asOf !== null && asOf < now - AS_OF_TOLERANCE_US;
+    if (past && currency !== undefined) {
+      throw new BookcastError('INVALID_PARAMETER', '"currency" conversion is not available for past times (as_of)');
     }
     const data: Record<string, unknown> = {};
     const errors: Record<string, { code: string; message: string }> = {};
@@ -214,10 +237,10 @@ export class MarketDataRoutes {
       const instrument = this.symbols.find(name);
       try {
         if (instrument === undefined) throw new BookcastError('UNKNOWN_SYMBOL', `unknown symbol "${name}"`);
-        const s = this.snapshots.snapshot(instrument, fields, currency, now);
+        const s = past ? await this.historicSnapshot(instrument, fields, asOf!) : this.snapshots.snapshot(instrument, fields, currency, now);
         data[instrument.symbol] = { ...s, exchange: this.exchange, source: this.source };
       } catch (err) {
-        // One symbol's failure (unknown, no conversion) does not fail the batch.
+        // One symbol's failure (unknown, no conversion, no history) does not fail the batch.
         if (err instanceof BookcastError) errors[name] = { code: err.code, message: err.message };
         else throw err;
       }

@@ -22,6 +22,7 @@ import { formatUnits } from '../util/decimal';
 import { changePercent, vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from '../wire/timestamp';
 import { CurrencyConverter, formatConverted, Rate } from './currency-converter';
+import type { BookSnapshotRecord, CandleRecord } from '../store/store';
 
 /** Fields a Market Data API client can ask for; the default set is the first eight. */
 export const SNAPSHOT_FIELDS = [
@@ -183,4 +184,65 @@ export class MarketSnapshots {
     }
     return v[M_LAST_PRICE] > 0 ? { units: BigInt(v[M_LAST_PRICE]), decimals: d } : null;
   }
+}
+
+/**
+ * A Market Data API snapshot rebuilt from storage for a past time: book fields from a stored
+ * book snapshot, trade figures from stored one-minute candles of the 24 hours before `asOf`
+ * (price is the last candle's close). Prices stay in the quote currency.
+ */
+export function historicSnapshot(
+  instrument: Instrument,
+  fields: readonly SnapshotField[],
+  asOf: number,
+  book: BookSnapshotRecord | null,
+  candles: readonly CandleRecord[],
+): MarketSnapshot {
+  const d = instrument.priceDecimals;
+  const sd = instrument.sizeDecimals;
+  const bid = book !== null && book.bids.length > 0 ? book.bids[0] : null;
+  const ask = book !== null && book.asks.length > 0 ? book.asks[0] : null;
+  let volume = 0;
+  let notional = 0;
+  let count = 0;
+  let high = 0;
+  let low = 0;
+  for (const c of candles) {
+    volume += c.volume;
+    notional += c.notional;
+    count += c.count;
+    if (c.high > high) high = c.high;
+    if (low === 0 || c.low < low) low = c.low;
+  }
+  const last = candles.length > 0 ? candles[candles.length - 1].close : 0;
+  const open = candles.length > 0 ? candles[0].open : 0;
+  const price = (units: number | null, decimals = d) => (units === null || units === 0 ? null : formatUnits(units, decimals));
+  const data: Record<string, string | number | null> = {};
+  for (const field of fields) {
+    switch (field) {
+      case 'price': data.price = price(last); break;
+      case 'volume': data.volume = formatUnits(volume, sd); break;
+      case 'bid': data.bid = bid && price(bid[0]); break;
+      case 'ask': data.ask = ask && price(ask[0]); break;
+      case 'bid_size': data.bid_size = bid && formatUnits(bid[1], sd); break;
+      case 'ask_size': data.ask_size = ask && formatUnits(ask[1], sd); break;
+      case 'spread': data.spread = bid && ask ? formatUnits(ask[0] - bid[0], d) : null; break;
+      case 'mid_price': data.mid_price = bid && ask ? formatUnits((bid[0] + ask[0]) * 5, d + 1) : null; break;
+      case 'vwap': data.vwap = price(vwapUnits(notional, volume)); break;
+      case 'trade_count': data.trade_count = count; break;
+      case 'last_size': data.last_size = null; break;
+      case 'high_24h': data.high_24h = price(high); break;
+      case 'low_24h': data.low_24h = price(low); break;
+      case 'open_24h': data.open_24h = price(open); break;
+      case 'change_24h': data.change_24h = changePercent(last, open); break;
+      case 'quality_score': data.quality_score = null; break;
+    }
+  }
+  return {
+    symbol: instrument.symbol,
+    sequence: book?.sequence ?? 0,
+    timestamp: formatTimestampMicros(asOf),
+    currency: instrument.quote,
+    data,
+  };
 }

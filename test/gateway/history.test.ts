@@ -72,6 +72,13 @@ t.test(
     t.ok(trades.body.count > 0, 'trades of a past range come from storage');
     for (const tr of trades.body.trades) t.ok(tr.timestamp >= '2012-06-21T13:30' && tr.timestamp <= '2012-06-21T13:35:00.000000Z');
 
+    const asOf = await fetch(`${srv.http}/api/v1/market-data/bulk`, { method: 'POST', body: JSON.stringify({ symbols: ['GOOG'], as_of: '2012-06-21T15:00:00Z', fields: ['price', 'trade_count', 'volume'] }) });
+    const past = ((await asOf.json()) as any).data.GOOG;
+    const before = [...expected.entries()].filter(([minute]) => minute * 1e6 + 60e6 <= Date.parse('2012-06-21T15:00:00Z') * 1000 - Date.parse('2012-06-21T00:00:00Z') * 1000);
+    t.equal(past.timestamp, '2012-06-21T15:00:00.000000Z');
+    t.equal(past.data.price, before[before.length - 1][1].close.toFixed(2), 'as_of price: the close of the last minute before it');
+    t.equal(past.data.volume, String(before.reduce((a, [, c]) => a + c.volume, 0)), 'as_of volume: the day up to it');
+
     const errors: [string, number, string][] = [
       ['/api/v1/market-data/GOOG/history?interval=2m', 400, 'INVALID_INTERVAL'],
       ['/api/v1/market-data/GOOG/history?start_time=2012-06-22T00:00:00Z&end_time=2012-06-21T00:00:00Z', 400, 'INVALID_PARAMETER'],
