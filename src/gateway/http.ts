@@ -59,15 +59,18 @@ export function intParameter(values: Map<string, string>, key: string, min: numb
 }
 
 /**
- * A time parameter: ISO-8601 or epoch milliseconds; returns microseconds since the epoch, or
- * `fallback` when absent.
+ * A time parameter: ISO-8601 (to the microsecond, like every timestamp bookcast writes) or epoch
+ * milliseconds; returns microseconds since the epoch, or `fallback` when absent.
  */
 export function timeParameter(values: Map<string, string>, key: string, fallback: number): number {
   const text = values.get(key);
   if (text === undefined) return fallback;
-  const ms = /^\d{1,15}$/.test(text) ? Number(text) : /^\d{4}-\d\d-\d\dT/.test(text) ? Date.parse(text) : NaN;
+  if (/^\d{1,15}$/.test(text)) return Number(text) * 1000;
+  // Date.parse keeps milliseconds; the fraction's 4th to 6th digits are added back exactly.
+  const iso = /^(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?)(\d{0,3})(Z|[+-]\d\d:\d\d)?$/.exec(text);
+  const ms = iso === null ? NaN : Date.parse(iso[1] + (iso[3] ?? ''));
   if (!Number.isFinite(ms)) throw new BookcastError('INVALID_PARAMETER', `"${key}" must be an ISO-8601 time or epoch milliseconds`);
-  return ms * 1000;
+  return ms * 1000 + Number((iso![2] ?? '').padEnd(3, '0'));
 }
 
 /**

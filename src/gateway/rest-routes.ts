@@ -21,7 +21,8 @@ import { BookcastError } from '../errors';
 import { formatUnits } from '../util/decimal';
 import { changePercent, vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from '../wire/timestamp';
-import { Answer, intParameter, readQuery, route, routeAsync, sendJson, timeParameter } from './http';
+import { Answer, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeParameter } from './http';
+import type { BookAt, BookAtTask } from './book-at-task';
 import type { Persistence } from '../store/persistence';
 import type { CandleRecord, TradeRecord } from '../store/store';
 import { CANDLE_HISTORY, CandleRow, RecentCandles } from './recent-candles';
@@ -59,6 +60,8 @@ export class RestRoutes {
     private readonly trades: RecentTrades,
     private readonly candles: RecentCandles,
     private readonly persistence: Persistence,
+    /** Rebuilds a past book from the journal; null when the source keeps no journal. */
+    private readonly bookAt: ((task: Omit<BookAtTask, 'journalDir'>) => Promise<BookAt>) | null,
     private readonly health: () => object,
   ) {}
 
@@ -118,7 +121,12 @@ export class RestRoutes {
 
   private orderbook(res: HttpResponse, req: HttpRequest): void {
     const ins = this.instrument(req);
-    const depth = intParameter(readQuery(req, ['depth']), 'depth', 1, MIRROR_DEPTH, DEFAULT_BOOK_DEPTH);
+    const query = readQuery(req, ['depth', 'at']);
+    const depth = intParameter(query, 'depth', 1, MIRROR_DEPTH, DEFAULT_BOOK_DEPTH);
+    if (query.has('at')) {
+      this.orderbookAt(res, ins, depth, timeParameter(query, 'at', 0));
+      return;
+    }
     const v = this.mirror.read(ins.index, depth);
     // The same book at the same depth renders the same body: keep the last one per (symbol, depth).
     const key = ins.index * (MIRROR_DEPTH + 1) + depth;
@@ -144,6 +152,35 @@ export class RestRoutes {
     body += ']}';
     this.rendered.set(key, { sequence: v[M_SEQUENCE], body });
     sendJson(res, 200, body);
+  }
+
+  /** The book at a past time, rebuilt from the journal in the piscina pool (see book-at-task). */
+  private orderbookAt(res: HttpResponse, ins: Instrument, depth: number, at: number): void {
+    const bookAt = this.bookAt;
+    if (bookAt === null) throw new BookcastError('HISTORY_UNAVAILABLE', 'this source keeps no journal to rebuild past books from');
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    bookAt({ symbol: ins.index, tickUnits: ins.tickUnits, lotUnits: ins.lotUnits, at, depth }).then(
+      (b) => {
+        if (aborted) return;
+        const level = ([price, size]: [number, number]) => [formatUnits(price, ins.priceDecimals), formatUnits(size, ins.sizeDecimals)];
+        sendJson(res, 200, JSON.stringify({
+          symbol: ins.symbol,
+          sequence: b.sequence,
+          timestamp: b.timestamp > 0 ? formatTimestampMicros(b.timestamp) : null,
+          at: formatTimestampMicros(at),
+          checksum: b.checksum,
+          depth,
+          bids: b.bids.map(level),
+          asks: b.asks.map(level),
+        }));
+      },
+      (err: Error & { code?: string }) => {
+        if (!aborted) sendError(res, err.code === 'JOURNAL_NOT_FOUND' ? 'HISTORY_UNAVAILABLE' : 'INTERNAL', err.message);
+      },
+    );
   }
 
   /**

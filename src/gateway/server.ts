@@ -28,6 +28,8 @@ import { loadUws } from './uws';
 import { RingGroup } from '../ring/ring-group';
 import { WsGateway } from './ws-gateway';
 import { Persistence } from '../store/persistence';
+import { Piscina } from 'piscina';
+import type { BookAt, BookAtTask } from './book-at-task';
 
 /** The exchange name the Market Data API reports for every snapshot. */
 const EXCHANGE = 'bookcast';
@@ -114,7 +116,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   ws.register(app);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
-  new RestRoutes(symbols, mirror, trades, candles, persistence, health).register(app);
+  // Heavy REST work (rebuilding a past book from the journal) runs in a small thread pool.
+  const journalDir = path.join(config.dataDir, 'journal');
+  const heavy = new Piscina({ filename: path.join(__dirname, 'book-at-task.js'), maxThreads: 1, idleTimeout: 30_000 });
+  const bookAt = config.source.kind === 'lobster' ? null : (task: Omit<BookAtTask, 'journalDir'>) => heavy.run({ ...task, journalDir }) as Promise<BookAt>;
+  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, health).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
@@ -138,7 +144,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     doorbells: pool.channels.map((c) => c.doorbell),
     ownerOf: pool.ownerOf,
     stats: sourceStats.buffer as SharedArrayBuffer,
-    journalDir: path.join(config.dataDir, 'journal'),
+    journalDir,
   };
   const source = new Worker(path.join(__dirname, '..', 'source', 'source-worker.js'), { workerData: sourceData });
   let stopping = false;
@@ -190,6 +196,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await pool.drain();
       await pool.stop();
       await persistence.stop();
+      await heavy.destroy();
     },
   };
 }
