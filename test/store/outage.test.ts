@@ -1,0 +1,43 @@
+import t from 'tap';
+import postgres from 'postgres';
+import { PrivatePostgres } from '../helpers/private-postgres';
+import { startTestServer, waitFor } from '../helpers/test-server';
+
+const available = PrivatePostgres.available();
+if (!available && process.env.CI === 'true') t.fail('the database outage test needs root and /usr/lib/postgresql/15/bin (required with CI=true)');
+
+t.test(
+  'the database goes away mid-run and comes back: the feed never stalls, no trade is lost or stored twice',
+  { skip: available ? false : 'needs root and PostgreSQL 15 binaries to run a private server' },
+  async (t) => {
+    const pg = PrivatePostgres.create(55000 + (process.pid % 1000));
+    t.teardown(() => pg.destroy());
+    const srv = await startTestServer(['--rate', '3000', '--symbols', 'BTC/USD,ETH/USD', '--database-url', pg.url, '--batch-ms', '50', '--batch-rows', '2000']);
+    let stopped = false;
+    t.teardown(() => (stopped ? undefined : srv.server.stop()));
+    const health = async () => (await srv.get('/api/v1/health')).body;
+    await waitFor('rows stored', async () => (await health()).persistence.trades > 100);
+
+    pg.stop();
+    const sequenceAtStop = (await srv.get('/api/v1/market/BTC-USD/ticker')).body.sequence;
+    await waitFor('a failed write', async () => (await health()).persistence.failed_writes > 0);
+    await waitFor('rows waiting in the spool', async () => (await health()).persistence.waiting_rows > 500);
+    t.ok((await srv.get('/api/v1/market/BTC-USD/ticker')).body.sequence > sequenceAtStop, 'the feed went on while the database was down');
+
+    pg.start();
+    await waitFor('the spool to drain', async () => (await health()).persistence.waiting_rows === 0, 60000);
+    const lastTrade = (await srv.get('/api/v1/market/BTC-USD/trades?limit=1')).body.trades[0].trade_id;
+    await srv.server.stop();
+    stopped = true;
+
+    const sql = postgres(pg.url, { max: 1, onnotice: () => undefined });
+    t.teardown(() => sql.end({ timeout: 1 }));
+    const rows = await sql`select symbol, count(*)::int as n, count(distinct trade_id)::int as ids, max(trade_id)::int as last from trades group by symbol order by symbol`;
+    t.equal(rows.length, 2);
+    for (const r of rows) {
+      t.equal(r.n, r.ids, `${r.symbol}: no trade stored twice`);
+      t.equal(r.n, r.last, `${r.symbol}: trade ids 1..${r.last} all stored, none lost`);
+    }
+    t.ok(rows.find((r) => r.symbol === 'BTC/USD')!.last >= lastTrade, 'everything the feed printed is stored');
+  },
+);
