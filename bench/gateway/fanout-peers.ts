@@ -5,6 +5,7 @@ import { loadAverage, machineBusySeconds, processCpuSeconds, round } from '../sy
 import { expectMessage, LatencySummary, mergeHistograms, nowMicros, ratio, sleepUntil, stopChildren } from './child-processes';
 import type { ClientMessage, ConnectionPlan, ParentMessage, ResultMessage } from './client-protocol';
 import type { FanoutPeerKind, PeerClientParentMessage, PublisherMessage, PublisherParentMessage } from './fanout-protocol';
+import { DataDir } from './data-dir';
 import { ServerProcess } from './server-process';
 
 /**
@@ -14,8 +15,8 @@ import { ServerProcess } from './server-process';
  *
  *   uWS ceiling  bare uWebSockets.js publishing a ~100-byte binary message to one topic (no engine)
  *   bookcast     the product on its simulator (--symbols '' --symbol-count 10 --rate R
- *                --workers 1); every client subscribes to L2 depth 10 of all 10 symbols in
- *                FlatBuffers (latency-client.ts)
+ *                --workers 1, a fresh temporary --data-dir); every client subscribes to L2
+ *                depth 10 of all 10 symbols in FlatBuffers (latency-client.ts)
  *   ws           the ws package as a typical Node reference implementation: JSON.stringify once
  *                per broadcast, ws.send per client
  *   Socket.IO    binary emit to a room every client joined
@@ -34,7 +35,8 @@ const DEPTH = 10;
 const WORKERS = 1;
 const WARMUP_MS = 2000;
 const GRACE_MS = 5000;
-const START_TIMEOUT_MS = 20_000;
+/** bookcast creates its embedded store on start: seconds on a busy machine. */
+const START_TIMEOUT_MS = 60_000;
 const SETUP_TIMEOUT_MS = 30_000;
 const LATENCY_CLIENT = path.join(__dirname, 'latency-client.js');
 const PEER_CLIENT = path.join(__dirname, 'fanout-client.js');
@@ -166,14 +168,22 @@ function forkClients(script: string, starts: readonly (ParentMessage | PeerClien
 }
 
 async function bookcastRow(point: Point, seconds: number): Promise<Row> {
-  const server = await ServerProcess.start(
-    ['--port', '0', '--symbols', '', '--symbol-count', String(SYMBOLS), '--rate', String(point.arrivals), '--workers', String(WORKERS)],
-    START_TIMEOUT_MS,
-  );
+  const dataDir = new DataDir();
+  let server: ServerProcess;
+  try {
+    server = await ServerProcess.start(
+      ['--port', '0', '--symbols', '', '--symbol-count', String(SYMBOLS), '--rate', String(point.arrivals), '--workers', String(WORKERS), ...dataDir.args],
+      START_TIMEOUT_MS,
+    );
+  } catch (err) {
+    dataDir.remove();
+    throw err;
+  }
   let clients: ChildProcess[] = [];
   const guard = () => {
     server.killNow();
     for (const c of clients) c.kill('SIGKILL');
+    dataDir.remove();
   };
   process.on('exit', guard);
   try {
@@ -195,6 +205,7 @@ async function bookcastRow(point: Point, seconds: number): Promise<Row> {
   } finally {
     await stopChildren(clients);
     await server.stop();
+    dataDir.remove();
     process.off('exit', guard);
   }
 }

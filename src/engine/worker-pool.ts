@@ -48,6 +48,8 @@ export class WorkerPool {
   /** Control requests that found their ring full; retried on the next poll. */
   private readonly pendingControl: { worker: number; type: number }[] = [];
   private failure: ((err: BookcastError) => void) | null = null;
+  private stopping = false;
+  private readonly ready: Promise<void>;
 
   constructor(readonly instruments: readonly Instrument[], readonly workerCount: number, options: PoolOptions) {
     this.mirror = allocateMirror(instruments.length, MIRROR_DEPTH);
@@ -93,11 +95,22 @@ export class WorkerPool {
       };
       this.workers.push(new Worker(path.join(__dirname, 'book-worker.js'), { workerData: data }));
     }
+    this.ready = this.listen();
+    // A failure before anyone awaits start() is reported by start(); never unhandled.
+    this.ready.catch(() => undefined);
   }
 
   /** Resolves when every worker is ready; `onFailure` hears of any worker that dies later. */
   start(onFailure: (err: BookcastError) => void): Promise<void> {
     this.failure = onFailure;
+    return this.ready;
+  }
+
+  /**
+   * Listens to every worker from the moment it is created: a report that arrives before anyone
+   * awaits start() (the pool may be created while other threads start) is not lost.
+   */
+  private listen(): Promise<void> {
     return Promise.all(
       this.workers.map(
         (worker, w) =>
@@ -115,6 +128,7 @@ export class WorkerPool {
 
   private fail(err: BookcastError, reject: (err: Error) => void): void {
     reject(err);
+    if (this.stopping) return;
     this.failure?.(err);
     this.failure = null;
   }
@@ -156,7 +170,9 @@ export class WorkerPool {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.failure = null;
+    this.ready.catch(() => undefined);
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

@@ -125,17 +125,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
 
-  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(config.host, config.port, (socket) => {
-      if (socket) resolve(socket);
-      else reject(new BookcastError('LISTEN_FAILED', `could not listen on ${config.host}:${config.port}`));
-    });
-  }).catch(async (err) => {
-    await pool.stop();
-    throw err;
-  });
-  const port = uws.us_socket_local_port(listenSocket);
-
   const sourceData: SourceWorkerData = {
     source: config.source,
     instruments,
@@ -148,8 +137,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
   };
   const source = new Worker(path.join(__dirname, '..', 'source', 'source-worker.js'), { workerData: sourceData });
   let stopping = false;
+  let sourceStarted!: () => void;
+  const sourceReady = new Promise<void>((resolve) => (sourceStarted = resolve));
   source.on('message', (report: SourceReport) => {
-    if (report.type === 'error') fail(new BookcastError('WORKER_FAILED', `source: ${report.code}: ${report.message}`));
+    if (report.type === 'ready') sourceStarted();
+    else if (report.type === 'error') fail(new BookcastError('WORKER_FAILED', `source: ${report.code}: ${report.message}`));
   });
   source.on('error', (err) => fail(new BookcastError('WORKER_FAILED', `source: ${err.message}`)));
   source.on('exit', (code) => {
@@ -178,25 +170,43 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const heartbeat = setInterval(() => ws.heartbeat(), config.heartbeatMs);
   const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);
 
+  let listenSocket: us_listen_socket | null = null;
+  /** Stops in order: no new input, books finish what they have, storage writes what they made. */
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(heartbeat);
+    clearInterval(conflation);
+    ws.closeAll();
+    if (listenSocket !== null) uws.us_listen_socket_close(listenSocket);
+    await source.terminate();
+    await pool.drain();
+    await pool.stop();
+    await persistence.stop();
+    await heavy.destroy();
+  };
+
+  try {
+    // A live source first replays its journal; the books apply it before anyone can connect.
+    await Promise.race([sourceReady, failed.then((err) => Promise.reject(err))]);
+    await pool.drain();
+    listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+      app.listen(config.host, config.port, (socket) => {
+        if (socket) resolve(socket);
+        else reject(new BookcastError('LISTEN_FAILED', `could not listen on ${config.host}:${config.port}`));
+      });
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
   return {
     host: config.host,
-    port,
+    port: uws.us_socket_local_port(listenSocket),
     instruments,
     workers: pool.channels.length,
     failed,
-    async stop() {
-      if (stopping) return;
-      stopping = true;
-      clearInterval(heartbeat);
-      clearInterval(conflation);
-      ws.closeAll();
-      uws.us_listen_socket_close(listenSocket);
-      await source.terminate();
-      // Let the books apply what the source already handed over, then store what they produced.
-      await pool.drain();
-      await pool.stop();
-      await persistence.stop();
-      await heavy.destroy();
-    },
+    stop,
   };
 }

@@ -67,6 +67,7 @@ function restoreAndJournal(simulator: MarketSimulator | null): void {
 function runSimulator(rate: number, seed: number): void {
   const simulator = new MarketSimulator(data.instruments, data.referencePrices, seed, writer);
   restoreAndJournal(simulator);
+  ready();
   const arrivals = new Random(seed ^ 0x5eed);
   const meanGap = 1e6 / rate;
   let due = nowMicros();
@@ -130,11 +131,20 @@ function runLobster(path: string, speed: number, originalTime: boolean): void {
   parentPort!.postMessage({ type: 'done' } satisfies SourceReport);
 }
 
-try {
+/** Tells the server the journal (if any) has been handed to the books: it may start listening. */
+function ready(): void {
   parentPort!.postMessage({ type: 'ready' } satisfies SourceReport);
+}
+
+try {
   if (data.source.kind === 'simulator') runSimulator(data.source.rate, data.source.seed);
-  else if (data.source.kind === 'none') restoreAndJournal(null);
-  else runLobster(data.source.path, data.source.speed, data.source.originalTime);
+  else if (data.source.kind === 'none') {
+    restoreAndJournal(null);
+    ready();
+  } else {
+    ready();
+    runLobster(data.source.path, data.source.speed, data.source.originalTime);
+  }
 } catch (err) {
   const e = err as { code?: string; message?: string };
   parentPort!.postMessage({ type: 'error', code: e.code ?? 'INTERNAL', message: String(e.message ?? err) } satisfies SourceReport);

@@ -1,0 +1,244 @@
+import {
+  CANDLE_STAGE_COLUMNS,
+  encodeBookSnapshots,
+  encodeCandles,
+  SNAPSHOT_STAGE_COLUMNS,
+  TRADE_COLUMNS,
+  TradeCopyEncoder,
+} from './copy-encoding';
+import { runMigrations } from './migrations';
+import { Flavor, PartitionedTable } from './schema';
+import { SqlClient } from './sql-client';
+import { BookSnapshotRecord, CandleRecord, Store, StoreKind, TradeRecord } from './store';
+
+/**
+ * The Store over any SqlClient: every statement is here, shared by PGlite, PostgreSQL and
+ * TimescaleDB.
+ *
+ * Writes are serialised (one batch at a time, in call order) so batches land in the order the
+ * worker produced them and the trade encoder's buffer is reused safely.
+ *
+ * Idempotency without paying for it in the common case: a trade batch is first COPYed straight
+ * into trades (one statement, atomic). Only when that fails on the primary key (23505: the batch
+ * was written before, e.g. a retry after a lost acknowledgement) is it COPYed into a staging
+ * table and merged with INSERT … ON CONFLICT DO NOTHING, in one transaction. Candles (replace)
+ * and snapshots are few and always take the staging path.
+ */
+
+const DAY_MICROS = 86_400_000_000;
+const UNIQUE_VIOLATION = '23505';
+
+/** µs since the Unix epoch (a bigint parameter) to timestamptz, exactly (integer interval arithmetic). */
+const at = (param: string): string => `timestamptz 'epoch' + ${param}::bigint * interval '1 microsecond'`;
+/** timestamptz to µs since the Unix epoch, exactly (extract returns numeric). */
+const micros = (column: string): string => `(extract(epoch from ${column}) * 1000000)::bigint`;
+
+const SELECT_TRADES = `
+select symbol, sequence, trade_id, price, size, side, maker_order_id, ${micros('time')}
+from trades
+where symbol = $1 and time >= ${at('$2')} and time < ${at('$3')}
+order by time, trade_id
+limit $4 offset $5`;
+
+const SELECT_CANDLES = `
+select symbol, "interval", ${micros('start')}, open, high, low, close, volume, notional, count
+from candles
+where symbol = $1 and "interval" = $2 and start >= ${at('$3')} and start < ${at('$4')}
+order by start
+limit $5 offset $6`;
+
+const SELECT_SNAPSHOT_AT = `
+select symbol, sequence, ${micros('time')}, checksum, bids, asks
+from book_snapshots
+where symbol = $1 and time <= ${at('$2')}
+order by time desc, sequence desc
+limit 1`;
+
+// Temporary staging tables live per connection and empty at each commit.
+const TRADES_STAGE = 'create temp table if not exists trades_stage (like trades) on commit delete rows';
+const MERGE_TRADES = `insert into trades (${TRADE_COLUMNS}) select ${TRADE_COLUMNS} from trades_stage on conflict do nothing`;
+
+const CANDLES_STAGE = `create temp table if not exists candles_stage (
+  ord integer, symbol text, "interval" text, start_us bigint, open bigint, high bigint, low bigint, close bigint,
+  volume bigint, notional numeric, count bigint) on commit delete rows`;
+const MERGE_CANDLES = `
+insert into candles (symbol, "interval", start, open, high, low, close, volume, notional, count)
+select distinct on (symbol, "interval", start_us)
+  symbol, "interval", ${at('start_us')}, open, high, low, close, volume, notional, count
+from candles_stage
+order by symbol, "interval", start_us, ord desc
+on conflict (symbol, "interval", start) do update set
+  open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
+  volume = excluded.volume, notional = excluded.notional, count = excluded.count`;
+
+const SNAPSHOTS_STAGE = `create temp table if not exists book_snapshots_stage (
+  symbol text, sequence bigint, time_us bigint, checksum bigint, bids bigint[], asks bigint[]) on commit delete rows`;
+const MERGE_SNAPSHOTS = `
+insert into book_snapshots (symbol, sequence, time, checksum, bids, asks)
+select symbol, sequence, ${at('time_us')}, checksum, bids, asks from book_snapshots_stage
+on conflict do nothing`;
+
+const ENSURE_PARTITIONS = 'select bookcast_ensure_partitions($1, $2::integer[])';
+
+const tradeTime = (r: TradeRecord): number => r.time;
+const candleStart = (r: CandleRecord): number => r.start;
+const snapshotTime = (r: BookSnapshotRecord): number => r.time;
+
+export class SqlStore implements Store {
+  readonly kind: StoreKind;
+  private readonly client: SqlClient;
+  private readonly flavor: Flavor;
+  private readonly encoder = new TradeCopyEncoder();
+  /** UTC day numbers whose partition is known to exist, per table (partitioned flavor only). */
+  private readonly knownDays: Record<PartitionedTable, Set<number>> = { trades: new Set(), candles: new Set(), book_snapshots: new Set() };
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(client: SqlClient, kind: StoreKind, flavor: Flavor) {
+    this.client = client;
+    this.kind = kind;
+    this.flavor = flavor;
+  }
+
+  /** Migrations, then today's and tomorrow's partitions, so the first batches need no DDL. */
+  async migrate(): Promise<void> {
+    await runMigrations(this.client, this.flavor);
+    const now = Date.now() * 1000;
+    const ahead = [now, now + DAY_MICROS];
+    await this.ensurePartitions('trades', ahead, Number);
+    await this.ensurePartitions('candles', ahead, Number);
+    await this.ensurePartitions('book_snapshots', ahead, Number);
+  }
+
+  writeTrades(rows: readonly TradeRecord[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    return this.serial(async () => {
+      await this.ensurePartitions('trades', rows, tradeTime);
+      const bytes = this.encoder.encode(rows);
+      try {
+        await this.client.copyFrom(`trades (${TRADE_COLUMNS})`, 'binary', bytes);
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+        await this.client.transaction(async (tx) => {
+          await tx.exec(TRADES_STAGE);
+          await tx.copyFrom(`trades_stage (${TRADE_COLUMNS})`, 'binary', bytes);
+          await tx.exec(MERGE_TRADES);
+        });
+      }
+    });
+  }
+
+  writeCandles(rows: readonly CandleRecord[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    return this.serial(async () => {
+      await this.ensurePartitions('candles', rows, candleStart);
+      const bytes = encodeCandles(rows);
+      await this.client.transaction(async (tx) => {
+        await tx.exec(CANDLES_STAGE);
+        await tx.copyFrom(`candles_stage (${CANDLE_STAGE_COLUMNS})`, 'text', bytes);
+        await tx.exec(MERGE_CANDLES);
+      });
+    });
+  }
+
+  writeBookSnapshots(rows: readonly BookSnapshotRecord[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    return this.serial(async () => {
+      await this.ensurePartitions('book_snapshots', rows, snapshotTime);
+      const bytes = encodeBookSnapshots(rows);
+      await this.client.transaction(async (tx) => {
+        await tx.exec(SNAPSHOTS_STAGE);
+        await tx.copyFrom(`book_snapshots_stage (${SNAPSHOT_STAGE_COLUMNS})`, 'text', bytes);
+        await tx.exec(MERGE_SNAPSHOTS);
+      });
+    });
+  }
+
+  async trades(symbol: string, from: number, to: number, limit: number, offset: number): Promise<TradeRecord[]> {
+    const rows = await this.client.rows(SELECT_TRADES, [symbol, from, to, limit, offset]);
+    const out: TradeRecord[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      out[i] = {
+        symbol: r[0] as string,
+        sequence: Number(r[1]),
+        tradeId: Number(r[2]),
+        price: Number(r[3]),
+        size: Number(r[4]),
+        side: Number(r[5]),
+        makerOrderId: Number(r[6]),
+        time: Number(r[7]),
+      };
+    }
+    return out;
+  }
+
+  async candles(symbol: string, interval: string, from: number, to: number, limit: number, offset: number): Promise<CandleRecord[]> {
+    const rows = await this.client.rows(SELECT_CANDLES, [symbol, interval, from, to, limit, offset]);
+    const out: CandleRecord[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      out[i] = {
+        symbol: r[0] as string,
+        interval: r[1] as string,
+        start: Number(r[2]),
+        open: Number(r[3]),
+        high: Number(r[4]),
+        low: Number(r[5]),
+        close: Number(r[6]),
+        volume: Number(r[7]),
+        notional: Number(r[8]),
+        count: Number(r[9]),
+      };
+    }
+    return out;
+  }
+
+  async bookSnapshotAt(symbol: string, time: number): Promise<BookSnapshotRecord | null> {
+    const rows = await this.client.rows(SELECT_SNAPSHOT_AT, [symbol, time]);
+    if (rows.length === 0) return null;
+    const r = rows[0];
+    return {
+      symbol: r[0] as string,
+      sequence: Number(r[1]),
+      time: Number(r[2]),
+      checksum: Number(r[3]),
+      bids: levels(r[4] as ArrayLike<unknown>),
+      asks: levels(r[5] as ArrayLike<unknown>),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    await this.client.close();
+  }
+
+  private serial<T>(write: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(write);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Creates the partitions for the UTC days of `rows` not seen before; one round trip when any is new. */
+  private async ensurePartitions<R>(table: PartitionedTable, rows: readonly R[], timeOf: (row: R) => number): Promise<void> {
+    if (this.flavor !== 'partitioned') return;
+    const known = this.knownDays[table];
+    const missing: number[] = [];
+    let last = NaN;
+    for (let i = 0; i < rows.length; i++) {
+      const day = Math.floor(timeOf(rows[i]) / DAY_MICROS);
+      if (day === last) continue;
+      last = day;
+      if (!known.has(day) && !missing.includes(day)) missing.push(day);
+    }
+    if (missing.length === 0) return;
+    await this.client.rows(ENSURE_PARTITIONS, [table, `{${missing.join(',')}}`]);
+    for (const day of missing) known.add(day);
+  }
+}
+
+/** A flat {p0,s0,p1,s1,…} array (numbers from PGlite, strings from postgres.js) as pairs. */
+function levels(flat: ArrayLike<unknown>): [number, number][] {
+  const out: [number, number][] = new Array(flat.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = [Number(flat[2 * i]), Number(flat[2 * i + 1])];
+  return out;
+}

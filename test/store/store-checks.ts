@@ -1,0 +1,160 @@
+import { type Test } from 'tap';
+import { runMigrations } from '../../src/store/migrations';
+import { SqlClient } from '../../src/store/sql-client';
+import { BookSnapshotRecord, CandleRecord, Store, TradeRecord } from '../../src/store/store';
+
+/**
+ * The behaviour every Store must show, run against a real database by each driver's test:
+ * `store` is migrated, `raw` reaches the same database for checks the Store API cannot make.
+ */
+
+const MAX = Number.MAX_SAFE_INTEGER; // 2^53 - 1
+const DAY = 86_400_000_000;
+/** 2026-03-01T00:00:00Z in µs. */
+const T0 = Date.UTC(2026, 2, 1) * 1000;
+
+export function trade(symbol: string, tradeId: number, time: number, price = 1_000_000 + tradeId): TradeRecord {
+  return { symbol, sequence: tradeId * 10, tradeId, price, size: tradeId + 1, side: tradeId & 1, makerOrderId: tradeId * 7, time };
+}
+
+async function count(raw: SqlClient, sql: string, params: unknown[] = []): Promise<number> {
+  return Number((await raw.rows(sql, params))[0][0]);
+}
+
+export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promise<void> {
+  await t.test('migrations are recorded once and re-running them changes nothing', async (t) => {
+    t.equal(await runMigrations(raw, 'partitioned'), 0, 'nothing left to apply');
+    await store.migrate();
+    const rows = await raw.rows('select version, flavor from schema_migrations order by version', []);
+    t.same(rows.map((r) => [Number(r[0]), r[1]]), [[1, 'partitioned']]);
+  });
+
+  await t.test('trades round-trip exactly, including values at the edge of 2^53 and negative times', async (t) => {
+    const edge: TradeRecord = { symbol: 'EDGE-1', sequence: MAX, tradeId: MAX - 1, price: MAX - 2, size: MAX, side: 1, makerOrderId: -MAX, time: T0 + 123_457 };
+    const early: TradeRecord = { ...edge, tradeId: 1, price: -5, makerOrderId: 2 ** 32, time: -1 };
+    const late: TradeRecord = { ...edge, tradeId: 2, price: 2 ** 32 - 1, makerOrderId: 0, time: MAX - 1 };
+    await store.writeTrades([edge, early, late]);
+    t.same(await store.trades('EDGE-1', -DAY, MAX, 10, 0), [early, edge, late]);
+    t.same(await store.trades('EDGE-1', -1, MAX - 1, 10, 0), [early, edge], 'from is inclusive, to exclusive');
+  });
+
+  await t.test('candles round-trip, notional beyond 2^53 included', async (t) => {
+    const candle: CandleRecord = {
+      symbol: 'EDGE-1', interval: '1m', start: T0, open: MAX, high: MAX, low: 1, close: MAX - 1, volume: MAX, notional: 1.2345678901234567e21, count: MAX,
+    };
+    const fractional: CandleRecord = { ...candle, start: T0 + 60_000_000, notional: 12345.678 };
+    await store.writeCandles([candle, fractional]);
+    t.same(await store.candles('EDGE-1', '1m', T0, T0 + DAY, 10, 0), [candle, fractional]);
+    t.same(await store.candles('EDGE-1', '5m', T0, T0 + DAY, 10, 0), [], 'interval filters');
+  });
+
+  await t.test('book snapshots round-trip, empty side included', async (t) => {
+    const snap: BookSnapshotRecord = {
+      symbol: 'EDGE-1', sequence: MAX, time: T0 + 5, checksum: 4_294_967_295, bids: [[MAX, MAX - 1], [MAX - 2, 1]], asks: [],
+    };
+    await store.writeBookSnapshots([snap]);
+    t.same(await store.bookSnapshotAt('EDGE-1', T0 + 5), snap);
+  });
+
+  await t.test('re-writing a trade batch adds nothing; an overlapping batch adds only the new rows', async (t) => {
+    const batch = Array.from({ length: 100 }, (_, i) => trade('DUP-1', i, T0 + i * 1000));
+    await store.writeTrades(batch);
+    await store.writeTrades(batch);
+    t.equal((await store.trades('DUP-1', T0, T0 + DAY, 1000, 0)).length, 100);
+    const overlap = Array.from({ length: 100 }, (_, i) => trade('DUP-1', i + 50, T0 + (i + 50) * 1000));
+    await store.writeTrades(overlap);
+    const all = await store.trades('DUP-1', T0, T0 + DAY, 1000, 0);
+    t.equal(all.length, 150);
+    t.same(all.map((x) => x.tradeId), Array.from({ length: 150 }, (_, i) => i), 'each trade once, in order');
+    const repeated = [trade('DUP-1', 500, T0 + 500_000), trade('DUP-1', 500, T0 + 500_000)];
+    await store.writeTrades(repeated);
+    t.equal((await store.trades('DUP-1', T0, T0 + DAY, 1000, 0)).length, 151, 'a duplicate inside one batch is stored once');
+  });
+
+  await t.test('a candle written again is replaced; within one batch the last one wins', async (t) => {
+    const first: CandleRecord = { symbol: 'DUP-1', interval: '1m', start: T0, open: 10, high: 12, low: 9, close: 11, volume: 5, notional: 55, count: 3 };
+    await store.writeCandles([first]);
+    const second = { ...first, high: 13, close: 13, volume: 6, notional: 68, count: 4 };
+    await store.writeCandles([second]);
+    t.same(await store.candles('DUP-1', '1m', T0, T0 + 1, 10, 0), [second]);
+    const third = { ...second, close: 12 };
+    const fourth = { ...second, close: 10, low: 8 };
+    await store.writeCandles([third, fourth]);
+    t.same(await store.candles('DUP-1', '1m', T0, T0 + 1, 10, 0), [fourth]);
+  });
+
+  await t.test('a snapshot written again is stored once', async (t) => {
+    const snap: BookSnapshotRecord = { symbol: 'DUP-1', sequence: 7, time: T0, checksum: 1, bids: [[100, 1]], asks: [[101, 2]] };
+    await store.writeBookSnapshots([snap]);
+    await store.writeBookSnapshots([snap, snap]);
+    t.equal(await count(raw, 'select count(*) from book_snapshots where symbol = $1', ['DUP-1']), 1);
+  });
+
+  await t.test('writes cross day boundaries into daily partitions, never the default one', async (t) => {
+    const lastOfDay = T0 + 10 * DAY - 1;
+    const batch = [trade('DAY-1', 1, lastOfDay), trade('DAY-1', 2, lastOfDay + 1), trade('DAY-1', 3, lastOfDay + 1 + DAY)];
+    await store.writeTrades(batch);
+    t.same((await store.trades('DAY-1', 0, MAX, 10, 0)).map((x) => x.tradeId), [1, 2, 3]);
+    const placed = await raw.rows("select tableoid::regclass::text, trade_id from trades where symbol = 'DAY-1' order by trade_id", []);
+    t.same(
+      placed.map((r) => r[0]),
+      ['trades_20260310', 'trades_20260311', 'trades_20260312'],
+      'one partition per UTC day',
+    );
+    await store.writeCandles([{ symbol: 'DAY-1', interval: '1d', start: lastOfDay + 1, open: 1, high: 1, low: 1, close: 1, volume: 1, notional: 1, count: 1 }]);
+    t.same((await raw.rows("select tableoid::regclass::text from candles where symbol = 'DAY-1'", []))[0], ['candles_20260301'], 'candles by month');
+    await store.writeBookSnapshots([{ symbol: 'DAY-1', sequence: 1, time: lastOfDay, checksum: 0, bids: [], asks: [] }]);
+    t.same((await raw.rows("select tableoid::regclass::text from book_snapshots where symbol = 'DAY-1'", []))[0], ['book_snapshots_20260310']);
+    for (const table of ['trades', 'candles', 'book_snapshots']) {
+      t.equal(await count(raw, `select count(*) from only ${table}_default`), 0, `${table}_default is empty`);
+    }
+  });
+
+  await t.test('rows that reached the default partition move into their day when it is created', async (t) => {
+    const day = T0 + 40 * DAY;
+    await raw.exec(`insert into trades values ('LOST-1', 1, 1, 100, 1, 0, 0, timestamptz '2026-04-10 12:00:00+00')`);
+    t.equal(await count(raw, 'select count(*) from only trades_default'), 1, 'no partition for that day yet');
+    await store.writeTrades([trade('LOST-1', 2, day + 1)]);
+    t.equal(await count(raw, 'select count(*) from only trades_default'), 0);
+    t.equal(await count(raw, "select count(*) from trades_20260410 where symbol = 'LOST-1'"), 2);
+  });
+
+  await t.test('time ranges page with limit and offset in time order, trade id breaking ties', async (t) => {
+    const batch: TradeRecord[] = [];
+    for (let i = 0; i < 30; i++) batch.push(trade('PAGE-1', 100 - i, T0 + Math.floor(i / 3) * 1000));
+    await store.writeTrades([...batch].reverse());
+    const expected = [...batch].sort((a, b) => a.time - b.time || a.tradeId - b.tradeId);
+    t.same(await store.trades('PAGE-1', T0, T0 + DAY, 10, 10), expected.slice(10, 20));
+    t.same(await store.trades('PAGE-1', T0 + 2000, T0 + 4000, 100, 0), expected.slice(6, 12), '[from, to)');
+    t.same(await store.trades('PAGE-1', T0, T0 + DAY, 10, 30), []);
+    const candles: CandleRecord[] = Array.from({ length: 12 }, (_, i) => ({
+      symbol: 'PAGE-1', interval: '5m', start: T0 + i * 300_000_000, open: i, high: i, low: i, close: i, volume: i, notional: i, count: i,
+    }));
+    await store.writeCandles([...candles].reverse());
+    t.same(await store.candles('PAGE-1', '5m', T0, T0 + DAY, 5, 5), candles.slice(5, 10));
+  });
+
+  await t.test('bookSnapshotAt picks the latest snapshot at or before the time, for that symbol only', async (t) => {
+    const snap = (symbol: string, sequence: number, time: number): BookSnapshotRecord => ({
+      symbol, sequence, time, checksum: sequence, bids: [[1000 - sequence, sequence]], asks: [[1000 + sequence, sequence]],
+    });
+    const a = snap('SNAP-1', 1, T0 + 1000);
+    const b = snap('SNAP-1', 2, T0 + 2000);
+    const c = snap('SNAP-1', 3, T0 + 3 * DAY);
+    await store.writeBookSnapshots([b, snap('SNAP-2', 9, T0 + 1500), c, a]);
+    t.equal(await store.bookSnapshotAt('SNAP-1', T0 + 999), null);
+    t.same(await store.bookSnapshotAt('SNAP-1', T0 + 1000), a);
+    t.same(await store.bookSnapshotAt('SNAP-1', T0 + 1999), a);
+    t.same(await store.bookSnapshotAt('SNAP-1', T0 + 2000), b);
+    t.same(await store.bookSnapshotAt('SNAP-1', T0 + 3 * DAY - 1), b, 'across partitions');
+    t.same(await store.bookSnapshotAt('SNAP-1', MAX), c);
+    t.equal(await store.bookSnapshotAt('SNAP-3', MAX), null);
+  });
+
+  await t.test('concurrent writes are applied in call order', async (t) => {
+    const first = { symbol: 'ORDER-1', interval: '1m', start: T0, open: 1, high: 1, low: 1, close: 1, volume: 1, notional: 1, count: 1 };
+    const second = { ...first, close: 2 };
+    await Promise.all([store.writeCandles([first]), store.writeTrades([trade('ORDER-1', 1, T0)]), store.writeCandles([second])]);
+    t.equal((await store.candles('ORDER-1', '1m', T0, T0 + 1, 1, 0))[0].close, 2);
+  });
+}
