@@ -23,7 +23,7 @@ import type { HttpClientMessage, HttpParentMessage, HttpRunMessage, HttpStartMes
 const FIFO_CAPACITY = 1 << 15;
 const FIFO_MASK = FIFO_CAPACITY - 1;
 /** Shortest metronome period: at higher rates a tick sends every request due since the last. */
-const MIN_TICK_US = 100;
+const MIN_TICK_US = 200;
 /** Requests written in one socket.write at most. */
 const BLOCK_REQUESTS = 64;
 const CR = 0x0d;

@@ -129,6 +129,7 @@ function refreshMirrors(now: number): void {
  */
 const TICK_US = 1_000_000;
 const CANDLE_GRACE_US = 250_000;
+const LIVE_WINDOW_US = 3_600_000_000;
 let nextTick = 0;
 
 function tick(now: number): void {
@@ -142,7 +143,10 @@ function tick(now: number): void {
       s.mirrorDirty = true;
       if (s.tickerActive) emitter.ticker(s, false, 0);
     }
-    emitter.closeCandles(s, now - CANDLE_GRACE_US, now);
+    // A live book's time is the wall clock; a replay of recorded times (far from now) keeps its
+    // own clock, so its candles close when its trades move past them, not when the wall clock does.
+    const live = s.timestamp !== 0 && Math.abs(now - s.timestamp) < LIVE_WINDOW_US;
+    if (live) emitter.closeCandles(s, now - CANDLE_GRACE_US, now);
     if (s.sequence !== s.storedSequence && now - s.storedAt >= snapshotIntervalUs) {
       // Stamped with the book's last event time: the moment the snapshot describes.
       persist.book(s, data.snapshotDepth, s.timestamp);
