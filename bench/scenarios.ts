@@ -125,7 +125,7 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     fullSeconds: 5,
     budget: 'measured seconds per point and system (each adds ~2 s of start-up, 2 s of warm-up and the drain)',
     // 4 systems per point, each ~10 s more than its budget at worst (start-up, warm-up, grace).
-    timeoutSeconds: (seconds, full) => 120 + (full ? 4 : 2) * 4 * (seconds + 12),
+    timeoutSeconds: (seconds, full) => 120 + (full ? 6 : 2) * 4 * (seconds + 12),
     headline: fanoutHeadline,
   },
 ];

@@ -77,15 +77,15 @@ export function newHistogram(): hdr.Histogram {
 
 export interface LatencySummary {
   count: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-  mean: number;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  p999: number | null;
+  max: number | null;
+  mean: number | null;
 }
 
-/** Merges the clients' compressed histograms and reads the percentiles off the union. */
+/** Merges the clients' compressed histograms and reads the percentiles off the union (null when empty). */
 export function mergeHistograms(encoded: readonly string[]): LatencySummary {
   const merged = newHistogram();
   for (const text of encoded) {
@@ -93,21 +93,22 @@ export function mergeHistograms(encoded: readonly string[]): LatencySummary {
     merged.add(h);
     h.destroy();
   }
+  const empty = merged.totalCount === 0;
   const summary: LatencySummary = {
     count: merged.totalCount,
-    p50: merged.getValueAtPercentile(50),
-    p90: merged.getValueAtPercentile(90),
-    p99: merged.getValueAtPercentile(99),
-    p999: merged.getValueAtPercentile(99.9),
-    max: merged.maxValue,
-    mean: Math.round(merged.mean),
+    p50: empty ? null : merged.getValueAtPercentile(50),
+    p90: empty ? null : merged.getValueAtPercentile(90),
+    p99: empty ? null : merged.getValueAtPercentile(99),
+    p999: empty ? null : merged.getValueAtPercentile(99.9),
+    max: empty ? null : merged.maxValue,
+    mean: empty ? null : Math.round(merged.mean),
   };
   merged.destroy();
   return summary;
 }
 
-/** a / b to two decimals, or null when either is missing or b is zero. */
+/** a / b to three significant digits, or null when either is missing or b is zero. */
 export function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
   if (typeof a !== 'number' || typeof b !== 'number' || b === 0) return null;
-  return Math.round((a / b) * 100) / 100;
+  return Number((a / b).toPrecision(3));
 }

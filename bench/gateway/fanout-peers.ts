@@ -48,12 +48,18 @@ interface Point {
   arrivals: number;
 }
 
-/** Same deliveries/s at both fan-outs in the full suite: 100 clients × R and 1,000 × R/10. */
+/** ~27k and ~110k deliveries/s (quick); the full suite adds ~430k, and the same three at 1,000 clients. */
 const QUICK_POINTS: readonly Point[] = [
+  { clients: 100, arrivals: 250 },
   { clients: 100, arrivals: 1000 },
-  { clients: 100, arrivals: 4000 },
 ];
-const FULL_POINTS: readonly Point[] = [...QUICK_POINTS, { clients: 1000, arrivals: 100 }, { clients: 1000, arrivals: 400 }];
+const FULL_POINTS: readonly Point[] = [
+  ...QUICK_POINTS,
+  { clients: 100, arrivals: 4000 },
+  { clients: 1000, arrivals: 25 },
+  { clients: 1000, arrivals: 100 },
+  { clients: 1000, arrivals: 400 },
+];
 
 const SYSTEMS = ['uWS ceiling', 'bookcast', 'ws', 'Socket.IO'] as const;
 type System = (typeof SYSTEMS)[number];
@@ -242,7 +248,8 @@ async function peerRow(system: Exclude<System, 'bookcast'>, clientCount: number,
     // An overloaded publisher answers late: its event loop is busy sending what is due.
     const published = expectMessage<PublisherMessage, 'published'>(publisher, 'published', GRACE_MS + 10_000);
     publisher.send({ type: 'stop' } satisfies PublisherParentMessage);
-    const { lagP99 } = await published;
+    // A publisher too far behind to answer still delivered what the clients measured.
+    const lagP99 = await published.then((p) => p.lagP99, () => null);
     return row(system, clientCount, rate, seconds, window, lagP99);
   } finally {
     await stopChildren([...clients, publisher]);

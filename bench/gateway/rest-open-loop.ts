@@ -49,6 +49,8 @@ const SUSTAINED_P99_US = 10_000;
 /** The full sweep stops for a target after this many unsustained points in a row: past the knee. */
 const FAILURES_TO_STOP = 2;
 const BOOK_DEPTH = 20;
+/** How long each server's CPU is watched with no load, before its first point. */
+const IDLE_MS = 1000;
 const BOOKCAST_ARGS = ['--port', '0', '--symbols', 'BTC/USD', '--rate', '500', '--workers', '1'];
 const CLIENT_SCRIPT = path.join(__dirname, 'http-load-client.js');
 const PEER_SERVER_SCRIPT = path.join(__dirname, 'http-peer-server.js');
@@ -84,8 +86,8 @@ interface PointResult extends LatencySummary {
   achieved: number;
   sustained: boolean;
   /** The load clients' own lateness (due time to write), a floor under the latencies. */
-  sendLagP50: number;
-  sendLagP99: number;
+  sendLagP50: number | null;
+  sendLagP99: number | null;
   errors: number;
   errorDetail: string;
   serverCpuSeconds: number | null;
@@ -151,6 +153,15 @@ async function orderBookBody(server: RunningServer): Promise<string> {
   }
 }
 
+/** Cores a server takes with no request: bookcast's engine keeps working (simulator, book worker, store). */
+async function idleCpuCores(server: RunningServer): Promise<number | null> {
+  const cpu0 = processCpuSeconds(server.pid);
+  const at0 = performance.now();
+  await delay(IDLE_MS);
+  const cpu1 = processCpuSeconds(server.pid);
+  return cpu0 === null || cpu1 === null ? null : round((cpu1 - cpu0) / ((performance.now() - at0) / 1000), 2);
+}
+
 function describeErrors(reports: readonly HttpResultMessage[]): { errors: number; errorDetail: string } {
   const kinds = ['non2xx', 'unsent', 'lost', 'timedOut', 'socketErrors', 'closed', 'protocolErrors'] as const;
   const parts: string[] = [];
@@ -203,7 +214,7 @@ async function point(server: RunningServer, target: Target, rate: number, second
       target: target.name,
       offered: rate,
       achieved,
-      sustained: achieved >= rate * SUSTAINED_SHARE && errors === 0 && latency.p99 <= SUSTAINED_P99_US,
+      sustained: achieved >= rate * SUSTAINED_SHARE && errors === 0 && latency.p99 !== null && latency.p99 <= SUSTAINED_P99_US,
       ...latency,
       sendLagP50: sendLag.p50,
       sendLagP99: sendLag.p99,
@@ -274,6 +285,7 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
   const points: (PointResult | FailedPoint)[] = [];
   const wrk: WrkRow[] = [];
   const skipped: Record<string, string> = {};
+  const idleCores: Record<string, number | null> = {};
   const useWrk = wrkAvailable();
   let body = '';
   let current: RunningServer | null = null;
@@ -290,6 +302,7 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
       }
       try {
         if (kind === 'bookcast') body = await orderBookBody(current);
+        idleCores[kind] = await idleCpuCores(current);
         for (const target of TARGETS.filter((t) => t.server === kind)) {
           let failuresInRow = 0;
           for (const rate of rates) {
@@ -325,6 +338,7 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
     fastify: peerVersion('fastify') ?? 'not installed',
     sustainedMeans: `answered ≥ ${SUSTAINED_SHARE * 100}% of offered, no error, p99 ≤ ${SUSTAINED_P99_US} µs`,
     skipped,
+    serverIdleCores: idleCores,
     loadAverageEnd: loadAverage(),
     points,
     wrk: useWrk ? wrk : 'skipped: /usr/bin/wrk not found (Debian package wrk)',

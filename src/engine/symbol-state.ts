@@ -38,8 +38,8 @@ export class SymbolState {
   /** Set when a change touched the top CHECKSUM_DEPTH levels. */
   checksumStale = true;
   mirrorDirty = true;
-  /** Sequence and time (µs) of the last book snapshot sent to storage. */
-  storedSequence = -1;
+  /** Sequence and time (µs) of the last book snapshot sent to storage (a book never changed is not stored). */
+  storedSequence = 0;
   storedAt = 0;
   /**
    * Levels of each side ([bid, ask]) the mirror must rewrite: positions from..to (to = Infinity
