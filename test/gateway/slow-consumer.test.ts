@@ -13,13 +13,15 @@ t.test('a stalled client is parked and resynchronised with snapshots; others nev
   const fast = new BookClient(srv.url, 'json', srv.symbols);
   const slow = new BookClient(srv.url, 'json', srv.symbols);
   await Promise.all([fast.opened(), slow.opened()]);
-  for (const c of [fast, slow]) c.send({ type: 'subscribe', channels: ['l2', 'l3', 'trades'], symbols, depth: 100 });
+  // The slow client asks for a lot; the fast one for little, so that it keeps up on a busy machine.
+  slow.send({ type: 'subscribe', channels: ['l2', 'l3', 'trades'], symbols, depth: 100 });
+  fast.send({ type: 'subscribe', channels: ['l2'], symbols: ['BTC/USD'], depth: 10 });
   // Stop reading at once (before TCP autotuning grows the receive window): the kernel buffers
   // fill, then uWS buffers, and then the server must act.
   const socket = (slow.ws as unknown as { _socket: Socket })._socket;
   socket.pause();
   await waitFor('the fast client to be under way', () => (fast.l2.get('BTC/USD')?.check.messages ?? 0) > 0);
-  const fastBefore = fast.l2.get('BTC/USD')!.check.messages;
+  const fastBefore = fast.received;
   // Kernel socket buffers absorb a few megabytes first; the server acts once uWS buffers more.
   await waitFor('the server to park the stalled connection', async () => (await srv.get('/api/v1/health')).body.slow_consumer_resyncs >= 1, 120000);
   socket.resume();
@@ -31,7 +33,8 @@ t.test('a stalled client is parked and resynchronised with snapshots; others nev
   t.same(slow.failures, [], 'the resynchronised client verifies every sequence and checksum');
   t.ok(slow.l2.get('BTC/USD')!.check.messages > 0, 'updates flow again after the resync');
   t.same(fast.failures, [], 'the fast client saw no gap');
-  t.ok(fast.l2.get('BTC/USD')!.check.messages > fastBefore, 'the fast client kept receiving while the other stalled');
+  t.ok(fast.received > fastBefore, 'the fast client kept receiving while the other stalled');
+  t.notOk(fast.control.some((m) => m.type === 'error'), 'the fast client was never parked');
   fast.close();
   slow.close();
 });

@@ -105,6 +105,8 @@ export class BookClient {
   readonly control: Msg[] = [];
   readonly all: Msg[] = [];
   keepAll = false;
+  /** Every message received, of any type, across resyncs. */
+  received = 0;
   private readonly waiters: { test: (m: Msg) => boolean; resolve: (m: Msg) => void }[] = [];
 
   constructor(url: string, readonly format: 'json' | 'flatbuffers' | 'market-data', private readonly symbols: Map<string, SymbolInfo>) {
@@ -119,6 +121,7 @@ export class BookClient {
         msg = payload as Msg;
       }
       if (this.keepAll) this.all.push(msg);
+      this.received++;
       this.handle(msg);
       for (let i = this.waiters.length - 1; i >= 0; i--) {
         if (this.waiters[i].test(msg)) this.waiters.splice(i, 1)[0].resolve(msg);
