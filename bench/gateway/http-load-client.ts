@@ -2,10 +2,11 @@
  * One load process of the open-loop REST benchmark (forked by rest-open-loop.ts; see
  * http-load-protocol.ts for the conversation). It holds K keep-alive HTTP/1.1 connections as raw
  * TCP sockets and sends GET requests on a fixed schedule, whatever the server answers: a request
- * due while its connection still waits for earlier answers is pipelined behind them. Each
- * connection keeps the *intended* send time of its outstanding requests in a FIFO (HTTP/1.1
- * answers come back in request order), and an answer's latency is its arrival minus that
- * intended time. A server that falls behind therefore shows as latency instead of a lower
+ * due while its connection still waits for earlier answers is pipelined behind them, up to
+ * MAX_IN_FLIGHT; past that it waits in the client until an answer makes room. Each connection
+ * keeps the *intended* send time of its outstanding requests (written or waiting) in a FIFO
+ * (HTTP/1.1 answers come back in request order), and an answer's latency is its arrival minus
+ * that intended time, however long the request waited to be written. A server that falls behind therefore shows as latency instead of a lower
  * request rate, which is what closed-loop tools like wrk hide (coordinated omission; Gil Tene,
  * "How NOT to measure latency", and wrk2's constant-throughput mode).
  *
@@ -24,8 +25,12 @@ const FIFO_CAPACITY = 1 << 15;
 const FIFO_MASK = FIFO_CAPACITY - 1;
 /** Shortest metronome period: at higher rates a tick sends every request due since the last. */
 const MIN_TICK_US = 200;
-/** Requests written in one socket.write at most. */
-const BLOCK_REQUESTS = 64;
+/**
+ * Requests written and unanswered per connection at most. Unbounded pipelining would hand a
+ * server that fell behind thousands of requests in one read, and answers far beyond what its
+ * socket takes, a load no client produces; the wait is still measured from the due time.
+ */
+const MAX_IN_FLIGHT = 16;
 const CR = 0x0d;
 const LF = 0x0a;
 const DIGIT_0 = 0x30;
@@ -36,7 +41,7 @@ const STATUS_FIRST = 9;
 const STATUS_END = 12;
 
 const latency = newHistogram();
-/** µs from a request's due time to its write: the schedule's own lateness, a floor under latency. */
+/** µs from a request's due time to its write: the client's own lateness (and its pipeline's wait). */
 const sendLag = newHistogram();
 let requestBlock = new Uint8Array(0);
 let requestBytes = 0;
@@ -69,10 +74,10 @@ const inWindow = (us: number): boolean => us >= startUs && us < endUs;
 class Connection {
   readonly socket: net.Socket;
   readonly fifo = new Float64Array(FIFO_CAPACITY);
+  /** FIFO indexes: answered < head ≤ written requests < written ≤ queued requests < tail. */
   head = 0;
+  written = 0;
   tail = 0;
-  /** Requests queued since the last flush. */
-  due = 0;
   open = false;
 
   // Parser state of the answer being read.
@@ -102,7 +107,7 @@ class Connection {
       if (finished) return;
       closed++;
       for (let i = this.head; i < this.tail; i++) if (inWindow(this.fifo[i & FIFO_MASK])) lost++;
-      this.head = this.tail;
+      this.head = this.written = this.tail;
     });
   }
 
@@ -110,27 +115,30 @@ class Connection {
     return this.tail - this.head;
   }
 
-  enqueue(intended: number, now: number): void {
+  enqueue(intended: number): void {
     const measured = inWindow(intended);
     if (!this.open || this.tail - this.head === FIFO_CAPACITY) {
       if (measured) unsent++;
       return;
     }
-    if (measured) {
-      sent++;
-      record(sendLag, now - intended);
-    }
+    if (measured) sent++;
     this.fifo[this.tail & FIFO_MASK] = intended;
     this.tail++;
-    this.due++;
   }
 
-  flush(): void {
-    while (this.due > 0) {
-      const n = this.due < BLOCK_REQUESTS ? this.due : BLOCK_REQUESTS;
-      this.socket.write(requestBlock.subarray(0, n * requestBytes));
-      this.due -= n;
+  /** Writes queued requests, as many as MAX_IN_FLIGHT leaves room for, in one write. */
+  flush(now: number): void {
+    if (!this.open) return;
+    const room = MAX_IN_FLIGHT - (this.written - this.head);
+    const queued = this.tail - this.written;
+    const n = queued < room ? queued : room;
+    if (n <= 0) return;
+    this.socket.write(requestBlock.subarray(0, n * requestBytes));
+    for (let i = this.written; i < this.written + n; i++) {
+      const intended = this.fifo[i & FIFO_MASK];
+      if (inWindow(intended)) record(sendLag, now - intended);
     }
+    this.written += n;
   }
 
   private onData(chunk: Buffer): void {
@@ -178,7 +186,9 @@ class Connection {
       }
       this.column++;
     }
+    // Answers made room for requests waiting here, and maybe more came due meanwhile.
     if (sending) pump(arrived);
+    else this.flush(arrived);
   }
 
   private complete(arrived: number): void {
@@ -190,7 +200,7 @@ class Connection {
     this.contentLength = -1;
     this.match = 0;
     this.inValue = false;
-    if (this.head === this.tail) {
+    if (this.head === this.written) {
       protocolErrors++;
       return;
     }
@@ -211,7 +221,7 @@ class Connection {
       timedOut++;
       record(latency, now - intended);
     }
-    this.head = this.tail;
+    this.head = this.written = this.tail;
   }
 }
 
@@ -220,8 +230,8 @@ const connections: Connection[] = [];
 function start(message: HttpStartMessage): void {
   const request = new TextEncoder().encode(`GET ${message.path} HTTP/1.1\r\nHost: ${message.host}:${message.port}\r\n\r\n`);
   requestBytes = request.length;
-  requestBlock = new Uint8Array(requestBytes * BLOCK_REQUESTS);
-  for (let k = 0; k < BLOCK_REQUESTS; k++) requestBlock.set(request, k * requestBytes);
+  requestBlock = new Uint8Array(requestBytes * MAX_IN_FLIGHT);
+  for (let k = 0; k < MAX_IN_FLIGHT; k++) requestBlock.set(request, k * requestBytes);
 
   let connected = 0;
   let failed = false;
@@ -257,11 +267,11 @@ function pump(now: number): number {
   const k = connections.length;
   let intended = t0Us + (scheduled * step + offset) * periodUs;
   while (intended <= now && intended < endUs) {
-    connections[scheduled % k].enqueue(intended, now);
+    connections[scheduled % k].enqueue(intended);
     scheduled++;
     intended = t0Us + (scheduled * step + offset) * periodUs;
   }
-  for (const c of connections) c.flush();
+  for (const c of connections) c.flush(now);
   return intended;
 }
 

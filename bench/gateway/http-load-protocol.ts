@@ -44,9 +44,9 @@ export interface HttpResultMessage {
   type: 'result';
   /** hdr-histogram-js, compressed base64, µs from intended send time to the answer's last byte. */
   histogram: string;
-  /** The same, µs from intended send time to the write: the schedule's own lateness. */
+  /** The same, µs from intended send time to the write: the client's lateness plus any wait for room in the pipeline. */
   sendLagHistogram: string;
-  /** Requests due in the window and written (possibly pipelined behind others). */
+  /** Requests due in the window and queued on a connection (written at once, or when the pipeline had room). */
   sent: number;
   /** Requests due in the window that were not sent: connection closed, or its queue full. */
   unsent: number;

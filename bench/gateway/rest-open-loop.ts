@@ -85,7 +85,7 @@ interface PointResult extends LatencySummary {
   offered: number;
   achieved: number;
   sustained: boolean;
-  /** The load clients' own lateness (due time to write), a floor under the latencies. */
+  /** Due time to write: the load clients' own lateness plus any wait for pipeline room. */
   sendLagP50: number | null;
   sendLagP99: number | null;
   errors: number;

@@ -5,6 +5,9 @@
  * instead of hiding it (no coordinated omission).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { BookcastError } from '../errors';
 import { EventWriter } from '../engine/event-writer';
 import { nowMicros } from '../util/clock';
 import { Random } from '../util/random';
@@ -54,7 +57,29 @@ class Restorer implements JournalHandler {
   }
 }
 
+/**
+ * The journal names instruments by index, so it only means something with the instrument list it
+ * was recorded with: that list is kept beside it, and a start with another list is refused
+ * rather than replayed into the wrong books.
+ */
+function checkInstruments(): void {
+  const file = path.join(data.journalDir, 'instruments.json');
+  const current = JSON.stringify(data.instruments.map((i) => [i.symbol, i.tickSize, i.lotSize]));
+  mkdirSync(data.journalDir, { recursive: true });
+  if (!existsSync(file)) {
+    writeFileSync(file, current);
+    return;
+  }
+  if (readFileSync(file, 'utf8') !== current) {
+    throw new BookcastError(
+      'CONFIG_INVALID',
+      `the journal in ${data.journalDir} was recorded with other symbols (${file}); start with the same symbols or another --data-dir`,
+    );
+  }
+}
+
 function restoreAndJournal(simulator: MarketSimulator | null): void {
+  checkInstruments();
   const journal = JournalWriter.open(data.journalDir, { backgroundSync: false });
   const restorer = new Restorer(simulator);
   new JournalReader(data.journalDir).read(restorer);

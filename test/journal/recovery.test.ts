@@ -100,6 +100,14 @@ t.test('after kill -9 and a restart every book, sequence and checksum is exactly
       const cut = replayJournal(path.join(dataDir, 'journal'), new Map(), Date.parse(at.slice(0, 23) + 'Z') * 1000 + Number(at.slice(23, 26)));
       t.equal(JSON.stringify({ bids: past.bids, asks: past.asks }), cut.render(1), `round ${round}: orderbook?at= equals the journal replayed to that time`);
       t.equal(past.sequence, cut.sequences[1]);
+      if (round === 1) {
+        // The same journal with another symbol list would replay into the wrong books: refused.
+        const wrong = await start(['--data-dir', dataDir, '--database-url', db.url, '--symbols', 'XRP/USD', '--source', 'none']).then(
+          () => 'started',
+          (err: Error) => err.message,
+        );
+        t.match(wrong, /CONFIG_INVALID: the journal .* was recorded with other symbols/);
+      }
     } finally {
       second.child.kill('SIGTERM');
       await new Promise((r) => second.child.once('exit', r));
