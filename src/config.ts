@@ -52,7 +52,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'symbols', env: 'BOOKCAST_SYMBOLS', default: DEFAULT_INSTRUMENTS.map((i) => i.symbol).join(','), help: 'comma-separated built-in symbols' },
   { flag: 'symbol-count', env: 'BOOKCAST_SYMBOL_COUNT', default: '0', help: 'add N generated symbols (SIM001/USD, …) for load tests' },
   { flag: 'source', env: 'BOOKCAST_SOURCE', default: 'simulator', help: 'simulator | none | lobster:<message.csv>' },
-  { flag: 'rate', env: 'BOOKCAST_SIM_RATE', default: '2000', help: 'simulator events per second, all symbols together' },
+  { flag: 'rate', env: 'BOOKCAST_SIM_RATE', default: '500', help: 'simulator order arrivals per second, all symbols together' },
   { flag: 'seed', env: 'BOOKCAST_SIM_SEED', default: '1', help: 'simulator random seed' },
   { flag: 'speed', env: 'BOOKCAST_REPLAY_SPEED', default: '1', help: 'file replay speed: 1 = real time, N = N times faster, 0 = as fast as possible' },
   { flag: 'replay-time', env: 'BOOKCAST_REPLAY_TIME', default: 'now', help: 'file replay timestamps: now (when replayed) or original (as recorded)' },

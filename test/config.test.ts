@@ -8,7 +8,7 @@ t.test('defaults, environment and flags, in that order of precedence', async (t)
   t.equal(d.host, '127.0.0.1');
   t.equal(d.port, 8080);
   t.equal(d.instruments.length, 5);
-  t.same(d.source, { kind: 'simulator', rate: 2000, seed: 1 });
+  t.same(d.source, { kind: 'simulator', rate: 500, seed: 1 });
   const e = loadConfig([], { BOOKCAST_PORT: '9000', BOOKCAST_SYMBOLS: 'eth-usd' });
   t.equal(e.port, 9000);
   t.same(e.instruments.map((i) => i.symbol), ['ETH/USD']);
