@@ -44,8 +44,11 @@ const QUICK_RATES = [10_000, 30_000, 50_000];
 const FULL_RATES = [10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000, 100_000];
 /** A point is sustained when this share of the offered rate was answered in the window … */
 const SUSTAINED_SHARE = 0.97;
-/** … without errors and with p99 under this (µs). */
-const SUSTAINED_P99_US = 10_000;
+/**
+ * … without errors and with p90 under this (µs): a queue that builds moves the p90 by orders of
+ * magnitude, where a stall of other users' work on a shared machine mostly moves the p99.
+ */
+const SUSTAINED_P90_US = 10_000;
 /** The full sweep stops for a target after this many unsustained points in a row: past the knee. */
 const FAILURES_TO_STOP = 2;
 const BOOK_DEPTH = 20;
@@ -214,7 +217,7 @@ async function point(server: RunningServer, target: Target, rate: number, second
       target: target.name,
       offered: rate,
       achieved,
-      sustained: achieved >= rate * SUSTAINED_SHARE && errors === 0 && latency.p99 !== null && latency.p99 <= SUSTAINED_P99_US,
+      sustained: achieved >= rate * SUSTAINED_SHARE && errors === 0 && latency.p90 !== null && latency.p90 <= SUSTAINED_P90_US,
       ...latency,
       sendLagP50: sendLag.p50,
       sendLagP99: sendLag.p99,
@@ -336,7 +339,7 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
     bodyBytes: Buffer.byteLength(body),
     bookcastArgs: BOOKCAST_ARGS.join(' '),
     fastify: peerVersion('fastify') ?? 'not installed',
-    sustainedMeans: `answered ≥ ${SUSTAINED_SHARE * 100}% of offered, no error, p99 ≤ ${SUSTAINED_P99_US} µs`,
+    sustainedMeans: `answered ≥ ${SUSTAINED_SHARE * 100}% of offered, no error, p90 ≤ ${SUSTAINED_P90_US} µs`,
     skipped,
     serverIdleCores: idleCores,
     loadAverageEnd: loadAverage(),

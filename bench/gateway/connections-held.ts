@@ -1,0 +1,335 @@
+import { ChildProcess, fork } from 'node:child_process';
+import * as path from 'node:path';
+import { loadAverage, machineBusySeconds, processCpuSeconds, round } from '../system';
+import { expectMessage, LatencySummary, mergeHistograms, nowMicros, sleepUntil, stopChildren } from './child-processes';
+import type { ParentMessage } from './client-protocol';
+import { DataDir } from './data-dir';
+import { guardChildren } from './exit-guard';
+import type { HeldClientMessage, HeldParentMessage, MeasuredMessage, OpenedMessage } from './held-protocol';
+import { openFiles, openFilesLimit, residentMiB, tcpBufferMiB } from './process-readings';
+import { delay, ServerProcess } from './server-process';
+
+/**
+ * ConnectionsHeld: the most subscribed WebSocket connections one bookcast process holds while
+ * a 1k updates/s stream keeps flowing, and what each costs. The hard limit on open files is
+ * 20,000 per process on these machines (`ulimit -Hn`), so one server tops out just below it;
+ * 100,000 needs several edge processes (a later issue).
+ *
+ * One server (`--symbols '' --symbol-count 10 --rate 1000 --workers 1`, fresh --data-dir) for
+ * the whole run. Connections are added in steps (quick 1k, 5k; full 1k, 5k, 10k, 15k, 19k) by
+ * client processes (held-client.ts) of at most 4,000 sockets each, every process from its own
+ * source address 127.0.0.2, .3, … (the `ws` package's localAddress) so ephemeral ports never run
+ * out. Connection g subscribes to L2 depth 10 of symbol g % 10 in FlatBuffers, so every
+ * connection gets about a tenth of the stream and deliveries grow with the connections.
+ *
+ * At each step, after the new connections are subscribed and 2 s of warm-up: the server's RSS
+ * (VmRSS) → memory per connection (over the RSS before any connection, and over the previous
+ * step), its open files, its CPU, the kernel's TCP buffer memory (machine-wide), and the stream's
+ * open-loop latency (envelope timestamp = intended time; HDR histograms merged across
+ * processes), with sequence gaps, resyncs and disconnects. The run stops at the first step that
+ * fails: a connection that could not be opened and subscribed, one dropped, a gap, or a process
+ * that died. Goal (issue 5): 19,000 connections with p99 under 5 ms.
+ */
+
+const SYMBOLS = 10;
+const RATE = 1000;
+const DEPTH = 10;
+const WORKERS = 1;
+const CONNECTIONS_PER_PROCESS = 4000;
+const QUICK_STEPS: readonly number[] = [1000, 5000];
+const FULL_STEPS: readonly number[] = [1000, 5000, 10_000, 15_000, 19_000];
+const GOAL_CONNECTIONS = 19_000;
+const GOAL_P99_US = 5000;
+const OPEN_CONCURRENCY = 64;
+/** Per step: a base, plus time per connection a process opens (a busy machine opens ~1k/s). */
+const OPEN_TIMEOUT_MS = 30_000;
+const OPEN_TIMEOUT_PER_CONNECTION_MS = 10;
+const WARMUP_MS = 2000;
+const GRACE_MS = 5000;
+/** bookcast creates its embedded store on start: seconds on a busy machine. */
+const START_TIMEOUT_MS = 60_000;
+const BASELINE_MS = 1000;
+const CLIENT_SCRIPT = path.join(__dirname, 'held-client.js');
+
+interface ClientProcess {
+  child: ChildProcess;
+  localAddress: string;
+  connections: number;
+}
+
+interface Baseline {
+  rssMiB: number | null;
+  openFiles: number | null;
+  /** The server's CPU with no connection: simulator, book worker, journal and store keep working. */
+  cpuCores: number | null;
+}
+
+interface Step extends LatencySummary {
+  connections: number;
+  processes: number;
+  /** Connections the server counted (health endpoint) at the end of the window. */
+  serverConnections: number | null;
+  /** Wall time to open and subscribe this step's new connections, and the rate. */
+  connectSeconds: number;
+  connectsPerSecond: number;
+  serverRssMiB: number | null;
+  /** (RSS − RSS with no connection) / connections. */
+  rssPerConnectionKiB: number | null;
+  /** (RSS − previous step's RSS) / connections added. */
+  marginalRssPerConnectionKiB: number | null;
+  serverOpenFiles: number | null;
+  tcpBufferMiB: number | null;
+  serverCpuCores: number | null;
+  /** L2 messages/s the server published (each to every subscriber of its symbol). */
+  publishedPerSecond: number;
+  deliveriesPerSecond: number;
+  /** Deliveries over published × subscribers per symbol. */
+  deliveredShare: number | null;
+  bytesPerMessage: number;
+  gaps: number;
+  resyncs: number;
+  disconnects: number;
+  lateStreams: number;
+  negativeLatencies: number;
+  errors: Record<string, number>;
+  clientCpuCores: number;
+  machineBusyCores: number | null;
+  loadAverage: number[];
+  /** Within the goal's latency: p99 under 5 ms. */
+  p99UnderGoal: boolean;
+  /** Why the step failed (the run stops there); null when every connection was held. */
+  failure: string | null;
+}
+
+interface FailedStep {
+  connections: number;
+  error: string;
+}
+
+/**
+ * New connections per process so that `target` are held, fewest first (so the client CPU stays
+ * even), never more than CONNECTIONS_PER_PROCESS in one; processes are forked as needed.
+ */
+function share(clients: ClientProcess[], target: number): number[] {
+  while (clients.length * CONNECTIONS_PER_PROCESS < target) {
+    const child = fork(CLIENT_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    clients.push({ child, localAddress: `127.0.0.${2 + clients.length}`, connections: 0 });
+  }
+  const held = clients.map((c) => c.connections);
+  const more = clients.map(() => 0);
+  let remaining = target - held.reduce((s, n) => s + n, 0);
+  while (remaining > 0) {
+    let fewest = 0;
+    for (let p = 1; p < held.length; p++) if (held[p] < held[fewest]) fewest = p;
+    held[fewest]++;
+    more[fewest]++;
+    remaining--;
+  }
+  return more;
+}
+
+async function openStep(clients: ClientProcess[], target: number, url: string, firstIndex: number): Promise<{ opened: OpenedMessage[]; seconds: number }> {
+  const more = share(clients, target);
+  const started = performance.now();
+  const waits: Promise<OpenedMessage>[] = [];
+  let index = firstIndex;
+  clients.forEach((client, p) => {
+    if (more[p] === 0) return;
+    const timeoutMs = OPEN_TIMEOUT_MS + more[p] * OPEN_TIMEOUT_PER_CONNECTION_MS;
+    waits.push(expectMessage<HeldClientMessage, 'opened'>(client.child, 'opened', timeoutMs + 5000));
+    client.child.send({
+      type: 'open',
+      url,
+      localAddress: client.localAddress,
+      count: more[p],
+      firstIndex: index,
+      symbols: Array.from({ length: SYMBOLS }, (_, i) => `SIM${String(i + 1).padStart(3, '0')}/USD`),
+      depth: DEPTH,
+      concurrency: OPEN_CONCURRENCY,
+      timeoutMs,
+    } satisfies HeldParentMessage);
+    client.connections += more[p];
+    index += more[p];
+  });
+  const opened = await Promise.all(waits);
+  return { opened, seconds: (performance.now() - started) / 1000 };
+}
+
+async function measureStep(
+  server: ServerProcess,
+  clients: ClientProcess[],
+  target: number,
+  added: number,
+  connectSeconds: number,
+  seconds: number,
+  baseline: Baseline,
+  previous: { connections: number; rssMiB: number | null },
+): Promise<Step> {
+  const startUs = nowMicros() + WARMUP_MS * 1000;
+  const endUs = startUs + seconds * 1e6;
+  const results = clients.map((c) => expectMessage<HeldClientMessage, 'measured'>(c.child, 'measured', WARMUP_MS + seconds * 1000 + GRACE_MS + 15_000));
+  // A rejection is handled when the results are awaited; do not let it count as unhandled.
+  for (const r of results) r.catch(() => undefined);
+  for (const c of clients) c.child.send({ type: 'measure', startUs, endUs, graceMs: GRACE_MS } satisfies ParentMessage);
+  await sleepUntil(startUs);
+  const health0 = await server.health();
+  const at0 = nowMicros();
+  const cpu0 = processCpuSeconds(server.pid);
+  const busy0 = machineBusySeconds();
+  await sleepUntil(endUs);
+  const health1 = await server.health();
+  const at1 = nowMicros();
+  const cpu1 = processCpuSeconds(server.pid);
+  const busy1 = machineBusySeconds();
+  const rssMiB = residentMiB(server.pid);
+  const files = openFiles(server.pid);
+  const tcp = tcpBufferMiB();
+  const load = loadAverage();
+  const reports: MeasuredMessage[] = await Promise.all(results);
+
+  const windowSeconds = (at1 - at0) / 1e6;
+  const sum = (f: (r: MeasuredMessage) => number) => reports.reduce((s, r) => s + f(r), 0);
+  const delivered = sum((r) => r.messages);
+  const errors: Record<string, number> = {};
+  for (const r of reports) for (const [code, n] of Object.entries(r.errors)) errors[code] = (errors[code] ?? 0) + n;
+  const publishedPerSecond = (health1.published - health0.published) / windowSeconds;
+  const expected = publishedPerSecond * (target / SYMBOLS);
+  const latency = mergeHistograms(reports.map((r) => r.histogram));
+  const gaps = sum((r) => r.gaps);
+  const disconnects = sum((r) => r.disconnects);
+  const held = sum((r) => r.open);
+  const failures: string[] = [];
+  if (held < target) failures.push(`${target - held} of ${target} connections no longer open`);
+  if (disconnects > 0) failures.push(`${disconnects} disconnects`);
+  if (gaps > 0) failures.push(`${gaps} sequence gaps`);
+  if (server.exited) failures.push('the server exited');
+  const kib = (mib: number | null, base: number | null, n: number) => (mib === null || base === null || n === 0 ? null : round(((mib - base) * 1024) / n, 1));
+  return {
+    connections: target,
+    processes: clients.length,
+    serverConnections: health1.connections ?? null,
+    connectSeconds: round(connectSeconds, 2),
+    connectsPerSecond: Math.round(added / connectSeconds),
+    serverRssMiB: rssMiB === null ? null : round(rssMiB, 1),
+    rssPerConnectionKiB: kib(rssMiB, baseline.rssMiB, target),
+    marginalRssPerConnectionKiB: kib(rssMiB, previous.rssMiB, target - previous.connections),
+    serverOpenFiles: files,
+    tcpBufferMiB: tcp === null ? null : round(tcp, 1),
+    serverCpuCores: cpu0 === null || cpu1 === null ? null : round((cpu1 - cpu0) / windowSeconds, 2),
+    publishedPerSecond: Math.round(publishedPerSecond),
+    deliveriesPerSecond: Math.round(delivered / seconds),
+    deliveredShare: expected === 0 ? null : round(delivered / seconds / expected, 3),
+    bytesPerMessage: delivered === 0 ? 0 : Math.round(sum((r) => r.bytes) / delivered),
+    ...latency,
+    gaps,
+    resyncs: sum((r) => r.resyncs),
+    disconnects,
+    lateStreams: sum((r) => r.lateStreams),
+    negativeLatencies: sum((r) => r.negative),
+    errors,
+    clientCpuCores: round(sum((r) => r.cpuSeconds) / seconds, 2),
+    machineBusyCores: busy0 === null || busy1 === null ? null : round((busy1 - busy0) / windowSeconds, 2),
+    loadAverage: load,
+    p99UnderGoal: latency.p99 !== null && latency.p99 < GOAL_P99_US,
+    failure: failures.length === 0 ? null : failures.join('; '),
+  };
+}
+
+async function readBaseline(server: ServerProcess): Promise<Baseline> {
+  const cpu0 = processCpuSeconds(server.pid);
+  const at0 = performance.now();
+  await delay(BASELINE_MS);
+  const cpu1 = processCpuSeconds(server.pid);
+  const elapsed = (performance.now() - at0) / 1000;
+  const rssMiB = residentMiB(server.pid);
+  return {
+    rssMiB: rssMiB === null ? null : round(rssMiB, 1),
+    openFiles: openFiles(server.pid),
+    cpuCores: cpu0 === null || cpu1 === null ? null : round((cpu1 - cpu0) / elapsed, 2),
+  };
+}
+
+export async function run(opts: { seconds: number; full: boolean }): Promise<object> {
+  const targets = opts.full ? FULL_STEPS : QUICK_STEPS;
+  const dataDir = new DataDir();
+  let server: ServerProcess;
+  try {
+    server = await ServerProcess.start(
+      ['--port', '0', '--symbols', '', '--symbol-count', String(SYMBOLS), '--rate', String(RATE), '--workers', String(WORKERS), ...dataDir.args],
+      START_TIMEOUT_MS,
+    );
+  } catch (err) {
+    dataDir.remove();
+    throw err;
+  }
+  const clients: ClientProcess[] = [];
+  const unguard = guardChildren(() => {
+    server.killNow();
+    for (const c of clients) c.child.kill('SIGKILL');
+    dataDir.remove();
+  });
+  const steps: (Step | FailedStep)[] = [];
+  try {
+    const fileLimit = openFilesLimit(server.pid);
+    const baseline = await readBaseline(server);
+    let previous = { connections: 0, rssMiB: baseline.rssMiB };
+    for (const target of targets) {
+      try {
+        const { opened, seconds: connectSeconds } = await openStep(clients, target, server.url, previous.connections);
+        const failed = opened.reduce((s, o) => s + o.failed, 0);
+        if (failed > 0) {
+          const first = opened.find((o) => o.firstError !== null)?.firstError;
+          steps.push({ connections: target, error: `${failed} of ${target - previous.connections} new connections failed to open and subscribe; first: ${first}` });
+          break;
+        }
+        const step = await measureStep(server, clients, target, target - previous.connections, connectSeconds, opts.seconds, baseline, previous);
+        steps.push(step);
+        if (step.failure !== null) break;
+        previous = { connections: target, rssMiB: step.serverRssMiB };
+      } catch (err) {
+        steps.push({ connections: target, error: `${(err as Error).message}${server.exited ? `\n--- server output ---\n${server.recentOutput}` : ''}` });
+        break;
+      }
+    }
+    const held = steps.filter((s): s is Step => !('error' in s) && s.failure === null);
+    const stopped = steps.find((s) => 'error' in s || s.failure !== null);
+    const mostHeld = held.length === 0 ? 0 : held[held.length - 1].connections;
+    const withinGoal = held.filter((s) => s.p99UnderGoal);
+    return {
+      name: 'ConnectionsHeld',
+      unit: 'connections held by one server process; µs from intended event time to client receipt',
+      server: `--symbols '' --symbol-count ${SYMBOLS} --rate ${RATE} --workers ${WORKERS}`,
+      subscription: `one symbol per connection (g % ${SYMBOLS}), L2 depth ${DEPTH}, FlatBuffers`,
+      connectionsPerClientProcess: CONNECTIONS_PER_PROCESS,
+      serverOpenFilesLimit: fileLimit,
+      warmupSeconds: WARMUP_MS / 1000,
+      baseline,
+      steps,
+      mostHeld,
+      mostHeldWithP99UnderGoal: withinGoal.length === 0 ? 0 : withinGoal[withinGoal.length - 1].connections,
+      stoppedAt: stopped === undefined ? null : { connections: stopped.connections, reason: 'error' in stopped ? stopped.error : stopped.failure },
+      goal: {
+        connections: GOAL_CONNECTIONS,
+        p99Us: GOAL_P99_US,
+        met: held.some((s) => s.connections >= GOAL_CONNECTIONS && s.p99UnderGoal),
+      },
+      loadAverageEnd: loadAverage(),
+    };
+  } finally {
+    await stopChildren(clients.map((c) => c.child));
+    await server.stop();
+    dataDir.remove();
+    unguard();
+  }
+}
+
+if (require.main === module) {
+  const seconds = Number(process.argv[2] ?? 5);
+  run({ seconds, full: process.argv.includes('--full') }).then(
+    (result) => console.log(JSON.stringify(result, null, 2)),
+    (error) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

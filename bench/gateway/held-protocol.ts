@@ -1,0 +1,71 @@
+/**
+ * Messages between connections-held.ts (the parent) and held-client.ts (each forked client
+ * process), over the fork IPC channel. A client keeps its connections from one step to the next,
+ * so the conversation repeats: open more, then measure, step after step.
+ *
+ *   parent → client  open      open this many more connections, from this source address
+ *   client → parent  opened    how the opening went
+ *   parent → client  measure   a window in intended-time µs (client-protocol.ts's MeasureMessage)
+ *   client → parent  measured  the window's latencies, and counts since the previous report
+ *   client → parent  failed    the process cannot go on
+ */
+import type { MeasureMessage } from './client-protocol';
+
+export interface OpenMessage {
+  type: 'open';
+  url: string;
+  /**
+   * Source address of every connection of this process (127.0.0.x): each address has its own
+   * ~28k ephemeral ports, so the clients together never run out of them.
+   */
+  localAddress: string;
+  count: number;
+  /** Scenario-wide index of the first new connection; connection g subscribes symbols[g % length]. */
+  firstIndex: number;
+  symbols: string[];
+  depth: number;
+  /** Handshakes (connect, upgrade, subscribe) in flight at once, so the server's accept backlog is not flooded. */
+  concurrency: number;
+  /** Connections not subscribed by then count as failed. */
+  timeoutMs: number;
+}
+
+export interface OpenedMessage {
+  type: 'opened';
+  /** Connections of this process open and subscribed now. */
+  open: number;
+  /** Of this batch: failed (error, closed, or not subscribed within the timeout). */
+  failed: number;
+  firstError: string | null;
+  /** From the 'open' message to the last connection settled. */
+  seconds: number;
+}
+
+export interface MeasuredMessage {
+  type: 'measured';
+  /** hdr-histogram-js, compressed base64, µs; updates whose intended time is in the window. */
+  histogram: string;
+  /** Binary messages intended inside the window (updates and snapshots). */
+  messages: number;
+  bytes: number;
+  /** Latencies below zero (clock skew between processes), recorded as 1 µs. */
+  negative: number;
+  /** Connections that had not delivered a message past the window when the grace ran out. */
+  lateStreams: number;
+  /** Since the previous report (opening and warm-up included): */
+  gaps: number;
+  resyncs: number;
+  disconnects: number;
+  errors: Record<string, number>;
+  open: number;
+  /** process.cpuUsage() from the 'measure' message to this report, over the wall time between. */
+  cpuCores: number;
+}
+
+export interface FailedMessage {
+  type: 'failed';
+  message: string;
+}
+
+export type HeldParentMessage = OpenMessage | MeasureMessage;
+export type HeldClientMessage = OpenedMessage | MeasuredMessage | FailedMessage;
