@@ -11,17 +11,8 @@ const MIB = 2 ** 20;
 
 /** VmRSS of `pid` in MiB (/proc/<pid>/status reports kB). */
 export function residentMiB(pid: number): number | null {
-  return statusKiB(pid, 'VmRSS');
-}
-
-/** VmHWM of `pid` in MiB: the most it was resident so far. */
-export function peakResidentMiB(pid: number): number | null {
-  return statusKiB(pid, 'VmHWM');
-}
-
-function statusKiB(pid: number, field: string): number | null {
   try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match === null ? null : Number(match[1]) / 1024;
   } catch {
     return null;

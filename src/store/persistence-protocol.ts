@@ -18,17 +18,17 @@ export interface PersistenceWorkerData {
 /**
  * Counters in shared memory, written by the persistence worker only.
  *   0 trades written   1 candles written   2 snapshots written   3 batches written
- *   4 rows waiting (in memory or spooled)   5 failed writes   6 lag of the last batch (µs, event to durable)
- *   7 rows spooled to disk so far
+ *   4 rows in the spool (refused by the database, waiting for it)   5 failed writes
+ *   6 lag of the last batch (µs, event to durable)   7 rows the spool has put on disk so far
  */
 export const P_TRADES = 0;
 export const P_CANDLES = 1;
 export const P_SNAPSHOTS = 2;
 export const P_BATCHES = 3;
-export const P_WAITING = 4;
+export const P_SPOOL = 4;
 export const P_FAILURES = 5;
 export const P_LAG_US = 6;
-export const P_SPOOLED = 7;
+export const P_SPILLED = 7;
 export const P_STATS_WORDS = 8;
 
 /** A history read the front thread asks of the worker that owns the store. */

@@ -25,10 +25,10 @@ import {
   P_FAILURES,
   P_LAG_US,
   P_SNAPSHOTS,
-  P_SPOOLED,
+  P_SPILLED,
   P_STATS_WORDS,
   P_TRADES,
-  P_WAITING,
+  P_SPOOL,
   PersistenceReport,
   PersistenceRequest,
   PersistenceWorkerData,
@@ -160,8 +160,8 @@ async function run(): Promise<void> {
       await store.close();
       process.exit(0);
     }
-    stats[P_WAITING] = spool.rows + rows;
-    stats[P_SPOOLED] = spool.spilled;
+    stats[P_SPOOL] = spool.rows;
+    stats[P_SPILLED] = spool.spilled;
     const due = rows >= data.batchRows || (rows > 0 && Date.now() - batchStarted >= data.batchMs);
     if (due && Date.now() >= retryAt) {
       const full = batch;

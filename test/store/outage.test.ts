@@ -21,11 +21,11 @@ t.test(
     pg.stop();
     const sequenceAtStop = (await srv.get('/api/v1/market/BTC-USD/ticker')).body.sequence;
     await waitFor('a failed write', async () => (await health()).persistence.failed_writes > 0);
-    await waitFor('rows waiting in the spool', async () => (await health()).persistence.waiting_rows > 500);
+    await waitFor('rows waiting in the spool', async () => (await health()).persistence.spool_rows > 500);
     t.ok((await srv.get('/api/v1/market/BTC-USD/ticker')).body.sequence > sequenceAtStop, 'the feed went on while the database was down');
 
     pg.start();
-    await waitFor('the spool to drain', async () => (await health()).persistence.waiting_rows === 0, 60000);
+    await waitFor('the spool to drain', async () => (await health()).persistence.spool_rows === 0, 60000);
     const lastTrade = (await srv.get('/api/v1/market/BTC-USD/trades?limit=1')).body.trades[0].trade_id;
     await srv.server.stop();
     stopped = true;
