@@ -23,6 +23,7 @@ export const ERRORS = {
   CONVERSION_UNAVAILABLE: { status: 400, message: 'no conversion path to the requested currency' },
   HISTORY_UNAVAILABLE: { status: 400, message: 'nothing is stored for that time' },
   STORE_UNAVAILABLE: { status: 503, message: 'the history store cannot answer right now' },
+  STORE_REJECTED: { status: 500, message: 'the database refused rows for good; they are kept aside' },
   BAD_FRAME: { status: 400, message: 'bytes are not a valid bookcast FlatBuffers frame' },
   // Recorded-file sources (bookcast replay, --source lobster:)
   LOBSTER_FILE_NOT_FOUND: { status: 500, message: 'LOBSTER message or orderbook file not found' },

@@ -28,13 +28,14 @@ import { delay, ServerProcess } from './server-process';
  *
  * At each step, after the new connections are subscribed and 2 s of warm-up: the server's RSS
  * (VmRSS, median of samples over the window) → memory per connection (over the RSS before any
- * connection, and over the previous step), its open files, its CPU, the kernel's TCP buffer
- * memory (machine-wide), and the stream's open-loop latency (envelope timestamp = intended time;
- * HDR histograms merged across processes), with sequence gaps, resyncs and disconnects. A series
- * stops at the first step that fails (a connection not opened and subscribed, one dropped, a gap,
- * a process that died) or whose clients fell behind (a stream not past the window 5 s after it,
- * or under 90% of the deliveries published): past that point the client processes, which share
- * the 2 cores, are what is measured. Goal (issue 5): 19,000 connections with p99 under 5 ms.
+ * connection, and over the RSS just before the step's connections were opened), its open files
+ * and CPU, the kernel's TCP buffer memory (machine-wide), and the stream's open-loop latency
+ * (envelope timestamp = intended time; HDR histograms merged across processes), with sequence
+ * gaps, resyncs and disconnects. A series stops at the first step that fails (a connection not
+ * opened and subscribed, one dropped, a gap, a process that died) or whose clients fell behind (a
+ * stream not caught up 5 s after the window, or under 90% of the deliveries published): past that
+ * the client processes, which share the 2 cores, are what is measured. Goal (issue 5): 19,000
+ * connections with p99 under 5 ms.
  */
 
 interface Series {
@@ -63,7 +64,8 @@ const GRACE_MS = 5000;
 /** bookcast creates its embedded store on start: seconds on a busy machine. */
 const START_TIMEOUT_MS = 60_000;
 const SAMPLE_MS = 250;
-const BASELINE_SAMPLES = 4;
+/** RSS samples (SAMPLE_MS apart) whose median is the reading before any or more connections. */
+const RSS_SAMPLES = 4;
 /** Deliveries under this share of what was published (× subscribers per symbol): the clients fell behind. */
 const KEPT_UP_SHARE = 0.9;
 const CLIENT_SCRIPT = path.join(__dirname, 'held-client.js');
@@ -92,7 +94,10 @@ interface Step extends LatencySummary {
   serverRssMiB: number | null;
   /** (RSS − RSS with no connection) / connections. */
   rssPerConnectionKiB: number | null;
-  /** (RSS − previous step's RSS) / connections added. */
+  /**
+   * (RSS − RSS just before this step's connections were opened) / connections added: less of the
+   * server's own growth meanwhile (store, journal, GC) than the figure over the baseline.
+   */
   marginalRssPerConnectionKiB: number | null;
   serverOpenFiles: number | null;
   tcpBufferMiB: number | null;
@@ -147,6 +152,13 @@ function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[sorted.length >> 1];
+}
+
+/** Median of RSS samples of `pid` taken every SAMPLE_MS for `samples` samples. */
+async function residentMedian(pid: number, samples: number): Promise<number | null> {
+  const taken: number[] = [];
+  await sampleResident(pid, nowMicros() + samples * SAMPLE_MS * 1000, taken);
+  return median(taken);
 }
 
 /** Adds an RSS sample of `pid` to `samples` every SAMPLE_MS until `untilUs`. */
@@ -216,7 +228,7 @@ interface StepContext {
   connectSeconds: number;
   seconds: number;
   baseline: Baseline;
-  previous: { connections: number; rssMiB: number | null };
+  rssBeforeOpenMiB: number | null;
 }
 
 async function measureStep(c: StepContext): Promise<Step> {
@@ -274,7 +286,7 @@ async function measureStep(c: StepContext): Promise<Step> {
     connectsPerSecond: Math.round(c.added / c.connectSeconds),
     serverRssMiB: rssMiB === null ? null : round(rssMiB, 1),
     rssPerConnectionKiB: kib(rssMiB, c.baseline.rssMiB, target),
-    marginalRssPerConnectionKiB: kib(rssMiB, c.previous.rssMiB, target - c.previous.connections),
+    marginalRssPerConnectionKiB: kib(rssMiB, c.rssBeforeOpenMiB, c.added),
     serverOpenFiles: files,
     tcpBufferMiB: tcp === null ? null : round(tcp, 1),
     serverCpuCores: cpu0 === null || cpu1 === null ? null : round((cpu1 - cpu0) / windowSeconds, 2),
@@ -301,11 +313,9 @@ async function measureStep(c: StepContext): Promise<Step> {
 async function readBaseline(server: ServerProcess): Promise<Baseline> {
   const cpu0 = processCpuSeconds(server.pid);
   const at0 = nowMicros();
-  const rssSamples: number[] = [];
-  await sampleResident(server.pid, at0 + BASELINE_SAMPLES * SAMPLE_MS * 1000, rssSamples);
+  const rssMiB = await residentMedian(server.pid, RSS_SAMPLES);
   const cpu1 = processCpuSeconds(server.pid);
   const elapsed = (nowMicros() - at0) / 1e6;
-  const rssMiB = median(rssSamples);
   return {
     rssMiB: rssMiB === null ? null : round(rssMiB, 1),
     openFiles: openFiles(server.pid),
@@ -335,21 +345,22 @@ async function runSeries(series: Series, targets: readonly number[], seconds: nu
   try {
     const fileLimit = openFilesLimit(server.pid);
     const baseline = await readBaseline(server);
-    let previous = { connections: 0, rssMiB: baseline.rssMiB };
+    let previous = 0;
     for (const target of targets) {
       try {
-        const { opened, seconds: connectSeconds } = await openStep(clients, target, server.url, symbols, previous.connections);
+        const rssBeforeOpenMiB = previous === 0 ? baseline.rssMiB : await residentMedian(server.pid, RSS_SAMPLES);
+        const { opened, seconds: connectSeconds } = await openStep(clients, target, server.url, symbols, previous);
         const failed = opened.reduce((s, o) => s + o.failed, 0);
         if (failed > 0) {
           const first = opened.find((o) => o.firstError !== null)?.firstError;
-          steps.push({ connections: target, error: `${failed} of ${target - previous.connections} new connections failed to open and subscribe; first: ${first}` });
+          steps.push({ connections: target, error: `${failed} of ${target - previous} new connections failed to open and subscribe; first: ${first}` });
           break;
         }
-        const added = target - previous.connections;
-        const step = await measureStep({ server, clients, symbols: series.symbols, target, added, connectSeconds, seconds, baseline, previous });
+        const added = target - previous;
+        const step = await measureStep({ server, clients, symbols: series.symbols, target, added, connectSeconds, seconds, baseline, rssBeforeOpenMiB });
         steps.push(step);
         if (step.failure !== null || step.clientsBehind !== null) break;
-        previous = { connections: target, rssMiB: step.serverRssMiB };
+        previous = target;
       } catch (err) {
         steps.push({ connections: target, error: `${(err as Error).message}${server.exited ? `\n--- server output ---\n${server.recentOutput}` : ''}` });
         break;

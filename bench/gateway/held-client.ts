@@ -8,14 +8,20 @@
  *
  * Light on purpose, since one process holds thousands of sockets: a connection is one object
  * following one stream (no per-symbol tables as in latency-client.ts), and only the envelope's
- * sequence, timestamp and body type and an update's prev_sequence are decoded.
+ * sequence, timestamp and body type, an update's prev_sequence and a heartbeat's sequence.
+ *
+ * A window is over for a connection once it delivered a message intended after the window, or a
+ * heartbeat sent after the window naming the sequence it already has: a quiet stream (one of a
+ * thousand symbols gets a message a second) may carry nothing for seconds, yet is not behind.
  */
 import * as flatbuffers from 'flatbuffers';
 import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
 import { Body } from '../../src/wire/generated/bookcast/wire/body';
 import { Envelope } from '../../src/wire/generated/bookcast/wire/envelope';
+import { Heartbeat } from '../../src/wire/generated/bookcast/wire/heartbeat';
 import { L2Update } from '../../src/wire/generated/bookcast/wire/l2update';
+import { SubscriptionState } from '../../src/wire/generated/bookcast/wire/subscription-state';
 import { HIGHEST_TRACKABLE_US, newHistogram, nowMicros } from './child-processes';
 import type { MeasureMessage } from './client-protocol';
 import type { HeldClientMessage, HeldParentMessage, OpenMessage } from './held-protocol';
@@ -25,6 +31,8 @@ const CHECK_MS = 20;
 const histogram = newHistogram();
 const envelope = new Envelope();
 const update = new L2Update();
+const heartbeat = new Heartbeat();
+const subscriptionState = new SubscriptionState();
 
 let startUs = Infinity;
 let endUs = Infinity;
@@ -103,17 +111,26 @@ class Connection {
     }
   }
 
+  private markPastEnd(): void {
+    if (this.pastEndWindow === windowNumber) return;
+    this.pastEndWindow = windowNumber;
+    pastEnd++;
+  }
+
   private onBinary(data: Buffer): void {
     const received = nowMicros();
     Envelope.getRootAsEnvelope(new flatbuffers.ByteBuffer(data as Uint8Array as never), envelope);
     const type = envelope.bodyType();
+    if (type === Body.Heartbeat) {
+      if (envelope.timestamp() >= endUs && this.state !== NO_SNAPSHOT && (envelope.body(heartbeat) as Heartbeat).subscriptionsLength() > 0) {
+        if (heartbeat.subscriptions(0, subscriptionState)!.sequence() <= this.last) this.markPastEnd();
+      }
+      return;
+    }
     if (type !== Body.L2Update && type !== Body.L2Snapshot) return;
     const sequence = envelope.sequence();
     const intended = envelope.timestamp();
-    if (intended >= endUs && this.pastEndWindow !== windowNumber) {
-      this.pastEndWindow = windowNumber;
-      pastEnd++;
-    }
+    if (intended >= endUs) this.markPastEnd();
     const inWindow = intended >= startUs && intended < endUs;
     if (inWindow) {
       messages++;

@@ -50,7 +50,10 @@ export interface MeasuredMessage {
   bytes: number;
   /** Latencies below zero (clock skew between processes), recorded as 1 µs. */
   negative: number;
-  /** Connections that had not delivered a message past the window when the grace ran out. */
+  /**
+   * Connections that, when the grace ran out, had delivered neither a message intended past the
+   * window nor a heartbeat sent past it naming the sequence they had.
+   */
   lateStreams: number;
   /** Since the previous report (opening and warm-up included): */
   gaps: number;

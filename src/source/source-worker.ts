@@ -100,7 +100,8 @@ function runSimulator(rate: number, seed: number): void {
     const now = nowMicros();
     let burst = 0;
     while (due <= now && burst < MAX_BURST) {
-      simulator.arrival(due);
+      // Scheduled on a fractional clock, stamped in whole microseconds like every timestamp.
+      simulator.arrival(Math.floor(due));
       due += arrivals.exponential(meanGap);
       burst++;
     }
@@ -141,7 +142,7 @@ function runLobster(path: string, speed: number, originalTime: boolean): void {
   let first = -1;
   while (messages.next() && rows.next()) {
     if (first < 0) first = messages.time;
-    sink.due = speed > 0 ? start + (messages.time - first) / speed : nowMicros();
+    sink.due = speed > 0 ? Math.floor(start + (messages.time - first) / speed) : nowMicros();
     if (sink.due > nowMicros() + 300) {
       writer.publish();
       stats[SRC_EMITTED] = sink.count;

@@ -20,6 +20,7 @@ export interface PersistenceWorkerData {
  *   0 trades written   1 candles written   2 snapshots written   3 batches written
  *   4 rows in the spool (refused by the database, waiting for it)   5 failed writes
  *   6 lag of the last batch (µs, event to durable)   7 rows the spool has put on disk so far
+ *   8 rows the database refused for good (kept in the spool's rejected file)
  */
 export const P_TRADES = 0;
 export const P_CANDLES = 1;
@@ -29,7 +30,8 @@ export const P_SPOOL = 4;
 export const P_FAILURES = 5;
 export const P_LAG_US = 6;
 export const P_SPILLED = 7;
-export const P_STATS_WORDS = 8;
+export const P_REJECTED = 8;
+export const P_STATS_WORDS = 9;
 
 /** A history read the front thread asks of the worker that owns the store. */
 export type HistoryQuery =

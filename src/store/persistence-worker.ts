@@ -29,6 +29,7 @@ import {
   P_STATS_WORDS,
   P_TRADES,
   P_SPOOL,
+  P_REJECTED,
   PersistenceReport,
   PersistenceRequest,
   PersistenceWorkerData,
@@ -83,7 +84,33 @@ class Drain implements RecordHandler {
   }
 }
 
-async function write(store: Store, b: Batch): Promise<void> {
+/** A write that has not settled by then is taken as failed (a connection can hang as the server dies). */
+const WRITE_TIMEOUT_MS = 10_000;
+/** The open store; null after a failure until the next attempt reopens it (fresh connections). */
+let store: Store | null = null;
+
+async function connect(): Promise<Store> {
+  if (store === null) store = await openStore({ databaseUrl: data.databaseUrl, dataDir: data.dataDir });
+  return store;
+}
+
+/** Drops the connections of a store that failed; the next write or query opens new ones. */
+function disconnect(): void {
+  const failed = store;
+  store = null;
+  void failed?.close().catch(() => undefined);
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer!: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the database in ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function write(b: Batch): Promise<void> {
+  const store = await connect();
   if (b.trades.length > 0) await store.writeTrades(b.trades);
   if (b.candles.length > 0) await store.writeCandles(b.candles);
   if (b.books.length > 0) await store.writeBookSnapshots(b.books);
@@ -95,14 +122,23 @@ async function write(store: Store, b: Batch): Promise<void> {
 }
 
 /** Writes the spool (oldest first), then `b`; on failure everything unwritten is spooled again. */
-async function flush(store: Store, b: Batch): Promise<void> {
+async function flush(b: Batch): Promise<void> {
   const pending = spool.empty ? [b] : [...spool.takeAll(), b];
   for (let i = 0; i < pending.length; i++) {
     if (batchRows(pending[i]) === 0) continue;
     try {
-      await write(store, pending[i]);
+      await withTimeout(write(pending[i]), WRITE_TIMEOUT_MS);
     } catch (err) {
       stats[P_FAILURES]++;
+      if (refusedForGood(err)) {
+        // The database refused the rows themselves, not the connection: retrying would block
+        // every later batch behind this one. Keep them aside on disk for an operator.
+        spool.reject(pending[i]);
+        stats[P_REJECTED] = spool.rejected;
+        report({ type: 'error', id: null, code: 'STORE_REJECTED', message: `rows refused by the database, kept in the spool's rejected file: ${(err as Error).message}` });
+        continue;
+      }
+      disconnect();
       for (let j = i; j < pending.length; j++) spool.add(pending[j]);
       retryAt = Date.now() + retryMs;
       retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
@@ -113,19 +149,26 @@ async function flush(store: Store, b: Batch): Promise<void> {
   retryMs = RETRY_MIN_MS;
 }
 
+/** SQLSTATE classes 22 (data exception), 23 (integrity) and 42 (syntax/access): the rows are at fault. */
+function refusedForGood(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23|42)[0-9A-Z]{3}$/.test(code);
+}
+
 function report(r: PersistenceReport): void {
   parentPort!.postMessage(r);
 }
 
 let stopping = false;
 
-async function answer(store: Store, request: PersistenceRequest): Promise<void> {
+async function answer(request: PersistenceRequest): Promise<void> {
   if (request.type === 'stop') {
     stopping = true;
     return;
   }
   const q: HistoryQuery = request.query;
   try {
+    const store = await connect();
     let rows: unknown;
     if (q.kind === 'trades') rows = await store.trades(symbols[q.symbol], q.from, q.to, q.limit, q.offset);
     else if (q.kind === 'candles') rows = await store.candles(symbols[q.symbol], q.interval, q.from, q.to, q.limit, q.offset);
@@ -141,10 +184,10 @@ async function answer(store: Store, request: PersistenceRequest): Promise<void> 
 }
 
 async function run(): Promise<void> {
-  const store = await openStore({ databaseUrl: data.databaseUrl, dataDir: data.dataDir });
-  await store.migrate();
-  parentPort!.on('message', (request: PersistenceRequest) => void answer(store, request));
-  report({ type: 'ready', store: store.kind });
+  // The first open must succeed (it runs the migrations); later failures only spool.
+  const kind = (await connect()).kind;
+  parentPort!.on('message', (request: PersistenceRequest) => void answer(request));
+  report({ type: 'ready', store: kind });
   const drain = new Drain();
   for (;;) {
     let work = 0;
@@ -154,10 +197,10 @@ async function run(): Promise<void> {
     }
     const rows = batchRows(batch);
     if (stopping && work === 0) {
-      await flush(store, batch);
+      await flush(batch);
       // Whatever the database did not take stays in the spool (memory is lost: move it to disk).
       for (const b of spool.takeAll()) spool.persist(b);
-      await store.close();
+      await store?.close();
       process.exit(0);
     }
     stats[P_SPOOL] = spool.rows;
@@ -167,9 +210,9 @@ async function run(): Promise<void> {
       const full = batch;
       batch = emptyBatch();
       batchStarted = 0;
-      await flush(store, full);
+      await flush(full);
     } else if (!due && !spool.empty && Date.now() >= retryAt) {
-      await flush(store, emptyBatch());
+      await flush(emptyBatch());
     } else if (due && rows >= data.batchRows) {
       // The database is down: keep draining the rings so the feed never waits on it.
       spool.add(batch);

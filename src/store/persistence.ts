@@ -13,6 +13,7 @@ import {
   P_STATS_WORDS,
   P_TRADES,
   P_SPOOL,
+  P_REJECTED,
   PersistenceReport,
   PersistenceWorkerData,
 } from './persistence-protocol';
@@ -93,6 +94,7 @@ export class Persistence {
       batches: s[P_BATCHES],
       spool_rows: s[P_SPOOL],
       spilled_to_disk_rows: s[P_SPILLED],
+      rejected_rows: s[P_REJECTED],
       failed_writes: s[P_FAILURES],
       last_batch_lag_ms: Math.round(s[P_LAG_US] / 100) / 10,
       last_error: this.lastError,

@@ -15,10 +15,14 @@ export class Spool {
   rows = 0;
   /** Rows ever written to the disk spool. */
   spilled = 0;
+  /** Rows the database refused for good, kept in `rejected.ndjson`. */
+  rejected = 0;
+  private readonly rejectedFile: string;
 
   constructor(dir: string, private readonly maxMemoryRows: number) {
     mkdirSync(dir, { recursive: true });
     this.file = path.join(dir, 'spool.ndjson');
+    this.rejectedFile = path.join(dir, 'rejected.ndjson');
     if (existsSync(this.file)) {
       // Left by a previous run that stopped during an outage: it is the oldest data.
       for (const line of readFileSync(this.file, 'utf8').split('\n')) if (line) this.rows += size(JSON.parse(line) as Batch);
@@ -27,6 +31,12 @@ export class Spool {
 
   get empty(): boolean {
     return this.rows === 0;
+  }
+
+  /** Keeps a batch the database will never take aside, for an operator to look at. */
+  reject(batch: Batch): void {
+    appendFileSync(this.rejectedFile, JSON.stringify(batch) + '\n');
+    this.rejected += size(batch);
   }
 
   /** Appends a batch to the disk spool whatever the memory budget (used when shutting down). */
