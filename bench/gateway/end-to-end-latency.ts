@@ -4,6 +4,7 @@ import * as hdr from 'hdr-histogram-js';
 import { loadAverage, machineBusySeconds, processCpuSeconds, round } from '../system';
 import type { ClientMessage, ConnectionPlan, ParentMessage, ResultMessage } from './client-protocol';
 import { delay, Health, ServerProcess, within } from './server-process';
+import { DataDir } from './data-dir';
 
 /**
  * EndToEndLatency: open loop, from the simulator's intended arrival time to the moment a client
@@ -133,8 +134,9 @@ async function stopClients(clients: ChildProcess[]): Promise<void> {
 }
 
 async function point(workers: number, rate: number, seconds: number): Promise<PointResult> {
+  const dataDir = new DataDir();
   const server = await ServerProcess.start(
-    ['--port', '0', '--symbols', '', '--symbol-count', String(SYMBOLS), '--rate', String(rate), '--workers', String(workers)],
+    ['--port', '0', '--symbols', '', '--symbol-count', String(SYMBOLS), '--rate', String(rate), '--workers', String(workers), ...dataDir.args],
     START_TIMEOUT_MS,
   );
   const clients: ChildProcess[] = [];
@@ -218,6 +220,7 @@ async function point(workers: number, rate: number, seconds: number): Promise<Po
   } finally {
     await stopClients(clients);
     await server.stop();
+    dataDir.remove();
     process.off('exit', guard);
   }
 }
