@@ -1,5 +1,6 @@
 import { INTERVAL_COUNT } from '../engine/intervals';
 import { RowHistory } from './row-history';
+import type { CandleRecord } from '../store/store';
 
 /** Closed candles kept per instrument and interval for REST. */
 export const CANDLE_HISTORY = 1000;
@@ -14,16 +15,8 @@ const C_NOTIONAL = 6;
 const C_COUNT = 7;
 const C_WORDS = 8;
 
-export interface CandleRow {
-  start: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  notional: number;
-  count: number;
-}
+/** A closed candle as the store keeps it, less the key this history is indexed by. */
+export type CandleRow = Omit<CandleRecord, 'symbol' | 'interval'>;
 
 /**
  * Closed candles as they leave the owners (every closed candle is published, subscribed or not),
