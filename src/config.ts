@@ -159,7 +159,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     instruments,
     referencePrices,
     source,
-    heartbeatMs: integer('heartbeat-ms', get('heartbeat-ms'), 10, 600_000),
+    heartbeatMs: integer('heartbeat-ms', get('heartbeat-ms'), 100, 600_000),
     softBackpressure,
     maxBackpressure,
     maxMessageBytes: integer('max-message-bytes', get('max-message-bytes'), 64, 1024 * 1024),

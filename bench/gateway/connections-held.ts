@@ -28,7 +28,7 @@ import { delay, ServerProcess } from './server-process';
  *
  * At each step, after the new connections are subscribed and 2 s of warm-up: the server's RSS
  * (VmRSS, median of samples over the window) → memory per connection (over the RSS before any
- * connection, and over the RSS just before the step's connections were opened), its open files
+ * connection, and across the opening of the step's connections alone), its open files
  * and CPU, the kernel's TCP buffer memory (machine-wide), and the stream's open-loop latency
  * (envelope timestamp = intended time; HDR histograms merged across processes), with sequence
  * gaps, resyncs and disconnects. A series stops at the first step that fails (a connection not
@@ -64,14 +64,16 @@ const GRACE_MS = 5000;
 /** bookcast creates its embedded store on start: seconds on a busy machine. */
 const START_TIMEOUT_MS = 60_000;
 const SAMPLE_MS = 250;
-/** RSS samples (SAMPLE_MS apart) whose median is the reading before any or more connections. */
+/** RSS samples (SAMPLE_MS apart) whose median is one reading, before or after connections are opened. */
 const RSS_SAMPLES = 4;
 /**
  * The server's RSS climbs for ~10 s after its banner (store and books warming up: 1.38 → 1.42 GiB
- * with 1,000 symbols), which would be charged to the first connections: the baseline waits until
- * two readings a second apart differ by less than this, for at most BASELINE_MAX_MS.
+ * with 1,000 symbols), which would be charged to the first connections: the baseline is read no
+ * sooner than BASELINE_MIN_MS, once two readings a second apart differ by less than SETTLED_MIB,
+ * and at the latest after BASELINE_MAX_MS.
  */
-const SETTLED_MIB = 4;
+const SETTLED_MIB = 2;
+const BASELINE_MIN_MS = 8000;
 const BASELINE_MAX_MS = 20_000;
 /** Deliveries under this share of what was published (× subscribers per symbol): the clients fell behind. */
 const KEPT_UP_SHARE = 0.9;
@@ -105,8 +107,10 @@ interface Step extends LatencySummary {
   /** (RSS − RSS with no connection) / connections. */
   rssPerConnectionKiB: number | null;
   /**
-   * (RSS − RSS just before this step's connections were opened) / connections added: less of the
-   * server's own growth meanwhile (store, journal, GC) than the figure over the baseline.
+   * (RSS just after this step's connections were opened − RSS just before) / connections added:
+   * seconds apart, so less exposed than the figure over the baseline to the server's own moves
+   * (store and journal growth, and a one-off release of ~370 MiB seen 30–60 s after start).
+   * Either figure is null when the RSS fell meanwhile: then it measured that release.
    */
   marginalRssPerConnectionKiB: number | null;
   serverOpenFiles: number | null;
@@ -143,6 +147,7 @@ interface FailedStep {
 
 interface SeriesResult {
   name: Series['name'];
+  symbols: number;
   server: string;
   subscription: string;
   serverOpenFilesLimit: number | null;
@@ -239,6 +244,7 @@ interface StepContext {
   seconds: number;
   baseline: Baseline;
   rssBeforeOpenMiB: number | null;
+  rssAfterOpenMiB: number | null;
 }
 
 async function measureStep(c: StepContext): Promise<Step> {
@@ -287,7 +293,7 @@ async function measureStep(c: StepContext): Promise<Step> {
   if (lateStreams > 0) behind.push(`${lateStreams} streams not past the window ${GRACE_MS / 1000} s after it`);
   if (deliveredShare !== null && deliveredShare < KEPT_UP_SHARE) behind.push(`${deliveredShare} of the published deliveries`);
   const rssMiB = median(rssSamples);
-  const kib = (mib: number | null, base: number | null, n: number) => (mib === null || base === null || n === 0 ? null : round(((mib - base) * 1024) / n, 1));
+  const kib = (mib: number | null, base: number | null, n: number) => (mib === null || base === null || n === 0 || mib < base ? null : round(((mib - base) * 1024) / n, 1));
   return {
     connections: target,
     processes: clients.length,
@@ -296,7 +302,7 @@ async function measureStep(c: StepContext): Promise<Step> {
     connectsPerSecond: Math.round(c.added / c.connectSeconds),
     serverRssMiB: rssMiB === null ? null : round(rssMiB, 1),
     rssPerConnectionKiB: kib(rssMiB, c.baseline.rssMiB, target),
-    marginalRssPerConnectionKiB: kib(rssMiB, c.rssBeforeOpenMiB, c.added),
+    marginalRssPerConnectionKiB: kib(c.rssAfterOpenMiB, c.rssBeforeOpenMiB, c.added),
     serverOpenFiles: files,
     tcpBufferMiB: tcp === null ? null : round(tcp, 1),
     serverCpuCores: cpu0 === null || cpu1 === null ? null : round((cpu1 - cpu0) / windowSeconds, 2),
@@ -323,11 +329,13 @@ async function measureStep(c: StepContext): Promise<Step> {
 async function readBaseline(server: ServerProcess): Promise<Baseline> {
   const cpu0 = processCpuSeconds(server.pid);
   const at0 = nowMicros();
-  let before: number | null = null;
+  const elapsedMs = () => (nowMicros() - at0) / 1000;
   let rssMiB = await residentMedian(server.pid, RSS_SAMPLES);
-  while (rssMiB !== null && (before === null || Math.abs(rssMiB - before) >= SETTLED_MIB) && nowMicros() - at0 < BASELINE_MAX_MS * 1000) {
-    before = rssMiB;
-    rssMiB = await residentMedian(server.pid, RSS_SAMPLES);
+  while (rssMiB !== null && elapsedMs() < BASELINE_MAX_MS) {
+    const next = await residentMedian(server.pid, RSS_SAMPLES);
+    const steady = next !== null && Math.abs(next - rssMiB) < SETTLED_MIB;
+    rssMiB = next;
+    if (steady && elapsedMs() >= BASELINE_MIN_MS) break;
   }
   const cpu1 = processCpuSeconds(server.pid);
   const elapsed = (nowMicros() - at0) / 1e6;
@@ -373,7 +381,8 @@ async function runSeries(series: Series, targets: readonly number[], seconds: nu
           break;
         }
         const added = target - previous;
-        const step = await measureStep({ server, clients, symbols: series.symbols, target, added, connectSeconds, seconds, baseline, rssBeforeOpenMiB });
+        const rssAfterOpenMiB = await residentMedian(server.pid, RSS_SAMPLES);
+        const step = await measureStep({ server, clients, symbols: series.symbols, target, added, connectSeconds, seconds, baseline, rssBeforeOpenMiB, rssAfterOpenMiB });
         steps.push(step);
         if (step.failure !== null || step.clientsBehind !== null) break;
         previous = target;
@@ -387,6 +396,7 @@ async function runSeries(series: Series, targets: readonly number[], seconds: nu
     const stopped = steps.find((s) => 'error' in s || s.failure !== null || s.clientsBehind !== null);
     return {
       name: series.name,
+      symbols: series.symbols,
       server: `--symbols '' --symbol-count ${series.symbols} --rate ${RATE} --workers ${WORKERS}`,
       subscription: `connection g: L2 depth ${DEPTH} of symbol g % ${series.symbols}, FlatBuffers`,
       serverOpenFilesLimit: fileLimit,

@@ -63,7 +63,6 @@ type Settle = (ok: boolean, reason: string | null) => void;
 
 /** One connection following one stream. */
 class Connection {
-  readonly socket: WebSocket;
   state = NO_SNAPSHOT;
   last = 0;
   /** The window in which this connection last delivered past endUs. */
@@ -74,7 +73,6 @@ class Connection {
   constructor(url: string, localAddress: string, symbol: string, depth: number, settle: Settle) {
     this.settle = settle;
     const socket = new WebSocket(url, { perMessageDeflate: false, localAddress, skipUTF8Validation: true });
-    this.socket = socket;
     socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', channels: ['l2'], symbols: [symbol], depth })));
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary) this.onBinary(data);

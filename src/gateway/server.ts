@@ -26,7 +26,7 @@ import { Subscriptions } from './subscriptions';
 import { SymbolLookup } from './symbol-lookup';
 import { loadUws } from './uws';
 import { RingGroup } from '../ring/ring-group';
-import { WsGateway } from './ws-gateway';
+import { HEARTBEAT_SLICES, WsGateway } from './ws-gateway';
 import { Persistence } from '../store/persistence';
 import { Piscina } from 'piscina';
 import type { BookAt, BookAtTask } from './book-at-task';
@@ -167,7 +167,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     else void wake.then(poll);
   };
   setImmediate(poll);
-  const heartbeat = setInterval(() => ws.heartbeat(), config.heartbeatMs);
+  const heartbeat = setInterval(() => ws.heartbeatSlice(), config.heartbeatMs / HEARTBEAT_SLICES);
   const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);
 
   let listenSocket: us_listen_socket | null = null;
