@@ -154,6 +154,26 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     timeoutSeconds: (seconds, full) => 120 + (full ? 6 : 2) * 4 * (seconds + 20),
     headline: fanoutHeadline,
   },
+  {
+    name: 'gateway/connections-held',
+    module: './gateway/connections-held',
+    quickSeconds: 3,
+    fullSeconds: 5,
+    budget: 'measured seconds per step (each step adds the connecting, ~2 s of RSS readings, 2 s of warm-up and the drain; each of the 2 series ~10 s of start-up)',
+    // 2 series × up to 5 steps; connecting thousands on a saturated machine can take a minute.
+    timeoutSeconds: (seconds, full) => 120 + 2 * (full ? 5 : 2) * (seconds + 80),
+    headline: heldHeadline,
+  },
+  {
+    name: 'gateway/client-sweep',
+    module: './gateway/client-sweep',
+    quickSeconds: 3,
+    fullSeconds: 5,
+    budget: "measured seconds per point (each point adds ~3 s of start-up, the clients' set-up, 2 s of warm-up and the drain)",
+    // quick: 3 client counts + probe + 5 rates; full: 4 + probe + 10.
+    timeoutSeconds: (seconds, full) => 120 + (full ? 15 : 9) * (seconds + 30),
+    headline: sweepHeadline,
+  },
 ];
 
 function restHeadline(r: any): Figure[] {
@@ -191,4 +211,42 @@ function fanoutHeadline(r: any): Figure[] {
 /** `name` may be the full name or its last part (`end-to-end-latency`). */
 export function findScenario(name: string): ScenarioEntry | undefined {
   return SCENARIOS.find((s) => s.name === name || s.name.split('/').pop() === name);
+}
+
+function heldHeadline(r: any): Figure[] {
+  const figures: Figure[] = [];
+  for (const s of r.series) {
+    if (s.error !== undefined) {
+      figures.push([`connections held, ${s.name}`, `FAILED: ${s.error.split('\n')[0]}`]);
+      continue;
+    }
+    for (const x of s.steps) {
+      figures.push([
+        `connections held, ${s.name} (${n(s.symbols)} symbols), ${n(x.connections)}`,
+        x.error !== undefined
+          ? `FAILED: ${x.error.split('\n')[0]}`
+          : `p50 ${micros(x.p50)}, p99 ${micros(x.p99)}, p99.9 ${micros(x.p999)}, max ${micros(x.max)}; ${n(x.deliveriesPerSecond)} deliveries/s; server RSS ${n(x.serverRssMiB)} MiB, ${x.marginalRssPerConnectionKiB ?? '—'} KiB per added connection, ${x.serverCpuCores ?? '—'} cores; gaps ${n(x.gaps)}, disconnects ${n(x.disconnects)}${x.failure !== null ? `; FAILED: ${x.failure}` : ''}${x.clientsBehind !== null ? `; clients behind: ${x.clientsBehind}` : ''}`,
+      ]);
+    }
+    const stop = s.stoppedAt === null ? '' : `; stopped at ${n(s.stoppedAt.connections)}: ${s.stoppedAt.reason.split('\n')[0]}`;
+    figures.push([`connections held, ${s.name}: most held`, `${n(s.mostHeld)}, with p99 under 5 ms ${n(s.mostHeldWithP99UnderGoal)}${stop}`]);
+  }
+  figures.push(['connections held, goal: 19,000 with p99 under 5 ms', r.goal.met ? 'met' : 'not met']);
+  return figures;
+}
+
+function sweepHeadline(r: any): Figure[] {
+  const latency = (x: any): string =>
+    x.error !== undefined
+      ? `FAILED: ${x.error.split('\n')[0]}`
+      : `p50 ${micros(x.p50)}, p90 ${micros(x.p90)}, p99 ${micros(x.p99)}, p99.9 ${micros(x.p999)}, max ${micros(x.max)}; ${n(x.deliveriesPerSecond)} deliveries/s${x.behind !== null ? `; behind: ${x.behind}` : ''}`;
+  const figures: Figure[] = r.clientCounts.rows.map((x: any): Figure => [`client sweep, ${n(x.clients)} clients, ${n(r.clientCounts.arrivalsPerSecond)} arrivals/s`, latency(x)]);
+  const sweep = r.rateSweep;
+  figures.push([
+    `client sweep, max rate (probe, ${n(sweep.clients)} clients)`,
+    sweep.probe.error !== undefined ? `FAILED: ${sweep.probe.error.split('\n')[0]}` : `${n(sweep.maxRate)} arrivals/s (${n(sweep.probe.eventsAppliedPerSecond)} events/s applied when offered ${n(sweep.probe.offered)} arrivals/s)`,
+  ]);
+  for (const x of sweep.rows) figures.push([`client sweep, ${n(sweep.clients)} clients, ${n(x.arrivalsPerSecond)} arrivals/s (${Math.round(x.fraction * 100)}%)`, latency(x)]);
+  figures.push(['client sweep, knee', sweep.knee === null ? (sweep.maxRate === null ? '—' : 'none up to the maximum') : `${n(sweep.knee.arrivalsPerSecond)} arrivals/s (${Math.round(sweep.knee.fraction * 100)}% of the maximum): ${sweep.knee.reason}`]);
+  return figures;
 }
