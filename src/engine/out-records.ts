@@ -73,21 +73,3 @@ export function typeKind(type: number): number {
 export function typeDepthIndex(type: number): number {
   return (type >>> 24) & 0xf;
 }
-
-/** The stream a message kind belongs to. */
-export function streamOf(kind: number): number {
-  switch (kind) {
-    case MSG_L2_SNAPSHOT:
-    case MSG_L2_UPDATE:
-      return STREAM_L2;
-    case MSG_L3_SNAPSHOT:
-    case MSG_L3_UPDATE:
-      return STREAM_L3;
-    case MSG_TICKER:
-      return STREAM_TICKER;
-    case MSG_CANDLE:
-      return STREAM_CANDLES;
-    default:
-      return STREAM_TRADES;
-  }
-}

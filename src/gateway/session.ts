@@ -37,6 +37,5 @@ export class Session {
     readonly id: number,
     /** FORMAT_* (streams.ts): FlatBuffers frames, feed JSON, or the Market Data API dialect. */
     readonly format: number,
-    readonly remoteAddress: string,
   ) {}
 }

@@ -1,6 +1,5 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { WorkerPool } from '../engine/worker-pool';
-import { L2_DEPTHS } from '../engine/depths';
 import { Session, Subscription, SUB_LIVE, SUB_PENDING, SUB_RESYNC } from './session';
 import type { Conflator } from './conflator';
 import { engineIndexOf, engineStreamOf, FORMAT_BINARY, FORMATS, SLOT_TRADES, StreamTable } from './streams';
@@ -157,8 +156,4 @@ export class Subscriptions {
     streams.active[stream] = 0;
     this.pool.deactivate(streams.symbolOf(stream), engineStreamOf(slot), engineIndexOf(slot));
   }
-}
-
-export function depthIndexOf(depth: number): number {
-  return L2_DEPTHS.indexOf(depth);
 }

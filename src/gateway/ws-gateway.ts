@@ -77,8 +77,7 @@ export class WsGateway {
         const key = req.getHeader('sec-websocket-key');
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
-        const address = Buffer.from(res.getRemoteAddressAsText()).toString();
-        res.upgrade<SessionData>({ session: new Session(this.nextId++, format, address) }, key, protocol, extensions, context);
+        res.upgrade<SessionData>({ session: new Session(this.nextId++, format) }, key, protocol, extensions, context);
       },
       open: (ws) => {
         const session = ws.getUserData().session;
