@@ -24,8 +24,7 @@ import type { SymbolState } from './symbol-state';
  *        15 high24h           0 = no trade in the window
  *        16 low24h
  *        17 open24h           first trade price still in the window
- *        18 written           µs when the owner last wrote this slot (staleness)
- *   19 + 4i  level i: bid price, bid size, ask price, ask size   (i < depth)
+ *   18 + 4i  level i: bid price, bid size, ask price, ask size   (i < depth)
  *
  * Levels are interleaved so a reader wanting the top d copies one prefix of 12 + 4d words.
  */
@@ -47,8 +46,7 @@ export const M_TRADES_24H = 14;
 export const M_HIGH_24H = 15;
 export const M_LOW_24H = 16;
 export const M_OPEN_24H = 17;
-export const M_WRITTEN = 18;
-export const M_HEADER_WORDS = 19;
+export const M_HEADER_WORDS = 18;
 
 export function mirrorWords(depth: number): number {
   return M_HEADER_WORDS + 4 * depth;
@@ -67,7 +65,7 @@ export class BookMirrorWriter {
   }
 
   /** Copies the state of `s` (its book, last trade and statistics) into its slot. */
-  write(s: SymbolState, now: number): void {
+  write(s: SymbolState): void {
     const t = this.table;
     const slot = s.instrument.index;
     const book = s.book;
@@ -97,7 +95,6 @@ export class BookMirrorWriter {
     f[base + M_HIGH_24H] = stats.high;
     f[base + M_LOW_24H] = stats.low;
     f[base + M_OPEN_24H] = stats.open;
-    f[base + M_WRITTEN] = now;
     // Only the levels that changed since the last write (see SymbolState.mirrorFrom); readers
     // never look past the counts, so levels beyond them may stay stale.
     this.writeSide(f, base + M_HEADER_WORDS, book, BID, s.mirrorFrom[BID], Math.min(s.mirrorTo[BID], bids - 1));

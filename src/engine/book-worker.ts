@@ -113,12 +113,12 @@ class ControlHandler implements RecordHandler {
   }
 }
 
-function refreshMirrors(now: number): void {
+function refreshMirrors(): void {
   for (let i = 0; i < owned.length; i++) {
     const s = owned[i];
     if (!s.mirrorDirty) continue;
     s.mirrorDirty = false;
-    mirror.write(s, now);
+    mirror.write(s);
   }
 }
 
@@ -164,7 +164,7 @@ function run(): void {
   // ~20 µs of polling before sleeping: on a machine with fewer cores than busy threads a longer
   // spin takes CPU from the threads that would give this one work; a wake-up costs ~10–50 µs.
   const idle = new BackoffIdleStrategy(IDLE_SPINS, 5);
-  for (const s of owned) mirror.write(s, nowMicros());
+  for (const s of owned) mirror.write(s);
   parentPort!.postMessage({ type: 'ready' } satisfies WorkerReport);
   for (;;) {
     let work = control.read(controlHandler, CONTROL_BATCH);
@@ -179,7 +179,7 @@ function run(): void {
       stats[S_OUT_WAITS] = outWriter.waits;
       stats[S_PERSIST_WAITS] = persist.waits;
     }
-    if (work > 0 || ticked) refreshMirrors(now);
+    if (work > 0 || ticked) refreshMirrors();
     idle.idle(work, inputs);
   }
 }
