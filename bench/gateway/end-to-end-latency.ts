@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { loadAverage, machineBusySeconds, processCpuSeconds, round } from '../system';
 import type { ClientMessage, ConnectionPlan, ParentMessage, ResultMessage } from './client-protocol';
-import { delay, Health, ServerProcess, within } from './server-process';
+import { Health, ServerProcess, within } from './server-process';
 import { DataDir } from './data-dir';
+import { expectMessage, nowMicros, sleepUntil } from './child-processes';
 
 /**
  * EndToEndLatency: open loop, from the simulator's intended arrival time to the moment a client
@@ -65,10 +66,6 @@ interface FailedPoint {
   error: string;
 }
 
-function nowMicros(): number {
-  return (performance.timeOrigin + performance.now()) * 1000;
-}
-
 function symbolName(index: number): string {
   return `SIM${String(index + 1).padStart(3, '0')}/USD`;
 }
@@ -81,41 +78,6 @@ function plans(): ConnectionPlan[][] {
     perProcess[i % CLIENT_PROCESSES].push({ symbols });
   }
   return perProcess;
-}
-
-/** Resolves with the client's next message of `type`; rejects on 'failed', exit or timeout. */
-function expect<T extends ClientMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ClientMessage, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    const onMessage = (message: ClientMessage) => {
-      if (message.type === type) {
-        cleanup();
-        resolve(message as Extract<ClientMessage, { type: T }>);
-      } else if (message.type === 'failed') {
-        cleanup();
-        reject(new Error(`client ${child.pid}: ${message.message}`));
-      }
-    };
-    const onExit = (code: number | null) => {
-      cleanup();
-      reject(new Error(`client ${child.pid} exited (code ${code}) before '${type}'`));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`client ${child.pid}: no '${type}' within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
-}
-
-async function sleepUntil(us: number): Promise<void> {
-  const ms = (us - nowMicros()) / 1000;
-  if (ms > 0) await delay(ms);
 }
 
 function accepted(health: Health): number {
@@ -152,11 +114,11 @@ async function point(workers: number, rate: number, seconds: number): Promise<Po
       clients.push(child);
       child.send({ type: 'start', url: server.url, connections, depth: DEPTH, setupTimeoutMs: SETUP_TIMEOUT_MS } satisfies ParentMessage);
     }
-    await Promise.all(clients.map((c) => expect(c, 'ready', SETUP_TIMEOUT_MS + 5000)));
+    await Promise.all(clients.map((c) => expectMessage<ClientMessage, 'ready'>(c, 'ready', SETUP_TIMEOUT_MS + 5000)));
 
     const startUs = nowMicros() + WARMUP_MS * 1000;
     const endUs = startUs + seconds * 1e6;
-    const results = clients.map((c) => expect(c, 'result', WARMUP_MS + seconds * 1000 + GRACE_MS + 10_000));
+    const results = clients.map((c) => expectMessage<ClientMessage, 'result'>(c, 'result', WARMUP_MS + seconds * 1000 + GRACE_MS + 10_000));
     // A rejection is handled when the results are awaited; do not let it count as unhandled.
     for (const r of results) r.catch(() => undefined);
     for (const c of clients) c.send({ type: 'measure', startUs, endUs, graceMs: GRACE_MS } satisfies ParentMessage);
