@@ -16,6 +16,7 @@ import { Body } from '../../src/wire/generated/bookcast/wire/body';
 import { Envelope } from '../../src/wire/generated/bookcast/wire/envelope';
 import { L2Update } from '../../src/wire/generated/bookcast/wire/l2update';
 import type { ClientMessage, ConnectionPlan, MeasureMessage, ParentMessage, StartMessage } from './client-protocol';
+import { nowMicros } from './child-processes';
 
 const MAX_SYMBOL = 1000;
 const HIGHEST_US = 60_000_000;
@@ -39,10 +40,6 @@ const errors: Record<string, number> = {};
 
 function send(message: ClientMessage, then?: () => void): void {
   process.send!(message, undefined, {}, then);
-}
-
-function nowMicros(): number {
-  return (performance.timeOrigin + performance.now()) * 1000;
 }
 
 /** SIMnnn/USD → nnn; -1 for any other name. */
