@@ -68,9 +68,8 @@ export class Fanout implements RecordHandler, SnapshotSource {
     const slot = slotOfMessage(kind, typeDepthIndex(type));
     const stream = this.streams.index(symbol, slot);
     const sequence = ring.f64[offset >>> 3];
-    const bytes = ring.bytes.subarray(offset + OUT_HEADER_BYTES, offset + length);
     if ((type & FLAG_SNAPSHOT) !== 0) {
-      this.snapshotBytes = bytes;
+      this.snapshotBytes = ring.bytes.subarray(offset + OUT_HEADER_BYTES, offset + length);
       this.snapshotJson = null;
       this.snapshotSymbol = symbol;
       this.snapshotSlot = slot;
@@ -81,14 +80,19 @@ export class Fanout implements RecordHandler, SnapshotSource {
     streams.lastSequence[stream] = sequence;
     if (kind === MSG_TRADE) this.recordTrade(symbol, offset + OUT_HEADER_BYTES);
     const final = kind === MSG_CANDLE && this.readCandle(symbol, typeDepthIndex(type), offset + OUT_HEADER_BYTES);
-    if (streams.throttled[stream] > 0) this.conflator.offer(stream, sequence, bytes, final);
     const subscribers = streams.subscribers;
-    if (subscribers[FORMAT_BINARY][stream] > 0) {
+    const binary = subscribers[FORMAT_BINARY][stream] > 0;
+    const feed = subscribers[FORMAT_FEED_JSON][stream] > 0;
+    const marketData = subscribers[FORMAT_MARKET_DATA][stream] > 0;
+    const throttled = streams.throttled[stream] > 0;
+    // Most records (trades nobody follows) end here, without making a view of their bytes.
+    if (!binary && !feed && !marketData && !throttled) return;
+    const bytes = ring.bytes.subarray(offset + OUT_HEADER_BYTES, offset + length);
+    if (throttled) this.conflator.offer(stream, sequence, bytes, final);
+    if (binary) {
       this.app.publish(streams.topics[FORMAT_BINARY][stream], bytes, true);
       this.published++;
     }
-    const feed = subscribers[FORMAT_FEED_JSON][stream] > 0;
-    const marketData = subscribers[FORMAT_MARKET_DATA][stream] > 0;
     if (feed || marketData) {
       // Rendered once for both JSON dialects.
       const json = renderJson(bytes, this.formats[symbol]);
