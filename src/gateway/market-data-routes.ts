@@ -150,7 +150,7 @@ export class MarketDataRoutes {
    */
   private async historicSnapshot(instrument: Instrument, fields: readonly SnapshotField[], asOf: number): Promise<MarketSnapshot> {
     const symbol = instrument.index;
-    const book = (await this.persistence.query<BookSnapshotRecord | null | undefined>({ kind: 'book', symbol, at: asOf })) ?? null;
+    const book = await this.persistence.query<BookSnapshotRecord | null>({ kind: 'book', symbol, at: asOf });
     // Minutes that had ended by asOf.
     const candles = await this.persistence.query<CandleRecord[]>({ kind: 'candles', symbol, interval: '1m', from: asOf - DAY_US, to: asOf - MINUTE_US + 1, limit: 1441, offset: 0 });
     if (book === null && candles.length === 0) {
