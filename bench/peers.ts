@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
 /**
- * The peer servers the gateway benchmarks compare bookcast with (Fastify, ws, Socket.IO) are
+ * The peer servers the gateway benchmarks compare bookcast with (Fastify, ws, Socket.IO, Soketi) are
  * bench/'s own dependencies (bench/package.json, exact versions), installed apart from the
  * product with `npm install --prefix bench`. They are resolved from bench/node_modules
  * explicitly: the compiled scenarios run from dist/bench, where Node's lookup would never reach
@@ -25,6 +25,11 @@ export function loadPeer<T>(name: string): T {
       code: 'BENCH_PEER_MISSING',
     });
   }
+}
+
+/** Where `request` (a peer package or a file in one) resolves from bench/node_modules; throws when absent. */
+export function peerPath(request: string): string {
+  return requireFromBench.resolve(request);
 }
 
 /** The installed version of peer package `name`, or null when it is not installed. */

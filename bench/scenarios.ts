@@ -76,6 +76,18 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
       ['busy', 'quiet'].filter((flow) => r[flow]?.both).map((flow): Figure => [`24h stats + candles, ${flow} flow`, `${millions(r[flow].both.tradesPerSecond)} trades/s`]),
   },
   {
+    name: 'engine/checkpoint-cost',
+    module: './engine/checkpoint-cost',
+    quickSeconds: 2,
+    fullSeconds: 8,
+    budget: 'total, shared by 4 book sizes',
+    headline: (r) =>
+      r.results.map((x: any): Figure => [
+        `checkpoint of a symbol, ${n(x.orders)} orders + full 24h window (${n(x.bytes)} B)`,
+        `encode ${x.encodeMs.median} ms, write ${x.writeMs.median} ms, load ${x.loadMs.median} ms (medians)`,
+      ]),
+  },
+  {
     name: 'wire/encode',
     module: './wire/encode',
     quickSeconds: 0.3,
@@ -107,6 +119,15 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
         `journal ${x.scenario}`,
         `${millions(x.eventsPerSecond)} events/s` + (x.durableMicros ? `, append→durable p50 ${micros(x.durableMicros.p50)} p99 ${micros(x.durableMicros.p99)}` : ''),
       ]),
+  },
+  {
+    name: 'journal/restart-time',
+    module: './journal/restart-time',
+    quickSeconds: null,
+    fullSeconds: 1,
+    budget: 'unused: the journal is 3 M events',
+    timeoutSeconds: () => 900,
+    headline: (r) => r.results.map((x: any): Figure => [`restart, ${x.scenario}${x.journalEvents ? ` (${(x.journalEvents / 1e6).toFixed(1)} M events)` : ''}`, `${n(x.startMs)} ms to listening`]),
   },
   {
     name: 'store/write-throughput',
@@ -150,8 +171,8 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     quickSeconds: 3,
     fullSeconds: 5,
     budget: 'measured seconds per point and system (each adds ~2 s of start-up, 2 s of warm-up and the drain)',
-    // 4 systems per point, each up to ~15 s more than its budget (start-up, 1,000 connections, warm-up, grace).
-    timeoutSeconds: (seconds, full) => 120 + (full ? 6 : 2) * 4 * (seconds + 20),
+    // 5 systems per point, each up to ~15 s more than its budget (start-up, 1,000 connections, warm-up, grace).
+    timeoutSeconds: (seconds, full) => 120 + (full ? 6 : 2) * 5 * (seconds + 20),
     headline: fanoutHeadline,
   },
   {
@@ -170,8 +191,8 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     quickSeconds: 3,
     fullSeconds: 5,
     budget: "measured seconds per point (each point adds ~3 s of start-up, the clients' set-up, 2 s of warm-up and the drain)",
-    // quick: 3 client counts + probe + 5 rates; full: 4 + probe + 10.
-    timeoutSeconds: (seconds, full) => 120 + (full ? 15 : 9) * (seconds + 30),
+    // quick: 3 client counts + probe + 5 rates; full: 5 (two of 10,000 clients, ~60 s more each to connect) + probe + 10.
+    timeoutSeconds: (seconds, full) => 120 + (full ? 16 : 9) * (seconds + 30) + (full ? 120 : 0),
     headline: sweepHeadline,
   },
 ];
@@ -240,7 +261,7 @@ function sweepHeadline(r: any): Figure[] {
     x.error !== undefined
       ? `FAILED: ${x.error.split('\n')[0]}`
       : `p50 ${micros(x.p50)}, p90 ${micros(x.p90)}, p99 ${micros(x.p99)}, p99.9 ${micros(x.p999)}, max ${micros(x.max)}; ${n(x.deliveriesPerSecond)} deliveries/s${x.behind !== null ? `; behind: ${x.behind}` : ''}`;
-  const figures: Figure[] = r.clientCounts.rows.map((x: any): Figure => [`client sweep, ${n(x.clients)} clients, ${n(r.clientCounts.arrivalsPerSecond)} arrivals/s`, latency(x)]);
+  const figures: Figure[] = r.clientCounts.rows.map((x: any): Figure => [`client sweep, ${n(x.clients)} clients, ${n(x.arrivalsPerSecond)} arrivals/s`, latency(x)]);
   const sweep = r.rateSweep;
   figures.push([
     `client sweep, max rate (probe, ${n(sweep.clients)} clients)`,

@@ -1,13 +1,24 @@
 import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
 import { BookcastError } from './errors';
 import { DEFAULT_INSTRUMENTS, InstrumentSpec, REFERENCE_PRICES } from './engine/instruments';
 import { MIRROR_DEPTH } from './engine/depths';
+import { parseTimestamp } from './wire/timestamp';
 
 export type SourceConfig =
   | { kind: 'simulator'; rate: number; seed: number }
   /** No live source: the books are what the journal restores (inspection, tests). */
   | { kind: 'none' }
-  | { kind: 'lobster'; path: string; speed: number; originalTime: boolean };
+  /** Publishers push events over WebSocket /ingest, authenticated by the token. */
+  | { kind: 'ingest'; token: string; maxBatchEvents: number; maxBatchBytes: number }
+  | { kind: 'lobster'; path: string; speed: number; originalTime: boolean }
+  /** Re-publishes a recorded input journal; `from`/`until` in µs since the epoch (see journal-replay.ts). */
+  | { kind: 'journal'; dir: string; from: number; until: number; speed: number; originalTime: boolean };
+
+/** Sources that re-publish a recording: clients are told so by a flag, and by nothing else. */
+export function isReplay(source: SourceConfig): boolean {
+  return source.kind === 'lobster' || source.kind === 'journal';
+}
 
 export interface Config {
   host: string;
@@ -35,6 +46,12 @@ export interface Config {
   snapshotDepth: number;
   batchRows: number;
   batchMs: number;
+  /** Checkpoint the books after this many journaled events (0: not by count). */
+  checkpointEvents: number;
+  /** ... or after this long with new events (0: not by time). */
+  checkpointIntervalMs: number;
+  /** Journal and checkpoints kept at least this long; 0 keeps the whole journal. */
+  journalRetentionHours: number;
 }
 
 interface Option {
@@ -51,11 +68,16 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'workers', env: 'BOOKCAST_WORKERS', default: String(availableParallelism()), help: 'book worker threads' },
   { flag: 'symbols', env: 'BOOKCAST_SYMBOLS', default: DEFAULT_INSTRUMENTS.map((i) => i.symbol).join(','), help: 'comma-separated built-in symbols' },
   { flag: 'symbol-count', env: 'BOOKCAST_SYMBOL_COUNT', default: '0', help: 'add N generated symbols (SIM001/USD, …) for load tests' },
-  { flag: 'source', env: 'BOOKCAST_SOURCE', default: 'simulator', help: 'simulator | none | lobster:<message.csv>' },
+  { flag: 'source', env: 'BOOKCAST_SOURCE', default: 'simulator', help: 'simulator | ingest | none | lobster:<message.csv> | journal:<dir>' },
+  { flag: 'publisher-token', env: 'BOOKCAST_PUBLISHER_TOKEN', default: '', help: 'secret publishers present to /ingest (--source ingest; 16+ characters)' },
+  { flag: 'ingest-max-batch-events', env: 'BOOKCAST_INGEST_MAX_BATCH_EVENTS', default: '10000', help: 'events in one /ingest batch at most' },
+  { flag: 'ingest-max-batch-bytes', env: 'BOOKCAST_INGEST_MAX_BATCH_BYTES', default: String(4 * 1024 * 1024), help: 'bytes in one /ingest batch at most' },
   { flag: 'rate', env: 'BOOKCAST_SIM_RATE', default: '500', help: 'simulator order arrivals per second, all symbols together' },
   { flag: 'seed', env: 'BOOKCAST_SIM_SEED', default: '1', help: 'simulator random seed' },
   { flag: 'speed', env: 'BOOKCAST_REPLAY_SPEED', default: '1', help: 'file replay speed: 1 = real time, N = N times faster, 0 = as fast as possible' },
   { flag: 'replay-time', env: 'BOOKCAST_REPLAY_TIME', default: 'now', help: 'file replay timestamps: now (when replayed) or original (as recorded)' },
+  { flag: 'from', env: 'BOOKCAST_REPLAY_FROM', default: '', help: 'journal replay starts at this time (ISO-8601, epoch ms or µs); earlier events only build the books' },
+  { flag: 'until', env: 'BOOKCAST_REPLAY_UNTIL', default: '', help: 'journal replay stops after this time (ISO-8601, epoch ms or µs)' },
   { flag: 'heartbeat-ms', env: 'BOOKCAST_HEARTBEAT_MS', default: '1000', help: 'WebSocket heartbeat interval' },
   { flag: 'soft-backpressure', env: 'BOOKCAST_SOFT_BACKPRESSURE', default: String(256 * 1024), help: 'bytes buffered before a connection is resynchronised' },
   { flag: 'max-backpressure', env: 'BOOKCAST_MAX_BACKPRESSURE', default: String(4 * 1024 * 1024), help: 'bytes buffered before a connection is closed' },
@@ -68,6 +90,9 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'snapshot-depth', env: 'BOOKCAST_SNAPSHOT_DEPTH', default: '50', help: 'levels per side in a stored book snapshot' },
   { flag: 'batch-rows', env: 'BOOKCAST_BATCH_ROWS', default: '10000', help: 'rows per storage batch at most' },
   { flag: 'batch-ms', env: 'BOOKCAST_BATCH_MS', default: '100', help: 'a storage batch waits at most this long' },
+  { flag: 'checkpoint-events', env: 'BOOKCAST_CHECKPOINT_EVENTS', default: '1000000', help: 'checkpoint the books every N journaled events (0: not by count)' },
+  { flag: 'checkpoint-interval-ms', env: 'BOOKCAST_CHECKPOINT_INTERVAL_MS', default: '600000', help: 'checkpoint the books at least this often while events arrive (0: not by time)' },
+  { flag: 'journal-retention-hours', env: 'BOOKCAST_JOURNAL_RETENTION_HOURS', default: '24', help: 'keep journal and checkpoints this long (0: keep the whole journal)' },
 ];
 
 function integer(name: string, text: string, min: number, max: number): number {
@@ -95,7 +120,7 @@ function parseArgs(argv: readonly string[]): Map<string, string> {
 }
 
 /** Generated instruments for load tests: priced like a mid-cap pair so books are realistic. */
-function generatedInstruments(count: number): { specs: InstrumentSpec[]; prices: Record<string, string> } {
+export function generatedInstruments(count: number): { specs: InstrumentSpec[]; prices: Record<string, string> } {
   const specs: InstrumentSpec[] = [];
   const prices: Record<string, string> = {};
   for (let i = 1; i <= count; i++) {
@@ -105,6 +130,22 @@ function generatedInstruments(count: number): { specs: InstrumentSpec[]; prices:
     prices[symbol] = `${50 + (i % 50) * 7}.00`;
   }
   return { specs, prices };
+}
+
+/** A replay bound: ISO-8601, epoch ms, or epoch µs (16 digits); µs since the epoch. */
+function timeOption(name: string, text: string, fallback: number): number {
+  if (text === '') return fallback;
+  const us = /^\d{16}$/.test(text) ? Number(text) : parseTimestamp(text);
+  if (!Number.isSafeInteger(us)) throw new BookcastError('CONFIG_INVALID', `${name} must be an ISO-8601 time or epoch milliseconds or microseconds, got "${text}"`);
+  return us;
+}
+
+/** A journal replay's --from and --until (empty: unbounded). Throws CONFIG_INVALID. */
+export function replayWindow(fromText: string, untilText: string): { from: number; until: number } {
+  const from = timeOption('from', fromText, -Infinity);
+  const until = timeOption('until', untilText, Infinity);
+  if (from > until) throw new BookcastError('CONFIG_INVALID', `from (${fromText}) is after until (${untilText})`);
+  return { from, until };
 }
 
 /** Flags win over environment variables, which win over defaults. Throws CONFIG_INVALID. */
@@ -137,14 +178,34 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     source = { kind: 'simulator', rate: integer('rate', get('rate'), 1, 10_000_000), seed: integer('seed', get('seed'), 0, 2 ** 31) };
   } else if (sourceText === 'none') {
     source = { kind: 'none' };
-  } else if (sourceText.startsWith('lobster:') && sourceText.length > 'lobster:'.length) {
+  } else if (sourceText === 'ingest') {
+    const token = get('publisher-token');
+    if (token.length < 16) throw new BookcastError('CONFIG_INVALID', '--source ingest needs --publisher-token (BOOKCAST_PUBLISHER_TOKEN) of at least 16 characters');
+    source = {
+      kind: 'ingest',
+      token,
+      maxBatchEvents: integer('ingest-max-batch-events', get('ingest-max-batch-events'), 1, 1_000_000),
+      maxBatchBytes: integer('ingest-max-batch-bytes', get('ingest-max-batch-bytes'), 1024, 64 * 1024 * 1024),
+    };
+  } else if (/^(lobster|journal):./.test(sourceText)) {
     const speed = Number(get('speed'));
     if (!(speed >= 0) || !Number.isFinite(speed)) throw new BookcastError('CONFIG_INVALID', `speed must be a number >= 0`);
     const replayTime = get('replay-time');
     if (replayTime !== 'now' && replayTime !== 'original') throw new BookcastError('CONFIG_INVALID', 'replay-time must be now or original');
-    source = { kind: 'lobster', path: sourceText.slice('lobster:'.length), speed, originalTime: replayTime === 'original' };
+    const file = sourceText.slice(8);
+    const originalTime = replayTime === 'original';
+    if (sourceText.startsWith('lobster:')) source = { kind: 'lobster', path: file, speed, originalTime };
+    else {
+      // The replay stores the trades, candles and snapshots it makes: in the data directory of the
+      // journal's own live source they would land beside the live rows they repeat.
+      if (path.resolve(file) === path.resolve(get('data-dir'), 'journal')) {
+        throw new BookcastError('CONFIG_INVALID', `${file} is the live journal of --data-dir ${get('data-dir')}; copy it, or replay with another --data-dir`);
+      }
+      const { from, until } = replayWindow(get('from'), get('until'));
+      source = { kind: 'journal', dir: file, from, until, speed, originalTime };
+    }
   } else {
-    throw new BookcastError('CONFIG_INVALID', `source must be "simulator", "none" or "lobster:<message.csv>", got "${sourceText}"`);
+    throw new BookcastError('CONFIG_INVALID', `source must be "simulator", "ingest", "none", "lobster:<message.csv>" or "journal:<dir>", got "${sourceText}"`);
   }
 
   const softBackpressure = integer('soft-backpressure', get('soft-backpressure'), 1024, 2 ** 30);
@@ -171,5 +232,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     snapshotDepth: integer('snapshot-depth', get('snapshot-depth'), 1, MIRROR_DEPTH),
     batchRows: integer('batch-rows', get('batch-rows'), 1, 1_000_000),
     batchMs: integer('batch-ms', get('batch-ms'), 1, 60_000),
+    checkpointEvents: integer('checkpoint-events', get('checkpoint-events'), 0, 2 ** 40),
+    checkpointIntervalMs: integer('checkpoint-interval-ms', get('checkpoint-interval-ms'), 0, 86_400_000),
+    journalRetentionHours: integer('journal-retention-hours', get('journal-retention-hours'), 0, 87_600),
   };
 }

@@ -22,9 +22,17 @@ export const ERRORS = {
   TOO_MANY_SYMBOLS: { status: 400, message: 'too many symbols in one request' },
   CONVERSION_UNAVAILABLE: { status: 400, message: 'no conversion path to the requested currency' },
   HISTORY_UNAVAILABLE: { status: 400, message: 'nothing is stored for that time' },
+  HISTORY_EXPIRED: { status: 410, message: 'that time is older than the retained journal and checkpoints' },
   STORE_UNAVAILABLE: { status: 503, message: 'the history store cannot answer right now' },
   STORE_REJECTED: { status: 500, message: 'the database refused rows for good; they are kept aside' },
   BAD_FRAME: { status: 400, message: 'bytes are not a valid bookcast FlatBuffers frame' },
+  // Publishers (/ingest)
+  UNAUTHORIZED: { status: 401, message: 'missing or wrong publisher token' },
+  INGEST_DISABLED: { status: 404, message: 'this server does not take ingest; start it with --source ingest' },
+  PUBLISHER_CONNECTED: { status: 409, message: 'another publisher is connected; one publisher at a time' },
+  BAD_BATCH: { status: 400, message: 'the batch is malformed; nothing of it was accepted' },
+  SEQUENCE_GAP: { status: 409, message: 'the batch skips sequences; nothing of it was accepted' },
+  INGEST_OVERLOADED: { status: 503, message: 'too many accepted events wait for the books; resend from the last ack' },
   // Recorded-file sources (bookcast replay, --source lobster:)
   LOBSTER_FILE_NOT_FOUND: { status: 500, message: 'LOBSTER message or orderbook file not found' },
   LOBSTER_BAD_NAME: { status: 500, message: 'file name does not follow LOBSTER naming' },
@@ -38,6 +46,7 @@ export const ERRORS = {
   JOURNAL_CLOSED: { status: 500, message: 'the journal was closed or failed earlier' },
   JOURNAL_NOT_FOUND: { status: 500, message: 'no journal directory' },
   JOURNAL_UNSUPPORTED: { status: 500, message: 'the journal needs a little-endian machine' },
+  CHECKPOINT_CORRUPT: { status: 500, message: 'a book checkpoint is damaged or does not match the journal' },
   // Operator / start-up
   CONFIG_INVALID: { status: 500, message: 'invalid configuration' },
   UWS_FALLBACK: { status: 500, message: 'uWebSockets.js native binary did not load' },

@@ -9,14 +9,10 @@ import {
   EV_MODIFY,
   EV_REPLACE,
   EVENT_WORDS,
-  W_KIND,
-  W_NEW_ORDER_ID,
-  W_ORDER_ID,
-  W_PRICE,
-  W_SIDE,
-  W_SIZE,
 } from '../../src/engine/events';
 import { OrderBook } from '../../src/engine/order-book';
+import { EventRecorder, replay, ReplayRate, timeReplays } from './event-records';
+import { runStandalone } from '../standalone';
 
 /**
  * OrderBookApply: events/s through applyEvent() into one book, from a recorded synthetic flow
@@ -48,7 +44,7 @@ function recordFlow(count: number, seed: number): Float64Array {
   const book = new OrderBook(1, 1, null, 1 << 14);
   const live: number[] = [];
   const liveIndex = new Map<number, number>();
-  const records = new Float64Array(count * EVENT_WORDS);
+  const recorder = new EventRecorder();
   let nextId = 1;
   let mid = MID;
 
@@ -72,7 +68,6 @@ function recordFlow(count: number, seed: number): Float64Array {
 
   for (let n = 0; n < count; n++) {
     const r = random();
-    const at = n * EVENT_WORDS;
     // Adds outweigh removals below the target depth and trail them above it.
     const addShare = live.length < RESTING_TARGET ? 0.5 : 0.3;
     if (random() < 0.01) mid += random() < 0.5 ? -1 : 1;
@@ -113,12 +108,7 @@ function recordFlow(count: number, seed: number): Float64Array {
       const remaining = book.orderSize(orderId);
       size = random() < 0.5 ? remaining : LOT * Math.max(1, Math.floor((remaining / LOT) * random()));
     }
-    records[at + W_KIND] = kind;
-    records[at + W_SIDE] = side;
-    records[at + W_ORDER_ID] = orderId;
-    records[at + W_PRICE] = price;
-    records[at + W_SIZE] = size;
-    records[at + W_NEW_ORDER_ID] = newOrderId;
+    recorder.event(kind, 0, side, orderId, price, size, newOrderId, 0);
     if (applyEvent(book, kind, side, orderId, price, size, newOrderId) !== OK) {
       throw new Error(`bench flow generated a rejected event at ${n}`);
     }
@@ -126,29 +116,10 @@ function recordFlow(count: number, seed: number): Float64Array {
     else if (!book.hasOrder(orderId)) forget(orderId);
     if (kind === EV_REPLACE) remember(newOrderId);
   }
-  return records;
+  return recorder.words.subarray(0, recorder.count * EVENT_WORDS);
 }
 
 let sink = 0; // checksums land somewhere observable
-
-function replay(book: OrderBook, records: Float64Array, checksumEach: boolean): number {
-  book.clear();
-  let rejects = 0;
-  for (let at = 0; at < records.length; at += EVENT_WORDS) {
-    const status = applyEvent(
-      book,
-      records[at + W_KIND],
-      records[at + W_SIDE],
-      records[at + W_ORDER_ID],
-      records[at + W_PRICE],
-      records[at + W_SIZE],
-      records[at + W_NEW_ORDER_ID],
-    );
-    if (status !== OK) rejects++;
-    if (checksumEach) sink ^= book.checksum();
-  }
-  return rejects;
-}
 
 class NoopListener implements BookListener {
   calls = 0;
@@ -163,34 +134,13 @@ class NoopListener implements BookListener {
   }
 }
 
-interface Rate {
-  eventsPerSecond: number;
-  nsPerEvent: number;
-  /** Per event in CPU time of this process: steadier than wall time on a shared machine. */
-  cpuNsPerEvent: number;
-}
+type Rate = Omit<ReplayRate, 'replays'>;
 
 function measure(book: OrderBook, records: Float64Array, seconds: number, checksumEach = false): Rate {
   const events = records.length / EVENT_WORDS;
-  if (replay(book, records, checksumEach) !== 0) throw new Error('replay rejected events');
-  let replays = 0;
-  const cpuStart = process.cpuUsage();
-  const start = performance.now();
-  const deadline = start + seconds * 1000;
-  let now = start;
-  do {
-    replay(book, records, checksumEach);
-    replays++;
-    now = performance.now();
-  } while (now < deadline);
-  const cpu = process.cpuUsage(cpuStart);
-  const perEvent = ((now - start) * 1e6) / (replays * events);
-  const cpuPerEvent = ((cpu.user + cpu.system) * 1e3) / (replays * events);
-  return {
-    eventsPerSecond: Math.round(1e9 / perEvent),
-    nsPerEvent: Math.round(perEvent * 10) / 10,
-    cpuNsPerEvent: Math.round(cpuPerEvent * 10) / 10,
-  };
+  if (replay(book, records, events, checksumEach) !== 0) throw new Error('replay rejected events');
+  const { eventsPerSecond, nsPerEvent, cpuNsPerEvent } = timeReplays(book, records, events, seconds, checksumEach);
+  return { eventsPerSecond, nsPerEvent, cpuNsPerEvent };
 }
 
 /** checksum() of an unchanged book: every level's piece cached, twenty joins. */
@@ -216,7 +166,7 @@ export async function run(opts: { seconds: number }): Promise<object> {
   const listened = new OrderBook(1, 1, listener);
   const withListener = measure(listened, records, share * 2);
   listener.calls = 0;
-  replay(listened, records, false);
+  replay(listened, records, EVENTS);
   const withChecksum = measure(new OrderBook(1, 1, null), records, share * 2, true);
   return {
     name: 'OrderBookApply',
@@ -231,13 +181,4 @@ export async function run(opts: { seconds: number }): Promise<object> {
   };
 }
 
-if (require.main === module) {
-  const seconds = Number(process.argv[2] ?? 10);
-  run({ seconds }).then(
-    (result) => console.log(JSON.stringify(result, null, 2)),
-    (error) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runStandalone(run, 10);

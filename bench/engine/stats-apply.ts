@@ -2,6 +2,7 @@ import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { CandleBuilder, CandleListener } from '../../src/engine/candle-builder';
 import { RollingStats } from '../../src/engine/rolling-stats';
 import { Random } from '../../src/util/random';
+import { runStandalone } from '../standalone';
 
 /**
  * StatsApply: trades/s through the per-symbol market statistics a book worker keeps: the
@@ -132,13 +133,4 @@ export async function run(opts: { seconds: number }): Promise<object> {
   };
 }
 
-if (require.main === module) {
-  const seconds = Number(process.argv[2] ?? 12);
-  run({ seconds }).then(
-    (result) => console.log(JSON.stringify(result, null, 2)),
-    (error) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runStandalone(run, 12);

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { REJECT_CODE_COUNT } from '../../src/engine/book-types';
 import { EventWriter } from '../../src/engine/event-writer';
-import { EV_CLEAR, EVENT_WORDS, EventSink } from '../../src/engine/events';
+import { EV_CLEAR, EVENT_WORDS } from '../../src/engine/events';
 import { Instrument, toInstrument } from '../../src/engine/instruments';
 import { STREAM_L2, STREAM_L3, STREAM_TICKER } from '../../src/engine/out-records';
 import { WorkerPool } from '../../src/engine/worker-pool';
@@ -16,6 +16,8 @@ import { findLobsterSamples, lobsterDataDir } from '../../src/source/lobster-fil
 import { lobsterInstrument, replayLobsterFile } from '../../src/source/lobster-translator';
 import { MarketSimulator } from '../../src/source/market-simulator';
 import { machineBusySeconds, round, threadCpuSeconds } from '../system';
+import { runStandalone } from '../standalone';
+import { EventRecorder } from './event-records';
 
 /**
  * WorkerThroughput: events/s that one book worker (the real WorkerPool, one worker) applies
@@ -49,31 +51,6 @@ const MIN_EVENTS = 500_000;
 const MAX_EVENTS = 8_000_000;
 /** A sample smaller than this is too short to be worth replaying in passes. */
 const MIN_LOBSTER_EVENTS = 10_000;
-
-/** Keeps every event as its eight words, in order. */
-class EventRecorder implements EventSink {
-  words = new Float64Array(1 << 20);
-  count = 0;
-
-  event(kind: number, symbol: number, side: number, orderId: number, price: number, size: number, newOrderId: number, timestamp: number): void {
-    let at = this.count * EVENT_WORDS;
-    if (at === this.words.length) {
-      const grown = new Float64Array(this.words.length * 2);
-      grown.set(this.words);
-      this.words = grown;
-    }
-    const w = this.words;
-    w[at++] = kind;
-    w[at++] = symbol;
-    w[at++] = side;
-    w[at++] = orderId;
-    w[at++] = price;
-    w[at++] = size;
-    w[at++] = newOrderId;
-    w[at] = timestamp;
-    this.count++;
-  }
-}
 
 class OutCounter implements RecordHandler {
   records = 0;
@@ -279,13 +256,4 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
   };
 }
 
-if (require.main === module) {
-  const seconds = Number(process.argv[2] ?? 10);
-  run({ seconds, full: process.argv.includes('--full') }).then(
-    (result) => console.log(JSON.stringify(result, null, 2)),
-    (error) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runStandalone(run, 10);

@@ -1,12 +1,28 @@
-import type { ChildProcess } from 'node:child_process';
+import { ChildProcess, fork } from 'node:child_process';
 import * as hdr from 'hdr-histogram-js';
 import { delay, within } from './server-process';
 
 /**
- * What the gateway scenarios do with the processes they fork (load clients, peer servers): wait
- * for a typed message with a deadline, stop them for sure, and merge the latency histograms
- * their clients send back. Every wait is bounded, so a stuck child costs a timeout, not the run.
+ * What the gateway scenarios do with the processes they fork (load clients, peer servers): start
+ * them, wait for a typed message with a deadline, stop them for sure, and merge the latency
+ * histograms their clients send back. Every wait is bounded, so a stuck child costs a timeout,
+ * not the run.
  */
+
+/**
+ * The most connections one client process holds. Open files are limited to 20,000 per process
+ * here (`ulimit -Hn`), and a Node process receiving thousands of streams runs out of CPU long
+ * before that; more connections take more processes.
+ */
+export const MAX_CONNECTIONS_PER_PROCESS = 4000;
+
+/**
+ * The source address of client process `p`: 127.0.0.2, .3, … Each address has its own ~28k
+ * ephemeral ports towards the server, so the clients together never run out of them.
+ */
+export function sourceAddress(p: number): string {
+  return `127.0.0.${2 + p}`;
+}
 
 /** Wall-clock µs, the clock bookcast stamps events with (src/util/clock.ts) and clients read. */
 export function nowMicros(): number {
@@ -53,6 +69,21 @@ export function expectMessage<M extends Typed, T extends M['type']>(child: Child
     child.on('message', onMessage);
     child.on('exit', onExit);
   });
+}
+
+/**
+ * Forks one process of `script` per start message, sends each its own, and resolves once every
+ * one has answered 'ready' (within its start's setupTimeoutMs and 5 s more). Each child goes into
+ * `into` as soon as it is forked, so the caller can stop them all whatever happens.
+ */
+export async function startClients(script: string, starts: readonly (Typed & { setupTimeoutMs: number })[], into: ChildProcess[]): Promise<void> {
+  const ready = starts.map((start) => {
+    const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    into.push(child);
+    child.send(start);
+    return expectMessage<Typed, 'ready'>(child, 'ready', start.setupTimeoutMs + 5000);
+  });
+  await Promise.all(ready);
 }
 
 /** SIGTERM, then SIGKILL after 3 s, for every child still running. Never throws. */

@@ -1,6 +1,7 @@
 /**
- * Messages between end-to-end-latency.ts (the parent) and latency-client.ts (each forked client
- * process), over the fork IPC channel. Neither side imports the other.
+ * Messages between a scenario that drives WebSocket clients (end-to-end-latency.ts,
+ * client-sweep.ts, fanout-peers.ts: the parent) and each forked client process
+ * (latency-client.ts, fanout-client.ts), over the fork IPC channel. Neither side imports the other.
  *
  *   parent → client  start    connect and subscribe these connections
  *   client → parent  ready    every connection is open and acknowledged its subscription
@@ -17,6 +18,11 @@ export interface ConnectionPlan {
 export interface StartMessage {
   type: 'start';
   url: string;
+  /**
+   * Source address of every connection of this process (127.0.0.x): each address has its own
+   * ~28k ephemeral ports, so the clients together never run out of them.
+   */
+  localAddress: string;
   connections: ConnectionPlan[];
   depth: number;
   /** Give up setting up connections after this long. */
@@ -39,26 +45,32 @@ export interface MeasureMessage {
   graceMs: number;
 }
 
-export interface ResultMessage {
-  type: 'result';
+/** What every WebSocket client reports of a window (here in 'result', in held-protocol.ts's 'measured'). */
+export interface WindowCounts {
   /** hdr-histogram-js, compressed base64, values in µs. */
   histogram: string;
   /** Binary messages with intended time inside the window (updates and snapshots). */
   messages: number;
-  updates: number;
-  /** Snapshots after each stream's first one: resynchronisations. */
-  resyncs: number;
-  /** Updates whose sequence did not follow (whole run, warm-up included). */
-  gaps: number;
-  /** Connections closed by the server or the network before the end. */
-  disconnects: number;
-  /** Error frames received (e.g. SLOW_CONSUMER), by code. */
-  errors: Record<string, number>;
+  bytes: number;
   /** Latencies below zero (clock skew between processes), recorded as 1 µs. */
   negative: number;
   /** Streams that had not delivered a message past endUs when the grace ran out. */
   lateStreams: number;
-  bytes: number;
+  /** Updates whose sequence did not follow. */
+  gaps: number;
+  /** Snapshots after each stream's first one: resynchronisations. */
+  resyncs: number;
+  /** Connections closed by the server or the network before the end. */
+  disconnects: number;
+  /** Error frames received (e.g. SLOW_CONSUMER), by code. */
+  errors: Record<string, number>;
+}
+
+/** Gaps, resyncs and disconnects count over the whole run, warm-up included. */
+export interface ResultMessage extends WindowCounts {
+  type: 'result';
+  /** Latencies recorded: updates with intended time inside the window. */
+  updates: number;
   /** process.cpuUsage() from startUs until the result, in seconds. */
   cpuSeconds: number;
 }

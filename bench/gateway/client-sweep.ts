@@ -1,11 +1,11 @@
-import { ChildProcess, fork } from 'node:child_process';
-import * as path from 'node:path';
-import { loadAverage, machineBusySeconds, processCpuSeconds, round } from '../system';
-import { expectMessage, LatencySummary, mergeHistograms, nowMicros, sleepUntil, stopChildren } from './child-processes';
-import type { ClientMessage, ConnectionPlan, ParentMessage, ResultMessage } from './client-protocol';
-import { DataDir } from './data-dir';
-import { guardChildren } from './exit-guard';
-import { delay, Health, ServerProcess } from './server-process';
+import type { ChildProcess } from 'node:child_process';
+import { loadAverage, round } from '../system';
+import { runStandalone } from '../standalone';
+import { withLatencyClients } from './bookcast-session';
+import { LatencySummary, MAX_CONNECTIONS_PER_PROCESS, nowMicros } from './child-processes';
+import type { ClientMessage, ConnectionPlan } from './client-protocol';
+import { acceptedEvents, delay, Health, ServerProcess, symbolName } from './server-process';
+import { GRACE_MS, measureWindow, StreamCounts, sumReports, WARMUP_MS } from './window';
 
 /**
  * ClientSweep: open-loop end-to-end latency (simulator's intended arrival time → decoded update
@@ -13,10 +13,16 @@ import { delay, Health, ServerProcess } from './server-process';
  * its own process (`--symbols '' --symbol-count 100 --rate R --workers 1`, fresh --data-dir),
  * one per point; every client is one connection subscribed to L2 depth 10 of one symbol in
  * FlatBuffers (client i: symbol i % 100), held by latency-client.ts processes (2, or 1 for a
- * single client), so each symbol has clients/100 subscribers from 100 clients on.
+ * single client; more past 8,000 clients, at most 4,000 connections each, every process from
+ * its own source address 127.0.0.2, .3, … as in connections-held.ts), so each symbol has
+ * clients/100 subscribers from 100 clients on.
  *
  *   client counts  1, 100, 1,000 (quick) and 10,000 (full) at a fixed 10,000 arrivals/s
- *                  (~11k L2 messages/s; deliveries ≈ 110/s per client)
+ *                  (~11k L2 messages/s; deliveries ≈ 110/s per client), and (full) 10,000 at
+ *                  1,000 arrivals/s: 10,000 clients at the fixed rate make ~1.1M deliveries/s,
+ *                  more than Node client processes on 2 shared cores can receive, so that point
+ *                  measures the clients; at a tenth of the rate they receive what 1,000 clients
+ *                  do at the fixed rate, and the row shows what ten times the sockets cost
  *   rate sweep     100 clients at 10%, 25%, 50%, 75%, 100% (full: every 10%) of a maximum found
  *                  first by a probe: the server offered 500,000 arrivals/s with the 100 clients
  *                  attached; the events its workers applied per second over 2 s, divided by the
@@ -42,8 +48,17 @@ const DEPTH = 10;
 const WORKERS = 1;
 const CLIENT_PROCESSES = 2;
 const FIXED_RATE = 10_000;
-const QUICK_CLIENTS: readonly number[] = [1, 100, 1000];
-const FULL_CLIENTS: readonly number[] = [1, 100, 1000, 10_000];
+interface CountPoint {
+  clients: number;
+  arrivalsPerSecond: number;
+}
+
+const QUICK_COUNTS: readonly CountPoint[] = [1, 100, 1000].map((clients) => ({ clients, arrivalsPerSecond: FIXED_RATE }));
+const FULL_COUNTS: readonly CountPoint[] = [
+  ...QUICK_COUNTS,
+  { clients: 10_000, arrivalsPerSecond: FIXED_RATE },
+  { clients: 10_000, arrivalsPerSecond: FIXED_RATE / 10 },
+];
 const SWEEP_CLIENTS = 100;
 const QUICK_FRACTIONS: readonly number[] = [0.1, 0.25, 0.5, 0.75, 1];
 const FULL_FRACTIONS: readonly number[] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
@@ -55,14 +70,10 @@ const PROBE_MS = 2000;
 const MIN_MAX_RATE = 5000;
 const KEPT_UP_SHARE = 0.95;
 const KNEE_FACTOR = 10;
-const WARMUP_MS = 2000;
-const GRACE_MS = 5000;
-/** bookcast creates its embedded store on start: seconds on a busy machine. */
-const START_TIMEOUT_MS = 60_000;
+/** 10,000 connections open in ~10 s on a quiet machine; a busy one takes several times that. */
 const SETUP_TIMEOUT_MS = 60_000;
-const CLIENT_SCRIPT = path.join(__dirname, 'latency-client.js');
 
-interface Row extends LatencySummary {
+interface Row extends LatencySummary, StreamCounts {
   clients: number;
   arrivalsPerSecond: number;
   eventsAppliedPerSecond: number;
@@ -73,12 +84,6 @@ interface Row extends LatencySummary {
   deliveriesPerSecond: number;
   /** Deliveries over published × subscribers per symbol. */
   deliveredShare: number | null;
-  gaps: number;
-  resyncs: number;
-  disconnects: number;
-  lateStreams: number;
-  negativeLatencies: number;
-  errors: Record<string, number>;
   serverCpuCores: number | null;
   clientCpuSeconds: number;
   machineBusyCores: number | null;
@@ -103,113 +108,41 @@ interface Probe {
 
 const isRow = (r: Row | FailedRow): r is Row => !('error' in r);
 
-function symbolName(index: number): string {
-  return `SIM${String(index + 1).padStart(3, '0')}/USD`;
-}
-
-function accepted(health: Health): number {
-  return health.workers.reduce((sum, w) => sum + w.accepted, 0);
-}
-
 /** Client i follows symbol i % 100; connections are dealt round-robin to the client processes. */
 function plans(clients: number): ConnectionPlan[][] {
-  const processes = Math.min(CLIENT_PROCESSES, clients);
+  const processes = Math.max(Math.min(CLIENT_PROCESSES, clients), Math.ceil(clients / MAX_CONNECTIONS_PER_PROCESS));
   const perProcess: ConnectionPlan[][] = Array.from({ length: processes }, () => []);
   for (let i = 0; i < clients; i++) perProcess[i % processes].push({ symbols: [symbolName(i % SYMBOLS)] });
   return perProcess;
 }
 
-/**
- * A server at `rate` with `clients` subscribed and ready; `body` gets them, and whatever happens
- * the clients, the server and its data directory are gone afterwards.
- */
-async function withServer<T>(rate: number, clients: number, body: (server: ServerProcess, children: ChildProcess[]) => Promise<T>): Promise<T> {
-  const dataDir = new DataDir();
-  let server: ServerProcess;
-  try {
-    server = await ServerProcess.start(
-      ['--port', '0', '--symbols', '', '--symbol-count', String(SYMBOLS), '--rate', String(rate), '--workers', String(WORKERS), ...dataDir.args],
-      START_TIMEOUT_MS,
-    );
-  } catch (err) {
-    dataDir.remove();
-    throw err;
-  }
-  const children: ChildProcess[] = [];
-  const unguard = guardChildren(() => {
-    server.killNow();
-    for (const c of children) c.kill('SIGKILL');
-    dataDir.remove();
-  });
-  try {
-    for (const connections of plans(clients)) {
-      const child = fork(CLIENT_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      children.push(child);
-      child.send({ type: 'start', url: server.url, connections, depth: DEPTH, setupTimeoutMs: SETUP_TIMEOUT_MS } satisfies ParentMessage);
-    }
-    await Promise.all(children.map((c) => expectMessage<ClientMessage, 'ready'>(c, 'ready', SETUP_TIMEOUT_MS + 5000)));
-    return await body(server, children);
-  } catch (err) {
-    const e = err as Error;
-    e.message += `\n--- server output ---\n${server.recentOutput}`;
-    throw e;
-  } finally {
-    await stopChildren(children);
-    await server.stop();
-    dataDir.remove();
-    unguard();
-  }
+/** A server at `rate` with `clients` subscribed and ready for `body`; gone afterwards, whatever happens. */
+function withServer<T>(rate: number, clients: number, body: (server: ServerProcess, children: ChildProcess[]) => Promise<T>): Promise<T> {
+  return withLatencyClients({ symbols: SYMBOLS, rate, workers: WORKERS }, { processes: plans(clients), depth: DEPTH, setupTimeoutMs: SETUP_TIMEOUT_MS }, body);
 }
 
 function point(clients: number, rate: number, seconds: number): Promise<Row> {
   return withServer(rate, clients, async (server, children) => {
-    const startUs = nowMicros() + WARMUP_MS * 1000;
-    const endUs = startUs + seconds * 1e6;
-    const results = children.map((c) => expectMessage<ClientMessage, 'result'>(c, 'result', WARMUP_MS + seconds * 1000 + GRACE_MS + 15_000));
-    // A rejection is handled when the results are awaited; do not let it count as unhandled.
-    for (const r of results) r.catch(() => undefined);
-    for (const c of children) c.send({ type: 'measure', startUs, endUs, graceMs: GRACE_MS } satisfies ParentMessage);
-    await sleepUntil(startUs);
-    const health0 = await server.health();
-    const at0 = nowMicros();
-    const cpu0 = processCpuSeconds(server.pid);
-    const busy0 = machineBusySeconds();
-    await sleepUntil(endUs);
-    const health1 = await server.health();
-    const at1 = nowMicros();
-    const cpu1 = processCpuSeconds(server.pid);
-    const busy1 = machineBusySeconds();
-    const load = loadAverage();
-    const reports: ResultMessage[] = await Promise.all(results);
-
-    const windowSeconds = (at1 - at0) / 1e6;
-    const sum = (f: (r: ResultMessage) => number) => reports.reduce((s, r) => s + f(r), 0);
-    const delivered = sum((r) => r.messages);
-    const errors: Record<string, number> = {};
-    for (const r of reports) for (const [code, n] of Object.entries(r.errors)) errors[code] = (errors[code] ?? 0) + n;
-    const applied = (accepted(health1) - accepted(health0)) / windowSeconds;
-    const published = (health1.published - health0.published) / windowSeconds;
+    const window = await measureWindow<ClientMessage, 'result', Health>(children, 'result', { seconds, serverPid: server.pid, probe: () => server.health() });
+    const [health0, health1] = window.probed!;
+    const { messages, bytes: _bytes, ...latencyAndCounts } = sumReports(window.reports);
+    const applied = (acceptedEvents(health1) - acceptedEvents(health0)) / window.seconds;
+    const published = (health1.published - health0.published) / window.seconds;
     const expected = published * (clients / Math.min(clients, SYMBOLS));
-    const deliveredShare = expected === 0 ? null : round(delivered / seconds / expected, 3);
+    const deliveredShare = expected === 0 ? null : round(messages / seconds / expected, 3);
     return {
       clients,
       arrivalsPerSecond: rate,
       eventsAppliedPerSecond: Math.round(applied),
       appliedShare: null,
       publishedPerSecond: Math.round(published),
-      deliveriesPerSecond: Math.round(delivered / seconds),
+      deliveriesPerSecond: Math.round(messages / seconds),
       deliveredShare,
-      ...mergeHistograms(reports.map((r) => r.histogram)),
-      gaps: sum((r) => r.gaps),
-      resyncs: sum((r) => r.resyncs),
-      disconnects: sum((r) => r.disconnects),
-      lateStreams: sum((r) => r.lateStreams),
-      negativeLatencies: sum((r) => r.negative),
-      errors,
-      serverCpuCores: cpu0 === null || cpu1 === null ? null : round((cpu1 - cpu0) / windowSeconds, 2),
-      clientCpuSeconds: round(sum((r) => r.cpuSeconds), 2),
-      machineBusyCores: busy0 === null || busy1 === null ? null : round((busy1 - busy0) / windowSeconds, 2),
-      loadAverage: load,
+      ...latencyAndCounts,
+      serverCpuCores: window.serverCpuSeconds === null ? null : round(window.serverCpuSeconds / window.seconds, 2),
+      clientCpuSeconds: round(window.reports.reduce((s, r) => s + r.cpuSeconds, 0), 2),
+      machineBusyCores: window.machineBusyCores,
+      loadAverage: window.loadAverage,
       behind: null,
     };
   });
@@ -243,7 +176,7 @@ function probe(): Promise<Probe> {
     const seconds = (nowMicros() - at0) / 1e6;
     return {
       offered: PROBE_RATE,
-      eventsAppliedPerSecond: Math.round((accepted(health1) - accepted(health0)) / seconds),
+      eventsAppliedPerSecond: Math.round((acceptedEvents(health1) - acceptedEvents(health0)) / seconds),
       publishedPerSecond: Math.round((health1.published - health0.published) / seconds),
     };
   });
@@ -284,15 +217,15 @@ function table(first: string, rows: readonly (Row | FailedRow)[], label: (r: Row
 }
 
 export async function run(opts: { seconds: number; full: boolean }): Promise<object> {
-  const clientCounts = opts.full ? FULL_CLIENTS : QUICK_CLIENTS;
+  const countPoints = opts.full ? FULL_COUNTS : QUICK_COUNTS;
   const fractions = opts.full ? FULL_FRACTIONS : QUICK_FRACTIONS;
 
   const countRows: (Row | FailedRow)[] = [];
-  for (const clients of clientCounts) {
+  for (const { clients, arrivalsPerSecond } of countPoints) {
     try {
-      countRows.push(await point(clients, FIXED_RATE, opts.seconds));
+      countRows.push(await point(clients, arrivalsPerSecond, opts.seconds));
     } catch (err) {
-      countRows.push({ clients, arrivalsPerSecond: FIXED_RATE, error: (err as Error).message });
+      countRows.push({ clients, arrivalsPerSecond, error: (err as Error).message });
     }
   }
 
@@ -330,7 +263,7 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
     clientCounts: {
       arrivalsPerSecond: FIXED_RATE,
       rows: countRows,
-      table: table('Clients', countRows, (r) => n(r.clients)),
+      table: table('Clients', countRows, (r) => (r.arrivalsPerSecond === FIXED_RATE ? n(r.clients) : `${n(r.clients)} (${n(r.arrivalsPerSecond)} arrivals/s)`)),
     },
     rateSweep: {
       clients: SWEEP_CLIENTS,
@@ -344,13 +277,4 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
   };
 }
 
-if (require.main === module) {
-  const seconds = Number(process.argv[2] ?? 5);
-  run({ seconds, full: process.argv.includes('--full') }).then(
-    (result) => console.log(JSON.stringify(result, null, 2)),
-    (error) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runStandalone(run, 5);

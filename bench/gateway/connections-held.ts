@@ -1,13 +1,14 @@
 import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
-import { loadAverage, machineBusySeconds, processCpuSeconds, round } from '../system';
-import { expectMessage, LatencySummary, mergeHistograms, nowMicros, sleepUntil, stopChildren } from './child-processes';
-import type { ParentMessage } from './client-protocol';
-import { DataDir } from './data-dir';
-import { guardChildren } from './exit-guard';
-import type { HeldClientMessage, HeldParentMessage, MeasuredMessage, OpenedMessage } from './held-protocol';
+import { loadAverage, processCpuSeconds, round } from '../system';
+import { runStandalone } from '../standalone';
+import { OPEN_CONCURRENCY } from './bench-client';
+import { withBookcast } from './bookcast-session';
+import { expectMessage, LatencySummary, MAX_CONNECTIONS_PER_PROCESS, nowMicros, sourceAddress } from './child-processes';
+import type { HeldClientMessage, HeldParentMessage, OpenedMessage } from './held-protocol';
 import { openFiles, openFilesLimit, residentMiB, tcpBufferMiB } from './process-readings';
-import { delay, ServerProcess } from './server-process';
+import { delay, Health, ServerProcess, symbolName } from './server-process';
+import { GRACE_MS, measureWindow, StreamCounts, sumReports, WARMUP_MS } from './window';
 
 /**
  * ConnectionsHeld: the most subscribed WebSocket connections one bookcast process holds while
@@ -50,19 +51,13 @@ const SERIES: readonly Series[] = [
 const RATE = 1000;
 const DEPTH = 10;
 const WORKERS = 1;
-const CONNECTIONS_PER_PROCESS = 4000;
 const QUICK_STEPS: readonly number[] = [1000, 5000];
 const FULL_STEPS: readonly number[] = [1000, 5000, 10_000, 15_000, 19_000];
 const GOAL_CONNECTIONS = 19_000;
 const GOAL_P99_US = 5000;
-const OPEN_CONCURRENCY = 64;
 /** Per step: a base, plus time per connection a process opens (a busy machine opens ~1k/s). */
 const OPEN_TIMEOUT_MS = 30_000;
 const OPEN_TIMEOUT_PER_CONNECTION_MS = 10;
-const WARMUP_MS = 2000;
-const GRACE_MS = 5000;
-/** bookcast creates its embedded store on start: seconds on a busy machine. */
-const START_TIMEOUT_MS = 60_000;
 const SAMPLE_MS = 250;
 /** RSS samples (SAMPLE_MS apart) whose median is one reading, before or after connections are opened. */
 const RSS_SAMPLES = 4;
@@ -95,7 +90,7 @@ interface Baseline {
   cpuCores: number | null;
 }
 
-interface Step extends LatencySummary {
+interface Step extends LatencySummary, StreamCounts {
   connections: number;
   processes: number;
   /** Connections the server counted (health endpoint) at the end of the window. */
@@ -122,12 +117,6 @@ interface Step extends LatencySummary {
   /** Deliveries over published × subscribers per symbol. */
   deliveredShare: number | null;
   bytesPerMessage: number;
-  gaps: number;
-  resyncs: number;
-  disconnects: number;
-  lateStreams: number;
-  negativeLatencies: number;
-  errors: Record<string, number>;
   /** Client processes together, from the start of the warm-up to their reports. */
   clientCpuCores: number;
   machineBusyCores: number | null;
@@ -159,10 +148,6 @@ interface SeriesResult {
   stoppedAt: { connections: number; reason: string } | null;
 }
 
-function symbolName(index: number): string {
-  return `SIM${String(index + 1).padStart(3, '0')}/USD`;
-}
-
 function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
@@ -187,12 +172,14 @@ async function sampleResident(pid: number, untilUs: number, samples: number[]): 
 
 /**
  * New connections per process so that `target` are held, fewest first (so the client CPU stays
- * even), never more than CONNECTIONS_PER_PROCESS in one; processes are forked as needed.
+ * even), never more than MAX_CONNECTIONS_PER_PROCESS in one; processes are forked as needed, and
+ * go into `children` too (the server's session stops them).
  */
-function share(clients: ClientProcess[], target: number): number[] {
-  while (clients.length * CONNECTIONS_PER_PROCESS < target) {
+function share(clients: ClientProcess[], children: ChildProcess[], target: number): number[] {
+  while (clients.length * MAX_CONNECTIONS_PER_PROCESS < target) {
     const child = fork(CLIENT_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    clients.push({ child, localAddress: `127.0.0.${2 + clients.length}`, connections: 0 });
+    children.push(child);
+    clients.push({ child, localAddress: sourceAddress(clients.length), connections: 0 });
   }
   const held = clients.map((c) => c.connections);
   const more = clients.map(() => 0);
@@ -207,8 +194,8 @@ function share(clients: ClientProcess[], target: number): number[] {
   return more;
 }
 
-async function openStep(clients: ClientProcess[], target: number, url: string, symbols: string[], firstIndex: number): Promise<{ opened: OpenedMessage[]; seconds: number }> {
-  const more = share(clients, target);
+async function openStep(clients: ClientProcess[], children: ChildProcess[], target: number, url: string, symbols: string[], firstIndex: number): Promise<{ opened: OpenedMessage[]; seconds: number }> {
+  const more = share(clients, children, target);
   const started = performance.now();
   const waits: Promise<OpenedMessage>[] = [];
   let index = firstIndex;
@@ -247,43 +234,34 @@ interface StepContext {
   rssAfterOpenMiB: number | null;
 }
 
+/** The server's health, with its open files and the machine's TCP buffers: read at the window's edges. */
+interface Reading {
+  health: Health;
+  files: number | null;
+  tcp: number | null;
+}
+
 async function measureStep(c: StepContext): Promise<Step> {
   const { server, clients, target, seconds } = c;
-  const startUs = nowMicros() + WARMUP_MS * 1000;
-  const endUs = startUs + seconds * 1e6;
-  const results = clients.map((p) => expectMessage<HeldClientMessage, 'measured'>(p.child, 'measured', WARMUP_MS + seconds * 1000 + GRACE_MS + 15_000));
-  // A rejection is handled when the results are awaited; do not let it count as unhandled.
-  for (const r of results) r.catch(() => undefined);
-  for (const p of clients) p.child.send({ type: 'measure', startUs, endUs, graceMs: GRACE_MS } satisfies ParentMessage);
-  await sleepUntil(startUs);
-  const health0 = await server.health();
-  const at0 = nowMicros();
-  const cpu0 = processCpuSeconds(server.pid);
-  const busy0 = machineBusySeconds();
   const rssSamples: number[] = [];
-  await sampleResident(server.pid, endUs, rssSamples);
-  const health1 = await server.health();
-  const at1 = nowMicros();
-  const cpu1 = processCpuSeconds(server.pid);
-  const busy1 = machineBusySeconds();
-  const files = openFiles(server.pid);
-  const tcp = tcpBufferMiB();
-  const load = loadAverage();
-  const reports: MeasuredMessage[] = await Promise.all(results);
-
-  const windowSeconds = (at1 - at0) / 1e6;
-  const sum = (f: (r: MeasuredMessage) => number) => reports.reduce((s, r) => s + f(r), 0);
-  const delivered = sum((r) => r.messages);
-  const errors: Record<string, number> = {};
-  for (const r of reports) for (const [code, n] of Object.entries(r.errors)) errors[code] = (errors[code] ?? 0) + n;
-  const publishedPerSecond = (health1.published - health0.published) / windowSeconds;
+  const window = await measureWindow<HeldClientMessage, 'measured', Reading>(
+    clients.map((p) => p.child),
+    'measured',
+    {
+      seconds,
+      serverPid: server.pid,
+      probe: async () => ({ health: await server.health(), files: openFiles(server.pid), tcp: tcpBufferMiB() }),
+      until: (endUs) => sampleResident(server.pid, endUs, rssSamples),
+    },
+  );
+  const [{ health: health0 }, { health: health1, files, tcp }] = window.probed!;
+  const reports = window.reports;
+  const { messages: delivered, bytes, ...latencyAndCounts } = sumReports(reports);
+  const publishedPerSecond = (health1.published - health0.published) / window.seconds;
   const expected = publishedPerSecond * (target / Math.min(target, c.symbols));
   const deliveredShare = expected === 0 ? null : round(delivered / seconds / expected, 3);
-  const latency = mergeHistograms(reports.map((r) => r.histogram));
-  const gaps = sum((r) => r.gaps);
-  const disconnects = sum((r) => r.disconnects);
-  const lateStreams = sum((r) => r.lateStreams);
-  const held = sum((r) => r.open);
+  const { gaps, disconnects, lateStreams } = latencyAndCounts;
+  const held = reports.reduce((s, r) => s + r.open, 0);
   const failures: string[] = [];
   if (held < target) failures.push(`${target - held} of ${target} connections no longer open`);
   if (disconnects > 0) failures.push(`${disconnects} disconnects`);
@@ -305,22 +283,16 @@ async function measureStep(c: StepContext): Promise<Step> {
     marginalRssPerConnectionKiB: kib(c.rssAfterOpenMiB, c.rssBeforeOpenMiB, c.added),
     serverOpenFiles: files,
     tcpBufferMiB: tcp === null ? null : round(tcp, 1),
-    serverCpuCores: cpu0 === null || cpu1 === null ? null : round((cpu1 - cpu0) / windowSeconds, 2),
+    serverCpuCores: window.serverCpuSeconds === null ? null : round(window.serverCpuSeconds / window.seconds, 2),
     publishedPerSecond: Math.round(publishedPerSecond),
     deliveriesPerSecond: Math.round(delivered / seconds),
     deliveredShare,
-    bytesPerMessage: delivered === 0 ? 0 : Math.round(sum((r) => r.bytes) / delivered),
-    ...latency,
-    gaps,
-    resyncs: sum((r) => r.resyncs),
-    disconnects,
-    lateStreams,
-    negativeLatencies: sum((r) => r.negative),
-    errors,
-    clientCpuCores: round(sum((r) => r.cpuCores), 2),
-    machineBusyCores: busy0 === null || busy1 === null ? null : round((busy1 - busy0) / windowSeconds, 2),
-    loadAverage: load,
-    p99UnderGoal: latency.p99 !== null && latency.p99 < GOAL_P99_US,
+    bytesPerMessage: delivered === 0 ? 0 : Math.round(bytes / delivered),
+    ...latencyAndCounts,
+    clientCpuCores: round(reports.reduce((s, r) => s + r.cpuCores, 0), 2),
+    machineBusyCores: window.machineBusyCores,
+    loadAverage: window.loadAverage,
+    p99UnderGoal: latencyAndCounts.p99 !== null && latencyAndCounts.p99 < GOAL_P99_US,
     failure: failures.length === 0 ? null : failures.join('; '),
     clientsBehind: behind.length === 0 ? null : behind.join('; '),
   };
@@ -348,32 +320,18 @@ async function readBaseline(server: ServerProcess): Promise<Baseline> {
 }
 
 /** One server, connections added step by step until the last step or the first that fails. */
-async function runSeries(series: Series, targets: readonly number[], seconds: number): Promise<SeriesResult> {
-  const args = ['--port', '0', '--symbols', '', '--symbol-count', String(series.symbols), '--rate', String(RATE), '--workers', String(WORKERS)];
-  const dataDir = new DataDir();
-  let server: ServerProcess;
-  try {
-    server = await ServerProcess.start([...args, ...dataDir.args], START_TIMEOUT_MS);
-  } catch (err) {
-    dataDir.remove();
-    throw err;
-  }
-  const clients: ClientProcess[] = [];
-  const unguard = guardChildren(() => {
-    server.killNow();
-    for (const c of clients) c.child.kill('SIGKILL');
-    dataDir.remove();
-  });
-  const symbols = Array.from({ length: series.symbols }, (_, i) => symbolName(i));
-  const steps: (Step | FailedStep)[] = [];
-  try {
+function runSeries(series: Series, targets: readonly number[], seconds: number): Promise<SeriesResult> {
+  return withBookcast({ symbols: series.symbols, rate: RATE, workers: WORKERS }, async (server, children) => {
+    const clients: ClientProcess[] = [];
+    const symbols = Array.from({ length: series.symbols }, (_, i) => symbolName(i));
+    const steps: (Step | FailedStep)[] = [];
     const fileLimit = openFilesLimit(server.pid);
     const baseline = await readBaseline(server);
     let previous = 0;
     for (const target of targets) {
       try {
         const rssBeforeOpenMiB = previous === 0 ? baseline.rssMiB : await residentMedian(server.pid, RSS_SAMPLES);
-        const { opened, seconds: connectSeconds } = await openStep(clients, target, server.url, symbols, previous);
+        const { opened, seconds: connectSeconds } = await openStep(clients, children, target, server.url, symbols, previous);
         const failed = opened.reduce((s, o) => s + o.failed, 0);
         if (failed > 0) {
           const first = opened.find((o) => o.firstError !== null)?.firstError;
@@ -406,12 +364,7 @@ async function runSeries(series: Series, targets: readonly number[], seconds: nu
       mostHeldWithP99UnderGoal: withinGoal.length === 0 ? 0 : withinGoal[withinGoal.length - 1].connections,
       stoppedAt: stopped === undefined ? null : { connections: stopped.connections, reason: 'error' in stopped ? stopped.error : (stopped.failure ?? `clients behind: ${stopped.clientsBehind}`) },
     };
-  } finally {
-    await stopChildren(clients.map((c) => c.child));
-    await server.stop();
-    dataDir.remove();
-    unguard();
-  }
+  });
 }
 
 export async function run(opts: { seconds: number; full: boolean }): Promise<object> {
@@ -430,7 +383,7 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
     name: 'ConnectionsHeld',
     unit: 'connections held by one server process; µs from intended event time to client receipt',
     rate: RATE,
-    connectionsPerClientProcess: CONNECTIONS_PER_PROCESS,
+    connectionsPerClientProcess: MAX_CONNECTIONS_PER_PROCESS,
     warmupSeconds: WARMUP_MS / 1000,
     goal: { connections: GOAL_CONNECTIONS, p99Us: GOAL_P99_US, met },
     series,
@@ -438,13 +391,4 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
   };
 }
 
-if (require.main === module) {
-  const seconds = Number(process.argv[2] ?? 5);
-  run({ seconds, full: process.argv.includes('--full') }).then(
-    (result) => console.log(JSON.stringify(result, null, 2)),
-    (error) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runStandalone(run, 5);

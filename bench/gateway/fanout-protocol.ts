@@ -14,21 +14,26 @@
  */
 import type { FailedMessage, MeasureMessage } from './client-protocol';
 
-/** uws: bare uWebSockets.js topic publish (the ceiling); ws: the ws package; socket.io: Socket.IO. */
-export type FanoutPeerKind = 'uws' | 'ws' | 'socket.io';
+/** uws: bare uWebSockets.js topic publish (the ceiling); ws: the ws package; socket.io: Socket.IO; soketi: Soketi (Pusher protocol). */
+export type FanoutPeerKind = 'uws' | 'ws' | 'socket.io' | 'soketi';
 
 /**
  * The peers' binary message (uws, socket.io): float64 intended send time in µs at byte 0,
  * uint32 sequence at byte 8, little-endian, zero fill up to MESSAGE_BYTES. The ws peer sends
  * the same two numbers as JSON (`timestamp`, `sequence`) in an order-book-like update of about
- * the same length.
+ * the same length; Soketi sends that JSON as the `data` string of a Pusher event.
  */
 export const MESSAGE_BYTES = 100;
 export const AT_TIMESTAMP = 0;
 export const AT_SEQUENCE = 8;
+/** The uWS topic, Socket.IO room and Pusher channel every client follows. */
 export const TOPIC = 'md';
-/** The event name Socket.IO messages carry. */
+/** The event name Socket.IO and Pusher messages carry. */
 export const EVENT = 'l2';
+
+/** Soketi's default app (id, and the key its clients connect to, ws://host:port/app/<key>). */
+export const SOKETI_APP_ID = 'app-id';
+export const SOKETI_APP_KEY = 'app-key';
 
 export interface ServeMessage {
   type: 'serve';
@@ -70,7 +75,9 @@ export type PublisherMessage = ListeningMessage | PublishedMessage | FailedMessa
 export interface PeerStartMessage {
   type: 'start';
   url: string;
-  transport: 'ws' | 'socket.io';
+  /** Source address of every connection of this process (127.0.0.x), as in client-protocol.ts. */
+  localAddress: string;
+  transport: 'ws' | 'socket.io' | 'pusher';
   format: 'binary' | 'json';
   connections: number;
   setupTimeoutMs: number;

@@ -11,14 +11,18 @@
  *   ws         the ws package as a typical Node reference implementation does it:
  *              JSON.stringify once per broadcast, ws.send to every open client
  *   socket.io  Socket.IO: every client joins a room, binary emit to the room
+ *   soketi     Soketi (a Pusher-protocol server on uWebSockets.js), in this process: every
+ *              client subscribes to a public channel; each message goes through the adapter's
+ *              send, the path of Soketi's HTTP events API once the request is authenticated
+ *              and parsed, with the ws peer's JSON as the event's `data` string
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadUws } from '../../src/gateway/uws';
-import { loadPeer } from '../peers';
+import { loadPeer, peerPath } from '../peers';
 import { newHistogram, nowMicros } from './child-processes';
 import type { FailedMessage } from './client-protocol';
-import { AT_SEQUENCE, AT_TIMESTAMP, EVENT, FanoutPeerKind, MESSAGE_BYTES, PublisherMessage, PublisherParentMessage, PublishMessage, TOPIC } from './fanout-protocol';
+import { AT_SEQUENCE, AT_TIMESTAMP, EVENT, FanoutPeerKind, MESSAGE_BYTES, PublisherMessage, PublisherParentMessage, PublishMessage, SOKETI_APP_ID, TOPIC } from './fanout-protocol';
 import { Metronome } from './metronome';
 
 const HOST = '127.0.0.1';
@@ -41,6 +45,18 @@ interface WsModule {
     address(): AddressInfo;
   };
   WebSocket: { OPEN: number };
+}
+
+interface SoketiServer {
+  options: { port: number };
+  adapter: { send(appId: string, channel: string, data: string): void };
+  /** The uWS listen socket, once listening. */
+  serverProcess: unknown;
+  start(callback: (server: SoketiServer) => void): Promise<void>;
+}
+
+interface SoketiModule {
+  Server: new (options: Record<string, unknown>) => SoketiServer;
 }
 
 interface SocketIoModule {
@@ -73,11 +89,16 @@ function serveUws(): Promise<{ port: number; publish: Publish }> {
   });
 }
 
+/** The JSON peers' message: an order-book-like update carrying the due time and the sequence. */
+function jsonUpdate(intended: number, sequence: number): string {
+  return JSON.stringify({ type: 'l2_update', symbol: 'SIM001/USD', sequence, timestamp: intended, bids: [['101.25', '3.500']], asks: [['101.27', '1.250']] });
+}
+
 function serveWs(): Promise<{ port: number; publish: Publish }> {
   const { WebSocketServer, WebSocket } = loadPeer<WsModule>('ws');
   const wss = new WebSocketServer({ host: HOST, port: 0, perMessageDeflate: false });
   const publish: Publish = (intended, sequence) => {
-    const message = JSON.stringify({ type: 'l2_update', symbol: 'SIM001/USD', sequence, timestamp: intended, bids: [['101.25', '3.500']], asks: [['101.27', '1.250']] });
+    const message = jsonUpdate(intended, sequence);
     for (const client of wss.clients) if (client.readyState === WebSocket.OPEN) client.send(message);
   };
   return new Promise((resolve) => wss.on('listening', () => resolve({ port: wss.address().port, publish })));
@@ -99,10 +120,45 @@ function serveSocketIo(): Promise<{ port: number; publish: Publish }> {
   return new Promise((resolve) => http.listen(0, HOST, () => resolve({ port: (http.address() as AddressInfo).port, publish })));
 }
 
+/**
+ * Soketi with its defaults (local adapter, one app, no metrics), listening on loopback only; its
+ * cluster discovery, which would broadcast UDP hellos to the whole network, sends them to
+ * loopback. Soketi depends on uWebSockets.js, which bench/package.json overrides with the
+ * product's own npm alias; that package falls back to a slow pure-JavaScript shim when its native
+ * binary does not load, so a Soketi that loaded the shim is refused, as bookcast refuses it.
+ */
+function serveSoketi(): Promise<{ port: number; publish: Publish }> {
+  // Soketi announces itself on the console at start; this process's output is the bench's.
+  const log = console.log;
+  console.log = () => undefined;
+  let server: SoketiServer;
+  try {
+    const { Server } = loadPeer<SoketiModule>('@soketi/soketi');
+    if (require.cache[peerPath('uWebSockets.js/dist/index')] !== undefined) throw new Error('Soketi loaded the pure-JavaScript fallback of uWebSockets.js, not its native binary');
+    server = new Server({ host: HOST, port: 0, 'metrics.host': HOST, 'metrics.port': 0, 'cluster.address': HOST, 'cluster.unicast': HOST });
+  } catch (err) {
+    console.log = log;
+    return Promise.reject(err);
+  }
+  const uws = loadPeer<{ us_socket_local_port(socket: unknown): number }>('uWebSockets.js');
+  const publish: Publish = (intended, sequence) => {
+    server.adapter.send(SOKETI_APP_ID, TOPIC, JSON.stringify({ event: EVENT, channel: TOPIC, data: jsonUpdate(intended, sequence) }));
+  };
+  return new Promise((resolve, reject) => {
+    void server.start((started) => {
+      console.log = log;
+      const port = started.serverProcess ? uws.us_socket_local_port(started.serverProcess) : -1;
+      if (port > 0) resolve({ port, publish });
+      else reject(new Error('Soketi could not listen'));
+    });
+  });
+}
+
 function serve(kind: FanoutPeerKind): Promise<{ port: number; publish: Publish }> {
   if (kind === 'uws') return serveUws();
   if (kind === 'ws') return serveWs();
   if (kind === 'socket.io') return serveSocketIo();
+  if (kind === 'soketi') return serveSoketi();
   return Promise.reject(new Error(`unknown publisher kind "${kind}"`));
 }
 

@@ -22,91 +22,61 @@ import { Envelope } from '../../src/wire/generated/bookcast/wire/envelope';
 import { Heartbeat } from '../../src/wire/generated/bookcast/wire/heartbeat';
 import { L2Update } from '../../src/wire/generated/bookcast/wire/l2update';
 import { SubscriptionState } from '../../src/wire/generated/bookcast/wire/subscription-state';
-import { HIGHEST_TRACKABLE_US, newHistogram, nowMicros } from './child-processes';
+import { openBounded, sendToParent, Settle, WindowTally } from './bench-client';
+import { nowMicros } from './child-processes';
 import type { MeasureMessage } from './client-protocol';
-import type { HeldClientMessage, HeldParentMessage, OpenMessage } from './held-protocol';
+import type { HeldParentMessage, MeasuredMessage, OpenedMessage, OpenMessage } from './held-protocol';
 
 const CHECK_MS = 20;
 
-const histogram = newHistogram();
+const tally = new WindowTally();
 const envelope = new Envelope();
 const update = new L2Update();
 const heartbeat = new Heartbeat();
 const subscriptionState = new SubscriptionState();
 
-let startUs = Infinity;
-let endUs = Infinity;
-let finished = false;
 let open = 0;
-/** Connections that delivered a message intended at or after endUs, this window. */
+/** Connections that delivered a message intended at or after the window's end, this window. */
 let pastEnd = 0;
-let messages = 0;
-let bytes = 0;
-let negative = 0;
-let gaps = 0;
-let resyncs = 0;
-let disconnects = 0;
-let errors: Record<string, number> = {};
 /** Counts windows, so a connection's past-the-end mark needs no reset between them. */
 let windowNumber = 0;
-
-function send(message: HeldClientMessage, then?: () => void): void {
-  process.send!(message, undefined, {}, then);
-}
 
 const NO_SNAPSHOT = 0;
 const FRESH = 1;
 const LIVE = 2;
 
-/** Settles once: subscribed (ok) or failed with a reason. */
-type Settle = (ok: boolean, reason: string | null) => void;
-
 /** One connection following one stream. */
 class Connection {
   state = NO_SNAPSHOT;
   last = 0;
-  /** The window in which this connection last delivered past endUs. */
+  /** The window in which this connection last delivered past the window's end. */
   pastEndWindow = -1;
   subscribed = false;
-  private settle: Settle | null;
 
-  constructor(url: string, localAddress: string, symbol: string, depth: number, settle: Settle) {
-    this.settle = settle;
+  constructor(url: string, localAddress: string, symbol: string, depth: number, private readonly settle: Settle) {
     const socket = new WebSocket(url, { perMessageDeflate: false, localAddress, skipUTF8Validation: true });
     socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', channels: ['l2'], symbols: [symbol], depth })));
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary) this.onBinary(data);
       else this.onText(data.toString());
     });
-    socket.on('error', (err) => this.fail(err.message));
+    socket.on('error', (err) => settle(false, err.message));
     socket.on('close', (code) => {
       if (this.subscribed) {
         open--;
-        if (!finished) disconnects++;
+        tally.closed();
       }
-      this.fail(`closed (code ${code}) before the subscription was acknowledged`);
+      settle(false, `closed (code ${code}) before the subscription was acknowledged`);
     });
-  }
-
-  private fail(reason: string): void {
-    const settle = this.settle;
-    if (settle === null) return;
-    this.settle = null;
-    settle(false, reason);
   }
 
   private onText(text: string): void {
     const message = JSON.parse(text) as { type: string; data?: { code?: string } };
-    if (message.type === 'subscribed' && this.settle !== null) {
+    if (message.type === 'subscribed' && !this.subscribed) {
       this.subscribed = true;
       open++;
-      const settle = this.settle;
-      this.settle = null;
-      settle(true, null);
-    } else if (message.type === 'error') {
-      const code = message.data?.code ?? 'UNKNOWN';
-      errors[code] = (errors[code] ?? 0) + 1;
-    }
+      this.settle(true, null);
+    } else if (message.type === 'error') tally.error(message.data?.code ?? 'UNKNOWN');
   }
 
   private markPastEnd(): void {
@@ -120,7 +90,7 @@ class Connection {
     Envelope.getRootAsEnvelope(new flatbuffers.ByteBuffer(data as Uint8Array as never), envelope);
     const type = envelope.bodyType();
     if (type === Body.Heartbeat) {
-      if (envelope.timestamp() >= endUs && this.state !== NO_SNAPSHOT && (envelope.body(heartbeat) as Heartbeat).subscriptionsLength() > 0) {
+      if (envelope.timestamp() >= tally.endUs && this.state !== NO_SNAPSHOT && (envelope.body(heartbeat) as Heartbeat).subscriptionsLength() > 0) {
         if (heartbeat.subscriptions(0, subscriptionState)!.sequence() <= this.last) this.markPastEnd();
       }
       return;
@@ -128,14 +98,10 @@ class Connection {
     if (type !== Body.L2Update && type !== Body.L2Snapshot) return;
     const sequence = envelope.sequence();
     const intended = envelope.timestamp();
-    if (intended >= endUs) this.markPastEnd();
-    const inWindow = intended >= startUs && intended < endUs;
-    if (inWindow) {
-      messages++;
-      bytes += data.length;
-    }
+    if (intended >= tally.endUs) this.markPastEnd();
+    const inWindow = tally.count(intended, data.length);
     if (type === Body.L2Snapshot) {
-      if (this.state !== NO_SNAPSHOT) resyncs++;
+      if (this.state !== NO_SNAPSHOT) tally.resyncs++;
       this.state = FRESH;
       this.last = sequence;
       return;
@@ -143,96 +109,90 @@ class Connection {
     envelope.body(update);
     const prev = update.prevSequence();
     const follows = this.state === LIVE ? prev === this.last : this.state === FRESH && prev <= this.last && sequence > this.last;
-    if (!follows) gaps++;
+    if (!follows) tally.gaps++;
     this.state = LIVE;
     this.last = sequence;
-    if (!inWindow) return;
-    let latency = Math.round(received - intended);
-    if (latency < 1) {
-      if (latency < 0) negative++;
-      latency = 1;
-    }
-    histogram.recordValue(latency > HIGHEST_TRACKABLE_US ? HIGHEST_TRACKABLE_US : latency);
+    if (inWindow) tally.record(intended, received);
   }
 }
 
 /** Opens `count` connections, at most `concurrency` handshakes at a time, and reports once all settled. */
 function openMore(message: OpenMessage): void {
   const started = performance.now();
-  let launched = 0;
   let settled = 0;
   let failed = 0;
   let firstError: string | null = null;
   let reported = false;
+  let stopLaunching = () => {};
   const report = () => {
     if (reported) return;
     reported = true;
     clearTimeout(timer);
+    stopLaunching();
     // Still pending at the deadline: as good as failed for this step.
     failed += message.count - settled;
     if (firstError === null && failed > 0) firstError = `${message.count - settled} not subscribed within ${message.timeoutMs} ms`;
-    send({ type: 'opened', open, failed, firstError, seconds: (performance.now() - started) / 1000 });
+    sendToParent({ type: 'opened', open, failed, firstError, seconds: (performance.now() - started) / 1000 } satisfies OpenedMessage);
   };
   const timer = setTimeout(report, message.timeoutMs);
-  const onSettled: Settle = (ok, reason) => {
-    if (reported) return;
-    settled++;
-    if (!ok) {
-      failed++;
-      firstError ??= reason;
-    }
-    if (settled === message.count) report();
-    else launch();
-  };
-  const launch = () => {
-    while (launched < message.count && launched - settled < message.concurrency) {
-      const index = message.firstIndex + launched++;
-      const symbol = message.symbols[index % message.symbols.length];
-      // The socket's listeners keep the connection alive; nothing else needs to reach it.
-      new Connection(message.url, message.localAddress, symbol, message.depth, onSettled);
-    }
-  };
-  if (message.count === 0) report();
-  else launch();
+  if (message.count === 0) {
+    report();
+    return;
+  }
+  stopLaunching = openBounded(
+    message.count,
+    message.concurrency,
+    // The socket's listeners keep the connection alive; nothing else needs to reach it.
+    (i, settle) => new Connection(message.url, message.localAddress, message.symbols[(message.firstIndex + i) % message.symbols.length], message.depth, settle),
+    (ok, reason) => {
+      if (reported) return;
+      settled++;
+      if (!ok) {
+        failed++;
+        firstError ??= reason;
+      }
+      if (settled === message.count) report();
+    },
+  );
 }
 
 function measure(message: MeasureMessage): void {
   windowNumber++;
-  startUs = message.startUs;
-  endUs = message.endUs;
+  tally.startUs = message.startUs;
+  tally.endUs = message.endUs;
   pastEnd = 0;
-  messages = 0;
-  bytes = 0;
-  negative = 0;
-  histogram.reset();
+  tally.messages = 0;
+  tally.bytes = 0;
+  tally.negative = 0;
+  tally.histogram.reset();
   // From now to the report, not the window alone: a saturated event loop runs timers seconds late.
   const cpuAtStart = process.cpuUsage();
   const wallAtStart = performance.now();
-  const giveUpUs = endUs + message.graceMs * 1000;
+  const giveUpUs = tally.endUs + message.graceMs * 1000;
   const check = setInterval(() => {
     const now = nowMicros();
-    if (now < endUs) return;
+    if (now < tally.endUs) return;
     if (pastEnd < open && now < giveUpUs) return;
     clearInterval(check);
     const cpu = process.cpuUsage(cpuAtStart);
-    send({
+    sendToParent({
       type: 'measured',
-      histogram: hdr.encodeIntoCompressedBase64(histogram),
-      messages,
-      bytes,
-      negative,
+      histogram: hdr.encodeIntoCompressedBase64(tally.histogram),
+      messages: tally.messages,
+      bytes: tally.bytes,
+      negative: tally.negative,
       lateStreams: Math.max(0, open - pastEnd),
-      gaps,
-      resyncs,
-      disconnects,
-      errors,
+      gaps: tally.gaps,
+      resyncs: tally.resyncs,
+      disconnects: tally.disconnects,
+      errors: tally.errors,
       open,
       cpuCores: (cpu.user + cpu.system) / 1e3 / (performance.now() - wallAtStart),
-    });
-    gaps = 0;
-    resyncs = 0;
-    disconnects = 0;
-    errors = {};
+    } satisfies MeasuredMessage);
+    tally.gaps = 0;
+    tally.resyncs = 0;
+    tally.disconnects = 0;
+    tally.errors = {};
   }, CHECK_MS);
 }
 
@@ -242,6 +202,6 @@ process.on('message', (message: HeldParentMessage) => {
 });
 // The parent is gone or done: the sockets go with the process, and their closing is no disconnect.
 process.on('disconnect', () => {
-  finished = true;
+  tally.finished = true;
   process.exit(0);
 });

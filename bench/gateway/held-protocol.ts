@@ -9,7 +9,7 @@
  *   client → parent  measured  the window's latencies, and counts since the previous report
  *   client → parent  failed    the process cannot go on
  */
-import type { MeasureMessage } from './client-protocol';
+import type { FailedMessage, MeasureMessage, WindowCounts } from './client-protocol';
 
 export interface OpenMessage {
   type: 'open';
@@ -41,33 +41,18 @@ export interface OpenedMessage {
   seconds: number;
 }
 
-export interface MeasuredMessage {
+/**
+ * A window's counts (client-protocol.ts's WindowCounts). lateStreams: connections that, when the
+ * grace ran out, had delivered neither a message intended past the window nor a heartbeat sent
+ * past it naming the sequence they had. Gaps, resyncs, disconnects and errors count since the
+ * previous report, opening and warm-up included.
+ */
+export interface MeasuredMessage extends WindowCounts {
   type: 'measured';
-  /** hdr-histogram-js, compressed base64, µs; updates whose intended time is in the window. */
-  histogram: string;
-  /** Binary messages intended inside the window (updates and snapshots). */
-  messages: number;
-  bytes: number;
-  /** Latencies below zero (clock skew between processes), recorded as 1 µs. */
-  negative: number;
-  /**
-   * Connections that, when the grace ran out, had delivered neither a message intended past the
-   * window nor a heartbeat sent past it naming the sequence they had.
-   */
-  lateStreams: number;
-  /** Since the previous report (opening and warm-up included): */
-  gaps: number;
-  resyncs: number;
-  disconnects: number;
-  errors: Record<string, number>;
+  /** Connections of this process open and subscribed now. */
   open: number;
   /** process.cpuUsage() from the 'measure' message to this report, over the wall time between. */
   cpuCores: number;
-}
-
-export interface FailedMessage {
-  type: 'failed';
-  message: string;
 }
 
 export type HeldParentMessage = OpenMessage | MeasureMessage;

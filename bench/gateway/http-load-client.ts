@@ -16,9 +16,10 @@
 import * as net from 'node:net';
 import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
+import { awaitConnections, sendToParent, Settle } from './bench-client';
 import { HIGHEST_TRACKABLE_US, newHistogram, nowMicros } from './child-processes';
 import { Metronome } from './metronome';
-import type { HttpClientMessage, HttpParentMessage, HttpRunMessage, HttpStartMessage } from './http-load-protocol';
+import type { HttpParentMessage, HttpResultMessage, HttpRunMessage, HttpStartMessage } from './http-load-protocol';
 
 /** Outstanding requests per connection; past this the schedule is hopelessly behind. */
 const FIFO_CAPACITY = 1 << 15;
@@ -61,10 +62,6 @@ let closed = 0;
 let protocolErrors = 0;
 let bytes = 0;
 
-function send(message: HttpClientMessage, then?: () => void): void {
-  process.send!(message, undefined, {}, then);
-}
-
 function record(histogram: Histogram, latency: number): void {
   histogram.recordValue(latency < 1 ? 1 : latency > HIGHEST_TRACKABLE_US ? HIGHEST_TRACKABLE_US : Math.round(latency));
 }
@@ -90,17 +87,17 @@ class Connection {
   private match = 0;
   private inValue = false;
 
-  constructor(host: string, port: number, onConnect: () => void, onFailure: (message: string) => void) {
+  constructor(host: string, port: number, settle: Settle) {
     const socket = net.connect({ host, port, noDelay: true });
     this.socket = socket;
     socket.on('connect', () => {
       this.open = true;
-      onConnect();
+      settle(true, null);
     });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => {
       socketErrors++;
-      if (!this.open) onFailure(err.message);
+      if (!this.open) settle(false, err.message);
     });
     socket.on('close', () => {
       this.open = false;
@@ -233,21 +230,8 @@ function start(message: HttpStartMessage): void {
   requestBlock = new Uint8Array(requestBytes * MAX_IN_FLIGHT);
   for (let k = 0; k < MAX_IN_FLIGHT; k++) requestBlock.set(request, k * requestBytes);
 
-  let connected = 0;
-  let failed = false;
-  const fail = (text: string) => {
-    if (failed) return;
-    failed = true;
-    send({ type: 'failed', message: text });
-  };
-  const timer = setTimeout(() => fail(`only ${connected} of ${message.connections} connections open in ${message.setupTimeoutMs} ms`), message.setupTimeoutMs);
-  const onConnect = () => {
-    if (++connected === message.connections) {
-      clearTimeout(timer);
-      send({ type: 'ready' });
-    }
-  };
-  for (let k = 0; k < message.connections; k++) connections.push(new Connection(message.host, message.port, onConnect, fail));
+  const settle = awaitConnections(message.connections, message.setupTimeoutMs, 'open');
+  for (let k = 0; k < message.connections; k++) connections.push(new Connection(message.host, message.port, settle));
 }
 
 // The schedule of this process: its request n is due at t0Us + (n·step + offset)·periodUs.
@@ -307,7 +291,7 @@ function run(message: HttpRunMessage): void {
 function report(cpuAtStart: NodeJS.CpuUsage | null): void {
   finished = true;
   const cpu = process.cpuUsage(cpuAtStart ?? undefined);
-  send(
+  sendToParent(
     {
       type: 'result',
       histogram: hdr.encodeIntoCompressedBase64(latency),
@@ -324,7 +308,7 @@ function report(cpuAtStart: NodeJS.CpuUsage | null): void {
       protocolErrors,
       bytes,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
-    },
+    } satisfies HttpResultMessage,
     () => {
       for (const c of connections) c.socket.destroy();
       process.disconnect();

@@ -8,6 +8,7 @@
  *   client → parent  result  counts and the encoded latency histogram
  *   client → parent  failed  a connection could not be opened
  */
+import type { FailedMessage } from './client-protocol';
 
 export interface HttpStartMessage {
   type: 'start';
@@ -70,10 +71,5 @@ export interface HttpResultMessage {
   cpuSeconds: number;
 }
 
-export interface HttpFailedMessage {
-  type: 'failed';
-  message: string;
-}
-
 export type HttpParentMessage = HttpStartMessage | HttpRunMessage;
-export type HttpClientMessage = HttpReadyMessage | HttpResultMessage | HttpFailedMessage;
+export type HttpClientMessage = HttpReadyMessage | HttpResultMessage | FailedMessage;

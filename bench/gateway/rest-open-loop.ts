@@ -2,12 +2,13 @@ import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
 import { loadAverage, machineBusySeconds, processCpuSeconds, round } from '../system';
 import { peerVersion } from '../peers';
-import { expectMessage, LatencySummary, mergeHistograms, nowMicros, ratio, sleepUntil, stopChildren } from './child-processes';
-import type { HttpClientMessage, HttpParentMessage, HttpResultMessage } from './http-load-protocol';
+import { expectMessage, LatencySummary, mergeHistograms, nowMicros, ratio, sleepUntil, startClients, stopChildren } from './child-processes';
+import type { HttpClientMessage, HttpParentMessage, HttpResultMessage, HttpStartMessage } from './http-load-protocol';
 import type { HttpPeerKind, PeerServerMessage, ServeMessage } from './http-peer-server';
 import { DataDir } from './data-dir';
 import { delay, ServerProcess } from './server-process';
 import { runWrk, wrkAvailable, WrkResult } from './wrk';
+import { runStandalone } from '../standalone';
 
 /**
  * RestOpenLoop: latency of REST snapshot requests at a fixed offered rate, open loop, against
@@ -181,12 +182,8 @@ function describeErrors(reports: readonly HttpResultMessage[]): { errors: number
 async function point(server: RunningServer, target: Target, rate: number, seconds: number): Promise<PointResult> {
   const clients: ChildProcess[] = [];
   try {
-    for (let p = 0; p < CLIENT_PROCESSES; p++) {
-      const child = fork(CLIENT_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      clients.push(child);
-      child.send({ type: 'start', host: server.host, port: server.port, path: target.path, connections: CONNECTIONS_PER_PROCESS, setupTimeoutMs: SETUP_TIMEOUT_MS } satisfies HttpParentMessage);
-    }
-    await Promise.all(clients.map((c) => expectMessage<HttpClientMessage, 'ready'>(c, 'ready', SETUP_TIMEOUT_MS + 5000)));
+    const start: HttpStartMessage = { type: 'start', host: server.host, port: server.port, path: target.path, connections: CONNECTIONS_PER_PROCESS, setupTimeoutMs: SETUP_TIMEOUT_MS };
+    await startClients(CLIENT_SCRIPT, Array.from({ length: CLIENT_PROCESSES }, () => start), clients);
 
     const t0Us = nowMicros() + 50_000;
     const startUs = t0Us + WARMUP_MS * 1000;
@@ -350,13 +347,4 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
   };
 }
 
-if (require.main === module) {
-  const seconds = Number(process.argv[2] ?? 3);
-  run({ seconds, full: process.argv.includes('--full') }).then(
-    (result) => console.log(JSON.stringify(result, null, 2)),
-    (error) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runStandalone(run, 3);

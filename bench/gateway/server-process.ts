@@ -125,3 +125,13 @@ export function within(promise: Promise<unknown>, ms: number): Promise<boolean> 
     promise.then(done, done);
   });
 }
+
+/** The name of the simulator's generated symbol `index` (`--symbols '' --symbol-count n`): SIM001/USD, … */
+export function symbolName(index: number): string {
+  return `SIM${String(index + 1).padStart(3, '0')}/USD`;
+}
+
+/** Events the book workers have accepted since start, all workers together. */
+export function acceptedEvents(health: Health): number {
+  return health.workers.reduce((sum, w) => sum + w.accepted, 0);
+}

@@ -6,6 +6,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import * as hdr from 'hdr-histogram-js';
 import { EVENT_WORDS } from '../../src/engine/events';
 import { JournalWriter } from '../../src/journal/journal-writer';
+import { runStandalone } from '../standalone';
 
 /**
  * AppendThroughput: input events appended to a JournalWriter on the local disk (a fresh directory
@@ -165,13 +166,4 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
   return { name: 'AppendThroughput', recordBytes: 80, results };
 }
 
-if (require.main === module) {
-  const seconds = Number(process.argv[2] ?? 6);
-  run({ seconds, full: process.argv.includes('--full') }).then(
-    (result) => console.log(JSON.stringify(result, null, 2)),
-    (error) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runStandalone(run, 6);

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { BackoffIdleStrategy } from '../../src/ring/idle-strategy';
 import { BACK_PRESSURED, RecordHandler, SpscRing } from '../../src/ring/spsc-ring';
+import { runStandalone } from '../standalone';
 
 /**
  * OneToOneThroughput: 64-byte records (eight float64 words, the size of an input event) from
@@ -181,12 +182,5 @@ if (!isMainThread && (workerData as Role | null)?.bench === 'one-to-one-throughp
   const r = workerData as Role;
   parentPort!.postMessage(r.role === 'producer' ? produce(r) : consume(r));
 } else if (require.main === module) {
-  const seconds = Number(process.argv[2] ?? 8);
-  run({ seconds }).then(
-    (result) => console.log(JSON.stringify(result, null, 2)),
-    (error) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
+  runStandalone(run, 8);
 }

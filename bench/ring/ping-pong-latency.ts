@@ -4,6 +4,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import * as hdr from 'hdr-histogram-js';
 import { BackoffIdleStrategy } from '../../src/ring/idle-strategy';
 import { BACK_PRESSURED, RecordHandler, SpscRing } from '../../src/ring/spsc-ring';
+import { runStandalone } from '../standalone';
 
 /**
  * PingPongLatency: round-trip time of one 64-byte record from thread A to thread B through
@@ -139,12 +140,5 @@ if (!isMainThread && (workerData as Role | null)?.bench === 'ping-pong-latency')
   const r = workerData as Role;
   parentPort!.postMessage(r.role === 'ping' ? pinger(r) : ponger(r));
 } else if (require.main === module) {
-  const seconds = Number(process.argv[2] ?? 9);
-  run({ seconds }).then(
-    (result) => console.log(JSON.stringify(result, null, 2)),
-    (error) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
+  runStandalone(run, 9);
 }

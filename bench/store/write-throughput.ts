@@ -7,6 +7,7 @@ import { openStore } from '../../src/store/open-store';
 import { connectPostgres } from '../../src/store/postgres-store';
 import { Store, TradeRecord } from '../../src/store/store';
 import { processCpuSeconds, round } from '../system';
+import { runStandalone } from '../standalone';
 
 /**
  * WriteThroughput: trades/s persisted through Store.writeTrades in batches of 10k rows (binary
@@ -220,13 +221,4 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
   };
 }
 
-if (require.main === module) {
-  const seconds = Number(process.argv[2] ?? 20);
-  run({ seconds, full: process.argv.includes('--full') }).then(
-    (result) => console.log(JSON.stringify(result, null, 2)),
-    (error) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runStandalone(run, 20);

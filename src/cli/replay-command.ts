@@ -1,22 +1,44 @@
 import { parseArgs } from 'node:util';
+import { isReplay, loadConfig, replayWindow } from '../config';
 import { ASK, BID } from '../engine/book-types';
+import type { Instrument } from '../engine/instruments';
 import { OrderBook } from '../engine/order-book';
-import { LobsterError } from '../source/lobster-files';
+import { BookcastError } from '../errors';
+import { SymbolLookup } from '../gateway/symbol-lookup';
+import { rebuildBooks } from '../source/journal-replay';
 import { replayLobsterFile } from '../source/lobster-translator';
 import { formatUnits } from '../util/decimal';
+import { startCommand } from './start-command';
 
 /**
  * `bookcast replay --source lobster:<message.csv> [--until <messages>] [--depth <levels>] [--json]`
+ * `bookcast replay --source journal:<dir> [--from <time>] [--until <time>] [--symbol <symbol>] [--depth <levels>] [--json]`
+ * `bookcast replay --source journal:<dir>|lobster:<message.csv> --serve [server options]`
  *
- * Replays a recorded source into a fresh engine book and prints the book it ends with: a table,
- * or with --json one line {"symbol","sequence","bids":[[price,size],...],"asks":[...]}, best
- * levels first, prices and sizes as decimal strings. Exit codes: 0 done, 1 the replay failed
- * (file missing or malformed, or the file's two halves disagree), 2 bad usage.
+ * Replays a recording into fresh engine books and prints the books it ends with: a table each,
+ * or with --json one line each {"symbol","sequence","bids":[[price,size],...],"asks":[...]}, best
+ * levels first, prices and sizes as decimal strings. A journal prints every symbol it recorded,
+ * or the one --symbol names, as it stood at --until; --from only says where a served replay
+ * starts re-publishing (the books are built from the journal's start either way).
+ *
+ * With --serve it starts the server on that source instead (`bookcast start --source …`), which
+ * re-publishes the recording over WebSocket in the live formats at --speed and prints where to
+ * connect; every option of `bookcast --help` applies.
+ *
+ * Exit codes: 0 done (or, serving, stopped by a signal), 1 the replay failed (file or journal
+ * missing or malformed, the file's two halves disagree, the server stopped on an error), 2 bad
+ * usage (unknown option, a bad time or number, from after until, an unknown --symbol, an invalid
+ * server option such as the data directory's own live journal).
  */
 
 export const USAGE =
   'usage: bookcast replay --source lobster:<TICKER_DATE_START_END_message_N.csv> ' +
-  '[--until <messages>] [--depth <levels, default 10>] [--json]\n';
+  '[--until <messages>] [--depth <levels, default 10>] [--json]\n' +
+  '       bookcast replay --source journal:<dir> [--from <time>] [--until <time>] [--symbol <symbol>] ' +
+  '[--depth <levels, default 10>] [--json]\n' +
+  '       bookcast replay --source journal:<dir>|lobster:<file> --serve [--speed <N, 0 = full speed>] ' +
+  '[--replay-time now|original] [--from <time>] [--until <time>] [--port <port>] [options of bookcast --help]\n' +
+  '  times: ISO-8601 (2024-05-01T12:00:00.123456Z), epoch milliseconds or epoch microseconds\n';
 
 const DEFAULT_DEPTH = 10;
 
@@ -55,18 +77,57 @@ function table(symbol: string, sequence: number, bids: string[][], asks: string[
   return text;
 }
 
+/** One recorded book as printed. */
+interface Printed {
+  instrument: Instrument;
+  book: OrderBook;
+  sequence: number;
+}
+
+function print(printed: readonly Printed[], depth: number, json: boolean, stdout: Output): void {
+  for (const [i, { instrument, book, sequence }] of printed.entries()) {
+    const bids = levels(book, BID, depth, instrument.priceDecimals, instrument.sizeDecimals);
+    const asks = levels(book, ASK, depth, instrument.priceDecimals, instrument.sizeDecimals);
+    if (json) stdout.write(JSON.stringify({ symbol: instrument.symbol, sequence, bids, asks }) + '\n');
+    else stdout.write((i > 0 ? '\n' : '') + table(instrument.symbol, sequence, bids, asks));
+  }
+}
+
+/** `--serve`: the server on the recording; the rest of the options are the server's. */
+async function serve(argv: string[], stderr: Output): Promise<number> {
+  try {
+    if (!isReplay(loadConfig(argv).source)) {
+      stderr.write(`bookcast replay: --serve needs --source journal:<dir> or lobster:<message file>\n${USAGE}`);
+      return 2;
+    }
+  } catch (error) {
+    if (!(error instanceof BookcastError)) throw error;
+    stderr.write(`bookcast replay: ${error.code}: ${error.message}\n${USAGE}`);
+    return 2;
+  }
+  return startCommand(argv);
+}
+
+function usageError(stderr: Output, message: string): number {
+  stderr.write(`bookcast replay: ${message}\n${USAGE}`);
+  return 2;
+}
+
 export async function replayCommand(
   argv: string[],
   stdout: Output = process.stdout,
   stderr: Output = process.stderr,
 ): Promise<number> {
-  let values: { source?: string; until?: string; depth?: string; json?: boolean };
+  if (argv.includes('--serve')) return serve(argv.filter((arg) => arg !== '--serve'), stderr);
+  let values: { source?: string; from?: string; until?: string; symbol?: string; depth?: string; json?: boolean };
   try {
     values = parseArgs({
       args: argv,
       options: {
         source: { type: 'string' },
+        from: { type: 'string' },
         until: { type: 'string' },
+        symbol: { type: 'string' },
         depth: { type: 'string' },
         json: { type: 'boolean' },
       },
@@ -74,38 +135,46 @@ export async function replayCommand(
       allowPositionals: false,
     }).values;
   } catch (error) {
-    stderr.write(`bookcast replay: ${(error as Error).message}\n${USAGE}`);
-    return 2;
+    return usageError(stderr, (error as Error).message);
   }
-  const source = values.source;
-  if (source === undefined || !source.startsWith('lobster:') || source.length === 'lobster:'.length) {
-    stderr.write(`bookcast replay: --source lobster:<message file> is required\n${USAGE}`);
-    return 2;
-  }
-  const until = wholeNumber(values.until, Infinity, 0);
+  const source = values.source ?? '';
+  const journal = source.startsWith('journal:');
+  if (!/^(lobster|journal):./.test(source)) return usageError(stderr, '--source lobster:<message file> or journal:<dir> is required');
   const depth = wholeNumber(values.depth, DEFAULT_DEPTH, 1);
-  if (Number.isNaN(until) || Number.isNaN(depth)) {
-    stderr.write(`bookcast replay: --until must be a whole number and --depth a positive one\n${USAGE}`);
-    return 2;
+  if (Number.isNaN(depth)) return usageError(stderr, '--depth must be a positive whole number');
+  if (!journal && (values.from !== undefined || values.symbol !== undefined)) {
+    return usageError(stderr, '--from and --symbol apply to a journal; a LOBSTER file has one symbol and --until counts its messages');
   }
+  const path = source.slice(source.indexOf(':') + 1);
 
-  let result;
+  let printed: Printed[];
   try {
-    result = replayLobsterFile(source.slice('lobster:'.length), { until });
-  } catch (error) {
-    if (error instanceof LobsterError) {
-      stderr.write(`bookcast replay: ${error.code}: ${error.message}\n`);
-      return 1;
+    if (journal) {
+      let until: number;
+      try {
+        until = replayWindow(values.from ?? '', values.until ?? '').until;
+      } catch (error) {
+        return usageError(stderr, (error as Error).message);
+      }
+      const books = rebuildBooks(path, until);
+      printed = books.instruments.map((instrument, i) => ({ instrument, book: books.books[i], sequence: books.sequences[i] }));
+      if (values.symbol !== undefined) {
+        const wanted = new SymbolLookup(books.instruments).find(values.symbol);
+        if (wanted === undefined) {
+          return usageError(stderr, `--symbol ${values.symbol} is not in the journal (${books.instruments.map((i) => i.symbol).join(', ')})`);
+        }
+        printed = [printed[wanted.index]];
+      }
+    } else {
+      const until = wholeNumber(values.until, Infinity, 0);
+      if (Number.isNaN(until)) return usageError(stderr, '--until must be a whole number of messages for a LOBSTER file');
+      printed = [replayLobsterFile(path, { until })];
     }
-    throw error;
+  } catch (error) {
+    if (!(error instanceof BookcastError)) throw error;
+    stderr.write(`bookcast replay: ${error.code}: ${error.message}\n`);
+    return 1;
   }
-  const { instrument, book, sequence } = result;
-  const bids = levels(book, BID, depth, instrument.priceDecimals, instrument.sizeDecimals);
-  const asks = levels(book, ASK, depth, instrument.priceDecimals, instrument.sizeDecimals);
-  if (values.json === true) {
-    stdout.write(JSON.stringify({ symbol: instrument.symbol, sequence, bids, asks }) + '\n');
-  } else {
-    stdout.write(table(instrument.symbol, sequence, bids, asks));
-  }
+  print(printed, depth, values.json === true, stdout);
   return 0;
 }

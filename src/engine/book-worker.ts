@@ -5,22 +5,28 @@
  * Loop: drain control requests, then up to BATCH events; publish the diffs they produced with one
  * store; refresh the shared-memory mirror of every book that changed; when there was no work,
  * spin briefly and then sleep on the doorbell.
+ *
+ * Start-up loads the owned symbols from a checkpoint, if the pool names one; a checkpoint marker
+ * in the event ring (after journal record J) has the worker encode its symbols as of J and hand
+ * the buffers to the main thread, which writes them (symbol-checkpoint.ts, checkpoint-coordinator.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Doorbell, RecordHandler, SpscRing } from '../ring/spsc-ring';
 import { RingGroup } from '../ring/ring-group';
 import { BackoffIdleStrategy } from '../ring/idle-strategy';
 import { MessageEncoder } from '../wire/message-encoder';
-import { applyEvent } from './apply-event';
+import { applyInput } from './apply-input';
 import { OK, REJECT_UNKNOWN_SYMBOL, REJECT_BAD_EVENT } from './book-types';
 import { BookMirrorWriter } from './book-mirror';
 import { DiffEmitter } from './diff-emitter';
-import { EV_CLEAR, EVENT_BYTES, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from './events';
+import { EVENT_BYTES, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from './events';
 import { CTRL_DEACTIVATE, CTRL_SNAPSHOT, STREAM_CANDLES, STREAM_L2, STREAM_L3, STREAM_TICKER, controlRequest, controlStream, typeDepthIndex, typeSymbol } from './out-records';
 import { OutWriter } from './out-writer';
 import { PersistWriter } from './persist-writer';
 import { SymbolState } from './symbol-state';
-import { BookWorkerData, S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_PERSIST_WAITS, S_REJECTED, STATS_WORDS, WorkerReport } from './worker-protocol';
+import { RECORD_CHECKPOINT, encodeSymbolState, restoreSymbolState } from './symbol-checkpoint';
+import { readSymbolCheckpoint } from './checkpoint-files';
+import { BookWorkerData, CheckpointReport, S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_PERSIST_WAITS, S_REJECTED, STATS_WORDS, WorkerReport } from './worker-protocol';
 import { L2_DEPTHS } from './depths';
 import { nowMicros } from '../util/clock';
 import { INTERVAL_COUNT } from './intervals';
@@ -51,9 +57,13 @@ for (const index of data.owned) {
 }
 
 class EventHandler implements RecordHandler {
-  onRecord(_type: number, offset: number, length: number): void {
+  onRecord(type: number, offset: number, length: number): void {
     const f = events.f64;
     const w = offset >>> 3;
+    if (type === RECORD_CHECKPOINT) {
+      checkpoint(f[w]);
+      return;
+    }
     if (length !== EVENT_BYTES) {
       stats[S_REJECTED + REJECT_BAD_EVENT]++;
       return;
@@ -64,23 +74,9 @@ class EventHandler implements RecordHandler {
       stats[S_REJECTED + REJECT_UNKNOWN_SYMBOL]++;
       return;
     }
-    const kind = f[w + W_KIND];
-    const timestamp = f[w + W_TIMESTAMP];
-    if (kind === EV_CLEAR) {
-      s.book.clear();
-      emitter.reset(s, s.sequence + 1, timestamp);
-      stats[S_ACCEPTED]++;
-      return;
-    }
-    emitter.begin(s, s.sequence + 1, timestamp);
-    const status = applyEvent(s.book, kind, f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID]);
-    if (status === OK) {
-      emitter.commit();
-      stats[S_ACCEPTED]++;
-    } else {
-      emitter.abort();
-      stats[S_REJECTED + status]++;
-    }
+    const status = applyInput(s, emitter, f[w + W_KIND], f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID], f[w + W_TIMESTAMP]);
+    if (status === OK) stats[S_ACCEPTED]++;
+    else stats[S_REJECTED + status]++;
   }
 }
 
@@ -111,6 +107,23 @@ class ControlHandler implements RecordHandler {
       if (active) emitter.candleSnapshot(s, depthIndex, nowMicros());
     }
   }
+}
+
+/**
+ * Encodes every owned symbol as of journal record `sequence` (every earlier record of this
+ * worker's symbols has been applied: the marker follows them in the ring) and hands the buffers
+ * to the main thread. Encoding is copying; the disk writes and fsyncs happen off this thread.
+ */
+function checkpoint(sequence: number): void {
+  const started = performance.now();
+  const report: CheckpointReport = { type: 'checkpoint', sequence, symbols: [], states: [], maxTimestamp: 0, encodeMicros: 0 };
+  for (const s of owned) {
+    report.symbols.push(s.instrument.index);
+    report.states.push(encodeSymbolState(s, sequence));
+    if (s.maxTimestamp > report.maxTimestamp) report.maxTimestamp = s.maxTimestamp;
+  }
+  report.encodeMicros = Math.round((performance.now() - started) * 1000);
+  parentPort!.postMessage(report, report.states.map((words) => words.buffer as ArrayBuffer));
 }
 
 function refreshMirrors(): void {
@@ -164,8 +177,10 @@ function run(): void {
   // ~20 µs of polling before sleeping: on a machine with fewer cores than busy threads a longer
   // spin takes CPU from the threads that would give this one work; a wake-up costs ~10–50 µs.
   const idle = new BackoffIdleStrategy(IDLE_SPINS, 5);
+  const from = data.checkpoint;
+  if (from !== null) for (const s of owned) restoreSymbolState(s, readSymbolCheckpoint(from, s.instrument.index));
   for (const s of owned) mirror.write(s);
-  parentPort!.postMessage({ type: 'ready' } satisfies WorkerReport);
+  parentPort!.postMessage({ type: 'ready', checkpoint: data.checkpoint?.sequence ?? 0 } satisfies WorkerReport);
   for (;;) {
     let work = control.read(controlHandler, CONTROL_BATCH);
     work += events.read(eventHandler, BATCH);

@@ -1,5 +1,6 @@
 import { BookcastError } from '../errors';
 import { INTERVAL_COUNT, INTERVALS, intervalStart } from './intervals';
+import type { WordCursor } from './word-cursor';
 
 /**
  * OHLCV candles for one symbol, one current candle per interval of INTERVALS, built from the
@@ -71,6 +72,9 @@ const F_VOLUME = 5;
 const F_NOTIONAL = 6;
 const F_COUNT = 7;
 const FIELDS = 8;
+
+/** Words CandleBuilder.save() writes. */
+export const CANDLE_SAVED_WORDS = 1 + INTERVAL_COUNT * (1 + FIELDS);
 
 export class CandleBuilder {
   private readonly listener: CandleListener;
@@ -159,6 +163,24 @@ export class CandleBuilder {
       c[at + F_COUNT],
     );
     return true;
+  }
+
+  /** Writes the clock and every candle in progress to a checkpoint (symbol-checkpoint.ts). */
+  save(out: WordCursor): void {
+    out.put(this.clockMicros);
+    for (let i = 0; i < INTERVAL_COUNT; i++) {
+      out.put(this.ends[i]);
+      for (let f = 0; f < FIELDS; f++) out.put(this.building[i * FIELDS + f]);
+    }
+  }
+
+  /** Replaces the candles in progress with those save() wrote; tells the listener nothing. */
+  load(input: WordCursor): void {
+    this.clockMicros = input.take();
+    for (let i = 0; i < INTERVAL_COUNT; i++) {
+      this.ends[i] = input.take();
+      for (let f = 0; f < FIELDS; f++) this.building[i * FIELDS + f] = input.take();
+    }
   }
 
   /** Clears interval i's current candle and tells the listener it is final. */

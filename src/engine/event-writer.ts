@@ -1,11 +1,22 @@
 import { BACK_PRESSURED, Doorbell, SpscRing } from '../ring/spsc-ring';
 import type { JournalWriter } from '../journal/journal-writer';
 import { EVENT_BYTES, EventSink, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from './events';
+import { CHECKPOINT_MARKER_BYTES, RECORD_CHECKPOINT } from './symbol-checkpoint';
+
+/** When the books are checkpointed: by journaled events, by time with new events, or both (0: off). */
+export interface CheckpointCadence {
+  events: number;
+  intervalMs: number;
+}
 
 /**
  * The producer side of the book workers' event rings: routes each event to the ring of the
  * worker that owns its instrument. Events are committed lazily; `publish` makes a batch visible.
  * A full ring means the owner is behind: the source waits (nothing accepted is dropped).
+ *
+ * While journaling, it also cuts checkpoints: being the single producer of every event ring and
+ * the journal's writer, it can put a marker into every ring right after journal record J, and
+ * each book worker, reaching the marker, holds exactly the state of records 1..J.
  */
 export class EventWriter implements EventSink {
   private readonly rings: SpscRing[];
@@ -13,6 +24,10 @@ export class EventWriter implements EventSink {
   private journal: JournalWriter | null = null;
   /** Times the source had to wait for ring space. */
   waits = 0;
+  private cadence: CheckpointCadence = { events: 0, intervalMs: 0 };
+  /** Journal record of the last checkpoint marker (or of the checkpoint the books started from). */
+  private checkpointSequence = 0;
+  private checkpointAt = 0;
 
   constructor(
     eventRings: readonly SharedArrayBuffer[],
@@ -45,9 +60,16 @@ export class EventWriter implements EventSink {
     ring.commitLazy();
   }
 
-  /** From now on, journal every event (events written before, e.g. a replayed journal, are not). */
-  journalTo(journal: JournalWriter): void {
+  /**
+   * From now on, journal every event (events written before, e.g. a replayed journal, are not),
+   * and checkpoint at `cadence`, counting from record `checkpointSequence` (the one the books
+   * were restored from). A long replayed tail is checkpointed at the first publish.
+   */
+  journalTo(journal: JournalWriter, cadence: CheckpointCadence, checkpointSequence: number): void {
     this.journal = journal;
+    this.cadence = cadence;
+    this.checkpointSequence = checkpointSequence;
+    this.checkpointAt = Date.now();
   }
 
   /**
@@ -56,10 +78,47 @@ export class EventWriter implements EventSink {
    * killed; an fdatasync follows at most every few ms (group commit).
    */
   publish(): void {
-    if (this.journal !== null) {
-      this.journal.flush();
-      this.journal.maybeSync(Date.now());
+    const journal = this.journal;
+    if (journal !== null) {
+      journal.flush();
+      const now = Date.now();
+      if (this.checkpointDue(journal, now)) this.markCheckpoint(journal, now);
+      journal.maybeSync(now);
     }
+    this.publishRings();
+  }
+
+  private publishRings(): void {
     for (let i = 0; i < this.rings.length; i++) this.rings[i].publish();
+  }
+
+  private checkpointDue(journal: JournalWriter, now: number): boolean {
+    const last = journal.nextSequence - 1;
+    if (last === this.checkpointSequence) return false;
+    const cadence = this.cadence;
+    return (cadence.events > 0 && last - this.checkpointSequence >= cadence.events) || (cadence.intervalMs > 0 && now - this.checkpointAt >= cadence.intervalMs);
+  }
+
+  /**
+   * Puts a marker for the last journaled record into every ring. The journal is made durable
+   * through it first (one fdatasync per checkpoint), so no checkpoint ever covers a record that
+   * a power loss could take from the journal.
+   */
+  private markCheckpoint(journal: JournalWriter, now: number): void {
+    const sequence = journal.sync();
+    this.checkpointSequence = sequence;
+    this.checkpointAt = now;
+    for (const ring of this.rings) {
+      let offset = ring.tryClaim(CHECKPOINT_MARKER_BYTES, RECORD_CHECKPOINT);
+      while (offset === BACK_PRESSURED) {
+        // Everything claimed so far is journaled: the rings may be published as they are.
+        this.waits++;
+        this.publishRings();
+        if (ring.space.park()) ring.space.wait(1);
+        offset = ring.tryClaim(CHECKPOINT_MARKER_BYTES, RECORD_CHECKPOINT);
+      }
+      ring.f64[offset >>> 3] = sequence;
+      ring.commitLazy();
+    }
   }
 }

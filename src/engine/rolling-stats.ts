@@ -39,6 +39,9 @@
  * 131,072 slots (9 MiB). Growing is the only allocation.
  */
 
+import { BookcastError } from '../errors';
+import type { WordCursor } from './word-cursor';
+
 const SECOND = 1_000_000;
 export const WINDOW_SECONDS = 86_400;
 /** Seconds floor(now)-86400 .. floor(now), both ends included. */
@@ -191,6 +194,92 @@ export class RollingStats {
   changePercent(): number {
     const open = this.open;
     return open === 0 ? 0 : ((this.lastPrice - open) / open) * 100;
+  }
+
+  /** Words save() writes: seven scalars, then eight columns of the live buckets. */
+  get savedWords(): number {
+    return 7 + 8 * this.buckets;
+  }
+
+  /**
+   * Writes the whole window to a checkpoint (symbol-checkpoint.ts), oldest bucket first. The
+   * running sums go as they are, not recomputed, so every later figure rounds exactly as it
+   * would have. The high/low deques are not written: each is a function of the buckets (the
+   * buckets whose extreme beats every later bucket's, see pushMax), so load() rebuilds them.
+   */
+  save(out: WordCursor): void {
+    out.put(this.clockMicros);
+    out.put(this.volumeSum);
+    out.put(this.notionalSum);
+    out.put(this.notionalError);
+    out.put(this.countSum);
+    out.put(this.lastPrice);
+    const n = this.buckets;
+    out.put(n);
+    // The live buckets are one run of the ring, or two when they wrap past its end.
+    const from = this.head & this.mask;
+    const first = Math.min(n, this.mask + 1 - from);
+    for (const column of this.columns()) {
+      out.words.set(column.subarray(from, from + first), out.at);
+      out.words.set(column.subarray(0, n - first), out.at + first);
+      out.at += n;
+    }
+  }
+
+  /** Replaces this window with one save() wrote. */
+  load(input: WordCursor): void {
+    this.clockMicros = input.take();
+    this.volumeSum = input.take();
+    this.notionalSum = input.take();
+    this.notionalError = input.take();
+    this.countSum = input.take();
+    this.lastPrice = input.take();
+    const n = input.take();
+    if (!(Number.isInteger(n) && n >= 0 && n <= MAX_BUCKETS)) {
+      throw new BookcastError('CHECKPOINT_CORRUPT', `checkpoint holds ${n} statistics buckets, at most ${MAX_BUCKETS} are possible`);
+    }
+    let capacity = INITIAL_CAPACITY;
+    while (capacity < n) capacity *= 2;
+    this.mask = capacity - 1;
+    this.bucketSecond = new Float64Array(capacity);
+    this.bucketVolume = new Float64Array(capacity);
+    this.bucketNotional = new Float64Array(capacity);
+    this.bucketNotionalError = new Float64Array(capacity);
+    this.bucketCount = new Float64Array(capacity);
+    this.bucketHigh = new Float64Array(capacity);
+    this.bucketLow = new Float64Array(capacity);
+    this.bucketOpen = new Float64Array(capacity);
+    if (input.at + 8 * n > input.words.length) throw new BookcastError('CHECKPOINT_CORRUPT', `checkpoint ends inside its ${n} statistics buckets`);
+    for (const column of this.columns()) {
+      column.set(input.words.subarray(input.at, input.at + n));
+      input.at += n;
+    }
+    this.head = 0;
+    this.tail = n;
+    this.maxima = new Int32Array(capacity);
+    this.maxFront = 0;
+    this.maxLength = 0;
+    this.minima = new Int32Array(capacity);
+    this.minFront = 0;
+    this.minLength = 0;
+    for (let k = 0; k < n; k++) {
+      this.pushMax(k, this.bucketHigh[k]);
+      this.pushMin(k, this.bucketLow[k]);
+    }
+  }
+
+  /** The bucket columns, in the order save() writes them. */
+  private columns(): Float64Array[] {
+    return [
+      this.bucketSecond,
+      this.bucketVolume,
+      this.bucketNotional,
+      this.bucketNotionalError,
+      this.bucketCount,
+      this.bucketHigh,
+      this.bucketLow,
+      this.bucketOpen,
+    ];
   }
 
   /** Drops every bucket whose second is before `cutoff`. */

@@ -42,6 +42,13 @@ export class SymbolState {
   storedSequence = 0;
   storedAt = 0;
   /**
+   * The largest order id and timestamp of any event handed to this symbol, accepted or not. A
+   * checkpoint carries them: a simulator resuming from it must not reuse an id the journal
+   * already names, and orderbook?at= may start from it only for times after every event in it.
+   */
+  maxOrderId = 0;
+  maxTimestamp = 0;
+  /**
    * Levels of each side ([bid, ask]) the mirror must rewrite: positions from..to (to = Infinity
    * when levels shifted). A size change rewrites one level; an inserted or removed level rewrites
    * everything below it. Reset by the mirror writer.
@@ -49,10 +56,21 @@ export class SymbolState {
   readonly mirrorFrom = new Float64Array([0, 0]);
   readonly mirrorTo = new Float64Array([Infinity, Infinity]);
 
-  constructor(readonly instrument: Instrument, listener: BookListener & CandleListener) {
+  constructor(
+    readonly instrument: Instrument,
+    /** Hears every change to the book and the candles (the worker's DiffEmitter). */
+    readonly listener: BookListener & CandleListener,
+  ) {
     this.book = new OrderBook(instrument.tickUnits, instrument.lotUnits, listener);
     this.candles = new CandleBuilder(listener);
     this.symbolBytes = new TextEncoder().encode(instrument.symbol);
+  }
+
+  /** Records an input event's ids and time (see maxOrderId), before the book judges it. */
+  noteEvent(orderId: number, newOrderId: number, timestamp: number): void {
+    if (orderId > this.maxOrderId) this.maxOrderId = orderId;
+    if (newOrderId > this.maxOrderId) this.maxOrderId = newOrderId;
+    if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
   }
 
   /** Notes a level change for the mirror (see mirrorFrom). */

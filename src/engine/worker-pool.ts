@@ -7,6 +7,8 @@ import type { Instrument } from './instruments';
 import { MIRROR_DEPTH } from './depths';
 import { CTRL_DEACTIVATE, CTRL_SNAPSHOT, packControl } from './out-records';
 import { BookWorkerData, STATS_WORDS, WorkerReport } from './worker-protocol';
+import { CheckpointCoordinator, CheckpointOptions } from './checkpoint-coordinator';
+import { latestCheckpoint } from './checkpoint-files';
 
 const EVENT_RING_BYTES = 4 * 1024 * 1024;
 const CONTROL_RING_BYTES = 64 * 1024;
@@ -18,6 +20,8 @@ const PERSIST_RING_BYTES = 8 * 1024 * 1024;
 export interface PoolOptions {
   snapshotIntervalMs: number;
   snapshotDepth: number;
+  /** Where books are checkpointed and restored from; absent or null for sources that keep no journal. */
+  checkpoints?: CheckpointOptions | null;
 }
 
 /** The shared memory of one book worker, as the main side holds it. */
@@ -39,6 +43,8 @@ export interface WorkerChannels {
 export class WorkerPool {
   readonly mirror: SharedArrayBuffer;
   readonly frontDoorbell: Doorbell;
+  /** frontDoorbell's buffer, for other threads that wake the front (the ingest source's acks). */
+  readonly frontDoorbellBuffer: SharedArrayBuffer;
   /** Rung by every book worker when the persistence worker sleeps on their persist rings. */
   readonly persistDoorbell: SharedArrayBuffer;
   readonly channels: WorkerChannels[] = [];
@@ -50,14 +56,21 @@ export class WorkerPool {
   private failure: ((err: BookcastError) => void) | null = null;
   private stopping = false;
   private readonly ready: Promise<void>;
+  /** Writes the workers' checkpoints; knows the one the books started from. Null without a journal. */
+  readonly checkpoints: CheckpointCoordinator | null;
 
   constructor(readonly instruments: readonly Instrument[], readonly workerCount: number, options: PoolOptions) {
     this.mirror = allocateMirror(instruments.length, MIRROR_DEPTH);
     const frontDoorbellSab = Doorbell.allocate();
     this.frontDoorbell = new Doorbell(frontDoorbellSab);
+    this.frontDoorbellBuffer = frontDoorbellSab;
     this.persistDoorbell = Doorbell.allocate();
     this.ownerOf = new Int32Array(instruments.length);
     const count = Math.min(workerCount, instruments.length);
+    // Chosen once here, so every worker (and then the source) starts from the same record.
+    const checkpoints = options.checkpoints ?? null;
+    const restoredFrom = checkpoints === null ? null : latestCheckpoint(checkpoints.dir, instruments);
+    this.checkpoints = checkpoints === null ? null : new CheckpointCoordinator(checkpoints, instruments, count, restoredFrom);
     for (let w = 0; w < count; w++) {
       const doorbellSab = Doorbell.allocate();
       const workerDoorbell = new Doorbell(doorbellSab);
@@ -92,6 +105,7 @@ export class WorkerPool {
         persistDoorbell: this.persistDoorbell,
         snapshotIntervalMs: options.snapshotIntervalMs,
         snapshotDepth: options.snapshotDepth,
+        checkpoint: restoredFrom === null ? null : { path: restoredFrom.path, sequence: restoredFrom.sequence },
       };
       this.workers.push(new Worker(path.join(__dirname, 'book-worker.js'), { workerData: data }));
     }
@@ -117,6 +131,7 @@ export class WorkerPool {
           new Promise<void>((resolve, reject) => {
             worker.on('message', (report: WorkerReport) => {
               if (report.type === 'ready') resolve();
+              else if (report.type === 'checkpoint') this.checkpoints?.onReport(report);
               else this.fail(new BookcastError('WORKER_FAILED', `book worker ${w}: ${report.code}: ${report.message}`), reject);
             });
             worker.on('error', (err) => this.fail(new BookcastError('WORKER_FAILED', `book worker ${w}: ${err.message}`), reject));
@@ -174,5 +189,7 @@ export class WorkerPool {
     this.failure = null;
     this.ready.catch(() => undefined);
     await Promise.all(this.workers.map((w) => w.terminate()));
+    // A checkpoint being written is finished (or fails) before the process may exit.
+    await this.checkpoints?.idle();
   }
 }

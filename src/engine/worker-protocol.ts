@@ -3,7 +3,8 @@ import { REJECT_CODE_COUNT } from './book-types';
 
 /**
  * What the pool hands a book worker at start-up. Everything on the hot path is shared memory;
- * postMessage carries only 'ready' and fatal errors ({code, message}).
+ * postMessage carries only 'ready', fatal errors ({code, message}) and, once per checkpoint, the
+ * worker's encoded states (their buffers transferred, not copied) for the main thread to write.
  */
 export interface BookWorkerData {
   workerIndex: number;
@@ -28,9 +29,27 @@ export interface BookWorkerData {
   /** A book that changed is snapshotted for storage at most this often. */
   snapshotIntervalMs: number;
   snapshotDepth: number;
+  /** The checkpoint to load the owned symbols from before reporting ready; null starts empty. */
+  checkpoint: { path: string; sequence: number } | null;
 }
 
-export type WorkerReport = { type: 'ready' } | { type: 'error'; code: string; message: string };
+/** A worker's share of checkpoint `sequence`: one encoded state per owned symbol (symbol-checkpoint.ts). */
+export interface CheckpointReport {
+  type: 'checkpoint';
+  sequence: number;
+  symbols: number[];
+  states: Float64Array[];
+  /** Latest event timestamp (µs) any of these symbols has seen. */
+  maxTimestamp: number;
+  /** How long encoding held up the worker's loop. */
+  encodeMicros: number;
+}
+
+export type WorkerReport =
+  /** `checkpoint`: the journal record the books were loaded as of (0: none). */
+  | { type: 'ready'; checkpoint: number }
+  | CheckpointReport
+  | { type: 'error'; code: string; message: string };
 
 /**
  * Per-worker counters in shared memory, written by the worker only (plain stores: a reader may

@@ -1,23 +1,36 @@
 /**
  * A piscina task (runs in a pool thread, off the front thread): the L2 book of one symbol as it
- * was at a past time, rebuilt exactly by replaying the input journal up to that time. Stored
- * snapshots are L2 and cannot seed an order-by-order replay, so the journal is read from its
- * start; the cost is one pass over it (tens of millions of events a second are read and checked).
+ * was at a past time, rebuilt exactly from the newest checkpoint that holds only events up to
+ * that time, plus the journal after it (the whole journal when no checkpoint qualifies and the
+ * journal still starts at its first record). The cost is one checkpoint load and at most the
+ * journal between two kept checkpoints (about an hour, see journal-retention.ts).
+ *
+ * Errors cross back as answers, not throws: piscina keeps only an Error's message, and the front
+ * needs the code (HISTORY_EXPIRED: that time's journal has been deleted).
  */
+import { existsSync } from 'node:fs';
 import { applyEvent } from '../engine/apply-event';
 import { ASK, BID, OK } from '../engine/book-types';
+import { CheckpointInfo, listCheckpoints, readSymbolCheckpoint } from '../engine/checkpoint-files';
 import { EV_CLEAR, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../engine/events';
 import { OrderBook } from '../engine/order-book';
+import { H_SEQUENCE, H_TIMESTAMP, loadBook } from '../engine/symbol-checkpoint';
 import { JournalReader } from '../journal/journal-reader';
+import { listSegments } from '../journal/journal-segments';
+import { formatTimestampMicros } from '../wire/timestamp';
 
 export interface BookAtTask {
   journalDir: string;
+  checkpointDir: string;
   symbol: number;
   tickUnits: number;
   lotUnits: number;
   at: number;
   depth: number;
 }
+
+/** What the front asks; the server adds where the journal and checkpoints are. */
+export type BookAtRequest = Omit<BookAtTask, 'journalDir' | 'checkpointDir'>;
 
 export interface BookAt {
   sequence: number;
@@ -27,10 +40,39 @@ export interface BookAt {
   asks: [number, number][];
 }
 
-export default function bookAt(task: BookAtTask): BookAt {
+export type BookAtAnswer = BookAt | { error: { code: 'HISTORY_EXPIRED' | 'HISTORY_UNAVAILABLE'; message: string } };
+
+export default function bookAt(task: BookAtTask): BookAtAnswer {
+  if (!existsSync(task.journalDir)) return { error: { code: 'HISTORY_UNAVAILABLE', message: `no journal at ${task.journalDir}` } };
+  try {
+    return rebuild(task);
+  } catch {
+    // Retention may have deleted the checkpoint or segments picked a moment ago: plan once more
+    // (a real fault fails again, and is reported).
+    return rebuild(task);
+  }
+}
+
+function rebuild(task: BookAtTask): BookAtAnswer {
+  const first = listSegments(task.journalDir)[0]?.firstSequence ?? 1;
+  // Usable: the journal still holds the record after it. Qualifies for `at`: no event in it is later.
+  const usable = listCheckpoints(task.checkpointDir).complete.filter((c) => c.sequence + 1 >= first);
+  let from: CheckpointInfo | null = null;
+  for (const c of usable) if (c.maxTimestamp <= task.at) from = c;
+  if (from === null && first > 1) {
+    const oldest = usable.length === 0 ? 'none is left' : `the earliest time answered is ${formatTimestampMicros(usable[0].maxTimestamp)}`;
+    return { error: { code: 'HISTORY_EXPIRED', message: `the journal before ${formatTimestampMicros(task.at)} has been deleted (--journal-retention-hours); ${oldest}` } };
+  }
+
   const book = new OrderBook(task.tickUnits, task.lotUnits, null);
   let sequence = 0;
   let timestamp = 0;
+  if (from !== null) {
+    const words = readSymbolCheckpoint(from, task.symbol);
+    loadBook(words, book);
+    sequence = words[H_SEQUENCE];
+    timestamp = words[H_TIMESTAMP];
+  }
   new JournalReader(task.journalDir).read(
     {
       onEvent(_seq: number, f: Float64Array, w: number) {
@@ -44,7 +86,7 @@ export default function bookAt(task: BookAtTask): BookAt {
         }
       },
     },
-    { untilTime: task.at },
+    { fromSequence: (from?.sequence ?? 0) + 1, untilTime: task.at },
   );
   const side = (s: number): [number, number][] =>
     Array.from({ length: Math.min(task.depth, book.levelCount(s)) }, (_, i) => [book.levelPrice(s, i), book.levelSize(s, i)]);

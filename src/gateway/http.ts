@@ -1,13 +1,15 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { BookcastError, ErrorCode, ERRORS } from '../errors';
-import { formatTimestampMicros } from '../wire/timestamp';
+import { formatTimestampMicros, parseTimestamp } from '../wire/timestamp';
 import { nowMicros } from '../util/clock';
 
 const STATUS_LINES: Record<number, string> = {
   200: '200 OK',
   400: '400 Bad Request',
+  401: '401 Unauthorized',
   404: '404 Not Found',
   405: '405 Method Not Allowed',
+  409: '409 Conflict',
   413: '413 Payload Too Large',
   429: '429 Too Many Requests',
   500: '500 Internal Server Error',
@@ -65,12 +67,9 @@ export function intParameter(values: Map<string, string>, key: string, min: numb
 export function timeParameter(values: Map<string, string>, key: string, fallback: number): number {
   const text = values.get(key);
   if (text === undefined) return fallback;
-  if (/^\d{1,15}$/.test(text)) return Number(text) * 1000;
-  // Date.parse keeps milliseconds; the fraction's 4th to 6th digits are added back exactly.
-  const iso = /^(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?)(\d{0,3})(Z|[+-]\d\d:\d\d)?$/.exec(text);
-  const ms = iso === null ? NaN : Date.parse(iso[1] + (iso[3] ?? ''));
-  if (!Number.isFinite(ms)) throw new BookcastError('INVALID_PARAMETER', `"${key}" must be an ISO-8601 time or epoch milliseconds`);
-  return ms * 1000 + Number((iso![2] ?? '').padEnd(3, '0'));
+  const us = parseTimestamp(text);
+  if (!Number.isFinite(us)) throw new BookcastError('INVALID_PARAMETER', `"${key}" must be an ISO-8601 time or epoch milliseconds`);
+  return us;
 }
 
 /**

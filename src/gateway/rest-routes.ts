@@ -22,7 +22,7 @@ import { formatUnits } from '../util/decimal';
 import { changePercent, vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from '../wire/timestamp';
 import { Answer, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeParameter } from './http';
-import type { BookAt, BookAtTask } from './book-at-task';
+import type { BookAtAnswer, BookAtRequest } from './book-at-task';
 import type { Persistence } from '../store/persistence';
 import type { CandleRecord, TradeRecord } from '../store/store';
 import { CANDLE_HISTORY, CandleRow, RecentCandles } from './recent-candles';
@@ -61,8 +61,10 @@ export class RestRoutes {
     private readonly candles: RecentCandles,
     private readonly persistence: Persistence,
     /** Rebuilds a past book from the journal; null when the source keeps no journal. */
-    private readonly bookAt: ((task: Omit<BookAtTask, 'journalDir'>) => Promise<BookAt>) | null,
+    private readonly bookAt: ((task: BookAtRequest) => Promise<BookAtAnswer>) | null,
     private readonly health: () => object,
+    /** The source re-publishes a recording (see isReplay); /symbols says so. */
+    private readonly replay: boolean,
   ) {}
 
   register(app: TemplatedApp): void {
@@ -97,7 +99,7 @@ export class RestRoutes {
       size_decimals: i.sizeDecimals,
       status: i.status,
     }));
-    sendJson(res, 200, JSON.stringify({ symbols, count: symbols.length }));
+    sendJson(res, 200, JSON.stringify({ symbols, count: symbols.length, replay: this.replay }));
   }
 
   private ticker(res: HttpResponse, req: HttpRequest): void {
@@ -165,6 +167,10 @@ export class RestRoutes {
     bookAt({ symbol: ins.index, tickUnits: ins.tickUnits, lotUnits: ins.lotUnits, at, depth }).then(
       (b) => {
         if (aborted) return;
+        if ('error' in b) {
+          sendError(res, b.error.code, b.error.message);
+          return;
+        }
         const level = ([price, size]: [number, number]) => [formatUnits(price, ins.priceDecimals), formatUnits(size, ins.sizeDecimals)];
         sendJson(res, 200, JSON.stringify({
           symbol: ins.symbol,
@@ -177,8 +183,8 @@ export class RestRoutes {
           asks: b.asks.map(level),
         }));
       },
-      (err: Error & { code?: string }) => {
-        if (!aborted) sendError(res, err.code === 'JOURNAL_NOT_FOUND' ? 'HISTORY_UNAVAILABLE' : 'INTERNAL', err.message);
+      (err: Error) => {
+        if (!aborted) sendError(res, 'INTERNAL', err.message);
       },
     );
   }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { us_listen_socket } from 'uWebSockets.js';
-import type { Config } from '../config';
+import { Config, isReplay } from '../config';
 import { REJECT_NAMES } from '../engine/book-types';
 import { BookMirrorReader } from '../engine/book-mirror';
 import { MIRROR_DEPTH } from '../engine/depths';
@@ -11,7 +11,8 @@ import { S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_REJECTED } from '../engine/worker
 import { BookcastError } from '../errors';
 import { lobsterFiles } from '../source/lobster-files';
 import { lobsterInstrument } from '../source/lobster-translator';
-import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_STATS_WORDS, SRC_WAITS } from '../source/source-protocol';
+import { journalInstruments } from '../source/journal-replay';
+import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_STATS_WORDS, SRC_STOP, SRC_WAITS } from '../source/source-protocol';
 import { Fanout } from './fanout';
 import { sendError } from './http';
 import { RecentTrades } from './recent-trades';
@@ -28,8 +29,12 @@ import { loadUws } from './uws';
 import { RingGroup } from '../ring/ring-group';
 import { HEARTBEAT_SLICES, WsGateway } from './ws-gateway';
 import { Persistence } from '../store/persistence';
+import { SpscRing } from '../ring/spsc-ring';
+import { INGEST_STATE_WORDS, IngestBuffers } from '../source/ingest-protocol';
+import { IngestGateway } from './ingest-gateway';
 import { Piscina } from 'piscina';
-import type { BookAt, BookAtTask } from './book-at-task';
+import type { BookAtAnswer, BookAtRequest } from './book-at-task';
+import { CHECKPOINTS_DIR } from '../engine/checkpoint-files';
 
 /** The exchange name the Market Data API reports for every snapshot. */
 const EXCHANGE = 'bookcast';
@@ -39,6 +44,12 @@ const SPIN_TURNS = 16;
 const CONFLATION_TICK_MS = 25;
 /** Longest sleep on the doorbell; a missed wake-up costs at most this. */
 const PARK_MS = 20;
+/** Room for ~58k accepted events between the front and the source thread. */
+const INGEST_RING_BYTES = 4 * 1024 * 1024;
+/** How long a stop waits for accepted ingest events to become durable. */
+const SETTLE_MS = 10_000;
+/** How long a stop waits for a live source to close its journal before it is terminated. */
+const SOURCE_STOP_MS = 2_000;
 
 export interface RunningServer {
   readonly host: string;
@@ -54,16 +65,24 @@ export interface RunningServer {
 /** Starts workers, source and the uWS front thread; resolves once it listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const uws = loadUws();
-  // A recorded file brings its own instrument; the simulator uses the configured ones.
+  // A recording brings its own instruments; the simulator uses the configured ones.
   const instruments =
     config.source.kind === 'lobster'
       ? [lobsterInstrument(lobsterFiles(config.source.path).ticker, 0)]
-      : config.instruments.map((spec, i) => toInstrument(spec, i));
+      : config.source.kind === 'journal'
+        ? journalInstruments(config.source.dir)
+        : config.instruments.map((spec, i) => toInstrument(spec, i));
   const startedAt = Date.now();
   let fail!: (err: BookcastError) => void;
   const failed = new Promise<BookcastError>((resolve) => (fail = resolve));
 
-  const pool = new WorkerPool(instruments, config.workers, { snapshotIntervalMs: config.snapshotIntervalMs, snapshotDepth: config.snapshotDepth });
+  const journalDir = path.join(config.dataDir, 'journal');
+  const checkpointDir = path.join(config.dataDir, CHECKPOINTS_DIR);
+  const pool = new WorkerPool(instruments, config.workers, {
+    snapshotIntervalMs: config.snapshotIntervalMs,
+    snapshotDepth: config.snapshotDepth,
+    checkpoints: isReplay(config.source) ? null : { dir: checkpointDir, journalDir, retentionMs: config.journalRetentionHours * 3_600_000 },
+  });
   const persistence = new Persistence(pool.channels.map((c) => c.persistRing), pool.persistDoorbell, instruments, {
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -89,12 +108,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const symbols = new SymbolLookup(instruments);
   const ws = new WsGateway(config, symbols, streams, subscriptions, instruments);
   const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
+  const ingestBuffers: IngestBuffers | undefined =
+    config.source.kind === 'ingest'
+      ? { ring: SpscRing.allocate(INGEST_RING_BYTES), state: new SharedArrayBuffer(INGEST_STATE_WORDS * 8), frontDoorbell: pool.frontDoorbellBuffer }
+      : undefined;
+  const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers);
 
   const health = () => ({
     status: 'ok',
     uptime_s: Math.round((Date.now() - startedAt) / 1000),
     source: {
       kind: config.source.kind,
+      replay: isReplay(config.source),
       events: sourceStats[SRC_EMITTED],
       restored_from_journal: sourceStats[SRC_RESTORED],
       waits: sourceStats[SRC_WAITS],
@@ -109,18 +134,20 @@ export async function startServer(config: Config): Promise<RunningServer> {
       out_waits: c.stats[S_OUT_WAITS],
     })),
     persistence: persistence.health(),
+    checkpoints: pool.checkpoints?.health() ?? null,
+    ...(config.source.kind === 'ingest' ? { ingest: ingest.health() } : {}),
     connections: ws.sessions.size,
     slow_consumer_resyncs: ws.slowConsumerResyncs,
     published: fanout.published,
   });
 
   ws.register(app);
+  ingest.register(app);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
   // Heavy REST work (rebuilding a past book from the journal) runs in a small thread pool.
-  const journalDir = path.join(config.dataDir, 'journal');
   const heavy = new Piscina({ filename: path.join(__dirname, 'book-at-task.js'), maxThreads: 1, idleTimeout: 30_000 });
-  const bookAt = config.source.kind === 'lobster' ? null : (task: Omit<BookAtTask, 'journalDir'>) => heavy.run({ ...task, journalDir }) as Promise<BookAt>;
-  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, health).register(app);
+  const bookAt = isReplay(config.source) ? null : (task: BookAtRequest) => heavy.run({ ...task, journalDir, checkpointDir }) as Promise<BookAtAnswer>;
+  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, health, isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
@@ -134,17 +161,25 @@ export async function startServer(config: Config): Promise<RunningServer> {
     ownerOf: pool.ownerOf,
     stats: sourceStats.buffer as SharedArrayBuffer,
     journalDir,
+    checkpoint: pool.checkpoints?.restoredFrom ?? null,
+    checkpointCadence: { events: config.checkpointEvents, intervalMs: config.checkpointIntervalMs },
+    ingest: ingestBuffers,
   };
   const source = new Worker(path.join(__dirname, '..', 'source', 'source-worker.js'), { workerData: sourceData });
   let stopping = false;
+  let sourceExited = false;
   let sourceStarted!: () => void;
   const sourceReady = new Promise<void>((resolve) => (sourceStarted = resolve));
   source.on('message', (report: SourceReport) => {
-    if (report.type === 'ready') sourceStarted();
+    if (report.type === 'ready') {
+      if (report.ingest !== undefined) ingest.begin(report.ingest);
+      sourceStarted();
+    } else if (report.type === 'session') ingest.sessionStarted(report.session, report.journalBase);
     else if (report.type === 'error') fail(new BookcastError('WORKER_FAILED', `source: ${report.code}: ${report.message}`));
   });
   source.on('error', (err) => fail(new BookcastError('WORKER_FAILED', `source: ${err.message}`)));
   source.on('exit', (code) => {
+    sourceExited = true;
     if (!stopping && code !== 0) fail(new BookcastError('WORKER_FAILED', `source exited with code ${code}`));
   });
 
@@ -154,7 +189,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let idleTurns = 0;
   const poll = (): void => {
     if (stopping) return;
-    const work = fanout.poll();
+    const work = fanout.poll() + ingest.poll();
     pool.flushControl();
     if (work > 0 || ++idleTurns < SPIN_TURNS) {
       if (work > 0) idleTurns = 0;
@@ -178,7 +213,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
     clearInterval(heartbeat);
     clearInterval(conflation);
     ws.closeAll();
+    ingest.closePublisher();
     if (listenSocket !== null) uws.us_listen_socket_close(listenSocket);
+    // What a publisher was told is accepted reaches the journal before the source stops.
+    const settleBy = Date.now() + SETTLE_MS;
+    while (!ingest.settled() && Date.now() < settleBy && !sourceExited) {
+      ingest.poll();
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    // A live source closes its journal (synced, lock released) and ends; others are cut short.
+    sourceStats[SRC_STOP] = 1;
+    const stopBy = Date.now() + SOURCE_STOP_MS;
+    const journaling = config.source.kind === 'simulator' || config.source.kind === 'ingest';
+    while (journaling && !sourceExited && Date.now() < stopBy) await new Promise((resolve) => setTimeout(resolve, 5));
     await source.terminate();
     await pool.drain();
     await pool.stop();

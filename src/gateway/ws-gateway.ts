@@ -1,5 +1,5 @@
 import { CompressOptions, DISABLED, TemplatedApp, WebSocket } from 'uWebSockets.js';
-import type { Config } from '../config';
+import { Config, isReplay } from '../config';
 import { L2_DEPTHS } from '../engine/depths';
 import type { Instrument } from '../engine/instruments';
 import { BookcastError, ErrorCode, ERRORS } from '../errors';
@@ -145,6 +145,8 @@ export class WsGateway {
             depth: request.depth,
             interval: INTERVALS[request.interval ?? 0].name,
             throttle_ms: request.throttleMs,
+            // The one thing that tells a replay from the live feed: data messages are the same.
+            replay: isReplay(this.config.source),
           },
         }),
       );
@@ -173,7 +175,7 @@ export class WsGateway {
         JSON.stringify({
           type: request.type === 'subscribe' ? 'SUBSCRIBE' : 'UNSUBSCRIBE',
           request_id: requestId,
-          payload: { status: request.type === 'subscribe' ? 'subscribed' : 'unsubscribed', symbols: request.instruments.map((i) => i.symbol), data_types: dataTypes },
+          payload: { status: request.type === 'subscribe' ? 'subscribed' : 'unsubscribed', symbols: request.instruments.map((i) => i.symbol), data_types: dataTypes, replay: isReplay(this.config.source) },
           timestamp: formatTimestampMicros(nowMicros()),
         }),
       );

@@ -3,6 +3,7 @@ import { ASK, BID, OK } from '../engine/book-types';
 import { EV_ADD, EV_DELETE, EV_EXECUTE, EV_MODIFY, EventSink } from '../engine/events';
 import type { Instrument } from '../engine/instruments';
 import { OrderBook } from '../engine/order-book';
+import { H_JOURNAL_SEQUENCE, H_MAX_ORDER_ID, loadBook } from '../engine/symbol-checkpoint';
 import { parseUnits } from '../util/decimal';
 import { Random } from '../util/random';
 
@@ -94,8 +95,24 @@ export class MarketSimulator {
     const m = this.markets[symbol];
     if (m === undefined) return;
     applyEvent(m.book, kind, side, orderId, price, size, newOrderId);
-    if (orderId >= this.nextOrderId) this.nextOrderId = orderId + 1;
+    const id = Math.max(orderId, newOrderId);
+    if (id >= this.nextOrderId) this.nextOrderId = id + 1;
     this.emitted++;
+  }
+
+  /**
+   * Starts a market from a checkpoint instead of the journal's first record: `words` is one
+   * symbol's checkpoint (engine/symbol-checkpoint.ts); its resting orders enter the simulator's
+   * book in time priority, and ids continue after the largest the journal had named by then,
+   * as restore() of every earlier record would have left them. Later records go to restore().
+   */
+  restoreCheckpoint(symbol: number, words: Float64Array): void {
+    const m = this.markets[symbol];
+    if (m === undefined) return;
+    loadBook(words, m.book);
+    const id = words[H_MAX_ORDER_ID];
+    if (id >= this.nextOrderId) this.nextOrderId = id + 1;
+    this.emitted = words[H_JOURNAL_SEQUENCE];
   }
 
   /** After restore: the live orders to pick cancels from, and the mid, come from the books. */

@@ -1,5 +1,7 @@
 import type { SourceConfig } from '../config';
 import type { Instrument } from '../engine/instruments';
+import type { CheckpointCadence } from '../engine/event-writer';
+import type { IngestBuffers, IngestStart } from './ingest-protocol';
 
 /** What the pool hands the source worker: it becomes the single producer of every event ring. */
 export interface SourceWorkerData {
@@ -13,12 +15,26 @@ export interface SourceWorkerData {
   stats: SharedArrayBuffer;
   /** Live sources journal every event here and restore from it at start-up. */
   journalDir: string;
+  /** The checkpoint the books were loaded from: the journal is replayed from the record after it. */
+  checkpoint: { path: string; sequence: number } | null;
+  /** When a journaling source has the books checkpointed. */
+  checkpointCadence: CheckpointCadence;
+  /** The ingest ring and state (ingest source only). */
+  ingest?: IngestBuffers;
 }
 
 export const SRC_EMITTED = 0;
 export const SRC_WAITS = 1;
 export const SRC_DONE = 2;
 export const SRC_RESTORED = 3;
-export const SRC_STATS_WORDS = 4;
+/** Written by the server: 1 asks a live source to close its journal and end (a graceful stop). */
+export const SRC_STOP = 4;
+export const SRC_STATS_WORDS = 5;
 
-export type SourceReport = { type: 'ready' } | { type: 'done' } | { type: 'error'; code: string; message: string };
+export type SourceReport =
+  /** `ingest`: where the publisher session stands (ingest source only). */
+  | { type: 'ready'; ingest?: IngestStart }
+  | { type: 'done' }
+  | { type: 'error'; code: string; message: string }
+  /** A new publisher session began after journal record `journalBase`. */
+  | { type: 'session'; session: string; journalBase: number };

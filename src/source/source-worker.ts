@@ -11,13 +11,20 @@ import { BookcastError } from '../errors';
 import { EventWriter } from '../engine/event-writer';
 import { nowMicros } from '../util/clock';
 import { Random } from '../util/random';
-import type { EventSink } from '../engine/events';
 import { LobsterBookReader, LobsterMessageReader, lobsterFiles } from './lobster-files';
 import { LobsterTranslator } from './lobster-translator';
 import { MarketSimulator } from './market-simulator';
-import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_WAITS, SRC_STATS_WORDS } from './source-protocol';
+import { ReplayOutput, ReplayPacer } from './replay-pacer';
+import { replayJournal } from './journal-replay';
+import type { SourceConfig } from '../config';
+import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_STOP, SRC_WAITS, SRC_STATS_WORDS } from './source-protocol';
 import { JournalReader, JournalHandler } from '../journal/journal-reader';
 import { JournalWriter } from '../journal/journal-writer';
+import { listSegments } from '../journal/journal-segments';
+import { instrumentKey, readSymbolCheckpoint } from '../engine/checkpoint-files';
+import type { IngestBuffers } from './ingest-protocol';
+import { refuseIfIngestSession } from './ingest-session-file';
+import { IngestSource } from './ingest-source';
 import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../engine/events';
 
 /** Most arrivals written before publishing, so a backlog still reaches workers in slices. */
@@ -40,10 +47,10 @@ function sleepUntil(untilUs: number): void {
 }
 
 /**
- * Replays the journal into the books (and into `simulator`, if any, so its flow continues from
- * the same markets), then journals every new event. Nothing is journaled twice: replayed events
- * go to the rings before the writer starts journaling. A file replay does not journal: the file
- * is its own record.
+ * Replays the journal after the books' checkpoint (all of it without one) into the books (and
+ * into `simulator`, if any, so its flow continues from the same markets), then journals every new
+ * event. Nothing is journaled twice: replayed events go to the rings before the writer starts
+ * journaling. A file replay does not journal: the file is its own record.
  */
 class Restorer implements JournalHandler {
   count = 0;
@@ -64,7 +71,7 @@ class Restorer implements JournalHandler {
  */
 function checkInstruments(): void {
   const file = path.join(data.journalDir, 'instruments.json');
-  const current = JSON.stringify(data.instruments.map((i) => [i.symbol, i.tickSize, i.lotSize]));
+  const current = instrumentKey(data.instruments);
   mkdirSync(data.journalDir, { recursive: true });
   if (!existsSync(file)) {
     writeFileSync(file, current);
@@ -78,20 +85,45 @@ function checkInstruments(): void {
   }
 }
 
-function restoreAndJournal(simulator: MarketSimulator | null): void {
+/**
+ * The books hold records 1..after (a checkpoint); the journal must hold every record after it,
+ * or the replay would skip events without a word.
+ */
+function checkJournalFollows(journal: JournalWriter, after: number): void {
+  const first = listSegments(data.journalDir)[0]?.firstSequence ?? 1;
+  const last = journal.nextSequence - 1;
+  if (last < after || first > after + 1) {
+    throw new BookcastError(
+      'CHECKPOINT_CORRUPT',
+      `the checkpoint at journal record ${after} does not meet the journal in ${data.journalDir} (records ${first}..${last}); move the newest directory of ${path.dirname(data.checkpoint!.path)} aside to start from an older one`,
+    );
+  }
+}
+
+function restoreAndJournal(simulator: MarketSimulator | null): JournalWriter {
   checkInstruments();
   const journal = JournalWriter.open(data.journalDir, { backgroundSync: false });
+  const checkpoint = data.checkpoint;
+  const after = checkpoint?.sequence ?? 0;
+  checkJournalFollows(journal, after);
+  if (checkpoint !== null && simulator !== null) {
+    for (const i of data.instruments) simulator.restoreCheckpoint(i.index, readSymbolCheckpoint(checkpoint, i.index));
+  }
   const restorer = new Restorer(simulator);
-  new JournalReader(data.journalDir).read(restorer);
+  new JournalReader(data.journalDir).read(restorer, { fromSequence: after + 1 });
   writer.publish();
   simulator?.resume();
   stats[SRC_RESTORED] = restorer.count;
-  writer.journalTo(journal);
+  writer.journalTo(journal, data.checkpointCadence, after);
+  // A long replayed tail is checkpointed now, not after the next events.
+  writer.publish();
+  return journal;
 }
 
 function runSimulator(rate: number, seed: number): void {
   const simulator = new MarketSimulator(data.instruments, data.referencePrices, seed, writer);
-  restoreAndJournal(simulator);
+  refuseIfIngestSession(data.journalDir);
+  const journal = restoreAndJournal(simulator);
   ready();
   const arrivals = new Random(seed ^ 0x5eed);
   const meanGap = 1e6 / rate;
@@ -110,51 +142,66 @@ function runSimulator(rate: number, seed: number): void {
       stats[SRC_EMITTED] = simulator.emitted;
       stats[SRC_WAITS] = writer.waits;
     }
+    if (stats[SRC_STOP] === 1) return journal.close();
     sleepUntil(due);
   }
 }
 
 /**
- * Replays a recorded file on its own clock scaled by `speed` (0: as fast as the books take it).
- * Events are stamped with their scheduled wall-clock time, so downstream latency is measured
- * from when the replay meant to deliver them, like the simulator's; or, with `originalTime`, with
- * the time recorded in the file, so candles and stored history line up with the recording.
+ * Where a replay (a LOBSTER file, an input journal) writes: the rings, keeping the counters the
+ * health endpoint shows current at every publication. Replays pace themselves (replay-pacer.ts)
+ * and do not journal: the recording is its own record.
  */
-class ScheduledSink implements EventSink {
-  due = 0;
+class ReplayRings implements ReplayOutput {
   count = 0;
 
-  constructor(private readonly originalTime: boolean) {}
-
   event(kind: number, symbol: number, side: number, orderId: number, price: number, size: number, newOrderId: number, timestamp: number): void {
-    writer.event(kind, symbol, side, orderId, price, size, newOrderId, this.originalTime ? timestamp : this.due);
+    writer.event(kind, symbol, side, orderId, price, size, newOrderId, timestamp);
     this.count++;
   }
+
+  publish(): void {
+    writer.publish();
+    stats[SRC_EMITTED] = this.count;
+    stats[SRC_WAITS] = writer.waits;
+  }
+}
+
+function replayDone(pacer: ReplayPacer): void {
+  pacer.publish();
+  stats[SRC_DONE] = 1;
+  parentPort!.postMessage({ type: 'done' } satisfies SourceReport);
 }
 
 function runLobster(path: string, speed: number, originalTime: boolean): void {
   const files = lobsterFiles(path);
   const messages = new LobsterMessageReader(files.messagePath, files.midnightMicros);
   const rows = new LobsterBookReader(files.orderbookPath, files.depth);
-  const sink = new ScheduledSink(originalTime);
-  const translator = new LobsterTranslator(0, files.depth, sink);
-  const start = nowMicros();
-  let first = -1;
-  while (messages.next() && rows.next()) {
-    if (first < 0) first = messages.time;
-    sink.due = speed > 0 ? Math.floor(start + (messages.time - first) / speed) : nowMicros();
-    if (sink.due > nowMicros() + 300) {
-      writer.publish();
-      stats[SRC_EMITTED] = sink.count;
-      sleepUntil(sink.due);
-    }
-    translator.step(messages, rows.row);
-  }
-  writer.publish();
-  stats[SRC_EMITTED] = sink.count;
-  stats[SRC_WAITS] = writer.waits;
-  stats[SRC_DONE] = 1;
-  parentPort!.postMessage({ type: 'done' } satisfies SourceReport);
+  const pacer = new ReplayPacer(new ReplayRings(), speed, originalTime, sleepUntil);
+  const translator = new LobsterTranslator(0, files.depth, pacer);
+  while (messages.next() && rows.next()) translator.step(messages, rows.row);
+  replayDone(pacer);
+}
+
+/** The server listens once the books hold what the journal recorded before --from. */
+function runJournal(source: Extract<SourceConfig, { kind: 'journal' }>): void {
+  const pacer = new ReplayPacer(new ReplayRings(), source.speed, source.originalTime, sleepUntil);
+  replayJournal(source.dir, source.from, source.until, pacer, () => {
+    pacer.publish();
+    ready();
+  });
+  replayDone(pacer);
+}
+
+/** Network ingest: the front thread accepts publishers' batches, this thread journals them. */
+function runIngest(buffers: IngestBuffers): void {
+  const journal = restoreAndJournal(null);
+  const ingest = new IngestSource(buffers, writer, journal, data.journalDir, stats, (session, journalBase) => {
+    parentPort!.postMessage({ type: 'session', session, journalBase } satisfies SourceReport);
+  });
+  parentPort!.postMessage({ type: 'ready', ingest: ingest.start() } satisfies SourceReport);
+  ingest.run();
+  journal.close();
 }
 
 /** Tells the server the journal (if any) has been handed to the books: it may start listening. */
@@ -164,10 +211,12 @@ function ready(): void {
 
 try {
   if (data.source.kind === 'simulator') runSimulator(data.source.rate, data.source.seed);
+  else if (data.source.kind === 'ingest') runIngest(data.ingest!);
   else if (data.source.kind === 'none') {
     restoreAndJournal(null);
     ready();
-  } else {
+  } else if (data.source.kind === 'journal') runJournal(data.source);
+  else {
     ready();
     runLobster(data.source.path, data.source.speed, data.source.originalTime);
   }

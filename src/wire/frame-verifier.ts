@@ -1,7 +1,7 @@
 import { BookcastError } from '../errors';
 
 /**
- * A FlatBuffers verifier for fbs/bookcast.fbs. The JavaScript flatbuffers runtime has none (only
+ * A FlatBuffers verifier for fbs/bookcast.fbs (Envelope frames, and IngestBatch frames from publishers). The JavaScript flatbuffers runtime has none (only
  * C++ and a few other languages do), and its accessors read whatever offsets a buffer holds, so
  * garbage from the network can send them anywhere or make them loop over a 2^31-element vector.
  * This checks, before any accessor runs, what the C++ Verifier checks for this schema: every
@@ -10,11 +10,15 @@ import { BookcastError } from '../errors';
  * must carry a body of a type this schema knows. After it passes, every accessor read is in
  * bounds. Enum values inside structs are not checked (newer schemas may add some).
  *
- * Cold path (tests, tools, clients): it allocates a DataView and throws.
+ * It allocates a DataView per frame and throws: fine for clients and tools, and for /ingest,
+ * where it runs once per batch of events, not per event.
  */
 
 /** fbs/bookcast.fbs's file_identifier: bytes 4..7 of every frame. */
 export const FILE_IDENTIFIER = 'BKCT';
+
+/** The identifier of /ingest frames, whose root is an IngestBatch (see fbs/bookcast.fbs). */
+export const INGEST_FILE_IDENTIFIER = 'BKIN';
 
 export const BAD_FRAME = 'BAD_FRAME';
 
@@ -77,6 +81,9 @@ const BODIES: readonly (TableSpec | null)[] = [
 
 const ENVELOPE: TableSpec = [STRING, F64, F64, U8, { kind: 'union', typeSlot: 3, tables: BODIES }];
 
+/** The root of /ingest frames: first_sequence, symbols, events (48-byte IngestEvent structs). */
+const INGEST_BATCH: TableSpec = [F64, { kind: 'strings' }, { kind: 'structs', size: 48 }];
+
 function fail(reason: string): never {
   throw new BadFrameError(`bad frame: ${reason}`);
 }
@@ -90,12 +97,12 @@ class Verifier {
     this.length = bytes.byteLength;
   }
 
-  root(): void {
+  root(identifier: string, spec: TableSpec): void {
     if (this.length < 8) fail(`${this.length} bytes is too short for a FlatBuffer`);
     for (let i = 0; i < 4; i++) {
-      if (this.view.getUint8(4 + i) !== FILE_IDENTIFIER.charCodeAt(i)) fail(`file identifier is not ${FILE_IDENTIFIER}`);
+      if (this.view.getUint8(4 + i) !== identifier.charCodeAt(i)) fail(`file identifier is not ${identifier}`);
     }
-    this.table(this.offset(0), ENVELOPE);
+    this.table(this.offset(0), spec);
   }
 
   private within(pos: number, size: number, what: string): void {
@@ -213,5 +220,10 @@ class Verifier {
 
 /** Throws BadFrameError (code BAD_FRAME) unless `bytes` is a well-formed bookcast Envelope. */
 export function verifyFrame(bytes: Uint8Array): void {
-  new Verifier(bytes).root();
+  new Verifier(bytes).root(FILE_IDENTIFIER, ENVELOPE);
+}
+
+/** Throws BadFrameError unless `bytes` is a well-formed IngestBatch (file identifier INGEST_FILE_IDENTIFIER). */
+export function verifyIngestBatch(bytes: Uint8Array): void {
+  new Verifier(bytes).root(INGEST_FILE_IDENTIFIER, INGEST_BATCH);
 }

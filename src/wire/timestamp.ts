@@ -35,3 +35,15 @@ export function formatTimestampMicros(us: number): string {
   }
   return recentPrefix + String(micros + 1_000_000).slice(1) + 'Z';
 }
+
+/**
+ * The inverse, for times people type: ISO-8601 (to the microsecond, like every timestamp
+ * bookcast writes) or epoch milliseconds; returns microseconds since the epoch, or NaN.
+ */
+export function parseTimestamp(text: string): number {
+  if (/^\d{1,15}$/.test(text)) return Number(text) * 1000;
+  // Date.parse keeps milliseconds; the fraction's 4th to 6th digits are added back exactly.
+  const iso = /^(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?)(\d{0,3})(Z|[+-]\d\d:\d\d)?$/.exec(text);
+  const ms = iso === null ? NaN : Date.parse(iso[1] + (iso[3] ?? ''));
+  return ms * 1000 + Number((iso?.[2] ?? '').padEnd(3, '0'));
+}

@@ -1,5 +1,4 @@
 import t from 'tap';
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -11,29 +10,11 @@ import { OrderBook } from '../../src/engine/order-book';
 import { JournalReader } from '../../src/journal/journal-reader';
 import { formatUnits } from '../../src/util/decimal';
 import { freshDatabase } from '../helpers/postgres';
+import { startServerProcess, stopServerProcess } from '../helpers/server-process';
 
-const main = path.join(__dirname, '..', '..', 'src', 'main.js');
 const SYMBOLS = ['BTC/USD', 'ETH/USD', 'SOL/USD'];
 
-interface Running {
-  child: ChildProcess;
-  http: string;
-}
-
-function start(args: string[]): Promise<Running> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, '--port', '0', '--symbols', SYMBOLS.join(','), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /REST:\s+(http:\/\/[^/]+)/.exec(out);
-      if (m) resolve({ child, http: m[1] });
-    });
-    child.stderr!.on('data', (d) => (err += d));
-    child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${err}`)));
-  });
-}
+const start = (args: string[]) => startServerProcess(['--symbols', SYMBOLS.join(','), ...args]);
 
 async function book(http: string, symbol: string): Promise<{ sequence: number; timestamp: string; checksum: number; bids: string[][]; asks: string[][] }> {
   return (await (await fetch(`${http}/api/v1/market/${encodeURIComponent(symbol)}/orderbook?depth=50`)).json()) as any;
@@ -45,6 +26,7 @@ function replayJournal(dir: string, stopAt: Map<number, number>, untilTime = Inf
   const books = instruments.map((i) => new OrderBook(i.tickUnits, i.lotUnits, null));
   const sequences = instruments.map(() => 0);
   const at = new Map<number, string>();
+  let records = 0;
   const render = (i: number) => {
     const ins = instruments[i];
     const side = (s: number) => Array.from({ length: Math.min(50, books[i].levelCount(s)) }, (_, p) => [formatUnits(books[i].levelPrice(s, p), ins.priceDecimals), formatUnits(books[i].levelSize(s, p), ins.sizeDecimals)]);
@@ -52,6 +34,7 @@ function replayJournal(dir: string, stopAt: Map<number, number>, untilTime = Inf
   };
   new JournalReader(dir).read({
     onEvent(_seq: number, f: Float64Array, w: number) {
+      records++;
       if (f[w + 7] > untilTime) return;
       const s = f[w + W_SYMBOL];
       const ok = f[w + W_KIND] === EV_CLEAR ? (books[s].clear(), OK) : applyEvent(books[s], f[w + W_KIND], f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID]);
@@ -59,7 +42,11 @@ function replayJournal(dir: string, stopAt: Map<number, number>, untilTime = Inf
       if (stopAt.get(s) === sequences[s]) at.set(s, render(s));
     },
   });
-  return { books, sequences, at, render, instruments };
+  return { books, sequences, at, render, instruments, records };
+}
+
+async function health(http: string): Promise<any> {
+  return (await fetch(`${http}/api/v1/health`)).json();
 }
 
 t.test('after kill -9 and a restart every book, sequence and checksum is exactly what the journal says', async (t) => {
@@ -70,21 +57,32 @@ t.test('after kill -9 and a restart every book, sequence and checksum is exactly
   }
   t.teardown(() => db.drop());
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bookcast-recovery-'));
-  const common = ['--data-dir', dataDir, '--database-url', db.url, '--workers', '2'];
+  // A checkpoint every 2000 events (half a second at 4000 arrivals/s): restarts load one and
+  // replay only the journal after it, and a kill may land in the middle of writing one.
+  const common = ['--data-dir', dataDir, '--database-url', db.url, '--workers', '2', '--checkpoint-events', '2000'];
 
   for (let round = 0; round < 2; round++) {
     const first = await start([...common, '--rate', '4000', '--seed', String(round + 7)]);
     await new Promise((r) => setTimeout(r, 1500 + round * 700));
     const before = new Map<string, Awaited<ReturnType<typeof book>>>();
     for (const s of SYMBOLS) before.set(s, await book(first.http, s));
-    const killed = new Promise((r) => first.child.once('exit', r));
-    first.child.kill('SIGKILL');
-    await killed;
+    const running = await health(first.http);
+    t.ok(running.checkpoints.completed > 0, `round ${round}: checkpoints were written (${running.checkpoints.completed})`);
+    // From round 1 on the simulator resumes from a checkpoint: its own markets must match the
+    // books exactly, or they would reject what it sends.
+    t.same(running.workers.map((w: any) => w.rejected), [{}, {}], `round ${round}: the simulator's flow fits the books`);
+    await stopServerProcess(first, 'SIGKILL');
 
     const second = await start([...common, '--source', 'none']);
     try {
       const stopAt = new Map(SYMBOLS.map((s, i) => [i, before.get(s)!.sequence]));
       const replay = replayJournal(path.join(dataDir, 'journal'), stopAt);
+      const restarted = await health(second.http);
+      const from = restarted.checkpoints.restored_from;
+      const tail = restarted.source.restored_from_journal;
+      t.ok(from > 0, `round ${round}: started from the checkpoint at journal record ${from}`);
+      t.equal(from + tail, replay.records, `round ${round}: and replayed only the ${tail} records after it, of ${replay.records}`);
+      t.ok(tail < replay.records, 'less than the whole journal');
       for (const [i, s] of SYMBOLS.entries()) {
         const after = await book(second.http, s);
         t.equal(after.sequence, replay.sequences[i], `round ${round} ${s}: sequence restored (${after.sequence})`);
@@ -106,11 +104,10 @@ t.test('after kill -9 and a restart every book, sequence and checksum is exactly
           () => 'started',
           (err: Error) => err.message,
         );
-        t.match(wrong, /CONFIG_INVALID: the journal .* was recorded with other symbols/);
+        t.match(wrong, /CONFIG_INVALID: the (journal|checkpoints) .* recorded with other symbols/);
       }
     } finally {
-      second.child.kill('SIGTERM');
-      await new Promise((r) => second.child.once('exit', r));
+      await stopServerProcess(second);
     }
   }
 });

@@ -6,6 +6,8 @@ export { Candle } from './bookcast/wire/candle';
 export { Envelope } from './bookcast/wire/envelope';
 export { Error } from './bookcast/wire/error';
 export { Heartbeat } from './bookcast/wire/heartbeat';
+export { IngestEvent } from './bookcast/wire/ingest-event';
+export { IngestKind } from './bookcast/wire/ingest-kind';
 export { L2Snapshot } from './bookcast/wire/l2snapshot';
 export { L2Update } from './bookcast/wire/l2update';
 export { L3Snapshot } from './bookcast/wire/l3snapshot';

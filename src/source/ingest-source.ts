@@ -1,0 +1,93 @@
+import { Doorbell, RecordHandler, SpscRing } from '../ring/spsc-ring';
+import type { EventWriter } from '../engine/event-writer';
+import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../engine/events';
+import type { JournalWriter } from '../journal/journal-writer';
+import { I_DURABLE_JOURNAL, INGEST_EVENT, INGEST_SESSION, IngestBuffers, IngestStart, INGEST_STATE_WORDS } from './ingest-protocol';
+import { readIngestSession, writeIngestSession } from './ingest-session-file';
+import { SRC_EMITTED, SRC_STOP, SRC_WAITS } from './source-protocol';
+
+/** Records handled between two publishes: a backlog still reaches the books in slices. */
+const BATCH = 4096;
+/** Longest sleep with nothing to do (the front rings the bell when it publishes); a stop is noticed within it. */
+const IDLE_WAIT_MS = 100;
+
+/**
+ * The source thread's side of network ingest: takes the events the front thread accepted from
+ * the publisher off the ingest ring, journals them and hands them to the books (EventWriter),
+ * and makes the journal durable on the group-commit clock, telling the front how far it got.
+ * Events sit in the journal's page cache before any book sees them; the ack waits for fdatasync.
+ */
+export class IngestSource implements RecordHandler {
+  private readonly ring: SpscRing;
+  private readonly state: Float64Array;
+  private readonly frontBell: Doorbell;
+  private readonly decoder = new TextDecoder();
+
+  constructor(
+    buffers: IngestBuffers,
+    private readonly writer: EventWriter,
+    private readonly journal: JournalWriter,
+    private readonly journalDir: string,
+    /** The source's stats (source-protocol.ts): events handed to the books. */
+    private readonly stats: Float64Array,
+    private readonly onSession: (session: string, journalBase: number) => void,
+  ) {
+    this.ring = new SpscRing(buffers.ring);
+    this.state = new Float64Array(buffers.state, 0, INGEST_STATE_WORDS);
+    this.frontBell = new Doorbell(buffers.frontDoorbell);
+  }
+
+  /** Where the session stands after the journal was restored: everything in it is on disk. */
+  start(): IngestStart {
+    this.journal.sync();
+    this.noteDurable();
+    const last = this.journal.nextSequence - 1;
+    const record = readIngestSession(this.journalDir);
+    if (record === null) return { session: null, journalBase: last, accepted: 0 };
+    return { session: record.session, journalBase: record.journalBase, accepted: Math.max(0, last - record.journalBase) };
+  }
+
+  /** Runs until the server asks the source to stop (SRC_STOP), with everything on the ring journaled. */
+  run(): void {
+    const ring = this.ring;
+    const journal = this.journal;
+    for (;;) {
+      const count = ring.read(this, BATCH);
+      if (count > 0) {
+        this.writer.publish();
+        this.stats[SRC_WAITS] = this.writer.waits;
+      } else journal.maybeSync(Date.now());
+      this.noteDurable();
+      if (count > 0) continue;
+      if (this.stats[SRC_STOP] === 1) return;
+      // Written but not yet durable: come back when the group commit is due, not later.
+      const unsynced = journal.durableSequence < journal.nextSequence - 1;
+      if (ring.park()) ring.wait(unsynced ? 1 : IDLE_WAIT_MS);
+    }
+  }
+
+  onRecord(type: number, offset: number, length: number): void {
+    if (type === INGEST_EVENT) {
+      const f = this.ring.f64;
+      const w = offset >>> 3;
+      this.writer.event(f[w + W_KIND], f[w + W_SYMBOL], f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID], f[w + W_TIMESTAMP]);
+      this.stats[SRC_EMITTED]++;
+    } else if (type === INGEST_SESSION) {
+      const session = this.decoder.decode(this.ring.bytes.subarray(offset, offset + length));
+      // Everything before the session is on disk first, so its base is a durable record.
+      this.writer.publish();
+      this.journal.sync();
+      const journalBase = this.journal.nextSequence - 1;
+      writeIngestSession(this.journalDir, { session, journalBase });
+      this.onSession(session, journalBase);
+    }
+  }
+
+  private noteDurable(): void {
+    const durable = this.journal.durableSequence;
+    if (durable === this.state[I_DURABLE_JOURNAL]) return;
+    // One aligned float64 store, read by the front with one load (x86-64: not torn; see seqlock-table.ts).
+    this.state[I_DURABLE_JOURNAL] = durable;
+    this.frontBell.ring();
+  }
+}

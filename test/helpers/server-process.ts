@@ -1,0 +1,37 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+
+const main = path.join(__dirname, '..', '..', 'src', 'main.js');
+
+export interface ServerProcess {
+  child: ChildProcess;
+  http: string;
+}
+
+/**
+ * A real bookcast server in its own process (`node dist/src/main.js --port 0 …`), for tests that
+ * kill it or restart it on the same data directory. Resolves once it listens; rejects with its
+ * stderr if it exits first.
+ */
+export function startServerProcess(args: string[]): Promise<ServerProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [main, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /REST:\s+(http:\/\/[^/]+)/.exec(out);
+      if (m) resolve({ child, http: m[1] });
+    });
+    child.stderr!.on('data', (d) => (err += d));
+    child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${err}`)));
+  });
+}
+
+/** Stops it with `signal` (SIGTERM: an orderly stop; SIGKILL: a crash) and waits for the exit. */
+export async function stopServerProcess(server: ServerProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (server.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => server.child.once('exit', resolve));
+  server.child.kill(signal);
+  await exited;
+}

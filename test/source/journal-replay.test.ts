@@ -1,0 +1,107 @@
+import t from 'tap';
+import * as path from 'node:path';
+import { loadConfig } from '../../src/config';
+import { journalInstruments } from '../../src/source/journal-replay';
+import { BookClient } from '../helpers/book-client';
+import { startTestServer, TestServer, waitFor } from '../helpers/test-server';
+import { expectedBooks, ExpectedBook, journalTimes, recordJournal, SYMBOLS } from './journal-replay-fixtures';
+
+/**
+ * A recorded journal re-published by a real server (`--source journal:<dir>`) and followed by
+ * real WebSocket clients, which must end with exactly the books an independent replay of the
+ * journal builds, and can tell the replay from the live feed by the `replay` flag alone.
+ */
+
+/** About two seconds of simulated market, so a 1x replay of part of it lasts long enough to watch. */
+const recorded = recordJournal(t, 8000, 4000);
+const DEPTH = 50;
+
+/** Waits until the replay has finished and the server's books are the expected ones. */
+async function replayDone(srv: TestServer, expected: Map<string, ExpectedBook>): Promise<void> {
+  await waitFor('the replay to finish', async () => (await srv.get('/api/v1/health')).body.source.done === true);
+  for (const symbol of SYMBOLS) {
+    await waitFor(`${symbol} at its final sequence`, async () => (await srv.get(`/api/v1/market/${symbol.replace('/', '-')}/orderbook?depth=1`)).body.sequence === expected.get(symbol)!.sequence);
+  }
+}
+
+t.test('the configuration: journal:<dir> with a window, never the data directory\'s own journal', async (t) => {
+  const c = loadConfig(['--source', 'journal:/j', '--from', '2024-05-01T00:00:00.000001Z', '--until', '1714521700000', '--speed', '4', '--replay-time', 'original', '--data-dir', '/d'], {});
+  t.same(c.source, { kind: 'journal', dir: '/j', from: 1714521600000001, until: 1714521700000000, speed: 4, originalTime: true });
+  t.same(loadConfig(['--source', 'journal:/j', '--until', '1714521600000001'], {}).source, { kind: 'journal', dir: '/j', from: -Infinity, until: 1714521600000001, speed: 1, originalTime: false }, 'epoch µs');
+  t.throws(() => loadConfig(['--source', 'journal:/d/journal', '--data-dir', '/d'], {}), { code: 'CONFIG_INVALID', message: /live journal of --data-dir/ });
+  t.throws(() => loadConfig(['--source', 'journal:./d/x/../journal', '--data-dir', 'd'], {}), { code: 'CONFIG_INVALID' }, 'the same directory spelt differently');
+  t.throws(() => loadConfig(['--source', 'journal:/j', '--from', 'soon'], {}), { code: 'CONFIG_INVALID', message: /from must be an ISO-8601 time/ });
+  t.throws(() => loadConfig(['--source', 'journal:/j', '--from', '3', '--until', '2'], {}), { code: 'CONFIG_INVALID', message: /after until/ });
+});
+
+t.test('the replay uses the instruments recorded beside the journal, not the configured ones', async (t) => {
+  const dir = await recorded;
+  const instruments = journalInstruments(dir);
+  t.same(instruments.map((i) => [i.symbol, i.minOrderSize, i.priceDecimals, i.sizeDecimals]), [
+    ['BTC/USD', '0.0001', 1, 5],
+    ['ETH/USD', '0.001', 2, 4],
+    ['SIM001/USD', '0.01', 2, 3],
+  ]);
+  t.throws(() => journalInstruments(path.join(dir, 'missing')), { code: 'JOURNAL_NOT_FOUND' });
+});
+
+t.test('at full speed, l2 and l3 clients end with the journal\'s books and see the replay flag', async (t) => {
+  const dir = await recorded;
+  const expected = expectedBooks(dir, Infinity, DEPTH);
+  // --symbols names other symbols on purpose: the journal's own list wins.
+  const srv = await startTestServer(['--source', `journal:${dir}`, '--speed', '0', '--symbols', 'XRP/USD', '--workers', '2']);
+  t.teardown(() => srv.server.stop());
+  t.same([...srv.symbols.keys()], SYMBOLS);
+  t.equal((await srv.get('/api/v1/market/symbols')).body.replay, true, '/symbols says replay');
+  const health = (await srv.get('/api/v1/health')).body;
+  t.match(health.source, { kind: 'journal', replay: true, restored_from_journal: 0 });
+
+  const client = new BookClient(srv.url, 'json', srv.symbols);
+  t.teardown(() => client.close());
+  await client.opened();
+  client.send({ type: 'subscribe', channels: ['l2', 'l3'], symbols: SYMBOLS, depth: DEPTH });
+  const ack = await client.next((m) => m.type === 'subscribed');
+  t.equal(ack.data.replay, true, 'the subscription acknowledgement carries the flag');
+
+  await replayDone(srv, expected);
+  for (const symbol of SYMBOLS) {
+    const e = expected.get(symbol)!;
+    const decimals = srv.symbols.get(symbol)!.size_decimals;
+    await waitFor(`${symbol}: the client's books reach the journal's`, () => client.l2.get(symbol)?.render(DEPTH) === e.levels && client.l3.get(symbol)?.render(DEPTH, decimals) === e.levels);
+    t.pass(`${symbol}: l2 and l3 rebuilt by the client equal the journal's book`);
+    const rest = (await srv.get(`/api/v1/market/${symbol.replace('/', '-')}/orderbook?depth=50`)).body;
+    t.equal(rest.checksum, e.checksum, `${symbol}: checksum`);
+    t.comment(`${symbol}: ${client.l3.get(symbol)!.check.messages} l3 updates after the snapshot`);
+  }
+  t.same(client.failures, [], 'every sequence and checksum checked out');
+});
+
+t.test('at 1x over a --from/--until window, in the Market Data dialect, with the recorded timestamps', async (t) => {
+  const dir = await recorded;
+  const times = journalTimes(dir);
+  const from = times[Math.floor(times.length * 0.4)];
+  const until = times[Math.floor(times.length * 0.9)];
+  const expected = expectedBooks(dir, until, DEPTH);
+  const srv = await startTestServer(['--source', `journal:${dir}`, '--speed', '1', '--from', String(from), '--until', String(until), '--replay-time', 'original', '--workers', '1']);
+  t.teardown(() => srv.server.stop());
+
+  const client = new BookClient(srv.url, 'market-data', srv.symbols);
+  t.teardown(() => client.close());
+  client.keepAll = true;
+  await client.opened();
+  client.send({ type: 'SUBSCRIBE', request_id: 'r', payload: { symbols: SYMBOLS, data_types: ['ORDERBOOK'], filters: { depth: DEPTH } } });
+  const ack = await client.next((m) => m.type === 'SUBSCRIBE');
+  t.match(ack, { request_id: 'r', payload: { status: 'subscribed', replay: true } });
+
+  await replayDone(srv, expected);
+  for (const symbol of SYMBOLS) {
+    const e = expected.get(symbol)!;
+    await waitFor(`${symbol}: the client's book reaches the journal's at --until`, () => client.l2.get(symbol)?.render(DEPTH) === e.levels);
+    t.pass(`${symbol}: the book at --until`);
+  }
+  t.same(client.failures, []);
+  const stamps = client.all.filter((m) => m.type === 'l2_update').map((m) => m.timestamp as string);
+  const micros = (iso: string) => Date.parse(iso.slice(0, 23) + 'Z') * 1000 + Number(iso.slice(23, 26));
+  t.ok(stamps.every((s) => micros(s) >= from && micros(s) <= until), 'every update is stamped with its recorded time, inside the window');
+  t.comment(`${stamps.length} l2 updates after the snapshots`);
+});
