@@ -1,0 +1,118 @@
+import t from 'tap';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { EV_CLEAR } from '../../src/engine/events';
+import { DEFAULT_INSTRUMENTS, REFERENCE_PRICES, toInstrument } from '../../src/engine/instruments';
+import { MarketSimulator } from '../../src/source/market-simulator';
+import { IngestPublisher, PublisherError } from '../../scripts/ingest-publisher';
+import { freshDatabase } from '../helpers/postgres';
+import { ReferenceBooks } from '../helpers/reference-books';
+import { sleep, waitFor } from '../helpers/test-server';
+
+const main = path.join(__dirname, '..', '..', 'src', 'main.js');
+const TOKEN = 'ingest-recovery-token-42';
+const SYMBOLS = ['BTC/USD', 'ETH/USD', 'SOL/USD'];
+const instruments = DEFAULT_INSTRUMENTS.filter((s) => SYMBOLS.includes(s.symbol)).map((s, i) => toInstrument(s, i));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function start(args: string[]): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('Ingest (publishers)')) resolve(child);
+    });
+    child.stderr!.on('data', (d) => (err += d));
+    child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${err}`)));
+  });
+}
+
+async function kill9(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+t.test('a publisher streaming through two kill -9s: every event applied exactly once, nothing acknowledged lost', async (t) => {
+  const db = await freshDatabase('ingest_kill');
+  if (db === null) {
+    t.plan(0, 'PostgreSQL not reachable (set BOOKCAST_TEST_POSTGRES); this test kills the server mid-write, which only a real database survives');
+    return;
+  }
+  t.teardown(() => db.drop());
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bookcast-ingest-kill-'));
+  const args = ['--port', String(port), '--symbols', SYMBOLS.join(','), '--source', 'ingest', '--publisher-token', TOKEN, '--data-dir', dataDir, '--database-url', db.url];
+  let child = await start(args);
+  t.teardown(() => child.kill('SIGKILL'));
+
+  const reference = new ReferenceBooks(instruments);
+  const errors: PublisherError[] = [];
+  const publisher = new IngestPublisher({ url: `ws://127.0.0.1:${port}/ingest`, token: TOKEN, session: 'matching-engine', format: 'flatbuffers', symbols: instruments, window: 20_000, onError: (e) => errors.push(e) });
+  await publisher.connect();
+  const engine = new MarketSimulator(instruments, REFERENCE_PRICES, 11, {
+    event(kind, symbol, side, orderId, price, size, newOrderId, timestamp) {
+      publisher.push({ kind, symbol, side, orderId, newOrderId, price, size, timestamp });
+      reference.event(kind, symbol, side, orderId, price, size, newOrderId);
+    },
+  });
+  for (const ins of instruments) {
+    publisher.push({ kind: EV_CLEAR, symbol: ins.index, side: 0, orderId: 0, newOrderId: 0, price: 0, size: 0, timestamp: 0 });
+    reference.event(EV_CLEAR, ins.index, 0, 0, 0, 0, 0);
+  }
+
+  let arrivals = 0;
+  /** Feeds the engine's flow for `ms`, as fast as the publisher's window lets it. */
+  const run = async (ms: number) => {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      for (let i = 0; i < 100 && publisher.room() > 10; i++) engine.arrival(1_760_000_000_000_000 + arrivals++);
+      publisher.flush();
+      await sleep(1);
+    }
+  };
+
+  for (let round = 1; round <= 2; round++) {
+    await run(1500);
+    const ackedBefore = publisher.acked;
+    t.ok(ackedBefore > 0, `round ${round}: acks flowed before the kill (${ackedBefore} of ${publisher.last})`);
+    await kill9(child);
+    await run(300); // the engine goes on while bookcast is down; its window fills
+    child = await start(args);
+    await waitFor(`round ${round}: the publisher to reconnect`, () => publisher.connections === round + 1);
+    t.ok(publisher.acked >= ackedBefore, `round ${round}: the restart still holds everything acknowledged`);
+  }
+  await run(1000);
+  publisher.flush();
+  await waitFor('every event to be acknowledged', () => publisher.acked === publisher.last);
+  t.same(errors, [], 'no refusal, no acknowledged event lost');
+
+  const http = `http://127.0.0.1:${port}`;
+  const health = (await (await fetch(`${http}/api/v1/health`)).json()) as { ingest: Record<string, number> };
+  t.match(health.ingest, { accepted_sequence: publisher.last, durable_sequence: publisher.last });
+  for (const ins of instruments) {
+    let rest: { sequence: number; bids: string[][]; asks: string[][] } = { sequence: -1, bids: [], asks: [] };
+    await waitFor(`${ins.symbol} to apply everything`, async () => {
+      rest = (await (await fetch(`${http}/api/v1/market/${ins.slug}/orderbook?depth=100`)).json()) as typeof rest;
+      return rest.sequence === reference.sequences[ins.index];
+    });
+    t.same({ sequence: rest.sequence, bids: rest.bids, asks: rest.asks }, reference.render(ins.index, 100), `${ins.symbol}: the book and sequence of every event applied once`);
+  }
+  t.ok(publisher.last > 10_000, `${publisher.last} events went through`);
+  await publisher.close();
+});
