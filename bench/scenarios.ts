@@ -130,6 +130,18 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     headline: (r) => r.results.map((x: any): Figure => [`restart, ${x.scenario}${x.journalEvents ? ` (${(x.journalEvents / 1e6).toFixed(1)} M events)` : ''}`, `${n(x.startMs)} ms to listening`]),
   },
   {
+    name: 'ingest/ack-latency',
+    module: './ingest/ack-latency',
+    quickSeconds: 9,
+    fullSeconds: 25,
+    budget: 'total, shared by 3 (full: 5) rates',
+    headline: (r) =>
+      r.results.map((x: any): Figure => [
+        `ingest ${x.rate === 'max' ? 'at full speed' : `${n(x.rate)} arrivals/s`}`,
+        `${n(x.eventsPerSecond)} events/s, due→durable ack p50 ${micros(x.ackMicros?.p50)} p99 ${micros(x.ackMicros?.p99)}`,
+      ]),
+  },
+  {
     name: 'store/write-throughput',
     module: './store/write-throughput',
     quickSeconds: 6,
