@@ -12,7 +12,7 @@ import { BookcastError } from '../errors';
 import { lobsterFiles } from '../source/lobster-files';
 import { lobsterInstrument } from '../source/lobster-translator';
 import { journalInstruments } from '../source/journal-replay';
-import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_STATS_WORDS, SRC_STOP, SRC_WAITS } from '../source/source-protocol';
+import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_RESTORE_MS, SRC_STATS_WORDS, SRC_STOP, SRC_WAITS } from '../source/source-protocol';
 import { Fanout } from './fanout';
 import { sendError } from './http';
 import { RecentTrades } from './recent-trades';
@@ -122,6 +122,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       replay: isReplay(config.source),
       events: sourceStats[SRC_EMITTED],
       restored_from_journal: sourceStats[SRC_RESTORED],
+      restore_ms: sourceStats[SRC_RESTORE_MS],
       waits: sourceStats[SRC_WAITS],
       done: sourceStats[SRC_DONE] === 1,
     },
@@ -180,7 +181,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   source.on('error', (err) => fail(new BookcastError('WORKER_FAILED', `source: ${err.message}`)));
   source.on('exit', (code) => {
     sourceExited = true;
-    if (!stopping && code !== 0) fail(new BookcastError('WORKER_FAILED', `source exited with code ${code}`));
+    // A live source never ends by itself; a replay ends when it is done.
+    const live = config.source.kind === 'simulator' || config.source.kind === 'ingest';
+    if (!stopping && (code !== 0 || live)) fail(new BookcastError('WORKER_FAILED', `source exited with code ${code}`));
   });
 
   // The front thread's loop: drain the out-rings every event-loop turn while there is work,

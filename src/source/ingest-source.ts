@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Doorbell, RecordHandler, SpscRing } from '../ring/spsc-ring';
 import type { EventWriter } from '../engine/event-writer';
 import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../engine/events';
@@ -47,8 +48,23 @@ export class IngestSource implements RecordHandler {
     return { session: record.session, journalBase: record.journalBase, accepted: Math.max(0, last - record.journalBase) };
   }
 
-  /** Runs until the server asks the source to stop (SRC_STOP), with everything on the ring journaled. */
-  run(): void {
+  /**
+   * Runs until the server asks the source to stop (SRC_STOP), with everything on the ring
+   * journaled. The loop yields to the event loop between batches and sleeps with waitAsync, so
+   * the journal's background fdatasync completions (and with them the acks) land meanwhile.
+   */
+  async run(): Promise<void> {
+    // A pending Atomics.waitAsync does not keep a worker's event loop alive: without a ref'd
+    // handle the thread would simply end while it waits for the first batch.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    try {
+      await this.loop();
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private async loop(): Promise<void> {
     const ring = this.ring;
     const journal = this.journal;
     for (;;) {
@@ -56,13 +72,16 @@ export class IngestSource implements RecordHandler {
       if (count > 0) {
         this.writer.publish();
         this.stats[SRC_WAITS] = this.writer.waits;
-      } else journal.maybeSync(Date.now());
+        await nextTurn();
+        continue;
+      }
+      journal.maybeSync(Date.now());
       this.noteDurable();
-      if (count > 0) continue;
       if (this.stats[SRC_STOP] === 1) return;
       // Written but not yet durable: come back when the group commit is due, not later.
       const unsynced = journal.durableSequence < journal.nextSequence - 1;
-      if (ring.park()) ring.wait(unsynced ? 1 : IDLE_WAIT_MS);
+      const wake = ring.park() ? ring.waitAsync(unsynced ? 1 : IDLE_WAIT_MS) : undefined;
+      await (wake ?? nextTurn());
     }
   }
 
@@ -83,7 +102,8 @@ export class IngestSource implements RecordHandler {
     }
   }
 
-  private noteDurable(): void {
+  /** Tells the front how far the journal is durable (the journal calls it when a background sync completes). */
+  noteDurable(): void {
     const durable = this.journal.durableSequence;
     if (durable === this.state[I_DURABLE_JOURNAL]) return;
     // One aligned float64 store, read by the front with one load (x86-64: not torn; see seqlock-table.ts).

@@ -17,9 +17,9 @@ import { MarketSimulator } from './market-simulator';
 import { ReplayOutput, ReplayPacer } from './replay-pacer';
 import { replayJournal } from './journal-replay';
 import type { SourceConfig } from '../config';
-import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_STOP, SRC_WAITS, SRC_STATS_WORDS } from './source-protocol';
+import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_RESTORE_MS, SRC_STOP, SRC_WAITS, SRC_STATS_WORDS } from './source-protocol';
 import { JournalReader, JournalHandler } from '../journal/journal-reader';
-import { JournalWriter } from '../journal/journal-writer';
+import { JournalWriter, JournalWriterOptions } from '../journal/journal-writer';
 import { listSegments } from '../journal/journal-segments';
 import { instrumentKey, readSymbolCheckpoint } from '../engine/checkpoint-files';
 import type { IngestBuffers } from './ingest-protocol';
@@ -93,16 +93,15 @@ function checkJournalFollows(journal: JournalWriter, after: number): void {
   const first = listSegments(data.journalDir)[0]?.firstSequence ?? 1;
   const last = journal.nextSequence - 1;
   if (last < after || first > after + 1) {
-    throw new BookcastError(
-      'CHECKPOINT_CORRUPT',
-      `the checkpoint at journal record ${after} does not meet the journal in ${data.journalDir} (records ${first}..${last}); move the newest directory of ${path.dirname(data.checkpoint!.path)} aside to start from an older one`,
-    );
+    const books = data.checkpoint === null ? 'no checkpoint holds the books before it' : `the books' checkpoint ${data.checkpoint.path} is as of record ${after}`;
+    throw new BookcastError('CHECKPOINT_CORRUPT', `the journal in ${data.journalDir} holds records ${first}..${last}, and ${books}`);
   }
 }
 
-function restoreAndJournal(simulator: MarketSimulator | null): JournalWriter {
+function restoreAndJournal(simulator: MarketSimulator | null, options: JournalWriterOptions = { backgroundSync: false }): JournalWriter {
+  const started = Date.now();
   checkInstruments();
-  const journal = JournalWriter.open(data.journalDir, { backgroundSync: false });
+  const journal = JournalWriter.open(data.journalDir, options);
   const checkpoint = data.checkpoint;
   const after = checkpoint?.sequence ?? 0;
   checkJournalFollows(journal, after);
@@ -114,6 +113,7 @@ function restoreAndJournal(simulator: MarketSimulator | null): JournalWriter {
   writer.publish();
   simulator?.resume();
   stats[SRC_RESTORED] = restorer.count;
+  stats[SRC_RESTORE_MS] = Date.now() - started;
   writer.journalTo(journal, data.checkpointCadence, after);
   // A long replayed tail is checkpointed now, not after the next events.
   writer.publish();
@@ -195,13 +195,15 @@ function runJournal(source: Extract<SourceConfig, { kind: 'journal' }>): void {
 
 /** Network ingest: the front thread accepts publishers' batches, this thread journals them. */
 function runIngest(buffers: IngestBuffers): void {
-  const journal = restoreAndJournal(null);
-  const ingest = new IngestSource(buffers, writer, journal, data.journalDir, stats, (session, journalBase) => {
+  // fdatasync runs on libuv's pool: events keep moving to the books while the disk works, and
+  // acks follow its completions.
+  let ingest: IngestSource | null = null;
+  const journal = restoreAndJournal(null, { backgroundSync: true, onDurable: () => ingest?.noteDurable() });
+  ingest = new IngestSource(buffers, writer, journal, data.journalDir, stats, (session, journalBase) => {
     parentPort!.postMessage({ type: 'session', session, journalBase } satisfies SourceReport);
   });
   parentPort!.postMessage({ type: 'ready', ingest: ingest.start() } satisfies SourceReport);
-  ingest.run();
-  journal.close();
+  void ingest.run().then(() => journal.close());
 }
 
 /** Tells the server the journal (if any) has been handed to the books: it may start listening. */
