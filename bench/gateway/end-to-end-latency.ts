@@ -1,10 +1,10 @@
+import { runStandalone } from '../standalone';
 import { round } from '../system';
 import { withLatencyClients } from './bookcast-session';
+import type { LatencySummary } from './child-processes';
 import type { ClientMessage, ConnectionPlan } from './client-protocol';
 import { acceptedEvents, Health, symbolName } from './server-process';
-import { LatencySummary } from './child-processes';
 import { measureWindow, StreamCounts, sumReports, WARMUP_MS } from './window';
-import { runStandalone } from '../standalone';
 
 /**
  * EndToEndLatency: open loop, from the simulator's intended arrival time to the moment a client

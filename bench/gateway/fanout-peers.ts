@@ -1,5 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
-import { fork } from 'node:child_process';
+import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
 import { peerVersion } from '../peers';
 import { loadAverage, round } from '../system';

@@ -128,7 +128,9 @@ function serveSocketIo(): Promise<{ port: number; publish: Publish }> {
  * binary does not load, so a Soketi that loaded the shim is refused, as bookcast refuses it.
  */
 function serveSoketi(): Promise<{ port: number; publish: Publish }> {
-  // Soketi announces itself on the console at start; this process's output is the bench's.
+  // Soketi announces itself on the console at start, and the aws-sdk it loads warns that it is
+  // unmaintained; this process's output is the bench's.
+  process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1';
   const log = console.log;
   console.log = () => undefined;
   let server: SoketiServer;

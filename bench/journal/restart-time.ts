@@ -12,7 +12,9 @@ import { runStandalone } from '../standalone';
  * RestartTime: how long `bookcast --source none` takes from spawn to listening on a journal of
  * millions of events (the default five symbols, simulator flow, 1 ms apart), with and without a
  * checkpoint. Every start includes Node, the embedded store (PGlite) and the threads: the
- * "empty" start shows that constant.
+ * "empty" start shows that constant. The server's own figures separate the part that depends on
+ * the journal: loadMs (book workers loading the checkpoint) and restoreMs (the source handing the
+ * journal after it to the books), from GET /api/v1/health.
  *
  * - empty: a fresh data directory;
  * - no checkpoint: the whole journal replayed (--checkpoint-events 0 --checkpoint-interval-ms 0);
@@ -51,8 +53,8 @@ class Recorder implements EventSink {
 
 /** The parts of GET /api/v1/health this benchmark reads. */
 interface RestartHealth {
-  source: { restored_from_journal: number };
-  checkpoints: { restored_from: number | null; completed: number; failed: number; last_bytes: number; last_write_ms: number };
+  source: { restored_from_journal: number; restore_ms: number };
+  checkpoints: { restored_from: number | null; load_ms: number; completed: number; failed: number; last_bytes: number; last_write_ms: number };
 }
 
 const health = async (server: ServerProcess): Promise<RestartHealth> => (await server.health()) as unknown as RestartHealth;
@@ -77,7 +79,7 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
     recorder.recordUntil(join(data.path, 'journal'), events);
     const full = await timedStart([...data.args, '--checkpoint-events', '0', '--checkpoint-interval-ms', '0']);
     await full.server.stop();
-    results.push({ scenario: 'no checkpoint', journalEvents: events, startMs: full.ms, replayed: full.health.source.restored_from_journal });
+    results.push({ scenario: 'no checkpoint', journalEvents: events, startMs: full.ms, restoreMs: full.health.source.restore_ms, replayed: full.health.source.restored_from_journal });
 
     // Replays everything, then checkpoints it (the tail is over --checkpoint-events).
     const first = await timedStart([...data.args, '--checkpoint-events', String(events / 2)]);
@@ -94,6 +96,8 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
       scenario: 'checkpoint, no tail',
       journalEvents: events,
       startMs: fromCheckpoint.ms,
+      loadMs: fromCheckpoint.health.checkpoints.load_ms,
+      restoreMs: fromCheckpoint.health.source.restore_ms,
       restoredFrom: fromCheckpoint.health.checkpoints.restored_from,
       replayed: fromCheckpoint.health.source.restored_from_journal,
       checkpointBytes: checkpoints.last_bytes,
@@ -107,6 +111,8 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
       scenario: `checkpoint + ${TAIL / 1000}k tail`,
       journalEvents: events + TAIL,
       startMs: withTail.ms,
+      loadMs: withTail.health.checkpoints.load_ms,
+      restoreMs: withTail.health.source.restore_ms,
       restoredFrom: withTail.health.checkpoints.restored_from,
       replayed: withTail.health.source.restored_from_journal,
     });
