@@ -1,6 +1,7 @@
 /**
  * Entry point of `npm start` and of the `bookcast` bin: `bookcast [start] [options]` runs the
- * feed; `bookcast replay …` rebuilds a book from a recorded file and prints it.
+ * feed; `bookcast replay …` rebuilds the books of a recording (a LOBSTER file, an input journal)
+ * and prints them, or with --serve re-publishes a journal as a feed.
  */
 import { startCommand } from './cli/start-command';
 import { replayCommand } from './cli/replay-command';

@@ -12,6 +12,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { generatedInstruments } from '../config';
+import { BookcastError } from '../errors';
 import { applyEvent } from '../engine/apply-event';
 import { OK } from '../engine/book-types';
 import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../engine/events';
@@ -19,6 +20,7 @@ import { DEFAULT_INSTRUMENTS, Instrument, InstrumentSpec, toInstrument } from '.
 import { OrderBook } from '../engine/order-book';
 import { JOURNAL_CORRUPT, JOURNAL_NOT_FOUND, JournalError } from '../journal/journal-error';
 import { JournalHandler, JournalReader } from '../journal/journal-reader';
+import { listSegments } from '../journal/journal-segments';
 import type { ReplayPacer } from './replay-pacer';
 
 /** Written beside the journal by the live source (source-worker.ts checkInstruments): [[symbol, tickSize, lotSize], ...]. */
@@ -43,7 +45,9 @@ function specOf(symbol: string, tickSize: string, lotSize: string): InstrumentSp
 /**
  * The instruments a journal was recorded with, in their recorded order: the journal names
  * instruments by that index. Throws JOURNAL_NOT_FOUND when `dir` is not a journal directory
- * with its instrument list, JOURNAL_CORRUPT when the list is unreadable.
+ * with its instrument list, JOURNAL_CORRUPT when the list is unreadable, and HISTORY_EXPIRED when
+ * retention has deleted the journal's first records: the books cannot be rebuilt without them
+ * (starting from a checkpoint instead is not done yet).
  */
 export function journalInstruments(dir: string): Instrument[] {
   let isDirectory = false;
@@ -53,6 +57,13 @@ export function journalInstruments(dir: string): Instrument[] {
     // reported below
   }
   if (!isDirectory) throw new JournalError(JOURNAL_NOT_FOUND, `no journal directory at ${dir}`, dir);
+  const first = listSegments(dir)[0]?.firstSequence ?? 1;
+  if (first > 1) {
+    throw new BookcastError(
+      'HISTORY_EXPIRED',
+      `the journal in ${dir} starts at record ${first}: the records before it were deleted (--journal-retention-hours), and a replay needs them all`,
+    );
+  }
   const file = join(dir, INSTRUMENTS_FILE);
   let text: string;
   try {
@@ -114,13 +125,14 @@ export function replayJournal(dir: string, from: number, until: number, pacer: R
   replay.start();
 }
 
-/** The books a journal builds, as the book workers would (an event a book rejects takes no sequence). */
+/**
+ * The books a journal builds, as the book workers would: an event a book rejects, or that names
+ * no recorded instrument, changes nothing and takes no sequence.
+ */
 export class JournalBooks implements JournalHandler {
   readonly books: OrderBook[];
   /** Per instrument: the sequence of its last accepted event. */
   readonly sequences: number[];
-  /** Events the books rejected, or that named no recorded instrument. */
-  rejected = 0;
 
   constructor(readonly instruments: readonly Instrument[]) {
     this.books = instruments.map((i) => new OrderBook(i.tickUnits, i.lotUnits, null));
@@ -130,13 +142,8 @@ export class JournalBooks implements JournalHandler {
   onEvent(_sequence: number, f: Float64Array, w: number): void {
     const symbol = f[w + W_SYMBOL];
     const book = this.books[symbol];
-    if (book === undefined) {
-      this.rejected++;
-      return;
-    }
-    const status = applyEvent(book, f[w + W_KIND], f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID]);
-    if (status === OK) this.sequences[symbol]++;
-    else this.rejected++;
+    if (book === undefined) return;
+    if (applyEvent(book, f[w + W_KIND], f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID]) === OK) this.sequences[symbol]++;
   }
 }
 

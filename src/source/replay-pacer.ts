@@ -24,8 +24,6 @@ const AHEAD_US = 300;
  */
 export class ReplayPacer implements EventSink {
   paced = true;
-  /** Events handed on. */
-  count = 0;
   private startUs = -1;
   private firstUs = 0;
   private unpublished = 0;
@@ -39,21 +37,21 @@ export class ReplayPacer implements EventSink {
   ) {}
 
   event(kind: number, symbol: number, side: number, orderId: number, price: number, size: number, newOrderId: number, timestamp: number): void {
-    let due = nowMicros();
+    const now = nowMicros();
+    let due = now;
     if (this.speed > 0 && this.paced) {
       if (this.startUs < 0) {
-        this.startUs = due;
+        this.startUs = now;
         this.firstUs = timestamp;
       }
       due = Math.floor(this.startUs + (timestamp - this.firstUs) / this.speed);
-      if (due > nowMicros() + AHEAD_US) {
+      if (due > now + AHEAD_US) {
         // What is written so far is due now: the books get it before the replay sleeps.
         this.publish();
         while (due > nowMicros() + AHEAD_US) this.sleepUntil(due);
       }
     }
     this.out.event(kind, symbol, side, orderId, price, size, newOrderId, this.originalTime ? timestamp : due);
-    this.count++;
     if (++this.unpublished === MAX_BURST) this.publish();
   }
 

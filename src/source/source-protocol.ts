@@ -29,7 +29,9 @@ export const SRC_DONE = 2;
 export const SRC_RESTORED = 3;
 /** Written by the server: 1 asks a live source to close its journal and end (a graceful stop). */
 export const SRC_STOP = 4;
-export const SRC_STATS_WORDS = 5;
+/** Milliseconds the start-up replay of the journal (after the checkpoint) took. */
+export const SRC_RESTORE_MS = 5;
+export const SRC_STATS_WORDS = 6;
 
 export type SourceReport =
   /** `ingest`: where the publisher session stands (ingest source only). */

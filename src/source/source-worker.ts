@@ -5,6 +5,7 @@
  * instead of hiding it (no coordinated omission).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { BookcastError } from '../errors';
@@ -120,10 +121,14 @@ function restoreAndJournal(simulator: MarketSimulator | null, options: JournalWr
   return journal;
 }
 
-function runSimulator(rate: number, seed: number): void {
+/**
+ * The journal syncs in the background (libuv's pool), so an fdatasync never holds arrivals back
+ * from the books; the loop yields to the event loop after every burst so that its completion lands.
+ */
+async function runSimulator(rate: number, seed: number): Promise<void> {
   const simulator = new MarketSimulator(data.instruments, data.referencePrices, seed, writer);
   refuseIfIngestSession(data.journalDir);
-  const journal = restoreAndJournal(simulator);
+  const journal = restoreAndJournal(simulator, { backgroundSync: true });
   ready();
   const arrivals = new Random(seed ^ 0x5eed);
   const meanGap = 1e6 / rate;
@@ -141,6 +146,7 @@ function runSimulator(rate: number, seed: number): void {
       writer.publish();
       stats[SRC_EMITTED] = simulator.emitted;
       stats[SRC_WAITS] = writer.waits;
+      await nextTurn();
     }
     if (stats[SRC_STOP] === 1) return journal.close();
     sleepUntil(due);
@@ -194,7 +200,7 @@ function runJournal(source: Extract<SourceConfig, { kind: 'journal' }>): void {
 }
 
 /** Network ingest: the front thread accepts publishers' batches, this thread journals them. */
-function runIngest(buffers: IngestBuffers): void {
+async function runIngest(buffers: IngestBuffers): Promise<void> {
   // fdatasync runs on libuv's pool: events keep moving to the books while the disk works, and
   // acks follow its completions.
   let ingest: IngestSource | null = null;
@@ -203,7 +209,8 @@ function runIngest(buffers: IngestBuffers): void {
     parentPort!.postMessage({ type: 'session', session, journalBase } satisfies SourceReport);
   });
   parentPort!.postMessage({ type: 'ready', ingest: ingest.start() } satisfies SourceReport);
-  void ingest.run().then(() => journal.close());
+  await ingest.run();
+  journal.close();
 }
 
 /** Tells the server the journal (if any) has been handed to the books: it may start listening. */
@@ -211,19 +218,23 @@ function ready(): void {
   parentPort!.postMessage({ type: 'ready' } satisfies SourceReport);
 }
 
-try {
-  if (data.source.kind === 'simulator') runSimulator(data.source.rate, data.source.seed);
-  else if (data.source.kind === 'ingest') runIngest(data.ingest!);
-  else if (data.source.kind === 'none') {
+async function main(): Promise<void> {
+  const source = data.source;
+  if (source.kind === 'simulator') await runSimulator(source.rate, source.seed);
+  else if (source.kind === 'ingest') await runIngest(data.ingest!);
+  else if (source.kind === 'none') {
     restoreAndJournal(null);
     ready();
-  } else if (data.source.kind === 'journal') runJournal(data.source);
+  } else if (source.kind === 'journal') runJournal(source);
   else {
     ready();
-    runLobster(data.source.path, data.source.speed, data.source.originalTime);
+    runLobster(source.path, source.speed, source.originalTime);
   }
-} catch (err) {
+}
+
+// A fatal error reaches the server as {code, message}; rethrown, it also ends the thread.
+main().catch((err) => {
   const e = err as { code?: string; message?: string };
   parentPort!.postMessage({ type: 'error', code: e.code ?? 'INTERNAL', message: String(e.message ?? err) } satisfies SourceReport);
   throw err;
-}
+});

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { replayCommand } from '../../src/cli/replay-command';
 import { writeLobsterPair } from '../source/lobster-fixtures';
@@ -141,9 +142,15 @@ t.test('journal: prints every recorded book at --until, equal to an independent 
 t.test('journal: bad inputs', async (t) => {
   const dir = await recorded;
   const empty = t.testdir({});
+  // A journal whose first records retention deleted: its only segment now starts at record 2.
+  const truncated = join(empty, 'truncated');
+  mkdirSync(truncated);
+  copyFileSync(join(dir, 'instruments.json'), join(truncated, 'instruments.json'));
+  copyFileSync(join(dir, 'journal-00000000000000000001.log'), join(truncated, 'journal-00000000000000000002.log'));
   const failures: [string[], number, RegExp][] = [
     [['--source', `journal:${join(empty, 'missing')}`], 1, /^bookcast replay: JOURNAL_NOT_FOUND: no journal directory at /],
     [['--source', `journal:${empty}`], 1, /^bookcast replay: JOURNAL_NOT_FOUND: .* has no instruments\.json/],
+    [['--source', `journal:${truncated}`], 1, /^bookcast replay: HISTORY_EXPIRED: the journal in .* starts at record 2/],
     [['--source', `journal:${dir}`, '--until', 'yesterday'], 2, /until must be an ISO-8601 time or epoch milliseconds or microseconds, got "yesterday"\nusage:/],
     [['--source', `journal:${dir}`, '--from', '2024-13-01T00:00:00Z'], 2, /from must be an ISO-8601 time/],
     [['--source', `journal:${dir}`, '--from', '1.5'], 2, /from must be/],
