@@ -178,9 +178,11 @@ function run(): void {
   // spin takes CPU from the threads that would give this one work; a wake-up costs ~10–50 µs.
   const idle = new BackoffIdleStrategy(IDLE_SPINS, 5);
   const from = data.checkpoint;
+  const loading = performance.now();
   if (from !== null) for (const s of owned) restoreSymbolState(s, readSymbolCheckpoint(from, s.instrument.index));
+  const loadMs = Math.round(performance.now() - loading);
   for (const s of owned) mirror.write(s);
-  parentPort!.postMessage({ type: 'ready', checkpoint: data.checkpoint?.sequence ?? 0 } satisfies WorkerReport);
+  parentPort!.postMessage({ type: 'ready', checkpoint: from?.sequence ?? 0, loadMs } satisfies WorkerReport);
   for (;;) {
     let work = control.read(controlHandler, CONTROL_BATCH);
     work += events.read(eventHandler, BATCH);

@@ -51,6 +51,8 @@ export class CheckpointCoordinator {
   private maxEncodeMs = 0;
   private deletedSegments = 0;
   private deletedCheckpoints = 0;
+  /** Longest time a worker took to load its symbols from restoredFrom. */
+  private loadMs = 0;
 
   constructor(
     private readonly options: CheckpointOptions,
@@ -61,6 +63,11 @@ export class CheckpointCoordinator {
   ) {
     this.highest = restoredFrom?.sequence ?? 0;
     this.lastSequence = this.highest;
+  }
+
+  /** A worker loaded its share of restoredFrom in `ms`. */
+  loaded(ms: number): void {
+    this.loadMs = Math.max(this.loadMs, ms);
   }
 
   onReport(report: CheckpointReport): void {
@@ -92,6 +99,7 @@ export class CheckpointCoordinator {
   health(): Record<string, unknown> {
     return {
       restored_from: this.restoredFrom?.sequence ?? null,
+      load_ms: this.loadMs,
       last_sequence: this.lastSequence,
       last_completed_at: this.lastCompletedAt === 0 ? null : new Date(this.lastCompletedAt).toISOString(),
       completed: this.completed,

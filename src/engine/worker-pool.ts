@@ -130,7 +130,10 @@ export class WorkerPool {
         (worker, w) =>
           new Promise<void>((resolve, reject) => {
             worker.on('message', (report: WorkerReport) => {
-              if (report.type === 'ready') resolve();
+              if (report.type === 'ready') {
+                this.checkpoints?.loaded(report.loadMs);
+                resolve();
+              }
               else if (report.type === 'checkpoint') this.checkpoints?.onReport(report);
               else this.fail(new BookcastError('WORKER_FAILED', `book worker ${w}: ${report.code}: ${report.message}`), reject);
             });

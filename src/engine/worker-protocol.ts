@@ -46,8 +46,8 @@ export interface CheckpointReport {
 }
 
 export type WorkerReport =
-  /** `checkpoint`: the journal record the books were loaded as of (0: none). */
-  | { type: 'ready'; checkpoint: number }
+  /** `checkpoint`: the journal record the books were loaded as of (0: none), which took `loadMs`. */
+  | { type: 'ready'; checkpoint: number; loadMs: number }
   | CheckpointReport
   | { type: 'error'; code: string; message: string };
 

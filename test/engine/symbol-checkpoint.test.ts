@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { applyInput } from '../../src/engine/apply-input';
@@ -107,6 +107,7 @@ function feed(owner: Owner, list: Event[], from: number, to: number): void {
 
 t.test('a restored symbol is indistinguishable from one that never stopped', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'bookcast-checkpoint-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   for (const seed of [1, 2, 3]) {
     const list = events(6000, seed);
     const cut = Math.floor(list.length / 2) + seed * 97;
@@ -160,6 +161,7 @@ t.test('a restored symbol is indistinguishable from one that never stopped', asy
 
 t.test('a damaged or misplaced checkpoint is refused with CHECKPOINT_CORRUPT', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'bookcast-checkpoint-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const owner = new Owner();
   feed(owner, events(500, 9), 0, 500);
   const checkpoint = await createCheckpointDir(dir, 500);

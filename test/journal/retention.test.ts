@@ -1,5 +1,5 @@
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CHECKPOINTS_DIR, CheckpointInfo, checkpointPath, listCheckpoints } from '../../src/engine/checkpoint-files';
@@ -71,6 +71,7 @@ async function getJson(url: string): Promise<{ status: number; body: any }> {
 
 t.test('retention deletes the old journal; restarts and orderbook?at= since the oldest checkpoint stay exact', async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bookcast-retention-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
   const journalDir = path.join(dataDir, 'journal');
   const checkpointsDir = path.join(dataDir, CHECKPOINTS_DIR);
   const recorder = new Recorder(journalDir);
