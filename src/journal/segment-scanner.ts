@@ -60,12 +60,15 @@ export class SegmentScanner {
     }
   }
 
-  /** Scans the first `size` bytes of the open segment `fd`; returns the length of its good prefix. */
-  scan(fd: number, size: number, segment: SegmentFile, last: boolean): number {
+  /**
+   * Scans bytes start..size of the open segment `fd` (`start` on the record grid); returns the
+   * length of its good prefix.
+   */
+  scan(fd: number, size: number, segment: SegmentFile, last: boolean, start = 0): number {
     const f64 = this.f64;
     const i32 = this.i32;
-    let expected = segment.firstSequence;
-    let position = 0;
+    let expected = segment.firstSequence + start / RECORD_BYTES;
+    let position = start;
     while (position < size) {
       const got = this.readAt(fd, segment, position, Math.min(this.bytes.length, size - position));
       const whole = Math.floor(got / RECORD_BYTES);
