@@ -4,7 +4,8 @@ import { DISABLED } from 'uWebSockets.js';
 import { BookcastError, ErrorCode } from '../errors';
 import { EVENT_BYTES, EVENT_WORDS } from '../engine/events';
 import { BACK_PRESSURED, SpscRing } from '../ring/spsc-ring';
-import { I_DURABLE_JOURNAL, INGEST_EVENT, INGEST_SESSION, INGEST_STATE_WORDS, IngestBuffers, IngestStart, SESSION_NAME } from '../source/ingest-protocol';
+import { INGEST_EVENT, INGEST_SESSION, IngestBuffers, IngestStart, SESSION_NAME } from '../source/ingest-protocol';
+import { SRC_DURABLE } from '../source/source-protocol';
 import { IngestBatchDecoder, IngestBatchError, InstrumentFinder } from '../wire/ingest-batch';
 import { nowMicros } from '../util/clock';
 import { readQuery, sendError } from './http';
@@ -39,7 +40,6 @@ export class IngestGateway {
   private readonly tokenDigest: Uint8Array | null;
   private readonly decoder: IngestBatchDecoder | null;
   private readonly ring: SpscRing | null;
-  private readonly state: Float64Array | null;
   private publisher: WebSocket<PublisherData> | null = null;
   private session: string | null = null;
   /** Journal record after which the session's event 1 sits; NaN until the source thread confirms a new session. */
@@ -57,11 +57,12 @@ export class IngestGateway {
     private readonly options: IngestOptions | null,
     instruments: InstrumentFinder,
     buffers: IngestBuffers | undefined,
+    /** The source's stats (source-protocol.ts), where the durable journal sequence is. */
+    private readonly sourceStats: Float64Array,
   ) {
     this.tokenDigest = options === null ? null : digest(options.token);
     this.decoder = options === null ? null : new IngestBatchDecoder(instruments, options.maxBatchEvents);
     this.ring = buffers === undefined ? null : new SpscRing(buffers.ring);
-    this.state = buffers === undefined ? null : new Float64Array(buffers.state, 0, INGEST_STATE_WORDS);
   }
 
   /** Where the source thread found the session after restoring the journal; publishers may connect from now on. */
@@ -155,8 +156,8 @@ export class IngestGateway {
 
   /** Highest sequence of the current session on stable storage. */
   private durable(): number {
-    if (this.state === null || Number.isNaN(this.journalBase)) return 0;
-    return Math.max(0, Math.min(this.accepted, this.state[I_DURABLE_JOURNAL] - this.journalBase));
+    if (this.ring === null || Number.isNaN(this.journalBase)) return 0;
+    return Math.max(0, Math.min(this.accepted, this.sourceStats[SRC_DURABLE] - this.journalBase));
   }
 
   private open(ws: WebSocket<PublisherData>): void {

@@ -30,7 +30,7 @@ import { RingGroup } from '../ring/ring-group';
 import { HEARTBEAT_SLICES, WsGateway } from './ws-gateway';
 import { Persistence } from '../store/persistence';
 import { SpscRing } from '../ring/spsc-ring';
-import { INGEST_STATE_WORDS, IngestBuffers } from '../source/ingest-protocol';
+import type { IngestBuffers } from '../source/ingest-protocol';
 import { IngestGateway } from './ingest-gateway';
 import { Piscina } from 'piscina';
 import type { BookAtAnswer, BookAtRequest } from './book-at-task';
@@ -110,9 +110,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
   const ingestBuffers: IngestBuffers | undefined =
     config.source.kind === 'ingest'
-      ? { ring: SpscRing.allocate(INGEST_RING_BYTES), state: new SharedArrayBuffer(INGEST_STATE_WORDS * 8), frontDoorbell: pool.frontDoorbellBuffer }
+      ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer }
       : undefined;
-  const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers);
+  const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers, sourceStats);
 
   const health = () => ({
     status: 'ok',

@@ -6,8 +6,7 @@
  *   INGEST_EVENT    64 bytes: one input event, laid out as events.ts's ring records
  *   INGEST_SESSION  the UTF-8 name of a new publisher session; every event after it belongs to it
  *
- * The state buffer: float64 words the source thread writes and the front reads.
- *   [0] the highest journal sequence on stable storage
+ * The front reads how far the journal is durable from the source's stats (SRC_DURABLE).
  *
  * A publisher session numbers its events 1, 2, 3, … (MoldUDP64 and SoupBinTCP work this way).
  * Every event of a session is journaled, in order, right after the journal record that was last
@@ -18,9 +17,6 @@
 
 export const INGEST_EVENT = 1;
 export const INGEST_SESSION = 2;
-
-export const I_DURABLE_JOURNAL = 0;
-export const INGEST_STATE_WORDS = 1;
 
 /** Session names: short, printable, safe in a file and a URL. */
 export const SESSION_NAME = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -38,7 +34,6 @@ export interface IngestStart {
 /** Buffers the source worker needs for ingest; absent for other sources. */
 export interface IngestBuffers {
   ring: SharedArrayBuffer;
-  state: SharedArrayBuffer;
   /** The front thread's doorbell: rung when the durable sequence advances, so acks go out at once. */
   frontDoorbell: SharedArrayBuffer;
 }

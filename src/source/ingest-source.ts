@@ -3,7 +3,7 @@ import { Doorbell, RecordHandler, SpscRing } from '../ring/spsc-ring';
 import type { EventWriter } from '../engine/event-writer';
 import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../engine/events';
 import type { JournalWriter } from '../journal/journal-writer';
-import { I_DURABLE_JOURNAL, INGEST_EVENT, INGEST_SESSION, IngestBuffers, IngestStart, INGEST_STATE_WORDS } from './ingest-protocol';
+import { INGEST_EVENT, INGEST_SESSION, IngestBuffers, IngestStart } from './ingest-protocol';
 import { readIngestSession, writeIngestSession } from './ingest-session-file';
 import { SRC_EMITTED, SRC_STOP, SRC_WAITS } from './source-protocol';
 
@@ -20,7 +20,8 @@ const IDLE_WAIT_MS = 100;
  */
 export class IngestSource implements RecordHandler {
   private readonly ring: SpscRing;
-  private readonly state: Float64Array;
+  /** The durable sequence the front was last woken for. */
+  private announced = 0;
   private readonly frontBell: Doorbell;
   private readonly decoder = new TextDecoder();
 
@@ -34,7 +35,6 @@ export class IngestSource implements RecordHandler {
     private readonly onSession: (session: string, journalBase: number) => void,
   ) {
     this.ring = new SpscRing(buffers.ring);
-    this.state = new Float64Array(buffers.state, 0, INGEST_STATE_WORDS);
     this.frontBell = new Doorbell(buffers.frontDoorbell);
   }
 
@@ -102,12 +102,14 @@ export class IngestSource implements RecordHandler {
     }
   }
 
-  /** Tells the front how far the journal is durable (the journal calls it when a background sync completes). */
+  /**
+   * Wakes the front when the journal's durable sequence (SRC_DURABLE, which the journal keeps)
+   * moved, so the ack goes out at once; the journal calls it when a background sync completes.
+   */
   noteDurable(): void {
     const durable = this.journal.durableSequence;
-    if (durable === this.state[I_DURABLE_JOURNAL]) return;
-    // One aligned float64 store, read by the front with one load (x86-64: not torn; see seqlock-table.ts).
-    this.state[I_DURABLE_JOURNAL] = durable;
+    if (durable === this.announced) return;
+    this.announced = durable;
     this.frontBell.ring();
   }
 }

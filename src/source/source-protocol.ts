@@ -31,7 +31,13 @@ export const SRC_RESTORED = 3;
 export const SRC_STOP = 4;
 /** Milliseconds the start-up replay of the journal (after the checkpoint) took. */
 export const SRC_RESTORE_MS = 5;
-export const SRC_STATS_WORDS = 6;
+/**
+ * The highest journal sequence on stable storage (journaling sources): acks to publishers, and
+ * how far the persistence worker may read the journal. One aligned float64 store by the source,
+ * one load by readers (x86-64: not torn; see seqlock-table.ts).
+ */
+export const SRC_DURABLE = 6;
+export const SRC_STATS_WORDS = 7;
 
 export type SourceReport =
   /** `ingest`: where the publisher session stands (ingest source only). */

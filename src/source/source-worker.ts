@@ -18,7 +18,7 @@ import { MarketSimulator } from './market-simulator';
 import { ReplayOutput, ReplayPacer } from './replay-pacer';
 import { replayJournal } from './journal-replay';
 import type { SourceConfig } from '../config';
-import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_RESTORE_MS, SRC_STOP, SRC_WAITS, SRC_STATS_WORDS } from './source-protocol';
+import { SourceReport, SourceWorkerData, SRC_DONE, SRC_DURABLE, SRC_EMITTED, SRC_RESTORED, SRC_RESTORE_MS, SRC_STOP, SRC_WAITS, SRC_STATS_WORDS } from './source-protocol';
 import { JournalReader, JournalHandler } from '../journal/journal-reader';
 import { JournalWriter, JournalWriterOptions } from '../journal/journal-writer';
 import { listSegments } from '../journal/journal-segments';
@@ -102,7 +102,14 @@ function checkJournalFollows(journal: JournalWriter, after: number): void {
 function restoreAndJournal(simulator: MarketSimulator | null, options: JournalWriterOptions = { backgroundSync: false }): JournalWriter {
   const started = Date.now();
   checkInstruments();
-  const journal = JournalWriter.open(data.journalDir, options);
+  const journal = JournalWriter.open(data.journalDir, {
+    ...options,
+    onDurable: (durable) => {
+      stats[SRC_DURABLE] = durable;
+      options.onDurable?.(durable);
+    },
+  });
+  stats[SRC_DURABLE] = journal.durableSequence;
   const checkpoint = data.checkpoint;
   const after = checkpoint?.sequence ?? 0;
   checkJournalFollows(journal, after);
