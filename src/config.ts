@@ -52,6 +52,8 @@ export interface Config {
   checkpointIntervalMs: number;
   /** Journal and checkpoints kept at least this long; 0 keeps the whole journal. */
   journalRetentionHours: number;
+  /** Least time between two journal fdatasyncs (group commit); 0 syncs every batch. */
+  journalFsyncMs: number;
 }
 
 interface Option {
@@ -90,6 +92,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'snapshot-depth', env: 'BOOKCAST_SNAPSHOT_DEPTH', default: '50', help: 'levels per side in a stored book snapshot' },
   { flag: 'batch-rows', env: 'BOOKCAST_BATCH_ROWS', default: '10000', help: 'rows per storage batch at most' },
   { flag: 'batch-ms', env: 'BOOKCAST_BATCH_MS', default: '100', help: 'a storage batch waits at most this long' },
+  { flag: 'journal-fsync-ms', env: 'BOOKCAST_JOURNAL_FSYNC_MS', default: '5', help: 'least time between two journal fdatasyncs (group commit); 0 syncs every batch' },
   { flag: 'checkpoint-events', env: 'BOOKCAST_CHECKPOINT_EVENTS', default: '1000000', help: 'checkpoint the books every N journaled events (0: not by count)' },
   { flag: 'checkpoint-interval-ms', env: 'BOOKCAST_CHECKPOINT_INTERVAL_MS', default: '600000', help: 'checkpoint the books at least this often while events arrive (0: not by time)' },
   { flag: 'journal-retention-hours', env: 'BOOKCAST_JOURNAL_RETENTION_HOURS', default: '24', help: 'keep journal and checkpoints this long (0: keep the whole journal)' },
@@ -235,5 +238,6 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     checkpointEvents: integer('checkpoint-events', get('checkpoint-events'), 0, 2 ** 40),
     checkpointIntervalMs: integer('checkpoint-interval-ms', get('checkpoint-interval-ms'), 0, 86_400_000),
     journalRetentionHours: integer('journal-retention-hours', get('journal-retention-hours'), 0, 87_600),
+    journalFsyncMs: integer('journal-fsync-ms', get('journal-fsync-ms'), 0, 1000),
   };
 }

@@ -164,6 +164,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     journalDir,
     checkpoint: pool.checkpoints?.restoredFrom ?? null,
     checkpointCadence: { events: config.checkpointEvents, intervalMs: config.checkpointIntervalMs },
+    journalFsyncMs: config.journalFsyncMs,
     ingest: ingestBuffers,
   };
   const source = new Worker(path.join(__dirname, '..', 'source', 'source-worker.js'), { workerData: sourceData });

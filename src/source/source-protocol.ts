@@ -19,6 +19,8 @@ export interface SourceWorkerData {
   checkpoint: { path: string; sequence: number } | null;
   /** When a journaling source has the books checkpointed. */
   checkpointCadence: CheckpointCadence;
+  /** The journal's group-commit interval (JournalWriterOptions.fsyncIntervalMs). */
+  journalFsyncMs: number;
   /** The ingest ring and state (ingest source only). */
   ingest?: IngestBuffers;
 }

@@ -104,6 +104,7 @@ function restoreAndJournal(simulator: MarketSimulator | null, options: JournalWr
   checkInstruments();
   const journal = JournalWriter.open(data.journalDir, {
     ...options,
+    fsyncIntervalMs: data.journalFsyncMs,
     onDurable: (durable) => {
       stats[SRC_DURABLE] = durable;
       options.onDurable?.(durable);
