@@ -146,14 +146,35 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     module: './store/write-throughput',
     quickSeconds: 6,
     fullSeconds: 20,
-    budget: 'seconds per store (PostgreSQL COPY, PGlite COPY, PostgreSQL row-by-row INSERT)',
+    budget: 'total, shared by 7 measurements (PostgreSQL COPY, re-write, symbol-first key, async commit, row-by-row INSERT; PGlite COPY, re-write)',
     headline: (r) => {
       const figures: Figure[] = [];
-      if (r.postgres?.copyBatches) figures.push(['store PostgreSQL, COPY batches of 10k', `${n(r.postgres.copyBatches.rowsPerSecond)} rows/s`]);
+      const copy = (label: string, x: any) => {
+        if (x?.rowsPerSecond !== undefined) figures.push([label, `${n(x.rowsPerSecond)} rows/s, ${n(x.rowsPerBackendCpuSecond)} per backend CPU-second`]);
+      };
+      copy('store PostgreSQL, COPY batches of 10k', r.postgres?.copyBatches);
+      copy('store PostgreSQL, COPY, old symbol-first key', r.postgres?.symbolFirstKey);
+      copy('store PostgreSQL, COPY, synchronous_commit off (reference)', r.postgres?.asyncCommit);
       if (r.postgres?.rowByRowInsert) figures.push(['store PostgreSQL, row-by-row INSERT', `${n(r.postgres.rowByRowInsert.rowsPerSecond)} rows/s`]);
       if (r.pglite?.copyBatches) figures.push(['store PGlite, COPY batches of 10k', `${n(r.pglite.copyBatches.rowsPerSecond)} rows/s`]);
       return figures;
     },
+  },
+  {
+    name: 'store/durable-lag',
+    module: './store/durable-lag',
+    quickSeconds: 5,
+    fullSeconds: 10,
+    budget: 'measured seconds per point (each adds ~2 s of start-up and 2 s of warm-up)',
+    headline: (r) =>
+      r.results.map((x: any): Figure => [
+        `store durable lag, ${n(x.rate)} arrivals/s into PostgreSQL, --batch-ms ${x.batchMs}`,
+        x.skipped !== undefined
+          ? `skipped: ${x.skipped}`
+          : x.error !== undefined
+            ? `FAILED: ${x.error.split('\n')[0]}`
+            : `${n(x.tradesPerSecond)} trades/s durable; event→durable p50 ${x.durableLagMs.p50} ms, p99 ${x.durableLagMs.p99} ms, max ${x.durableLagMs.max} ms; backend ${x.backendMicrosPerTrade ?? '—'} µs CPU per trade`,
+      ]),
   },
   {
     name: 'gateway/end-to-end-latency',

@@ -1,13 +1,16 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import postgres from 'postgres';
+import { runMigrations } from '../../src/store/migrations';
 import { openStore } from '../../src/store/open-store';
-import { connectPostgres } from '../../src/store/postgres-store';
+import { connectPostgres, postgresClient } from '../../src/store/postgres-store';
+import { MIGRATIONS } from '../../src/store/schema';
+import { SqlStore } from '../../src/store/sql-store';
 import { Store, TradeRecord } from '../../src/store/store';
-import { processCpuSeconds, round } from '../system';
+import { round } from '../system';
 import { runStandalone } from '../standalone';
+import { BenchDatabase, benchDatabase, CpuProbe } from './bench-postgres';
 
 /**
  * WriteThroughput: trades/s persisted through Store.writeTrades in batches of 10k rows (binary
@@ -16,17 +19,23 @@ import { runStandalone } from '../standalone';
  * idempotent path (COPY into a staging table, INSERT … ON CONFLICT DO NOTHING); and, as the
  * reference peer, row-by-row INSERT (one statement and one commit per trade, prepared).
  *
+ * Two PostgreSQL measurements explain the product's choices (schema.ts, README "Storage"):
+ * - symbolFirstKey: the same COPY into a schema stopped at migration 1, whose trades key is
+ *   (symbol, time, trade_id): every row descends the B-tree to one of 100 right edges.
+ * - asyncCommit: the product's schema with synchronous_commit = off in the writing session, as a
+ *   reference only: the product keeps it on (a commit it acknowledged must survive a crash of the
+ *   database, and nothing re-sends rows the database lost).
+ *
  * PostgreSQL's own CPU is read from /proc: the backends serving this benchmark's database, and
  * the whole server (postmaster and all its children: WAL writer, checkpointer, other
  * sessions), as deltas over each measurement. PGlite runs inside this process, so its CPU is
  * the process's.
  *
- * Budget: `seconds` is shared: 35% PostgreSQL COPY, 15% its re-write, 15% row-by-row INSERT,
- * 25% PGlite COPY, 10% its re-write. PostgreSQL from BOOKCAST_BENCH_POSTGRES (an admin URL;
- * default postgres://postgres@127.0.0.1:5432/postgres): a fresh database, dropped afterwards.
+ * Budget: `seconds` is shared: 25% PostgreSQL COPY, 10% its re-write, 15% the symbol-first key,
+ * 10% asynchronous commit, 10% row-by-row INSERT, 20% PGlite COPY, 10% its re-write. PostgreSQL
+ * from BOOKCAST_BENCH_POSTGRES (bench-postgres.ts): fresh databases, dropped afterwards.
  */
 
-const ADMIN_URL = process.env.BOOKCAST_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BATCH = 10_000;
 const SYMBOLS = Array.from({ length: 100 }, (_, i) => `SYM-${String(i).padStart(3, '0')}`);
 
@@ -54,60 +63,6 @@ class TradeFlow {
     }
     return this.batch;
   }
-}
-
-/** CPU seconds so far of this benchmark's backends (listed again by refresh) and of the whole server. */
-interface CpuProbe {
-  refresh(): Promise<void>;
-  read(): { own: number | null; server: number | null };
-}
-
-/** utime + stime of the processes whose parent is `postmaster`, plus the postmaster. */
-function serverCpu(postmaster: number): number | null {
-  const own = processCpuSeconds(postmaster);
-  if (own === null) return null;
-  let total = own;
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === postmaster) total += (Number(fields[11]) + Number(fields[12])) / 100;
-    } catch {
-      // The process ended between listing and reading.
-    }
-  }
-  return total;
-}
-
-function parentPid(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return null;
-  }
-}
-
-async function postgresCpuProbe(admin: postgres.Sql, database: string): Promise<CpuProbe> {
-  const [{ pid }] = await admin`select pg_backend_pid() as pid`;
-  const postmaster = parentPid(pid);
-  let backends: number[] = [];
-  return {
-    read() {
-      let own: number | null = 0;
-      for (const b of backends) {
-        const s = processCpuSeconds(b);
-        if (s === null) own = null;
-        else if (own !== null) own += s;
-      }
-      return { own, server: postmaster === null ? null : serverCpu(postmaster) };
-    },
-    async refresh() {
-      const rows = await admin`select pid from pg_stat_activity where datname = ${database}`;
-      backends = rows.map((r) => r.pid as number);
-    },
-  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -157,27 +112,44 @@ async function copyAndRewrite(store: Store, copySeconds: number, rewriteSeconds:
   return { copy, rewrite };
 }
 
-async function postgresScenarios(copySeconds: number, rewriteSeconds: number, insertSeconds: number): Promise<object> {
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => undefined, connect_timeout: 5 });
-  const database = `bookcast_bench_${process.pid}`;
+interface PostgresBudget {
+  copy: number;
+  rewrite: number;
+  symbolFirstKey: number;
+  asyncCommit: number;
+  insert: number;
+}
+
+/** Runs `measure` against a fresh database; the result, or why PostgreSQL was skipped. */
+async function withDatabase(suffix: string, measure: (db: BenchDatabase) => Promise<object>): Promise<object> {
+  const db = await benchDatabase(suffix);
+  if ('skipped' in db) return db;
   try {
-    await admin.unsafe(`create database ${database}`);
-  } catch (error) {
-    await admin.end({ timeout: 1 });
-    return { skipped: `PostgreSQL unreachable at ${ADMIN_URL}: ${(error as Error).message}` };
+    return await measure(db);
+  } finally {
+    await db.drop();
   }
-  const url = ADMIN_URL.replace(/\/[^/]*$/, `/${database}`);
-  try {
-    const probe = await postgresCpuProbe(admin, database);
-    const [{ version }] = await admin`select current_setting('server_version') as version`;
-    const store = await openStore({ databaseUrl: url, dataDir: '' });
-    const { copy, rewrite } = (await copyAndRewrite(store, copySeconds, rewriteSeconds, probe)) as { copy: object; rewrite: object };
+}
+
+/** A store over one connection of its own, migrated up to `version` only. */
+async function storeAt(url: string, version: number, session = ''): Promise<SqlStore> {
+  const client = postgresClient(connectPostgres(url, { max: 1 }));
+  if (session) await client.exec(session);
+  await runMigrations(client, 'partitioned', MIGRATIONS.filter((m) => m.version <= version));
+  // Not store.migrate(): it would apply the later migrations too. Partitions come with the first write.
+  return new SqlStore(client, 'postgres', 'partitioned');
+}
+
+async function postgresScenarios(budget: PostgresBudget): Promise<object> {
+  const product = await withDatabase('copy', async (db) => {
+    const store = await openStore({ databaseUrl: db.url, dataDir: '' });
+    const { copy, rewrite } = (await copyAndRewrite(store, budget.copy, budget.rewrite, db.probe)) as { copy: object; rewrite: object };
     await store.close();
 
-    const sql = connectPostgres(url, { max: 1 });
+    const sql = connectPostgres(db.url, { max: 1 });
     const flow = new TradeFlow(1);
     const insert = await measure(
-      insertSeconds,
+      budget.insert,
       1,
       async () => {
         const r = flow.fill()[0];
@@ -188,14 +160,26 @@ async function postgresScenarios(copySeconds: number, rewriteSeconds: number, in
           { prepare: true },
         );
       },
-      probe,
+      db.probe,
     );
     await sql.end({ timeout: 5 });
-    return { server: `PostgreSQL ${version}`, kind: store.kind, copyBatches: copy, rewriteBatches: rewrite, rowByRowInsert: insert };
-  } finally {
-    await admin.unsafe(`drop database if exists ${database} with (force)`);
-    await admin.end({ timeout: 5 });
-  }
+    return { server: db.server, kind: store.kind, copyBatches: copy, rewriteBatches: rewrite, rowByRowInsert: insert };
+  });
+  if ('skipped' in product) return product;
+  const variant = (suffix: string, version: number, session: string, seconds: number) =>
+    withDatabase(suffix, async (db) => {
+      const store = await storeAt(db.url, version, session);
+      const flow = new TradeFlow(BATCH);
+      const result = await measure(seconds, BATCH, () => store.writeTrades(flow.fill()), db.probe);
+      await store.close();
+      return result;
+    });
+  const latest = MIGRATIONS[MIGRATIONS.length - 1].version;
+  return {
+    ...product,
+    symbolFirstKey: await variant('symbol_first', 1, '', budget.symbolFirstKey),
+    asyncCommit: await variant('async_commit', latest, 'set synchronous_commit = off', budget.asyncCommit),
+  };
 }
 
 async function pgliteScenarios(copySeconds: number, rewriteSeconds: number): Promise<object> {
@@ -216,8 +200,8 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
     name: 'WriteThroughput',
     batchRows: BATCH,
     symbols: SYMBOLS.length,
-    postgres: await postgresScenarios(s * 0.35, s * 0.15, s * 0.15),
-    pglite: await pgliteScenarios(s * 0.25, s * 0.1),
+    postgres: await postgresScenarios({ copy: s * 0.25, rewrite: s * 0.1, symbolFirstKey: s * 0.15, asyncCommit: s * 0.1, insert: s * 0.1 }),
+    pglite: await pgliteScenarios(s * 0.2, s * 0.1),
   };
 }
 

@@ -13,6 +13,8 @@ export interface PersistenceWorkerData {
   batchRows: number;
   batchMs: number;
   stats: SharedArrayBuffer;
+  /** A seqlock table of one slot (DURABLE_LAG_SLOT, L_WORDS words): the durable lag summary. */
+  durableLag: SharedArrayBuffer;
 }
 
 /**
@@ -32,6 +34,17 @@ export const P_LAG_US = 6;
 export const P_SPILLED = 7;
 export const P_REJECTED = 8;
 export const P_STATS_WORDS = 9;
+
+/**
+ * The durable lag over the last minute (durable-lag.ts), one seqlock slot written by the worker:
+ *   0 p50 µs   1 p99 µs   2 max µs   3 rows (trades) in the window
+ */
+export const DURABLE_LAG_SLOT = 0;
+export const L_P50_US = 0;
+export const L_P99_US = 1;
+export const L_MAX_US = 2;
+export const L_ROWS = 3;
+export const L_WORDS = 4;
 
 /** A history read the front thread asks of the worker that owns the store. */
 export type HistoryQuery =

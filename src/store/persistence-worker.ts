@@ -15,11 +15,14 @@ import { INTERVALS } from '../engine/intervals';
 import { P_BOOK, P_BOOK_HEADER_WORDS, P_CANDLE, P_TRADE } from '../engine/persist-records';
 import { Doorbell, RecordHandler, SpscRing } from '../ring/spsc-ring';
 import { RingGroup } from '../ring/ring-group';
+import { SeqlockTable } from '../ring/seqlock-table';
 import { nowMicros } from '../util/clock';
 import { Batch, batchRows, emptyBatch } from './batch';
+import { DurableLagWindow } from './durable-lag';
 import { openStore } from './open-store';
 import {
   HistoryQuery,
+  L_WORDS,
   P_BATCHES,
   P_CANDLES,
   P_FAILURES,
@@ -49,6 +52,7 @@ const rings = data.rings.map((sab) => new SpscRing(sab));
 const group = new RingGroup(new Doorbell(data.doorbell), rings);
 const stats = new Float64Array(data.stats, 0, P_STATS_WORDS);
 const spool = new Spool(path.join(data.dataDir, 'spool'), SPOOL_MEMORY_ROWS);
+const durableLag = new DurableLagWindow(new SeqlockTable(data.durableLag, 1, L_WORDS), Date.now());
 
 let batch = emptyBatch();
 let batchStarted = 0;
@@ -111,14 +115,21 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 
 async function write(b: Batch): Promise<void> {
   const store = await connect();
-  if (b.trades.length > 0) await store.writeTrades(b.trades);
+  let committed = 0;
+  if (b.trades.length > 0) {
+    await store.writeTrades(b.trades);
+    committed = nowMicros();
+  }
   if (b.candles.length > 0) await store.writeCandles(b.candles);
   if (b.books.length > 0) await store.writeBookSnapshots(b.books);
   stats[P_TRADES] += b.trades.length;
   stats[P_CANDLES] += b.candles.length;
   stats[P_SNAPSHOTS] += b.books.length;
   stats[P_BATCHES]++;
-  if (b.trades.length > 0) stats[P_LAG_US] = nowMicros() - b.trades[0].time;
+  if (b.trades.length === 0) return;
+  // Counted once the whole batch is written: a batch that fails later is retried, and counted then.
+  stats[P_LAG_US] = committed - b.trades[0].time;
+  for (let i = 0; i < b.trades.length; i++) durableLag.record(committed - b.trades[i].time);
 }
 
 /** Writes the spool (oldest first), then `b`; on failure everything unwritten is spooled again. */
@@ -205,6 +216,7 @@ async function run(): Promise<void> {
     }
     stats[P_SPOOL] = spool.rows;
     stats[P_SPILLED] = spool.spilled;
+    durableLag.tick(Date.now());
     const due = rows >= data.batchRows || (rows > 0 && Date.now() - batchStarted >= data.batchMs);
     if (due && Date.now() >= retryAt) {
       const full = batch;

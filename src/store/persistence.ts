@@ -2,8 +2,15 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Instrument } from '../engine/instruments';
 import { BookcastError } from '../errors';
+import { SeqlockTable } from '../ring/seqlock-table';
 import {
+  DURABLE_LAG_SLOT,
   HistoryQuery,
+  L_MAX_US,
+  L_P50_US,
+  L_P99_US,
+  L_ROWS,
+  L_WORDS,
   P_BATCHES,
   P_CANDLES,
   P_FAILURES,
@@ -32,6 +39,8 @@ export interface PersistenceOptions {
 export class Persistence {
   private readonly worker: Worker;
   private readonly stats: Float64Array;
+  private readonly durableLag: SeqlockTable;
+  private readonly lag = new Float64Array(L_WORDS);
   private readonly waiting = new Map<number, { resolve: (rows: unknown) => void; reject: (err: Error) => void }>();
   private nextId = 1;
   store = '';
@@ -40,7 +49,9 @@ export class Persistence {
   constructor(rings: SharedArrayBuffer[], doorbell: SharedArrayBuffer, instruments: readonly Instrument[], options: PersistenceOptions) {
     const stats = new SharedArrayBuffer(P_STATS_WORDS * 8);
     this.stats = new Float64Array(stats);
-    const data: PersistenceWorkerData = { rings, doorbell, instruments: [...instruments], ...options, stats };
+    const durableLag = new SharedArrayBuffer(SeqlockTable.byteLength(1, L_WORDS));
+    this.durableLag = new SeqlockTable(durableLag, 1, L_WORDS);
+    const data: PersistenceWorkerData = { rings, doorbell, instruments: [...instruments], ...options, stats, durableLag };
     this.worker = new Worker(path.join(__dirname, 'persistence-worker.js'), { workerData: data });
   }
 
@@ -86,6 +97,8 @@ export class Persistence {
 
   health(): object {
     const s = this.stats;
+    const lag = this.lag;
+    this.durableLag.read(DURABLE_LAG_SLOT, lag, L_WORDS);
     return {
       store: this.store,
       trades: s[P_TRADES],
@@ -96,7 +109,12 @@ export class Persistence {
       spilled_to_disk_rows: s[P_SPILLED],
       rejected_rows: s[P_REJECTED],
       failed_writes: s[P_FAILURES],
-      last_batch_lag_ms: Math.round(s[P_LAG_US] / 100) / 10,
+      last_batch_lag_ms: millis(s[P_LAG_US]),
+      // Event → committed, per stored trade, over the last minute (durable-lag.ts).
+      durable_lag_ms:
+        lag[L_ROWS] === 0
+          ? { p50: null, p99: null, max: null, rows: 0 }
+          : { p50: millis(lag[L_P50_US]), p99: millis(lag[L_P99_US]), max: millis(lag[L_MAX_US]), rows: lag[L_ROWS] },
       last_error: this.lastError,
     };
   }
@@ -112,4 +130,9 @@ export class Persistence {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** µs as ms with one decimal. */
+function millis(micros: number): number {
+  return Math.round(micros / 100) / 10;
 }

@@ -8,9 +8,20 @@
  * Column choices:
  * - Prices, sizes, ids and sequences are BIGINT integer units, as in memory; times TIMESTAMPTZ
  *   (microsecond resolution, the engine's unit), converted exactly in SQL, never through floats.
- * - Primary keys lead with (symbol, time): the same columns serve idempotency and the range
- *   reads (symbol = $1 and time between), so each table carries one index. A unique key on a
- *   partitioned table must include the partition key, hence time in every key.
+ * - Each table carries one index, its primary key, which serves both idempotency and the range
+ *   reads (symbol = $1 and time between). A unique key on a partitioned table must include the
+ *   partition key, hence time in every key. Candles and snapshots lead with (symbol, time).
+ * - trades leads with time instead: (time, symbol, trade_id), since migration 2. Trades are the
+ *   volume (hundreds of thousands of rows per second) and the key's B-tree is most of a COPY's
+ *   cost. Led by symbol, every row lands at one of as many right edges as there are symbols, and
+ *   each insert descends the tree from the root, comparing text on the way (2.0 µs of backend
+ *   CPU per row, ~300k rows/s). Led by time, rows written in time order all append to the
+ *   rightmost leaf, which PostgreSQL reaches without a descent (the B-tree's "fastpath" for
+ *   rightmost inserts) and splits 90/10 (1.05 µs per row, ~660k rows/s; the writer sorts each
+ *   batch by time). The price is on reads: one symbol's trades in a window are found by
+ *   scanning the window's entries of every symbol, filtered on symbol inside the index (no
+ *   heap visits for the others); with 100 symbols, 1,000 trades of one read ~1,500 buffers
+ *   instead of ~1,000, since fetching the rows themselves dominates either way.
  * - candles.notional is NUMERIC: price × size summed over a busy minute passes 2^53 in integer
  *   units, and NUMERIC keeps SQL-side sums exact (the continuous aggregate, re-aggregation of
  *   1m into 1h); candle rows are few, so its cost (wider, slower arithmetic) does not matter.
@@ -169,7 +180,22 @@ select add_continuous_aggregate_policy('trades_candles_1m',
   start_offset => interval '1 day', end_offset => interval '1 minute', schedule_interval => interval '1 minute');
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'trades, candles, book snapshots', sql: { partitioned: PARTITIONED, timescale: TIMESCALE } }];
+/**
+ * Migration 2: trades keyed by (time, symbol, trade_id) (see the top of this file). Rebuilds the
+ * key's index on every existing partition or chunk, under an exclusive lock: a long step on a
+ * large history, done once. On TimescaleDB the default (time desc) index is dropped too: the key
+ * now serves time ranges, and a second index would cost as much per row as the first.
+ */
+const TRADES_KEY_BY_TIME = `
+alter table trades drop constraint trades_pkey;
+alter table trades add primary key (time, symbol, trade_id);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'trades, candles, book snapshots', sql: { partitioned: PARTITIONED, timescale: TIMESCALE } },
+  { version: 2, name: 'trades keyed by time first', sql: { partitioned: TRADES_KEY_BY_TIME, timescale: `${TRADES_KEY_BY_TIME}drop index if exists trades_time_idx;
+` } },
+];
 
 /** The tables the writer creates partitions for (partitioned flavor), named as in bookcast_partitioning. */
 export type PartitionedTable = 'trades' | 'candles' | 'book_snapshots';

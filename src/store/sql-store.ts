@@ -113,7 +113,7 @@ export class SqlStore implements Store {
     if (rows.length === 0) return Promise.resolve();
     return this.serial(async () => {
       await this.ensurePartitions('trades', rows, tradeTime);
-      const bytes = this.encoder.encode(rows);
+      const bytes = this.encoder.encode(inTimeOrder(rows));
       try {
         await this.client.copyFrom(`trades (${TRADE_COLUMNS})`, 'binary', bytes);
       } catch (error) {
@@ -235,6 +235,19 @@ export class SqlStore implements Store {
     for (const day of missing) known.add(day);
   }
 }
+
+/**
+ * The rows in time order, so that COPY appends them all at the right edge of the trades key
+ * (schema.ts). A batch is usually in order already, or a few runs in order (one per book worker's
+ * ring), which V8's merge sort joins in ~20 ns a row. Order inside one COPY is invisible to
+ * readers: the statement is atomic.
+ */
+function inTimeOrder(rows: readonly TradeRecord[]): readonly TradeRecord[] {
+  for (let i = 1; i < rows.length; i++) if (rows[i].time < rows[i - 1].time) return [...rows].sort(byTime);
+  return rows;
+}
+
+const byTime = (a: TradeRecord, b: TradeRecord): number => a.time - b.time;
 
 /** A flat {p0,s0,p1,s1,…} array (numbers from PGlite, strings from postgres.js) as pairs. */
 function levels(flat: ArrayLike<unknown>): [number, number][] {

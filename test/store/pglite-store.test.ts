@@ -7,7 +7,7 @@ import { runMigrations } from '../../src/store/migrations';
 import { openStore } from '../../src/store/open-store';
 import { pgliteClient } from '../../src/store/pglite-store';
 import { SqlStore } from '../../src/store/sql-store';
-import { storeChecks, trade } from './store-checks';
+import { storeChecks, trade, upgradeChecks } from './store-checks';
 
 const dir = mkdtempSync(join(tmpdir(), 'bookcast-pglite-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,11 +16,17 @@ t.test('PGlite store', async (t) => {
   // One PGlite instance serves both the store and the raw checks: a data directory has one owner.
   const db = await PGlite.create(join(dir, 'checks'));
   const raw = pgliteClient(db);
-  t.equal(await runMigrations(raw, 'partitioned'), 1, 'first start applies the schema');
+  t.equal(await runMigrations(raw, 'partitioned'), 2, 'first start applies the schema');
   const store = new SqlStore(raw, 'pglite', 'partitioned');
   await store.migrate();
   await storeChecks(t, store, raw);
   await store.close();
+});
+
+t.test('PGlite store made by an older schema upgrades in place', async (t) => {
+  const db = await PGlite.create(join(dir, 'upgrade'));
+  t.teardown(() => db.close());
+  await upgradeChecks(t, pgliteClient(db), 'pglite');
 });
 
 t.test('openStore keeps PGlite data in <dataDir>/pglite across restarts', async (t) => {

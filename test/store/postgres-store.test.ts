@@ -2,7 +2,7 @@ import t from 'tap';
 import { openStore } from '../../src/store/open-store';
 import { connectPostgres, openPostgresStore, postgresClient } from '../../src/store/postgres-store';
 import { freshDatabase, POSTGRES_ADMIN_URL } from '../helpers/postgres';
-import { storeChecks } from './store-checks';
+import { storeChecks, upgradeChecks } from './store-checks';
 
 t.test('PostgreSQL store (native partitioning)', async (t) => {
   const database = await freshDatabase('store');
@@ -17,6 +17,18 @@ t.test('PostgreSQL store (native partitioning)', async (t) => {
   const raw = postgresClient(connectPostgres(database.url, { max: 1 }));
   t.teardown(() => raw.close());
   await storeChecks(t, store, raw);
+});
+
+t.test('PostgreSQL store made by an older schema upgrades in place', async (t) => {
+  const database = await freshDatabase('upgrade');
+  if (database === null) {
+    t.plan(0, `PostgreSQL unreachable at ${POSTGRES_ADMIN_URL} (set BOOKCAST_TEST_POSTGRES; with CI=true this fails)`);
+    return;
+  }
+  t.teardown(() => database.drop());
+  const raw = postgresClient(connectPostgres(database.url, { max: 1 }));
+  t.teardown(() => raw.close());
+  await upgradeChecks(t, raw, 'postgres');
 });
 
 t.test('an unreachable server rejects with the socket error instead of hanging', async (t) => {

@@ -1,7 +1,9 @@
 import { type Test } from 'tap';
 import { runMigrations } from '../../src/store/migrations';
+import { MIGRATIONS } from '../../src/store/schema';
 import { SqlClient } from '../../src/store/sql-client';
-import { BookSnapshotRecord, CandleRecord, Store, TradeRecord } from '../../src/store/store';
+import { SqlStore } from '../../src/store/sql-store';
+import { BookSnapshotRecord, CandleRecord, Store, StoreKind, TradeRecord } from '../../src/store/store';
 
 /**
  * The behaviour every Store must show, run against a real database by each driver's test:
@@ -26,7 +28,13 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
     t.equal(await runMigrations(raw, 'partitioned'), 0, 'nothing left to apply');
     await store.migrate();
     const rows = await raw.rows('select version, flavor from schema_migrations order by version', []);
-    t.same(rows.map((r) => [Number(r[0]), r[1]]), [[1, 'partitioned']]);
+    t.same(rows.map((r) => [Number(r[0]), r[1]]), [[1, 'partitioned'], [2, 'partitioned']]);
+    const key = await raw.rows(
+      `select a.attname::text from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+       where i.indrelid = 'trades'::regclass and i.indisprimary order by array_position(i.indkey::int2[], a.attnum)`,
+      [],
+    );
+    t.same(key.map((r) => r[0]), ['time', 'symbol', 'trade_id'], 'trades keyed time first: inserts append at the right edge');
   });
 
   await t.test('trades round-trip exactly, including values at the edge of 2^53 and negative times', async (t) => {
@@ -157,4 +165,20 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
     await Promise.all([store.writeCandles([first]), store.writeTrades([trade('ORDER-1', 1, T0)]), store.writeCandles([second])]);
     t.equal((await store.candles('ORDER-1', '1m', T0, T0 + 1, 1, 0))[0].close, 2);
   });
+}
+
+/**
+ * A database made by migration 1 alone (trades keyed symbol first) upgrades in place: `raw` is
+ * an empty database; the rows written before the upgrade stay, and writing them again after it
+ * adds nothing.
+ */
+export async function upgradeChecks(t: Test, raw: SqlClient, kind: StoreKind): Promise<void> {
+  t.equal(await runMigrations(raw, 'partitioned', MIGRATIONS.slice(0, 1)), 1);
+  const before = new SqlStore(raw, kind, 'partitioned');
+  const batch = Array.from({ length: 50 }, (_, i) => trade('UP-1', i + 1, T0 + i * 1000));
+  await before.writeTrades(batch);
+  t.equal(await runMigrations(raw, 'partitioned'), MIGRATIONS.length - 1, 'the later migrations run');
+  const after = new SqlStore(raw, kind, 'partitioned');
+  await after.writeTrades([...batch, trade('UP-1', 51, T0 + 50_000)]);
+  t.same((await after.trades('UP-1', T0, T0 + DAY, 100, 0)).map((x) => x.tradeId), Array.from({ length: 51 }, (_, i) => i + 1), 'kept, and not stored twice');
 }
