@@ -27,7 +27,7 @@ import { Subscriptions } from './subscriptions';
 import { SymbolLookup } from './symbol-lookup';
 import { loadUws } from './uws';
 import { RingGroup } from '../ring/ring-group';
-import { HEARTBEAT_SLICES, WsGateway } from './ws-gateway';
+import { HEARTBEAT_SLICE_MS, WsGateway } from './ws-gateway';
 import { Persistence } from '../store/persistence';
 import { SpscRing } from '../ring/spsc-ring';
 import type { IngestBuffers } from '../source/ingest-protocol';
@@ -206,7 +206,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     else void wake.then(poll);
   };
   setImmediate(poll);
-  const heartbeat = setInterval(() => ws.heartbeatSlice(), config.heartbeatMs / HEARTBEAT_SLICES);
+  const heartbeat = setInterval(() => ws.heartbeatSlice(), HEARTBEAT_SLICE_MS);
   const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);
 
   let listenSocket: us_listen_socket | null = null;

@@ -14,8 +14,11 @@ import { Subscriptions } from './subscriptions';
 import type { SymbolLookup } from './symbol-lookup';
 import { DATA_TYPES, parseClientMessage, parseJsonObject, parseMarketDataMessage, StreamRequest } from './ws-protocol';
 
-/** Heartbeat rounds are served in this many slices spread over the interval. */
-export const HEARTBEAT_SLICES = 20;
+/**
+ * Heartbeat rounds are served in slices, one every this many ms: at ~25 µs a connection, 19k
+ * connections make ~50 connections and ~1.2 ms a slice, the longest the front thread stops for them.
+ */
+export const HEARTBEAT_SLICE_MS = 2;
 /** Past this many times the message rate limit in one second, the connection is closed. */
 const FLOOD_FACTOR = 10;
 /** uWS closes a connection whose single message exceeds this; ours answer MESSAGE_TOO_LARGE below it. */
@@ -276,17 +279,17 @@ export class WsGateway {
   }
 
   /**
-   * Called HEARTBEAT_SLICES times per heartbeat interval; each call serves the next slice of the
-   * connections, so every connection hears once per interval where each of its streams stands,
-   * and the front thread never stops for all of them at once (at ~25 µs a connection, 19k
-   * connections in one go would hold it for half a second).
+   * Called every HEARTBEAT_SLICE_MS; each call serves the next slice of the connections, so every
+   * connection hears once per interval where each of its streams stands, and the front thread
+   * never stops for many of them at once (19k connections in one go would hold it for half a second).
    */
   heartbeatSlice(): void {
     if (this.round.length === 0 || this.roundAt >= this.round.length) {
       this.round = [...this.sessions];
       this.roundAt = 0;
     }
-    const end = Math.min(this.round.length, this.roundAt + Math.ceil(this.round.length / HEARTBEAT_SLICES));
+    const slices = Math.max(1, Math.round(this.config.heartbeatMs / HEARTBEAT_SLICE_MS));
+    const end = Math.min(this.round.length, this.roundAt + Math.ceil(this.round.length / slices));
     const timestamp = nowMicros();
     for (; this.roundAt < end; this.roundAt++) {
       const session = this.round[this.roundAt];
