@@ -54,6 +54,8 @@ export interface Config {
   journalRetentionHours: number;
   /** Least time between two journal fdatasyncs (group commit); 0 syncs every batch. */
   journalFsyncMs: number;
+  /** Store every journaled input event in order_events (live sources only). */
+  storeEvents: boolean;
 }
 
 interface Option {
@@ -92,6 +94,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'snapshot-depth', env: 'BOOKCAST_SNAPSHOT_DEPTH', default: '50', help: 'levels per side in a stored book snapshot' },
   { flag: 'batch-rows', env: 'BOOKCAST_BATCH_ROWS', default: '10000', help: 'rows per storage batch at most' },
   { flag: 'batch-ms', env: 'BOOKCAST_BATCH_MS', default: '100', help: 'a storage batch waits at most this long' },
+  { flag: 'store-events', env: 'BOOKCAST_STORE_EVENTS', default: 'false', help: 'true stores every journaled input event (order_events); live sources only' },
   { flag: 'journal-fsync-ms', env: 'BOOKCAST_JOURNAL_FSYNC_MS', default: '5', help: 'least time between two journal fdatasyncs (group commit); 0 syncs every batch' },
   { flag: 'checkpoint-events', env: 'BOOKCAST_CHECKPOINT_EVENTS', default: '1000000', help: 'checkpoint the books every N journaled events (0: not by count)' },
   { flag: 'checkpoint-interval-ms', env: 'BOOKCAST_CHECKPOINT_INTERVAL_MS', default: '600000', help: 'checkpoint the books at least this often while events arrive (0: not by time)' },
@@ -149,6 +152,15 @@ export function replayWindow(fromText: string, untilText: string): { from: numbe
   const until = timeOption('until', untilText, Infinity);
   if (from > until) throw new BookcastError('CONFIG_INVALID', `from (${fromText}) is after until (${untilText})`);
   return { from, until };
+}
+
+/** --store-events: the rows come from the live journal, which a replay does not write. */
+function storeEvents(text: string, source: SourceConfig): boolean {
+  if (text !== 'true' && text !== 'false') throw new BookcastError('CONFIG_INVALID', `store-events must be true or false, got "${text}"`);
+  if (text === 'true' && isReplay(source)) {
+    throw new BookcastError('CONFIG_INVALID', '--store-events stores the live journal; a replay (lobster:, journal:) writes none: its events are the recording');
+  }
+  return text === 'true';
 }
 
 /** Flags win over environment variables, which win over defaults. Throws CONFIG_INVALID. */
@@ -239,5 +251,6 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     checkpointIntervalMs: integer('checkpoint-interval-ms', get('checkpoint-interval-ms'), 0, 86_400_000),
     journalRetentionHours: integer('journal-retention-hours', get('journal-retention-hours'), 0, 87_600),
     journalFsyncMs: integer('journal-fsync-ms', get('journal-fsync-ms'), 0, 1000),
+    storeEvents: storeEvents(get('store-events'), source),
   };
 }

@@ -25,6 +25,7 @@ export const ERRORS = {
   HISTORY_EXPIRED: { status: 410, message: 'that time is older than the retained journal and checkpoints' },
   STORE_UNAVAILABLE: { status: 503, message: 'the history store cannot answer right now' },
   STORE_REJECTED: { status: 500, message: 'the database refused rows for good; they are kept aside' },
+  EVENTS_DISABLED: { status: 404, message: 'this server does not store input events; start it with --store-events true' },
   BAD_FRAME: { status: 400, message: 'bytes are not a valid bookcast FlatBuffers frame' },
   // Publishers (/ingest)
   UNAUTHORIZED: { status: 401, message: 'missing or wrong publisher token' },

@@ -32,6 +32,9 @@ import type { SymbolLookup } from './symbol-lookup';
 
 export const DEFAULT_BOOK_DEPTH = 20;
 export const DEFAULT_TRADE_LIMIT = 100;
+/** Input events per page of /events: default and most. */
+export const DEFAULT_EVENT_LIMIT = 1000;
+export const MAX_EVENT_LIMIT = 10_000;
 
 function optionalUnits(units: number | null, decimals: number): string | null {
   return units === null ? null : formatUnits(units, decimals);
@@ -73,6 +76,7 @@ export class RestRoutes {
     route(app, 'get', '/api/v1/market/:symbol/orderbook', (res, req) => this.orderbook(res, req));
     routeAsync(app, '/api/v1/market/:symbol/trades', (req) => this.recentTrades(req));
     routeAsync(app, '/api/v1/market/:symbol/candles', (req) => this.recentCandles(req));
+    routeAsync(app, '/api/v1/market/:symbol/events', (req) => this.orderEvents(req));
     route(app, 'get', '/api/v1/health', (res, req) => {
       readQuery(req, []);
       sendJson(res, 200, JSON.stringify(this.health()));
@@ -255,6 +259,27 @@ export class RestRoutes {
       trades: c.count,
     }));
     return { status: 200, body: JSON.stringify({ symbol: ins.symbol, interval: name, count: candles.length, candles }) };
+  }
+
+  /**
+   * Stored input events (--store-events) in a time range, in (time, journal sequence) order, a
+   * page at a time: the next page starts at the last event's time, after its sequence. Rendered
+   * by the persistence worker, off the front thread.
+   */
+  private async orderEvents(req: HttpRequest): Promise<Answer> {
+    const ins = this.instrument(req);
+    const query = readQuery(req, ['start', 'end', 'limit', 'after_sequence']);
+    const from = timeParameter(query, 'start', 0);
+    const to = timeParameter(query, 'end', Number.MAX_SAFE_INTEGER);
+    if (from > to) throw new BookcastError('INVALID_PARAMETER', '"start" is after "end"');
+    const limit = intParameter(query, 'limit', 1, MAX_EVENT_LIMIT, DEFAULT_EVENT_LIMIT);
+    // Journal sequences outgrow intParameter's nine digits within hours of a busy feed.
+    const afterText = query.get('after_sequence') ?? '0';
+    const after = Number(afterText);
+    if (!/^\d{1,16}$/.test(afterText) || !Number.isSafeInteger(after)) throw new BookcastError('INVALID_PARAMETER', '"after_sequence" must be a journal sequence (an integer below 2^53)');
+    if (!this.persistence.storesEvents) throw new BookcastError('EVENTS_DISABLED');
+    const body = await this.persistence.query<string>({ kind: 'events', symbol: ins.index, from, to: to + 1, after, limit });
+    return { status: 200, body };
   }
 
   private time(us: number): string {

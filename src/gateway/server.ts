@@ -83,11 +83,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
     snapshotDepth: config.snapshotDepth,
     checkpoints: isReplay(config.source) ? null : { dir: checkpointDir, journalDir, retentionMs: config.journalRetentionHours * 3_600_000 },
   });
+  // Made before the persistence worker, which reads the journal's durable sequence from it (--store-events).
+  const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
   const persistence = new Persistence(pool.channels.map((c) => c.persistRing), pool.persistDoorbell, instruments, {
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     batchRows: config.batchRows,
     batchMs: config.batchMs,
+    events: config.storeEvents ? { journalDir, sourceStats: sourceStats.buffer as SharedArrayBuffer } : null,
   });
   try {
     await persistence.start((err) => fail(err));
@@ -107,7 +110,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const fanout = new Fanout(app, pool.channels.map((c) => c.out), streams, subscriptions, trades, candles, conflator, formats);
   const symbols = new SymbolLookup(instruments);
   const ws = new WsGateway(config, symbols, streams, subscriptions, instruments);
-  const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
   const ingestBuffers: IngestBuffers | undefined =
     config.source.kind === 'ingest'
       ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer }

@@ -1,9 +1,9 @@
-import { BookSnapshotRecord, CandleRecord, TradeRecord } from './store';
+import { BookSnapshotRecord, CandleRecord, OrderEventRecord, TradeRecord } from './store';
 
 /**
- * COPY payloads. Trades, the high-volume table, go in PostgreSQL's binary COPY format: the
- * backend then copies fixed-width integers instead of parsing decimal text and timestamps,
- * which is most of its cost per row. Candles and snapshots are a few rows per second and go as
+ * COPY payloads. Trades and order events, the high-volume tables, go in PostgreSQL's binary COPY
+ * format: the backend then copies fixed-width integers instead of parsing decimal text and
+ * timestamps, which is most of its cost per row. Candles and snapshots are a few rows per second and go as
  * COPY text into staging tables (times as µs integers, converted in SQL).
  *
  * Binary layout (https://www.postgresql.org/docs/current/sql-copy.html, "Binary Format"):
@@ -20,50 +20,83 @@ const TRAILER_BYTES = 2;
 const PG_EPOCH_MICROS = 946_684_800_000_000;
 const TWO_32 = 4_294_967_296;
 
-/** Trade columns in COPY order; the encoder below writes exactly these types. */
-export const TRADE_COLUMNS = 'symbol, sequence, trade_id, price, size, side, maker_order_id, time';
-const TRADE_FIELDS = 8;
-/** A trade tuple without its symbol's bytes: count, 8 lengths, six int8, one int2. */
-const TRADE_FIXED_BYTES = 2 + TRADE_FIELDS * 4 + 6 * 8 + 2;
-
 /**
- * Encodes trade batches into one reusable buffer (grown, never shrunk). The returned view is
- * valid until the next encode: callers hand it to the driver and await the COPY first.
+ * Binary COPY of rows that carry one text field, their symbol, into one reusable buffer (grown,
+ * never shrunk). The returned view is valid until the next encode: callers hand it to the driver
+ * and await the COPY first.
  */
-export class TradeCopyEncoder {
+abstract class BinaryCopyEncoder<R extends { symbol: string }> {
   private buffer: Buffer = Buffer.allocUnsafe(1 << 20);
 
-  encode(rows: readonly TradeRecord[]): Buffer {
+  /** `tupleBytes`: one tuple without its symbol's bytes (field count, lengths, fixed-width values). */
+  constructor(private readonly tupleBytes: number) {}
+
+  encode(rows: readonly R[]): Buffer {
     let symbolBytes = 0;
     for (let i = 0; i < rows.length; i++) symbolBytes += rows[i].symbol.length * 3;
-    this.reserve(HEADER_BYTES + TRAILER_BYTES + rows.length * TRADE_FIXED_BYTES + symbolBytes);
+    this.reserve(HEADER_BYTES + TRAILER_BYTES + rows.length * this.tupleBytes + symbolBytes);
     const b = this.buffer;
     let at = b.write(SIGNATURE, 0, 'latin1');
     b.writeInt32BE(0, at);
     b.writeInt32BE(0, at + 4);
     at += 8;
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i];
-      b.writeInt16BE(TRADE_FIELDS, at);
-      const length = b.write(r.symbol, at + 6, 'utf8');
-      b.writeInt32BE(length, at + 2);
-      at += 6 + length;
-      at = int8(b, at, r.sequence);
-      at = int8(b, at, r.tradeId);
-      at = int8(b, at, r.price);
-      at = int8(b, at, r.size);
-      b.writeInt32BE(2, at);
-      b.writeInt16BE(r.side, at + 4);
-      at += 6;
-      at = int8(b, at, r.makerOrderId);
-      at = int8(b, at, r.time - PG_EPOCH_MICROS);
-    }
+    for (let i = 0; i < rows.length; i++) at = this.tuple(b, at, rows[i]);
     b.writeInt16BE(-1, at);
     return b.subarray(0, at + 2);
   }
 
+  /** Writes one tuple at `at`; returns where the next one starts. */
+  protected abstract tuple(b: Buffer, at: number, row: R): number;
+
   private reserve(bytes: number): void {
     if (bytes > this.buffer.length) this.buffer = Buffer.allocUnsafe(Math.max(bytes, this.buffer.length * 2));
+  }
+}
+
+/** Trade columns in COPY order; the encoder below writes exactly these types. */
+export const TRADE_COLUMNS = 'symbol, sequence, trade_id, price, size, side, maker_order_id, time';
+const TRADE_FIELDS = 8;
+
+export class TradeCopyEncoder extends BinaryCopyEncoder<TradeRecord> {
+  constructor() {
+    // count, 8 lengths, six int8, one int2
+    super(2 + TRADE_FIELDS * 4 + 6 * 8 + 2);
+  }
+
+  protected tuple(b: Buffer, at: number, r: TradeRecord): number {
+    b.writeInt16BE(TRADE_FIELDS, at);
+    at = text(b, at + 2, r.symbol);
+    at = int8(b, at, r.sequence);
+    at = int8(b, at, r.tradeId);
+    at = int8(b, at, r.price);
+    at = int8(b, at, r.size);
+    at = int2(b, at, r.side);
+    at = int8(b, at, r.makerOrderId);
+    return int8(b, at, r.time - PG_EPOCH_MICROS);
+  }
+}
+
+/** order_events columns in COPY order (their order in the table, schema.ts). */
+export const ORDER_EVENT_COLUMNS = 'time, journal_sequence, order_id, price, size, new_order_id, kind, side, symbol';
+const ORDER_EVENT_FIELDS = 9;
+
+export class OrderEventCopyEncoder extends BinaryCopyEncoder<OrderEventRecord> {
+  constructor() {
+    // count, 9 lengths, six int8, two int2
+    super(2 + ORDER_EVENT_FIELDS * 4 + 6 * 8 + 2 * 2);
+  }
+
+  protected tuple(b: Buffer, at: number, r: OrderEventRecord): number {
+    b.writeInt16BE(ORDER_EVENT_FIELDS, at);
+    at = int8(b, at + 2, r.time - PG_EPOCH_MICROS);
+    at = int8(b, at, r.sequence);
+    at = int8(b, at, r.orderId);
+    at = int8(b, at, r.price);
+    at = int8(b, at, r.size);
+    at = int8(b, at, r.newOrderId);
+    at = int2(b, at, r.kind);
+    at = int2(b, at, r.side);
+    return text(b, at, r.symbol);
   }
 }
 
@@ -74,6 +107,19 @@ function int8(b: Buffer, at: number, value: number): number {
   b.writeInt32BE(high, at + 4);
   b.writeUInt32BE(value - high * TWO_32, at + 8);
   return at + 12;
+}
+
+function int2(b: Buffer, at: number, value: number): number {
+  b.writeInt32BE(2, at);
+  b.writeInt16BE(value, at + 4);
+  return at + 6;
+}
+
+/** A length-prefixed UTF-8 text field (the caller reserved 3 bytes per UTF-16 unit). */
+function text(b: Buffer, at: number, value: string): number {
+  const length = b.write(value, at + 4, 'utf8');
+  b.writeInt32BE(length, at);
+  return at + 4 + length;
 }
 
 const TEXT_SPECIALS = /[\\\t\n\r]/;

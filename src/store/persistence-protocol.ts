@@ -15,6 +15,14 @@ export interface PersistenceWorkerData {
   stats: SharedArrayBuffer;
   /** A seqlock table of one slot (DURABLE_LAG_SLOT, L_WORDS words): the durable lag summary. */
   durableLag: SharedArrayBuffer;
+  /** Where to follow the input journal from, to store every input event (--store-events); null: off. */
+  events: OrderEventSource | null;
+}
+
+/** The live source's journal, and its stats buffer, whose SRC_DURABLE word says how far it may be read. */
+export interface OrderEventSource {
+  journalDir: string;
+  sourceStats: SharedArrayBuffer;
 }
 
 /**
@@ -23,6 +31,8 @@ export interface PersistenceWorkerData {
  *   4 rows in the spool (refused by the database, waiting for it)   5 failed writes
  *   6 lag of the last batch (µs, event to durable)   7 rows the spool has put on disk so far
  *   8 rows the database refused for good (kept in the spool's rejected file)
+ *   9 order events stored   10 journal sequence through which order events are stored
+ *   11 journal records retention deleted before they were stored (gaps in order_events)
  */
 export const P_TRADES = 0;
 export const P_CANDLES = 1;
@@ -33,7 +43,10 @@ export const P_FAILURES = 5;
 export const P_LAG_US = 6;
 export const P_SPILLED = 7;
 export const P_REJECTED = 8;
-export const P_STATS_WORDS = 9;
+export const P_EVENTS = 9;
+export const P_EVENTS_THROUGH = 10;
+export const P_EVENTS_SKIPPED = 11;
+export const P_STATS_WORDS = 12;
 
 /**
  * The durable lag over the last minute (durable-lag.ts), one seqlock slot written by the worker:
@@ -52,7 +65,9 @@ export type HistoryQuery =
   | { kind: 'candles'; symbol: number; interval: string; from: number; to: number; limit: number; offset: number }
   | { kind: 'book'; symbol: number; at: number }
   /** A rendered Market Data API history page (JSON or CSV), built here, off the front thread. */
-  | { kind: 'history'; request: HistoryRequest };
+  | { kind: 'history'; request: HistoryRequest }
+  /** A rendered page of stored input events (event-render.ts); `after`: keyset paging. */
+  | { kind: 'events'; symbol: number; from: number; to: number; after: number; limit: number };
 
 /** `stop`: drain the rings, write what is pending (or leave it spooled on disk), close, exit. */
 export type PersistenceRequest = { type: 'query'; id: number; query: HistoryQuery } | { type: 'stop' };

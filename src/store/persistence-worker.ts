@@ -1,13 +1,16 @@
 /**
  * The persistence worker: drains every book worker's persist ring (trades, closed candles, book
- * snapshots) into batches and writes them to the store, bounded by size and time. It owns the
- * store, so it also answers the front thread's history queries (PGlite lives in one thread).
+ * snapshots) into batches and writes them to the store, bounded by size and time; with
+ * --store-events it also follows the input journal into order_events (order-event-feed.ts). It
+ * owns the store, so it also answers the front thread's history queries (PGlite lives in one thread).
  *
  * The database may be down or slow; the feed must not notice. A batch that fails to write goes to
  * the spool (memory, then disk) and the worker keeps draining the rings; it retries with
  * exponential backoff and, once the database answers, backfills the spool oldest first before
  * new rows. Writes are idempotent (keyed by symbol and trade id / candle start / snapshot
- * sequence), so a batch written twice around a failure is stored once.
+ * sequence), so a batch written twice around a failure is stored once. Order events need no
+ * spool: the journal holds them, so on a failure the worker stops reading it and, once the
+ * database is back, resumes after what the database says it holds.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as path from 'node:path';
@@ -25,6 +28,9 @@ import {
   L_WORDS,
   P_BATCHES,
   P_CANDLES,
+  P_EVENTS,
+  P_EVENTS_SKIPPED,
+  P_EVENTS_THROUGH,
   P_FAILURES,
   P_LAG_US,
   P_SNAPSHOTS,
@@ -39,12 +45,17 @@ import {
 } from './persistence-protocol';
 import { Spool } from './spool';
 import { renderHistory } from './history-render';
+import { renderOrderEvents } from './event-render';
+import { OrderEventFeed } from './order-event-feed';
 import type { Store } from './store';
 
 const READ_LIMIT = 4096;
 const SPOOL_MEMORY_ROWS = 200_000;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
+/** How long a stop goes on storing order events the journal made durable; the next start resumes the rest. */
+const STOP_EVENTS_MS = 5000;
+const UNIQUE_VIOLATION = '23505';
 
 const data = workerData as PersistenceWorkerData;
 const symbols = data.instruments.map((i) => i.symbol);
@@ -53,6 +64,10 @@ const group = new RingGroup(new Doorbell(data.doorbell), rings);
 const stats = new Float64Array(data.stats, 0, P_STATS_WORDS);
 const spool = new Spool(path.join(data.dataDir, 'spool'), SPOOL_MEMORY_ROWS);
 const durableLag = new DurableLagWindow(new SeqlockTable(data.durableLag, 1, L_WORDS), Date.now());
+/** null when --store-events is off, or after the database refused order events for good. */
+let events = data.events === null ? null : new OrderEventFeed(data.events.journalDir, data.events.sourceStats, symbols, data.batchRows);
+/** The resume point at the last unique violation on order_events (see storeEvents). */
+let conflictAt = -1;
 
 let batch = emptyBatch();
 let batchStarted = 0;
@@ -149,15 +164,71 @@ async function flush(b: Batch): Promise<void> {
         report({ type: 'error', id: null, code: 'STORE_REJECTED', message: `rows refused by the database, kept in the spool's rejected file: ${(err as Error).message}` });
         continue;
       }
-      disconnect();
       for (let j = i; j < pending.length; j++) spool.add(pending[j]);
-      retryAt = Date.now() + retryMs;
-      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
-      report({ type: 'error', id: null, code: 'STORE_UNAVAILABLE', message: `write failed, spooling and retrying in ${retryMs} ms: ${(err as Error).message}` });
+      backOff(err, 'write failed, spooling');
       return;
     }
   }
   retryMs = RETRY_MIN_MS;
+}
+
+/** Drops the connections and holds every write back until `retryAt`, which backs off exponentially. */
+function backOff(err: unknown, what: string): void {
+  disconnect();
+  retryAt = Date.now() + retryMs;
+  retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+  report({ type: 'error', id: null, code: 'STORE_UNAVAILABLE', message: `${what} and retrying in ${retryMs} ms: ${(err as Error).message}` });
+}
+
+/**
+ * Order events: (re)starts the feed after what the database holds, and writes its batch when
+ * due (or whatever it holds, with `force`). Returns the rows written. On a failure the batch is
+ * dropped and the feed halted: the journal keeps the events for the resume.
+ *
+ * A unique violation means the database holds rows of this batch already: a write that timed
+ * out here can still commit (its COMMIT was on its way) after the resume point was read. The
+ * feed then resumes from the database's point once more; a second violation at the same point
+ * is not that, but rows from elsewhere (another journal writing into this database), refused.
+ */
+async function storeEvents(feed: OrderEventFeed, force: boolean): Promise<number> {
+  try {
+    if (!feed.following) {
+      feed.resume(await withTimeout(connect().then((s) => s.orderEventsStoredThrough()), WRITE_TIMEOUT_MS));
+      stats[P_EVENTS_THROUGH] = feed.storedThrough;
+      retryMs = RETRY_MIN_MS;
+      return 0;
+    }
+    if (force ? feed.rows.length === 0 : !feed.due(Date.now(), data.batchMs)) return 0;
+    const rows = feed.take();
+    await withTimeout(connect().then((s) => s.writeOrderEvents(rows)), WRITE_TIMEOUT_MS);
+    feed.stored(rows);
+    stats[P_EVENTS] += rows.length;
+    stats[P_EVENTS_THROUGH] = feed.storedThrough;
+    stats[P_EVENTS_SKIPPED] = feed.skipped;
+    return rows.length;
+  } catch (err) {
+    feed.halt();
+    stats[P_FAILURES]++;
+    if ((err as { code?: unknown }).code === UNIQUE_VIOLATION && feed.storedThrough !== conflictAt) {
+      conflictAt = feed.storedThrough;
+      return 0;
+    }
+    if (refusedForGood(err)) {
+      events = null;
+      report({ type: 'error', id: null, code: 'STORE_REJECTED', message: `order events refused by the database, no longer stored until a restart: ${(err as Error).message}` });
+      return 0;
+    }
+    backOff(err, 'order events: write failed, pausing the journal tail');
+    return 0;
+  }
+}
+
+/** At a stop: stores what the journal made durable, until caught up or `deadline`; the next start resumes the rest. */
+async function drainEvents(deadline: number): Promise<void> {
+  while (events !== null && events.following && Date.now() < deadline) {
+    events.poll(data.batchRows);
+    if (events.rows.length === 0 || (await storeEvents(events, true)) === 0) return;
+  }
 }
 
 /** SQLSTATE classes 22 (data exception), 23 (integrity) and 42 (syntax/access): the rows are at fault. */
@@ -184,6 +255,7 @@ async function answer(request: PersistenceRequest): Promise<void> {
     if (q.kind === 'trades') rows = await store.trades(symbols[q.symbol], q.from, q.to, q.limit, q.offset);
     else if (q.kind === 'candles') rows = await store.candles(symbols[q.symbol], q.interval, q.from, q.to, q.limit, q.offset);
     else if (q.kind === 'book') rows = await store.bookSnapshotAt(symbols[q.symbol], q.at);
+    else if (q.kind === 'events') rows = renderOrderEvents(await store.orderEvents(symbols[q.symbol], q.from, q.to, q.after, q.limit + 1), data.instruments[q.symbol], q.limit);
     else {
       const r = q.request;
       rows = renderHistory(await store.candles(r.symbol, r.interval, r.from, r.to, r.limit + 1, r.offset), r);
@@ -206,9 +278,13 @@ async function run(): Promise<void> {
       drain.ring = ring;
       work += ring.read(drain, READ_LIMIT);
     }
+    // A stop waits for the rings, not for a backlog of order events (drainEvents bounds that).
+    const ringsDrained = work === 0;
+    if (events !== null) work += events.poll(READ_LIMIT);
     const rows = batchRows(batch);
-    if (stopping && work === 0) {
+    if (stopping && ringsDrained) {
       await flush(batch);
+      await drainEvents(Date.now() + STOP_EVENTS_MS);
       // Whatever the database did not take stays in the spool (memory is lost: move it to disk).
       for (const b of spool.takeAll()) spool.persist(b);
       await store?.close();
@@ -217,6 +293,7 @@ async function run(): Promise<void> {
     stats[P_SPOOL] = spool.rows;
     stats[P_SPILLED] = spool.spilled;
     durableLag.tick(Date.now());
+    if (events !== null && Date.now() >= retryAt) work += await storeEvents(events, false);
     const due = rows >= data.batchRows || (rows > 0 && Date.now() - batchStarted >= data.batchMs);
     if (due && Date.now() >= retryAt) {
       const full = batch;

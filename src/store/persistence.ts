@@ -13,6 +13,9 @@ import {
   L_WORDS,
   P_BATCHES,
   P_CANDLES,
+  P_EVENTS,
+  P_EVENTS_SKIPPED,
+  P_EVENTS_THROUGH,
   P_FAILURES,
   P_LAG_US,
   P_SNAPSHOTS,
@@ -21,15 +24,19 @@ import {
   P_TRADES,
   P_SPOOL,
   P_REJECTED,
+  OrderEventSource,
   PersistenceReport,
   PersistenceWorkerData,
 } from './persistence-protocol';
+import { SRC_DURABLE } from '../source/source-protocol';
 
 export interface PersistenceOptions {
   databaseUrl: string | undefined;
   dataDir: string;
   batchRows: number;
   batchMs: number;
+  /** Store every input event from this journal (--store-events); null: off. */
+  events: OrderEventSource | null;
 }
 
 /**
@@ -41,6 +48,8 @@ export class Persistence {
   private readonly stats: Float64Array;
   private readonly durableLag: SeqlockTable;
   private readonly lag = new Float64Array(L_WORDS);
+  /** The source's stats, for the journal's durable sequence; null without --store-events. */
+  private readonly sourceStats: Float64Array | null;
   private readonly waiting = new Map<number, { resolve: (rows: unknown) => void; reject: (err: Error) => void }>();
   private nextId = 1;
   store = '';
@@ -51,6 +60,7 @@ export class Persistence {
     this.stats = new Float64Array(stats);
     const durableLag = new SharedArrayBuffer(SeqlockTable.byteLength(1, L_WORDS));
     this.durableLag = new SeqlockTable(durableLag, 1, L_WORDS);
+    this.sourceStats = options.events === null ? null : new Float64Array(options.events.sourceStats);
     const data: PersistenceWorkerData = { rings, doorbell, instruments: [...instruments], ...options, stats, durableLag };
     this.worker = new Worker(path.join(__dirname, 'persistence-worker.js'), { workerData: data });
   }
@@ -87,6 +97,11 @@ export class Persistence {
     });
   }
 
+  /** Whether input events are stored (GET /api/v1/market/{symbol}/events answers). */
+  get storesEvents(): boolean {
+    return this.sourceStats !== null;
+  }
+
   query<T>(query: HistoryQuery): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -115,6 +130,16 @@ export class Persistence {
         lag[L_ROWS] === 0
           ? { p50: null, p99: null, max: null, rows: 0 }
           : { p50: millis(lag[L_P50_US]), p99: millis(lag[L_P99_US]), max: millis(lag[L_MAX_US]), rows: lag[L_ROWS] },
+      order_events:
+        this.sourceStats === null
+          ? null
+          : {
+              stored: s[P_EVENTS],
+              stored_through: s[P_EVENTS_THROUGH],
+              journal_durable: this.sourceStats[SRC_DURABLE],
+              behind: Math.max(0, this.sourceStats[SRC_DURABLE] - s[P_EVENTS_THROUGH]),
+              skipped: s[P_EVENTS_SKIPPED],
+            },
       last_error: this.lastError,
     };
   }

@@ -191,11 +191,66 @@ alter table trades drop constraint trades_pkey;
 alter table trades add primary key (time, symbol, trade_id);
 `;
 
+/**
+ * Migration 3: order_events, the journal's input events (--store-events), one row per journal
+ * record, rejected events included: they are the input stream as the sources sent it.
+ *
+ * - Keyed (time, symbol, journal_sequence), as trades are and for the same reason: the events
+ *   are written in time order (the journal's order, for every source whose timestamps do not go
+ *   back), so each row appends at the key's right edge, and a symbol's events in a time window
+ *   are one range of the key with the symbol filtered inside the index. journal_sequence alone
+ *   would identify a row, and also append at the right edge, but would leave the reads by
+ *   symbol and time without an index; a second index would double the cost per row.
+ * - Columns widest first (the bigints, then the smallints, then the text), so no row carries
+ *   alignment padding: this is the largest table, one row per input event.
+ * - kind is the event kind's number (src/engine/events.ts: 1 add, 2 modify, 3 replace, 4 cancel,
+ *   5 delete, 6 execute, 7 trade, 8 clear), side 0 buy/bid, 1 sell/ask; 0 in a field means the
+ *   kind does not carry it. Prices and sizes in the symbol's units, as in trades.
+ * - order_events_progress is the resume point: the highest journal sequence whose events are
+ *   stored (or were gone from the journal when their turn came), updated in the same transaction
+ *   as each batch. max(journal_sequence) would say the same, but with time leading the key it
+ *   is a scan of the whole table; and dropping old partitions must not make the writer store
+ *   their events again.
+ */
+const ORDER_EVENTS_TABLE = `
+create table order_events (
+  time timestamptz not null,
+  journal_sequence bigint not null,
+  order_id bigint not null,
+  price bigint not null,
+  size bigint not null,
+  new_order_id bigint not null,
+  kind smallint not null,
+  side smallint not null,
+  symbol text collate "C" not null,
+  primary key (time, symbol, journal_sequence)
+)%PARTITION_TIME%;
+
+create table order_events_progress (
+  singleton boolean primary key default true check (singleton),
+  stored_through bigint not null
+);
+insert into order_events_progress (stored_through) values (0);
+`;
+
+const ORDER_EVENTS_PARTITIONED = `${ORDER_EVENTS_TABLE.replace('%PARTITION_TIME%', ' partition by range (time)')}
+create table order_events_default partition of order_events default;
+insert into bookcast_partitioning values ('order_events', 'time', 'day');
+`;
+
+/** No default (time desc) index: the key serves time ranges, and a second index doubles the cost per row. */
+const ORDER_EVENTS_TIMESCALE = `${ORDER_EVENTS_TABLE.replace('%PARTITION_TIME%', '')}
+select create_hypertable('order_events', 'time', chunk_time_interval => interval '1 day', create_default_indexes => false);
+alter table order_events set (timescaledb.compress, timescaledb.compress_segmentby = 'symbol', timescaledb.compress_orderby = 'time, journal_sequence');
+select add_compression_policy('order_events', interval '7 days');
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'trades, candles, book snapshots', sql: { partitioned: PARTITIONED, timescale: TIMESCALE } },
   { version: 2, name: 'trades keyed by time first', sql: { partitioned: TRADES_KEY_BY_TIME, timescale: `${TRADES_KEY_BY_TIME}drop index if exists trades_time_idx;
 ` } },
+  { version: 3, name: 'order events', sql: { partitioned: ORDER_EVENTS_PARTITIONED, timescale: ORDER_EVENTS_TIMESCALE } },
 ];
 
 /** The tables the writer creates partitions for (partitioned flavor), named as in bookcast_partitioning. */
-export type PartitionedTable = 'trades' | 'candles' | 'book_snapshots';
+export type PartitionedTable = 'trades' | 'candles' | 'book_snapshots' | 'order_events';

@@ -2,6 +2,8 @@ import {
   CANDLE_STAGE_COLUMNS,
   encodeBookSnapshots,
   encodeCandles,
+  ORDER_EVENT_COLUMNS,
+  OrderEventCopyEncoder,
   SNAPSHOT_STAGE_COLUMNS,
   TRADE_COLUMNS,
   TradeCopyEncoder,
@@ -9,7 +11,7 @@ import {
 import { runMigrations } from './migrations';
 import { Flavor, PartitionedTable } from './schema';
 import { SqlClient } from './sql-client';
-import { BookSnapshotRecord, CandleRecord, Store, StoreKind, TradeRecord } from './store';
+import { BookSnapshotRecord, CandleRecord, OrderEventRecord, Store, StoreKind, TradeRecord } from './store';
 
 /**
  * The Store over any SqlClient: every statement is here, shared by PGlite, PostgreSQL and
@@ -22,7 +24,9 @@ import { BookSnapshotRecord, CandleRecord, Store, StoreKind, TradeRecord } from 
  * into trades (one statement, atomic). Only when that fails on the primary key (23505: the batch
  * was written before, e.g. a retry after a lost acknowledgement) is it COPYed into a staging
  * table and merged with INSERT … ON CONFLICT DO NOTHING, in one transaction. Candles (replace)
- * and snapshots are few and always take the staging path.
+ * and snapshots are few and always take the staging path. Order events need no such fallback:
+ * each batch commits with the resume point (order_events_progress), and the writer resumes
+ * after it, so it never writes a batch twice.
  */
 
 const DAY_MICROS = 86_400_000_000;
@@ -54,6 +58,16 @@ where symbol = $1 and time <= ${at('$2')}
 order by time desc, sequence desc
 limit 1`;
 
+const SELECT_ORDER_EVENTS = `
+select journal_sequence, symbol, kind, side, order_id, price, size, new_order_id, ${micros('time')}
+from order_events
+where symbol = $1 and time >= ${at('$2')} and time < ${at('$3')} and (time > ${at('$2')} or journal_sequence > $4)
+order by time, journal_sequence
+limit $5`;
+
+const ORDER_EVENTS_STORED_THROUGH = 'select coalesce(max(stored_through), 0) from order_events_progress';
+const ADVANCE_ORDER_EVENTS = 'update order_events_progress set stored_through = greatest(stored_through, $1)';
+
 // Temporary staging tables live per connection and empty at each commit.
 const TRADES_STAGE = 'create temp table if not exists trades_stage (like trades) on commit delete rows';
 const MERGE_TRADES = `insert into trades (${TRADE_COLUMNS}) select ${TRADE_COLUMNS} from trades_stage on conflict do nothing`;
@@ -83,14 +97,16 @@ const ENSURE_PARTITIONS = 'select bookcast_ensure_partitions($1, $2::integer[])'
 const tradeTime = (r: TradeRecord): number => r.time;
 const candleStart = (r: CandleRecord): number => r.start;
 const snapshotTime = (r: BookSnapshotRecord): number => r.time;
+const eventTime = (r: OrderEventRecord): number => r.time;
 
 export class SqlStore implements Store {
   readonly kind: StoreKind;
   private readonly client: SqlClient;
   private readonly flavor: Flavor;
   private readonly encoder = new TradeCopyEncoder();
+  private readonly eventEncoder = new OrderEventCopyEncoder();
   /** UTC day numbers whose partition is known to exist, per table (partitioned flavor only). */
-  private readonly knownDays: Record<PartitionedTable, Set<number>> = { trades: new Set(), candles: new Set(), book_snapshots: new Set() };
+  private readonly knownDays: Record<PartitionedTable, Set<number>> = { trades: new Set(), candles: new Set(), book_snapshots: new Set(), order_events: new Set() };
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(client: SqlClient, kind: StoreKind, flavor: Flavor) {
@@ -107,6 +123,7 @@ export class SqlStore implements Store {
     await this.ensurePartitions('trades', ahead, Number);
     await this.ensurePartitions('candles', ahead, Number);
     await this.ensurePartitions('book_snapshots', ahead, Number);
+    await this.ensurePartitions('order_events', ahead, Number);
   }
 
   writeTrades(rows: readonly TradeRecord[]): Promise<void> {
@@ -151,6 +168,44 @@ export class SqlStore implements Store {
         await tx.exec(MERGE_SNAPSHOTS);
       });
     });
+  }
+
+  writeOrderEvents(rows: readonly OrderEventRecord[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    return this.serial(async () => {
+      await this.ensurePartitions('order_events', rows, eventTime);
+      let through = 0;
+      for (let i = 0; i < rows.length; i++) if (rows[i].sequence > through) through = rows[i].sequence;
+      const bytes = this.eventEncoder.encode(inTimeOrder(rows));
+      await this.client.transaction(async (tx) => {
+        await tx.copyFrom(`order_events (${ORDER_EVENT_COLUMNS})`, 'binary', bytes);
+        await tx.rows(ADVANCE_ORDER_EVENTS, [through]);
+      });
+    });
+  }
+
+  async orderEventsStoredThrough(): Promise<number> {
+    return Number((await this.client.rows(ORDER_EVENTS_STORED_THROUGH, []))[0][0]);
+  }
+
+  async orderEvents(symbol: string, from: number, to: number, afterSequence: number, limit: number): Promise<OrderEventRecord[]> {
+    const rows = await this.client.rows(SELECT_ORDER_EVENTS, [symbol, from, to, afterSequence, limit]);
+    const out: OrderEventRecord[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      out[i] = {
+        sequence: Number(r[0]),
+        symbol: r[1] as string,
+        kind: Number(r[2]),
+        side: Number(r[3]),
+        orderId: Number(r[4]),
+        price: Number(r[5]),
+        size: Number(r[6]),
+        newOrderId: Number(r[7]),
+        time: Number(r[8]),
+      };
+    }
+    return out;
   }
 
   async trades(symbol: string, from: number, to: number, limit: number, offset: number): Promise<TradeRecord[]> {
@@ -237,17 +292,17 @@ export class SqlStore implements Store {
 }
 
 /**
- * The rows in time order, so that COPY appends them all at the right edge of the trades key
- * (schema.ts). A batch is usually in order already, or a few runs in order (one per book worker's
+ * The rows in time order, so that COPY appends them all at the right edge of the trades and
+ * order_events keys (schema.ts). A batch is usually in order already, or a few runs in order (one per book worker's
  * ring), which V8's merge sort joins in ~20 ns a row. Order inside one COPY is invisible to
  * readers: the statement is atomic.
  */
-function inTimeOrder(rows: readonly TradeRecord[]): readonly TradeRecord[] {
+function inTimeOrder<R extends { time: number }>(rows: readonly R[]): readonly R[] {
   for (let i = 1; i < rows.length; i++) if (rows[i].time < rows[i - 1].time) return [...rows].sort(byTime);
   return rows;
 }
 
-const byTime = (a: TradeRecord, b: TradeRecord): number => a.time - b.time;
+const byTime = (a: { time: number }, b: { time: number }): number => a.time - b.time;
 
 /** A flat {p0,s0,p1,s1,…} array (numbers from PGlite, strings from postgres.js) as pairs. */
 function levels(flat: ArrayLike<unknown>): [number, number][] {

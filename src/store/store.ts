@@ -46,6 +46,23 @@ export interface BookSnapshotRecord {
   asks: [number, number][];
 }
 
+/** One input event as the journal holds it (src/engine/events.ts), for order_events (schema.ts). */
+export interface OrderEventRecord {
+  /** The journal sequence: the event's place in the input stream of every symbol. */
+  sequence: number;
+  symbol: string;
+  /** EV_* (1 add … 8 clear). */
+  kind: number;
+  /** 0 bid (buy), 1 ask (sell); a trade's is the aggressor's. */
+  side: number;
+  orderId: number;
+  price: number;
+  size: number;
+  newOrderId: number;
+  /** µs since the epoch, as the source stamped it. */
+  time: number;
+}
+
 export type StoreKind = 'pglite' | 'postgres' | 'timescale';
 
 export interface Store {
@@ -57,6 +74,19 @@ export interface Store {
   /** Closed candles; a candle already stored for (symbol, interval, start) is replaced. */
   writeCandles(rows: readonly CandleRecord[]): Promise<void>;
   writeBookSnapshots(rows: readonly BookSnapshotRecord[]): Promise<void>;
+  /**
+   * Input events and, in the same transaction, the resume point: the highest journal sequence
+   * among them (orderEventsStoredThrough). Not idempotent: the writer resumes after the resume
+   * point, so a row stored twice is a fault (23505, unique violation).
+   */
+  writeOrderEvents(rows: readonly OrderEventRecord[]): Promise<void>;
+  /** The journal sequence through which input events are stored (0: none yet). */
+  orderEventsStoredThrough(): Promise<number>;
+  /**
+   * A symbol's input events with from <= time < to, in (time, journal sequence) order, those at
+   * time `from` only after journal sequence `afterSequence` (keyset paging); at most `limit`.
+   */
+  orderEvents(symbol: string, from: number, to: number, afterSequence: number, limit: number): Promise<OrderEventRecord[]>;
   /** Trades with from <= time < to, oldest first. */
   trades(symbol: string, from: number, to: number, limit: number, offset: number): Promise<TradeRecord[]>;
   /** Candles with from <= start < to, oldest first. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import t from 'tap';
 import { runMigrations } from '../../src/store/migrations';
+import { MIGRATIONS } from '../../src/store/schema';
 import { openStore } from '../../src/store/open-store';
 import { pgliteClient } from '../../src/store/pglite-store';
 import { SqlStore } from '../../src/store/sql-store';
@@ -16,7 +17,7 @@ t.test('PGlite store', async (t) => {
   // One PGlite instance serves both the store and the raw checks: a data directory has one owner.
   const db = await PGlite.create(join(dir, 'checks'));
   const raw = pgliteClient(db);
-  t.equal(await runMigrations(raw, 'partitioned'), 2, 'first start applies the schema');
+  t.equal(await runMigrations(raw, 'partitioned'), MIGRATIONS.length, 'first start applies the schema');
   const store = new SqlStore(raw, 'pglite', 'partitioned');
   await store.migrate();
   await storeChecks(t, store, raw);

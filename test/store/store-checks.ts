@@ -3,7 +3,7 @@ import { runMigrations } from '../../src/store/migrations';
 import { MIGRATIONS } from '../../src/store/schema';
 import { SqlClient } from '../../src/store/sql-client';
 import { SqlStore } from '../../src/store/sql-store';
-import { BookSnapshotRecord, CandleRecord, Store, StoreKind, TradeRecord } from '../../src/store/store';
+import { BookSnapshotRecord, CandleRecord, OrderEventRecord, Store, StoreKind, TradeRecord } from '../../src/store/store';
 
 /**
  * The behaviour every Store must show, run against a real database by each driver's test:
@@ -19,6 +19,10 @@ export function trade(symbol: string, tradeId: number, time: number, price = 1_0
   return { symbol, sequence: tradeId * 10, tradeId, price, size: tradeId + 1, side: tradeId & 1, makerOrderId: tradeId * 7, time };
 }
 
+export function orderEvent(symbol: string, sequence: number, time: number): OrderEventRecord {
+  return { sequence, symbol, kind: 1 + (sequence % 8), side: sequence & 1, orderId: sequence * 3, price: 1_000_000 + sequence, size: sequence + 1, newOrderId: sequence * 3 + 1, time };
+}
+
 async function count(raw: SqlClient, sql: string, params: unknown[] = []): Promise<number> {
   return Number((await raw.rows(sql, params))[0][0]);
 }
@@ -28,13 +32,63 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
     t.equal(await runMigrations(raw, 'partitioned'), 0, 'nothing left to apply');
     await store.migrate();
     const rows = await raw.rows('select version, flavor from schema_migrations order by version', []);
-    t.same(rows.map((r) => [Number(r[0]), r[1]]), [[1, 'partitioned'], [2, 'partitioned']]);
-    const key = await raw.rows(
-      `select a.attname::text from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
-       where i.indrelid = 'trades'::regclass and i.indisprimary order by array_position(i.indkey::int2[], a.attnum)`,
-      [],
+    t.same(rows.map((r) => [Number(r[0]), r[1]]), MIGRATIONS.map((m) => [m.version, 'partitioned']));
+    const key = async (table: string) =>
+      (
+        await raw.rows(
+          `select a.attname::text from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+           where i.indrelid = $1::regclass and i.indisprimary order by array_position(i.indkey::int2[], a.attnum)`,
+          [table],
+        )
+      ).map((r) => r[0]);
+    t.same(await key('trades'), ['time', 'symbol', 'trade_id'], 'trades keyed time first: inserts append at the right edge');
+    t.same(await key('order_events'), ['time', 'symbol', 'journal_sequence'], 'order events too');
+    t.same(await raw.rows(`select count(*)::int from pg_index where indrelid = 'order_events'::regclass`, []), [[1]], 'and no other index');
+  });
+
+  await t.test('order events round-trip exactly; each batch commits its resume point with it', async (t) => {
+    t.equal(await store.orderEventsStoredThrough(), 0, 'nothing stored yet');
+    const edge: OrderEventRecord = { sequence: 3, symbol: 'EV-1', kind: 8, side: 1, orderId: MAX, price: MAX - 1, size: MAX - 2, newOrderId: 2 ** 32, time: T0 + 123_457 };
+    const zero: OrderEventRecord = { sequence: 4, symbol: 'EV-1', kind: 5, side: 0, orderId: 7, price: 0, size: 0, newOrderId: 0, time: T0 + 123_457 };
+    // Out of time order, as a publisher's timestamps may be: stored in time order, read back so.
+    const batch = [orderEvent('EV-1', 1, T0 + 200_000), orderEvent('EV-2', 2, T0 + 1), edge, zero];
+    await store.writeOrderEvents(batch);
+    t.equal(await store.orderEventsStoredThrough(), 4);
+    t.same(await store.orderEvents('EV-1', 0, MAX, 0, 10), [edge, zero, batch[0]], 'time order, journal sequence breaking ties');
+    t.same(await store.orderEvents('EV-2', 0, MAX, 0, 10), [batch[1]], 'one symbol only');
+    await store.writeOrderEvents([orderEvent('EV-1', 9, T0 + 300_000)]);
+    t.equal(await store.orderEventsStoredThrough(), 9, 'a gap (records retention deleted) is passed over');
+  });
+
+  await t.test('an order event batch written again is refused whole, and the resume point stays', async (t) => {
+    const batch = Array.from({ length: 20 }, (_, i) => orderEvent('EV-3', 100 + i, T0 + 400_000 + i));
+    await store.writeOrderEvents(batch);
+    const error = await store.writeOrderEvents([orderEvent('EV-3', 120, T0 + 400_020), batch[5]]).then(
+      () => null,
+      (e: { code?: string }) => e,
     );
-    t.same(key.map((r) => r[0]), ['time', 'symbol', 'trade_id'], 'trades keyed time first: inserts append at the right edge');
+    t.equal(error?.code, '23505', 'unique violation');
+    t.equal(await store.orderEventsStoredThrough(), 119, 'the resume point did not move');
+    t.equal((await store.orderEvents('EV-3', 0, MAX, 0, 100)).length, 20, 'the new row of the refused batch is not stored either');
+  });
+
+  await t.test('order events page by time, then journal sequence after the last one seen', async (t) => {
+    const events: OrderEventRecord[] = [];
+    for (let i = 0; i < 30; i++) events.push(orderEvent('EV-4', 200 + i, T0 + 500_000 + Math.floor(i / 4)));
+    await store.writeOrderEvents(events);
+    t.same(await store.orderEvents('EV-4', T0 + 500_002, T0 + 500_004, 0, 100), events.slice(8, 16), '[from, to)');
+    const pages: number[][] = [];
+    let from = 0;
+    let after = 0;
+    for (;;) {
+      const page = await store.orderEvents('EV-4', from, MAX, after, 7);
+      if (page.length === 0) break;
+      pages.push(page.map((e) => e.sequence));
+      from = page[page.length - 1].time;
+      after = page[page.length - 1].sequence;
+    }
+    t.same(pages.flat(), events.map((e) => e.sequence), 'every event once, across pages that split a timestamp');
+    t.equal(pages.length, 5);
   });
 
   await t.test('trades round-trip exactly, including values at the edge of 2^53 and negative times', async (t) => {
@@ -113,7 +167,12 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
     t.same((await raw.rows("select tableoid::regclass::text from candles where symbol = 'DAY-1'", []))[0], ['candles_20260301'], 'candles by month');
     await store.writeBookSnapshots([{ symbol: 'DAY-1', sequence: 1, time: lastOfDay, checksum: 0, bids: [], asks: [] }]);
     t.same((await raw.rows("select tableoid::regclass::text from book_snapshots where symbol = 'DAY-1'", []))[0], ['book_snapshots_20260310']);
-    for (const table of ['trades', 'candles', 'book_snapshots']) {
+    await store.writeOrderEvents([orderEvent('DAY-1', 1000, lastOfDay), orderEvent('DAY-1', 1001, lastOfDay + 1)]);
+    t.same(
+      (await raw.rows("select tableoid::regclass::text from order_events where symbol = 'DAY-1' order by journal_sequence", [])).map((r) => r[0]),
+      ['order_events_20260310', 'order_events_20260311'],
+    );
+    for (const table of ['trades', 'candles', 'book_snapshots', 'order_events']) {
       t.equal(await count(raw, `select count(*) from only ${table}_default`), 0, `${table}_default is empty`);
     }
   });
