@@ -1,6 +1,6 @@
 import { applyEvent } from '../../src/engine/apply-event';
 import { ASK, BID, OK } from '../../src/engine/book-types';
-import { EV_CLEAR, EventSink } from '../../src/engine/events';
+import type { EventSink } from '../../src/engine/events';
 import type { Instrument } from '../../src/engine/instruments';
 import { OrderBook } from '../../src/engine/order-book';
 import { formatUnits } from '../../src/util/decimal';
@@ -20,9 +20,7 @@ export class ReferenceBooks implements EventSink {
   }
 
   event(kind: number, symbol: number, side: number, orderId: number, price: number, size: number, newOrderId: number): void {
-    const book = this.books[symbol];
-    const status = kind === EV_CLEAR ? (book.clear(), OK) : applyEvent(book, kind, side, orderId, price, size, newOrderId);
-    if (status === OK) this.sequences[symbol]++;
+    if (applyEvent(this.books[symbol], kind, side, orderId, price, size, newOrderId) === OK) this.sequences[symbol]++;
   }
 
   /** {sequence, bids, asks} with decimal strings, best first, as GET …/orderbook?depth= shows it. */
