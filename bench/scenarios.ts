@@ -166,15 +166,25 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     quickSeconds: 5,
     fullSeconds: 10,
     budget: 'measured seconds per point (each adds ~2 s of start-up and 2 s of warm-up)',
-    headline: (r) =>
-      r.results.map((x: any): Figure => [
-        `store durable lag, ${n(x.rate)} arrivals/s into PostgreSQL, --batch-ms ${x.batchMs}`,
+    headline: (r) => [
+      ...r.results.map((x: any): Figure => [
+        `store durable lag, ${n(x.rate)} arrivals/s into PostgreSQL, --batch-ms ${x.batchMs}${x.storeEvents ? ', --store-events' : ''}`,
         x.skipped !== undefined
           ? `skipped: ${x.skipped}`
           : x.error !== undefined
             ? `FAILED: ${x.error.split('\n')[0]}`
-            : `${n(x.tradesPerSecond)} trades/s durable; event→durable p50 ${x.durableLagMs.p50} ms, p99 ${x.durableLagMs.p99} ms, max ${x.durableLagMs.max} ms; backend ${x.backendMicrosPerTrade ?? '—'} µs CPU per trade`,
+            : `${n(x.tradesPerSecond)} trades/s durable; event→durable p50 ${x.durableLagMs.p50} ms, p99 ${x.durableLagMs.p99} ms, max ${x.durableLagMs.max} ms; ` +
+              (x.storeEvents
+                ? `${n(x.orderEventsPerSecond)} order events/s stored (${n(x.orderEventsBehindAtEnd)} behind at the end); backend ${x.backendMicrosPerRow ?? '—'} µs CPU per row, +${x.extraBackendMicrosPerEvent ?? '—'} µs per event`
+                : `backend ${x.backendMicrosPerTrade ?? '—'} µs CPU per trade`),
       ]),
+      [
+        'store order events backfill from the journal into PostgreSQL',
+        r.eventBackfill?.orderEventsPerSecond === undefined
+          ? `skipped or failed: ${String(r.eventBackfill?.skipped ?? r.eventBackfill?.error ?? 'no result').split('\n')[0]}`
+          : `${n(r.eventBackfill.orderEventsPerSecond)} rows/s, backend ${r.eventBackfill.backendMicrosPerRow} µs CPU per row`,
+      ],
+    ],
   },
   {
     name: 'gateway/end-to-end-latency',

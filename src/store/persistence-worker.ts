@@ -107,10 +107,23 @@ class Drain implements RecordHandler {
 const WRITE_TIMEOUT_MS = 10_000;
 /** The open store; null after a failure until the next attempt reopens it (fresh connections). */
 let store: Store | null = null;
+/** The open in progress: writes and queries that need a store meanwhile share it (two PGlite instances on one directory corrupt it). */
+let opening: Promise<Store> | null = null;
 
-async function connect(): Promise<Store> {
-  if (store === null) store = await openStore({ databaseUrl: data.databaseUrl, dataDir: data.dataDir });
-  return store;
+function connect(): Promise<Store> {
+  if (store !== null) return Promise.resolve(store);
+  opening ??= openStore({ databaseUrl: data.databaseUrl, dataDir: data.dataDir }).then(
+    (opened) => {
+      opening = null;
+      store = opened;
+      return opened;
+    },
+    (error: unknown) => {
+      opening = null;
+      throw error;
+    },
+  );
+  return opening;
 }
 
 /** Drops the connections of a store that failed; the next write or query opens new ones. */

@@ -1,5 +1,9 @@
 import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
+import { JournalReader } from '../../src/journal/journal-reader';
 import { PrivatePostgres } from '../helpers/private-postgres';
 import { startTestServer, waitFor } from '../helpers/test-server';
 
@@ -7,12 +11,16 @@ const available = PrivatePostgres.available();
 if (!available && process.env.CI === 'true') t.fail('the database outage test needs root and /usr/lib/postgresql/15/bin (required with CI=true)');
 
 t.test(
-  'the database goes away mid-run and comes back: the feed never stalls, no trade is lost or stored twice',
+  'the database goes away mid-run and comes back: the feed never stalls, no trade or input event is lost or stored twice',
   { skip: available ? false : 'needs root and PostgreSQL 15 binaries to run a private server' },
   async (t) => {
     const pg = PrivatePostgres.create(55000 + (process.pid % 1000));
     t.teardown(() => pg.destroy());
-    const srv = await startTestServer(['--rate', '3000', '--symbols', 'BTC/USD,ETH/USD', '--database-url', pg.url, '--batch-ms', '50', '--batch-rows', '2000']);
+    const dataDir = mkdtempSync(join(tmpdir(), 'bookcast-outage-'));
+    t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+    const srv = await startTestServer([
+      '--rate', '3000', '--symbols', 'BTC/USD,ETH/USD', '--database-url', pg.url, '--batch-ms', '50', '--batch-rows', '2000', '--data-dir', dataDir, '--store-events', 'true',
+    ]);
     let stopped = false;
     t.teardown(() => (stopped ? undefined : srv.server.stop()));
     const health = async () => (await srv.get('/api/v1/health')).body;
@@ -23,6 +31,10 @@ t.test(
     await waitFor('a failed write', async () => (await health()).persistence.failed_writes > 0);
     await waitFor('rows waiting in the spool', async () => (await health()).persistence.spool_rows > 500);
     t.ok((await srv.get('/api/v1/market/BTC-USD/ticker')).body.sequence > sequenceAtStop, 'the feed went on while the database was down');
+    const stored = await srv.get('/api/v1/market/BTC-USD/events?limit=1');
+    t.same([stored.status, stored.body.error?.code], [503, 'STORE_UNAVAILABLE'], 'stored events cannot be read meanwhile');
+    const behind = (await health()).persistence.order_events.behind;
+    t.ok(behind > 1000, `the journal tail waits for the database (${behind} events behind)`);
 
     pg.start();
     await waitFor('the spool to drain', async () => (await health()).persistence.spool_rows === 0, 60000);
@@ -39,5 +51,10 @@ t.test(
       t.equal(r.n, r.last, `${r.symbol}: trade ids 1..${r.last} all stored, none lost`);
     }
     t.ok(rows.find((r) => r.symbol === 'BTC/USD')!.last >= lastTrade, 'everything the feed printed is stored');
+
+    let journaled = 0;
+    new JournalReader(join(dataDir, 'journal')).read({ onEvent: () => void journaled++ });
+    const [events] = await sql`select count(*)::int as n, count(distinct journal_sequence)::int as distinct, min(journal_sequence)::int as first, max(journal_sequence)::int as last from order_events`;
+    t.same(events, { n: journaled, distinct: journaled, first: 1, last: journaled }, `every journaled input event stored once (${journaled})`);
   },
 );
