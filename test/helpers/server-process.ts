@@ -30,7 +30,7 @@ export function startServerProcess(args: string[]): Promise<ServerProcess> {
 
 /** Stops it with `signal` (SIGTERM: an orderly stop; SIGKILL: a crash) and waits for the exit. */
 export async function stopServerProcess(server: ServerProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (server.child.exitCode !== null) return;
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
   const exited = new Promise((resolve) => server.child.once('exit', resolve));
   server.child.kill(signal);
   await exited;

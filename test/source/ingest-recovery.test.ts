@@ -1,5 +1,4 @@
 import t from 'tap';
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,9 +9,9 @@ import { MarketSimulator } from '../../src/source/market-simulator';
 import { IngestPublisher, PublisherError } from '../../scripts/ingest-publisher';
 import { freshDatabase } from '../helpers/postgres';
 import { ReferenceBooks } from '../helpers/reference-books';
+import { startServerProcess, stopServerProcess } from '../helpers/server-process';
 import { sleep, waitFor } from '../helpers/test-server';
 
-const main = path.join(__dirname, '..', '..', 'src', 'main.js');
 const TOKEN = 'ingest-recovery-token-42';
 const SYMBOLS = ['BTC/USD', 'ETH/USD', 'SOL/USD'];
 const instruments = DEFAULT_INSTRUMENTS.filter((s) => SYMBOLS.includes(s.symbol)).map((s, i) => toInstrument(s, i));
@@ -28,26 +27,6 @@ function freePort(): Promise<number> {
   });
 }
 
-function start(args: string[]): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('Ingest (publishers)')) resolve(child);
-    });
-    child.stderr!.on('data', (d) => (err += d));
-    child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${err}`)));
-  });
-}
-
-async function kill9(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
-
 t.test('a publisher streaming through two kill -9s: every event applied exactly once, nothing acknowledged lost', async (t) => {
   const db = await freshDatabase('ingest_kill');
   if (db === null) {
@@ -58,8 +37,8 @@ t.test('a publisher streaming through two kill -9s: every event applied exactly 
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bookcast-ingest-kill-'));
   const args = ['--port', String(port), '--symbols', SYMBOLS.join(','), '--source', 'ingest', '--publisher-token', TOKEN, '--data-dir', dataDir, '--database-url', db.url];
-  let child = await start(args);
-  t.teardown(() => child.kill('SIGKILL'));
+  let server = await startServerProcess(args);
+  t.teardown(() => stopServerProcess(server, 'SIGKILL'));
 
   const reference = new ReferenceBooks(instruments);
   const errors: PublisherError[] = [];
@@ -91,9 +70,9 @@ t.test('a publisher streaming through two kill -9s: every event applied exactly 
     await run(1500);
     const ackedBefore = publisher.acked;
     t.ok(ackedBefore > 0, `round ${round}: acks flowed before the kill (${ackedBefore} of ${publisher.last})`);
-    await kill9(child);
+    await stopServerProcess(server, 'SIGKILL');
     await run(300); // the engine goes on while bookcast is down; its window fills
-    child = await start(args);
+    server = await startServerProcess(args);
     await waitFor(`round ${round}: the publisher to reconnect`, () => publisher.connections === round + 1);
     t.ok(publisher.acked >= ackedBefore, `round ${round}: the restart still holds everything acknowledged`);
   }
@@ -102,7 +81,7 @@ t.test('a publisher streaming through two kill -9s: every event applied exactly 
   await waitFor('every event to be acknowledged', () => publisher.acked === publisher.last);
   t.same(errors, [], 'no refusal, no acknowledged event lost');
 
-  const http = `http://127.0.0.1:${port}`;
+  const http = server.http;
   const health = (await (await fetch(`${http}/api/v1/health`)).json()) as { ingest: Record<string, number> };
   t.match(health.ingest, { accepted_sequence: publisher.last, durable_sequence: publisher.last });
   for (const ins of instruments) {

@@ -139,13 +139,10 @@ async function storesTheJournal(t: Test, extra: string[], open: (dataDir: string
   let last = first;
   if (crash) {
     const child = await startServerProcess(['--data-dir', dataDir, ...ARGS, ...extra]);
-    // (stopServerProcess waits for an exit that already happened when the child was killed: once only.)
-    let killed = false;
-    t.teardown(() => (killed ? undefined : stopServerProcess(child, 'SIGKILL')));
+    t.teardown(() => stopServerProcess(child, 'SIGKILL'));
     const events = async () => ((await (await fetch(`${child.http}/api/v1/health`)).json()) as any).persistence.order_events;
     await waitFor('the killed run to store events', async () => (await events()).stored_through >= first + 2000);
     await stopServerProcess(child, 'SIGKILL');
-    killed = true;
     last = journalEvents(dataDir).length;
     t.ok((await events().catch(() => null)) === null, 'killed');
   }
