@@ -122,18 +122,7 @@ export class CandleBuilder {
         c[at + F_NOTIONAL] = price * size;
         c[at + F_COUNT] = 1;
       }
-      this.listener.onCandle(
-        i,
-        c[at + F_START],
-        c[at + F_OPEN],
-        c[at + F_HIGH],
-        c[at + F_LOW],
-        c[at + F_CLOSE],
-        c[at + F_VOLUME],
-        c[at + F_NOTIONAL],
-        c[at + F_COUNT],
-        false,
-      );
+      this.notify(i, c[at + F_COUNT], false);
     }
   }
 
@@ -190,18 +179,14 @@ export class CandleBuilder {
     const count = c[at + F_COUNT];
     // Cleared before the call, so a listener reading current() already sees no candle.
     c[at + F_COUNT] = 0;
-    this.listener.onCandle(
-      i,
-      c[at + F_START],
-      c[at + F_OPEN],
-      c[at + F_HIGH],
-      c[at + F_LOW],
-      c[at + F_CLOSE],
-      c[at + F_VOLUME],
-      c[at + F_NOTIONAL],
-      count,
-      true,
-    );
+    this.notify(i, count, true);
+  }
+
+  /** Hands interval i's candle to the listener; `count` is passed, since close() has cleared it. */
+  private notify(i: number, count: number, final: boolean): void {
+    const c = this.building;
+    const at = i * FIELDS;
+    this.listener.onCandle(i, c[at + F_START], c[at + F_OPEN], c[at + F_HIGH], c[at + F_LOW], c[at + F_CLOSE], c[at + F_VOLUME], c[at + F_NOTIONAL], count, final);
   }
 
   private checkInterval(interval: number): void {

@@ -39,13 +39,7 @@ export class EventWriter implements EventSink {
 
   event(kind: number, symbol: number, side: number, orderId: number, price: number, size: number, newOrderId: number, timestamp: number): void {
     const ring = this.rings[this.ownerOf[symbol]];
-    let offset = ring.tryClaim(EVENT_BYTES, kind);
-    while (offset === BACK_PRESSURED) {
-      this.waits++;
-      this.publish();
-      if (ring.space.park()) ring.space.wait(1);
-      offset = ring.tryClaim(EVENT_BYTES, kind);
-    }
+    const offset = this.claim(ring, EVENT_BYTES, kind);
     const f = ring.f64;
     const w = offset >>> 3;
     f[w + W_KIND] = kind;
@@ -109,16 +103,26 @@ export class EventWriter implements EventSink {
     this.checkpointSequence = sequence;
     this.checkpointAt = now;
     for (const ring of this.rings) {
-      let offset = ring.tryClaim(CHECKPOINT_MARKER_BYTES, RECORD_CHECKPOINT);
-      while (offset === BACK_PRESSURED) {
-        // Everything claimed so far is journaled: the rings may be published as they are.
-        this.waits++;
-        this.publishRings();
-        if (ring.space.park()) ring.space.wait(1);
-        offset = ring.tryClaim(CHECKPOINT_MARKER_BYTES, RECORD_CHECKPOINT);
-      }
+      const offset = this.claim(ring, CHECKPOINT_MARKER_BYTES, RECORD_CHECKPOINT);
       ring.f64[offset >>> 3] = sequence;
       ring.commitLazy();
     }
+  }
+
+  /**
+   * Room for a record in `ring`. A full ring means its owner is behind: everything claimed so far
+   * is made visible first (journal records written, then the rings), or the owner could never
+   * drain it, and the source waits for space.
+   */
+  private claim(ring: SpscRing, bytes: number, type: number): number {
+    let offset = ring.tryClaim(bytes, type);
+    while (offset === BACK_PRESSURED) {
+      this.waits++;
+      this.journal?.flush();
+      this.publishRings();
+      if (ring.space.park()) ring.space.wait(1);
+      offset = ring.tryClaim(bytes, type);
+    }
+    return offset;
   }
 }
