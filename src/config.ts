@@ -20,6 +20,11 @@ export function isReplay(source: SourceConfig): boolean {
   return source.kind === 'lobster' || source.kind === 'journal';
 }
 
+/** A live source (the simulator, publishers): it journals what it takes, and never ends by itself. */
+export function isLive(source: SourceConfig): boolean {
+  return source.kind === 'simulator' || source.kind === 'ingest';
+}
+
 export interface Config {
   host: string;
   port: number;

@@ -99,7 +99,7 @@ export class IngestGateway {
           if (!SESSION_NAME.test(session)) throw new BookcastError('INVALID_PARAMETER', 'session must be 1-64 characters of A-Z a-z 0-9 . _ : -');
           if (this.publisher !== null) throw new BookcastError('PUBLISHER_CONNECTED');
         } catch (err) {
-          refuse(res, err);
+          refuseUpgrade(res, err);
           return;
         }
         res.upgrade<PublisherData>(
@@ -283,7 +283,7 @@ function digest(token: string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(token).digest());
 }
 
-function refuse(res: HttpResponse, err: unknown): void {
+function refuseUpgrade(res: HttpResponse, err: unknown): void {
   if (err instanceof BookcastError) sendError(res, err.code, err.message);
   else sendError(res, 'INTERNAL');
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { us_listen_socket } from 'uWebSockets.js';
-import { Config, isReplay } from '../config';
+import { Config, isLive, isReplay } from '../config';
 import { REJECT_NAMES } from '../engine/book-types';
 import { BookMirrorReader } from '../engine/book-mirror';
 import { MIRROR_DEPTH } from '../engine/depths';
@@ -185,8 +185,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   source.on('exit', (code) => {
     sourceExited = true;
     // A live source never ends by itself; a replay ends when it is done.
-    const live = config.source.kind === 'simulator' || config.source.kind === 'ingest';
-    if (!stopping && (code !== 0 || live)) fail(new BookcastError('WORKER_FAILED', `source exited with code ${code}`));
+    if (!stopping && (code !== 0 || isLive(config.source))) fail(new BookcastError('WORKER_FAILED', `source exited with code ${code}`));
   });
 
   // The front thread's loop: drain the out-rings every event-loop turn while there is work,
@@ -230,8 +229,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // A live source closes its journal (synced, lock released) and ends; others are cut short.
     sourceStats[SRC_STOP] = 1;
     const stopBy = Date.now() + SOURCE_STOP_MS;
-    const journaling = config.source.kind === 'simulator' || config.source.kind === 'ingest';
-    while (journaling && !sourceExited && Date.now() < stopBy) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (isLive(config.source) && !sourceExited && Date.now() < stopBy) await new Promise((resolve) => setTimeout(resolve, 5));
     await source.terminate();
     await pool.drain();
     await pool.stop();

@@ -1,13 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { applyEvent } from '../../src/engine/apply-event';
-import { ASK, BID, OK } from '../../src/engine/book-types';
 import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../../src/engine/events';
 import { DEFAULT_INSTRUMENTS, InstrumentSpec, toInstrument } from '../../src/engine/instruments';
-import { OrderBook } from '../../src/engine/order-book';
 import { JournalReader } from '../../src/journal/journal-reader';
-import { formatUnits } from '../../src/util/decimal';
+import { ReferenceBooks } from '../helpers/reference-books';
 import { startTestServer, waitFor } from '../helpers/test-server';
 
 /** What the recording server runs: two built-in symbols and one generated one. */
@@ -50,21 +47,15 @@ export interface ExpectedBook {
  */
 export function expectedBooks(dir: string, until: number, depth: number): Map<string, ExpectedBook> {
   const instruments = [...DEFAULT_INSTRUMENTS.filter((s) => SYMBOLS.includes(s.symbol)), SIM001].map((s, i) => toInstrument(s, i));
-  const books = instruments.map((i) => new OrderBook(i.tickUnits, i.lotUnits, null));
-  const sequences = instruments.map(() => 0);
-  new JournalReader(dir).read({
-    onEvent(_s: number, f: Float64Array, w: number) {
-      if (f[w + W_TIMESTAMP] > until) return;
-      const s = f[w + W_SYMBOL];
-      if (applyEvent(books[s], f[w + W_KIND], f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID]) === OK) sequences[s]++;
-    },
-  });
+  const books = new ReferenceBooks(instruments);
+  new JournalReader(dir).read(
+    { onEvent: (_s, f, w) => books.event(f[w + W_KIND], f[w + W_SYMBOL], f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID]) },
+    { untilTime: until },
+  );
   const expected = new Map<string, ExpectedBook>();
   for (const ins of instruments) {
-    const book = books[ins.index];
-    const side = (s: number) =>
-      Array.from({ length: Math.min(depth, book.levelCount(s)) }, (_, p) => [formatUnits(book.levelPrice(s, p), ins.priceDecimals), formatUnits(book.levelSize(s, p), ins.sizeDecimals)]);
-    expected.set(ins.symbol, { sequence: sequences[ins.index], checksum: book.checksum(), levels: JSON.stringify({ bids: side(BID), asks: side(ASK) }) });
+    const { sequence, bids, asks } = books.render(ins.index, depth);
+    expected.set(ins.symbol, { sequence, checksum: books.books[ins.index].checksum(), levels: JSON.stringify({ bids, asks }) });
   }
   return expected;
 }
