@@ -2,14 +2,11 @@ import t from 'tap';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { applyEvent } from '../../src/engine/apply-event';
-import { ASK, BID, OK } from '../../src/engine/book-types';
-import { EV_CLEAR, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL } from '../../src/engine/events';
+import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../../src/engine/events';
 import { DEFAULT_INSTRUMENTS, toInstrument } from '../../src/engine/instruments';
-import { OrderBook } from '../../src/engine/order-book';
 import { JournalReader } from '../../src/journal/journal-reader';
-import { formatUnits } from '../../src/util/decimal';
 import { freshDatabase } from '../helpers/postgres';
+import { ReferenceBooks } from '../helpers/reference-books';
 import { startServerProcess, stopServerProcess } from '../helpers/server-process';
 
 const SYMBOLS = ['BTC/USD', 'ETH/USD', 'SOL/USD'];
@@ -23,26 +20,23 @@ async function book(http: string, symbol: string): Promise<{ sequence: number; t
 /** Books rebuilt from the journal alone, independently of the server, with per-symbol sequences. */
 function replayJournal(dir: string, stopAt: Map<number, number>, untilTime = Infinity) {
   const instruments = DEFAULT_INSTRUMENTS.filter((s) => SYMBOLS.includes(s.symbol)).map((s, i) => toInstrument(s, i));
-  const books = instruments.map((i) => new OrderBook(i.tickUnits, i.lotUnits, null));
-  const sequences = instruments.map(() => 0);
+  const reference = new ReferenceBooks(instruments);
   const at = new Map<number, string>();
   let records = 0;
   const render = (i: number) => {
-    const ins = instruments[i];
-    const side = (s: number) => Array.from({ length: Math.min(50, books[i].levelCount(s)) }, (_, p) => [formatUnits(books[i].levelPrice(s, p), ins.priceDecimals), formatUnits(books[i].levelSize(s, p), ins.sizeDecimals)]);
-    return JSON.stringify({ bids: side(BID), asks: side(ASK) });
+    const { bids, asks } = reference.render(i, 50);
+    return JSON.stringify({ bids, asks });
   };
   new JournalReader(dir).read({
     onEvent(_seq: number, f: Float64Array, w: number) {
       records++;
-      if (f[w + 7] > untilTime) return;
+      if (f[w + W_TIMESTAMP] > untilTime) return;
       const s = f[w + W_SYMBOL];
-      const ok = f[w + W_KIND] === EV_CLEAR ? (books[s].clear(), OK) : applyEvent(books[s], f[w + W_KIND], f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID]);
-      if (ok === OK) sequences[s]++;
-      if (stopAt.get(s) === sequences[s]) at.set(s, render(s));
+      reference.event(f[w + W_KIND], s, f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID]);
+      if (stopAt.get(s) === reference.sequences[s]) at.set(s, render(s));
     },
   });
-  return { books, sequences, at, render, instruments, records };
+  return { books: reference.books, sequences: reference.sequences, at, render, instruments, records };
 }
 
 async function health(http: string): Promise<any> {
