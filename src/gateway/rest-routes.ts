@@ -63,8 +63,8 @@ export class RestRoutes {
     private readonly trades: RecentTrades,
     private readonly candles: RecentCandles,
     private readonly persistence: Persistence,
-    /** Rebuilds a past book from the journal; null when the source keeps no journal. */
-    private readonly bookAt: ((task: BookAtRequest) => Promise<BookAtAnswer>) | null,
+    /** Rebuilds a past book from the journal, admitted per client (heavy-work.ts); null when the source keeps no journal. */
+    private readonly bookAt: ((task: BookAtRequest, client: string, signal: AbortSignal) => Promise<BookAtAnswer>) | null,
     private readonly health: () => object,
     /** The source re-publishes a recording (see isReplay); /symbols says so. */
     private readonly replay: boolean,
@@ -164,11 +164,16 @@ export class RestRoutes {
   private orderbookAt(res: HttpResponse, ins: Instrument, depth: number, at: number): void {
     const bookAt = this.bookAt;
     if (bookAt === null) throw new BookcastError('HISTORY_UNAVAILABLE', 'this source keeps no journal to rebuild past books from');
+    // Read before any await: uWS reuses the request and response objects' memory.
+    const client = Buffer.from(res.getRemoteAddressAsText()).toString();
     let aborted = false;
+    const abandon = new AbortController();
     res.onAborted(() => {
       aborted = true;
+      // A request still waiting for the pool is dropped, not computed for no one.
+      abandon.abort();
     });
-    bookAt({ symbol: ins.index, tickUnits: ins.tickUnits, lotUnits: ins.lotUnits, at, depth }).then(
+    bookAt({ symbol: ins.index, tickUnits: ins.tickUnits, lotUnits: ins.lotUnits, at, depth }, client, abandon.signal).then(
       (b) => {
         if (aborted) return;
         if ('error' in b) {
@@ -188,8 +193,13 @@ export class RestRoutes {
         }));
       },
       (err: Error) => {
+        if (aborted) return;
+        if (err instanceof BookcastError) {
+          sendError(res, err.code, err.message);
+          return;
+        }
         console.error(`bookcast: orderbook?at= failed: ${err.message}`);
-        if (!aborted) sendError(res, 'INTERNAL');
+        sendError(res, 'INTERNAL');
       },
     );
   }
