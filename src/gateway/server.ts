@@ -26,6 +26,7 @@ import { StreamTable } from './streams';
 import { Subscriptions } from './subscriptions';
 import { SymbolLookup } from './symbol-lookup';
 import { loadUws } from './uws';
+import { checkMemoryOrder } from '../ring/memory-order';
 import { RingGroup } from '../ring/ring-group';
 import { HEARTBEAT_SLICE_MS, WsGateway } from './ws-gateway';
 import { Persistence } from '../store/persistence';
@@ -64,6 +65,7 @@ export interface RunningServer {
 
 /** Starts workers, source and the uWS front thread; resolves once it listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
+  checkMemoryOrder();
   const uws = loadUws();
   // A recording brings its own instruments; the simulator uses the configured ones.
   const instruments =
