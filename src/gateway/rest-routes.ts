@@ -188,7 +188,8 @@ export class RestRoutes {
         }));
       },
       (err: Error) => {
-        if (!aborted) sendError(res, 'INTERNAL', err.message);
+        console.error(`bookcast: orderbook?at= failed: ${err.message}`);
+        if (!aborted) sendError(res, 'INTERNAL');
       },
     );
   }
