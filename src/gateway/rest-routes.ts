@@ -65,7 +65,8 @@ export class RestRoutes {
     private readonly persistence: Persistence,
     /** Rebuilds a past book from the journal; null when the source keeps no journal. */
     private readonly bookAt: ((task: BookAtRequest) => Promise<BookAtAnswer>) | null,
-    private readonly health: () => object,
+    /** The health answer for this request (health-access.ts decides how much it shows). */
+    private readonly health: (res: HttpResponse, req: HttpRequest) => object,
     /** The source re-publishes a recording (see isReplay); /symbols says so. */
     private readonly replay: boolean,
   ) {}
@@ -79,7 +80,7 @@ export class RestRoutes {
     routeAsync(app, '/api/v1/market/:symbol/events', (req) => this.orderEvents(req));
     route(app, 'get', '/api/v1/health', (res, req) => {
       readQuery(req, []);
-      sendJson(res, 200, JSON.stringify(this.health()));
+      sendJson(res, 200, JSON.stringify(this.health(res, req)));
     });
   }
 

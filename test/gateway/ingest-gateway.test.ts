@@ -12,27 +12,11 @@ import { buildIngestBatch, IngestEventFields } from '../../src/wire/ingest-batch
 import { IngestPublisher, PublisherError } from '../../scripts/ingest-publisher';
 import { ReferenceBooks } from '../helpers/reference-books';
 import { startTestServer, TestServer, waitFor } from '../helpers/test-server';
+import { refusedUpgrade } from '../helpers/ws-connect';
 
 const TOKEN = 'ingest-test-token-0123456789';
 const instruments = DEFAULT_INSTRUMENTS.map((s, i) => toInstrument(s, i));
 const NAMES = instruments.map((i) => i.symbol);
-
-/** The HTTP answer to a refused upgrade: status and error code. */
-function refusedUpgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; code: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('open', () => {
-      ws.close();
-      reject(new Error(`${url} was accepted`));
-    });
-    ws.on('error', () => undefined);
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, code: (JSON.parse(body) as { error: { code: string } }).error.code }));
-    });
-  });
-}
 
 /** A publisher driven by hand: raw frames out, every message bookcast sends kept in order. */
 class RawPublisher {
