@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { applyEvent } from '../../src/engine/apply-event';
-import { EV_CLEAR, EventSink, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL } from '../../src/engine/events';
+import { EV_CLEAR, EventSink, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL } from '../../src/model/events';
 import { OrderBook } from '../../src/engine/order-book';
 import { JournalReader } from '../../src/journal/journal-reader';
 import { JournalTimeIndex } from '../../src/journal/journal-time-index';

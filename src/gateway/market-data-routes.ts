@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import type { Instrument } from '../engine/instruments';
+import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
 import { nowMicros } from '../util/clock';
 import { formatTimestampMicros, parseTimestamp } from '../wire/timestamp';
 import { Answer, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeInRange, timeParameter } from './http';
-import { INTERVALS, intervalIndex } from '../engine/intervals';
+import { INTERVALS, intervalIndex } from '../model/intervals';
 import type { Persistence } from '../store/persistence';
 import { HISTORY_FIELDS, HistoryField, HistoryRequest } from '../store/history-render';
 import { LatestRenders } from './latest-renders';

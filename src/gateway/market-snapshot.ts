@@ -16,7 +16,7 @@ import {
   M_TRADES_24H,
   M_VOLUME_24H,
 } from '../engine/book-mirror';
-import type { Instrument } from '../engine/instruments';
+import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
 import { formatUnits } from '../util/decimal';
 import { changePercent, vwapUnits } from '../util/market-math';

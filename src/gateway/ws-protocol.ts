@@ -1,9 +1,9 @@
-import { L2_DEPTHS } from '../engine/depths';
-import type { Instrument } from '../engine/instruments';
+import { L2_DEPTHS } from '../model/depths';
+import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
 import { Channel, CHANNELS } from './streams';
 import type { SymbolLookup } from './symbol-lookup';
-import { INTERVALS, intervalIndex } from '../engine/intervals';
+import { INTERVALS, intervalIndex } from '../model/intervals';
 
 export const DEFAULT_DEPTH = 10;
 

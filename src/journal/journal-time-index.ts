@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { W_TIMESTAMP } from '../engine/events';
+import { W_TIMESTAMP } from '../model/events';
 import { JOURNAL_CORRUPT, JournalError, ioError } from './journal-error';
 import { RECORD_BYTES } from './journal-layout';
 import { listSegments, SegmentFile } from './journal-segments';

@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Instrument } from '../engine/instruments';
+import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
 import { SeqlockTable } from '../ring/seqlock-table';
+import type { TimescaleJobs } from './timescale-jobs';
 import {
   DURABLE_LAG_SLOT,
   HistoryQuery,
@@ -56,6 +57,8 @@ export class Persistence {
   private nextId = 1;
   store = '';
   lastError: string | null = null;
+  /** TimescaleDB's jobs as last checked; null on the other flavors (and before the first check). */
+  timescaleJobs: TimescaleJobs | null = null;
 
   constructor(rings: SharedArrayBuffer[], doorbell: SharedArrayBuffer, instruments: readonly Instrument[], options: PersistenceOptions) {
     const stats = new SharedArrayBuffer(P_STATS_WORDS * 8);
@@ -76,6 +79,8 @@ export class Persistence {
           ready = true;
           this.store = r.store;
           resolve();
+        } else if (r.type === 'jobs') {
+          this.timescaleJobs = r.jobs;
         } else if (r.type === 'result') {
           this.waiting.get(r.id)?.resolve(r.rows);
           this.waiting.delete(r.id);
@@ -152,6 +157,7 @@ export class Persistence {
               skipped: s[P_EVENTS_SKIPPED],
             },
       last_error: this.lastError,
+      timescale_jobs: this.timescaleJobs,
     };
   }
 
