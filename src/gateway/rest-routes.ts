@@ -15,6 +15,7 @@ import {
   M_SEQUENCE,
   M_TIMESTAMP,
 } from '../engine/book-mirror';
+import { SIDE_NAMES } from '../model/book-types';
 import { MIRROR_DEPTH } from '../model/depths';
 import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
@@ -41,7 +42,7 @@ function optionalUnits(units: number | null, decimals: number): string | null {
 }
 
 function side(aggressor: number): string {
-  return aggressor === 0 ? 'buy' : 'sell';
+  return SIDE_NAMES[aggressor];
 }
 
 /** A price or size, or null when zero means "none" (an empty side, no trade yet). */

@@ -28,7 +28,7 @@ import {
   PersistenceReport,
   PersistenceWorkerData,
 } from './persistence-protocol';
-import { SRC_DURABLE } from '../source/source-protocol';
+import { SRC_DURABLE } from '../model/source-words';
 
 export interface PersistenceOptions {
   databaseUrl: string | undefined;

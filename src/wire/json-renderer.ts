@@ -1,4 +1,5 @@
 import * as flatbuffers from 'flatbuffers';
+import { ORDER_CHANGE_NAMES, SIDE_NAMES } from '../model/book-types';
 import { INTERVALS } from '../model/intervals';
 import { formatUnits } from '../util/decimal';
 // Straight from each generated module: the bookcast_generated.ts barrel compiles to getter
@@ -63,8 +64,9 @@ function byteBufferOf(bytes: Uint8Array): flatbuffers.ByteBuffer {
   return wrapper;
 }
 
-const ORDER_EVENTS: readonly string[] = ['"add"', '"modify"', '"delete"'];
-const SIDES: readonly string[] = ['"buy"', '"sell"'];
+// As JSON strings, made once: the renderer concatenates them.
+const ORDER_EVENTS: readonly string[] = ORDER_CHANGE_NAMES.map((n) => JSON.stringify(n));
+const SIDES: readonly string[] = SIDE_NAMES.map((n) => JSON.stringify(n));
 /** Candle intervals as JSON strings, by their index in INTERVALS. */
 const INTERVAL_NAMES: readonly string[] = INTERVALS.map((i) => JSON.stringify(i.name));
 
