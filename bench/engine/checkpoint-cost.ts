@@ -6,7 +6,7 @@ import { ASK, BID } from '../../src/model/book-types';
 import { createCheckpointDir, readSymbolCheckpoint, writeSymbolFile } from '../../src/engine/checkpoint-files';
 import { DiffEmitter } from '../../src/engine/diff-emitter';
 import { toInstrument } from '../../src/model/instruments';
-import { WINDOW_SECONDS } from '../../src/engine/rolling-stats';
+import { WINDOW_SECONDS } from '../../src/engine/rolling-24h';
 import { OutWriter } from '../../src/engine/out-writer';
 import { PersistWriter } from '../../src/engine/persist-writer';
 import { encodeSymbolState, restoreSymbolState } from '../../src/engine/symbol-checkpoint';

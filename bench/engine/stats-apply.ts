@@ -1,6 +1,6 @@
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { CandleBuilder, CandleListener } from '../../src/engine/candle-builder';
-import { RollingStats } from '../../src/engine/rolling-stats';
+import { RollingStats } from '../../src/engine/rolling-24h';
 import { Random } from '../../src/util/random';
 import { runStandalone } from '../standalone';
 

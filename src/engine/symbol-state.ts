@@ -2,7 +2,7 @@ import type { Instrument } from '../model/instruments';
 import { OrderBook } from './order-book';
 import type { BookListener } from '../model/book-types';
 import { L2_DEPTHS } from '../model/depths';
-import { RollingStats } from './rolling-stats';
+import { RollingStats } from './rolling-24h';
 import { CandleBuilder, CandleListener } from './candle-builder';
 import { INTERVAL_COUNT } from '../model/intervals';
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { MAX_BUCKETS, RollingStats, WINDOW_SECONDS } from '../../src/engine/rolling-stats';
+import { MAX_BUCKETS, RollingStats, WINDOW_SECONDS } from '../../src/engine/rolling-24h';
 import { Random } from '../../src/util/random';
 
 /**
