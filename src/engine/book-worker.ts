@@ -31,6 +31,12 @@ import { BookWorkerData, CheckpointReport, S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S
 import { nowMicros } from '../util/clock';
 
 const BATCH = 512;
+/**
+ * Polls before the worker sleeps, about 20 µs: on a machine with fewer cores than busy threads a
+ * longer spin takes CPU from the threads that would give this one work, and a wake-up costs
+ * ~10–50 µs (the ring figures in src/README.md were measured with 2000; 200 since the bench harness showed
+ * the server starving its clients on 2 shared cores).
+ */
 const IDLE_SPINS = 200;
 const CONTROL_BATCH = 64;
 
@@ -148,9 +154,9 @@ function tick(now: number): void {
   nextTick = now + TICK_US;
   for (let i = 0; i < owned.length; i++) {
     const s = owned[i];
-    const before = s.stats.count;
-    s.stats.advance(now);
-    if (s.stats.count !== before) {
+    const before = s.rolling24h.count;
+    s.rolling24h.advance(now);
+    if (s.rolling24h.count !== before) {
       // Trades left the 24 h window: the mirror and ticker subscribers hear the new figures.
       s.mirrorDirty = true;
       if (s.tickerActive) emitter.ticker(s, false, 0);
@@ -173,8 +179,6 @@ function tick(now: number): void {
 function run(): void {
   const eventHandler = new EventHandler();
   const controlHandler = new ControlHandler();
-  // ~20 µs of polling before sleeping: on a machine with fewer cores than busy threads a longer
-  // spin takes CPU from the threads that would give this one work; a wake-up costs ~10–50 µs.
   const idle = new BackoffIdleStrategy(IDLE_SPINS, 5);
   const from = data.checkpoint;
   const loading = performance.now();

@@ -1,6 +1,6 @@
 import { BACK_PRESSURED, SpscRing } from '../ring/spsc-ring';
 import { ASK, BID } from '../model/book-types';
-import { P_BOOK, P_BOOK_HEADER_WORDS, P_CANDLE, P_CANDLE_WORDS, P_TRADE, P_TRADE_WORDS } from '../model/persist-records';
+import { PERSIST_BOOK, PERSIST_BOOK_HEADER_WORDS, PERSIST_CANDLE, PERSIST_CANDLE_WORDS, PERSIST_TRADE, PERSIST_TRADE_WORDS } from '../model/persist-records';
 import type { SymbolState } from './symbol-state';
 
 /**
@@ -27,7 +27,7 @@ export class PersistWriter {
   }
 
   trade(symbol: number, sequence: number, tradeId: number, price: number, size: number, side: number, makerOrderId: number, time: number): void {
-    const w = this.claim(P_TRADE, P_TRADE_WORDS);
+    const w = this.claim(PERSIST_TRADE, PERSIST_TRADE_WORDS);
     const f = this.ring.f64;
     f[w] = symbol;
     f[w + 1] = sequence;
@@ -41,7 +41,7 @@ export class PersistWriter {
   }
 
   candle(symbol: number, interval: number, start: number, open: number, high: number, low: number, close: number, volume: number, notional: number, count: number): void {
-    const w = this.claim(P_CANDLE, P_CANDLE_WORDS);
+    const w = this.claim(PERSIST_CANDLE, PERSIST_CANDLE_WORDS);
     const f = this.ring.f64;
     f[w] = symbol;
     f[w + 1] = interval;
@@ -61,7 +61,7 @@ export class PersistWriter {
     const book = s.book;
     const bids = Math.min(depth, book.levelCount(BID));
     const asks = Math.min(depth, book.levelCount(ASK));
-    const w = this.claim(P_BOOK, P_BOOK_HEADER_WORDS + 2 * (bids + asks));
+    const w = this.claim(PERSIST_BOOK, PERSIST_BOOK_HEADER_WORDS + 2 * (bids + asks));
     const f = this.ring.f64;
     f[w] = s.instrument.index;
     f[w + 1] = s.sequence;
@@ -69,7 +69,7 @@ export class PersistWriter {
     f[w + 3] = s.checksum();
     f[w + 4] = bids;
     f[w + 5] = asks;
-    let at = w + P_BOOK_HEADER_WORDS;
+    let at = w + PERSIST_BOOK_HEADER_WORDS;
     for (let i = 0; i < bids; i++, at += 2) {
       f[at] = book.levelPrice(BID, i);
       f[at + 1] = book.levelSize(BID, i);

@@ -1,5 +1,5 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import { FLAG_BROADCAST, FLAG_SNAPSHOT, MSG_CANDLE, MSG_TRADE, OUT_HEADER_BYTES, typeDepthIndex, typeKind, typeSymbol } from '../model/out-records';
+import { FLAG_BROADCAST, FLAG_SNAPSHOT, MSG_CANDLE, MSG_TRADE, OUT_HEADER_BYTES, typeDepthIndex, typeMessage, typeSymbol } from '../model/out-records';
 import type { RecordHandler, SpscRing } from '../ring/spsc-ring';
 import type { RecentCandles } from './recent-candles';
 import type { Conflator } from './conflator';
@@ -61,7 +61,7 @@ export class Fanout implements RecordHandler, SnapshotSource {
   onRecord(type: number, offset: number, length: number): void {
     const ring = this.ring;
     const symbol = typeSymbol(type);
-    const kind = typeKind(type);
+    const kind = typeMessage(type);
     const slot = streamOfMessage(kind, typeDepthIndex(type));
     const stream = this.streams.index(symbol, slot);
     const sequence = ring.f64[offset >>> 3];

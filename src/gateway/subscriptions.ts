@@ -63,7 +63,7 @@ export class Subscriptions {
   }
 
   /** Stops sending to a connection that fell behind; its streams restart from snapshots later. */
-  park(session: Session): void {
+  suspend(session: Session): void {
     session.resyncing = true;
     for (const [stream, sub] of session.subscriptions) {
       this.leave(session, stream, sub, true);
@@ -71,7 +71,7 @@ export class Subscriptions {
     }
   }
 
-  /** The connection drained: every parked subscription asks for a fresh snapshot. */
+  /** The connection drained: every suspended subscription asks for a fresh snapshot. */
   resume(session: Session): void {
     session.resyncing = false;
     for (const [stream, sub] of session.subscriptions) {

@@ -251,7 +251,7 @@ export class WsGateway {
     const buffered = ws.getBufferedAmount();
     const soft = this.config.softBackpressure;
     if (!session.resyncing && buffered > soft) {
-      this.subscriptions.park(session);
+      this.subscriptions.suspend(session);
       this.slowConsumerResyncs++;
       this.sendError(session, new BookcastError('SLOW_CONSUMER', `${buffered} bytes waiting to be sent; streams will restart from snapshots`));
     } else if (session.resyncing && buffered <= soft / 4) {

@@ -52,14 +52,14 @@ export function controlStream(type: number): number {
 }
 
 export function controlRequest(type: number): number {
-  return typeKind(type);
+  return typeMessage(type);
 }
 
 export function typeSymbol(type: number): number {
   return type & 0xffff;
 }
 
-export function typeKind(type: number): number {
+export function typeMessage(type: number): number {
   return (type >>> 16) & 0xff;
 }
 
