@@ -1,15 +1,16 @@
 import { BACK_PRESSURED, SpscRing } from '../ring/spsc-ring';
+import { claimAfterWaiting, SpaceWaiter } from '../ring/claim-or-wait';
 import { ASK, BID } from '../model/book-types';
 import { PERSIST_BOOK, PERSIST_BOOK_HEADER_WORDS, PERSIST_CANDLE, PERSIST_CANDLE_WORDS, PERSIST_TRADE, PERSIST_TRADE_WORDS } from '../model/persist-records';
 import type { SymbolState } from './symbol-state';
 
 /**
- * The book worker's side of its persist ring: trades, closed candles and periodic book snapshots
+ * The book worker's side of its persist ring: trades, closed candles and periodic book records
  * for the persistence worker. Like the out-ring, records are committed lazily and published per
  * batch. The persistence worker drains the ring into a disk spool whenever the database is slow,
  * so a full ring is rare; when it happens the worker waits rather than drop a row.
  */
-export class PersistWriter {
+export class PersistWriter implements SpaceWaiter {
   waits = 0;
 
   constructor(private readonly ring: SpscRing) {}
@@ -17,13 +18,13 @@ export class PersistWriter {
   private claim(type: number, words: number): number {
     const ring = this.ring;
     let offset = ring.tryClaim(words * 8, type);
-    while (offset === BACK_PRESSURED) {
-      this.waits++;
-      ring.publish();
-      if (ring.space.park()) ring.space.wait(1);
-      offset = ring.tryClaim(words * 8, type);
-    }
+    if (offset === BACK_PRESSURED) offset = claimAfterWaiting(ring, words * 8, type, this);
     return offset >>> 3;
+  }
+
+  beforeWait(): void {
+    this.waits++;
+    this.ring.publish();
   }
 
   trade(symbol: number, sequence: number, tradeId: number, price: number, size: number, side: number, makerOrderId: number, time: number): void {
