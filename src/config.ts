@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { BookcastError } from './errors';
-import { DEFAULT_INSTRUMENTS, InstrumentSpec, REFERENCE_PRICES } from './engine/instruments';
-import { MIRROR_DEPTH } from './engine/depths';
+import { DEFAULT_INSTRUMENTS, InstrumentSpec, REFERENCE_PRICES } from './model/instruments';
+import { MIRROR_DEPTH } from './model/depths';
 import { parseTimestamp } from './wire/timestamp';
 import { descriptorBudget, readFileLimit } from './gateway/descriptor-budget';
 import { HEALTH_DETAILS, HealthDetails } from './gateway/health-access';

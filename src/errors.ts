@@ -54,6 +54,7 @@ export const ERRORS = {
   // Operator / start-up
   CONFIG_INVALID: { status: 500, message: 'invalid configuration' },
   UWS_FALLBACK: { status: 500, message: 'uWebSockets.js native binary did not load' },
+  UNSUPPORTED_ARCH: { status: 500, message: 'the shared-memory book mirror is verified on x64 and arm64 only' },
   LISTEN_FAILED: { status: 500, message: 'could not listen on the configured host and port' },
   WORKER_FAILED: { status: 500, message: 'a book worker failed' },
   INTERNAL: { status: 500, message: 'internal error' },

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CompressOptions, HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { DISABLED } from 'uWebSockets.js';
 import { BookcastError, ErrorCode } from '../errors';
-import { EVENT_BYTES, EVENT_WORDS } from '../engine/events';
+import { EVENT_BYTES, EVENT_WORDS } from '../model/events';
 import { BACK_PRESSURED, SpscRing } from '../ring/spsc-ring';
 import { INGEST_EVENT, INGEST_SESSION, IngestBuffers, IngestStart, SESSION_NAME } from '../source/ingest-protocol';
 import { SRC_DURABLE } from '../source/source-protocol';

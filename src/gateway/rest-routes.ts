@@ -15,8 +15,8 @@ import {
   M_SEQUENCE,
   M_TIMESTAMP,
 } from '../engine/book-mirror';
-import { MIRROR_DEPTH } from '../engine/depths';
-import type { Instrument } from '../engine/instruments';
+import { MIRROR_DEPTH } from '../model/depths';
+import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
 import { formatUnits } from '../util/decimal';
 import { changePercent, vwapUnits } from '../util/market-math';
@@ -26,7 +26,7 @@ import type { BookAtAnswer, BookAtRequest } from './book-at-task';
 import type { Persistence } from '../store/persistence';
 import type { CandleRecord, TradeRecord } from '../store/store';
 import { CANDLE_HISTORY, CandleRow, RecentCandles } from './recent-candles';
-import { INTERVALS, intervalIndex } from '../engine/intervals';
+import { INTERVALS, intervalIndex } from '../model/intervals';
 import { RecentTrades, TRADE_HISTORY, TradeRow } from './recent-trades';
 import type { SymbolLookup } from './symbol-lookup';
 
@@ -189,7 +189,8 @@ export class RestRoutes {
         }));
       },
       (err: Error) => {
-        if (!aborted) sendError(res, 'INTERNAL', err.message);
+        console.error(`bookcast: orderbook?at= failed: ${err.message}`);
+        if (!aborted) sendError(res, 'INTERNAL');
       },
     );
   }

@@ -1,10 +1,10 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Config, isLive, isReplay } from '../config';
-import { REJECT_NAMES } from '../engine/book-types';
+import { REJECT_NAMES } from '../model/book-types';
 import { BookMirrorReader } from '../engine/book-mirror';
-import { MIRROR_DEPTH } from '../engine/depths';
-import { Instrument, toInstrument } from '../engine/instruments';
+import { MIRROR_DEPTH } from '../model/depths';
+import { Instrument, toInstrument } from '../model/instruments';
 import { WorkerPool } from '../engine/worker-pool';
 import { S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_REJECTED } from '../engine/worker-protocol';
 import { BookcastError } from '../errors';
@@ -25,6 +25,7 @@ import { StreamTable } from './streams';
 import { Subscriptions } from './subscriptions';
 import { SymbolLookup } from './symbol-lookup';
 import { loadUws } from './uws';
+import { checkMemoryOrder } from '../ring/memory-order';
 import { RingGroup } from '../ring/ring-group';
 import { HEARTBEAT_SLICE_MS, WsGateway } from './ws-gateway';
 import { Persistence } from '../store/persistence';
@@ -66,6 +67,7 @@ export interface RunningServer {
 
 /** Starts workers, source and the uWS front thread; resolves once it listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
+  checkMemoryOrder();
   const uws = loadUws();
   // A recording brings its own instruments; the simulator uses the configured ones.
   const instruments =

@@ -1,7 +1,7 @@
 import { CompressOptions, DISABLED, TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { Config, isReplay } from '../config';
-import { L2_DEPTHS } from '../engine/depths';
-import type { Instrument } from '../engine/instruments';
+import { L2_DEPTHS } from '../model/depths';
+import type { Instrument } from '../model/instruments';
 import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { nowMicros } from '../util/clock';
 import { MessageEncoder, SubscriptionStateInput } from '../wire/message-encoder';
@@ -9,7 +9,7 @@ import { formatTimestampMicros } from '../wire/timestamp';
 import { errorBody } from './http';
 import { Session, SessionData, SUB_LIVE } from './session';
 import { channelOf, FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, marketDataTypeOf, SLOT_CANDLES, SLOT_L3, slotOf, StreamTable } from './streams';
-import { INTERVAL_COUNT, INTERVALS } from '../engine/intervals';
+import { INTERVAL_COUNT, INTERVALS } from '../model/intervals';
 import { Subscriptions } from './subscriptions';
 import type { SymbolLookup } from './symbol-lookup';
 import { closeIfTooBig, payloadCeiling } from './frame-limits';
