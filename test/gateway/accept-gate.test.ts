@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -24,7 +24,10 @@ function bareConnection(port: number): Promise<net.Socket | null> {
 t.test('a flood of bare TCP connections never takes the last descriptors: the server stops listening, then listens again', { skip: countOpenDescriptors() === 0 ? 'needs Linux 6.2+ (/proc/self/fd size)' : false }, async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bookcast-test-'));
   const server = await startServerProcess(['--rate', '200', '--data-dir', dataDir], { fileLimit: FILE_LIMIT });
-  t.teardown(() => stopServerProcess(server));
+  t.teardown(async () => {
+    await stopServerProcess(server);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   const port = Number(new URL(server.http).port);
   const descriptors = () => statSync(`/proc/${server.child.pid}/fd`).size;
   const held: net.Socket[] = [];
