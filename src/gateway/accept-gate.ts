@@ -24,6 +24,7 @@ export class AcceptGate {
   private socket: us_listen_socket | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly budget = descriptorBudget(readFileLimit());
   port = 0;
   /** Times it stopped listening, since start (health). */
   pauses = 0;
@@ -32,20 +33,14 @@ export class AcceptGate {
     private readonly uws: Uws,
     private readonly app: TemplatedApp,
     private readonly host: string,
-    private readonly budget = descriptorBudget(readFileLimit()),
-    private readonly openDescriptors: () => number = countOpenDescriptors,
   ) {}
 
-  get listening(): boolean {
-    return this.socket !== null;
-  }
-
-  /** Listens on `port` (0: any free one); resolves with the port, or rejects with LISTEN_FAILED. */
-  async listen(port: number): Promise<number> {
+  /** Listens on `port` (0: any free one) and returns the port; throws LISTEN_FAILED. */
+  listen(port: number): number {
     const socket = this.tryListen(port);
     if (socket === null) throw new BookcastError('LISTEN_FAILED', `could not listen on ${this.host}:${port}`);
     this.port = this.uws.us_socket_local_port(socket);
-    if (this.openDescriptors() > 0) this.timer = setInterval(() => this.check(), CHECK_MS);
+    if (countOpenDescriptors() > 0) this.timer = setInterval(() => this.check(), CHECK_MS);
     return this.port;
   }
 
@@ -57,7 +52,7 @@ export class AcceptGate {
   }
 
   private check(): void {
-    const open = this.openDescriptors();
+    const open = countOpenDescriptors();
     const { fileLimit, reserve } = this.budget;
     if (this.socket !== null && open >= fileLimit - reserve / 2) {
       this.uws.us_listen_socket_close(this.socket);

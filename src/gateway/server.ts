@@ -248,7 +248,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // A live source first replays its journal; the books apply it before anyone can connect.
     await Promise.race([sourceReady, failed.then((err) => Promise.reject(err))]);
     await pool.drain();
-    await gate.listen(config.port);
+    gate.listen(config.port);
   } catch (err) {
     await stop();
     throw err;
