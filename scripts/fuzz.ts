@@ -4,7 +4,7 @@
  * result as JSON (--out), and exits 1 when the run fails (crash, uncoded answer, memory growth,
  * books unlike the model).
  *
- *   npm run fuzz -- [--inputs 1000000] [--seconds 1200] [--seed 1] [--out dist/fuzz-results.json]
+ *   npm run fuzz -- [--inputs 1000000] [--seconds 600 (per target)] [--seed 1] [--out dist/fuzz-results.json]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       inputs: { type: 'string', default: '1000000' },
-      seconds: { type: 'string', default: '1200' },
+      seconds: { type: 'string', default: '600' },
       seed: { type: 'string', default: '1' },
       out: { type: 'string', default: 'dist/fuzz-results.json' },
     },
