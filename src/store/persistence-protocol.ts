@@ -1,4 +1,4 @@
-import type { Instrument } from '../engine/instruments';
+import type { Instrument } from '../model/instruments';
 import type { HistoryRequest } from './history-render';
 import type { TimescaleJobs } from './timescale-jobs';
 

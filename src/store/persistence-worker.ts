@@ -14,8 +14,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as path from 'node:path';
-import { INTERVALS } from '../engine/intervals';
-import { P_BOOK, P_BOOK_HEADER_WORDS, P_CANDLE, P_TRADE } from '../engine/persist-records';
+import { INTERVALS } from '../model/intervals';
+import { P_BOOK, P_BOOK_HEADER_WORDS, P_CANDLE, P_TRADE } from '../model/persist-records';
 import { Doorbell, RecordHandler, SpscRing } from '../ring/spsc-ring';
 import { RingGroup } from '../ring/ring-group';
 import { SeqlockTable } from '../ring/seqlock-table';

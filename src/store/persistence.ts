@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Instrument } from '../engine/instruments';
+import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
 import { SeqlockTable } from '../ring/seqlock-table';
 import type { TimescaleJobs } from './timescale-jobs';
@@ -83,7 +83,11 @@ export class Persistence {
           this.waiting.get(r.id)?.resolve(r.rows);
           this.waiting.delete(r.id);
         } else if (r.id !== null) {
-          this.waiting.get(r.id)?.reject(new BookcastError('STORE_UNAVAILABLE', r.message));
+          // The database's own text names tables, types and values: it goes to the operator's
+          // log and health, never to the client (who gets the code and the catalog's message).
+          this.lastError = `${r.code}: ${r.message}`;
+          console.error(`bookcast: a history read failed: ${this.lastError}`);
+          this.waiting.get(r.id)?.reject(new BookcastError('STORE_UNAVAILABLE'));
           this.waiting.delete(r.id);
         } else {
           this.lastError = `${r.code}: ${r.message}`;
