@@ -36,6 +36,7 @@ import { IngestGateway } from './ingest-gateway';
 import { Piscina } from 'piscina';
 import type { BookAtAnswer, BookAtRequest } from './book-at-task';
 import { CHECKPOINTS_DIR } from '../engine/checkpoint-files';
+import { HeavyWork } from './heavy-work';
 import { UpgradeGuard } from './upgrade-guard';
 import { AcceptGate } from './accept-gate';
 import { showsHealthDetails } from './health-access';
@@ -150,14 +151,21 @@ export async function startServer(config: Config): Promise<RunningServer> {
     connection_limits: { ...guard.health(), accept_pauses: gate.pauses },
     slow_consumer_resyncs: ws.slowConsumerResyncs,
     published: fanout.published,
+    heavy_requests: { running: heavyWork.active, queued: heavyWork.queued, ...heavyWork.counts },
   });
 
   ws.register(app);
   ingest.register(app);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
-  // Heavy REST work (rebuilding a past book from the journal) runs in a small thread pool.
-  const heavy = new Piscina({ filename: path.join(__dirname, 'book-at-task.js'), maxThreads: 1, idleTimeout: 30_000 });
-  const bookAt = isReplay(config.source) ? null : (task: BookAtRequest) => heavy.run({ ...task, journalDir, checkpointDir }) as Promise<BookAtAnswer>;
+  // Heavy REST work (rebuilding a past book from the journal) runs in one thread, kept alive for
+  // its journal time index, behind a bounded queue with a per-client cap (heavy-work.ts).
+  const heavy = new Piscina({ filename: path.join(__dirname, 'book-at-task.js'), minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
+  const heavyWork = new HeavyWork<BookAtRequest, BookAtAnswer>((task) => heavy.run({ ...task, journalDir, checkpointDir }), {
+    concurrency: 1,
+    maxQueued: config.heavyQueue,
+    perClient: config.heavyPerClient,
+  });
+  const bookAt = isReplay(config.source) ? null : (task: BookAtRequest, client: string, signal: AbortSignal) => heavyWork.submit(client, task, signal);
   new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req) => (showsHealthDetails(config.healthDetails, res, req) ? health() : publicHealth()), isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);

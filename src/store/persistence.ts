@@ -25,6 +25,8 @@ import {
   P_TRADES,
   P_SPOOL,
   P_REJECTED,
+  P_READS_PENDING,
+  P_READS_REFUSED,
   OrderEventSource,
   PersistenceReport,
   PersistenceWorkerData,
@@ -82,6 +84,9 @@ export class Persistence {
         } else if (r.type === 'result') {
           this.waiting.get(r.id)?.resolve(r.rows);
           this.waiting.delete(r.id);
+        } else if (r.id !== null && r.code === 'BUSY') {
+          this.waiting.get(r.id)?.reject(new BookcastError('BUSY', r.message));
+          this.waiting.delete(r.id);
         } else if (r.id !== null) {
           // The database's own text names tables, types and values: it goes to the operator's
           // log and health, never to the client (who gets the code and the catalog's message).
@@ -133,6 +138,8 @@ export class Persistence {
       spilled_to_disk_rows: s[P_SPILLED],
       rejected_rows: s[P_REJECTED],
       failed_writes: s[P_FAILURES],
+      // History reads wait behind writes (read-gate.ts); past the queue's bound they are refused.
+      reads: { pending: s[P_READS_PENDING], refused: s[P_READS_REFUSED] },
       last_batch_lag_ms: millis(s[P_LAG_US]),
       // Event → committed, per stored trade, over the last minute (durable-lag.ts).
       durable_lag_ms:
