@@ -38,7 +38,7 @@ export interface OrderEventSource {
  */
 export const P_TRADES = 0;
 export const P_CANDLES = 1;
-export const P_SNAPSHOTS = 2;
+export const P_BOOKS = 2;
 export const P_BATCHES = 3;
 export const P_SPOOL = 4;
 export const P_FAILURES = 5;

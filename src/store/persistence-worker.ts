@@ -15,7 +15,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as path from 'node:path';
 import { INTERVALS } from '../model/intervals';
-import { P_BOOK, P_BOOK_HEADER_WORDS, P_CANDLE, P_TRADE } from '../model/persist-records';
+import { PERSIST_BOOK, PERSIST_BOOK_HEADER_WORDS, PERSIST_CANDLE, PERSIST_TRADE } from '../model/persist-records';
 import { Doorbell, RecordHandler, SpscRing } from '../ring/spsc-ring';
 import { RingGroup } from '../ring/ring-group';
 import { SeqlockTable } from '../ring/seqlock-table';
@@ -35,7 +35,7 @@ import {
   P_EVENTS_THROUGH,
   P_FAILURES,
   P_LAG_US,
-  P_SNAPSHOTS,
+  P_BOOKS,
   P_SPILLED,
   P_STATS_WORDS,
   P_TRADES,
@@ -89,15 +89,15 @@ class Drain implements RecordHandler {
     const f = this.ring.f64;
     const w = offset >>> 3;
     if (batchStarted === 0) batchStarted = Date.now();
-    if (type === P_TRADE) {
+    if (type === PERSIST_TRADE) {
       batch.trades.push({
         symbol: symbols[f[w]], sequence: f[w + 1], tradeId: f[w + 2], price: f[w + 3], size: f[w + 4], side: f[w + 5], makerOrderId: f[w + 6], time: f[w + 7],
       });
-    } else if (type === P_CANDLE) {
+    } else if (type === PERSIST_CANDLE) {
       batch.candles.push({
         symbol: symbols[f[w]], interval: INTERVALS[f[w + 1]].name, start: f[w + 2], open: f[w + 3], high: f[w + 4], low: f[w + 5], close: f[w + 6], volume: f[w + 7], notional: f[w + 8], count: f[w + 9],
       });
-    } else if (type === P_BOOK) {
+    } else if (type === PERSIST_BOOK) {
       const bids = f[w + 4];
       const asks = f[w + 5];
       const levels = (from: number, n: number): [number, number][] => {
@@ -105,7 +105,7 @@ class Drain implements RecordHandler {
         for (let i = 0; i < n; i++) out.push([f[from + 2 * i], f[from + 2 * i + 1]]);
         return out;
       };
-      const first = w + P_BOOK_HEADER_WORDS;
+      const first = w + PERSIST_BOOK_HEADER_WORDS;
       batch.books.push({ symbol: symbols[f[w]], sequence: f[w + 1], time: f[w + 2], checksum: f[w + 3], bids: levels(first, bids), asks: levels(first + 2 * bids, asks) });
     }
   }
@@ -181,7 +181,7 @@ async function write(b: Batch): Promise<void> {
   if (b.books.length > 0) await store.writeBookSnapshots(b.books);
   stats[P_TRADES] += b.trades.length;
   stats[P_CANDLES] += b.candles.length;
-  stats[P_SNAPSHOTS] += b.books.length;
+  stats[P_BOOKS] += b.books.length;
   stats[P_BATCHES]++;
   if (b.trades.length === 0) return;
   // Counted once the whole batch is written: a batch that fails later is retried, and counted then.

@@ -19,7 +19,7 @@ import {
   P_EVENTS_THROUGH,
   P_FAILURES,
   P_LAG_US,
-  P_SNAPSHOTS,
+  P_BOOKS,
   P_SPILLED,
   P_STATS_WORDS,
   P_TRADES,
@@ -31,7 +31,7 @@ import {
   PersistenceReport,
   PersistenceWorkerData,
 } from './persistence-protocol';
-import { SRC_DURABLE } from '../source/source-protocol';
+import { SRC_DURABLE } from '../model/source-words';
 
 export interface PersistenceOptions {
   databaseUrl: string | undefined;
@@ -132,7 +132,7 @@ export class Persistence {
       store: this.store,
       trades: s[P_TRADES],
       candles: s[P_CANDLES],
-      snapshots: s[P_SNAPSHOTS],
+      snapshots: s[P_BOOKS],
       batches: s[P_BATCHES],
       spool_rows: s[P_SPOOL],
       spilled_to_disk_rows: s[P_SPILLED],
