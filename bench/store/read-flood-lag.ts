@@ -45,15 +45,21 @@ async function point(store: 'pglite' | 'postgres', clients: number, seconds: num
     const health = async () => ((await server!.health()) as Health & { persistence: Persistence }).persistence;
     let answered = 0;
     let refused = 0;
+    let failed = 0;
     let stop = false;
     const trades = `${base}/api/v1/market/BTC-USD/trades?start=2000-01-01T00:00:00Z&end=2199-01-01T00:00:00Z&limit=1000`;
     const asOf = JSON.stringify({ symbols: ['BTC/USD', 'ETH/USD'], as_of: Date.now() - 2000 });
     const loop = async (bulk: boolean) => {
       while (!stop) {
-        const res = bulk ? await fetch(`${base}/api/v1/market-data/bulk`, { method: 'POST', body: asOf }) : await fetch(trades);
-        await res.arrayBuffer();
-        if (res.status === 503) refused++;
-        else answered++;
+        try {
+          const res = bulk ? await fetch(`${base}/api/v1/market-data/bulk`, { method: 'POST', body: asOf }) : await fetch(trades);
+          await res.arrayBuffer();
+          if (res.status === 503) refused++;
+          else answered++;
+        } catch {
+          // A kept-alive connection the server closed meanwhile: counted, and the loop goes on.
+          failed++;
+        }
       }
     };
     const h0 = await health();
@@ -72,6 +78,7 @@ async function point(store: 'pglite' | 'postgres', clients: number, seconds: num
       tradesStoredPerSecond: Math.round((h1.trades - h0.trades) / elapsed),
       readsAnsweredPerSecond: Math.round(answered / elapsed),
       readsRefusedPerSecond: Math.round(refused / elapsed),
+      requestsFailed: failed,
       loadAverage: loadAverage(),
     };
   } catch (error) {
