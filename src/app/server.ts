@@ -1,56 +1,47 @@
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import type { us_listen_socket } from 'uWebSockets.js';
-import { Config, isLive, isReplay } from '../config';
-import { REJECT_NAMES } from '../model/book-types';
-import { BookMirrorReader } from '../engine/book-mirror';
-import { MIRROR_DEPTH } from '../model/depths';
-import { Instrument, toInstrument } from '../model/instruments';
-import { WorkerPool } from '../engine/worker-pool';
-import { S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_REJECTED } from '../engine/worker-protocol';
+import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import { Piscina } from 'piscina';
+import { Config, isReplay } from '../config';
 import { BookcastError } from '../errors';
-import { lobsterFiles } from '../source/lobster-files';
-import { lobsterInstrument } from '../source/lobster-translator';
-import { journalInstruments } from '../source/journal-replay';
-import { SourceReport, SourceWorkerData } from '../source/source-protocol';
-import { SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_RESTORE_MS, SRC_STATS_WORDS, SRC_STOP, SRC_WAITS } from '../model/source-words';
+import { MIRROR_DEPTH } from '../model/depths';
+import type { Instrument } from '../model/instruments';
+import { SRC_STATS_WORDS } from '../model/source-words';
+import { RingGroup } from '../ring/ring-group';
+import { SpscRing } from '../ring/spsc-ring';
+import { BookMirrorReader } from '../engine/book-mirror';
+import { CHECKPOINTS_DIR } from '../engine/checkpoint-files';
+import { WorkerPool } from '../engine/worker-pool';
+import type { IngestBuffers } from '../source/ingest-protocol';
+import { Persistence } from '../store/persistence';
+import type { BookAtAnswer, BookAtRequest } from '../gateway/book-at-task';
+import { Conflator } from '../gateway/conflator';
+import { CurrencyConverter } from '../gateway/currency-converter';
 import { Fanout } from '../gateway/fanout';
 import { sendError } from '../gateway/http';
-import { RecentTrades } from '../gateway/recent-trades';
-import { RecentCandles } from '../gateway/recent-candles';
-import { Conflator } from '../gateway/conflator';
-import { RestRoutes } from '../gateway/rest-routes';
-import { CurrencyConverter } from '../gateway/currency-converter';
+import { IngestGateway } from '../gateway/ingest-gateway';
 import { MarketDataRoutes } from '../gateway/market-data-routes';
 import { MarketSnapshots } from '../gateway/market-snapshot';
+import { RecentCandles } from '../gateway/recent-candles';
+import { RecentTrades } from '../gateway/recent-trades';
+import { RestRoutes } from '../gateway/rest-routes';
 import { StreamTable } from '../gateway/streams';
 import { Subscriptions } from '../gateway/subscriptions';
 import { SymbolLookup } from '../gateway/symbol-lookup';
 import { loadUws } from '../gateway/uws';
-import { RingGroup } from '../ring/ring-group';
 import { HEARTBEAT_SLICE_MS, WsGateway } from '../gateway/ws-gateway';
-import { Persistence } from '../store/persistence';
-import { SpscRing } from '../ring/spsc-ring';
-import type { IngestBuffers } from '../source/ingest-protocol';
-import { IngestGateway } from '../gateway/ingest-gateway';
-import { Piscina } from 'piscina';
-import type { BookAtAnswer, BookAtRequest } from '../gateway/book-at-task';
-import { CHECKPOINTS_DIR } from '../engine/checkpoint-files';
+import { startFrontLoop } from './front-loop';
+import { healthReport } from './health';
+import { pickInstruments } from './instruments';
+import { startSourceThread } from './source-thread';
 
 /** The exchange name the Market Data API reports for every snapshot. */
 const EXCHANGE = 'bookcast';
-/** Idle event-loop turns the front spins through before it sleeps on the doorbell. */
-const SPIN_TURNS = 16;
 /** How often throttled subscriptions are looked at; the finest throttle is 100 ms. */
 const CONFLATION_TICK_MS = 25;
-/** Longest sleep on the doorbell; a missed wake-up costs at most this. */
-const PARK_MS = 20;
 /** Room for ~58k accepted events between the front and the source thread. */
 const INGEST_RING_BYTES = 4 * 1024 * 1024;
 /** How long a stop waits for accepted ingest events to become durable. */
 const SETTLE_MS = 10_000;
-/** How long a stop waits for a live source to close its journal before it is terminated. */
-const SOURCE_STOP_MS = 2_000;
 
 export interface RunningServer {
   readonly host: string;
@@ -63,20 +54,8 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Starts workers, source and the uWS front thread; resolves once it listens. */
-export async function startServer(config: Config): Promise<RunningServer> {
-  const uws = loadUws();
-  // A recording brings its own instruments; the simulator uses the configured ones.
-  const instruments =
-    config.source.kind === 'lobster'
-      ? [lobsterInstrument(lobsterFiles(config.source.path).ticker, 0)]
-      : config.source.kind === 'journal'
-        ? journalInstruments(config.source.dir)
-        : config.instruments.map((spec, i) => toInstrument(spec, i));
-  const startedAt = Date.now();
-  let fail!: (err: BookcastError) => void;
-  const failed = new Promise<BookcastError>((resolve) => (fail = resolve));
-
+/** Book workers first, then persistence (it reads their persist rings); a persistence failure stops the pool. */
+async function startEngine(config: Config, instruments: Instrument[], sourceStats: Float64Array, fail: (err: BookcastError) => void) {
   const journalDir = path.join(config.dataDir, 'journal');
   const checkpointDir = path.join(config.dataDir, CHECKPOINTS_DIR);
   const pool = new WorkerPool(instruments, config.workers, {
@@ -84,8 +63,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
     snapshotDepth: config.snapshotDepth,
     checkpoints: isReplay(config.source) ? null : { dir: checkpointDir, journalDir, retentionMs: config.journalRetentionHours * 3_600_000 },
   });
-  // Made before the persistence worker, which reads the journal's durable sequence from it (--store-events).
-  const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
   const persistence = new Persistence(pool.channels.map((c) => c.persistRing), pool.persistDoorbell, instruments, {
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -100,8 +77,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     throw err;
   }
   await pool.start((err) => fail(err));
+  return { pool, persistence, journalDir, checkpointDir };
+}
 
-  const app = uws.App();
+/** The WebSocket side: streams, subscriptions, the fan-out from the out-rings, both dialects. */
+function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrument[], pool: WorkerPool, symbols: SymbolLookup) {
   const streams = new StreamTable(instruments);
   const formats = instruments.map((i) => ({ priceDecimals: i.priceDecimals, sizeDecimals: i.sizeDecimals }));
   const conflator = new Conflator(streams, formats);
@@ -109,113 +89,58 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const trades = new RecentTrades(instruments.length);
   const candles = new RecentCandles(instruments.length);
   const fanout = new Fanout(app, pool.channels.map((c) => c.out), streams, subscriptions, trades, candles, conflator, formats);
-  const symbols = new SymbolLookup(instruments);
   const ws = new WsGateway(config, symbols, streams, subscriptions, instruments);
-  const ingestBuffers: IngestBuffers | undefined =
-    config.source.kind === 'ingest'
-      ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer }
-      : undefined;
-  const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers, sourceStats);
+  return { conflator, trades, candles, fanout, ws };
+}
 
-  const health = () => ({
-    status: 'ok',
-    uptime_s: Math.round((Date.now() - startedAt) / 1000),
-    source: {
-      kind: config.source.kind,
-      replay: isReplay(config.source),
-      events: sourceStats[SRC_EMITTED],
-      restored_from_journal: sourceStats[SRC_RESTORED],
-      restore_ms: sourceStats[SRC_RESTORE_MS],
-      waits: sourceStats[SRC_WAITS],
-      done: sourceStats[SRC_DONE] === 1,
-    },
-    workers: pool.channels.map((c, index) => ({
-      index,
-      symbols: instruments.filter((i) => pool.ownerOf[i.index] === index).map((i) => i.symbol),
-      accepted: c.stats[S_ACCEPTED],
-      rejected: Object.fromEntries(REJECT_NAMES.map((name, code) => [name, c.stats[S_REJECTED + code]]).filter(([, n]) => n !== 0 && n !== undefined).slice(0)),
-      batches: c.stats[S_BATCHES],
-      out_waits: c.stats[S_OUT_WAITS],
-    })),
-    persistence: persistence.health(),
-    checkpoints: pool.checkpoints?.health() ?? null,
-    ...(config.source.kind === 'ingest' ? { ingest: ingest.health() } : {}),
-    connections: ws.sessions.size,
-    slow_consumer_resyncs: ws.slowConsumerResyncs,
-    published: fanout.published,
-  });
+/** Starts workers, persistence, source and the uWS front thread; resolves once it listens. */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const uws = loadUws();
+  const instruments = pickInstruments(config);
+  const startedAt = Date.now();
+  let fail!: (err: BookcastError) => void;
+  const failed = new Promise<BookcastError>((resolve) => (fail = resolve));
+
+  // Made before the persistence worker, which reads the journal's durable sequence from it (--store-events).
+  const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
+  const { pool, persistence, journalDir, checkpointDir } = await startEngine(config, instruments, sourceStats, fail);
+
+  const app = uws.App();
+  const symbols = new SymbolLookup(instruments);
+  const { conflator, trades, candles, fanout, ws } = buildStreaming(config, app, instruments, pool, symbols);
+  const ingestBuffers: IngestBuffers | undefined =
+    config.source.kind === 'ingest' ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer } : undefined;
+  const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers, sourceStats);
+  const health = healthReport({ config, instruments, startedAt, sourceStats, pool, persistence, ingest, ws, fanout });
 
   ws.register(app);
   ingest.register(app);
-  const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
   // Heavy REST work (rebuilding a past book from the journal) runs in a small thread pool.
   const heavy = new Piscina({ filename: path.join(__dirname, '..', 'gateway', 'book-at-task.js'), maxThreads: 1, idleTimeout: 30_000 });
   const bookAt = isReplay(config.source) ? null : (task: BookAtRequest) => heavy.run({ ...task, journalDir, checkpointDir }) as Promise<BookAtAnswer>;
+  const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
   new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, health, isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
 
-  const sourceData: SourceWorkerData = {
-    source: config.source,
-    instruments,
-    referencePrices: config.referencePrices,
-    eventRings: pool.channels.map((c) => c.eventRing),
-    doorbells: pool.channels.map((c) => c.doorbell),
-    ownerOf: pool.ownerOf,
-    stats: sourceStats.buffer as SharedArrayBuffer,
-    journalDir,
-    checkpoint: pool.checkpoints?.restoredFrom ?? null,
-    checkpointCadence: { events: config.checkpointEvents, intervalMs: config.checkpointIntervalMs },
-    journalFsyncMs: config.journalFsyncMs,
-    ingest: ingestBuffers,
-  };
-  const source = new Worker(path.join(__dirname, '..', 'source', 'source-worker.js'), { workerData: sourceData });
-  let stopping = false;
-  let sourceExited = false;
-  let sourceStarted!: () => void;
-  const sourceReady = new Promise<void>((resolve) => (sourceStarted = resolve));
-  source.on('message', (report: SourceReport) => {
-    if (report.type === 'ready') {
-      if (report.ingest !== undefined) ingest.begin(report.ingest);
-      sourceStarted();
-    } else if (report.type === 'session') ingest.sessionStarted(report.session, report.journalBase);
-    else if (report.type === 'error') fail(new BookcastError('WORKER_FAILED', `source: ${report.code}: ${report.message}`));
-  });
-  source.on('error', (err) => fail(new BookcastError('WORKER_FAILED', `source: ${err.message}`)));
-  source.on('exit', (code) => {
-    sourceExited = true;
-    // A live source never ends by itself; a replay ends when it is done.
-    if (!stopping && (code !== 0 || isLive(config.source))) fail(new BookcastError('WORKER_FAILED', `source exited with code ${code}`));
-  });
-
-  // The front thread's loop: drain the out-rings every event-loop turn while there is work,
-  // spin a few turns when there is none, then sleep on the doorbell the workers ring.
-  const outRings = new RingGroup(pool.frontDoorbell, pool.channels.map((c) => c.out));
-  let idleTurns = 0;
-  const poll = (): void => {
-    if (stopping) return;
+  const source = startSourceThread(config, instruments, pool, sourceStats, ingestBuffers, ingest, fail);
+  const stopFrontLoop = startFrontLoop(() => {
     const work = fanout.poll() + ingest.poll();
     pool.flushControl();
-    if (work > 0 || ++idleTurns < SPIN_TURNS) {
-      if (work > 0) idleTurns = 0;
-      setImmediate(poll);
-      return;
-    }
-    idleTurns = 0;
-    const wake = outRings.park() ? outRings.waitAsync(PARK_MS) : undefined;
-    if (wake === undefined) setImmediate(poll);
-    else void wake.then(poll);
-  };
-  setImmediate(poll);
+    return work;
+  }, new RingGroup(pool.frontDoorbell, pool.channels.map((c) => c.out)));
   const heartbeat = setInterval(() => ws.heartbeatSlice(), HEARTBEAT_SLICE_MS);
   const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);
 
+  let stopping = false;
   let listenSocket: us_listen_socket | null = null;
   /** Stops in order: no new input, books finish what they have, storage writes what they made. */
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    source.beginStop();
+    stopFrontLoop();
     clearInterval(heartbeat);
     clearInterval(conflation);
     ws.closeAll();
@@ -223,15 +148,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     if (listenSocket !== null) uws.us_listen_socket_close(listenSocket);
     // What a publisher was told is accepted reaches the journal before the source stops.
     const settleBy = Date.now() + SETTLE_MS;
-    while (!ingest.settled() && Date.now() < settleBy && !sourceExited) {
+    while (!ingest.settled() && Date.now() < settleBy && !source.exited()) {
       ingest.poll();
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
-    // A live source closes its journal (synced, lock released) and ends; others are cut short.
-    sourceStats[SRC_STOP] = 1;
-    const stopBy = Date.now() + SOURCE_STOP_MS;
-    while (isLive(config.source) && !sourceExited && Date.now() < stopBy) await new Promise((resolve) => setTimeout(resolve, 5));
-    await source.terminate();
+    await source.stop();
     await pool.drain();
     await pool.stop();
     await persistence.stop();
@@ -240,7 +161,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   try {
     // A live source first replays its journal; the books apply it before anyone can connect.
-    await Promise.race([sourceReady, failed.then((err) => Promise.reject(err))]);
+    await Promise.race([source.ready, failed.then((err) => Promise.reject(err))]);
     await pool.drain();
     listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
       app.listen(config.host, config.port, (socket) => {
