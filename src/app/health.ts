@@ -8,6 +8,10 @@ import type { Persistence } from '../store/persistence';
 import type { Fanout } from '../gateway/fanout';
 import type { IngestGateway } from '../gateway/ingest-gateway';
 import type { WsGateway } from '../gateway/ws-gateway';
+import type { UpgradeGuard } from '../gateway/upgrade-guard';
+import type { AcceptGate } from '../gateway/accept-gate';
+import type { HeavyWork } from '../gateway/heavy-work';
+import type { BookAtAnswer, BookAtRequest } from '../gateway/book-at-task';
 
 /** The parts /api/v1/health reads; each keeps its own counters, this only assembles them. */
 export interface HealthParts {
@@ -20,14 +24,22 @@ export interface HealthParts {
   ingest: IngestGateway;
   ws: WsGateway;
   fanout: Fanout;
+  guard: UpgradeGuard;
+  gate: AcceptGate;
+  heavyWork: HeavyWork<BookAtRequest, BookAtAnswer>;
+}
+
+/** What anyone may see; the rest only where showsHealthDetails allows (gateway/health-access.ts). */
+export function publicHealthReport(startedAt: number): () => object {
+  return () => ({ status: 'ok', uptime_s: Math.round((Date.now() - startedAt) / 1000) });
 }
 
 /** The body of /api/v1/health, read fresh from every part's shared counters at each call. */
 export function healthReport(parts: HealthParts): () => object {
-  const { config, instruments, startedAt, sourceStats, pool, persistence, ingest, ws, fanout } = parts;
+  const { config, instruments, startedAt, sourceStats, pool, persistence, ingest, ws, fanout, guard, gate, heavyWork } = parts;
+  const publicHealth = publicHealthReport(startedAt);
   return () => ({
-    status: 'ok',
-    uptime_s: Math.round((Date.now() - startedAt) / 1000),
+    ...publicHealth(),
     source: {
       kind: config.source.kind,
       replay: isReplay(config.source),
@@ -49,7 +61,9 @@ export function healthReport(parts: HealthParts): () => object {
     checkpoints: pool.checkpoints?.health() ?? null,
     ...(config.source.kind === 'ingest' ? { ingest: ingest.health() } : {}),
     connections: ws.sessions.size,
+    connection_limits: { ...guard.health(), accept_pauses: gate.pauses },
     slow_consumer_resyncs: ws.slowConsumerResyncs,
     published: fanout.published,
+    heavy_requests: { running: heavyWork.active, queued: heavyWork.queued, ...heavyWork.counts },
   });
 }

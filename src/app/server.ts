@@ -1,11 +1,12 @@
 import * as path from 'node:path';
-import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import type { TemplatedApp } from 'uWebSockets.js';
 import { Piscina } from 'piscina';
 import { Config, isReplay } from '../config';
 import { BookcastError } from '../errors';
 import { MIRROR_DEPTH } from '../model/depths';
 import type { Instrument } from '../model/instruments';
 import { SRC_STATS_WORDS } from '../model/source-words';
+import { checkMemoryOrder } from '../ring/memory-order';
 import { RingGroup } from '../ring/ring-group';
 import { SpscRing } from '../ring/spsc-ring';
 import { BookMirrorReader } from '../engine/book-mirror';
@@ -29,8 +30,12 @@ import { Subscriptions } from '../gateway/subscriptions';
 import { SymbolLookup } from '../gateway/symbol-lookup';
 import { loadUws } from '../gateway/uws';
 import { HEARTBEAT_SLICE_MS, WsGateway } from '../gateway/ws-gateway';
+import { HeavyWork } from '../gateway/heavy-work';
+import { UpgradeGuard } from '../gateway/upgrade-guard';
+import { AcceptGate } from '../gateway/accept-gate';
+import { showsHealthDetails } from '../gateway/health-access';
 import { startFrontLoop } from './front-loop';
-import { healthReport } from './health';
+import { healthReport, publicHealthReport } from './health';
 import { pickInstruments } from './instruments';
 import { startSourceThread } from './source-thread';
 
@@ -81,7 +86,7 @@ async function startEngine(config: Config, instruments: Instrument[], sourceStat
 }
 
 /** The WebSocket side: streams, subscriptions, the fan-out from the out-rings, both dialects. */
-function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrument[], pool: WorkerPool, symbols: SymbolLookup) {
+function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrument[], pool: WorkerPool, symbols: SymbolLookup, guard: UpgradeGuard) {
   const streams = new StreamTable(instruments);
   const formats = instruments.map((i) => ({ priceDecimals: i.priceDecimals, sizeDecimals: i.sizeDecimals }));
   const conflator = new Conflator(streams, formats);
@@ -89,12 +94,13 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
   const trades = new RecentTrades(instruments.length);
   const candles = new RecentCandles(instruments.length);
   const fanout = new Fanout(app, pool.channels.map((c) => c.out), streams, subscriptions, trades, candles, conflator, formats);
-  const ws = new WsGateway(config, symbols, streams, subscriptions, instruments);
+  const ws = new WsGateway(config, symbols, streams, subscriptions, instruments, guard);
   return { conflator, trades, candles, fanout, ws };
 }
 
 /** Starts workers, persistence, source and the uWS front thread; resolves once it listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
+  checkMemoryOrder();
   const uws = loadUws();
   const instruments = pickInstruments(config);
   const startedAt = Date.now();
@@ -107,19 +113,28 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const app = uws.App();
   const symbols = new SymbolLookup(instruments);
-  const { conflator, trades, candles, fanout, ws } = buildStreaming(config, app, instruments, pool, symbols);
+  const guard = new UpgradeGuard(config);
+  const gate = new AcceptGate(uws, app, config.host);
+  const { conflator, trades, candles, fanout, ws } = buildStreaming(config, app, instruments, pool, symbols, guard);
   const ingestBuffers: IngestBuffers | undefined =
     config.source.kind === 'ingest' ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer } : undefined;
-  const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers, sourceStats);
-  const health = healthReport({ config, instruments, startedAt, sourceStats, pool, persistence, ingest, ws, fanout });
+  const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers, sourceStats, guard);
 
   ws.register(app);
   ingest.register(app);
-  // Heavy REST work (rebuilding a past book from the journal) runs in a small thread pool.
-  const heavy = new Piscina({ filename: path.join(__dirname, '..', 'gateway', 'book-at-task.js'), maxThreads: 1, idleTimeout: 30_000 });
-  const bookAt = isReplay(config.source) ? null : (task: BookAtRequest) => heavy.run({ ...task, journalDir, checkpointDir }) as Promise<BookAtAnswer>;
+  // Heavy REST work (rebuilding a past book from the journal) runs in one thread, kept alive for
+  // its journal time index, behind a bounded queue with a per-client cap (gateway/heavy-work.ts).
+  const heavy = new Piscina({ filename: path.join(__dirname, '..', 'gateway', 'book-at-task.js'), minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
+  const heavyWork = new HeavyWork<BookAtRequest, BookAtAnswer>((task) => heavy.run({ ...task, journalDir, checkpointDir }), {
+    concurrency: 1,
+    maxQueued: config.heavyQueue,
+    perClient: config.heavyPerClient,
+  });
+  const bookAt = isReplay(config.source) ? null : (task: BookAtRequest, client: string, signal: AbortSignal) => heavyWork.submit(client, task, signal);
+  const health = healthReport({ config, instruments, startedAt, sourceStats, pool, persistence, ingest, ws, fanout, guard, gate, heavyWork });
+  const publicHealth = publicHealthReport(startedAt);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
-  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, health, isReplay(config.source)).register(app);
+  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req) => (showsHealthDetails(config.healthDetails, res, req) ? health() : publicHealth()), isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
@@ -134,7 +149,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);
 
   let stopping = false;
-  let listenSocket: us_listen_socket | null = null;
   /** Stops in order: no new input, books finish what they have, storage writes what they made. */
   const stop = async (): Promise<void> => {
     if (stopping) return;
@@ -145,7 +159,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     clearInterval(conflation);
     ws.closeAll();
     ingest.closePublisher();
-    if (listenSocket !== null) uws.us_listen_socket_close(listenSocket);
+    gate.close();
     // What a publisher was told is accepted reaches the journal before the source stops.
     const settleBy = Date.now() + SETTLE_MS;
     while (!ingest.settled() && Date.now() < settleBy && !source.exited()) {
@@ -163,12 +177,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // A live source first replays its journal; the books apply it before anyone can connect.
     await Promise.race([source.ready, failed.then((err) => Promise.reject(err))]);
     await pool.drain();
-    listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-      app.listen(config.host, config.port, (socket) => {
-        if (socket) resolve(socket);
-        else reject(new BookcastError('LISTEN_FAILED', `could not listen on ${config.host}:${config.port}`));
-      });
-    });
+    gate.listen(config.port);
   } catch (err) {
     await stop();
     throw err;
@@ -176,7 +185,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   return {
     host: config.host,
-    port: uws.us_socket_local_port(listenSocket),
+    port: gate.port,
     instruments,
     workers: pool.channels.length,
     failed,

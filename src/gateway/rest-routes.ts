@@ -31,6 +31,7 @@ import { CANDLE_HISTORY, CandleRow, RecentCandles } from './recent-candles';
 import { INTERVALS, intervalIndex } from '../model/intervals';
 import { RecentTrades, TRADE_HISTORY, TradeRow } from './recent-trades';
 import type { SymbolLookup } from './symbol-lookup';
+import { clientKey } from './connection-limits';
 
 export const DEFAULT_BOOK_DEPTH = 20;
 export const DEFAULT_TRADE_LIMIT = 100;
@@ -60,9 +61,10 @@ export class RestRoutes {
     private readonly trades: RecentTrades,
     private readonly candles: RecentCandles,
     private readonly persistence: Persistence,
-    /** Rebuilds a past book from the journal; null when the source keeps no journal. */
-    private readonly bookAt: ((task: BookAtRequest) => Promise<BookAtAnswer>) | null,
-    private readonly health: () => object,
+    /** Rebuilds a past book from the journal, admitted per client (heavy-work.ts); null when the source keeps no journal. */
+    private readonly bookAt: ((task: BookAtRequest, client: string, signal: AbortSignal) => Promise<BookAtAnswer>) | null,
+    /** The health answer for this request (health-access.ts decides how much it shows). */
+    private readonly health: (res: HttpResponse, req: HttpRequest) => object,
     /** The source re-publishes a recording (see isReplay); /symbols says so. */
     private readonly replay: boolean,
   ) {}
@@ -76,7 +78,7 @@ export class RestRoutes {
     routeAsync(app, '/api/v1/market/:symbol/events', (req) => this.orderEvents(req));
     route(app, 'get', '/api/v1/health', (res, req) => {
       readQuery(req, []);
-      sendJson(res, 200, JSON.stringify(this.health()));
+      sendJson(res, 200, JSON.stringify(this.health(res, req)));
     });
   }
 
@@ -171,11 +173,17 @@ export class RestRoutes {
   private orderbookAt(res: HttpResponse, ins: Instrument, depth: number, at: number): void {
     const bookAt = this.bookAt;
     if (bookAt === null) throw new BookcastError('HISTORY_UNAVAILABLE', 'this source keeps no journal to rebuild past books from');
+    // Read before any await: uWS reuses the request and response objects' memory.
+    // The same per-client key as the connection caps (an IPv6 client counts by its /64).
+    const client = clientKey(Buffer.from(res.getRemoteAddressAsText()).toString());
     let aborted = false;
+    const abandon = new AbortController();
     res.onAborted(() => {
       aborted = true;
+      // A request still waiting for the pool is dropped, not computed for no one.
+      abandon.abort();
     });
-    bookAt({ symbol: ins.index, tickUnits: ins.tickUnits, lotUnits: ins.lotUnits, at, depth }).then(
+    bookAt({ symbol: ins.index, tickUnits: ins.tickUnits, lotUnits: ins.lotUnits, at, depth }, client, abandon.signal).then(
       (b) => {
         if (aborted) return;
         if ('error' in b) {
@@ -195,7 +203,13 @@ export class RestRoutes {
         }));
       },
       (err: Error) => {
-        if (!aborted) sendError(res, 'INTERNAL', err.message);
+        if (aborted) return;
+        if (err instanceof BookcastError) {
+          sendError(res, err.code, err.message);
+          return;
+        }
+        console.error(`bookcast: orderbook?at= failed: ${err.message}`);
+        sendError(res, 'INTERNAL');
       },
     );
   }

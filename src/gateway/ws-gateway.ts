@@ -13,6 +13,8 @@ import { CHANNEL_OF_DATA_TYPE, channelOf, indexOf, marketDataTypeOf, STREAM_CAND
 import { INTERVAL_COUNT, INTERVALS } from '../model/intervals';
 import { Subscriptions } from './subscriptions';
 import type { SymbolLookup } from './symbol-lookup';
+import { closeIfTooBig, payloadCeiling } from './frame-limits';
+import type { UpgradeGuard } from './upgrade-guard';
 import { parseClientMessage, parseJsonObject, parseMarketDataMessage, StreamRequest } from './ws-protocol';
 
 /**
@@ -22,7 +24,7 @@ import { parseClientMessage, parseJsonObject, parseMarketDataMessage, StreamRequ
 export const HEARTBEAT_SLICE_MS = 2;
 /** Past this many times the message rate limit in one second, the connection is closed. */
 const FLOOD_FACTOR = 10;
-/** uWS closes a connection whose single message exceeds this; ours answer MESSAGE_TOO_LARGE below it. */
+/** Messages past --max-message-bytes are answered MESSAGE_TOO_LARGE up to this many times it, and closed (1009) beyond. */
 const HARD_PAYLOAD_FACTOR = 16;
 
 /**
@@ -52,6 +54,7 @@ export class WsGateway {
     private readonly streams: StreamTable,
     private readonly subscriptions: Subscriptions,
     private readonly instruments: readonly Instrument[],
+    private readonly guard: UpgradeGuard,
   ) {}
 
   register(app: TemplatedApp): void {
@@ -64,7 +67,7 @@ export class WsGateway {
     const cfg = this.config;
     app.ws<SessionData>(path, {
       compression: DISABLED as CompressOptions,
-      maxPayloadLength: cfg.maxMessageBytes * HARD_PAYLOAD_FACTOR,
+      maxPayloadLength: payloadCeiling(cfg.maxMessageBytes * HARD_PAYLOAD_FACTOR),
       maxBackpressure: cfg.maxBackpressure,
       closeOnBackpressureLimit: 1,
       idleTimeout: 120,
@@ -78,12 +81,15 @@ export class WsGateway {
           });
           return;
         }
+        const client = this.guard.admit(res, req);
+        if (client === null) return;
         const key = req.getHeader('sec-websocket-key');
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
-        res.upgrade<SessionData>({ session: new Session(this.nextId++, format) }, key, protocol, extensions, context);
+        res.upgrade<SessionData>({ session: new Session(this.nextId++, format), client }, key, protocol, extensions, context);
       },
       open: (ws) => {
+        this.guard.opened(ws.getUserData().client);
         const session = ws.getUserData().session;
         session.ws = ws;
         this.sessions.add(session);
@@ -91,6 +97,7 @@ export class WsGateway {
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
       drain: (ws) => this.checkBackpressure(ws.getUserData().session),
       close: (ws) => {
+        this.guard.closed(ws.getUserData().client);
         const session = ws.getUserData().session;
         this.subscriptions.close(session);
         session.ws = null;
@@ -100,6 +107,7 @@ export class WsGateway {
   }
 
   private onMessage(ws: WebSocket<SessionData>, message: ArrayBuffer, isBinary: boolean): void {
+    if (closeIfTooBig(ws, message.byteLength, this.config.maxMessageBytes * HARD_PAYLOAD_FACTOR)) return;
     const session = ws.getUserData().session;
     const now = Date.now();
     if (now - session.windowStart >= 1000) {

@@ -107,7 +107,8 @@ export function parseMarketDataMessage(m: Record<string, unknown>, symbols: Symb
   onlyKeys(p, ['symbols', 'data_types', 'filters']);
   const channels: Channel[] = [];
   for (const dataType of stringList(p.data_types, 'data_types')) {
-    const channel = CHANNEL_OF_DATA_TYPE[dataType];
+    // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
+    const channel = Object.hasOwn(CHANNEL_OF_DATA_TYPE, dataType) ? CHANNEL_OF_DATA_TYPE[dataType] : undefined;
     if (channel === undefined) {
       throw new BookcastError('UNKNOWN_CHANNEL', `unknown data type "${dataType}"; data types are ${Object.keys(CHANNEL_OF_DATA_TYPE).join(', ')}`);
     }

@@ -1,5 +1,6 @@
 import type { Instrument } from '../model/instruments';
 import type { HistoryRequest } from './history-render';
+import type { TimescaleJobs } from './timescale-jobs';
 
 /** What the server hands the persistence worker. */
 export interface PersistenceWorkerData {
@@ -33,6 +34,7 @@ export interface OrderEventSource {
  *   8 rows the database refused for good (kept in the spool's rejected file)
  *   9 order events stored   10 journal sequence through which order events are stored
  *   11 journal records retention deleted before they were stored (gaps in order_events)
+ *   12 history reads running or waiting for the store   13 history reads refused (BUSY: queue full)
  */
 export const P_TRADES = 0;
 export const P_CANDLES = 1;
@@ -46,7 +48,9 @@ export const P_REJECTED = 8;
 export const P_EVENTS = 9;
 export const P_EVENTS_THROUGH = 10;
 export const P_EVENTS_SKIPPED = 11;
-export const P_STATS_WORDS = 12;
+export const P_READS_PENDING = 12;
+export const P_READS_REFUSED = 13;
+export const P_STATS_WORDS = 14;
 
 /**
  * The durable lag over the last minute (durable-lag.ts), one seqlock slot written by the worker:
@@ -75,4 +79,6 @@ export type PersistenceRequest = { type: 'query'; id: number; query: HistoryQuer
 export type PersistenceReport =
   | { type: 'ready'; store: string }
   | { type: 'result'; id: number; rows: unknown }
+  /** The latest check of TimescaleDB's background jobs (timescale flavor only, every JOBS_CHECK_MS). */
+  | { type: 'jobs'; jobs: TimescaleJobs }
   | { type: 'error'; id: number | null; code: string; message: string };

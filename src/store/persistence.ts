@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
 import { SeqlockTable } from '../ring/seqlock-table';
+import type { TimescaleJobs } from './timescale-jobs';
 import {
   DURABLE_LAG_SLOT,
   HistoryQuery,
@@ -24,6 +25,8 @@ import {
   P_TRADES,
   P_SPOOL,
   P_REJECTED,
+  P_READS_PENDING,
+  P_READS_REFUSED,
   OrderEventSource,
   PersistenceReport,
   PersistenceWorkerData,
@@ -54,6 +57,8 @@ export class Persistence {
   private nextId = 1;
   store = '';
   lastError: string | null = null;
+  /** TimescaleDB's jobs as last checked; null on the other flavors (and before the first check). */
+  timescaleJobs: TimescaleJobs | null = null;
 
   constructor(rings: SharedArrayBuffer[], doorbell: SharedArrayBuffer, instruments: readonly Instrument[], options: PersistenceOptions) {
     const stats = new SharedArrayBuffer(P_STATS_WORDS * 8);
@@ -74,11 +79,20 @@ export class Persistence {
           ready = true;
           this.store = r.store;
           resolve();
+        } else if (r.type === 'jobs') {
+          this.timescaleJobs = r.jobs;
         } else if (r.type === 'result') {
           this.waiting.get(r.id)?.resolve(r.rows);
           this.waiting.delete(r.id);
+        } else if (r.id !== null && r.code === 'BUSY') {
+          this.waiting.get(r.id)?.reject(new BookcastError('BUSY', r.message));
+          this.waiting.delete(r.id);
         } else if (r.id !== null) {
-          this.waiting.get(r.id)?.reject(new BookcastError('STORE_UNAVAILABLE', r.message));
+          // The database's own text names tables, types and values: it goes to the operator's
+          // log and health, never to the client (who gets the code and the catalog's message).
+          this.lastError = `${r.code}: ${r.message}`;
+          console.error(`bookcast: a history read failed: ${this.lastError}`);
+          this.waiting.get(r.id)?.reject(new BookcastError('STORE_UNAVAILABLE'));
           this.waiting.delete(r.id);
         } else {
           this.lastError = `${r.code}: ${r.message}`;
@@ -124,6 +138,8 @@ export class Persistence {
       spilled_to_disk_rows: s[P_SPILLED],
       rejected_rows: s[P_REJECTED],
       failed_writes: s[P_FAILURES],
+      // History reads wait behind writes (read-gate.ts); past the queue's bound they are refused.
+      reads: { pending: s[P_READS_PENDING], refused: s[P_READS_REFUSED] },
       last_batch_lag_ms: millis(s[P_LAG_US]),
       // Event → committed, per stored trade, over the last minute (durable-lag.ts).
       durable_lag_ms:
@@ -141,6 +157,7 @@ export class Persistence {
               skipped: s[P_EVENTS_SKIPPED],
             },
       last_error: this.lastError,
+      timescale_jobs: this.timescaleJobs,
     };
   }
 
