@@ -4,7 +4,7 @@ import { BookcastError } from './errors';
 import { DEFAULT_INSTRUMENTS, InstrumentSpec, REFERENCE_PRICES } from './model/instruments';
 import { MIRROR_DEPTH } from './model/depths';
 import { parseTimestamp } from './wire/timestamp';
-import { descriptorBudget, readFileLimit } from './gateway/descriptor-budget';
+import { descriptorBudget, readFileLimit } from './util/descriptor-budget';
 import { HEALTH_DETAILS, HealthDetails } from './gateway/health-access';
 
 /** Connection defaults leave part of this process's open-file limit to the journal and the store. */
