@@ -5,7 +5,18 @@ import { DEFAULT_INSTRUMENTS, InstrumentSpec, REFERENCE_PRICES } from './model/i
 import { MIRROR_DEPTH } from './model/depths';
 import { parseTimestamp } from './wire/timestamp';
 import { descriptorBudget, readFileLimit } from './util/descriptor-budget';
-import { HEALTH_DETAILS, HealthDetails } from './gateway/health-access';
+
+/**
+ * Who sees `/api/v1/health` beyond `{status, uptime_s}`: the details name publisher sessions,
+ * sequences, symbols per worker, the store and its last error's text — an operator's view, not
+ * an anonymous client's.
+ *   none   nobody (the public answer only)
+ *   local  requests from a loopback address that no proxy forwarded (the default)
+ *   all    everyone (a private network)
+ * Applied by gateway/health-access.ts.
+ */
+export const HEALTH_DETAILS = ['none', 'local', 'all'] as const;
+export type HealthDetails = (typeof HEALTH_DETAILS)[number];
 
 /** Connection defaults leave part of this process's open-file limit to the journal and the store. */
 const DESCRIPTORS = descriptorBudget(readFileLimit());
