@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { guardChildren } from '../gateway/exit-guard';
 import { DataDir } from '../gateway/data-dir';
-import { delay, Health, ServerProcess } from '../gateway/server-process';
+import { delay, ServerProcess } from '../gateway/server-process';
 import { runStandalone } from '../standalone';
 import { loadAverage, round } from '../system';
 import { benchDatabase } from './bench-postgres';
@@ -31,6 +31,7 @@ async function point(store: 'pglite' | 'postgres', clients: number, seconds: num
   if (db !== null && 'skipped' in db) return { store, clients, ...db };
   const dataDir = new DataDir();
   let server: ServerProcess | null = null;
+  let stop = false;
   const release = guardChildren(() => {
     server?.killNow();
     dataDir.remove();
@@ -38,15 +39,15 @@ async function point(store: 'pglite' | 'postgres', clients: number, seconds: num
   try {
     server = await ServerProcess.start(
       ['--port', '0', '--symbols', 'BTC/USD,ETH/USD', '--rate', String(RATE), '--batch-ms', '20', ...dataDir.args, ...(db === null ? [] : ['--database-url', db.url])],
-      60_000,
+      180_000,
     );
     await delay(WARM_UP_MS);
     const base = `http://${server.host}:${server.port}`;
-    const health = async () => ((await server!.health()) as Health & { persistence: Persistence }).persistence;
+    // A longer wait than ServerProcess.health's: the front answers it between flooding requests.
+    const health = async () => (((await (await fetch(`${base}/api/v1/health`, { signal: AbortSignal.timeout(30_000) })).json()) as { persistence: Persistence }).persistence);
     let answered = 0;
     let refused = 0;
     let failed = 0;
-    let stop = false;
     const trades = `${base}/api/v1/market/BTC-USD/trades?start=2000-01-01T00:00:00Z&end=2199-01-01T00:00:00Z&limit=1000`;
     const asOf = JSON.stringify({ symbols: ['BTC/USD', 'ETH/USD'], as_of: Date.now() - 2000 });
     const loop = async (bulk: boolean) => {
@@ -84,6 +85,7 @@ async function point(store: 'pglite' | 'postgres', clients: number, seconds: num
   } catch (error) {
     return { store, clients, error: String((error as Error).message ?? error) + (server ? `\n${server.recentOutput}` : '') };
   } finally {
+    stop = true;
     await server?.stop();
     release();
     dataDir.remove();
