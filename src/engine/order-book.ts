@@ -21,7 +21,7 @@ import {
   REJECT_OFF_TICK,
   REJECT_UNKNOWN_ORDER,
   Side,
-} from './book-types';
+} from '../model/book-types';
 
 /**
  * The L3 book of one symbol, with its L2 levels and L1 top, built from a matching engine's

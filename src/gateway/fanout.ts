@@ -1,6 +1,6 @@
 import * as flatbuffers from 'flatbuffers';
 import type { TemplatedApp } from 'uWebSockets.js';
-import { FLAG_BROADCAST, FLAG_SNAPSHOT, MSG_CANDLE, MSG_TRADE, OUT_HEADER_BYTES, typeDepthIndex, typeKind, typeSymbol } from '../engine/out-records';
+import { FLAG_BROADCAST, FLAG_SNAPSHOT, MSG_CANDLE, MSG_TRADE, OUT_HEADER_BYTES, typeDepthIndex, typeKind, typeSymbol } from '../model/out-records';
 import type { RecordHandler, SpscRing } from '../ring/spsc-ring';
 import { Candle, Envelope, Trade } from '../wire/generated/bookcast_generated';
 import type { RecentCandles } from './recent-candles';

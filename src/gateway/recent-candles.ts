@@ -1,4 +1,4 @@
-import { INTERVAL_COUNT } from '../engine/intervals';
+import { INTERVAL_COUNT } from '../model/intervals';
 import { RowHistory } from './row-history';
 import type { CandleRecord } from '../store/store';
 

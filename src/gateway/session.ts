@@ -19,6 +19,8 @@ export class Subscription {
 
 export interface SessionData {
   session: Session;
+  /** The address the connection limits count it against (connection-limits.ts). */
+  client: string;
 }
 
 /** One WebSocket connection's state. All fields are set here so every session has one shape. */

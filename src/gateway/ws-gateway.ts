@@ -1,7 +1,7 @@
 import { CompressOptions, DISABLED, TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { Config, isReplay } from '../config';
-import { L2_DEPTHS } from '../engine/depths';
-import type { Instrument } from '../engine/instruments';
+import { L2_DEPTHS } from '../model/depths';
+import type { Instrument } from '../model/instruments';
 import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { nowMicros } from '../util/clock';
 import { MessageEncoder, SubscriptionStateInput } from '../wire/message-encoder';
@@ -9,9 +9,11 @@ import { formatTimestampMicros } from '../wire/timestamp';
 import { errorBody } from './http';
 import { Session, SessionData, SUB_LIVE } from './session';
 import { channelOf, FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, marketDataTypeOf, SLOT_CANDLES, SLOT_L3, slotOf, StreamTable } from './streams';
-import { INTERVAL_COUNT, INTERVALS } from '../engine/intervals';
+import { INTERVAL_COUNT, INTERVALS } from '../model/intervals';
 import { Subscriptions } from './subscriptions';
 import type { SymbolLookup } from './symbol-lookup';
+import { closeIfTooBig, payloadCeiling } from './frame-limits';
+import type { UpgradeGuard } from './upgrade-guard';
 import { DATA_TYPES, parseClientMessage, parseJsonObject, parseMarketDataMessage, StreamRequest } from './ws-protocol';
 
 /**
@@ -21,7 +23,7 @@ import { DATA_TYPES, parseClientMessage, parseJsonObject, parseMarketDataMessage
 export const HEARTBEAT_SLICE_MS = 2;
 /** Past this many times the message rate limit in one second, the connection is closed. */
 const FLOOD_FACTOR = 10;
-/** uWS closes a connection whose single message exceeds this; ours answer MESSAGE_TOO_LARGE below it. */
+/** Messages past --max-message-bytes are answered MESSAGE_TOO_LARGE up to this many times it, and closed (1009) beyond. */
 const HARD_PAYLOAD_FACTOR = 16;
 
 /**
@@ -51,6 +53,7 @@ export class WsGateway {
     private readonly streams: StreamTable,
     private readonly subscriptions: Subscriptions,
     private readonly instruments: readonly Instrument[],
+    private readonly guard: UpgradeGuard,
   ) {}
 
   register(app: TemplatedApp): void {
@@ -63,7 +66,7 @@ export class WsGateway {
     const cfg = this.config;
     app.ws<SessionData>(path, {
       compression: DISABLED as CompressOptions,
-      maxPayloadLength: cfg.maxMessageBytes * HARD_PAYLOAD_FACTOR,
+      maxPayloadLength: payloadCeiling(cfg.maxMessageBytes * HARD_PAYLOAD_FACTOR),
       maxBackpressure: cfg.maxBackpressure,
       closeOnBackpressureLimit: 1,
       idleTimeout: 120,
@@ -77,12 +80,15 @@ export class WsGateway {
           });
           return;
         }
+        const client = this.guard.admit(res, req);
+        if (client === null) return;
         const key = req.getHeader('sec-websocket-key');
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
-        res.upgrade<SessionData>({ session: new Session(this.nextId++, format) }, key, protocol, extensions, context);
+        res.upgrade<SessionData>({ session: new Session(this.nextId++, format), client }, key, protocol, extensions, context);
       },
       open: (ws) => {
+        this.guard.opened(ws.getUserData().client);
         const session = ws.getUserData().session;
         session.ws = ws;
         this.sessions.add(session);
@@ -90,6 +96,7 @@ export class WsGateway {
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
       drain: (ws) => this.checkBackpressure(ws.getUserData().session),
       close: (ws) => {
+        this.guard.closed(ws.getUserData().client);
         const session = ws.getUserData().session;
         this.subscriptions.close(session);
         session.ws = null;
@@ -99,6 +106,7 @@ export class WsGateway {
   }
 
   private onMessage(ws: WebSocket<SessionData>, message: ArrayBuffer, isBinary: boolean): void {
+    if (closeIfTooBig(ws, message.byteLength, this.config.maxMessageBytes * HARD_PAYLOAD_FACTOR)) return;
     const session = ws.getUserData().session;
     const now = Date.now();
     if (now - session.windowStart >= 1000) {

@@ -20,7 +20,7 @@ import {
   REJECT_OFF_TICK,
   REJECT_UNKNOWN_ORDER,
   Side,
-} from '../../src/engine/book-types';
+} from '../../src/model/book-types';
 import { OrderBook } from '../../src/engine/order-book';
 
 type Call = (string | number)[];
