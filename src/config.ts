@@ -73,6 +73,10 @@ export interface Config {
   journalFsyncMs: number;
   /** Store every journaled input event in order_events (live sources only). */
   storeEvents: boolean;
+  /** Heavy requests (orderbook?at=) that may wait for the heavy-work thread; more answer 503 BUSY. */
+  heavyQueue: number;
+  /** Heavy requests one client (remote address) may have running or waiting; more answer 429. */
+  heavyPerClient: number;
 }
 
 interface Option {
@@ -120,6 +124,8 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'checkpoint-events', env: 'BOOKCAST_CHECKPOINT_EVENTS', default: '1000000', help: 'checkpoint the books every N journaled events (0: not by count)' },
   { flag: 'checkpoint-interval-ms', env: 'BOOKCAST_CHECKPOINT_INTERVAL_MS', default: '600000', help: 'checkpoint the books at least this often while events arrive (0: not by time)' },
   { flag: 'journal-retention-hours', env: 'BOOKCAST_JOURNAL_RETENTION_HOURS', default: '24', help: 'keep journal and checkpoints this long (0: keep the whole journal)' },
+  { flag: 'heavy-queue', env: 'BOOKCAST_HEAVY_QUEUE', default: '16', help: 'heavy requests (orderbook?at=) waiting at most; more answer 503 BUSY' },
+  { flag: 'heavy-per-client', env: 'BOOKCAST_HEAVY_PER_CLIENT', default: '2', help: 'heavy requests one client may have in progress; more answer 429' },
 ];
 
 function integer(name: string, text: string, min: number, max: number): number {
@@ -296,5 +302,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     journalRetentionHours: integer('journal-retention-hours', get('journal-retention-hours'), 0, 87_600),
     journalFsyncMs: integer('journal-fsync-ms', get('journal-fsync-ms'), 0, 1000),
     storeEvents: storeEvents(get('store-events'), source),
+    heavyQueue: integer('heavy-queue', get('heavy-queue'), 0, 10_000),
+    heavyPerClient: integer('heavy-per-client', get('heavy-per-client'), 1, 10_000),
   };
 }

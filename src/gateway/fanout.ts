@@ -1,14 +1,14 @@
-import * as flatbuffers from 'flatbuffers';
 import type { TemplatedApp } from 'uWebSockets.js';
-import { FLAG_BROADCAST, FLAG_SNAPSHOT, MSG_CANDLE, MSG_TRADE, OUT_HEADER_BYTES, typeDepthIndex, typeKind, typeSymbol } from '../model/out-records';
+import { FLAG_BROADCAST, FLAG_SNAPSHOT, MSG_CANDLE, MSG_TRADE, OUT_HEADER_BYTES, typeDepthIndex, typeMessage, typeSymbol } from '../model/out-records';
 import type { RecordHandler, SpscRing } from '../ring/spsc-ring';
-import { Candle, Envelope, Trade } from '../wire/generated/bookcast_generated';
 import type { RecentCandles } from './recent-candles';
 import type { Conflator } from './conflator';
 import { JsonFormat, renderJson } from '../wire/json-renderer';
 import type { RecentTrades } from './recent-trades';
-import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, marketDataTypeOf, slotOfMessage, StreamTable } from './streams';
+import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from './streams';
+import { marketDataTypeOf, streamOfMessage } from '../model/streams';
 import { wrapMarketData } from '../wire/market-data-json';
+import { OutMessageReader } from '../wire/out-message-reader';
 import type { SnapshotSource, Subscriptions } from './subscriptions';
 
 /** Records taken from one out-ring per poll, so one busy worker cannot starve the others. */
@@ -23,11 +23,8 @@ const READ_LIMIT = 1024;
 export class Fanout implements RecordHandler, SnapshotSource {
   private ring!: SpscRing;
   private ringIndex = 0;
-  /** One reusable reader per ring for the few fields the front needs from a trade. */
-  private readonly byteBuffers: flatbuffers.ByteBuffer[];
-  private readonly envelope = new Envelope();
-  private readonly trade = new Trade();
-  private readonly candle = new Candle();
+  /** One reusable reader per ring for the few fields the front keeps of trades and candles. */
+  private readonly readers: OutMessageReader[];
 
   /** The snapshot being handed out, for SnapshotSource, and its renderings so far. */
   private snapshotBytes!: Uint8Array;
@@ -47,7 +44,7 @@ export class Fanout implements RecordHandler, SnapshotSource {
     private readonly conflator: Conflator,
     private readonly formats: readonly JsonFormat[],
   ) {
-    this.byteBuffers = rings.map((r) => new flatbuffers.ByteBuffer(r.bytes));
+    this.readers = rings.map((r) => new OutMessageReader(r.bytes));
   }
 
   /** Reads what the workers have published; returns the number of records handled. */
@@ -64,8 +61,8 @@ export class Fanout implements RecordHandler, SnapshotSource {
   onRecord(type: number, offset: number, length: number): void {
     const ring = this.ring;
     const symbol = typeSymbol(type);
-    const kind = typeKind(type);
-    const slot = slotOfMessage(kind, typeDepthIndex(type));
+    const kind = typeMessage(type);
+    const slot = streamOfMessage(kind, typeDepthIndex(type));
     const stream = this.streams.index(symbol, slot);
     const sequence = ring.f64[offset >>> 3];
     if ((type & FLAG_SNAPSHOT) !== 0) {
@@ -78,8 +75,8 @@ export class Fanout implements RecordHandler, SnapshotSource {
     }
     const streams = this.streams;
     streams.lastSequence[stream] = sequence;
-    if (kind === MSG_TRADE) this.recordTrade(symbol, offset + OUT_HEADER_BYTES);
-    const final = kind === MSG_CANDLE && this.readCandle(symbol, typeDepthIndex(type), offset + OUT_HEADER_BYTES);
+    if (kind === MSG_TRADE) this.readers[this.ringIndex].readTrade(symbol, offset + OUT_HEADER_BYTES, this.trades);
+    const final = kind === MSG_CANDLE && this.readers[this.ringIndex].readClosedCandle(symbol, typeDepthIndex(type), offset + OUT_HEADER_BYTES, this.candles);
     const subscribers = streams.subscribers;
     const binary = subscribers[FORMAT_BINARY][stream] > 0;
     const feed = subscribers[FORMAT_FEED_JSON][stream] > 0;
@@ -106,23 +103,5 @@ export class Fanout implements RecordHandler, SnapshotSource {
     if (format === FORMAT_BINARY) return this.snapshotBytes;
     if (this.snapshotJson === null) this.snapshotJson = renderJson(this.snapshotBytes, this.formats[this.snapshotSymbol]);
     return format === FORMAT_FEED_JSON ? this.snapshotJson : wrapMarketData(this.snapshotJson, marketDataTypeOf(this.snapshotSlot));
-  }
-
-  /** Keeps a closed candle for REST; returns whether the candle is closed. */
-  private readCandle(symbol: number, interval: number, at: number): boolean {
-    const bb = this.byteBuffers[this.ringIndex];
-    bb.setPosition(at);
-    const c = Envelope.getRootAsEnvelope(bb, this.envelope).body(this.candle) as Candle;
-    if (!c.final()) return false;
-    this.candles.record(symbol, interval, c.start(), c.open(), c.high(), c.low(), c.close(), c.volume(), c.notional(), c.count());
-    return true;
-  }
-
-  private recordTrade(symbol: number, at: number): void {
-    const bb = this.byteBuffers[this.ringIndex];
-    bb.setPosition(at);
-    const env = Envelope.getRootAsEnvelope(bb, this.envelope);
-    const t = env.body(this.trade) as Trade;
-    this.trades.record(symbol, t.tradeId(), t.price(), t.size(), t.side(), t.makerOrderId(), env.timestamp(), env.sequence());
   }
 }

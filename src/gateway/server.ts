@@ -1,6 +1,5 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { us_listen_socket } from 'uWebSockets.js';
 import { Config, isLive, isReplay } from '../config';
 import { REJECT_NAMES } from '../model/book-types';
 import { BookMirrorReader } from '../engine/book-mirror';
@@ -12,7 +11,8 @@ import { BookcastError } from '../errors';
 import { lobsterFiles } from '../source/lobster-files';
 import { lobsterInstrument } from '../source/lobster-translator';
 import { journalInstruments } from '../source/journal-replay';
-import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_RESTORE_MS, SRC_STATS_WORDS, SRC_STOP, SRC_WAITS } from '../source/source-protocol';
+import { SourceReport, SourceWorkerData } from '../source/source-protocol';
+import { SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_RESTORE_MS, SRC_STATS_WORDS, SRC_STOP, SRC_WAITS } from '../model/source-words';
 import { Fanout } from './fanout';
 import { sendError } from './http';
 import { RecentTrades } from './recent-trades';
@@ -36,7 +36,9 @@ import { IngestGateway } from './ingest-gateway';
 import { Piscina } from 'piscina';
 import type { BookAtAnswer, BookAtRequest } from './book-at-task';
 import { CHECKPOINTS_DIR } from '../engine/checkpoint-files';
+import { HeavyWork } from './heavy-work';
 import { UpgradeGuard } from './upgrade-guard';
+import { AcceptGate } from './accept-gate';
 import { showsHealthDetails } from './health-access';
 
 /** The exchange name the Market Data API reports for every snapshot. */
@@ -146,17 +148,24 @@ export async function startServer(config: Config): Promise<RunningServer> {
     checkpoints: pool.checkpoints?.health() ?? null,
     ...(config.source.kind === 'ingest' ? { ingest: ingest.health() } : {}),
     connections: ws.sessions.size,
-    connection_limits: guard.health(),
+    connection_limits: { ...guard.health(), accept_pauses: gate.pauses },
     slow_consumer_resyncs: ws.slowConsumerResyncs,
     published: fanout.published,
+    heavy_requests: { running: heavyWork.active, queued: heavyWork.queued, ...heavyWork.counts },
   });
 
   ws.register(app);
   ingest.register(app);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
-  // Heavy REST work (rebuilding a past book from the journal) runs in a small thread pool.
-  const heavy = new Piscina({ filename: path.join(__dirname, 'book-at-task.js'), maxThreads: 1, idleTimeout: 30_000 });
-  const bookAt = isReplay(config.source) ? null : (task: BookAtRequest) => heavy.run({ ...task, journalDir, checkpointDir }) as Promise<BookAtAnswer>;
+  // Heavy REST work (rebuilding a past book from the journal) runs in one thread, kept alive for
+  // its journal time index, behind a bounded queue with a per-client cap (heavy-work.ts).
+  const heavy = new Piscina({ filename: path.join(__dirname, 'book-at-task.js'), minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
+  const heavyWork = new HeavyWork<BookAtRequest, BookAtAnswer>((task) => heavy.run({ ...task, journalDir, checkpointDir }), {
+    concurrency: 1,
+    maxQueued: config.heavyQueue,
+    perClient: config.heavyPerClient,
+  });
+  const bookAt = isReplay(config.source) ? null : (task: BookAtRequest, client: string, signal: AbortSignal) => heavyWork.submit(client, task, signal);
   new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req) => (showsHealthDetails(config.healthDetails, res, req) ? health() : publicHealth()), isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
@@ -217,7 +226,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const heartbeat = setInterval(() => ws.heartbeatSlice(), HEARTBEAT_SLICE_MS);
   const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);
 
-  let listenSocket: us_listen_socket | null = null;
+  const gate = new AcceptGate(uws, app, config.host);
   /** Stops in order: no new input, books finish what they have, storage writes what they made. */
   const stop = async (): Promise<void> => {
     if (stopping) return;
@@ -226,7 +235,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     clearInterval(conflation);
     ws.closeAll();
     ingest.closePublisher();
-    if (listenSocket !== null) uws.us_listen_socket_close(listenSocket);
+    gate.close();
     // What a publisher was told is accepted reaches the journal before the source stops.
     const settleBy = Date.now() + SETTLE_MS;
     while (!ingest.settled() && Date.now() < settleBy && !sourceExited) {
@@ -248,12 +257,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // A live source first replays its journal; the books apply it before anyone can connect.
     await Promise.race([sourceReady, failed.then((err) => Promise.reject(err))]);
     await pool.drain();
-    listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-      app.listen(config.host, config.port, (socket) => {
-        if (socket) resolve(socket);
-        else reject(new BookcastError('LISTEN_FAILED', `could not listen on ${config.host}:${config.port}`));
-      });
-    });
+    gate.listen(config.port);
   } catch (err) {
     await stop();
     throw err;
@@ -261,7 +265,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   return {
     host: config.host,
-    port: uws.us_socket_local_port(listenSocket),
+    port: gate.port,
     instruments,
     workers: pool.channels.length,
     failed,

@@ -1,20 +1,6 @@
 import type { Instrument } from '../model/instruments';
-import { L2_DEPTHS } from '../model/depths';
-import { MSG_CANDLE, MSG_L2_SNAPSHOT, MSG_L2_UPDATE, MSG_L3_SNAPSHOT, MSG_L3_UPDATE, MSG_TICKER, STREAM_CANDLES, STREAM_L2, STREAM_L3, STREAM_TICKER, STREAM_TRADES } from '../model/out-records';
-import { INTERVAL_COUNT } from '../model/intervals';
+import { STREAMS } from '../model/streams';
 import type { Session } from './session';
-
-/**
- * Every stream a client can follow, numbered densely: instrument × slot, where slots are the L2
- * depths, then L3, ticker and trades. The number names the stream's topics ("b<n>" binary, "j<n>"
- * JSON) and indexes its counters, so the fan-out hot path does array lookups only.
- */
-export const SLOT_L3 = L2_DEPTHS.length;
-export const SLOT_TICKER = SLOT_L3 + 1;
-export const SLOT_TRADES = SLOT_L3 + 2;
-/** One slot per candle interval (INTERVALS order). */
-export const SLOT_CANDLES = SLOT_L3 + 3;
-export const SLOTS = SLOT_CANDLES + INTERVAL_COUNT;
 
 /**
  * How a connection receives data: the owner's FlatBuffers bytes, the Data Feed JSON, or the
@@ -26,75 +12,12 @@ export const FORMAT_FEED_JSON = 1;
 export const FORMAT_MARKET_DATA = 2;
 export const FORMATS = 3;
 
-export const CHANNELS = ['ticker', 'l2', 'l3', 'trades', 'candles'] as const;
-export type Channel = (typeof CHANNELS)[number];
-
-/** `index` is the L2 depth index for l2 and the interval index for candles. */
-export function slotOf(channel: Channel, index: number): number {
-  switch (channel) {
-    case 'l2':
-      return index;
-    case 'l3':
-      return SLOT_L3;
-    case 'ticker':
-      return SLOT_TICKER;
-    case 'candles':
-      return SLOT_CANDLES + index;
-    default:
-      return SLOT_TRADES;
-  }
-}
-
-/** The index the engine's control record carries for a slot: L2 depth or candle interval. */
-export function engineIndexOf(slot: number): number {
-  if (slot < SLOT_L3) return slot;
-  if (slot >= SLOT_CANDLES) return slot - SLOT_CANDLES;
-  return 0;
-}
-
-/** Out-ring message kind + depth index → slot. */
-export function slotOfMessage(kind: number, depthIndex: number): number {
-  switch (kind) {
-    case MSG_L2_SNAPSHOT:
-    case MSG_L2_UPDATE:
-      return depthIndex;
-    case MSG_L3_SNAPSHOT:
-    case MSG_L3_UPDATE:
-      return SLOT_L3;
-    case MSG_TICKER:
-      return SLOT_TICKER;
-    case MSG_CANDLE:
-      return SLOT_CANDLES + depthIndex;
-    default:
-      return SLOT_TRADES;
-  }
-}
-
-export function engineStreamOf(slot: number): number {
-  if (slot < SLOT_L3) return STREAM_L2;
-  if (slot === SLOT_L3) return STREAM_L3;
-  if (slot === SLOT_TICKER) return STREAM_TICKER;
-  if (slot >= SLOT_CANDLES) return STREAM_CANDLES;
-  return STREAM_TRADES;
-}
-
-export function channelOf(slot: number): Channel {
-  if (slot < SLOT_L3) return 'l2';
-  if (slot === SLOT_L3) return 'l3';
-  if (slot === SLOT_TICKER) return 'ticker';
-  if (slot >= SLOT_CANDLES) return 'candles';
-  return 'trades';
-}
-
-/** The Market Data API's name for what a stream carries. */
-export function marketDataTypeOf(slot: number): string {
-  if (slot < SLOT_L3) return 'ORDERBOOK';
-  if (slot === SLOT_L3) return 'ORDERBOOK_L3';
-  if (slot === SLOT_TICKER) return 'QUOTE';
-  if (slot >= SLOT_CANDLES) return 'OHLC';
-  return 'TRADE';
-}
-
+/**
+ * The front's state of every stream of every instrument, in arrays indexed by the stream's key:
+ * instrument × STREAMS + stream (model/streams.ts). The key names the stream's topics ("b<key>"
+ * binary, "j<key>" JSON, "m<key>" Market Data API) and indexes its counters, so the fan-out hot
+ * path does array lookups only.
+ */
 export class StreamTable {
   /** Topic names by format, then stream: "b<n>", "j<n>", "m<n>". */
   readonly topics: string[][] = [[], [], []];
@@ -112,7 +35,7 @@ export class StreamTable {
   readonly active: Uint8Array;
 
   constructor(readonly instruments: readonly Instrument[]) {
-    const n = instruments.length * SLOTS;
+    const n = instruments.length * STREAMS;
     for (let i = 0; i < n; i++) {
       this.topics[FORMAT_BINARY].push(`b${i}`);
       this.topics[FORMAT_FEED_JSON].push(`j${i}`);
@@ -126,16 +49,17 @@ export class StreamTable {
     this.throttled = new Int32Array(n);
   }
 
-  index(symbol: number, slot: number): number {
-    return symbol * SLOTS + slot;
+  index(symbol: number, stream: number): number {
+    return symbol * STREAMS + stream;
   }
 
-  symbolOf(stream: number): number {
-    return Math.floor(stream / SLOTS);
+  symbolOf(key: number): number {
+    return Math.floor(key / STREAMS);
   }
 
-  slotOf(stream: number): number {
-    return stream % SLOTS;
+  /** The key's stream number within its instrument (model/streams.ts). */
+  streamOf(key: number): number {
+    return key % STREAMS;
   }
 
   /** Nobody follows or waits for the stream: its owner may stop producing it. */

@@ -2,7 +2,8 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import type { WorkerPool } from '../engine/worker-pool';
 import { Session, Subscription, SUB_LIVE, SUB_PENDING, SUB_RESYNC } from './session';
 import type { Conflator } from './conflator';
-import { engineIndexOf, engineStreamOf, FORMAT_BINARY, FORMATS, SLOT_TRADES, StreamTable } from './streams';
+import { FORMAT_BINARY, FORMATS, StreamTable } from './streams';
+import { STREAM_TRADES } from '../model/streams';
 
 /** A snapshot in each format, rendered at most once however many connections wait for it. */
 export interface SnapshotSource {
@@ -62,7 +63,7 @@ export class Subscriptions {
   }
 
   /** Stops sending to a connection that fell behind; its streams restart from snapshots later. */
-  park(session: Session): void {
+  suspend(session: Session): void {
     session.resyncing = true;
     for (const [stream, sub] of session.subscriptions) {
       this.leave(session, stream, sub, true);
@@ -70,7 +71,7 @@ export class Subscriptions {
     }
   }
 
-  /** The connection drained: every parked subscription asks for a fresh snapshot. */
+  /** The connection drained: every suspended subscription asks for a fresh snapshot. */
   resume(session: Session): void {
     session.resyncing = false;
     for (const [stream, sub] of session.subscriptions) {
@@ -118,8 +119,7 @@ export class Subscriptions {
 
   private join(session: Session, stream: number, sub: Subscription): void {
     const streams = this.streams;
-    const slot = streams.slotOf(stream);
-    if (slot === SLOT_TRADES) {
+    if (streams.streamOf(stream) === STREAM_TRADES) {
       sub.state = SUB_LIVE;
       session.ws!.subscribe(streams.topics[session.format][stream]);
       streams.subscribers[session.format][stream]++;
@@ -130,7 +130,7 @@ export class Subscriptions {
     if (streams.snapshotInFlight[stream] === 0) {
       streams.snapshotInFlight[stream] = 1;
       streams.active[stream] = 1;
-      this.pool.requestSnapshot(streams.symbolOf(stream), engineStreamOf(slot), engineIndexOf(slot));
+      this.pool.requestSnapshot(streams.symbolOf(stream), streams.streamOf(stream));
     }
   }
 
@@ -151,9 +151,8 @@ export class Subscriptions {
 
   private deactivateIfIdle(stream: number): void {
     const streams = this.streams;
-    const slot = streams.slotOf(stream);
     if (streams.active[stream] === 0 || streams.snapshotInFlight[stream] === 1 || !streams.idle(stream)) return;
     streams.active[stream] = 0;
-    this.pool.deactivate(streams.symbolOf(stream), engineStreamOf(slot), engineIndexOf(slot));
+    this.pool.deactivate(streams.symbolOf(stream), streams.streamOf(stream));
   }
 }

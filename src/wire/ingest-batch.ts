@@ -1,7 +1,8 @@
 import * as flatbuffers from 'flatbuffers';
 import { BookcastError, ErrorCode } from '../errors';
-import { ASK, BID } from '../model/book-types';
+import { ASK, BID, SIDE_NAMES } from '../model/book-types';
 import {
+  EVENT_KIND_NAMES,
   EVENT_WORDS,
   W_KIND,
   W_NEW_ORDER_ID,
@@ -43,10 +44,8 @@ import { INGEST_FILE_IDENTIFIER, verifyIngestBatch } from './frame-verifier';
 export const EARLIEST_EVENT_US = Date.UTC(2000, 0, 1) * 1000;
 export const MAX_AHEAD_US = 60_000_000;
 
-/** JSON event kinds, indexed by EV_* value. */
-export const INGEST_KINDS = ['', 'add', 'modify', 'replace', 'cancel', 'delete', 'execute', 'trade', 'clear'] as const;
-const KIND_BY_NAME = new Map<string, number>(INGEST_KINDS.map((name, kind) => [name, kind]).filter(([name]) => name !== '') as [string, number][]);
-const SIDE_BY_NAME = new Map<string, number>([['buy', BID], ['sell', ASK]]);
+const KIND_BY_NAME = new Map<string, number>(EVENT_KIND_NAMES.map((name, kind) => [name, kind]).filter(([name]) => name !== '') as [string, number][]);
+const SIDE_BY_NAME = new Map<string, number>(SIDE_NAMES.map((name, side) => [name, side]));
 
 /** A refused batch: the code says why, `eventIndex` which event (-1: the batch itself). */
 export class IngestBatchError extends BookcastError {
@@ -164,7 +163,7 @@ export class IngestBatchDecoder {
     const unknown = Object.keys(rest);
     if (unknown.length > 0) throw new IngestBatchError('BAD_BATCH', `unknown field "${unknown[0]}"`, i);
     const kind = typeof kindName === 'string' ? KIND_BY_NAME.get(kindName) : undefined;
-    if (kind === undefined) throw new IngestBatchError('BAD_BATCH', `kind must be one of ${INGEST_KINDS.slice(1).join(', ')}`, i);
+    if (kind === undefined) throw new IngestBatchError('BAD_BATCH', `kind must be one of ${EVENT_KIND_NAMES.slice(1).join(', ')}`, i);
     const instrument = this.instrument(symbolName, i);
     const needs = NEEDS[kind];
     const side = (needs & NEEDS_SIDE) === 0 ? BID : typeof sideName === 'string' ? SIDE_BY_NAME.get(sideName) ?? -1 : -1;
