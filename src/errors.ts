@@ -38,6 +38,7 @@ export const ERRORS = {
   PUBLISHER_CONNECTED: { status: 409, message: 'another publisher is connected; one publisher at a time' },
   BAD_BATCH: { status: 400, message: 'the batch is malformed; nothing of it was accepted' },
   SEQUENCE_GAP: { status: 409, message: 'the batch skips sequences; nothing of it was accepted' },
+  TIMESTAMP_OUT_OF_RANGE: { status: 400, message: 'an event time is before 2000 or too far ahead of the server clock; nothing of the batch was accepted' },
   INGEST_OVERLOADED: { status: 503, message: 'too many accepted events wait for the books; resend from the last ack' },
   // Recorded-file sources (bookcast replay, --source lobster:)
   LOBSTER_FILE_NOT_FOUND: { status: 500, message: 'LOBSTER message or orderbook file not found' },

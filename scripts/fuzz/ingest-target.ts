@@ -1,11 +1,12 @@
 import * as flatbuffers from 'flatbuffers';
 import WebSocket from 'ws';
-import type { Instrument } from '../../src/engine/instruments';
-import { REFERENCE_PRICES } from '../../src/engine/instruments';
+import type { Instrument } from '../../src/model/instruments';
+import { REFERENCE_PRICES } from '../../src/model/instruments';
 import { SymbolLookup } from '../../src/gateway/symbol-lookup';
 import { MarketSimulator } from '../../src/source/market-simulator';
 import { formatUnits } from '../../src/util/decimal';
-import { buildIngestBatch, INGEST_KINDS, IngestBatchDecoder, IngestEventFields } from '../../src/wire/ingest-batch';
+import { buildIngestBatch, IngestBatchDecoder, IngestEventFields } from '../../src/wire/ingest-batch';
+import { EVENT_KIND_NAMES } from '../../src/model/events';
 import { krakenChecksum } from '../../test/helpers/book-client';
 import { ReferenceBooks } from '../../test/helpers/reference-books';
 import { Findings, show } from './findings';
@@ -87,7 +88,7 @@ export async function fuzzIngest(target: IngestTarget, count: number, deadline: 
   const json = (first: unknown, events: unknown[]) => ({ first_sequence: first, events });
   const jsonEvent = (e: IngestEventFields): Record<string, unknown> => {
     const ins = instruments[e.symbol];
-    const o: Record<string, unknown> = { kind: INGEST_KINDS[e.kind], symbol: ins.symbol };
+    const o: Record<string, unknown> = { kind: EVENT_KIND_NAMES[e.kind], symbol: ins.symbol };
     if (e.kind === 1 || e.kind === 7) o.side = e.side === 1 ? 'sell' : 'buy';
     if (e.orderId !== 0) o.order_id = e.orderId;
     if (e.newOrderId !== 0) o.new_order_id = e.newOrderId;

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { BookcastError } from '../errors';
-import { descriptorBudget, readFileLimit } from './descriptor-budget';
+import { descriptorBudget, readFileLimit } from '../util/descriptor-budget';
 
 type Uws = typeof import('uWebSockets.js');
 
