@@ -1,7 +1,7 @@
 import * as flatbuffers from 'flatbuffers';
 import WebSocket from 'ws';
-import type { Instrument } from '../../src/engine/instruments';
-import { REFERENCE_PRICES } from '../../src/engine/instruments';
+import type { Instrument } from '../../src/model/instruments';
+import { REFERENCE_PRICES } from '../../src/model/instruments';
 import { SymbolLookup } from '../../src/gateway/symbol-lookup';
 import { MarketSimulator } from '../../src/source/market-simulator';
 import { formatUnits } from '../../src/util/decimal';

@@ -1,6 +1,6 @@
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { DEFAULT_INSTRUMENTS, toInstrument } from '../../src/engine/instruments';
+import { DEFAULT_INSTRUMENTS, toInstrument } from '../../src/model/instruments';
 import { startTestServer, TestServer } from '../../test/helpers/test-server';
 import { Findings } from './findings';
 import { FuzzInputs } from './fuzz-inputs';
