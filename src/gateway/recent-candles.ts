@@ -1,5 +1,8 @@
 import { INTERVAL_COUNT } from '../engine/intervals';
-import { RowHistory } from './row-history';
+import { MSG_CANDLE } from '../engine/out-records';
+import type { OutMessage, RecordTap } from '../distribution/consumer';
+import { readCandle } from '../distribution/record-reader';
+import { RowHistory } from '../distribution/row-history';
 import type { CandleRecord } from '../store/store';
 
 /** Closed candles kept per instrument and interval for REST. */
@@ -22,11 +25,17 @@ export type CandleRow = Omit<CandleRecord, 'symbol' | 'interval'>;
  * Closed candles as they leave the owners (every closed candle is published, subscribed or not),
  * so REST answers from memory without asking a worker.
  */
-export class RecentCandles {
+export class RecentCandles implements RecordTap {
   private readonly history: RowHistory;
 
   constructor(instruments: number) {
     this.history = new RowHistory(instruments * INTERVAL_COUNT, C_WORDS, CANDLE_HISTORY);
+  }
+
+  onRecord(m: OutMessage): void {
+    if (m.kind !== MSG_CANDLE) return;
+    const c = readCandle(m);
+    if (c.final()) this.record(m.symbol, m.index, c.start(), c.open(), c.high(), c.low(), c.close(), c.volume(), c.notional(), c.count());
   }
 
   record(symbol: number, interval: number, start: number, open: number, high: number, low: number, close: number, volume: number, notional: number, count: number): void {

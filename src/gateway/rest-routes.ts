@@ -27,7 +27,7 @@ import type { Persistence } from '../store/persistence';
 import type { CandleRecord, TradeRecord } from '../store/store';
 import { CANDLE_HISTORY, CandleRow, RecentCandles } from './recent-candles';
 import { INTERVALS, intervalIndex } from '../engine/intervals';
-import { RecentTrades, TRADE_HISTORY, TradeRow } from './recent-trades';
+import { RecentTrades, TRADE_HISTORY, TradeRow } from '../distribution/recent-trades';
 import type { SymbolLookup } from './symbol-lookup';
 
 export const DEFAULT_BOOK_DEPTH = 20;

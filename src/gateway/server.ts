@@ -13,21 +13,24 @@ import { lobsterFiles } from '../source/lobster-files';
 import { lobsterInstrument } from '../source/lobster-translator';
 import { journalInstruments } from '../source/journal-replay';
 import { SourceReport, SourceWorkerData, SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_RESTORE_MS, SRC_STATS_WORDS, SRC_STOP, SRC_WAITS } from '../source/source-protocol';
-import { Fanout } from './fanout';
 import { sendError } from './http';
-import { RecentTrades } from './recent-trades';
+import { RecentTrades } from '../distribution/recent-trades';
 import { RecentCandles } from './recent-candles';
-import { Conflator } from './conflator';
+import { Conflator } from '../distribution/conflator';
 import { RestRoutes } from './rest-routes';
 import { CurrencyConverter } from './currency-converter';
 import { MarketDataRoutes } from './market-data-routes';
 import { MarketSnapshots } from './market-snapshot';
-import { StreamTable } from './streams';
-import { Subscriptions } from './subscriptions';
+import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
+import { Distributor } from '../distribution/distributor';
+import { SessionHub } from '../distribution/session-hub';
+import { FrontLoop } from '../distribution/front-loop';
+import { HEARTBEAT_TICK_MS, HeartbeatRounds } from '../distribution/heartbeat-rounds';
+import { UwsTopics } from './uws-outlet';
 import { SymbolLookup } from './symbol-lookup';
 import { loadUws } from './uws';
 import { RingGroup } from '../ring/ring-group';
-import { HEARTBEAT_SLICE_MS, WsGateway } from './ws-gateway';
+import { WsGateway } from './ws-gateway';
 import { Persistence } from '../store/persistence';
 import { SpscRing } from '../ring/spsc-ring';
 import type { IngestBuffers } from '../source/ingest-protocol';
@@ -38,12 +41,8 @@ import { CHECKPOINTS_DIR } from '../engine/checkpoint-files';
 
 /** The exchange name the Market Data API reports for every snapshot. */
 const EXCHANGE = 'bookcast';
-/** Idle event-loop turns the front spins through before it sleeps on the doorbell. */
-const SPIN_TURNS = 16;
 /** How often throttled subscriptions are looked at; the finest throttle is 100 ms. */
 const CONFLATION_TICK_MS = 25;
-/** Longest sleep on the doorbell; a missed wake-up costs at most this. */
-const PARK_MS = 20;
 /** Room for ~58k accepted events between the front and the source thread. */
 const INGEST_RING_BYTES = 4 * 1024 * 1024;
 /** How long a stop waits for accepted ingest events to become durable. */
@@ -59,6 +58,8 @@ export interface RunningServer {
   readonly workers: number;
   /** Resolves when a fatal error (a worker died) stops the server; never resolves otherwise. */
   readonly failed: Promise<BookcastError>;
+  /** The distribution core, where consumers other than the WebSocket sessions plug in. */
+  readonly distributor: Distributor;
   stop(): Promise<void>;
 }
 
@@ -104,12 +105,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const streams = new StreamTable(instruments);
   const formats = instruments.map((i) => ({ priceDecimals: i.priceDecimals, sizeDecimals: i.sizeDecimals }));
   const conflator = new Conflator(streams, formats);
-  const subscriptions = new Subscriptions(app, streams, pool, conflator);
+  const distributor = new Distributor(pool.channels.map((c) => c.out), streams, pool);
   const trades = new RecentTrades(instruments.length);
   const candles = new RecentCandles(instruments.length);
-  const fanout = new Fanout(app, pool.channels.map((c) => c.out), streams, subscriptions, trades, candles, conflator, formats);
+  distributor.tap(trades);
+  distributor.tap(candles);
+  const outlets = [];
+  outlets[FORMAT_BINARY] = new UwsTopics(app, 'b', streams.count);
+  outlets[FORMAT_FEED_JSON] = new UwsTopics(app, 'j', streams.count);
+  outlets[FORMAT_MARKET_DATA] = new UwsTopics(app, 'm', streams.count);
+  const limits = { softBackpressure: config.softBackpressure, maxBackpressure: config.maxBackpressure, maxSubscriptions: config.maxSubscriptionsPerConnection };
+  const hub = new SessionHub(distributor, streams, outlets, formats, conflator, trades, limits, instruments);
   const symbols = new SymbolLookup(instruments);
-  const ws = new WsGateway(config, symbols, streams, subscriptions, instruments);
+  const ws = new WsGateway(config, symbols, streams, hub, instruments);
   const ingestBuffers: IngestBuffers | undefined =
     config.source.kind === 'ingest'
       ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer }
@@ -139,9 +147,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     persistence: persistence.health(),
     checkpoints: pool.checkpoints?.health() ?? null,
     ...(config.source.kind === 'ingest' ? { ingest: ingest.health() } : {}),
-    connections: ws.sessions.size,
-    slow_consumer_resyncs: ws.slowConsumerResyncs,
-    published: fanout.published,
+    connections: hub.sessions.size,
+    slow_consumer_resyncs: hub.slowConsumerResyncs,
+    slow_consumer_closes: hub.slowConsumerCloses,
+    published: hub.published,
   });
 
   ws.register(app);
@@ -188,26 +197,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     if (!stopping && (code !== 0 || isLive(config.source))) fail(new BookcastError('WORKER_FAILED', `source exited with code ${code}`));
   });
 
-  // The front thread's loop: drain the out-rings every event-loop turn while there is work,
-  // spin a few turns when there is none, then sleep on the doorbell the workers ring.
-  const outRings = new RingGroup(pool.frontDoorbell, pool.channels.map((c) => c.out));
-  let idleTurns = 0;
-  const poll = (): void => {
-    if (stopping) return;
-    const work = fanout.poll() + ingest.poll();
-    pool.flushControl();
-    if (work > 0 || ++idleTurns < SPIN_TURNS) {
-      if (work > 0) idleTurns = 0;
-      setImmediate(poll);
-      return;
-    }
-    idleTurns = 0;
-    const wake = outRings.park() ? outRings.waitAsync(PARK_MS) : undefined;
-    if (wake === undefined) setImmediate(poll);
-    else void wake.then(poll);
-  };
-  setImmediate(poll);
-  const heartbeat = setInterval(() => ws.heartbeatSlice(), HEARTBEAT_SLICE_MS);
+  const front = new FrontLoop(distributor, hub, new RingGroup(pool.frontDoorbell, pool.channels.map((c) => c.out)), () => ingest.poll());
+  front.start();
+  const heartbeats = new HeartbeatRounds(config.heartbeatMs, hub.sessions);
+  const heartbeat = setInterval(() => heartbeats.tick(), HEARTBEAT_TICK_MS);
   const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);
 
   let listenSocket: us_listen_socket | null = null;
@@ -215,6 +208,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    front.stop();
     clearInterval(heartbeat);
     clearInterval(conflation);
     ws.closeAll();
@@ -258,6 +252,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     instruments,
     workers: pool.channels.length,
     failed,
+    distributor,
     stop,
   };
 }

@@ -1,7 +1,7 @@
 import { L2_DEPTHS } from '../engine/depths';
 import type { Instrument } from '../engine/instruments';
 import { BookcastError } from '../errors';
-import { Channel, CHANNELS } from './streams';
+import { Channel, CHANNELS } from '../distribution/streams';
 import type { SymbolLookup } from './symbol-lookup';
 import { INTERVALS, intervalIndex } from '../engine/intervals';
 

@@ -101,6 +101,8 @@ export class BookClient {
   readonly l3 = new Map<string, L3Book>();
   readonly trades = new Map<string, number[]>();
   readonly tickers = new Map<string, number>();
+  /** Trade ids per symbol, in arrival order (a symbol's ids are consecutive: a hole is a lost trade). */
+  readonly tradeIds = new Map<string, number[]>();
   readonly failures: string[] = [];
   readonly control: Msg[] = [];
   readonly all: Msg[] = [];
@@ -250,6 +252,9 @@ export class BookClient {
         if (seqs.length && m.sequence! < seqs[seqs.length - 1]) this.fail(`${sym} trades: sequence went back`);
         seqs.push(m.sequence!);
         this.trades.set(sym, seqs);
+        const ids = this.tradeIds.get(sym) ?? [];
+        ids.push(m.data.trade_id);
+        this.tradeIds.set(sym, ids);
         break;
       }
       case 'ticker': {

@@ -1,3 +1,6 @@
+import { MSG_TRADE } from '../engine/out-records';
+import type { OutMessage, RecordTap } from './consumer';
+import { readTrade } from './record-reader';
 import { RowHistory } from './row-history';
 
 /** The last TRADE_HISTORY trades of every instrument, for REST pulls. */
@@ -22,7 +25,12 @@ export interface TradeRow {
   sequence: number;
 }
 
-export class RecentTrades {
+/**
+ * The tape: the last TRADE_HISTORY trades of every instrument, recorded as they leave the owners
+ * (trades always flow, followed or not). REST answers from it, and a slow consumer's resync
+ * sends from it the trades printed while the connection was parked.
+ */
+export class RecentTrades implements RecordTap {
   private readonly history: RowHistory;
 
   constructor(instruments: number) {
@@ -39,6 +47,24 @@ export class RecentTrades {
     f[w + T_MAKER] = makerOrderId;
     f[w + T_TIMESTAMP] = timestamp;
     f[w + T_SEQUENCE] = sequence;
+  }
+
+  onRecord(m: OutMessage): void {
+    if (m.kind !== MSG_TRADE) return;
+    const { trade: t, timestamp } = readTrade(m);
+    this.record(m.symbol, t.tradeId(), t.price(), t.size(), t.side(), t.makerOrderId(), timestamp, m.sequence);
+  }
+
+  /**
+   * The trades after sequence `after`, oldest first; null when the tape may have lost some of
+   * them (it has dropped rows and its oldest is already past `after`).
+   */
+  after(symbol: number, after: number): TradeRow[] | null {
+    const rows = this.latest(symbol, TRADE_HISTORY);
+    let n = 0;
+    while (n < rows.length && rows[n].sequence > after) n++;
+    if (n === rows.length && this.history.written(symbol) > TRADE_HISTORY) return null;
+    return rows.slice(0, n).reverse();
   }
 
   /** Newest first, at most `limit`. */

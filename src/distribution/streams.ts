@@ -2,12 +2,12 @@ import type { Instrument } from '../engine/instruments';
 import { L2_DEPTHS } from '../engine/depths';
 import { MSG_CANDLE, MSG_L2_SNAPSHOT, MSG_L2_UPDATE, MSG_L3_SNAPSHOT, MSG_L3_UPDATE, MSG_TICKER, STREAM_CANDLES, STREAM_L2, STREAM_L3, STREAM_TICKER, STREAM_TRADES } from '../engine/out-records';
 import { INTERVAL_COUNT } from '../engine/intervals';
-import type { Session } from './session';
 
 /**
  * Every stream a client can follow, numbered densely: instrument × slot, where slots are the L2
- * depths, then L3, ticker and trades. The number names the stream's topics ("b<n>" binary, "j<n>"
- * JSON) and indexes its counters, so the fan-out hot path does array lookups only.
+ * depths, then L3, ticker, trades and the candle intervals. The number names a transport's
+ * topics (uWS: "b<n>", "j<n>", "m<n>") and indexes every per-stream counter, so the
+ * distribution hot path does array lookups only.
  */
 export const SLOT_L3 = L2_DEPTHS.length;
 export const SLOT_TICKER = SLOT_L3 + 1;
@@ -95,35 +95,18 @@ export function marketDataTypeOf(slot: number): string {
   return 'TRADE';
 }
 
+/**
+ * Numbers every stream of the configured instruments and remembers the sequence of the last
+ * message on each (heartbeats report it; a parked trades subscription resumes after it).
+ */
 export class StreamTable {
-  /** Topic names by format, then stream: "b<n>", "j<n>", "m<n>". */
-  readonly topics: string[][] = [[], [], []];
-  /** Live subscribers by format, then stream (the fan-out skips a format nobody reads). */
-  readonly subscribers: Int32Array[];
   /** Sequence of the last message published on each stream. */
   readonly lastSequence: Float64Array;
-  /** Connections waiting for the stream's next snapshot before they join its topic. */
-  readonly pending: Session[][] = [];
-  /** A snapshot request is with the owner and not yet answered. */
-  readonly snapshotInFlight: Uint8Array;
-  /** Conflated (throttled) subscribers, who follow the stream without its topic. */
-  readonly throttled: Int32Array;
-  /** The owner has been asked to produce the stream and not yet told to stop. */
-  readonly active: Uint8Array;
+  readonly count: number;
 
   constructor(readonly instruments: readonly Instrument[]) {
-    const n = instruments.length * SLOTS;
-    for (let i = 0; i < n; i++) {
-      this.topics[FORMAT_BINARY].push(`b${i}`);
-      this.topics[FORMAT_FEED_JSON].push(`j${i}`);
-      this.topics[FORMAT_MARKET_DATA].push(`m${i}`);
-      this.pending.push([]);
-    }
-    this.subscribers = [new Int32Array(n), new Int32Array(n), new Int32Array(n)];
-    this.lastSequence = new Float64Array(n);
-    this.snapshotInFlight = new Uint8Array(n);
-    this.active = new Uint8Array(n);
-    this.throttled = new Int32Array(n);
+    this.count = instruments.length * SLOTS;
+    this.lastSequence = new Float64Array(this.count);
   }
 
   index(symbol: number, slot: number): number {
@@ -138,9 +121,8 @@ export class StreamTable {
     return stream % SLOTS;
   }
 
-  /** Nobody follows or waits for the stream: its owner may stop producing it. */
-  idle(stream: number): boolean {
-    const s = this.subscribers;
-    return s[0][stream] === 0 && s[1][stream] === 0 && s[2][stream] === 0 && this.throttled[stream] === 0 && this.pending[stream].length === 0;
+  /** Trades carry no state: a follower joins them at once, without a snapshot. */
+  needsSnapshot(stream: number): boolean {
+    return this.slotOf(stream) !== SLOT_TRADES;
   }
 }
