@@ -22,7 +22,7 @@ for (const format of ['json', 'market-data'] as const) {
     const snapshot = await l2Snapshot;
     t.ok(snapshot.sequence! >= first.check.last, 'a fresh snapshot, at or after what the client had');
     await waitFor('updates after the fresh snapshot', () => client.l2.get('BTC/USD')!.check.messages > 5);
-    t.not(client.l2.get('BTC/USD'), first, 'the book restarted from the new snapshot');
+    t.ok(first.snapshots >= 2, 'the book restarted from the new snapshot');
     if (l3Snapshot !== null) t.ok((await l3Snapshot).sequence! > 0, 'a fresh L3 snapshot too');
     t.same(client.failures, [], 'no gap or duplicate before or after the resync');
     client.close();

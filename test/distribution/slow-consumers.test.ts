@@ -29,14 +29,22 @@ t.test('many stalled clients at once: notice, then a resync with a whole tape, o
     },
     240000,
   );
-  const notices = clients.map((c) => c.next((m) => m.type === 'error' && m.data.code === 'SLOW_CONSUMER', 240000));
+  // Snapshots each client had when its notice arrived: the resync's come after it.
+  const atNotice: number[][] = clients.map(() => []);
+  const notices = clients.map((c, i) =>
+    c.next((m) => {
+      if (m.type !== 'error' || m.data.code !== 'SLOW_CONSUMER') return false;
+      atNotice[i] = symbols.map((s) => c.l2.get(s)?.snapshots ?? 0);
+      return true;
+    }, 240000),
+  );
   for (const s of sockets) s.resume();
 
   for (let i = 0; i < SLOW; i++) {
     const c = clients[i];
     await notices[i];
     // After the notice: fresh snapshots and trades from where the client left them, or a coded close.
-    await waitFor(`client ${i} to resume or be closed`, () => closed.has(i) || symbols.every((s) => (c.l2.get(s)?.check.messages ?? 0) > 0));
+    await waitFor(`client ${i} to resume or be closed`, () => closed.has(i) || symbols.every((s, k) => (c.l2.get(s)?.snapshots ?? 0) > atNotice[i][k]));
     if (closed.has(i)) {
       t.equal(await closes[i], CLOSE_SLOW_CONSUMER, `client ${i}: closed with the slow-consumer code`);
       continue;
