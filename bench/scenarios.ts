@@ -47,6 +47,14 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
       ]),
   },
   {
+    name: 'ring/seqlock-read',
+    module: './ring/seqlock-read',
+    quickSeconds: 3,
+    fullSeconds: 6,
+    budget: 'total, shared by 3 prefixes, reads and writes',
+    headline: (r) => r.results.map((x: any): Figure => [`mirror ${x.scenario}`, `read ${n(x.readNs)} ns, write ${n(x.writeNs)} ns`]),
+  },
+  {
     name: 'engine/order-book-apply',
     module: './engine/order-book-apply',
     quickSeconds: 5,

@@ -12,8 +12,8 @@
  * reconnects and resends what was not durable, and nothing is lost or applied twice.
  */
 import { parseArgs } from 'node:util';
-import { EV_CLEAR } from '../src/engine/events';
-import { toInstrument, REFERENCE_PRICES } from '../src/engine/instruments';
+import { EV_CLEAR } from '../src/model/events';
+import { toInstrument, REFERENCE_PRICES } from '../src/model/instruments';
 import { MarketSimulator } from '../src/source/market-simulator';
 import { nowMicros } from '../src/util/clock';
 import { IngestPublisher } from './ingest-publisher';

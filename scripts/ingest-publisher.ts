@@ -1,8 +1,8 @@
 import WebSocket from 'ws';
 import * as flatbuffers from 'flatbuffers';
 import { buildIngestBatch, INGEST_KINDS, IngestEventFields } from '../src/wire/ingest-batch';
-import { EVENT_WORDS } from '../src/engine/events';
-import { ASK } from '../src/engine/book-types';
+import { EVENT_WORDS } from '../src/model/events';
+import { ASK } from '../src/model/book-types';
 import { formatUnits } from '../src/util/decimal';
 
 /**

@@ -1,9 +1,14 @@
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { BookcastError } from './errors';
-import { DEFAULT_INSTRUMENTS, InstrumentSpec, REFERENCE_PRICES } from './engine/instruments';
-import { MIRROR_DEPTH } from './engine/depths';
+import { DEFAULT_INSTRUMENTS, InstrumentSpec, REFERENCE_PRICES } from './model/instruments';
+import { MIRROR_DEPTH } from './model/depths';
 import { parseTimestamp } from './wire/timestamp';
+import { descriptorBudget, readFileLimit } from './gateway/descriptor-budget';
+import { HEALTH_DETAILS, HealthDetails } from './gateway/health-access';
+
+/** Connection defaults leave part of this process's open-file limit to the journal and the store. */
+const DESCRIPTORS = descriptorBudget(readFileLimit());
 
 export type SourceConfig =
   | { kind: 'simulator'; rate: number; seed: number }
@@ -43,6 +48,13 @@ export interface Config {
   /** Control messages per second per connection before RATE_LIMITED. */
   maxMessagesPerSecond: number;
   maxSubscriptionsPerConnection: number;
+  /** Open WebSocket connections at most, all endpoints together, and per client address. */
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  /** Browser origins allowed to open WebSocket connections; empty allows every origin. */
+  allowedOrigins: string[];
+  /** Who sees /api/v1/health beyond status and uptime (health-access.ts). */
+  healthDetails: HealthDetails;
   /** Embedded store (PGlite) and spool live here; also the journal. */
   dataDir: string;
   /** PostgreSQL (or TimescaleDB) instead of the embedded store, when set. */
@@ -93,6 +105,10 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'max-message-bytes', env: 'BOOKCAST_MAX_MESSAGE_BYTES', default: '4096', help: 'largest client control message' },
   { flag: 'max-messages-per-second', env: 'BOOKCAST_MAX_MESSAGES_PER_SECOND', default: '50', help: 'client control messages per second' },
   { flag: 'max-subscriptions', env: 'BOOKCAST_MAX_SUBSCRIPTIONS', default: '1000', help: 'subscriptions per connection' },
+  { flag: 'max-connections', env: 'BOOKCAST_MAX_CONNECTIONS', default: String(DESCRIPTORS.maxConnections), help: `open WebSocket connections at most, all endpoints (default: the open-file limit ${DESCRIPTORS.fileLimit} less a reserve of ${DESCRIPTORS.reserve})` },
+  { flag: 'max-connections-per-ip', env: 'BOOKCAST_MAX_CONNECTIONS_PER_IP', default: '', help: 'open WebSocket connections per client address (IPv6: per /64) at most; empty: a quarter of --max-connections' },
+  { flag: 'allowed-origins', env: 'BOOKCAST_ALLOWED_ORIGINS', default: '', help: 'comma-separated browser origins (https://app.example.com) allowed to open WebSockets; empty allows all' },
+  { flag: 'health-details', env: 'BOOKCAST_HEALTH_DETAILS', default: 'local', help: 'who sees /api/v1/health details: none | local (loopback, not proxied) | all' },
   { flag: 'data-dir', env: 'BOOKCAST_DATA_DIR', default: './data', help: 'embedded store (PGlite) and spool directory' },
   { flag: 'database-url', env: 'DATABASE_URL', default: '', help: 'PostgreSQL URL; empty uses the embedded store' },
   { flag: 'snapshot-interval-ms', env: 'BOOKCAST_SNAPSHOT_INTERVAL_MS', default: '10000', help: 'how often a changed book is stored' },
@@ -168,6 +184,22 @@ function storeEvents(text: string, source: SourceConfig): boolean {
   return text === 'true';
 }
 
+/** --allowed-origins: each `scheme://host[:port]`, as browsers send the Origin header. */
+function origins(text: string): string[] {
+  const list = text.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const origin of list) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^\s/?#]+\/?$/i.test(origin)) {
+      throw new BookcastError('CONFIG_INVALID', `allowed-origins: "${origin}" is not an origin (scheme://host[:port])`);
+    }
+  }
+  return list;
+}
+
+function healthDetails(text: string): HealthDetails {
+  if (!(HEALTH_DETAILS as readonly string[]).includes(text)) throw new BookcastError('CONFIG_INVALID', `health-details must be one of ${HEALTH_DETAILS.join(', ')}, got "${text}"`);
+  return text as HealthDetails;
+}
+
 /** Flags win over environment variables, which win over defaults. Throws CONFIG_INVALID. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
   const args = parseArgs(argv);
@@ -233,6 +265,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (maxBackpressure <= softBackpressure) {
     throw new BookcastError('CONFIG_INVALID', 'max-backpressure must be larger than soft-backpressure');
   }
+  const maxConnections = integer('max-connections', get('max-connections'), 1, 10_000_000);
+  const perIpText = get('max-connections-per-ip');
+  const maxConnectionsPerIp = perIpText === '' ? Math.max(1, Math.floor(maxConnections / 4)) : integer('max-connections-per-ip', perIpText, 1, 10_000_000);
   return {
     host: get('host'),
     port: integer('port', get('port'), 0, 65535),
@@ -246,6 +281,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     maxMessageBytes: integer('max-message-bytes', get('max-message-bytes'), 64, 1024 * 1024),
     maxMessagesPerSecond: integer('max-messages-per-second', get('max-messages-per-second'), 1, 1_000_000),
     maxSubscriptionsPerConnection: integer('max-subscriptions', get('max-subscriptions'), 1, 1_000_000),
+    maxConnections,
+    maxConnectionsPerIp: Math.min(maxConnectionsPerIp, maxConnections),
+    allowedOrigins: origins(get('allowed-origins')),
+    healthDetails: healthDetails(get('health-details')),
     dataDir: get('data-dir'),
     databaseUrl: get('database-url') || undefined,
     snapshotIntervalMs: integer('snapshot-interval-ms', get('snapshot-interval-ms'), 1000, 86_400_000),

@@ -18,6 +18,9 @@ export const ERRORS = {
   BINARY_NOT_ACCEPTED: { status: 400, message: 'control messages are JSON text frames' },
   TOO_MANY_SUBSCRIPTIONS: { status: 400, message: 'subscription limit per connection reached' },
   RATE_LIMITED: { status: 429, message: 'too many messages; slow down' },
+  ORIGIN_NOT_ALLOWED: { status: 403, message: 'this origin may not open WebSocket connections here' },
+  TOO_MANY_CONNECTIONS: { status: 503, message: 'the server holds its maximum number of connections' },
+  TOO_MANY_CONNECTIONS_PER_IP: { status: 429, message: 'too many connections from this address' },
   SLOW_CONSUMER: { status: 503, message: 'connection fell behind; streams resynchronise with fresh snapshots' },
   TOO_MANY_SYMBOLS: { status: 400, message: 'too many symbols in one request' },
   CONVERSION_UNAVAILABLE: { status: 400, message: 'no conversion path to the requested currency' },
@@ -51,6 +54,7 @@ export const ERRORS = {
   // Operator / start-up
   CONFIG_INVALID: { status: 500, message: 'invalid configuration' },
   UWS_FALLBACK: { status: 500, message: 'uWebSockets.js native binary did not load' },
+  UNSUPPORTED_ARCH: { status: 500, message: 'the shared-memory book mirror is verified on x64 and arm64 only' },
   LISTEN_FAILED: { status: 500, message: 'could not listen on the configured host and port' },
   WORKER_FAILED: { status: 500, message: 'a book worker failed' },
   INTERNAL: { status: 500, message: 'internal error' },

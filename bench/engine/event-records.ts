@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { applyEvent } from '../../src/engine/apply-event';
-import { OK } from '../../src/engine/book-types';
-import { EVENT_WORDS, EventSink, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../../src/engine/events';
+import { OK } from '../../src/model/book-types';
+import { EVENT_WORDS, EventSink, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../../src/model/events';
 import type { OrderBook } from '../../src/engine/order-book';
 
 /**

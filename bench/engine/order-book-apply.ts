@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { applyEvent } from '../../src/engine/apply-event';
-import { ASK, BID, BookListener, OK } from '../../src/engine/book-types';
-import { EV_ADD, EV_CANCEL, EV_DELETE, EV_EXECUTE, EV_MODIFY, EV_REPLACE, EVENT_WORDS } from '../../src/engine/events';
+import { ASK, BID, BookListener, OK } from '../../src/model/book-types';
+import { EV_ADD, EV_CANCEL, EV_DELETE, EV_EXECUTE, EV_MODIFY, EV_REPLACE, EVENT_WORDS } from '../../src/model/events';
 import { OrderBook } from '../../src/engine/order-book';
 import { runStandalone } from '../standalone';
 import { EventRecorder, replay, ReplayRate, timeReplays } from './event-records';

@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { basename } from 'node:path';
 import { loadConfig } from '../../src/config';
-import { REJECT_CODE_COUNT } from '../../src/engine/book-types';
-import { EventWriter } from '../../src/engine/event-writer';
-import { EV_CLEAR, EVENT_WORDS } from '../../src/engine/events';
-import { Instrument, toInstrument } from '../../src/engine/instruments';
-import { STREAM_L2, STREAM_L3, STREAM_TICKER } from '../../src/engine/out-records';
+import { REJECT_CODE_COUNT } from '../../src/model/book-types';
+import { EventWriter } from '../../src/source/event-writer';
+import { EV_CLEAR, EVENT_WORDS } from '../../src/model/events';
+import { Instrument, toInstrument } from '../../src/model/instruments';
+import { STREAM_L2, STREAM_L3, STREAM_TICKER } from '../../src/model/out-records';
 import { WorkerPool } from '../../src/engine/worker-pool';
 import { S_ACCEPTED, S_OUT_WAITS, S_REJECTED } from '../../src/engine/worker-protocol';
 import { BackoffIdleStrategy } from '../../src/ring/idle-strategy';

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import * as hdr from 'hdr-histogram-js';
-import { EV_CLEAR } from '../../src/engine/events';
-import { DEFAULT_INSTRUMENTS, REFERENCE_PRICES, toInstrument } from '../../src/engine/instruments';
+import { EV_CLEAR } from '../../src/model/events';
+import { DEFAULT_INSTRUMENTS, REFERENCE_PRICES, toInstrument } from '../../src/model/instruments';
 import { MarketSimulator } from '../../src/source/market-simulator';
 import { IngestPublisher } from '../../scripts/ingest-publisher';
 import { runStandalone } from '../standalone';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import * as hdr from 'hdr-histogram-js';
-import { EVENT_WORDS } from '../../src/engine/events';
+import { EVENT_WORDS } from '../../src/model/events';
 import { JournalWriter } from '../../src/journal/journal-writer';
 import { runStandalone } from '../standalone';
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { EventSink } from '../../src/engine/events';
-import { DEFAULT_INSTRUMENTS, REFERENCE_PRICES, toInstrument } from '../../src/engine/instruments';
+import type { EventSink } from '../../src/model/events';
+import { DEFAULT_INSTRUMENTS, REFERENCE_PRICES, toInstrument } from '../../src/model/instruments';
 import { JournalWriter } from '../../src/journal/journal-writer';
 import { MarketSimulator } from '../../src/source/market-simulator';
 import { DataDir } from '../gateway/data-dir';

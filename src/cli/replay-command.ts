@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { isReplay, loadConfig, replayWindow } from '../config';
-import { ASK, BID } from '../engine/book-types';
-import type { Instrument } from '../engine/instruments';
+import { ASK, BID } from '../model/book-types';
+import type { Instrument } from '../model/instruments';
 import { OrderBook } from '../engine/order-book';
 import { BookcastError } from '../errors';
 import { SymbolLookup } from '../gateway/symbol-lookup';

@@ -1,4 +1,4 @@
-import { FLAG_BROADCAST, FLAG_SNAPSHOT, OUT_HEADER_BYTES, typeDepthIndex, typeKind, typeSymbol } from '../engine/out-records';
+import { FLAG_BROADCAST, FLAG_SNAPSHOT, OUT_HEADER_BYTES, typeDepthIndex, typeKind, typeSymbol } from '../model/out-records';
 import type { RecordHandler, SpscRing } from '../ring/spsc-ring';
 import { OutMessage, RecordTap, StreamConsumer, StreamOwners } from './consumer';
 import { engineIndexOf, engineStreamOf, slotOfMessage, StreamTable } from './streams';

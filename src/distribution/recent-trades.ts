@@ -1,4 +1,4 @@
-import { MSG_TRADE } from '../engine/out-records';
+import { MSG_TRADE } from '../model/out-records';
 import type { OutMessage, RecordTap } from './consumer';
 import { readTrade } from './record-reader';
 import { RowHistory } from './row-history';

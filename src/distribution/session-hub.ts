@@ -1,6 +1,6 @@
 import { BookcastError } from '../errors';
-import type { Instrument } from '../engine/instruments';
-import { MSG_CANDLE } from '../engine/out-records';
+import type { Instrument } from '../model/instruments';
+import { MSG_CANDLE } from '../model/out-records';
 import type { JsonFormat } from '../wire/json-renderer';
 import { renderJson } from '../wire/json-renderer';
 import { wrapMarketData } from '../wire/market-data-json';

@@ -1,7 +1,7 @@
-import type { Instrument } from '../engine/instruments';
-import { L2_DEPTHS } from '../engine/depths';
-import { MSG_CANDLE, MSG_L2_SNAPSHOT, MSG_L2_UPDATE, MSG_L3_SNAPSHOT, MSG_L3_UPDATE, MSG_TICKER, STREAM_CANDLES, STREAM_L2, STREAM_L3, STREAM_TICKER, STREAM_TRADES } from '../engine/out-records';
-import { INTERVAL_COUNT } from '../engine/intervals';
+import type { Instrument } from '../model/instruments';
+import { L2_DEPTHS } from '../model/depths';
+import { MSG_CANDLE, MSG_L2_SNAPSHOT, MSG_L2_UPDATE, MSG_L3_SNAPSHOT, MSG_L3_UPDATE, MSG_TICKER, STREAM_CANDLES, STREAM_L2, STREAM_L3, STREAM_TICKER, STREAM_TRADES } from '../model/out-records';
+import { INTERVAL_COUNT } from '../model/intervals';
 
 /**
  * Every stream a client can follow, numbered densely: instrument × slot, where slots are the L2

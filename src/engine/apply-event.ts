@@ -1,5 +1,5 @@
-import { OK, REJECT_BAD_EVENT } from './book-types';
-import { EV_ADD, EV_CANCEL, EV_CLEAR, EV_DELETE, EV_EXECUTE, EV_MODIFY, EV_REPLACE, EV_TRADE } from './events';
+import { OK, REJECT_BAD_EVENT } from '../model/book-types';
+import { EV_ADD, EV_CANCEL, EV_CLEAR, EV_DELETE, EV_EXECUTE, EV_MODIFY, EV_REPLACE, EV_TRADE } from '../model/events';
 import { OrderBook } from './order-book';
 
 /**

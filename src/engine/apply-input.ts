@@ -1,7 +1,7 @@
 import { applyEvent } from './apply-event';
-import { OK } from './book-types';
+import { OK } from '../model/book-types';
 import type { DiffEmitter } from './diff-emitter';
-import { EV_CLEAR } from './events';
+import { EV_CLEAR } from '../model/events';
 import type { SymbolState } from './symbol-state';
 
 /**

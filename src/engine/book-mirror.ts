@@ -1,5 +1,5 @@
 import { SeqlockTable } from '../ring/seqlock-table';
-import { ASK, BID } from './book-types';
+import { ASK, BID } from '../model/book-types';
 import type { SymbolState } from './symbol-state';
 
 /**

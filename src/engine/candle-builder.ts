@@ -1,5 +1,5 @@
 import { BookcastError } from '../errors';
-import { INTERVAL_COUNT, INTERVALS, intervalStart } from './intervals';
+import { INTERVAL_COUNT, INTERVALS, intervalStart } from '../model/intervals';
 import type { WordCursor } from './word-cursor';
 
 /**

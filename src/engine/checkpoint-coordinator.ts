@@ -1,6 +1,6 @@
-import { applyRetention } from '../journal/journal-retention';
+import { applyRetention } from './journal-retention';
 import { CheckpointInfo, completeCheckpoint, createCheckpointDir, writeSymbolFile } from './checkpoint-files';
-import type { Instrument } from './instruments';
+import type { Instrument } from '../model/instruments';
 import type { CheckpointReport } from './worker-protocol';
 
 export interface CheckpointOptions {

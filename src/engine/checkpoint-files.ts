@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync } f
 import { mkdir, open, rename } from 'node:fs/promises';
 import * as path from 'node:path';
 import { BookcastError } from '../errors';
-import type { Instrument } from './instruments';
+import type { Instrument } from '../model/instruments';
 import { verifySymbolCheckpoint } from './symbol-checkpoint';
 
 /**

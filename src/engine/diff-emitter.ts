@@ -1,8 +1,8 @@
-import { ASK, BID, BookListener, LEVEL_INSERT, LEVEL_REMOVE, LEVEL_UPDATE, Side } from './book-types';
-import { CHECKSUM_DEPTH, L2_DEPTHS } from './depths';
-import { MSG_CANDLE, MSG_L2_SNAPSHOT, MSG_L2_UPDATE, MSG_L3_SNAPSHOT, MSG_L3_UPDATE, MSG_TICKER, MSG_TRADE, FLAG_BROADCAST, FLAG_SNAPSHOT, packType } from './out-records';
+import { ASK, BID, BookListener, LEVEL_INSERT, LEVEL_REMOVE, LEVEL_UPDATE, Side } from '../model/book-types';
+import { CHECKSUM_DEPTH, L2_DEPTHS } from '../model/depths';
+import { MSG_CANDLE, MSG_L2_SNAPSHOT, MSG_L2_UPDATE, MSG_L3_SNAPSHOT, MSG_L3_UPDATE, MSG_TICKER, MSG_TRADE, FLAG_BROADCAST, FLAG_SNAPSHOT, packType } from '../model/out-records';
 import type { CandleListener, CandleSink } from './candle-builder';
-import { intervalStart } from './intervals';
+import { intervalStart } from '../model/intervals';
 import type { OutWriter } from './out-writer';
 import type { PersistWriter } from './persist-writer';
 import type { SymbolState } from './symbol-state';

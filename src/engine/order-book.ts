@@ -16,11 +16,12 @@ import {
   REJECT_BAD_SIDE,
   REJECT_BAD_SIZE,
   REJECT_DUPLICATE_ORDER,
+  REJECT_LEVEL_OVERFLOW,
   REJECT_OFF_LOT,
   REJECT_OFF_TICK,
   REJECT_UNKNOWN_ORDER,
   Side,
-} from './book-types';
+} from '../model/book-types';
 
 /**
  * The L3 book of one symbol, with its L2 levels and L1 top, built from a matching engine's
@@ -50,7 +51,10 @@ import {
  * multiple of tickUnits (fractions included) → OFF_TICK; size not a positive safe integer, or
  * more than the order holds (cancel, execute), or not less than it (modify) → BAD_SIZE, not a
  * multiple of lotUnits → OFF_LOT; a new id already live (other than replace's own) →
- * DUPLICATE_ORDER. Level aggregates are sums of sizes: exact while they stay below 2^53.
+ * DUPLICATE_ORDER; an add or replace that would take its level's total size past 2^53 - 1 →
+ * LEVEL_OVERFLOW. Level totals are sums of sizes, so that bound keeps every one of them (and the
+ * checksum over them) exact: each order is at most 2^53 - 1 and every reduction subtracts from
+ * an exact total.
  */
 
 const NONE = -1;
@@ -176,8 +180,7 @@ export class OrderBook {
     const sizeStatus = sizeCheck(size, this.lotUnits);
     if (sizeStatus !== OK) return sizeStatus;
     if (this.slotOf.has(orderId)) return REJECT_DUPLICATE_ORDER;
-    this.insertOrder(orderId, side, price, size);
-    return OK;
+    return this.insertOrder(orderId, side, price, size);
   }
 
   cancel(orderId: number, size: number): number {
@@ -218,6 +221,9 @@ export class OrderBook {
     if (sizeStatus !== OK) return sizeStatus;
     if (newOrderId !== orderId && this.slotOf.has(newOrderId)) return REJECT_DUPLICATE_ORDER;
     const side = this.oSide[slot];
+    // The order leaves its level first: at the same price the level loses its old size.
+    const leaving = price === this.oPrice[slot] ? this.oSize[slot] : 0;
+    if (this.levelTotal(side, price) - leaving + size > MAX_UNITS) return REJECT_LEVEL_OVERFLOW;
     this.removeOrder(slot);
     this.insertOrder(newOrderId, side, price, size);
     return OK;
@@ -359,6 +365,13 @@ export class OrderBook {
     return state;
   }
 
+  /** Total size resting at `price` on `side`, 0 if there is no such level. */
+  private levelTotal(side: number, price: number): number {
+    const key = side === BID ? price : -price;
+    const index = this.search(side, key);
+    return index < this.counts[side] && this.keys[side][index] === key ? this.lSize[this.levels[side][index]] : 0;
+  }
+
   private levelAt(side: number, position: number): number {
     if (side !== BID && side !== ASK) return NONE;
     const count = this.counts[side];
@@ -387,7 +400,8 @@ export class OrderBook {
     return low;
   }
 
-  private insertOrder(orderId: number, side: number, price: number, size: number): void {
+  /** Rests a checked order; changes nothing and returns LEVEL_OVERFLOW if its level's total would pass 2^53 - 1. */
+  private insertOrder(orderId: number, side: number, price: number, size: number): number {
     const key = side === BID ? price : -price;
     const index = this.search(side, key);
     let count = this.counts[side];
@@ -395,6 +409,8 @@ export class OrderBook {
     let change: number;
     if (index < count && this.keys[side][index] === key) {
       level = this.levels[side][index];
+      // Both terms are below 2^53, so a true sum past MAX_UNITS rounds to at least 2^53: the test is exact.
+      if (this.lSize[level] + size > MAX_UNITS) return REJECT_LEVEL_OVERFLOW;
       change = LEVEL_UPDATE;
     } else {
       level = this.newLevel(price);
@@ -426,6 +442,7 @@ export class OrderBook {
       listener.onOrder(ORDER_ADD, side as Side, orderId, price, size);
       listener.onLevel(side as Side, price, this.lSize[level], count - 1 - index, change);
     }
+    return OK;
   }
 
   private reduceOrder(slot: number, by: number): void {

@@ -1,5 +1,5 @@
 import { BACK_PRESSURED, SpscRing } from '../ring/spsc-ring';
-import { OUT_HEADER_BYTES } from './out-records';
+import { OUT_HEADER_BYTES } from '../model/out-records';
 
 /**
  * Writes messages into a worker's out-ring. Hot messages are encoded in place: `claim` reserves

@@ -1,6 +1,6 @@
 import { BACK_PRESSURED, SpscRing } from '../ring/spsc-ring';
-import { ASK, BID } from './book-types';
-import { P_BOOK, P_BOOK_HEADER_WORDS, P_CANDLE, P_CANDLE_WORDS, P_TRADE, P_TRADE_WORDS } from './persist-records';
+import { ASK, BID } from '../model/book-types';
+import { P_BOOK, P_BOOK_HEADER_WORDS, P_CANDLE, P_CANDLE_WORDS, P_TRADE, P_TRADE_WORDS } from '../model/persist-records';
 import type { SymbolState } from './symbol-state';
 
 /**

@@ -1,6 +1,6 @@
 import { BookcastError } from '../errors';
 import * as zlib from 'node:zlib';
-import { ASK, BID, OK } from './book-types';
+import { ASK, BID, OK } from '../model/book-types';
 import { CANDLE_SAVED_WORDS } from './candle-builder';
 import type { OrderBook, OrderVisitor } from './order-book';
 import type { SymbolState } from './symbol-state';

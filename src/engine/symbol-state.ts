@@ -1,10 +1,10 @@
-import type { Instrument } from './instruments';
+import type { Instrument } from '../model/instruments';
 import { OrderBook } from './order-book';
-import type { BookListener } from './book-types';
-import { L2_DEPTHS } from './depths';
+import type { BookListener } from '../model/book-types';
+import { L2_DEPTHS } from '../model/depths';
 import { RollingStats } from './rolling-stats';
 import { CandleBuilder, CandleListener } from './candle-builder';
-import { INTERVAL_COUNT } from './intervals';
+import { INTERVAL_COUNT } from '../model/intervals';
 
 /** Everything a book worker keeps for one instrument it owns. */
 export class SymbolState {

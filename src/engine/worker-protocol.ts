@@ -1,5 +1,5 @@
-import type { Instrument } from './instruments';
-import { REJECT_CODE_COUNT } from './book-types';
+import type { Instrument } from '../model/instruments';
+import { REJECT_CODE_COUNT } from '../model/book-types';
 
 /**
  * What the pool hands a book worker at start-up. Everything on the hot path is shared memory;

@@ -10,9 +10,9 @@
  */
 import { existsSync } from 'node:fs';
 import { applyEvent } from '../engine/apply-event';
-import { ASK, BID, OK } from '../engine/book-types';
+import { ASK, BID, OK } from '../model/book-types';
 import { CheckpointInfo, listCheckpoints, readSymbolCheckpoint } from '../engine/checkpoint-files';
-import { EV_CLEAR, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../engine/events';
+import { EV_CLEAR, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';
 import { OrderBook } from '../engine/order-book';
 import { H_SEQUENCE, H_TIMESTAMP, loadBook } from '../engine/symbol-checkpoint';
 import { JournalReader } from '../journal/journal-reader';

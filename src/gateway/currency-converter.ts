@@ -1,4 +1,4 @@
-import type { Instrument } from '../engine/instruments';
+import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
 
 /** A rate read from the engine: price of 1 `base` in `quote`, as integer units with decimals. */

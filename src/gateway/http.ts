@@ -7,6 +7,7 @@ const STATUS_LINES: Record<number, string> = {
   200: '200 OK',
   400: '400 Bad Request',
   401: '401 Unauthorized',
+  403: '403 Forbidden',
   404: '404 Not Found',
   405: '405 Method Not Allowed',
   409: '409 Conflict',
@@ -67,9 +68,24 @@ export function intParameter(values: Map<string, string>, key: string, min: numb
 export function timeParameter(values: Map<string, string>, key: string, fallback: number): number {
   const text = values.get(key);
   if (text === undefined) return fallback;
-  const us = parseTimestamp(text);
+  return timeInRange(parseTimestamp(text), key);
+}
+
+/** Times a request may name: 1970-01-01 up to (not including) 2200-01-01, in µs. */
+export const EARLIEST_TIME_US = 0;
+export const LATEST_TIME_US = Date.UTC(2200, 0, 1) * 1000;
+
+/**
+ * A requested time (µs) as a whole microsecond within [EARLIEST_TIME_US, LATEST_TIME_US), or
+ * INVALID_PARAMETER naming `key`. Beyond that range a time is no one's data, and it would reach
+ * the database as a bigint it refuses (or past 2^53, not an exact integer at all).
+ */
+export function timeInRange(us: number, key: string): number {
   if (!Number.isFinite(us)) throw new BookcastError('INVALID_PARAMETER', `"${key}" must be an ISO-8601 time or epoch milliseconds`);
-  return us;
+  if (us < EARLIEST_TIME_US || us >= LATEST_TIME_US) {
+    throw new BookcastError('INVALID_PARAMETER', `"${key}" must be from 1970-01-01T00:00:00Z up to 2200-01-01T00:00:00Z`);
+  }
+  return Math.floor(us);
 }
 
 /**

@@ -2,13 +2,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CompressOptions, HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { DISABLED } from 'uWebSockets.js';
 import { BookcastError, ErrorCode } from '../errors';
-import { EVENT_BYTES, EVENT_WORDS } from '../engine/events';
+import { EVENT_BYTES, EVENT_WORDS } from '../model/events';
 import { BACK_PRESSURED, SpscRing } from '../ring/spsc-ring';
 import { INGEST_EVENT, INGEST_SESSION, IngestBuffers, IngestStart, SESSION_NAME } from '../source/ingest-protocol';
 import { SRC_DURABLE } from '../source/source-protocol';
 import { IngestBatchDecoder, IngestBatchError, InstrumentFinder } from '../wire/ingest-batch';
 import { nowMicros } from '../util/clock';
 import { readQuery, sendError } from './http';
+import { closeIfTooBig, payloadCeiling } from './frame-limits';
+import type { UpgradeGuard } from './upgrade-guard';
 
 export interface IngestOptions {
   token: string;
@@ -18,11 +20,13 @@ export interface IngestOptions {
 
 interface PublisherData {
   session: string;
+  /** The address the connection limits count it against (connection-limits.ts). */
+  client: string;
 }
 
 /** Events accepted but waiting for room on the ingest ring, at most; past it batches are refused. */
 const MAX_QUEUED_EVENTS = 1_000_000;
-/** Frames up to this many times the batch limit are read and answered; larger ones close the connection. */
+/** Frames up to this many times the batch limit are answered MESSAGE_TOO_LARGE; larger ones are closed (1009). */
 const HARD_PAYLOAD_FACTOR = 2;
 
 /**
@@ -59,6 +63,7 @@ export class IngestGateway {
     buffers: IngestBuffers | undefined,
     /** The source's stats (source-protocol.ts), where the durable journal sequence is. */
     private readonly sourceStats: Float64Array,
+    private readonly guard: UpgradeGuard,
   ) {
     this.tokenDigest = options === null ? null : digest(options.token);
     this.decoder = options === null ? null : new IngestBatchDecoder(instruments, options.maxBatchEvents);
@@ -83,11 +88,13 @@ export class IngestGateway {
     const maxBatchBytes = this.options?.maxBatchBytes ?? 1024;
     app.ws<PublisherData>('/ingest', {
       compression: DISABLED as CompressOptions,
-      maxPayloadLength: maxBatchBytes * HARD_PAYLOAD_FACTOR,
+      maxPayloadLength: payloadCeiling(maxBatchBytes * HARD_PAYLOAD_FACTOR),
       maxBackpressure: 1024 * 1024,
       idleTimeout: 120,
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => {
+        const client = this.guard.admit(res, req);
+        if (client === null) return;
         let session: string;
         try {
           if (this.options === null || !this.ready) throw new BookcastError('INGEST_DISABLED');
@@ -103,18 +110,23 @@ export class IngestGateway {
           return;
         }
         res.upgrade<PublisherData>(
-          { session },
+          { session, client },
           req.getHeader('sec-websocket-key'),
           req.getHeader('sec-websocket-protocol'),
           req.getHeader('sec-websocket-extensions'),
           context,
         );
       },
-      open: (ws) => this.open(ws),
+      open: (ws) => {
+        this.guard.opened(ws.getUserData().client);
+        this.open(ws);
+      },
       message: (ws, message, isBinary) => {
+        if (closeIfTooBig(ws, message.byteLength, maxBatchBytes * HARD_PAYLOAD_FACTOR)) return;
         if (ws === this.publisher) this.onBatch(ws, message, isBinary);
       },
       close: (ws) => {
+        this.guard.closed(ws.getUserData().client);
         if (ws === this.publisher) this.publisher = null;
       },
     });

@@ -1,12 +1,13 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import type { Instrument } from '../engine/instruments';
+import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
 import { nowMicros } from '../util/clock';
-import { formatTimestampMicros } from '../wire/timestamp';
-import { Answer, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeParameter } from './http';
-import { INTERVALS, intervalIndex } from '../engine/intervals';
+import { formatTimestampMicros, parseTimestamp } from '../wire/timestamp';
+import { Answer, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeInRange, timeParameter } from './http';
+import { INTERVALS, intervalIndex } from '../model/intervals';
 import type { Persistence } from '../store/persistence';
 import { HISTORY_FIELDS, HistoryField, HistoryRequest } from '../store/history-render';
+import { LatestRenders } from './latest-renders';
 import { historicSnapshot, MarketSnapshot, MarketSnapshots, parseFields, SnapshotField } from './market-snapshot';
 import type { BookSnapshotRecord, CandleRecord } from '../store/store';
 import type { SymbolLookup } from './symbol-lookup';
@@ -22,17 +23,15 @@ const MINUTE_US = 60_000_000;
 /** An `as_of` this close to now is "now"; earlier is answered from storage. */
 const AS_OF_TOLERANCE_US = 1_000_000;
 
-interface CacheEntry {
-  sequence: number;
-  second: number;
-  body: string;
-}
-
 function parseAsOf(value: unknown): number | null {
   if (value === undefined || value === null) return null;
-  const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : NaN;
-  if (!Number.isFinite(ms)) throw new BookcastError('INVALID_PARAMETER', '"as_of" must be an ISO-8601 time or epoch milliseconds');
-  return ms * 1000;
+  // Strings: to the µs when ISO-8601 as bookcast writes it; other forms Date.parse reads, to the ms.
+  const us = typeof value === 'number' ? value * 1000 : typeof value === 'string' ? isoOr(parseTimestamp(value), Date.parse(value) * 1000) : NaN;
+  return timeInRange(us, 'as_of');
+}
+
+function isoOr(us: number, fallback: number): number {
+  return Number.isNaN(us) ? fallback : us;
 }
 
 /**
@@ -42,7 +41,7 @@ function parseAsOf(value: unknown): number | null {
  * the symbol's sequence and the second are unchanged.
  */
 export class MarketDataRoutes {
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly renders = new LatestRenders();
 
   constructor(
     private readonly symbols: SymbolLookup,
@@ -78,16 +77,15 @@ export class MarketDataRoutes {
     const fields = parseFields(query.get('fields'));
     const currency = this.currency(query.get('currency'));
     const now = nowMicros();
-    const key = `${instrument.index}|${fields.join(',')}|${currency ?? ''}`;
     const second = Math.floor(now / 1e6);
-    const cached = this.cache.get(key);
     // Converted answers depend on other markets too, so only same-currency ones are cached.
-    if (cached !== undefined && currency === undefined && cached.second === second && cached.sequence === this.snapshots.sequenceOf(instrument)) {
+    const cached = currency === undefined ? this.renders.get(instrument.index, fields) : undefined;
+    if (cached !== undefined && cached.second === second && cached.sequence === this.snapshots.sequenceOf(instrument)) {
       sendJson(res, 200, cached.body + 'true}');
       return;
     }
     const { sequence, body } = this.render(instrument, fields, currency, now);
-    if (currency === undefined) this.cache.set(key, { sequence, second, body });
+    if (currency === undefined) this.renders.set(instrument.index, fields, { sequence, second, body });
     sendJson(res, 200, body + 'false}');
   }
 
@@ -231,8 +229,9 @@ export class MarketDataRoutes {
     if (past && currency !== undefined) {
       throw new BookcastError('INVALID_PARAMETER', '"currency" conversion is not available for past times (as_of)');
     }
-    const data: Record<string, unknown> = {};
-    const errors: Record<string, { code: string; message: string }> = {};
+    // Keyed by what the client sent: no prototype, so "__proto__" is a key like any other.
+    const data: Record<string, unknown> = Object.create(null);
+    const errors: Record<string, { code: string; message: string }> = Object.create(null);
     for (const name of b.symbols as string[]) {
       const instrument = this.symbols.find(name);
       try {

@@ -16,7 +16,7 @@ import {
   M_TRADES_24H,
   M_VOLUME_24H,
 } from '../engine/book-mirror';
-import type { Instrument } from '../engine/instruments';
+import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
 import { formatUnits } from '../util/decimal';
 import { changePercent, vwapUnits } from '../util/market-math';
@@ -34,15 +34,21 @@ export const DEFAULT_FIELDS: readonly SnapshotField[] = SNAPSHOT_FIELDS.slice(0,
 /** Fields that are prices, hence converted when another currency is asked for. */
 const PRICE_FIELDS = new Set<SnapshotField>(['price', 'bid', 'ask', 'spread', 'mid_price', 'vwap', 'high_24h', 'low_24h', 'open_24h']);
 
+/**
+ * The field set a client asked for, validated, deduplicated and in SNAPSHOT_FIELDS order: every
+ * ordering of the same set is the same answer (and the same cache key, see latest-renders.ts).
+ */
 export function parseFields(text: string | undefined): SnapshotField[] {
   if (text === undefined || text === '') return [...DEFAULT_FIELDS];
-  const fields = text.split(',').map((f) => f.trim());
-  for (const f of fields) {
+  const asked = new Set<string>();
+  for (const raw of text.split(',')) {
+    const f = raw.trim();
     if (!(SNAPSHOT_FIELDS as readonly string[]).includes(f)) {
       throw new BookcastError('INVALID_PARAMETER', `unknown field "${f}"; fields are ${SNAPSHOT_FIELDS.join(', ')}`);
     }
+    asked.add(f);
   }
-  return [...new Set(fields)] as SnapshotField[];
+  return SNAPSHOT_FIELDS.filter((f) => asked.has(f));
 }
 
 /**

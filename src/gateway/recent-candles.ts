@@ -1,5 +1,5 @@
-import { INTERVAL_COUNT } from '../engine/intervals';
-import { MSG_CANDLE } from '../engine/out-records';
+import { INTERVAL_COUNT } from '../model/intervals';
+import { MSG_CANDLE } from '../model/out-records';
 import type { OutMessage, RecordTap } from '../distribution/consumer';
 import { readCandle } from '../distribution/record-reader';
 import { RowHistory } from '../distribution/row-history';

@@ -15,8 +15,8 @@ import {
   M_SEQUENCE,
   M_TIMESTAMP,
 } from '../engine/book-mirror';
-import { MIRROR_DEPTH } from '../engine/depths';
-import type { Instrument } from '../engine/instruments';
+import { MIRROR_DEPTH } from '../model/depths';
+import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
 import { formatUnits } from '../util/decimal';
 import { changePercent, vwapUnits } from '../util/market-math';
@@ -26,7 +26,7 @@ import type { BookAtAnswer, BookAtRequest } from './book-at-task';
 import type { Persistence } from '../store/persistence';
 import type { CandleRecord, TradeRecord } from '../store/store';
 import { CANDLE_HISTORY, CandleRow, RecentCandles } from './recent-candles';
-import { INTERVALS, intervalIndex } from '../engine/intervals';
+import { INTERVALS, intervalIndex } from '../model/intervals';
 import { RecentTrades, TRADE_HISTORY, TradeRow } from '../distribution/recent-trades';
 import type { SymbolLookup } from './symbol-lookup';
 
@@ -65,7 +65,8 @@ export class RestRoutes {
     private readonly persistence: Persistence,
     /** Rebuilds a past book from the journal; null when the source keeps no journal. */
     private readonly bookAt: ((task: BookAtRequest) => Promise<BookAtAnswer>) | null,
-    private readonly health: () => object,
+    /** The health answer for this request (health-access.ts decides how much it shows). */
+    private readonly health: (res: HttpResponse, req: HttpRequest) => object,
     /** The source re-publishes a recording (see isReplay); /symbols says so. */
     private readonly replay: boolean,
   ) {}
@@ -79,7 +80,7 @@ export class RestRoutes {
     routeAsync(app, '/api/v1/market/:symbol/events', (req) => this.orderEvents(req));
     route(app, 'get', '/api/v1/health', (res, req) => {
       readQuery(req, []);
-      sendJson(res, 200, JSON.stringify(this.health()));
+      sendJson(res, 200, JSON.stringify(this.health(res, req)));
     });
   }
 
@@ -188,7 +189,8 @@ export class RestRoutes {
         }));
       },
       (err: Error) => {
-        if (!aborted) sendError(res, 'INTERNAL', err.message);
+        console.error(`bookcast: orderbook?at= failed: ${err.message}`);
+        if (!aborted) sendError(res, 'INTERNAL');
       },
     );
   }

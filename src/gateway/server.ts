@@ -2,10 +2,10 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { Config, isLive, isReplay } from '../config';
-import { REJECT_NAMES } from '../engine/book-types';
+import { REJECT_NAMES } from '../model/book-types';
 import { BookMirrorReader } from '../engine/book-mirror';
-import { MIRROR_DEPTH } from '../engine/depths';
-import { Instrument, toInstrument } from '../engine/instruments';
+import { MIRROR_DEPTH } from '../model/depths';
+import { Instrument, toInstrument } from '../model/instruments';
 import { WorkerPool } from '../engine/worker-pool';
 import { S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_REJECTED } from '../engine/worker-protocol';
 import { BookcastError } from '../errors';
@@ -29,6 +29,7 @@ import { HEARTBEAT_TICK_MS, HeartbeatRounds } from '../distribution/heartbeat-ro
 import { UwsTopics } from './uws-outlet';
 import { SymbolLookup } from './symbol-lookup';
 import { loadUws } from './uws';
+import { checkMemoryOrder } from '../ring/memory-order';
 import { RingGroup } from '../ring/ring-group';
 import { WsGateway } from './ws-gateway';
 import { Persistence } from '../store/persistence';
@@ -38,6 +39,8 @@ import { IngestGateway } from './ingest-gateway';
 import { Piscina } from 'piscina';
 import type { BookAtAnswer, BookAtRequest } from './book-at-task';
 import { CHECKPOINTS_DIR } from '../engine/checkpoint-files';
+import { UpgradeGuard } from './upgrade-guard';
+import { showsHealthDetails } from './health-access';
 
 /** The exchange name the Market Data API reports for every snapshot. */
 const EXCHANGE = 'bookcast';
@@ -65,6 +68,7 @@ export interface RunningServer {
 
 /** Starts workers, source and the uWS front thread; resolves once it listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
+  checkMemoryOrder();
   const uws = loadUws();
   // A recording brings its own instruments; the simulator uses the configured ones.
   const instruments =
@@ -117,16 +121,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const limits = { softBackpressure: config.softBackpressure, maxBackpressure: config.maxBackpressure, maxSubscriptions: config.maxSubscriptionsPerConnection };
   const hub = new SessionHub(distributor, streams, outlets, formats, conflator, trades, limits, instruments);
   const symbols = new SymbolLookup(instruments);
-  const ws = new WsGateway(config, symbols, streams, hub, instruments);
+  const guard = new UpgradeGuard(config);
+  const ws = new WsGateway(config, symbols, streams, hub, instruments, guard);
   const ingestBuffers: IngestBuffers | undefined =
     config.source.kind === 'ingest'
       ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer }
       : undefined;
-  const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers, sourceStats);
+  const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers, sourceStats, guard);
 
+  // What anyone may see; the rest only where showsHealthDetails allows (health-access.ts).
+  const publicHealth = () => ({ status: 'ok', uptime_s: Math.round((Date.now() - startedAt) / 1000) });
   const health = () => ({
-    status: 'ok',
-    uptime_s: Math.round((Date.now() - startedAt) / 1000),
+    ...publicHealth(),
     source: {
       kind: config.source.kind,
       replay: isReplay(config.source),
@@ -148,6 +154,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     checkpoints: pool.checkpoints?.health() ?? null,
     ...(config.source.kind === 'ingest' ? { ingest: ingest.health() } : {}),
     connections: hub.sessions.size,
+    connection_limits: guard.health(),
     slow_consumer_resyncs: hub.slowConsumerResyncs,
     slow_consumer_closes: hub.slowConsumerCloses,
     published: hub.published,
@@ -159,7 +166,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // Heavy REST work (rebuilding a past book from the journal) runs in a small thread pool.
   const heavy = new Piscina({ filename: path.join(__dirname, 'book-at-task.js'), maxThreads: 1, idleTimeout: 30_000 });
   const bookAt = isReplay(config.source) ? null : (task: BookAtRequest) => heavy.run({ ...task, journalDir, checkpointDir }) as Promise<BookAtAnswer>;
-  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, health, isReplay(config.source)).register(app);
+  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req) => (showsHealthDetails(config.healthDetails, res, req) ? health() : publicHealth()), isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));

@@ -1,4 +1,4 @@
-import type { Instrument } from '../engine/instruments';
+import type { Instrument } from '../model/instruments';
 
 /** Finds an instrument by any spelling a client uses: BTC/USD, BTC-USD, btc-usd, BTC%2FUSD. */
 export class SymbolLookup {

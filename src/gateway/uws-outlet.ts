@@ -4,6 +4,8 @@ import type { Outlet, Session, SessionTransport } from '../distribution/session'
 export interface SessionData {
   session: Session;
   transport: UwsTransport;
+  /** The address the connection limits count it against (connection-limits.ts). */
+  client: string;
 }
 
 /** A uWS WebSocket as a session transport. The socket arrives at `open`, after the upgrade made the session. */

@@ -1,7 +1,7 @@
 import { CompressOptions, DISABLED, TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { Config, isReplay } from '../config';
-import { L2_DEPTHS } from '../engine/depths';
-import type { Instrument } from '../engine/instruments';
+import { L2_DEPTHS } from '../model/depths';
+import type { Instrument } from '../model/instruments';
 import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { nowMicros } from '../util/clock';
 import { MessageEncoder, SubscriptionStateInput } from '../wire/message-encoder';
@@ -9,15 +9,17 @@ import { formatTimestampMicros } from '../wire/timestamp';
 import { errorBody } from './http';
 import { Session, SessionDialect, SUB_LIVE } from '../distribution/session';
 import { channelOf, FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, marketDataTypeOf, SLOT_CANDLES, SLOT_L3, slotOf, StreamTable } from '../distribution/streams';
-import { INTERVAL_COUNT, INTERVALS } from '../engine/intervals';
+import { INTERVAL_COUNT, INTERVALS } from '../model/intervals';
 import type { SessionHub } from '../distribution/session-hub';
 import { SessionData, UwsTransport } from './uws-outlet';
 import type { SymbolLookup } from './symbol-lookup';
+import { closeIfTooBig, payloadCeiling } from './frame-limits';
+import type { UpgradeGuard } from './upgrade-guard';
 import { DATA_TYPES, parseClientMessage, parseJsonObject, parseMarketDataMessage, StreamRequest } from './ws-protocol';
 
 /** Past this many times the message rate limit in one second, the connection is closed. */
 const FLOOD_FACTOR = 10;
-/** uWS closes a connection whose single message exceeds this; ours answer MESSAGE_TOO_LARGE below it. */
+/** Messages past --max-message-bytes are answered MESSAGE_TOO_LARGE up to this many times it, and closed (1009) beyond. */
 const HARD_PAYLOAD_FACTOR = 16;
 /**
  * uWS's own backpressure limit, a last resort only: the slow-consumer ladder (SessionHub) acts at
@@ -44,6 +46,7 @@ export class WsGateway implements SessionDialect {
     private readonly streams: StreamTable,
     private readonly hub: SessionHub,
     private readonly instruments: readonly Instrument[],
+    private readonly guard: UpgradeGuard,
   ) {}
 
   register(app: TemplatedApp): void {
@@ -56,7 +59,7 @@ export class WsGateway implements SessionDialect {
     const cfg = this.config;
     app.ws<SessionData>(path, {
       compression: DISABLED as CompressOptions,
-      maxPayloadLength: cfg.maxMessageBytes * HARD_PAYLOAD_FACTOR,
+      maxPayloadLength: payloadCeiling(cfg.maxMessageBytes * HARD_PAYLOAD_FACTOR),
       maxBackpressure: cfg.maxBackpressure * UWS_LIMIT_FACTOR + UWS_LIMIT_MARGIN,
       closeOnBackpressureLimit: 1,
       idleTimeout: 120,
@@ -70,14 +73,17 @@ export class WsGateway implements SessionDialect {
           });
           return;
         }
+        const client = this.guard.admit(res, req);
+        if (client === null) return;
         const key = req.getHeader('sec-websocket-key');
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
         const transport = new UwsTransport();
-        res.upgrade<SessionData>({ session: new Session(this.nextId++, format, transport, this), transport }, key, protocol, extensions, context);
+        res.upgrade<SessionData>({ session: new Session(this.nextId++, format, transport, this), transport, client }, key, protocol, extensions, context);
       },
       open: (ws) => {
         const data = ws.getUserData();
+        this.guard.opened(data.client);
         data.transport.ws = ws;
         this.hub.open(data.session);
       },
@@ -85,6 +91,7 @@ export class WsGateway implements SessionDialect {
       drain: (ws) => this.hub.check(ws.getUserData().session),
       close: (ws) => {
         const data = ws.getUserData();
+        this.guard.closed(data.client);
         this.hub.close(data.session);
         data.transport.ws = null;
       },
@@ -92,6 +99,7 @@ export class WsGateway implements SessionDialect {
   }
 
   private onMessage(ws: WebSocket<SessionData>, message: ArrayBuffer, isBinary: boolean): void {
+    if (closeIfTooBig(ws, message.byteLength, this.config.maxMessageBytes * HARD_PAYLOAD_FACTOR)) return;
     const session = ws.getUserData().session;
     const now = Date.now();
     if (now - session.windowStart >= 1000) {

@@ -1,9 +1,9 @@
-import { L2_DEPTHS } from '../engine/depths';
-import type { Instrument } from '../engine/instruments';
+import { L2_DEPTHS } from '../model/depths';
+import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
 import { Channel, CHANNELS } from '../distribution/streams';
 import type { SymbolLookup } from './symbol-lookup';
-import { INTERVALS, intervalIndex } from '../engine/intervals';
+import { INTERVALS, intervalIndex } from '../model/intervals';
 
 export const DEFAULT_DEPTH = 10;
 
@@ -115,7 +115,8 @@ export function parseMarketDataMessage(m: Record<string, unknown>, symbols: Symb
   onlyKeys(p, ['symbols', 'data_types', 'filters']);
   const channels: Channel[] = [];
   for (const dataType of stringList(p.data_types, 'data_types')) {
-    const channel = DATA_TYPES[dataType];
+    // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
+    const channel = Object.hasOwn(DATA_TYPES, dataType) ? DATA_TYPES[dataType] : undefined;
     if (channel === undefined) {
       throw new BookcastError('UNKNOWN_CHANNEL', `unknown data type "${dataType}"; data types are ${Object.keys(DATA_TYPES).join(', ')}`);
     }

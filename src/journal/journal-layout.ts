@@ -1,6 +1,6 @@
 import { endianness } from 'node:os';
 import { CRC32_INIT, crc32Chunk, crc32Finish } from '../util/crc32';
-import { EVENT_BYTES, EVENT_WORDS } from '../engine/events';
+import { EVENT_BYTES, EVENT_WORDS } from '../model/events';
 import { JOURNAL_UNSUPPORTED, JournalError } from './journal-error';
 
 /**

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Doorbell, RecordHandler, SpscRing } from '../ring/spsc-ring';
-import type { EventWriter } from '../engine/event-writer';
-import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../engine/events';
+import type { EventWriter } from './event-writer';
+import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';
 import type { JournalWriter } from '../journal/journal-writer';
 import { INGEST_EVENT, INGEST_SESSION, IngestBuffers, IngestStart } from './ingest-protocol';
 import { readIngestSession, writeIngestSession } from './ingest-session-file';

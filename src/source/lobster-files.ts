@@ -137,10 +137,13 @@ const CR = 0x0d;
 const MINUS = 0x2d;
 const DOT = 0x2e;
 const ZERO = 0x30;
+const FIVE = 0x35;
 const NINE = 0x39;
 
-/** Powers of ten that pad a fraction of k digits to microseconds. */
-const MICRO_SCALE = [1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
+/** 10^(9 - digits): scales a fraction of `digits` digits to nanoseconds. */
+const NANO_SCALE = [1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 100, 10, 1];
+/** Decimals accepted in a time field: nine, plus the artifacts of a 17-significant-digit double. */
+export const MAX_DECIMALS = 20;
 
 function readWhole(path: string): Buffer {
   try {
@@ -194,9 +197,12 @@ class ByteCursor {
   }
 
   /**
-   * Seconds after midnight with up to nine decimals, as integer microseconds: the digits are
-   * combined as integers, so "34200.004241176" is 34200004241 exactly; digits below the
-   * microsecond are truncated (not rounded), which keeps timestamps monotonic.
+   * Seconds after midnight as integer microseconds. The digits are combined as integers, so
+   * "34200.004241176" is 34200004241 exactly. LOBSTER writes up to nine decimals, but files that
+   * went through binary floating point carry artifacts past the nanosecond ("43002.632812672004"):
+   * up to MAX_DECIMALS decimals are read, rounded to the nanosecond (half up, on the digits, never
+   * through a float), and then digits below the microsecond are truncated (not rounded), which
+   * keeps timestamps monotonic. A carry from the rounding reaches the whole seconds.
    */
   seconds(): number {
     const bytes = this.bytes;
@@ -208,20 +214,23 @@ class ByteCursor {
       pos++;
     }
     if (pos === first || pos - first > 6) return NaN;
-    let micros = 0;
+    let nanos = 0;
     if (pos < bytes.length && bytes[pos] === DOT) {
       pos++;
       const fracStart = pos;
       while (pos < bytes.length && bytes[pos] >= ZERO && bytes[pos] <= NINE) {
-        if (pos - fracStart < 6) micros = micros * 10 + (bytes[pos] - ZERO);
+        const place = pos - fracStart;
+        if (place < 9) nanos = nanos * 10 + (bytes[pos] - ZERO);
+        else if (place === 9 && bytes[pos] >= FIVE) nanos += 1;
         pos++;
       }
       const digits = pos - fracStart;
-      if (digits === 0 || digits > 9) return NaN;
-      micros *= MICRO_SCALE[Math.min(digits, 6)];
+      if (digits === 0 || digits > MAX_DECIMALS) return NaN;
+      if (digits < 9) nanos *= NANO_SCALE[digits];
     }
     this.pos = pos;
-    return whole * 1_000_000 + micros;
+    // nanos <= 10^9 (a carry), so this is exact integer arithmetic.
+    return whole * 1_000_000 + Math.floor(nanos / 1000);
   }
 
   /** Consumes the comma between fields; false if something else is there. */
@@ -274,7 +283,7 @@ export class LobsterMessageReader implements LobsterMessage {
     const c = this.cursor;
     if (!c.startRow()) return false;
     const seconds = c.seconds();
-    if (!(seconds >= 0) || !c.comma()) throw badRow(this.path, c.line, 'time is not seconds with up to 9 decimals');
+    if (!(seconds >= 0) || !c.comma()) throw badRow(this.path, c.line, `time is not seconds with up to ${MAX_DECIMALS} decimals`);
     const type = c.integer();
     const ok1 = c.comma();
     const orderId = c.integer();
@@ -338,7 +347,7 @@ export function parseLobsterTime(text: string, midnightMicros: number): number {
   cursor.startRow();
   const seconds = cursor.seconds();
   if (!(seconds >= 0) || !cursor.endRow()) {
-    throw new LobsterError(LOBSTER_BAD_ROW, `"${text}" is not seconds with up to 9 decimals`);
+    throw new LobsterError(LOBSTER_BAD_ROW, `"${text}" is not seconds with up to ${MAX_DECIMALS} decimals`);
   }
   return midnightMicros + seconds;
 }

@@ -1,7 +1,7 @@
 import { applyEvent } from '../engine/apply-event';
-import { ASK, BID, OK, REJECT_NAMES } from '../engine/book-types';
-import { EV_ADD, EV_CANCEL, EV_DELETE, EV_EXECUTE, EV_TRADE, EventSink } from '../engine/events';
-import { Instrument, toInstrument } from '../engine/instruments';
+import { ASK, BID, OK, REJECT_NAMES } from '../model/book-types';
+import { EV_ADD, EV_CANCEL, EV_DELETE, EV_EXECUTE, EV_TRADE, EventSink } from '../model/events';
+import { Instrument, toInstrument } from '../model/instruments';
 import { OrderBook } from '../engine/order-book';
 import {
   LOBSTER_ADD,

@@ -1,7 +1,7 @@
 import { applyEvent } from '../engine/apply-event';
-import { ASK, BID, OK } from '../engine/book-types';
-import { EV_ADD, EV_DELETE, EV_EXECUTE, EV_MODIFY, EventSink } from '../engine/events';
-import type { Instrument } from '../engine/instruments';
+import { ASK, BID, OK } from '../model/book-types';
+import { EV_ADD, EV_DELETE, EV_EXECUTE, EV_MODIFY, EventSink } from '../model/events';
+import type { Instrument } from '../model/instruments';
 import { OrderBook } from '../engine/order-book';
 import { H_JOURNAL_SEQUENCE, H_MAX_ORDER_ID, loadBook } from '../engine/symbol-checkpoint';
 import { parseUnits } from '../util/decimal';

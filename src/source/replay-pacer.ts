@@ -1,4 +1,4 @@
-import type { EventSink } from '../engine/events';
+import type { EventSink } from '../model/events';
 import { nowMicros } from '../util/clock';
 
 /** Where a replay writes: the books' rings, made visible in batches. */

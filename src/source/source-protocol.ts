@@ -1,6 +1,6 @@
 import type { SourceConfig } from '../config';
-import type { Instrument } from '../engine/instruments';
-import type { CheckpointCadence } from '../engine/event-writer';
+import type { Instrument } from '../model/instruments';
+import type { CheckpointCadence } from './event-writer';
 import type { IngestBuffers, IngestStart } from './ingest-protocol';
 
 /** What the pool hands the source worker: it becomes the single producer of every event ring. */

@@ -9,7 +9,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { BookcastError } from '../errors';
-import { EventWriter } from '../engine/event-writer';
+import { EventWriter } from './event-writer';
 import { nowMicros } from '../util/clock';
 import { Random } from '../util/random';
 import { LobsterBookReader, LobsterMessageReader, lobsterFiles } from './lobster-files';
@@ -26,7 +26,7 @@ import { instrumentKey, readSymbolCheckpoint } from '../engine/checkpoint-files'
 import type { IngestBuffers } from './ingest-protocol';
 import { refuseIfIngestSession } from './ingest-session-file';
 import { IngestSource } from './ingest-source';
-import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../engine/events';
+import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';
 
 /** Most arrivals written before publishing, so a backlog still reaches workers in slices. */
 const MAX_BURST = 4096;

@@ -1,5 +1,5 @@
-import { EV_ADD, EV_TRADE } from '../engine/events';
-import type { Instrument } from '../engine/instruments';
+import { EV_ADD, EV_TRADE } from '../model/events';
+import type { Instrument } from '../model/instruments';
 import { formatUnits } from '../util/decimal';
 import { INGEST_KINDS } from '../wire/ingest-batch';
 import { formatTimestampMicros } from '../wire/timestamp';

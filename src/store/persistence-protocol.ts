@@ -1,5 +1,6 @@
-import type { Instrument } from '../engine/instruments';
+import type { Instrument } from '../model/instruments';
 import type { HistoryRequest } from './history-render';
+import type { TimescaleJobs } from './timescale-jobs';
 
 /** What the server hands the persistence worker. */
 export interface PersistenceWorkerData {
@@ -75,4 +76,6 @@ export type PersistenceRequest = { type: 'query'; id: number; query: HistoryQuer
 export type PersistenceReport =
   | { type: 'ready'; store: string }
   | { type: 'result'; id: number; rows: unknown }
+  /** The latest check of TimescaleDB's background jobs (timescale flavor only, every JOBS_CHECK_MS). */
+  | { type: 'jobs'; jobs: TimescaleJobs }
   | { type: 'error'; id: number | null; code: string; message: string };

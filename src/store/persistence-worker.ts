@@ -14,8 +14,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as path from 'node:path';
-import { INTERVALS } from '../engine/intervals';
-import { P_BOOK, P_BOOK_HEADER_WORDS, P_CANDLE, P_TRADE } from '../engine/persist-records';
+import { INTERVALS } from '../model/intervals';
+import { P_BOOK, P_BOOK_HEADER_WORDS, P_CANDLE, P_TRADE } from '../model/persist-records';
 import { Doorbell, RecordHandler, SpscRing } from '../ring/spsc-ring';
 import { RingGroup } from '../ring/ring-group';
 import { SeqlockTable } from '../ring/seqlock-table';
@@ -279,11 +279,33 @@ async function answer(request: PersistenceRequest): Promise<void> {
   }
 }
 
+/** How often TimescaleDB's job stats are read for the health endpoint; its policies run hourly or less. */
+const JOBS_CHECK_MS = 60_000;
+
+/**
+ * Reports TimescaleDB's background jobs now and every JOBS_CHECK_MS. Only while a store is open:
+ * a check never reopens one (the write path's backoff owns that); a check that fails is left for
+ * the next one, since a database that fails it fails the writes too, and those are reported.
+ */
+function watchBackgroundJobs(): void {
+  const check = (): void => {
+    void store?.backgroundJobs().then(
+      (jobs) => {
+        if (jobs !== null) report({ type: 'jobs', jobs });
+      },
+      () => undefined,
+    );
+  };
+  check();
+  setInterval(check, JOBS_CHECK_MS).unref();
+}
+
 async function run(): Promise<void> {
   // The first open must succeed (it runs the migrations); later failures only spool.
   const kind = (await connect()).kind;
   parentPort!.on('message', (request: PersistenceRequest) => void answer(request));
   report({ type: 'ready', store: kind });
+  if (kind === 'timescale') watchBackgroundJobs();
   const drain = new Drain();
   for (;;) {
     let work = 0;

@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Instrument } from '../engine/instruments';
+import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
 import { SeqlockTable } from '../ring/seqlock-table';
+import type { TimescaleJobs } from './timescale-jobs';
 import {
   DURABLE_LAG_SLOT,
   HistoryQuery,
@@ -54,6 +55,8 @@ export class Persistence {
   private nextId = 1;
   store = '';
   lastError: string | null = null;
+  /** TimescaleDB's jobs as last checked; null on the other flavors (and before the first check). */
+  timescaleJobs: TimescaleJobs | null = null;
 
   constructor(rings: SharedArrayBuffer[], doorbell: SharedArrayBuffer, instruments: readonly Instrument[], options: PersistenceOptions) {
     const stats = new SharedArrayBuffer(P_STATS_WORDS * 8);
@@ -74,11 +77,17 @@ export class Persistence {
           ready = true;
           this.store = r.store;
           resolve();
+        } else if (r.type === 'jobs') {
+          this.timescaleJobs = r.jobs;
         } else if (r.type === 'result') {
           this.waiting.get(r.id)?.resolve(r.rows);
           this.waiting.delete(r.id);
         } else if (r.id !== null) {
-          this.waiting.get(r.id)?.reject(new BookcastError('STORE_UNAVAILABLE', r.message));
+          // The database's own text names tables, types and values: it goes to the operator's
+          // log and health, never to the client (who gets the code and the catalog's message).
+          this.lastError = `${r.code}: ${r.message}`;
+          console.error(`bookcast: a history read failed: ${this.lastError}`);
+          this.waiting.get(r.id)?.reject(new BookcastError('STORE_UNAVAILABLE'));
           this.waiting.delete(r.id);
         } else {
           this.lastError = `${r.code}: ${r.message}`;
@@ -141,6 +150,7 @@ export class Persistence {
               skipped: s[P_EVENTS_SKIPPED],
             },
       last_error: this.lastError,
+      timescale_jobs: this.timescaleJobs,
     };
   }
 

@@ -1,7 +1,7 @@
 /**
  * The versioned schema. Each migration has one SQL text per flavor: `partitioned` (PGlite and
  * plain PostgreSQL, native RANGE partitioning by time) and `timescale` (PostgreSQL with the
- * TimescaleDB extension: hypertables, compression, a continuous aggregate). A database keeps the
+ * TimescaleDB extension: hypertables and compression). A database keeps the
  * flavor it was created with (recorded in schema_migrations), so installing TimescaleDB later
  * does not switch an existing partitioned schema under running code.
  *
@@ -23,8 +23,8 @@
  *   heap visits for the others); with 100 symbols, 1,000 trades of one read ~1,500 buffers
  *   instead of ~1,000, since fetching the rows themselves dominates either way.
  * - candles.notional is NUMERIC: price × size summed over a busy minute passes 2^53 in integer
- *   units, and NUMERIC keeps SQL-side sums exact (the continuous aggregate, re-aggregation of
- *   1m into 1h); candle rows are few, so its cost (wider, slower arithmetic) does not matter.
+ *   units, and NUMERIC keeps SQL-side sums exact (re-aggregation of 1m into 1h); candle rows
+ *   are few, so its cost (wider, slower arithmetic) does not matter.
  * - symbol is COLLATE "C": byte order, the same on every server whatever its locale, and the
  *   cheapest comparison for the primary-key B-trees, which are most of a COPY's cost (binary
  *   COPY into trades without its key: ~1.5M rows per backend CPU second; with it: ~0.45M).
@@ -146,8 +146,8 @@ end $$;
 /**
  * Not exercised here (Debian has no TimescaleDB package); chosen only when the extension is
  * available and preloaded. Chunks match the partition widths above; compression segments by
- * symbol, the column every read filters on. trades_candles_1m recomputes 1-minute candles from
- * trades inside the database (a cross-check of, and a fallback for, the worker's candles).
+ * symbol, the column every read filters on. (Databases made before migration 4 also got a
+ * continuous aggregate, trades_candles_1m, which migration 4 drops: see there.)
  */
 const TIMESCALE = `
 create extension if not exists timescaledb;
@@ -162,22 +162,6 @@ alter table book_snapshots set (timescaledb.compress, timescaledb.compress_segme
 select add_compression_policy('trades', interval '7 days');
 select add_compression_policy('candles', interval '90 days');
 select add_compression_policy('book_snapshots', interval '7 days');
-
-create materialized view trades_candles_1m with (timescaledb.continuous) as
-select symbol,
-       time_bucket(interval '1 minute', time) as start,
-       first(price, time) as open,
-       max(price) as high,
-       min(price) as low,
-       last(price, time) as close,
-       sum(size) as volume,
-       sum(price::numeric * size) as notional,
-       count(*) as count
-from trades
-group by symbol, time_bucket(interval '1 minute', time)
-with no data;
-select add_continuous_aggregate_policy('trades_candles_1m',
-  start_offset => interval '1 day', end_offset => interval '1 minute', schedule_interval => interval '1 minute');
 `;
 
 /**
@@ -245,11 +229,25 @@ alter table order_events set (timescaledb.compress, timescaledb.compress_segment
 select add_compression_policy('order_events', interval '7 days');
 `;
 
+/**
+ * Migration 4: drops trades_candles_1m, the continuous aggregate migration 1 used to create on
+ * TimescaleDB. Nothing read it, and it could not agree with the candles bookcast stores: its
+ * first(price, time) and last(price, time) pick any one of the trades that share a timestamp
+ * (common: one aggressive order fills several makers at one time), where the engine's candles
+ * open and close on the first and last trade in sequence. Its refresh policy was one more
+ * background job to fail. The candles table, written by the same code as the live candles, is
+ * the one source of stored candles (README, "Storage design"). Dropping the view drops its
+ * policy and materialized hypertable with it. Native partitioning never had it.
+ */
+const DROP_TRADES_CANDLES_1M = `drop materialized view if exists trades_candles_1m;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'trades, candles, book snapshots', sql: { partitioned: PARTITIONED, timescale: TIMESCALE } },
   { version: 2, name: 'trades keyed by time first', sql: { partitioned: TRADES_KEY_BY_TIME, timescale: `${TRADES_KEY_BY_TIME}drop index if exists trades_time_idx;
 ` } },
   { version: 3, name: 'order events', sql: { partitioned: ORDER_EVENTS_PARTITIONED, timescale: ORDER_EVENTS_TIMESCALE } },
+  { version: 4, name: 'no continuous aggregate of trades', sql: { partitioned: 'select 1', timescale: DROP_TRADES_CANDLES_1M } },
 ];
 
 /** The tables the writer creates partitions for (partitioned flavor), named as in bookcast_partitioning. */

@@ -12,6 +12,7 @@ import { runMigrations } from './migrations';
 import { Flavor, PartitionedTable } from './schema';
 import { SqlClient } from './sql-client';
 import { BookSnapshotRecord, CandleRecord, OrderEventRecord, Store, StoreKind, TradeRecord } from './store';
+import { TimescaleJobs, timescaleJobs } from './timescale-jobs';
 
 /**
  * The Store over any SqlClient: every statement is here, shared by PGlite, PostgreSQL and
@@ -113,6 +114,10 @@ export class SqlStore implements Store {
     this.client = client;
     this.kind = kind;
     this.flavor = flavor;
+  }
+
+  backgroundJobs(): Promise<TimescaleJobs | null> {
+    return this.flavor === 'timescale' ? timescaleJobs(this.client) : Promise.resolve(null);
   }
 
   /** Migrations, then today's and tomorrow's partitions, so the first batches need no DDL. */

@@ -1,3 +1,5 @@
+import type { TimescaleJobs } from './timescale-jobs';
+
 /**
  * The storage interface the persistence worker and the history APIs use; one schema and one SQL
  * layer behind it serve PGlite (embedded default), plain PostgreSQL (native time partitioning)
@@ -93,5 +95,7 @@ export interface Store {
   candles(symbol: string, interval: string, from: number, to: number, limit: number, offset: number): Promise<CandleRecord[]>;
   /** The latest snapshot at or before `time`, or null. */
   bookSnapshotAt(symbol: string, time: number): Promise<BookSnapshotRecord | null>;
+  /** TimescaleDB's background jobs, failing ones listed (timescale-jobs.ts); null on the other flavors. */
+  backgroundJobs(): Promise<TimescaleJobs | null>;
   close(): Promise<void>;
 }

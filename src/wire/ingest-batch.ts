@@ -1,6 +1,6 @@
 import * as flatbuffers from 'flatbuffers';
 import { BookcastError, ErrorCode } from '../errors';
-import { ASK, BID } from '../engine/book-types';
+import { ASK, BID } from '../model/book-types';
 import {
   EVENT_WORDS,
   W_KIND,
@@ -11,8 +11,8 @@ import {
   W_SIZE,
   W_SYMBOL,
   W_TIMESTAMP,
-} from '../engine/events';
-import type { Instrument } from '../engine/instruments';
+} from '../model/events';
+import type { Instrument } from '../model/instruments';
 import { parseUnits } from '../util/decimal';
 import { IngestBatch } from './generated/bookcast/wire/ingest-batch';
 import { IngestEvent } from './generated/bookcast/wire/ingest-event';

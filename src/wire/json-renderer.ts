@@ -1,5 +1,5 @@
 import * as flatbuffers from 'flatbuffers';
-import { INTERVALS } from '../engine/intervals';
+import { INTERVALS } from '../model/intervals';
 import { formatUnits } from '../util/decimal';
 // Straight from each generated module: the bookcast_generated.ts barrel compiles to getter
 // re-exports, a function call on every hot-path access; the modules' exports are plain.

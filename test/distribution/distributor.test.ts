@@ -2,7 +2,7 @@ import t from 'tap';
 import WebSocket from 'ws';
 import type { OutMessage, StreamConsumer } from '../../src/distribution/consumer';
 import { slotOf } from '../../src/distribution/streams';
-import { L2_DEPTHS } from '../../src/engine/depths';
+import { L2_DEPTHS } from '../../src/model/depths';
 import { decodeMessage } from '../../src/wire/message-decoder';
 import { startTestServer, waitFor } from '../helpers/test-server';
 

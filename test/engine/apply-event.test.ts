@@ -1,7 +1,7 @@
 import t from 'tap';
 import { applyEvent } from '../../src/engine/apply-event';
-import { ASK, BID, BookListener, OK, REJECT_BAD_EVENT, REJECT_BAD_SIDE, Side } from '../../src/engine/book-types';
-import { EV_ADD, EV_CANCEL, EV_CLEAR, EV_DELETE, EV_EXECUTE, EV_MODIFY, EV_REPLACE, EV_TRADE } from '../../src/engine/events';
+import { ASK, BID, BookListener, OK, REJECT_BAD_EVENT, REJECT_BAD_SIDE, Side } from '../../src/model/book-types';
+import { EV_ADD, EV_CANCEL, EV_CLEAR, EV_DELETE, EV_EXECUTE, EV_MODIFY, EV_REPLACE, EV_TRADE } from '../../src/model/events';
 import { OrderBook } from '../../src/engine/order-book';
 
 class Trades implements BookListener {

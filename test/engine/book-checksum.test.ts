@@ -1,7 +1,7 @@
 import t from 'tap';
 import * as zlib from 'node:zlib';
 import { CHECKSUM_INIT, checksumFinish, checksumJoin, levelCrc, levelTextLength } from '../../src/engine/book-checksum';
-import { ASK, BID, OK } from '../../src/engine/book-types';
+import { ASK, BID, OK } from '../../src/model/book-types';
 import { OrderBook } from '../../src/engine/order-book';
 import { parseUnits } from '../../src/util/decimal';
 import { ReferenceBook } from './fixtures/reference-book';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { basename } from 'node:path';
 import { CandleBuilder, CandleListener, CandleSink } from '../../src/engine/candle-builder';
-import { INTERVAL_COUNT, INTERVALS, intervalIndex, intervalStart } from '../../src/engine/intervals';
+import { INTERVAL_COUNT, INTERVALS, intervalIndex, intervalStart } from '../../src/model/intervals';
 import { RollingStats } from '../../src/engine/rolling-stats';
 import {
   LOBSTER_EXECUTE,

@@ -20,8 +20,8 @@ import {
   REJECT_OFF_TICK,
   REJECT_UNKNOWN_ORDER,
   Side,
-} from '../../src/engine/book-types';
-import { EV_ADD, EV_CANCEL, EV_CLEAR, EV_DELETE, EV_EXECUTE, EV_MODIFY, EV_REPLACE, EV_TRADE } from '../../src/engine/events';
+} from '../../src/model/book-types';
+import { EV_ADD, EV_CANCEL, EV_CLEAR, EV_DELETE, EV_EXECUTE, EV_MODIFY, EV_REPLACE, EV_TRADE } from '../../src/model/events';
 import { OrderBook } from '../../src/engine/order-book';
 import { ReferenceBook, ReferenceTrade } from './fixtures/reference-book';
 

@@ -15,11 +15,12 @@ import {
   REJECT_BAD_SIDE,
   REJECT_BAD_SIZE,
   REJECT_DUPLICATE_ORDER,
+  REJECT_LEVEL_OVERFLOW,
   REJECT_OFF_LOT,
   REJECT_OFF_TICK,
   REJECT_UNKNOWN_ORDER,
   Side,
-} from '../../src/engine/book-types';
+} from '../../src/model/book-types';
 import { OrderBook } from '../../src/engine/order-book';
 
 type Call = (string | number)[];
@@ -461,4 +462,32 @@ t.test('setListener switches or silences the listener', async (t) => {
   book.setListener(rec);
   book.add(2, BID, 10, 1);
   t.equal(rec.calls.length, 2);
+});
+
+t.test('an add or replace that would take a level past 2^53 - 1 units is rejected and changes nothing', async (t) => {
+  const MAX = Number.MAX_SAFE_INTEGER;
+  let book!: OrderBook;
+  const recorder = new Recorder(() => book);
+  book = new OrderBook(1, 1, recorder);
+  t.equal(book.add(1, BID, 100, MAX - 10), OK);
+  const checksum = book.checksum();
+  recorder.calls.length = 0;
+  t.equal(book.add(2, BID, 100, 11), REJECT_LEVEL_OVERFLOW, 'one unit past 2^53 - 1');
+  t.equal(book.add(3, BID, 100, MAX), REJECT_LEVEL_OVERFLOW, 'a sum that doubles cannot even hold');
+  t.same(recorder.calls, [], 'no listener call');
+  t.notOk(book.hasOrder(2));
+  t.equal(book.levelSize(BID, 0), MAX - 10);
+  t.equal(book.checksum(), checksum, 'the checksum covers the exact level');
+  t.equal(book.add(2, BID, 100, 10), OK, 'exactly 2^53 - 1 fits');
+  t.equal(book.levelSize(BID, 0), MAX);
+  t.equal(book.add(4, ASK, 200, 1), OK);
+  t.equal(book.add(5, BID, 99, MAX), OK, 'another level is another total');
+  // Replace into the full level: refused; replace within it keeps its own size out of the sum.
+  t.equal(book.replace(5, 6, 100, 1), REJECT_LEVEL_OVERFLOW);
+  t.ok(book.hasOrder(5), 'the refused replace left the order where it was');
+  t.equal(book.levelSize(BID, 1), MAX);
+  t.equal(book.replace(2, 7, 100, 10), OK, 'same price, same size: the level stays at 2^53 - 1');
+  t.equal(book.replace(7, 8, 100, 11), REJECT_LEVEL_OVERFLOW);
+  t.equal(book.levelSize(BID, 0), MAX);
+  t.equal(book.orderSize(7), 10);
 });

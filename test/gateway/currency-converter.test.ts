@@ -1,5 +1,5 @@
 import t from 'tap';
-import { toInstrument, DEFAULT_INSTRUMENTS } from '../../src/engine/instruments';
+import { toInstrument, DEFAULT_INSTRUMENTS } from '../../src/model/instruments';
 import { CONVERTED_DECIMALS, CurrencyConverter, formatConverted, Rate } from '../../src/gateway/currency-converter';
 
 const instruments = DEFAULT_INSTRUMENTS.map((s, i) => toInstrument(s, i));

@@ -4,35 +4,19 @@ import * as flatbuffers from 'flatbuffers';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { BID } from '../../src/engine/book-types';
-import { EV_ADD, EV_DELETE } from '../../src/engine/events';
-import { DEFAULT_INSTRUMENTS, REFERENCE_PRICES, toInstrument } from '../../src/engine/instruments';
+import { BID } from '../../src/model/book-types';
+import { EV_ADD, EV_DELETE } from '../../src/model/events';
+import { DEFAULT_INSTRUMENTS, REFERENCE_PRICES, toInstrument } from '../../src/model/instruments';
 import { MarketSimulator } from '../../src/source/market-simulator';
 import { buildIngestBatch, IngestEventFields } from '../../src/wire/ingest-batch';
 import { IngestPublisher, PublisherError } from '../../scripts/ingest-publisher';
 import { ReferenceBooks } from '../helpers/reference-books';
 import { startTestServer, TestServer, waitFor } from '../helpers/test-server';
+import { refusedUpgrade } from '../helpers/ws-connect';
 
 const TOKEN = 'ingest-test-token-0123456789';
 const instruments = DEFAULT_INSTRUMENTS.map((s, i) => toInstrument(s, i));
 const NAMES = instruments.map((i) => i.symbol);
-
-/** The HTTP answer to a refused upgrade: status and error code. */
-function refusedUpgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; code: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('open', () => {
-      ws.close();
-      reject(new Error(`${url} was accepted`));
-    });
-    ws.on('error', () => undefined);
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, code: (JSON.parse(body) as { error: { code: string } }).error.code }));
-    });
-  });
-}
 
 /** A publisher driven by hand: raw frames out, every message bookcast sends kept in order. */
 class RawPublisher {

@@ -131,7 +131,7 @@ t.test(
     t.teardown(() => srv.server.stop());
     await waitFor('the replay to finish', async () => (await srv.get('/api/v1/health')).body.source.done === true);
     const fields = 'trade_count,volume,high_24h,low_24h,vwap';
-    await waitFor('the mirror to catch up', async () => (await srv.get(`/api/v1/market-data/GOOG/latest?fields=${fields}`)).body.data.volume === String(volume), 10000).catch(() => undefined);
+    await waitFor('the mirror to catch up', async () => (await srv.get(`/api/v1/market-data/GOOG/latest?fields=${fields}`)).body.data.volume === String(volume));
     const latest = (await srv.get(`/api/v1/market-data/GOOG/latest?fields=${fields}`)).body.data;
     t.ok(latest.trade_count >= count, `trade count ${latest.trade_count} covers the ${count} execution messages`);
     t.equal(latest.volume, String(volume), 'volume');

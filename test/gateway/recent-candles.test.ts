@@ -1,5 +1,5 @@
 import t from 'tap';
-import { INTERVAL_COUNT } from '../../src/engine/intervals';
+import { INTERVAL_COUNT } from '../../src/model/intervals';
 import { CANDLE_HISTORY, CandleRow, RecentCandles } from '../../src/gateway/recent-candles';
 import { Random } from '../../src/util/random';
 

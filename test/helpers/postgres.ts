@@ -4,19 +4,23 @@ export const POSTGRES_ADMIN_URL = process.env.BOOKCAST_TEST_POSTGRES ?? 'postgre
 
 /**
  * A fresh database on the local PostgreSQL for one test, dropped afterwards. Resolves to null
- * (the caller skips) when the server is unreachable, unless CI=true, where that is a failure.
+ * (the caller skips) only when the server refuses the connection, and with CI=true not even
+ * then. Any other failure (a server that answers but cannot create the database, a refused
+ * login, a timeout) rejects: it is a broken environment or a bug, never a reason to skip.
  */
-export async function freshDatabase(name: string): Promise<{ url: string; drop(): Promise<void> } | null> {
-  const admin = postgres(POSTGRES_ADMIN_URL, { max: 1, onnotice: () => undefined, connect_timeout: 5 });
+export async function freshDatabase(name: string, adminUrl = POSTGRES_ADMIN_URL): Promise<{ url: string; drop(): Promise<void> } | null> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined, connect_timeout: 5 });
   const db = `bookcast_${name}_${process.pid}_${Date.now()}`;
   try {
     await admin.unsafe(`create database ${db}`);
   } catch (err) {
     await admin.end({ timeout: 1 }).catch(() => undefined);
-    if (process.env.CI === 'true') throw new Error(`PostgreSQL at ${POSTGRES_ADMIN_URL} is required with CI=true: ${(err as Error).message}`);
+    const refused = (err as { code?: string }).code === 'ECONNREFUSED';
+    if (!refused) throw new Error(`creating a test database on ${adminUrl} failed: ${(err as Error).message}`, { cause: err });
+    if (process.env.CI === 'true') throw new Error(`PostgreSQL at ${adminUrl} is required with CI=true: ${(err as Error).message}`, { cause: err });
     return null;
   }
-  const url = POSTGRES_ADMIN_URL.replace(/\/[^/]*$/, `/${db}`);
+  const url = adminUrl.replace(/\/[^/]*$/, `/${db}`);
   return {
     url,
     async drop() {

@@ -25,7 +25,8 @@ export class PrivatePostgres {
 
   static create(port: number): PrivatePostgres {
     const dir = mkdtempSync(path.join(tmpdir(), 'bookcast-pg-'));
-    chownSync(dir, 101, 104);
+    const { uid, gid } = systemUser('postgres');
+    chownSync(dir, uid, gid);
     const pg = new PrivatePostgres(dir, port);
     pg.run('initdb', ['-D', path.join(dir, 'data'), '-A', 'trust', '-U', 'postgres']);
     pg.start();
@@ -52,4 +53,10 @@ export class PrivatePostgres {
   private run(tool: string, args: string[]): void {
     execFileSync('runuser', ['-u', 'postgres', '--', path.join(BIN, tool), ...args], { stdio: 'ignore' });
   }
+}
+
+/** A system user's uid and gid as the system's user database has them (`id`, so NSS is honoured). */
+export function systemUser(name: string): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, name], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
 }

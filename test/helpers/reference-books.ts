@@ -1,7 +1,7 @@
 import { applyEvent } from '../../src/engine/apply-event';
-import { ASK, BID, OK } from '../../src/engine/book-types';
-import type { EventSink } from '../../src/engine/events';
-import type { Instrument } from '../../src/engine/instruments';
+import { ASK, BID, OK } from '../../src/model/book-types';
+import type { EventSink } from '../../src/model/events';
+import type { Instrument } from '../../src/model/instruments';
 import { OrderBook } from '../../src/engine/order-book';
 import { formatUnits } from '../../src/util/decimal';
 

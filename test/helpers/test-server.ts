@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../../src/config';
@@ -11,20 +11,53 @@ export interface TestServer {
   http: string;
   symbols: Map<string, SymbolInfo>;
   get(path: string): Promise<{ status: number; body: any }>;
+  /** The data directory the helper made for this server (removed on stop); null when the test named one. */
+  dataDir: string | null;
+}
+
+/**
+ * Data directories made here and not removed yet. Each holds an embedded PGlite store (40–90 MB),
+ * so every server's is removed when it stops, when it fails to start, and, for a test that died
+ * before stopping its server, when the process exits.
+ */
+export const openDataDirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of openDataDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function removeDataDir(dir: string | null): void {
+  if (dir === null) return;
+  rmSync(dir, { recursive: true, force: true });
+  openDataDirs.delete(dir);
 }
 
 /** A real bookcast server on an ephemeral loopback port, configured by command-line flags. */
 export async function startTestServer(args: string[]): Promise<TestServer> {
   // A fresh embedded store per server unless the test names one.
-  const dataDir = args.includes('--data-dir') ? [] : ['--data-dir', mkdtempSync(path.join(tmpdir(), 'bookcast-test-'))];
-  const server = await startServer(loadConfig(['--port', '0', ...dataDir, ...args], {}));
+  const dataDir = args.includes('--data-dir') ? null : mkdtempSync(path.join(tmpdir(), 'bookcast-test-'));
+  if (dataDir !== null) openDataDirs.add(dataDir);
+  let server: RunningServer;
+  try {
+    server = await startServer(loadConfig(['--port', '0', ...(dataDir === null ? [] : ['--data-dir', dataDir]), ...args], {}));
+  } catch (err) {
+    removeDataDir(dataDir);
+    throw err;
+  }
+  const stop = server.stop;
+  server.stop = async () => {
+    try {
+      await stop();
+    } finally {
+      removeDataDir(dataDir);
+    }
+  };
   const http = `http://127.0.0.1:${server.port}`;
   const get = async (path: string) => {
     const res = await fetch(http + path);
     return { status: res.status, body: (await res.json()) as any };
   };
   const list = ((await get("/api/v1/market/symbols")).body as { symbols: SymbolInfo[] }).symbols;
-  return { server, url: `ws://127.0.0.1:${server.port}`, http, symbols: new Map(list.map((s) => [s.symbol, s])), get };
+  return { server, dataDir, url: `ws://127.0.0.1:${server.port}`, http, symbols: new Map(list.map((s) => [s.symbol, s])), get };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

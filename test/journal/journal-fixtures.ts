@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EVENT_WORDS } from '../../src/engine/events';
+import { EVENT_WORDS } from '../../src/model/events';
 import { JournalHandler } from '../../src/journal/journal-reader';
 
 /** Timestamp of journal sequence s in the events below: 10 µs apart, from a fixed epoch. */

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { EVENT_BYTES } from '../../src/engine/events';
+import { EVENT_BYTES } from '../../src/model/events';
 import { PAYLOAD_BYTES, RECORD_BYTES, RECORD_WORDS, payloadCrc, recordIntact } from '../../src/journal/journal-layout';
 import { segmentFileName } from '../../src/journal/journal-segments';
 import { crc32 } from '../../src/util/crc32';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { EVENT_WORDS, W_TIMESTAMP } from '../../src/engine/events';
+import { EVENT_WORDS, W_TIMESTAMP } from '../../src/model/events';
 import { RECORD_BYTES } from '../../src/journal/journal-layout';
 import { JournalReader, JournalReadOptions } from '../../src/journal/journal-reader';
 import { JournalWriter } from '../../src/journal/journal-writer';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EVENT_WORDS } from '../../src/engine/events';
+import { EVENT_WORDS } from '../../src/model/events';
 import { RECORD_BYTES } from '../../src/journal/journal-layout';
 import { listSegments } from '../../src/journal/journal-segments';
 import { JournalTail } from '../../src/journal/journal-tail';

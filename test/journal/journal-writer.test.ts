@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync, renameSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { EVENT_WORDS } from '../../src/engine/events';
+import { EVENT_WORDS } from '../../src/model/events';
 import { RECORD_BYTES } from '../../src/journal/journal-layout';
 import { JournalReader } from '../../src/journal/journal-reader';
 import { segmentFileName } from '../../src/journal/journal-segments';

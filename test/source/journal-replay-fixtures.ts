@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../../src/engine/events';
-import { DEFAULT_INSTRUMENTS, InstrumentSpec, toInstrument } from '../../src/engine/instruments';
+import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../../src/model/events';
+import { DEFAULT_INSTRUMENTS, InstrumentSpec, toInstrument } from '../../src/model/instruments';
 import { JournalReader } from '../../src/journal/journal-reader';
 import { ReferenceBooks } from '../helpers/reference-books';
 import { startTestServer, waitFor } from '../helpers/test-server';

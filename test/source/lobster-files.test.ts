@@ -1,5 +1,5 @@
 import t from 'tap';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   LobsterBookReader,
@@ -7,6 +7,7 @@ import {
   findLobsterSamples,
   lobsterDataDir,
   lobsterFiles,
+  MAX_DECIMALS,
   parseLobsterTime,
 } from '../../src/source/lobster-files';
 import { FIXTURE_PREFIX, writeLobsterPair } from './lobster-fixtures';
@@ -46,9 +47,63 @@ t.test('time is exact microseconds since the epoch (UTC), sub-microsecond digits
   // Binary floating point gets this one wrong: 34200.003988 * 1e6 = 34200003987.99999.
   t.equal(parseLobsterTime('34200.003988', MIDNIGHT), MIDNIGHT + 34200_003988);
   t.equal(new Date(parseLobsterTime('34200.25', MIDNIGHT) / 1000).toISOString(), '2012-06-21T09:30:00.250Z');
-  for (const bad of ['', '34200.', '34200.1234567890', '-1', '1e3', '34200.1x', '.5']) {
+  for (const bad of ['', '34200.', '34200.' + '1'.repeat(MAX_DECIMALS + 1), '-1', '1e3', '34200.1x', '.5']) {
     t.throws(() => parseLobsterTime(bad, MIDNIGHT), { code: 'LOBSTER_BAD_ROW' }, bad);
   }
+});
+
+t.test('binary floating-point artifacts past the nanosecond are rounded to it on the digits', async (t) => {
+  // The double nearest 43002.632812672 printed with 17 significant digits.
+  t.equal(parseLobsterTime('43002.632812672004', MIDNIGHT), MIDNIGHT + 43002_632812);
+  t.equal(parseLobsterTime('34200.0042411759999', MIDNIGHT), MIDNIGHT + 34200_004241, 'rounds up to .004241176000');
+  t.equal(parseLobsterTime('34200.0042409995', MIDNIGHT), MIDNIGHT + 34200_004241, 'a half rounds up, into the next µs');
+  t.equal(parseLobsterTime('34200.0042409994999', MIDNIGHT), MIDNIGHT + 34200_004240, 'only the tenth decimal decides');
+  t.equal(parseLobsterTime('34200.9999999996', MIDNIGHT), MIDNIGHT + 34201_000000, 'the carry reaches the seconds');
+  t.equal(parseLobsterTime('34200.' + '9'.repeat(MAX_DECIMALS), MIDNIGHT), MIDNIGHT + 34201_000000);
+  t.equal(parseLobsterTime('34200.1234567890', MIDNIGHT), MIDNIGHT + 34200_123456);
+  const dir = t.testdir({ 'm.csv': '34200.004241176,1,1,18,5853300,1\n43002.632812672004,3,1,18,5853300,1\n' });
+  const reader = new LobsterMessageReader(join(dir, 'm.csv'), MIDNIGHT);
+  t.ok(reader.next());
+  t.ok(reader.next(), 'the artifact row is read, not refused');
+  t.equal(reader.time, MIDNIGHT + 43002_632812);
+});
+
+t.test('real samples with times printed as 17-digit doubles read exactly like the originals', async (t) => {
+  const samples = findLobsterSamples(lobsterDataDir());
+  if (samples.length === 0) {
+    const why = `LOBSTER samples not found in ${lobsterDataDir()} (set BOOKCAST_LOBSTER_DIR to the folder holding them)`;
+    if (process.env.CI === 'true') t.fail(`${why}; CI=true requires them`);
+    else t.plan(0, why);
+    return;
+  }
+  const original = samples[0];
+  const lines = readFileSync(original, 'latin1').split('\n').filter((line) => line !== '');
+  let artifacts = 0;
+  const rewritten = lines.map((line) => {
+    const comma = line.indexOf(',');
+    // What MATLAB's or Python's repr of the parsed double writes: 17 significant digits.
+    const time = Number(line.slice(0, comma)).toPrecision(17);
+    if (time.length - time.indexOf('.') - 1 > 9) artifacts++;
+    return time + line.slice(comma);
+  });
+  const dir = t.testdir({});
+  const path = join(dir, 'm.csv');
+  writeFileSync(path, rewritten.join('\n') + '\n');
+  const expected = new LobsterMessageReader(original, MIDNIGHT);
+  const actual = new LobsterMessageReader(path, MIDNIGHT);
+  let differing = 0;
+  let rows = 0;
+  while (expected.next()) {
+    if (!actual.next()) {
+      t.fail(`the rewritten file ends at line ${rows}`);
+      break;
+    }
+    rows++;
+    if (actual.time !== expected.time && differing++ === 0) t.fail(`line ${expected.line}: ${actual.time} != ${expected.time}`);
+  }
+  t.notOk(actual.next(), 'same number of rows');
+  t.equal(differing, 0, `${rows} rows, every time identical`);
+  t.ok(artifacts > rows / 2, `${artifacts} of ${rows} times carry more than nine decimals`);
 });
 
 t.test('readers parse rows in place, with or without a final newline or CRs', async (t) => {

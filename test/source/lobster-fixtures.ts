@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ASK, BID } from '../../src/engine/book-types';
+import { ASK, BID } from '../../src/model/book-types';
 import { OrderBook } from '../../src/engine/order-book';
 
 /** Tiny hand-written LOBSTER files for unit tests; the real samples never enter the repository. */

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { basename } from 'node:path';
-import { ASK, BID, OK } from '../../src/engine/book-types';
+import { ASK, BID, OK } from '../../src/model/book-types';
 import { OrderBook } from '../../src/engine/order-book';
 import {
   LOBSTER_ADD,

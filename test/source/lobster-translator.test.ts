@@ -1,6 +1,6 @@
 import t from 'tap';
-import { ASK, BID } from '../../src/engine/book-types';
-import { EV_ADD, EV_CANCEL, EV_DELETE, EV_EXECUTE, EV_TRADE, EventSink } from '../../src/engine/events';
+import { ASK, BID } from '../../src/model/book-types';
+import { EV_ADD, EV_CANCEL, EV_DELETE, EV_EXECUTE, EV_TRADE, EventSink } from '../../src/model/events';
 import { SYNTHETIC_ID_BASE, lobsterInstrument, replayLobsterFile } from '../../src/source/lobster-translator';
 import { topLevelsDiffer, writeLobsterPair } from './lobster-fixtures';
 

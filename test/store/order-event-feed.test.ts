@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { unlinkSync } from 'node:fs';
-import { EVENT_WORDS } from '../../src/engine/events';
+import { EVENT_WORDS } from '../../src/model/events';
 import { RECORD_BYTES } from '../../src/journal/journal-layout';
 import { listSegments } from '../../src/journal/journal-segments';
 import { JournalWriter } from '../../src/journal/journal-writer';

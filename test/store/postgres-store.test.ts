@@ -2,20 +2,21 @@ import t from 'tap';
 import { openStore } from '../../src/store/open-store';
 import { connectPostgres, openPostgresStore, postgresClient } from '../../src/store/postgres-store';
 import { freshDatabase, POSTGRES_ADMIN_URL } from '../helpers/postgres';
-import { storeChecks, upgradeChecks } from './store-checks';
+import { serverFlavor, storeChecks, upgradeChecks } from './store-checks';
 
-t.test('PostgreSQL store (native partitioning)', async (t) => {
+t.test('PostgreSQL store (native partitioning, or TimescaleDB where the server has it)', async (t) => {
   const database = await freshDatabase('store');
   if (database === null) {
     t.plan(0, `PostgreSQL unreachable at ${POSTGRES_ADMIN_URL} (set BOOKCAST_TEST_POSTGRES; with CI=true this fails)`);
     return;
   }
   t.teardown(() => database.drop());
-  const store = await openStore({ databaseUrl: database.url, dataDir: '/nonexistent' });
-  t.teardown(() => store.close());
-  t.equal(store.kind, 'postgres', 'no TimescaleDB here: native partitioning');
   const raw = postgresClient(connectPostgres(database.url, { max: 1 }));
   t.teardown(() => raw.close());
+  const flavor = await serverFlavor(raw, 'postgres');
+  const store = await openStore({ databaseUrl: database.url, dataDir: '/nonexistent' });
+  t.teardown(() => store.close());
+  t.equal(store.kind, flavor === 'timescale' ? 'timescale' : 'postgres', `the server's flavor: ${flavor}`);
   await storeChecks(t, store, raw);
 });
 

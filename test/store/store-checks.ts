@@ -1,6 +1,6 @@
 import { type Test } from 'tap';
-import { runMigrations } from '../../src/store/migrations';
-import { MIGRATIONS } from '../../src/store/schema';
+import { detectFlavor, runMigrations } from '../../src/store/migrations';
+import { Flavor, MIGRATIONS } from '../../src/store/schema';
 import { SqlClient } from '../../src/store/sql-client';
 import { SqlStore } from '../../src/store/sql-store';
 import { BookSnapshotRecord, CandleRecord, OrderEventRecord, Store, StoreKind, TradeRecord } from '../../src/store/store';
@@ -8,6 +8,8 @@ import { BookSnapshotRecord, CandleRecord, OrderEventRecord, Store, StoreKind, T
 /**
  * The behaviour every Store must show, run against a real database by each driver's test:
  * `store` is migrated, `raw` reaches the same database for checks the Store API cannot make.
+ * BOOKCAST_TEST_POSTGRES may name plain PostgreSQL or one with TimescaleDB: the flavor is read
+ * from the database, and each check asserts what that flavor must have.
  */
 
 const MAX = Number.MAX_SAFE_INTEGER; // 2^53 - 1
@@ -27,12 +29,32 @@ async function count(raw: SqlClient, sql: string, params: unknown[] = []): Promi
   return Number((await raw.rows(sql, params))[0][0]);
 }
 
+/** The flavor a fresh database gets on this server (PGlite: always partitioned). */
+export async function serverFlavor(raw: SqlClient, kind: StoreKind): Promise<Flavor> {
+  return detectFlavor(raw, kind !== 'pglite');
+}
+
+/** Whether the TimescaleDB extension is installed in the database `raw` reaches. */
+async function timescaleInstalled(raw: SqlClient): Promise<boolean> {
+  return (await raw.rows(`select exists (select 1 from pg_extension where extname = 'timescaledb')`, []))[0][0] === true;
+}
+
+/** Where each row of `table` for `symbol` is stored: its partition (partitioned) or chunk (timescale). */
+async function placement(raw: SqlClient, table: string, symbol: string, order: string): Promise<string[]> {
+  return (await raw.rows(`select tableoid::regclass::text from ${table} where symbol = $1 order by ${order}`, [symbol])).map((r) => r[0] as string);
+}
+
 export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promise<void> {
+  // A migrated database records its flavor; detectFlavor reads it back from there.
+  const flavor = await detectFlavor(raw, true);
+  t.comment(`schema flavor: ${flavor}`);
+
   await t.test('migrations are recorded once and re-running them changes nothing', async (t) => {
-    t.equal(await runMigrations(raw, 'partitioned'), 0, 'nothing left to apply');
+    t.equal(await runMigrations(raw, flavor), 0, 'nothing left to apply');
     await store.migrate();
     const rows = await raw.rows('select version, flavor from schema_migrations order by version', []);
-    t.same(rows.map((r) => [Number(r[0]), r[1]]), MIGRATIONS.map((m) => [m.version, 'partitioned']));
+    t.same(rows.map((r) => [Number(r[0]), r[1]]), MIGRATIONS.map((m) => [m.version, flavor]));
+    t.equal(flavor === 'timescale', await timescaleInstalled(raw), 'the timescale flavor exactly where the extension is installed');
     const key = async (table: string) =>
       (
         await raw.rows(
@@ -44,6 +66,28 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
     t.same(await key('trades'), ['time', 'symbol', 'trade_id'], 'trades keyed time first: inserts append at the right edge');
     t.same(await key('order_events'), ['time', 'symbol', 'journal_sequence'], 'order events too');
     t.same(await raw.rows(`select count(*)::int from pg_index where indrelid = 'order_events'::regclass`, []), [[1]], 'and no other index');
+    t.same(await raw.rows(`select to_regclass('trades_candles_1m')::text`, []), [[null]], 'no continuous aggregate of trades (migration 4)');
+    if (flavor === 'timescale') {
+      t.same(
+        (await raw.rows(`select hypertable_name::text from timescaledb_information.hypertables where hypertable_schema = current_schema() order by 1`, [])).map((r) => r[0]),
+        ['book_snapshots', 'candles', 'order_events', 'trades'],
+        'every table a hypertable',
+      );
+      t.same(
+        (await raw.rows(`select hypertable_name::text from timescaledb_information.jobs where proc_name = 'policy_compression' order by 1`, [])).map((r) => r[0]),
+        ['book_snapshots', 'candles', 'order_events', 'trades'],
+        'each with a compression policy',
+      );
+      t.same(await raw.rows(`select count(*)::int from timescaledb_information.continuous_aggregates`, []), [[0]], 'no continuous aggregate at all');
+      t.not(await store.backgroundJobs(), null, 'its background jobs are watched');
+    } else {
+      t.same(
+        (await raw.rows(`select parent, width from bookcast_partitioning order by parent`, [])).map((r) => [r[0], r[1]]),
+        [['book_snapshots', 'day'], ['candles', 'month'], ['order_events', 'day'], ['trades', 'day']],
+        'every table range-partitioned by time',
+      );
+      t.equal(await store.backgroundJobs(), null, 'no background jobs to watch');
+    }
   });
 
   await t.test('order events round-trip exactly; each batch commits its resume point with it', async (t) => {
@@ -152,39 +196,57 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
     t.equal(await count(raw, 'select count(*) from book_snapshots where symbol = $1', ['DUP-1']), 1);
   });
 
-  await t.test('writes cross day boundaries into daily partitions, never the default one', async (t) => {
+  await t.test('writes cross day boundaries into daily partitions or chunks', async (t) => {
     const lastOfDay = T0 + 10 * DAY - 1;
     const batch = [trade('DAY-1', 1, lastOfDay), trade('DAY-1', 2, lastOfDay + 1), trade('DAY-1', 3, lastOfDay + 1 + DAY)];
     await store.writeTrades(batch);
     t.same((await store.trades('DAY-1', 0, MAX, 10, 0)).map((x) => x.tradeId), [1, 2, 3]);
-    const placed = await raw.rows("select tableoid::regclass::text, trade_id from trades where symbol = 'DAY-1' order by trade_id", []);
-    t.same(
-      placed.map((r) => r[0]),
-      ['trades_20260310', 'trades_20260311', 'trades_20260312'],
-      'one partition per UTC day',
-    );
     await store.writeCandles([{ symbol: 'DAY-1', interval: '1d', start: lastOfDay + 1, open: 1, high: 1, low: 1, close: 1, volume: 1, notional: 1, count: 1 }]);
-    t.same((await raw.rows("select tableoid::regclass::text from candles where symbol = 'DAY-1'", []))[0], ['candles_20260301'], 'candles by month');
     await store.writeBookSnapshots([{ symbol: 'DAY-1', sequence: 1, time: lastOfDay, checksum: 0, bids: [], asks: [] }]);
-    t.same((await raw.rows("select tableoid::regclass::text from book_snapshots where symbol = 'DAY-1'", []))[0], ['book_snapshots_20260310']);
     await store.writeOrderEvents([orderEvent('DAY-1', 1000, lastOfDay), orderEvent('DAY-1', 1001, lastOfDay + 1)]);
-    t.same(
-      (await raw.rows("select tableoid::regclass::text from order_events where symbol = 'DAY-1' order by journal_sequence", [])).map((r) => r[0]),
-      ['order_events_20260310', 'order_events_20260311'],
-    );
-    for (const table of ['trades', 'candles', 'book_snapshots', 'order_events']) {
-      t.equal(await count(raw, `select count(*) from only ${table}_default`), 0, `${table}_default is empty`);
+    const trades = await placement(raw, 'trades', 'DAY-1', 'trade_id');
+    const candles = await placement(raw, 'candles', 'DAY-1', 'start');
+    const snapshots = await placement(raw, 'book_snapshots', 'DAY-1', 'sequence');
+    const events = await placement(raw, 'order_events', 'DAY-1', 'journal_sequence');
+    if (flavor === 'partitioned') {
+      t.same(trades, ['trades_20260310', 'trades_20260311', 'trades_20260312'], 'one partition per UTC day');
+      t.same(candles, ['candles_20260301'], 'candles by month');
+      t.same(snapshots, ['book_snapshots_20260310']);
+      t.same(events, ['order_events_20260310', 'order_events_20260311']);
+      for (const table of ['trades', 'candles', 'book_snapshots', 'order_events']) {
+        t.equal(await count(raw, `select count(*) from only ${table}_default`), 0, `${table}_default is empty`);
+      }
+    } else {
+      t.equal(new Set(trades).size, 3, 'one chunk per UTC day');
+      t.equal(new Set(events).size, 2, 'order events too');
+      for (const chunk of [...trades, ...candles, ...snapshots, ...events]) t.match(chunk, /^_timescaledb_internal\._hyper_\d+_\d+_chunk$/, 'rows live in chunks');
+      const widths = await raw.rows(
+        `select hypertable_name::text, min(range_end - range_start)::text, max(range_end - range_start)::text
+         from timescaledb_information.chunks where hypertable_schema = current_schema() group by 1 order by 1`,
+        [],
+      );
+      t.same(widths, [['book_snapshots', '1 day', '1 day'], ['candles', '30 days', '30 days'], ['order_events', '1 day', '1 day'], ['trades', '1 day', '1 day']], 'chunk widths as the schema sets them');
     }
   });
 
-  await t.test('rows that reached the default partition move into their day when it is created', async (t) => {
-    const day = T0 + 40 * DAY;
-    await raw.exec(`insert into trades values ('LOST-1', 1, 1, 100, 1, 0, 0, timestamptz '2026-04-10 12:00:00+00')`);
-    t.equal(await count(raw, 'select count(*) from only trades_default'), 1, 'no partition for that day yet');
-    await store.writeTrades([trade('LOST-1', 2, day + 1)]);
-    t.equal(await count(raw, 'select count(*) from only trades_default'), 0);
-    t.equal(await count(raw, "select count(*) from trades_20260410 where symbol = 'LOST-1'"), 2);
-  });
+  if (flavor === 'partitioned') {
+    await t.test('rows that reached the default partition move into their day when it is created', async (t) => {
+      const day = T0 + 40 * DAY;
+      await raw.exec(`insert into trades values ('LOST-1', 1, 1, 100, 1, 0, 0, timestamptz '2026-04-10 12:00:00+00')`);
+      t.equal(await count(raw, 'select count(*) from only trades_default'), 1, 'no partition for that day yet');
+      await store.writeTrades([trade('LOST-1', 2, day + 1)]);
+      t.equal(await count(raw, 'select count(*) from only trades_default'), 0);
+      t.equal(await count(raw, "select count(*) from trades_20260410 where symbol = 'LOST-1'"), 2);
+    });
+  } else {
+    await t.test('a row written outside bookcast lands in its day\'s chunk, which the store then shares', async (t) => {
+      const day = T0 + 40 * DAY;
+      await raw.exec(`insert into trades values ('LOST-1', 1, 1, 100, 1, 0, 0, timestamptz '2026-04-10 12:00:00+00')`);
+      await store.writeTrades([trade('LOST-1', 2, day + 1)]);
+      t.equal(new Set(await placement(raw, 'trades', 'LOST-1', 'trade_id')).size, 1, 'one chunk for the day');
+      t.same((await store.trades('LOST-1', 0, MAX, 10, 0)).map((x) => x.tradeId), [1, 2]);
+    });
+  }
 
   await t.test('time ranges page with limit and offset in time order, trade id breaking ties', async (t) => {
     const batch: TradeRecord[] = [];
@@ -232,12 +294,33 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
  * adds nothing.
  */
 export async function upgradeChecks(t: Test, raw: SqlClient, kind: StoreKind): Promise<void> {
-  t.equal(await runMigrations(raw, 'partitioned', MIGRATIONS.slice(0, 1)), 1);
-  const before = new SqlStore(raw, kind, 'partitioned');
+  const flavor = await serverFlavor(raw, kind);
+  t.comment(`schema flavor: ${flavor}`);
+  t.equal(await runMigrations(raw, flavor, MIGRATIONS.slice(0, 1)), 1);
+  // Migration 1 used to create this continuous aggregate on TimescaleDB; migration 4 drops it.
+  if (flavor === 'timescale') await raw.exec(OLD_TRADES_CANDLES_1M);
+  const before = new SqlStore(raw, kind, flavor);
   const batch = Array.from({ length: 50 }, (_, i) => trade('UP-1', i + 1, T0 + i * 1000));
   await before.writeTrades(batch);
-  t.equal(await runMigrations(raw, 'partitioned'), MIGRATIONS.length - 1, 'the later migrations run');
-  const after = new SqlStore(raw, kind, 'partitioned');
+  t.equal(await runMigrations(raw, flavor), MIGRATIONS.length - 1, 'the later migrations run');
+  t.same(await raw.rows(`select to_regclass('trades_candles_1m')::text`, []), [[null]], 'no continuous aggregate left');
+  if (flavor === 'timescale') {
+    t.same(await raw.rows(`select count(*)::int from timescaledb_information.jobs where proc_name = 'policy_refresh_continuous_aggregate'`, []), [[0]], 'nor its refresh policy');
+  }
+  const after = new SqlStore(raw, kind, flavor);
   await after.writeTrades([...batch, trade('UP-1', 51, T0 + 50_000)]);
   t.same((await after.trades('UP-1', T0, T0 + DAY, 100, 0)).map((x) => x.tradeId), Array.from({ length: 51 }, (_, i) => i + 1), 'kept, and not stored twice');
 }
+
+/** The continuous aggregate as migration 1 created it on TimescaleDB before migration 4 existed. */
+const OLD_TRADES_CANDLES_1M = `
+create materialized view trades_candles_1m with (timescaledb.continuous) as
+select symbol, time_bucket(interval '1 minute', time) as start,
+       first(price, time) as open, max(price) as high, min(price) as low, last(price, time) as close,
+       sum(size) as volume, sum(price::numeric * size) as notional, count(*) as count
+from trades
+group by symbol, time_bucket(interval '1 minute', time)
+with no data;
+select add_continuous_aggregate_policy('trades_candles_1m',
+  start_offset => interval '1 day', end_offset => interval '1 minute', schedule_interval => interval '1 minute');
+`;

@@ -1,8 +1,8 @@
 import t from 'tap';
 import * as flatbuffers from 'flatbuffers';
-import { ASK, BID } from '../../src/engine/book-types';
-import { EV_ADD, EV_CANCEL, EV_CLEAR, EV_DELETE, EV_EXECUTE, EV_MODIFY, EV_REPLACE, EV_TRADE, EVENT_WORDS } from '../../src/engine/events';
-import { DEFAULT_INSTRUMENTS, toInstrument } from '../../src/engine/instruments';
+import { ASK, BID } from '../../src/model/book-types';
+import { EV_ADD, EV_CANCEL, EV_CLEAR, EV_DELETE, EV_EXECUTE, EV_MODIFY, EV_REPLACE, EV_TRADE, EVENT_WORDS } from '../../src/model/events';
+import { DEFAULT_INSTRUMENTS, toInstrument } from '../../src/model/instruments';
 import { SymbolLookup } from '../../src/gateway/symbol-lookup';
 import { MessageEncoder } from '../../src/wire/message-encoder';
 import { buildIngestBatch, IngestBatchDecoder, IngestBatchError, IngestEventFields } from '../../src/wire/ingest-batch';

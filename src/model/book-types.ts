@@ -29,7 +29,9 @@ export const REJECT_BAD_PRICE = 6;
 export const REJECT_BAD_SIDE = 7;
 export const REJECT_UNKNOWN_SYMBOL = 8;
 export const REJECT_BAD_EVENT = 9;
-export const REJECT_CODE_COUNT = 10;
+/** The order would take its level's total size past 2^53 - 1 units, where it stops being exact. */
+export const REJECT_LEVEL_OVERFLOW = 10;
+export const REJECT_CODE_COUNT = 11;
 
 export const REJECT_NAMES: readonly string[] = [
   'OK',
@@ -42,6 +44,7 @@ export const REJECT_NAMES: readonly string[] = [
   'BAD_SIDE',
   'UNKNOWN_SYMBOL',
   'BAD_EVENT',
+  'LEVEL_OVERFLOW',
 ];
 
 /**

@@ -1,6 +1,6 @@
 import { rm, unlink } from 'node:fs/promises';
-import { CheckpointInfo, fsyncDir, listCheckpoints } from '../engine/checkpoint-files';
-import { listSegments } from './journal-segments';
+import { CheckpointInfo, fsyncDir, listCheckpoints } from './checkpoint-files';
+import { listSegments } from '../journal/journal-segments';
 
 export interface RetentionPolicy {
   journalDir: string;

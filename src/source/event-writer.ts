@@ -1,7 +1,7 @@
 import { BACK_PRESSURED, Doorbell, SpscRing } from '../ring/spsc-ring';
 import type { JournalWriter } from '../journal/journal-writer';
-import { EVENT_BYTES, EventSink, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from './events';
-import { CHECKPOINT_MARKER_BYTES, RECORD_CHECKPOINT } from './symbol-checkpoint';
+import { EVENT_BYTES, EventSink, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';
+import { CHECKPOINT_MARKER_BYTES, RECORD_CHECKPOINT } from '../engine/symbol-checkpoint';
 
 /** When the books are checkpointed: by journaled events, by time with new events, or both (0: off). */
 export interface CheckpointCadence {

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * How many connections the process can hold. Every socket is a file descriptor, and so is every
+ * file the journal, the store and the checkpoints open; when sockets take the last of them the
+ * next journal segment or store file fails with EMFILE and the server has to stop. So sockets
+ * get the open-file limit minus a reserve, never all of it.
+ *
+ * The reserve covers what the process holds without any client (about 30 descriptors measured:
+ * threads' pipes and event fds, the journal, the store), checkpoint writes (8 at a time), store
+ * connections and REST clients: 4% of the limit, at least 128, at most 1024 (800 of the 20,000
+ * allowed here, leaving 19,200 connections).
+ */
+export interface DescriptorBudget {
+  /** The soft limit on open files (RLIMIT_NOFILE), or FALLBACK_FILE_LIMIT when it cannot be read. */
+  readonly fileLimit: number;
+  readonly reserve: number;
+  /** Default --max-connections: the limit less the reserve. */
+  readonly maxConnections: number;
+}
+
+/** Assumed when /proc is not there (not Linux): the usual soft limit. */
+export const FALLBACK_FILE_LIMIT = 1024;
+
+/** The soft "Max open files" of this process, from /proc/self/limits (Node has no getrlimit). */
+export function readFileLimit(limitsText?: string): number {
+  let text = limitsText;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/limits', 'utf8');
+    } catch {
+      return FALLBACK_FILE_LIMIT;
+    }
+  }
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(text);
+  if (m === null) return FALLBACK_FILE_LIMIT;
+  return m[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(m[1]);
+}
+
+export function descriptorBudget(fileLimit: number): DescriptorBudget {
+  const reserve = Math.min(1024, Math.max(128, Math.ceil(fileLimit * 0.04)));
+  const maxConnections = Math.max(1, Math.min(fileLimit - reserve, 1_000_000));
+  return { fileLimit, reserve, maxConnections };
+}

@@ -1,0 +1,29 @@
+import t from 'tap';
+import { descriptorBudget, FALLBACK_FILE_LIMIT, readFileLimit } from '../../src/gateway/descriptor-budget';
+import { loadConfig } from '../../src/config';
+
+const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
+Max processes             63704                63704                processes
+Max open files            20000                20000                files
+`;
+
+t.test('the open-file limit is read from /proc/self/limits, with a fallback', async (t) => {
+  t.equal(readFileLimit(LIMITS), 20000);
+  t.equal(readFileLimit('Max open files            unlimited            unlimited            files\n'), Number.MAX_SAFE_INTEGER);
+  t.equal(readFileLimit('nothing useful'), FALLBACK_FILE_LIMIT);
+  t.ok(readFileLimit() > 0, 'this process has a limit');
+});
+
+t.test('connections get the open-file limit less a reserve, never all of it', async (t) => {
+  t.same(descriptorBudget(20000), { fileLimit: 20000, reserve: 800, maxConnections: 19200 });
+  t.same(descriptorBudget(1024), { fileLimit: 1024, reserve: 128, maxConnections: 896 });
+  t.equal(descriptorBudget(100_000).reserve, 1024);
+  const limit = readFileLimit();
+  const config = loadConfig([], {});
+  t.ok(config.maxConnections < limit, `default max-connections ${config.maxConnections} < file limit ${limit}`);
+  t.equal(config.maxConnectionsPerIp, Math.floor(config.maxConnections / 4), 'per address: a quarter');
+  const set = loadConfig(['--max-connections', '50'], { BOOKCAST_MAX_CONNECTIONS_PER_IP: '20' });
+  t.same([set.maxConnections, set.maxConnectionsPerIp], [50, 20], 'flag and environment');
+  t.equal(loadConfig(['--max-connections', '50'], {}).maxConnectionsPerIp, 12, 'per address follows --max-connections');
+  t.throws(() => loadConfig(['--max-connections', '0'], {}), { code: 'CONFIG_INVALID' });
+});

@@ -1,0 +1,32 @@
+import WebSocket from 'ws';
+
+/** Opens a WebSocket (`localAddress` picks the client's source address, e.g. 127.0.0.2); rejects if it is refused. */
+export function openSocket(url: string, options: WebSocket.ClientOptions = {}): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, options);
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+/** The HTTP answer to a refused upgrade: status and error code; rejects if the upgrade is accepted. */
+export function refusedUpgrade(url: string, headers: Record<string, string> = {}, options: WebSocket.ClientOptions = {}): Promise<{ status: number; code: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { ...options, headers });
+    ws.on('open', () => {
+      ws.close();
+      reject(new Error(`${url} was accepted`));
+    });
+    ws.on('error', () => undefined);
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, code: (JSON.parse(body) as { error: { code: string } }).error.code }));
+    });
+  });
+}
+
+/** Resolves with the close code and reason the client saw (1006: the connection dropped without a close frame). */
+export function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+}
