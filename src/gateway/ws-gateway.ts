@@ -28,6 +28,7 @@ const HARD_PAYLOAD_FACTOR = 16;
  */
 const UWS_LIMIT_FACTOR = 2;
 const UWS_LIMIT_MARGIN = 64 * 1024 * 1024;
+// --max-backpressure is at most 2^30 (config.ts), so the limit stays within uWS's unsigned 32 bits.
 
 /**
  * The WebSocket endpoints: `/ws` (Data Feed JSON), `/ws?format=flatbuffers` (binary data
