@@ -55,15 +55,22 @@ export class RecentTrades implements RecordTap {
     this.record(m.symbol, t.tradeId(), t.price(), t.size(), t.side(), t.makerOrderId(), timestamp, m.sequence);
   }
 
+  /** The id of the newest trade of `symbol` (0 before the first): what its followers were sent last. */
+  lastId(symbol: number): number {
+    const newest = this.history.newest(symbol, 1);
+    return newest.length === 0 ? 0 : this.history.columns(symbol)[newest[0] + T_ID];
+  }
+
   /**
-   * The trades after sequence `after`, oldest first; null when the tape may have lost some of
-   * them (it has dropped rows and its oldest is already past `after`).
+   * The trades after trade id `afterId`, oldest first; null when the tape no longer reaches back
+   * to it. Ids, not sequences: one event can print several trades under one sequence, and a
+   * symbol's ids are consecutive, so a hole is seen exactly.
    */
-  after(symbol: number, after: number): TradeRow[] | null {
+  after(symbol: number, afterId: number): TradeRow[] | null {
     const rows = this.latest(symbol, TRADE_HISTORY);
     let n = 0;
-    while (n < rows.length && rows[n].sequence > after) n++;
-    if (n === rows.length && this.history.written(symbol) > TRADE_HISTORY) return null;
+    while (n < rows.length && rows[n].tradeId > afterId) n++;
+    if (n > 0 && rows[n - 1].tradeId > afterId + 1) return null;
     return rows.slice(0, n).reverse();
   }
 

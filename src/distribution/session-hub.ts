@@ -126,7 +126,7 @@ export class SessionHub implements StreamConsumer {
     session.subscriptions.set(stream, sub);
     if (session.parked) {
       sub.state = SUB_RESYNC;
-      sub.parkedAfter = this.streams.lastSequence[stream];
+      sub.parkedAfter = this.lastTradeId(stream);
       return;
     }
     this.join(session, stream, sub);
@@ -227,7 +227,7 @@ export class SessionHub implements StreamConsumer {
     for (const [stream, sub] of session.subscriptions) {
       if (sub.state === SUB_RESYNC) continue;
       // What it was sent last: the resync sends trades from there.
-      sub.parkedAfter = sub.state === SUB_LIVE ? this.streams.lastSequence[stream] : 0;
+      sub.parkedAfter = this.lastTradeId(stream);
       this.leave(session, stream, sub, true);
       sub.state = SUB_RESYNC;
     }
@@ -244,6 +244,11 @@ export class SessionHub implements StreamConsumer {
       }
       this.join(session, stream, sub);
     }
+  }
+
+  /** The trade a live trades subscription was sent last (the tape records before followers are served). */
+  private lastTradeId(stream: number): number {
+    return this.streams.slotOf(stream) === SLOT_TRADES ? this.trades.lastId(this.streams.symbolOf(stream)) : 0;
   }
 
   /** Sends the trades printed after `sub.parkedAfter`; false when the tape does not reach back that far. */

@@ -15,7 +15,7 @@ export class Subscription {
   sentAt = 0;
   sentVersion = 0;
   sentSequence = 0;
-  /** A parked trades subscription: the last trade it was sent, so the resync fills the tape from there. */
+  /** A parked trades subscription: the id of the last trade it was sent, so the resync fills the tape from there. */
   parkedAfter = 0;
 }
 
