@@ -138,6 +138,18 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     headline: (r) => r.results.map((x: any): Figure => [`restart, ${x.scenario}${x.journalEvents ? ` (${(x.journalEvents / 1e6).toFixed(1)} M events)` : ''}`, `${n(x.startMs)} ms to listening`]),
   },
   {
+    name: 'journal/book-at-seek',
+    module: './journal/book-at-seek',
+    quickSeconds: 1,
+    fullSeconds: 1,
+    budget: 'unused: 12 (full: 24) copies of the GOOG level-10 day',
+    headline: (r) =>
+      (r.points ?? []).map((x: any): Figure => [
+        `orderbook?at= journal part, copy ${x.copy} of ${r.copies} (${(r.journalEvents / 1e6).toFixed(1)} M events)`,
+        `${x.beforeMs} ms reading ${n(x.beforeRecordsRead)} records → ${x.afterMs} ms reading ${n(x.afterRecordsRead)}`,
+      ]),
+  },
+  {
     name: 'ingest/ack-latency',
     module: './ingest/ack-latency',
     quickSeconds: 9,
@@ -167,6 +179,18 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
       if (r.pglite?.copyBatches) figures.push(['store PGlite, COPY batches of 10k', `${n(r.pglite.copyBatches.rowsPerSecond)} rows/s`]);
       return figures;
     },
+  },
+  {
+    name: 'store/read-flood-lag',
+    module: './store/read-flood-lag',
+    quickSeconds: 8,
+    fullSeconds: 15,
+    budget: 'measured seconds per point (each adds ~2 s of start-up and 3 s of warm-up)',
+    headline: (r) =>
+      r.results.map((x: any): Figure => [
+        `store lag under ${x.clients} read-flooding clients, ${x.store}`,
+        x.durableLagMs === undefined ? String(x.skipped ?? x.error) : `p50 ${x.durableLagMs.p50} ms, p99 ${x.durableLagMs.p99} ms, max ${x.durableLagMs.max} ms; ${n(x.readsAnsweredPerSecond)} reads/s answered`,
+      ]),
   },
   {
     name: 'store/durable-lag',

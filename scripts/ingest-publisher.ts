@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import * as flatbuffers from 'flatbuffers';
-import { buildIngestBatch, INGEST_KINDS, IngestEventFields } from '../src/wire/ingest-batch';
+import { buildIngestBatch, IngestEventFields } from '../src/wire/ingest-batch';
+import { EVENT_KIND_NAMES } from '../src/model/events';
 import { EVENT_WORDS } from '../src/model/events';
 import { ASK } from '../src/model/book-types';
 import { formatUnits } from '../src/util/decimal';
@@ -227,7 +228,7 @@ export class IngestPublisher {
         const o = base + i * EVENT_WORDS;
         const kind = w[o];
         const s = this.options.symbols[w[o + 1]];
-        const event: Record<string, unknown> = { kind: INGEST_KINDS[kind], symbol: s.symbol };
+        const event: Record<string, unknown> = { kind: EVENT_KIND_NAMES[kind], symbol: s.symbol };
         if (kind === 1 || kind === 7) event.side = w[o + 2] === ASK ? 'sell' : 'buy';
         if (w[o + 3] !== 0) event.order_id = w[o + 3];
         if (w[o + 4] !== 0) event.new_order_id = w[o + 4];

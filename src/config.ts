@@ -4,8 +4,19 @@ import { BookcastError } from './errors';
 import { DEFAULT_INSTRUMENTS, InstrumentSpec, REFERENCE_PRICES } from './model/instruments';
 import { MIRROR_DEPTH } from './model/depths';
 import { parseTimestamp } from './wire/timestamp';
-import { descriptorBudget, readFileLimit } from './gateway/descriptor-budget';
-import { HEALTH_DETAILS, HealthDetails } from './gateway/health-access';
+import { descriptorBudget, readFileLimit } from './util/descriptor-budget';
+
+/**
+ * Who sees `/api/v1/health` beyond `{status, uptime_s}`: the details name publisher sessions,
+ * sequences, symbols per worker, the store and its last error's text — an operator's view, not
+ * an anonymous client's.
+ *   none   nobody (the public answer only)
+ *   local  requests from a loopback address that no proxy forwarded (the default)
+ *   all    everyone (a private network)
+ * Applied by gateway/health-access.ts.
+ */
+export const HEALTH_DETAILS = ['none', 'local', 'all'] as const;
+export type HealthDetails = (typeof HEALTH_DETAILS)[number];
 
 /** Connection defaults leave part of this process's open-file limit to the journal and the store. */
 const DESCRIPTORS = descriptorBudget(readFileLimit());
@@ -73,6 +84,10 @@ export interface Config {
   journalFsyncMs: number;
   /** Store every journaled input event in order_events (live sources only). */
   storeEvents: boolean;
+  /** Heavy requests (orderbook?at=) that may wait for the heavy-work thread; more answer 503 BUSY. */
+  heavyQueue: number;
+  /** Heavy requests one client (remote address) may have running or waiting; more answer 429. */
+  heavyPerClient: number;
 }
 
 interface Option {
@@ -105,7 +120,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'max-message-bytes', env: 'BOOKCAST_MAX_MESSAGE_BYTES', default: '4096', help: 'largest client control message' },
   { flag: 'max-messages-per-second', env: 'BOOKCAST_MAX_MESSAGES_PER_SECOND', default: '50', help: 'client control messages per second' },
   { flag: 'max-subscriptions', env: 'BOOKCAST_MAX_SUBSCRIPTIONS', default: '1000', help: 'subscriptions per connection' },
-  { flag: 'max-connections', env: 'BOOKCAST_MAX_CONNECTIONS', default: String(DESCRIPTORS.maxConnections), help: `open WebSocket connections at most, all endpoints (default: the open-file limit ${DESCRIPTORS.fileLimit} less a reserve of ${DESCRIPTORS.reserve})` },
+  { flag: 'max-connections', env: 'BOOKCAST_MAX_CONNECTIONS', default: String(DESCRIPTORS.maxConnections), help: `open WebSocket connections at most, all endpoints (the open-file limit ${DESCRIPTORS.fileLimit} less a reserve of ${DESCRIPTORS.reserve})` },
   { flag: 'max-connections-per-ip', env: 'BOOKCAST_MAX_CONNECTIONS_PER_IP', default: '', help: 'open WebSocket connections per client address (IPv6: per /64) at most; empty: a quarter of --max-connections' },
   { flag: 'allowed-origins', env: 'BOOKCAST_ALLOWED_ORIGINS', default: '', help: 'comma-separated browser origins (https://app.example.com) allowed to open WebSockets; empty allows all' },
   { flag: 'health-details', env: 'BOOKCAST_HEALTH_DETAILS', default: 'local', help: 'who sees /api/v1/health details: none | local (loopback, not proxied) | all' },
@@ -120,6 +135,8 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'checkpoint-events', env: 'BOOKCAST_CHECKPOINT_EVENTS', default: '1000000', help: 'checkpoint the books every N journaled events (0: not by count)' },
   { flag: 'checkpoint-interval-ms', env: 'BOOKCAST_CHECKPOINT_INTERVAL_MS', default: '600000', help: 'checkpoint the books at least this often while events arrive (0: not by time)' },
   { flag: 'journal-retention-hours', env: 'BOOKCAST_JOURNAL_RETENTION_HOURS', default: '24', help: 'keep journal and checkpoints this long (0: keep the whole journal)' },
+  { flag: 'heavy-queue', env: 'BOOKCAST_HEAVY_QUEUE', default: '16', help: 'heavy requests (orderbook?at=) waiting at most; more answer 503 BUSY' },
+  { flag: 'heavy-per-client', env: 'BOOKCAST_HEAVY_PER_CLIENT', default: '2', help: 'heavy requests one client may have in progress; more answer 429' },
 ];
 
 function integer(name: string, text: string, min: number, max: number): number {
@@ -296,5 +313,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     journalRetentionHours: integer('journal-retention-hours', get('journal-retention-hours'), 0, 87_600),
     journalFsyncMs: integer('journal-fsync-ms', get('journal-fsync-ms'), 0, 1000),
     storeEvents: storeEvents(get('store-events'), source),
+    heavyQueue: integer('heavy-queue', get('heavy-queue'), 0, 10_000),
+    heavyPerClient: integer('heavy-per-client', get('heavy-per-client'), 1, 10_000),
   };
 }

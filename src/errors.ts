@@ -27,6 +27,8 @@ export const ERRORS = {
   HISTORY_UNAVAILABLE: { status: 400, message: 'nothing is stored for that time' },
   HISTORY_EXPIRED: { status: 410, message: 'that time is older than the retained journal and checkpoints' },
   STORE_UNAVAILABLE: { status: 503, message: 'the history store cannot answer right now' },
+  BUSY: { status: 503, message: 'too much heavy work is queued; retry after the Retry-After seconds' },
+  TOO_MANY_HEAVY_REQUESTS: { status: 429, message: 'this client already has the most heavy requests in progress; wait for one to finish' },
   STORE_REJECTED: { status: 500, message: 'the database refused rows for good; they are kept aside' },
   EVENTS_DISABLED: { status: 404, message: 'this server does not store input events; start it with --store-events true' },
   BAD_FRAME: { status: 400, message: 'bytes are not a valid bookcast FlatBuffers frame' },
@@ -36,6 +38,7 @@ export const ERRORS = {
   PUBLISHER_CONNECTED: { status: 409, message: 'another publisher is connected; one publisher at a time' },
   BAD_BATCH: { status: 400, message: 'the batch is malformed; nothing of it was accepted' },
   SEQUENCE_GAP: { status: 409, message: 'the batch skips sequences; nothing of it was accepted' },
+  TIMESTAMP_OUT_OF_RANGE: { status: 400, message: 'an event time is before 2000 or too far ahead of the server clock; nothing of the batch was accepted' },
   INGEST_OVERLOADED: { status: 503, message: 'too many accepted events wait for the books; resend from the last ack' },
   // Recorded-file sources (bookcast replay, --source lobster:)
   LOBSTER_FILE_NOT_FOUND: { status: 500, message: 'LOBSTER message or orderbook file not found' },

@@ -6,7 +6,7 @@ import { ASK, BID } from '../../src/model/book-types';
 import { createCheckpointDir, readSymbolCheckpoint, writeSymbolFile } from '../../src/engine/checkpoint-files';
 import { DiffEmitter } from '../../src/engine/diff-emitter';
 import { toInstrument } from '../../src/model/instruments';
-import { WINDOW_SECONDS } from '../../src/engine/rolling-stats';
+import { WINDOW_SECONDS } from '../../src/engine/rolling-24h';
 import { OutWriter } from '../../src/engine/out-writer';
 import { PersistWriter } from '../../src/engine/persist-writer';
 import { encodeSymbolState, restoreSymbolState } from '../../src/engine/symbol-checkpoint';
@@ -50,7 +50,7 @@ function filledState(orders: number, random: Random): SymbolState {
     s.book.add(id, side, price, 1 + random.int(100));
   }
   s.book.setListener(s.listener);
-  for (let second = 0; second <= WINDOW_SECONDS; second++) s.stats.addTrade(START + second * 1_000_000, 1_000_000 + random.int(100), 1 + random.int(10));
+  for (let second = 0; second <= WINDOW_SECONDS; second++) s.rolling24h.addTrade(START + second * 1_000_000, 1_000_000 + random.int(100), 1 + random.int(10));
   s.sequence = orders + WINDOW_SECONDS;
   return s;
 }
@@ -85,7 +85,7 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
       }
       results.push({
         orders,
-        statsBuckets: s.stats.buckets,
+        statsBuckets: s.rolling24h.buckets,
         bytes,
         repetitions: encode.length,
         encodeMs: { median: round(median(encode)), max: round(Math.max(...encode)) },

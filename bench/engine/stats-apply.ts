@@ -1,12 +1,12 @@
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { CandleBuilder, CandleListener } from '../../src/engine/candle-builder';
-import { RollingStats } from '../../src/engine/rolling-stats';
+import { Rolling24h } from '../../src/engine/rolling-24h';
 import { Random } from '../../src/util/random';
 import { runStandalone } from '../standalone';
 
 /**
  * StatsApply: trades/s through the per-symbol market statistics a book worker keeps: the
- * rolling 24h window (RollingStats) and the six candle intervals (CandleBuilder, no-op
+ * rolling 24h window (Rolling24h) and the six candle intervals (CandleBuilder, no-op
  * listener, so the six in-progress calls per trade are priced but do nothing), alone and
  * together with a tick every 1,000 trades as an owner's periodic tick would.
  * Two recorded flows: "busy", 10,000 trades/s (most trades land in an existing second bucket,
@@ -51,7 +51,7 @@ const STATS = 1;
 const CANDLES = 2;
 const TICK_EVERY = 1000;
 
-function replay(flow: Float64Array, shift: number, what: number, stats: RollingStats, candles: CandleBuilder): void {
+function replay(flow: Float64Array, shift: number, what: number, stats: Rolling24h, candles: CandleBuilder): void {
   for (let at = 0, n = 0; at < flow.length; at += 3, n++) {
     const ts = flow[at] + shift;
     if ((what & STATS) !== 0) stats.addTrade(ts, flow[at + 1], flow[at + 2]);
@@ -72,7 +72,7 @@ interface Rate {
 }
 
 async function measure(flow: Float64Array, what: number, seconds: number): Promise<Rate> {
-  const stats = new RollingStats();
+  const stats = new Rolling24h();
   const candles = new CandleBuilder(new NoopListener());
   const span = flow[flow.length - 3] - flow[0] + 1_000_000;
   let replays = 0;
@@ -111,7 +111,7 @@ export async function run(opts: { seconds: number }): Promise<object> {
   const busy = recordFlow(100, 1);
   const quiet = recordFlow(2_000_000, 2);
   const share = opts.seconds / 6;
-  const probe = new RollingStats();
+  const probe = new Rolling24h();
   for (let at = 0; at < quiet.length; at += 3) probe.addTrade(quiet[at], quiet[at + 1], quiet[at + 2]);
   return {
     name: 'StatsApply',

@@ -5,7 +5,7 @@ import { REJECT_CODE_COUNT } from '../../src/model/book-types';
 import { EventWriter } from '../../src/source/event-writer';
 import { EV_CLEAR, EVENT_WORDS } from '../../src/model/events';
 import { Instrument, toInstrument } from '../../src/model/instruments';
-import { STREAM_L2, STREAM_L3, STREAM_TICKER } from '../../src/model/out-records';
+import { STREAM_L2, STREAM_L3, STREAM_TICKER } from '../../src/model/streams';
 import { WorkerPool } from '../../src/engine/worker-pool';
 import { S_ACCEPTED, S_OUT_WAITS, S_REJECTED } from '../../src/engine/worker-protocol';
 import { BackoffIdleStrategy } from '../../src/ring/idle-strategy';
@@ -134,9 +134,9 @@ async function measure(flow: Flow, withStreams: boolean, timeoutMs: number): Pro
     const persisted = new OutCounter();
     if (withStreams) {
       for (const ins of flow.instruments) {
-        pool.requestSnapshot(ins.index, STREAM_L2, 0);
-        pool.requestSnapshot(ins.index, STREAM_L3, 0);
-        pool.requestSnapshot(ins.index, STREAM_TICKER, 0);
+        pool.requestSnapshot(ins.index, STREAM_L2);
+        pool.requestSnapshot(ins.index, STREAM_L3);
+        pool.requestSnapshot(ins.index, STREAM_TICKER);
       }
       const snapshots = flow.instruments.length * 3;
       while (counter.records < snapshots) {

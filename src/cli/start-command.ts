@@ -1,6 +1,6 @@
 import { loadConfig, OPTIONS } from '../config';
 import { BookcastError } from '../errors';
-import { startServer } from '../gateway/server';
+import { startServer } from '../app/server';
 
 function usage(): string {
   const lines = OPTIONS.map((o) => `  --${o.flag.padEnd(24)} ${o.env.padEnd(34)} ${o.help} (default ${o.default})`);

@@ -2,7 +2,8 @@ import type { JsonFormat } from '../wire/json-renderer';
 import { renderJson } from '../wire/json-renderer';
 import { wrapMarketData } from '../wire/market-data-json';
 import { Session, Subscription, SUB_LIVE } from './session';
-import { FORMAT_BINARY, FORMAT_FEED_JSON, marketDataTypeOf, StreamTable } from './streams';
+import { FORMAT_BINARY, FORMAT_FEED_JSON, StreamTable } from './streams';
+import { marketDataTypeOf } from '../model/streams';
 
 /** One conflated stream: its newest update and its newest closed candle, with versions. */
 class Latest {
@@ -110,6 +111,6 @@ export class Conflator {
       if (final) l.finalJson = json;
       else l.json = json;
     }
-    return format === FORMAT_FEED_JSON ? json : wrapMarketData(json, marketDataTypeOf(this.streams.slotOf(stream)));
+    return format === FORMAT_FEED_JSON ? json : wrapMarketData(json, marketDataTypeOf(this.streams.streamOf(stream)));
   }
 }

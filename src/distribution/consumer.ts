@@ -9,10 +9,11 @@
  * record, so the hot path allocates nothing: read the fields during the call, never keep it.
  */
 export class OutMessage {
-  /** Stream index (StreamTable numbering: instrument × slot). */
-  stream = 0;
+  /** The stream's key (StreamTable: instrument × STREAMS + stream). */
+  key = 0;
   symbol = 0;
-  slot = 0;
+  /** The stream within its instrument (model/streams.ts). */
+  stream = 0;
   /** The owner's message kind (MSG_*, model vocabulary) and its depth or interval index. */
   kind = 0;
   index = 0;
@@ -45,7 +46,7 @@ export class OutMessage {
 }
 
 /**
- * A consumer of streams. After `Distributor.follow(consumer, stream)` it gets the stream's
+ * A consumer of streams. After `Distributor.follow(consumer, key)` it gets the stream's
  * snapshot (`onSnapshot`; trades have none) and then every message after it (`onMessage`), in
  * sequence order, with no gap and no duplicate; `Distributor.resnapshot` asks for another
  * snapshot in the same order. Calls happen on the front thread, between two ring reads, so a
@@ -53,7 +54,7 @@ export class OutMessage {
  */
 export interface StreamConsumer {
   /**
-   * A snapshot of `m.stream` at `m.sequence`. `reset` is true when the owner reset the book
+   * A snapshot of `m.key` at `m.sequence`. `reset` is true when the owner reset the book
    * (every follower gets it); otherwise it answers this consumer's follow or resnapshot.
    */
   onSnapshot(m: OutMessage, reset: boolean): void;
@@ -70,8 +71,8 @@ export interface RecordTap {
 
 /** The owners of the streams, asked to produce one while someone follows it (WorkerPool). */
 export interface StreamOwners {
-  requestSnapshot(symbol: number, engineStream: number, index: number): void;
-  deactivate(symbol: number, engineStream: number, index: number): void;
+  requestSnapshot(symbol: number, stream: number): void;
+  deactivate(symbol: number, stream: number): void;
   /** Retries requests that found a control ring full; returns how many still wait. */
   flushControl(): number;
 }

@@ -1,7 +1,8 @@
-import { FLAG_BROADCAST, FLAG_SNAPSHOT, OUT_HEADER_BYTES, typeDepthIndex, typeKind, typeSymbol } from '../model/out-records';
+import { FLAG_BROADCAST, FLAG_SNAPSHOT, OUT_HEADER_BYTES, typeDepthIndex, typeMessage, typeSymbol } from '../model/out-records';
 import type { RecordHandler, SpscRing } from '../ring/spsc-ring';
 import { OutMessage, RecordTap, StreamConsumer, StreamOwners } from './consumer';
-import { engineIndexOf, engineStreamOf, slotOfMessage, StreamTable } from './streams';
+import { streamOfMessage } from '../model/streams';
+import type { StreamTable } from './streams';
 
 /** Records taken from one out-ring per poll, so one busy worker cannot starve the others. */
 const READ_LIMIT = 1024;
@@ -90,15 +91,15 @@ export class Distributor implements RecordHandler {
     const ring = this.ring;
     const streams = this.streams;
     const m = this.message;
-    const kind = typeKind(type);
+    const kind = typeMessage(type);
     m.symbol = typeSymbol(type);
     m.kind = kind;
     m.index = typeDepthIndex(type);
-    m.slot = slotOfMessage(kind, m.index);
-    m.stream = streams.index(m.symbol, m.slot);
+    m.stream = streamOfMessage(kind, m.index);
+    m.key = streams.index(m.symbol, m.stream);
     m.sequence = ring.f64[offset >>> 3];
     m.reset(ring.bytes, offset + OUT_HEADER_BYTES, offset + length);
-    const stream = m.stream;
+    const stream = m.key;
     if ((type & FLAG_SNAPSHOT) !== 0) {
       this.onSnapshot(m, (type & FLAG_BROADCAST) !== 0);
       return;
@@ -112,7 +113,7 @@ export class Distributor implements RecordHandler {
   }
 
   private onSnapshot(m: OutMessage, reset: boolean): void {
-    const stream = m.stream;
+    const stream = m.key;
     if (m.sequence > this.streams.lastSequence[stream]) this.streams.lastSequence[stream] = m.sequence;
     const followers = this.followers[stream];
     if (reset) {
@@ -138,10 +139,9 @@ export class Distributor implements RecordHandler {
     this.waiting[stream].push(consumer);
     if (this.snapshotInFlight[stream] === 0) {
       const streams = this.streams;
-      const slot = streams.slotOf(stream);
       this.snapshotInFlight[stream] = 1;
       this.active[stream] = 1;
-      this.owners.requestSnapshot(streams.symbolOf(stream), engineStreamOf(slot), engineIndexOf(slot));
+      this.owners.requestSnapshot(streams.symbolOf(stream), streams.streamOf(stream));
     }
   }
 
@@ -149,9 +149,8 @@ export class Distributor implements RecordHandler {
     if (this.active[stream] === 0 || this.snapshotInFlight[stream] === 1) return;
     if (this.followers[stream].length > 0 || this.waiting[stream].length > 0) return;
     const streams = this.streams;
-    const slot = streams.slotOf(stream);
     this.active[stream] = 0;
-    this.owners.deactivate(streams.symbolOf(stream), engineStreamOf(slot), engineIndexOf(slot));
+    this.owners.deactivate(streams.symbolOf(stream), streams.streamOf(stream));
   }
 }
 

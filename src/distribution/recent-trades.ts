@@ -1,6 +1,6 @@
 import { MSG_TRADE } from '../model/out-records';
 import type { OutMessage, RecordTap } from './consumer';
-import { readTrade } from './record-reader';
+import { readerOf } from './record-reader';
 import { RowHistory } from './row-history';
 
 /** The last TRADE_HISTORY trades of every instrument, for REST pulls. */
@@ -51,8 +51,7 @@ export class RecentTrades implements RecordTap {
 
   onRecord(m: OutMessage): void {
     if (m.kind !== MSG_TRADE) return;
-    const { trade: t, timestamp } = readTrade(m);
-    this.record(m.symbol, t.tradeId(), t.price(), t.size(), t.side(), t.makerOrderId(), timestamp, m.sequence);
+    readerOf(m).readTrade(m.symbol, m.start, this);
   }
 
   /** The id of the newest trade of `symbol` (0 before the first): what its followers were sent last. */

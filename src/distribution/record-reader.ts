@@ -1,49 +1,22 @@
-import * as flatbuffers from 'flatbuffers';
-import { Candle } from '../wire/generated/bookcast/wire/candle';
-import { Envelope } from '../wire/generated/bookcast/wire/envelope';
-import { Trade } from '../wire/generated/bookcast/wire/trade';
+import { CandleSink, OutMessageReader } from '../wire/out-message-reader';
 import type { OutMessage } from './consumer';
 
-/**
- * Reads the few fields the front needs from a record, in place in the ring: one ByteBuffer per
- * ring, made once and re-pointed, so nothing is allocated per record.
- */
-const readers: flatbuffers.ByteBuffer[] = [];
-const envelope = new Envelope();
-const candle = new Candle();
-const trade = new Trade();
+/** One reader per ring's bytes, made once: reading a record in place allocates nothing. */
+const readers: OutMessageReader[] = [];
+const buffers: Uint8Array[] = [];
 
-function envelopeOf(m: OutMessage): Envelope {
-  let bb: flatbuffers.ByteBuffer | undefined;
-  for (let i = 0; i < readers.length; i++) {
-    if (readers[i].bytes() === m.buffer) {
-      bb = readers[i];
-      break;
-    }
-  }
-  if (bb === undefined) {
-    bb = new flatbuffers.ByteBuffer(m.buffer);
-    readers.push(bb);
-  }
-  bb.setPosition(m.start);
-  return Envelope.getRootAsEnvelope(bb, envelope);
+/** The wire reader for the ring `m` lies in (records of several rings interleave). */
+export function readerOf(m: OutMessage): OutMessageReader {
+  for (let i = 0; i < buffers.length; i++) if (buffers[i] === m.buffer) return readers[i];
+  const reader = new OutMessageReader(m.buffer);
+  buffers.push(m.buffer);
+  readers.push(reader);
+  return reader;
 }
 
-/** The candle in `m` (kind MSG_CANDLE); valid until the next read. */
-export function readCandle(m: OutMessage): Candle {
-  return envelopeOf(m).body(candle) as Candle;
-}
+const NOWHERE: CandleSink = { record: () => undefined };
 
 /** A closed candle (conflation keeps it apart: a later update never replaces it). */
 export function candleIsFinal(m: OutMessage): boolean {
-  return readCandle(m).final();
+  return readerOf(m).readClosedCandle(m.symbol, m.index, m.start, NOWHERE);
 }
-
-/** The trade in `m` (kind MSG_TRADE) and its envelope's timestamp; valid until the next read. */
-export function readTrade(m: OutMessage): { trade: Trade; timestamp: number } {
-  const env = envelopeOf(m);
-  tradeView.trade = env.body(trade) as Trade;
-  tradeView.timestamp = env.timestamp();
-  return tradeView;
-}
-const tradeView = { trade, timestamp: 0 };

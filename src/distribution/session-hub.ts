@@ -11,7 +11,8 @@ import type { OutMessage, StreamConsumer } from './consumer';
 import type { Distributor } from './distributor';
 import type { RecentTrades } from './recent-trades';
 import { Outlet, Session, Subscription, SUB_LIVE, SUB_PENDING, SUB_RESYNC } from './session';
-import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMATS, marketDataTypeOf, SLOT_TRADES, StreamTable } from './streams';
+import { marketDataTypeOf, STREAM_TRADES } from '../model/streams';
+import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMATS, StreamTable } from './streams';
 
 /**
  * Close code for a connection the slow-consumer ladder gives up on (RFC 6455 1013, "try again
@@ -140,7 +141,7 @@ export class SessionHub implements StreamConsumer {
   }
 
   onSnapshot(m: OutMessage, reset: boolean): void {
-    const stream = m.stream;
+    const stream = m.key;
     if (reset) {
       // A book reset: every live session restarts from this snapshot.
       for (let f = 0; f < FORMATS; f++) {
@@ -169,7 +170,7 @@ export class SessionHub implements StreamConsumer {
   }
 
   onMessage(m: OutMessage): void {
-    const stream = m.stream;
+    const stream = m.key;
     if (this.conflator.throttled[stream] > 0) {
       this.conflator.offer(stream, m.sequence, m.bytes(), m.kind === MSG_CANDLE && candleIsFinal(m));
     }
@@ -238,7 +239,7 @@ export class SessionHub implements StreamConsumer {
     session.parked = false;
     for (const [stream, sub] of session.subscriptions) {
       if (sub.state !== SUB_RESYNC) continue;
-      if (this.streams.slotOf(stream) === SLOT_TRADES && !this.replayTrades(session, stream, sub)) {
+      if (this.streams.streamOf(stream) === STREAM_TRADES && !this.replayTrades(session, stream, sub)) {
         this.closeSlow(session, 'more trades were missed than the server keeps');
         return;
       }
@@ -248,7 +249,7 @@ export class SessionHub implements StreamConsumer {
 
   /** The trade a live trades subscription was sent last (the tape records before followers are served). */
   private lastTradeId(stream: number): number {
-    return this.streams.slotOf(stream) === SLOT_TRADES ? this.trades.lastId(this.streams.symbolOf(stream)) : 0;
+    return this.streams.streamOf(stream) === STREAM_TRADES ? this.trades.lastId(this.streams.symbolOf(stream)) : 0;
   }
 
   /** Sends the trades printed after `sub.parkedAfter`; false when the tape does not reach back that far. */
@@ -320,12 +321,12 @@ export class SessionHub implements StreamConsumer {
       this.json = renderJson(m.bytes(), this.formats[m.symbol]);
       this.jsonSerial = m.serial;
     }
-    return format === FORMAT_FEED_JSON ? this.json : wrapMarketData(this.json, marketDataTypeOf(m.slot));
+    return format === FORMAT_FEED_JSON ? this.json : wrapMarketData(this.json, marketDataTypeOf(m.stream));
   }
 
   private render(bytes: Uint8Array, symbol: number, stream: number, format: number): Uint8Array | string {
     if (format === FORMAT_BINARY) return bytes;
     const json = renderJson(bytes, this.formats[symbol]);
-    return format === FORMAT_FEED_JSON ? json : wrapMarketData(json, marketDataTypeOf(this.streams.slotOf(stream)));
+    return format === FORMAT_FEED_JSON ? json : wrapMarketData(json, marketDataTypeOf(this.streams.streamOf(stream)));
   }
 }

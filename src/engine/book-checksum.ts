@@ -19,7 +19,6 @@ import { CRC32_INIT, crc32Chunk, crc32Finish, crc32Shift } from '../util/crc32';
  *   return checksumFinish(state);
  */
 
-export const CHECKSUM_DEPTH = 10;
 export const CHECKSUM_INIT = CRC32_INIT;
 export const checksumFinish = crc32Finish;
 

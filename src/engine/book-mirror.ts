@@ -18,7 +18,7 @@ import type { SymbolState } from './symbol-state';
  *         9 orderCount        live orders in the whole book
  *        10 bidLevels         levels in the whole book
  *        11 askLevels
- *        12 volume24h         rolling 24 h (see rolling-stats.ts), size units
+ *        12 volume24h         rolling 24 h (see rolling-24h.ts), size units
  *        13 notional24h       sum of price × size over the window (for VWAP)
  *        14 trades24h
  *        15 high24h           0 = no trade in the window
@@ -26,7 +26,9 @@ import type { SymbolState } from './symbol-state';
  *        17 open24h           first trade price still in the window
  *   18 + 4i  level i: bid price, bid size, ask price, ask size   (i < depth)
  *
- * Levels are interleaved so a reader wanting the top d copies one prefix of 12 + 4d words.
+ * Levels are interleaved so a reader wanting the top d copies one prefix of M_HEADER_WORDS + 4d
+ * (18 + 4d) words. The writer rewrites the header every time but only the levels that changed
+ * since its last write (SymbolState.mirrorFrom/mirrorTo); words past the counts may be stale.
  */
 export const M_SEQUENCE = 0;
 export const M_TIMESTAMP = 1;
@@ -69,7 +71,7 @@ export class BookMirrorWriter {
     const t = this.table;
     const slot = s.instrument.index;
     const book = s.book;
-    const stats = s.stats;
+    const window = s.rolling24h;
     const f = t.f64;
     const base = t.base(slot);
     const bidLevels = book.levelCount(BID);
@@ -89,12 +91,12 @@ export class BookMirrorWriter {
     f[base + M_ORDER_COUNT] = book.orderCount;
     f[base + M_BID_LEVELS] = bidLevels;
     f[base + M_ASK_LEVELS] = askLevels;
-    f[base + M_VOLUME_24H] = stats.volume;
-    f[base + M_NOTIONAL_24H] = stats.notional;
-    f[base + M_TRADES_24H] = stats.count;
-    f[base + M_HIGH_24H] = stats.high;
-    f[base + M_LOW_24H] = stats.low;
-    f[base + M_OPEN_24H] = stats.open;
+    f[base + M_VOLUME_24H] = window.volume;
+    f[base + M_NOTIONAL_24H] = window.notional;
+    f[base + M_TRADES_24H] = window.count;
+    f[base + M_HIGH_24H] = window.high;
+    f[base + M_LOW_24H] = window.low;
+    f[base + M_OPEN_24H] = window.open;
     // Only the levels that changed since the last write (see SymbolState.mirrorFrom); readers
     // never look past the counts, so levels beyond them may stay stale.
     this.writeSide(f, base + M_HEADER_WORDS, book, BID, s.mirrorFrom[BID], Math.min(s.mirrorTo[BID], bids - 1));
@@ -115,7 +117,7 @@ export class BookMirrorWriter {
 /** Reader side, used by the front thread: copies a consistent prefix into a private buffer. */
 export class BookMirrorReader {
   private readonly table: SeqlockTable;
-  /** The last snapshot read; valid until the next read. */
+  /** The last copy read; valid until the next read. */
   readonly view: Float64Array;
 
   constructor(sab: SharedArrayBuffer, slots: number, readonly depth: number) {

@@ -20,18 +20,23 @@ import { OK, REJECT_UNKNOWN_SYMBOL, REJECT_BAD_EVENT } from '../model/book-types
 import { BookMirrorWriter } from './book-mirror';
 import { DiffEmitter } from './diff-emitter';
 import { EVENT_BYTES, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';
-import { CTRL_DEACTIVATE, CTRL_SNAPSHOT, STREAM_CANDLES, STREAM_L2, STREAM_L3, STREAM_TICKER, controlRequest, controlStream, typeDepthIndex, typeSymbol } from '../model/out-records';
+import { CTRL_DEACTIVATE, CTRL_SNAPSHOT, controlRequest, controlStream, typeSymbol } from '../model/out-records';
+import { indexOf, STREAM_CANDLES, STREAM_L3, STREAM_TICKER, STREAMS } from '../model/streams';
 import { OutWriter } from './out-writer';
 import { PersistWriter } from './persist-writer';
 import { SymbolState } from './symbol-state';
 import { RECORD_CHECKPOINT, encodeSymbolState, restoreSymbolState } from './symbol-checkpoint';
 import { readSymbolCheckpoint } from './checkpoint-files';
 import { BookWorkerData, CheckpointReport, S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_PERSIST_WAITS, S_REJECTED, STATS_WORDS, WorkerReport } from './worker-protocol';
-import { L2_DEPTHS } from '../model/depths';
 import { nowMicros } from '../util/clock';
-import { INTERVAL_COUNT } from '../model/intervals';
 
 const BATCH = 512;
+/**
+ * Polls before the worker sleeps, about 20 µs: on a machine with fewer cores than busy threads a
+ * longer spin takes CPU from the threads that would give this one work, and a wake-up costs
+ * ~10–50 µs (the ring figures in src/README.md were measured with 2000; 200 since the bench harness showed
+ * the server starving its clients on 2 shared cores).
+ */
 const IDLE_SPINS = 200;
 const CONTROL_BATCH = 64;
 
@@ -86,12 +91,12 @@ class ControlHandler implements RecordHandler {
     if (s === null || s === undefined) return;
     const stream = controlStream(type);
     const request = controlRequest(type);
-    const depthIndex = typeDepthIndex(type);
+    const depthIndex = indexOf(stream);
     const active = request === CTRL_SNAPSHOT;
-    if (request !== CTRL_SNAPSHOT && request !== CTRL_DEACTIVATE) return;
+    if ((request !== CTRL_SNAPSHOT && request !== CTRL_DEACTIVATE) || stream >= STREAMS) return;
     // A stream that starts afresh continues from the snapshot's sequence: its first update then
     // names the snapshot as prev_sequence.
-    if (stream === STREAM_L2 && depthIndex < L2_DEPTHS.length) {
+    if (stream < STREAM_L3) {
       if (active && s.l2Active[depthIndex] === 0) s.l2Last[depthIndex] = s.sequence;
       s.setL2Active(depthIndex, active);
       if (active) emitter.l2Snapshot(s, depthIndex, 0);
@@ -102,7 +107,7 @@ class ControlHandler implements RecordHandler {
     } else if (stream === STREAM_TICKER) {
       s.tickerActive = active;
       if (active) emitter.ticker(s, true, 0);
-    } else if (stream === STREAM_CANDLES && depthIndex < INTERVAL_COUNT) {
+    } else if (stream >= STREAM_CANDLES) {
       s.candleActive[depthIndex] = active ? 1 : 0;
       if (active) emitter.candleSnapshot(s, depthIndex, nowMicros());
     }
@@ -149,9 +154,9 @@ function tick(now: number): void {
   nextTick = now + TICK_US;
   for (let i = 0; i < owned.length; i++) {
     const s = owned[i];
-    const before = s.stats.count;
-    s.stats.advance(now);
-    if (s.stats.count !== before) {
+    const before = s.rolling24h.count;
+    s.rolling24h.advance(now);
+    if (s.rolling24h.count !== before) {
       // Trades left the 24 h window: the mirror and ticker subscribers hear the new figures.
       s.mirrorDirty = true;
       if (s.tickerActive) emitter.ticker(s, false, 0);
@@ -174,8 +179,6 @@ function tick(now: number): void {
 function run(): void {
   const eventHandler = new EventHandler();
   const controlHandler = new ControlHandler();
-  // ~20 µs of polling before sleeping: on a machine with fewer cores than busy threads a longer
-  // spin takes CPU from the threads that would give this one work; a wake-up costs ~10–50 µs.
   const idle = new BackoffIdleStrategy(IDLE_SPINS, 5);
   const from = data.checkpoint;
   const loading = performance.now();

@@ -11,7 +11,7 @@ import type { WordCursor } from './word-cursor';
  * exactly on a boundary opens the new candle. A candle exists only once a trade falls in it, so
  * empty intervals produce nothing (no flat candles carried from the previous close).
  *
- * Clock: like RollingStats, one non-decreasing clock, the largest timestamp passed to onTrade()
+ * Clock: like Rolling24h, one non-decreasing clock, the largest timestamp passed to onTrade()
  * or tick(). A trade stamped before the clock is booked as happening at the clock, which is
  * what makes "final" final: once tick(now) has closed a candle, a late trade cannot reopen it
  * and no start is ever emitted final twice. An owner that ticks from a wall clock while trades

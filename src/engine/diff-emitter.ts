@@ -149,7 +149,7 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
     s.lastSize = size;
     s.lastSide = aggressor;
     s.lastTradeId = tradeId;
-    s.stats.addTrade(this.timestamp, price, size);
+    s.rolling24h.addTrade(this.timestamp, price, size);
     this.traded = true;
     const fast = this.fast;
     const seq = this.sequence;
@@ -312,7 +312,7 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
   /** A ticker update, or (snapshot) the ticker answering a subscription or a reset. */
   ticker(s: SymbolState, snapshot: boolean, flags: number): void {
     const book = s.book;
-    const st = s.stats;
+    const st = s.rolling24h;
     const fast = this.fast;
     const bid = book.bestPrice(BID);
     const bidSize = book.bestSize(BID);

@@ -1,4 +1,5 @@
-import { CHECKSUM_DEPTH, CHECKSUM_INIT, checksumFinish, checksumJoin, levelCrc, levelTextLength } from './book-checksum';
+import { CHECKSUM_DEPTH } from '../model/depths';
+import { CHECKSUM_INIT, checksumFinish, checksumJoin, levelCrc, levelTextLength } from './book-checksum';
 import { NO_SLOT, OrderIndex } from './order-index';
 import {
   ASK,

@@ -1,4 +1,5 @@
 import { BACK_PRESSURED, SpscRing } from '../ring/spsc-ring';
+import { claimAfterWaiting, SpaceWaiter } from '../ring/claim-or-wait';
 import { OUT_HEADER_BYTES } from '../model/out-records';
 
 /**
@@ -13,7 +14,7 @@ import { OUT_HEADER_BYTES } from '../model/out-records';
  * worker waits: publish what it has, then sleep on the ring's space bell until the front frees
  * space.
  */
-export class OutWriter {
+export class OutWriter implements SpaceWaiter {
   /** Times the worker had to wait for space; exported in the worker's stats. */
   waits = 0;
   /** The ring's bytes: where `claim`'s offsets point. */
@@ -27,14 +28,14 @@ export class OutWriter {
   claim(type: number, sequence: number, length: number): number {
     const ring = this.ring;
     let offset = ring.tryClaim(OUT_HEADER_BYTES + length, type);
-    while (offset === BACK_PRESSURED) {
-      this.waits++;
-      ring.publish();
-      if (ring.space.park()) ring.space.wait(1);
-      offset = ring.tryClaim(OUT_HEADER_BYTES + length, type);
-    }
+    if (offset === BACK_PRESSURED) offset = claimAfterWaiting(ring, OUT_HEADER_BYTES + length, type, this);
     ring.f64[offset >>> 3] = sequence;
     return offset + OUT_HEADER_BYTES;
+  }
+
+  beforeWait(): void {
+    this.waits++;
+    this.ring.publish();
   }
 
   commit(): void {

@@ -1,15 +1,16 @@
 import { BACK_PRESSURED, SpscRing } from '../ring/spsc-ring';
+import { claimAfterWaiting, SpaceWaiter } from '../ring/claim-or-wait';
 import { ASK, BID } from '../model/book-types';
-import { P_BOOK, P_BOOK_HEADER_WORDS, P_CANDLE, P_CANDLE_WORDS, P_TRADE, P_TRADE_WORDS } from '../model/persist-records';
+import { PERSIST_BOOK, PERSIST_BOOK_HEADER_WORDS, PERSIST_CANDLE, PERSIST_CANDLE_WORDS, PERSIST_TRADE, PERSIST_TRADE_WORDS } from '../model/persist-records';
 import type { SymbolState } from './symbol-state';
 
 /**
- * The book worker's side of its persist ring: trades, closed candles and periodic book snapshots
+ * The book worker's side of its persist ring: trades, closed candles and periodic book records
  * for the persistence worker. Like the out-ring, records are committed lazily and published per
  * batch. The persistence worker drains the ring into a disk spool whenever the database is slow,
  * so a full ring is rare; when it happens the worker waits rather than drop a row.
  */
-export class PersistWriter {
+export class PersistWriter implements SpaceWaiter {
   waits = 0;
 
   constructor(private readonly ring: SpscRing) {}
@@ -17,17 +18,17 @@ export class PersistWriter {
   private claim(type: number, words: number): number {
     const ring = this.ring;
     let offset = ring.tryClaim(words * 8, type);
-    while (offset === BACK_PRESSURED) {
-      this.waits++;
-      ring.publish();
-      if (ring.space.park()) ring.space.wait(1);
-      offset = ring.tryClaim(words * 8, type);
-    }
+    if (offset === BACK_PRESSURED) offset = claimAfterWaiting(ring, words * 8, type, this);
     return offset >>> 3;
   }
 
+  beforeWait(): void {
+    this.waits++;
+    this.ring.publish();
+  }
+
   trade(symbol: number, sequence: number, tradeId: number, price: number, size: number, side: number, makerOrderId: number, time: number): void {
-    const w = this.claim(P_TRADE, P_TRADE_WORDS);
+    const w = this.claim(PERSIST_TRADE, PERSIST_TRADE_WORDS);
     const f = this.ring.f64;
     f[w] = symbol;
     f[w + 1] = sequence;
@@ -41,7 +42,7 @@ export class PersistWriter {
   }
 
   candle(symbol: number, interval: number, start: number, open: number, high: number, low: number, close: number, volume: number, notional: number, count: number): void {
-    const w = this.claim(P_CANDLE, P_CANDLE_WORDS);
+    const w = this.claim(PERSIST_CANDLE, PERSIST_CANDLE_WORDS);
     const f = this.ring.f64;
     f[w] = symbol;
     f[w + 1] = interval;
@@ -61,7 +62,7 @@ export class PersistWriter {
     const book = s.book;
     const bids = Math.min(depth, book.levelCount(BID));
     const asks = Math.min(depth, book.levelCount(ASK));
-    const w = this.claim(P_BOOK, P_BOOK_HEADER_WORDS + 2 * (bids + asks));
+    const w = this.claim(PERSIST_BOOK, PERSIST_BOOK_HEADER_WORDS + 2 * (bids + asks));
     const f = this.ring.f64;
     f[w] = s.instrument.index;
     f[w + 1] = s.sequence;
@@ -69,7 +70,7 @@ export class PersistWriter {
     f[w + 3] = s.checksum();
     f[w + 4] = bids;
     f[w + 5] = asks;
-    let at = w + P_BOOK_HEADER_WORDS;
+    let at = w + PERSIST_BOOK_HEADER_WORDS;
     for (let i = 0; i < bids; i++, at += 2) {
       f[at] = book.levelPrice(BID, i);
       f[at + 1] = book.levelSize(BID, i);

@@ -71,7 +71,7 @@ const orderWriter = new OrderWriter();
 export function encodeSymbolState(s: SymbolState, journalSequence: number): Float64Array {
   const book = s.book;
   const levels = book.levelCount(BID) + book.levelCount(ASK);
-  const length = HEADER_WORDS + 2 + 2 * levels + 2 * book.orderCount + CANDLE_SAVED_WORDS + s.stats.savedWords + 1;
+  const length = HEADER_WORDS + 2 + 2 * levels + 2 * book.orderCount + CANDLE_SAVED_WORDS + s.rolling24h.savedWords + 1;
   const out = new WordCursor(new Float64Array(length));
   out.put(MAGIC);
   out.put(VERSION);
@@ -91,7 +91,7 @@ export function encodeSymbolState(s: SymbolState, journalSequence: number): Floa
   saveSide(book, BID, out);
   saveSide(book, ASK, out);
   s.candles.save(out);
-  s.stats.save(out);
+  s.rolling24h.save(out);
   out.put(wordsCrc(out.words, length - 1));
   return out.words;
 }
@@ -149,7 +149,7 @@ export function restoreSymbolState(s: SymbolState, words: Float64Array): void {
   const input = loadBook(words, s.book);
   s.book.setListener(s.listener);
   s.candles.load(input);
-  s.stats.load(input);
+  s.rolling24h.load(input);
   if (input.at !== words.length - 1) {
     throw new BookcastError('CHECKPOINT_CORRUPT', `symbol checkpoint of ${s.instrument.symbol} has ${words.length - 1 - input.at} words left over`);
   }

@@ -2,7 +2,7 @@ import type { Instrument } from '../model/instruments';
 import { OrderBook } from './order-book';
 import type { BookListener } from '../model/book-types';
 import { L2_DEPTHS } from '../model/depths';
-import { RollingStats } from './rolling-stats';
+import { Rolling24h } from './rolling-24h';
 import { CandleBuilder, CandleListener } from './candle-builder';
 import { INTERVAL_COUNT } from '../model/intervals';
 
@@ -21,7 +21,7 @@ export class SymbolState {
   lastSide = -1;
   lastTradeId = 0;
   /** Rolling 24-hour statistics over this symbol's trades. */
-  readonly stats = new RollingStats();
+  readonly rolling24h = new Rolling24h();
   /** Candles of every interval, built from this symbol's trades. */
   readonly candles: CandleBuilder;
   /** Which candle intervals have subscribers for their in-progress updates. */

@@ -152,12 +152,13 @@ export class WorkerPool {
   }
 
   /** Asks the owner of `symbol` for a snapshot of a stream, which also starts that stream. */
-  requestSnapshot(symbol: number, stream: number, depthIndex: number): void {
-    this.control(this.ownerOf[symbol], packControl(symbol, CTRL_SNAPSHOT, stream, depthIndex));
+  /** `stream` as model/streams.ts numbers them. */
+  requestSnapshot(symbol: number, stream: number): void {
+    this.control(this.ownerOf[symbol], packControl(symbol, CTRL_SNAPSHOT, stream));
   }
 
-  deactivate(symbol: number, stream: number, depthIndex: number): void {
-    this.control(this.ownerOf[symbol], packControl(symbol, CTRL_DEACTIVATE, stream, depthIndex));
+  deactivate(symbol: number, stream: number): void {
+    this.control(this.ownerOf[symbol], packControl(symbol, CTRL_DEACTIVATE, stream));
   }
 
   /** Retries control requests that met a full ring; returns how many are still waiting. */

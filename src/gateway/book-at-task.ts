@@ -2,8 +2,10 @@
  * A piscina task (runs in a pool thread, off the front thread): the L2 book of one symbol as it
  * was at a past time, rebuilt exactly from the newest checkpoint that holds only events up to
  * that time, plus the journal after it (the whole journal when no checkpoint qualifies and the
- * journal still starts at its first record). The cost is one checkpoint load and at most the
- * journal between two kept checkpoints (about an hour, see journal-retention.ts).
+ * journal still starts at its first record). The journal is read through a time index kept in
+ * this thread (journal-time-index.ts), so the cost is one checkpoint load plus the journal
+ * between that checkpoint and the time asked, not every record after the checkpoint; the first
+ * request after a start pays for indexing the journal once.
  *
  * Errors cross back as answers, not throws: piscina keeps only an Error's message, and the front
  * needs the code (HISTORY_EXPIRED: that time's journal has been deleted).
@@ -15,7 +17,7 @@ import { CheckpointInfo, listCheckpoints, readSymbolCheckpoint } from '../engine
 import { EV_CLEAR, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';
 import { OrderBook } from '../engine/order-book';
 import { H_SEQUENCE, H_TIMESTAMP, loadBook } from '../engine/symbol-checkpoint';
-import { JournalReader } from '../journal/journal-reader';
+import { JournalTimeIndex } from '../journal/journal-time-index';
 import { listSegments } from '../journal/journal-segments';
 import { formatTimestampMicros } from '../wire/timestamp';
 
@@ -41,6 +43,18 @@ export interface BookAt {
 }
 
 export type BookAtAnswer = BookAt | { error: { code: 'HISTORY_EXPIRED' | 'HISTORY_UNAVAILABLE'; message: string } };
+
+/** One index per journal, kept for the life of this thread (the pool keeps it alive). */
+const indexes = new Map<string, JournalTimeIndex>();
+
+function indexOf(journalDir: string): JournalTimeIndex {
+  let index = indexes.get(journalDir);
+  if (index === undefined) {
+    index = new JournalTimeIndex(journalDir);
+    indexes.set(journalDir, index);
+  }
+  return index;
+}
 
 export default function bookAt(task: BookAtTask): BookAtAnswer {
   if (!existsSync(task.journalDir)) return { error: { code: 'HISTORY_UNAVAILABLE', message: `no journal at ${task.journalDir}` } };
@@ -73,7 +87,7 @@ function rebuild(task: BookAtTask): BookAtAnswer {
     sequence = words[H_SEQUENCE];
     timestamp = words[H_TIMESTAMP];
   }
-  new JournalReader(task.journalDir).read(
+  indexOf(task.journalDir).read(
     {
       onEvent(_seq: number, f: Float64Array, w: number) {
         if (f[w + W_SYMBOL] !== task.symbol) return;
@@ -86,7 +100,8 @@ function rebuild(task: BookAtTask): BookAtAnswer {
         }
       },
     },
-    { fromSequence: (from?.sequence ?? 0) + 1, untilTime: task.at },
+    (from?.sequence ?? 0) + 1,
+    task.at,
   );
   const side = (s: number): [number, number][] =>
     Array.from({ length: Math.min(task.depth, book.levelCount(s)) }, (_, i) => [book.levelPrice(s, i), book.levelSize(s, i)]);

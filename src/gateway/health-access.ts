@@ -1,16 +1,6 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { clientKey } from './connection-limits';
-
-/**
- * Who sees `/api/v1/health` beyond `{status, uptime_s}`: the details name publisher sessions,
- * sequences, symbols per worker, the store and its last error's text — an operator's view, not
- * an anonymous client's.
- *   none   nobody (the public answer only)
- *   local  requests from a loopback address that no proxy forwarded (the default)
- *   all    everyone (a private network)
- */
-export const HEALTH_DETAILS = ['none', 'local', 'all'] as const;
-export type HealthDetails = (typeof HEALTH_DETAILS)[number];
+import type { HealthDetails } from '../config';
 
 /** Headers a reverse proxy adds: behind one on the same host every request looks local. */
 const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'] as const;

@@ -28,8 +28,18 @@ export function errorBody(code: ErrorCode, message?: string): string {
   return JSON.stringify({ error: { code, message: message ?? ERRORS[code].message, timestamp: formatTimestampMicros(nowMicros()) } });
 }
 
+/** Seconds a refused client should wait before trying again (the Retry-After header), per code. */
+const RETRY_AFTER_S: Partial<Record<ErrorCode, string>> = { BUSY: '1', TOO_MANY_HEAVY_REQUESTS: '1' };
+
 export function sendError(res: HttpResponse, code: ErrorCode, message?: string): void {
-  sendJson(res, ERRORS[code].status, errorBody(code, message));
+  const retryAfter = RETRY_AFTER_S[code];
+  if (retryAfter === undefined) {
+    sendJson(res, ERRORS[code].status, errorBody(code, message));
+    return;
+  }
+  res.cork(() => {
+    res.writeStatus(STATUS_LINES[ERRORS[code].status]).writeHeader('content-type', 'application/json').writeHeader('retry-after', retryAfter).end(errorBody(code, message));
+  });
 }
 
 /**

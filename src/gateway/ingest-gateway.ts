@@ -5,7 +5,7 @@ import { BookcastError, ErrorCode } from '../errors';
 import { EVENT_BYTES, EVENT_WORDS } from '../model/events';
 import { BACK_PRESSURED, SpscRing } from '../ring/spsc-ring';
 import { INGEST_EVENT, INGEST_SESSION, IngestBuffers, IngestStart, SESSION_NAME } from '../source/ingest-protocol';
-import { SRC_DURABLE } from '../source/source-protocol';
+import { SRC_DURABLE } from '../model/source-words';
 import { IngestBatchDecoder, IngestBatchError, InstrumentFinder } from '../wire/ingest-batch';
 import { nowMicros } from '../util/clock';
 import { readQuery, sendError } from './http';

@@ -1,7 +1,7 @@
 import { INTERVAL_COUNT } from '../model/intervals';
 import { MSG_CANDLE } from '../model/out-records';
 import type { OutMessage, RecordTap } from '../distribution/consumer';
-import { readCandle } from '../distribution/record-reader';
+import { readerOf } from '../distribution/record-reader';
 import { RowHistory } from '../distribution/row-history';
 import type { CandleRecord } from '../store/store';
 
@@ -33,9 +33,7 @@ export class RecentCandles implements RecordTap {
   }
 
   onRecord(m: OutMessage): void {
-    if (m.kind !== MSG_CANDLE) return;
-    const c = readCandle(m);
-    if (c.final()) this.record(m.symbol, m.index, c.start(), c.open(), c.high(), c.low(), c.close(), c.volume(), c.notional(), c.count());
+    if (m.kind === MSG_CANDLE) readerOf(m).readClosedCandle(m.symbol, m.index, m.start, this);
   }
 
   record(symbol: number, interval: number, start: number, open: number, high: number, low: number, close: number, volume: number, notional: number, count: number): void {

@@ -15,12 +15,14 @@ import {
   M_SEQUENCE,
   M_TIMESTAMP,
 } from '../engine/book-mirror';
+import { SIDE_NAMES } from '../model/book-types';
 import { MIRROR_DEPTH } from '../model/depths';
 import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
 import { formatUnits } from '../util/decimal';
-import { changePercent, vwapUnits } from '../util/market-math';
+import { vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from '../wire/timestamp';
+import { tickerMembers } from '../wire/ticker-json';
 import { Answer, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeParameter } from './http';
 import type { BookAtAnswer, BookAtRequest } from './book-at-task';
 import type { Persistence } from '../store/persistence';
@@ -29,6 +31,7 @@ import { CANDLE_HISTORY, CandleRow, RecentCandles } from './recent-candles';
 import { INTERVALS, intervalIndex } from '../model/intervals';
 import { RecentTrades, TRADE_HISTORY, TradeRow } from '../distribution/recent-trades';
 import type { SymbolLookup } from './symbol-lookup';
+import { clientKey } from './connection-limits';
 
 export const DEFAULT_BOOK_DEPTH = 20;
 export const DEFAULT_TRADE_LIMIT = 100;
@@ -41,12 +44,7 @@ function optionalUnits(units: number | null, decimals: number): string | null {
 }
 
 function side(aggressor: number): string {
-  return aggressor === 0 ? 'buy' : 'sell';
-}
-
-/** A price or size, or null when zero means "none" (an empty side, no trade yet). */
-function optional(units: number, decimals: number): string {
-  return units > 0 ? `"${formatUnits(units, decimals)}"` : 'null';
+  return SIDE_NAMES[aggressor];
 }
 
 /**
@@ -63,8 +61,8 @@ export class RestRoutes {
     private readonly trades: RecentTrades,
     private readonly candles: RecentCandles,
     private readonly persistence: Persistence,
-    /** Rebuilds a past book from the journal; null when the source keeps no journal. */
-    private readonly bookAt: ((task: BookAtRequest) => Promise<BookAtAnswer>) | null,
+    /** Rebuilds a past book from the journal, admitted per client (heavy-work.ts); null when the source keeps no journal. */
+    private readonly bookAt: ((task: BookAtRequest, client: string, signal: AbortSignal) => Promise<BookAtAnswer>) | null,
     /** The health answer for this request (health-access.ts decides how much it shows). */
     private readonly health: (res: HttpResponse, req: HttpRequest) => object,
     /** The source re-publishes a recording (see isReplay); /symbols says so. */
@@ -117,12 +115,22 @@ export class RestRoutes {
     const hasAsk = v[M_ASK_COUNT] > 0;
     const body =
       `{"symbol":${JSON.stringify(ins.symbol)},"sequence":${v[M_SEQUENCE]},"timestamp":${this.time(v[M_TIMESTAMP])},` +
-      `"bid":${hasBid ? optional(v[M_HEADER_WORDS], p) : 'null'},"bid_size":${hasBid ? optional(v[M_HEADER_WORDS + 1], s) : 'null'},` +
-      `"ask":${hasAsk ? optional(v[M_HEADER_WORDS + 2], p) : 'null'},"ask_size":${hasAsk ? optional(v[M_HEADER_WORDS + 3], s) : 'null'},` +
-      `"last":${optional(v[M_LAST_PRICE], p)},"last_size":${optional(v[M_LAST_SIZE], s)},` +
-      `"last_side":${v[M_LAST_SIDE] < 0 ? 'null' : `"${side(v[M_LAST_SIDE])}"`},` +
-      `"volume_24h":"${formatUnits(v[M_VOLUME_24H], s)}","high_24h":${optional(v[M_HIGH_24H], p)},"low_24h":${optional(v[M_LOW_24H], p)},` +
-      `"change_24h":${JSON.stringify(changePercent(v[M_LAST_PRICE], v[M_OPEN_24H]))}}`;
+      tickerMembers(
+        hasBid ? v[M_HEADER_WORDS] : 0,
+        hasBid ? v[M_HEADER_WORDS + 1] : 0,
+        hasAsk ? v[M_HEADER_WORDS + 2] : 0,
+        hasAsk ? v[M_HEADER_WORDS + 3] : 0,
+        v[M_LAST_PRICE],
+        v[M_LAST_SIZE],
+        v[M_LAST_SIDE],
+        v[M_VOLUME_24H],
+        v[M_HIGH_24H],
+        v[M_LOW_24H],
+        v[M_OPEN_24H],
+        p,
+        s,
+      ) +
+      '}';
     sendJson(res, 200, body);
   }
 
@@ -165,11 +173,17 @@ export class RestRoutes {
   private orderbookAt(res: HttpResponse, ins: Instrument, depth: number, at: number): void {
     const bookAt = this.bookAt;
     if (bookAt === null) throw new BookcastError('HISTORY_UNAVAILABLE', 'this source keeps no journal to rebuild past books from');
+    // Read before any await: uWS reuses the request and response objects' memory.
+    // The same per-client key as the connection caps (an IPv6 client counts by its /64).
+    const client = clientKey(Buffer.from(res.getRemoteAddressAsText()).toString());
     let aborted = false;
+    const abandon = new AbortController();
     res.onAborted(() => {
       aborted = true;
+      // A request still waiting for the pool is dropped, not computed for no one.
+      abandon.abort();
     });
-    bookAt({ symbol: ins.index, tickUnits: ins.tickUnits, lotUnits: ins.lotUnits, at, depth }).then(
+    bookAt({ symbol: ins.index, tickUnits: ins.tickUnits, lotUnits: ins.lotUnits, at, depth }, client, abandon.signal).then(
       (b) => {
         if (aborted) return;
         if ('error' in b) {
@@ -189,8 +203,13 @@ export class RestRoutes {
         }));
       },
       (err: Error) => {
+        if (aborted) return;
+        if (err instanceof BookcastError) {
+          sendError(res, err.code, err.message);
+          return;
+        }
         console.error(`bookcast: orderbook?at= failed: ${err.message}`);
-        if (!aborted) sendError(res, 'INTERNAL');
+        sendError(res, 'INTERNAL');
       },
     );
   }

@@ -8,14 +8,15 @@ import { MessageEncoder, SubscriptionStateInput } from '../wire/message-encoder'
 import { formatTimestampMicros } from '../wire/timestamp';
 import { errorBody } from './http';
 import { Session, SessionDialect, SUB_LIVE } from '../distribution/session';
-import { channelOf, FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, marketDataTypeOf, SLOT_CANDLES, SLOT_L3, slotOf, StreamTable } from '../distribution/streams';
+import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
+import { CHANNEL_OF_DATA_TYPE, channelOf, indexOf, marketDataTypeOf, STREAM_CANDLES, STREAM_L3, streamOf } from '../model/streams';
 import { INTERVAL_COUNT, INTERVALS } from '../model/intervals';
 import type { SessionHub } from '../distribution/session-hub';
 import { SessionData, UwsTransport } from './uws-outlet';
 import type { SymbolLookup } from './symbol-lookup';
 import { closeIfTooBig, payloadCeiling } from './frame-limits';
 import type { UpgradeGuard } from './upgrade-guard';
-import { DATA_TYPES, parseClientMessage, parseJsonObject, parseMarketDataMessage, StreamRequest } from './ws-protocol';
+import { parseClientMessage, parseJsonObject, parseMarketDataMessage, StreamRequest } from './ws-protocol';
 
 /** Past this many times the message rate limit in one second, the connection is closed. */
 const FLOOD_FACTOR = 10;
@@ -174,7 +175,7 @@ export class WsGateway implements SessionDialect {
       }
       const joining = request.type === 'subscribe' ? this.subscribe(session, request) : [];
       if (request.type === 'unsubscribe') this.unsubscribe(session, request);
-      const dataTypes = Object.keys(DATA_TYPES).filter((t) => request.channels.includes(DATA_TYPES[t]));
+      const dataTypes = Object.keys(CHANNEL_OF_DATA_TYPE).filter((t) => request.channels.includes(CHANNEL_OF_DATA_TYPE[t]));
       this.sendText(
         session,
         JSON.stringify({
@@ -204,7 +205,7 @@ export class WsGateway implements SessionDialect {
     const interval = request.interval ?? 0;
     for (const ins of request.instruments) {
       for (const channel of request.channels) {
-        const stream = streams.index(ins.index, slotOf(channel, channel === 'candles' ? interval : depthIndex));
+        const stream = streams.index(ins.index, streamOf(channel, channel === 'candles' ? interval : depthIndex));
         if (!session.subscriptions.has(stream)) adding++;
         wanted.push([stream, channel === 'ticker' || channel === 'candles' ? request.throttleMs : 0]);
         if (channel === 'l2') {
@@ -235,10 +236,10 @@ export class WsGateway implements SessionDialect {
         } else if (channel === 'candles') {
           // Without an interval, every interval of the symbol.
           for (let i = 0; i < INTERVAL_COUNT; i++) {
-            if (request.interval === null || request.interval === i) this.hub.unsubscribe(session, streams.index(ins.index, slotOf('candles', i)));
+            if (request.interval === null || request.interval === i) this.hub.unsubscribe(session, streams.index(ins.index, streamOf('candles', i)));
           }
         } else {
-          this.hub.unsubscribe(session, streams.index(ins.index, slotOf(channel, 0)));
+          this.hub.unsubscribe(session, streams.index(ins.index, streamOf(channel, 0)));
         }
       }
     }
@@ -250,13 +251,13 @@ export class WsGateway implements SessionDialect {
     const states: SubscriptionStateInput[] = [];
     for (const [stream, sub] of session.subscriptions) {
       if (sub.state !== SUB_LIVE) continue;
-      const slot = streams.slotOf(stream);
+      const s = streams.streamOf(stream);
       // A candle subscription names its interval: "candles:1m" (Market Data API: "OHLC:1m").
-      const name = session.format === FORMAT_MARKET_DATA ? marketDataTypeOf(slot) : channelOf(slot);
+      const name = session.format === FORMAT_MARKET_DATA ? marketDataTypeOf(s) : channelOf(s);
       states.push({
-        channel: slot >= SLOT_CANDLES ? `${name}:${INTERVALS[slot - SLOT_CANDLES].name}` : name,
+        channel: s >= STREAM_CANDLES ? `${name}:${INTERVALS[indexOf(s)].name}` : name,
         symbol: this.instruments[streams.symbolOf(stream)].symbol,
-        depth: slot < SLOT_L3 ? L2_DEPTHS[slot] : 0,
+        depth: s < STREAM_L3 ? L2_DEPTHS[indexOf(s)] : 0,
         sequence: this.hub.sentSequence(stream, sub),
       });
     }

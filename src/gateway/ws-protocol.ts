@@ -1,7 +1,7 @@
 import { L2_DEPTHS } from '../model/depths';
 import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
-import { Channel, CHANNELS } from '../distribution/streams';
+import { Channel, CHANNEL_OF_DATA_TYPE, CHANNELS } from '../model/streams';
 import type { SymbolLookup } from './symbol-lookup';
 import { INTERVALS, intervalIndex } from '../model/intervals';
 
@@ -26,14 +26,6 @@ export type ClientRequest = StreamRequest | { type: 'ping'; id: unknown };
 
 /** A Market Data API stream request: the same subscription core, in that spec's words. */
 export type MarketDataRequest = StreamRequest | { type: 'ping' };
-
-/** Market Data API data types and the channels that carry them. */
-export const DATA_TYPES: Readonly<Record<string, Channel>> = {
-  TRADE: 'trades',
-  QUOTE: 'ticker',
-  ORDERBOOK: 'l2',
-  OHLC: 'candles',
-};
 
 function intervalOf(value: unknown): number | null {
   if (value === undefined) return null;
@@ -116,9 +108,9 @@ export function parseMarketDataMessage(m: Record<string, unknown>, symbols: Symb
   const channels: Channel[] = [];
   for (const dataType of stringList(p.data_types, 'data_types')) {
     // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
-    const channel = Object.hasOwn(DATA_TYPES, dataType) ? DATA_TYPES[dataType] : undefined;
+    const channel = Object.hasOwn(CHANNEL_OF_DATA_TYPE, dataType) ? CHANNEL_OF_DATA_TYPE[dataType] : undefined;
     if (channel === undefined) {
-      throw new BookcastError('UNKNOWN_CHANNEL', `unknown data type "${dataType}"; data types are ${Object.keys(DATA_TYPES).join(', ')}`);
+      throw new BookcastError('UNKNOWN_CHANNEL', `unknown data type "${dataType}"; data types are ${Object.keys(CHANNEL_OF_DATA_TYPE).join(', ')}`);
     }
     if (!channels.includes(channel)) channels.push(channel);
   }

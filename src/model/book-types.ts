@@ -7,6 +7,11 @@
 export const BID = 0;
 export const ASK = 1;
 export type Side = typeof BID | typeof ASK;
+/**
+ * Sides as clients and publishers spell them, by BID/ASK: an order's side, or a trade's aggressor
+ * (a buyer lifts asks). The one table every JSON renderer and parser uses.
+ */
+export const SIDE_NAMES: readonly string[] = ['buy', 'sell'];
 
 /** How an L2 level changed; the book has already changed when a listener hears of it. */
 export const LEVEL_INSERT = 0;
@@ -17,6 +22,8 @@ export const LEVEL_REMOVE = 2;
 export const ORDER_ADD = 0;
 export const ORDER_MODIFY = 1;
 export const ORDER_REMOVE = 2;
+/** L3 order changes as the JSON feed spells them, by ORDER_*. */
+export const ORDER_CHANGE_NAMES: readonly string[] = ['add', 'modify', 'delete'];
 
 /** Result of applying one event. 0 is success; the rest are reject reasons, counted per code. */
 export const OK = 0;

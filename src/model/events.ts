@@ -20,6 +20,8 @@ export const EV_DELETE = 5; // full cancel
 export const EV_EXECUTE = 6; // resting order `orderId` executed for `size`; prints a trade
 export const EV_TRADE = 7; // a trade that touches no visible order (hidden or cross)
 export const EV_CLEAR = 8; // book reset: every order removed
+/** Event kinds as /ingest JSON batches and stored-event pages spell them, by EV_* value. */
+export const EVENT_KIND_NAMES = ['', 'add', 'modify', 'replace', 'cancel', 'delete', 'execute', 'trade', 'clear'] as const;
 
 export const EVENT_WORDS = 8;
 export const EVENT_BYTES = EVENT_WORDS * 8;

@@ -14,7 +14,8 @@
  *
  *   payload: [float64 sequence][FlatBuffers Envelope bytes …]
  *
- * Control ring (front → worker): same type word with a CTRL_* kind and no payload.
+ * Control ring (front → worker): same type word with a CTRL_* request in the kind bits, the
+ * stream (streams.ts, 0 .. STREAMS - 1) in the depth bits, and no payload.
  */
 
 export const MSG_L2_SNAPSHOT = 1;
@@ -25,14 +26,6 @@ export const MSG_TRADE = 5;
 export const MSG_TICKER = 6;
 /** A candle; the depth bits carry its interval (INTERVALS index). */
 export const MSG_CANDLE = 7;
-
-/** Streams a subscriber can follow; trades always flow (REST keeps recent ones). */
-export const STREAM_L2 = 0;
-export const STREAM_L3 = 1;
-export const STREAM_TICKER = 2;
-export const STREAM_TRADES = 3;
-/** Candle updates of one interval (the depth bits name it); closed candles always flow. */
-export const STREAM_CANDLES = 4;
 
 /** Ask the owner for a snapshot of a stream (and keep producing it until deactivated). */
 export const CTRL_SNAPSHOT = 1;
@@ -49,24 +42,24 @@ export function packType(symbol: number, kind: number, depthIndex: number): numb
   return symbol | (kind << 16) | (depthIndex << 24);
 }
 
-/** A control request: the kind byte holds the stream (high nibble) and the request (low). */
-export function packControl(symbol: number, request: number, stream: number, depthIndex: number): number {
-  return packType(symbol, (stream << 4) | request, depthIndex);
+/** A control request (CTRL_*) about one stream of one instrument. */
+export function packControl(symbol: number, request: number, stream: number): number {
+  return packType(symbol, request, stream);
 }
 
 export function controlStream(type: number): number {
-  return typeKind(type) >>> 4;
+  return typeDepthIndex(type);
 }
 
 export function controlRequest(type: number): number {
-  return typeKind(type) & 0xf;
+  return typeMessage(type);
 }
 
 export function typeSymbol(type: number): number {
   return type & 0xffff;
 }
 
-export function typeKind(type: number): number {
+export function typeMessage(type: number): number {
   return (type >>> 16) & 0xff;
 }
 

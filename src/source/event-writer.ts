@@ -1,4 +1,5 @@
 import { BACK_PRESSURED, Doorbell, SpscRing } from '../ring/spsc-ring';
+import { claimAfterWaiting, SpaceWaiter } from '../ring/claim-or-wait';
 import type { JournalWriter } from '../journal/journal-writer';
 import { EVENT_BYTES, EventSink, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';
 import { CHECKPOINT_MARKER_BYTES, RECORD_CHECKPOINT } from '../engine/symbol-checkpoint';
@@ -18,7 +19,7 @@ export interface CheckpointCadence {
  * the journal's writer, it can put a marker into every ring right after journal record J, and
  * each book worker, reaching the marker, holds exactly the state of records 1..J.
  */
-export class EventWriter implements EventSink {
+export class EventWriter implements EventSink, SpaceWaiter {
   private readonly rings: SpscRing[];
   /** Write-ahead: every event is appended here before the books can see it (see publish). */
   private journal: JournalWriter | null = null;
@@ -115,14 +116,13 @@ export class EventWriter implements EventSink {
    * drain it, and the source waits for space.
    */
   private claim(ring: SpscRing, bytes: number, type: number): number {
-    let offset = ring.tryClaim(bytes, type);
-    while (offset === BACK_PRESSURED) {
-      this.waits++;
-      this.journal?.flush();
-      this.publishRings();
-      if (ring.space.park()) ring.space.wait(1);
-      offset = ring.tryClaim(bytes, type);
-    }
-    return offset;
+    const offset = ring.tryClaim(bytes, type);
+    return offset === BACK_PRESSURED ? claimAfterWaiting(ring, bytes, type, this) : offset;
+  }
+
+  beforeWait(): void {
+    this.waits++;
+    this.journal?.flush();
+    this.publishRings();
   }
 }

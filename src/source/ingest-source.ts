@@ -5,7 +5,7 @@ import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, 
 import type { JournalWriter } from '../journal/journal-writer';
 import { INGEST_EVENT, INGEST_SESSION, IngestBuffers, IngestStart } from './ingest-protocol';
 import { readIngestSession, writeIngestSession } from './ingest-session-file';
-import { SRC_EMITTED, SRC_STOP, SRC_WAITS } from './source-protocol';
+import { SRC_EMITTED, SRC_STOP, SRC_WAITS } from '../model/source-words';
 
 /** Records handled between two publishes: a backlog still reaches the books in slices. */
 const BATCH = 4096;

@@ -1,11 +1,9 @@
-import { EV_ADD, EV_TRADE } from '../model/events';
+import { SIDE_NAMES } from '../model/book-types';
+import { EV_ADD, EV_TRADE, EVENT_KIND_NAMES } from '../model/events';
 import type { Instrument } from '../model/instruments';
 import { formatUnits } from '../util/decimal';
-import { INGEST_KINDS } from '../wire/ingest-batch';
 import { formatTimestampMicros } from '../wire/timestamp';
 import type { OrderEventRecord } from './store';
-
-const SIDES: readonly string[] = ['buy', 'sell'];
 
 /**
  * A page of stored input events as GET /api/v1/market/{symbol}/events answers it, in the words of
@@ -25,8 +23,8 @@ export function renderOrderEvents(rows: readonly OrderEventRecord[], instrument:
     events[i] = {
       time: formatTimestampMicros(e.time),
       sequence: e.sequence,
-      kind: INGEST_KINDS[e.kind] ?? null,
-      side: e.kind === EV_ADD || e.kind === EV_TRADE ? SIDES[e.side] ?? null : null,
+      kind: EVENT_KIND_NAMES[e.kind] ?? null,
+      side: e.kind === EV_ADD || e.kind === EV_TRADE ? SIDE_NAMES[e.side] ?? null : null,
       order_id: e.orderId === 0 ? null : e.orderId,
       price: e.price === 0 ? null : formatUnits(e.price, p),
       size: e.size === 0 ? null : formatUnits(e.size, s),

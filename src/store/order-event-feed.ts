@@ -1,7 +1,7 @@
 import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';
 import { JournalTail } from '../journal/journal-tail';
 import type { JournalHandler } from '../journal/segment-scanner';
-import { SRC_DURABLE } from '../source/source-protocol';
+import { SRC_DURABLE } from '../model/source-words';
 import type { OrderEventRecord } from './store';
 
 /**

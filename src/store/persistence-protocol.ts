@@ -34,10 +34,11 @@ export interface OrderEventSource {
  *   8 rows the database refused for good (kept in the spool's rejected file)
  *   9 order events stored   10 journal sequence through which order events are stored
  *   11 journal records retention deleted before they were stored (gaps in order_events)
+ *   12 history reads running or waiting for the store   13 history reads refused (BUSY: queue full)
  */
 export const P_TRADES = 0;
 export const P_CANDLES = 1;
-export const P_SNAPSHOTS = 2;
+export const P_BOOKS = 2;
 export const P_BATCHES = 3;
 export const P_SPOOL = 4;
 export const P_FAILURES = 5;
@@ -47,7 +48,9 @@ export const P_REJECTED = 8;
 export const P_EVENTS = 9;
 export const P_EVENTS_THROUGH = 10;
 export const P_EVENTS_SKIPPED = 11;
-export const P_STATS_WORDS = 12;
+export const P_READS_PENDING = 12;
+export const P_READS_REFUSED = 13;
+export const P_STATS_WORDS = 14;
 
 /**
  * The durable lag over the last minute (durable-lag.ts), one seqlock slot written by the worker:

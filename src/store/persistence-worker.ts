@@ -15,7 +15,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as path from 'node:path';
 import { INTERVALS } from '../model/intervals';
-import { P_BOOK, P_BOOK_HEADER_WORDS, P_CANDLE, P_TRADE } from '../model/persist-records';
+import { PERSIST_BOOK, PERSIST_BOOK_HEADER_WORDS, PERSIST_CANDLE, PERSIST_TRADE } from '../model/persist-records';
 import { Doorbell, RecordHandler, SpscRing } from '../ring/spsc-ring';
 import { RingGroup } from '../ring/ring-group';
 import { SeqlockTable } from '../ring/seqlock-table';
@@ -23,6 +23,8 @@ import { nowMicros } from '../util/clock';
 import { Batch, batchRows, emptyBatch } from './batch';
 import { DurableLagWindow } from './durable-lag';
 import { openStore } from './open-store';
+import { openPostgresStore } from './postgres-store';
+import { ReadGate } from './read-gate';
 import {
   HistoryQuery,
   L_WORDS,
@@ -33,12 +35,14 @@ import {
   P_EVENTS_THROUGH,
   P_FAILURES,
   P_LAG_US,
-  P_SNAPSHOTS,
+  P_BOOKS,
   P_SPILLED,
   P_STATS_WORDS,
   P_TRADES,
   P_SPOOL,
   P_REJECTED,
+  P_READS_PENDING,
+  P_READS_REFUSED,
   PersistenceReport,
   PersistenceRequest,
   PersistenceWorkerData,
@@ -56,6 +60,10 @@ const RETRY_MAX_MS = 5000;
 /** How long a stop goes on storing order events the journal made durable; the next start resumes the rest. */
 const STOP_EVENTS_MS = 5000;
 const UNIQUE_VIOLATION = '23505';
+/** PostgreSQL: connections for history reads, apart from the writer's, so writes never queue behind reads. */
+const READ_CONNECTIONS = 3;
+/** History reads that may wait for the store beyond those running; more are refused (BUSY). */
+const MAX_QUEUED_READS = 64;
 
 const data = workerData as PersistenceWorkerData;
 const symbols = data.instruments.map((i) => i.symbol);
@@ -81,15 +89,15 @@ class Drain implements RecordHandler {
     const f = this.ring.f64;
     const w = offset >>> 3;
     if (batchStarted === 0) batchStarted = Date.now();
-    if (type === P_TRADE) {
+    if (type === PERSIST_TRADE) {
       batch.trades.push({
         symbol: symbols[f[w]], sequence: f[w + 1], tradeId: f[w + 2], price: f[w + 3], size: f[w + 4], side: f[w + 5], makerOrderId: f[w + 6], time: f[w + 7],
       });
-    } else if (type === P_CANDLE) {
+    } else if (type === PERSIST_CANDLE) {
       batch.candles.push({
         symbol: symbols[f[w]], interval: INTERVALS[f[w + 1]].name, start: f[w + 2], open: f[w + 3], high: f[w + 4], low: f[w + 5], close: f[w + 6], volume: f[w + 7], notional: f[w + 8], count: f[w + 9],
       });
-    } else if (type === P_BOOK) {
+    } else if (type === PERSIST_BOOK) {
       const bids = f[w + 4];
       const asks = f[w + 5];
       const levels = (from: number, n: number): [number, number][] => {
@@ -97,7 +105,7 @@ class Drain implements RecordHandler {
         for (let i = 0; i < n; i++) out.push([f[from + 2 * i], f[from + 2 * i + 1]]);
         return out;
       };
-      const first = w + P_BOOK_HEADER_WORDS;
+      const first = w + PERSIST_BOOK_HEADER_WORDS;
       batch.books.push({ symbol: symbols[f[w]], sequence: f[w + 1], time: f[w + 2], checksum: f[w + 3], bids: levels(first, bids), asks: levels(first + 2 * bids, asks) });
     }
   }
@@ -109,6 +117,10 @@ const WRITE_TIMEOUT_MS = 10_000;
 let store: Store | null = null;
 /** The open in progress: writes and queries that need a store meanwhile share it (two PGlite instances on one directory corrupt it). */
 let opening: Promise<Store> | null = null;
+/** PostgreSQL only: the read pool (PGlite reads share the one instance); null until needed or after a failure. */
+let reader: Promise<Store> | null = null;
+/** Writes first: see read-gate.ts. PGlite has one connection, so there a write waits for at most one read. */
+const gate = data.databaseUrl ? new ReadGate(READ_CONNECTIONS, MAX_QUEUED_READS, false) : new ReadGate(1, MAX_QUEUED_READS, true);
 
 function connect(): Promise<Store> {
   if (store !== null) return Promise.resolve(store);
@@ -124,6 +136,23 @@ function connect(): Promise<Store> {
     },
   );
   return opening;
+}
+
+/** The store history reads use: PostgreSQL's read pool, or the one PGlite instance. */
+function connectReader(): Promise<Store> {
+  if (!data.databaseUrl) return connect();
+  reader ??= openPostgresStore(data.databaseUrl, { max: READ_CONNECTIONS }).catch((error: unknown) => {
+    reader = null;
+    throw error;
+  });
+  return reader;
+}
+
+/** Drops the read pool after a failed read; the next read opens a new one. */
+function disconnectReader(): void {
+  const failed = reader;
+  reader = null;
+  void failed?.then((s) => s.close()).catch(() => undefined);
 }
 
 /** Drops the connections of a store that failed; the next write or query opens new ones. */
@@ -152,7 +181,7 @@ async function write(b: Batch): Promise<void> {
   if (b.books.length > 0) await store.writeBookSnapshots(b.books);
   stats[P_TRADES] += b.trades.length;
   stats[P_CANDLES] += b.candles.length;
-  stats[P_SNAPSHOTS] += b.books.length;
+  stats[P_BOOKS] += b.books.length;
   stats[P_BATCHES]++;
   if (b.trades.length === 0) return;
   // Counted once the whole batch is written: a batch that fails later is retried, and counted then.
@@ -166,7 +195,7 @@ async function flush(b: Batch): Promise<void> {
   for (let i = 0; i < pending.length; i++) {
     if (batchRows(pending[i]) === 0) continue;
     try {
-      await withTimeout(write(pending[i]), WRITE_TIMEOUT_MS);
+      await withTimeout(gate.write(() => write(pending[i])), WRITE_TIMEOUT_MS);
     } catch (err) {
       stats[P_FAILURES]++;
       if (refusedForGood(err)) {
@@ -206,14 +235,14 @@ function backOff(err: unknown, what: string): void {
 async function storeEvents(feed: OrderEventFeed, force: boolean): Promise<number> {
   try {
     if (!feed.following) {
-      feed.resume(await withTimeout(connect().then((s) => s.orderEventsStoredThrough()), WRITE_TIMEOUT_MS));
+      feed.resume(await withTimeout(gate.write(() => connect().then((s) => s.orderEventsStoredThrough())), WRITE_TIMEOUT_MS));
       stats[P_EVENTS_THROUGH] = feed.storedThrough;
       retryMs = RETRY_MIN_MS;
       return 0;
     }
     if (force ? feed.rows.length === 0 : !feed.due(Date.now(), data.batchMs)) return 0;
     const rows = feed.take();
-    await withTimeout(connect().then((s) => s.writeOrderEvents(rows)), WRITE_TIMEOUT_MS);
+    await withTimeout(gate.write(() => connect().then((s) => s.writeOrderEvents(rows))), WRITE_TIMEOUT_MS);
     feed.stored(rows);
     stats[P_EVENTS] += rows.length;
     stats[P_EVENTS_THROUGH] = feed.storedThrough;
@@ -261,22 +290,32 @@ async function answer(request: PersistenceRequest): Promise<void> {
     stopping = true;
     return;
   }
-  const q: HistoryQuery = request.query;
   try {
-    const store = await connect();
-    let rows: unknown;
-    if (q.kind === 'trades') rows = await store.trades(symbols[q.symbol], q.from, q.to, q.limit, q.offset);
-    else if (q.kind === 'candles') rows = await store.candles(symbols[q.symbol], q.interval, q.from, q.to, q.limit, q.offset);
-    else if (q.kind === 'book') rows = await store.bookSnapshotAt(symbols[q.symbol], q.at);
-    else if (q.kind === 'events') rows = renderOrderEvents(await store.orderEvents(symbols[q.symbol], q.from, q.to, q.after, q.limit + 1), data.instruments[q.symbol], q.limit);
-    else {
-      const r = q.request;
-      rows = renderHistory(await store.candles(r.symbol, r.interval, r.from, r.to, r.limit + 1, r.offset), r);
-    }
+    const reading = gate.read(() => read(request.query));
+    stats[P_READS_PENDING] = gate.pending;
+    const rows = await reading;
     report({ type: 'result', id: request.id, rows });
   } catch (err) {
+    if ((err as { code?: unknown }).code === 'BUSY') {
+      report({ type: 'error', id: request.id, code: 'BUSY', message: (err as Error).message });
+      return;
+    }
+    if (data.databaseUrl) disconnectReader();
     report({ type: 'error', id: request.id, code: 'STORE_UNAVAILABLE', message: (err as Error).message });
+  } finally {
+    stats[P_READS_PENDING] = gate.pending;
+    stats[P_READS_REFUSED] = gate.refused;
   }
+}
+
+async function read(q: HistoryQuery): Promise<unknown> {
+  const store = await connectReader();
+  if (q.kind === 'trades') return store.trades(symbols[q.symbol], q.from, q.to, q.limit, q.offset);
+  if (q.kind === 'candles') return store.candles(symbols[q.symbol], q.interval, q.from, q.to, q.limit, q.offset);
+  if (q.kind === 'book') return store.bookSnapshotAt(symbols[q.symbol], q.at);
+  if (q.kind === 'events') return renderOrderEvents(await store.orderEvents(symbols[q.symbol], q.from, q.to, q.after, q.limit + 1), data.instruments[q.symbol], q.limit);
+  const r = q.request;
+  return renderHistory(await store.candles(r.symbol, r.interval, r.from, r.to, r.limit + 1, r.offset), r);
 }
 
 /** How often TimescaleDB's job stats are read for the health endpoint; its policies run hourly or less. */
@@ -323,6 +362,7 @@ async function run(): Promise<void> {
       // Whatever the database did not take stays in the spool (memory is lost: move it to disk).
       for (const b of spool.takeAll()) spool.persist(b);
       await store?.close();
+      if (reader !== null) await reader.then((s) => s.close()).catch(() => undefined);
       process.exit(0);
     }
     stats[P_SPOOL] = spool.rows;

@@ -19,17 +19,19 @@ import {
   P_EVENTS_THROUGH,
   P_FAILURES,
   P_LAG_US,
-  P_SNAPSHOTS,
+  P_BOOKS,
   P_SPILLED,
   P_STATS_WORDS,
   P_TRADES,
   P_SPOOL,
   P_REJECTED,
+  P_READS_PENDING,
+  P_READS_REFUSED,
   OrderEventSource,
   PersistenceReport,
   PersistenceWorkerData,
 } from './persistence-protocol';
-import { SRC_DURABLE } from '../source/source-protocol';
+import { SRC_DURABLE } from '../model/source-words';
 
 export interface PersistenceOptions {
   databaseUrl: string | undefined;
@@ -82,6 +84,9 @@ export class Persistence {
         } else if (r.type === 'result') {
           this.waiting.get(r.id)?.resolve(r.rows);
           this.waiting.delete(r.id);
+        } else if (r.id !== null && r.code === 'BUSY') {
+          this.waiting.get(r.id)?.reject(new BookcastError('BUSY', r.message));
+          this.waiting.delete(r.id);
         } else if (r.id !== null) {
           // The database's own text names tables, types and values: it goes to the operator's
           // log and health, never to the client (who gets the code and the catalog's message).
@@ -127,12 +132,14 @@ export class Persistence {
       store: this.store,
       trades: s[P_TRADES],
       candles: s[P_CANDLES],
-      snapshots: s[P_SNAPSHOTS],
+      snapshots: s[P_BOOKS],
       batches: s[P_BATCHES],
       spool_rows: s[P_SPOOL],
       spilled_to_disk_rows: s[P_SPILLED],
       rejected_rows: s[P_REJECTED],
       failed_writes: s[P_FAILURES],
+      // History reads wait behind writes (read-gate.ts); past the queue's bound they are refused.
+      reads: { pending: s[P_READS_PENDING], refused: s[P_READS_REFUSED] },
       last_batch_lag_ms: millis(s[P_LAG_US]),
       // Event → committed, per stored trade, over the last minute (durable-lag.ts).
       durable_lag_ms:

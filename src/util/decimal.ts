@@ -5,11 +5,33 @@
 
 const POW10: readonly number[] = Array.from({ length: 19 }, (_, i) => 10 ** i);
 
-/** Formats `units` (an integer) with exactly `decimals` digits after the point: 12345, 2 → "123.45". */
+/**
+ * Formats `units` (an integer) with exactly `decimals` digits after the point: 12345, 2 → "123.45".
+ * Never in exponent notation, and every digit exact: past 2^53 String() prints the shortest
+ * digits that read back as the same double (2^53 + 8 is not "9007199254741000"), and from 1e21 it
+ * switches to exponent notation ("1.0808639105689189e+21", which the point insertion below would
+ * then mangle), so magnitudes past 2^53 go through BigInt, which prints the double's exact integer
+ * value. That allocates, off the hot path: rendering is per message, and only for such values.
+ * Units are integers; a fraction, which no caller passes, is rounded rather than mangled, and a
+ * non-finite value throws (a programming error, never a client's input).
+ */
 export function formatUnits(units: number, decimals: number): string {
-  if (decimals === 0) return String(units);
-  const negative = units < 0;
-  const digits = String(negative ? -units : units);
+  if (!Number.isFinite(units)) throw new RangeError(`cannot format ${units} units`);
+  const whole = Number.isInteger(units) ? units : Math.round(units);
+  const negative = whole < 0;
+  const magnitude = negative ? -whole : whole;
+  const digits = magnitude <= Number.MAX_SAFE_INTEGER ? String(magnitude) : BigInt(magnitude).toString();
+  return placePoint(negative, digits, decimals);
+}
+
+/** formatUnits for units held as a BigInt (exact sums and quotients past 2^53). */
+export function formatBigUnits(units: bigint, decimals: number): string {
+  const negative = units < 0n;
+  return placePoint(negative, (negative ? -units : units).toString(), decimals);
+}
+
+function placePoint(negative: boolean, digits: string, decimals: number): string {
+  if (decimals === 0) return (negative ? '-' : '') + digits;
   const padded = digits.length > decimals ? digits : '0'.repeat(decimals - digits.length + 1) + digits;
   const cut = padded.length - decimals;
   return (negative ? '-' : '') + padded.slice(0, cut) + '.' + padded.slice(cut);

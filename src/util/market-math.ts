@@ -1,4 +1,4 @@
-import { formatUnits } from './decimal';
+import { formatBigUnits, formatUnits } from './decimal';
 
 /**
  * a * scale / b rounded to the nearest integer, halves up, exactly: for the figures the JSON
@@ -33,8 +33,16 @@ export function roundedQuotient(a: number, scale: number, b: number): number {
  */
 export function changePercent(last: number, open: number): string | null {
   if (last === 0 || open === 0) return null;
-  const hundredths = roundedQuotient(Math.abs(last - open), 10_000, Math.abs(open));
   const negative = last < open !== open < 0;
+  const difference = Math.abs(last - open);
+  const base = Math.abs(open);
+  if (difference * 10_000 + base > Number.MAX_SAFE_INTEGER) {
+    // A quotient past 2^53 would not fit a double exactly: stay in BigInt to the digits.
+    const divisor = BigInt(base);
+    const hundredths = (BigInt(difference) * 20_000n + divisor) / (divisor * 2n);
+    return formatBigUnits(negative ? -hundredths : hundredths, 2);
+  }
+  const hundredths = roundedQuotient(difference, 10_000, base);
   return formatUnits(negative ? -hundredths : hundredths, 2);
 }
 

@@ -1,7 +1,8 @@
 import * as flatbuffers from 'flatbuffers';
 import { BookcastError, ErrorCode } from '../errors';
-import { ASK, BID } from '../model/book-types';
+import { ASK, BID, SIDE_NAMES } from '../model/book-types';
 import {
+  EVENT_KIND_NAMES,
   EVENT_WORDS,
   W_KIND,
   W_NEW_ORDER_ID,
@@ -29,10 +30,22 @@ import { INGEST_FILE_IDENTIFIER, verifyIngestBatch } from './frame-verifier';
  * price off the tick) is decided by the owning worker and counted in /health, as for every source.
  */
 
-/** JSON event kinds, indexed by EV_* value. */
-export const INGEST_KINDS = ['', 'add', 'modify', 'replace', 'cancel', 'delete', 'execute', 'trade', 'clear'] as const;
-const KIND_BY_NAME = new Map<string, number>(INGEST_KINDS.map((name, kind) => [name, kind]).filter(([name]) => name !== '') as [string, number][]);
-const SIDE_BY_NAME = new Map<string, number>([['buy', BID], ['sell', ASK]]);
+/**
+ * The event times a batch may carry. Every figure that depends on time (the rolling 24-hour
+ * window, candles, `orderbook?at=`) follows the largest event time its symbol has seen and never
+ * moves back, so one event stamped in 2099 would pin the symbol's window there for good, and one
+ * stamped before 2000 is a unit mistake (ms or ns for µs). An event time must be at or after
+ * 2000-01-01T00:00:00Z and at most MAX_AHEAD_US past the server's clock when the batch arrives
+ * (room for clock skew between the publisher's host and this one). Late events are not refused:
+ * the statistics book them at the symbol's clock, and a recorded flow replayed beside events
+ * stamped on arrival (timestamp 0) is late by design. A resent duplicate always passes again,
+ * since the clock only moves on.
+ */
+export const EARLIEST_EVENT_US = Date.UTC(2000, 0, 1) * 1000;
+export const MAX_AHEAD_US = 60_000_000;
+
+const KIND_BY_NAME = new Map<string, number>(EVENT_KIND_NAMES.map((name, kind) => [name, kind]).filter(([name]) => name !== '') as [string, number][]);
+const SIDE_BY_NAME = new Map<string, number>(SIDE_NAMES.map((name, side) => [name, side]));
 
 /** A refused batch: the code says why, `eventIndex` which event (-1: the batch itself). */
 export class IngestBatchError extends BookcastError {
@@ -85,7 +98,7 @@ export class IngestBatchDecoder {
     this.words = new Float64Array(maxEvents * EVENT_WORDS);
   }
 
-  /** Decodes a binary IngestBatch frame; throws IngestBatchError (BAD_FRAME, BAD_BATCH, UNKNOWN_SYMBOL). */
+  /** Decodes a binary IngestBatch frame; throws IngestBatchError (BAD_FRAME, BAD_BATCH, UNKNOWN_SYMBOL, TIMESTAMP_OUT_OF_RANGE). */
   decodeBinary(bytes: Uint8Array, nowUs: number): void {
     try {
       verifyIngestBatch(bytes);
@@ -150,7 +163,7 @@ export class IngestBatchDecoder {
     const unknown = Object.keys(rest);
     if (unknown.length > 0) throw new IngestBatchError('BAD_BATCH', `unknown field "${unknown[0]}"`, i);
     const kind = typeof kindName === 'string' ? KIND_BY_NAME.get(kindName) : undefined;
-    if (kind === undefined) throw new IngestBatchError('BAD_BATCH', `kind must be one of ${INGEST_KINDS.slice(1).join(', ')}`, i);
+    if (kind === undefined) throw new IngestBatchError('BAD_BATCH', `kind must be one of ${EVENT_KIND_NAMES.slice(1).join(', ')}`, i);
     const instrument = this.instrument(symbolName, i);
     const needs = NEEDS[kind];
     const side = (needs & NEEDS_SIDE) === 0 ? BID : typeof sideName === 'string' ? SIDE_BY_NAME.get(sideName) ?? -1 : -1;
@@ -192,6 +205,12 @@ export class IngestBatchDecoder {
     if ((needs & NEEDS_PRICE) !== 0 && !positive(price)) throw new IngestBatchError('BAD_BATCH', 'price must be a positive integer number of units', i);
     if ((needs & NEEDS_SIZE) !== 0 && !positive(size)) throw new IngestBatchError('BAD_BATCH', 'size must be a positive integer number of units', i);
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new IngestBatchError('BAD_BATCH', 'timestamp must be whole microseconds since the epoch, or 0', i);
+    if (timestamp !== 0 && timestamp < EARLIEST_EVENT_US) {
+      throw new IngestBatchError('TIMESTAMP_OUT_OF_RANGE', `timestamp ${timestamp} is before 2000-01-01 (${EARLIEST_EVENT_US} µs); timestamps are µs since the epoch`, i);
+    }
+    if (timestamp > nowUs + MAX_AHEAD_US) {
+      throw new IngestBatchError('TIMESTAMP_OUT_OF_RANGE', `timestamp ${timestamp} µs is ${Math.round((timestamp - nowUs) / 1e6)} s ahead of the server's clock; at most ${MAX_AHEAD_US / 1e6} s are allowed`, i);
+    }
     const w = this.words;
     const o = i * EVENT_WORDS;
     w[o + W_KIND] = kind;

@@ -1,6 +1,8 @@
 import * as flatbuffers from 'flatbuffers';
+import { ORDER_CHANGE_NAMES, SIDE_NAMES } from '../model/book-types';
 import { INTERVALS } from '../model/intervals';
 import { formatUnits } from '../util/decimal';
+import { NO_LAST_SIDE, tickerMembers } from './ticker-json';
 // Straight from each generated module: the bookcast_generated.ts barrel compiles to getter
 // re-exports, a function call on every hot-path access; the modules' exports are plain.
 import { Body } from './generated/bookcast/wire/body';
@@ -20,7 +22,7 @@ import { SubscriptionState } from './generated/bookcast/wire/subscription-state'
 import { Ticker } from './generated/bookcast/wire/ticker';
 import { Trade } from './generated/bookcast/wire/trade';
 import { BadFrameError } from './frame-verifier';
-import { changePercent, vwapUnits } from '../util/market-math';
+import { vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from './timestamp';
 
 /** How the message's symbol writes its integer prices and sizes as decimals. */
@@ -63,8 +65,9 @@ function byteBufferOf(bytes: Uint8Array): flatbuffers.ByteBuffer {
   return wrapper;
 }
 
-const ORDER_EVENTS: readonly string[] = ['"add"', '"modify"', '"delete"'];
-const SIDES: readonly string[] = ['"buy"', '"sell"'];
+// As JSON strings, made once: the renderer concatenates them.
+const ORDER_EVENTS: readonly string[] = ORDER_CHANGE_NAMES.map((n) => JSON.stringify(n));
+const SIDES: readonly string[] = SIDE_NAMES.map((n) => JSON.stringify(n));
 /** Candle intervals as JSON strings, by their index in INTERVALS. */
 const INTERVAL_NAMES: readonly string[] = INTERVALS.map((i) => JSON.stringify(i.name));
 
@@ -169,16 +172,6 @@ function orderChangesJson(asks: boolean, fmt: JsonFormat): string {
       '"}';
   }
   return out + ']';
-}
-
-/** Ticker fields use 0 for none, which JSON says as null. */
-function optionalUnits(units: number, decimals: number): string {
-  return units === 0 ? 'null' : '"' + formatUnits(units, decimals) + '"';
-}
-
-function change24h(last: number, open: number): string {
-  const change = changePercent(last, open);
-  return change === null ? 'null' : '"' + change + '"';
 }
 
 function vwapJson(notional: number, volume: number, decimals: number): string {
@@ -310,26 +303,22 @@ export function renderJson(bytes: Uint8Array, fmt: JsonFormat): string {
       envelope.body(ticker);
       return (
         symbolHeader('ticker', bb) +
-        ',"data":{"bid":' +
-        optionalUnits(ticker.bid(), fmt.priceDecimals) +
-        ',"bid_size":' +
-        optionalUnits(ticker.bidSize(), fmt.sizeDecimals) +
-        ',"ask":' +
-        optionalUnits(ticker.ask(), fmt.priceDecimals) +
-        ',"ask_size":' +
-        optionalUnits(ticker.askSize(), fmt.sizeDecimals) +
-        ',"last":' +
-        optionalUnits(ticker.last(), fmt.priceDecimals) +
-        ',"last_size":' +
-        optionalUnits(ticker.lastSize(), fmt.sizeDecimals) +
-        ',"volume_24h":"' +
-        formatUnits(ticker.volume24h(), fmt.sizeDecimals) +
-        '","high_24h":' +
-        optionalUnits(ticker.high24h(), fmt.priceDecimals) +
-        ',"low_24h":' +
-        optionalUnits(ticker.low24h(), fmt.priceDecimals) +
-        ',"change_24h":' +
-        change24h(ticker.last(), ticker.open24h()) +
+        ',"data":{' +
+        tickerMembers(
+          ticker.bid(),
+          ticker.bidSize(),
+          ticker.ask(),
+          ticker.askSize(),
+          ticker.last(),
+          ticker.lastSize(),
+          NO_LAST_SIDE,
+          ticker.volume24h(),
+          ticker.high24h(),
+          ticker.low24h(),
+          ticker.open24h(),
+          fmt.priceDecimals,
+          fmt.sizeDecimals,
+        ) +
         '}}'
       );
     case Body.Candle:

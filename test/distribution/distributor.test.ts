@@ -1,7 +1,7 @@
 import t from 'tap';
 import WebSocket from 'ws';
 import type { OutMessage, StreamConsumer } from '../../src/distribution/consumer';
-import { slotOf } from '../../src/distribution/streams';
+import { streamOf } from '../../src/model/streams';
 import { L2_DEPTHS } from '../../src/model/depths';
 import { decodeMessage } from '../../src/wire/message-decoder';
 import { startTestServer, waitFor } from '../helpers/test-server';
@@ -26,8 +26,8 @@ t.test('a consumer of its own and a WebSocket client see the same records, seque
   t.teardown(() => srv.server.stop());
   const distributor = srv.server.distributor;
   const btc = srv.server.instruments.find((i) => i.symbol === 'BTC/USD')!;
-  const l2 = distributor.streams.index(btc.index, slotOf('l2', L2_DEPTHS.indexOf(10)));
-  const trades = distributor.streams.index(btc.index, slotOf('trades', 0));
+  const l2 = distributor.streams.index(btc.index, streamOf('l2', L2_DEPTHS.indexOf(10)));
+  const trades = distributor.streams.index(btc.index, streamOf('trades', 0));
   const bookRecorder = new Recorder();
   const tradeRecorder = new Recorder();
   distributor.follow(bookRecorder, l2);

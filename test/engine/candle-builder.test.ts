@@ -2,7 +2,7 @@ import t from 'tap';
 import { basename } from 'node:path';
 import { CandleBuilder, CandleListener, CandleSink } from '../../src/engine/candle-builder';
 import { INTERVAL_COUNT, INTERVALS, intervalIndex, intervalStart } from '../../src/model/intervals';
-import { RollingStats } from '../../src/engine/rolling-stats';
+import { Rolling24h } from '../../src/engine/rolling-24h';
 import {
   LOBSTER_EXECUTE,
   LOBSTER_HIDDEN_EXECUTE,
@@ -461,7 +461,7 @@ if (samples.length === 0) {
       // Executions (types 4 and 5) are the trades; every other message ticks the clock, as the
       // owner's periodic tick would.
       const flow = emptyFlow();
-      const stats = new RollingStats();
+      const stats = new Rolling24h();
       let volume = 0;
       let notional = 0;
       let high = -Infinity;

@@ -99,7 +99,7 @@ function feed(owner: Owner, list: Event[], from: number, to: number): void {
     applyInput(owner.state, owner.emitter, kind, side, orderId, price, size, newOrderId, ts);
     // The worker's once-a-second tick: trades leave the window, candles close on the clock.
     if (i % 50 === 0) {
-      owner.state.stats.advance(ts + 3 * SECOND);
+      owner.state.rolling24h.advance(ts + 3 * SECOND);
       owner.emitter.closeCandles(owner.state, ts + 2 * SECOND, ts + 3 * SECOND);
     }
   }
@@ -114,7 +114,7 @@ t.test('a restored symbol is indistinguishable from one that never stopped', asy
     const live = new Owner();
     feed(live, list, 0, cut);
     live.drain();
-    t.ok(live.state.book.orderCount > 0 && live.state.stats.buckets > 10, `seed ${seed}: a book (${live.state.book.orderCount} orders) and a window (${live.state.stats.buckets} buckets) to save`);
+    t.ok(live.state.book.orderCount > 0 && live.state.rolling24h.buckets > 10, `seed ${seed}: a book (${live.state.book.orderCount} orders) and a window (${live.state.rolling24h.buckets} buckets) to save`);
 
     // Through the real files: encoded, written durably, read back and verified.
     const checkpoint = await createCheckpointDir(dir, cut + seed);
@@ -142,7 +142,7 @@ t.test('a restored symbol is indistinguishable from one that never stopped', asy
     t.equal(y.checksum(), x.checksum(), 'checksum');
     t.equal(y.nextTradeId, x.nextTradeId, 'trade ids continue');
     t.ok(x.nextTradeId > 100, 'trades happened');
-    t.same([y.stats.volume, y.stats.notional, y.stats.count, y.stats.high, y.stats.low, y.stats.open, y.stats.last], [x.stats.volume, x.stats.notional, x.stats.count, x.stats.high, x.stats.low, x.stats.open, x.stats.last], '24 h statistics');
+    t.same([y.rolling24h.volume, y.rolling24h.notional, y.rolling24h.count, y.rolling24h.high, y.rolling24h.low, y.rolling24h.open, y.rolling24h.last], [x.rolling24h.volume, x.rolling24h.notional, x.rolling24h.count, x.rolling24h.high, x.rolling24h.low, x.rolling24h.open, x.rolling24h.last], '24 h statistics');
     const orders = (s: SymbolState) => {
       const seen: number[] = [];
       for (const side of [BID, ASK]) s.book.forEachOrder(side, { visit: (id, price, size) => void seen.push(id, price, size) });

@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { startServerProcess, stopServerProcess } from '../helpers/server-process';
 import { closeOf, openSocket, refusedUpgrade } from '../helpers/ws-connect';
 import { waitFor } from '../helpers/test-server';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -12,7 +12,10 @@ const TOKEN = 'limits-test-token-0123456789';
 t.test('connections over the total and per-address caps are refused on every endpoint; REST answers; closing frees slots', async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bookcast-test-'));
   const server = await startServerProcess(['--source', 'ingest', '--publisher-token', TOKEN, '--data-dir', dataDir, '--max-connections', '50', '--max-connections-per-ip', '20']);
-  t.teardown(() => stopServerProcess(server));
+  t.teardown(async () => {
+    await stopServerProcess(server);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   const ws = server.http.replace('http', 'ws');
   const feed = `${ws}/ws`;
   const stream = `${ws}/api/v1/market-data/stream`;

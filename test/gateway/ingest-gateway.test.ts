@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { BID } from '../../src/model/book-types';
-import { EV_ADD, EV_DELETE } from '../../src/model/events';
+import { EV_ADD, EV_DELETE, EV_TRADE } from '../../src/model/events';
 import { DEFAULT_INSTRUMENTS, REFERENCE_PRICES, toInstrument } from '../../src/model/instruments';
 import { MarketSimulator } from '../../src/source/market-simulator';
 import { buildIngestBatch, IngestEventFields } from '../../src/wire/ingest-batch';
@@ -13,6 +13,7 @@ import { IngestPublisher, PublisherError } from '../../scripts/ingest-publisher'
 import { ReferenceBooks } from '../helpers/reference-books';
 import { startTestServer, TestServer, waitFor } from '../helpers/test-server';
 import { refusedUpgrade } from '../helpers/ws-connect';
+import { formatUnits } from '../../src/util/decimal';
 
 const TOKEN = 'ingest-test-token-0123456789';
 const instruments = DEFAULT_INSTRUMENTS.map((s, i) => toInstrument(s, i));
@@ -235,4 +236,95 @@ t.test("a publisher's flow reaches the books exactly once, across reconnects, se
   await again.close();
   await expectBooks(t, server, reference, 'after a restart');
   t.same(errors, [], 'bookcast refused nothing the publisher sent');
+});
+
+t.test('event times outside the window are refused with TIMESTAMP_OUT_OF_RANGE and change nothing', async (t) => {
+  const server = await startTestServer(['--source', 'ingest', '--publisher-token', TOKEN]);
+  t.teardown(() => server.server.stop());
+  const publisher = await RawPublisher.open(server, 'times');
+  await publisher.welcome();
+  const now = Date.now() * 1000;
+  const at = (timestamp: number, orderId: number, symbol = 0): IngestEventFields => ({ ...adds(1, orderId, symbol)[0], timestamp });
+  // The far future and the far past, in both encodings; the JSON twin names the same fields.
+  const json = (timestamp: number) => JSON.stringify({ first_sequence: 2, events: [{ kind: 'delete', symbol: 'BTC/USD', order_id: 1, timestamp }] });
+
+  publisher.ws.send(frame(1, [at(now, 1)]));
+  await publisher.acked(1);
+  const refusals: [string, IngestEventFields[], number, RegExp][] = [
+    ['an hour ahead of the clock', [at(now + 1, 2), at(now + 3_600_000_000, 3)], 1, /ahead of the server's clock/],
+    ['in 2099', [at(Date.UTC(2099, 0, 1) * 1000, 2)], 0, /ahead/],
+    ['milliseconds for microseconds', [at(Date.now(), 2)], 0, /before 2000-01-01/],
+  ];
+  for (const [what, events, index, message] of refusals) {
+    publisher.ws.send(frame(2, events));
+    t.match(await publisher.next('error'), { code: 'TIMESTAMP_OUT_OF_RANGE', event_index: index, message }, what);
+  }
+  publisher.ws.send(json(now + 86_400_000_000));
+  t.match(await publisher.next('error'), { code: 'TIMESTAMP_OUT_OF_RANGE', event_index: 0 }, 'JSON, a day ahead');
+  publisher.ws.send(json(1));
+  t.match(await publisher.next('error'), { code: 'TIMESTAMP_OUT_OF_RANGE', event_index: 0 }, 'JSON, 1 µs after 1970');
+  t.match(await ingestHealth(server), { accepted_sequence: 1, refused: refusals.length + 2 });
+
+  // Within the window: a little ahead (clock skew), and late (a recorded flow), both accepted.
+  publisher.ws.send(frame(2, [at(now + 30_000_000, 2), at(Date.UTC(2012, 5, 21) * 1000, 3), at(now, 4, 1)]));
+  await publisher.acked(4);
+  await waitFor('the books to apply the batch', async () => (await server.get('/api/v1/market/BTC-USD/orderbook')).body.sequence === 3);
+  await publisher.close();
+});
+
+t.test('an order that would take its level past 2^53 - 1 units is rejected by the book; the level and checksum stay exact', async (t) => {
+  const server = await startTestServer(['--source', 'ingest', '--publisher-token', TOKEN]);
+  t.teardown(() => server.server.stop());
+  const publisher = await RawPublisher.open(server, 'big');
+  await publisher.welcome();
+  const ins = instruments[0];
+  const biggest = Math.floor(Number.MAX_SAFE_INTEGER / ins.lotUnits) * ins.lotUnits;
+  const price = 1000 * ins.tickUnits;
+  const add = (orderId: number, size: number): IngestEventFields => ({ kind: EV_ADD, symbol: 0, side: BID, orderId, newOrderId: 0, price, size, timestamp: 0 });
+  publisher.ws.send(frame(1, [add(1, biggest), add(2, ins.lotUnits), add(3, biggest)]));
+  await publisher.acked(3);
+  const reference = new ReferenceBooks(instruments);
+  reference.event(EV_ADD, 0, BID, 1, price, biggest, 0);
+  await waitFor('the book to apply the batch', async () => {
+    const health = (await server.get('/api/v1/health')).body;
+    return health.workers.some((w: any) => w.rejected.LEVEL_OVERFLOW === 2);
+  });
+  const book = (await server.get(`/api/v1/market/${ins.slug}/orderbook?depth=5`)).body;
+  t.same(book.bids, [[formatUnits(price, ins.priceDecimals), formatUnits(biggest, ins.sizeDecimals)]], 'the level holds the first order only, exactly');
+  t.equal(book.sequence, 1, 'the refused adds took no sequence');
+  t.equal(book.checksum, reference.books[0].checksum(), 'the checksum covers the exact level');
+  await publisher.close();
+});
+
+t.test('120k trades of the largest size: volume_24h is a plain decimal with every digit, never exponent notation', async (t) => {
+  const server = await startTestServer(['--source', 'ingest', '--publisher-token', TOKEN, '--ingest-max-batch-events', '1000']);
+  t.teardown(() => server.server.stop());
+  const ins = instruments[0];
+  const biggest = Math.floor(Number.MAX_SAFE_INTEGER / ins.lotUnits) * ins.lotUnits;
+  const trades = 120_000;
+  const errors: PublisherError[] = [];
+  const publisher = new IngestPublisher({ url: `${server.url}/ingest`, token: TOKEN, session: 'whale', format: 'flatbuffers', symbols: instruments, window: 20_000, onError: (e) => errors.push(e) });
+  publisher.continueFrom((await publisher.connect()).accepted_sequence);
+  for (let n = 0; n < trades; ) {
+    for (; n < trades && publisher.room() > 0; n++) {
+      publisher.push({ kind: EV_TRADE, symbol: 0, side: BID, orderId: 0, newOrderId: 0, price: 1000 * ins.tickUnits, size: biggest, timestamp: 0 });
+    }
+    publisher.flush();
+    await waitFor('room in the window', () => publisher.room() > 0 || publisher.acked === publisher.last, 60_000);
+  }
+  await waitFor('every trade acknowledged', () => publisher.acked === publisher.last, 60_000);
+  await publisher.close();
+  t.same(errors, [], 'nothing refused');
+  let ticker: Record<string, any> = {};
+  await waitFor('the books to apply every trade', async () => (ticker = (await server.get(`/api/v1/market/${ins.slug}/ticker`)).body).sequence === trades, 60_000);
+  const volume: string = ticker.volume_24h;
+  t.match(volume, new RegExp(`^\\d{17}\\.\\d{${ins.sizeDecimals}}$`), `${volume}: digits, a point, ${ins.sizeDecimals} decimals`);
+  // Past 2^53 the running sum is the nearest double of each partial sum (see the README's limits):
+  // within one part in 2^52 per addition of the exact total.
+  const exact = BigInt(trades) * BigInt(biggest);
+  const held = BigInt(volume.replace('.', ''));
+  const error = held > exact ? held - exact : exact - held;
+  t.ok(error * 2n ** 52n <= exact * BigInt(trades), `${held} is within rounding of the exact ${exact}`);
+  const latest = (await server.get(`/api/v1/market-data/${ins.slug}/latest?fields=volume`)).body;
+  t.equal(latest.data.volume, volume, 'the Market Data API renders the same digits');
 });

@@ -13,9 +13,14 @@ export interface ServerProcess {
  * kill it or restart it on the same data directory. Resolves once it listens; rejects with its
  * stderr if it exits first.
  */
-export function startServerProcess(args: string[]): Promise<ServerProcess> {
+export function startServerProcess(args: string[], options: { fileLimit?: number } = {}): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const command = [process.execPath, main, '--port', '0', ...args];
+    // A lower open-file limit through the shell's ulimit (lowering needs no privilege).
+    const child =
+      options.fileLimit === undefined
+        ? spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn('sh', ['-c', `ulimit -n ${options.fileLimit} && exec "$0" "$@"`, ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout!.on('data', (d) => {

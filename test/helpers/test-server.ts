@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../../src/config';
-import { RunningServer, startServer } from '../../src/gateway/server';
+import { RunningServer, startServer } from '../../src/app/server';
 import type { SymbolInfo } from './book-client';
 
 export interface TestServer {

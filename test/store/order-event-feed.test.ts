@@ -4,7 +4,7 @@ import { EVENT_WORDS } from '../../src/model/events';
 import { RECORD_BYTES } from '../../src/journal/journal-layout';
 import { listSegments } from '../../src/journal/journal-segments';
 import { JournalWriter } from '../../src/journal/journal-writer';
-import { SRC_DURABLE, SRC_STATS_WORDS } from '../../src/source/source-protocol';
+import { SRC_DURABLE, SRC_STATS_WORDS } from '../../src/model/source-words';
 import { OrderEventFeed } from '../../src/store/order-event-feed';
 import { eventFor, range, temporaryDir } from '../journal/journal-fixtures';
 

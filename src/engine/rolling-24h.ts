@@ -48,7 +48,7 @@ export const WINDOW_SECONDS = 86_400;
 export const MAX_BUCKETS = WINDOW_SECONDS + 1;
 const INITIAL_CAPACITY = 64;
 
-export class RollingStats {
+export class Rolling24h {
   private mask = INITIAL_CAPACITY - 1;
   private bucketSecond: Float64Array = new Float64Array(INITIAL_CAPACITY);
   private bucketVolume: Float64Array = new Float64Array(INITIAL_CAPACITY);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { descriptorBudget, FALLBACK_FILE_LIMIT, readFileLimit } from '../../src/gateway/descriptor-budget';
+import { descriptorBudget, FALLBACK_FILE_LIMIT, readFileLimit } from '../../src/util/descriptor-budget';
 import { loadConfig } from '../../src/config';
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units

@@ -1,9 +1,9 @@
 import t from 'tap';
-import { MAX_BUCKETS, RollingStats, WINDOW_SECONDS } from '../../src/engine/rolling-stats';
+import { MAX_BUCKETS, Rolling24h, WINDOW_SECONDS } from '../../src/engine/rolling-24h';
 import { Random } from '../../src/util/random';
 
 /**
- * RollingStats against a recomputation from the raw trade list: the window is
+ * Rolling24h against a recomputation from the raw trade list: the window is
  * [floor((clock - 24h) / 1s) * 1s, clock], every trade booked at max(its stamp, clock).
  * Checked after trades and at "now" points, many of them exactly at, and 1 µs either side of,
  * the instants where a trade leaves the window and where it turns 24h old.
@@ -51,7 +51,7 @@ class Recomputation {
   }
 
   /** The first difference from `stats`, or null. */
-  differs(stats: RollingStats): string | null {
+  differs(stats: Rolling24h): string | null {
     const from = this.first();
     const to = this.ts.length;
     let volume = 0;
@@ -110,7 +110,7 @@ class Checker {
   failures = 0;
   first = '';
 
-  check(reference: Recomputation, stats: RollingStats, where: string): void {
+  check(reference: Recomputation, stats: Rolling24h, where: string): void {
     this.checks++;
     const difference = reference.differs(stats);
     if (difference !== null && this.failures++ === 0) this.first = `${where}: ${difference}`;
@@ -118,7 +118,7 @@ class Checker {
 }
 
 t.test('an empty window reads zero everywhere', async (t) => {
-  const stats = new RollingStats();
+  const stats = new Rolling24h();
   t.equal(stats.clock, Number.NEGATIVE_INFINITY);
   for (const value of [stats.volume, stats.notional, stats.count, stats.high, stats.low, stats.open, stats.last]) {
     t.equal(value, 0);
@@ -131,7 +131,7 @@ t.test('an empty window reads zero everywhere', async (t) => {
 });
 
 t.test('a trade stays for 24h plus the rest of its second, to the microsecond', async (t) => {
-  const stats = new RollingStats();
+  const stats = new Rolling24h();
   const ts = EPOCH_2024 + 500_000; // half-way into its second
   stats.addTrade(ts, 100, 3);
   stats.addTrade(ts + 100, 110, 1);
@@ -157,7 +157,7 @@ t.test('a trade stays for 24h plus the rest of its second, to the microsecond', 
 });
 
 t.test('a trade stamped before the clock is booked at the clock; the window never goes back', async (t) => {
-  const stats = new RollingStats();
+  const stats = new Rolling24h();
   stats.addTrade(EPOCH_2024 + 5 * SECOND, 100, 1);
   stats.advance(EPOCH_2024 + 9 * SECOND);
   stats.addTrade(EPOCH_2024, 90, 1); // late: booked at +9s, so it outlives the first trade
@@ -174,7 +174,7 @@ t.test('a trade stamped before the clock is booked at the clock; the window neve
 });
 
 t.test('high and low follow the window as extremes expire (monotonic deques)', async (t) => {
-  const stats = new RollingStats();
+  const stats = new Rolling24h();
   const prices = [50, 70, 60, 60, 80, 10, 40, 40, 30, 90, 20];
   prices.forEach((price, k) => stats.addTrade(EPOCH_2024 + k * HOUR, price, 1));
   for (let k = 0; k < prices.length; k++) {
@@ -205,7 +205,7 @@ function gap(random: Random, regime: number): number {
 t.test('random flows match the recomputation at random instants and at every kind of edge', async (t) => {
   for (const seed of [1, 2, 3, 4, 5, 6]) {
     const random = new Random(seed);
-    const stats = new RollingStats();
+    const stats = new Rolling24h();
     const reference = new Recomputation();
     const checker = new Checker();
     let ts = EPOCH_2024 + random.int(DAY);
@@ -256,7 +256,7 @@ t.test('random flows match the recomputation at random instants and at every kin
 
 t.test('a trade in every second: 86,401 buckets at most, extremes through a full deque', async (t) => {
   const random = new Random(99);
-  const stats = new RollingStats();
+  const stats = new Rolling24h();
   const reference = new Recomputation();
   const checker = new Checker();
   const start = EPOCH_2024 + 123_456;
@@ -284,7 +284,7 @@ t.test('a trade in every second: 86,401 buckets at most, extremes through a full
 
 t.test('notional beyond 2^53 leaves no residue once the big trades expire', async (t) => {
   const random = new Random(7);
-  const stats = new RollingStats();
+  const stats = new Rolling24h();
   let exact = 0n;
   const booked: Array<{ ts: number; notional: bigint }> = [];
   let head = 0;

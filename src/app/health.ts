@@ -1,0 +1,68 @@
+import { type Config, isReplay } from '../config';
+import { REJECT_NAMES } from '../model/book-types';
+import type { Instrument } from '../model/instruments';
+import { SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_RESTORE_MS, SRC_WAITS } from '../model/source-words';
+import type { WorkerPool } from '../engine/worker-pool';
+import { S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_REJECTED } from '../engine/worker-protocol';
+import type { Persistence } from '../store/persistence';
+import type { SessionHub } from '../distribution/session-hub';
+import type { IngestGateway } from '../gateway/ingest-gateway';
+import type { UpgradeGuard } from '../gateway/upgrade-guard';
+import type { AcceptGate } from '../gateway/accept-gate';
+import type { HeavyWork } from '../gateway/heavy-work';
+import type { BookAtAnswer, BookAtRequest } from '../gateway/book-at-task';
+
+/** The parts /api/v1/health reads; each keeps its own counters, this only assembles them. */
+export interface HealthParts {
+  config: Config;
+  instruments: readonly Instrument[];
+  startedAt: number;
+  sourceStats: Float64Array;
+  pool: WorkerPool;
+  persistence: Persistence;
+  ingest: IngestGateway;
+  hub: SessionHub;
+  guard: UpgradeGuard;
+  gate: AcceptGate;
+  heavyWork: HeavyWork<BookAtRequest, BookAtAnswer>;
+}
+
+/** What anyone may see; the rest only where showsHealthDetails allows (gateway/health-access.ts). */
+export function publicHealthReport(startedAt: number): () => object {
+  return () => ({ status: 'ok', uptime_s: Math.round((Date.now() - startedAt) / 1000) });
+}
+
+/** The body of /api/v1/health, read fresh from every part's shared counters at each call. */
+export function healthReport(parts: HealthParts): () => object {
+  const { config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork } = parts;
+  const publicHealth = publicHealthReport(startedAt);
+  return () => ({
+    ...publicHealth(),
+    source: {
+      kind: config.source.kind,
+      replay: isReplay(config.source),
+      events: sourceStats[SRC_EMITTED],
+      restored_from_journal: sourceStats[SRC_RESTORED],
+      restore_ms: sourceStats[SRC_RESTORE_MS],
+      waits: sourceStats[SRC_WAITS],
+      done: sourceStats[SRC_DONE] === 1,
+    },
+    workers: pool.channels.map((c, index) => ({
+      index,
+      symbols: instruments.filter((i) => pool.ownerOf[i.index] === index).map((i) => i.symbol),
+      accepted: c.stats[S_ACCEPTED],
+      rejected: Object.fromEntries(REJECT_NAMES.map((name, code) => [name, c.stats[S_REJECTED + code]]).filter(([, n]) => n !== 0 && n !== undefined).slice(0)),
+      batches: c.stats[S_BATCHES],
+      out_waits: c.stats[S_OUT_WAITS],
+    })),
+    persistence: persistence.health(),
+    checkpoints: pool.checkpoints?.health() ?? null,
+    ...(config.source.kind === 'ingest' ? { ingest: ingest.health() } : {}),
+    connections: hub.sessions.size,
+    connection_limits: { ...guard.health(), accept_pauses: gate.pauses },
+    slow_consumer_resyncs: hub.slowConsumerResyncs,
+    slow_consumer_closes: hub.slowConsumerCloses,
+    published: hub.published,
+    heavy_requests: { running: heavyWork.active, queued: heavyWork.queued, ...heavyWork.counts },
+  });
+}

@@ -1,0 +1,211 @@
+import * as path from 'node:path';
+import type { TemplatedApp } from 'uWebSockets.js';
+import { Piscina } from 'piscina';
+import { Config, isReplay } from '../config';
+import { BookcastError } from '../errors';
+import { MIRROR_DEPTH } from '../model/depths';
+import type { Instrument } from '../model/instruments';
+import { SRC_STATS_WORDS } from '../model/source-words';
+import { checkMemoryOrder } from '../ring/memory-order';
+import { RingGroup } from '../ring/ring-group';
+import { SpscRing } from '../ring/spsc-ring';
+import { BookMirrorReader } from '../engine/book-mirror';
+import { CHECKPOINTS_DIR } from '../engine/checkpoint-files';
+import { WorkerPool } from '../engine/worker-pool';
+import type { IngestBuffers } from '../source/ingest-protocol';
+import { Persistence } from '../store/persistence';
+import type { BookAtAnswer, BookAtRequest } from '../gateway/book-at-task';
+import { Conflator } from '../distribution/conflator';
+import { Distributor } from '../distribution/distributor';
+import { HEARTBEAT_TICK_MS, HeartbeatRounds } from '../distribution/heartbeat-rounds';
+import { RecentTrades } from '../distribution/recent-trades';
+import { SessionHub } from '../distribution/session-hub';
+import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
+import { CurrencyConverter } from '../gateway/currency-converter';
+import { sendError } from '../gateway/http';
+import { IngestGateway } from '../gateway/ingest-gateway';
+import { MarketDataRoutes } from '../gateway/market-data-routes';
+import { MarketSnapshots } from '../gateway/market-snapshot';
+import { RecentCandles } from '../gateway/recent-candles';
+import { RestRoutes } from '../gateway/rest-routes';
+import { SymbolLookup } from '../gateway/symbol-lookup';
+import { loadUws } from '../gateway/uws';
+import { WsGateway } from '../gateway/ws-gateway';
+import { UwsTopics } from '../gateway/uws-outlet';
+import { HeavyWork } from '../gateway/heavy-work';
+import { UpgradeGuard } from '../gateway/upgrade-guard';
+import { AcceptGate } from '../gateway/accept-gate';
+import { showsHealthDetails } from '../gateway/health-access';
+import { startFrontLoop } from './front-loop';
+import { healthReport, publicHealthReport } from './health';
+import { pickInstruments } from './instruments';
+import { startSourceThread } from './source-thread';
+
+/** The exchange name the Market Data API reports for every snapshot. */
+const EXCHANGE = 'bookcast';
+/** How often throttled subscriptions are looked at; the finest throttle is 100 ms. */
+const CONFLATION_TICK_MS = 25;
+/** Room for ~58k accepted events between the front and the source thread. */
+const INGEST_RING_BYTES = 4 * 1024 * 1024;
+/** How long a stop waits for accepted ingest events to become durable. */
+const SETTLE_MS = 10_000;
+
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  readonly instruments: readonly Instrument[];
+  /** Book worker threads actually started (never more than instruments). */
+  readonly workers: number;
+  /** Resolves when a fatal error (a worker died) stops the server; never resolves otherwise. */
+  readonly failed: Promise<BookcastError>;
+  /** The distribution core, where consumers other than the WebSocket sessions plug in. */
+  readonly distributor: Distributor;
+  stop(): Promise<void>;
+}
+
+/** Book workers first, then persistence (it reads their persist rings); a persistence failure stops the pool. */
+async function startEngine(config: Config, instruments: Instrument[], sourceStats: Float64Array, fail: (err: BookcastError) => void) {
+  const journalDir = path.join(config.dataDir, 'journal');
+  const checkpointDir = path.join(config.dataDir, CHECKPOINTS_DIR);
+  const pool = new WorkerPool(instruments, config.workers, {
+    snapshotIntervalMs: config.snapshotIntervalMs,
+    snapshotDepth: config.snapshotDepth,
+    checkpoints: isReplay(config.source) ? null : { dir: checkpointDir, journalDir, retentionMs: config.journalRetentionHours * 3_600_000 },
+  });
+  const persistence = new Persistence(pool.channels.map((c) => c.persistRing), pool.persistDoorbell, instruments, {
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    batchRows: config.batchRows,
+    batchMs: config.batchMs,
+    events: config.storeEvents ? { journalDir, sourceStats: sourceStats.buffer as SharedArrayBuffer } : null,
+  });
+  try {
+    await persistence.start((err) => fail(err));
+  } catch (err) {
+    await pool.stop();
+    throw err;
+  }
+  await pool.start((err) => fail(err));
+  return { pool, persistence, journalDir, checkpointDir };
+}
+
+/**
+ * The distribution core and its consumers: the WebSocket sessions (both dialects, uWS topics as
+ * their outlets) and the recent trades and candles REST answers from.
+ */
+function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrument[], pool: WorkerPool, symbols: SymbolLookup, guard: UpgradeGuard) {
+  const streams = new StreamTable(instruments);
+  const formats = instruments.map((i) => ({ priceDecimals: i.priceDecimals, sizeDecimals: i.sizeDecimals }));
+  const conflator = new Conflator(streams, formats);
+  const distributor = new Distributor(pool.channels.map((c) => c.out), streams, pool);
+  const trades = new RecentTrades(instruments.length);
+  const candles = new RecentCandles(instruments.length);
+  distributor.tap(trades);
+  distributor.tap(candles);
+  const outlets: UwsTopics[] = [];
+  outlets[FORMAT_BINARY] = new UwsTopics(app, 'b', streams.count);
+  outlets[FORMAT_FEED_JSON] = new UwsTopics(app, 'j', streams.count);
+  outlets[FORMAT_MARKET_DATA] = new UwsTopics(app, 'm', streams.count);
+  const limits = { softBackpressure: config.softBackpressure, maxBackpressure: config.maxBackpressure, maxSubscriptions: config.maxSubscriptionsPerConnection };
+  const hub = new SessionHub(distributor, streams, outlets, formats, conflator, trades, limits, instruments);
+  const ws = new WsGateway(config, symbols, streams, hub, instruments, guard);
+  return { conflator, trades, candles, distributor, hub, ws };
+}
+
+/** Starts workers, persistence, source and the uWS front thread; resolves once it listens. */
+export async function startServer(config: Config): Promise<RunningServer> {
+  checkMemoryOrder();
+  const uws = loadUws();
+  const instruments = pickInstruments(config);
+  const startedAt = Date.now();
+  let fail!: (err: BookcastError) => void;
+  const failed = new Promise<BookcastError>((resolve) => (fail = resolve));
+
+  // Made before the persistence worker, which reads the journal's durable sequence from it (--store-events).
+  const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
+  const { pool, persistence, journalDir, checkpointDir } = await startEngine(config, instruments, sourceStats, fail);
+
+  const app = uws.App();
+  const symbols = new SymbolLookup(instruments);
+  const guard = new UpgradeGuard(config);
+  const gate = new AcceptGate(uws, app, config.host);
+  const { conflator, trades, candles, distributor, hub, ws } = buildStreaming(config, app, instruments, pool, symbols, guard);
+  const ingestBuffers: IngestBuffers | undefined =
+    config.source.kind === 'ingest' ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer } : undefined;
+  const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers, sourceStats, guard);
+
+  ws.register(app);
+  ingest.register(app);
+  // Heavy REST work (rebuilding a past book from the journal) runs in one thread, kept alive for
+  // its journal time index, behind a bounded queue with a per-client cap (gateway/heavy-work.ts).
+  const heavy = new Piscina({ filename: path.join(__dirname, '..', 'gateway', 'book-at-task.js'), minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
+  const heavyWork = new HeavyWork<BookAtRequest, BookAtAnswer>((task) => heavy.run({ ...task, journalDir, checkpointDir }), {
+    concurrency: 1,
+    maxQueued: config.heavyQueue,
+    perClient: config.heavyPerClient,
+  });
+  const bookAt = isReplay(config.source) ? null : (task: BookAtRequest, client: string, signal: AbortSignal) => heavyWork.submit(client, task, signal);
+  const health = healthReport({ config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork });
+  const publicHealth = publicHealthReport(startedAt);
+  const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
+  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req) => (showsHealthDetails(config.healthDetails, res, req) ? health() : publicHealth()), isReplay(config.source)).register(app);
+  const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
+  new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
+  app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
+
+  const source = startSourceThread(config, instruments, pool, sourceStats, ingestBuffers, ingest, fail);
+  const stopFrontLoop = startFrontLoop(() => {
+    const work = distributor.poll() + ingest.poll();
+    // After each read, a slice of the sessions' buffers: the slow-consumer ladder acts early.
+    hub.watch();
+    return work;
+  }, new RingGroup(pool.frontDoorbell, pool.channels.map((c) => c.out)));
+  const heartbeats = new HeartbeatRounds(config.heartbeatMs, hub.sessions);
+  const heartbeat = setInterval(() => heartbeats.tick(), HEARTBEAT_TICK_MS);
+  const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);
+
+  let stopping = false;
+  /** Stops in order: no new input, books finish what they have, storage writes what they made. */
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    source.beginStop();
+    stopFrontLoop();
+    clearInterval(heartbeat);
+    clearInterval(conflation);
+    ws.closeAll();
+    ingest.closePublisher();
+    gate.close();
+    // What a publisher was told is accepted reaches the journal before the source stops.
+    const settleBy = Date.now() + SETTLE_MS;
+    while (!ingest.settled() && Date.now() < settleBy && !source.exited()) {
+      ingest.poll();
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await source.stop();
+    await pool.drain();
+    await pool.stop();
+    await persistence.stop();
+    await heavy.destroy();
+  };
+
+  try {
+    // A live source first replays its journal; the books apply it before anyone can connect.
+    await Promise.race([source.ready, failed.then((err) => Promise.reject(err))]);
+    await pool.drain();
+    gate.listen(config.port);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return {
+    host: config.host,
+    port: gate.port,
+    instruments,
+    workers: pool.channels.length,
+    failed,
+    distributor,
+    stop,
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * The source thread's shared words: a Float64Array(SRC_STATS_WORDS) over a SharedArrayBuffer the
+ * front allocates. The source is the only writer of every word but SRC_STOP; the front reads
+ * them for /api/v1/health and ingest acks, the persistence worker reads SRC_DURABLE. They live
+ * here, below every thread's folder, because three threads' code agrees on them.
+ */
+export const SRC_EMITTED = 0;
+export const SRC_WAITS = 1;
+export const SRC_DONE = 2;
+export const SRC_RESTORED = 3;
+/** Written by the server: 1 asks a live source to close its journal and end (a graceful stop). */
+export const SRC_STOP = 4;
+/** Milliseconds the start-up replay of the journal (after the checkpoint) took. */
+export const SRC_RESTORE_MS = 5;
+/**
+ * The highest journal sequence on stable storage (journaling sources): acks to publishers, and
+ * how far the persistence worker may read the journal. One aligned float64 store by the source,
+ * one load by readers (x86-64: not torn; see seqlock-table.ts).
+ */
+export const SRC_DURABLE = 6;
+export const SRC_STATS_WORDS = 7;
