@@ -116,7 +116,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'until', env: 'BOOKCAST_REPLAY_UNTIL', default: '', help: 'journal replay stops after this time (ISO-8601, epoch ms or µs)' },
   { flag: 'heartbeat-ms', env: 'BOOKCAST_HEARTBEAT_MS', default: '1000', help: 'WebSocket heartbeat interval' },
   { flag: 'soft-backpressure', env: 'BOOKCAST_SOFT_BACKPRESSURE', default: String(256 * 1024), help: 'bytes buffered before a connection is resynchronised' },
-  { flag: 'max-backpressure', env: 'BOOKCAST_MAX_BACKPRESSURE', default: String(4 * 1024 * 1024), help: 'bytes buffered before a connection is closed' },
+  { flag: 'max-backpressure', env: 'BOOKCAST_MAX_BACKPRESSURE', default: String(4 * 1024 * 1024), help: 'bytes buffered before a connection is closed (code 1013)' },
   { flag: 'max-message-bytes', env: 'BOOKCAST_MAX_MESSAGE_BYTES', default: '4096', help: 'largest client control message' },
   { flag: 'max-messages-per-second', env: 'BOOKCAST_MAX_MESSAGES_PER_SECOND', default: '50', help: 'client control messages per second' },
   { flag: 'max-subscriptions', env: 'BOOKCAST_MAX_SUBSCRIPTIONS', default: '1000', help: 'subscriptions per connection' },

@@ -5,9 +5,8 @@ import { SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_RESTORE_MS, SRC_WAITS } from '
 import type { WorkerPool } from '../engine/worker-pool';
 import { S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_REJECTED } from '../engine/worker-protocol';
 import type { Persistence } from '../store/persistence';
-import type { Fanout } from '../gateway/fanout';
+import type { SessionHub } from '../distribution/session-hub';
 import type { IngestGateway } from '../gateway/ingest-gateway';
-import type { WsGateway } from '../gateway/ws-gateway';
 import type { UpgradeGuard } from '../gateway/upgrade-guard';
 import type { AcceptGate } from '../gateway/accept-gate';
 import type { HeavyWork } from '../gateway/heavy-work';
@@ -22,8 +21,7 @@ export interface HealthParts {
   pool: WorkerPool;
   persistence: Persistence;
   ingest: IngestGateway;
-  ws: WsGateway;
-  fanout: Fanout;
+  hub: SessionHub;
   guard: UpgradeGuard;
   gate: AcceptGate;
   heavyWork: HeavyWork<BookAtRequest, BookAtAnswer>;
@@ -36,7 +34,7 @@ export function publicHealthReport(startedAt: number): () => object {
 
 /** The body of /api/v1/health, read fresh from every part's shared counters at each call. */
 export function healthReport(parts: HealthParts): () => object {
-  const { config, instruments, startedAt, sourceStats, pool, persistence, ingest, ws, fanout, guard, gate, heavyWork } = parts;
+  const { config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork } = parts;
   const publicHealth = publicHealthReport(startedAt);
   return () => ({
     ...publicHealth(),
@@ -60,10 +58,11 @@ export function healthReport(parts: HealthParts): () => object {
     persistence: persistence.health(),
     checkpoints: pool.checkpoints?.health() ?? null,
     ...(config.source.kind === 'ingest' ? { ingest: ingest.health() } : {}),
-    connections: ws.sessions.size,
+    connections: hub.sessions.size,
     connection_limits: { ...guard.health(), accept_pauses: gate.pauses },
-    slow_consumer_resyncs: ws.slowConsumerResyncs,
-    published: fanout.published,
+    slow_consumer_resyncs: hub.slowConsumerResyncs,
+    slow_consumer_closes: hub.slowConsumerCloses,
+    published: hub.published,
     heavy_requests: { running: heavyWork.active, queued: heavyWork.queued, ...heavyWork.counts },
   });
 }

@@ -15,21 +15,23 @@ import { WorkerPool } from '../engine/worker-pool';
 import type { IngestBuffers } from '../source/ingest-protocol';
 import { Persistence } from '../store/persistence';
 import type { BookAtAnswer, BookAtRequest } from '../gateway/book-at-task';
-import { Conflator } from '../gateway/conflator';
+import { Conflator } from '../distribution/conflator';
+import { Distributor } from '../distribution/distributor';
+import { HEARTBEAT_TICK_MS, HeartbeatRounds } from '../distribution/heartbeat-rounds';
+import { RecentTrades } from '../distribution/recent-trades';
+import { SessionHub } from '../distribution/session-hub';
+import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
 import { CurrencyConverter } from '../gateway/currency-converter';
-import { Fanout } from '../gateway/fanout';
 import { sendError } from '../gateway/http';
 import { IngestGateway } from '../gateway/ingest-gateway';
 import { MarketDataRoutes } from '../gateway/market-data-routes';
 import { MarketSnapshots } from '../gateway/market-snapshot';
 import { RecentCandles } from '../gateway/recent-candles';
-import { RecentTrades } from '../gateway/recent-trades';
 import { RestRoutes } from '../gateway/rest-routes';
-import { StreamTable } from '../gateway/streams';
-import { Subscriptions } from '../gateway/subscriptions';
 import { SymbolLookup } from '../gateway/symbol-lookup';
 import { loadUws } from '../gateway/uws';
-import { HEARTBEAT_SLICE_MS, WsGateway } from '../gateway/ws-gateway';
+import { WsGateway } from '../gateway/ws-gateway';
+import { UwsTopics } from '../gateway/uws-outlet';
 import { HeavyWork } from '../gateway/heavy-work';
 import { UpgradeGuard } from '../gateway/upgrade-guard';
 import { AcceptGate } from '../gateway/accept-gate';
@@ -56,6 +58,8 @@ export interface RunningServer {
   readonly workers: number;
   /** Resolves when a fatal error (a worker died) stops the server; never resolves otherwise. */
   readonly failed: Promise<BookcastError>;
+  /** The distribution core, where consumers other than the WebSocket sessions plug in. */
+  readonly distributor: Distributor;
   stop(): Promise<void>;
 }
 
@@ -85,17 +89,27 @@ async function startEngine(config: Config, instruments: Instrument[], sourceStat
   return { pool, persistence, journalDir, checkpointDir };
 }
 
-/** The WebSocket side: streams, subscriptions, the fan-out from the out-rings, both dialects. */
+/**
+ * The distribution core and its consumers: the WebSocket sessions (both dialects, uWS topics as
+ * their outlets) and the recent trades and candles REST answers from.
+ */
 function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrument[], pool: WorkerPool, symbols: SymbolLookup, guard: UpgradeGuard) {
   const streams = new StreamTable(instruments);
   const formats = instruments.map((i) => ({ priceDecimals: i.priceDecimals, sizeDecimals: i.sizeDecimals }));
   const conflator = new Conflator(streams, formats);
-  const subscriptions = new Subscriptions(app, streams, pool, conflator);
+  const distributor = new Distributor(pool.channels.map((c) => c.out), streams, pool);
   const trades = new RecentTrades(instruments.length);
   const candles = new RecentCandles(instruments.length);
-  const fanout = new Fanout(app, pool.channels.map((c) => c.out), streams, subscriptions, trades, candles, conflator, formats);
-  const ws = new WsGateway(config, symbols, streams, subscriptions, instruments, guard);
-  return { conflator, trades, candles, fanout, ws };
+  distributor.tap(trades);
+  distributor.tap(candles);
+  const outlets: UwsTopics[] = [];
+  outlets[FORMAT_BINARY] = new UwsTopics(app, 'b', streams.count);
+  outlets[FORMAT_FEED_JSON] = new UwsTopics(app, 'j', streams.count);
+  outlets[FORMAT_MARKET_DATA] = new UwsTopics(app, 'm', streams.count);
+  const limits = { softBackpressure: config.softBackpressure, maxBackpressure: config.maxBackpressure, maxSubscriptions: config.maxSubscriptionsPerConnection };
+  const hub = new SessionHub(distributor, streams, outlets, formats, conflator, trades, limits, instruments);
+  const ws = new WsGateway(config, symbols, streams, hub, instruments, guard);
+  return { conflator, trades, candles, distributor, hub, ws };
 }
 
 /** Starts workers, persistence, source and the uWS front thread; resolves once it listens. */
@@ -115,7 +129,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);
   const gate = new AcceptGate(uws, app, config.host);
-  const { conflator, trades, candles, fanout, ws } = buildStreaming(config, app, instruments, pool, symbols, guard);
+  const { conflator, trades, candles, distributor, hub, ws } = buildStreaming(config, app, instruments, pool, symbols, guard);
   const ingestBuffers: IngestBuffers | undefined =
     config.source.kind === 'ingest' ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer } : undefined;
   const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers, sourceStats, guard);
@@ -131,7 +145,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     perClient: config.heavyPerClient,
   });
   const bookAt = isReplay(config.source) ? null : (task: BookAtRequest, client: string, signal: AbortSignal) => heavyWork.submit(client, task, signal);
-  const health = healthReport({ config, instruments, startedAt, sourceStats, pool, persistence, ingest, ws, fanout, guard, gate, heavyWork });
+  const health = healthReport({ config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork });
   const publicHealth = publicHealthReport(startedAt);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
   new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req) => (showsHealthDetails(config.healthDetails, res, req) ? health() : publicHealth()), isReplay(config.source)).register(app);
@@ -141,11 +155,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const source = startSourceThread(config, instruments, pool, sourceStats, ingestBuffers, ingest, fail);
   const stopFrontLoop = startFrontLoop(() => {
-    const work = fanout.poll() + ingest.poll();
-    pool.flushControl();
+    const work = distributor.poll() + ingest.poll();
+    // After each read, a slice of the sessions' buffers: the slow-consumer ladder acts early.
+    hub.watch();
     return work;
   }, new RingGroup(pool.frontDoorbell, pool.channels.map((c) => c.out)));
-  const heartbeat = setInterval(() => ws.heartbeatSlice(), HEARTBEAT_SLICE_MS);
+  const heartbeats = new HeartbeatRounds(config.heartbeatMs, hub.sessions);
+  const heartbeat = setInterval(() => heartbeats.tick(), HEARTBEAT_TICK_MS);
   const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);
 
   let stopping = false;
@@ -189,6 +205,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     instruments,
     workers: pool.channels.length,
     failed,
+    distributor,
     stop,
   };
 }

@@ -1,5 +1,8 @@
 import { INTERVAL_COUNT } from '../model/intervals';
-import { RowHistory } from './row-history';
+import { MSG_CANDLE } from '../model/out-records';
+import type { OutMessage, RecordTap } from '../distribution/consumer';
+import { readerOf } from '../distribution/record-reader';
+import { RowHistory } from '../distribution/row-history';
 import type { CandleRecord } from '../store/store';
 
 /** Closed candles kept per instrument and interval for REST. */
@@ -22,11 +25,15 @@ export type CandleRow = Omit<CandleRecord, 'symbol' | 'interval'>;
  * Closed candles as they leave the owners (every closed candle is published, subscribed or not),
  * so REST answers from memory without asking a worker.
  */
-export class RecentCandles {
+export class RecentCandles implements RecordTap {
   private readonly history: RowHistory;
 
   constructor(instruments: number) {
     this.history = new RowHistory(instruments * INTERVAL_COUNT, C_WORDS, CANDLE_HISTORY);
+  }
+
+  onRecord(m: OutMessage): void {
+    if (m.kind === MSG_CANDLE) readerOf(m).readClosedCandle(m.symbol, m.index, m.start, this);
   }
 
   record(symbol: number, interval: number, start: number, open: number, high: number, low: number, close: number, volume: number, notional: number, count: number): void {

@@ -29,7 +29,7 @@ import type { Persistence } from '../store/persistence';
 import type { CandleRecord, TradeRecord } from '../store/store';
 import { CANDLE_HISTORY, CandleRow, RecentCandles } from './recent-candles';
 import { INTERVALS, intervalIndex } from '../model/intervals';
-import { RecentTrades, TRADE_HISTORY, TradeRow } from './recent-trades';
+import { RecentTrades, TRADE_HISTORY, TradeRow } from '../distribution/recent-trades';
 import type { SymbolLookup } from './symbol-lookup';
 import { clientKey } from './connection-limits';
 

@@ -7,44 +7,38 @@ import { nowMicros } from '../util/clock';
 import { MessageEncoder, SubscriptionStateInput } from '../wire/message-encoder';
 import { formatTimestampMicros } from '../wire/timestamp';
 import { errorBody } from './http';
-import { Session, SessionData, SUB_LIVE } from './session';
-import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from './streams';
+import { Session, SessionDialect, SUB_LIVE } from '../distribution/session';
+import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
 import { CHANNEL_OF_DATA_TYPE, channelOf, indexOf, marketDataTypeOf, STREAM_CANDLES, STREAM_L3, streamOf } from '../model/streams';
 import { INTERVAL_COUNT, INTERVALS } from '../model/intervals';
-import { Subscriptions } from './subscriptions';
+import type { SessionHub } from '../distribution/session-hub';
+import { SessionData, UwsTransport } from './uws-outlet';
 import type { SymbolLookup } from './symbol-lookup';
 import { closeIfTooBig, payloadCeiling } from './frame-limits';
 import type { UpgradeGuard } from './upgrade-guard';
 import { parseClientMessage, parseJsonObject, parseMarketDataMessage, StreamRequest } from './ws-protocol';
 
-/**
- * Heartbeat rounds are served in slices, one every this many ms: at ~25 µs a connection, 19k
- * connections make ~50 connections and ~1.2 ms a slice, the longest the front thread stops for them.
- */
-export const HEARTBEAT_SLICE_MS = 2;
 /** Past this many times the message rate limit in one second, the connection is closed. */
 const FLOOD_FACTOR = 10;
 /** Messages past --max-message-bytes are answered MESSAGE_TOO_LARGE up to this many times it, and closed (1009) beyond. */
 const HARD_PAYLOAD_FACTOR = 16;
+/**
+ * uWS's own backpressure limit, a last resort only: the slow-consumer ladder (SessionHub) acts at
+ * --max-backpressure, looked at after every poll of the out-rings, so uWS must not cut a
+ * connection (1006, no notice) first. The margin covers what one poll can add (a few large snapshots).
+ */
+const UWS_LIMIT_FACTOR = 2;
+const UWS_LIMIT_MARGIN = 64 * 1024 * 1024;
+// --max-backpressure is at most 2^30 (config.ts), so the limit stays within uWS's unsigned 32 bits.
 
 /**
  * The WebSocket endpoints: `/ws` (Data Feed JSON), `/ws?format=flatbuffers` (binary data
  * frames) and `/api/v1/market-data/stream` (the Market Data API's dialect). Control messages are
- * JSON text everywhere. Each connection is a Session; one subscription core serves all three.
- *
- * Slow consumers: uWS buffers what a socket cannot take yet. Past `softBackpressure` bytes (seen
- * on drain or at the heartbeat) the connection is parked: it leaves its topics, gets a
- * SLOW_CONSUMER notice, and once its buffer has drained to a quarter of that, every stream
- * restarts from a fresh snapshot — conflation by resync, so memory stays bounded and nobody
- * else waits. Past `maxBackpressure` uWS closes the connection.
+ * JSON text everywhere. Each connection is a Session of the distribution core (SessionHub), which
+ * does the joins, the fan-out and the slow-consumer ladder for every transport; this class
+ * speaks the dialects (parsing requests, rendering replies, notices and heartbeats).
  */
-export class WsGateway {
-  readonly sessions = new Set<Session>();
-  /** The connections of the current heartbeat round, and the next one to serve. */
-  private round: Session[] = [];
-  private roundAt = 0;
-  /** Connections parked for falling behind, since start (health endpoint). */
-  slowConsumerResyncs = 0;
+export class WsGateway implements SessionDialect {
   private nextId = 1;
   private readonly encoder = new MessageEncoder();
 
@@ -52,7 +46,7 @@ export class WsGateway {
     private readonly config: Config,
     private readonly symbols: SymbolLookup,
     private readonly streams: StreamTable,
-    private readonly subscriptions: Subscriptions,
+    private readonly hub: SessionHub,
     private readonly instruments: readonly Instrument[],
     private readonly guard: UpgradeGuard,
   ) {}
@@ -68,7 +62,7 @@ export class WsGateway {
     app.ws<SessionData>(path, {
       compression: DISABLED as CompressOptions,
       maxPayloadLength: payloadCeiling(cfg.maxMessageBytes * HARD_PAYLOAD_FACTOR),
-      maxBackpressure: cfg.maxBackpressure,
+      maxBackpressure: cfg.maxBackpressure * UWS_LIMIT_FACTOR + UWS_LIMIT_MARGIN,
       closeOnBackpressureLimit: 1,
       idleTimeout: 120,
       sendPingsAutomatically: true,
@@ -86,22 +80,22 @@ export class WsGateway {
         const key = req.getHeader('sec-websocket-key');
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
-        res.upgrade<SessionData>({ session: new Session(this.nextId++, format), client }, key, protocol, extensions, context);
+        const transport = new UwsTransport();
+        res.upgrade<SessionData>({ session: new Session(this.nextId++, format, transport, this), transport, client }, key, protocol, extensions, context);
       },
       open: (ws) => {
-        this.guard.opened(ws.getUserData().client);
-        const session = ws.getUserData().session;
-        session.ws = ws;
-        this.sessions.add(session);
+        const data = ws.getUserData();
+        this.guard.opened(data.client);
+        data.transport.ws = ws;
+        this.hub.open(data.session);
       },
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
-      drain: (ws) => this.checkBackpressure(ws.getUserData().session),
+      drain: (ws) => this.hub.check(ws.getUserData().session),
       close: (ws) => {
-        this.guard.closed(ws.getUserData().client);
-        const session = ws.getUserData().session;
-        this.subscriptions.close(session);
-        session.ws = null;
-        this.sessions.delete(session);
+        const data = ws.getUserData();
+        this.guard.closed(data.client);
+        this.hub.close(data.session);
+        data.transport.ws = null;
       },
     });
   }
@@ -118,7 +112,7 @@ export class WsGateway {
     const limit = this.config.maxMessagesPerSecond;
     if (count > limit) {
       if (count > limit * FLOOD_FACTOR) {
-        ws.end(1008, 'RATE_LIMITED: message flood');
+        session.transport.close(1008, 'RATE_LIMITED: message flood');
       } else if (count === limit + 1) {
         this.sendError(session, new BookcastError('RATE_LIMITED', `more than ${limit} messages in one second; messages are ignored until the next second`));
       }
@@ -199,18 +193,20 @@ export class WsGateway {
 
   /**
    * Validates a subscribe and drops replaced L2 depths; returns the streams to join, each with
-   * its throttle (ticker and candles may be conflated; diffs and trades never are).
+   * its throttle (ticker and candles may be conflated; diffs and trades never are). A stream the
+   * session already has is joined again: the hub resynchronises it (gap recovery).
    */
   private subscribe(session: Session, request: StreamRequest): [stream: number, throttleMs: number][] {
     const streams = this.streams;
     const wanted: [number, number][] = [];
+    let adding = 0;
     const replaced: number[] = [];
     const depthIndex = L2_DEPTHS.indexOf(request.depth);
     const interval = request.interval ?? 0;
     for (const ins of request.instruments) {
       for (const channel of request.channels) {
         const stream = streams.index(ins.index, streamOf(channel, channel === 'candles' ? interval : depthIndex));
-        if (session.subscriptions.has(stream)) continue;
+        if (!session.subscriptions.has(stream)) adding++;
         wanted.push([stream, channel === 'ticker' || channel === 'candles' ? request.throttleMs : 0]);
         if (channel === 'l2') {
           // One L2 depth per symbol and connection: a new depth replaces the old one.
@@ -221,17 +217,14 @@ export class WsGateway {
         }
       }
     }
-    const after = session.subscriptions.size + wanted.length - replaced.length;
-    if (after > this.config.maxSubscriptionsPerConnection) {
-      throw new BookcastError('TOO_MANY_SUBSCRIPTIONS', `a connection may hold ${this.config.maxSubscriptionsPerConnection} subscriptions`);
-    }
-    for (const stream of replaced) this.subscriptions.unsubscribe(session, stream);
+    this.hub.admit(session, adding, replaced.length);
+    for (const stream of replaced) this.hub.unsubscribe(session, stream);
     return wanted;
   }
 
   /** Joins validated streams; called after the reply went out, since snapshots follow it. */
   private join(session: Session, streams: readonly [number, number][]): void {
-    for (const [stream, throttleMs] of streams) this.subscriptions.subscribe(session, stream, throttleMs);
+    for (const [stream, throttleMs] of streams) this.hub.subscribe(session, stream, throttleMs);
   }
 
   private unsubscribe(session: Session, request: StreamRequest): void {
@@ -239,31 +232,16 @@ export class WsGateway {
     for (const ins of request.instruments) {
       for (const channel of request.channels) {
         if (channel === 'l2') {
-          for (let d = 0; d < L2_DEPTHS.length; d++) this.subscriptions.unsubscribe(session, streams.index(ins.index, d));
+          for (let d = 0; d < L2_DEPTHS.length; d++) this.hub.unsubscribe(session, streams.index(ins.index, d));
         } else if (channel === 'candles') {
           // Without an interval, every interval of the symbol.
           for (let i = 0; i < INTERVAL_COUNT; i++) {
-            if (request.interval === null || request.interval === i) this.subscriptions.unsubscribe(session, streams.index(ins.index, streamOf('candles', i)));
+            if (request.interval === null || request.interval === i) this.hub.unsubscribe(session, streams.index(ins.index, streamOf('candles', i)));
           }
         } else {
-          this.subscriptions.unsubscribe(session, streams.index(ins.index, streamOf(channel, 0)));
+          this.hub.unsubscribe(session, streams.index(ins.index, streamOf(channel, 0)));
         }
       }
-    }
-  }
-
-  /** Parks a connection that fell behind, and resumes it once its buffer drained. */
-  private checkBackpressure(session: Session): void {
-    const ws = session.ws;
-    if (ws === null) return;
-    const buffered = ws.getBufferedAmount();
-    const soft = this.config.softBackpressure;
-    if (!session.resyncing && buffered > soft) {
-      this.subscriptions.suspend(session);
-      this.slowConsumerResyncs++;
-      this.sendError(session, new BookcastError('SLOW_CONSUMER', `${buffered} bytes waiting to be sent; streams will restart from snapshots`));
-    } else if (session.resyncing && buffered <= soft / 4) {
-      this.subscriptions.resume(session);
     }
   }
 
@@ -280,47 +258,31 @@ export class WsGateway {
         channel: s >= STREAM_CANDLES ? `${name}:${INTERVALS[indexOf(s)].name}` : name,
         symbol: this.instruments[streams.symbolOf(stream)].symbol,
         depth: s < STREAM_L3 ? L2_DEPTHS[indexOf(s)] : 0,
-        // A throttled subscription has been sent less than the stream carried.
-        sequence: Math.max(sub.snapshotSequence, sub.throttleMs > 0 ? sub.sentSequence : streams.lastSequence[stream]),
+        sequence: this.hub.sentSequence(stream, sub),
       });
     }
     return states;
   }
 
-  /**
-   * Called every HEARTBEAT_SLICE_MS; each call serves the next slice of the connections, so every
-   * connection hears once per interval where each of its streams stands, and the front thread
-   * never stops for many of them at once (19k connections in one go would hold it for half a second).
-   */
-  heartbeatSlice(): void {
-    if (this.round.length === 0 || this.roundAt >= this.round.length) {
-      this.round = [...this.sessions];
-      this.roundAt = 0;
-    }
-    const slices = Math.max(1, Math.round(this.config.heartbeatMs / HEARTBEAT_SLICE_MS));
-    const end = Math.min(this.round.length, this.roundAt + Math.ceil(this.round.length / slices));
-    const timestamp = nowMicros();
-    for (; this.roundAt < end; this.roundAt++) {
-      const session = this.round[this.roundAt];
-      if (session.closed || session.ws === null) continue;
-      this.checkBackpressure(session);
-      const states = this.states(session);
-      const ws = session.ws;
-      if (session.format === FORMAT_BINARY) {
-        const bytes = this.encoder.heartbeat(timestamp, states);
-        ws.cork(() => ws.send(bytes, true));
-      } else if (session.format === FORMAT_FEED_JSON) {
-        const text = JSON.stringify({ type: 'heartbeat', timestamp: formatTimestampMicros(timestamp), data: { subscriptions: states } });
-        ws.cork(() => ws.send(text, false));
-      } else {
-        const text = JSON.stringify({ type: 'HEARTBEAT', payload: { subscriptions: states }, timestamp: formatTimestampMicros(timestamp) });
-        ws.cork(() => ws.send(text, false));
-      }
+  /** SessionDialect: a heartbeat in the connection's dialect (HeartbeatRounds decides when). */
+  heartbeat(session: Session, timestamp: number): void {
+    const states = this.states(session);
+    if (session.format === FORMAT_BINARY) {
+      session.transport.send(this.encoder.heartbeat(timestamp, states), true);
+    } else if (session.format === FORMAT_FEED_JSON) {
+      session.transport.send(JSON.stringify({ type: 'heartbeat', timestamp: formatTimestampMicros(timestamp), data: { subscriptions: states } }), false);
+    } else {
+      session.transport.send(JSON.stringify({ type: 'HEARTBEAT', payload: { subscriptions: states }, timestamp: formatTimestampMicros(timestamp) }), false);
     }
   }
 
+  /** SessionDialect: a notice from the core (SLOW_CONSUMER), as an error message of the dialect. */
+  notice(session: Session, code: ErrorCode, message: string): void {
+    this.sendError(session, new BookcastError(code, message));
+  }
+
   private sendText(session: Session, text: string): void {
-    session.ws?.send(text, false);
+    session.transport.send(text, false);
   }
 
   /** An error in the connection's dialect; anything but a BookcastError is INTERNAL. */
@@ -337,6 +299,6 @@ export class WsGateway {
   }
 
   closeAll(): void {
-    for (const session of this.sessions) session.ws?.end(1001, 'server shutting down');
+    for (const session of this.hub.sessions) session.transport.close(1001, 'server shutting down');
   }
 }

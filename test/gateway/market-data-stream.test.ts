@@ -30,8 +30,9 @@ t.test('the Market Data API stream dialect: SUBSCRIBE, DATA in sequence, HEARTBE
   // Both dialects follow one stream: the same sequence carries the same book in both.
   const mdBook = md.l2.get('BTC/USD')!;
   const feedBook = feed.l2.get('BTC/USD')!;
-  const common = [...feedBook.history.keys()].filter((seq) => mdBook.history.has(seq));
-  t.ok(common.length > 10, `${common.length} sequences seen by both`);
+  const inBoth = () => [...feedBook.history.keys()].filter((seq) => mdBook.history.has(seq));
+  await waitFor('ten sequences seen by both', () => inBoth().length >= 10);
+  const common = inBoth();
   for (const seq of common) t.equal(mdBook.history.get(seq), feedBook.history.get(seq), `book at ${seq}`);
 
   md.send({ type: 'SUBSCRIBE', request_id: 'c1', payload: { symbols: ['BTC/USD'], data_types: ['OHLC'], filters: { interval: '15m' } } });

@@ -53,6 +53,8 @@ export class L2Book {
   readonly asks = new Map<string, string>();
   readonly check = new StreamCheck();
   checksums = 0;
+  /** Snapshots received: the first, and one per resync. */
+  snapshots = 0;
   /** Top-10 rendering after each message, by sequence (bounded). */
   readonly history = new Map<number, string>();
 
@@ -74,6 +76,7 @@ export class L2Book {
 
 export class L3Book {
   readonly orders = new Map<number, { side: 'bids' | 'asks'; price: string; size: string }>();
+  snapshots = 0;
   readonly check = new StreamCheck();
   readonly history = new Map<number, string>();
 
@@ -101,6 +104,8 @@ export class BookClient {
   readonly l3 = new Map<string, L3Book>();
   readonly trades = new Map<string, number[]>();
   readonly tickers = new Map<string, number>();
+  /** Trade ids per symbol, in arrival order (a symbol's ids are consecutive: a hole is a lost trade). */
+  readonly tradeIds = new Map<string, number[]>();
   readonly failures: string[] = [];
   readonly control: Msg[] = [];
   readonly all: Msg[] = [];
@@ -140,7 +145,8 @@ export class BookClient {
     this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
-  next(test: (m: Msg) => boolean, timeoutMs = 5000): Promise<Msg> {
+  /** The next message that passes `test`; the deadline is generous, for a loaded machine. */
+  next(test: (m: Msg) => boolean, timeoutMs = 60000): Promise<Msg> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out waiting for a message (${test})`)), timeoutMs);
       this.waiters.push({ test, resolve: (m) => (clearTimeout(timer), resolve(m)) });
@@ -188,8 +194,13 @@ export class BookClient {
     const sym = m.symbol ?? '';
     switch (m.type) {
       case 'l2_snapshot': {
-        const book = new L2Book();
+        // A resync (SLOW_CONSUMER, a repeated subscribe) restarts the same book: what it held at
+        // each sequence stays true, so its history and counts carry over.
+        const book = this.l2.get(sym) ?? new L2Book();
         this.l2.set(sym, book);
+        book.bids.clear();
+        book.asks.clear();
+        book.snapshots++;
         for (const [p, s] of m.data.bids) book.bids.set(p, s);
         for (const [p, s] of m.data.asks) book.asks.set(p, s);
         book.check.snapshot(m.sequence!);
@@ -214,8 +225,10 @@ export class BookClient {
         break;
       }
       case 'l3_snapshot': {
-        const book = new L3Book();
+        const book = this.l3.get(sym) ?? new L3Book();
         this.l3.set(sym, book);
+        book.orders.clear();
+        book.snapshots++;
         for (const side of ['bids', 'asks'] as const) {
           for (const o of m.data[side]) book.orders.set(o.order_id, { side, price: o.price, size: o.size });
         }
@@ -250,6 +263,9 @@ export class BookClient {
         if (seqs.length && m.sequence! < seqs[seqs.length - 1]) this.fail(`${sym} trades: sequence went back`);
         seqs.push(m.sequence!);
         this.trades.set(sym, seqs);
+        const ids = this.tradeIds.get(sym) ?? [];
+        ids.push(m.data.trade_id);
+        this.tradeIds.set(sym, ids);
         break;
       }
       case 'ticker': {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { RowHistory } from '../../src/gateway/row-history';
+import { RowHistory } from '../../src/distribution/row-history';
 import { Random } from '../../src/util/random';
 
 /**

@@ -5,7 +5,7 @@
  */
 export class RowHistory {
   private readonly rows: Float64Array[];
-  private readonly written: Float64Array;
+  private readonly writtenCount: Float64Array;
 
   constructor(
     keys: number,
@@ -13,12 +13,17 @@ export class RowHistory {
     readonly capacity: number,
   ) {
     this.rows = Array.from({ length: keys }, () => new Float64Array(capacity * words));
-    this.written = new Float64Array(keys);
+    this.writtenCount = new Float64Array(keys);
   }
 
   /** Claims the next row of `key`; the caller writes `words` values from the returned index. */
   append(key: number): number {
-    return (this.written[key]++ % this.capacity) * this.words;
+    return (this.writtenCount[key]++ % this.capacity) * this.words;
+  }
+
+  /** Rows ever appended to `key` (more than `capacity` means the oldest are gone). */
+  written(key: number): number {
+    return this.writtenCount[key];
   }
 
   columns(key: number): Float64Array {
@@ -27,7 +32,7 @@ export class RowHistory {
 
   /** Word index of each stored row of `key`, newest first, at most `limit`. */
   newest(key: number, limit: number): number[] {
-    const total = this.written[key];
+    const total = this.writtenCount[key];
     const n = Math.min(limit, total, this.capacity);
     const at: number[] = [];
     for (let k = 1; k <= n; k++) at.push(((total - k) % this.capacity) * this.words);

@@ -36,24 +36,28 @@ export class Conflator {
   private readonly latest = new Map<number, Latest>();
   private readonly subscribers = new Set<{ session: Session; stream: number; sub: Subscription }>();
   private version = 0;
+  /** Throttled subscriptions by stream: the core copies a stream's messages only while it has some. */
+  readonly throttled: Int32Array;
 
   constructor(
     private readonly streams: StreamTable,
     private readonly formats: readonly JsonFormat[],
-  ) {}
+  ) {
+    this.throttled = new Int32Array(streams.count);
+  }
 
   /** A throttled subscription that has just been sent its snapshot: it is due only what is newer. */
   add(session: Session, stream: number, sub: Subscription): void {
     sub.sentVersion = this.version;
     this.subscribers.add({ session, stream, sub });
-    this.streams.throttled[stream]++;
+    this.throttled[stream]++;
   }
 
   remove(session: Session, stream: number): void {
     for (const entry of this.subscribers) {
       if (entry.session === session && entry.stream === stream) {
         this.subscribers.delete(entry);
-        this.streams.throttled[stream]--;
+        this.throttled[stream]--;
       }
     }
   }
@@ -84,17 +88,15 @@ export class Conflator {
   /** Sends what each throttled subscription is due; called every few tens of ms. */
   flush(now: number): void {
     for (const { session, stream, sub } of this.subscribers) {
-      const ws = session.ws;
       const l = this.latest.get(stream);
-      if (ws === null || l === undefined || sub.state !== SUB_LIVE || now - sub.sentAt < sub.throttleMs) continue;
+      if (session.closed || l === undefined || sub.state !== SUB_LIVE || now - sub.sentAt < sub.throttleMs) continue;
       const sendFinal = l.finalVersion > sub.sentVersion;
       const sendLatest = l.version > sub.sentVersion && l.version > l.finalVersion;
       if (!sendFinal && !sendLatest) continue;
       sub.sentAt = now;
-      ws.cork(() => {
-        if (sendFinal) ws.send(this.render(session.format, stream, l, true), session.format === FORMAT_BINARY);
-        if (sendLatest) ws.send(this.render(session.format, stream, l, false), session.format === FORMAT_BINARY);
-      });
+      const binary = session.format === FORMAT_BINARY;
+      if (sendFinal) session.transport.send(this.render(session.format, stream, l, true), binary);
+      if (sendLatest) session.transport.send(this.render(session.format, stream, l, false), binary);
       sub.sentVersion = Math.max(sendFinal ? l.finalVersion : 0, sendLatest ? l.version : 0, sub.sentVersion);
       sub.sentSequence = sendLatest ? l.sequence : l.finalSequence;
     }

@@ -1,0 +1,61 @@
+import t from 'tap';
+import type { Socket } from 'node:net';
+import { BookClient } from '../helpers/book-client';
+import { startTestServer, waitFor } from '../helpers/test-server';
+import { CLOSE_SLOW_CONSUMER } from '../../src/distribution/session-hub';
+
+const SLOW = 12;
+
+t.test('many stalled clients at once: notice, then a resync with a whole tape, or a coded close; never a silent cut', async (t) => {
+  // The default --max-backpressure (4 MiB): the ladder must act before uWS's own limit does.
+  const srv = await startTestServer(['--rate', '4000', '--workers', '2', '--heartbeat-ms', '100', '--soft-backpressure', '65536']);
+  t.teardown(() => srv.server.stop());
+  const symbols = [...srv.symbols.keys()];
+  const clients = Array.from({ length: SLOW }, (_, i) => new BookClient(srv.url, i % 2 === 0 ? 'json' : 'flatbuffers', srv.symbols));
+  const closes = clients.map((c) => new Promise<number>((resolve) => c.ws.once('close', (code: number) => resolve(code))));
+  const closed = new Set<number>();
+  closes.forEach((p, i) => void p.then(() => closed.add(i)));
+  await Promise.all(clients.map((c) => c.opened()));
+  for (const c of clients) c.send({ type: 'subscribe', channels: ['l2', 'l3', 'trades'], symbols, depth: 100 });
+  await waitFor('every client to receive trades', () => clients.every((c) => c.tradeIds.size > 0));
+  // Stop reading: kernel buffers fill, then the server's, and the server must act on each.
+  const sockets = clients.map((c) => (c.ws as unknown as { _socket: Socket })._socket);
+  for (const s of sockets) s.pause();
+  await waitFor(
+    'every stalled client to be parked or closed',
+    async () => {
+      const h = (await srv.get('/api/v1/health')).body;
+      return h.slow_consumer_resyncs + (SLOW - h.connections) >= SLOW;
+    },
+    240000,
+  );
+  // Snapshots each client had when its notice arrived: the resync's come after it.
+  const atNotice: number[][] = clients.map(() => []);
+  const notices = clients.map((c, i) =>
+    c.next((m) => {
+      if (m.type !== 'error' || m.data.code !== 'SLOW_CONSUMER') return false;
+      atNotice[i] = symbols.map((s) => c.l2.get(s)?.snapshots ?? 0);
+      return true;
+    }, 240000),
+  );
+  for (const s of sockets) s.resume();
+
+  for (let i = 0; i < SLOW; i++) {
+    const c = clients[i];
+    await notices[i];
+    // After the notice: fresh snapshots and trades from where the client left them, or a coded close.
+    await waitFor(`client ${i} to resume or be closed`, () => closed.has(i) || symbols.every((s, k) => (c.l2.get(s)?.snapshots ?? 0) > atNotice[i][k]));
+    if (closed.has(i)) {
+      t.equal(await closes[i], CLOSE_SLOW_CONSUMER, `client ${i}: closed with the slow-consumer code`);
+      continue;
+    }
+    t.same(c.failures, [], `client ${i}: every sequence and checksum verified across the resync`);
+    for (const [symbol, ids] of c.tradeIds) {
+      const holes = ids.slice(1).filter((id, k) => id !== ids[k] + 1);
+      t.same(holes, [], `client ${i} ${symbol}: ${ids.length} trades, no hole in the tape`);
+    }
+  }
+  for (const c of clients) c.close();
+  const codes = await Promise.all(closes);
+  t.notOk(codes.includes(1006), `no connection cut without a close frame: ${codes.join(', ')}`);
+});
