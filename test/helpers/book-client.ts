@@ -57,6 +57,8 @@ export class L2Book {
   snapshots = 0;
   /** Top-10 rendering after each message, by sequence (bounded). */
   readonly history = new Map<number, string>();
+  /** Sequences a resync skipped, (last before it, its snapshot): the book there is unknown. */
+  readonly unknown: [number, number][] = [];
 
   top(side: 'bids' | 'asks', n: number): [string, string][] {
     const entries = [...this[side].entries()];
@@ -79,6 +81,8 @@ export class L3Book {
   snapshots = 0;
   readonly check = new StreamCheck();
   readonly history = new Map<number, string>();
+  /** As L2Book.unknown. */
+  readonly unknown: [number, number][] = [];
 
   /** Aggregated top-n levels, rendered like L2Book.render. */
   render(n: number, sizeDecimals: number): string {
@@ -201,6 +205,7 @@ export class BookClient {
         book.bids.clear();
         book.asks.clear();
         book.snapshots++;
+        noteResync(book, m.sequence!);
         for (const [p, s] of m.data.bids) book.bids.set(p, s);
         for (const [p, s] of m.data.asks) book.asks.set(p, s);
         book.check.snapshot(m.sequence!);
@@ -229,6 +234,7 @@ export class BookClient {
         this.l3.set(sym, book);
         book.orders.clear();
         book.snapshots++;
+        noteResync(book, m.sequence!);
         for (const side of ['bids', 'asks'] as const) {
           for (const o of m.data[side]) book.orders.set(o.order_id, { side, price: o.price, size: o.size });
         }
@@ -293,8 +299,18 @@ export class BookClient {
 }
 
 /** The book state a client held at `sequence`: the last remembered state at or before it. */
-export function stateAt(history: Map<number, string>, sequence: number): string | undefined {
+/**
+ * The book's top 10 as it stood at `sequence`, or undefined where the client does not know it:
+ * before its first snapshot, or inside the sequences a resync skipped.
+ */
+export function stateAt(book: { history: Map<number, string>; unknown: [number, number][] }, sequence: number): string | undefined {
+  if (book.unknown.some(([last, snapshot]) => sequence > last && sequence < snapshot)) return undefined;
   let best = -1;
-  for (const seq of history.keys()) if (seq <= sequence && seq > best) best = seq;
-  return best < 0 ? undefined : history.get(best);
+  for (const seq of book.history.keys()) if (seq <= sequence && seq > best) best = seq;
+  return best < 0 ? undefined : book.history.get(best);
+}
+
+/** A snapshot after the first one (a resync): the sequences between are unknown to the client. */
+function noteResync(book: { check: StreamCheck; unknown: [number, number][]; snapshots: number }, sequence: number): void {
+  if (book.snapshots > 1 && sequence > book.check.last + 1) book.unknown.push([book.check.last, sequence]);
 }
