@@ -2,9 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { applyEvent } from '../../src/engine/apply-event';
-import { EV_CLEAR, EventSink, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL } from '../../src/model/events';
-import { OrderBook } from '../../src/engine/order-book';
+import { JournalBooks } from '../../src/engine/journal-books';
+import { EV_CLEAR, EventSink } from '../../src/model/events';
 import { JournalReader } from '../../src/journal/journal-reader';
 import { JournalTimeIndex } from '../../src/journal/journal-time-index';
 import { JournalWriter } from '../../src/journal/journal-writer';
@@ -67,20 +66,14 @@ export async function bookAtSeek({ full }: { seconds: number; full: boolean }): 
     journal.close();
     const events = copies * (day.length + 1);
 
-    const book = new OrderBook(1, 1, null);
-    const handler = {
-      onEvent(_sequence: number, f: Float64Array, w: number) {
-        if (f[w + W_SYMBOL] !== 0) return;
-        if (f[w + W_KIND] === EV_CLEAR) book.clear();
-        else applyEvent(book, f[w + W_KIND], f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID]);
-      },
-    };
+    // The task's handler: one book rebuilt, as JournalBooks rebuilds it for orderbook?at=.
+    const books = () => new JournalBooks([{ tickUnits: 1, lotUnits: 1 }]);
     // Noon of the recorded day (13:xx New York time is mid-file), in copy k.
     const noon = day[Math.floor(day.length / 2)][7];
     const repeats = 5;
     const index = new JournalTimeIndex(dir);
     const t0 = performance.now();
-    index.read(handler, copyStart[0], noon);
+    index.read(books(), copyStart[0], noon);
     const firstIndexedMs = Math.round((performance.now() - t0) * 10) / 10;
     const points = [];
     for (const k of [0, Math.floor(copies / 2), copies - 1]) {
@@ -91,18 +84,17 @@ export async function bookAtSeek({ full }: { seconds: number; full: boolean }): 
       let afterDelivered = 0;
       let afterRecords = 0;
       for (let r = 0; r < repeats; r++) {
-        book.clear();
+        const read = books();
         let s = performance.now();
-        beforeDelivered = new JournalReader(dir).read(handler, { fromSequence: copyStart[k], untilTime: at });
+        beforeDelivered = new JournalReader(dir).read(read, { fromSequence: copyStart[k], untilTime: at });
         before.push(performance.now() - s);
-        const checksumBefore = book.checksum();
-        book.clear();
+        const indexed = books();
         const read0 = index.recordsRead;
         s = performance.now();
-        afterDelivered = index.read(handler, copyStart[k], at);
+        afterDelivered = index.read(indexed, copyStart[k], at);
         after.push(performance.now() - s);
         afterRecords = index.recordsRead - read0;
-        if (book.checksum() !== checksumBefore) throw new Error(`copy ${k}: the indexed read built another book`);
+        if (indexed.books[0]!.checksum() !== read.books[0]!.checksum()) throw new Error(`copy ${k}: the indexed read built another book`);
       }
       points.push({
         copy: k,

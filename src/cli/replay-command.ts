@@ -156,12 +156,12 @@ export async function replayCommand(
       } catch (error) {
         return usageError(stderr, (error as Error).message);
       }
-      const books = rebuildBooks(path, until);
-      printed = books.instruments.map((instrument, i) => ({ instrument, book: books.books[i], sequence: books.sequences[i] }));
+      const { instruments, books } = rebuildBooks(path, until);
+      printed = instruments.map((instrument, i) => ({ instrument, book: books.books[i]!, sequence: books.sequences[i] }));
       if (values.symbol !== undefined) {
-        const wanted = new SymbolLookup(books.instruments).find(values.symbol);
+        const wanted = new SymbolLookup(instruments).find(values.symbol);
         if (wanted === undefined) {
-          return usageError(stderr, `--symbol ${values.symbol} is not in the journal (${books.instruments.map((i) => i.symbol).join(', ')})`);
+          return usageError(stderr, `--symbol ${values.symbol} is not in the journal (${instruments.map((i) => i.symbol).join(', ')})`);
         }
         printed = [printed[wanted.index]];
       }

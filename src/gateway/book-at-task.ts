@@ -1,22 +1,20 @@
 /**
  * A piscina task (runs in a pool thread, off the front thread): the L2 book of one symbol as it
- * was at a past time, rebuilt exactly from the newest checkpoint that holds only events up to
- * that time, plus the journal after it (the whole journal when no checkpoint qualifies and the
- * journal still starts at its first record). The journal is read through a time index kept in
- * this thread (journal-time-index.ts), so the cost is one checkpoint load plus the journal
- * between that checkpoint and the time asked, not every record after the checkpoint; the first
- * request after a start pays for indexing the journal once.
+ * was at a past time, rebuilt exactly (engine/journal-books.ts, as `bookcast replay` rebuilds
+ * books) from the newest checkpoint that holds only events up to that time, plus the journal
+ * after it (the whole journal when no checkpoint qualifies and the journal still starts at its
+ * first record). The journal is read through a time index kept in this thread
+ * (journal-time-index.ts), so the cost is one checkpoint load plus the journal between that
+ * checkpoint and the time asked, not every record after the checkpoint; the first request after
+ * a start pays for indexing the journal once.
  *
  * Errors cross back as answers, not throws: piscina keeps only an Error's message, and the front
  * needs the code (HISTORY_EXPIRED: that time's journal has been deleted).
  */
 import { existsSync } from 'node:fs';
-import { applyEvent } from '../engine/apply-event';
-import { ASK, BID, OK } from '../model/book-types';
-import { CheckpointInfo, listCheckpoints, readSymbolCheckpoint } from '../engine/checkpoint-files';
-import { EV_CLEAR, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';
-import { OrderBook } from '../engine/order-book';
-import { H_SEQUENCE, H_TIMESTAMP, loadBook } from '../engine/symbol-checkpoint';
+import { ASK, BID } from '../model/book-types';
+import { CheckpointInfo, listCheckpoints } from '../engine/checkpoint-files';
+import { JournalBooks } from '../engine/journal-books';
 import { JournalTimeIndex } from '../journal/journal-time-index';
 import { listSegments } from '../journal/journal-segments';
 import { formatTimestampMicros } from '../wire/timestamp';
@@ -78,32 +76,13 @@ function rebuild(task: BookAtTask): BookAtAnswer {
     return { error: { code: 'HISTORY_EXPIRED', message: `the journal before ${formatTimestampMicros(task.at)} has been deleted (--journal-retention-hours); ${oldest}` } };
   }
 
-  const book = new OrderBook(task.tickUnits, task.lotUnits, null);
-  let sequence = 0;
-  let timestamp = 0;
-  if (from !== null) {
-    const words = readSymbolCheckpoint(from, task.symbol);
-    loadBook(words, book);
-    sequence = words[H_SEQUENCE];
-    timestamp = words[H_TIMESTAMP];
-  }
-  indexOf(task.journalDir).read(
-    {
-      onEvent(_seq: number, f: Float64Array, w: number) {
-        if (f[w + W_SYMBOL] !== task.symbol) return;
-        let status = OK;
-        if (f[w + W_KIND] === EV_CLEAR) book.clear();
-        else status = applyEvent(book, f[w + W_KIND], f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID]);
-        if (status === OK) {
-          sequence++;
-          timestamp = f[w + W_TIMESTAMP];
-        }
-      },
-    },
-    (from?.sequence ?? 0) + 1,
-    task.at,
-  );
+  // Only the asked symbol's book is rebuilt: the others' records are skipped.
+  const units = Array.from({ length: task.symbol + 1 }, (_, i) => (i === task.symbol ? task : null));
+  const rebuilt = new JournalBooks(units);
+  if (from !== null) rebuilt.startFrom(from);
+  rebuilt.replay(indexOf(task.journalDir), task.at);
+  const book = rebuilt.books[task.symbol]!;
   const side = (s: number): [number, number][] =>
     Array.from({ length: Math.min(task.depth, book.levelCount(s)) }, (_, i) => [book.levelPrice(s, i), book.levelSize(s, i)]);
-  return { sequence, timestamp, checksum: book.checksum(), bids: side(BID), asks: side(ASK) };
+  return { sequence: rebuilt.sequences[task.symbol], timestamp: rebuilt.timestamps[task.symbol], checksum: book.checksum(), bids: side(BID), asks: side(ASK) };
 }

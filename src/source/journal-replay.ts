@@ -13,11 +13,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { generatedInstruments } from '../config';
 import { BookcastError } from '../errors';
-import { applyEvent } from '../engine/apply-event';
-import { OK } from '../model/book-types';
+import { JournalBooks } from '../engine/journal-books';
 import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';
 import { DEFAULT_INSTRUMENTS, Instrument, InstrumentSpec, toInstrument } from '../model/instruments';
-import { OrderBook } from '../engine/order-book';
 import { JOURNAL_CORRUPT, JOURNAL_NOT_FOUND, JournalError } from '../journal/journal-error';
 import { JournalHandler, JournalReader } from '../journal/journal-reader';
 import { listSegments } from '../journal/journal-segments';
@@ -125,31 +123,8 @@ export function replayJournal(dir: string, from: number, until: number, pacer: R
   replay.start();
 }
 
-/**
- * The books a journal builds, as the book workers would: an event a book rejects, or that names
- * no recorded instrument, changes nothing and takes no sequence.
- */
-export class JournalBooks implements JournalHandler {
-  readonly books: OrderBook[];
-  /** Per instrument: the sequence of its last accepted event. */
-  readonly sequences: number[];
-
-  constructor(readonly instruments: readonly Instrument[]) {
-    this.books = instruments.map((i) => new OrderBook(i.tickUnits, i.lotUnits, null));
-    this.sequences = instruments.map(() => 0);
-  }
-
-  onEvent(_sequence: number, f: Float64Array, w: number): void {
-    const symbol = f[w + W_SYMBOL];
-    const book = this.books[symbol];
-    if (book === undefined) return;
-    if (applyEvent(book, f[w + W_KIND], f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID]) === OK) this.sequences[symbol]++;
-  }
-}
-
-/** Every book of the journal in `dir` as it stood at `until` (µs). */
-export function rebuildBooks(dir: string, until: number): JournalBooks {
-  const books = new JournalBooks(journalInstruments(dir));
-  new JournalReader(dir).read(books, { untilTime: until });
-  return books;
+/** Every book of the journal in `dir` as it stood at `until` (µs), in its instruments' order. */
+export function rebuildBooks(dir: string, until: number): { instruments: Instrument[]; books: JournalBooks } {
+  const instruments = journalInstruments(dir);
+  return { instruments, books: new JournalBooks(instruments).replay(new JournalReader(dir), until) };
 }
