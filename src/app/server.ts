@@ -60,6 +60,8 @@ export interface RunningServer {
   readonly failed: Promise<BookcastError>;
   /** The distribution core, where consumers other than the WebSocket sessions plug in. */
   readonly distributor: Distributor;
+  /** Every WebSocket session and its slow-consumer ladder. */
+  readonly hub: SessionHub;
   stop(): Promise<void>;
 }
 
@@ -206,6 +208,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     workers: pool.channels.length,
     failed,
     distributor,
+    hub,
     stop,
   };
 }

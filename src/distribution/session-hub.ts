@@ -209,9 +209,12 @@ export class SessionHub implements StreamConsumer {
     if (buffered > limits.maxBackpressure) {
       this.closeSlow(session, `${buffered} bytes waiting to be sent`);
     } else if (!session.parked && buffered > limits.softBackpressure) {
+      // The notice goes first: a send flushes what the outlet still holds for the session (uWS
+      // queues topic messages per subscriber and discards them when it leaves its last topic), so
+      // the trades it was published before parking reach it, and parkedAfter is true.
+      session.dialect.notice(session, 'SLOW_CONSUMER', `${buffered} bytes waiting to be sent; streams will restart from snapshots`);
       this.park(session);
       this.slowConsumerResyncs++;
-      session.dialect.notice(session, 'SLOW_CONSUMER', `${buffered} bytes waiting to be sent; streams will restart from snapshots`);
     } else if (session.parked && buffered <= limits.softBackpressure / 4) {
       this.resume(session);
     }

@@ -48,7 +48,10 @@ export interface SessionDialect {
  */
 export interface Outlet {
   add(session: Session, stream: number): void;
-  /** `open`: false when the connection is already gone (nothing to undo on the transport). */
+  /**
+   * `open`: false when the connection is already gone (nothing to undo on the transport). What was
+   * published and not yet passed to the session may be discarded: a send to the session first passes it.
+   */
   remove(session: Session, stream: number, open: boolean): void;
   publish(stream: number, payload: Uint8Array | string, binary: boolean): void;
 }

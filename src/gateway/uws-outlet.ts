@@ -46,7 +46,8 @@ export class UwsTopics implements Outlet {
   }
 
   remove(session: Session, stream: number, open: boolean): void {
-    // A closed socket has already left every topic.
+    // A closed socket has already left every topic. uWS holds published messages per subscriber
+    // until the socket's next send or the loop's end, and frees them when it leaves its last topic.
     if (open) (session.transport as UwsTransport).ws?.unsubscribe(this.topics[stream]);
   }
 

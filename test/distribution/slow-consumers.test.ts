@@ -3,6 +3,8 @@ import type { Socket } from 'node:net';
 import { BookClient } from '../helpers/book-client';
 import { startTestServer, waitFor } from '../helpers/test-server';
 import { CLOSE_SLOW_CONSUMER } from '../../src/distribution/session-hub';
+import type { StreamConsumer } from '../../src/distribution/consumer';
+import { streamOf } from '../../src/model/streams';
 
 const SLOW = 12;
 
@@ -58,4 +60,49 @@ t.test('many stalled clients at once: notice, then a resync with a whole tape, o
   for (const c of clients) c.close();
   const codes = await Promise.all(closes);
   t.notOk(codes.includes(1006), `no connection cut without a close frame: ${codes.join(', ')}`);
+});
+
+t.test('a session parked right after a trade was published to it still gets that trade', async (t) => {
+  const srv = await startTestServer(['--rate', '4000', '--workers', '2', '--soft-backpressure', '65536']);
+  t.teardown(() => srv.server.stop());
+  const { distributor, hub } = srv.server;
+  const symbols = [...srv.symbols.keys()];
+  const client = new BookClient(srv.url, 'json', srv.symbols);
+  await client.opened();
+  const session = [...hub.sessions][0];
+  // Followed before the client subscribes, this consumer is served after the hub: it runs the
+  // ladder the moment a trade has been published, so the park comes with that trade still in uWS.
+  let parkedAfterTrade = false;
+  const parker: StreamConsumer = {
+    onSnapshot: () => {},
+    onMessage: () => {
+      if (session.closed || session.parked) return;
+      hub.check(session);
+      parkedAfterTrade = session.parked;
+    },
+  };
+  const tradeStreams = srv.server.instruments.map((i) => distributor.streams.index(i.index, streamOf('trades', 0)));
+  for (const s of tradeStreams) distributor.follow(parker, s);
+  t.teardown(() => tradeStreams.forEach((s) => distributor.leave(parker, s)));
+  client.send({ type: 'subscribe', channels: ['l2', 'l3', 'trades'], symbols, depth: 100 });
+  await waitFor('trades', () => client.tradeIds.size === symbols.length);
+  const socket = (client.ws as unknown as { _socket: Socket })._socket;
+  socket.pause();
+  await waitFor('the session to be parked', async () => (await srv.get('/api/v1/health')).body.slow_consumer_resyncs >= 1, 120000);
+  t.ok(parkedAfterTrade, 'parked by the ladder run right after a trade was published');
+  const atNotice = new Map<string, number>();
+  const notice = client.next((m) => {
+    if (m.type !== 'error' || m.data.code !== 'SLOW_CONSUMER') return false;
+    for (const [s, ids] of client.tradeIds) atNotice.set(s, ids.length);
+    return true;
+  }, 120000);
+  socket.resume();
+  await notice;
+  // The replay comes at the resume, before any live trade: one trade past it per symbol shows the whole tape.
+  await waitFor('trades after the resync on every symbol', () => symbols.every((s) => (client.tradeIds.get(s)?.length ?? 0) > (atNotice.get(s) ?? 0)), 120000);
+  for (const [symbol, ids] of client.tradeIds) {
+    const holes = ids.slice(1).filter((id, k) => id !== ids[k] + 1);
+    t.same(holes, [], `${symbol}: ${ids.length} trades, no hole in the tape`);
+  }
+  client.close();
 });

@@ -5,7 +5,7 @@ import { startTestServer, waitFor } from '../helpers/test-server';
 
 t.test('a stalled client is parked and resynchronised with snapshots; others never notice', async (t) => {
   const srv = await startTestServer([
-    '--rate', '20000', '--workers', '2', '--heartbeat-ms', '100',
+    '--rate', '4000', '--workers', '2', '--heartbeat-ms', '100',
     '--soft-backpressure', '65536', '--max-backpressure', String(512 * 1024 * 1024),
   ]);
   t.teardown(() => srv.server.stop());
@@ -25,12 +25,24 @@ t.test('a stalled client is parked and resynchronised with snapshots; others nev
   // Kernel socket buffers absorb a few megabytes first; the server acts once uWS buffers more.
   await waitFor('the server to park the stalled connection', async () => (await srv.get('/api/v1/health')).body.slow_consumer_resyncs >= 1, 120000);
   socket.resume();
-  const notice = await slow.next((m) => m.type === 'error' && m.data.code === 'SLOW_CONSUMER');
+  let tradesAtNotice = 0;
+  const notice = await slow.next((m) => {
+    if (m.type !== 'error' || m.data.code !== 'SLOW_CONSUMER') return false;
+    tradesAtNotice = [...slow.tradeIds.values()].reduce((n, ids) => n + ids.length, 0);
+    return true;
+  });
   t.ok(notice, 'the slow client is told it fell behind');
   // After the notice it receives fresh snapshots and then consistent updates again.
   await slow.next((m) => m.type === 'l2_snapshot' && m.symbol === 'BTC/USD');
   const atResync = slow.l2.get('BTC/USD')!.check.messages;
   await waitFor('updates after the resync', () => slow.l2.get('BTC/USD')!.check.messages > atResync);
+  // The resync replays the trades printed while it was parked before any live one: once a trade
+  // has come after the notice, the tape must have no hole, across the park included.
+  await waitFor('trades after the resync', () => [...slow.tradeIds.values()].reduce((n, ids) => n + ids.length, 0) > tradesAtNotice);
+  for (const [symbol, ids] of slow.tradeIds) {
+    const holes = ids.slice(1).filter((id, k) => id !== ids[k] + 1);
+    t.same(holes, [], `${symbol}: ${ids.length} trades, no hole in the tape`);
+  }
   t.same(slow.failures, [], 'the resynchronised client verifies every sequence and checksum');
   t.ok(slow.l2.get('BTC/USD')!.check.messages > 0, 'updates flow again after the resync');
   t.same(fast.failures, [], 'the fast client saw no gap');
