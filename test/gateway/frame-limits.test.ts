@@ -1,6 +1,6 @@
 import t from 'tap';
 import WebSocket from 'ws';
-import { startTestServer } from '../helpers/test-server';
+import { startTestServer, waitFor } from '../helpers/test-server';
 import { closeOf, openSocket } from '../helpers/ws-connect';
 
 const TOKEN = 'frames-test-token-0123456789';
@@ -38,10 +38,7 @@ t.test('an oversized message is closed with 1009 and a reason on every WebSocket
   publisher.on('message', (d: Buffer) => replies.push(JSON.parse(d.toString())));
   publisher.send('x'.repeat(MAX_BATCH + 1));
   publisher.send('{not json');
-  await new Promise<void>((resolve) => {
-    const check = () => (replies.filter((m) => m.type === 'error').length >= 2 ? resolve() : setTimeout(check, 25));
-    check();
-  });
+  await waitFor('both refusals', () => replies.filter((m) => m.type === 'error').length >= 2);
   t.same(replies.filter((m) => m.type === 'error').map((m) => m.code), ['MESSAGE_TOO_LARGE', 'INVALID_JSON'], '/ingest stays open after refused batches');
   publisher.close();
   t.equal((await srv.get('/api/v1/health')).status, 200, 'server healthy');
