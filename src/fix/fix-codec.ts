@@ -15,8 +15,6 @@ const PREFIX_BYTES = latin1(PREFIX);
 const BEGIN_FIELD = latin1(`8=${BEGIN_STRING}\x01`);
 /** "10=nnn\x01" */
 const TRAILER_BYTES = 7;
-/** BodyLength digits accepted: a larger body is refused long before it arrives. */
-const MAX_LENGTH_DIGITS = 7;
 
 /** One inbound message: its fields in order (repeating groups stay in order too). */
 export class FixMessage {
@@ -88,8 +86,10 @@ export class FixParser {
     let at = PREFIX_BYTES.length;
     for (; at < buf.length && buf[at] !== SOH; at++) {
       const digit = buf[at] - 0x30;
-      if (digit < 0 || digit > 9 || at - PREFIX_BYTES.length >= MAX_LENGTH_DIGITS) return this.garbled(1, 'BodyLength (9) is not a number');
+      if (digit < 0 || digit > 9) return this.garbled(1, 'BodyLength (9) is not a number');
       length = length * 10 + digit;
+      // A stated length past the limit ends the connection before its bytes are waited for.
+      if (length > this.maxMessageBytes) return PARSE_TOO_LARGE;
     }
     if (at === buf.length) return buf.length > this.maxMessageBytes ? PARSE_TOO_LARGE : PARSE_NEED_MORE;
     if (at === PREFIX_BYTES.length) return this.garbled(1, 'BodyLength (9) is empty');
