@@ -21,6 +21,7 @@ import {
   TAG_MD_REQ_ID,
   TAG_MD_UPDATE_ACTION,
   TAG_NO_MD_ENTRIES,
+  TAG_PREV_RPT_SEQ,
   TAG_RPT_SEQ,
   TAG_SYMBOL,
 } from './fix-tags';
@@ -41,7 +42,7 @@ class Levels {
  * stream (no MDReqID: it is optional in X, and leaving it out is what lets the body be shared).
  *
  * W: 262 MDReqID | 55 Symbol | 83 RptSeq (the snapshot's sequence) | 20001 BookChecksum (L2) | 268 entries
- * X: 20001 BookChecksum (L2) | 268 entries of 279 action, 269 type, 278 id, 55, 270, 271, 83 RptSeq
+ * X: 20001 BookChecksum (L2) | 20002 PrevRptSeq (L2, L3) | 268 entries of 279 action, 269 type, 278 id, 55, 270, 271, 83 RptSeq
  */
 export class FixRenderer {
   /** Per stream key: the levels FIX followers hold (kept only while FIX sessions follow the stream). */
@@ -76,9 +77,9 @@ export class FixRenderer {
   incremental(key: number, m: DecodedMessage, ins: Instrument): FixBody | null {
     switch (m.type) {
       case 'l2_update':
-        return fixBody(field(TAG_BOOK_CHECKSUM, m.checksum) + this.levelChanges(key, m, ins));
+        return fixBody(field(TAG_BOOK_CHECKSUM, m.checksum) + field(TAG_PREV_RPT_SEQ, m.prevSequence) + this.levelChanges(key, m, ins));
       case 'l3_update':
-        return fixBody(orderChanges(m, ins));
+        return fixBody(field(TAG_PREV_RPT_SEQ, m.prevSequence) + orderChanges(m, ins));
       case 'trade':
         return fixBody(tradeEntry(m, ins));
       case 'ticker':

@@ -62,6 +62,12 @@ export const TAG_MD_REQ_REJ_REASON = 281;
 export const TAG_RPT_SEQ = 83;
 /** bookcast: the CRC-32 book checksum (the same number as the WebSocket feeds' `checksum`), on L2 W and X. */
 export const TAG_BOOK_CHECKSUM = 20001;
+/**
+ * bookcast: the RptSeq of the previous message on the same stream (the feeds' `prev_sequence`), on
+ * L2 and L3 X. A stream skips the sequences of events that do not touch it, so a gap is
+ * PrevRptSeq ≠ the last RptSeq held, not a jump in RptSeq.
+ */
+export const TAG_PREV_RPT_SEQ = 20002;
 
 export const MSG_HEARTBEAT = '0';
 export const MSG_TEST_REQUEST = '1';
