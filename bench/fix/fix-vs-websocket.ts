@@ -73,7 +73,7 @@ async function point(rate: number, seconds: number): Promise<Point> {
   const fixPort = await freePort();
   const server = await ServerProcess.start(
     ['--port', '0', '--symbols', 'BTC/USD', '--workers', '1', '--rate', String(rate), '--fix-port', String(fixPort), '--fix-sessions', sessions, '--max-backpressure', String(256 * 1024 * 1024), '--soft-backpressure', String(128 * 1024 * 1024), ...dir.args],
-    30_000,
+    120_000,
   );
   try {
     let measuring = false;
