@@ -15,8 +15,8 @@ interface StoredMessage {
  * connection): the next sequence number each way, persisted to `<dir>/<sender>-<target>.seq`, and
  * the last `capacity` application messages sent, in memory, for resends.
  *
- * When the numbers are written: at logon, at logout or disconnect, and at most once a second
- * while they move (`flushIfDirty`, from the acceptor's timer). A crash can therefore lose up to a
+ * When the numbers are written: at logon, at logout or disconnect, and every 0.5 s (the acceptor's tick)
+ * while they move (`flushIfDirty`). A crash can therefore lose up to half a
  * second of outgoing numbers; the counterparty then sees a MsgSeqNum lower than it expects and
  * logs out, and the operator resets the pair (ResetSeqNumFlag). The message store is not
  * written to disk: after a restart a ResendRequest for earlier messages is answered with a
