@@ -146,6 +146,8 @@ export class FixConnection implements MarketDataSender {
   /** ResendRequest sent and not yet satisfied up to this number. */
   private resendUpTo = 0;
   private authenticating = false;
+  /** SenderCompID of the Logon being answered (a refusal is addressed to it). */
+  private logonSender = '';
   private garbled = 0;
   private windowStart = 0;
   private windowCount = 0;
@@ -289,6 +291,7 @@ export class FixConnection implements MarketDataSender {
   private logon(m: FixMessage): void {
     const g = this.gateway;
     const sender = m.get(TAG_SENDER_COMP_ID);
+    this.logonSender = sender ?? '';
     const seq = seqNum(m);
     const heartBt = Number(m.get(TAG_HEART_BT_INT));
     if (sender === undefined || seq === null || m.get(TAG_TARGET_COMP_ID) !== g.compId) {
@@ -445,7 +448,8 @@ export class FixConnection implements MarketDataSender {
   private refuse(code: ErrorCode, reason: string): void {
     const now = utcTimestamp(Date.now());
     this.state = LOGGED_OUT;
-    this.write(frame(`35=${MSG_LOGOUT}\x0149=${this.gateway.compId}\x0156=unknown\x0134=1\x0152=${now}\x01`, fixBody(field(TAG_TEXT, echo(`${code}: ${reason}`)))));
+    const to = echo(this.logonSender) || 'UNKNOWN';
+    this.write(frame(`35=${MSG_LOGOUT}\x0149=${this.gateway.compId}\x0156=${to}\x0134=1\x0152=${now}\x01`, fixBody(field(TAG_TEXT, echo(`${code}: ${reason}`)))));
     this.socket.end();
     setTimeout(() => this.socket.destroy(), LOGOUT_GRACE_MS).unref();
   }
