@@ -11,6 +11,7 @@ import { MessageEncoder } from '../../src/wire/message-encoder';
 import { renderJson } from '../../src/wire/json-renderer';
 import { runStandalone } from '../standalone';
 import { loadAverage } from '../system';
+import { measureAllocation } from '../wire/encode';
 
 /**
  * FixRenderCost: front-thread CPU per L2 update (3 bid and 2 ask level changes, BTC/USD) on each
@@ -22,6 +23,8 @@ import { loadAverage } from '../system';
  *                  what an acceptor built on jspurefix pays per session, since it encodes each
  *                  message itself
  * The messages/s one front thread could frame for one session is 1e9 / fixPerSession.
+ * `allocatedBytes` is heap growth per call (bench/wire/encode.ts's measure): the FIX path is not
+ * allocation-free (decoded objects, body strings, one frame buffer per session and message).
  */
 
 const ROUNDS = 5;
@@ -74,6 +77,11 @@ export async function run(opts: { seconds: number }) {
       jsEncoder.encode(xObject, 'MarketDataIncrementalRefresh');
       jsEncoder.trim();
     }),
+    allocatedBytes: {
+      json: measureAllocation(() => renderJson(bytes, format)),
+      fixPerRecord: measureAllocation(() => renderer.incremental(key, decodeMessage(bytes), ins)),
+      fixPerSession: measureAllocation(() => frame(header, body)),
+    },
     bodyBytes: body.bytes.length,
     loadAverage: load,
   };
