@@ -270,6 +270,30 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     timeoutSeconds: (seconds, full) => 120 + (full ? 16 : 9) * (seconds + 30) + (full ? 120 : 0),
     headline: sweepHeadline,
   },
+  {
+    name: 'fix/fix-render-cost',
+    module: './fix/fix-render-cost',
+    quickSeconds: 2,
+    fullSeconds: 5,
+    budget: 'sizes the operations per round (4,000 per budget second, 5 rounds each)',
+    headline: (r) => [
+      ['FIX per record (decode + X body), ns', n(r.fixPerRecord)],
+      ['FIX per session (frame), ns', `${n(r.fixPerSession)} (JSON render ${n(r.json)}; jspurefix encoder ${n(r.jspurefix)})`],
+    ],
+  },
+  {
+    name: 'fix/fix-vs-websocket',
+    module: './fix/fix-vs-websocket',
+    quickSeconds: 8,
+    fullSeconds: 15,
+    budget: 'measured seconds per rate (2k and 20k arrivals/s)',
+    timeoutSeconds: (seconds) => 600 + 4 * seconds,
+    headline: (r) =>
+      r.points.map((x: any): Figure => [
+        `FIX adds over FlatBuffers WS, ${n(x.arrivalsPerSecond)} arrivals/s`,
+        `p50 ${micros(x.fixAdds.p50)}, p99 ${micros(x.fixAdds.p99)}, max ${micros(x.fixAdds.max)}; FIX first ${n(x.fixAdds.fixFirst)} of ${n(x.fixAdds.count)}; ${n(x.fix.messagesPerSecond)} FIX messages/s per session`,
+      ]),
+  },
 ];
 
 function restHeadline(r: any): Figure[] {

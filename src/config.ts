@@ -88,6 +88,22 @@ export interface Config {
   heavyQueue: number;
   /** Heavy requests one client (remote address) may have running or waiting; more answer 429. */
   heavyPerClient: number;
+  /** The FIX 4.4 market-data acceptor (src/fix/); null when --fix-port is not set. */
+  fix: FixConfig | null;
+}
+
+export interface FixConfig {
+  port: number;
+  /** JSON list of SenderCompIDs, passwords and permissions (fix/fix-credentials.ts). */
+  sessionsFile: string;
+  /** Our CompID: the TargetCompID (56) clients log on to, and SenderCompID (49) of what we send. */
+  compId: string;
+  tlsCert: string;
+  tlsKey: string;
+  maxMessageBytes: number;
+  maxMessagesPerSecond: number;
+  /** Outgoing application messages kept per FIX session for ResendRequest. */
+  storeMessages: number;
 }
 
 interface Option {
@@ -137,6 +153,14 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'journal-retention-hours', env: 'BOOKCAST_JOURNAL_RETENTION_HOURS', default: '24', help: 'keep journal and checkpoints this long (0: keep the whole journal)' },
   { flag: 'heavy-queue', env: 'BOOKCAST_HEAVY_QUEUE', default: '16', help: 'heavy requests (orderbook?at=) waiting at most; more answer 503 BUSY' },
   { flag: 'heavy-per-client', env: 'BOOKCAST_HEAVY_PER_CLIENT', default: '2', help: 'heavy requests one client may have in progress; more answer 429' },
+  { flag: 'fix-port', env: 'BOOKCAST_FIX_PORT', default: '', help: 'FIX 4.4 market-data acceptor port (0 picks a free one); empty: no FIX' },
+  { flag: 'fix-sessions', env: 'BOOKCAST_FIX_SESSIONS', default: '', help: 'JSON file of FIX SenderCompIDs, passwords and permissions (required with --fix-port)' },
+  { flag: 'fix-comp-id', env: 'BOOKCAST_FIX_COMP_ID', default: 'BOOKCAST', help: 'the acceptor\'s CompID (clients\' TargetCompID)' },
+  { flag: 'fix-tls-cert', env: 'BOOKCAST_FIX_TLS_CERT', default: '', help: 'PEM certificate: with --fix-tls-key the FIX port speaks TLS' },
+  { flag: 'fix-tls-key', env: 'BOOKCAST_FIX_TLS_KEY', default: '', help: 'PEM private key of --fix-tls-cert' },
+  { flag: 'fix-max-message-bytes', env: 'BOOKCAST_FIX_MAX_MESSAGE_BYTES', default: '16384', help: 'largest inbound FIX message; a larger one ends the session' },
+  { flag: 'fix-max-messages-per-second', env: 'BOOKCAST_FIX_MAX_MESSAGES_PER_SECOND', default: '100', help: 'inbound FIX messages per second per session before Logout' },
+  { flag: 'fix-store-messages', env: 'BOOKCAST_FIX_STORE_MESSAGES', default: '10000', help: 'outgoing FIX application messages kept per session for ResendRequest' },
 ];
 
 function integer(name: string, text: string, min: number, max: number): number {
@@ -215,6 +239,29 @@ function origins(text: string): string[] {
 function healthDetails(text: string): HealthDetails {
   if (!(HEALTH_DETAILS as readonly string[]).includes(text)) throw new BookcastError('CONFIG_INVALID', `health-details must be one of ${HEALTH_DETAILS.join(', ')}, got "${text}"`);
   return text as HealthDetails;
+}
+
+/** --fix-*: null without --fix-port; a port needs a sessions file (nobody could log on otherwise). */
+function fixConfig(get: (flag: string) => string): FixConfig | null {
+  const portText = get('fix-port');
+  if (portText === '') return null;
+  const sessionsFile = get('fix-sessions');
+  if (sessionsFile === '') throw new BookcastError('CONFIG_INVALID', '--fix-port needs --fix-sessions <file> (BOOKCAST_FIX_SESSIONS)');
+  const compId = get('fix-comp-id');
+  if (!/^[\x21-\x7e]{1,64}$/.test(compId)) throw new BookcastError('CONFIG_INVALID', 'fix-comp-id must be 1 to 64 printable ASCII characters');
+  const tlsCert = get('fix-tls-cert');
+  const tlsKey = get('fix-tls-key');
+  if ((tlsCert === '') !== (tlsKey === '')) throw new BookcastError('CONFIG_INVALID', '--fix-tls-cert and --fix-tls-key go together');
+  return {
+    port: integer('fix-port', portText, 0, 65535),
+    sessionsFile,
+    compId,
+    tlsCert,
+    tlsKey,
+    maxMessageBytes: integer('fix-max-message-bytes', get('fix-max-message-bytes'), 256, 1024 * 1024),
+    maxMessagesPerSecond: integer('fix-max-messages-per-second', get('fix-max-messages-per-second'), 1, 1_000_000),
+    storeMessages: integer('fix-store-messages', get('fix-store-messages'), 1, 10_000_000),
+  };
 }
 
 /** Flags win over environment variables, which win over defaults. Throws CONFIG_INVALID. */
@@ -315,5 +362,6 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     storeEvents: storeEvents(get('store-events'), source),
     heavyQueue: integer('heavy-queue', get('heavy-queue'), 0, 10_000),
     heavyPerClient: integer('heavy-per-client', get('heavy-per-client'), 1, 10_000),
+    fix: fixConfig(get),
   };
 }

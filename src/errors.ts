@@ -54,6 +54,18 @@ export const ERRORS = {
   JOURNAL_NOT_FOUND: { status: 500, message: 'no journal directory' },
   JOURNAL_UNSUPPORTED: { status: 500, message: 'the journal needs a little-endian machine' },
   CHECKPOINT_CORRUPT: { status: 500, message: 'a book checkpoint is damaged or does not match the journal' },
+  // FIX gateway (in Text (58) of a Logout, Reject or MarketDataRequestReject, as "CODE: reason")
+  FIX_LOGON_REFUSED: { status: 401, message: 'FIX Logon refused: unknown SenderCompID, wrong password or bad Logon fields' },
+  FIX_ALREADY_LOGGED_ON: { status: 409, message: 'this FIX session is already logged on' },
+  FIX_SEQUENCE_TOO_LOW: { status: 400, message: 'MsgSeqNum lower than expected without PossDupFlag' },
+  FIX_INVALID_MESSAGE: { status: 400, message: 'FIX message lacks a required field, has a wrong value or an unsupported MsgType' },
+  FIX_GARBLED: { status: 400, message: 'too many garbled FIX messages (framing, BodyLength or CheckSum) in a row' },
+  FIX_MESSAGE_TOO_LARGE: { status: 413, message: 'FIX message exceeds --fix-max-message-bytes' },
+  FIX_RATE_LIMITED: { status: 429, message: 'too many FIX messages per second' },
+  FIX_HEARTBEAT_TIMEOUT: { status: 408, message: 'the FIX counterparty did not answer a TestRequest' },
+  FIX_DUPLICATE_REQUEST: { status: 409, message: 'MDReqID already in use, or the stream is already followed under another MDReqID' },
+  FIX_PERMISSION_DENIED: { status: 403, message: 'the FIX session may not receive this kind of market data' },
+  FIX_SHUTDOWN: { status: 503, message: 'the server is stopping' },
   // Operator / start-up
   CONFIG_INVALID: { status: 500, message: 'invalid configuration' },
   UWS_FALLBACK: { status: 500, message: 'uWebSockets.js native binary did not load' },

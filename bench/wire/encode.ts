@@ -49,7 +49,7 @@ function measureRate(call: () => number, seconds: number): { perSecond: number; 
  * Heap growth over small batches, median of many, so a scavenge inside one batch (which makes
  * its delta negative) does not skew the figure.
  */
-function measureAllocation(call: () => number): number {
+export function measureAllocation(call: () => unknown): number {
   const calls = 1000;
   const deltas: number[] = [];
   for (let round = 0; round < 41; round++) {

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { Piscina } from 'piscina';
-import { Config, isReplay } from '../config';
+import { Config, FixConfig, isReplay } from '../config';
 import { BookcastError } from '../errors';
 import { MIRROR_DEPTH } from '../model/depths';
 import type { Instrument } from '../model/instruments';
@@ -20,7 +20,10 @@ import { Distributor } from '../distribution/distributor';
 import { HEARTBEAT_TICK_MS, HeartbeatRounds } from '../distribution/heartbeat-rounds';
 import { RecentTrades } from '../distribution/recent-trades';
 import { SessionHub } from '../distribution/session-hub';
-import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
+import type { Outlet } from '../distribution/session';
+import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_FIX, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
+import { FixAcceptor } from '../fix/fix-acceptor';
+import { FixSessionList } from '../fix/fix-credentials';
 import { CurrencyConverter } from '../gateway/currency-converter';
 import { sendError } from '../gateway/http';
 import { IngestGateway } from '../gateway/ingest-gateway';
@@ -60,8 +63,10 @@ export interface RunningServer {
   readonly failed: Promise<BookcastError>;
   /** The distribution core, where consumers other than the WebSocket sessions plug in. */
   readonly distributor: Distributor;
-  /** Every WebSocket session and its slow-consumer ladder. */
+  /** Every WebSocket and FIX session and its slow-consumer ladder. */
   readonly hub: SessionHub;
+  /** The FIX acceptor's port (--fix-port), or null without FIX. */
+  readonly fixPort: number | null;
   stop(): Promise<void>;
 }
 
@@ -104,14 +109,23 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
   const candles = new RecentCandles(instruments.length);
   distributor.tap(trades);
   distributor.tap(candles);
-  const outlets: UwsTopics[] = [];
+  const outlets: Outlet[] = [];
   outlets[FORMAT_BINARY] = new UwsTopics(app, 'b', streams.count);
   outlets[FORMAT_FEED_JSON] = new UwsTopics(app, 'j', streams.count);
   outlets[FORMAT_MARKET_DATA] = new UwsTopics(app, 'm', streams.count);
+  const fix = config.fix === null ? null : buildFix(config, config.fix, streams, instruments);
+  if (fix !== null) outlets[FORMAT_FIX] = fix.outlet;
   const limits = { softBackpressure: config.softBackpressure, maxBackpressure: config.maxBackpressure, maxSubscriptions: config.maxSubscriptionsPerConnection };
   const hub = new SessionHub(distributor, streams, outlets, formats, conflator, trades, limits, instruments);
+  fix?.attach(hub);
   const ws = new WsGateway(config, symbols, streams, hub, instruments, guard);
-  return { conflator, trades, candles, distributor, hub, ws };
+  return { conflator, trades, candles, distributor, hub, ws, fix };
+}
+
+/** The FIX acceptor (src/fix/): a SessionHub format of its own, sessions from --fix-sessions. */
+function buildFix(config: Config, fix: FixConfig, streams: StreamTable, instruments: Instrument[]): FixAcceptor {
+  const options = { ...fix, host: config.host, dataDir: config.dataDir };
+  return new FixAcceptor(options, streams, instruments, new FixSessionList(fix.sessionsFile));
 }
 
 /** Starts workers, persistence, source and the uWS front thread; resolves once it listens. */
@@ -131,7 +145,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);
   const gate = new AcceptGate(uws, app, config.host);
-  const { conflator, trades, candles, distributor, hub, ws } = buildStreaming(config, app, instruments, pool, symbols, guard);
+  const { conflator, trades, candles, distributor, hub, ws, fix } = buildStreaming(config, app, instruments, pool, symbols, guard);
   const ingestBuffers: IngestBuffers | undefined =
     config.source.kind === 'ingest' ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer } : undefined;
   const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers, sourceStats, guard);
@@ -176,6 +190,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     clearInterval(heartbeat);
     clearInterval(conflation);
     ws.closeAll();
+    await fix?.close();
     ingest.closePublisher();
     gate.close();
     // What a publisher was told is accepted reaches the journal before the source stops.
@@ -191,11 +206,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await heavy.destroy();
   };
 
+  let fixPort: number | null = null;
   try {
     // A live source first replays its journal; the books apply it before anyone can connect.
     await Promise.race([source.ready, failed.then((err) => Promise.reject(err))]);
     await pool.drain();
     gate.listen(config.port);
+    if (fix !== null) fixPort = await fix.listen();
   } catch (err) {
     await stop();
     throw err;
@@ -209,6 +226,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     failed,
     distributor,
     hub,
+    fixPort,
     stop,
   };
 }

@@ -31,6 +31,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     console.log(`  WebSocket (JSON):        ws://${base}/ws`);
     console.log(`  WebSocket (FlatBuffers): ws://${base}/ws?format=flatbuffers`);
     console.log(`  REST:                    http://${base}/api/v1/market/symbols`);
+    if (server.fixPort !== null) console.log(`  FIX 4.4 (market data):   ${config.host}:${server.fixPort}${config.fix!.tlsCert !== '' ? ' (TLS)' : ''}, TargetCompID ${config.fix!.compId}`);
     if (config.source.kind === 'ingest') console.log(`  Ingest (publishers):     ws://${base}/ingest?session=<name>  (Authorization: Bearer <publisher token>)`);
     console.log(`  try: curl http://${base}/api/v1/market/${server.instruments[0].slug}/orderbook?depth=5`);
     const stopped = new Promise<number>((resolve) => {
