@@ -52,7 +52,7 @@ export class BinanceAdapter implements VenueAdapter {
   private readonly books = new Map<string, BinanceBook>();
 
   constructor(private readonly context: FeedContext) {
-    for (const symbol of context.symbols) this.books.set(symbol.venueSymbol, new BinanceBook(symbol));
+    for (const symbol of context.symbols) this.books.set(symbol.venueSymbol, new BinanceBook(symbol, context.quality));
   }
 
   socketUrl(base: string): string {
@@ -123,8 +123,8 @@ export class BinanceAdapter implements VenueAdapter {
     for (const update of buffered) {
       if (!this.applyDiff(book, update)) return;
     }
-    if (!book.uncrossed(this.context.quality)) return this.restart(book, true);
-    book.commitSnapshot(receivedUs, this.context.quality);
+    if (!book.uncrossed()) return this.restart(book, true);
+    book.commitSnapshot(receivedUs);
   }
 
   private diff(book: BinanceBook, update: DepthUpdate, receivedUs: number): void {
@@ -137,7 +137,7 @@ export class BinanceAdapter implements VenueAdapter {
       return;
     }
     if (!this.applyDiff(book, update)) return;
-    if (!book.uncrossed(this.context.quality)) return this.restart(book, true);
+    if (!book.uncrossed()) return this.restart(book, true);
     book.commit(receivedUs);
   }
 

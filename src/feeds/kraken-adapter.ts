@@ -44,7 +44,7 @@ export class KrakenAdapter implements VenueAdapter {
   private requestId = 0;
 
   constructor(private readonly context: FeedContext) {
-    for (const symbol of context.symbols) this.books.set(symbol.venueSymbol, new VenueBook(symbol));
+    for (const symbol of context.symbols) this.books.set(symbol.venueSymbol, new VenueBook(symbol, context.quality));
   }
 
   socketUrl(base: string): string {
@@ -110,8 +110,8 @@ export class KrakenAdapter implements VenueAdapter {
       quality.problem(book.feed, FQ_CHECKSUM, `Kraken sent ${entry.checksum}, the local book gives ${local}`);
       return this.resync(book);
     }
-    if (!book.uncrossed(quality)) return this.resync(book);
-    if (snapshot) book.commitSnapshot(receivedUs, quality);
+    if (!book.uncrossed()) return this.resync(book);
+    if (snapshot) book.commitSnapshot(receivedUs);
     else book.commit(receivedUs);
   }
 

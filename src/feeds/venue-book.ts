@@ -20,7 +20,10 @@ export class VenueBook {
   private readonly touchedPrices: number[] = [];
   readonly noteRemoved = (side: number, price: number): void => this.touch(side, price);
 
-  constructor(readonly feed: FeedSymbol) {}
+  constructor(
+    readonly feed: FeedSymbol,
+    private readonly quality: FeedQuality,
+  ) {}
 
   /** Starts over from a snapshot: the local copy is emptied, bookcast's books are not. */
   beginSnapshot(): void {
@@ -43,9 +46,9 @@ export class VenueBook {
   }
 
   /** The crossing check every message passes; counts and returns false when crossed. */
-  uncrossed(quality: FeedQuality): boolean {
+  uncrossed(): boolean {
     if (!this.book.crossed()) return true;
-    quality.problem(this.feed, FQ_CROSSED, `best bid ${this.book.priceAt(0, 0)} at or above best ask ${this.book.priceAt(1, 0)} (units)`);
+    this.quality.problem(this.feed, FQ_CROSSED, `best bid ${this.book.priceAt(0, 0)} at or above best ask ${this.book.priceAt(1, 0)} (units)`);
     return false;
   }
 
@@ -61,11 +64,11 @@ export class VenueBook {
   }
 
   /** Publishes a validated snapshot as the difference from what bookcast's books hold. */
-  commitSnapshot(timestamp: number, quality: FeedQuality): void {
+  commitSnapshot(timestamp: number): void {
     this.discard();
     this.synced = true;
     this.feed.orders.syncTo(this.book, timestamp);
-    quality.synced(this.feed, true);
+    this.quality.synced(this.feed, true);
   }
 
   /** Forgets the touched levels of a message that failed validation. */
@@ -78,5 +81,6 @@ export class VenueBook {
   desync(): void {
     this.synced = false;
     this.discard();
+    this.quality.synced(this.feed, false);
   }
 }
