@@ -64,8 +64,10 @@ export class BinanceAdapter implements VenueAdapter {
     for (const book of this.books.values()) this.restart(book, false);
   }
 
+  /** Every synced book will need the snapshot of the next connection: counted as a resync. */
   onClose(): void {
     for (const book of this.books.values()) {
+      if (book.synced) this.context.quality.resync(book.feed);
       book.desync();
       book.buffer = [];
     }

@@ -59,8 +59,12 @@ export class KrakenAdapter implements VenueAdapter {
     this.send('subscribe', { channel: 'trade', symbol: symbols, snapshot: false });
   }
 
+  /** Every synced book will need the snapshot of the next connection: counted as a resync. */
   onClose(): void {
-    for (const book of this.books.values()) book.desync();
+    for (const book of this.books.values()) {
+      if (book.synced) this.context.quality.resync(book.feed);
+      book.desync();
+    }
   }
 
   onRest(): void {

@@ -18,25 +18,32 @@ const text = new Uint8Array(KRAKEN_CHECKSUM_LEVELS * 2 * 32);
  * Kraken's price_precision and qty_precision (the reference fetch sets them so).
  */
 export function krakenChecksum(book: LevelBook): number {
-  let at = 0;
-  for (const side of [ASK, BID]) {
-    const levels = Math.min(KRAKEN_CHECKSUM_LEVELS, book.count(side));
-    for (let i = 0; i < levels; i++) {
-      at = writeDigits(book.priceAt(side, i), at);
-      at = writeDigits(book.sizeAt(side, i), at);
-    }
-  }
+  let at = writeSide(book, ASK, 0);
+  at = writeSide(book, BID, at);
   return crc32(text, 0, at) >>> 0;
 }
 
-function writeDigits(units: number, at: number): number {
-  if (units <= 0) return at;
-  let digits = 0;
-  for (let v = units; v >= 1; v = Math.floor(v / 10)) digits++;
-  let v = units;
-  for (let i = at + digits - 1; i >= at; i--) {
-    text[i] = 48 + (v % 10);
-    v = Math.floor(v / 10);
+function writeSide(book: LevelBook, side: number, from: number): number {
+  let at = from;
+  const levels = Math.min(KRAKEN_CHECKSUM_LEVELS, book.count(side));
+  for (let i = 0; i < levels; i++) {
+    at = writeDigits(book.priceAt(side, i), at);
+    at = writeDigits(book.sizeAt(side, i), at);
   }
-  return at + digits;
+  return at;
+}
+
+/** Scratch for one number's digits, least significant first. */
+const reversed = new Uint8Array(16);
+
+function writeDigits(units: number, at: number): number {
+  let count = 0;
+  // Units reach 2^53, past int32: remainder and exact division by 10 in doubles.
+  for (let v = units; v >= 1; count++) {
+    const digit = v % 10;
+    reversed[count] = 48 + digit;
+    v = (v - digit) / 10;
+  }
+  for (let i = 0; i < count; i++) text[at + i] = reversed[count - 1 - i];
+  return at + count;
 }

@@ -210,4 +210,6 @@ t.test('a dropped connection reconnects after a backoff and the fresh snapshot i
   sameAsVenue(t, feed, venue, 1, depth, 'after reconnect');
   // Two changed levels, plus the level that came into the visible depth: nothing else was re-sent.
   t.equal(feed.books.events() - eventsBefore, 3, 'the resync emitted only the difference');
+  t.equal(feed.word(0, FQ_RESYNCS), 1, 'the reconnect counts as one resync of each synced book');
+  t.equal(feed.word(1, FQ_RESYNCS), 1);
 });
