@@ -106,8 +106,35 @@ async function binanceReference(restUrl: string, wanted: readonly string[]): Pro
   return found;
 }
 
+/** Coinbase's reference is the public product endpoint, one product at a time: quote_increment, base_increment, base_min_size. */
+async function coinbaseReference(restUrl: string, wanted: readonly string[]): Promise<Map<string, Reference>> {
+  const found = new Map<string, Reference>();
+  for (const product of wanted) {
+    const url = `${restUrl.replace(/\/+$/, '')}/api/v3/brokerage/market/products/${encodeURIComponent(product)}`;
+    let body: { product_id?: string; base_currency_id?: string; quote_currency_id?: string; quote_increment?: string; base_increment?: string; base_min_size?: string };
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(REFERENCE_TIMEOUT_MS) });
+      if (res.status === 404) continue;
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+      body = (await res.json()) as typeof body;
+    } catch (error) {
+      throw failed('coinbase', `${url}: ${(error as Error).message}`);
+    }
+    if (!body.quote_increment || !body.base_increment) throw failed('coinbase', `${product} has no quote_increment or base_increment`);
+    found.set(product, {
+      base: String(body.base_currency_id),
+      quote: String(body.quote_currency_id),
+      tickSize: trimZeros(body.quote_increment),
+      lotSize: trimZeros(body.base_increment),
+      minOrderSize: trimZeros(body.base_min_size || body.base_increment),
+    });
+  }
+  return found;
+}
+
 function fetchReference(venue: FeedVenue, url: string, restUrl: string, wanted: readonly string[]): Promise<Map<string, Reference>> {
-  return venue === 'kraken' ? krakenReference(url, wanted) : binanceReference(restUrl, wanted);
+  if (venue === 'kraken') return krakenReference(url, wanted);
+  return venue === 'binance' ? binanceReference(restUrl, wanted) : coinbaseReference(restUrl, wanted);
 }
 
 /** Fills what --feed-symbols left out (tick, lot, minimum size, the bookcast name) from the venue. */

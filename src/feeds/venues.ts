@@ -1,5 +1,6 @@
 import type { FeedVenue } from '../config';
 import { BinanceAdapter } from './binance-adapter';
+import { CoinbaseAdapter } from './coinbase-adapter';
 import { KrakenAdapter } from './kraken-adapter';
 import type { FeedContext, VenueAdapter } from './venue-adapter';
 
@@ -7,10 +8,12 @@ import type { FeedContext, VenueAdapter } from './venue-adapter';
 export const VENUE_ENDPOINTS: Readonly<Record<FeedVenue, { url: string; restUrl: string }>> = {
   kraken: { url: 'wss://ws.kraken.com/v2', restUrl: 'https://api.kraken.com' },
   binance: { url: 'wss://stream.binance.com:9443', restUrl: 'https://api.binance.com' },
+  coinbase: { url: 'wss://advanced-trade-ws.coinbase.com', restUrl: 'https://api.coinbase.com' },
 };
 
 export function createAdapter(venue: FeedVenue, context: FeedContext): VenueAdapter {
-  return venue === 'kraken' ? new KrakenAdapter(context) : new BinanceAdapter(context);
+  if (venue === 'kraken') return new KrakenAdapter(context);
+  return venue === 'binance' ? new BinanceAdapter(context) : new CoinbaseAdapter(context);
 }
 
 /** The endpoints a feed uses: the configured ones, or the venue's. */

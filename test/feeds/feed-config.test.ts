@@ -26,7 +26,7 @@ t.test('--source feed: and capture: in the configuration', async (t) => {
   t.same(capture.source, { kind: 'capture', path: '/tmp/x.gz', speed: 0, originalTime: true });
   t.same(capture.instruments, [], 'a capture\'s symbols come from its header, at start');
   for (const argv of [
-    ['--source', 'feed:coinbase', '--feed-symbols', 'BTC-USD'],
+    ['--source', 'feed:bitfinex', '--feed-symbols', 'tBTCUSD'],
     ['--source', 'feed:kraken'],
     ['--source', 'feed:kraken', '--feed-symbols', 'BTC/USD', '--feed-depth', '50'],
     ['--source', 'feed:binance', '--feed-symbols', 'BTCUSDT', '--feed-url', 'ftp://x'],
