@@ -165,3 +165,27 @@ t.test('gaps, reordered, malformed and crossing diffs are detected, counted and 
   await waitFor('ETHBTC after a broken frame', () => feed.published(1, 'bids')[0][1] === '7.00000000');
   sameAsVenue(t, feed, venue, 1, 'after a broken frame');
 });
+
+t.test('a diff that straddles the snapshot (U <= lastUpdateId+1 <= u) is applied, as Binance folds updates', async (t) => {
+  const venue = await BinanceVenue.start(SYMBOLS);
+  seed(venue);
+  venue.holdSnapshots = true;
+  const feed = await startFeed(venue);
+  t.teardown(async () => {
+    await feed.connection.stop();
+    await venue.close();
+  });
+  await waitFor('the snapshots asked for', () => venue.snapshotRequests.get('BTCUSDT') === 1 && venue.snapshotRequests.get('ETHBTC') === 1);
+  const first = JSON.parse(venue.update('BTCUSDT', { bids: [['66999.00', '3']] }, { send: false })).data;
+  venue.releaseSnapshots(); // lastUpdateId = first.u
+  await waitFor('synced on the snapshot', () => feed.word(0, FQ_SYNCED) === 1 && feed.word(1, FQ_SYNCED) === 1);
+  const second = JSON.parse(venue.update('BTCUSDT', { asks: [['67001.00', '6']] }, { send: false })).data;
+  // One event covering both updates: U is the snapshot's own id, u the next.
+  venue.broadcast(JSON.stringify({ stream: 'btcusdt@depth@100ms', data: { ...second, U: first.U, u: second.u, b: first.b, a: second.a } }));
+  await waitFor('the folded diff applied', () => feed.published(0, 'asks').some(([p, q]) => p === '67001.00000000' && q === '6.00000000'));
+  sameAsVenue(t, feed, venue, 0, 'after the straddling diff');
+  t.equal(feed.word(0, FQ_GAPS) + feed.word(0, FQ_RESYNCS), 0, 'no gap, no resync');
+  venue.update('BTCUSDT', { bids: [['66999.50', '1']] });
+  await waitFor('the next diff', () => feed.published(0, 'bids')[0][0] === '66999.50000000' && feed.published(0, 'bids')[0][1] === '1.00000000');
+  sameAsVenue(t, feed, venue, 0, 'after the next diff');
+});
