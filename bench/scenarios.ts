@@ -162,6 +162,25 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
       ]),
   },
   {
+    name: 'feeds/adapter-throughput',
+    module: './feeds/adapter-throughput',
+    quickSeconds: 4,
+    fullSeconds: 10,
+    budget: 'total, shared by the venues (half timed adapter, half the JSON.parse baseline)',
+    headline: (r) => r.results.map((x: any): Figure => [`feed normalize, ${x.venue}`, `${n(x.messagesPerSecond)} messages/s (${x.adapterOverParse}× JSON.parse alone)`]),
+  },
+  {
+    name: 'feeds/feed-latency',
+    module: './feeds/feed-latency',
+    quickSeconds: 6,
+    fullSeconds: 20,
+    budget: 'measured, shared by the two paths (plus 2 s warm-up)',
+    headline: (r) => [
+      ['feed → client, direct from the venue', `p50 ${micros(r.directFromVenue?.p50)} p99 ${micros(r.directFromVenue?.p99)}`],
+      ['feed → client, through bookcast', `p50 ${micros(r.throughBookcast?.p50)} p99 ${micros(r.throughBookcast?.p99)}`],
+    ],
+  },
+  {
     name: 'store/write-throughput',
     module: './store/write-throughput',
     quickSeconds: 6,

@@ -66,6 +66,19 @@ export const ERRORS = {
   FIX_DUPLICATE_REQUEST: { status: 409, message: 'MDReqID already in use, or the stream is already followed under another MDReqID' },
   FIX_PERMISSION_DENIED: { status: 403, message: 'the FIX session may not receive this kind of market data' },
   FIX_SHUTDOWN: { status: 503, message: 'the server is stopping' },
+  // External feeds (--source feed:<venue>, capture:<file>, bookcast record); the FEED_* data-quality
+  // codes name log lines and are counted per symbol in /api/v1/health, the feed is repaired
+  CAPTURE_NOT_FOUND: { status: 500, message: 'the capture file cannot be opened' },
+  CAPTURE_CORRUPT: { status: 500, message: 'the file is not a bookcast capture, or is damaged before its end' },
+  FEED_REFERENCE_FAILED: { status: 500, message: "the venue's reference data (tick, lot) could not be fetched at start" },
+  FEED_SEQUENCE_GAP: { status: 500, message: 'the venue skipped a sequence number; the symbol is resynchronised' },
+  FEED_CHECKSUM_MISMATCH: { status: 500, message: "the venue's book checksum disagrees with the local book; the symbol is resynchronised" },
+  FEED_CROSSED_BOOK: { status: 500, message: "the venue's book crossed; the symbol is resynchronised" },
+  FEED_MALFORMED_MESSAGE: { status: 500, message: 'a venue message could not be read; the symbol is resynchronised' },
+  FEED_SUBSCRIBE_REFUSED: { status: 500, message: 'the venue refused a subscription' },
+  FEED_SNAPSHOT_FAILED: { status: 500, message: 'the venue did not answer a REST book snapshot; the connection is reopened' },
+  FEED_CONNECT_FAILED: { status: 500, message: 'the venue could not be reached; retried after a backoff' },
+  FEED_RECONNECT: { status: 500, message: 'the feed connection was dropped and is reopened after a backoff' },
   // Operator / start-up
   CONFIG_INVALID: { status: 500, message: 'invalid configuration' },
   UWS_FALLBACK: { status: 500, message: 'uWebSockets.js native binary did not load' },

@@ -43,6 +43,8 @@ import { startFrontLoop } from './front-loop';
 import { healthReport, publicHealthReport } from './health';
 import { pickInstruments } from './instruments';
 import { startSourceThread } from './source-thread';
+import { resolveFeedSource } from '../feeds/feed-reference';
+import { feedWordsLength } from '../model/feed-words';
 
 /** The exchange name the Market Data API reports for every snapshot. */
 const EXCHANGE = 'bookcast';
@@ -129,9 +131,11 @@ function buildFix(config: Config, fix: FixConfig, streams: StreamTable, instrume
 }
 
 /** Starts workers, persistence, source and the uWS front thread; resolves once it listens. */
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(configured: Config): Promise<RunningServer> {
   checkMemoryOrder();
   const uws = loadUws();
+  // A feed's tick and lot may come from the venue, a capture's symbols from its header.
+  const config = await resolveFeedSource(configured);
   const instruments = pickInstruments(config);
   const startedAt = Date.now();
   let fail!: (err: BookcastError) => void;
@@ -139,6 +143,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   // Made before the persistence worker, which reads the journal's durable sequence from it (--store-events).
   const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
+  const feedStats = config.source.kind === 'feed' || config.source.kind === 'capture' ? new Float64Array(new SharedArrayBuffer(feedWordsLength(instruments.length) * 8)) : undefined;
   const { pool, persistence, journalDir, checkpointDir } = await startEngine(config, instruments, sourceStats, fail);
 
   const app = uws.App();
@@ -161,7 +166,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     perClient: config.heavyPerClient,
   });
   const bookAt = isReplay(config.source) ? null : (task: BookAtRequest, client: string, signal: AbortSignal) => heavyWork.submit(client, task, signal);
-  const health = healthReport({ config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork });
+  const health = healthReport({ config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork });
   const publicHealth = publicHealthReport(startedAt);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
   new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req) => (showsHealthDetails(config.healthDetails, res, req) ? health() : publicHealth()), isReplay(config.source)).register(app);
@@ -169,7 +174,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
 
-  const source = startSourceThread(config, instruments, pool, sourceStats, ingestBuffers, ingest, fail);
+  const source = startSourceThread(config, instruments, pool, sourceStats, ingestBuffers, ingest, fail, feedStats);
   const stopFrontLoop = startFrontLoop(() => {
     const work = distributor.poll() + ingest.poll();
     // After each read, a slice of the sessions' buffers: the slow-consumer ladder acts early.

@@ -26,7 +26,11 @@ export async function startCommand(argv: string[]): Promise<number> {
             ? `replay of the journal ${config.source.dir} at ${config.source.speed === 0 ? 'full speed' : `${config.source.speed}x`}`
             : config.source.kind === 'ingest'
               ? 'publishers over /ingest'
-              : `LOBSTER replay of ${config.source.path}`;
+              : config.source.kind === 'feed'
+                ? `${config.source.venue} feed (${config.source.symbols.map((s) => s.venueSymbol).join(', ')})`
+                : config.source.kind === 'capture'
+                  ? `capture ${config.source.path} at ${config.source.speed === 0 ? 'full speed' : `${config.source.speed}x`}`
+                  : `LOBSTER replay of ${config.source.path}`;
     console.log(`bookcast is running: ${server.instruments.length} symbols (${server.instruments.map((i) => i.symbol).slice(0, 8).join(', ')}${server.instruments.length > 8 ? ', …' : ''}), ${server.workers} book worker${server.workers === 1 ? '' : 's'}, source: ${source}`);
     console.log(`  WebSocket (JSON):        ws://${base}/ws`);
     console.log(`  WebSocket (FlatBuffers): ws://${base}/ws?format=flatbuffers`);
