@@ -22,7 +22,9 @@ import { RecentTrades } from '../distribution/recent-trades';
 import { SessionHub } from '../distribution/session-hub';
 import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
 import { CurrencyConverter } from '../gateway/currency-converter';
-import { sendError } from '../gateway/http';
+import { sendError, ServedRoute, servedRoutes } from '../gateway/http';
+import { registerApiDocs } from '../api-docs/api-docs-routes';
+import { registerDashboard } from '../dashboard/dashboard-routes';
 import { IngestGateway } from '../gateway/ingest-gateway';
 import { MarketDataRoutes } from '../gateway/market-data-routes';
 import { MarketSnapshots } from '../gateway/market-snapshot';
@@ -62,6 +64,8 @@ export interface RunningServer {
   readonly distributor: Distributor;
   /** Every WebSocket session and its slow-consumer ladder. */
   readonly hub: SessionHub;
+  /** Every endpoint served (gateway/http.ts servedRoutes): the API-description test compares it with the documents. */
+  readonly routes: readonly ServedRoute[];
   stop(): Promise<void>;
 }
 
@@ -153,6 +157,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req) => (showsHealthDetails(config.healthDetails, res, req) ? health() : publicHealth()), isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
+  registerApiDocs(app);
+  registerDashboard(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
 
   const source = startSourceThread(config, instruments, pool, sourceStats, ingestBuffers, ingest, fail);
@@ -209,6 +215,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     failed,
     distributor,
     hub,
+    routes: servedRoutes(app),
     stop,
   };
 }
