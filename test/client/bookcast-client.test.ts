@@ -78,21 +78,21 @@ t.test('a lost message and a corrupted one are found and repaired with fresh sna
   const srv = await startTestServer(['--rate', '3000', '--workers', '2']);
   t.teardown(() => srv.server.stop());
   let updates = 0;
-  // The 40th BTC/USD L2 update is lost; from the 80th, the first that changes a level's size has a digit of it changed (same length, so the frame stays well formed).
+  let recovered = false;
+  let tampered = false;
+  // The 40th BTC/USD L2 update is lost. Once the client has its fresh snapshot after that, the first
+  // update that changes a level's size has a digit of it changed (same length: the frame stays well formed).
   const proxy = new FrameProxy(srv.server.port, (payload) => {
     const text = payload.toString();
     if (!text.startsWith('{"type":"l2_update","symbol":"BTC/USD"')) return 'pass';
-    updates++;
-    if (updates === 40) return 'drop';
+    if (++updates === 40) return 'drop';
     // A level with a size (not a removal, which may be of the level pushed out past the depth, outside the checksum).
     const level = /\["[0-9.]+","(?=[0-9.]*[1-9])([0-9.]+)"\]/.exec(text);
-    if (updates >= 80 && level !== null && updates < 1000) {
-      updates = 1000;
-      const at = level.index + level[0].length - 3;
-      const digit = text[at] === '.' ? at - 1 : at;
-      return Buffer.from(text.slice(0, digit) + ((Number(text[digit]) + 1) % 10) + text.slice(digit + 1));
-    }
-    return 'pass';
+    if (!recovered || tampered || level === null) return 'pass';
+    tampered = true;
+    const at = level.index + level[0].length - 3;
+    const digit = text[at] === '.' ? at - 1 : at;
+    return Buffer.from(text.slice(0, digit) + ((Number(text[digit]) + 1) % 10) + text.slice(digit + 1));
   });
   await proxy.start();
   t.teardown(() => proxy.close());
@@ -101,6 +101,9 @@ t.test('a lost message and a corrupted one are found and repaired with fresh sna
   const recorder = new Recorder(client, (s) => srv.symbols.get(s)!.size_decimals);
   const resyncs: string[] = [];
   client.on('resync', (r) => resyncs.push(`${r.channel} ${r.symbol} ${r.reason}`));
+  client.on('l2', (_book, m) => {
+    if (m.type === 'l2_snapshot' && client.resyncs.gap > 0) recovered = true;
+  });
   await client.connect();
   client.subscribe({ channels: ['l2'], symbols: ['BTC/USD'], depth: 10 });
   await waitFor('the gap and the checksum mismatch found', () => client.resyncs.gap >= 1 && client.resyncs.checksum >= 1);
