@@ -87,7 +87,7 @@ export interface ControlMessage {
   type: 'subscribed' | 'unsubscribed' | 'pong' | 'error';
   timestamp?: string;
   id?: unknown;
-  data?: { code?: string; message?: string; channels?: string[]; symbols?: string[] };
+  data?: { code?: string; message?: string; channels?: string[]; symbols?: string[]; depth?: number; interval?: string; replay?: boolean };
 }
 
 export type FeedMessage = DataMessage | HeartbeatMessage | ControlMessage;
