@@ -156,3 +156,28 @@ t.test('the API description: valid documents, every endpoint documented, live an
     t.same(problems.slice(0, 10), [], 'every Market Data stream message matches its schema');
   });
 });
+
+t.test('live /ingest messages match the AsyncAPI schemas', async (t) => {
+  const token = 'api-docs-publisher-token';
+  const srv = await startTestServer(['--source', 'ingest', '--publisher-token', token, '--workers', '1']);
+  t.teardown(() => srv.server.stop());
+  const asyncApi = (await fetchJson(srv, '/asyncapi.json')).body as AsyncApiDocument;
+  const valid = schemaValidator(asyncApi, 'asyncapi');
+  const schemas: Record<string, string> = { welcome: 'IngestWelcome', ack: 'IngestAck', error: 'IngestError' };
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  const ws = new WebSocket(`${srv.url}/ingest?session=docs&token=${token}`);
+  t.teardown(() => ws.close());
+  ws.on('message', (data: Buffer) => {
+    const m = JSON.parse(data.toString());
+    problems.push(...(schemas[m.type] === undefined ? [`undocumented type ${m.type}`] : valid(schemas[m.type], m)));
+    seen.add(m.type);
+  });
+  await waitFor('the welcome', () => seen.has('welcome'));
+  const batch = { first_sequence: 1, events: [{ kind: 'add', symbol: 'BTC/USD', side: 'buy', order_id: 1, price: '67000.5', size: '0.25' }, { kind: 'delete', symbol: 'BTC/USD', order_id: 1 }] };
+  t.same(valid('IngestBatchJson', batch), [], 'the README\'s batch matches the documented request');
+  ws.send(JSON.stringify(batch));
+  ws.send(JSON.stringify({ first_sequence: 9, events: batch.events }));
+  await waitFor('an ack and an error', () => seen.has('ack') && seen.has('error'));
+  t.same(problems, [], 'welcome, ack and error match their schemas');
+});
