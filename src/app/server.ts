@@ -25,7 +25,9 @@ import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_FIX, FORMAT_MARKET_DATA, Stream
 import { FixAcceptor } from '../fix/fix-acceptor';
 import { FixSessionList } from '../fix/fix-credentials';
 import { CurrencyConverter } from '../gateway/currency-converter';
-import { sendError } from '../gateway/http';
+import { sendError, ServedRoute, servedRoutes } from '../gateway/http';
+import { registerApiDocs } from '../api-docs/api-docs-routes';
+import { registerDashboard } from '../dashboard/dashboard-routes';
 import { IngestGateway } from '../gateway/ingest-gateway';
 import { MarketDataRoutes } from '../gateway/market-data-routes';
 import { MarketSnapshots } from '../gateway/market-snapshot';
@@ -69,6 +71,8 @@ export interface RunningServer {
   readonly hub: SessionHub;
   /** The FIX acceptor's port (--fix-port), or null without FIX. */
   readonly fixPort: number | null;
+  /** Every endpoint served (gateway/http.ts servedRoutes): the API-description test compares it with the documents. */
+  readonly routes: readonly ServedRoute[];
   stop(): Promise<void>;
 }
 
@@ -172,6 +176,8 @@ export async function startServer(configured: Config): Promise<RunningServer> {
   new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req) => (showsHealthDetails(config.healthDetails, res, req) ? health() : publicHealth()), isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
+  registerApiDocs(app);
+  registerDashboard(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
 
   const source = startSourceThread(config, instruments, pool, sourceStats, ingestBuffers, ingest, fail, feedStats);
@@ -232,6 +238,7 @@ export async function startServer(configured: Config): Promise<RunningServer> {
     distributor,
     hub,
     fixPort,
+    routes: servedRoutes(app),
     stop,
   };
 }

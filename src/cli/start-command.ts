@@ -36,6 +36,8 @@ export async function startCommand(argv: string[]): Promise<number> {
     console.log(`  WebSocket (FlatBuffers): ws://${base}/ws?format=flatbuffers`);
     console.log(`  REST:                    http://${base}/api/v1/market/symbols`);
     if (server.fixPort !== null) console.log(`  FIX 4.4 (market data):   ${config.host}:${server.fixPort}${config.fix!.tlsCert !== '' ? ' (TLS)' : ''}, TargetCompID ${config.fix!.compId}`);
+    console.log(`  Dashboard:               http://${base}/dashboard`);
+    console.log(`  API description:         http://${base}/openapi.json, http://${base}/asyncapi.json`);
     if (config.source.kind === 'ingest') console.log(`  Ingest (publishers):     ws://${base}/ingest?session=<name>  (Authorization: Bearer <publisher token>)`);
     console.log(`  try: curl http://${base}/api/v1/market/${server.instruments[0].slug}/orderbook?depth=5`);
     const stopped = new Promise<number>((resolve) => {

@@ -1,5 +1,5 @@
 import type { Instrument } from '../model/instruments';
-import { formatUnits } from '../util/decimal';
+import { formatUnitPair, formatUnits } from '../util/decimal';
 import type { DecodedL2Snapshot, DecodedL2Update, DecodedL3Snapshot, DecodedL3Update, DecodedMessage, DecodedTicker, DecodedTrade } from '../wire/message-decoder';
 import { echo, field, FixBody, fixBody } from './fix-codec';
 import {
@@ -211,11 +211,11 @@ function tradeEntry(m: DecodedTrade, ins: Instrument): string {
  */
 function tickerEntries(m: DecodedTicker, ins: Instrument, action: string | null): string {
   const entries: string[] = [];
-  const entry = (type: string, price: number, size: number) => {
+  const entry = (type: string, price: number, size: number, sizeRest = 0) => {
     let e = (action === null ? '' : field(TAG_MD_UPDATE_ACTION, action)) + field(TAG_MD_ENTRY_TYPE, type);
     if (action !== null) e += field(TAG_SYMBOL, ins.symbol);
     if (price > 0) e += field(TAG_MD_ENTRY_PX, formatUnits(price, ins.priceDecimals));
-    if (size >= 0) e += field(TAG_MD_ENTRY_SIZE, formatUnits(size, ins.sizeDecimals));
+    if (size >= 0) e += field(TAG_MD_ENTRY_SIZE, formatUnitPair(size, sizeRest, ins.sizeDecimals));
     if (action !== null) e += field(TAG_RPT_SEQ, m.sequence);
     entries.push(e);
   };
@@ -223,6 +223,6 @@ function tickerEntries(m: DecodedTicker, ins: Instrument, action: string | null)
   if (m.open24h > 0) entry(ENTRY_OPENING, m.open24h, -1);
   if (m.high24h > 0) entry(ENTRY_HIGH, m.high24h, -1);
   if (m.low24h > 0) entry(ENTRY_LOW, m.low24h, -1);
-  entry(ENTRY_VOLUME, 0, m.volume24h);
+  entry(ENTRY_VOLUME, 0, m.volume24h, m.volume24hRest);
   return field(TAG_NO_MD_ENTRIES, entries.length) + entries.join('');
 }

@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp, WebSocketBehavior } from 'uWebSockets.js';
 import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { formatTimestampMicros, parseTimestamp } from '../wire/timestamp';
 import { nowMicros } from '../util/clock';
@@ -98,11 +98,46 @@ export function timeInRange(us: number, key: string): number {
   return Math.floor(us);
 }
 
+/** A method bookcast serves on a path: HTTP methods, or `ws` for a WebSocket upgrade. */
+export type ServedMethod = 'get' | 'post' | 'ws';
+
+/** One served endpoint, with the pattern as uWS takes it (`:symbol` for a path parameter). */
+export interface ServedRoute {
+  method: ServedMethod;
+  pattern: string;
+}
+
+/**
+ * The endpoints each app serves, recorded where they are registered (`route`, `routeAsync`,
+ * `wsRoute`). The API-description test reads it from a running server and fails when a served
+ * endpoint is not documented or a documented one is not served, so registering through these
+ * helpers is what makes a new endpoint visible to that check.
+ */
+const served = new WeakMap<TemplatedApp, ServedRoute[]>();
+
+export function recordRoute(app: TemplatedApp, method: ServedMethod, pattern: string): void {
+  let list = served.get(app);
+  if (list === undefined) served.set(app, (list = []));
+  list.push({ method, pattern });
+}
+
+/** Every endpoint registered on `app` through this module, in registration order. */
+export function servedRoutes(app: TemplatedApp): readonly ServedRoute[] {
+  return served.get(app) ?? [];
+}
+
+/** Registers a WebSocket endpoint and records it (see servedRoutes). */
+export function wsRoute<T>(app: TemplatedApp, pattern: string, behavior: WebSocketBehavior<T>): void {
+  recordRoute(app, 'ws', pattern);
+  app.ws<T>(pattern, behavior);
+}
+
 /**
  * Registers a synchronous handler: a BookcastError it throws becomes its coded JSON answer, any
  * other error INTERNAL; every other method on the same path answers 405.
  */
 export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): void {
+  recordRoute(app, method, pattern);
   app[method](pattern, (res, req) => {
     try {
       handler(res, req);
@@ -127,6 +162,7 @@ export interface Answer {
  * dropped if the client went away meanwhile. Errors answer as in `route`.
  */
 export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: HttpRequest) => Promise<Answer>): void {
+  recordRoute(app, 'get', pattern);
   app.get(pattern, (res, req) => {
     let aborted = false;
     res.onAborted(() => {

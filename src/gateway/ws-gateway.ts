@@ -6,7 +6,7 @@ import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { nowMicros } from '../util/clock';
 import { MessageEncoder, SubscriptionStateInput } from '../wire/message-encoder';
 import { formatTimestampMicros } from '../wire/timestamp';
-import { errorBody } from './http';
+import { errorBody, wsRoute } from './http';
 import { Session, SessionDialect, SUB_LIVE } from '../distribution/session';
 import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
 import { CHANNEL_OF_DATA_TYPE, channelOf, indexOf, marketDataTypeOf, STREAM_CANDLES, STREAM_L3, streamOf } from '../model/streams';
@@ -59,7 +59,7 @@ export class WsGateway implements SessionDialect {
   /** One WebSocket endpoint; `formatOf` maps the `format` query parameter to FORMAT_* or -1. */
   private route(app: TemplatedApp, path: string, formatOf: (format: string) => number): void {
     const cfg = this.config;
-    app.ws<SessionData>(path, {
+    wsRoute<SessionData>(app, path, {
       compression: DISABLED as CompressOptions,
       maxPayloadLength: payloadCeiling(cfg.maxMessageBytes * HARD_PAYLOAD_FACTOR),
       maxBackpressure: cfg.maxBackpressure * UWS_LIMIT_FACTOR + UWS_LIMIT_MARGIN,
