@@ -12,7 +12,7 @@ import { FixOutlet } from './fix-outlet';
 import { FixRenderer } from './fix-render';
 import { FixSessionStore } from './fix-session-store';
 
-/** How often heartbeats, TestRequests, logon deadlines and sequence files are looked at. */
+/** How often heartbeats, TestRequests, logon deadlines and incoming sequence numbers are looked at. */
 const TICK_MS = 500;
 /** A connection that has not logged on by then is dropped. */
 const LOGON_TIMEOUT_MS = 10_000;
@@ -129,6 +129,8 @@ export class FixAcceptor implements FixGateway {
   async close(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     for (const c of this.connections) c.logout('FIX_SHUTDOWN', 'the server is stopping');
+    // Nothing sends after a Logout: the stores can be closed exactly now, whenever the sockets end.
+    for (const s of this.stores.values()) s.release();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

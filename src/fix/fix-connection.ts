@@ -487,7 +487,7 @@ export class FixConnection implements MarketDataSender {
       this.session = null;
     }
     if (this.identity !== null && this.gateway.live.get(this.identity.senderCompId) === this) this.gateway.live.delete(this.identity.senderCompId);
-    this.store?.save();
+    this.store?.release();
   }
 }
 

@@ -6,6 +6,8 @@ const main = path.join(__dirname, '..', '..', 'src', 'main.js');
 export interface ServerProcess {
   child: ChildProcess;
   http: string;
+  /** Everything it printed on stdout so far (the FIX port line, for one). */
+  output(): string;
 }
 
 /**
@@ -26,7 +28,7 @@ export function startServerProcess(args: string[], options: { fileLimit?: number
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /REST:\s+(http:\/\/[^/]+)/.exec(out);
-      if (m) resolve({ child, http: m[1] });
+      if (m) resolve({ child, http: m[1], output: () => out });
     });
     child.stderr!.on('data', (d) => (err += d));
     child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${err}`)));
