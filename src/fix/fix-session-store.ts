@@ -231,4 +231,13 @@ function writeAtomically(file: string, data: string | Uint8Array, sync: boolean)
     closeSync(fd);
   }
   renameSync(tmp, file);
+  if (sync) {
+    // And the rename itself, or a machine crash could bring back the previous file.
+    const dir = openSync(path.dirname(file), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  }
 }
