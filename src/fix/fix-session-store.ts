@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FixBody } from './fix-codec';
 
@@ -14,7 +14,9 @@ interface StoredMessage {
  * Outgoing numbers reserved ahead in the sequence file. A crash skips at most this many numbers
  * (gap-filled on request); a write of the file happens once per block while a session sends.
  */
-export const SEQ_RESERVE_BLOCK = 1000;
+export const SEQ_RESERVE_BLOCK = 10_000;
+/** The `.seq` file's fixed size. */
+const SEQ_FILE_BYTES = 64;
 
 /**
  * What a FIX session keeps across connections and restarts (FIX "session" = a pair of CompIDs,
@@ -26,10 +28,12 @@ export const SEQ_RESERVE_BLOCK = 1000;
  *   can be handed out again after a crash. A clean end (logout, disconnect, shutdown) writes the
  *   exact next number. `nextIn` is written lazily (the acceptor's tick): a stale value is only
  *   ever too low, which the counterparty's higher MsgSeqNum turns into our ResendRequest.
- * - `<key>.msgs`: an append-only log of the application messages sent (MsgSeqNum, MsgType,
- *   SendingTime, body), written once per event-loop turn from the in-memory ring (not per
- *   message) and rewritten down to the last `capacity` messages when it holds twice as many.
- *   A torn last record (a crash mid-write) is ignored when read.
+ * - `<key>.0.msgs` and `<key>.1.msgs`: append-only logs of the application messages sent
+ *   (MsgSeqNum, MsgType, SendingTime, body), written once per event-loop turn from the in-memory
+ *   ring (not per message). Appends go to one segment until it would pass `capacity` records;
+ *   then the other one is truncated and takes over, so the two hold the last `capacity` messages
+ *   at least and `2 × capacity` at most, with no rewriting. A torn last record (a crash
+ *   mid-write) is cut off when read.
  *
  * After a restart, a ResendRequest gets the logged messages back; numbers not in the log (admin
  * messages, messages beyond the bound, and a crash's unused reservation) are gap-filled.
@@ -43,11 +47,15 @@ export class FixSessionStore {
   private reservedOut = 1;
   /** Highest MsgSeqNum whose message (if an application one) is in the `.msgs` log. */
   private loggedUpTo = 0;
-  private logRecords = 0;
+  /** The segment appended to (0 or 1), its descriptor once opened, and the records it holds. */
+  private segment = 0;
+  private segmentFd: number | null = null;
+  private segmentRecords = 0;
   private logScheduled = false;
   private dirty = false;
+  private seqFd: number | null = null;
   private readonly seqFile: string;
-  private readonly logFile: string;
+  private readonly segmentFiles: [string, string];
 
   constructor(
     dir: string,
@@ -57,7 +65,7 @@ export class FixSessionStore {
     this.ring = new Array<StoredMessage | undefined>(capacity);
     const base = path.join(dir, sessionKey.replace(/[^A-Za-z0-9_.-]/g, '_'));
     this.seqFile = base + '.seq';
-    this.logFile = base + '.msgs';
+    this.segmentFiles = [base + '.0.msgs', base + '.1.msgs'];
     mkdirSync(dir, { recursive: true });
     try {
       const saved = JSON.parse(readFileSync(this.seqFile, 'utf8')) as { nextOut?: unknown; nextIn?: unknown };
@@ -114,7 +122,10 @@ export class FixSessionStore {
     this.nextIn = 1;
     this.ring.fill(undefined);
     this.loggedUpTo = 0;
-    this.rewriteLog();
+    this.closeSegment();
+    for (const file of this.segmentFiles) closeSync(openSync(file, 'w'));
+    this.segment = 0;
+    this.segmentRecords = 0;
     this.reservedOut = 1;
     this.save();
   }
@@ -126,7 +137,7 @@ export class FixSessionStore {
   /** Writes the numbers: the reservation mark while a connection may send (see the class). */
   save(): void {
     this.dirty = false;
-    writeAtomically(this.seqFile, JSON.stringify({ nextOut: this.reservedOut, nextIn: this.nextIn }), false);
+    this.writeSeq(false);
   }
 
   /**
@@ -135,15 +146,33 @@ export class FixSessionStore {
    */
   release(): void {
     this.appendLog();
+    this.closeSegment();
     this.reservedOut = this.nextOut;
     this.save();
+  }
+
+  /**
+   * The `.seq` file is rewritten in place, at a fixed width (JSON padded with spaces) that fits in
+   * one disk sector, through a descriptor kept open: no rename, so one fdatasync makes a
+   * reservation durable.
+   */
+  private writeSeq(sync: boolean): void {
+    if (this.seqFd === null) {
+      this.seqFd = openSync(this.seqFile, 'a+');
+      closeSync(this.seqFd);
+      this.seqFd = openSync(this.seqFile, 'r+');
+      ftruncateSync(this.seqFd, SEQ_FILE_BYTES);
+    }
+    const text = `{"nextOut":${String(this.reservedOut).padStart(16)},"nextIn":${String(this.nextIn).padStart(16)}}`.padEnd(SEQ_FILE_BYTES - 1) + '\n';
+    writeSync(this.seqFd, text, 0, 'latin1');
+    if (sync) fdatasyncSync(this.seqFd);
   }
 
   private reserve(): void {
     this.appendLog();
     this.reservedOut = this.nextOut + SEQ_RESERVE_BLOCK;
     this.dirty = false;
-    writeAtomically(this.seqFile, JSON.stringify({ nextOut: this.reservedOut, nextIn: this.nextIn }), true);
+    this.writeSeq(true);
   }
 
   /** Appends the ring's messages sent since the last append, as one write. */
@@ -151,38 +180,58 @@ export class FixSessionStore {
     this.logScheduled = false;
     const last = this.nextOut - 1;
     if (last <= this.loggedUpTo) return;
-    const from = Math.max(this.loggedUpTo + 1, last - this.capacity + 1);
-    const parts: Uint8Array[] = [];
+    let length = 0;
     let added = 0;
-    for (let seq = from; seq <= last; seq++) {
+    for (let seq = Math.max(this.loggedUpTo + 1, last - this.capacity + 1); seq <= last; seq++) {
       const m = this.stored(seq);
       if (m === undefined) continue;
-      parts.push(...record(m));
+      length = encodeRecord(length, m);
       added++;
     }
     this.loggedUpTo = last;
     if (added === 0) return;
-    if (this.logRecords + added > 2 * this.capacity) return this.rewriteLog();
-    appendFileSync(this.logFile, concat(parts));
-    this.logRecords += added;
+    if (this.segmentRecords + added > this.capacity) {
+      // The other segment starts again: with this one it holds at least the last `capacity`.
+      this.closeSegment();
+      this.segment ^= 1;
+      this.segmentFd = openSync(this.segmentFiles[this.segment], 'w');
+      this.segmentRecords = 0;
+    }
+    if (this.segmentFd === null) this.segmentFd = openSync(this.segmentFiles[this.segment], 'a');
+    writeAll(this.segmentFd, length);
+    this.segmentRecords += added;
   }
 
-  /** Compaction (and reset): the log becomes the ring's messages, in order. */
-  private rewriteLog(): void {
-    const kept = this.ring.filter((m): m is StoredMessage => m !== undefined).sort((a, b) => a.seq - b.seq);
-    writeAtomically(this.logFile, concat(kept.flatMap(record)), false);
-    this.logRecords = kept.length;
+  private closeSegment(): void {
+    if (this.segmentFd === null) return;
+    closeSync(this.segmentFd);
+    this.segmentFd = null;
   }
 
+  /** Both segments into the ring; appends continue in the one written last, cut after its last whole record. */
   private readLog(): void {
+    const last = [0, 0];
+    for (const i of [0, 1]) {
+      const { records, lastSeq, validBytes, torn } = this.readSegment(this.segmentFiles[i]);
+      last[i] = lastSeq;
+      if (torn) truncateSync(this.segmentFiles[i], validBytes);
+      if (lastSeq > 0 && lastSeq >= last[this.segment]) {
+        this.segment = i;
+        this.segmentRecords = records;
+      }
+    }
+  }
+
+  private readSegment(file: string): { records: number; lastSeq: number; validBytes: number; torn: boolean } {
     let data: Buffer;
     try {
-      data = readFileSync(this.logFile);
+      data = readFileSync(file);
     } catch {
-      return;
+      return { records: 0, lastSeq: 0, validBytes: 0, torn: false };
     }
     let at = 0;
     let records = 0;
+    let lastSeq = 0;
     for (;;) {
       const eol = data.indexOf(0x0a, at);
       if (eol < 0) break;
@@ -194,50 +243,38 @@ export class FixSessionStore {
       const bytes = new Uint8Array(data.subarray(eol + 1, eol + 1 + length));
       let sum = 0;
       for (const b of bytes) sum += b;
-      // Only numbers already handed out count (a log from before a reset is beyond nextOut).
-      if (seq < this.nextOut) this.ring[seq % this.capacity] = { seq, msgType: head[2], body: { bytes, sum }, sendingTime: head[3] };
+      const slot = seq % this.capacity;
+      const held = this.ring[slot];
+      // Only numbers already handed out count; of two segments' records for a slot, the later.
+      if (seq < this.nextOut && (held === undefined || held.seq < seq)) this.ring[slot] = { seq, msgType: head[2], body: { bytes, sum }, sendingTime: head[3] };
       records++;
+      lastSeq = seq;
       at = eol + 2 + length;
     }
-    this.logRecords = records;
+    return { records, lastSeq, validBytes: at, torn: at < data.length };
   }
 }
+/**
+ * Records are encoded into one scratch buffer, shared by every store (they all run on the front
+ * thread) and grown as needed, so an append allocates only the record's header text.
+ */
+let scratch = Buffer.allocUnsafe(1 << 16);
 
-/** A log record: "<seq> <msgType> <sendingTime> <body length>\n<body>\n" (a body is SOH-separated ASCII). */
-function record(m: StoredMessage): Uint8Array[] {
-  return [new TextEncoder().encode(`${m.seq} ${m.msgType} ${m.sendingTime} ${m.body.bytes.length}\n`), m.body.bytes, NEWLINE];
+/** Writes the record of `m` at `at` in the scratch buffer and returns where it ends: "<seq> <msgType> <sendingTime> <body length>\n<body>\n" (a body is SOH-separated ASCII). */
+function encodeRecord(at: number, m: StoredMessage): number {
+  const head = m.seq + ' ' + m.msgType + ' ' + m.sendingTime + ' ' + m.body.bytes.length + '\n';
+  const end = at + head.length + m.body.bytes.length + 1;
+  if (end > scratch.length) {
+    const bigger = Buffer.allocUnsafe(Math.max(end, scratch.length * 2));
+    bigger.set(scratch.subarray(0, at) as unknown as Uint8Array);
+    scratch = bigger;
+  }
+  at += scratch.write(head, at, 'latin1');
+  scratch.set(m.body.bytes, at);
+  scratch[end - 1] = 0x0a;
+  return end;
 }
 
-const NEWLINE = new Uint8Array([0x0a]);
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function writeAtomically(file: string, data: string | Uint8Array, sync: boolean): void {
-  const tmp = file + '.tmp';
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, typeof data === 'string' ? new TextEncoder().encode(data) : data);
-    // The reservation is synced before the rename so that it outlives a machine crash too.
-    if (sync) fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  if (sync) {
-    // And the rename itself, or a machine crash could bring back the previous file.
-    const dir = openSync(path.dirname(file), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
-  }
+function writeAll(fd: number, length: number): void {
+  for (let at = 0; at < length; ) at += writeSync(fd, scratch as unknown as Uint8Array, at, length - at);
 }
