@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { waitFor } from '../helpers/test-server';
@@ -26,6 +26,7 @@ const args = ['--data-dir', dataDir, '--workers', '1', '--symbols', 'BTC/USD,ETH
 let server: ServerProcess | null = null;
 t.teardown(async () => {
   if (server !== null) await stopServerProcess(server, 'SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** Logs on continuing the client's numbering; a ResendRequest from the server is gap-filled. */
