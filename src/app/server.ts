@@ -36,7 +36,9 @@ import { HeavyWork } from '../gateway/heavy-work';
 import { UpgradeGuard } from '../gateway/upgrade-guard';
 import { AcceptGate } from '../gateway/accept-gate';
 import { showsHealthDetails } from '../gateway/health-access';
+import { setLogLevel } from '../util/log';
 import { startFrontLoop } from './front-loop';
+import { buildObservability, Observability } from './observability';
 import { healthReport, publicHealthReport } from './health';
 import { pickInstruments } from './instruments';
 import { startSourceThread } from './source-thread';
@@ -62,6 +64,8 @@ export interface RunningServer {
   readonly distributor: Distributor;
   /** Every WebSocket session and its slow-consumer ladder. */
   readonly hub: SessionHub;
+  /** Metrics (/metrics) and the alert evaluator (/api/v1/alerts). */
+  readonly observability: Observability;
   stop(): Promise<void>;
 }
 
@@ -116,6 +120,7 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
 
 /** Starts workers, persistence, source and the uWS front thread; resolves once it listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
+  setLogLevel(config.logLevel);
   checkMemoryOrder();
   const uws = loadUws();
   const instruments = pickInstruments(config);
@@ -146,6 +151,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     maxQueued: config.heavyQueue,
     perClient: config.heavyPerClient,
   });
+  const observability = buildObservability(app, {
+    config, instruments, sourceStats, pool, persistence, hub, ws, ingest, ingestRing: ingestBuffers?.ring ?? null, heavyQueued: () => heavyWork.queued,
+  });
   const bookAt = isReplay(config.source) ? null : (task: BookAtRequest, client: string, signal: AbortSignal) => heavyWork.submit(client, task, signal);
   const health = healthReport({ config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork });
   const publicHealth = publicHealthReport(startedAt);
@@ -173,6 +181,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     stopping = true;
     source.beginStop();
     stopFrontLoop();
+    observability.stop();
     clearInterval(heartbeat);
     clearInterval(conflation);
     ws.closeAll();
@@ -195,6 +204,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // A live source first replays its journal; the books apply it before anyone can connect.
     await Promise.race([source.ready, failed.then((err) => Promise.reject(err))]);
     await pool.drain();
+    observability.start();
     gate.listen(config.port);
   } catch (err) {
     await stop();
@@ -209,6 +219,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     failed,
     distributor,
     hub,
+    observability,
     stop,
   };
 }
