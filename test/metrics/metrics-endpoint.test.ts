@@ -1,4 +1,6 @@
 import t from 'tap';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { BookClient } from '../helpers/book-client';
 import { scrape, sum, value } from '../helpers/scrape';
 import { startTestServer, waitFor } from '../helpers/test-server';
@@ -63,6 +65,10 @@ t.test('GET /metrics reports deliveries, latency, connections, queues, storage, 
     const stale = value(m, 'bookcast_symbol_staleness_seconds', { symbol });
     t.ok(stale !== undefined && stale >= 0, `${symbol} staleness ${stale} s`);
   }
+
+  // The Prometheus rules (src/alerts/prometheus-rules.yml) use names this server exports.
+  const rules = readFileSync(path.resolve(__dirname, '../../../src/alerts/prometheus-rules.yml'), 'utf8');
+  for (const name of new Set(rules.match(/bookcast_[a-z0-9_]+/g))) t.ok(m.some((s) => s.name === name), `the rules' ${name} is exported`);
 
   const closed = closeOf(json.ws);
   json.close();
