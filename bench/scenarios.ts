@@ -270,6 +270,35 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     timeoutSeconds: (seconds, full) => 120 + (full ? 16 : 9) * (seconds + 30) + (full ? 120 : 0),
     headline: sweepHeadline,
   },
+  {
+    name: 'metrics/delivery-observer',
+    module: './metrics/delivery-observer',
+    quickSeconds: 3,
+    fullSeconds: 6,
+    budget: 'total, shared by 3 cases',
+    headline: (r) => r.results.map((x: any): Figure => [`metrics per message, ${x.scenario}`, `${x.nsPerMessage} ns, ${x.heapBytesPerMessage} heap bytes`]),
+  },
+  {
+    name: 'metrics/scrape-cost',
+    module: './metrics/scrape-cost',
+    quickSeconds: 5,
+    fullSeconds: 10,
+    budget: 'measured seconds per point (2 points, full 4; each adds start-up, 2 s warm-up and the drain)',
+    headline: (r) =>
+      r.results.map((x: any): Figure => [
+        `feed ${x.scrapeEverySecond ? 'with a scrape every second' : 'without scrapes'}`,
+        `${n(x.eventsAppliedPerSecond)} events/s applied; p50 ${micros(x.p50)}, p99 ${micros(x.p99)}${x.scrapes === null ? '' : `; scrape p50 ${x.scrapes.p50Ms} ms`}`,
+      ]),
+  },
+  {
+    name: 'metrics/scrape-connections',
+    module: './metrics/scrape-connections',
+    quickSeconds: null,
+    fullSeconds: 1,
+    budget: 'unused (30 scrapes at 0 and at 10,000 connections)',
+    timeoutSeconds: () => 600,
+    headline: (r) => r.results.map((x: any): Figure => [`GET /metrics at ${n(x.connections)} connections`, `p50 ${x.p50Ms} ms, p99 ${x.p99Ms} ms, ${n(x.bytes)} bytes`]),
+  },
 ];
 
 function restHeadline(r: any): Figure[] {
