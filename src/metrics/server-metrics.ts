@@ -25,7 +25,7 @@ const MESSAGE_TYPES: Record<number, string> = {
   [MSG_TICKER]: 'ticker',
   [MSG_CANDLE]: 'candle',
 };
-export const FORMAT_NAMES: Record<number, string> = { [FORMAT_BINARY]: 'flatbuffers', [FORMAT_FEED_JSON]: 'feed_json', [FORMAT_MARKET_DATA]: 'market_data' };
+const FORMAT_NAMES: Record<number, string> = { [FORMAT_BINARY]: 'flatbuffers', [FORMAT_FEED_JSON]: 'feed_json', [FORMAT_MARKET_DATA]: 'market_data' };
 const QUANTILES = [
   ['0.5', 'p50'],
   ['0.95', 'p95'],
