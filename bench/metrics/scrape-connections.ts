@@ -7,7 +7,7 @@ import { symbolName } from '../gateway/server-process';
 import { scrapeSeries } from './scrape-times';
 
 /**
- * ScrapeAtConnections: how long GET /metrics takes with 0 and with 10,000 open WebSocket
+ * ScrapeAtConnections: how long GET /metrics takes with 0 and up to 10,000 open WebSocket (steps of 2,000)
  * connections (each subscribed to L2 of one of 10 symbols, FlatBuffers, a 1k arrivals/s feed
  * flowing), in one run on one server. Connections are held by held-client.ts processes (at most
  * 4,000 each, each from its own source address, so no process nears 20,000 open files). The
@@ -15,29 +15,34 @@ import { scrapeSeries } from './scrape-times';
  * is where its cost grows with connections. `seconds` is unused; SCRAPES per step.
  */
 
-const TARGET = 10_000;
+const STEPS = [2_000, 4_000, 6_000, 8_000, 10_000];
 const SYMBOLS = 10;
-const SCRAPES = 30;
+const SCRAPES = 20;
 
 export async function run(_opts: { seconds: number; full: boolean }): Promise<object> {
   return withBookcast({ symbols: SYMBOLS, rate: 1000, workers: 1 }, async (server, children: ChildProcess[]) => {
     const http = `http://${server.host}:${server.port}`;
     const symbols = Array.from({ length: SYMBOLS }, (_, i) => symbolName(i));
     const idle = await scrapeSeries(http, SCRAPES);
+    const results: object[] = [{ connections: 0, ...idle, loadAverage: loadAverage() }];
     const clients: ClientProcess[] = [];
-    const { opened, seconds } = await openStep(clients, children, TARGET, server.url, symbols, 0);
-    const open = opened.reduce((s, o) => s + o.open, 0);
-    const held = await scrapeSeries(http, SCRAPES);
+    let held = idle;
+    let first = 0;
+    let failed = 0;
+    // In steps, so each batch of handshakes finishes within held-client's open timeout on a loaded machine.
+    for (const target of STEPS) {
+      const { opened, seconds } = await openStep(clients, children, target, server.url, symbols, first);
+      first = target;
+      held = await scrapeSeries(http, SCRAPES);
+      failed += opened.reduce((s, o) => s + o.failed, 0);
+      results.push({ connections: target - failed, failed, openSeconds: Math.round(seconds), ...held, loadAverage: loadAverage() });
+    }
     return {
       name: 'ScrapeAtConnections',
       unit: 'ms per GET /metrics, whole body received',
       symbols: SYMBOLS,
-      results: [
-        { connections: 0, ...idle },
-        { connections: open, failed: opened.reduce((s, o) => s + o.failed, 0), openSeconds: Math.round(seconds), ...held },
-      ],
+      results,
       p50Ratio: Math.round((held.p50Ms / idle.p50Ms) * 100) / 100,
-      loadAverage: loadAverage(),
     };
   });
 }
