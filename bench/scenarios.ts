@@ -313,6 +313,39 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
         `p50 ${micros(x.fixAdds.p50)}, p99 ${micros(x.fixAdds.p99)}, max ${micros(x.fixAdds.max)}; FIX first ${n(x.fixAdds.fixFirst)} of ${n(x.fixAdds.count)}; ${n(x.fix.messagesPerSecond)} FIX messages/s per session`,
       ]),
   },
+  {
+    name: 'metrics/delivery-observer',
+    module: './metrics/delivery-observer',
+    quickSeconds: 3,
+    fullSeconds: 6,
+    budget: 'total, shared by 3 cases',
+    headline: (r) => r.results.map((x: any): Figure => [`metrics per message, ${x.scenario}`, `${x.nsPerMessage} ns, ${x.heapBytesPerMessage} heap bytes`]),
+  },
+  {
+    name: 'metrics/scrape-cost',
+    module: './metrics/scrape-cost',
+    quickSeconds: 5,
+    fullSeconds: 10,
+    budget: 'measured seconds per point (2 points, full 4; each adds start-up, 2 s warm-up and the drain)',
+    headline: (r) =>
+      r.results.map((x: any): Figure => [
+        `feed ${x.scrapeEverySecond ? 'with a scrape every second' : 'without scrapes'}`,
+        `${n(x.eventsAppliedPerSecond)} events/s applied; p50 ${micros(x.p50)}, p99 ${micros(x.p99)}${x.scrapes === null ? '' : `; scrape p50 ${x.scrapes.p50Ms} ms`}`,
+      ]),
+  },
+  {
+    name: 'metrics/scrape-connections',
+    module: './metrics/scrape-connections',
+    quickSeconds: null,
+    fullSeconds: 1,
+    budget: 'unused (20 scrapes at 0, then at each step of 1,000 connections up to 10,000)',
+    timeoutSeconds: () => 900,
+    headline: (r) =>
+      r.results.map((x: any): Figure => [
+        `GET /metrics at ${n(x.connections)} connections`,
+        x.error !== undefined ? `FAILED to open: ${x.error}` : `p50 ${x.p50Ms} ms, p99 ${x.p99Ms} ms, ${n(x.bytes)} bytes`,
+      ]),
+  },
 ];
 
 function restHeadline(r: any): Figure[] {

@@ -5,6 +5,7 @@ import { DEFAULT_INSTRUMENTS, InstrumentSpec, REFERENCE_PRICES } from './model/i
 import { MIRROR_DEPTH } from './model/depths';
 import { parseTimestamp } from './wire/timestamp';
 import { descriptorBudget, readFileLimit } from './util/descriptor-budget';
+import { LOG_LEVELS, LogLevel } from './util/log';
 
 /**
  * Who sees `/api/v1/health` beyond `{status, uptime_s}`: the details name publisher sessions,
@@ -111,6 +112,10 @@ export interface Config {
   heavyPerClient: number;
   /** The FIX 4.4 market-data acceptor (src/fix/); null when --fix-port is not set. */
   fix: FixConfig | null;
+  /** pino level of the JSON log on stderr (util/log.ts). */
+  logLevel: LogLevel;
+  /** Metrics and alerts (metrics/, alerts/): see README "Metrics, alerts and logs". */
+  metrics: MetricsConfig;
 }
 
 export interface FixConfig {
@@ -125,6 +130,23 @@ export interface FixConfig {
   maxMessagesPerSecond: number;
   /** Outgoing application messages kept per FIX session for ResendRequest. */
   storeMessages: number;
+}
+
+export interface MetricsConfig {
+  /** The window latency quantiles and the connection-failure ratio cover. */
+  windowMs: number;
+  /** How often the alerts are evaluated. */
+  alertIntervalMs: number;
+  /** How long a condition must hold (pending) before its alert fires. */
+  alertForMs: number;
+  /** Event-to-send p99 above this fires LatencyP99High (µs). */
+  latencyP99Us: number;
+  /** Any queue deeper than this fires QueueDepthHigh. */
+  queueDepth: number;
+  /** Refused WebSocket upgrades above this share of attempts fire ConnectionFailuresHigh (percent). */
+  connectionFailurePercent: number;
+  /** The data directory's filesystem with less free than this fires StorageFreeLow (percent). */
+  storageFreePercent: number;
 }
 
 interface Option {
@@ -186,6 +208,14 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'fix-max-message-bytes', env: 'BOOKCAST_FIX_MAX_MESSAGE_BYTES', default: '16384', help: 'largest inbound FIX message; a larger one ends the session' },
   { flag: 'fix-max-messages-per-second', env: 'BOOKCAST_FIX_MAX_MESSAGES_PER_SECOND', default: '100', help: 'inbound FIX messages per second per session before Logout' },
   { flag: 'fix-store-messages', env: 'BOOKCAST_FIX_STORE_MESSAGES', default: '10000', help: 'outgoing FIX application messages kept per session for ResendRequest' },
+  { flag: 'log-level', env: 'BOOKCAST_LOG_LEVEL', default: 'info', help: `JSON log (stderr) level: ${LOG_LEVELS.join(' | ')}` },
+  { flag: 'metrics-window-ms', env: 'BOOKCAST_METRICS_WINDOW_MS', default: '60000', help: 'window of the latency quantiles and the connection-failure ratio' },
+  { flag: 'alert-interval-ms', env: 'BOOKCAST_ALERT_INTERVAL_MS', default: '1000', help: 'how often alerts are evaluated' },
+  { flag: 'alert-for-ms', env: 'BOOKCAST_ALERT_FOR_MS', default: '60000', help: 'how long a condition holds (pending) before its alert fires' },
+  { flag: 'alert-latency-p99-us', env: 'BOOKCAST_ALERT_LATENCY_P99_US', default: '10000', help: 'event-to-send p99 (µs) above which LatencyP99High fires' },
+  { flag: 'alert-queue-depth', env: 'BOOKCAST_ALERT_QUEUE_DEPTH', default: '10000', help: 'queue depth above which QueueDepthHigh fires' },
+  { flag: 'alert-connection-failure-percent', env: 'BOOKCAST_ALERT_CONNECTION_FAILURE_PERCENT', default: '1', help: 'refused WebSocket upgrades (% of attempts) above which ConnectionFailuresHigh fires' },
+  { flag: 'alert-storage-free-percent', env: 'BOOKCAST_ALERT_STORAGE_FREE_PERCENT', default: '20', help: 'free space (%) of the data directory\'s filesystem below which StorageFreeLow fires' },
 ];
 
 function integer(name: string, text: string, min: number, max: number): number {
@@ -259,6 +289,18 @@ function origins(text: string): string[] {
     }
   }
   return list;
+}
+
+function logLevel(text: string): LogLevel {
+  if (!(LOG_LEVELS as readonly string[]).includes(text)) throw new BookcastError('CONFIG_INVALID', `log-level must be one of ${LOG_LEVELS.join(', ')}, got "${text}"`);
+  return text as LogLevel;
+}
+
+/** A percentage with up to two decimals, 0 to 100. */
+function percent(name: string, text: string): number {
+  const value = Number(text);
+  if (!/^\d{1,3}(\.\d{1,2})?$/.test(text) || value > 100) throw new BookcastError('CONFIG_INVALID', `${name} must be a percentage from 0 to 100, got "${text}"`);
+  return value;
 }
 
 function healthDetails(text: string): HealthDetails {
@@ -455,5 +497,15 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     heavyQueue: integer('heavy-queue', get('heavy-queue'), 0, 10_000),
     heavyPerClient: integer('heavy-per-client', get('heavy-per-client'), 1, 10_000),
     fix: fixConfig(get),
+    logLevel: logLevel(get('log-level')),
+    metrics: {
+      windowMs: integer('metrics-window-ms', get('metrics-window-ms'), 600, 3_600_000),
+      alertIntervalMs: integer('alert-interval-ms', get('alert-interval-ms'), 10, 600_000),
+      alertForMs: integer('alert-for-ms', get('alert-for-ms'), 0, 86_400_000),
+      latencyP99Us: integer('alert-latency-p99-us', get('alert-latency-p99-us'), 1, 60_000_000),
+      queueDepth: integer('alert-queue-depth', get('alert-queue-depth'), 0, 2 ** 40),
+      connectionFailurePercent: percent('alert-connection-failure-percent', get('alert-connection-failure-percent')),
+      storageFreePercent: percent('alert-storage-free-percent', get('alert-storage-free-percent')),
+    },
   };
 }

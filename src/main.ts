@@ -7,6 +7,7 @@
 import { startCommand } from './cli/start-command';
 import { replayCommand } from './cli/replay-command';
 import { recordCommand } from './cli/record-command';
+import { log } from './util/log';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -19,7 +20,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    console.error(err);
+    log.fatal({ err }, 'bookcast stopped on an unexpected error');
     process.exit(1);
   },
 );

@@ -88,8 +88,8 @@ export class ServerProcess {
     return this.output;
   }
 
-  async health(): Promise<Health> {
-    const response = await fetch(`http://${this.host}:${this.port}/api/v1/health`, { signal: AbortSignal.timeout(3000) });
+  async health(timeoutMs = 3000): Promise<Health> {
+    const response = await fetch(`http://${this.host}:${this.port}/api/v1/health`, { signal: AbortSignal.timeout(timeoutMs) });
     if (!response.ok) throw new Error(`health answered ${response.status}`);
     return (await response.json()) as Health;
   }

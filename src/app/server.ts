@@ -41,7 +41,9 @@ import { HeavyWork } from '../gateway/heavy-work';
 import { UpgradeGuard } from '../gateway/upgrade-guard';
 import { AcceptGate } from '../gateway/accept-gate';
 import { showsHealthDetails } from '../gateway/health-access';
+import { setLogLevel } from '../util/log';
 import { startFrontLoop } from './front-loop';
+import { buildObservability, Observability } from './observability';
 import { healthReport, publicHealthReport } from './health';
 import { pickInstruments } from './instruments';
 import { startSourceThread } from './source-thread';
@@ -73,6 +75,8 @@ export interface RunningServer {
   readonly fixPort: number | null;
   /** Every endpoint served (gateway/http.ts servedRoutes): the API-description test compares it with the documents. */
   readonly routes: readonly ServedRoute[];
+  /** Metrics (/metrics) and the alert evaluator (/api/v1/alerts). */
+  readonly observability: Observability;
   stop(): Promise<void>;
 }
 
@@ -136,6 +140,7 @@ function buildFix(config: Config, fix: FixConfig, streams: StreamTable, instrume
 
 /** Starts workers, persistence, source and the uWS front thread; resolves once it listens. */
 export async function startServer(configured: Config): Promise<RunningServer> {
+  setLogLevel(configured.logLevel);
   checkMemoryOrder();
   const uws = loadUws();
   // A feed's tick and lot may come from the venue, a capture's symbols from its header.
@@ -169,6 +174,9 @@ export async function startServer(configured: Config): Promise<RunningServer> {
     maxQueued: config.heavyQueue,
     perClient: config.heavyPerClient,
   });
+  const observability = buildObservability(app, {
+    config, instruments, sourceStats, pool, persistence, hub, ws, ingest, ingestRing: ingestBuffers?.ring ?? null, heavyQueued: () => heavyWork.queued,
+  });
   const bookAt = isReplay(config.source) ? null : (task: BookAtRequest, client: string, signal: AbortSignal) => heavyWork.submit(client, task, signal);
   const health = healthReport({ config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork });
   const publicHealth = publicHealthReport(startedAt);
@@ -198,6 +206,7 @@ export async function startServer(configured: Config): Promise<RunningServer> {
     stopping = true;
     source.beginStop();
     stopFrontLoop();
+    observability.stop();
     clearInterval(heartbeat);
     clearInterval(conflation);
     ws.closeAll();
@@ -222,6 +231,7 @@ export async function startServer(configured: Config): Promise<RunningServer> {
     // A live source first replays its journal; the books apply it before anyone can connect.
     await Promise.race([source.ready, failed.then((err) => Promise.reject(err))]);
     await pool.drain();
+    observability.start();
     gate.listen(config.port);
     if (fix !== null) fixPort = await fix.listen();
   } catch (err) {
@@ -239,6 +249,7 @@ export async function startServer(configured: Config): Promise<RunningServer> {
     hub,
     fixPort,
     routes: servedRoutes(app),
+    observability,
     stop,
   };
 }

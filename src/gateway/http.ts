@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp, WebSocketBehavior } from 
 import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { formatTimestampMicros, parseTimestamp } from '../wire/timestamp';
 import { nowMicros } from '../util/clock';
+import { log } from '../util/log';
 
 const STATUS_LINES: Record<number, string> = {
   200: '200 OK',
@@ -17,9 +18,41 @@ const STATUS_LINES: Record<number, string> = {
   503: '503 Service Unavailable',
 };
 
+/** Told of every answer a `route` or `routeAsync` handler gives: its route pattern, status and time taken. */
+export interface RequestObserver {
+  answered(pattern: string, status: number, seconds: number): void;
+}
+
+const observers = new WeakMap<TemplatedApp, RequestObserver>();
+/** Requests of observed routes not answered yet. REST is the cold path: one small object per request. */
+const unanswered = new WeakMap<HttpResponse, { observer: RequestObserver; pattern: string; start: number }>();
+
+/** Routes registered on `app` from now on report their answers to `observer` (metrics). */
+export function observeRequests(app: TemplatedApp, observer: RequestObserver): void {
+  observers.set(app, observer);
+}
+
+function watch(app: TemplatedApp, res: HttpResponse, pattern: string): void {
+  const observer = observers.get(app);
+  if (observer !== undefined) unanswered.set(res, { observer, pattern, start: performance.now() });
+}
+
+/** Every status line written for a route's request passes here, whatever wrote it (sync, async, error). */
+function answered(res: HttpResponse, status: number): void {
+  const request = unanswered.get(res);
+  if (request === undefined) return;
+  unanswered.delete(res);
+  request.observer.answered(request.pattern, status, (performance.now() - request.start) / 1000);
+}
+
 export function sendJson(res: HttpResponse, status: number, body: string): void {
+  sendBody(res, status, 'application/json', body);
+}
+
+export function sendBody(res: HttpResponse, status: number, contentType: string, body: string): void {
+  answered(res, status);
   res.cork(() => {
-    res.writeStatus(STATUS_LINES[status] ?? `${status} Error`).writeHeader('content-type', 'application/json').end(body);
+    res.writeStatus(STATUS_LINES[status] ?? `${status} Error`).writeHeader('content-type', contentType).end(body);
   });
 }
 
@@ -37,6 +70,7 @@ export function sendError(res: HttpResponse, code: ErrorCode, message?: string):
     sendJson(res, ERRORS[code].status, errorBody(code, message));
     return;
   }
+  answered(res, ERRORS[code].status);
   res.cork(() => {
     res.writeStatus(STATUS_LINES[ERRORS[code].status]).writeHeader('content-type', 'application/json').writeHeader('retry-after', retryAfter).end(errorBody(code, message));
   });
@@ -132,6 +166,15 @@ export function wsRoute<T>(app: TemplatedApp, pattern: string, behavior: WebSock
   app.ws<T>(pattern, behavior);
 }
 
+let internalErrors = 0;
+
+/** A handler failed unexpectedly: the client gets INTERNAL and an id the operator finds in the log. */
+function internalError(res: HttpResponse, pattern: string, err: unknown): void {
+  const id = ++internalErrors;
+  log.error({ req: id, route: pattern, err }, 'a REST handler failed');
+  sendError(res, 'INTERNAL', `${ERRORS.INTERNAL.message} (request ${id})`);
+}
+
 /**
  * Registers a synchronous handler: a BookcastError it throws becomes its coded JSON answer, any
  * other error INTERNAL; every other method on the same path answers 405.
@@ -139,14 +182,18 @@ export function wsRoute<T>(app: TemplatedApp, pattern: string, behavior: WebSock
 export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): void {
   recordRoute(app, method, pattern);
   app[method](pattern, (res, req) => {
+    watch(app, res, pattern);
     try {
       handler(res, req);
     } catch (err) {
       if (err instanceof BookcastError) sendError(res, err.code, err.message);
-      else sendError(res, 'INTERNAL');
+      else internalError(res, pattern, err);
     }
   });
-  app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
+  app.any(pattern, (res) => {
+    watch(app, res, pattern);
+    sendError(res, 'METHOD_NOT_ALLOWED');
+  });
 }
 
 /** An answer computed asynchronously (history reads). */
@@ -164,6 +211,7 @@ export interface Answer {
 export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: HttpRequest) => Promise<Answer>): void {
   recordRoute(app, 'get', pattern);
   app.get(pattern, (res, req) => {
+    watch(app, res, pattern);
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
@@ -171,18 +219,17 @@ export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: Ht
     handler(req).then(
       (answer) => {
         if (aborted) return;
-        res.cork(() => {
-          res.writeStatus(STATUS_LINES[answer.status] ?? `${answer.status} Error`)
-            .writeHeader('content-type', answer.contentType ?? 'application/json')
-            .end(answer.body);
-        });
+        sendBody(res, answer.status, answer.contentType ?? 'application/json', answer.body);
       },
       (err) => {
         if (aborted) return;
         if (err instanceof BookcastError) sendError(res, err.code, err.message);
-        else sendError(res, 'INTERNAL');
+        else internalError(res, pattern, err);
       },
     );
   });
-  app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
+  app.any(pattern, (res) => {
+    watch(app, res, pattern);
+    sendError(res, 'METHOD_NOT_ALLOWED');
+  });
 }

@@ -1,3 +1,4 @@
+import { log } from '../util/log';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import {
   BookMirrorReader,
@@ -210,7 +211,7 @@ export class RestRoutes {
           sendError(res, err.code, err.message);
           return;
         }
-        console.error(`bookcast: orderbook?at= failed: ${err.message}`);
+        log.error({ err }, 'orderbook?at= failed');
         sendError(res, 'INTERNAL');
       },
     );

@@ -4,6 +4,7 @@ import { L2_DEPTHS } from '../model/depths';
 import type { Instrument } from '../model/instruments';
 import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { nowMicros } from '../util/clock';
+import { log } from '../util/log';
 import { MessageEncoder, SubscriptionStateInput } from '../wire/message-encoder';
 import { formatTimestampMicros } from '../wire/timestamp';
 import { errorBody, wsRoute } from './http';
@@ -12,7 +13,7 @@ import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from
 import { CHANNEL_OF_DATA_TYPE, channelOf, indexOf, marketDataTypeOf, STREAM_CANDLES, STREAM_L3, streamOf } from '../model/streams';
 import { INTERVAL_COUNT, INTERVALS } from '../model/intervals';
 import type { SessionHub } from '../distribution/session-hub';
-import { SessionData, UwsTransport } from './uws-outlet';
+import { DeliveryFailures, SessionData, UwsTransport } from './uws-outlet';
 import type { SymbolLookup } from './symbol-lookup';
 import { closeIfTooBig, payloadCeiling } from './frame-limits';
 import type { UpgradeGuard } from './upgrade-guard';
@@ -41,6 +42,15 @@ const UWS_LIMIT_MARGIN = 64 * 1024 * 1024;
 export class WsGateway implements SessionDialect {
   private nextId = 1;
   private readonly encoder = new MessageEncoder();
+  /**
+   * Upgrade requests on the data endpoints and the upgrades made (metrics): every other request
+   * was refused, whichever check refused it, so a refusal added later is counted too.
+   */
+  upgradeRequests = 0;
+  upgrades = 0;
+  /** Closes by WebSocket close code (1006: dropped or timed out, 1013: slow consumer, …). */
+  readonly closes = new Map<number, number>();
+  readonly deliveryFailures = new DeliveryFailures();
 
   constructor(
     private readonly config: Config,
@@ -67,6 +77,7 @@ export class WsGateway implements SessionDialect {
       idleTimeout: 120,
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => {
+        this.upgradeRequests++;
         const format = formatOf(req.getQuery('format') ?? 'json');
         if (format < 0) {
           res.cork(() => {
@@ -80,7 +91,8 @@ export class WsGateway implements SessionDialect {
         const key = req.getHeader('sec-websocket-key');
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
-        const transport = new UwsTransport();
+        const transport = new UwsTransport(this.deliveryFailures);
+        this.upgrades++;
         res.upgrade<SessionData>({ session: new Session(this.nextId++, format, transport, this), transport, client }, key, protocol, extensions, context);
       },
       open: (ws) => {
@@ -88,11 +100,14 @@ export class WsGateway implements SessionDialect {
         this.guard.opened(data.client);
         data.transport.ws = ws;
         this.hub.open(data.session);
+        log.debug({ conn: data.session.id, path }, 'connection opened');
       },
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
       drain: (ws) => this.hub.check(ws.getUserData().session),
-      close: (ws) => {
+      close: (ws, code) => {
+        this.closes.set(code, (this.closes.get(code) ?? 0) + 1);
         const data = ws.getUserData();
+        log.debug({ conn: data.session.id, code }, 'connection closed');
         this.guard.closed(data.client);
         this.hub.close(data.session);
         data.transport.ws = null;

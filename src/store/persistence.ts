@@ -1,3 +1,4 @@
+import { log } from '../util/log';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Instrument } from '../model/instruments';
@@ -91,11 +92,12 @@ export class Persistence {
           // The database's own text names tables, types and values: it goes to the operator's
           // log and health, never to the client (who gets the code and the catalog's message).
           this.lastError = `${r.code}: ${r.message}`;
-          console.error(`bookcast: a history read failed: ${this.lastError}`);
+          log.error({ code: r.code, query: r.id }, `a history read failed: ${r.message}`);
           this.waiting.get(r.id)?.reject(new BookcastError('STORE_UNAVAILABLE'));
           this.waiting.delete(r.id);
         } else {
           this.lastError = `${r.code}: ${r.message}`;
+          log.error({ code: r.code }, `store: ${r.message}`);
           if (!ready) reject(new BookcastError('STORE_UNAVAILABLE', r.message));
         }
       });
