@@ -13,7 +13,8 @@ import { DeliveryLatency } from '../metrics/delivery-latency';
 import { LatencyWindow } from '../metrics/latency-window';
 import { registerMetricsRoute } from '../metrics/metrics-route';
 import { QueueDepths } from '../metrics/queue-depths';
-import { ServerMetrics } from '../metrics/server-metrics';
+import { InputQuality, ServerMetrics } from '../metrics/server-metrics';
+import { FQ_CHECKSUM, FQ_GAPS, feedWord } from '../model/feed-words';
 import { storageSpace } from '../metrics/storage-space';
 import { AlertEvaluator } from '../alerts/alert-evaluator';
 import { registerAlertsRoute } from '../alerts/alerts-route';
@@ -29,6 +30,8 @@ export interface ObservedParts {
   ingest: IngestGateway;
   ingestRing: SharedArrayBuffer | null;
   heavyQueued: () => number;
+  /** An external feed's data-quality words (model/feed-words.ts), when the source is one. */
+  feedStats?: Float64Array;
 }
 
 export interface Observability {
@@ -72,7 +75,7 @@ export function buildObservability(app: TemplatedApp, parts: ObservedParts): Obs
     mirror: new BookMirrorReader(pool.mirror, parts.instruments.length, MIRROR_DEPTH),
     dataDir: config.dataDir,
     latency,
-    inputQuality: null,
+    inputQuality: parts.feedStats === undefined ? null : feedQuality(parts.feedStats),
   });
   observeRequests(app, metrics);
   const alerts = new AlertEvaluator(
@@ -98,5 +101,13 @@ export function buildObservability(app: TemplatedApp, parts: ObservedParts): Obs
       if (rotation !== null) clearInterval(rotation);
       alerts.stop();
     },
+  };
+}
+
+/** Gaps and checksum mismatches an external feed saw on input, per symbol (the adapter counts them). */
+function feedQuality(words: Float64Array): InputQuality {
+  return {
+    sequenceGaps: (instrument) => words[feedWord(instrument, FQ_GAPS)],
+    checksumFailures: (instrument) => words[feedWord(instrument, FQ_CHECKSUM)],
   };
 }

@@ -175,7 +175,7 @@ export async function startServer(configured: Config): Promise<RunningServer> {
     perClient: config.heavyPerClient,
   });
   const observability = buildObservability(app, {
-    config, instruments, sourceStats, pool, persistence, hub, ws, ingest, ingestRing: ingestBuffers?.ring ?? null, heavyQueued: () => heavyWork.queued,
+    config, instruments, sourceStats, pool, persistence, hub, ws, ingest, ingestRing: ingestBuffers?.ring ?? null, heavyQueued: () => heavyWork.queued, feedStats,
   });
   const bookAt = isReplay(config.source) ? null : (task: BookAtRequest, client: string, signal: AbortSignal) => heavyWork.submit(client, task, signal);
   const health = healthReport({ config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork });
