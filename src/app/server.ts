@@ -22,7 +22,8 @@ import { RecentTrades } from '../distribution/recent-trades';
 import { SessionHub } from '../distribution/session-hub';
 import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
 import { CurrencyConverter } from '../gateway/currency-converter';
-import { sendError } from '../gateway/http';
+import { installAdmission, sendError } from '../gateway/http';
+import { Admission } from '../auth/admission';
 import { IngestGateway } from '../gateway/ingest-gateway';
 import { MarketDataRoutes } from '../gateway/market-data-routes';
 import { MarketSnapshots } from '../gateway/market-snapshot';
@@ -50,6 +51,15 @@ const INGEST_RING_BYTES = 4 * 1024 * 1024;
 /** How long a stop waits for accepted ingest events to become durable. */
 const SETTLE_MS = 10_000;
 
+/** What tests and embedders may set beyond the configuration. */
+export interface ServerOptions {
+  /** Wall clock in ms since the epoch for credential expiry (tokens, WebSocket sessions); tests advance it. */
+  clock?: () => number;
+}
+
+/** How often open WebSocket connections are checked for credentials that ran out. */
+const CREDENTIAL_SWEEP_MS = 250;
+
 export interface RunningServer {
   readonly host: string;
   readonly port: number;
@@ -62,6 +72,8 @@ export interface RunningServer {
   readonly distributor: Distributor;
   /** Every WebSocket session and its slow-consumer ladder. */
   readonly hub: SessionHub;
+  /** Who may reach what; limits/ installs its hook as `admission.limit`. */
+  readonly admission: Admission;
   stop(): Promise<void>;
 }
 
@@ -115,7 +127,8 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
 }
 
 /** Starts workers, persistence, source and the uWS front thread; resolves once it listens. */
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const clock = options.clock ?? Date.now;
   checkMemoryOrder();
   const uws = loadUws();
   const instruments = pickInstruments(config);
@@ -128,6 +141,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const { pool, persistence, journalDir, checkpointDir } = await startEngine(config, instruments, sourceStats, fail);
 
   const app = uws.App();
+  const admission = new Admission(config.auth, null);
+  installAdmission(app, admission);
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);
   const gate = new AcceptGate(uws, app, config.host);
@@ -150,7 +165,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const health = healthReport({ config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork });
   const publicHealth = publicHealthReport(startedAt);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
-  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req) => (showsHealthDetails(config.healthDetails, res, req) ? health() : publicHealth()), isReplay(config.source)).register(app);
+  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req, caller) => (showsHealthDetails(config.healthDetails, res, req, caller) ? health() : publicHealth()), isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
@@ -165,6 +180,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const heartbeats = new HeartbeatRounds(config.heartbeatMs, hub.sessions);
   const heartbeat = setInterval(() => heartbeats.tick(), HEARTBEAT_TICK_MS);
   const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);
+  const credentialSweep = setInterval(() => ws.expireCredentials(clock()), CREDENTIAL_SWEEP_MS);
 
   let stopping = false;
   /** Stops in order: no new input, books finish what they have, storage writes what they made. */
@@ -175,6 +191,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     stopFrontLoop();
     clearInterval(heartbeat);
     clearInterval(conflation);
+    clearInterval(credentialSweep);
     ws.closeAll();
     ingest.closePublisher();
     gate.close();
@@ -209,6 +226,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     failed,
     distributor,
     hub,
+    admission,
     stop,
   };
 }
