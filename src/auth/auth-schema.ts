@@ -1,4 +1,5 @@
-import type { Migration, MigrationLedger } from '../store/migrations';
+import type { MigrationLedger } from '../store/migrations';
+import type { Migration } from '../store/schema';
 
 /**
  * The access-control tables, in their own ledger (auth_migrations) so they are numbered apart
