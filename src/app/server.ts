@@ -24,6 +24,10 @@ import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from
 import { CurrencyConverter } from '../gateway/currency-converter';
 import { installAdmission, sendError } from '../gateway/http';
 import { Admission } from '../auth/admission';
+import { AuthService } from '../auth/auth-service';
+import { openAuthDatabase } from '../auth/auth-database';
+import { loadServerSecret } from '../auth/server-secret';
+import { AuthRoutes } from '../gateway/auth-routes';
 import { IngestGateway } from '../gateway/ingest-gateway';
 import { MarketDataRoutes } from '../gateway/market-data-routes';
 import { MarketSnapshots } from '../gateway/market-snapshot';
@@ -126,6 +130,28 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
   return { conflator, trades, candles, distributor, hub, ws };
 }
 
+/**
+ * Access control's store and token keys (`--auth optional|required`): clients and keys in the
+ * configured database, the server secret from the flag or the data directory.
+ */
+async function startAuth(config: Config, clock: () => number): Promise<AuthService> {
+  const db = await openAuthDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const service = new AuthService(db, {
+      serverSecret: new Uint8Array(loadServerSecret(config.authSecret, config.dataDir)),
+      issuer: config.authIssuer,
+      tokenTtlS: config.authTokenTtlS,
+      refreshTtlS: config.authRefreshTtlS,
+      clock,
+    });
+    await service.start();
+    return service;
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
 /** Starts workers, persistence, source and the uWS front thread; resolves once it listens. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? Date.now;
@@ -138,10 +164,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
   // Made before the persistence worker, which reads the journal's durable sequence from it (--store-events).
   const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
-  const { pool, persistence, journalDir, checkpointDir } = await startEngine(config, instruments, sourceStats, fail);
+  // Access control first: a bad secret or an unreachable database stops the start before any thread runs.
+  const auth = config.auth === 'off' ? null : await startAuth(config, clock);
+  let engine;
+  try {
+    engine = await startEngine(config, instruments, sourceStats, fail);
+  } catch (err) {
+    await auth?.db.close();
+    throw err;
+  }
+  const { pool, persistence, journalDir, checkpointDir } = engine;
 
   const app = uws.App();
-  const admission = new Admission(config.auth, null);
+  const admission = new Admission(config.auth, auth);
   installAdmission(app, admission);
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);
@@ -168,6 +203,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req, caller) => (showsHealthDetails(config.healthDetails, res, req, caller) ? health() : publicHealth()), isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
+  if (auth !== null) new AuthRoutes(auth).register(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
 
   const source = startSourceThread(config, instruments, pool, sourceStats, ingestBuffers, ingest, fail);
@@ -206,6 +242,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await pool.stop();
     await persistence.stop();
     await heavy.destroy();
+    await auth?.db.close();
   };
 
   try {
