@@ -107,6 +107,8 @@ export interface Config {
   authRefreshTtlS: number;
   /** The `iss` and `aud` of the tokens this server issues and accepts. */
   authIssuer: string;
+  /** Shared state (the auth cache and its revocations) lives here when set; otherwise in this process. */
+  redisUrl: string | undefined;
 }
 
 interface Option {
@@ -161,6 +163,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'auth-token-ttl', env: 'BOOKCAST_AUTH_TOKEN_TTL', default: '900', help: 'access-token lifetime, seconds' },
   { flag: 'auth-refresh-ttl', env: 'BOOKCAST_AUTH_REFRESH_TTL', default: '2592000', help: 'refresh-token lifetime, seconds' },
   { flag: 'auth-issuer', env: 'BOOKCAST_AUTH_ISSUER', default: 'bookcast', help: 'iss and aud of the access tokens issued and accepted' },
+  { flag: 'redis-url', env: 'REDIS_URL', default: '', help: 'Redis URL (redis://host:6379) for state several processes share (verified keys and tokens, revocations); empty: in-process' },
 ];
 
 function integer(name: string, text: string, min: number, max: number): number {
@@ -355,5 +358,6 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     authTokenTtlS: integer('auth-token-ttl', get('auth-token-ttl'), 10, 86_400),
     authRefreshTtlS: integer('auth-refresh-ttl', get('auth-refresh-ttl'), 60, 31_536_000),
     authIssuer: get('auth-issuer'),
+    redisUrl: get('redis-url') || undefined,
   };
 }

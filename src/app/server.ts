@@ -145,6 +145,7 @@ async function startAuth(config: Config, clock: () => number): Promise<AuthServi
       clock,
     });
     await service.start();
+    if (config.redisUrl) await service.share(config.redisUrl);
     return service;
   } catch (err) {
     await db.close();
@@ -170,7 +171,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   try {
     engine = await startEngine(config, instruments, sourceStats, fail);
   } catch (err) {
-    await auth?.db.close();
+    await auth?.close();
     throw err;
   }
   const { pool, persistence, journalDir, checkpointDir } = engine;
@@ -242,7 +243,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await pool.stop();
     await persistence.stop();
     await heavy.destroy();
-    await auth?.db.close();
+    await auth?.close();
   };
 
   try {

@@ -7,7 +7,9 @@ import { AuditLog } from './audit-log';
 import { Caller, Permission, PERMISSIONS, TierLimits } from './caller';
 import { ClientRow, ClientStore, KeyRecord } from './client-store';
 import { RefreshTokens } from './refresh-tokens';
-import { keyHash, sameHash, verifyPassword } from './secret-hashes';
+import { keyHash, sameHash, tokenHash, verifyPassword } from './secret-hashes';
+import { SharedAuthCache } from './shared-auth-cache';
+import { keyIdOf } from './api-key-format';
 import { tierNamed } from './tiers';
 import { TokenIssuer } from './token-issuer';
 
@@ -89,8 +91,8 @@ export class AuthService implements CallerResolver {
   private readonly records = new LRUCache<string, { record: KeyRecord; caller: Caller }>({ max: CACHE_ENTRIES, ttl: RECORD_TTL_MS });
   private readonly clientRows = new LRUCache<string, ClientRow>({ max: CACHE_ENTRIES, ttl: RECORD_TTL_MS });
   private readonly tokens = new LRUCache<string, TokenEntry>({ max: CACHE_ENTRIES, ttl: RECORD_TTL_MS });
-  /** Told of every revocation and status change (Redis pub/sub fans it out to other processes). */
-  onInvalidate: ((kind: 'key' | 'client', id: string) => void) | null = null;
+  /** Shared with other processes through Redis (--redis-url); null: this process alone. */
+  private shared: SharedAuthCache | null = null;
 
   constructor(
     readonly db: SqlClient,
@@ -104,6 +106,23 @@ export class AuthService implements CallerResolver {
 
   async start(): Promise<void> {
     await this.issuer.start();
+  }
+
+  /** Shares verified keys and tokens, and revocations, with every process on the same Redis. */
+  async share(redisUrl: string): Promise<void> {
+    const shared = new SharedAuthCache(redisUrl, (kind, id) => this.forget(kind, id));
+    try {
+      await shared.start();
+    } catch (err) {
+      await shared.close();
+      throw err;
+    }
+    this.shared = shared;
+  }
+
+  async close(): Promise<void> {
+    await this.shared?.close();
+    await this.db.close();
   }
 
   // --- CallerResolver -------------------------------------------------------------------------
@@ -129,8 +148,14 @@ export class AuthService implements CallerResolver {
   }
 
   private async loadKey(text: string, ip: string): Promise<Caller> {
-    const record = await this.clients.keyRecord(text);
-    if (record === null || !sameHash(keyHash(this.options.serverSecret, text), record.keyHash)) throw new BookcastError('INVALID_API_KEY');
+    const hash = keyHash(this.options.serverSecret, text);
+    const hashHex = Buffer.from(hash).toString('hex');
+    let record = this.shared === null || keyIdOf(text) === null ? null : await this.shared.key(hashHex);
+    if (record === null) {
+      record = await this.clients.keyRecord(text);
+      if (record !== null && sameHash(hash, record.keyHash)) this.shared?.storeKey(hashHex, record);
+    }
+    if (record === null || !sameHash(hash, record.keyHash)) throw new BookcastError('INVALID_API_KEY');
     const entry = { record, caller: this.callerOf(record.client, record, 'key', null, ip) };
     this.records.set(record.keyId, entry);
     this.keyTexts.set(text, record.keyId);
@@ -150,7 +175,13 @@ export class AuthService implements CallerResolver {
   }
 
   private async loadToken(token: string, ip: string): Promise<Caller> {
-    const claims = await this.issuer.verify(token);
+    const hashHex = Buffer.from(tokenHash(token)).toString('hex');
+    const nowS = this.options.clock() / 1000;
+    let claims = this.shared === null ? null : await this.shared.token(hashHex);
+    if (claims === null || claims.exp <= nowS) {
+      claims = await this.issuer.verify(token);
+      this.shared?.storeToken(hashHex, claims, Math.floor(claims.exp - nowS));
+    }
     let caller: Caller;
     if (claims.key !== null) {
       const entry = this.records.get(claims.key) ?? (await this.loadRecord(claims.key));
@@ -226,9 +257,18 @@ export class AuthService implements CallerResolver {
     drop(this.tokens, (entry) => (kind === 'key' ? entry.keyId === id : entry.clientId === id));
   }
 
-  private invalidate(kind: 'key' | 'client', id: string): void {
+  /** Forgets here, and with Redis deletes the shared entries and tells every other process. */
+  private async invalidate(kind: 'key' | 'client', id: string): Promise<void> {
     this.forget(kind, id);
-    this.onInvalidate?.(kind, id);
+    const shared = this.shared;
+    if (shared === null) return;
+    const keyIds = kind === 'key' ? [id] : (await this.clients.listKeys(id)).map((k) => k.keyId);
+    const hashes: string[] = [];
+    for (const keyId of keyIds) {
+      const record = await this.clients.keyRecordById(keyId);
+      if (record !== null) hashes.push(Buffer.from(record.keyHash).toString('hex'));
+    }
+    await shared.invalidate(kind, id, hashes);
   }
 
   // --- token grants ---------------------------------------------------------------------------
@@ -345,7 +385,7 @@ export class AuthService implements CallerResolver {
   async setClientStatus(actor: string, clientId: string, status: 'active' | 'suspended' | 'inactive') {
     const client = await this.clients.setClientStatus(clientId, status);
     await this.audit.append({ actor, action: status === 'active' ? 'client_activated' : `client_${status}`, subject: clientId, ip: null, detail: {} });
-    this.invalidate('client', clientId);
+    await this.invalidate('client', clientId);
     return client;
   }
 
@@ -358,14 +398,14 @@ export class AuthService implements CallerResolver {
   async revokeKey(actor: string, keyId: string) {
     const key = await this.clients.revokeKey(keyId);
     await this.audit.append({ actor, action: 'key_revoked', subject: keyId, ip: null, detail: { client: key.clientId } });
-    this.invalidate('key', keyId);
+    await this.invalidate('key', keyId);
     return key;
   }
 
   async rotateKey(actor: string, keyId: string) {
     const rotated = await this.clients.rotateKey(keyId);
     await this.audit.append({ actor, action: 'key_rotated', subject: keyId, ip: null, detail: { client: rotated.key.clientId, new_key: rotated.key.keyId } });
-    this.invalidate('key', keyId);
+    await this.invalidate('key', keyId);
     return rotated;
   }
 
