@@ -233,7 +233,7 @@ t.test('keys, tokens, admin REST, brute force and WebSocket auth against one ser
     const anonGot = inbox(anonymous);
     anonymous.send(JSON.stringify({ type: 'subscribe', channels: ['l3'], symbols: ['BTC/USD'] }));
     await waitFor('the refusal', () => anonGot.some((m) => m.type === 'error'));
-    t.equal(anonGot[0].data.code, 'AUTH_REQUIRED');
+    t.equal(anonGot.find((m) => m.type === 'error').data.code, 'AUTH_REQUIRED');
     t.equal(anonymous.readyState, WebSocket.OPEN);
     anonymous.close();
 
@@ -243,7 +243,7 @@ t.test('keys, tokens, admin REST, brute force and WebSocket auth against one ser
     const queryGot = inbox(viaQuery);
     viaQuery.send(JSON.stringify({ type: 'subscribe', channels: ['l3'], symbols: ['BTC/USD'] }));
     await waitFor('the l3 subscription', () => queryGot.some((m) => m.type === 'subscribed' || m.type === 'error'));
-    t.equal(queryGot[0].type, 'subscribed', 'a professional token subscribes to l3');
+    t.equal(queryGot.find((m) => m.type === 'subscribed' || m.type === 'error').type, 'subscribed', 'a professional token subscribes to l3');
     const viaProtocol = new WebSocket(`${s.ws}/ws`, ['bookcast.v1', `bookcast.token.${await token()}`]);
     await new Promise((resolve, reject) => {
       viaProtocol.once('open', resolve);

@@ -58,7 +58,7 @@ t.test('two processes on one PostgreSQL and Redis: a revocation on one is refuse
   const proKey = await cliJson('keys', ['create', '--client', pro.client_id, ...store]);
   const other = await cliJson('keys', ['create', '--client', pro.client_id, '--name', 'other', ...store]);
 
-  const common = ['--database-url', db.url, '--auth-secret', SECRET, '--redis-url', REDIS_URL, '--rate', '50', '--workers', '1', '--symbols', 'BTC/USD'];
+  const common = ['--auth', 'optional', '--database-url', db.url, '--auth-secret', SECRET, '--redis-url', REDIS_URL, '--rate', '50', '--workers', '1', '--symbols', 'BTC/USD'];
   const a = await startServerProcess([...common, '--data-dir', dirs[0]]);
   t.teardown(() => stopServerProcess(a));
   const b = await startServerProcess([...common, '--data-dir', dirs[1]]);
