@@ -204,7 +204,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req, caller) => (showsHealthDetails(config.healthDetails, res, req, caller) ? health() : publicHealth()), isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
-  if (auth !== null) new AuthRoutes(auth).register(app);
+  if (auth !== null) {
+    new AuthRoutes(auth).register(app);
+    auth.onRevoked = (kind, id) => ws.closeRevoked(kind, id);
+  }
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
 
   const source = startSourceThread(config, instruments, pool, sourceStats, ingestBuffers, ingest, fail);
