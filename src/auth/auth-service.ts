@@ -88,9 +88,18 @@ export class AuthService implements CallerResolver {
   private readonly refresh: RefreshTokens;
   /** Presented key text → its key id, once the text's hash matched the row. */
   private readonly keyTexts = new LRUCache<string, string>({ max: CACHE_ENTRIES });
-  private readonly records = new LRUCache<string, { record: KeyRecord; caller: Caller }>({ max: CACHE_ENTRIES, ttl: RECORD_TTL_MS });
-  private readonly clientRows = new LRUCache<string, ClientRow>({ max: CACHE_ENTRIES, ttl: RECORD_TTL_MS });
-  private readonly tokens = new LRUCache<string, TokenEntry>({ max: CACHE_ENTRIES, ttl: RECORD_TTL_MS });
+  /**
+   * Key rows and client rows go stale after RECORD_TTL_MS and are then re-read in the background
+   * while the stale row keeps answering (stale-while-revalidate): the request path never waits
+   * for a refresh. Revocations through this process (or Redis) delete them at once.
+   */
+  private readonly records = new LRUCache<string, { record: KeyRecord; caller: Caller }>({ max: CACHE_ENTRIES, ttl: RECORD_TTL_MS, allowStale: true, noDeleteOnStaleGet: true });
+  private readonly clientRows = new LRUCache<string, ClientRow>({ max: CACHE_ENTRIES, ttl: RECORD_TTL_MS, allowStale: true, noDeleteOnStaleGet: true });
+  /** Verified tokens until they expire (checked on every use), each resting on its key or client row. */
+  private readonly tokens = new LRUCache<string, TokenEntry>({ max: CACHE_ENTRIES });
+  /** Verifications in progress, so a burst of requests with one new credential makes one, not hundreds. */
+  private readonly inflight = new Map<string, Promise<Caller>>();
+  private readonly refreshing = new Set<string>();
   /** Shared with other processes through Redis (--redis-url); null: this process alone. */
   private shared: SharedAuthCache | null = null;
   /**
@@ -134,22 +143,70 @@ export class AuthService implements CallerResolver {
 
   fromApiKey(text: string, ip: string): Caller | Promise<Caller> {
     const keyId = this.keyTexts.get(text);
-    const entry = keyId === undefined ? undefined : this.records.get(keyId);
+    const entry = keyId === undefined ? undefined : this.record(keyId);
     if (entry !== undefined) return this.keyCaller(entry, ip);
-    return this.loadKey(text, ip);
+    return this.once(text, ip, () => this.loadKey(text, ip));
   }
 
   fromToken(token: string, ip: string): Caller | Promise<Caller> {
     const entry = this.tokens.get(token);
     if (entry !== undefined) {
-      const expiresAt = entry.caller.expiresAt!;
-      if (expiresAt <= this.options.clock()) {
+      if (entry.caller.expiresAt! <= this.options.clock()) {
         this.tokens.delete(token);
         throw new BookcastError('TOKEN_EXPIRED');
       }
-      return entry.caller.ip === ip ? entry.caller : { ...entry.caller, ip };
+      // The key or client it rests on, as this process last knew it (revoked, expired, suspended).
+      if (entry.keyId !== null) {
+        const key = this.record(entry.keyId);
+        if (key !== undefined) {
+          this.keyCaller(key, ip);
+          return entry.caller.ip === ip ? entry.caller : { ...entry.caller, ip };
+        }
+      } else {
+        const client = this.clientRow(entry.clientId);
+        if (client !== undefined) {
+          if (client.status !== 'active') throw new BookcastError('CLIENT_SUSPENDED', `client ${client.clientId} is ${client.status}`);
+          return entry.caller.ip === ip ? entry.caller : { ...entry.caller, ip };
+        }
+      }
     }
-    return this.loadToken(token, ip);
+    return this.once(token, ip, () => this.loadToken(token, ip));
+  }
+
+  /** One verification per credential at a time; later askers share it (with their own address). */
+  private once(credential: string, ip: string, load: () => Promise<Caller>): Promise<Caller> {
+    let pending = this.inflight.get(credential);
+    if (pending === undefined) {
+      pending = load().finally(() => this.inflight.delete(credential));
+      this.inflight.set(credential, pending);
+      return pending;
+    }
+    return pending.then((caller) => (caller.ip === ip ? caller : { ...caller, ip }));
+  }
+
+  /** A cached key row, stale or not; a stale one is re-read in the background. */
+  private record(keyId: string): { record: KeyRecord; caller: Caller } | undefined {
+    const entry = this.records.get(keyId);
+    if (entry !== undefined && this.records.getRemainingTTL(keyId) <= 0) this.revalidate(`key:${keyId}`, () => this.loadRecord(keyId));
+    return entry;
+  }
+
+  private clientRow(clientId: string): ClientRow | undefined {
+    const row = this.clientRows.get(clientId);
+    if (row !== undefined && this.clientRows.getRemainingTTL(clientId) <= 0) {
+      this.revalidate(`client:${clientId}`, async () => this.clientRows.set(clientId, await this.clients.client(clientId)));
+    }
+    return row;
+  }
+
+  private revalidate(id: string, load: () => Promise<unknown>): void {
+    if (this.refreshing.has(id)) return;
+    this.refreshing.add(id);
+    // A row gone from the database is refused by its next verification; a failed read keeps the stale row.
+    load().then(
+      () => this.refreshing.delete(id),
+      () => this.refreshing.delete(id),
+    );
   }
 
   private async loadKey(text: string, ip: string): Promise<Caller> {
@@ -189,7 +246,7 @@ export class AuthService implements CallerResolver {
     }
     let caller: Caller;
     if (claims.key !== null) {
-      const entry = this.records.get(claims.key) ?? (await this.loadRecord(claims.key));
+      const entry = this.record(claims.key) ?? (await this.loadRecord(claims.key));
       this.keyCaller(entry, ip);
       caller = this.callerOf(entry.record.client, entry.record, 'token', scopeOf(claims.scope), ip, claims.exp * 1000);
     } else {
@@ -209,7 +266,7 @@ export class AuthService implements CallerResolver {
   }
 
   private async activeClient(clientId: string): Promise<ClientRow> {
-    let client = this.clientRows.get(clientId);
+    let client = this.clientRow(clientId);
     if (client === undefined) {
       client = await this.clients.client(clientId).catch(() => {
         throw new BookcastError('INVALID_TOKEN', 'the token names a client that does not exist');
