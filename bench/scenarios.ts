@@ -162,6 +162,25 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
       ]),
   },
   {
+    name: 'feeds/adapter-throughput',
+    module: './feeds/adapter-throughput',
+    quickSeconds: 4,
+    fullSeconds: 10,
+    budget: 'total, shared by the venues (half timed adapter, half the JSON.parse baseline)',
+    headline: (r) => r.results.map((x: any): Figure => [`feed normalize, ${x.venue}`, `${n(x.messagesPerSecond)} messages/s (${x.adapterOverParse}× JSON.parse alone)`]),
+  },
+  {
+    name: 'feeds/feed-latency',
+    module: './feeds/feed-latency',
+    quickSeconds: 6,
+    fullSeconds: 20,
+    budget: 'measured, shared by the two paths (plus 2 s warm-up)',
+    headline: (r) => [
+      ['feed → client, direct from the venue', `p50 ${micros(r.directFromVenue?.p50)} p99 ${micros(r.directFromVenue?.p99)}`],
+      ['feed → client, through bookcast', `p50 ${micros(r.throughBookcast?.p50)} p99 ${micros(r.throughBookcast?.p99)}`],
+    ],
+  },
+  {
     name: 'store/write-throughput',
     module: './store/write-throughput',
     quickSeconds: 6,
@@ -283,6 +302,30 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     // quick: 3 client counts + probe + 5 rates; full: 5 (two of 10,000 clients, ~60 s more each to connect) + probe + 10.
     timeoutSeconds: (seconds, full) => 120 + (full ? 16 : 9) * (seconds + 30) + (full ? 120 : 0),
     headline: sweepHeadline,
+  },
+  {
+    name: 'fix/fix-render-cost',
+    module: './fix/fix-render-cost',
+    quickSeconds: 2,
+    fullSeconds: 5,
+    budget: 'sizes the operations per round (4,000 per budget second, 5 rounds each)',
+    headline: (r) => [
+      ['FIX per record (decode + X body), ns', n(r.fixPerRecord)],
+      ['FIX per session (frame), ns', `${n(r.fixPerSession)} (JSON render ${n(r.json)}; jspurefix encoder ${n(r.jspurefix)})`],
+    ],
+  },
+  {
+    name: 'fix/fix-vs-websocket',
+    module: './fix/fix-vs-websocket',
+    quickSeconds: 8,
+    fullSeconds: 15,
+    budget: 'measured seconds per rate (2k and 20k arrivals/s)',
+    timeoutSeconds: (seconds) => 600 + 4 * seconds,
+    headline: (r) =>
+      r.points.map((x: any): Figure => [
+        `FIX adds over FlatBuffers WS, ${n(x.arrivalsPerSecond)} arrivals/s`,
+        `p50 ${micros(x.fixAdds.p50)}, p99 ${micros(x.fixAdds.p99)}, max ${micros(x.fixAdds.max)}; FIX first ${n(x.fixAdds.fixFirst)} of ${n(x.fixAdds.count)}; ${n(x.fix.messagesPerSecond)} FIX messages/s per session`,
+      ]),
   },
 ];
 

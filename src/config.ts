@@ -38,16 +38,37 @@ export type SourceConfig =
   | { kind: 'ingest'; token: string; maxBatchEvents: number; maxBatchBytes: number }
   | { kind: 'lobster'; path: string; speed: number; originalTime: boolean }
   /** Re-publishes a recorded input journal; `from`/`until` in µs since the epoch (see journal-replay.ts). */
-  | { kind: 'journal'; dir: string; from: number; until: number; speed: number; originalTime: boolean };
+  | { kind: 'journal'; dir: string; from: number; until: number; speed: number; originalTime: boolean }
+  /** An exchange's public market data (src/feeds/); `url`/`restUrl` empty: the venue's own. */
+  | { kind: 'feed'; venue: FeedVenue; url: string; restUrl: string; depth: number; symbols: FeedSymbolSpec[] }
+  /** A capture made by `bookcast record`, played through the same adapter (src/feeds/capture-file.ts). */
+  | { kind: 'capture'; path: string; speed: number; originalTime: boolean };
+
+/** Venues with an adapter in src/feeds/. */
+export const FEED_VENUES = ['kraken', 'binance', 'coinbase'] as const;
+export type FeedVenue = (typeof FEED_VENUES)[number];
+
+/**
+ * One entry of --feed-symbols: the venue's symbol, the bookcast symbol it becomes, and its tick,
+ * lot and minimum order size as decimal strings ('' where the venue's reference data supplies them
+ * at start: feeds/feed-reference.ts).
+ */
+export interface FeedSymbolSpec {
+  venueSymbol: string;
+  symbol: string;
+  tickSize: string;
+  lotSize: string;
+  minOrderSize: string;
+}
 
 /** Sources that re-publish a recording: clients are told so by a flag, and by nothing else. */
 export function isReplay(source: SourceConfig): boolean {
-  return source.kind === 'lobster' || source.kind === 'journal';
+  return source.kind === 'lobster' || source.kind === 'journal' || source.kind === 'capture';
 }
 
 /** A live source (the simulator, publishers): it journals what it takes, and never ends by itself. */
 export function isLive(source: SourceConfig): boolean {
-  return source.kind === 'simulator' || source.kind === 'ingest';
+  return source.kind === 'simulator' || source.kind === 'ingest' || source.kind === 'feed';
 }
 
 export interface Config {
@@ -109,6 +130,22 @@ export interface Config {
   authIssuer: string;
   /** Shared state (the auth cache and its revocations) lives here when set; otherwise in this process. */
   redisUrl: string | undefined;
+  /** The FIX 4.4 market-data acceptor (src/fix/); null when --fix-port is not set. */
+  fix: FixConfig | null;
+}
+
+export interface FixConfig {
+  port: number;
+  /** JSON list of SenderCompIDs, passwords and permissions (fix/fix-credentials.ts). */
+  sessionsFile: string;
+  /** Our CompID: the TargetCompID (56) clients log on to, and SenderCompID (49) of what we send. */
+  compId: string;
+  tlsCert: string;
+  tlsKey: string;
+  maxMessageBytes: number;
+  maxMessagesPerSecond: number;
+  /** Outgoing application messages kept per FIX session for ResendRequest. */
+  storeMessages: number;
 }
 
 interface Option {
@@ -125,7 +162,11 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'workers', env: 'BOOKCAST_WORKERS', default: String(availableParallelism()), help: 'book worker threads' },
   { flag: 'symbols', env: 'BOOKCAST_SYMBOLS', default: DEFAULT_INSTRUMENTS.map((i) => i.symbol).join(','), help: 'comma-separated built-in symbols' },
   { flag: 'symbol-count', env: 'BOOKCAST_SYMBOL_COUNT', default: '0', help: 'add N generated symbols (SIM001/USD, …) for load tests' },
-  { flag: 'source', env: 'BOOKCAST_SOURCE', default: 'simulator', help: 'simulator | ingest | none | lobster:<message.csv> | journal:<dir>' },
+  { flag: 'source', env: 'BOOKCAST_SOURCE', default: 'simulator', help: 'simulator | ingest | none | lobster:<message.csv> | journal:<dir> | feed:<kraken|binance|coinbase> | capture:<file>' },
+  { flag: 'feed-symbols', env: 'BOOKCAST_FEED_SYMBOLS', default: '', help: 'feed: comma-separated VENUE_SYMBOL[=BASE/QUOTE][@TICK/LOT[/MIN]]; without @ the venue\'s reference data gives tick and lot' },
+  { flag: 'feed-url', env: 'BOOKCAST_FEED_URL', default: '', help: 'feed: the venue\'s WebSocket URL (a proxy, a sandbox, a test server); empty: the venue\'s public one' },
+  { flag: 'feed-rest-url', env: 'BOOKCAST_FEED_REST_URL', default: '', help: 'feed: the venue\'s REST base URL (snapshots, reference data); empty: the venue\'s public one' },
+  { flag: 'feed-depth', env: 'BOOKCAST_FEED_DEPTH', default: '100', help: 'feed: book levels per side asked of the venue (Kraken: 10, 25, 100, 500 or 1000; Binance and Coinbase: every level)' },
   { flag: 'publisher-token', env: 'BOOKCAST_PUBLISHER_TOKEN', default: '', help: 'secret publishers present to /ingest (--source ingest; 16+ characters)' },
   { flag: 'ingest-max-batch-events', env: 'BOOKCAST_INGEST_MAX_BATCH_EVENTS', default: '10000', help: 'events in one /ingest batch at most' },
   { flag: 'ingest-max-batch-bytes', env: 'BOOKCAST_INGEST_MAX_BATCH_BYTES', default: String(4 * 1024 * 1024), help: 'bytes in one /ingest batch at most' },
@@ -164,6 +205,14 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'auth-refresh-ttl', env: 'BOOKCAST_AUTH_REFRESH_TTL', default: '2592000', help: 'refresh-token lifetime, seconds' },
   { flag: 'auth-issuer', env: 'BOOKCAST_AUTH_ISSUER', default: 'bookcast', help: 'iss and aud of the access tokens issued and accepted' },
   { flag: 'redis-url', env: 'REDIS_URL', default: '', help: 'Redis URL (redis://host:6379) for state several processes share (verified keys and tokens, revocations); empty: in-process' },
+  { flag: 'fix-port', env: 'BOOKCAST_FIX_PORT', default: '', help: 'FIX 4.4 market-data acceptor port (0 picks a free one); empty: no FIX' },
+  { flag: 'fix-sessions', env: 'BOOKCAST_FIX_SESSIONS', default: '', help: 'JSON file of FIX SenderCompIDs, passwords and permissions (required with --fix-port)' },
+  { flag: 'fix-comp-id', env: 'BOOKCAST_FIX_COMP_ID', default: 'BOOKCAST', help: 'the acceptor\'s CompID (clients\' TargetCompID)' },
+  { flag: 'fix-tls-cert', env: 'BOOKCAST_FIX_TLS_CERT', default: '', help: 'PEM certificate: with --fix-tls-key the FIX port speaks TLS' },
+  { flag: 'fix-tls-key', env: 'BOOKCAST_FIX_TLS_KEY', default: '', help: 'PEM private key of --fix-tls-cert' },
+  { flag: 'fix-max-message-bytes', env: 'BOOKCAST_FIX_MAX_MESSAGE_BYTES', default: '16384', help: 'largest inbound FIX message; a larger one ends the session' },
+  { flag: 'fix-max-messages-per-second', env: 'BOOKCAST_FIX_MAX_MESSAGES_PER_SECOND', default: '100', help: 'inbound FIX messages per second per session before Logout' },
+  { flag: 'fix-store-messages', env: 'BOOKCAST_FIX_STORE_MESSAGES', default: '10000', help: 'outgoing FIX application messages kept per session for ResendRequest' },
 ];
 
 function integer(name: string, text: string, min: number, max: number): number {
@@ -255,6 +304,83 @@ function authSecret(text: string): string {
   return text;
 }
 
+/** --fix-*: null without --fix-port; a port needs a sessions file (nobody could log on otherwise). */
+function fixConfig(get: (flag: string) => string): FixConfig | null {
+  const portText = get('fix-port');
+  if (portText === '') return null;
+  const sessionsFile = get('fix-sessions');
+  if (sessionsFile === '') throw new BookcastError('CONFIG_INVALID', '--fix-port needs --fix-sessions <file> (BOOKCAST_FIX_SESSIONS)');
+  const compId = get('fix-comp-id');
+  if (!/^[\x21-\x7e]{1,64}$/.test(compId)) throw new BookcastError('CONFIG_INVALID', 'fix-comp-id must be 1 to 64 printable ASCII characters');
+  const tlsCert = get('fix-tls-cert');
+  const tlsKey = get('fix-tls-key');
+  if ((tlsCert === '') !== (tlsKey === '')) throw new BookcastError('CONFIG_INVALID', '--fix-tls-cert and --fix-tls-key go together');
+  return {
+    port: integer('fix-port', portText, 0, 65535),
+    sessionsFile,
+    compId,
+    tlsCert,
+    tlsKey,
+    maxMessageBytes: integer('fix-max-message-bytes', get('fix-max-message-bytes'), 256, 1024 * 1024),
+    maxMessagesPerSecond: integer('fix-max-messages-per-second', get('fix-max-messages-per-second'), 1, 1_000_000),
+    storeMessages: integer('fix-store-messages', get('fix-store-messages'), 1, 10_000_000),
+  };
+}
+
+const DECIMAL_TEXT = /^\d+(\.\d+)?$/;
+const BOOKCAST_SYMBOL = /^[A-Z0-9]+\/[A-Z0-9]+$/;
+
+/**
+ * --feed-symbols: `VENUE_SYMBOL[=BASE/QUOTE][@TICK/LOT[/MIN]]`, comma-separated. Without `=`, a
+ * venue symbol spelled BASE/QUOTE or BASE-QUOTE keeps its name (others take the venue's base and
+ * quote from its reference data); without `@`, tick and lot come from the venue at start.
+ */
+export function parseFeedSymbols(text: string): FeedSymbolSpec[] {
+  const specs: FeedSymbolSpec[] = [];
+  for (const entry of text.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+    const at = entry.indexOf('@');
+    const names = at < 0 ? entry : entry.slice(0, at);
+    const sizes = at < 0 ? [] : entry.slice(at + 1).split('/');
+    const eq = names.indexOf('=');
+    const venueSymbol = (eq < 0 ? names : names.slice(0, eq)).trim();
+    let symbol = eq < 0 ? '' : names.slice(eq + 1).trim().toUpperCase();
+    if (eq < 0 && /^[A-Za-z0-9]+[/-][A-Za-z0-9]+$/.test(venueSymbol)) symbol = venueSymbol.toUpperCase().replace('-', '/');
+    if (venueSymbol === '' || (symbol !== '' && !BOOKCAST_SYMBOL.test(symbol))) {
+      throw new BookcastError('CONFIG_INVALID', `feed-symbols: "${entry}" is not VENUE_SYMBOL[=BASE/QUOTE][@TICK/LOT[/MIN]]`);
+    }
+    if (at >= 0 && (sizes.length < 2 || sizes.length > 3 || !sizes.every((d) => DECIMAL_TEXT.test(d) && Number(d) > 0))) {
+      throw new BookcastError('CONFIG_INVALID', `feed-symbols: "${entry}": after @ come TICK/LOT or TICK/LOT/MIN, positive decimals`);
+    }
+    if (specs.some((s) => s.venueSymbol === venueSymbol || (symbol !== '' && s.symbol === symbol))) {
+      throw new BookcastError('CONFIG_INVALID', `feed-symbols: "${entry}" names a symbol twice`);
+    }
+    specs.push({ venueSymbol, symbol, tickSize: sizes[0] ?? '', lotSize: sizes[1] ?? '', minOrderSize: sizes[2] ?? sizes[1] ?? '' });
+  }
+  return specs;
+}
+
+function feedSource(venue: string, get: (flag: string) => string): Extract<SourceConfig, { kind: 'feed' }> {
+  if (!(FEED_VENUES as readonly string[]).includes(venue)) {
+    throw new BookcastError('CONFIG_INVALID', `feed venue must be one of ${FEED_VENUES.join(', ')}, got "${venue}"`);
+  }
+  const symbols = parseFeedSymbols(get('feed-symbols'));
+  if (symbols.length === 0) throw new BookcastError('CONFIG_INVALID', `--source feed:${venue} needs --feed-symbols (BOOKCAST_FEED_SYMBOLS)`);
+  const depth = integer('feed-depth', get('feed-depth'), 1, 5000);
+  if (venue === 'kraken' && ![10, 25, 100, 500, 1000].includes(depth)) {
+    throw new BookcastError('CONFIG_INVALID', `feed-depth for Kraken must be 10, 25, 100, 500 or 1000, got ${depth}`);
+  }
+  for (const [flag, url] of [['feed-url', get('feed-url')], ['feed-rest-url', get('feed-rest-url')]]) {
+    if (url !== '' && !/^(wss?|https?):\/\/[^\s]+$/.test(url)) throw new BookcastError('CONFIG_INVALID', `${flag} must be a ws(s):// or http(s):// URL, got "${url}"`);
+  }
+  return { kind: 'feed', venue: venue as FeedVenue, url: get('feed-url'), restUrl: get('feed-rest-url'), depth, symbols };
+}
+
+/** The instrument a feed symbol becomes ('' sizes until the venue's reference data fills them). */
+export function feedInstrument(spec: FeedSymbolSpec): InstrumentSpec {
+  const [base, quote] = spec.symbol.split('/');
+  return { symbol: spec.symbol, base: base ?? '', quote: quote ?? '', tickSize: spec.tickSize, lotSize: spec.lotSize, minOrderSize: spec.minOrderSize, status: 'online' };
+}
+
 /** Flags win over environment variables, which win over defaults. Throws CONFIG_INVALID. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
   const args = parseArgs(argv);
@@ -277,7 +403,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const generated = generatedInstruments(integer('symbol-count', get('symbol-count'), 0, 10000));
   instruments.push(...generated.specs);
   Object.assign(referencePrices, generated.prices);
-  if (instruments.length === 0) throw new BookcastError('CONFIG_INVALID', 'no symbols configured');
+  // A feed's symbols come from --feed-symbols, a capture's from its header.
+  if (instruments.length === 0 && !/^(feed|capture):/.test(get('source'))) throw new BookcastError('CONFIG_INVALID', 'no symbols configured');
 
   const sourceText = get('source');
   let source: SourceConfig;
@@ -311,8 +438,20 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       const { from, until } = replayWindow(get('from'), get('until'));
       source = { kind: 'journal', dir: file, from, until, speed, originalTime };
     }
+  } else if (sourceText.startsWith('feed:')) {
+    source = feedSource(sourceText.slice(5), get);
+    instruments.length = 0;
+    instruments.push(...source.symbols.map(feedInstrument));
+  } else if (/^capture:./.test(sourceText)) {
+    const speed = Number(get('speed'));
+    if (!(speed >= 0) || !Number.isFinite(speed)) throw new BookcastError('CONFIG_INVALID', `speed must be a number >= 0`);
+    const replayTime = get('replay-time');
+    if (replayTime !== 'now' && replayTime !== 'original') throw new BookcastError('CONFIG_INVALID', 'replay-time must be now or original');
+    // The symbols are in the capture's header; feeds/feed-reference.ts reads them at start.
+    source = { kind: 'capture', path: sourceText.slice(8), speed, originalTime: replayTime === 'original' };
+    instruments.length = 0;
   } else {
-    throw new BookcastError('CONFIG_INVALID', `source must be "simulator", "ingest", "none", "lobster:<message.csv>" or "journal:<dir>", got "${sourceText}"`);
+    throw new BookcastError('CONFIG_INVALID', `source must be "simulator", "ingest", "none", "lobster:<message.csv>", "journal:<dir>", "feed:<${FEED_VENUES.join('|')}>" or "capture:<file>", got "${sourceText}"`);
   }
 
   const softBackpressure = integer('soft-backpressure', get('soft-backpressure'), 1024, 2 ** 30);
@@ -359,5 +498,6 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     authRefreshTtlS: integer('auth-refresh-ttl', get('auth-refresh-ttl'), 60, 31_536_000),
     authIssuer: get('auth-issuer'),
     redisUrl: get('redis-url') || undefined,
+    fix: fixConfig(get),
   };
 }

@@ -44,3 +44,16 @@ t.test('the README documents every option with its environment variable', async 
   const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
   for (const o of OPTIONS) t.match(readme, new RegExp(`\\| \`--${o.flag}\` \\| \`${o.env}\` \\|`), o.flag);
 });
+
+t.test('FIX options: off by default, a port needs a sessions file, TLS files go together', async (t) => {
+  t.equal(loadConfig([], {}).fix, null);
+  const f = loadConfig(['--fix-port', '0', '--fix-sessions', '/x/sessions.json'], { BOOKCAST_FIX_COMP_ID: 'VENUE' })!.fix!;
+  t.same({ port: f.port, compId: f.compId, maxMessageBytes: f.maxMessageBytes, storeMessages: f.storeMessages }, { port: 0, compId: 'VENUE', maxMessageBytes: 16384, storeMessages: 10000 });
+  const bad: [string[], RegExp][] = [
+    [['--fix-port', '9878'], /--fix-sessions/],
+    [['--fix-port', '9878', '--fix-sessions', 's.json', '--fix-tls-cert', 'c.pem'], /go together/],
+    [['--fix-port', '9878', '--fix-sessions', 's.json', '--fix-comp-id', 'has space'], /fix-comp-id/],
+    [['--fix-port', '9878', '--fix-sessions', 's.json', '--fix-max-message-bytes', '10'], /fix-max-message-bytes/],
+  ];
+  for (const [argv, message] of bad) t.throws(() => loadConfig(argv, {}), { code: 'CONFIG_INVALID', message }, argv.join(' '));
+});

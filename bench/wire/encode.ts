@@ -49,7 +49,7 @@ function measureRate(call: () => number, seconds: number): { perSecond: number; 
  * Heap growth over small batches, median of many, so a scavenge inside one batch (which makes
  * its delta negative) does not skew the figure.
  */
-function measureAllocation(call: () => number): number {
+export function measureAllocation(call: () => unknown): number {
   const calls = 1000;
   const deltas: number[] = [];
   for (let round = 0; round < 41; round++) {
@@ -149,7 +149,7 @@ function scenarios(): Scenario[] {
   };
   const ticker = (): number => {
     tick();
-    return encoder.ticker(symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100, 987_654_321, 680_000, 660_000, 669_000).length;
+    return encoder.ticker(symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100, 987_654_321, 680_000, 660_000, 669_000, 0).length;
   };
   // A trade emits one candle per interval (six in a row, intervals 0..5), final false but now and
   // then; the figures are those of a busy 1m candle.
@@ -159,7 +159,7 @@ function scenarios(): Scenario[] {
   const candle = (): number => {
     tick();
     return encoder.candle(symbol, sequence, timestamp, nextInterval(), start, 670_000, 670_100, 669_900, 670_050, 1_234_567, 827_160_185_000, 57,
-      (sequence & 63) === 0).length;
+      (sequence & 63) === 0, 0, 0).length;
   };
 
   // FastEncoder, as a book worker calls it: exact length, claim, write at the claimed offset.
@@ -194,25 +194,25 @@ function scenarios(): Scenario[] {
   };
   const fastTicker = (): number => {
     tick();
-    const length = fast.tickerLength(symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100, 987_654_321, 680_000, 660_000, 669_000);
+    const length = fast.tickerLength(symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100, 987_654_321, 680_000, 660_000, 669_000, 0);
     return fast.writeTicker(target, claim(length), symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100,
-      987_654_321, 680_000, 660_000, 669_000);
+      987_654_321, 680_000, 660_000, 669_000, 0);
   };
   const fastCandle = (): number => {
     tick();
     const i = nextInterval();
     const final = (sequence & 63) === 0;
-    const length = fast.candleLength(symbol, sequence, timestamp, i, start, 670_000, 670_100, 669_900, 670_050, 1_234_567, 827_160_185_000, 57, final);
+    const length = fast.candleLength(symbol, sequence, timestamp, i, start, 670_000, 670_100, 669_900, 670_050, 1_234_567, 827_160_185_000, 57, final, 0, 0);
     return fast.writeCandle(target, claim(length), symbol, sequence, timestamp, i, start, 670_000, 670_100, 669_900, 670_050, 1_234_567,
-      827_160_185_000, 57, final);
+      827_160_185_000, 57, final, 0, 0);
   };
 
   // Each JSON scenario renders one fixed frame, copied out: encoder output is only a view.
   const l2UpdateFrame = encoder.l2Update(symbol, 2, timestamp, 10, 1, 7, bids100.prices, bids100.sizes, 1, asks100.prices, asks100.sizes, 1).slice();
   const tradeFrame = encoder.trade(symbol, 3, timestamp, 3, 670_001, 12_345, 1, 987_654).slice();
   const snapshotFrame = encoder.l2Snapshot(symbol, 4, timestamp, 10, 1, 5, 7, bids100.prices, bids100.sizes, 10, asks100.prices, asks100.sizes, 10).slice();
-  const tickerFrame = encoder.ticker(symbol, 5, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100, 987_654_321, 680_000, 660_000, 669_000).slice();
-  const candleFrame = encoder.candle(symbol, 6, timestamp, 0, start, 670_000, 670_100, 669_900, 670_050, 1_234_567, 827_160_185_000, 57, false).slice();
+  const tickerFrame = encoder.ticker(symbol, 5, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100, 987_654_321, 680_000, 660_000, 669_000, 0).slice();
+  const candleFrame = encoder.candle(symbol, 6, timestamp, 0, start, 670_000, 670_100, 669_900, 670_050, 1_234_567, 827_160_185_000, 57, false, 0, 0).slice();
 
   return [
     { name: 'encode l2Update 1 level', call: l2Update(1, 0) },

@@ -1,6 +1,7 @@
 import { type Config, isReplay } from '../config';
 import { REJECT_NAMES } from '../model/book-types';
 import type { Instrument } from '../model/instruments';
+import { FEED_CONNECTED, FEED_CONNECTS, FEED_FRAMES, FEED_MALFORMED, FQ_NAMES, FQ_SYNCED, feedWord } from '../model/feed-words';
 import { SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_RESTORE_MS, SRC_WAITS } from '../model/source-words';
 import type { WorkerPool } from '../engine/worker-pool';
 import { S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_REJECTED } from '../engine/worker-protocol';
@@ -18,6 +19,8 @@ export interface HealthParts {
   instruments: readonly Instrument[];
   startedAt: number;
   sourceStats: Float64Array;
+  /** The feed's connection and data-quality words (feed and capture sources), model/feed-words.ts. */
+  feedStats?: Float64Array;
   pool: WorkerPool;
   persistence: Persistence;
   ingest: IngestGateway;
@@ -27,6 +30,22 @@ export interface HealthParts {
   heavyWork: HeavyWork<BookAtRequest, BookAtAnswer>;
 }
 
+/** A feed's connection and, per symbol, its data-quality figures (model/feed-words.ts). */
+function feedHealth(config: Config, instruments: readonly Instrument[], words: Float64Array): object {
+  const source = config.source;
+  return {
+    venue: source.kind === 'feed' ? source.venue : null,
+    capture: source.kind === 'capture' ? source.path : null,
+    connected: words[FEED_CONNECTED] === 1,
+    connects: words[FEED_CONNECTS],
+    frames: words[FEED_FRAMES],
+    malformed_frames: words[FEED_MALFORMED],
+    symbols: Object.fromEntries(
+      instruments.map((i) => [i.symbol, Object.fromEntries(FQ_NAMES.map((name, word) => [name, word === FQ_SYNCED ? words[feedWord(i.index, word)] === 1 : words[feedWord(i.index, word)]]))]),
+    ),
+  };
+}
+
 /** What anyone may see; the rest only where showsHealthDetails allows (gateway/health-access.ts). */
 export function publicHealthReport(startedAt: number): () => object {
   return () => ({ status: 'ok', uptime_s: Math.round((Date.now() - startedAt) / 1000) });
@@ -34,7 +53,7 @@ export function publicHealthReport(startedAt: number): () => object {
 
 /** The body of /api/v1/health, read fresh from every part's shared counters at each call. */
 export function healthReport(parts: HealthParts): () => object {
-  const { config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork } = parts;
+  const { config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork } = parts;
   const publicHealth = publicHealthReport(startedAt);
   return () => ({
     ...publicHealth(),
@@ -58,6 +77,7 @@ export function healthReport(parts: HealthParts): () => object {
     persistence: persistence.health(),
     checkpoints: pool.checkpoints?.health() ?? null,
     ...(config.source.kind === 'ingest' ? { ingest: ingest.health() } : {}),
+    ...(feedStats !== undefined ? { feed: feedHealth(config, instruments, feedStats) } : {}),
     connections: hub.sessions.size,
     connection_limits: { ...guard.health(), accept_pauses: gate.pauses },
     slow_consumer_resyncs: hub.slowConsumerResyncs,

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { Piscina } from 'piscina';
-import { Config, isReplay } from '../config';
+import { Config, FixConfig, isReplay } from '../config';
 import { BookcastError } from '../errors';
 import { MIRROR_DEPTH } from '../model/depths';
 import type { Instrument } from '../model/instruments';
@@ -20,14 +20,19 @@ import { Distributor } from '../distribution/distributor';
 import { HEARTBEAT_TICK_MS, HeartbeatRounds } from '../distribution/heartbeat-rounds';
 import { RecentTrades } from '../distribution/recent-trades';
 import { SessionHub } from '../distribution/session-hub';
-import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
+import type { Outlet } from '../distribution/session';
+import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_FIX, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
+import { FixAcceptor } from '../fix/fix-acceptor';
+import { FixSessionList } from '../fix/fix-credentials';
 import { CurrencyConverter } from '../gateway/currency-converter';
-import { installAdmission, sendError } from '../gateway/http';
+import { installAdmission, sendError, ServedRoute, servedRoutes } from '../gateway/http';
 import { Admission } from '../auth/admission';
 import { AuthService } from '../auth/auth-service';
 import { openAuthDatabase } from '../auth/auth-database';
 import { loadServerSecret } from '../auth/server-secret';
 import { AuthRoutes } from '../gateway/auth-routes';
+import { registerApiDocs } from '../api-docs/api-docs-routes';
+import { registerDashboard } from '../dashboard/dashboard-routes';
 import { IngestGateway } from '../gateway/ingest-gateway';
 import { MarketDataRoutes } from '../gateway/market-data-routes';
 import { MarketSnapshots } from '../gateway/market-snapshot';
@@ -45,6 +50,8 @@ import { startFrontLoop } from './front-loop';
 import { healthReport, publicHealthReport } from './health';
 import { pickInstruments } from './instruments';
 import { startSourceThread } from './source-thread';
+import { resolveFeedSource } from '../feeds/feed-reference';
+import { feedWordsLength } from '../model/feed-words';
 
 /** The exchange name the Market Data API reports for every snapshot. */
 const EXCHANGE = 'bookcast';
@@ -74,10 +81,14 @@ export interface RunningServer {
   readonly failed: Promise<BookcastError>;
   /** The distribution core, where consumers other than the WebSocket sessions plug in. */
   readonly distributor: Distributor;
-  /** Every WebSocket session and its slow-consumer ladder. */
+  /** Every WebSocket and FIX session and its slow-consumer ladder. */
   readonly hub: SessionHub;
   /** Who may reach what; limits/ installs its hook as `admission.limit`. */
   readonly admission: Admission;
+  /** The FIX acceptor's port (--fix-port), or null without FIX. */
+  readonly fixPort: number | null;
+  /** Every endpoint served (gateway/http.ts servedRoutes): the API-description test compares it with the documents. */
+  readonly routes: readonly ServedRoute[];
   stop(): Promise<void>;
 }
 
@@ -120,14 +131,23 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
   const candles = new RecentCandles(instruments.length);
   distributor.tap(trades);
   distributor.tap(candles);
-  const outlets: UwsTopics[] = [];
+  const outlets: Outlet[] = [];
   outlets[FORMAT_BINARY] = new UwsTopics(app, 'b', streams.count);
   outlets[FORMAT_FEED_JSON] = new UwsTopics(app, 'j', streams.count);
   outlets[FORMAT_MARKET_DATA] = new UwsTopics(app, 'm', streams.count);
+  const fix = config.fix === null ? null : buildFix(config, config.fix, streams, instruments);
+  if (fix !== null) outlets[FORMAT_FIX] = fix.outlet;
   const limits = { softBackpressure: config.softBackpressure, maxBackpressure: config.maxBackpressure, maxSubscriptions: config.maxSubscriptionsPerConnection };
   const hub = new SessionHub(distributor, streams, outlets, formats, conflator, trades, limits, instruments);
+  fix?.attach(hub);
   const ws = new WsGateway(config, symbols, streams, hub, instruments, guard);
-  return { conflator, trades, candles, distributor, hub, ws };
+  return { conflator, trades, candles, distributor, hub, ws, fix };
+}
+
+/** The FIX acceptor (src/fix/): a SessionHub format of its own, sessions from --fix-sessions. */
+function buildFix(config: Config, fix: FixConfig, streams: StreamTable, instruments: Instrument[]): FixAcceptor {
+  const options = { ...fix, host: config.host, dataDir: config.dataDir };
+  return new FixAcceptor(options, streams, instruments, new FixSessionList(fix.sessionsFile));
 }
 
 /**
@@ -154,10 +174,12 @@ async function startAuth(config: Config, clock: () => number): Promise<AuthServi
 }
 
 /** Starts workers, persistence, source and the uWS front thread; resolves once it listens. */
-export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+export async function startServer(configured: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? Date.now;
   checkMemoryOrder();
   const uws = loadUws();
+  // A feed's tick and lot may come from the venue, a capture's symbols from its header.
+  const config = await resolveFeedSource(configured);
   const instruments = pickInstruments(config);
   const startedAt = Date.now();
   let fail!: (err: BookcastError) => void;
@@ -165,6 +187,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
   // Made before the persistence worker, which reads the journal's durable sequence from it (--store-events).
   const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
+  const feedStats = config.source.kind === 'feed' || config.source.kind === 'capture' ? new Float64Array(new SharedArrayBuffer(feedWordsLength(instruments.length) * 8)) : undefined;
   // Access control first: a bad secret or an unreachable database stops the start before any thread runs.
   const auth = config.auth === 'off' ? null : await startAuth(config, clock);
   let engine;
@@ -182,7 +205,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);
   const gate = new AcceptGate(uws, app, config.host);
-  const { conflator, trades, candles, distributor, hub, ws } = buildStreaming(config, app, instruments, pool, symbols, guard);
+  const { conflator, trades, candles, distributor, hub, ws, fix } = buildStreaming(config, app, instruments, pool, symbols, guard);
   const ingestBuffers: IngestBuffers | undefined =
     config.source.kind === 'ingest' ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer } : undefined;
   const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers, sourceStats, guard);
@@ -198,7 +221,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     perClient: config.heavyPerClient,
   });
   const bookAt = isReplay(config.source) ? null : (task: BookAtRequest, client: string, signal: AbortSignal) => heavyWork.submit(client, task, signal);
-  const health = healthReport({ config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork });
+  const health = healthReport({ config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork });
   const publicHealth = publicHealthReport(startedAt);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
   new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req, caller) => (showsHealthDetails(config.healthDetails, res, req, caller) ? health() : publicHealth()), isReplay(config.source)).register(app);
@@ -208,9 +231,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     new AuthRoutes(auth).register(app);
     auth.onRevoked = (kind, id) => ws.closeRevoked(kind, id);
   }
+  registerApiDocs(app);
+  registerDashboard(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
 
-  const source = startSourceThread(config, instruments, pool, sourceStats, ingestBuffers, ingest, fail);
+  const source = startSourceThread(config, instruments, pool, sourceStats, ingestBuffers, ingest, fail, feedStats);
   const stopFrontLoop = startFrontLoop(() => {
     const work = distributor.poll() + ingest.poll();
     // After each read, a slice of the sessions' buffers: the slow-consumer ladder acts early.
@@ -233,6 +258,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     clearInterval(conflation);
     clearInterval(credentialSweep);
     ws.closeAll();
+    await fix?.close();
     ingest.closePublisher();
     gate.close();
     // What a publisher was told is accepted reaches the journal before the source stops.
@@ -249,11 +275,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await auth?.close();
   };
 
+  let fixPort: number | null = null;
   try {
     // A live source first replays its journal; the books apply it before anyone can connect.
     await Promise.race([source.ready, failed.then((err) => Promise.reject(err))]);
     await pool.drain();
     gate.listen(config.port);
+    if (fix !== null) fixPort = await fix.listen();
   } catch (err) {
     await stop();
     throw err;
@@ -268,6 +296,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     distributor,
     hub,
     admission,
+    fixPort,
+    routes: servedRoutes(app),
     stop,
   };
 }

@@ -31,6 +31,7 @@ export function startSourceThread(
   ingestBuffers: IngestBuffers | undefined,
   ingest: IngestGateway,
   fail: (err: BookcastError) => void,
+  feedStats?: Float64Array,
 ): SourceThread {
   const data: SourceWorkerData = {
     source: config.source,
@@ -45,6 +46,7 @@ export function startSourceThread(
     checkpointCadence: { events: config.checkpointEvents, intervalMs: config.checkpointIntervalMs },
     journalFsyncMs: config.journalFsyncMs,
     ingest: ingestBuffers,
+    feedStats: feedStats?.buffer as SharedArrayBuffer | undefined,
   };
   const worker = new Worker(path.join(__dirname, '..', 'source', 'source-worker.js'), { workerData: data });
   let stopping = false;

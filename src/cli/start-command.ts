@@ -26,11 +26,18 @@ export async function startCommand(argv: string[]): Promise<number> {
             ? `replay of the journal ${config.source.dir} at ${config.source.speed === 0 ? 'full speed' : `${config.source.speed}x`}`
             : config.source.kind === 'ingest'
               ? 'publishers over /ingest'
-              : `LOBSTER replay of ${config.source.path}`;
+              : config.source.kind === 'feed'
+                ? `${config.source.venue} feed (${config.source.symbols.map((s) => s.venueSymbol).join(', ')})`
+                : config.source.kind === 'capture'
+                  ? `capture ${config.source.path} at ${config.source.speed === 0 ? 'full speed' : `${config.source.speed}x`}`
+                  : `LOBSTER replay of ${config.source.path}`;
     console.log(`bookcast is running: ${server.instruments.length} symbols (${server.instruments.map((i) => i.symbol).slice(0, 8).join(', ')}${server.instruments.length > 8 ? ', …' : ''}), ${server.workers} book worker${server.workers === 1 ? '' : 's'}, source: ${source}`);
     console.log(`  WebSocket (JSON):        ws://${base}/ws`);
     console.log(`  WebSocket (FlatBuffers): ws://${base}/ws?format=flatbuffers`);
     console.log(`  REST:                    http://${base}/api/v1/market/symbols`);
+    if (server.fixPort !== null) console.log(`  FIX 4.4 (market data):   ${config.host}:${server.fixPort}${config.fix!.tlsCert !== '' ? ' (TLS)' : ''}, TargetCompID ${config.fix!.compId}`);
+    console.log(`  Dashboard:               http://${base}/dashboard`);
+    console.log(`  API description:         http://${base}/openapi.json, http://${base}/asyncapi.json`);
     if (config.source.kind === 'ingest') console.log(`  Ingest (publishers):     ws://${base}/ingest?session=<name>  (Authorization: Bearer <publisher token>)`);
     console.log(`  try: curl http://${base}/api/v1/market/${server.instruments[0].slug}/orderbook?depth=5`);
     const stopped = new Promise<number>((resolve) => {

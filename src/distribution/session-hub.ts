@@ -12,7 +12,7 @@ import type { Distributor } from './distributor';
 import type { RecentTrades } from './recent-trades';
 import { Outlet, Session, Subscription, SUB_LIVE, SUB_PENDING, SUB_RESYNC } from './session';
 import { marketDataTypeOf, STREAM_TRADES } from '../model/streams';
-import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMATS, StreamTable } from './streams';
+import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_FIX, FORMATS, StreamTable } from './streams';
 
 /**
  * Close code for a connection the slow-consumer ladder gives up on (RFC 6455 1013, "try again
@@ -39,7 +39,8 @@ export interface SessionLimits {
  *   gets it, and joins its outlet in the same call, between two messages, so it misses nothing
  *   after the snapshot and gets nothing before it. A repeated subscribe resynchronises the same way;
  * - delivery: a message goes to each format's outlet that has live sessions on the stream, as the
- *   owner's bytes or as JSON rendered once for both JSON dialects;
+ *   owner's bytes (FlatBuffers, and FIX, whose outlet renders them) or as JSON rendered once for
+ *   both JSON dialects;
  * - the slow-consumer ladder (watch/check): past the soft limit the session is parked (it leaves
  *   its outlets and gets a SLOW_CONSUMER notice); drained to a quarter of it, its streams restart
  *   from fresh snapshots and its trades resume from the last one it got, the ones printed
@@ -319,7 +320,7 @@ export class SessionHub implements StreamConsumer {
 
   /** The message in a format: the owner's bytes, or its JSON rendered once for both dialects. */
   private payload(m: OutMessage, format: number): Uint8Array | string {
-    if (format === FORMAT_BINARY) return m.bytes();
+    if (format === FORMAT_BINARY || format === FORMAT_FIX) return m.bytes();
     if (this.jsonSerial !== m.serial || this.json === null) {
       this.json = renderJson(m.bytes(), this.formats[m.symbol]);
       this.jsonSerial = m.serial;
@@ -328,7 +329,7 @@ export class SessionHub implements StreamConsumer {
   }
 
   private render(bytes: Uint8Array, symbol: number, stream: number, format: number): Uint8Array | string {
-    if (format === FORMAT_BINARY) return bytes;
+    if (format === FORMAT_BINARY || format === FORMAT_FIX) return bytes;
     const json = renderJson(bytes, this.formats[symbol]);
     return format === FORMAT_FEED_JSON ? json : wrapMarketData(json, marketDataTypeOf(this.streams.streamOf(stream)));
   }

@@ -9,7 +9,9 @@ import { STREAM_TRADES, STREAMS } from '../model/streams';
 export const FORMAT_BINARY = 0;
 export const FORMAT_FEED_JSON = 1;
 export const FORMAT_MARKET_DATA = 2;
-export const FORMATS = 3;
+/** FIX 4.4 (src/fix/): the owner's bytes reach the FIX outlet, which renders them once per record. */
+export const FORMAT_FIX = 3;
+export const FORMATS = 4;
 
 /**
  * Numbers every stream of every instrument with a key, instrument × STREAMS + stream

@@ -24,10 +24,12 @@ import type { SymbolState } from './symbol-state';
  *        15 high24h           0 = no trade in the window
  *        16 low24h
  *        17 open24h           first trade price still in the window
- *   18 + 4i  level i: bid price, bid size, ask price, ask size   (i < depth)
+ *        18 volume24hRest     what volume24h's rounding left out past 2^53 (exact = 12 + 18)
+ *        19 notional24hRest   the same for notional24h
+ *   20 + 4i  level i: bid price, bid size, ask price, ask size   (i < depth)
  *
  * Levels are interleaved so a reader wanting the top d copies one prefix of M_HEADER_WORDS + 4d
- * (18 + 4d) words. The writer rewrites the header every time but only the levels that changed
+ * (20 + 4d) words. The writer rewrites the header every time but only the levels that changed
  * since its last write (SymbolState.mirrorFrom/mirrorTo); words past the counts may be stale.
  */
 export const M_SEQUENCE = 0;
@@ -48,7 +50,9 @@ export const M_TRADES_24H = 14;
 export const M_HIGH_24H = 15;
 export const M_LOW_24H = 16;
 export const M_OPEN_24H = 17;
-export const M_HEADER_WORDS = 18;
+export const M_VOLUME_24H_REST = 18;
+export const M_NOTIONAL_24H_REST = 19;
+export const M_HEADER_WORDS = 20;
 
 export function mirrorWords(depth: number): number {
   return M_HEADER_WORDS + 4 * depth;
@@ -97,6 +101,8 @@ export class BookMirrorWriter {
     f[base + M_HIGH_24H] = window.high;
     f[base + M_LOW_24H] = window.low;
     f[base + M_OPEN_24H] = window.open;
+    f[base + M_VOLUME_24H_REST] = window.volumeRest;
+    f[base + M_NOTIONAL_24H_REST] = window.notionalRest;
     // Only the levels that changed since the last write (see SymbolState.mirrorFrom); readers
     // never look past the counts, so levels beyond them may stay stale.
     this.writeSide(f, base + M_HEADER_WORDS, book, BID, s.mirrorFrom[BID], Math.min(s.mirrorTo[BID], bids - 1));

@@ -1,5 +1,6 @@
 import { BookcastError } from '../errors';
 import { INTERVAL_COUNT, INTERVALS, intervalStart } from '../model/intervals';
+import { addExact, productError } from '../util/exact-sum';
 import type { WordCursor } from './word-cursor';
 
 /**
@@ -23,12 +24,12 @@ import type { WordCursor } from './word-cursor';
  * trade's own final=false calls) or when tick(now) finds now >= start + length. The final has
  * the same figures as the last final=false call for that candle.
  *
- * Volume and notional are plain float64 sums: exact below 2^53 and, since nothing is ever
- * subtracted from them, merely rounded beyond.
+ * Volume and notional are exact pairs (util/exact-sum.ts): the float64 sum and what its rounding
+ * left out (0 until the sum passes 2^53), so a candle of a busy market is exact to the unit.
  *
  * Only the candles in progress are kept (current() reads them): closed candles live on with the
  * listener (the front thread keeps the recent ones for REST, src/gateway/recent-candles.ts), so
- * the builder holds 80 bytes per interval (the 64-byte row, its length and its end): 480 bytes
+ * the builder holds 96 bytes per interval (the 80-byte row, its length and its end): 576 bytes
  * per symbol.
  */
 
@@ -42,7 +43,9 @@ export interface CandleListener {
     low: number,
     close: number,
     volume: number,
+    volumeRest: number,
     notional: number,
+    notionalRest: number,
     count: number,
     final: boolean,
   ): void;
@@ -57,7 +60,9 @@ export interface CandleSink {
     low: number,
     close: number,
     volume: number,
+    volumeRest: number,
     notional: number,
+    notionalRest: number,
     count: number,
   ): void;
 }
@@ -71,7 +76,11 @@ const F_CLOSE = 4;
 const F_VOLUME = 5;
 const F_NOTIONAL = 6;
 const F_COUNT = 7;
-const FIELDS = 8;
+const F_VOLUME_REST = 8;
+const F_NOTIONAL_REST = 9;
+const FIELDS = 10;
+/** Fields checkpoint format 1 held: the rests came later. */
+const FORMAT_1_FIELDS = 8;
 
 /** Words CandleBuilder.save() writes. */
 export const CANDLE_SAVED_WORDS = 1 + INTERVAL_COUNT * (1 + FIELDS);
@@ -106,8 +115,10 @@ export class CandleBuilder {
         if (price > c[at + F_HIGH]) c[at + F_HIGH] = price;
         if (price < c[at + F_LOW]) c[at + F_LOW] = price;
         c[at + F_CLOSE] = price;
-        c[at + F_VOLUME] += size;
-        c[at + F_NOTIONAL] += price * size;
+        addExact(c, at + F_VOLUME, c, at + F_VOLUME_REST, size);
+        const product = price * size;
+        addExact(c, at + F_NOTIONAL, c, at + F_NOTIONAL_REST, product);
+        addExact(c, at + F_NOTIONAL, c, at + F_NOTIONAL_REST, productError(price, size, product));
         c[at + F_COUNT] += 1;
       } else {
         if (c[at + F_COUNT] > 0) this.close(i);
@@ -119,7 +130,11 @@ export class CandleBuilder {
         c[at + F_LOW] = price;
         c[at + F_CLOSE] = price;
         c[at + F_VOLUME] = size;
-        c[at + F_NOTIONAL] = price * size;
+        c[at + F_VOLUME_REST] = 0;
+        const product = price * size;
+        c[at + F_NOTIONAL] = product;
+        c[at + F_NOTIONAL_REST] = 0;
+        addExact(c, at + F_NOTIONAL, c, at + F_NOTIONAL_REST, productError(price, size, product));
         c[at + F_COUNT] = 1;
       }
       this.notify(i, c[at + F_COUNT], false);
@@ -148,7 +163,9 @@ export class CandleBuilder {
       c[at + F_LOW],
       c[at + F_CLOSE],
       c[at + F_VOLUME],
+      c[at + F_VOLUME_REST],
       c[at + F_NOTIONAL],
+      c[at + F_NOTIONAL_REST],
       c[at + F_COUNT],
     );
     return true;
@@ -163,14 +180,20 @@ export class CandleBuilder {
     }
   }
 
-  /** Replaces the candles in progress with those save() wrote; tells the listener nothing. */
-  load(input: WordCursor): void {
+  /**
+   * Replaces the candles in progress with those save() wrote in checkpoint format `format` (1 had
+   * no rests: its sums were plain, so they are 0); tells the listener nothing.
+   */
+  load(input: WordCursor, format: number): void {
+    const fields = format >= 2 ? FIELDS : FORMAT_1_FIELDS;
     this.clockMicros = input.take();
     for (let i = 0; i < INTERVAL_COUNT; i++) {
       this.ends[i] = input.take();
-      for (let f = 0; f < FIELDS; f++) this.building[i * FIELDS + f] = input.take();
+      this.building.fill(0, i * FIELDS, (i + 1) * FIELDS);
+      for (let f = 0; f < fields; f++) this.building[i * FIELDS + f] = input.take();
     }
   }
+
 
   /** Clears interval i's current candle and tells the listener it is final. */
   private close(i: number): void {
@@ -186,7 +209,20 @@ export class CandleBuilder {
   private notify(i: number, count: number, final: boolean): void {
     const c = this.building;
     const at = i * FIELDS;
-    this.listener.onCandle(i, c[at + F_START], c[at + F_OPEN], c[at + F_HIGH], c[at + F_LOW], c[at + F_CLOSE], c[at + F_VOLUME], c[at + F_NOTIONAL], count, final);
+    this.listener.onCandle(
+      i,
+      c[at + F_START],
+      c[at + F_OPEN],
+      c[at + F_HIGH],
+      c[at + F_LOW],
+      c[at + F_CLOSE],
+      c[at + F_VOLUME],
+      c[at + F_VOLUME_REST],
+      c[at + F_NOTIONAL],
+      c[at + F_NOTIONAL_REST],
+      count,
+      final,
+    );
   }
 
   private checkInterval(interval: number): void {

@@ -165,16 +165,29 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
    * A candle changed (every trade) or closed. Closed candles always go out (the front keeps
    * them for REST); candles in progress only while someone follows that interval.
    */
-  onCandle(interval: number, start: number, open: number, high: number, low: number, close: number, volume: number, notional: number, count: number, final: boolean): void {
+  onCandle(
+    interval: number,
+    start: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    volumeRest: number,
+    notional: number,
+    notionalRest: number,
+    count: number,
+    final: boolean,
+  ): void {
     const s = this.s;
-    if (final) this.persist.candle(s.instrument.index, interval, start, open, high, low, close, volume, notional, count);
+    if (final) this.persist.candle(s.instrument.index, interval, start, open, high, low, close, volume, volumeRest, notional, notionalRest, count);
     if (!final && s.candleActive[interval] === 0) return;
     const fast = this.fast;
     const seq = this.sequence;
     const ts = this.timestamp;
-    const length = fast.candleLength(s.symbolBytes, seq, ts, interval, start, open, high, low, close, volume, notional, count, final);
+    const length = fast.candleLength(s.symbolBytes, seq, ts, interval, start, open, high, low, close, volume, notional, count, final, volumeRest, notionalRest);
     const at = this.out.claim(packType(s.instrument.index, MSG_CANDLE, interval), seq, length);
-    fast.writeCandle(this.out.bytes, at, s.symbolBytes, seq, ts, interval, start, open, high, low, close, volume, notional, count, final);
+    fast.writeCandle(this.out.bytes, at, s.symbolBytes, seq, ts, interval, start, open, high, low, close, volume, notional, count, final, volumeRest, notionalRest);
     this.out.commit();
   }
 
@@ -189,15 +202,15 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
     this.begin(s, s.sequence, now);
     this.snapshotCandle = interval;
     if (!s.candles.current(interval, this)) {
-      this.push(intervalStart(now, interval), 0, 0, 0, 0, 0, 0, 0);
+      this.push(intervalStart(now, interval), 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
   }
 
   /** CandleSink for candleSnapshot: writes the candle as a snapshot record. */
-  push(start: number, open: number, high: number, low: number, close: number, volume: number, notional: number, count: number): void {
+  push(start: number, open: number, high: number, low: number, close: number, volume: number, volumeRest: number, notional: number, notionalRest: number, count: number): void {
     const s = this.s;
     const interval = this.snapshotCandle;
-    const bytes = this.encoder.candle(s.symbolBytes, s.sequence, this.timestamp, interval, start, open, high, low, close, volume, notional, count, false);
+    const bytes = this.encoder.candle(s.symbolBytes, s.sequence, this.timestamp, interval, start, open, high, low, close, volume, notional, count, false, volumeRest, notionalRest);
     this.out.write(packType(s.instrument.index, MSG_CANDLE, interval) | FLAG_SNAPSHOT, s.sequence, bytes);
   }
 
@@ -318,9 +331,9 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
     const bidSize = book.bestSize(BID);
     const ask = book.bestPrice(ASK);
     const askSize = book.bestSize(ASK);
-    const length = fast.tickerLength(s.symbolBytes, s.sequence, s.timestamp, bid, bidSize, ask, askSize, s.lastPrice, s.lastSize, st.volume, st.high, st.low, st.open);
+    const length = fast.tickerLength(s.symbolBytes, s.sequence, s.timestamp, bid, bidSize, ask, askSize, s.lastPrice, s.lastSize, st.volume, st.high, st.low, st.open, st.volumeRest);
     const at = this.out.claim(packType(s.instrument.index, MSG_TICKER, 0) | (snapshot ? FLAG_SNAPSHOT : 0) | flags, s.sequence, length);
-    fast.writeTicker(this.out.bytes, at, s.symbolBytes, s.sequence, s.timestamp, bid, bidSize, ask, askSize, s.lastPrice, s.lastSize, st.volume, st.high, st.low, st.open);
+    fast.writeTicker(this.out.bytes, at, s.symbolBytes, s.sequence, s.timestamp, bid, bidSize, ask, askSize, s.lastPrice, s.lastSize, st.volume, st.high, st.low, st.open, st.volumeRest);
     this.out.commit();
   }
 }

@@ -41,7 +41,20 @@ export class PersistWriter implements SpaceWaiter {
     this.ring.commitLazy();
   }
 
-  candle(symbol: number, interval: number, start: number, open: number, high: number, low: number, close: number, volume: number, notional: number, count: number): void {
+  candle(
+    symbol: number,
+    interval: number,
+    start: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    volumeRest: number,
+    notional: number,
+    notionalRest: number,
+    count: number,
+  ): void {
     const w = this.claim(PERSIST_CANDLE, PERSIST_CANDLE_WORDS);
     const f = this.ring.f64;
     f[w] = symbol;
@@ -54,6 +67,8 @@ export class PersistWriter implements SpaceWaiter {
     f[w + 7] = volume;
     f[w + 8] = notional;
     f[w + 9] = count;
+    f[w + 10] = volumeRest;
+    f[w + 11] = notionalRest;
     this.ring.commitLazy();
   }
 

@@ -26,32 +26,37 @@
  * Open is the first trade of the oldest bucket still in the window; last is the latest trade.
  * Every figure (sums, extremes, open, last, vwap, change) reads 0 while the window is empty.
  *
- * Sums: volume and count are sums of integers, exact below 2^53. Notional (price*size per
- * trade, itself exact below 2^53) can pass 2^53 on a busy symbol, and then a running sum that
- * adds each trade and later subtracts its bucket would keep a rounding residue for as long as
- * the process runs. So the notional, per bucket and in total, is carried as a float64 plus its
- * exact rounding error (Knuth's TwoSum, TAOCP vol. 2, 4.2.2): for integer inputs the error is
- * itself an integer, so the pair holds the exact sum of the trades' products while the
- * accumulated error stays below 2^53, far beyond any real notional.
+ * Sums: count is a sum of integers, exact below 2^53. Volume and notional (price*size per trade,
+ * whose product alone can pass 2^53) can pass 2^53 on a busy symbol, and then a running sum that
+ * adds each trade and later subtracts its bucket would keep a rounding residue for as long as the
+ * process runs. So both, per bucket and in total, are carried as exact pairs (util/exact-sum.ts),
+ * the product split the same way (Dekker's product); a bucket leaves the total exactly as it came.
+ * Readers get both words (volume and volumeRest, notional and notionalRest).
  *
- * Memory: 72 bytes per bucket slot (eight float64 columns and two int32 deques); the ring
+ * Memory: 80 bytes per bucket slot (nine float64 columns and two int32 deques); the ring
  * starts at 64 slots and doubles, so a symbol that trades in every second of a day ends at
- * 131,072 slots (9 MiB). Growing is the only allocation.
+ * 131,072 slots (10 MiB). Growing is the only allocation.
  */
 
 import { BookcastError } from '../errors';
-import type { WordCursor } from './word-cursor';
+import { addExact, productError } from '../util/exact-sum';
+import { CHECKPOINT_FORMAT, WordCursor } from './word-cursor';
 
 const SECOND = 1_000_000;
 export const WINDOW_SECONDS = 86_400;
 /** Seconds floor(now)-86400 .. floor(now), both ends included. */
 export const MAX_BUCKETS = WINDOW_SECONDS + 1;
 const INITIAL_CAPACITY = 64;
+const T_VOLUME = 0;
+const T_VOLUME_REST = 1;
+const T_NOTIONAL = 2;
+const T_NOTIONAL_REST = 3;
 
 export class Rolling24h {
   private mask = INITIAL_CAPACITY - 1;
   private bucketSecond: Float64Array = new Float64Array(INITIAL_CAPACITY);
   private bucketVolume: Float64Array = new Float64Array(INITIAL_CAPACITY);
+  private bucketVolumeError: Float64Array = new Float64Array(INITIAL_CAPACITY);
   private bucketNotional: Float64Array = new Float64Array(INITIAL_CAPACITY);
   private bucketNotionalError: Float64Array = new Float64Array(INITIAL_CAPACITY);
   private bucketCount: Float64Array = new Float64Array(INITIAL_CAPACITY);
@@ -73,9 +78,8 @@ export class Rolling24h {
   private minima: Int32Array = new Int32Array(INITIAL_CAPACITY);
   private minFront = 0;
   private minLength = 0;
-  private volumeSum = 0;
-  private notionalSum = 0;
-  private notionalError = 0;
+  /** The window's exact sums as pairs (util/exact-sum.ts): volume, its rest, notional, its rest. */
+  private readonly totals = new Float64Array(4);
   private countSum = 0;
   private lastPrice = 0;
   private clockMicros = Number.NEGATIVE_INFINITY;
@@ -86,13 +90,14 @@ export class Rolling24h {
     const second = Math.floor(this.clockMicros / SECOND);
     this.expire(second - WINDOW_SECONDS);
     const notional = price * size;
+    const notionalRest = productError(price, size, notional);
+    const totals = this.totals;
     const newest = (this.tail - 1) | 0;
     if (this.head !== this.tail && this.bucketSecond[newest & this.mask] === second) {
       const slot = newest & this.mask;
-      this.bucketVolume[slot] += size;
-      const sum = this.bucketNotional[slot] + notional;
-      this.bucketNotionalError[slot] += roundingError(this.bucketNotional[slot], notional, sum);
-      this.bucketNotional[slot] = sum;
+      addExact(this.bucketVolume, slot, this.bucketVolumeError, slot, size);
+      addExact(this.bucketNotional, slot, this.bucketNotionalError, slot, notional);
+      addExact(this.bucketNotional, slot, this.bucketNotionalError, slot, notionalRest);
       this.bucketCount[slot] += 1;
       if (price > this.bucketHigh[slot]) {
         this.bucketHigh[slot] = price;
@@ -109,8 +114,9 @@ export class Rolling24h {
       this.tail = (sequence + 1) | 0;
       this.bucketSecond[slot] = second;
       this.bucketVolume[slot] = size;
+      this.bucketVolumeError[slot] = 0;
       this.bucketNotional[slot] = notional;
-      this.bucketNotionalError[slot] = 0;
+      this.bucketNotionalError[slot] = notionalRest;
       this.bucketCount[slot] = 1;
       this.bucketHigh[slot] = price;
       this.bucketLow[slot] = price;
@@ -118,10 +124,9 @@ export class Rolling24h {
       this.pushMax(sequence, price);
       this.pushMin(sequence, price);
     }
-    this.volumeSum += size;
-    const sum = this.notionalSum + notional;
-    this.notionalError += roundingError(this.notionalSum, notional, sum);
-    this.notionalSum = sum;
+    addExact(totals, T_VOLUME, totals, T_VOLUME_REST, size);
+    addExact(totals, T_NOTIONAL, totals, T_NOTIONAL_REST, notional);
+    addExact(totals, T_NOTIONAL, totals, T_NOTIONAL_REST, notionalRest);
     this.countSum += 1;
     this.lastPrice = price;
   }
@@ -132,14 +137,24 @@ export class Rolling24h {
     this.expire(Math.floor(this.clockMicros / SECOND) - WINDOW_SECONDS);
   }
 
-  /** Sum of sizes in the window. */
+  /** Sum of sizes in the window, as float64 rounds it; the exact sum is volume + volumeRest. */
   get volume(): number {
-    return this.volumeSum;
+    return this.totals[T_VOLUME];
   }
 
-  /** Sum of price*size in the window, in price units x size units. */
+  /** What volume's rounding left out: 0 until the sum passes 2^53. */
+  get volumeRest(): number {
+    return this.totals[T_VOLUME_REST];
+  }
+
+  /** Sum of price*size in the window, in price units x size units, as float64 rounds it. */
   get notional(): number {
-    return this.notionalSum + this.notionalError;
+    return this.totals[T_NOTIONAL];
+  }
+
+  /** The exact notional is notional + notionalRest. */
+  get notionalRest(): number {
+    return this.totals[T_NOTIONAL_REST];
   }
 
   /** Number of trades in the window. */
@@ -187,7 +202,8 @@ export class Rolling24h {
 
   /** Volume-weighted average price in price units, 0 when the window is empty. */
   vwap(): number {
-    return this.volumeSum === 0 ? 0 : this.notional / this.volumeSum;
+    const t = this.totals;
+    return t[T_VOLUME] === 0 ? 0 : (t[T_NOTIONAL] + t[T_NOTIONAL_REST]) / (t[T_VOLUME] + t[T_VOLUME_REST]);
   }
 
   /** (last - open) / open as a percentage, 0 when the window is empty or open is 0. */
@@ -196,9 +212,9 @@ export class Rolling24h {
     return open === 0 ? 0 : ((this.lastPrice - open) / open) * 100;
   }
 
-  /** Words save() writes: seven scalars, then eight columns of the live buckets. */
+  /** Words save() writes: eight scalars, then nine columns of the live buckets. */
   get savedWords(): number {
-    return 7 + 8 * this.buckets;
+    return 8 + 9 * this.buckets;
   }
 
   /**
@@ -209,9 +225,10 @@ export class Rolling24h {
    */
   save(out: WordCursor): void {
     out.put(this.clockMicros);
-    out.put(this.volumeSum);
-    out.put(this.notionalSum);
-    out.put(this.notionalError);
+    out.put(this.totals[T_VOLUME]);
+    out.put(this.totals[T_VOLUME_REST]);
+    out.put(this.totals[T_NOTIONAL]);
+    out.put(this.totals[T_NOTIONAL_REST]);
     out.put(this.countSum);
     out.put(this.lastPrice);
     const n = this.buckets;
@@ -219,19 +236,23 @@ export class Rolling24h {
     // The live buckets are one run of the ring, or two when they wrap past its end.
     const from = this.head & this.mask;
     const first = Math.min(n, this.mask + 1 - from);
-    for (const column of this.columns()) {
+    for (const column of this.columns(CHECKPOINT_FORMAT)) {
       out.words.set(column.subarray(from, from + first), out.at);
       out.words.set(column.subarray(0, n - first), out.at + first);
       out.at += n;
     }
   }
 
-  /** Replaces this window with one save() wrote. */
-  load(input: WordCursor): void {
+  /**
+   * Replaces this window with one save() wrote, in checkpoint format `format`: format 1 had no
+   * volume error (volumes then were plain sums, so it is 0).
+   */
+  load(input: WordCursor, format: number): void {
     this.clockMicros = input.take();
-    this.volumeSum = input.take();
-    this.notionalSum = input.take();
-    this.notionalError = input.take();
+    this.totals[T_VOLUME] = input.take();
+    this.totals[T_VOLUME_REST] = format >= 2 ? input.take() : 0;
+    this.totals[T_NOTIONAL] = input.take();
+    this.totals[T_NOTIONAL_REST] = input.take();
     this.countSum = input.take();
     this.lastPrice = input.take();
     const n = input.take();
@@ -243,14 +264,16 @@ export class Rolling24h {
     this.mask = capacity - 1;
     this.bucketSecond = new Float64Array(capacity);
     this.bucketVolume = new Float64Array(capacity);
+    this.bucketVolumeError = new Float64Array(capacity);
     this.bucketNotional = new Float64Array(capacity);
     this.bucketNotionalError = new Float64Array(capacity);
     this.bucketCount = new Float64Array(capacity);
     this.bucketHigh = new Float64Array(capacity);
     this.bucketLow = new Float64Array(capacity);
     this.bucketOpen = new Float64Array(capacity);
-    if (input.at + 8 * n > input.words.length) throw new BookcastError('CHECKPOINT_CORRUPT', `checkpoint ends inside its ${n} statistics buckets`);
-    for (const column of this.columns()) {
+    const columns = this.columns(format);
+    if (input.at + columns.length * n > input.words.length) throw new BookcastError('CHECKPOINT_CORRUPT', `checkpoint ends inside its ${n} statistics buckets`);
+    for (const column of columns) {
       column.set(input.words.subarray(input.at, input.at + n));
       input.at += n;
     }
@@ -268,11 +291,12 @@ export class Rolling24h {
     }
   }
 
-  /** The bucket columns, in the order save() writes them. */
-  private columns(): Float64Array[] {
+  /** The bucket columns, in the order checkpoint format `format` holds them. */
+  private columns(format: number): Float64Array[] {
     return [
       this.bucketSecond,
       this.bucketVolume,
+      ...(format >= 2 ? [this.bucketVolumeError] : []),
       this.bucketNotional,
       this.bucketNotionalError,
       this.bucketCount,
@@ -290,11 +314,11 @@ export class Rolling24h {
     if (head === tail || this.bucketSecond[head & mask] >= cutoff) return;
     do {
       const slot = head & mask;
-      this.volumeSum -= this.bucketVolume[slot];
-      const minus = -this.bucketNotional[slot];
-      const sum = this.notionalSum + minus;
-      this.notionalError += roundingError(this.notionalSum, minus, sum) - this.bucketNotionalError[slot];
-      this.notionalSum = sum;
+      const totals = this.totals;
+      addExact(totals, T_VOLUME, totals, T_VOLUME_REST, -this.bucketVolume[slot]);
+      addExact(totals, T_VOLUME, totals, T_VOLUME_REST, -this.bucketVolumeError[slot]);
+      addExact(totals, T_NOTIONAL, totals, T_NOTIONAL_REST, -this.bucketNotional[slot]);
+      addExact(totals, T_NOTIONAL, totals, T_NOTIONAL_REST, -this.bucketNotionalError[slot]);
       this.countSum -= this.bucketCount[slot];
       if (this.maxLength > 0 && this.maxima[this.maxFront] === head) {
         this.maxFront = (this.maxFront + 1) & mask;
@@ -308,9 +332,7 @@ export class Rolling24h {
     } while (head !== tail && this.bucketSecond[head & mask] < cutoff);
     this.head = head;
     if (head === tail) {
-      this.volumeSum = 0;
-      this.notionalSum = 0;
-      this.notionalError = 0;
+      this.totals.fill(0);
       this.countSum = 0;
       this.lastPrice = 0;
     }
@@ -348,6 +370,7 @@ export class Rolling24h {
     };
     this.bucketSecond = move(this.bucketSecond);
     this.bucketVolume = move(this.bucketVolume);
+    this.bucketVolumeError = move(this.bucketVolumeError);
     this.bucketNotional = move(this.bucketNotional);
     this.bucketNotionalError = move(this.bucketNotionalError);
     this.bucketCount = move(this.bucketCount);
@@ -364,10 +387,4 @@ export class Rolling24h {
     this.minFront = 0;
     this.mask = mask;
   }
-}
-
-/** The exact rounding error of sum = a + b (TwoSum): a + b === sum + error in real arithmetic. */
-function roundingError(a: number, b: number, sum: number): number {
-  const bPart = sum - a;
-  return a - (sum - bPart) + (b - bPart);
 }

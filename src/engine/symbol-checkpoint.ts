@@ -4,7 +4,7 @@ import { ASK, BID, OK } from '../model/book-types';
 import { CANDLE_SAVED_WORDS } from './candle-builder';
 import type { OrderBook, OrderVisitor } from './order-book';
 import type { SymbolState } from './symbol-state';
-import { WordCursor } from './word-cursor';
+import { CHECKPOINT_FORMAT, WordCursor } from './word-cursor';
 
 /**
  * A checkpoint of one symbol: everything its owner keeps that the journal's events change, as of
@@ -22,8 +22,10 @@ import { WordCursor } from './word-cursor';
  *        L | L × (price, orders at the level), best level first | those orders × (orderId, size),
  *        level by level in queue order (time priority), so adding them in file order rebuilds the
  *        same queues
- *   .. candles in progress: clock | per interval: end, start, open, high, low, close, volume, notional, count
- *   .. 24 h statistics: clock, volume, notional, notional error, count, last | n | 8 columns × n buckets
+ *   .. candles in progress: clock | per interval: end, start, open, high, low, close, volume, notional, count,
+ *      volume rest, notional rest (format 2; format 1 ends each interval at count)
+ *   .. 24 h statistics: clock, volume, volume error (format 2), notional, notional error, count, last | n |
+ *      9 columns × n buckets (format 1: 8, without the volume errors)
  *   last: CRC-32 of every byte before it
  *
  * An order costs 16 bytes, a level 16, a second of the 24 h window with trades 64; the rest is
@@ -39,7 +41,8 @@ export const RECORD_CHECKPOINT = 0x100;
 export const CHECKPOINT_MARKER_BYTES = 8;
 
 const MAGIC = 0x424b4350;
-const VERSION = 1;
+/** Formats this build reads; it writes CHECKPOINT_FORMAT. */
+const READABLE_FORMATS = [1, CHECKPOINT_FORMAT];
 export const H_JOURNAL_SEQUENCE = 2;
 const H_INDEX = 3;
 const H_WORDS = 4;
@@ -74,7 +77,7 @@ export function encodeSymbolState(s: SymbolState, journalSequence: number): Floa
   const length = HEADER_WORDS + 2 + 2 * levels + 2 * book.orderCount + CANDLE_SAVED_WORDS + s.rolling24h.savedWords + 1;
   const out = new WordCursor(new Float64Array(length));
   out.put(MAGIC);
-  out.put(VERSION);
+  out.put(CHECKPOINT_FORMAT);
   out.put(journalSequence);
   out.put(s.instrument.index);
   out.put(length);
@@ -116,8 +119,8 @@ export function verifySymbolCheckpoint(words: Float64Array, file: string, journa
   const problem =
     words.length < HEADER_WORDS + 1 || words[0] !== MAGIC
       ? 'not a symbol checkpoint'
-      : words[1] !== VERSION
-        ? `format version ${words[1]}, this build reads ${VERSION}`
+      : !READABLE_FORMATS.includes(words[1])
+        ? `format version ${words[1]}, this build reads ${READABLE_FORMATS.join(' and ')}`
         : words[H_WORDS] !== words.length
           ? `${words.length * 8} bytes, its header says ${words[H_WORDS] * 8}`
           : words[words.length - 1] !== wordsCrc(words, words.length - 1)
@@ -148,8 +151,8 @@ export function restoreSymbolState(s: SymbolState, words: Float64Array): void {
   s.book.setListener(null);
   const input = loadBook(words, s.book);
   s.book.setListener(s.listener);
-  s.candles.load(input);
-  s.rolling24h.load(input);
+  s.candles.load(input, words[1]);
+  s.rolling24h.load(input, words[1]);
   if (input.at !== words.length - 1) {
     throw new BookcastError('CHECKPOINT_CORRUPT', `symbol checkpoint of ${s.instrument.symbol} has ${words.length - 1 - input.at} words left over`);
   }

@@ -1,6 +1,12 @@
 import { BookcastError } from '../errors';
 
 /**
+ * The checkpoint format the save() methods write (symbol-checkpoint.ts's version). Format 2 added
+ * the exact-sum rests of candles and 24 h volume; load() still reads format 1.
+ */
+export const CHECKPOINT_FORMAT = 2;
+
+/**
  * A position in a run of float64 words: how a book worker's state is written to a checkpoint
  * and read back (symbol-checkpoint.ts). Every value the engine keeps is a float64 or fits one
  * exactly (ids, units, counts, flags, ±Infinity clocks), so state needs no per-field encoding:

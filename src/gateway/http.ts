@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp, WebSocketBehavior } from 'uWebSockets.js';
 import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { formatTimestampMicros, parseTimestamp } from '../wire/timestamp';
 import { nowMicros } from '../util/clock';
@@ -115,6 +115,40 @@ export function admissionOf(app: TemplatedApp | null): Admission {
   return (app !== null ? ADMISSIONS.get(app) : undefined) ?? OPEN_DOOR;
 }
 
+/** A method bookcast serves on a path: HTTP methods, or `ws` for a WebSocket upgrade. */
+export type ServedMethod = 'get' | 'post' | 'ws';
+
+/** One served endpoint, with the pattern as uWS takes it (`:symbol` for a path parameter). */
+export interface ServedRoute {
+  method: ServedMethod;
+  pattern: string;
+}
+
+/**
+ * The endpoints each app serves, recorded where they are registered (`route`, `routeAsync`,
+ * `wsRoute`). The API-description test reads it from a running server and fails when a served
+ * endpoint is not documented or a documented one is not served, so registering through these
+ * helpers is what makes a new endpoint visible to that check.
+ */
+const served = new WeakMap<TemplatedApp, ServedRoute[]>();
+
+export function recordRoute(app: TemplatedApp, method: ServedMethod, pattern: string): void {
+  let list = served.get(app);
+  if (list === undefined) served.set(app, (list = []));
+  list.push({ method, pattern });
+}
+
+/** Every endpoint registered on `app` through this module, in registration order. */
+export function servedRoutes(app: TemplatedApp): readonly ServedRoute[] {
+  return served.get(app) ?? [];
+}
+
+/** Registers a WebSocket endpoint and records it (see servedRoutes). */
+export function wsRoute<T>(app: TemplatedApp, pattern: string, behavior: WebSocketBehavior<T>): void {
+  recordRoute(app, 'ws', pattern);
+  app.ws<T>(pattern, behavior);
+}
+
 /**
  * What a REST request presents: `X-API-Key`, or `Authorization: Bearer <token>`, and the peer
  * address (connection-limits' key: an IPv6 client counts by its /64). Reads `req` synchronously.
@@ -148,7 +182,7 @@ function methodNotAllowed(app: TemplatedApp, pattern: string): void {
   if (patterns === undefined) CATCH_ALLS.set(app, (patterns = new Set()));
   if (patterns.has(pattern)) return;
   patterns.add(pattern);
-  methodNotAllowed(app, pattern);
+  app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
 }
 
 /** Handlers receive the admitted caller; most ignore it, some check a permission beyond the route's. */
@@ -165,6 +199,7 @@ export type RouteHandler = (res: HttpResponse, req: HttpRequest, caller: Caller)
 export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string, handler: RouteHandler, permission: Permission | null = routePermission(pattern)): void {
   const info: RouteInfo = { method: method.toUpperCase(), pattern, permission };
   const parameters = parameterCount(pattern);
+  recordRoute(app, method, pattern);
   const run = (res: HttpResponse, req: HttpRequest, caller: Caller): void => {
     try {
       handler(res, req, caller);
@@ -214,6 +249,7 @@ export interface Answer {
 export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: HttpRequest, caller: Caller) => Promise<Answer>, permission: Permission | null = routePermission(pattern)): void {
   const info: RouteInfo = { method: 'GET', pattern, permission };
   const parameters = parameterCount(pattern);
+  recordRoute(app, 'get', pattern);
   app.get(pattern, (res, req) => {
     let aborted = false;
     res.onAborted(() => {

@@ -8,7 +8,7 @@ import { INGEST_EVENT, INGEST_SESSION, IngestBuffers, IngestStart, SESSION_NAME 
 import { SRC_DURABLE } from '../model/source-words';
 import { IngestBatchDecoder, IngestBatchError, InstrumentFinder } from '../wire/ingest-batch';
 import { nowMicros } from '../util/clock';
-import { readQuery, sendError } from './http';
+import { readQuery, sendError, wsRoute } from './http';
 import { closeIfTooBig, payloadCeiling } from './frame-limits';
 import type { UpgradeGuard } from './upgrade-guard';
 
@@ -86,7 +86,7 @@ export class IngestGateway {
 
   register(app: TemplatedApp): void {
     const maxBatchBytes = this.options?.maxBatchBytes ?? 1024;
-    app.ws<PublisherData>('/ingest', {
+    wsRoute<PublisherData>(app, '/ingest', {
       compression: DISABLED as CompressOptions,
       maxPayloadLength: payloadCeiling(maxBatchBytes * HARD_PAYLOAD_FACTOR),
       maxBackpressure: 1024 * 1024,

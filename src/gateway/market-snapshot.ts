@@ -10,15 +10,18 @@ import {
   M_LAST_SIZE,
   M_LOW_24H,
   M_NOTIONAL_24H,
+  M_NOTIONAL_24H_REST,
   M_OPEN_24H,
   M_SEQUENCE,
   M_TIMESTAMP,
   M_TRADES_24H,
   M_VOLUME_24H,
+  M_VOLUME_24H_REST,
 } from '../engine/book-mirror';
 import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
-import { formatUnits } from '../util/decimal';
+import { formatBigUnits, formatUnitPair, formatUnits } from '../util/decimal';
+import { pairOfBig } from '../util/exact-sum';
 import { changePercent, vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from '../wire/timestamp';
 import { CurrencyConverter, formatConverted, Rate } from './currency-converter';
@@ -110,6 +113,7 @@ export class MarketSnapshots {
     const bid = bids > 0 ? v[M_HEADER_WORDS] : 0;
     const ask = asks > 0 ? v[M_HEADER_WORDS + 2] : 0;
     const volume = v[M_VOLUME_24H];
+    const volumeRest = v[M_VOLUME_24H_REST];
     const last = v[M_LAST_PRICE];
     const open = v[M_OPEN_24H];
     // Prices as [units, decimals] before any conversion; null when there is none.
@@ -126,7 +130,7 @@ export class MarketSnapshots {
         case 'mid_price':
           return bid > 0 && ask > 0 ? [(bid + ask) * 5, d + 1] : null;
         case 'vwap': {
-          const vwap = vwapUnits(v[M_NOTIONAL_24H], volume);
+          const vwap = vwapUnits(v[M_NOTIONAL_24H], v[M_NOTIONAL_24H_REST], volume, volumeRest);
           return vwap === null ? null : [vwap, d];
         }
         case 'high_24h':
@@ -148,7 +152,7 @@ export class MarketSnapshots {
       }
       switch (field) {
         case 'volume':
-          data.volume = formatUnits(volume, sd);
+          data.volume = formatUnitPair(volume, volumeRest, sd);
           break;
         case 'trade_count':
           data.trade_count = v[M_TRADES_24H];
@@ -208,14 +212,15 @@ export function historicSnapshot(
   const sd = instrument.sizeDecimals;
   const bid = book !== null && book.bids.length > 0 ? book.bids[0] : null;
   const ask = book !== null && book.asks.length > 0 ? book.asks[0] : null;
-  let volume = 0;
-  let notional = 0;
+  // Summed in BigInt: candles' sums are exact pairs, and so is their total (off the hot path).
+  let volume = 0n;
+  let notional = 0n;
   let count = 0;
   let high = 0;
   let low = 0;
   for (const c of candles) {
-    volume += c.volume;
-    notional += c.notional;
+    volume += BigInt(c.volume) + BigInt(c.volumeRest);
+    notional += BigInt(c.notional) + BigInt(c.notionalRest);
     count += c.count;
     if (c.high > high) high = c.high;
     if (low === 0 || c.low < low) low = c.low;
@@ -227,14 +232,19 @@ export function historicSnapshot(
   for (const field of fields) {
     switch (field) {
       case 'price': data.price = price(last); break;
-      case 'volume': data.volume = formatUnits(volume, sd); break;
+      case 'volume': data.volume = formatBigUnits(volume, sd); break;
       case 'bid': data.bid = bid && price(bid[0]); break;
       case 'ask': data.ask = ask && price(ask[0]); break;
       case 'bid_size': data.bid_size = bid && formatUnits(bid[1], sd); break;
       case 'ask_size': data.ask_size = ask && formatUnits(ask[1], sd); break;
       case 'spread': data.spread = bid && ask ? formatUnits(ask[0] - bid[0], d) : null; break;
       case 'mid_price': data.mid_price = bid && ask ? formatUnits((bid[0] + ask[0]) * 5, d + 1) : null; break;
-      case 'vwap': data.vwap = price(vwapUnits(notional, volume)); break;
+      case 'vwap': {
+        const n = pairOfBig(notional);
+        const v = pairOfBig(volume);
+        data.vwap = price(vwapUnits(n.hi, n.rest, v.hi, v.rest));
+        break;
+      }
       case 'trade_count': data.trade_count = count; break;
       case 'last_size': data.last_size = null; break;
       case 'high_24h': data.high_24h = price(high); break;

@@ -16,7 +16,9 @@ const C_CLOSE = 4;
 const C_VOLUME = 5;
 const C_NOTIONAL = 6;
 const C_COUNT = 7;
-const C_WORDS = 8;
+const C_VOLUME_REST = 8;
+const C_NOTIONAL_REST = 9;
+const C_WORDS = 10;
 
 /** A closed candle as the store keeps it, less the key this history is indexed by. */
 export type CandleRow = Omit<CandleRecord, 'symbol' | 'interval'>;
@@ -36,7 +38,20 @@ export class RecentCandles implements RecordTap {
     if (m.kind === MSG_CANDLE) readerOf(m).readClosedCandle(m.symbol, m.index, m.start, this);
   }
 
-  record(symbol: number, interval: number, start: number, open: number, high: number, low: number, close: number, volume: number, notional: number, count: number): void {
+  record(
+    symbol: number,
+    interval: number,
+    start: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    volumeRest: number,
+    notional: number,
+    notionalRest: number,
+    count: number,
+  ): void {
     const key = symbol * INTERVAL_COUNT + interval;
     const w = this.history.append(key);
     const f = this.history.columns(key);
@@ -48,6 +63,8 @@ export class RecentCandles implements RecordTap {
     f[w + C_VOLUME] = volume;
     f[w + C_NOTIONAL] = notional;
     f[w + C_COUNT] = count;
+    f[w + C_VOLUME_REST] = volumeRest;
+    f[w + C_NOTIONAL_REST] = notionalRest;
   }
 
   /** Closed candles with from <= start <= to, oldest first, the newest `limit` of them. */
@@ -66,7 +83,9 @@ export class RecentCandles implements RecordTap {
         low: f[w + C_LOW],
         close: f[w + C_CLOSE],
         volume: f[w + C_VOLUME],
+        volumeRest: f[w + C_VOLUME_REST],
         notional: f[w + C_NOTIONAL],
+        notionalRest: f[w + C_NOTIONAL_REST],
         count: f[w + C_COUNT],
       });
     }

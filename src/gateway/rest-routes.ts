@@ -8,6 +8,7 @@ import {
   M_LOW_24H,
   M_OPEN_24H,
   M_VOLUME_24H,
+  M_VOLUME_24H_REST,
   M_HEADER_WORDS,
   M_LAST_PRICE,
   M_LAST_SIZE,
@@ -19,7 +20,7 @@ import { SIDE_NAMES } from '../model/book-types';
 import { MIRROR_DEPTH } from '../model/depths';
 import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
-import { formatUnits } from '../util/decimal';
+import { formatUnitPair, formatUnits } from '../util/decimal';
 import { vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from '../wire/timestamp';
 import { tickerMembers } from '../wire/ticker-json';
@@ -125,6 +126,7 @@ export class RestRoutes {
         v[M_LAST_SIZE],
         v[M_LAST_SIDE],
         v[M_VOLUME_24H],
+        v[M_VOLUME_24H_REST],
         v[M_HIGH_24H],
         v[M_LOW_24H],
         v[M_OPEN_24H],
@@ -278,8 +280,8 @@ export class RestRoutes {
       high: formatUnits(c.high, p),
       low: formatUnits(c.low, p),
       close: formatUnits(c.close, p),
-      volume: formatUnits(c.volume, ins.sizeDecimals),
-      vwap: optionalUnits(vwapUnits(c.notional, c.volume), p),
+      volume: formatUnitPair(c.volume, c.volumeRest, ins.sizeDecimals),
+      vwap: optionalUnits(vwapUnits(c.notional, c.notionalRest, c.volume, c.volumeRest), p),
       trades: c.count,
     }));
     return { status: 200, body: JSON.stringify({ symbol: ins.symbol, interval: name, count: candles.length, candles }) };

@@ -8,7 +8,7 @@ import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { nowMicros } from '../util/clock';
 import { MessageEncoder, SubscriptionStateInput } from '../wire/message-encoder';
 import { formatTimestampMicros } from '../wire/timestamp';
-import { admissionOf, errorBody, sendRefusal } from './http';
+import { admissionOf, errorBody, sendRefusal, wsRoute } from './http';
 import type { Caller, Permission, RouteInfo } from '../auth/caller';
 import { requirePermission } from '../auth/admission';
 import { routePermission } from '../auth/route-permissions';
@@ -79,7 +79,7 @@ export class WsGateway implements SessionDialect {
     const cfg = this.config;
     const info: RouteInfo = { method: 'WS', pattern: path, permission: routePermission(path) };
     this.admission = admissionOf(app);
-    app.ws<SessionData>(path, {
+    wsRoute<SessionData>(app, path, {
       compression: DISABLED as CompressOptions,
       maxPayloadLength: payloadCeiling(cfg.maxMessageBytes * HARD_PAYLOAD_FACTOR),
       maxBackpressure: cfg.maxBackpressure * UWS_LIMIT_FACTOR + UWS_LIMIT_MARGIN,

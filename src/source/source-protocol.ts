@@ -21,6 +21,8 @@ export interface SourceWorkerData {
   checkpointCadence: CheckpointCadence;
   /** The journal's group-commit interval (JournalWriterOptions.fsyncIntervalMs). */
   journalFsyncMs: number;
+  /** Float64Array(feedWordsLength(instruments)) of the feed's words, model/feed-words.ts (feed and capture sources only). */
+  feedStats?: SharedArrayBuffer;
   /** The ingest ring and state (ingest source only). */
   ingest?: IngestBuffers;
 }

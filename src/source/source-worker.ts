@@ -5,7 +5,7 @@
  * instead of hiding it (no coordinated omission).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleepMs } from 'node:timers/promises';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { BookcastError } from '../errors';
@@ -17,7 +17,12 @@ import { LobsterTranslator } from './lobster-translator';
 import { MarketSimulator } from './market-simulator';
 import { ReplayOutput, ReplayPacer } from './replay-pacer';
 import { replayJournal } from './journal-replay';
-import type { SourceConfig } from '../config';
+import type { FeedSymbolSpec, FeedVenue, SourceConfig } from '../config';
+import { FeedBooks } from '../feeds/feed-books';
+import { FeedConnection } from '../feeds/feed-connection';
+import { CaptureLink, playCapture } from '../feeds/capture-player';
+import { readCaptureHeader } from '../feeds/capture-file';
+import { feedEndpoints } from '../feeds/venues';
 import { SourceReport, SourceWorkerData } from './source-protocol';
 import { SRC_DONE, SRC_DURABLE, SRC_EMITTED, SRC_RESTORED, SRC_RESTORE_MS, SRC_STOP, SRC_WAITS, SRC_STATS_WORDS } from '../model/source-words';
 import { JournalReader, JournalHandler } from '../journal/journal-reader';
@@ -27,7 +32,7 @@ import { instrumentKey, readSymbolCheckpoint } from '../engine/checkpoint-files'
 import type { IngestBuffers } from './ingest-protocol';
 import { refuseIfIngestSession } from './ingest-session-file';
 import { IngestSource } from './ingest-source';
-import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';
+import { EventSink, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';
 
 /** Most arrivals written before publishing, so a backlog still reaches workers in slices. */
 const MAX_BURST = 4096;
@@ -54,10 +59,16 @@ function sleepUntil(untilUs: number): void {
  * event. Nothing is journaled twice: replayed events go to the rings before the writer starts
  * journaling. A file replay does not journal: the file is its own record.
  */
+/** What else a live source rebuilds from the journal besides the books: the simulator's markets, a feed's copies of its books. */
+interface RestoreTarget {
+  restore(kind: number, symbol: number, side: number, orderId: number, price: number, size: number, newOrderId: number): void;
+  restoreCheckpoint(symbol: number, words: Float64Array): void;
+}
+
 class Restorer implements JournalHandler {
   count = 0;
 
-  constructor(private readonly simulator: MarketSimulator | null) {}
+  constructor(private readonly simulator: RestoreTarget | null) {}
 
   onEvent(_sequence: number, f: Float64Array, w: number): void {
     writer.event(f[w + W_KIND], f[w + W_SYMBOL], f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID], f[w + W_TIMESTAMP]);
@@ -100,7 +111,7 @@ function checkJournalFollows(journal: JournalWriter, after: number): void {
   }
 }
 
-function restoreAndJournal(simulator: MarketSimulator | null, options: JournalWriterOptions = { backgroundSync: false }): JournalWriter {
+function restoreAndJournal(simulator: RestoreTarget | null, options: JournalWriterOptions = { backgroundSync: false }): JournalWriter {
   const started = Date.now();
   checkInstruments();
   const journal = JournalWriter.open(data.journalDir, {
@@ -121,7 +132,6 @@ function restoreAndJournal(simulator: MarketSimulator | null, options: JournalWr
   const restorer = new Restorer(simulator);
   new JournalReader(data.journalDir).read(restorer, { fromSequence: after + 1 });
   writer.publish();
-  simulator?.resume();
   stats[SRC_RESTORED] = restorer.count;
   stats[SRC_RESTORE_MS] = Date.now() - started;
   writer.journalTo(journal, data.checkpointCadence, after);
@@ -138,6 +148,7 @@ async function runSimulator(rate: number, seed: number): Promise<void> {
   const simulator = new MarketSimulator(data.instruments, data.referencePrices, seed, writer);
   refuseIfIngestSession(data.journalDir);
   const journal = restoreAndJournal(simulator, { backgroundSync: true });
+  simulator.resume();
   ready();
   const arrivals = new Random(seed ^ 0x5eed);
   const meanGap = 1e6 / rate;
@@ -222,6 +233,74 @@ async function runIngest(buffers: IngestBuffers): Promise<void> {
   journal.close();
 }
 
+/** Counts what a feed hands to the books (SRC_EMITTED). */
+class CountingSink implements EventSink {
+  count = 0;
+
+  event(kind: number, symbol: number, side: number, orderId: number, price: number, size: number, newOrderId: number, timestamp: number): void {
+    writer.event(kind, symbol, side, orderId, price, size, newOrderId, timestamp);
+    this.count++;
+  }
+}
+
+function feedBooks(venue: FeedVenue, specs: FeedSymbolSpec[], sink: CountingSink): FeedBooks {
+  return new FeedBooks(venue, data.instruments, specs, sink, new Float64Array(data.feedStats!));
+}
+
+/**
+ * An exchange feed: journaled like every live source. The journal (and checkpoint) rebuild the
+ * feed's copy of each book first, so the venue's first snapshot is diffed against what the books
+ * hold. Frames arrive on this thread's event loop; each one's events are published at once.
+ */
+async function runFeed(source: Extract<SourceConfig, { kind: 'feed' }>): Promise<void> {
+  const sink = new CountingSink();
+  const books = feedBooks(source.venue, source.symbols, sink);
+  const journal = restoreAndJournal(books, { backgroundSync: true });
+  const endpoints = feedEndpoints(source.venue, source.url, source.restUrl);
+  const connection = new FeedConnection({
+    ...endpoints,
+    quality: books.quality,
+    recorder: null,
+    afterInput: () => {
+      writer.publish();
+      stats[SRC_EMITTED] = sink.count;
+      stats[SRC_WAITS] = writer.waits;
+    },
+  });
+  connection.start(books.connect(connection, source.depth));
+  ready();
+  // The journal's group commit also runs while the venue is quiet; a stop is noticed within 10 ms.
+  while (stats[SRC_STOP] !== 1) {
+    await sleepMs(10);
+    journal.maybeSync(Date.now());
+  }
+  await connection.stop();
+  journal.close();
+}
+
+/** A capture of a feed, played through the same adapter; a replay, so nothing is journaled. */
+async function runCapture(source: Extract<SourceConfig, { kind: 'capture' }>): Promise<void> {
+  const header = readCaptureHeader(source.path);
+  const sink = new CountingSink();
+  const books = feedBooks(header.venue as FeedVenue, header.symbols, sink);
+  const adapter = books.connect(new CaptureLink(), header.depth);
+  ready();
+  await playCapture(source.path, adapter, {
+    speed: source.speed,
+    originalTime: source.originalTime,
+    quality: books.quality,
+    afterInput: () => {
+      writer.publish();
+      stats[SRC_EMITTED] = sink.count;
+      stats[SRC_WAITS] = writer.waits;
+    },
+    stopRequested: () => stats[SRC_STOP] === 1,
+  });
+  writer.publish();
+  stats[SRC_DONE] = 1;
+  parentPort!.postMessage({ type: 'done' } satisfies SourceReport);
+}
+
 /** Tells the server the journal (if any) has been handed to the books: it may start listening. */
 function ready(): void {
   parentPort!.postMessage({ type: 'ready' } satisfies SourceReport);
@@ -235,6 +314,8 @@ async function main(): Promise<void> {
     restoreAndJournal(null);
     ready();
   } else if (source.kind === 'journal') runJournal(source);
+  else if (source.kind === 'feed') await runFeed(source);
+  else if (source.kind === 'capture') await runCapture(source);
   else {
     ready();
     runLobster(source.path, source.speed, source.originalTime);

@@ -1,3 +1,4 @@
+import { formatUnitPair } from '../util/decimal';
 import { BookSnapshotRecord, CandleRecord, OrderEventRecord, TradeRecord } from './store';
 
 /**
@@ -132,11 +133,22 @@ function copyText(value: string): string {
 /** Candle staging columns; ord keeps the batch order so the last row for a key wins. */
 export const CANDLE_STAGE_COLUMNS = 'ord, symbol, "interval", start_us, open, high, low, close, volume, notional, count';
 
+/**
+ * An exact sum (util/exact-sum.ts) as COPY text. Past 2^53 a double's own text is its shortest
+ * round-trip digits, not its value, and from 1e21 exponent form, so the digits come from BigInt.
+ * A batch a spool kept from before the rests existed has none (undefined): its sums were plain.
+ */
+function sumText(hi: number, rest: number | undefined): string {
+  return !rest && Math.abs(hi) <= Number.MAX_SAFE_INTEGER ? String(hi) : formatUnitPair(hi, rest ?? 0, 0);
+}
+
 export function encodeCandles(rows: readonly CandleRecord[]): Buffer {
   let text = '';
   for (let i = 0; i < rows.length; i++) {
     const c = rows[i];
-    text += `${i}\t${copyText(c.symbol)}\t${copyText(c.interval)}\t${c.start}\t${c.open}\t${c.high}\t${c.low}\t${c.close}\t${c.volume}\t${c.notional}\t${c.count}\n`;
+    const volume = sumText(c.volume, c.volumeRest);
+    const notional = sumText(c.notional, c.notionalRest);
+    text += `${i}\t${copyText(c.symbol)}\t${copyText(c.interval)}\t${c.start}\t${c.open}\t${c.high}\t${c.low}\t${c.close}\t${volume}\t${notional}\t${c.count}\n`;
   }
   return Buffer.from(text, 'utf8');
 }

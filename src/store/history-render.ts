@@ -1,4 +1,4 @@
-import { formatUnits } from '../util/decimal';
+import { formatUnitPair, formatUnits } from '../util/decimal';
 import { vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from '../wire/timestamp';
 import type { CandleRecord } from './store';
@@ -25,9 +25,9 @@ export interface HistoryRequest {
 function value(c: CandleRecord, field: HistoryField, r: HistoryRequest): string | number | null {
   switch (field) {
     case 'volume':
-      return formatUnits(c.volume, r.sizeDecimals);
+      return formatUnitPair(c.volume, c.volumeRest, r.sizeDecimals);
     case 'vwap': {
-      const v = vwapUnits(c.notional, c.volume);
+      const v = vwapUnits(c.notional, c.notionalRest, c.volume, c.volumeRest);
       return v === null ? null : formatUnits(v, r.priceDecimals);
     }
     case 'trades':

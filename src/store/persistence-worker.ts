@@ -95,7 +95,7 @@ class Drain implements RecordHandler {
       });
     } else if (type === PERSIST_CANDLE) {
       batch.candles.push({
-        symbol: symbols[f[w]], interval: INTERVALS[f[w + 1]].name, start: f[w + 2], open: f[w + 3], high: f[w + 4], low: f[w + 5], close: f[w + 6], volume: f[w + 7], notional: f[w + 8], count: f[w + 9],
+        symbol: symbols[f[w]], interval: INTERVALS[f[w + 1]].name, start: f[w + 2], open: f[w + 3], high: f[w + 4], low: f[w + 5], close: f[w + 6], volume: f[w + 7], volumeRest: f[w + 10], notional: f[w + 8], notionalRest: f[w + 11], count: f[w + 9],
       });
     } else if (type === PERSIST_BOOK) {
       const bids = f[w + 4];

@@ -1,3 +1,4 @@
+import { pairOfText } from '../util/exact-sum';
 import {
   CANDLE_STAGE_COLUMNS,
   encodeBookSnapshots,
@@ -237,6 +238,8 @@ export class SqlStore implements Store {
     const out: CandleRecord[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
+      const volume = pairOfText(String(r[7]));
+      const notional = pairOfText(String(r[8]));
       out[i] = {
         symbol: r[0] as string,
         interval: r[1] as string,
@@ -245,8 +248,10 @@ export class SqlStore implements Store {
         high: Number(r[4]),
         low: Number(r[5]),
         close: Number(r[6]),
-        volume: Number(r[7]),
-        notional: Number(r[8]),
+        volume: volume.hi,
+        volumeRest: volume.rest,
+        notional: notional.hi,
+        notionalRest: notional.rest,
         count: Number(r[9]),
       };
     }

@@ -32,8 +32,11 @@ export interface CandleRecord {
   low: number;
   close: number;
   volume: number;
+  /** Exact volume = volume + volumeRest (0 below 2^53; util/exact-sum.ts). */
+  volumeRest: number;
   /** Sum of price × size, for VWAP. */
   notional: number;
+  notionalRest: number;
   count: number;
 }
 

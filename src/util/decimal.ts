@@ -30,6 +30,15 @@ export function formatBigUnits(units: bigint, decimals: number): string {
   return placePoint(negative, (negative ? -units : units).toString(), decimals);
 }
 
+/**
+ * formatUnits for an exact sum held as a pair (util/exact-sum.ts): `hi + rest` units. Below 2^53
+ * rest is 0 and this is formatUnits; past it the digits come from BigInt, off the hot path.
+ */
+export function formatUnitPair(hi: number, rest: number, decimals: number): string {
+  if (rest === 0) return formatUnits(hi, decimals);
+  return formatBigUnits(BigInt(Math.round(hi)) + BigInt(Math.round(rest)), decimals);
+}
+
 function placePoint(negative: boolean, digits: string, decimals: number): string {
   if (decimals === 0) return (negative ? '-' : '') + digits;
   const padded = digits.length > decimals ? digits : '0'.repeat(decimals - digits.length + 1) + digits;

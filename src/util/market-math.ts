@@ -48,10 +48,17 @@ export function changePercent(last: number, open: number): string | null {
 
 /**
  * Volume-weighted average price in price units: notional (sum of price × size) over volume,
- * halves rounded up (away from zero for negative prices); null without volume.
+ * halves rounded up (away from zero for negative prices); null without volume. Both sums are
+ * exact pairs (util/exact-sum.ts); their rests are 0 below 2^53, and past it BigInt does it.
  */
-export function vwapUnits(notional: number, volume: number): number | null {
-  if (volume === 0) return null;
-  const units = roundedQuotient(Math.abs(notional), 1, volume);
-  return notional < 0 ? -units : units;
+export function vwapUnits(notional: number, notionalRest: number, volume: number, volumeRest: number): number | null {
+  if (volume === 0 && volumeRest === 0) return null;
+  if (notionalRest === 0 && volumeRest === 0) {
+    const units = roundedQuotient(Math.abs(notional), 1, volume);
+    return notional < 0 ? -units : units;
+  }
+  const n = BigInt(notional) + BigInt(notionalRest);
+  const v = BigInt(volume) + BigInt(volumeRest);
+  const magnitude = Number(((n < 0n ? -n : n) * 2n + v) / (v * 2n));
+  return n < 0n ? -magnitude : magnitude;
 }

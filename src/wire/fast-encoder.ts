@@ -108,9 +108,9 @@ function slotsOf(a: number, b: number, c: number, d: number, e: number, f: numbe
   return f !== 0 ? 6 : e !== 0 ? 5 : d !== 0 ? 4 : c !== 0 ? 3 : b !== 0 ? 2 : a !== 0 ? 1 : 0;
 }
 
-/** slotsOf for the 10-field tables (Ticker, Candle). */
-function slotsOf10(a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number): number {
-  return j !== 0 ? 10 : i !== 0 ? 9 : h !== 0 ? 8 : g !== 0 ? 7 : slotsOf(a, b, c, d, e, f);
+/** slotsOf for the tables of up to 12 fields (Ticker's 11, Candle's 12). */
+function slotsOf12(a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number): number {
+  return l !== 0 ? 12 : k !== 0 ? 11 : j !== 0 ? 10 : i !== 0 ? 9 : h !== 0 ? 8 : g !== 0 ? 7 : slotsOf(a, b, c, d, e, f);
 }
 
 function l2UpdateEnd(
@@ -172,8 +172,9 @@ function tickerEnd(
   high24h: number,
   low24h: number,
   open24h: number,
+  volume24hRest: number,
 ): number {
-  const slots = slotsOf10(bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h);
+  const slots = slotsOf12(bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h, volume24hRest, 0);
   let o = stringEnd(symbolLength);
   if (bid !== 0) o = doubleEnd(o);
   if (bidSize !== 0) o = doubleEnd(o);
@@ -185,6 +186,7 @@ function tickerEnd(
   if (high24h !== 0) o = doubleEnd(o);
   if (low24h !== 0) o = doubleEnd(o);
   if (open24h !== 0) o = doubleEnd(o);
+  if (volume24hRest !== 0) o = doubleEnd(o);
   // o is a multiple of 4 after a string or a double: no padding before the soffset
   return envelopeEnd(o + 4 + 4 + 2 * slots, sequence, timestamp, slots === 0 ? 4 : 8);
 }
@@ -203,6 +205,8 @@ function candleEnd(
   notional: number,
   count: number,
   final: boolean,
+  volumeRest: number,
+  notionalRest: number,
 ): number {
   let o = stringEnd(symbolLength);
   if (start !== 0) o = doubleEnd(o);
@@ -213,10 +217,12 @@ function candleEnd(
   if (volume !== 0) o = doubleEnd(o);
   if (notional !== 0) o = doubleEnd(o);
   if (count !== 0) o = doubleEnd(o);
+  if (volumeRest !== 0) o = doubleEnd(o);
+  if (notionalRest !== 0) o = doubleEnd(o);
   const doubles = o !== stringEnd(symbolLength);
   if (interval !== 0) o += 1;
   if (final) o += 1;
-  o += ((-o) & 3) + 4 + 4 + 2 * slotsOf10(interval, start, open, high, low, close, volume, notional, count, final ? 1 : 0);
+  o += ((-o) & 3) + 4 + 4 + 2 * slotsOf12(interval, start, open, high, low, close, volume, notional, count, final ? 1 : 0, volumeRest, notionalRest);
   return envelopeEnd(o, sequence, timestamp, doubles ? 8 : 4);
 }
 
@@ -455,8 +461,9 @@ export class FastEncoder {
     high24h: number,
     low24h: number,
     open24h: number,
+    volume24hRest: number,
   ): number {
-    return tickerEnd(symbol.length, sequence, timestamp, bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h);
+    return tickerEnd(symbol.length, sequence, timestamp, bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h, volume24hRest);
   }
 
   /** Same arguments as MessageEncoder.ticker after target and at; returns the bytes written. */
@@ -476,8 +483,9 @@ export class FastEncoder {
     high24h: number,
     low24h: number,
     open24h: number,
+    volume24hRest: number,
   ): number {
-    const length = tickerEnd(symbol.length, sequence, timestamp, bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h);
+    const length = tickerEnd(symbol.length, sequence, timestamp, bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h, volume24hRest);
     const v = target === this.target ? this.view : this.bind(target);
     const end = this.base + at + length;
     const symbolAt = writeString(v, end, symbol);
@@ -492,8 +500,9 @@ export class FastEncoder {
     const highSlot = high24h === 0 ? 0 : (o = writeDouble(v, end, o, high24h));
     const lowSlot = low24h === 0 ? 0 : (o = writeDouble(v, end, o, low24h));
     const openSlot = open24h === 0 ? 0 : (o = writeDouble(v, end, o, open24h));
+    const volumeRestSlot = volume24hRest === 0 ? 0 : (o = writeDouble(v, end, o, volume24hRest));
     const table = o + 4;
-    const slots = slotsOf10(bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h);
+    const slots = slotsOf12(bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h, volume24hRest, 0);
     const vtableSize = 4 + 2 * slots;
     v.setInt32(end - table, vtableSize, true);
     o = table + vtableSize;
@@ -507,6 +516,7 @@ export class FastEncoder {
     const volumeEntry = entry(table, volumeSlot);
     const highEntry = entry(table, highSlot);
     const lowEntry = entry(table, lowSlot);
+    const openEntry = entry(table, openSlot);
     v.setUint16(vt, vtableSize, true);
     v.setUint16(vt + 2, table - symbolAt, true);
     if (slots > 0) v.setUint16(vt + 4, bidEntry, true);
@@ -518,7 +528,8 @@ export class FastEncoder {
     if (slots > 6) v.setUint16(vt + 16, volumeEntry, true);
     if (slots > 7) v.setUint16(vt + 18, highEntry, true);
     if (slots > 8) v.setUint16(vt + 20, lowEntry, true);
-    if (slots > 9) v.setUint16(vt + 22, table - openSlot, true);
+    if (slots > 9) v.setUint16(vt + 22, openEntry, true);
+    if (slots > 10) v.setUint16(vt + 24, table - volumeRestSlot, true);
     writeEnvelope(v, end, o, symbolAt, table, TICKER, sequence, timestamp, slots === 0 ? 4 : 8);
     return length;
   }
@@ -538,8 +549,10 @@ export class FastEncoder {
     notional: number,
     count: number,
     final: boolean,
+    volumeRest: number,
+    notionalRest: number,
   ): number {
-    return candleEnd(symbol.length, sequence, timestamp, interval, start, open, high, low, close, volume, notional, count, final);
+    return candleEnd(symbol.length, sequence, timestamp, interval, start, open, high, low, close, volume, notional, count, final, volumeRest, notionalRest);
   }
 
   /** Same arguments as MessageEncoder.candle after target and at; returns the bytes written. */
@@ -559,8 +572,10 @@ export class FastEncoder {
     notional: number,
     count: number,
     final: boolean,
+    volumeRest: number,
+    notionalRest: number,
   ): number {
-    const length = candleEnd(symbol.length, sequence, timestamp, interval, start, open, high, low, close, volume, notional, count, final);
+    const length = candleEnd(symbol.length, sequence, timestamp, interval, start, open, high, low, close, volume, notional, count, final, volumeRest, notionalRest);
     const v = target === this.target ? this.view : this.bind(target);
     const end = this.base + at + length;
     const symbolAt = writeString(v, end, symbol);
@@ -573,6 +588,8 @@ export class FastEncoder {
     const volumeSlot = volume === 0 ? 0 : (o = writeDouble(v, end, o, volume));
     const notionalSlot = notional === 0 ? 0 : (o = writeDouble(v, end, o, notional));
     const countSlot = count === 0 ? 0 : (o = writeDouble(v, end, o, count));
+    const volumeRestSlot = volumeRest === 0 ? 0 : (o = writeDouble(v, end, o, volumeRest));
+    const notionalRestSlot = notionalRest === 0 ? 0 : (o = writeDouble(v, end, o, notionalRest));
     const doubles = o !== symbolAt;
     let intervalSlot = 0;
     if (interval !== 0) {
@@ -587,7 +604,7 @@ export class FastEncoder {
       finalSlot = o;
     }
     const table = pad(v, end, o, (-o) & 3) + 4;
-    const slots = slotsOf10(interval, start, open, high, low, close, volume, notional, count, finalSlot);
+    const slots = slotsOf12(interval, start, open, high, low, close, volume, notional, count, finalSlot, volumeRest, notionalRest);
     const vtableSize = 4 + 2 * slots;
     v.setInt32(end - table, vtableSize, true);
     o = table + vtableSize;
@@ -601,6 +618,8 @@ export class FastEncoder {
     const volumeEntry = entry(table, volumeSlot);
     const notionalEntry = entry(table, notionalSlot);
     const countEntry = entry(table, countSlot);
+    const finalEntry = entry(table, finalSlot);
+    const volumeRestEntry = entry(table, volumeRestSlot);
     v.setUint16(vt, vtableSize, true);
     v.setUint16(vt + 2, table - symbolAt, true);
     if (slots > 0) v.setUint16(vt + 4, intervalEntry, true);
@@ -612,7 +631,9 @@ export class FastEncoder {
     if (slots > 6) v.setUint16(vt + 16, volumeEntry, true);
     if (slots > 7) v.setUint16(vt + 18, notionalEntry, true);
     if (slots > 8) v.setUint16(vt + 20, countEntry, true);
-    if (slots > 9) v.setUint16(vt + 22, table - finalSlot, true);
+    if (slots > 9) v.setUint16(vt + 22, finalEntry, true);
+    if (slots > 10) v.setUint16(vt + 24, volumeRestEntry, true);
+    if (slots > 11) v.setUint16(vt + 26, table - notionalRestSlot, true);
     writeEnvelope(v, end, o, symbolAt, table, CANDLE, sequence, timestamp, doubles ? 8 : 4);
     return length;
   }

@@ -1,7 +1,7 @@
 import * as flatbuffers from 'flatbuffers';
 import { ORDER_CHANGE_NAMES, SIDE_NAMES } from '../model/book-types';
 import { INTERVALS } from '../model/intervals';
-import { formatUnits } from '../util/decimal';
+import { formatUnitPair, formatUnits } from '../util/decimal';
 import { NO_LAST_SIDE, tickerMembers } from './ticker-json';
 // Straight from each generated module: the bookcast_generated.ts barrel compiles to getter
 // re-exports, a function call on every hot-path access; the modules' exports are plain.
@@ -174,8 +174,8 @@ function orderChangesJson(asks: boolean, fmt: JsonFormat): string {
   return out + ']';
 }
 
-function vwapJson(notional: number, volume: number, decimals: number): string {
-  const units = vwapUnits(notional, volume);
+function vwapJson(notional: number, notionalRest: number, volume: number, volumeRest: number, decimals: number): string {
+  const units = vwapUnits(notional, notionalRest, volume, volumeRest);
   return units === null ? 'null' : '"' + formatUnits(units, decimals) + '"';
 }
 
@@ -187,7 +187,7 @@ function candleJson(fmt: JsonFormat): string {
   const p = fmt.priceDecimals;
   const prices =
     count === 0
-      ? ',"open":null,"high":null,"low":null,"close":null,"volume":"' + formatUnits(candle.volume(), fmt.sizeDecimals) + '","vwap":null'
+      ? ',"open":null,"high":null,"low":null,"close":null,"volume":"' + formatUnitPair(candle.volume(), candle.volumeRest(), fmt.sizeDecimals) + '","vwap":null'
       : ',"open":"' +
         formatUnits(candle.open(), p) +
         '","high":"' +
@@ -197,9 +197,9 @@ function candleJson(fmt: JsonFormat): string {
         '","close":"' +
         formatUnits(candle.close(), p) +
         '","volume":"' +
-        formatUnits(candle.volume(), fmt.sizeDecimals) +
+        formatUnitPair(candle.volume(), candle.volumeRest(), fmt.sizeDecimals) +
         '","vwap":' +
-        vwapJson(candle.notional(), candle.volume(), p);
+        vwapJson(candle.notional(), candle.notionalRest(), candle.volume(), candle.volumeRest(), p);
   return (
     '{"interval":' +
     name +
@@ -313,6 +313,7 @@ export function renderJson(bytes: Uint8Array, fmt: JsonFormat): string {
           ticker.lastSize(),
           NO_LAST_SIDE,
           ticker.volume24h(),
+          ticker.volume24hRest(),
           ticker.high24h(),
           ticker.low24h(),
           ticker.open24h(),

@@ -88,6 +88,8 @@ export interface DecodedTicker extends SymbolMessage {
   last: number;
   lastSize: number;
   volume24h: number;
+  /** Exact volume = volume24h + volume24hRest (the rest is 0 below 2^53). */
+  volume24hRest: number;
   high24h: number;
   low24h: number;
   open24h: number;
@@ -96,6 +98,7 @@ export interface DecodedTicker extends SymbolMessage {
 /**
  * interval: index into INTERVALS (src/engine/intervals.ts). start: microseconds since the epoch.
  * notional: sum of price * size (VWAP = notional / volume). count: trades, 0 for an empty candle.
+ * The rests complete volume and notional past 2^53 (exact = volume + volumeRest).
  */
 export interface DecodedCandle extends SymbolMessage {
   type: 'candle';
@@ -106,7 +109,9 @@ export interface DecodedCandle extends SymbolMessage {
   low: number;
   close: number;
   volume: number;
+  volumeRest: number;
   notional: number;
+  notionalRest: number;
   count: number;
   final: boolean;
 }
@@ -279,6 +284,7 @@ export function decodeMessage(bytes: Uint8Array): DecodedMessage {
         last: body.last(),
         lastSize: body.lastSize(),
         volume24h: body.volume24h(),
+        volume24hRest: body.volume24hRest(),
         high24h: body.high24h(),
         low24h: body.low24h(),
         open24h: body.open24h(),
@@ -296,7 +302,9 @@ export function decodeMessage(bytes: Uint8Array): DecodedMessage {
         low: body.low(),
         close: body.close(),
         volume: body.volume(),
+        volumeRest: body.volumeRest(),
         notional: body.notional(),
+        notionalRest: body.notionalRest(),
         count: body.count(),
         final: body.final(),
       };

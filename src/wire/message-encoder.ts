@@ -189,7 +189,8 @@ export class MessageEncoder {
 
   /**
    * 0 in any field means none (empty side, no trade yet, no trade in the last 24h). The 24h
-   * figures are volume in size units, high, low and open (first price of the window) in price units.
+   * figures are volume in size units, high, low and open (first price of the window) in price units;
+   * the exact volume is volume24h + volume24hRest (the rest is 0 below 2^53, see util/exact-sum.ts).
    */
   ticker(
     symbol: Uint8Array,
@@ -205,6 +206,7 @@ export class MessageEncoder {
     high24h: number,
     low24h: number,
     open24h: number,
+    volume24hRest: number,
   ): Uint8Array {
     const b = this.builder;
     b.clear();
@@ -220,13 +222,14 @@ export class MessageEncoder {
     Ticker.addHigh24h(b, high24h);
     Ticker.addLow24h(b, low24h);
     Ticker.addOpen24h(b, open24h);
+    Ticker.addVolume24hRest(b, volume24hRest);
     return this.finish(symbolOffset, sequence, timestamp, Body.Ticker, Ticker.endTicker(b));
   }
 
   /**
    * `interval` indexes INTERVALS (src/engine/intervals.ts); `start` is in microseconds since the
    * epoch; `notional` is the sum of price * size (VWAP = notional / volume); `count` the trades,
-   * 0 for an empty candle; `final` once the interval has ended.
+   * 0 for an empty candle; `final` once the interval has ended; the rests complete sums past 2^53.
    */
   candle(
     symbol: Uint8Array,
@@ -242,6 +245,8 @@ export class MessageEncoder {
     notional: number,
     count: number,
     final: boolean,
+    volumeRest: number,
+    notionalRest: number,
   ): Uint8Array {
     const b = this.builder;
     b.clear();
@@ -255,6 +260,8 @@ export class MessageEncoder {
     Candle.addVolume(b, volume);
     Candle.addNotional(b, notional);
     Candle.addCount(b, count);
+    Candle.addVolumeRest(b, volumeRest);
+    Candle.addNotionalRest(b, notionalRest);
     Candle.addInterval(b, interval);
     Candle.addFinal(b, final);
     return this.finish(symbolOffset, sequence, timestamp, Body.Candle, Candle.endCandle(b));

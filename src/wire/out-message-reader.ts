@@ -10,7 +10,20 @@ export interface TradeSink {
 
 /** Where a closed candle read off an out-ring goes (the front's recent candles). */
 export interface CandleSink {
-  record(symbol: number, interval: number, start: number, open: number, high: number, low: number, close: number, volume: number, notional: number, count: number): void;
+  record(
+    symbol: number,
+    interval: number,
+    start: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    volumeRest: number,
+    notional: number,
+    notionalRest: number,
+    count: number,
+  ): void;
 }
 
 /**
@@ -43,7 +56,7 @@ export class OutMessageReader {
     bb.setPosition(at);
     const c = Envelope.getRootAsEnvelope(bb, this.envelope).body(this.candle) as Candle;
     if (!c.final()) return false;
-    sink.record(symbol, interval, c.start(), c.open(), c.high(), c.low(), c.close(), c.volume(), c.notional(), c.count());
+    sink.record(symbol, interval, c.start(), c.open(), c.high(), c.low(), c.close(), c.volume(), c.volumeRest(), c.notional(), c.notionalRest(), c.count());
     return true;
   }
 }

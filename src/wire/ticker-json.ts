@@ -1,5 +1,5 @@
 import { SIDE_NAMES } from '../model/book-types';
-import { formatUnits } from '../util/decimal';
+import { formatUnitPair, formatUnits } from '../util/decimal';
 import { changePercent } from '../util/market-math';
 
 /** A price or size as a JSON string, or null for 0 (the ticker's "none": an empty side, no trade yet). */
@@ -24,6 +24,7 @@ export function tickerMembers(
   lastSize: number,
   lastSide: number,
   volume24h: number,
+  volume24hRest: number,
   high24h: number,
   low24h: number,
   open24h: number,
@@ -46,7 +47,7 @@ export function tickerMembers(
     optionalUnits(lastSize, sizeDecimals) +
     (lastSide === NO_LAST_SIDE ? '' : ',"last_side":' + (lastSide < 0 ? 'null' : '"' + SIDE_NAMES[lastSide] + '"')) +
     ',"volume_24h":"' +
-    formatUnits(volume24h, sizeDecimals) +
+    formatUnitPair(volume24h, volume24hRest, sizeDecimals) +
     '","high_24h":' +
     optionalUnits(high24h, priceDecimals) +
     ',"low_24h":' +

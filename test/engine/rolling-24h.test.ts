@@ -282,40 +282,55 @@ t.test('a trade in every second: 86,401 buckets at most, extremes through a full
   t.equal(stats.capacity, 131_072, 'the ring doubled to the first power of two above 86,401');
 });
 
-t.test('notional beyond 2^53 leaves no residue once the big trades expire', async (t) => {
+t.test('volume and notional past 2^53 are exact at every trade, and leave no residue once the big trades expire', async (t) => {
   const random = new Random(7);
   const stats = new Rolling24h();
-  let exact = 0n;
-  const booked: Array<{ ts: number; notional: bigint }> = [];
+  let volume = 0n;
+  let notional = 0n;
+  const booked: Array<{ ts: number; size: bigint; notional: bigint }> = [];
   let head = 0;
   const add = (ts: number, price: number, size: number) => {
     stats.addTrade(ts, price, size);
-    // The engine books the float64 product; for integers past 2^53 that is an integer too.
-    const notional = BigInt(price * size);
-    booked.push({ ts, notional });
-    exact += notional;
+    const product = BigInt(price) * BigInt(size);
+    booked.push({ ts, size: BigInt(size), notional: product });
+    volume += BigInt(size);
+    notional += product;
   };
   const expireTo = (now: number) => {
     const start = (Math.floor(now / SECOND) - WINDOW_SECONDS) * SECOND;
-    while (head < booked.length && booked[head].ts < start) exact -= booked[head++].notional;
+    while (head < booked.length && booked[head].ts < start) {
+      volume -= booked[head].size;
+      notional -= booked[head++].notional;
+    }
   };
-  let ts = EPOCH_2024;
-  // An hour of huge trades (about 2^73 each, odd prices and sizes, so every product rounds),
-  // four a second, so each bucket's own sum rounds as well.
-  for (let n = 0; n < 3600; n++, ts += SECOND) {
-    for (let k = 0; k < 4; k++) add(ts + k, 2 ** 43 + 2 * random.int(2 ** 20) + 1, 2 ** 30 + 2 * random.int(2 ** 20) + 1);
-  }
-  // Then two days of ordinary ones.
   let failures = 0;
   let first = '';
+  const check = (ts: number) => {
+    const gotVolume = BigInt(stats.volume) + BigInt(stats.volumeRest);
+    const gotNotional = BigInt(stats.notional) + BigInt(stats.notionalRest);
+    if ((gotVolume !== volume || gotNotional !== notional) && failures++ === 0) {
+      first = `at +${(ts - EPOCH_2024) / SECOND}s: expected ${volume} / ${notional}, got ${gotVolume} / ${gotNotional}`;
+    }
+  };
+  let ts = EPOCH_2024;
+  // An hour of huge trades, four a second: sizes near 2^53 (so the volume passes 2^53 within a
+  // second), odd prices (so every product, about 2^86, rounds in float64 and needs its error);
+  // the notional ends near 2^100, within the 2^104 the pairs are exact to.
+  for (let n = 0; n < 3600; n++, ts += SECOND) {
+    for (let k = 0; k < 4; k++) {
+      add(ts + k, 2 ** 33 + 2 * random.int(2 ** 20) + 1, 2 ** 53 - 1 - 2 * random.int(2 ** 20));
+      check(ts + k);
+    }
+  }
+  t.ok(volume > 2n ** 60n, 'the volume went far past 2^53');
+  // Then two days of ordinary ones.
   for (let n = 0; n < 2 * WINDOW_SECONDS; n += 7, ts += 7 * SECOND) {
     add(ts, 1000 + random.int(1000), 1 + random.int(100));
     expireTo(ts);
-    const wanted = Number(exact);
-    // While huge trades remain, the pair rounds once at the end; after, the sum is small and exact.
-    const ok = exact < 2n ** 53n ? stats.notional === wanted : Math.abs(stats.notional - wanted) <= wanted * 2 ** -52;
-    if (!ok && failures++ === 0) first = `at +${(ts - EPOCH_2024) / SECOND}s: expected ${wanted}, got ${stats.notional}`;
+    check(ts);
   }
-  t.equal(failures, 0, first || 'the notional equals the exact sum at every trade');
-  t.ok(exact < 2n ** 53n, 'the check ended with the big trades gone');
+  t.equal(failures, 0, first || 'volume and notional equal the exact sums at every trade');
+  t.ok(notional < 2n ** 53n && volume < 2n ** 53n, 'the check ended with the big trades gone');
+  t.equal(stats.volumeRest, 0, 'no residue in the volume');
+  t.equal(stats.notionalRest + stats.notional, Number(notional), 'no residue in the notional');
 });

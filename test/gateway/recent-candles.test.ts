@@ -22,13 +22,15 @@ function candle(symbol: number, interval: number, n: number): CandleRow {
     low: base,
     close: base + 0.125,
     volume: 10 + n,
+    volumeRest: n % 3,
     notional: (10 + n) * (base + 0.3),
+    notionalRest: -(n % 5),
     count: 1 + (n % 17),
   };
 }
 
 function record(store: RecentCandles, c: CandleRow, symbol: number, interval: number): void {
-  store.record(symbol, interval, c.start, c.open, c.high, c.low, c.close, c.volume, c.notional, c.count);
+  store.record(symbol, interval, c.start, c.open, c.high, c.low, c.close, c.volume, c.volumeRest, c.notional, c.notionalRest, c.count);
 }
 
 /** What range() must return, from the list of every candle recorded for one key. */

@@ -119,3 +119,14 @@ t.test('only wire/ imports the generated FlatBuffers code', async (t) => {
     .map(({ from, to }) => `${path.relative(SRC, from)} → ${path.relative(SRC, to)}`);
   t.same(bad, []);
 });
+
+/** The SDK runs in the user's process: it stands on the wire formats and the shared vocabulary only, and nothing of the server depends on it. */
+const CLIENT_MAY_IMPORT = new Set(['client', 'wire', 'model', 'util']);
+
+t.test('client/ imports only wire/, model/ and util/, and no server folder imports client/', async (t) => {
+  const edges = imports();
+  const out = edges.filter(({ from, to }) => nodeOf(from) === 'client' && !CLIENT_MAY_IMPORT.has(nodeOf(to)));
+  const into = edges.filter(({ from, to }) => nodeOf(to) === 'client' && nodeOf(from) !== 'client');
+  t.same([...out, ...into].map(({ from, to }) => `${path.relative(SRC, from)} → ${path.relative(SRC, to)}`), []);
+  t.ok(edges.some(({ from }) => nodeOf(from) === 'client'), 'client/ is seen');
+});

@@ -2,6 +2,7 @@ import t from 'tap';
 import * as path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { journalInstruments } from '../../src/source/journal-replay';
+import { BookcastClient, type ControlMessage } from '../../src/client';
 import { BookClient } from '../helpers/book-client';
 import { startTestServer, TestServer, waitFor } from '../helpers/test-server';
 import { expectedBooks, ExpectedBook, journalTimes, recordJournal, SYMBOLS } from './journal-replay-fixtures';
@@ -56,24 +57,29 @@ t.test('at full speed, l2 and l3 clients end with the journal\'s books and see t
   const health = (await srv.get('/api/v1/health')).body;
   t.match(health.source, { kind: 'journal', replay: true, restored_from_journal: 0 });
 
-  const client = new BookClient(srv.url, 'json', srv.symbols);
+  // The SDK (bookcast/client): it verifies every sequence and checksum itself and counts what it had to repair.
+  const client = new BookcastClient({ url: srv.url, reconnect: false });
   t.teardown(() => client.close());
-  await client.opened();
-  client.send({ type: 'subscribe', channels: ['l2', 'l3'], symbols: SYMBOLS, depth: DEPTH });
-  const ack = await client.next((m) => m.type === 'subscribed');
-  t.equal(ack.data.replay, true, 'the subscription acknowledgement carries the flag');
+  const l3Updates = new Map<string, number>();
+  client.on('l3', (book, m) => l3Updates.set(book.symbol, (l3Updates.get(book.symbol) ?? 0) + (m.type === 'l3_update' ? 1 : 0)));
+  const ack = new Promise<ControlMessage>((resolve) => client.once('subscribed', resolve));
+  await client.connect();
+  client.subscribe({ channels: ['l2', 'l3'], symbols: SYMBOLS, depth: DEPTH });
+  t.equal((await ack).data?.replay, true, 'the subscription acknowledgement carries the flag');
 
   await replayDone(srv, expected);
   for (const symbol of SYMBOLS) {
     const e = expected.get(symbol)!;
     const decimals = srv.symbols.get(symbol)!.size_decimals;
-    await waitFor(`${symbol}: the client's books reach the journal's`, () => client.l2.get(symbol)?.render(DEPTH) === e.levels && client.l3.get(symbol)?.render(DEPTH, decimals) === e.levels);
+    await waitFor(`${symbol}: the client's books reach the journal's`, () =>
+      JSON.stringify(client.book(symbol)?.top(DEPTH)) === e.levels && JSON.stringify(client.l3(symbol)?.levels(DEPTH, decimals)) === e.levels,
+    );
     t.pass(`${symbol}: l2 and l3 rebuilt by the client equal the journal's book`);
     const rest = (await srv.get(`/api/v1/market/${symbol.replace('/', '-')}/orderbook?depth=50`)).body;
     t.equal(rest.checksum, e.checksum, `${symbol}: checksum`);
-    t.comment(`${symbol}: ${client.l3.get(symbol)!.check.messages} l3 updates after the snapshot`);
+    t.comment(`${symbol}: ${l3Updates.get(symbol) ?? 0} l3 updates after the snapshot`);
   }
-  t.same(client.failures, [], 'every sequence and checksum checked out');
+  t.same(client.resyncs, { gap: 0, checksum: 0 }, 'every sequence and checksum checked out');
 });
 
 t.test('at 1x over a --from/--until window, in the Market Data dialect, with the recorded timestamps', async (t) => {

@@ -144,13 +144,18 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
     t.same(await store.trades('EDGE-1', -1, MAX - 1, 10, 0), [early, edge], 'from is inclusive, to exclusive');
   });
 
-  await t.test('candles round-trip, notional beyond 2^53 included', async (t) => {
+  await t.test('candles round-trip, exact sums beyond 2^53 included', async (t) => {
     const candle: CandleRecord = {
-      symbol: 'EDGE-1', interval: '1m', start: T0, open: MAX, high: MAX, low: 1, close: MAX - 1, volume: MAX, notional: 1.2345678901234567e21, count: MAX,
+      symbol: 'EDGE-1', interval: '1m', start: T0, open: MAX, high: MAX, low: 1, close: MAX - 1, volume: MAX, volumeRest: 0,
+      notional: 1.2345678901234567e21, notionalRest: 0, count: MAX,
     };
     const fractional: CandleRecord = { ...candle, start: T0 + 60_000_000, notional: 12345.678 };
-    await store.writeCandles([candle, fractional]);
-    t.same(await store.candles('EDGE-1', '1m', T0, T0 + DAY, 10, 0), [candle, fractional]);
+    // volume 2^62 + 1 (bigint's range) and notional 2^80 - 3, which no double holds.
+    const exact: CandleRecord = { ...candle, start: T0 + 120_000_000, volume: 2 ** 62, volumeRest: 1, notional: 2 ** 80, notionalRest: -3 };
+    await store.writeCandles([candle, fractional, exact]);
+    t.same(await store.candles('EDGE-1', '1m', T0, T0 + DAY, 10, 0), [candle, fractional, exact]);
+    const stored = await raw.rows(`select volume::text, notional::text from candles where symbol = 'EDGE-1' and "interval" = '1m' order by start`, []);
+    t.same(stored[2].map(String), [(2n ** 62n + 1n).toString(), (2n ** 80n - 3n).toString()], 'the database holds the exact digits');
     t.same(await store.candles('EDGE-1', '5m', T0, T0 + DAY, 10, 0), [], 'interval filters');
   });
 
@@ -178,7 +183,7 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
   });
 
   await t.test('a candle written again is replaced; within one batch the last one wins', async (t) => {
-    const first: CandleRecord = { symbol: 'DUP-1', interval: '1m', start: T0, open: 10, high: 12, low: 9, close: 11, volume: 5, notional: 55, count: 3 };
+    const first: CandleRecord = { symbol: 'DUP-1', interval: '1m', start: T0, open: 10, high: 12, low: 9, close: 11, volume: 5, volumeRest: 0, notional: 55, notionalRest: 0, count: 3 };
     await store.writeCandles([first]);
     const second = { ...first, high: 13, close: 13, volume: 6, notional: 68, count: 4 };
     await store.writeCandles([second]);
@@ -201,7 +206,7 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
     const batch = [trade('DAY-1', 1, lastOfDay), trade('DAY-1', 2, lastOfDay + 1), trade('DAY-1', 3, lastOfDay + 1 + DAY)];
     await store.writeTrades(batch);
     t.same((await store.trades('DAY-1', 0, MAX, 10, 0)).map((x) => x.tradeId), [1, 2, 3]);
-    await store.writeCandles([{ symbol: 'DAY-1', interval: '1d', start: lastOfDay + 1, open: 1, high: 1, low: 1, close: 1, volume: 1, notional: 1, count: 1 }]);
+    await store.writeCandles([{ symbol: 'DAY-1', interval: '1d', start: lastOfDay + 1, open: 1, high: 1, low: 1, close: 1, volume: 1, volumeRest: 0, notional: 1, notionalRest: 0, count: 1 }]);
     await store.writeBookSnapshots([{ symbol: 'DAY-1', sequence: 1, time: lastOfDay, checksum: 0, bids: [], asks: [] }]);
     await store.writeOrderEvents([orderEvent('DAY-1', 1000, lastOfDay), orderEvent('DAY-1', 1001, lastOfDay + 1)]);
     const trades = await placement(raw, 'trades', 'DAY-1', 'trade_id');
@@ -257,7 +262,7 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
     t.same(await store.trades('PAGE-1', T0 + 2000, T0 + 4000, 100, 0), expected.slice(6, 12), '[from, to)');
     t.same(await store.trades('PAGE-1', T0, T0 + DAY, 10, 30), []);
     const candles: CandleRecord[] = Array.from({ length: 12 }, (_, i) => ({
-      symbol: 'PAGE-1', interval: '5m', start: T0 + i * 300_000_000, open: i, high: i, low: i, close: i, volume: i, notional: i, count: i,
+      symbol: 'PAGE-1', interval: '5m', start: T0 + i * 300_000_000, open: i, high: i, low: i, close: i, volume: i, volumeRest: 0, notional: i, notionalRest: 0, count: i,
     }));
     await store.writeCandles([...candles].reverse());
     t.same(await store.candles('PAGE-1', '5m', T0, T0 + DAY, 5, 5), candles.slice(5, 10));
@@ -281,7 +286,7 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
   });
 
   await t.test('concurrent writes are applied in call order', async (t) => {
-    const first = { symbol: 'ORDER-1', interval: '1m', start: T0, open: 1, high: 1, low: 1, close: 1, volume: 1, notional: 1, count: 1 };
+    const first = { symbol: 'ORDER-1', interval: '1m', start: T0, open: 1, high: 1, low: 1, close: 1, volume: 1, volumeRest: 0, notional: 1, notionalRest: 0, count: 1 };
     const second = { ...first, close: 2 };
     await Promise.all([store.writeCandles([first]), store.writeTrades([trade('ORDER-1', 1, T0)]), store.writeCandles([second])]);
     t.equal((await store.candles('ORDER-1', '1m', T0, T0 + 1, 1, 0))[0].close, 2);

@@ -125,10 +125,10 @@ function tradeCase(symbol: Uint8Array, sequence: number, timestamp: number, trad
   };
 }
 
-/** f: bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h. */
+/** f: bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h, volume24hRest. */
 function tickerCase(symbol: Uint8Array, sequence: number, timestamp: number, f: readonly number[]): Case {
   return {
-    expected: reference.ticker(symbol, sequence, timestamp, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]).slice(),
+    expected: reference.ticker(symbol, sequence, timestamp, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10]).slice(),
     decoded: {
       type: 'ticker',
       symbol: text.decode(symbol),
@@ -144,16 +144,17 @@ function tickerCase(symbol: Uint8Array, sequence: number, timestamp: number, f: 
       high24h: plus0(f[7]),
       low24h: plus0(f[8]),
       open24h: plus0(f[9]),
+      volume24hRest: plus0(f[10]),
     } as DecodedMessage,
-    length: (fast) => fast.tickerLength(symbol, sequence, timestamp, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]),
-    write: (fast, target, at) => fast.writeTicker(target, at, symbol, sequence, timestamp, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]),
+    length: (fast) => fast.tickerLength(symbol, sequence, timestamp, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10]),
+    write: (fast, target, at) => fast.writeTicker(target, at, symbol, sequence, timestamp, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10]),
   };
 }
 
-/** f: start, open, high, low, close, volume, notional, count. */
+/** f: start, open, high, low, close, volume, notional, count, volumeRest, notionalRest. */
 function candleCase(symbol: Uint8Array, sequence: number, timestamp: number, interval: number, f: readonly number[], final: boolean): Case {
   return {
-    expected: reference.candle(symbol, sequence, timestamp, interval, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], final).slice(),
+    expected: reference.candle(symbol, sequence, timestamp, interval, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], final, f[8], f[9]).slice(),
     decoded: {
       type: 'candle',
       symbol: text.decode(symbol),
@@ -168,10 +169,12 @@ function candleCase(symbol: Uint8Array, sequence: number, timestamp: number, int
       volume: plus0(f[5]),
       notional: plus0(f[6]),
       count: plus0(f[7]),
+      volumeRest: plus0(f[8]),
+      notionalRest: plus0(f[9]),
       final,
     } as DecodedMessage,
-    length: (fast) => fast.candleLength(symbol, sequence, timestamp, interval, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], final),
-    write: (fast, target, at) => fast.writeCandle(target, at, symbol, sequence, timestamp, interval, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], final),
+    length: (fast) => fast.candleLength(symbol, sequence, timestamp, interval, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], final, f[8], f[9]),
+    write: (fast, target, at) => fast.writeCandle(target, at, symbol, sequence, timestamp, interval, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], final, f[8], f[9]),
   };
 }
 
@@ -278,7 +281,7 @@ t.test('ticker: random values, symbols of 1..12 bytes', async (t) => {
   const rand = prng(4);
   function* cases(): Generator<Case> {
     for (let n = 0; n < RANDOM_MESSAGES; n++) {
-      const f = Array.from({ length: 10 }, () => double(rand));
+      const f = Array.from({ length: 11 }, () => double(rand));
       yield tickerCase(symbolOf(rand, 1 + Math.floor(rand() * MAX_SYMBOL)), double(rand), double(rand), f);
     }
   }
@@ -290,7 +293,7 @@ t.test('candle: random values, symbols of 1..12 bytes, any interval byte', async
   function* cases(): Generator<Case> {
     for (let n = 0; n < RANDOM_MESSAGES; n++) {
       const interval = rand() < 0.3 ? 0 : Math.floor(rand() * 256);
-      const f = Array.from({ length: 8 }, () => double(rand));
+      const f = Array.from({ length: 10 }, () => double(rand));
       yield candleCase(symbolOf(rand, 1 + Math.floor(rand() * MAX_SYMBOL)), double(rand), double(rand), interval, f, rand() < 0.5);
     }
   }
@@ -342,12 +345,12 @@ t.test('trade: every zero pattern of its seven scalars', async (t) => {
   check(t, 'trade layouts', rand, cases());
 });
 
-t.test('ticker: every zero pattern of its twelve scalars', async (t) => {
+t.test('ticker: every zero pattern of its thirteen scalars', async (t) => {
   const rand = prng(8);
   function* cases(): Generator<Case> {
     for (let length = 0; length <= MAX_SYMBOL; length++) {
-      for (const on of patterns(12)) {
-        const f = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((i) => (on(i) ? 670_000 + i : 0));
+      for (const on of patterns(13)) {
+        const f = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((i) => (on(i) ? 670_000 + i : 0));
         yield tickerCase(symbolOf(rand, length), on(0) ? 1001 : 0, on(1) ? 1_795_307_222_123_456 : 0, f);
       }
     }
@@ -355,12 +358,12 @@ t.test('ticker: every zero pattern of its twelve scalars', async (t) => {
   check(t, 'ticker layouts', rand, cases());
 });
 
-t.test('candle: every zero pattern of its twelve scalars, final included', async (t) => {
+t.test('candle: every zero pattern of its fourteen scalars, final included', async (t) => {
   const rand = prng(11);
   function* cases(): Generator<Case> {
     for (let length = 0; length <= MAX_SYMBOL; length++) {
-      for (const on of patterns(12)) {
-        const f = [3, 4, 5, 6, 7, 8, 9, 10].map((i) => (on(i) ? 670_000 + i : 0));
+      for (const on of patterns(14)) {
+        const f = [3, 4, 5, 6, 7, 8, 9, 10, 12, 13].map((i) => (on(i) ? 670_000 + i : 0));
         yield candleCase(symbolOf(rand, length), on(0) ? 1001 : 0, on(1) ? 1_795_307_222_123_456 : 0, on(2) ? 5 : 0, f, on(11));
       }
     }

@@ -63,7 +63,7 @@ t.test('key order and number syntax match the spec byte for byte', async (t) => 
 
 t.test('ticker fields that are 0 render as null, but volume_24h as a zero decimal', async (t) => {
   const m: DecodedMessage = { type: 'ticker', symbol: 'BTC/USD', sequence: 1, timestamp: T0, bid: 0, bidSize: 0, ask: 670001, askSize: 3, last: 0, lastSize: 0,
-    volume24h: 0, high24h: 0, low24h: 0, open24h: 670000 };
+    volume24h: 0, high24h: 0, low24h: 0, open24h: 670000, volume24hRest: 0 };
   t.equal(
     render(m),
     '{"type":"ticker","symbol":"BTC/USD","timestamp":"2026-11-22T00:27:02.123456Z","sequence":1,' +
@@ -74,8 +74,18 @@ t.test('ticker fields that are 0 render as null, but volume_24h as a zero decima
 
 function tickerWith(last: number, open24h: number): DecodedMessage {
   return { type: 'ticker', symbol: 'BTC/USD', sequence: 2, timestamp: T0, bid: 670000, bidSize: 1, ask: 670001, askSize: 2, last, lastSize: 3,
-    volume24h: 1_234_567, high24h: 680000, low24h: 660000, open24h };
+    volume24h: 1_234_567, high24h: 680000, low24h: 660000, open24h, volume24hRest: 0 };
 }
+
+t.test('ticker: volume_24h past 2^53 is the exact sum of volume24h and its rest', async (t) => {
+  // 120,000 trades of 2^53 - 1: 1,080,863,910,568,919,040,120,000 units, which no double holds.
+  const exact = 120_000n * (2n ** 53n - 1n);
+  const hi = Number(exact);
+  const rest = Number(exact - BigInt(hi));
+  t.not(rest, 0, 'the sum needs its rest');
+  const m = { ...tickerWith(670_000, 670_000), volume24h: hi, volume24hRest: rest } as DecodedMessage;
+  t.equal(JSON.parse(render(m)).data.volume_24h, `${exact / 100_000n}.${(exact % 100_000n).toString().padStart(5, '0')}`);
+});
 
 t.test('ticker: the 24h fields byte for byte', async (t) => {
   t.equal(
@@ -144,7 +154,7 @@ t.test('change_24h matches an exact BigInt reference on random prices', async (t
 
 function candleOf(fields: Partial<Extract<DecodedMessage, { type: 'candle' }>>): DecodedMessage {
   return { type: 'candle', symbol: 'BTC/USD', sequence: 5, timestamp: T0, interval: 0, start: T0 - (T0 % 60_000_000), open: 670_000, high: 670_010,
-    low: 669_990, close: 670_005, volume: 300_000, notional: 670_000 * 100_000 + 670_010 * 200_000, count: 2, final: false, ...fields };
+    low: 669_990, close: 670_005, volume: 300_000, notional: 670_000 * 100_000 + 670_010 * 200_000, count: 2, final: false, volumeRest: 0, notionalRest: 0, ...fields };
 }
 
 t.test('candle: the Data Feed shape byte for byte', async (t) => {
@@ -186,6 +196,20 @@ t.test('candle: vwap is notional / volume, halves up, exact past 2^53', async (t
   // 2^60 + 2^11 over 2^12: 2^48 + 0.5, a tie beyond 2^53 resolved up.
   t.equal(vwap(2 ** 60 + 2 ** 11, 2 ** 12), formatUnits(2 ** 48 + 1, 1));
   t.equal(vwap(2 ** 60 + 2 ** 10, 2 ** 12), formatUnits(2 ** 48, 1), '2^48 + 0.25 rounds down');
+});
+
+t.test('candle: volume and vwap past 2^53 use the rests exactly', async (t) => {
+  // Volume 2^60 + 1 (hi 2^60, rest 1); notional (2^60 + 1) * 3 + 1: the VWAP is 3 + 1/(2^60+1), rounding to 3.
+  const volume = 2n ** 60n + 1n;
+  const notional = volume * 3n + 1n;
+  const pair = (v: bigint) => ({ hi: Number(v), rest: Number(v - BigInt(Number(v))) });
+  const v = pair(volume);
+  const n = pair(notional);
+  const data = JSON.parse(render(candleOf({ volume: v.hi, volumeRest: v.rest, notional: n.hi, notionalRest: n.rest }), { priceDecimals: 0, sizeDecimals: 0 })).data;
+  t.equal(data.volume, volume.toString());
+  t.equal(data.vwap, '3');
+  // Without the rests the volume would print as 2^60 exactly.
+  t.not(data.volume, (2n ** 60n).toString());
 });
 
 t.test('empty books render as empty arrays', async (t) => {

@@ -19,8 +19,9 @@ t.test('default values (0, empty) are left out on the wire and read back as 0 an
     { type: 'l3_snapshot', symbol: 'X', sequence: 1, timestamp: T0, priceDecimals: 0, sizeDecimals: 0, bids: [], asks: [] },
     { type: 'l3_update', symbol: 'X', sequence: 1, timestamp: T0, prevSequence: 0, bids: [], asks: [] },
     { type: 'trade', symbol: 'X', sequence: 1, timestamp: T0, tradeId: 0, price: 0, size: 0, side: 0, makerOrderId: 0 },
-    { type: 'ticker', symbol: 'X', sequence: 1, timestamp: T0, bid: 0, bidSize: 0, ask: 0, askSize: 0, last: 0, lastSize: 0, volume24h: 0, high24h: 0, low24h: 0, open24h: 0 },
-    { type: 'candle', symbol: 'X', sequence: 1, timestamp: T0, interval: 0, start: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, count: 0, final: false },
+    { type: 'ticker', symbol: 'X', sequence: 1, timestamp: T0, bid: 0, bidSize: 0, ask: 0, askSize: 0, last: 0, lastSize: 0, volume24h: 0, high24h: 0, low24h: 0, open24h: 0, volume24hRest: 0 },
+    { type: 'candle', symbol: 'X', sequence: 1, timestamp: T0, interval: 0, start: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, count: 0, final: false,
+      volumeRest: 0, notionalRest: 0 },
     { type: 'heartbeat', timestamp: T0, subscriptions: [] },
     { type: 'subscribed', timestamp: T0, channels: [], symbols: [], depth: 0 },
     { type: 'error', timestamp: T0, code: '', message: '' },
@@ -117,8 +118,8 @@ t.test('candles: every interval, final or not, empty or not', async (t) => {
   for (let interval = 0; interval < 6; interval++) {
     for (const final of [false, true]) {
       const full: DecodedMessage = { type: 'candle', symbol: 'BTC/USD', sequence: 10 + interval, timestamp: T0, interval, start: T0 - (T0 % 60_000_000),
-        open: 670_000, high: 670_100, low: 669_900, close: 670_050, volume: 2 ** 53 - 1, notional: 2 ** 80, count: 12, final };
-      const empty: DecodedMessage = { ...full, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, count: 0 };
+        open: 670_000, high: 670_100, low: 669_900, close: 670_050, volume: 2 ** 60, volumeRest: 3, notional: 2 ** 80, notionalRest: -(2 ** 20), count: 12, final };
+      const empty: DecodedMessage = { ...full, open: 0, high: 0, low: 0, close: 0, volume: 0, volumeRest: 0, notional: 0, notionalRest: 0, count: 0 };
       t.same(decodeMessage(encode(encoder, full)), full, `interval ${interval}, final ${final}`);
       t.same(decodeMessage(encode(encoder, empty)), empty, `empty, interval ${interval}, final ${final}`);
     }
@@ -146,7 +147,7 @@ t.test('tickers from before the 24h fields still decode, and without 24h figures
   const f = [670_000, 1, 670_001, 2, 670_000, 3];
   const old = oldTicker(f);
   t.same(decodeMessage(old), { type: 'ticker', symbol: 'BTC/USD', sequence: 3, timestamp: T0, bid: f[0], bidSize: f[1], ask: f[2], askSize: f[3],
-    last: f[4], lastSize: f[5], volume24h: 0, high24h: 0, low24h: 0, open24h: 0 });
-  const now = new MessageEncoder().ticker(new TextEncoder().encode('BTC/USD'), 3, T0, f[0], f[1], f[2], f[3], f[4], f[5], 0, 0, 0, 0);
+    last: f[4], lastSize: f[5], volume24h: 0, high24h: 0, low24h: 0, open24h: 0, volume24hRest: 0 });
+  const now = new MessageEncoder().ticker(new TextEncoder().encode('BTC/USD'), 3, T0, f[0], f[1], f[2], f[3], f[4], f[5], 0, 0, 0, 0, 0);
   t.same(Buffer.from(now), Buffer.from(old), 'an old reader sees the same bytes');
 });

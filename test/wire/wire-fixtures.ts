@@ -57,10 +57,10 @@ export function encode(encoder: MessageEncoder, m: DecodedMessage): Uint8Array {
       return encoder.trade(utf8.encode(m.symbol), m.sequence, m.timestamp, m.tradeId, m.price, m.size, m.side, m.makerOrderId);
     case 'ticker':
       return encoder.ticker(utf8.encode(m.symbol), m.sequence, m.timestamp, m.bid, m.bidSize, m.ask, m.askSize, m.last, m.lastSize,
-        m.volume24h, m.high24h, m.low24h, m.open24h);
+        m.volume24h, m.high24h, m.low24h, m.open24h, m.volume24hRest);
     case 'candle':
       return encoder.candle(utf8.encode(m.symbol), m.sequence, m.timestamp, m.interval, m.start, m.open, m.high, m.low, m.close,
-        m.volume, m.notional, m.count, m.final);
+        m.volume, m.notional, m.count, m.final, m.volumeRest, m.notionalRest);
     case 'heartbeat':
       return encoder.heartbeat(m.timestamp, m.subscriptions);
     case 'subscribed':
@@ -100,7 +100,7 @@ export function everyType(): DecodedMessage[] {
       bids: [{ event: 0, orderId: 7, price: 339999, size: 5 }, { event: 1, orderId: 8, price: 339998, size: 6 }], asks: [{ event: 2, orderId: 9, price: 340005, size: 0 }] },
     { type: 'trade', symbol: 'SOL/USD', sequence: 7, timestamp: T0 + 4, tradeId: 77, price: 150123, size: 4500, side: 1, makerOrderId: 55 },
     { type: 'ticker', symbol: 'XRP/USD', sequence: 8, timestamp: T0 + 5, bid: 5999, bidSize: 100, ask: 6001, askSize: 200, last: 6000, lastSize: 50,
-      volume24h: 123456, high24h: 6100, low24h: 5900, open24h: 6009 },
+      volume24h: 123456, high24h: 6100, low24h: 5900, open24h: 6009, volume24hRest: 0 },
     { type: 'heartbeat', timestamp: T0 + 6, subscriptions: [
       { channel: 'l2', symbol: 'BTC/USD', depth: 10, sequence: 99 },
       { channel: 'trade', symbol: 'ETH/BTC', depth: 0, sequence: 2 ** 40 },
@@ -108,6 +108,7 @@ export function everyType(): DecodedMessage[] {
     { type: 'subscribed', timestamp: T0 + 7, channels: ['l2', 'trade'], symbols: ['BTC/USD', 'ETH/USD'], depth: 25 },
     { type: 'error', timestamp: T0 + 8, code: 'UNKNOWN_SYMBOL', message: 'no such symbol: "DOGE/USD" ✗' },
     { type: 'candle', symbol: 'SOL/USD', sequence: 9, timestamp: T0 + 9, interval: 3, start: 1_795_305_600_000_000, open: 150_000, high: 150_500,
-      low: 149_250, close: 150_123, volume: 4500 + 1200 + 300, notional: 150_000 * 4500 + 150_500 * 1200 + 149_250 * 300, count: 3, final: true },
+      low: 149_250, close: 150_123, volume: 4500 + 1200 + 300, notional: 150_000 * 4500 + 150_500 * 1200 + 149_250 * 300, count: 3, final: true,
+      volumeRest: 0, notionalRest: 0 },
   ];
 }

@@ -71,8 +71,18 @@ final():boolean {
   return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
 }
 
+volumeRest():number {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+notionalRest():number {
+  const offset = this.bb!.__offset(this.bb_pos, 26);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
 static startCandle(builder:flatbuffers.Builder) {
-  builder.startObject(10);
+  builder.startObject(12);
 }
 
 static addInterval(builder:flatbuffers.Builder, interval:number) {
@@ -115,12 +125,20 @@ static addFinal(builder:flatbuffers.Builder, final:boolean) {
   builder.addFieldInt8(9, +final, +false);
 }
 
+static addVolumeRest(builder:flatbuffers.Builder, volumeRest:number) {
+  builder.addFieldFloat64(10, volumeRest, 0.0);
+}
+
+static addNotionalRest(builder:flatbuffers.Builder, notionalRest:number) {
+  builder.addFieldFloat64(11, notionalRest, 0.0);
+}
+
 static endCandle(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createCandle(builder:flatbuffers.Builder, interval:number, start:number, open:number, high:number, low:number, close:number, volume:number, notional:number, count:number, final:boolean):flatbuffers.Offset {
+static createCandle(builder:flatbuffers.Builder, interval:number, start:number, open:number, high:number, low:number, close:number, volume:number, notional:number, count:number, final:boolean, volumeRest:number, notionalRest:number):flatbuffers.Offset {
   Candle.startCandle(builder);
   Candle.addInterval(builder, interval);
   Candle.addStart(builder, start);
@@ -132,6 +150,8 @@ static createCandle(builder:flatbuffers.Builder, interval:number, start:number, 
   Candle.addNotional(builder, notional);
   Candle.addCount(builder, count);
   Candle.addFinal(builder, final);
+  Candle.addVolumeRest(builder, volumeRest);
+  Candle.addNotionalRest(builder, notionalRest);
   return Candle.endCandle(builder);
 }
 }

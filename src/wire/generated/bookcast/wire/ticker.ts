@@ -71,8 +71,13 @@ open24h():number {
   return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
+volume24hRest():number {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
 static startTicker(builder:flatbuffers.Builder) {
-  builder.startObject(10);
+  builder.startObject(11);
 }
 
 static addBid(builder:flatbuffers.Builder, bid:number) {
@@ -115,12 +120,16 @@ static addOpen24h(builder:flatbuffers.Builder, open24h:number) {
   builder.addFieldFloat64(9, open24h, 0.0);
 }
 
+static addVolume24hRest(builder:flatbuffers.Builder, volume24hRest:number) {
+  builder.addFieldFloat64(10, volume24hRest, 0.0);
+}
+
 static endTicker(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createTicker(builder:flatbuffers.Builder, bid:number, bidSize:number, ask:number, askSize:number, last:number, lastSize:number, volume24h:number, high24h:number, low24h:number, open24h:number):flatbuffers.Offset {
+static createTicker(builder:flatbuffers.Builder, bid:number, bidSize:number, ask:number, askSize:number, last:number, lastSize:number, volume24h:number, high24h:number, low24h:number, open24h:number, volume24hRest:number):flatbuffers.Offset {
   Ticker.startTicker(builder);
   Ticker.addBid(builder, bid);
   Ticker.addBidSize(builder, bidSize);
@@ -132,6 +141,7 @@ static createTicker(builder:flatbuffers.Builder, bid:number, bidSize:number, ask
   Ticker.addHigh24h(builder, high24h);
   Ticker.addLow24h(builder, low24h);
   Ticker.addOpen24h(builder, open24h);
+  Ticker.addVolume24hRest(builder, volume24hRest);
   return Ticker.endTicker(builder);
 }
 }

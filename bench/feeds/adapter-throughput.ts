@@ -1,0 +1,154 @@
+import { performance } from 'node:perf_hooks';
+import { FeedBooks } from '../../src/feeds/feed-books';
+import { LevelBook } from '../../src/feeds/level-book';
+import { krakenChecksum } from '../../src/feeds/kraken-checksum';
+import type { VenueAdapter } from '../../src/feeds/venue-adapter';
+import { feedInstrument, FeedSymbolSpec, FeedVenue } from '../../src/config';
+import { toInstrument } from '../../src/model/instruments';
+import { ASK, BID } from '../../src/model/book-types';
+import { FQ_RESYNCS, feedWord, feedWordsLength } from '../../src/model/feed-words';
+import { formatUnits } from '../../src/util/decimal';
+import { Random } from '../../src/util/random';
+import { runStandalone } from '../standalone';
+import { loadAverage, round } from '../system';
+
+/**
+ * FeedNormalize: messages/s one adapter turns into bookcast events, per venue, on one thread, as
+ * fast as it can (closed loop: this is the ceiling, not a latency figure). The frames are made
+ * before timing, as the venue would send them (Kraken: JSON numbers with its CRC32 over the top 10;
+ * Binance: 8-decimal strings, consecutive update ids), one symbol with a book of 100–200 levels a
+ * side, one level changed per frame. Each pass starts from the venue's snapshot (Kraken) or REST
+ * answer (Binance), so the adapter's own validation runs on every frame; a resync would mean the
+ * frames were wrong, and the result says how many there were (0). Baseline in the same run:
+ * JSON.parse of the same frames alone, so the ratio is the adapter's cost over parsing.
+ */
+
+const FRAMES = 20_000;
+const SPEC: FeedSymbolSpec = { venueSymbol: 'BTC/USD', symbol: 'BTC/USD', tickSize: '0.1', lotSize: '0.00000001', minOrderSize: '0.00000001' };
+const BINANCE_SPEC: FeedSymbolSpec = { ...SPEC, venueSymbol: 'BTCUSDT' };
+
+interface Frames {
+  start: () => void;
+  frames: string[];
+}
+
+/** A random walk of one-level changes around 67000.0, kept between 100 and 200 levels a side. */
+function walk(book: LevelBook, random: Random, onChange: (side: number, price: number, size: number) => void): void {
+  const side = random.int(2);
+  const count = book.count(side);
+  const offset = 1 + random.int(200);
+  const price = side === BID ? 670000 - offset : 670000 + offset;
+  const remove = count > 100 && (count >= 200 || random.int(3) === 0) && book.size(side, price) > 0;
+  const size = remove ? 0 : 1 + random.int(100_000_000);
+  book.set(side, price, size);
+  onChange(side, price, size);
+}
+
+function seedBook(random: Random): LevelBook {
+  const book = new LevelBook();
+  for (let i = 1; i <= 150; i++) {
+    book.set(BID, 670000 - i, 1 + random.int(100_000_000));
+    book.set(ASK, 670000 + i, 1 + random.int(100_000_000));
+  }
+  return book;
+}
+
+function krakenFrames(adapter: () => VenueAdapter): Frames {
+  const random = new Random(3);
+  const book = seedBook(random);
+  const level = (side: number, i: number) => `{"price":${formatUnits(book.priceAt(side, i), 1)},"qty":${formatUnits(book.sizeAt(side, i), 8)}}`;
+  const all = (side: number) => Array.from({ length: book.count(side) }, (_, i) => level(side, i)).join(',');
+  const snapshot = `{"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[${all(BID)}],"asks":[${all(ASK)}],"checksum":${krakenChecksum(book)}}]}`;
+  const frames: string[] = [];
+  for (let n = 0; n < FRAMES; n++) {
+    walk(book, random, (side, price, size) => {
+      const change = `{"price":${formatUnits(price, 1)},"qty":${formatUnits(size, 8)}}`;
+      const bids = side === BID ? change : '';
+      const asks = side === ASK ? change : '';
+      frames.push(`{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[${bids}],"asks":[${asks}],"checksum":${krakenChecksum(book)},"timestamp":"2026-12-02T13:00:00.000000Z"}]}`);
+    });
+  }
+  return {
+    frames,
+    start: () => {
+      adapter().onFrame(snapshot, 1);
+    },
+  };
+}
+
+function binanceFrames(adapter: () => VenueAdapter): Frames {
+  const random = new Random(5);
+  const book = seedBook(random);
+  const pair = (side: number, i: number) => `["${formatUnits(book.priceAt(side, i) * 1e7, 8)}","${formatUnits(book.sizeAt(side, i), 8)}"]`;
+  const all = (side: number) => Array.from({ length: book.count(side) }, (_, i) => pair(side, i)).join(',');
+  const snapshot = `{"lastUpdateId":1000,"bids":[${all(BID)}],"asks":[${all(ASK)}]}`;
+  const frames: string[] = [];
+  for (let n = 0; n < FRAMES; n++) {
+    walk(book, random, (side, price, size) => {
+      const change = `["${formatUnits(price * 1e7, 8)}","${formatUnits(size, 8)}"]`;
+      frames.push(`{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":${1001 + n},"u":${1001 + n},"b":[${side === BID ? change : ''}],"a":[${side === ASK ? change : ''}]}}`);
+    });
+  }
+  return {
+    frames,
+    start: () => {
+      const a = adapter();
+      a.onOpen(1);
+      a.onRest('/api/v3/depth?symbol=BTCUSDT&limit=5000', 200, snapshot, 1);
+    },
+  };
+}
+
+function measure(venue: FeedVenue, seconds: number) {
+  const spec = venue === 'kraken' ? SPEC : BINANCE_SPEC;
+  const instruments = [toInstrument(feedInstrument(spec), 0)];
+  let events = 0;
+  const sink = { event: () => void events++ };
+  const words = new Float64Array(feedWordsLength(1));
+  let adapter!: VenueAdapter;
+  const link = { send: () => undefined, fetch: () => undefined, reconnect: () => undefined };
+  const fresh = () => {
+    const books = new FeedBooks(venue, instruments, [spec], sink, words, () => undefined);
+    adapter = books.connect(link, 1000);
+    return adapter;
+  };
+  fresh();
+  const source = venue === 'kraken' ? krakenFrames(() => adapter) : binanceFrames(() => adapter);
+  const pass = () => {
+    fresh();
+    source.start();
+    for (const frame of source.frames) adapter.onFrame(frame, 1);
+  };
+  pass(); // warm-up
+  events = 0;
+  let passes = 0;
+  const started = performance.now();
+  while (performance.now() - started < (seconds * 1000) / 2) {
+    pass();
+    passes++;
+  }
+  const adapterMs = performance.now() - started;
+  let parsed = 0;
+  const parseStarted = performance.now();
+  for (let p = 0; p < passes; p++) for (const frame of source.frames) parsed += JSON.parse(frame) === null ? 0 : 1;
+  const parseMs = performance.now() - parseStarted;
+  const messages = passes * FRAMES;
+  return {
+    venue,
+    messages,
+    eventsPerMessage: round(events / messages, 3),
+    messagesPerSecond: Math.round((messages * 1000) / adapterMs),
+    nsPerMessage: Math.round((adapterMs * 1e6) / messages),
+    jsonParseOnlyMessagesPerSecond: Math.round((parsed * 1000) / parseMs),
+    adapterOverParse: round(adapterMs / parseMs, 2),
+    resyncs: words[feedWord(0, FQ_RESYNCS)],
+  };
+}
+
+export async function run(opts: { seconds: number }): Promise<object> {
+  const loadBefore = loadAverage();
+  const results = (['kraken', 'binance'] as const).map((venue) => measure(venue, opts.seconds / 2));
+  return { name: 'FeedNormalize', framesPerPass: FRAMES, loadAverage: { before: loadBefore, after: loadAverage() }, results };
+}
+
+if (require.main === module) runStandalone(run, 6);

@@ -1,0 +1,248 @@
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import { Backoff } from './backoff';
+import { Decimals, frameToMessage } from './flatbuffers-frames';
+import { ApplyResult, L2Book } from './l2-book';
+import { L3Book } from './l3-book';
+import type {
+  CandleMessage, ControlMessage, FeedMessage, HeartbeatMessage, L2SnapshotMessage, L2UpdateMessage, L3SnapshotMessage, L3UpdateMessage,
+  TickerMessage, TradeMessage,
+} from './messages';
+
+export type Channel = 'ticker' | 'l2' | 'l3' | 'trades' | 'candles';
+
+/** A subscribe request as the feed takes it (README, WebSocket feed). */
+export interface Subscription {
+  channels: Channel[];
+  symbols: string[];
+  depth?: number;
+  interval?: string;
+  throttle_ms?: number;
+}
+
+export interface ClientOptions {
+  /** The server, `ws://host:port` (the SDK adds `/ws`). */
+  url: string;
+  /** `json` (default) or `flatbuffers` (binary data frames; control replies stay JSON). */
+  format?: 'json' | 'flatbuffers';
+  /** Reconnect after a lost connection with jittered exponential backoff (default on: 250 ms doubling up to 10 s); false to stay closed. */
+  reconnect?: { baseMs?: number; capMs?: number } | false;
+}
+
+/** Why a stream was resynchronised: a sequence gap, or a checksum the local book disagrees with. */
+export interface Resync {
+  channel: 'l2' | 'l3';
+  symbol: string;
+  reason: 'gap' | 'checksum';
+  /** The sequence the local book held when the problem was found. */
+  sequence: number;
+}
+
+/** The events a BookcastClient emits, with their arguments. */
+export interface ClientEvents {
+  open: [];
+  close: [code: number, reason: string];
+  reconnecting: [attempt: number, delayMs: number];
+  subscribed: [reply: ControlMessage];
+  /** The server refused a request (`data.code`, `data.message`). */
+  refused: [reply: ControlMessage];
+  /** A verified L2 book after a snapshot or an update. */
+  l2: [book: L2Book, message: L2SnapshotMessage | L2UpdateMessage];
+  l3: [book: L3Book, message: L3SnapshotMessage | L3UpdateMessage];
+  trade: [message: TradeMessage];
+  ticker: [message: TickerMessage];
+  candle: [message: CandleMessage];
+  heartbeat: [message: HeartbeatMessage];
+  /** A gap or a bad checksum was found; a fresh snapshot has been asked for. */
+  resync: [resync: Resync];
+  /** A transport error (emitted only when someone listens: a lost connection is reconnected anyway). */
+  error: [error: Error];
+}
+
+export interface BookcastClient {
+  on<K extends keyof ClientEvents>(event: K, listener: (...args: ClientEvents[K]) => void): this;
+  once<K extends keyof ClientEvents>(event: K, listener: (...args: ClientEvents[K]) => void): this;
+  off<K extends keyof ClientEvents>(event: K, listener: (...args: ClientEvents[K]) => void): this;
+  emit<K extends keyof ClientEvents>(event: K, ...args: ClientEvents[K]): boolean;
+}
+
+/**
+ * A bookcast feed client: keeps a verified L2 and L3 book per subscribed symbol and recovers by
+ * itself. Every L2 message is checked against the sequence rule and the book's own checksum, every
+ * L3 message against the sequence rule and the orders it holds; on a failure the client asks for a
+ * fresh snapshot of that stream (a repeated subscribe resynchronises it on the server) and ignores
+ * the stream's updates until the snapshot arrives. A lost connection is reopened after a jittered
+ * backoff and every request is sent again, so the books restart from fresh snapshots.
+ */
+export class BookcastClient extends EventEmitter {
+  readonly format: 'json' | 'flatbuffers';
+  private readonly l2Books = new Map<string, L2Book>();
+  private readonly l3Books = new Map<string, L3Book>();
+  /** Streams (`l2 BTC/USD`) waiting for the snapshot a resync asked for. */
+  private readonly resyncing = new Set<string>();
+  /** Every request sent, replayed in order after a reconnect. */
+  private readonly requests: object[] = [];
+  private readonly decimals = new Map<string, Decimals>();
+  private readonly backoff: Backoff | null;
+  private socket: WebSocket | null = null;
+  private closed = false;
+  private timer: NodeJS.Timeout | null = null;
+  /** Resyncs asked for so far, by reason (also emitted one by one as `resync`). */
+  readonly resyncs = { gap: 0, checksum: 0 };
+  /** Connections opened, the first included. */
+  connections = 0;
+
+  constructor(private readonly options: ClientOptions) {
+    super();
+    this.format = options.format ?? 'json';
+    this.backoff = options.reconnect === false ? null : new Backoff(options.reconnect?.baseMs ?? 250, options.reconnect?.capMs ?? 10_000);
+  }
+
+  /** Opens the connection; resolves once it is open (FlatBuffers first reads every symbol's decimals over REST). */
+  async connect(): Promise<void> {
+    if (this.format === 'flatbuffers') await this.loadDecimals();
+    await new Promise<void>((resolve, reject) => {
+      this.open();
+      const socket = this.socket!;
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+  }
+
+  /** Subscribes (again: a repeated subscribe resynchronises the streams it names). */
+  subscribe(subscription: Subscription): void {
+    this.request({ type: 'subscribe', ...subscription });
+  }
+
+  unsubscribe(subscription: Pick<Subscription, 'channels' | 'symbols'>): void {
+    this.request({ type: 'unsubscribe', ...subscription });
+  }
+
+  /** The verified L2 book of a symbol, as the server spells it (BTC/USD); undefined before its snapshot. */
+  book(symbol: string): L2Book | undefined {
+    return this.l2Books.get(symbol);
+  }
+
+  l3(symbol: string): L3Book | undefined {
+    return this.l3Books.get(symbol);
+  }
+
+  /** Closes for good (no reconnect). */
+  close(): void {
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.socket?.close();
+  }
+
+  private request(message: object): void {
+    this.requests.push(message);
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  private async loadDecimals(): Promise<void> {
+    const http = this.options.url.replace(/^ws/, 'http');
+    const answer = (await (await fetch(`${http}/api/v1/market/symbols`)).json()) as { symbols: (Decimals & { symbol: string })[] };
+    for (const s of answer.symbols) this.decimals.set(s.symbol, { price_decimals: s.price_decimals, size_decimals: s.size_decimals });
+  }
+
+  private open(): void {
+    const socket = new WebSocket(`${this.options.url}/ws${this.format === 'flatbuffers' ? '?format=flatbuffers' : ''}`);
+    this.socket = socket;
+    socket.on('open', () => {
+      this.connections++;
+      this.backoff?.reset();
+      this.resyncing.clear();
+      for (const r of this.requests) socket.send(JSON.stringify(r));
+      this.emit('open');
+    });
+    socket.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(data, isBinary));
+    socket.on('error', (err) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
+    socket.on('close', (code, reason) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.emit('close', code, reason.toString());
+      if (!this.closed && this.backoff !== null) this.reconnectLater();
+    });
+  }
+
+  private reconnectLater(): void {
+    const delay = this.backoff!.next();
+    this.emit('reconnecting', this.backoff!.attempts, delay);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!this.closed) this.open();
+    }, delay);
+  }
+
+  private onFrame(data: Buffer, isBinary: boolean): void {
+    let message: FeedMessage;
+    try {
+      message = isBinary ? frameToMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), this.decimals) : (JSON.parse(data.toString()) as FeedMessage);
+    } catch (err) {
+      if (this.listenerCount('error') > 0) this.emit('error', err as Error);
+      return;
+    }
+    this.dispatch(message);
+  }
+
+  private dispatch(m: FeedMessage): void {
+    switch (m.type) {
+      case 'l2_snapshot':
+      case 'l2_update': {
+        const book = this.l2Books.get(m.symbol) ?? new L2Book(m.symbol);
+        this.l2Books.set(m.symbol, book);
+        const stream = `l2 ${m.symbol}`;
+        if (m.type === 'l2_update' && this.resyncing.has(stream)) return;
+        const before = book.sequence;
+        const result = m.type === 'l2_snapshot' ? book.applySnapshot(m) : book.applyUpdate(m);
+        this.settle('l2', m.symbol, result, before, () => this.emit('l2', book, m), { depth: book.depth || m.data.depth });
+        return;
+      }
+      case 'l3_snapshot':
+      case 'l3_update': {
+        const book = this.l3Books.get(m.symbol) ?? new L3Book(m.symbol);
+        this.l3Books.set(m.symbol, book);
+        if (m.type === 'l3_update' && this.resyncing.has(`l3 ${m.symbol}`)) return;
+        const before = book.sequence;
+        const result = m.type === 'l3_snapshot' ? book.applySnapshot(m) : book.applyUpdate(m);
+        this.settle('l3', m.symbol, result, before, () => this.emit('l3', book, m), {});
+        return;
+      }
+      case 'trade':
+        this.emit('trade', m);
+        return;
+      case 'ticker':
+        this.emit('ticker', m);
+        return;
+      case 'candle':
+        this.emit('candle', m);
+        return;
+      case 'heartbeat':
+        this.emit('heartbeat', m);
+        return;
+      case 'subscribed':
+        this.emit('subscribed', m);
+        return;
+      case 'error':
+        this.emit('refused', m);
+        return;
+    }
+  }
+
+  /** After a book message: a verified one is announced; a failed one asks for a fresh snapshot of its stream. */
+  private settle(channel: 'l2' | 'l3', symbol: string, result: ApplyResult, before: number, announce: () => void, extra: object): void {
+    const stream = `${channel} ${symbol}`;
+    if (result === 'ok') {
+      this.resyncing.delete(stream);
+      announce();
+      return;
+    }
+    this.resyncs[result]++;
+    this.resyncing.add(stream);
+    // Straight to the socket, not into `requests`: after a reconnect every stream starts from a snapshot anyway.
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ type: 'subscribe', channels: [channel], symbols: [symbol], ...extra }));
+    this.emit('resync', { channel, symbol, reason: result, sequence: before });
+  }
+}

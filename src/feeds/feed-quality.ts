@@ -1,0 +1,76 @@
+import {
+  FEED_CONNECTED, FEED_CONNECTS, FEED_FRAMES, FEED_MALFORMED, FQ_CHECKSUM, FQ_CROSSED, FQ_EVENTS, FQ_GAPS, FQ_MALFORMED,
+  FQ_MESSAGES, FQ_RESYNCS, FQ_SYNCED, feedWord,
+} from '../model/feed-words';
+import type { FeedSymbol } from './venue-adapter';
+
+/** The codes a data-quality problem is logged with (README, "External feeds"), by FQ_* word. */
+const PROBLEM_CODES: Record<number, string> = {
+  [FQ_GAPS]: 'FEED_SEQUENCE_GAP',
+  [FQ_CHECKSUM]: 'FEED_CHECKSUM_MISMATCH',
+  [FQ_CROSSED]: 'FEED_CROSSED_BOOK',
+  [FQ_MALFORMED]: 'FEED_MALFORMED_MESSAGE',
+};
+
+/**
+ * The feed's data-quality figures (model/feed-words.ts), written by the source thread only.
+ * Each kind of problem is logged the first time it happens to a symbol, then only counted:
+ * a venue having a bad hour must not flood the log; the counts are in /api/v1/health.
+ */
+export class FeedQuality {
+  private readonly logged = new Set<string>();
+
+  constructor(
+    readonly words: Float64Array,
+    private readonly venue: string,
+    private readonly log: (line: string) => void = (line) => console.error(line),
+  ) {}
+
+  connected(open: boolean): void {
+    this.words[FEED_CONNECTED] = open ? 1 : 0;
+    if (open) this.words[FEED_CONNECTS]++;
+  }
+
+  frame(): void {
+    this.words[FEED_FRAMES]++;
+  }
+
+  /** A frame that names no symbol this feed carries could not be read. */
+  malformedFrame(detail: string): void {
+    this.words[FEED_MALFORMED]++;
+    this.once('*', 'FEED_MALFORMED_MESSAGE', detail);
+  }
+
+  message(symbol: FeedSymbol): void {
+    this.words[feedWord(symbol.instrument.index, FQ_MESSAGES)]++;
+    this.words[feedWord(symbol.instrument.index, FQ_EVENTS)] = symbol.orders.events;
+  }
+
+  /** A problem (FQ_GAPS, FQ_CHECKSUM, FQ_CROSSED, FQ_MALFORMED) on `symbol`; the caller resyncs it. */
+  problem(symbol: FeedSymbol, word: number, detail: string): void {
+    this.words[feedWord(symbol.instrument.index, word)]++;
+    this.once(symbol.venueSymbol, PROBLEM_CODES[word], detail);
+  }
+
+  resync(symbol: FeedSymbol): void {
+    this.words[feedWord(symbol.instrument.index, FQ_RESYNCS)]++;
+    this.synced(symbol, false);
+  }
+
+  synced(symbol: FeedSymbol, inSync: boolean): void {
+    this.words[feedWord(symbol.instrument.index, FQ_SYNCED)] = inSync ? 1 : 0;
+    this.words[feedWord(symbol.instrument.index, FQ_EVENTS)] = symbol.orders.events;
+  }
+
+  /** Logs a venue-level note (a refused subscription, a failed REST call) once per text. */
+  note(code: string, detail: string): void {
+    this.once('*', code, detail);
+  }
+
+  private once(symbol: string, code: string, detail: string): void {
+    const key = `${symbol} ${code}`;
+    if (this.logged.has(key)) return;
+    this.logged.add(key);
+    this.log(`bookcast: feed ${this.venue}${symbol === '*' ? '' : ` ${symbol}`}: ${code}: ${detail} (logged once; /api/v1/health counts every one)`);
+  }
+}

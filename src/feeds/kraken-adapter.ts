@@ -1,0 +1,162 @@
+import { ASK, BID } from '../model/book-types';
+import { FQ_CHECKSUM, FQ_MALFORMED } from '../model/feed-words';
+import { krakenChecksum } from './kraken-checksum';
+import { VenueBook } from './venue-book';
+import type { FeedContext, VenueAdapter } from './venue-adapter';
+import { quoteNumbers, toUnits } from './wire-numbers';
+
+/** The book depths Kraken's v2 `book` channel accepts. */
+export const KRAKEN_DEPTHS = [10, 25, 100, 500, 1000] as const;
+
+const quote = quoteNumbers('price|qty');
+
+interface Level {
+  price?: unknown;
+  qty?: unknown;
+}
+
+interface BookEntry {
+  symbol?: unknown;
+  bids?: unknown;
+  asks?: unknown;
+  checksum?: unknown;
+}
+
+interface TradeEntry {
+  symbol?: unknown;
+  side?: unknown;
+  price?: unknown;
+  qty?: unknown;
+  trade_id?: unknown;
+}
+
+/**
+ * Kraken Spot WebSocket v2: `book` (snapshot, then updates at the subscribed depth) and `trade`.
+ * Every book message, snapshot or update, carries Kraken's CRC32 of the top 10 levels; it is
+ * checked after the message is applied and the book truncated to the subscribed depth (Kraken
+ * sends no removal for a level pushed out of the depth by an insert: the client drops it). A
+ * mismatch, a crossed book or an unreadable book message desynchronises the symbol; it is
+ * unsubscribed and subscribed again, and the snapshot that follows is diffed into bookcast's book.
+ * Reordered or lost updates show up as checksum mismatches: v2 has no sequence numbers.
+ */
+export class KrakenAdapter implements VenueAdapter {
+  private readonly books = new Map<string, VenueBook>();
+  private requestId = 0;
+
+  constructor(private readonly context: FeedContext) {
+    for (const symbol of context.symbols) this.books.set(symbol.venueSymbol, new VenueBook(symbol, context.quality));
+  }
+
+  socketUrl(base: string): string {
+    return base;
+  }
+
+  onOpen(): void {
+    for (const book of this.books.values()) book.desync();
+    const symbols = [...this.books.keys()];
+    this.send('subscribe', { channel: 'book', symbol: symbols, depth: this.context.depth, snapshot: true });
+    // No trade snapshot: after a reconnect it would print the last 50 trades again.
+    this.send('subscribe', { channel: 'trade', symbol: symbols, snapshot: false });
+  }
+
+  /** Every synced book will need the snapshot of the next connection: counted as a resync. */
+  onClose(): void {
+    for (const book of this.books.values()) {
+      if (book.synced) this.context.quality.resync(book.feed);
+      book.desync();
+    }
+  }
+
+  onRest(): void {
+    // Kraken's book needs no REST snapshot.
+  }
+
+  onFrame(text: string, receivedUs: number): void {
+    let message: { channel?: unknown; type?: unknown; data?: unknown; method?: unknown; success?: unknown; error?: unknown };
+    try {
+      message = JSON.parse(quote(text));
+    } catch {
+      this.context.quality.malformedFrame(`a frame is not JSON: ${text.slice(0, 80)}`);
+      return;
+    }
+    if (message === null || typeof message !== 'object') {
+      this.context.quality.malformedFrame(`a frame is not an object: ${text.slice(0, 80)}`);
+    } else if (message.channel === 'book' && Array.isArray(message.data) && (message.type === 'snapshot' || message.type === 'update')) {
+      for (const entry of message.data as BookEntry[]) this.book(entry, message.type === 'snapshot', receivedUs);
+    } else if (message.channel === 'trade' && Array.isArray(message.data)) {
+      for (const entry of message.data as TradeEntry[]) this.trade(entry, receivedUs);
+    } else if (message.method !== undefined) {
+      if (message.success === false) this.context.quality.note('FEED_SUBSCRIBE_REFUSED', `Kraken refused ${String(message.method)}: ${String(message.error)}`);
+    } else if (message.channel !== 'heartbeat' && message.channel !== 'status' && message.channel !== 'ticker' && message.channel !== 'instrument') {
+      this.context.quality.malformedFrame(`unexpected frame: ${text.slice(0, 80)}`);
+    }
+  }
+
+  private book(entry: BookEntry, snapshot: boolean, receivedUs: number): void {
+    const book = this.books.get(entry?.symbol as string);
+    if (book === undefined) {
+      this.context.quality.malformedFrame(`book data for a symbol not subscribed: ${String(entry?.symbol)}`);
+      return;
+    }
+    const quality = this.context.quality;
+    quality.message(book.feed);
+    if (snapshot) book.beginSnapshot();
+    else if (!book.synced) return; // an update of the subscription being replaced
+    const { priceDecimals, sizeDecimals } = book.feed.instrument;
+    if (!this.levels(book, BID, entry.bids, priceDecimals, sizeDecimals) || !this.levels(book, ASK, entry.asks, priceDecimals, sizeDecimals) || (typeof entry.checksum !== 'number' && !(snapshot && entry.checksum === undefined))) {
+      quality.problem(book.feed, FQ_MALFORMED, `unreadable book ${snapshot ? 'snapshot' : 'update'}`);
+      return this.resync(book);
+    }
+    book.book.truncate(BID, this.context.depth, book.noteRemoved);
+    book.book.truncate(ASK, this.context.depth, book.noteRemoved);
+    const local = krakenChecksum(book.book);
+    if (typeof entry.checksum === 'number' && local !== entry.checksum) {
+      quality.problem(book.feed, FQ_CHECKSUM, `Kraken sent ${entry.checksum}, the local book gives ${local}`);
+      return this.resync(book);
+    }
+    if (!book.uncrossed()) return this.resync(book);
+    if (snapshot) book.commitSnapshot(receivedUs);
+    else book.commit(receivedUs);
+  }
+
+  private levels(book: VenueBook, side: number, levels: unknown, priceDecimals: number, sizeDecimals: number): boolean {
+    if (!Array.isArray(levels)) return false;
+    for (const level of levels as Level[]) {
+      if (!book.apply(side, toUnits(level?.price, priceDecimals), toUnits(level?.qty, sizeDecimals))) return false;
+    }
+    return true;
+  }
+
+  private trade(entry: TradeEntry, receivedUs: number): void {
+    const book = this.books.get(entry?.symbol as string);
+    if (book === undefined) {
+      this.context.quality.malformedFrame(`trade for a symbol not subscribed: ${String(entry?.symbol)}`);
+      return;
+    }
+    this.context.quality.message(book.feed);
+    const { priceDecimals, sizeDecimals } = book.feed.instrument;
+    const price = toUnits(entry.price, priceDecimals);
+    const size = toUnits(entry.qty, sizeDecimals);
+    const id = typeof entry.trade_id === 'number' ? entry.trade_id : NaN;
+    if (!(price > 0) || !(size > 0) || (entry.side !== 'buy' && entry.side !== 'sell') || Number.isNaN(id)) {
+      this.context.quality.problem(book.feed, FQ_MALFORMED, 'unreadable trade');
+      return;
+    }
+    if (id <= book.lastTradeId) return;
+    book.lastTradeId = id;
+    book.feed.orders.trade(entry.side === 'buy' ? BID : ASK, price, size, receivedUs);
+  }
+
+  /** Unsubscribes the symbol's book and subscribes again: Kraken answers with a fresh snapshot. */
+  private resync(book: VenueBook): void {
+    book.desync();
+    this.context.quality.resync(book.feed);
+    const params = { channel: 'book', symbol: [book.feed.venueSymbol], depth: this.context.depth };
+    this.send('unsubscribe', params);
+    this.send('subscribe', { ...params, snapshot: true });
+  }
+
+  private send(method: string, params: object): void {
+    this.context.link.send(JSON.stringify({ method, params, req_id: ++this.requestId }));
+  }
+}

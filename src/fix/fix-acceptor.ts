@@ -1,0 +1,134 @@
+import * as net from 'node:net';
+import * as path from 'node:path';
+import * as tls from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { BookcastError } from '../errors';
+import type { Instrument } from '../model/instruments';
+import type { SessionHub } from '../distribution/session-hub';
+import type { StreamTable } from '../distribution/streams';
+import { FixConnection, FixGateway, FixLimits } from './fix-connection';
+import type { FixAuthenticator } from './fix-credentials';
+import { FixOutlet } from './fix-outlet';
+import { FixRenderer } from './fix-render';
+import { FixSessionStore } from './fix-session-store';
+
+/** How often heartbeats, TestRequests, logon deadlines and sequence files are looked at. */
+const TICK_MS = 500;
+/** A connection that has not logged on by then is dropped. */
+const LOGON_TIMEOUT_MS = 10_000;
+
+export interface FixOptions extends FixLimits {
+  host: string;
+  port: number;
+  compId: string;
+  dataDir: string;
+  /** Outgoing application messages kept per session for ResendRequest. */
+  storeMessages: number;
+  /** PEM files; both set: the acceptor speaks TLS. */
+  tlsCert: string;
+  tlsKey: string;
+}
+
+/**
+ * The FIX 4.4 acceptor: a listening socket (TCP, or TLS with a certificate), one FixConnection
+ * per client, and what they share: the renderer, the hub outlet, the per-SenderCompID stores and
+ * the live-session table. Hand-written on node:net (see README, "FIX gateway", for the choice).
+ */
+export class FixAcceptor implements FixGateway {
+  readonly renderer: FixRenderer;
+  readonly outlet: FixOutlet;
+  readonly live = new Map<string, FixConnection>();
+  readonly compId: string;
+  readonly limits: FixLimits;
+  private readonly stores = new Map<string, FixSessionStore>();
+  private readonly connections = new Set<FixConnection>();
+  private readonly server: net.Server;
+  private timer: NodeJS.Timeout | null = null;
+  private hubRef: SessionHub | null = null;
+  private sessionIds = 0;
+
+  constructor(
+    private readonly options: FixOptions,
+    readonly streams: StreamTable,
+    instruments: readonly Instrument[],
+    readonly authenticator: FixAuthenticator,
+  ) {
+    this.compId = options.compId;
+    this.limits = { maxMessageBytes: options.maxMessageBytes, maxMessagesPerSecond: options.maxMessagesPerSecond };
+    this.renderer = new FixRenderer(instruments);
+    this.outlet = new FixOutlet(streams, this.renderer);
+    const accept = (socket: net.Socket) => this.accept(socket);
+    if (options.tlsCert !== '' || options.tlsKey !== '') {
+      if (options.tlsCert === '' || options.tlsKey === '') throw new BookcastError('CONFIG_INVALID', '--fix-tls-cert and --fix-tls-key go together');
+      let cert: Buffer, key: Buffer;
+      try {
+        cert = readFileSync(options.tlsCert);
+        key = readFileSync(options.tlsKey);
+      } catch (err) {
+        throw new BookcastError('CONFIG_INVALID', `FIX TLS: ${(err as Error).message}`);
+      }
+      this.server = tls.createServer({ cert, key }, accept);
+    } else {
+      this.server = net.createServer(accept);
+    }
+  }
+
+  /** The hub exists after the outlet it is built with; it is handed over before listening. */
+  attach(hub: SessionHub): void {
+    this.hubRef = hub;
+  }
+
+  get hub(): SessionHub {
+    return this.hubRef!;
+  }
+
+  get tls(): boolean {
+    return this.server instanceof tls.Server;
+  }
+
+  storeFor(senderCompId: string): FixSessionStore {
+    let s = this.stores.get(senderCompId);
+    if (s === undefined) {
+      s = new FixSessionStore(path.join(this.options.dataDir, 'fix'), `${this.compId}-${senderCompId}`, this.options.storeMessages);
+      this.stores.set(senderCompId, s);
+    }
+    return s;
+  }
+
+  nextSessionId(): number {
+    // Apart from the WebSocket sessions' ids (which count up from 1).
+    return -++this.sessionIds;
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', (err) => reject(new BookcastError('LISTEN_FAILED', `FIX port ${this.options.port}: ${err.message}`)));
+      this.server.listen(this.options.port, this.options.host, () => resolve());
+    });
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  private accept(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    const c = new FixConnection(socket, this);
+    this.connections.add(c);
+    socket.once('close', () => this.connections.delete(c));
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const c of this.connections) {
+      if (!c.loggedOn && now - c.openedAt > LOGON_TIMEOUT_MS) c.socket.destroy();
+      else c.tick(now);
+      c.flush();
+    }
+  }
+
+  /** Logs every session out and stops listening. */
+  async close(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    for (const c of this.connections) c.logout('FIX_SHUTDOWN', 'the server is stopping');
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
