@@ -19,6 +19,15 @@ import { LOG_LEVELS, LogLevel } from './util/log';
 export const HEALTH_DETAILS = ['none', 'local', 'all'] as const;
 export type HealthDetails = (typeof HEALTH_DETAILS)[number];
 
+/**
+ * `--auth`: who may reach what (auth/admission.ts).
+ *   off       everyone has everything (bookcast before access control)
+ *   optional  anonymous callers get the public tier; keys and tokens unlock more (the default)
+ *   required  anonymous callers are refused except on health, the token endpoint and the JWKS
+ */
+export const AUTH_MODES = ['off', 'optional', 'required'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
 /** Connection defaults leave part of this process's open-file limit to the journal and the store. */
 const DESCRIPTORS = descriptorBudget(readFileLimit());
 
@@ -110,6 +119,18 @@ export interface Config {
   heavyQueue: number;
   /** Heavy requests one client (remote address) may have running or waiting; more answer 429. */
   heavyPerClient: number;
+  /** Access control (auth/): off, optional (anonymous = public tier), required. */
+  auth: AuthMode;
+  /** Server secret keying API-key hashes and sealing signing keys; '' = generated in the data directory. */
+  authSecret: string;
+  /** Access-token lifetime in seconds. */
+  authTokenTtlS: number;
+  /** Refresh-token lifetime in seconds. */
+  authRefreshTtlS: number;
+  /** The `iss` and `aud` of the tokens this server issues and accepts. */
+  authIssuer: string;
+  /** Shared state (the auth cache and its revocations) lives here when set; otherwise in this process. */
+  redisUrl: string | undefined;
   /** The FIX 4.4 market-data acceptor (src/fix/); null when --fix-port is not set. */
   fix: FixConfig | null;
   /** pino level of the JSON log on stderr (util/log.ts). */
@@ -200,6 +221,12 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'journal-retention-hours', env: 'BOOKCAST_JOURNAL_RETENTION_HOURS', default: '24', help: 'keep journal and checkpoints this long (0: keep the whole journal)' },
   { flag: 'heavy-queue', env: 'BOOKCAST_HEAVY_QUEUE', default: '16', help: 'heavy requests (orderbook?at=) waiting at most; more answer 503 BUSY' },
   { flag: 'heavy-per-client', env: 'BOOKCAST_HEAVY_PER_CLIENT', default: '2', help: 'heavy requests one client may have in progress; more answer 429' },
+  { flag: 'auth', env: 'BOOKCAST_AUTH', default: 'optional', help: 'access control: off (everyone has everything) | optional (anonymous callers get the public tier) | required' },
+  { flag: 'auth-secret', env: 'BOOKCAST_AUTH_SECRET', default: '', help: 'server secret (32+ characters) keying API-key hashes; empty: generated once in <data-dir>/auth-secret (mode 0600)' },
+  { flag: 'auth-token-ttl', env: 'BOOKCAST_AUTH_TOKEN_TTL', default: '900', help: 'access-token lifetime, seconds' },
+  { flag: 'auth-refresh-ttl', env: 'BOOKCAST_AUTH_REFRESH_TTL', default: '2592000', help: 'refresh-token lifetime, seconds' },
+  { flag: 'auth-issuer', env: 'BOOKCAST_AUTH_ISSUER', default: 'bookcast', help: 'iss and aud of the access tokens issued and accepted' },
+  { flag: 'redis-url', env: 'REDIS_URL', default: '', help: 'Redis URL (redis://host:6379) for state several processes share (verified keys and tokens, revocations); empty: in-process' },
   { flag: 'fix-port', env: 'BOOKCAST_FIX_PORT', default: '', help: 'FIX 4.4 market-data acceptor port (0 picks a free one); empty: no FIX' },
   { flag: 'fix-sessions', env: 'BOOKCAST_FIX_SESSIONS', default: '', help: 'JSON file of FIX SenderCompIDs, passwords and permissions (required with --fix-port)' },
   { flag: 'fix-comp-id', env: 'BOOKCAST_FIX_COMP_ID', default: 'BOOKCAST', help: 'the acceptor\'s CompID (clients\' TargetCompID)' },
@@ -306,6 +333,17 @@ function percent(name: string, text: string): number {
 function healthDetails(text: string): HealthDetails {
   if (!(HEALTH_DETAILS as readonly string[]).includes(text)) throw new BookcastError('CONFIG_INVALID', `health-details must be one of ${HEALTH_DETAILS.join(', ')}, got "${text}"`);
   return text as HealthDetails;
+}
+
+function authMode(text: string): AuthMode {
+  if (!(AUTH_MODES as readonly string[]).includes(text)) throw new BookcastError('CONFIG_INVALID', `auth must be one of ${AUTH_MODES.join(', ')}, got "${text}"`);
+  return text as AuthMode;
+}
+
+/** A given secret must carry enough entropy to key the hashes: 32 characters at least. */
+function authSecret(text: string): string {
+  if (text !== '' && text.length < 32) throw new BookcastError('CONFIG_INVALID', 'auth-secret must be at least 32 characters (or empty to generate one)');
+  return text;
 }
 
 /** --fix-*: null without --fix-port; a port needs a sessions file (nobody could log on otherwise). */
@@ -496,6 +534,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     storeEvents: storeEvents(get('store-events'), source),
     heavyQueue: integer('heavy-queue', get('heavy-queue'), 0, 10_000),
     heavyPerClient: integer('heavy-per-client', get('heavy-per-client'), 1, 10_000),
+    auth: authMode(get('auth')),
+    authSecret: authSecret(get('auth-secret')),
+    authTokenTtlS: integer('auth-token-ttl', get('auth-token-ttl'), 10, 86_400),
+    authRefreshTtlS: integer('auth-refresh-ttl', get('auth-refresh-ttl'), 60, 31_536_000),
+    authIssuer: get('auth-issuer'),
+    redisUrl: get('redis-url') || undefined,
     fix: fixConfig(get),
     logLevel: logLevel(get('log-level')),
     metrics: {

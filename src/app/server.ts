@@ -25,7 +25,12 @@ import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_FIX, FORMAT_MARKET_DATA, Stream
 import { FixAcceptor } from '../fix/fix-acceptor';
 import { FixSessionList } from '../fix/fix-credentials';
 import { CurrencyConverter } from '../gateway/currency-converter';
-import { sendError, ServedRoute, servedRoutes } from '../gateway/http';
+import { installAdmission, sendError, ServedRoute, servedRoutes } from '../gateway/http';
+import { Admission } from '../auth/admission';
+import { AuthService } from '../auth/auth-service';
+import { openAuthDatabase } from '../auth/auth-database';
+import { loadServerSecret } from '../auth/server-secret';
+import { AuthRoutes } from '../gateway/auth-routes';
 import { registerApiDocs } from '../api-docs/api-docs-routes';
 import { registerDashboard } from '../dashboard/dashboard-routes';
 import { IngestGateway } from '../gateway/ingest-gateway';
@@ -59,6 +64,15 @@ const INGEST_RING_BYTES = 4 * 1024 * 1024;
 /** How long a stop waits for accepted ingest events to become durable. */
 const SETTLE_MS = 10_000;
 
+/** What tests and embedders may set beyond the configuration. */
+export interface ServerOptions {
+  /** Wall clock in ms since the epoch for credential expiry (tokens, WebSocket sessions); tests advance it. */
+  clock?: () => number;
+}
+
+/** How often open WebSocket connections are checked for credentials that ran out. */
+const CREDENTIAL_SWEEP_MS = 250;
+
 export interface RunningServer {
   readonly host: string;
   readonly port: number;
@@ -71,6 +85,8 @@ export interface RunningServer {
   readonly distributor: Distributor;
   /** Every WebSocket and FIX session and its slow-consumer ladder. */
   readonly hub: SessionHub;
+  /** Who may reach what; limits/ installs its hook as `admission.limit`. */
+  readonly admission: Admission;
   /** The FIX acceptor's port (--fix-port), or null without FIX. */
   readonly fixPort: number | null;
   /** Every endpoint served (gateway/http.ts servedRoutes): the API-description test compares it with the documents. */
@@ -138,8 +154,32 @@ function buildFix(config: Config, fix: FixConfig, streams: StreamTable, instrume
   return new FixAcceptor(options, streams, instruments, new FixSessionList(fix.sessionsFile));
 }
 
+/**
+ * Access control's store and token keys (`--auth optional|required`): clients and keys in the
+ * configured database, the server secret from the flag or the data directory.
+ */
+async function startAuth(config: Config, clock: () => number): Promise<AuthService> {
+  const db = await openAuthDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const service = new AuthService(db, {
+      serverSecret: new Uint8Array(loadServerSecret(config.authSecret, config.dataDir)),
+      issuer: config.authIssuer,
+      tokenTtlS: config.authTokenTtlS,
+      refreshTtlS: config.authRefreshTtlS,
+      clock,
+    });
+    await service.start();
+    if (config.redisUrl) await service.share(config.redisUrl);
+    return service;
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
 /** Starts workers, persistence, source and the uWS front thread; resolves once it listens. */
-export async function startServer(configured: Config): Promise<RunningServer> {
+export async function startServer(configured: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const clock = options.clock ?? Date.now;
   setLogLevel(configured.logLevel);
   checkMemoryOrder();
   const uws = loadUws();
@@ -153,9 +193,20 @@ export async function startServer(configured: Config): Promise<RunningServer> {
   // Made before the persistence worker, which reads the journal's durable sequence from it (--store-events).
   const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
   const feedStats = config.source.kind === 'feed' || config.source.kind === 'capture' ? new Float64Array(new SharedArrayBuffer(feedWordsLength(instruments.length) * 8)) : undefined;
-  const { pool, persistence, journalDir, checkpointDir } = await startEngine(config, instruments, sourceStats, fail);
+  // Access control first: a bad secret or an unreachable database stops the start before any thread runs.
+  const auth = config.auth === 'off' ? null : await startAuth(config, clock);
+  let engine;
+  try {
+    engine = await startEngine(config, instruments, sourceStats, fail);
+  } catch (err) {
+    await auth?.close();
+    throw err;
+  }
+  const { pool, persistence, journalDir, checkpointDir } = engine;
 
   const app = uws.App();
+  const admission = new Admission(config.auth, auth);
+  installAdmission(app, admission);
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);
   const gate = new AcceptGate(uws, app, config.host);
@@ -181,9 +232,13 @@ export async function startServer(configured: Config): Promise<RunningServer> {
   const health = healthReport({ config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork });
   const publicHealth = publicHealthReport(startedAt);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
-  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req) => (showsHealthDetails(config.healthDetails, res, req) ? health() : publicHealth()), isReplay(config.source)).register(app);
+  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req, caller) => (showsHealthDetails(config.healthDetails, res, req, caller) ? health() : publicHealth()), isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
+  if (auth !== null) {
+    new AuthRoutes(auth).register(app);
+    auth.onRevoked = (kind, id) => ws.closeRevoked(kind, id);
+  }
   registerApiDocs(app);
   registerDashboard(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
@@ -198,6 +253,7 @@ export async function startServer(configured: Config): Promise<RunningServer> {
   const heartbeats = new HeartbeatRounds(config.heartbeatMs, hub.sessions);
   const heartbeat = setInterval(() => heartbeats.tick(), HEARTBEAT_TICK_MS);
   const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);
+  const credentialSweep = setInterval(() => ws.expireCredentials(clock()), CREDENTIAL_SWEEP_MS);
 
   let stopping = false;
   /** Stops in order: no new input, books finish what they have, storage writes what they made. */
@@ -209,6 +265,7 @@ export async function startServer(configured: Config): Promise<RunningServer> {
     observability.stop();
     clearInterval(heartbeat);
     clearInterval(conflation);
+    clearInterval(credentialSweep);
     ws.closeAll();
     await fix?.close();
     ingest.closePublisher();
@@ -224,6 +281,7 @@ export async function startServer(configured: Config): Promise<RunningServer> {
     await pool.stop();
     await persistence.stop();
     await heavy.destroy();
+    await auth?.close();
   };
 
   let fixPort: number | null = null;
@@ -247,6 +305,7 @@ export async function startServer(configured: Config): Promise<RunningServer> {
     failed,
     distributor,
     hub,
+    admission,
     fixPort,
     routes: servedRoutes(app),
     observability,
