@@ -10,6 +10,8 @@ import type { IngestGateway } from '../gateway/ingest-gateway';
 import type { UpgradeGuard } from '../gateway/upgrade-guard';
 import type { AcceptGate } from '../gateway/accept-gate';
 import type { HeavyWork } from '../gateway/heavy-work';
+import type { ClientSlots } from '../gateway/client-slots';
+import type { RateLimiter } from '../limits/rate-limiter';
 import type { BookAtAnswer, BookAtRequest } from '../gateway/book-at-task';
 
 /** The parts /api/v1/health reads; each keeps its own counters, this only assembles them. */
@@ -25,6 +27,8 @@ export interface HealthParts {
   guard: UpgradeGuard;
   gate: AcceptGate;
   heavyWork: HeavyWork<BookAtRequest, BookAtAnswer>;
+  heavySlots: ClientSlots;
+  limiter: RateLimiter;
 }
 
 /** What anyone may see; the rest only where showsHealthDetails allows (gateway/health-access.ts). */
@@ -34,7 +38,7 @@ export function publicHealthReport(startedAt: number): () => object {
 
 /** The body of /api/v1/health, read fresh from every part's shared counters at each call. */
 export function healthReport(parts: HealthParts): () => object {
-  const { config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork } = parts;
+  const { config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork, heavySlots, limiter } = parts;
   const publicHealth = publicHealthReport(startedAt);
   return () => ({
     ...publicHealth(),
@@ -63,6 +67,7 @@ export function healthReport(parts: HealthParts): () => object {
     slow_consumer_resyncs: hub.slowConsumerResyncs,
     slow_consumer_closes: hub.slowConsumerCloses,
     published: hub.published,
-    heavy_requests: { running: heavyWork.active, queued: heavyWork.queued, ...heavyWork.counts },
+    heavy_requests: { running: heavyWork.active, queued: heavyWork.queued, ...heavyWork.counts, refused_client_all_kinds: heavySlots.refused },
+    rate_limits: limiter.health(),
   });
 }

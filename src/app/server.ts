@@ -36,6 +36,11 @@ import { HeavyWork } from '../gateway/heavy-work';
 import { UpgradeGuard } from '../gateway/upgrade-guard';
 import { AcceptGate } from '../gateway/accept-gate';
 import { showsHealthDetails } from '../gateway/health-access';
+import { Admission, CallerResolver } from '../gateway/admission';
+import { ClientSlots } from '../gateway/client-slots';
+import { peerCaller } from '../gateway/peer-caller';
+import type { Caller } from '../auth/caller';
+import { publicTier, rateLimiter } from './limits';
 import { startFrontLoop } from './front-loop';
 import { healthReport, publicHealthReport } from './health';
 import { pickInstruments } from './instruments';
@@ -95,7 +100,7 @@ async function startEngine(config: Config, instruments: Instrument[], sourceStat
  * The distribution core and its consumers: the WebSocket sessions (both dialects, uWS topics as
  * their outlets) and the recent trades and candles REST answers from.
  */
-function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrument[], pool: WorkerPool, symbols: SymbolLookup, guard: UpgradeGuard) {
+function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrument[], pool: WorkerPool, symbols: SymbolLookup, guard: UpgradeGuard, callers: CallerResolver) {
   const streams = new StreamTable(instruments);
   const formats = instruments.map((i) => ({ priceDecimals: i.priceDecimals, sizeDecimals: i.sizeDecimals }));
   const conflator = new Conflator(streams, formats);
@@ -108,9 +113,9 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
   outlets[FORMAT_BINARY] = new UwsTopics(app, 'b', streams.count);
   outlets[FORMAT_FEED_JSON] = new UwsTopics(app, 'j', streams.count);
   outlets[FORMAT_MARKET_DATA] = new UwsTopics(app, 'm', streams.count);
-  const limits = { softBackpressure: config.softBackpressure, maxBackpressure: config.maxBackpressure, maxSubscriptions: config.maxSubscriptionsPerConnection };
+  const limits = { softBackpressure: config.softBackpressure, maxBackpressure: config.maxBackpressure };
   const hub = new SessionHub(distributor, streams, outlets, formats, conflator, trades, limits, instruments);
-  const ws = new WsGateway(config, symbols, streams, hub, instruments, guard);
+  const ws = new WsGateway(config, symbols, streams, hub, instruments, guard, callers);
   return { conflator, trades, candles, distributor, hub, ws };
 }
 
@@ -131,7 +136,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);
   const gate = new AcceptGate(uws, app, config.host);
-  const { conflator, trades, candles, distributor, hub, ws } = buildStreaming(config, app, instruments, pool, symbols, guard);
+  // Until access control resolves keys and tokens, every caller is anonymous, by its address.
+  const callers = peerCaller(publicTier(config));
+  const limiter = rateLimiter(config);
+  new Admission({ resolve: callers, limits: limiter, usage: null, signer: null }).install(app);
+  const { conflator, trades, candles, distributor, hub, ws } = buildStreaming(config, app, instruments, pool, symbols, guard, callers);
   const ingestBuffers: IngestBuffers | undefined =
     config.source.kind === 'ingest' ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer } : undefined;
   const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers, sourceStats, guard);
@@ -141,18 +150,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // Heavy REST work (rebuilding a past book from the journal) runs in one thread, kept alive for
   // its journal time index, behind a bounded queue with a per-client cap (gateway/heavy-work.ts).
   const heavy = new Piscina({ filename: path.join(__dirname, '..', 'gateway', 'book-at-task.js'), minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
-  const heavyWork = new HeavyWork<BookAtRequest, BookAtAnswer>((task) => heavy.run({ ...task, journalDir, checkpointDir }), {
-    concurrency: 1,
-    maxQueued: config.heavyQueue,
-    perClient: config.heavyPerClient,
-  });
-  const bookAt = isReplay(config.source) ? null : (task: BookAtRequest, client: string, signal: AbortSignal) => heavyWork.submit(client, task, signal);
-  const health = healthReport({ config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork });
+  // One cap per client over every kind of heavy request (client-slots.ts).
+  const heavySlots = new ClientSlots();
+  const heavyWork = new HeavyWork<BookAtRequest, BookAtAnswer>((task) => heavy.run({ ...task, journalDir, checkpointDir }), { concurrency: 1, maxQueued: config.heavyQueue }, heavySlots);
+  const bookAt = isReplay(config.source)
+    ? null
+    : (task: BookAtRequest, caller: Caller, signal: AbortSignal) => heavyWork.submit(caller.subject, caller.limits.heavyConcurrent, task, signal);
+  const health = healthReport({ config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork, heavySlots, limiter });
   const publicHealth = publicHealthReport(startedAt);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
   new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req) => (showsHealthDetails(config.healthDetails, res, req) ? health() : publicHealth()), isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
-  new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
+  new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence, heavySlots).register(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
 
   const source = startSourceThread(config, instruments, pool, sourceStats, ingestBuffers, ingest, fail);
@@ -189,6 +198,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await pool.stop();
     await persistence.stop();
     await heavy.destroy();
+    await limiter.close();
   };
 
   try {

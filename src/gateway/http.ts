@@ -2,6 +2,8 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { formatTimestampMicros, parseTimestamp } from '../wire/timestamp';
 import { nowMicros } from '../util/clock';
+import type { Caller } from '../auth/caller';
+import { AdmittedHandler, admissionOf, RouteOptions } from './admission';
 
 const STATUS_LINES: Record<number, string> = {
   200: '200 OK',
@@ -99,18 +101,12 @@ export function timeInRange(us: number, key: string): number {
 }
 
 /**
- * Registers a synchronous handler: a BookcastError it throws becomes its coded JSON answer, any
- * other error INTERNAL; every other method on the same path answers 405.
+ * Registers a synchronous handler behind the app's admission (admission.ts: who asks, budgets,
+ * accounting, signatures): a BookcastError it throws becomes its coded JSON answer, any other
+ * error INTERNAL; every other method on the same path answers 405.
  */
-export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): void {
-  app[method](pattern, (res, req) => {
-    try {
-      handler(res, req);
-    } catch (err) {
-      if (err instanceof BookcastError) sendError(res, err.code, err.message);
-      else sendError(res, 'INTERNAL');
-    }
-  });
+export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string, handler: AdmittedHandler, options?: RouteOptions): void {
+  app[method](pattern, admissionOf(app).wrap(method, pattern, handler, options));
   app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
 }
 
@@ -126,27 +122,32 @@ export interface Answer {
  * before its first await (uWS reuses the request object afterwards); the answer is corked, and
  * dropped if the client went away meanwhile. Errors answer as in `route`.
  */
-export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: HttpRequest) => Promise<Answer>): void {
-  app.get(pattern, (res, req) => {
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
-    handler(req).then(
-      (answer) => {
-        if (aborted) return;
-        res.cork(() => {
-          res.writeStatus(STATUS_LINES[answer.status] ?? `${answer.status} Error`)
-            .writeHeader('content-type', answer.contentType ?? 'application/json')
-            .end(answer.body);
-        });
-      },
-      (err) => {
-        if (aborted) return;
-        if (err instanceof BookcastError) sendError(res, err.code, err.message);
-        else sendError(res, 'INTERNAL');
-      },
-    );
-  });
-  app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
+export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: HttpRequest, caller: Caller) => Promise<Answer>, options?: RouteOptions): void {
+  route(
+    app,
+    'get',
+    pattern,
+    (res, req, caller) => {
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      handler(req, caller).then(
+        (answer) => {
+          if (aborted) return;
+          res.cork(() => {
+            res.writeStatus(STATUS_LINES[answer.status] ?? `${answer.status} Error`)
+              .writeHeader('content-type', answer.contentType ?? 'application/json')
+              .end(answer.body);
+          });
+        },
+        (err) => {
+          if (aborted) return;
+          if (err instanceof BookcastError) sendError(res, err.code, err.message);
+          else sendError(res, 'INTERNAL');
+        },
+      );
+    },
+    options,
+  );
 }

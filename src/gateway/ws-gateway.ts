@@ -7,7 +7,7 @@ import { nowMicros } from '../util/clock';
 import { MessageEncoder, SubscriptionStateInput } from '../wire/message-encoder';
 import { formatTimestampMicros } from '../wire/timestamp';
 import { errorBody } from './http';
-import { Session, SessionDialect, SUB_LIVE } from '../distribution/session';
+import { Session, SessionBudget, SessionDialect, SUB_LIVE } from '../distribution/session';
 import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
 import { CHANNEL_OF_DATA_TYPE, channelOf, indexOf, marketDataTypeOf, STREAM_CANDLES, STREAM_L3, streamOf } from '../model/streams';
 import { INTERVAL_COUNT, INTERVALS } from '../model/intervals';
@@ -16,6 +16,7 @@ import { SessionData, UwsTransport } from './uws-outlet';
 import type { SymbolLookup } from './symbol-lookup';
 import { closeIfTooBig, payloadCeiling } from './frame-limits';
 import type { UpgradeGuard } from './upgrade-guard';
+import type { CallerResolver } from './admission';
 import { parseClientMessage, parseJsonObject, parseMarketDataMessage, StreamRequest } from './ws-protocol';
 
 /** Past this many times the message rate limit in one second, the connection is closed. */
@@ -49,6 +50,8 @@ export class WsGateway implements SessionDialect {
     private readonly hub: SessionHub,
     private readonly instruments: readonly Instrument[],
     private readonly guard: UpgradeGuard,
+    /** Who opens a connection (auth/ with keys and tokens; the peer address until then): its tier sets the session's budget. */
+    private readonly callers: CallerResolver,
   ) {}
 
   register(app: TemplatedApp): void {
@@ -77,11 +80,22 @@ export class WsGateway implements SessionDialect {
         }
         const client = this.guard.admit(res, req);
         if (client === null) return;
+        let budget: SessionBudget;
+        try {
+          const { limits } = this.callers(req, Buffer.from(res.getRemoteAddressAsText()).toString());
+          budget = { controlPerSecond: limits.controlPerSecond, maxSubscriptions: limits.maxSubscriptions };
+        } catch (err) {
+          const code: ErrorCode = err instanceof BookcastError ? err.code : 'INTERNAL';
+          res.cork(() => {
+            res.writeStatus(`${ERRORS[code].status} ${code}`).writeHeader('content-type', 'application/json').end(errorBody(code, err instanceof BookcastError ? err.message : undefined));
+          });
+          return;
+        }
         const key = req.getHeader('sec-websocket-key');
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
         const transport = new UwsTransport();
-        res.upgrade<SessionData>({ session: new Session(this.nextId++, format, transport, this), transport, client }, key, protocol, extensions, context);
+        res.upgrade<SessionData>({ session: new Session(this.nextId++, format, transport, this, budget), transport, client }, key, protocol, extensions, context);
       },
       open: (ws) => {
         const data = ws.getUserData();
@@ -109,7 +123,7 @@ export class WsGateway implements SessionDialect {
       session.windowCount = 0;
     }
     const count = ++session.windowCount;
-    const limit = this.config.maxMessagesPerSecond;
+    const limit = session.budget.controlPerSecond;
     if (count > limit) {
       if (count > limit * FLOOD_FACTOR) {
         session.transport.close(1008, 'RATE_LIMITED: message flood');
@@ -153,6 +167,7 @@ export class WsGateway implements SessionDialect {
             throttle_ms: request.throttleMs,
             // The one thing that tells a replay from the live feed: data messages are the same.
             replay: isReplay(this.config.source),
+            limits: this.budgetLeft(session, joining),
           },
         }),
       );
@@ -181,7 +196,13 @@ export class WsGateway implements SessionDialect {
         JSON.stringify({
           type: request.type === 'subscribe' ? 'SUBSCRIBE' : 'UNSUBSCRIBE',
           request_id: requestId,
-          payload: { status: request.type === 'subscribe' ? 'subscribed' : 'unsubscribed', symbols: request.instruments.map((i) => i.symbol), data_types: dataTypes, replay: isReplay(this.config.source) },
+          payload: {
+            status: request.type === 'subscribe' ? 'subscribed' : 'unsubscribed',
+            symbols: request.instruments.map((i) => i.symbol),
+            data_types: dataTypes,
+            replay: isReplay(this.config.source),
+            limits: this.budgetLeft(session, joining),
+          },
           timestamp: formatTimestampMicros(nowMicros()),
         }),
       );
@@ -220,6 +241,23 @@ export class WsGateway implements SessionDialect {
     this.hub.admit(session, adding, replaced.length);
     for (const stream of replaced) this.hub.unsubscribe(session, stream);
     return wanted;
+  }
+
+  /**
+   * What the connection has left of its budget once `joining` is joined: subscriptions, and
+   * control messages in the current second (the reply counts the request it answers).
+   */
+  private budgetLeft(session: Session, joining: readonly [number, number][]): object {
+    let adding = 0;
+    for (const [stream] of joining) if (!session.subscriptions.has(stream)) adding++;
+    const { maxSubscriptions, controlPerSecond } = session.budget;
+    return {
+      subscriptions: session.subscriptions.size + adding,
+      max_subscriptions: maxSubscriptions,
+      subscriptions_remaining: Math.max(0, maxSubscriptions - session.subscriptions.size - adding),
+      messages_per_second: controlPerSecond,
+      messages_remaining: Math.max(0, controlPerSecond - session.windowCount),
+    };
   }
 
   /** Joins validated streams; called after the reply went out, since snapshots follow it. */
