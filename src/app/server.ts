@@ -41,6 +41,7 @@ import { ClientSlots } from '../gateway/client-slots';
 import { peerCaller } from '../gateway/peer-caller';
 import type { Caller } from '../auth/caller';
 import { publicTier, rateLimiter } from './limits';
+import { makeApp } from '../gateway/tls-app';
 import { startFrontLoop } from './front-loop';
 import { healthReport, publicHealthReport } from './health';
 import { pickInstruments } from './instruments';
@@ -58,6 +59,8 @@ const SETTLE_MS = 10_000;
 export interface RunningServer {
   readonly host: string;
   readonly port: number;
+  /** HTTPS and WSS (--tls-cert): URLs start https:// and wss://. */
+  readonly tls: boolean;
   readonly instruments: readonly Instrument[];
   /** Book worker threads actually started (never more than instruments). */
   readonly workers: number;
@@ -123,6 +126,8 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
 export async function startServer(config: Config): Promise<RunningServer> {
   checkMemoryOrder();
   const uws = loadUws();
+  // Before anything starts: a certificate that does not load stops nothing but this.
+  const app = makeApp(uws, config.tlsCert === undefined ? null : { cert: config.tlsCert, key: config.tlsKey!, passphrase: config.tlsPassphrase });
   const instruments = pickInstruments(config);
   const startedAt = Date.now();
   let fail!: (err: BookcastError) => void;
@@ -132,7 +137,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
   const { pool, persistence, journalDir, checkpointDir } = await startEngine(config, instruments, sourceStats, fail);
 
-  const app = uws.App();
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);
   const gate = new AcceptGate(uws, app, config.host);
@@ -214,6 +218,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   return {
     host: config.host,
     port: gate.port,
+    tls: config.tlsCert !== undefined,
     instruments,
     workers: pool.channels.length,
     failed,

@@ -28,11 +28,12 @@ export async function startCommand(argv: string[]): Promise<number> {
               ? 'publishers over /ingest'
               : `LOBSTER replay of ${config.source.path}`;
     console.log(`bookcast is running: ${server.instruments.length} symbols (${server.instruments.map((i) => i.symbol).slice(0, 8).join(', ')}${server.instruments.length > 8 ? ', …' : ''}), ${server.workers} book worker${server.workers === 1 ? '' : 's'}, source: ${source}`);
-    console.log(`  WebSocket (JSON):        ws://${base}/ws`);
-    console.log(`  WebSocket (FlatBuffers): ws://${base}/ws?format=flatbuffers`);
-    console.log(`  REST:                    http://${base}/api/v1/market/symbols`);
-    if (config.source.kind === 'ingest') console.log(`  Ingest (publishers):     ws://${base}/ingest?session=<name>  (Authorization: Bearer <publisher token>)`);
-    console.log(`  try: curl http://${base}/api/v1/market/${server.instruments[0].slug}/orderbook?depth=5`);
+    const [ws, http] = server.tls ? ['wss', 'https'] : ['ws', 'http'];
+    console.log(`  WebSocket (JSON):        ${ws}://${base}/ws`);
+    console.log(`  WebSocket (FlatBuffers): ${ws}://${base}/ws?format=flatbuffers`);
+    console.log(`  REST:                    ${http}://${base}/api/v1/market/symbols`);
+    if (config.source.kind === 'ingest') console.log(`  Ingest (publishers):     ${ws}://${base}/ingest?session=<name>  (Authorization: Bearer <publisher token>)`);
+    console.log(`  try: curl ${http}://${base}/api/v1/market/${server.instruments[0].slug}/orderbook?depth=5`);
     const stopped = new Promise<number>((resolve) => {
       const stop = (signal: string) => {
         console.log(`bookcast: ${signal}, stopping`);
