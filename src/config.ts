@@ -18,6 +18,15 @@ import { descriptorBudget, readFileLimit } from './util/descriptor-budget';
 export const HEALTH_DETAILS = ['none', 'local', 'all'] as const;
 export type HealthDetails = (typeof HEALTH_DETAILS)[number];
 
+/**
+ * `--auth`: who may reach what (auth/admission.ts).
+ *   off       everyone has everything (bookcast before access control)
+ *   optional  anonymous callers get the public tier; keys and tokens unlock more (the default)
+ *   required  anonymous callers are refused except on health, the token endpoint and the JWKS
+ */
+export const AUTH_MODES = ['off', 'optional', 'required'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
 /** Connection defaults leave part of this process's open-file limit to the journal and the store. */
 const DESCRIPTORS = descriptorBudget(readFileLimit());
 
@@ -106,6 +115,16 @@ export interface Config {
   usageAccounting: boolean;
   /** Store client addresses in usage rows with the host part zeroed (IPv4 /24, IPv6 /48). */
   anonymizeIp: boolean;
+  /** Access control (auth/): off, optional (anonymous = public tier), required. */
+  auth: AuthMode;
+  /** Server secret keying API-key hashes and sealing signing keys; '' = generated in the data directory. */
+  authSecret: string;
+  /** Access-token lifetime in seconds. */
+  authTokenTtlS: number;
+  /** Refresh-token lifetime in seconds. */
+  authRefreshTtlS: number;
+  /** The `iss` and `aud` of the tokens this server issues and accepts. */
+  authIssuer: string;
 }
 
 interface Option {
@@ -201,6 +220,11 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'signing-key', env: 'BOOKCAST_SIGNING_KEY', default: '', help: 'PEM (PKCS#8) Ed25519 private key file for --sign-snapshots; empty: a new key each start' },
   { flag: 'usage-accounting', env: 'BOOKCAST_USAGE_ACCOUNTING', default: 'true', help: 'true: store one api_usage row per REST request (batched, COPY)' },
   { flag: 'anonymize-ip', env: 'BOOKCAST_ANONYMIZE_IP', default: 'false', help: 'true: usage rows keep client addresses with the host part zeroed (IPv4 /24, IPv6 /48)' },
+  { flag: 'auth', env: 'BOOKCAST_AUTH', default: 'optional', help: 'access control: off (everyone has everything) | optional (anonymous callers get the public tier) | required' },
+  { flag: 'auth-secret', env: 'BOOKCAST_AUTH_SECRET', default: '', help: 'server secret (32+ characters) keying API-key hashes; empty: generated once in <data-dir>/auth-secret (mode 0600)' },
+  { flag: 'auth-token-ttl', env: 'BOOKCAST_AUTH_TOKEN_TTL', default: '900', help: 'access-token lifetime, seconds' },
+  { flag: 'auth-refresh-ttl', env: 'BOOKCAST_AUTH_REFRESH_TTL', default: '2592000', help: 'refresh-token lifetime, seconds' },
+  { flag: 'auth-issuer', env: 'BOOKCAST_AUTH_ISSUER', default: 'bookcast', help: 'iss and aud of the access tokens issued and accepted' },
 ];
 
 function integer(name: string, text: string, min: number, max: number): number {
@@ -286,6 +310,17 @@ function tls(cert: string, key: string, passphrase: string): Pick<Config, 'tlsCe
   if ((cert === '') !== (key === '')) throw new BookcastError('CONFIG_INVALID', '--tls-cert and --tls-key go together');
   if (passphrase !== '' && key === '') throw new BookcastError('CONFIG_INVALID', '--tls-passphrase needs --tls-key');
   return { tlsCert: cert || undefined, tlsKey: key || undefined, tlsPassphrase: passphrase || undefined };
+}
+
+function authMode(text: string): AuthMode {
+  if (!(AUTH_MODES as readonly string[]).includes(text)) throw new BookcastError('CONFIG_INVALID', `auth must be one of ${AUTH_MODES.join(', ')}, got "${text}"`);
+  return text as AuthMode;
+}
+
+/** A given secret must carry enough entropy to key the hashes: 32 characters at least. */
+function authSecret(text: string): string {
+  if (text !== '' && text.length < 32) throw new BookcastError('CONFIG_INVALID', 'auth-secret must be at least 32 characters (or empty to generate one)');
+  return text;
 }
 
 /** Flags win over environment variables, which win over defaults. Throws CONFIG_INVALID. */
@@ -394,5 +429,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     signingKey: get('signing-key') || undefined,
     usageAccounting: flag('usage-accounting', get('usage-accounting')),
     anonymizeIp: flag('anonymize-ip', get('anonymize-ip')),
+    auth: authMode(get('auth')),
+    authSecret: authSecret(get('auth-secret')),
+    authTokenTtlS: integer('auth-token-ttl', get('auth-token-ttl'), 10, 86_400),
+    authRefreshTtlS: integer('auth-refresh-ttl', get('auth-refresh-ttl'), 60, 31_536_000),
+    authIssuer: get('auth-issuer'),
   };
 }

@@ -22,7 +22,8 @@ import { RecentTrades } from '../distribution/recent-trades';
 import { SessionHub } from '../distribution/session-hub';
 import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
 import { CurrencyConverter } from '../gateway/currency-converter';
-import { sendError } from '../gateway/http';
+import { installAdmission, sendError } from '../gateway/http';
+import { Admission } from '../auth/admission';
 import { IngestGateway } from '../gateway/ingest-gateway';
 import { MarketDataRoutes } from '../gateway/market-data-routes';
 import { MarketSnapshots } from '../gateway/market-snapshot';
@@ -36,11 +37,10 @@ import { HeavyWork } from '../gateway/heavy-work';
 import { UpgradeGuard } from '../gateway/upgrade-guard';
 import { AcceptGate } from '../gateway/accept-gate';
 import { showsHealthDetails } from '../gateway/health-access';
-import { Admission, CallerResolver } from '../gateway/admission';
 import { ClientSlots } from '../gateway/client-slots';
-import { peerCaller } from '../gateway/peer-caller';
 import type { Caller } from '../auth/caller';
 import { publicTier, rateLimiter } from './limits';
+import { rateLimitHook } from '../limits/rate-limit-hook';
 import { makeApp } from '../gateway/tls-app';
 import { startFrontLoop } from './front-loop';
 import { healthReport, publicHealthReport } from './health';
@@ -56,6 +56,15 @@ const INGEST_RING_BYTES = 4 * 1024 * 1024;
 /** How long a stop waits for accepted ingest events to become durable. */
 const SETTLE_MS = 10_000;
 
+/** What tests and embedders may set beyond the configuration. */
+export interface ServerOptions {
+  /** Wall clock in ms since the epoch for credential expiry (tokens, WebSocket sessions); tests advance it. */
+  clock?: () => number;
+}
+
+/** How often open WebSocket connections are checked for credentials that ran out. */
+const CREDENTIAL_SWEEP_MS = 250;
+
 export interface RunningServer {
   readonly host: string;
   readonly port: number;
@@ -70,6 +79,8 @@ export interface RunningServer {
   readonly distributor: Distributor;
   /** Every WebSocket session and its slow-consumer ladder. */
   readonly hub: SessionHub;
+  /** Who may reach what; limits/ installs its hook as `admission.limit`. */
+  readonly admission: Admission;
   stop(): Promise<void>;
 }
 
@@ -103,7 +114,7 @@ async function startEngine(config: Config, instruments: Instrument[], sourceStat
  * The distribution core and its consumers: the WebSocket sessions (both dialects, uWS topics as
  * their outlets) and the recent trades and candles REST answers from.
  */
-function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrument[], pool: WorkerPool, symbols: SymbolLookup, guard: UpgradeGuard, callers: CallerResolver) {
+function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrument[], pool: WorkerPool, symbols: SymbolLookup, guard: UpgradeGuard) {
   const streams = new StreamTable(instruments);
   const formats = instruments.map((i) => ({ priceDecimals: i.priceDecimals, sizeDecimals: i.sizeDecimals }));
   const conflator = new Conflator(streams, formats);
@@ -118,12 +129,13 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
   outlets[FORMAT_MARKET_DATA] = new UwsTopics(app, 'm', streams.count);
   const limits = { softBackpressure: config.softBackpressure, maxBackpressure: config.maxBackpressure };
   const hub = new SessionHub(distributor, streams, outlets, formats, conflator, trades, limits, instruments);
-  const ws = new WsGateway(config, symbols, streams, hub, instruments, guard, callers);
+  const ws = new WsGateway(config, symbols, streams, hub, instruments, guard);
   return { conflator, trades, candles, distributor, hub, ws };
 }
 
 /** Starts workers, persistence, source and the uWS front thread; resolves once it listens. */
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const clock = options.clock ?? Date.now;
   checkMemoryOrder();
   const uws = loadUws();
   // Before anything starts: a certificate that does not load stops nothing but this.
@@ -137,14 +149,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
   const { pool, persistence, journalDir, checkpointDir } = await startEngine(config, instruments, sourceStats, fail);
 
+  // Anonymous callers (and everyone under --auth off) get the public tier's budget from the options.
+  const admission = new Admission(config.auth, null, publicTier(config));
+  const limiter = rateLimiter(config);
+  admission.limit = rateLimitHook(limiter);
+  installAdmission(app, admission);
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);
   const gate = new AcceptGate(uws, app, config.host);
-  // Until access control resolves keys and tokens, every caller is anonymous, by its address.
-  const callers = peerCaller(publicTier(config));
-  const limiter = rateLimiter(config);
-  new Admission({ resolve: callers, limits: limiter, usage: null, signer: null }).install(app);
-  const { conflator, trades, candles, distributor, hub, ws } = buildStreaming(config, app, instruments, pool, symbols, guard, callers);
+  const { conflator, trades, candles, distributor, hub, ws } = buildStreaming(config, app, instruments, pool, symbols, guard);
   const ingestBuffers: IngestBuffers | undefined =
     config.source.kind === 'ingest' ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer } : undefined;
   const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers, sourceStats, guard);
@@ -163,7 +176,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const health = healthReport({ config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork, heavySlots, limiter });
   const publicHealth = publicHealthReport(startedAt);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
-  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req) => (showsHealthDetails(config.healthDetails, res, req) ? health() : publicHealth()), isReplay(config.source)).register(app);
+  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req, caller) => (showsHealthDetails(config.healthDetails, res, req, caller) ? health() : publicHealth()), isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence, heavySlots).register(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
@@ -178,6 +191,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const heartbeats = new HeartbeatRounds(config.heartbeatMs, hub.sessions);
   const heartbeat = setInterval(() => heartbeats.tick(), HEARTBEAT_TICK_MS);
   const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);
+  const credentialSweep = setInterval(() => ws.expireCredentials(clock()), CREDENTIAL_SWEEP_MS);
 
   let stopping = false;
   /** Stops in order: no new input, books finish what they have, storage writes what they made. */
@@ -188,6 +202,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     stopFrontLoop();
     clearInterval(heartbeat);
     clearInterval(conflation);
+    clearInterval(credentialSweep);
     ws.closeAll();
     ingest.closePublisher();
     gate.close();
@@ -224,6 +239,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     failed,
     distributor,
     hub,
+    admission,
     stop,
   };
 }

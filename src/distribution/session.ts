@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors';
+import type { Caller } from '../auth/caller';
 
 /** A subscription is waiting for its snapshot, receiving updates, or parked while its connection catches up. */
 export const SUB_PENDING = 0;
@@ -74,6 +75,10 @@ export class Session {
   windowCount = 0;
   /** Parked after falling behind; resumes with fresh snapshots once its buffer drains. */
   parked = false;
+  /** Who opened the connection (auth/caller.ts); null only for transports that admit no one. */
+  caller: Caller | null = null;
+  /** When the credential it was admitted with runs out (ms since the epoch); Infinity: never. */
+  credentialExpiry = Infinity;
 
   constructor(
     readonly id: number,

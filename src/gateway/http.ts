@@ -2,8 +2,11 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { formatTimestampMicros, parseTimestamp } from '../wire/timestamp';
 import { nowMicros } from '../util/clock';
-import type { Caller } from '../auth/caller';
-import { AdmittedHandler, admissionOf, RouteOptions } from './admission';
+import { Admission, AdmissionRefusal, Credentials } from '../auth/admission';
+import type { Caller, Permission, RouteInfo } from '../auth/caller';
+import { routePermission } from '../auth/route-permissions';
+import { clientKey } from './connection-limits';
+import { BufferedBody, parameterCount, RequestCopy } from './request-copy';
 
 const STATUS_LINES: Record<number, string> = {
   200: '200 OK',
@@ -100,13 +103,87 @@ export function timeInRange(us: number, key: string): number {
   return Math.floor(us);
 }
 
+/** Each app's admission (server.ts installs it); an app without one admits everyone as before access control. */
+const ADMISSIONS = new WeakMap<TemplatedApp, Admission>();
+const OPEN_DOOR = new Admission('off', null);
+
+export function installAdmission(app: TemplatedApp, admission: Admission): void {
+  ADMISSIONS.set(app, admission);
+}
+
+export function admissionOf(app: TemplatedApp | null): Admission {
+  return (app !== null ? ADMISSIONS.get(app) : undefined) ?? OPEN_DOOR;
+}
+
 /**
- * Registers a synchronous handler behind the app's admission (admission.ts: who asks, budgets,
- * accounting, signatures): a BookcastError it throws becomes its coded JSON answer, any other
- * error INTERNAL; every other method on the same path answers 405.
+ * What a REST request presents: `X-API-Key`, or `Authorization: Bearer <token>`, and the peer
+ * address (connection-limits' key: an IPv6 client counts by its /64). Reads `req` synchronously.
  */
-export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string, handler: AdmittedHandler, options?: RouteOptions): void {
-  app[method](pattern, admissionOf(app).wrap(method, pattern, handler, options));
+export function requestCredentials(res: HttpResponse, req: HttpRequest): Credentials {
+  const authorization = req.getHeader('authorization');
+  return {
+    apiKey: req.getHeader('x-api-key'),
+    bearer: /^bearer /i.test(authorization) ? authorization.slice(7).trim() : '',
+    ip: clientKey(Buffer.from(res.getRemoteAddressAsText()).toString()),
+  };
+}
+
+/** A refusal as its coded answer, with the headers a limit hook asked for. */
+export function sendRefusal(res: HttpResponse, err: unknown): void {
+  if (err instanceof AdmissionRefusal && err.headers.length > 0) {
+    res.cork(() => {
+      res.writeStatus(STATUS_LINES[err.status] ?? `${err.status} Error`).writeHeader('content-type', 'application/json');
+      for (const [name, value] of err.headers) res.writeHeader(name, value);
+      res.end(errorBody(err.code, err.message));
+    });
+  } else if (err instanceof BookcastError) sendError(res, err.code, err.message);
+  else sendError(res, 'INTERNAL');
+}
+
+/** Handlers receive the admitted caller; most ignore it, some check a permission beyond the route's. */
+export type RouteHandler = (res: HttpResponse, req: HttpRequest, caller: Caller) => void;
+
+/**
+ * Registers a synchronous handler behind admission: the caller is resolved from the request's
+ * credentials, checked against the route's permission (auth/route-permissions.ts) and the limit
+ * hook; a refusal answers with its code. When admission must wait (a key or token not yet in the
+ * cache), the handler runs later on a copy of the request (and, for POST, the body read
+ * meanwhile). A BookcastError the handler throws becomes its coded JSON answer, any other error
+ * INTERNAL; every other method on the same path answers 405.
+ */
+export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string, handler: RouteHandler, permission: Permission | null = routePermission(pattern)): void {
+  const info: RouteInfo = { method: method.toUpperCase(), pattern, permission };
+  const parameters = parameterCount(pattern);
+  const run = (res: HttpResponse, req: HttpRequest, caller: Caller): void => {
+    try {
+      handler(res, req, caller);
+    } catch (err) {
+      sendRefusal(res, err);
+    }
+  };
+  app[method](pattern, (res, req) => {
+    let admitted: Caller | Promise<Caller>;
+    try {
+      admitted = admissionOf(app).admit(requestCredentials(res, req), info);
+    } catch (err) {
+      sendRefusal(res, err);
+      return;
+    }
+    if (!(admitted instanceof Promise)) {
+      run(res, req, admitted);
+      return;
+    }
+    const copy = new RequestCopy(req, parameters).asRequest();
+    const body = new BufferedBody(res);
+    admitted.then(
+      (caller) => {
+        if (!body.aborted) res.cork(() => run(body.response(), copy, caller));
+      },
+      (err) => {
+        if (!body.aborted) sendRefusal(res, err);
+      },
+    );
+  });
   app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
 }
 
@@ -118,36 +195,43 @@ export interface Answer {
 }
 
 /**
- * Registers an asynchronous GET handler. The handler must read everything it needs from `req`
- * before its first await (uWS reuses the request object afterwards); the answer is corked, and
- * dropped if the client went away meanwhile. Errors answer as in `route`.
+ * Registers an asynchronous GET handler behind admission (as in `route`). The handler must read
+ * everything it needs from `req` before its first await (uWS reuses the request object
+ * afterwards); the answer is corked, and dropped if the client went away meanwhile. Errors answer
+ * as in `route`.
  */
-export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: HttpRequest, caller: Caller) => Promise<Answer>, options?: RouteOptions): void {
-  route(
-    app,
-    'get',
-    pattern,
-    (res, req, caller) => {
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
+export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: HttpRequest, caller: Caller) => Promise<Answer>, permission: Permission | null = routePermission(pattern)): void {
+  const info: RouteInfo = { method: 'GET', pattern, permission };
+  const parameters = parameterCount(pattern);
+  app.get(pattern, (res, req) => {
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    const answer = (answer: Answer): void => {
+      if (aborted) return;
+      res.cork(() => {
+        res.writeStatus(STATUS_LINES[answer.status] ?? `${answer.status} Error`)
+          .writeHeader('content-type', answer.contentType ?? 'application/json')
+          .end(answer.body);
       });
-      handler(req, caller).then(
-        (answer) => {
-          if (aborted) return;
-          res.cork(() => {
-            res.writeStatus(STATUS_LINES[answer.status] ?? `${answer.status} Error`)
-              .writeHeader('content-type', answer.contentType ?? 'application/json')
-              .end(answer.body);
-          });
-        },
-        (err) => {
-          if (aborted) return;
-          if (err instanceof BookcastError) sendError(res, err.code, err.message);
-          else sendError(res, 'INTERNAL');
-        },
-      );
-    },
-    options,
-  );
+    };
+    const fail = (err: unknown): void => {
+      if (!aborted) sendRefusal(res, err);
+    };
+    let admitted: Caller | Promise<Caller>;
+    try {
+      admitted = admissionOf(app).admit(requestCredentials(res, req), info);
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    if (!(admitted instanceof Promise)) {
+      handler(req, admitted).then(answer, fail);
+      return;
+    }
+    const copy = new RequestCopy(req, parameters).asRequest();
+    admitted.then((caller) => handler(copy, caller)).then(answer, fail);
+  });
+  app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
 }

@@ -57,8 +57,8 @@ export class MarketDataRoutes {
 
   register(app: TemplatedApp): void {
     route(app, 'get', '/api/v1/market-data/symbols', (res, req) => this.symbolList(res, req));
-    route(app, 'get', '/api/v1/market-data/:symbol/latest', (res, req) => this.latest(res, req), { signed: true });
-    route(app, 'post', '/api/v1/market-data/bulk', (res, _req, caller) => this.bulk(res, caller), { signed: true });
+    route(app, 'get', '/api/v1/market-data/:symbol/latest', (res, req) => this.latest(res, req));
+    route(app, 'post', '/api/v1/market-data/bulk', (res, _req, caller) => this.bulk(res, caller));
     routeAsync(app, '/api/v1/market-data/:symbol/history', (req, caller) => this.history(req, caller));
   }
 

@@ -32,6 +32,7 @@ import { INTERVALS, intervalIndex } from '../model/intervals';
 import { RecentTrades, TRADE_HISTORY, TradeRow } from '../distribution/recent-trades';
 import type { SymbolLookup } from './symbol-lookup';
 import type { Caller } from '../auth/caller';
+import { requirePermission } from '../auth/admission';
 
 export const DEFAULT_BOOK_DEPTH = 20;
 export const DEFAULT_TRADE_LIMIT = 100;
@@ -64,28 +65,22 @@ export class RestRoutes {
     /** Rebuilds a past book from the journal, admitted per client (heavy-work.ts); null when the source keeps no journal. */
     private readonly bookAt: ((task: BookAtRequest, caller: Caller, signal: AbortSignal) => Promise<BookAtAnswer>) | null,
     /** The health answer for this request (health-access.ts decides how much it shows). */
-    private readonly health: (res: HttpResponse, req: HttpRequest) => object,
+    private readonly health: (res: HttpResponse, req: HttpRequest, caller: Caller) => object,
     /** The source re-publishes a recording (see isReplay); /symbols says so. */
     private readonly replay: boolean,
   ) {}
 
   register(app: TemplatedApp): void {
     route(app, 'get', '/api/v1/market/symbols', (res, req) => this.symbolList(res, req));
-    route(app, 'get', '/api/v1/market/:symbol/ticker', (res, req) => this.ticker(res, req), { signed: true });
-    route(app, 'get', '/api/v1/market/:symbol/orderbook', (res, req, caller) => this.orderbook(res, req, caller), { signed: true });
-    routeAsync(app, '/api/v1/market/:symbol/trades', (req) => this.recentTrades(req));
+    route(app, 'get', '/api/v1/market/:symbol/ticker', (res, req) => this.ticker(res, req));
+    route(app, 'get', '/api/v1/market/:symbol/orderbook', (res, req, caller) => this.orderbook(res, req, caller));
+    routeAsync(app, '/api/v1/market/:symbol/trades', (req, caller) => this.recentTrades(req, caller));
     routeAsync(app, '/api/v1/market/:symbol/candles', (req) => this.recentCandles(req));
     routeAsync(app, '/api/v1/market/:symbol/events', (req) => this.orderEvents(req));
-    route(
-      app,
-      'get',
-      '/api/v1/health',
-      (res, req) => {
-        readQuery(req, []);
-        sendJson(res, 200, JSON.stringify(this.health(res, req)));
-      },
-      { unlimited: true },
-    );
+    route(app, 'get', '/api/v1/health', (res, req, caller) => {
+      readQuery(req, []);
+      sendJson(res, 200, JSON.stringify(this.health(res, req, caller)));
+    });
   }
 
   private instrument(req: HttpRequest): Instrument {
@@ -145,6 +140,7 @@ export class RestRoutes {
     const query = readQuery(req, ['depth', 'at']);
     const depth = intParameter(query, 'depth', 1, MIRROR_DEPTH, DEFAULT_BOOK_DEPTH);
     if (query.has('at')) {
+      requirePermission(caller, 'book_at');
       this.orderbookAt(res, ins, depth, timeParameter(query, 'at', 0), caller);
       return;
     }
@@ -221,12 +217,14 @@ export class RestRoutes {
    * The newest trades from memory; with `start`/`end`, trades in that time range, from storage
    * merged with what memory holds and storage may not have yet.
    */
-  private async recentTrades(req: HttpRequest): Promise<Answer> {
+  private async recentTrades(req: HttpRequest, caller: Caller): Promise<Answer> {
     const ins = this.instrument(req);
     const query = readQuery(req, ['limit', 'start', 'end']);
     const limit = intParameter(query, 'limit', 1, TRADE_HISTORY, DEFAULT_TRADE_LIMIT);
     let rows = this.trades.latest(ins.index, limit);
     if (query.has('start') || query.has('end')) {
+      // A time range reads stored trades: history.
+      requirePermission(caller, 'history');
       const from = timeParameter(query, 'start', 0);
       const to = timeParameter(query, 'end', Number.MAX_SAFE_INTEGER);
       if (from > to) throw new BookcastError('INVALID_PARAMETER', '"start" is after "end"');

@@ -1,4 +1,6 @@
-import { CompressOptions, DISABLED, TemplatedApp, WebSocket } from 'uWebSockets.js';
+import { CompressOptions, DISABLED, HttpRequest, HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';
+import type { Admission, Credentials } from '../auth/admission';
+import { isApiKeyText } from '../auth/api-key-format';
 import { Config, isReplay } from '../config';
 import { L2_DEPTHS } from '../model/depths';
 import type { Instrument } from '../model/instruments';
@@ -6,8 +8,12 @@ import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { nowMicros } from '../util/clock';
 import { MessageEncoder, SubscriptionStateInput } from '../wire/message-encoder';
 import { formatTimestampMicros } from '../wire/timestamp';
-import { errorBody } from './http';
-import { Session, SessionBudget, SessionDialect, SUB_LIVE } from '../distribution/session';
+import { admissionOf, errorBody, sendRefusal } from './http';
+import type { Caller, Permission, RouteInfo } from '../auth/caller';
+import { requirePermission } from '../auth/admission';
+import { routePermission } from '../auth/route-permissions';
+import { clientKey } from './connection-limits';
+import { Session, SessionDialect, SUB_LIVE } from '../distribution/session';
 import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
 import { CHANNEL_OF_DATA_TYPE, channelOf, indexOf, marketDataTypeOf, STREAM_CANDLES, STREAM_L3, streamOf } from '../model/streams';
 import { INTERVAL_COUNT, INTERVALS } from '../model/intervals';
@@ -16,8 +22,8 @@ import { SessionData, UwsTransport } from './uws-outlet';
 import type { SymbolLookup } from './symbol-lookup';
 import { closeIfTooBig, payloadCeiling } from './frame-limits';
 import type { UpgradeGuard } from './upgrade-guard';
-import type { CallerResolver } from './admission';
-import { parseClientMessage, parseJsonObject, parseMarketDataMessage, StreamRequest } from './ws-protocol';
+import { AuthRequest, parseClientMessage, parseJsonObject, parseMarketDataMessage, StreamRequest } from './ws-protocol';
+import type { Channel } from '../model/streams';
 
 /** Past this many times the message rate limit in one second, the connection is closed. */
 const FLOOD_FACTOR = 10;
@@ -30,6 +36,13 @@ const HARD_PAYLOAD_FACTOR = 16;
  */
 const UWS_LIMIT_FACTOR = 2;
 const UWS_LIMIT_MARGIN = 64 * 1024 * 1024;
+
+/** What each channel needs (README "Access control"). */
+const CHANNEL_PERMISSION: Readonly<Record<Channel, Permission>> = { ticker: 'l1', l2: 'l2', l3: 'l3', trades: 'trades', candles: 'candles' };
+/** A subprotocol that carries a token: `bookcast.token.<jwt>` (browsers cannot set headers on an upgrade). */
+const TOKEN_PROTOCOL = 'bookcast.token.';
+/** Close code for a connection whose credential ran out (4000–4999: the application's own). */
+export const CLOSE_CREDENTIAL_EXPIRED = 4401;
 // --max-backpressure is at most 2^30 (config.ts), so the limit stays within uWS's unsigned 32 bits.
 
 /**
@@ -42,6 +55,8 @@ const UWS_LIMIT_MARGIN = 64 * 1024 * 1024;
 export class WsGateway implements SessionDialect {
   private nextId = 1;
   private readonly encoder = new MessageEncoder();
+  /** The admission of the app the endpoints are registered on (it verifies in-band tokens too). */
+  private admission: Admission = admissionOf(null);
 
   constructor(
     private readonly config: Config,
@@ -50,8 +65,6 @@ export class WsGateway implements SessionDialect {
     private readonly hub: SessionHub,
     private readonly instruments: readonly Instrument[],
     private readonly guard: UpgradeGuard,
-    /** Who opens a connection (auth/ with keys and tokens; the peer address until then): its tier sets the session's budget. */
-    private readonly callers: CallerResolver,
   ) {}
 
   register(app: TemplatedApp): void {
@@ -62,6 +75,8 @@ export class WsGateway implements SessionDialect {
   /** One WebSocket endpoint; `formatOf` maps the `format` query parameter to FORMAT_* or -1. */
   private route(app: TemplatedApp, path: string, formatOf: (format: string) => number): void {
     const cfg = this.config;
+    const info: RouteInfo = { method: 'WS', pattern: path, permission: routePermission(path) };
+    this.admission = admissionOf(app);
     app.ws<SessionData>(path, {
       compression: DISABLED as CompressOptions,
       maxPayloadLength: payloadCeiling(cfg.maxMessageBytes * HARD_PAYLOAD_FACTOR),
@@ -80,22 +95,51 @@ export class WsGateway implements SessionDialect {
         }
         const client = this.guard.admit(res, req);
         if (client === null) return;
-        let budget: SessionBudget;
+        const key = req.getHeader('sec-websocket-key');
+        const offered = req.getHeader('sec-websocket-protocol');
+        const extensions = req.getHeader('sec-websocket-extensions');
+        const { credentials, protocol } = upgradeCredentials(res, req, offered);
+        const open = (caller: Caller): void => {
+          const transport = new UwsTransport();
+          // The caller's tier sets what the connection may do (its budget).
+          const { controlPerSecond, maxSubscriptions } = caller.limits;
+          const session = new Session(this.nextId++, format, transport, this, { controlPerSecond, maxSubscriptions });
+          session.caller = caller;
+          session.credentialExpiry = caller.expiresAt ?? Infinity;
+          res.upgrade<SessionData>({ session, transport, client }, key, protocol, extensions, context);
+        };
+        let admitted: Caller | Promise<Caller>;
         try {
-          const { limits } = this.callers(req, Buffer.from(res.getRemoteAddressAsText()).toString());
-          budget = { controlPerSecond: limits.controlPerSecond, maxSubscriptions: limits.maxSubscriptions };
+          admitted = this.admission.admit(credentials, info);
         } catch (err) {
-          const code: ErrorCode = err instanceof BookcastError ? err.code : 'INTERNAL';
-          res.cork(() => {
-            res.writeStatus(`${ERRORS[code].status} ${code}`).writeHeader('content-type', 'application/json').end(errorBody(code, err instanceof BookcastError ? err.message : undefined));
-          });
+          sendRefusal(res, err);
           return;
         }
-        const key = req.getHeader('sec-websocket-key');
-        const protocol = req.getHeader('sec-websocket-protocol');
-        const extensions = req.getHeader('sec-websocket-extensions');
-        const transport = new UwsTransport();
-        res.upgrade<SessionData>({ session: new Session(this.nextId++, format, transport, this, budget), transport, client }, key, protocol, extensions, context);
+        if (!(admitted instanceof Promise)) {
+          open(admitted);
+          return;
+        }
+        // Verified later (a cache miss): the request is copied above, and the connection caps are
+        // checked again, since other upgrades may have opened meanwhile.
+        let aborted = false;
+        res.onAborted(() => {
+          aborted = true;
+        });
+        admitted.then(
+          (caller) => {
+            if (aborted) return;
+            try {
+              this.guard.limits.check(client);
+            } catch (err) {
+              sendRefusal(res, err);
+              return;
+            }
+            res.cork(() => open(caller));
+          },
+          (err) => {
+            if (!aborted) sendRefusal(res, err);
+          },
+        );
       },
       open: (ws) => {
         const data = ws.getUserData();
@@ -148,6 +192,10 @@ export class WsGateway implements SessionDialect {
   private onFeedMessage(session: Session, text: string): void {
     try {
       const request = parseClientMessage(text, this.symbols);
+      if (request.type === 'auth') {
+        this.reauthenticate(session, request, null);
+        return;
+      }
       if (request.type === 'ping') {
         this.sendText(session, JSON.stringify({ type: 'pong', id: request.id, timestamp: formatTimestampMicros(nowMicros()) }));
         return;
@@ -184,6 +232,10 @@ export class WsGateway implements SessionDialect {
       const message = parseJsonObject(text);
       requestId = message.request_id ?? null;
       const request = parseMarketDataMessage(message, this.symbols);
+      if (request.type === 'auth') {
+        this.reauthenticate(session, request, requestId);
+        return;
+      }
       if (request.type === 'ping') {
         this.sendText(session, JSON.stringify({ type: 'HEARTBEAT', request_id: requestId, payload: { subscriptions: this.states(session) }, timestamp: formatTimestampMicros(nowMicros()) }));
         return;
@@ -224,6 +276,8 @@ export class WsGateway implements SessionDialect {
     const replaced: number[] = [];
     const depthIndex = L2_DEPTHS.indexOf(request.depth);
     const interval = request.interval ?? 0;
+    // Nothing of a request is subscribed unless the caller may have all of it.
+    for (const channel of request.channels) requirePermission(session.caller!, CHANNEL_PERMISSION[channel]);
     for (const ins of request.instruments) {
       for (const channel of request.channels) {
         const stream = streams.index(ins.index, streamOf(channel, channel === 'candles' ? interval : depthIndex));
@@ -336,7 +390,81 @@ export class WsGateway implements SessionDialect {
     );
   }
 
+  /**
+   * In-band re-authentication: a fresh token replaces the connection's caller (same client only)
+   * and pushes back its expiry. Verified off the message path; the answer follows when it is done.
+   */
+  private reauthenticate(session: Session, request: AuthRequest, requestId: unknown): void {
+    const before = session.caller!;
+    const verified = (async () => this.admission.resolve({ apiKey: '', bearer: request.token, ip: before.ip }))();
+    verified.then(
+      (caller) => {
+        if (session.closed) return;
+        if (before.clientId !== null && caller.clientId !== before.clientId) {
+          throw new BookcastError('PERMISSION_DENIED', 'a connection re-authenticates as the client that opened it');
+        }
+        session.caller = caller;
+        session.credentialExpiry = caller.expiresAt ?? Infinity;
+        const expiresAt = Number.isFinite(session.credentialExpiry) ? formatTimestampMicros(session.credentialExpiry * 1000) : null;
+        const data = { tier: caller.tier, permissions: [...caller.permissions], expires_at: expiresAt };
+        const timestamp = formatTimestampMicros(nowMicros());
+        this.sendText(
+          session,
+          session.format === FORMAT_MARKET_DATA
+            ? JSON.stringify({ type: 'AUTH', request_id: requestId, payload: { status: 'authenticated', ...data }, timestamp })
+            : JSON.stringify({ type: 'authenticated', timestamp, data }),
+        );
+      },
+    ).catch((err) => {
+      if (!session.closed) this.sendError(session, err, requestId);
+    });
+  }
+
+  /**
+   * Closes every connection whose credential ran out by `nowMs` (code 4401, reason TOKEN_EXPIRED)
+   * unless it re-authenticated in time. Called on a timer with the server's clock.
+   */
+  expireCredentials(nowMs: number): number {
+    let closed = 0;
+    for (const session of this.hub.sessions) {
+      if (session.credentialExpiry <= nowMs && !session.closed) {
+        session.credentialExpiry = Infinity;
+        session.transport.close(CLOSE_CREDENTIAL_EXPIRED, 'TOKEN_EXPIRED: re-authenticate with {"type":"auth","token":...} before expiry');
+        closed++;
+      }
+    }
+    return closed;
+  }
+
   closeAll(): void {
     for (const session of this.hub.sessions) session.transport.close(1001, 'server shutting down');
   }
+}
+
+/**
+ * What an upgrade presents: `?token=` (a JWT or an API key), a `bookcast.token.<jwt>`
+ * subprotocol, or the REST headers (X-API-Key, Authorization: Bearer). The subprotocol answered
+ * is the first offered one that is not a token (a browser then sees the one it asked for), or
+ * else the token protocol itself (the client's own token back). Reads `req` synchronously.
+ */
+function upgradeCredentials(res: HttpResponse, req: HttpRequest, offered: string): { credentials: Credentials; protocol: string } {
+  const ip = clientKey(Buffer.from(res.getRemoteAddressAsText()).toString());
+  const authorization = req.getHeader('authorization');
+  let apiKey = req.getHeader('x-api-key');
+  let bearer = /^bearer /i.test(authorization) ? authorization.slice(7).trim() : '';
+  const query = req.getQuery('token') ?? '';
+  if (query !== '') {
+    if (isApiKeyText(query)) apiKey = query;
+    else bearer = query;
+  }
+  let protocol = offered;
+  if (offered !== '') {
+    const list = offered.split(',').map((p) => p.trim());
+    const token = list.find((p) => p.startsWith(TOKEN_PROTOCOL));
+    if (token !== undefined) {
+      bearer = token.slice(TOKEN_PROTOCOL.length);
+      protocol = list.find((p) => !p.startsWith(TOKEN_PROTOCOL)) ?? token;
+    }
+  }
+  return { credentials: { apiKey, bearer, ip }, protocol };
 }
