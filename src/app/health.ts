@@ -12,6 +12,7 @@ import type { AcceptGate } from '../gateway/accept-gate';
 import type { HeavyWork } from '../gateway/heavy-work';
 import type { ClientSlots } from '../gateway/client-slots';
 import type { RateLimiter } from '../limits/rate-limiter';
+import type { UsageBatcher } from '../accounting/usage-batcher';
 import type { BookAtAnswer, BookAtRequest } from '../gateway/book-at-task';
 
 /** The parts /api/v1/health reads; each keeps its own counters, this only assembles them. */
@@ -29,6 +30,7 @@ export interface HealthParts {
   heavyWork: HeavyWork<BookAtRequest, BookAtAnswer>;
   heavySlots: ClientSlots;
   limiter: RateLimiter;
+  usage: UsageBatcher | null;
 }
 
 /** What anyone may see; the rest only where showsHealthDetails allows (gateway/health-access.ts). */
@@ -38,7 +40,7 @@ export function publicHealthReport(startedAt: number): () => object {
 
 /** The body of /api/v1/health, read fresh from every part's shared counters at each call. */
 export function healthReport(parts: HealthParts): () => object {
-  const { config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork, heavySlots, limiter } = parts;
+  const { config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork, heavySlots, limiter, usage } = parts;
   const publicHealth = publicHealthReport(startedAt);
   return () => ({
     ...publicHealth(),
@@ -69,5 +71,6 @@ export function healthReport(parts: HealthParts): () => object {
     published: hub.published,
     heavy_requests: { running: heavyWork.active, queued: heavyWork.queued, ...heavyWork.counts, refused_client_all_kinds: heavySlots.refused },
     rate_limits: limiter.health(),
+    usage_accounting: usage === null ? null : usage.health(),
   });
 }

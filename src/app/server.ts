@@ -41,6 +41,10 @@ import { ClientSlots } from '../gateway/client-slots';
 import type { Caller } from '../auth/caller';
 import { publicTier, rateLimiter } from './limits';
 import { rateLimitHook } from '../limits/rate-limit-hook';
+import { SnapshotSigner } from '../limits/snapshot-signer';
+import { UsageBatcher } from '../accounting/usage-batcher';
+import { AnswerMeter } from '../gateway/answer-meter';
+import { UsageRoutes } from '../gateway/usage-routes';
 import { makeApp } from '../gateway/tls-app';
 import { startFrontLoop } from './front-loop';
 import { healthReport, publicHealthReport } from './health';
@@ -154,6 +158,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const limiter = rateLimiter(config);
   admission.limit = rateLimitHook(limiter);
   installAdmission(app, admission);
+  // Usage rows and snapshot signatures are added to answers as they are written (answer-meter.ts).
+  const signer = config.signSnapshots ? SnapshotSigner.load(config.signingKey) : null;
+  const usage = config.usageAccounting ? new UsageBatcher((rows) => persistence.recordUsage(rows), config.anonymizeIp) : null;
+  if (usage !== null || signer !== null) {
+    new AnswerMeter({ record: usage === null ? null : (row) => usage.record(row), sign: signer === null ? null : (body) => signer.sign(body) }, signer?.keyId ?? '').install(app);
+  }
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);
   const gate = new AcceptGate(uws, app, config.host);
@@ -173,12 +183,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const bookAt = isReplay(config.source)
     ? null
     : (task: BookAtRequest, caller: Caller, signal: AbortSignal) => heavyWork.submit(caller.subject, caller.limits.heavyConcurrent, task, signal);
-  const health = healthReport({ config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork, heavySlots, limiter });
+  const health = healthReport({ config, instruments, startedAt, sourceStats, pool, persistence, ingest, hub, guard, gate, heavyWork, heavySlots, limiter, usage });
   const publicHealth = publicHealthReport(startedAt);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
   new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req, caller) => (showsHealthDetails(config.healthDetails, res, req, caller) ? health() : publicHealth()), isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence, heavySlots).register(app);
+  new UsageRoutes(persistence, signer === null ? null : signer.jwks(), usage !== null).register(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
 
   const source = startSourceThread(config, instruments, pool, sourceStats, ingestBuffers, ingest, fail);
@@ -215,6 +226,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await source.stop();
     await pool.drain();
     await pool.stop();
+    usage?.flush();
     await persistence.stop();
     await heavy.destroy();
     await limiter.close();

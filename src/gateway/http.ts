@@ -7,6 +7,7 @@ import type { Caller, Permission, RouteInfo } from '../auth/caller';
 import { routePermission } from '../auth/route-permissions';
 import { clientKey } from './connection-limits';
 import { BufferedBody, parameterCount, RequestCopy } from './request-copy';
+import { meterOf, noteCaller } from './answer-meter';
 
 const STATUS_LINES: Record<number, string> = {
   200: '200 OK',
@@ -161,7 +162,9 @@ export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string
       sendRefusal(res, err);
     }
   };
-  app[method](pattern, (res, req) => {
+  const meter = meterOf(app);
+  app[method](pattern, (raw, req) => {
+    const res = meter === null ? raw : meter.open(raw, req, info);
     let admitted: Caller | Promise<Caller>;
     try {
       admitted = admissionOf(app).admit(requestCredentials(res, req), info);
@@ -170,6 +173,7 @@ export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string
       return;
     }
     if (!(admitted instanceof Promise)) {
+      noteCaller(res, admitted);
       run(res, req, admitted);
       return;
     }
@@ -177,6 +181,7 @@ export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string
     const body = new BufferedBody(res);
     admitted.then(
       (caller) => {
+        noteCaller(res, caller);
         if (!body.aborted) res.cork(() => run(body.response(), copy, caller));
       },
       (err) => {
@@ -203,7 +208,9 @@ export interface Answer {
 export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: HttpRequest, caller: Caller) => Promise<Answer>, permission: Permission | null = routePermission(pattern)): void {
   const info: RouteInfo = { method: 'GET', pattern, permission };
   const parameters = parameterCount(pattern);
-  app.get(pattern, (res, req) => {
+  const meter = meterOf(app);
+  app.get(pattern, (raw, req) => {
+    const res = meter === null ? raw : meter.open(raw, req, info);
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
@@ -227,11 +234,17 @@ export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: Ht
       return;
     }
     if (!(admitted instanceof Promise)) {
+      noteCaller(res, admitted);
       handler(req, admitted).then(answer, fail);
       return;
     }
     const copy = new RequestCopy(req, parameters).asRequest();
-    admitted.then((caller) => handler(copy, caller)).then(answer, fail);
+    admitted
+      .then((caller) => {
+        noteCaller(res, caller);
+        return handler(copy, caller);
+      })
+      .then(answer, fail);
   });
   app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
 }
