@@ -241,6 +241,20 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     headline: restHeadline,
   },
   {
+    name: 'gateway/auth-overhead',
+    module: './gateway/auth-overhead',
+    quickSeconds: 2,
+    fullSeconds: 5,
+    budget: 'measured seconds per rate and target (anonymous, API key, bearer token)',
+    // 3 targets × up to 4 rates, each point ~2.5 s more than its budget, plus the CLI and start-up.
+    timeoutSeconds: (seconds, full) => 240 + (full ? 4 : 2) * 3 * (seconds + 4),
+    headline: (r) =>
+      (r.added ?? []).flatMap((row: any): Figure[] => [
+        [`auth p99 added at ${n(row.offered)}/s, API key`, micros(row['api key']?.p99AddedUs)],
+        [`auth p99 added at ${n(row.offered)}/s, bearer`, micros(row['bearer token']?.p99AddedUs)],
+      ]),
+  },
+  {
     name: 'gateway/fanout-peers',
     module: './gateway/fanout-peers',
     quickSeconds: 3,

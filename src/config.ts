@@ -97,8 +97,6 @@ export interface Config {
   heavyQueue: number;
   /** Heavy requests an anonymous client (its address) may have running or waiting; more answer 429. */
   heavyPerClient: number;
-  /** Shared counters (rate limits) live here when set; otherwise, and while it fails, in this process. */
-  redisUrl: string | undefined;
   /** A Redis rate-limit check slower than this is answered from this process's counts. */
   redisTimeoutMs: number;
   /** Request budget of anonymous callers (the public tier), per address. */
@@ -125,6 +123,8 @@ export interface Config {
   authRefreshTtlS: number;
   /** The `iss` and `aud` of the tokens this server issues and accepts. */
   authIssuer: string;
+  /** Shared state (rate-limit counters, the auth cache and its revocations) lives here when set; otherwise in this process. */
+  redisUrl: string | undefined;
 }
 
 interface Option {
@@ -210,7 +210,6 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'journal-retention-hours', env: 'BOOKCAST_JOURNAL_RETENTION_HOURS', default: '24', help: 'keep journal and checkpoints this long (0: keep the whole journal)' },
   { flag: 'heavy-queue', env: 'BOOKCAST_HEAVY_QUEUE', default: '16', help: 'heavy requests (orderbook?at=) waiting at most; more answer 503 BUSY' },
   { flag: 'heavy-per-client', env: 'BOOKCAST_HEAVY_PER_CLIENT', default: '2', help: 'heavy requests (orderbook?at=, history, bulk) an anonymous client may have in progress; more answer 429' },
-  { flag: 'redis-url', env: 'REDIS_URL', default: '', help: 'Redis URL (redis://host:6379) for rate-limit counters shared by several processes; empty: in-process' },
   { flag: 'redis-timeout-ms', env: 'BOOKCAST_REDIS_TIMEOUT_MS', default: '50', help: 'a slower Redis rate-limit check is answered from this process\'s counts' },
   { flag: 'public-rate', env: 'BOOKCAST_PUBLIC_RATE', default: DEFAULT_PUBLIC_RATE, help: 'anonymous request budget per address: second=N,burst=N,minute=N,hour=N,day=N (0 or absent: no limit), or off' },
   { flag: 'tls-cert', env: 'BOOKCAST_TLS_CERT', default: '', help: 'PEM certificate (chain) file: serve HTTPS/WSS, TLS 1.3 only' },
@@ -225,6 +224,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'auth-token-ttl', env: 'BOOKCAST_AUTH_TOKEN_TTL', default: '900', help: 'access-token lifetime, seconds' },
   { flag: 'auth-refresh-ttl', env: 'BOOKCAST_AUTH_REFRESH_TTL', default: '2592000', help: 'refresh-token lifetime, seconds' },
   { flag: 'auth-issuer', env: 'BOOKCAST_AUTH_ISSUER', default: 'bookcast', help: 'iss and aud of the access tokens issued and accepted' },
+  { flag: 'redis-url', env: 'REDIS_URL', default: '', help: 'Redis URL (redis://host:6379) for state several processes share (rate-limit counters, verified keys and tokens, revocations); empty: in-process' },
 ];
 
 function integer(name: string, text: string, min: number, max: number): number {
@@ -421,7 +421,6 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     storeEvents: storeEvents(get('store-events'), source),
     heavyQueue: integer('heavy-queue', get('heavy-queue'), 0, 10_000),
     heavyPerClient: integer('heavy-per-client', get('heavy-per-client'), 1, 10_000),
-    redisUrl: get('redis-url') || undefined,
     redisTimeoutMs: integer('redis-timeout-ms', get('redis-timeout-ms'), 1, 60_000),
     publicRate: ratePolicy('public-rate', get('public-rate')),
     ...tls(get('tls-cert'), get('tls-key'), get('tls-passphrase')),
@@ -434,5 +433,6 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     authTokenTtlS: integer('auth-token-ttl', get('auth-token-ttl'), 10, 86_400),
     authRefreshTtlS: integer('auth-refresh-ttl', get('auth-refresh-ttl'), 60, 31_536_000),
     authIssuer: get('auth-issuer'),
+    redisUrl: get('redis-url') || undefined,
   };
 }

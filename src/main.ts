@@ -1,15 +1,18 @@
 /**
  * Entry point of `npm start` and of the `bookcast` bin: `bookcast [start] [options]` runs the
  * feed; `bookcast replay …` rebuilds the books of a recording (a LOBSTER file, an input journal)
- * and prints them, or with --serve re-publishes a journal as a feed.
+ * and prints them, or with --serve re-publishes a journal as a feed; `bookcast clients|keys|audit|
+ * signing-keys …` administer access control (cli/auth-commands.ts).
  */
 import { startCommand } from './cli/start-command';
 import { replayCommand } from './cli/replay-command';
+import { AUTH_COMMANDS, authCommand } from './cli/auth-commands';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'replay') return replayCommand(rest);
   if (command === 'start') return startCommand(rest);
+  if (AUTH_COMMANDS.includes(command)) return authCommand(command, rest);
   return startCommand(argv);
 }
 

@@ -24,6 +24,10 @@ import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from
 import { CurrencyConverter } from '../gateway/currency-converter';
 import { installAdmission, sendError } from '../gateway/http';
 import { Admission } from '../auth/admission';
+import { AuthService } from '../auth/auth-service';
+import { openAuthDatabase } from '../auth/auth-database';
+import { loadServerSecret } from '../auth/server-secret';
+import { AuthRoutes } from '../gateway/auth-routes';
 import { IngestGateway } from '../gateway/ingest-gateway';
 import { MarketDataRoutes } from '../gateway/market-data-routes';
 import { MarketSnapshots } from '../gateway/market-snapshot';
@@ -137,6 +141,29 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
   return { conflator, trades, candles, distributor, hub, ws };
 }
 
+/**
+ * Access control's store and token keys (`--auth optional|required`): clients and keys in the
+ * configured database, the server secret from the flag or the data directory.
+ */
+async function startAuth(config: Config, clock: () => number): Promise<AuthService> {
+  const db = await openAuthDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const service = new AuthService(db, {
+      serverSecret: new Uint8Array(loadServerSecret(config.authSecret, config.dataDir)),
+      issuer: config.authIssuer,
+      tokenTtlS: config.authTokenTtlS,
+      refreshTtlS: config.authRefreshTtlS,
+      clock,
+    });
+    await service.start();
+    if (config.redisUrl) await service.share(config.redisUrl);
+    return service;
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
 /** Starts workers, persistence, source and the uWS front thread; resolves once it listens. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? Date.now;
@@ -151,10 +178,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
   // Made before the persistence worker, which reads the journal's durable sequence from it (--store-events).
   const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
-  const { pool, persistence, journalDir, checkpointDir } = await startEngine(config, instruments, sourceStats, fail);
+  // Access control first: a bad secret or an unreachable database stops the start before any thread runs.
+  const auth = config.auth === 'off' ? null : await startAuth(config, clock);
+  let engine;
+  try {
+    engine = await startEngine(config, instruments, sourceStats, fail);
+  } catch (err) {
+    await auth?.close();
+    throw err;
+  }
+  const { pool, persistence, journalDir, checkpointDir } = engine;
 
   // Anonymous callers (and everyone under --auth off) get the public tier's budget from the options.
-  const admission = new Admission(config.auth, null, publicTier(config));
+  const admission = new Admission(config.auth, auth, publicTier(config));
   const limiter = rateLimiter(config);
   admission.limit = rateLimitHook(limiter);
   installAdmission(app, admission);
@@ -190,6 +226,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence, heavySlots).register(app);
   new UsageRoutes(persistence, signer === null ? null : signer.jwks(), usage !== null).register(app);
+  if (auth !== null) new AuthRoutes(auth).register(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
 
   const source = startSourceThread(config, instruments, pool, sourceStats, ingestBuffers, ingest, fail);
@@ -230,6 +267,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await persistence.stop();
     await heavy.destroy();
     await limiter.close();
+    await auth?.close();
   };
 
   try {

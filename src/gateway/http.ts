@@ -141,6 +141,17 @@ export function sendRefusal(res: HttpResponse, err: unknown): void {
   else sendError(res, 'INTERNAL');
 }
 
+/** Patterns whose 405 catch-all is registered, per app: uWS aborts on a second `any` for one pattern (GET and POST on one path). */
+const CATCH_ALLS = new WeakMap<TemplatedApp, Set<string>>();
+
+function methodNotAllowed(app: TemplatedApp, pattern: string): void {
+  let patterns = CATCH_ALLS.get(app);
+  if (patterns === undefined) CATCH_ALLS.set(app, (patterns = new Set()));
+  if (patterns.has(pattern)) return;
+  patterns.add(pattern);
+  methodNotAllowed(app, pattern);
+}
+
 /** Handlers receive the admitted caller; most ignore it, some check a permission beyond the route's. */
 export type RouteHandler = (res: HttpResponse, req: HttpRequest, caller: Caller) => void;
 
@@ -189,7 +200,7 @@ export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string
       },
     );
   });
-  app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
+  methodNotAllowed(app, pattern);
 }
 
 /** An answer computed asynchronously (history reads). */
@@ -246,5 +257,5 @@ export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: Ht
       })
       .then(answer, fail);
   });
-  app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
+  methodNotAllowed(app, pattern);
 }

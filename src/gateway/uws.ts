@@ -29,5 +29,8 @@ export function loadUws(): Uws {
       `uWebSockets.js loaded its pure-JavaScript fallback instead of the native binary; refusing to start. ${why}`,
     );
   }
+  // uWS stamps every HTTP answer with its own name and version ("uWebSockets: 20"), which tells a
+  // scanner what to aim at and nothing a client needs. 'silent' is the binary's switch for that mark.
+  uws._cfg('silent');
   return uws;
 }

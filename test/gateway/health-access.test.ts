@@ -26,3 +26,14 @@ t.test('loopback addresses in the forms uWS writes them', async (t) => {
   for (const a of ['127.0.0.1', '127.1.2.3', '::1', '0000:0000:0000:0000:0000:0000:0000:0001', '0000:0000:0000:0000:0000:ffff:7f00:0001', '::ffff:127.0.0.1']) t.ok(isLoopback(a), a);
   for (const a of ['10.0.0.1', '203.0.113.9', '2001:db8::1', '0000:0000:0000:0000:0000:ffff:0a00:0001', '::2']) t.notOk(isLoopback(a), a);
 });
+
+t.test('no answer names the server software or its version', async (t) => {
+  const server = await startTestServer(['--rate', '100', '--health-details', 'none']);
+  t.teardown(() => server.server.stop());
+  for (const path of ['/api/v1/health', '/api/v1/market/symbols', '/no/such/endpoint', '/ws']) {
+    const res = await fetch(`${server.http}${path}`);
+    await res.arrayBuffer();
+    const names = [...res.headers.keys()];
+    t.notOk(names.some((n) => n === 'server' || n === 'x-powered-by' || n.startsWith('uwebsockets')), `${path}: headers ${names.join(', ')}`);
+  }
+});

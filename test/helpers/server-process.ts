@@ -15,7 +15,8 @@ export interface ServerProcess {
  */
 export function startServerProcess(args: string[], options: { fileLimit?: number } = {}): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const command = [process.execPath, main, '--port', '0', ...args];
+    // Tests of everything but access control run as before it (--auth off) unless they name a mode.
+    const command = [process.execPath, main, '--port', '0', ...(args.includes('--auth') ? [] : ['--auth', 'off']), ...args];
     // A lower open-file limit through the shell's ulimit (lowering needs no privilege).
     const child =
       options.fileLimit === undefined
