@@ -194,12 +194,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const limiter = rateLimiter(config);
   admission.limit = rateLimitHook(limiter);
   installAdmission(app, admission);
-  // Usage rows and snapshot signatures are added to answers as they are written (answer-meter.ts).
+  // Usage rows, RateLimit headers and snapshot signatures are added to answers as they are written (answer-meter.ts).
   const signer = config.signSnapshots ? SnapshotSigner.load(config.signingKey) : null;
   const usage = config.usageAccounting ? new UsageBatcher((rows) => persistence.recordUsage(rows), config.anonymizeIp) : null;
-  if (usage !== null || signer !== null) {
-    new AnswerMeter({ record: usage === null ? null : (row) => usage.record(row), sign: signer === null ? null : (body) => signer.sign(body) }, signer?.keyId ?? '').install(app);
-  }
+  new AnswerMeter({ record: usage === null ? null : (row) => usage.record(row), sign: signer === null ? null : (body) => signer.sign(body) }, signer?.keyId ?? '').install(app);
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);
   const gate = new AcceptGate(uws, app, config.host);

@@ -19,7 +19,7 @@ const meters = new WeakMap<TemplatedApp, AnswerMeter>();
 
 /**
  * What is measured and added to every REST answer once it is written: a usage row (status, bytes,
- * time, who) and, for snapshots, a signature over the body. route() and routeAsync() (http.ts)
+ * time, who), the RateLimit headers of an allowed request, and, for snapshots, a signature over the body. route() and routeAsync() (http.ts)
  * hand handlers a MeteredResponse when the app has a meter; without one, the uWS response itself.
  */
 export class AnswerMeter {
@@ -43,6 +43,11 @@ export function meterOf(app: TemplatedApp): AnswerMeter | null {
   return meters.get(app) ?? null;
 }
 
+/** Headers every answer to this request carries (an allowed rate-limit decision's RateLimit state). */
+export function answerHeaders(res: HttpResponse, headers: ReadonlyArray<readonly [string, string]>): void {
+  if (res instanceof MeteredResponse) res.headers = headers;
+}
+
 /** Who was admitted, for the usage row (called once admission resolved the caller). */
 export function noteCaller(res: HttpResponse, caller: Caller): void {
   if (res instanceof MeteredResponse) res.caller = caller;
@@ -55,6 +60,8 @@ export function noteCaller(res: HttpResponse, caller: Caller): void {
  */
 class MeteredResponse {
   caller: Caller | null = null;
+  /** Written right after the status line, whatever the handler answers. */
+  headers: ReadonlyArray<readonly [string, string]> | null = null;
   private status = 200;
   private statusWritten = false;
   private done = false;
@@ -100,6 +107,7 @@ class MeteredResponse {
     this.res.writeStatus(status);
     this.status = parseInt(String(status), 10) || 200;
     this.statusWritten = true;
+    if (this.headers !== null) for (const [name, value] of this.headers) this.res.writeHeader(name, value);
     return this;
   }
 
@@ -109,8 +117,9 @@ class MeteredResponse {
   }
 
   end(body?: RecognizedString, closeConnection?: boolean): this {
+    if (!this.statusWritten) this.writeStatus('200 OK');
     const bytes: string | Uint8Array = body === undefined ? '' : typeof body === 'string' ? body : ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body as ArrayBuffer);
-    if (this.sign !== null && (!this.statusWritten || this.status === 200)) {
+    if (this.sign !== null && this.status === 200) {
       this.res.writeHeader(SIGNATURE_HEADER, `keyid="${this.keyId}", sig="${this.sign(bytes)}"`);
     }
     this.res.end(body, closeConnection);

@@ -7,7 +7,7 @@ import type { Caller, Permission, RouteInfo } from '../auth/caller';
 import { routePermission } from '../auth/route-permissions';
 import { clientKey } from './connection-limits';
 import { BufferedBody, parameterCount, RequestCopy } from './request-copy';
-import { meterOf, noteCaller } from './answer-meter';
+import { answerHeaders, meterOf, noteCaller } from './answer-meter';
 
 const STATUS_LINES: Record<number, string> = {
   200: '200 OK',
@@ -178,7 +178,7 @@ export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string
     const res = meter === null ? raw : meter.open(raw, req, info);
     let admitted: Caller | Promise<Caller>;
     try {
-      admitted = admissionOf(app).admit(requestCredentials(res, req), info);
+      admitted = admissionOf(app).admit(requestCredentials(res, req), info, meter === null ? undefined : (headers) => answerHeaders(res, headers));
     } catch (err) {
       sendRefusal(res, err);
       return;
@@ -239,7 +239,7 @@ export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: Ht
     };
     let admitted: Caller | Promise<Caller>;
     try {
-      admitted = admissionOf(app).admit(requestCredentials(res, req), info);
+      admitted = admissionOf(app).admit(requestCredentials(res, req), info, meter === null ? undefined : (headers) => answerHeaders(res, headers));
     } catch (err) {
       fail(err);
       return;
