@@ -224,7 +224,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
   new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence, heavySlots).register(app);
   new UsageRoutes(persistence, signer === null ? null : signer.jwks(), usage !== null).register(app);
-  if (auth !== null) new AuthRoutes(auth).register(app);
+  if (auth !== null) {
+    new AuthRoutes(auth).register(app);
+    auth.onRevoked = (kind, id) => ws.closeRevoked(kind, id);
+  }
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
 
   const source = startSourceThread(config, instruments, pool, sourceStats, ingestBuffers, ingest, fail);

@@ -93,6 +93,11 @@ export class AuthService implements CallerResolver {
   private readonly tokens = new LRUCache<string, TokenEntry>({ max: CACHE_ENTRIES, ttl: RECORD_TTL_MS });
   /** Shared with other processes through Redis (--redis-url); null: this process alone. */
   private shared: SharedAuthCache | null = null;
+  /**
+   * Told of every key revoked and client suspended, here or (through Redis) in another process:
+   * the WebSocket gateway closes the connections they opened, which were admitted only once.
+   */
+  onRevoked: ((kind: 'key' | 'client', id: string) => void) | null = null;
 
   constructor(
     readonly db: SqlClient,
@@ -110,7 +115,7 @@ export class AuthService implements CallerResolver {
 
   /** Shares verified keys and tokens, and revocations, with every process on the same Redis. */
   async share(redisUrl: string): Promise<void> {
-    const shared = new SharedAuthCache(redisUrl, (kind, id) => this.forget(kind, id));
+    const shared = new SharedAuthCache(redisUrl, (kind, id, revoked) => this.forget(kind, id, revoked));
     try {
       await shared.start();
     } catch (err) {
@@ -239,8 +244,11 @@ export class AuthService implements CallerResolver {
 
   // --- invalidation ---------------------------------------------------------------------------
 
-  /** Drops what this process cached about a key or a client (and every token resting on it). */
-  forget(kind: 'key' | 'client', id: string): void {
+  /**
+   * Drops what this process cached about a key or a client (and every token resting on it);
+   * `revoked`: the key was revoked or the client suspended, so its open connections end too.
+   */
+  forget(kind: 'key' | 'client', id: string, revoked: boolean): void {
     // Collected first, deleted after: the caches are not changed while they are walked.
     const drop = <K extends {}, V extends {}>(cache: LRUCache<K, V>, match: (v: V) => boolean): void => {
       const keys: K[] = [];
@@ -255,11 +263,12 @@ export class AuthService implements CallerResolver {
       drop(this.records, (entry) => entry.record.clientId === id);
     }
     drop(this.tokens, (entry) => (kind === 'key' ? entry.keyId === id : entry.clientId === id));
+    if (revoked) this.onRevoked?.(kind, id);
   }
 
   /** Forgets here, and with Redis deletes the shared entries and tells every other process. */
-  private async invalidate(kind: 'key' | 'client', id: string): Promise<void> {
-    this.forget(kind, id);
+  private async invalidate(kind: 'key' | 'client', id: string, revoked: boolean): Promise<void> {
+    this.forget(kind, id, revoked);
     const shared = this.shared;
     if (shared === null) return;
     const keyIds = kind === 'key' ? [id] : (await this.clients.listKeys(id)).map((k) => k.keyId);
@@ -268,7 +277,7 @@ export class AuthService implements CallerResolver {
       const record = await this.clients.keyRecordById(keyId);
       if (record !== null) hashes.push(Buffer.from(record.keyHash).toString('hex'));
     }
-    await shared.invalidate(kind, id, hashes);
+    await shared.invalidate(kind, id, revoked, hashes);
   }
 
   // --- token grants ---------------------------------------------------------------------------
@@ -385,7 +394,7 @@ export class AuthService implements CallerResolver {
   async setClientStatus(actor: string, clientId: string, status: 'active' | 'suspended' | 'inactive') {
     const client = await this.clients.setClientStatus(clientId, status);
     await this.audit.append({ actor, action: status === 'active' ? 'client_activated' : `client_${status}`, subject: clientId, ip: null, detail: {} });
-    await this.invalidate('client', clientId);
+    await this.invalidate('client', clientId, status !== 'active');
     return client;
   }
 
@@ -398,14 +407,14 @@ export class AuthService implements CallerResolver {
   async revokeKey(actor: string, keyId: string) {
     const key = await this.clients.revokeKey(keyId);
     await this.audit.append({ actor, action: 'key_revoked', subject: keyId, ip: null, detail: { client: key.clientId } });
-    await this.invalidate('key', keyId);
+    await this.invalidate('key', keyId, true);
     return key;
   }
 
   async rotateKey(actor: string, keyId: string) {
     const rotated = await this.clients.rotateKey(keyId);
     await this.audit.append({ actor, action: 'key_rotated', subject: keyId, ip: null, detail: { client: rotated.key.clientId, new_key: rotated.key.keyId } });
-    await this.invalidate('key', keyId);
+    await this.invalidate('key', keyId, true);
     return rotated;
   }
 

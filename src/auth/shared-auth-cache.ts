@@ -73,7 +73,7 @@ export class SharedAuthCache {
   private readonly redis: Redis;
   private readonly subscriber: Redis;
 
-  constructor(url: string, onInvalidate: (kind: 'key' | 'client', id: string) => void) {
+  constructor(url: string, onInvalidate: (kind: 'key' | 'client', id: string, revoked: boolean) => void) {
     const options = { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: COMMAND_TIMEOUT_MS, lazyConnect: false };
     this.redis = new Redis(url, options);
     this.subscriber = new Redis(url, { ...options, commandTimeout: undefined, enableOfflineQueue: true, maxRetriesPerRequest: null });
@@ -82,8 +82,8 @@ export class SharedAuthCache {
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (_channel: string, text: string) => {
       try {
-        const { kind, id } = JSON.parse(text) as { kind: 'key' | 'client'; id: string };
-        if ((kind === 'key' || kind === 'client') && typeof id === 'string') onInvalidate(kind, id);
+        const { kind, id, revoked } = JSON.parse(text) as { kind: 'key' | 'client'; id: string; revoked: boolean };
+        if ((kind === 'key' || kind === 'client') && typeof id === 'string') onInvalidate(kind, id, revoked === true);
       } catch {
         // Not ours: ignored.
       }
@@ -123,9 +123,9 @@ export class SharedAuthCache {
   }
 
   /** Deletes the shared key entries, then tells every process (this one included) to forget. */
-  async invalidate(kind: 'key' | 'client', id: string, keyHashesHex: readonly string[]): Promise<void> {
+  async invalidate(kind: 'key' | 'client', id: string, revoked: boolean, keyHashesHex: readonly string[]): Promise<void> {
     if (keyHashesHex.length > 0) await this.redis.del(...keyHashesHex.map((h) => `api_key:${h}`)).catch(() => undefined);
-    await this.redis.publish(INVALIDATE_CHANNEL, JSON.stringify({ kind, id })).catch(() => undefined);
+    await this.redis.publish(INVALIDATE_CHANNEL, JSON.stringify({ kind, id, revoked })).catch(() => undefined);
   }
 
   async close(): Promise<void> {

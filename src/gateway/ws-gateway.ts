@@ -43,6 +43,8 @@ const CHANNEL_PERMISSION: Readonly<Record<Channel, Permission>> = { ticker: 'l1'
 const TOKEN_PROTOCOL = 'bookcast.token.';
 /** Close code for a connection whose credential ran out (4000–4999: the application's own). */
 export const CLOSE_CREDENTIAL_EXPIRED = 4401;
+/** Close code for a connection whose key was revoked or whose client was suspended meanwhile. */
+export const CLOSE_CREDENTIAL_REVOKED = 4403;
 // --max-backpressure is at most 2^30 (config.ts), so the limit stays within uWS's unsigned 32 bits.
 
 /**
@@ -430,6 +432,24 @@ export class WsGateway implements SessionDialect {
       if (session.credentialExpiry <= nowMs && !session.closed) {
         session.credentialExpiry = Infinity;
         session.transport.close(CLOSE_CREDENTIAL_EXPIRED, 'TOKEN_EXPIRED: re-authenticate with {"type":"auth","token":...} before expiry');
+        closed++;
+      }
+    }
+    return closed;
+  }
+
+  /**
+   * Closes the connections a revoked key (or any key of a suspended client) opened, with 4403 and
+   * the code a new request would get. Cold path: revocations are rare. Changes of a client's
+   * status other than suspension also end here; an activation closes nothing.
+   */
+  closeRevoked(kind: 'key' | 'client', id: string): number {
+    let closed = 0;
+    for (const session of this.hub.sessions) {
+      const caller = session.caller;
+      if (caller === null || session.closed) continue;
+      if (kind === 'key' ? caller.keyId === id : caller.clientId === id) {
+        session.transport.close(CLOSE_CREDENTIAL_REVOKED, kind === 'key' ? 'API_KEY_REVOKED' : 'CLIENT_SUSPENDED');
         closed++;
       }
     }

@@ -269,5 +269,15 @@ t.test('keys, tokens, admin REST, brute force and WebSocket auth against one ser
     t.equal(viaKey.readyState, WebSocket.OPEN, 'a key that does not expire keeps its connection');
     viaProtocol.close();
     viaKey.close();
+
+    // A revocation ends the connections the key opened, though they were admitted only once.
+    const made = await post('/api/v1/admin/keys', { client_id: pro.client_id, name: 'ws' }, withKey(adminKey.api_key).headers);
+    const doomed = await openSocket(`${s.ws}/ws?token=${made.body.api_key}`);
+    const bystander = await openSocket(`${s.ws}/ws`, { headers: { 'x-api-key': proKey.api_key } });
+    const ended = closeOf(doomed);
+    t.equal((await post(`/api/v1/admin/keys/${made.body.key_id}/revoke`, {}, withKey(adminKey.api_key).headers)).status, 200);
+    t.same(await ended, { code: 4403, reason: 'API_KEY_REVOKED' }, 'closed with 4403 API_KEY_REVOKED');
+    t.equal(bystander.readyState, WebSocket.OPEN, "another key's connection stays");
+    bystander.close();
   });
 });
