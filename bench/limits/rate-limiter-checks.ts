@@ -8,8 +8,9 @@ import { loadAverage } from '../system';
 /**
  * RateLimiterChecks: what one request-budget check costs, in this process (GCRA over four
  * windows in an LRU map, synchronous) and in Redis (the Lua script, one round trip), as the
- * admission makes it: one check per request, 10,000 subjects in turn, a policy that refuses
- * about a third (so both outcomes are timed).
+ * admission makes it: one check per request, 10,000 subjects in turn, a policy of 2/s (burst 2)
+ * per subject, so at these speeds most checks are refusals (the result says which share): both
+ * outcomes cost one script run, and a refusal writes nothing.
  *   - in process: checks/s, one thread, closed loop (a check never waits for anything);
  *   - Redis: the most checks/s with 64 checks in flight (ioredis pipelines them on one
  *     connection), then open loop at half of that: latency from each check's scheduled start
