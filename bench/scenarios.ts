@@ -260,6 +260,19 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     headline: restHeadline,
   },
   {
+    name: 'limits/rate-limiter-checks',
+    module: './limits/rate-limiter-checks',
+    quickSeconds: 2,
+    fullSeconds: 5,
+    budget: 'measured seconds per part (in process, Redis closed loop, Redis open loop)',
+    timeoutSeconds: (seconds) => 60 + 4 * seconds,
+    headline: (r) => [
+      ['rate-limit checks/s, in process', n(r.memory?.checksPerSecond)],
+      ['rate-limit checks/s, Redis (64 in flight)', `${n(r.redis?.maxChecksPerSecond)} (×${r.redisShareOfMemory} of in process)`],
+      [`rate-limit check latency, Redis at ${n(r.redis?.openLoop?.offeredPerSecond)}/s`, `p50 ${micros(r.redis?.openLoop?.p50Us)}, p99 ${micros(r.redis?.openLoop?.p99Us)}`],
+    ],
+  },
+  {
     name: 'gateway/auth-overhead',
     module: './gateway/auth-overhead',
     quickSeconds: 2,

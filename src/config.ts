@@ -117,8 +117,24 @@ export interface Config {
   storeEvents: boolean;
   /** Heavy requests (orderbook?at=) that may wait for the heavy-work thread; more answer 503 BUSY. */
   heavyQueue: number;
-  /** Heavy requests one client (remote address) may have running or waiting; more answer 429. */
+  /** Heavy requests an anonymous client (its address) may have running or waiting; more answer 429. */
   heavyPerClient: number;
+  /** A Redis rate-limit check slower than this is answered from this process's counts. */
+  redisTimeoutMs: number;
+  /** Request budget of anonymous callers (the public tier), per address. */
+  publicRate: RateBudget;
+  /** PEM certificate chain and key: serve HTTPS and WSS (TLS 1.3) instead of plain HTTP. */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  tlsPassphrase: string | undefined;
+  /** Ed25519 signatures on REST snapshots and WebSocket snapshots and heartbeats. */
+  signSnapshots: boolean;
+  /** PEM (PKCS#8) Ed25519 private key; empty: a fresh key per start. */
+  signingKey: string | undefined;
+  /** Usage rows (api_usage) per REST request. */
+  usageAccounting: boolean;
+  /** Store client addresses in usage rows with the host part zeroed (IPv4 /24, IPv6 /48). */
+  anonymizeIp: boolean;
   /** Access control (auth/): off, optional (anonymous = public tier), required. */
   auth: AuthMode;
   /** Server secret keying API-key hashes and sealing signing keys; '' = generated in the data directory. */
@@ -129,7 +145,7 @@ export interface Config {
   authRefreshTtlS: number;
   /** The `iss` and `aud` of the tokens this server issues and accepts. */
   authIssuer: string;
-  /** Shared state (the auth cache and its revocations) lives here when set; otherwise in this process. */
+  /** Shared state (rate-limit counters, the auth cache and its revocations) lives here when set; otherwise in this process. */
   redisUrl: string | undefined;
   /** The FIX 4.4 market-data acceptor (src/fix/); null when --fix-port is not set. */
   fix: FixConfig | null;
@@ -177,6 +193,42 @@ interface Option {
   default: string;
 }
 
+/** The public tier's default budget: generous for one address, far below what a crawler would take. */
+const DEFAULT_PUBLIC_RATE = 'second=50,burst=100,minute=3000,hour=60000,day=1000000';
+const RATE_KEYS = ['second', 'burst', 'minute', 'hour', 'day'] as const;
+
+/**
+ * A request budget; auth/caller.ts's RatePolicy has this shape (config.ts stands below auth/,
+ * which reads the configuration, so it cannot import it).
+ */
+export interface RateBudget {
+  perSecond: number;
+  perMinute: number;
+  perHour: number;
+  perDay: number;
+  burst: number;
+}
+
+/** --public-rate: `second=N,burst=N,minute=N,hour=N,day=N` (a missing window is unlimited) or `off`. */
+export function ratePolicy(name: string, text: string): RateBudget {
+  const values: Record<(typeof RATE_KEYS)[number], number> = { second: 0, burst: 0, minute: 0, hour: 0, day: 0 };
+  if (text.trim() !== 'off') {
+    for (const part of text.split(',')) {
+      const [key, value] = part.split('=').map((x) => x.trim());
+      if (!(RATE_KEYS as readonly string[]).includes(key) || value === undefined) {
+        throw new BookcastError('CONFIG_INVALID', `${name}: "${part}" is not one of ${RATE_KEYS.map((k) => `${k}=N`).join(', ')} (or off)`);
+      }
+      values[key as (typeof RATE_KEYS)[number]] = integer(`${name} ${key}`, value, 0, 1_000_000_000);
+    }
+  }
+  return { perSecond: values.second, burst: values.burst, perMinute: values.minute, perHour: values.hour, perDay: values.day };
+}
+
+function flag(name: string, text: string): boolean {
+  if (text !== 'true' && text !== 'false') throw new BookcastError('CONFIG_INVALID', `${name} must be true or false, got "${text}"`);
+  return text === 'true';
+}
+
 /** Every option, its environment variable and default; the README's table mirrors this list. */
 export const OPTIONS: readonly Option[] = [
   { flag: 'host', env: 'BOOKCAST_HOST', default: '127.0.0.1', help: 'address to bind' },
@@ -220,13 +272,22 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'checkpoint-interval-ms', env: 'BOOKCAST_CHECKPOINT_INTERVAL_MS', default: '600000', help: 'checkpoint the books at least this often while events arrive (0: not by time)' },
   { flag: 'journal-retention-hours', env: 'BOOKCAST_JOURNAL_RETENTION_HOURS', default: '24', help: 'keep journal and checkpoints this long (0: keep the whole journal)' },
   { flag: 'heavy-queue', env: 'BOOKCAST_HEAVY_QUEUE', default: '16', help: 'heavy requests (orderbook?at=) waiting at most; more answer 503 BUSY' },
-  { flag: 'heavy-per-client', env: 'BOOKCAST_HEAVY_PER_CLIENT', default: '2', help: 'heavy requests one client may have in progress; more answer 429' },
+  { flag: 'heavy-per-client', env: 'BOOKCAST_HEAVY_PER_CLIENT', default: '2', help: 'heavy requests (orderbook?at=, history, bulk) an anonymous client may have in progress; more answer 429' },
+  { flag: 'redis-timeout-ms', env: 'BOOKCAST_REDIS_TIMEOUT_MS', default: '50', help: 'a slower Redis rate-limit check is answered from this process\'s counts' },
+  { flag: 'public-rate', env: 'BOOKCAST_PUBLIC_RATE', default: DEFAULT_PUBLIC_RATE, help: 'anonymous request budget per address: second=N,burst=N,minute=N,hour=N,day=N (0 or absent: no limit), or off' },
+  { flag: 'tls-cert', env: 'BOOKCAST_TLS_CERT', default: '', help: 'PEM certificate (chain) file: serve HTTPS/WSS, TLS 1.3 only' },
+  { flag: 'tls-key', env: 'BOOKCAST_TLS_KEY', default: '', help: 'PEM private key file for --tls-cert' },
+  { flag: 'tls-passphrase', env: 'BOOKCAST_TLS_PASSPHRASE', default: '', help: 'passphrase of an encrypted --tls-key' },
+  { flag: 'sign-snapshots', env: 'BOOKCAST_SIGN_SNAPSHOTS', default: 'false', help: 'true: Ed25519 signatures on REST snapshots and WebSocket snapshots/heartbeats' },
+  { flag: 'signing-key', env: 'BOOKCAST_SIGNING_KEY', default: '', help: 'PEM (PKCS#8) Ed25519 private key file for --sign-snapshots; empty: a new key each start' },
+  { flag: 'usage-accounting', env: 'BOOKCAST_USAGE_ACCOUNTING', default: 'true', help: 'true: store one api_usage row per REST request (batched, COPY)' },
+  { flag: 'anonymize-ip', env: 'BOOKCAST_ANONYMIZE_IP', default: 'false', help: 'true: usage rows keep client addresses with the host part zeroed (IPv4 /24, IPv6 /48)' },
   { flag: 'auth', env: 'BOOKCAST_AUTH', default: 'optional', help: 'access control: off (everyone has everything) | optional (anonymous callers get the public tier) | required' },
   { flag: 'auth-secret', env: 'BOOKCAST_AUTH_SECRET', default: '', help: 'server secret (32+ characters) keying API-key hashes; empty: generated once in <data-dir>/auth-secret (mode 0600)' },
   { flag: 'auth-token-ttl', env: 'BOOKCAST_AUTH_TOKEN_TTL', default: '900', help: 'access-token lifetime, seconds' },
   { flag: 'auth-refresh-ttl', env: 'BOOKCAST_AUTH_REFRESH_TTL', default: '2592000', help: 'refresh-token lifetime, seconds' },
   { flag: 'auth-issuer', env: 'BOOKCAST_AUTH_ISSUER', default: 'bookcast', help: 'iss and aud of the access tokens issued and accepted' },
-  { flag: 'redis-url', env: 'REDIS_URL', default: '', help: 'Redis URL (redis://host:6379) for state several processes share (verified keys and tokens, revocations); empty: in-process' },
+  { flag: 'redis-url', env: 'REDIS_URL', default: '', help: 'Redis URL (redis://host:6379) for state several processes share (rate-limit counters, verified keys and tokens, revocations); empty: in-process' },
   { flag: 'fix-port', env: 'BOOKCAST_FIX_PORT', default: '', help: 'FIX 4.4 market-data acceptor port (0 picks a free one); empty: no FIX' },
   { flag: 'fix-sessions', env: 'BOOKCAST_FIX_SESSIONS', default: '', help: 'JSON file of FIX SenderCompIDs, passwords and permissions (required with --fix-port)' },
   { flag: 'fix-comp-id', env: 'BOOKCAST_FIX_COMP_ID', default: 'BOOKCAST', help: 'the acceptor\'s CompID (clients\' TargetCompID)' },
@@ -333,6 +394,13 @@ function percent(name: string, text: string): number {
 function healthDetails(text: string): HealthDetails {
   if (!(HEALTH_DETAILS as readonly string[]).includes(text)) throw new BookcastError('CONFIG_INVALID', `health-details must be one of ${HEALTH_DETAILS.join(', ')}, got "${text}"`);
   return text as HealthDetails;
+}
+
+/** --tls-cert and --tls-key come together; a passphrase needs a key. */
+function tls(cert: string, key: string, passphrase: string): Pick<Config, 'tlsCert' | 'tlsKey' | 'tlsPassphrase'> {
+  if ((cert === '') !== (key === '')) throw new BookcastError('CONFIG_INVALID', '--tls-cert and --tls-key go together');
+  if (passphrase !== '' && key === '') throw new BookcastError('CONFIG_INVALID', '--tls-passphrase needs --tls-key');
+  return { tlsCert: cert || undefined, tlsKey: key || undefined, tlsPassphrase: passphrase || undefined };
 }
 
 function authMode(text: string): AuthMode {
@@ -534,6 +602,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     storeEvents: storeEvents(get('store-events'), source),
     heavyQueue: integer('heavy-queue', get('heavy-queue'), 0, 10_000),
     heavyPerClient: integer('heavy-per-client', get('heavy-per-client'), 1, 10_000),
+    redisTimeoutMs: integer('redis-timeout-ms', get('redis-timeout-ms'), 1, 60_000),
+    publicRate: ratePolicy('public-rate', get('public-rate')),
+    ...tls(get('tls-cert'), get('tls-key'), get('tls-passphrase')),
+    signSnapshots: flag('sign-snapshots', get('sign-snapshots')),
+    signingKey: get('signing-key') || undefined,
+    usageAccounting: flag('usage-accounting', get('usage-accounting')),
+    anonymizeIp: flag('anonymize-ip', get('anonymize-ip')),
     auth: authMode(get('auth')),
     authSecret: authSecret(get('auth-secret')),
     authTokenTtlS: integer('auth-token-ttl', get('auth-token-ttl'), 10, 86_400),

@@ -17,7 +17,7 @@ export const ERRORS = {
   MESSAGE_TOO_LARGE: { status: 413, message: 'message exceeds the size limit' },
   BINARY_NOT_ACCEPTED: { status: 400, message: 'control messages are JSON text frames' },
   TOO_MANY_SUBSCRIPTIONS: { status: 400, message: 'subscription limit per connection reached' },
-  RATE_LIMITED: { status: 429, message: 'too many messages; slow down' },
+  RATE_LIMITED: { status: 429, message: 'too many requests or messages; slow down (REST: after the Retry-After seconds)' },
   ORIGIN_NOT_ALLOWED: { status: 403, message: 'this origin may not open WebSocket connections here' },
   TOO_MANY_CONNECTIONS: { status: 503, message: 'the server holds its maximum number of connections' },
   TOO_MANY_CONNECTIONS_PER_IP: { status: 429, message: 'too many connections from this address' },
@@ -31,6 +31,8 @@ export const ERRORS = {
   TOO_MANY_HEAVY_REQUESTS: { status: 429, message: 'this client already has the most heavy requests in progress; wait for one to finish' },
   STORE_REJECTED: { status: 500, message: 'the database refused rows for good; they are kept aside' },
   EVENTS_DISABLED: { status: 404, message: 'this server does not store input events; start it with --store-events true' },
+  USAGE_DISABLED: { status: 404, message: 'this server keeps no usage accounting; start it with --usage-accounting true' },
+  SIGNING_DISABLED: { status: 404, message: 'this server does not sign snapshots; start it with --sign-snapshots true' },
   BAD_FRAME: { status: 400, message: 'bytes are not a valid bookcast FlatBuffers frame' },
   // Access control (auth/)
   AUTH_REQUIRED: { status: 401, message: 'this server requires an API key (X-API-Key) or a bearer token' },

@@ -47,6 +47,15 @@ import { UpgradeGuard } from '../gateway/upgrade-guard';
 import { AcceptGate } from '../gateway/accept-gate';
 import { showsHealthDetails } from '../gateway/health-access';
 import { setLogLevel } from '../util/log';
+import { ClientSlots } from '../gateway/client-slots';
+import type { Caller } from '../auth/caller';
+import { publicTier, rateLimiter } from './limits';
+import { rateLimitHook } from '../limits/rate-limit-hook';
+import { SnapshotSigner } from '../limits/snapshot-signer';
+import { UsageBatcher } from '../accounting/usage-batcher';
+import { AnswerMeter } from '../gateway/answer-meter';
+import { UsageRoutes } from '../gateway/usage-routes';
+import { makeApp } from '../gateway/tls-app';
 import { startFrontLoop } from './front-loop';
 import { buildObservability, Observability } from './observability';
 import { healthReport, publicHealthReport } from './health';
@@ -76,6 +85,8 @@ const CREDENTIAL_SWEEP_MS = 250;
 export interface RunningServer {
   readonly host: string;
   readonly port: number;
+  /** HTTPS and WSS (--tls-cert): URLs start https:// and wss://. */
+  readonly tls: boolean;
   readonly instruments: readonly Instrument[];
   /** Book worker threads actually started (never more than instruments). */
   readonly workers: number;
@@ -141,7 +152,7 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
   outlets[FORMAT_MARKET_DATA] = new UwsTopics(app, 'm', streams.count);
   const fix = config.fix === null ? null : buildFix(config, config.fix, streams, instruments);
   if (fix !== null) outlets[FORMAT_FIX] = fix.outlet;
-  const limits = { softBackpressure: config.softBackpressure, maxBackpressure: config.maxBackpressure, maxSubscriptions: config.maxSubscriptionsPerConnection };
+  const limits = { softBackpressure: config.softBackpressure, maxBackpressure: config.maxBackpressure };
   const hub = new SessionHub(distributor, streams, outlets, formats, conflator, trades, limits, instruments);
   fix?.attach(hub);
   const ws = new WsGateway(config, symbols, streams, hub, instruments, guard);
@@ -150,7 +161,7 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
 
 /** The FIX acceptor (src/fix/): a SessionHub format of its own, sessions from --fix-sessions. */
 function buildFix(config: Config, fix: FixConfig, streams: StreamTable, instruments: Instrument[]): FixAcceptor {
-  const options = { ...fix, host: config.host, dataDir: config.dataDir };
+  const options = { ...fix, host: config.host, dataDir: config.dataDir, maxSubscriptions: config.maxSubscriptionsPerConnection };
   return new FixAcceptor(options, streams, instruments, new FixSessionList(fix.sessionsFile));
 }
 
@@ -185,6 +196,8 @@ export async function startServer(configured: Config, options: ServerOptions = {
   const uws = loadUws();
   // A feed's tick and lot may come from the venue, a capture's symbols from its header.
   const config = await resolveFeedSource(configured);
+  // Before anything starts: a certificate that does not load stops nothing but this.
+  const app = makeApp(uws, config.tlsCert === undefined ? null : { cert: config.tlsCert, key: config.tlsKey!, passphrase: config.tlsPassphrase });
   const instruments = pickInstruments(config);
   const startedAt = Date.now();
   let fail!: (err: BookcastError) => void;
@@ -204,9 +217,15 @@ export async function startServer(configured: Config, options: ServerOptions = {
   }
   const { pool, persistence, journalDir, checkpointDir } = engine;
 
-  const app = uws.App();
-  const admission = new Admission(config.auth, auth);
+  // Anonymous callers (and everyone under --auth off) get the public tier's budget from the options.
+  const admission = new Admission(config.auth, auth, publicTier(config));
+  const limiter = rateLimiter(config);
+  admission.limit = rateLimitHook(limiter);
   installAdmission(app, admission);
+  // Usage rows, RateLimit headers and snapshot signatures are added to answers as they are written (answer-meter.ts).
+  const signer = config.signSnapshots ? SnapshotSigner.load(config.signingKey) : null;
+  const usage = config.usageAccounting ? new UsageBatcher((rows) => persistence.recordUsage(rows), config.anonymizeIp) : null;
+  new AnswerMeter({ record: usage === null ? null : (row) => usage.record(row), sign: signer === null ? null : (body) => signer.sign(body) }, signer?.keyId ?? '').install(app);
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);
   const gate = new AcceptGate(uws, app, config.host);
@@ -220,21 +239,22 @@ export async function startServer(configured: Config, options: ServerOptions = {
   // Heavy REST work (rebuilding a past book from the journal) runs in one thread, kept alive for
   // its journal time index, behind a bounded queue with a per-client cap (gateway/heavy-work.ts).
   const heavy = new Piscina({ filename: path.join(__dirname, '..', 'gateway', 'book-at-task.js'), minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
-  const heavyWork = new HeavyWork<BookAtRequest, BookAtAnswer>((task) => heavy.run({ ...task, journalDir, checkpointDir }), {
-    concurrency: 1,
-    maxQueued: config.heavyQueue,
-    perClient: config.heavyPerClient,
-  });
+  // One cap per client over every kind of heavy request (client-slots.ts).
+  const heavySlots = new ClientSlots();
+  const heavyWork = new HeavyWork<BookAtRequest, BookAtAnswer>((task) => heavy.run({ ...task, journalDir, checkpointDir }), { concurrency: 1, maxQueued: config.heavyQueue }, heavySlots);
   const observability = buildObservability(app, {
     config, instruments, sourceStats, pool, persistence, hub, ws, ingest, ingestRing: ingestBuffers?.ring ?? null, heavyQueued: () => heavyWork.queued, feedStats,
   });
-  const bookAt = isReplay(config.source) ? null : (task: BookAtRequest, client: string, signal: AbortSignal) => heavyWork.submit(client, task, signal);
-  const health = healthReport({ config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork });
+  const bookAt = isReplay(config.source)
+    ? null
+    : (task: BookAtRequest, caller: Caller, signal: AbortSignal) => heavyWork.submit(caller.subject, caller.limits.heavyConcurrent, task, signal);
+  const health = healthReport({ config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork, heavySlots, limiter, usage });
   const publicHealth = publicHealthReport(startedAt);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
   new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req, caller) => (showsHealthDetails(config.healthDetails, res, req, caller) ? health() : publicHealth()), isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
-  new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
+  new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence, heavySlots).register(app);
+  new UsageRoutes(persistence, signer === null ? null : signer.jwks(), usage !== null).register(app);
   if (auth !== null) {
     new AuthRoutes(auth).register(app);
     auth.onRevoked = (kind, id) => ws.closeRevoked(kind, id);
@@ -279,8 +299,10 @@ export async function startServer(configured: Config, options: ServerOptions = {
     await source.stop();
     await pool.drain();
     await pool.stop();
+    usage?.flush();
     await persistence.stop();
     await heavy.destroy();
+    await limiter.close();
     await auth?.close();
   };
 
@@ -300,6 +322,7 @@ export async function startServer(configured: Config, options: ServerOptions = {
   return {
     host: config.host,
     port: gate.port,
+    tls: config.tlsCert !== undefined,
     instruments,
     workers: pool.channels.length,
     failed,

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import type { AuthMode } from '../config';
-import type { Caller, LimitDecision, LimitHook, Permission, RouteInfo } from './caller';
+import type { Caller, LimitDecision, LimitHook, Permission, RouteInfo, TierLimits } from './caller';
 import { OPEN_ROUTES } from './route-permissions';
 import { anonymousCaller, unrestrictedCaller } from './tiers';
 
@@ -56,6 +56,8 @@ export class Admission {
   constructor(
     readonly mode: AuthMode,
     private readonly resolver: CallerResolver | null,
+    /** What anonymous callers may do (and everyone under --auth off): the options' public tier; default: tiers.ts's. */
+    private readonly anonymousLimits?: TierLimits,
   ) {}
 
   /** The caller behind the credentials; anonymous when none were presented. */
@@ -71,8 +73,9 @@ export class Admission {
   /**
    * Resolves, checks the route's permission and asks the limit hook. Throws or rejects with the
    * refusal (AUTH_REQUIRED, PERMISSION_DENIED, a credential's own code, a limit's code).
+   * `answerHeaders` hears the headers an allowed limit decision wants on the answer (RateLimit).
    */
-  admit(credentials: Credentials, route: RouteInfo): Caller | Promise<Caller> {
+  admit(credentials: Credentials, route: RouteInfo, answerHeaders?: (headers: ReadonlyArray<readonly [string, string]>) => void): Caller | Promise<Caller> {
     if (OPEN_ROUTES.has(route.pattern)) {
       // Open routes never refuse for credentials; a failed resolution is an anonymous visit.
       let caller: Caller | Promise<Caller>;
@@ -82,11 +85,11 @@ export class Admission {
         caller = this.anonymousCaller(credentials.ip);
       }
       if (caller instanceof Promise) caller = caller.catch(() => this.anonymousCaller(credentials.ip));
-      return andThen(caller, (c) => this.limited(c, route));
+      return andThen(caller, (c) => this.limited(c, route, answerHeaders));
     }
     return andThen(this.resolve(credentials), (caller) => {
       this.check(caller, route.permission);
-      return this.limited(caller, route);
+      return this.limited(caller, route, answerHeaders);
     });
   }
 
@@ -97,16 +100,19 @@ export class Admission {
     if (permission !== null) requirePermission(caller, permission);
   }
 
-  private limited(caller: Caller, route: RouteInfo): Caller | Promise<Caller> {
+  private limited(caller: Caller, route: RouteInfo, answerHeaders?: (headers: ReadonlyArray<readonly [string, string]>) => void): Caller | Promise<Caller> {
     const hook = this.limit;
     if (hook === null) return caller;
-    return andThen(hook(caller, route), (decision) => refuseUnless(decision, caller));
+    return andThen(hook(caller, route), (decision) => {
+      if (decision.allowed && decision.headers !== undefined && answerHeaders !== undefined) answerHeaders(decision.headers);
+      return refuseUnless(decision, caller);
+    });
   }
 
   private anonymousCaller(ip: string): Caller {
     let caller = this.anonymous.get(ip);
     if (caller === undefined) {
-      caller = this.mode === 'off' ? unrestrictedCaller(ip) : anonymousCaller(ip);
+      caller = this.mode === 'off' ? unrestrictedCaller(ip, this.anonymousLimits) : anonymousCaller(ip, this.anonymousLimits);
       this.anonymous.set(ip, caller);
     }
     return caller;

@@ -56,11 +56,11 @@ const PUBLIC_SET: ReadonlySet<Permission> = new Set(PUBLIC.permissions);
 const EVERYTHING: ReadonlySet<Permission> = new Set(PERMISSIONS);
 
 /** An anonymous caller from `ip`: the public tier, counted per address. */
-export function anonymousCaller(ip: string): Caller {
-  return { kind: 'anonymous', clientId: null, keyId: null, ip, tier: PUBLIC.name, permissions: PUBLIC_SET, limits: PUBLIC.limits, subject: `ip:${ip}` };
+export function anonymousCaller(ip: string, limits: TierLimits = PUBLIC.limits): Caller {
+  return { kind: 'anonymous', clientId: null, keyId: null, ip, tier: PUBLIC.name, permissions: PUBLIC_SET, limits, subject: `ip:${ip}` };
 }
 
 /** Everyone under `--auth off`: every permission, counted per address as before access control. */
-export function unrestrictedCaller(ip: string): Caller {
-  return { kind: 'anonymous', clientId: null, keyId: null, ip, tier: ADMIN.name, permissions: EVERYTHING, limits: ADMIN.limits, subject: `ip:${ip}` };
+export function unrestrictedCaller(ip: string, limits: TierLimits = ADMIN.limits): Caller {
+  return { kind: 'anonymous', clientId: null, keyId: null, ip, tier: ADMIN.name, permissions: EVERYTHING, limits, subject: `ip:${ip}` };
 }

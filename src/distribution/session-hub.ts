@@ -37,7 +37,6 @@ export interface SessionLimits {
   softBackpressure: number;
   /** Buffered bytes past which it is closed (CLOSE_SLOW_CONSUMER). */
   maxBackpressure: number;
-  maxSubscriptions: number;
 }
 
 /**
@@ -56,7 +55,7 @@ export interface SessionLimits {
  *   from fresh snapshots and its trades resume from the last one it got, the ones printed
  *   meanwhile first (from the recent-trades tape); past the hard limit, or when the tape no
  *   longer reaches back far enough, the connection is closed with CLOSE_SLOW_CONSUMER;
- * - the per-session subscription limit.
+ * - the per-session subscription limit (the session's budget, from its caller's tier).
  */
 export class SessionHub implements StreamConsumer {
   readonly sessions = new Set<Session>();
@@ -115,9 +114,9 @@ export class SessionHub implements StreamConsumer {
     this.watchStale = true;
   }
 
-  /** Throws TOO_MANY_SUBSCRIPTIONS unless the session may hold `adding` more, `removing` fewer. */
+  /** Throws TOO_MANY_SUBSCRIPTIONS unless the session may hold `adding` more, `removing` fewer (its budget). */
   admit(session: Session, adding: number, removing: number): void {
-    const max = this.limits.maxSubscriptions;
+    const max = session.budget.maxSubscriptions;
     if (session.subscriptions.size + adding - removing > max) {
       throw new BookcastError('TOO_MANY_SUBSCRIPTIONS', `a connection may hold ${max} subscriptions`);
     }

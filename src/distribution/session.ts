@@ -57,6 +57,14 @@ export interface Outlet {
   publish(stream: number, payload: Uint8Array | string, binary: boolean): void;
 }
 
+/** What one connection may do: its caller's tier (auth/caller.ts TierLimits), as the core needs it. */
+export interface SessionBudget {
+  /** Control messages (subscribe, unsubscribe, ping) per second. */
+  readonly controlPerSecond: number;
+  /** Streams the connection may hold. */
+  readonly maxSubscriptions: number;
+}
+
 /** One connection's state. All fields are set here so every session has one shape. */
 export class Session {
   closed = false;
@@ -78,5 +86,6 @@ export class Session {
     readonly format: number,
     readonly transport: SessionTransport,
     readonly dialect: SessionDialect,
+    readonly budget: SessionBudget,
   ) {}
 }

@@ -8,6 +8,7 @@ import type { Caller, Permission, RouteInfo } from '../auth/caller';
 import { routePermission } from '../auth/route-permissions';
 import { clientKey } from './connection-limits';
 import { BufferedBody, parameterCount, RequestCopy } from './request-copy';
+import { answerHeaders, meterOf, noteCaller } from './answer-meter';
 
 const STATUS_LINES: Record<number, string> = {
   200: '200 OK',
@@ -260,16 +261,19 @@ export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string
       refuse(res, pattern, err);
     }
   };
-  app[method](pattern, (res, req) => {
+  const meter = meterOf(app);
+  app[method](pattern, (raw, req) => {
+    const res = meter === null ? raw : meter.open(raw, req, info);
     watch(app, res, pattern);
     let admitted: Caller | Promise<Caller>;
     try {
-      admitted = admissionOf(app).admit(requestCredentials(res, req), info);
+      admitted = admissionOf(app).admit(requestCredentials(res, req), info, meter === null ? undefined : (headers) => answerHeaders(res, headers));
     } catch (err) {
       sendRefusal(res, err);
       return;
     }
     if (!(admitted instanceof Promise)) {
+      noteCaller(res, admitted);
       run(res, req, admitted);
       return;
     }
@@ -277,6 +281,7 @@ export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string
     const body = new BufferedBody(res);
     admitted.then(
       (caller) => {
+        noteCaller(res, caller);
         if (!body.aborted) res.cork(() => run(body.response(), copy, caller));
       },
       (err) => {
@@ -304,7 +309,9 @@ export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: Ht
   const info: RouteInfo = { method: 'GET', pattern, permission };
   const parameters = parameterCount(pattern);
   recordRoute(app, 'get', pattern);
-  app.get(pattern, (res, req) => {
+  const meter = meterOf(app);
+  app.get(pattern, (raw, req) => {
+    const res = meter === null ? raw : meter.open(raw, req, info);
     watch(app, res, pattern);
     let aborted = false;
     res.onAborted(() => {
@@ -318,17 +325,23 @@ export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: Ht
     };
     let admitted: Caller | Promise<Caller>;
     try {
-      admitted = admissionOf(app).admit(requestCredentials(res, req), info);
+      admitted = admissionOf(app).admit(requestCredentials(res, req), info, meter === null ? undefined : (headers) => answerHeaders(res, headers));
     } catch (err) {
       fail(err);
       return;
     }
     if (!(admitted instanceof Promise)) {
+      noteCaller(res, admitted);
       handler(req, admitted).then(answer, fail);
       return;
     }
     const copy = new RequestCopy(req, parameters).asRequest();
-    admitted.then((caller) => handler(copy, caller)).then(answer, fail);
+    admitted
+      .then((caller) => {
+        noteCaller(res, caller);
+        return handler(copy, caller);
+      })
+      .then(answer, fail);
   });
   methodNotAllowed(app, pattern);
 }

@@ -65,7 +65,7 @@ export class RestRoutes {
     private readonly candles: RecentCandles,
     private readonly persistence: Persistence,
     /** Rebuilds a past book from the journal, admitted per client (heavy-work.ts); null when the source keeps no journal. */
-    private readonly bookAt: ((task: BookAtRequest, client: string, signal: AbortSignal) => Promise<BookAtAnswer>) | null,
+    private readonly bookAt: ((task: BookAtRequest, caller: Caller, signal: AbortSignal) => Promise<BookAtAnswer>) | null,
     /** The health answer for this request (health-access.ts decides how much it shows). */
     private readonly health: (res: HttpResponse, req: HttpRequest, caller: Caller) => object,
     /** The source re-publishes a recording (see isReplay); /symbols says so. */
@@ -178,8 +178,6 @@ export class RestRoutes {
   private orderbookAt(res: HttpResponse, ins: Instrument, depth: number, at: number, caller: Caller): void {
     const bookAt = this.bookAt;
     if (bookAt === null) throw new BookcastError('HISTORY_UNAVAILABLE', 'this source keeps no journal to rebuild past books from');
-    // Per client: its api_clients id, or for an anonymous caller its address (an IPv6 client by its /64).
-    const client = caller.subject;
     let aborted = false;
     const abandon = new AbortController();
     res.onAborted(() => {
@@ -187,7 +185,7 @@ export class RestRoutes {
       // A request still waiting for the pool is dropped, not computed for no one.
       abandon.abort();
     });
-    bookAt({ symbol: ins.index, tickUnits: ins.tickUnits, lotUnits: ins.lotUnits, at, depth }, client, abandon.signal).then(
+    bookAt({ symbol: ins.index, tickUnits: ins.tickUnits, lotUnits: ins.lotUnits, at, depth }, caller, abandon.signal).then(
       (b) => {
         if (aborted) return;
         if ('error' in b) {

@@ -114,7 +114,9 @@ export class WsGateway implements SessionDialect {
         const { credentials, protocol } = upgradeCredentials(res, req, offered);
         const open = (caller: Caller): void => {
           const transport = new UwsTransport(this.deliveryFailures);
-          const session = new Session(this.nextId++, format, transport, this);
+          // The caller's tier sets what the connection may do (its budget).
+          const { controlPerSecond, maxSubscriptions } = caller.limits;
+          const session = new Session(this.nextId++, format, transport, this, { controlPerSecond, maxSubscriptions });
           this.upgrades++;
           session.caller = caller;
           session.credentialExpiry = caller.expiresAt ?? Infinity;
@@ -182,7 +184,7 @@ export class WsGateway implements SessionDialect {
       session.windowCount = 0;
     }
     const count = ++session.windowCount;
-    const limit = this.config.maxMessagesPerSecond;
+    const limit = session.budget.controlPerSecond;
     if (count > limit) {
       if (count > limit * FLOOD_FACTOR) {
         session.transport.close(1008, 'RATE_LIMITED: message flood');
@@ -230,6 +232,7 @@ export class WsGateway implements SessionDialect {
             throttle_ms: request.throttleMs,
             // The one thing that tells a replay from the live feed: data messages are the same.
             replay: isReplay(this.config.source),
+            limits: this.budgetLeft(session, joining),
           },
         }),
       );
@@ -262,7 +265,13 @@ export class WsGateway implements SessionDialect {
         JSON.stringify({
           type: request.type === 'subscribe' ? 'SUBSCRIBE' : 'UNSUBSCRIBE',
           request_id: requestId,
-          payload: { status: request.type === 'subscribe' ? 'subscribed' : 'unsubscribed', symbols: request.instruments.map((i) => i.symbol), data_types: dataTypes, replay: isReplay(this.config.source) },
+          payload: {
+            status: request.type === 'subscribe' ? 'subscribed' : 'unsubscribed',
+            symbols: request.instruments.map((i) => i.symbol),
+            data_types: dataTypes,
+            replay: isReplay(this.config.source),
+            limits: this.budgetLeft(session, joining),
+          },
           timestamp: formatTimestampMicros(nowMicros()),
         }),
       );
@@ -303,6 +312,23 @@ export class WsGateway implements SessionDialect {
     this.hub.admit(session, adding, replaced.length);
     for (const stream of replaced) this.hub.unsubscribe(session, stream);
     return wanted;
+  }
+
+  /**
+   * What the connection has left of its budget once `joining` is joined: subscriptions, and
+   * control messages in the current second (the reply counts the request it answers).
+   */
+  private budgetLeft(session: Session, joining: readonly [number, number][]): object {
+    let adding = 0;
+    for (const [stream] of joining) if (!session.subscriptions.has(stream)) adding++;
+    const { maxSubscriptions, controlPerSecond } = session.budget;
+    return {
+      subscriptions: session.subscriptions.size + adding,
+      max_subscriptions: maxSubscriptions,
+      subscriptions_remaining: Math.max(0, maxSubscriptions - session.subscriptions.size - adding),
+      messages_per_second: controlPerSecond,
+      messages_remaining: Math.max(0, controlPerSecond - session.windowCount),
+    };
   }
 
   /** Joins validated streams; called after the reply went out, since snapshots follow it. */

@@ -33,6 +33,7 @@ import {
   PersistenceWorkerData,
 } from './persistence-protocol';
 import { SRC_DURABLE } from '../model/source-words';
+import type { UsageRecord } from './store';
 
 export interface PersistenceOptions {
   databaseUrl: string | undefined;
@@ -124,6 +125,11 @@ export class Persistence {
       this.waiting.set(id, { resolve: resolve as (rows: unknown) => void, reject });
       this.worker.postMessage({ type: 'query', id, query });
     });
+  }
+
+  /** Hands a batch of usage rows to the worker, which COPYs them (off the front thread). */
+  recordUsage(rows: UsageRecord[]): void {
+    this.worker.postMessage({ type: 'usage', rows });
   }
 
   health(): object {

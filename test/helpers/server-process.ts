@@ -26,7 +26,7 @@ export function startServerProcess(args: string[], options: { fileLimit?: number
     let err = '';
     child.stdout!.on('data', (d) => {
       out += d;
-      const m = /REST:\s+(http:\/\/[^/]+)/.exec(out);
+      const m = /REST:\s+(https?:\/\/[^/]+)/.exec(out);
       if (m) resolve({ child, http: m[1] });
     });
     child.stderr!.on('data', (d) => (err += d));
