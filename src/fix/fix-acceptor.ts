@@ -1,3 +1,4 @@
+import type { SessionBudget } from '../distribution/session';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
@@ -27,6 +28,8 @@ export interface FixOptions extends FixLimits {
   /** PEM files; both set: the acceptor speaks TLS. */
   tlsCert: string;
   tlsKey: string;
+  /** Streams one FIX session may follow (--max-subscriptions, as for a WebSocket). */
+  maxSubscriptions: number;
 }
 
 /**
@@ -40,6 +43,7 @@ export class FixAcceptor implements FixGateway {
   readonly live = new Map<string, FixConnection>();
   readonly compId: string;
   readonly limits: FixLimits;
+  readonly budget: SessionBudget;
   private readonly stores = new Map<string, FixSessionStore>();
   private readonly connections = new Set<FixConnection>();
   private readonly server: net.Server;
@@ -55,6 +59,7 @@ export class FixAcceptor implements FixGateway {
   ) {
     this.compId = options.compId;
     this.limits = { maxMessageBytes: options.maxMessageBytes, maxMessagesPerSecond: options.maxMessagesPerSecond };
+    this.budget = { controlPerSecond: options.maxMessagesPerSecond, maxSubscriptions: options.maxSubscriptions };
     this.renderer = new FixRenderer(instruments);
     this.outlet = new FixOutlet(streams, this.renderer);
     const accept = (socket: net.Socket) => this.accept(socket);
