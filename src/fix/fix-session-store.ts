@@ -20,7 +20,7 @@ const SEQ_FILE_BYTES = 64;
 
 /**
  * What a FIX session keeps across connections and restarts (FIX "session" = a pair of CompIDs,
- * not a TCP connection), in two files under `dir`:
+ * not a TCP connection), in files under `dir`:
  *
  * - `<key>.seq`: `{"nextOut", "nextIn"}`. `nextOut` there is a high-water mark: while a
  *   connection sends, numbers are reserved SEQ_RESERVE_BLOCK at a time and the file is written
