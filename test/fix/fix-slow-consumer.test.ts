@@ -15,7 +15,10 @@ t.test('a FIX session that stops reading is parked with a notice and resumes fro
   const c = await RawFixClient.connect(srv.server.fixPort!, 'SLOW');
   c.logon('slow-password', [[141, 'Y']]);
   await c.expect('the Logon answer', (m) => m.type === 'A');
-  c.send('V', [[262, 'deep'], [263, 1], [264, 500], [265, 1], [267, 3], [269, 0], [269, 1], [269, 2], [146, 1], [55, 'BTC/USD']]);
+  // The book alone: with trades too, a park long enough on a loaded machine misses more trades
+  // than the server keeps, and the ladder then closes the session (a tape with a hole is wrong);
+  // that rung is the WebSocket slow-consumer tests' to check.
+  c.send('V', [[262, 'deep'], [263, 1], [264, 500], [265, 1], [267, 2], [269, 0], [269, 1], [146, 1], [55, 'BTC/USD']]);
   const first = await c.expect('the first snapshot', (m) => m.type === 'W');
   c.socket.pause();
   await waitFor('the hub to park the session', () => srv.server.hub.slowConsumerResyncs > 0, 240_000);
