@@ -150,6 +150,8 @@ async function bitfinexReference(wanted: readonly string[]): Promise<Map<string,
 function fetchReference(venue: FeedVenue, url: string, restUrl: string, wanted: readonly string[]): Promise<Map<string, Reference>> {
   if (venue === 'kraken') return krakenReference(url, wanted);
   if (venue === 'bitfinex') return bitfinexReference(wanted);
+  // v1 has no instrument channel; v2's (same pairs, same precisions) is on Kraken's v2 endpoint.
+  if (venue === 'kraken-v1') return krakenReference(url.replace(/\/*$/, '/v2'), wanted);
   return venue === 'binance' ? binanceReference(restUrl, wanted) : coinbaseReference(restUrl, wanted);
 }
 

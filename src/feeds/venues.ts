@@ -3,6 +3,7 @@ import { BinanceAdapter } from './binance-adapter';
 import { BitfinexAdapter } from './bitfinex-adapter';
 import { CoinbaseAdapter } from './coinbase-adapter';
 import { KrakenAdapter } from './kraken-adapter';
+import { KrakenV1Adapter } from './kraken-v1-adapter';
 import type { LevelOrders } from './level-orders';
 import type { RawOrders } from './raw-orders';
 import type { FeedContext, FeedOrders, VenueAdapter } from './venue-adapter';
@@ -12,6 +13,7 @@ export const VENUE_ENDPOINTS: Readonly<Record<FeedVenue, { url: string; restUrl:
   kraken: { url: 'wss://ws.kraken.com/v2', restUrl: 'https://api.kraken.com' },
   binance: { url: 'wss://stream.binance.com:9443', restUrl: 'https://api.binance.com' },
   coinbase: { url: 'wss://advanced-trade-ws.coinbase.com', restUrl: 'https://api.coinbase.com' },
+  'kraken-v1': { url: 'wss://ws.kraken.com', restUrl: 'https://api.kraken.com' },
   bitfinex: { url: 'wss://api-pub.bitfinex.com/ws/2', restUrl: 'https://api-pub.bitfinex.com' },
 };
 
@@ -25,6 +27,7 @@ export function createAdapter(venue: FeedVenue, context: FeedContext<FeedOrders>
   if (venue === 'bitfinex') return new BitfinexAdapter(context as FeedContext<RawOrders>);
   const levels = context as FeedContext<LevelOrders>;
   if (venue === 'kraken') return new KrakenAdapter(levels);
+  if (venue === 'kraken-v1') return new KrakenV1Adapter(levels);
   return venue === 'binance' ? new BinanceAdapter(levels) : new CoinbaseAdapter(levels);
 }
 
