@@ -260,6 +260,33 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     headline: restHeadline,
   },
   {
+    name: 'limits/rate-limiter-checks',
+    module: './limits/rate-limiter-checks',
+    quickSeconds: 2,
+    fullSeconds: 5,
+    budget: 'measured seconds per part (in process, Redis closed loop, Redis open loop)',
+    timeoutSeconds: (seconds) => 60 + 4 * seconds,
+    headline: (r) => [
+      ['rate-limit checks/s, in process', n(r.memory?.checksPerSecond)],
+      ['rate-limit checks/s, Redis (64 in flight)', `${n(r.redis?.maxChecksPerSecond)} (×${r.redisShareOfMemory} of in process)`],
+      [`rate-limit check latency, Redis at ${n(r.redis?.openLoop?.offeredPerSecond)}/s`, `p50 ${micros(r.redis?.openLoop?.p50Us)}, p99 ${micros(r.redis?.openLoop?.p99Us)}`],
+    ],
+  },
+  {
+    name: 'gateway/auth-overhead',
+    module: './gateway/auth-overhead',
+    quickSeconds: 2,
+    fullSeconds: 5,
+    budget: 'measured seconds per rate and target (anonymous, API key, bearer token)',
+    // 3 targets × up to 4 rates, each point ~2.5 s more than its budget, plus the CLI and start-up.
+    timeoutSeconds: (seconds, full) => 240 + (full ? 4 : 2) * 3 * (seconds + 4),
+    headline: (r) =>
+      (r.added ?? []).flatMap((row: any): Figure[] => [
+        [`auth p99 added at ${n(row.offered)}/s, API key`, micros(row['api key']?.p99AddedUs)],
+        [`auth p99 added at ${n(row.offered)}/s, bearer`, micros(row['bearer token']?.p99AddedUs)],
+      ]),
+  },
+  {
     name: 'gateway/fanout-peers',
     module: './gateway/fanout-peers',
     quickSeconds: 3,
@@ -311,6 +338,39 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
       r.points.map((x: any): Figure => [
         `FIX adds over FlatBuffers WS, ${n(x.arrivalsPerSecond)} arrivals/s`,
         `p50 ${micros(x.fixAdds.p50)}, p99 ${micros(x.fixAdds.p99)}, max ${micros(x.fixAdds.max)}; FIX first ${n(x.fixAdds.fixFirst)} of ${n(x.fixAdds.count)}; ${n(x.fix.messagesPerSecond)} FIX messages/s per session`,
+      ]),
+  },
+  {
+    name: 'metrics/delivery-observer',
+    module: './metrics/delivery-observer',
+    quickSeconds: 3,
+    fullSeconds: 6,
+    budget: 'total, shared by 3 cases',
+    headline: (r) => r.results.map((x: any): Figure => [`metrics per message, ${x.scenario}`, `${x.nsPerMessage} ns, ${x.heapBytesPerMessage} heap bytes`]),
+  },
+  {
+    name: 'metrics/scrape-cost',
+    module: './metrics/scrape-cost',
+    quickSeconds: 5,
+    fullSeconds: 10,
+    budget: 'measured seconds per point (2 points, full 4; each adds start-up, 2 s warm-up and the drain)',
+    headline: (r) =>
+      r.results.map((x: any): Figure => [
+        `feed ${x.scrapeEverySecond ? 'with a scrape every second' : 'without scrapes'}`,
+        `${n(x.eventsAppliedPerSecond)} events/s applied; p50 ${micros(x.p50)}, p99 ${micros(x.p99)}${x.scrapes === null ? '' : `; scrape p50 ${x.scrapes.p50Ms} ms`}`,
+      ]),
+  },
+  {
+    name: 'metrics/scrape-connections',
+    module: './metrics/scrape-connections',
+    quickSeconds: null,
+    fullSeconds: 1,
+    budget: 'unused (20 scrapes at 0, then at each step of 1,000 connections up to 10,000)',
+    timeoutSeconds: () => 900,
+    headline: (r) =>
+      r.results.map((x: any): Figure => [
+        `GET /metrics at ${n(x.connections)} connections`,
+        x.error !== undefined ? `FAILED to open: ${x.error}` : `p50 ${x.p50Ms} ms, p99 ${x.p99Ms} ms, ${n(x.bytes)} bytes`,
       ]),
   },
 ];

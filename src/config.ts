@@ -5,6 +5,7 @@ import { DEFAULT_INSTRUMENTS, InstrumentSpec, REFERENCE_PRICES } from './model/i
 import { MIRROR_DEPTH } from './model/depths';
 import { parseTimestamp } from './wire/timestamp';
 import { descriptorBudget, readFileLimit } from './util/descriptor-budget';
+import { LOG_LEVELS, LogLevel } from './util/log';
 
 /**
  * Who sees `/api/v1/health` beyond `{status, uptime_s}`: the details name publisher sessions,
@@ -17,6 +18,15 @@ import { descriptorBudget, readFileLimit } from './util/descriptor-budget';
  */
 export const HEALTH_DETAILS = ['none', 'local', 'all'] as const;
 export type HealthDetails = (typeof HEALTH_DETAILS)[number];
+
+/**
+ * `--auth`: who may reach what (auth/admission.ts).
+ *   off       everyone has everything (bookcast before access control)
+ *   optional  anonymous callers get the public tier; keys and tokens unlock more (the default)
+ *   required  anonymous callers are refused except on health, the token endpoint and the JWKS
+ */
+export const AUTH_MODES = ['off', 'optional', 'required'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
 
 /** Connection defaults leave part of this process's open-file limit to the journal and the store. */
 const DESCRIPTORS = descriptorBudget(readFileLimit());
@@ -107,10 +117,42 @@ export interface Config {
   storeEvents: boolean;
   /** Heavy requests (orderbook?at=) that may wait for the heavy-work thread; more answer 503 BUSY. */
   heavyQueue: number;
-  /** Heavy requests one client (remote address) may have running or waiting; more answer 429. */
+  /** Heavy requests an anonymous client (its address) may have running or waiting; more answer 429. */
   heavyPerClient: number;
+  /** A Redis rate-limit check slower than this is answered from this process's counts. */
+  redisTimeoutMs: number;
+  /** Request budget of anonymous callers (the public tier), per address. */
+  publicRate: RateBudget;
+  /** PEM certificate chain and key: serve HTTPS and WSS (TLS 1.3) instead of plain HTTP. */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  tlsPassphrase: string | undefined;
+  /** Ed25519 signatures on REST snapshots and WebSocket snapshots and heartbeats. */
+  signSnapshots: boolean;
+  /** PEM (PKCS#8) Ed25519 private key; empty: a fresh key per start. */
+  signingKey: string | undefined;
+  /** Usage rows (api_usage) per REST request. */
+  usageAccounting: boolean;
+  /** Store client addresses in usage rows with the host part zeroed (IPv4 /24, IPv6 /48). */
+  anonymizeIp: boolean;
+  /** Access control (auth/): off, optional (anonymous = public tier), required. */
+  auth: AuthMode;
+  /** Server secret keying API-key hashes and sealing signing keys; '' = generated in the data directory. */
+  authSecret: string;
+  /** Access-token lifetime in seconds. */
+  authTokenTtlS: number;
+  /** Refresh-token lifetime in seconds. */
+  authRefreshTtlS: number;
+  /** The `iss` and `aud` of the tokens this server issues and accepts. */
+  authIssuer: string;
+  /** Shared state (rate-limit counters, the auth cache and its revocations) lives here when set; otherwise in this process. */
+  redisUrl: string | undefined;
   /** The FIX 4.4 market-data acceptor (src/fix/); null when --fix-port is not set. */
   fix: FixConfig | null;
+  /** pino level of the JSON log on stderr (util/log.ts). */
+  logLevel: LogLevel;
+  /** Metrics and alerts (metrics/, alerts/): see README "Metrics, alerts and logs". */
+  metrics: MetricsConfig;
 }
 
 export interface FixConfig {
@@ -127,11 +169,64 @@ export interface FixConfig {
   storeMessages: number;
 }
 
+export interface MetricsConfig {
+  /** The window latency quantiles and the connection-failure ratio cover. */
+  windowMs: number;
+  /** How often the alerts are evaluated. */
+  alertIntervalMs: number;
+  /** How long a condition must hold (pending) before its alert fires. */
+  alertForMs: number;
+  /** Event-to-send p99 above this fires LatencyP99High (µs). */
+  latencyP99Us: number;
+  /** Any queue deeper than this fires QueueDepthHigh. */
+  queueDepth: number;
+  /** Refused WebSocket upgrades above this share of attempts fire ConnectionFailuresHigh (percent). */
+  connectionFailurePercent: number;
+  /** The data directory's filesystem with less free than this fires StorageFreeLow (percent). */
+  storageFreePercent: number;
+}
+
 interface Option {
   flag: string;
   env: string;
   help: string;
   default: string;
+}
+
+/** The public tier's default budget: generous for one address, far below what a crawler would take. */
+const DEFAULT_PUBLIC_RATE = 'second=50,burst=100,minute=3000,hour=60000,day=1000000';
+const RATE_KEYS = ['second', 'burst', 'minute', 'hour', 'day'] as const;
+
+/**
+ * A request budget; auth/caller.ts's RatePolicy has this shape (config.ts stands below auth/,
+ * which reads the configuration, so it cannot import it).
+ */
+export interface RateBudget {
+  perSecond: number;
+  perMinute: number;
+  perHour: number;
+  perDay: number;
+  burst: number;
+}
+
+/** --public-rate: `second=N,burst=N,minute=N,hour=N,day=N` (a missing window is unlimited) or `off`. */
+export function ratePolicy(name: string, text: string): RateBudget {
+  const values: Record<(typeof RATE_KEYS)[number], number> = { second: 0, burst: 0, minute: 0, hour: 0, day: 0 };
+  if (text.trim() !== 'off') {
+    for (const part of text.split(',')) {
+      const [key, value] = part.split('=').map((x) => x.trim());
+      if (!(RATE_KEYS as readonly string[]).includes(key) || value === undefined) {
+        throw new BookcastError('CONFIG_INVALID', `${name}: "${part}" is not one of ${RATE_KEYS.map((k) => `${k}=N`).join(', ')} (or off)`);
+      }
+      values[key as (typeof RATE_KEYS)[number]] = integer(`${name} ${key}`, value, 0, 1_000_000_000);
+    }
+  }
+  return { perSecond: values.second, burst: values.burst, perMinute: values.minute, perHour: values.hour, perDay: values.day };
+}
+
+function flag(name: string, text: string): boolean {
+  if (text !== 'true' && text !== 'false') throw new BookcastError('CONFIG_INVALID', `${name} must be true or false, got "${text}"`);
+  return text === 'true';
 }
 
 /** Every option, its environment variable and default; the README's table mirrors this list. */
@@ -177,7 +272,22 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'checkpoint-interval-ms', env: 'BOOKCAST_CHECKPOINT_INTERVAL_MS', default: '600000', help: 'checkpoint the books at least this often while events arrive (0: not by time)' },
   { flag: 'journal-retention-hours', env: 'BOOKCAST_JOURNAL_RETENTION_HOURS', default: '24', help: 'keep journal and checkpoints this long (0: keep the whole journal)' },
   { flag: 'heavy-queue', env: 'BOOKCAST_HEAVY_QUEUE', default: '16', help: 'heavy requests (orderbook?at=) waiting at most; more answer 503 BUSY' },
-  { flag: 'heavy-per-client', env: 'BOOKCAST_HEAVY_PER_CLIENT', default: '2', help: 'heavy requests one client may have in progress; more answer 429' },
+  { flag: 'heavy-per-client', env: 'BOOKCAST_HEAVY_PER_CLIENT', default: '2', help: 'heavy requests (orderbook?at=, history, bulk) an anonymous client may have in progress; more answer 429' },
+  { flag: 'redis-timeout-ms', env: 'BOOKCAST_REDIS_TIMEOUT_MS', default: '50', help: 'a slower Redis rate-limit check is answered from this process\'s counts' },
+  { flag: 'public-rate', env: 'BOOKCAST_PUBLIC_RATE', default: DEFAULT_PUBLIC_RATE, help: 'anonymous request budget per address: second=N,burst=N,minute=N,hour=N,day=N (0 or absent: no limit), or off' },
+  { flag: 'tls-cert', env: 'BOOKCAST_TLS_CERT', default: '', help: 'PEM certificate (chain) file: serve HTTPS/WSS, TLS 1.3 only' },
+  { flag: 'tls-key', env: 'BOOKCAST_TLS_KEY', default: '', help: 'PEM private key file for --tls-cert' },
+  { flag: 'tls-passphrase', env: 'BOOKCAST_TLS_PASSPHRASE', default: '', help: 'passphrase of an encrypted --tls-key' },
+  { flag: 'sign-snapshots', env: 'BOOKCAST_SIGN_SNAPSHOTS', default: 'false', help: 'true: Ed25519 signatures on REST snapshots and WebSocket snapshots/heartbeats' },
+  { flag: 'signing-key', env: 'BOOKCAST_SIGNING_KEY', default: '', help: 'PEM (PKCS#8) Ed25519 private key file for --sign-snapshots; empty: a new key each start' },
+  { flag: 'usage-accounting', env: 'BOOKCAST_USAGE_ACCOUNTING', default: 'true', help: 'true: store one api_usage row per REST request (batched, COPY)' },
+  { flag: 'anonymize-ip', env: 'BOOKCAST_ANONYMIZE_IP', default: 'false', help: 'true: usage rows keep client addresses with the host part zeroed (IPv4 /24, IPv6 /48)' },
+  { flag: 'auth', env: 'BOOKCAST_AUTH', default: 'optional', help: 'access control: off (everyone has everything) | optional (anonymous callers get the public tier) | required' },
+  { flag: 'auth-secret', env: 'BOOKCAST_AUTH_SECRET', default: '', help: 'server secret (32+ characters) keying API-key hashes; empty: generated once in <data-dir>/auth-secret (mode 0600)' },
+  { flag: 'auth-token-ttl', env: 'BOOKCAST_AUTH_TOKEN_TTL', default: '900', help: 'access-token lifetime, seconds' },
+  { flag: 'auth-refresh-ttl', env: 'BOOKCAST_AUTH_REFRESH_TTL', default: '2592000', help: 'refresh-token lifetime, seconds' },
+  { flag: 'auth-issuer', env: 'BOOKCAST_AUTH_ISSUER', default: 'bookcast', help: 'iss and aud of the access tokens issued and accepted' },
+  { flag: 'redis-url', env: 'REDIS_URL', default: '', help: 'Redis URL (redis://host:6379) for state several processes share (rate-limit counters, verified keys and tokens, revocations); empty: in-process' },
   { flag: 'fix-port', env: 'BOOKCAST_FIX_PORT', default: '', help: 'FIX 4.4 market-data acceptor port (0 picks a free one); empty: no FIX' },
   { flag: 'fix-sessions', env: 'BOOKCAST_FIX_SESSIONS', default: '', help: 'JSON file of FIX SenderCompIDs, passwords and permissions (required with --fix-port)' },
   { flag: 'fix-comp-id', env: 'BOOKCAST_FIX_COMP_ID', default: 'BOOKCAST', help: 'the acceptor\'s CompID (clients\' TargetCompID)' },
@@ -186,6 +296,14 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'fix-max-message-bytes', env: 'BOOKCAST_FIX_MAX_MESSAGE_BYTES', default: '16384', help: 'largest inbound FIX message; a larger one ends the session' },
   { flag: 'fix-max-messages-per-second', env: 'BOOKCAST_FIX_MAX_MESSAGES_PER_SECOND', default: '100', help: 'inbound FIX messages per second per session before Logout' },
   { flag: 'fix-store-messages', env: 'BOOKCAST_FIX_STORE_MESSAGES', default: '10000', help: 'outgoing FIX application messages kept per session for ResendRequest' },
+  { flag: 'log-level', env: 'BOOKCAST_LOG_LEVEL', default: 'info', help: `JSON log (stderr) level: ${LOG_LEVELS.join(' | ')}` },
+  { flag: 'metrics-window-ms', env: 'BOOKCAST_METRICS_WINDOW_MS', default: '60000', help: 'window of the latency quantiles and the connection-failure ratio' },
+  { flag: 'alert-interval-ms', env: 'BOOKCAST_ALERT_INTERVAL_MS', default: '1000', help: 'how often alerts are evaluated' },
+  { flag: 'alert-for-ms', env: 'BOOKCAST_ALERT_FOR_MS', default: '60000', help: 'how long a condition holds (pending) before its alert fires' },
+  { flag: 'alert-latency-p99-us', env: 'BOOKCAST_ALERT_LATENCY_P99_US', default: '10000', help: 'event-to-send p99 (µs) above which LatencyP99High fires' },
+  { flag: 'alert-queue-depth', env: 'BOOKCAST_ALERT_QUEUE_DEPTH', default: '10000', help: 'queue depth above which QueueDepthHigh fires' },
+  { flag: 'alert-connection-failure-percent', env: 'BOOKCAST_ALERT_CONNECTION_FAILURE_PERCENT', default: '1', help: 'refused WebSocket upgrades (% of attempts) above which ConnectionFailuresHigh fires' },
+  { flag: 'alert-storage-free-percent', env: 'BOOKCAST_ALERT_STORAGE_FREE_PERCENT', default: '20', help: 'free space (%) of the data directory\'s filesystem below which StorageFreeLow fires' },
 ];
 
 function integer(name: string, text: string, min: number, max: number): number {
@@ -261,9 +379,39 @@ function origins(text: string): string[] {
   return list;
 }
 
+function logLevel(text: string): LogLevel {
+  if (!(LOG_LEVELS as readonly string[]).includes(text)) throw new BookcastError('CONFIG_INVALID', `log-level must be one of ${LOG_LEVELS.join(', ')}, got "${text}"`);
+  return text as LogLevel;
+}
+
+/** A percentage with up to two decimals, 0 to 100. */
+function percent(name: string, text: string): number {
+  const value = Number(text);
+  if (!/^\d{1,3}(\.\d{1,2})?$/.test(text) || value > 100) throw new BookcastError('CONFIG_INVALID', `${name} must be a percentage from 0 to 100, got "${text}"`);
+  return value;
+}
+
 function healthDetails(text: string): HealthDetails {
   if (!(HEALTH_DETAILS as readonly string[]).includes(text)) throw new BookcastError('CONFIG_INVALID', `health-details must be one of ${HEALTH_DETAILS.join(', ')}, got "${text}"`);
   return text as HealthDetails;
+}
+
+/** --tls-cert and --tls-key come together; a passphrase needs a key. */
+function tls(cert: string, key: string, passphrase: string): Pick<Config, 'tlsCert' | 'tlsKey' | 'tlsPassphrase'> {
+  if ((cert === '') !== (key === '')) throw new BookcastError('CONFIG_INVALID', '--tls-cert and --tls-key go together');
+  if (passphrase !== '' && key === '') throw new BookcastError('CONFIG_INVALID', '--tls-passphrase needs --tls-key');
+  return { tlsCert: cert || undefined, tlsKey: key || undefined, tlsPassphrase: passphrase || undefined };
+}
+
+function authMode(text: string): AuthMode {
+  if (!(AUTH_MODES as readonly string[]).includes(text)) throw new BookcastError('CONFIG_INVALID', `auth must be one of ${AUTH_MODES.join(', ')}, got "${text}"`);
+  return text as AuthMode;
+}
+
+/** A given secret must carry enough entropy to key the hashes: 32 characters at least. */
+function authSecret(text: string): string {
+  if (text !== '' && text.length < 32) throw new BookcastError('CONFIG_INVALID', 'auth-secret must be at least 32 characters (or empty to generate one)');
+  return text;
 }
 
 /** --fix-*: null without --fix-port; a port needs a sessions file (nobody could log on otherwise). */
@@ -457,6 +605,29 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     storeEvents: storeEvents(get('store-events'), source),
     heavyQueue: integer('heavy-queue', get('heavy-queue'), 0, 10_000),
     heavyPerClient: integer('heavy-per-client', get('heavy-per-client'), 1, 10_000),
+    redisTimeoutMs: integer('redis-timeout-ms', get('redis-timeout-ms'), 1, 60_000),
+    publicRate: ratePolicy('public-rate', get('public-rate')),
+    ...tls(get('tls-cert'), get('tls-key'), get('tls-passphrase')),
+    signSnapshots: flag('sign-snapshots', get('sign-snapshots')),
+    signingKey: get('signing-key') || undefined,
+    usageAccounting: flag('usage-accounting', get('usage-accounting')),
+    anonymizeIp: flag('anonymize-ip', get('anonymize-ip')),
+    auth: authMode(get('auth')),
+    authSecret: authSecret(get('auth-secret')),
+    authTokenTtlS: integer('auth-token-ttl', get('auth-token-ttl'), 10, 86_400),
+    authRefreshTtlS: integer('auth-refresh-ttl', get('auth-refresh-ttl'), 60, 31_536_000),
+    authIssuer: get('auth-issuer'),
+    redisUrl: get('redis-url') || undefined,
     fix: fixConfig(get),
+    logLevel: logLevel(get('log-level')),
+    metrics: {
+      windowMs: integer('metrics-window-ms', get('metrics-window-ms'), 600, 3_600_000),
+      alertIntervalMs: integer('alert-interval-ms', get('alert-interval-ms'), 10, 600_000),
+      alertForMs: integer('alert-for-ms', get('alert-for-ms'), 0, 86_400_000),
+      latencyP99Us: integer('alert-latency-p99-us', get('alert-latency-p99-us'), 1, 60_000_000),
+      queueDepth: integer('alert-queue-depth', get('alert-queue-depth'), 0, 2 ** 40),
+      connectionFailurePercent: percent('alert-connection-failure-percent', get('alert-connection-failure-percent')),
+      storageFreePercent: percent('alert-storage-free-percent', get('alert-storage-free-percent')),
+    },
   };
 }

@@ -74,7 +74,7 @@ const BASELINE_MAX_MS = 20_000;
 const KEPT_UP_SHARE = 0.9;
 const CLIENT_SCRIPT = path.join(__dirname, 'held-client.js');
 
-interface ClientProcess {
+export interface ClientProcess {
   child: ChildProcess;
   localAddress: string;
   connections: number;
@@ -194,7 +194,7 @@ function share(clients: ClientProcess[], children: ChildProcess[], target: numbe
   return more;
 }
 
-async function openStep(clients: ClientProcess[], children: ChildProcess[], target: number, url: string, symbols: string[], firstIndex: number): Promise<{ opened: OpenedMessage[]; seconds: number }> {
+export async function openStep(clients: ClientProcess[], children: ChildProcess[], target: number, url: string, symbols: string[], firstIndex: number): Promise<{ opened: OpenedMessage[]; seconds: number }> {
   const more = share(clients, children, target);
   const started = performance.now();
   const waits: Promise<OpenedMessage>[] = [];

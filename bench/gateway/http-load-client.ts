@@ -225,7 +225,7 @@ class Connection {
 const connections: Connection[] = [];
 
 function start(message: HttpStartMessage): void {
-  const request = new TextEncoder().encode(`GET ${message.path} HTTP/1.1\r\nHost: ${message.host}:${message.port}\r\n\r\n`);
+  const request = new TextEncoder().encode(`GET ${message.path} HTTP/1.1\r\nHost: ${message.host}:${message.port}\r\n${message.headers ?? ''}\r\n`);
   requestBytes = request.length;
   requestBlock = new Uint8Array(requestBytes * MAX_IN_FLIGHT);
   for (let k = 0; k < MAX_IN_FLIGHT; k++) requestBlock.set(request, k * requestBytes);

@@ -16,6 +16,8 @@ export interface HttpStartMessage {
   port: number;
   /** Request target, e.g. /api/v1/market/BTC-USD/orderbook?depth=20. */
   path: string;
+  /** Extra request header lines, each ending in CRLF (an API key, a bearer token); absent: none. */
+  headers?: string;
   connections: number;
   setupTimeoutMs: number;
 }

@@ -59,12 +59,14 @@ const BOOKCAST_ARGS = ['--port', '0', '--symbols', 'BTC/USD', '--rate', '500', '
 const CLIENT_SCRIPT = path.join(__dirname, 'http-load-client.js');
 const PEER_SERVER_SCRIPT = path.join(__dirname, 'http-peer-server.js');
 
-type ServerKind = 'bookcast' | HttpPeerKind;
+export type ServerKind = 'bookcast' | HttpPeerKind;
 
-interface Target {
+export interface Target {
   name: string;
   server: ServerKind;
   path: string;
+  /** Extra request header lines (auth-overhead.ts: a key or a token). */
+  headers?: string;
 }
 
 const ORDER_BOOK_PATH = `/api/v1/market/BTC-USD/orderbook?depth=${BOOK_DEPTH}`;
@@ -76,7 +78,7 @@ const TARGETS: readonly Target[] = [
 ];
 
 /** A target server as this scenario uses it, whatever runs it. */
-interface RunningServer {
+export interface RunningServer {
   host: string;
   port: number;
   pid: number;
@@ -84,7 +86,7 @@ interface RunningServer {
   killNow(): void;
 }
 
-interface PointResult extends LatencySummary {
+export interface PointResult extends LatencySummary {
   target: string;
   offered: number;
   achieved: number;
@@ -179,10 +181,10 @@ function describeErrors(reports: readonly HttpResultMessage[]): { errors: number
   return { errors, errorDetail: parts.join(', ') };
 }
 
-async function point(server: RunningServer, target: Target, rate: number, seconds: number): Promise<PointResult> {
+export async function point(server: RunningServer, target: Target, rate: number, seconds: number): Promise<PointResult> {
   const clients: ChildProcess[] = [];
   try {
-    const start: HttpStartMessage = { type: 'start', host: server.host, port: server.port, path: target.path, connections: CONNECTIONS_PER_PROCESS, setupTimeoutMs: SETUP_TIMEOUT_MS };
+    const start: HttpStartMessage = { type: 'start', host: server.host, port: server.port, path: target.path, headers: target.headers, connections: CONNECTIONS_PER_PROCESS, setupTimeoutMs: SETUP_TIMEOUT_MS };
     await startClients(CLIENT_SCRIPT, Array.from({ length: CLIENT_PROCESSES }, () => start), clients);
 
     const t0Us = nowMicros() + 50_000;

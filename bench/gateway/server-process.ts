@@ -46,7 +46,9 @@ export class ServerProcess {
 
   /** Starts the server with `args` and resolves once it printed its WebSocket address. */
   static start(args: readonly string[], timeoutMs: number): Promise<ServerProcess> {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Benchmarks measure the engine, not access control, unless they ask for it (auth-overhead.ts).
+    const auth = args.includes('--auth') ? [] : ['--auth', 'off'];
+    const child = spawn(process.execPath, [MAIN, ...auth, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-KEEP_OUTPUT);
@@ -88,8 +90,8 @@ export class ServerProcess {
     return this.output;
   }
 
-  async health(): Promise<Health> {
-    const response = await fetch(`http://${this.host}:${this.port}/api/v1/health`, { signal: AbortSignal.timeout(3000) });
+  async health(timeoutMs = 3000): Promise<Health> {
+    const response = await fetch(`http://${this.host}:${this.port}/api/v1/health`, { signal: AbortSignal.timeout(timeoutMs) });
     if (!response.ok) throw new Error(`health answered ${response.status}`);
     return (await response.json()) as Health;
   }

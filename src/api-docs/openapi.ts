@@ -37,6 +37,34 @@ const interval: QueryParameter = { name: 'interval', description: 'candle interv
 /** A history read may wait for, or be refused by, the store. */
 const STORE: ErrorCode[] = ['STORE_UNAVAILABLE', 'BUSY'];
 
+/** What any request may meet under access control and rate limits. */
+const LIMITED: ErrorCode[] = ['AUTH_REQUIRED', 'PERMISSION_DENIED', 'INVALID_API_KEY', 'API_KEY_REVOKED', 'API_KEY_EXPIRED', 'CLIENT_SUSPENDED', 'INVALID_TOKEN', 'TOKEN_EXPIRED', 'TOKEN_NOT_YET_VALID', 'RATE_LIMITED'];
+/** Admin requests: a JSON body, the admin permission, the auth store. */
+const ADMIN: ErrorCode[] = ['INVALID_JSON', 'INVALID_MESSAGE', 'INVALID_PARAMETER', 'MESSAGE_TOO_LARGE', 'AUTH_STORE_LOCKED', ...LIMITED];
+const ADMIN_TAG = 'Access control';
+
+/**
+ * The access-control endpoints (README, "Access control"): served unless --auth off. Their answers
+ * are JSON objects whose fields the README lists; secrets appear only in the creation answers.
+ */
+export const ACCESS_CONTROL_ENDPOINTS: Endpoint[] = [
+  {
+    method: 'post', path: '/api/v1/auth/token', tag: ADMIN_TAG, summary: 'A JWT access token for an API key, a client password or a refresh token (grant_type api_key | password | refresh_token)',
+    answer: { mediaType: 'application/json' }, errors: ['INVALID_TOKEN_REQUEST', 'UNSUPPORTED_GRANT_TYPE', 'INVALID_GRANT', 'REFRESH_TOKEN_REUSED', 'LOGIN_BACKOFF', 'LOGIN_LOCKED', 'MESSAGE_TOO_LARGE', ...LIMITED],
+  },
+  { method: 'get', path: '/api/v1/auth/keys', tag: ADMIN_TAG, summary: "The caller's API keys (never their secrets)", answer: { mediaType: 'application/json' }, errors: LIMITED },
+  { method: 'get', path: '/.well-known/jwks.json', tag: ADMIN_TAG, summary: 'The public keys access tokens are signed with (JWK set, EdDSA)', answer: { mediaType: 'application/json' }, errors: [] },
+  { method: 'get', path: '/api/v1/admin/clients', tag: ADMIN_TAG, summary: 'Every API client (admin)', answer: { mediaType: 'application/json' }, errors: ADMIN },
+  { method: 'post', path: '/api/v1/admin/clients', tag: ADMIN_TAG, summary: 'Creates a client; its secret is shown once (admin)', answer: { mediaType: 'application/json' }, errors: ADMIN },
+  { method: 'post', path: '/api/v1/admin/clients/{client_id}/suspend', tag: ADMIN_TAG, summary: 'Suspends a client: its keys and tokens stop working at once (admin)', answer: { mediaType: 'application/json' }, errors: ['UNKNOWN_CLIENT', ...ADMIN] },
+  { method: 'post', path: '/api/v1/admin/clients/{client_id}/activate', tag: ADMIN_TAG, summary: 'Activates a suspended or locked client (admin)', answer: { mediaType: 'application/json' }, errors: ['UNKNOWN_CLIENT', ...ADMIN] },
+  { method: 'get', path: '/api/v1/admin/keys', tag: ADMIN_TAG, summary: 'Every API key (admin; never their secrets)', answer: { mediaType: 'application/json' }, errors: ADMIN },
+  { method: 'post', path: '/api/v1/admin/keys', tag: ADMIN_TAG, summary: 'Creates a key for a client; its secret is shown once (admin)', answer: { mediaType: 'application/json' }, errors: ['UNKNOWN_CLIENT', ...ADMIN] },
+  { method: 'post', path: '/api/v1/admin/keys/{key_id}/revoke', tag: ADMIN_TAG, summary: 'Revokes a key and the tokens issued for it (admin)', answer: { mediaType: 'application/json' }, errors: ['UNKNOWN_KEY', ...ADMIN] },
+  { method: 'post', path: '/api/v1/admin/keys/{key_id}/rotate', tag: ADMIN_TAG, summary: 'Replaces a key with a new secret; the old one stops working (admin)', answer: { mediaType: 'application/json' }, errors: ['UNKNOWN_KEY', ...ADMIN] },
+  { method: 'get', path: '/api/v1/admin/audit/verify', tag: ADMIN_TAG, summary: "Verifies the audit log's hash chain (admin)", answer: { mediaType: 'application/json' }, errors: ['AUDIT_CHAIN_BROKEN', ...ADMIN] },
+];
+
 export const ENDPOINTS: Endpoint[] = [
   { method: 'get', path: '/api/v1/market/symbols', tag: 'Data Feed', summary: 'The configured symbols and their decimals', answer: { schema: 'MarketSymbols' }, errors: ['INVALID_PARAMETER'] },
   { method: 'get', path: '/api/v1/market/{symbol}/ticker', tag: 'Data Feed', summary: 'Best bid and ask, last trade, rolling 24 h figures', answer: { schema: 'Ticker' }, errors: ['UNKNOWN_SYMBOL', 'INVALID_PARAMETER'] },
@@ -82,6 +110,11 @@ export const ENDPOINTS: Endpoint[] = [
   { method: 'get', path: '/asyncapi.json', tag: 'API description', summary: 'The WebSocket endpoints (AsyncAPI 3)', answer: { mediaType: 'application/json' }, errors: [] },
   { method: 'get', path: '/dashboard', tag: 'Dashboard', summary: 'The live dashboard page', answer: { mediaType: 'text/html' }, errors: [] },
   { method: 'get', path: '/dashboard/{file}', tag: 'Dashboard', summary: "The dashboard's scripts, style sheet and charting library", answer: { mediaType: 'text/javascript' }, errors: ['NOT_FOUND'] },
+  { method: 'get', path: '/metrics', tag: 'Operations', summary: 'Prometheus text exposition of every bookcast metric (README, "Metrics, alerts and logs")', answer: { mediaType: 'text/plain' }, errors: [] },
+  { method: 'get', path: '/api/v1/alerts', tag: 'Operations', summary: 'The four alerts evaluated in the process: firing, pending and resolved, with values and since when', answer: { mediaType: 'application/json' }, errors: [] },
+  { method: 'get', path: '/api/v1/usage', tag: 'Limits and integrity', summary: "The caller's own usage summary from api_usage", query: [time('start', 'from'), time('end', 'to')], answer: { mediaType: 'application/json' }, errors: ['INVALID_PARAMETER', 'USAGE_DISABLED', ...STORE, ...LIMITED] },
+  { method: 'get', path: '/api/v1/signing-key', tag: 'Limits and integrity', summary: 'The Ed25519 public key of Bookcast-Signature, as a JWK set', answer: { mediaType: 'application/json' }, errors: ['SIGNING_DISABLED'] },
+  ...ACCESS_CONTROL_ENDPOINTS,
 ];
 
 /** The parts of an OpenAPI 3.1 document bookcast writes. */

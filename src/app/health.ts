@@ -11,6 +11,9 @@ import type { IngestGateway } from '../gateway/ingest-gateway';
 import type { UpgradeGuard } from '../gateway/upgrade-guard';
 import type { AcceptGate } from '../gateway/accept-gate';
 import type { HeavyWork } from '../gateway/heavy-work';
+import type { ClientSlots } from '../gateway/client-slots';
+import type { RateLimiter } from '../limits/rate-limiter';
+import type { UsageBatcher } from '../accounting/usage-batcher';
 import type { BookAtAnswer, BookAtRequest } from '../gateway/book-at-task';
 
 /** The parts /api/v1/health reads; each keeps its own counters, this only assembles them. */
@@ -28,6 +31,9 @@ export interface HealthParts {
   guard: UpgradeGuard;
   gate: AcceptGate;
   heavyWork: HeavyWork<BookAtRequest, BookAtAnswer>;
+  heavySlots: ClientSlots;
+  limiter: RateLimiter;
+  usage: UsageBatcher | null;
 }
 
 /** A feed's connection and, per symbol, its data-quality figures (model/feed-words.ts). */
@@ -53,7 +59,7 @@ export function publicHealthReport(startedAt: number): () => object {
 
 /** The body of /api/v1/health, read fresh from every part's shared counters at each call. */
 export function healthReport(parts: HealthParts): () => object {
-  const { config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork } = parts;
+  const { config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork, heavySlots, limiter, usage } = parts;
   const publicHealth = publicHealthReport(startedAt);
   return () => ({
     ...publicHealth(),
@@ -83,6 +89,8 @@ export function healthReport(parts: HealthParts): () => object {
     slow_consumer_resyncs: hub.slowConsumerResyncs,
     slow_consumer_closes: hub.slowConsumerCloses,
     published: hub.published,
-    heavy_requests: { running: heavyWork.active, queued: heavyWork.queued, ...heavyWork.counts },
+    heavy_requests: { running: heavyWork.active, queued: heavyWork.queued, ...heavyWork.counts, refused_client_all_kinds: heavySlots.refused },
+    rate_limits: limiter.health(),
+    usage_accounting: usage === null ? null : usage.health(),
   });
 }

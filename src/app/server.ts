@@ -25,7 +25,12 @@ import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_FIX, FORMAT_MARKET_DATA, Stream
 import { FixAcceptor } from '../fix/fix-acceptor';
 import { FixSessionList } from '../fix/fix-credentials';
 import { CurrencyConverter } from '../gateway/currency-converter';
-import { sendError, ServedRoute, servedRoutes } from '../gateway/http';
+import { installAdmission, sendError, ServedRoute, servedRoutes } from '../gateway/http';
+import { Admission } from '../auth/admission';
+import { AuthService } from '../auth/auth-service';
+import { openAuthDatabase } from '../auth/auth-database';
+import { loadServerSecret } from '../auth/server-secret';
+import { AuthRoutes } from '../gateway/auth-routes';
 import { registerApiDocs } from '../api-docs/api-docs-routes';
 import { registerDashboard } from '../dashboard/dashboard-routes';
 import { IngestGateway } from '../gateway/ingest-gateway';
@@ -41,7 +46,18 @@ import { HeavyWork } from '../gateway/heavy-work';
 import { UpgradeGuard } from '../gateway/upgrade-guard';
 import { AcceptGate } from '../gateway/accept-gate';
 import { showsHealthDetails } from '../gateway/health-access';
+import { setLogLevel } from '../util/log';
+import { ClientSlots } from '../gateway/client-slots';
+import type { Caller } from '../auth/caller';
+import { publicTier, rateLimiter } from './limits';
+import { rateLimitHook } from '../limits/rate-limit-hook';
+import { SnapshotSigner } from '../limits/snapshot-signer';
+import { UsageBatcher } from '../accounting/usage-batcher';
+import { AnswerMeter } from '../gateway/answer-meter';
+import { UsageRoutes } from '../gateway/usage-routes';
+import { makeApp } from '../gateway/tls-app';
 import { startFrontLoop } from './front-loop';
+import { buildObservability, Observability } from './observability';
 import { healthReport, publicHealthReport } from './health';
 import { pickInstruments } from './instruments';
 import { startSourceThread } from './source-thread';
@@ -57,9 +73,20 @@ const INGEST_RING_BYTES = 4 * 1024 * 1024;
 /** How long a stop waits for accepted ingest events to become durable. */
 const SETTLE_MS = 10_000;
 
+/** What tests and embedders may set beyond the configuration. */
+export interface ServerOptions {
+  /** Wall clock in ms since the epoch for credential expiry (tokens, WebSocket sessions); tests advance it. */
+  clock?: () => number;
+}
+
+/** How often open WebSocket connections are checked for credentials that ran out. */
+const CREDENTIAL_SWEEP_MS = 250;
+
 export interface RunningServer {
   readonly host: string;
   readonly port: number;
+  /** HTTPS and WSS (--tls-cert): URLs start https:// and wss://. */
+  readonly tls: boolean;
   readonly instruments: readonly Instrument[];
   /** Book worker threads actually started (never more than instruments). */
   readonly workers: number;
@@ -69,10 +96,14 @@ export interface RunningServer {
   readonly distributor: Distributor;
   /** Every WebSocket and FIX session and its slow-consumer ladder. */
   readonly hub: SessionHub;
+  /** Who may reach what; limits/ installs its hook as `admission.limit`. */
+  readonly admission: Admission;
   /** The FIX acceptor's port (--fix-port), or null without FIX. */
   readonly fixPort: number | null;
   /** Every endpoint served (gateway/http.ts servedRoutes): the API-description test compares it with the documents. */
   readonly routes: readonly ServedRoute[];
+  /** Metrics (/metrics) and the alert evaluator (/api/v1/alerts). */
+  readonly observability: Observability;
   stop(): Promise<void>;
 }
 
@@ -121,7 +152,7 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
   outlets[FORMAT_MARKET_DATA] = new UwsTopics(app, 'm', streams.count);
   const fix = config.fix === null ? null : buildFix(config, config.fix, streams, instruments);
   if (fix !== null) outlets[FORMAT_FIX] = fix.outlet;
-  const limits = { softBackpressure: config.softBackpressure, maxBackpressure: config.maxBackpressure, maxSubscriptions: config.maxSubscriptionsPerConnection };
+  const limits = { softBackpressure: config.softBackpressure, maxBackpressure: config.maxBackpressure };
   const hub = new SessionHub(distributor, streams, outlets, formats, conflator, trades, limits, instruments);
   fix?.attach(hub);
   const ws = new WsGateway(config, symbols, streams, hub, instruments, guard);
@@ -130,16 +161,43 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
 
 /** The FIX acceptor (src/fix/): a SessionHub format of its own, sessions from --fix-sessions. */
 function buildFix(config: Config, fix: FixConfig, streams: StreamTable, instruments: Instrument[]): FixAcceptor {
-  const options = { ...fix, host: config.host, dataDir: config.dataDir };
+  const options = { ...fix, host: config.host, dataDir: config.dataDir, maxSubscriptions: config.maxSubscriptionsPerConnection };
   return new FixAcceptor(options, streams, instruments, new FixSessionList(fix.sessionsFile));
 }
 
+/**
+ * Access control's store and token keys (`--auth optional|required`): clients and keys in the
+ * configured database, the server secret from the flag or the data directory.
+ */
+async function startAuth(config: Config, clock: () => number): Promise<AuthService> {
+  const db = await openAuthDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const service = new AuthService(db, {
+      serverSecret: new Uint8Array(loadServerSecret(config.authSecret, config.dataDir)),
+      issuer: config.authIssuer,
+      tokenTtlS: config.authTokenTtlS,
+      refreshTtlS: config.authRefreshTtlS,
+      clock,
+    });
+    await service.start();
+    if (config.redisUrl) await service.share(config.redisUrl);
+    return service;
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
 /** Starts workers, persistence, source and the uWS front thread; resolves once it listens. */
-export async function startServer(configured: Config): Promise<RunningServer> {
+export async function startServer(configured: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const clock = options.clock ?? Date.now;
+  setLogLevel(configured.logLevel);
   checkMemoryOrder();
   const uws = loadUws();
   // A feed's tick and lot may come from the venue, a capture's symbols from its header.
   const config = await resolveFeedSource(configured);
+  // Before anything starts: a certificate that does not load stops nothing but this.
+  const app = makeApp(uws, config.tlsCert === undefined ? null : { cert: config.tlsCert, key: config.tlsKey!, passphrase: config.tlsPassphrase });
   const instruments = pickInstruments(config);
   const startedAt = Date.now();
   let fail!: (err: BookcastError) => void;
@@ -148,9 +206,26 @@ export async function startServer(configured: Config): Promise<RunningServer> {
   // Made before the persistence worker, which reads the journal's durable sequence from it (--store-events).
   const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
   const feedStats = config.source.kind === 'feed' || config.source.kind === 'capture' ? new Float64Array(new SharedArrayBuffer(feedWordsLength(instruments.length) * 8)) : undefined;
-  const { pool, persistence, journalDir, checkpointDir } = await startEngine(config, instruments, sourceStats, fail);
+  // Access control first: a bad secret or an unreachable database stops the start before any thread runs.
+  const auth = config.auth === 'off' ? null : await startAuth(config, clock);
+  let engine;
+  try {
+    engine = await startEngine(config, instruments, sourceStats, fail);
+  } catch (err) {
+    await auth?.close();
+    throw err;
+  }
+  const { pool, persistence, journalDir, checkpointDir } = engine;
 
-  const app = uws.App();
+  // Anonymous callers (and everyone under --auth off) get the public tier's budget from the options.
+  const admission = new Admission(config.auth, auth, publicTier(config));
+  const limiter = rateLimiter(config);
+  admission.limit = rateLimitHook(limiter);
+  installAdmission(app, admission);
+  // Usage rows, RateLimit headers and snapshot signatures are added to answers as they are written (answer-meter.ts).
+  const signer = config.signSnapshots ? SnapshotSigner.load(config.signingKey) : null;
+  const usage = config.usageAccounting ? new UsageBatcher((rows) => persistence.recordUsage(rows), config.anonymizeIp) : null;
+  new AnswerMeter({ record: usage === null ? null : (row) => usage.record(row), sign: signer === null ? null : (body) => signer.sign(body) }, signer?.keyId ?? '').install(app);
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);
   const gate = new AcceptGate(uws, app, config.host);
@@ -164,18 +239,26 @@ export async function startServer(configured: Config): Promise<RunningServer> {
   // Heavy REST work (rebuilding a past book from the journal) runs in one thread, kept alive for
   // its journal time index, behind a bounded queue with a per-client cap (gateway/heavy-work.ts).
   const heavy = new Piscina({ filename: path.join(__dirname, '..', 'gateway', 'book-at-task.js'), minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
-  const heavyWork = new HeavyWork<BookAtRequest, BookAtAnswer>((task) => heavy.run({ ...task, journalDir, checkpointDir }), {
-    concurrency: 1,
-    maxQueued: config.heavyQueue,
-    perClient: config.heavyPerClient,
+  // One cap per client over every kind of heavy request (client-slots.ts).
+  const heavySlots = new ClientSlots();
+  const heavyWork = new HeavyWork<BookAtRequest, BookAtAnswer>((task) => heavy.run({ ...task, journalDir, checkpointDir }), { concurrency: 1, maxQueued: config.heavyQueue }, heavySlots);
+  const observability = buildObservability(app, {
+    config, instruments, sourceStats, pool, persistence, hub, ws, ingest, ingestRing: ingestBuffers?.ring ?? null, heavyQueued: () => heavyWork.queued, feedStats,
   });
-  const bookAt = isReplay(config.source) ? null : (task: BookAtRequest, client: string, signal: AbortSignal) => heavyWork.submit(client, task, signal);
-  const health = healthReport({ config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork });
+  const bookAt = isReplay(config.source)
+    ? null
+    : (task: BookAtRequest, caller: Caller, signal: AbortSignal) => heavyWork.submit(caller.subject, caller.limits.heavyConcurrent, task, signal);
+  const health = healthReport({ config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork, heavySlots, limiter, usage });
   const publicHealth = publicHealthReport(startedAt);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
-  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req) => (showsHealthDetails(config.healthDetails, res, req) ? health() : publicHealth()), isReplay(config.source)).register(app);
+  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req, caller) => (showsHealthDetails(config.healthDetails, res, req, caller) ? health() : publicHealth()), isReplay(config.source)).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
-  new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence).register(app);
+  new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence, heavySlots).register(app);
+  new UsageRoutes(persistence, signer === null ? null : signer.jwks(), usage !== null).register(app);
+  if (auth !== null) {
+    new AuthRoutes(auth).register(app);
+    auth.onRevoked = (kind, id) => ws.closeRevoked(kind, id);
+  }
   registerApiDocs(app);
   registerDashboard(app);
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
@@ -190,6 +273,7 @@ export async function startServer(configured: Config): Promise<RunningServer> {
   const heartbeats = new HeartbeatRounds(config.heartbeatMs, hub.sessions);
   const heartbeat = setInterval(() => heartbeats.tick(), HEARTBEAT_TICK_MS);
   const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);
+  const credentialSweep = setInterval(() => ws.expireCredentials(clock()), CREDENTIAL_SWEEP_MS);
 
   let stopping = false;
   /** Stops in order: no new input, books finish what they have, storage writes what they made. */
@@ -198,8 +282,10 @@ export async function startServer(configured: Config): Promise<RunningServer> {
     stopping = true;
     source.beginStop();
     stopFrontLoop();
+    observability.stop();
     clearInterval(heartbeat);
     clearInterval(conflation);
+    clearInterval(credentialSweep);
     ws.closeAll();
     await fix?.close();
     ingest.closePublisher();
@@ -213,8 +299,11 @@ export async function startServer(configured: Config): Promise<RunningServer> {
     await source.stop();
     await pool.drain();
     await pool.stop();
+    usage?.flush();
     await persistence.stop();
     await heavy.destroy();
+    await limiter.close();
+    await auth?.close();
   };
 
   let fixPort: number | null = null;
@@ -222,6 +311,7 @@ export async function startServer(configured: Config): Promise<RunningServer> {
     // A live source first replays its journal; the books apply it before anyone can connect.
     await Promise.race([source.ready, failed.then((err) => Promise.reject(err))]);
     await pool.drain();
+    observability.start();
     gate.listen(config.port);
     if (fix !== null) fixPort = await fix.listen();
   } catch (err) {
@@ -232,13 +322,16 @@ export async function startServer(configured: Config): Promise<RunningServer> {
   return {
     host: config.host,
     port: gate.port,
+    tls: config.tlsCert !== undefined,
     instruments,
     workers: pool.channels.length,
     failed,
     distributor,
     hub,
+    admission,
     fixPort,
     routes: servedRoutes(app),
+    observability,
     stop,
   };
 }

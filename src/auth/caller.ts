@@ -43,4 +43,34 @@ export interface Caller {
   readonly limits: TierLimits;
   /** The subject that rate limits and heavy-work caps count against: the client, or `ip:<address>`. */
   readonly subject: string;
+  /** When the credential runs out (ms since the epoch: a token's exp, a key's expires_at); absent: never. */
+  readonly expiresAt?: number;
 }
+
+/** What an admitted request or upgrade is, as the limit hook sees it. */
+export interface RouteInfo {
+  /** `GET`, `POST`, or `WS` for a WebSocket upgrade. */
+  readonly method: string;
+  /** The registered pattern (`/api/v1/market/:symbol/orderbook`), not the concrete URL. */
+  readonly pattern: string;
+  /** The permission the route needs (null: none, such as /api/v1/health). */
+  readonly permission: Permission | null;
+}
+
+/**
+ * The answer of a limit hook. `allowed: false` refuses the request with `code` (an ErrorCode of
+ * the catalog, e.g. RATE_LIMITED) before the route runs; `headers` go on the refusal.
+ */
+export interface LimitDecision {
+  readonly allowed: boolean;
+  readonly code?: string;
+  readonly message?: string;
+  readonly headers?: ReadonlyArray<readonly [string, string]>;
+}
+
+/**
+ * Called once per admitted REST request and WebSocket upgrade, after the caller is resolved and
+ * its permission checked (limits/ implements it). A synchronous answer keeps the request on the
+ * synchronous path; a promise defers it like a cache miss does.
+ */
+export type LimitHook = (caller: Caller, route: RouteInfo) => LimitDecision | Promise<LimitDecision>;

@@ -1,4 +1,5 @@
 import { BookcastError } from '../errors';
+import { log } from '../util/log';
 import type { Instrument } from '../model/instruments';
 import { MSG_CANDLE } from '../model/out-records';
 import type { JsonFormat } from '../wire/json-renderer';
@@ -22,12 +23,20 @@ export const CLOSE_SLOW_CONSUMER = 1013;
 /** Connections whose buffers are looked at per watch() call: bounds the time one call takes. */
 const WATCH_SLICE = 512;
 
+/**
+ * Told of each message the hub hands to live sessions (once, whatever the formats), on the front
+ * thread, synchronously, right after the outlets got it: metrics time event-to-send here. It
+ * must not keep `m` and should cost no more than a few array stores.
+ */
+export interface DeliveryObserver {
+  delivered(m: OutMessage): void;
+}
+
 export interface SessionLimits {
   /** Buffered bytes past which a session is parked (notice, then resync). */
   softBackpressure: number;
   /** Buffered bytes past which it is closed (CLOSE_SLOW_CONSUMER). */
   maxBackpressure: number;
-  maxSubscriptions: number;
 }
 
 /**
@@ -46,7 +55,7 @@ export interface SessionLimits {
  *   from fresh snapshots and its trades resume from the last one it got, the ones printed
  *   meanwhile first (from the recent-trades tape); past the hard limit, or when the tape no
  *   longer reaches back far enough, the connection is closed with CLOSE_SLOW_CONSUMER;
- * - the per-session subscription limit.
+ * - the per-session subscription limit (the session's budget, from its caller's tier).
  */
 export class SessionHub implements StreamConsumer {
   readonly sessions = new Set<Session>();
@@ -67,8 +76,12 @@ export class SessionHub implements StreamConsumer {
   private readonly symbolBytes: Uint8Array[];
   /** Messages handed to outlets since start, sessions parked, sessions closed as too slow (health). */
   published = 0;
+  /** Messages handed to outlets by message type and format: [MSG_* × FORMATS + FORMAT_*] (metrics). */
+  readonly publishedBy = new Float64Array((MSG_CANDLE + 1) * FORMATS);
   slowConsumerResyncs = 0;
   slowConsumerCloses = 0;
+  /** Metrics' latency recorder, when metrics are on. */
+  observer: DeliveryObserver | null = null;
 
   constructor(
     private readonly distributor: Distributor,
@@ -101,9 +114,9 @@ export class SessionHub implements StreamConsumer {
     this.watchStale = true;
   }
 
-  /** Throws TOO_MANY_SUBSCRIPTIONS unless the session may hold `adding` more, `removing` fewer. */
+  /** Throws TOO_MANY_SUBSCRIPTIONS unless the session may hold `adding` more, `removing` fewer (its budget). */
   admit(session: Session, adding: number, removing: number): void {
-    const max = this.limits.maxSubscriptions;
+    const max = session.budget.maxSubscriptions;
     if (session.subscriptions.size + adding - removing > max) {
       throw new BookcastError('TOO_MANY_SUBSCRIPTIONS', `a connection may hold ${max} subscriptions`);
     }
@@ -175,12 +188,16 @@ export class SessionHub implements StreamConsumer {
     if (this.conflator.throttled[stream] > 0) {
       this.conflator.offer(stream, m.sequence, m.bytes(), m.kind === MSG_CANDLE && candleIsFinal(m));
     }
+    let sent = false;
     for (let f = 0; f < FORMATS; f++) {
       if (this.live[f][stream] > 0) {
         this.outlets[f].publish(stream, this.payload(m, f), f === FORMAT_BINARY);
         this.published++;
+        this.publishedBy[m.kind * FORMATS + f]++;
+        sent = true;
       }
     }
+    if (sent && this.observer !== null) this.observer.delivered(m);
   }
 
   /**
@@ -216,6 +233,7 @@ export class SessionHub implements StreamConsumer {
       session.dialect.notice(session, 'SLOW_CONSUMER', `${buffered} bytes waiting to be sent; streams will restart from snapshots`);
       this.park(session);
       this.slowConsumerResyncs++;
+      log.debug({ conn: session.id, buffered }, 'slow consumer parked');
     } else if (session.parked && buffered <= limits.softBackpressure / 4) {
       this.resume(session);
     }
@@ -271,6 +289,7 @@ export class SessionHub implements StreamConsumer {
 
   private closeSlow(session: Session, why: string): void {
     this.slowConsumerCloses++;
+    log.info({ conn: session.id, code: 'SLOW_CONSUMER' }, `closing a slow consumer: ${why}`);
     session.transport.close(CLOSE_SLOW_CONSUMER, `SLOW_CONSUMER: ${why}`);
   }
 

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors';
+import type { Caller } from '../auth/caller';
 
 /** A subscription is waiting for its snapshot, receiving updates, or parked while its connection catches up. */
 export const SUB_PENDING = 0;
@@ -56,6 +57,14 @@ export interface Outlet {
   publish(stream: number, payload: Uint8Array | string, binary: boolean): void;
 }
 
+/** What one connection may do: its caller's tier (auth/caller.ts TierLimits), as the core needs it. */
+export interface SessionBudget {
+  /** Control messages (subscribe, unsubscribe, ping) per second. */
+  readonly controlPerSecond: number;
+  /** Streams the connection may hold. */
+  readonly maxSubscriptions: number;
+}
+
 /** One connection's state. All fields are set here so every session has one shape. */
 export class Session {
   closed = false;
@@ -66,6 +75,10 @@ export class Session {
   windowCount = 0;
   /** Parked after falling behind; resumes with fresh snapshots once its buffer drains. */
   parked = false;
+  /** Who opened the connection (auth/caller.ts); null only for transports that admit no one. */
+  caller: Caller | null = null;
+  /** When the credential it was admitted with runs out (ms since the epoch); Infinity: never. */
+  credentialExpiry = Infinity;
 
   constructor(
     readonly id: number,
@@ -73,5 +86,6 @@ export class Session {
     readonly format: number,
     readonly transport: SessionTransport,
     readonly dialect: SessionDialect,
+    readonly budget: SessionBudget,
   ) {}
 }

@@ -1,3 +1,4 @@
+import { log as logger } from '../util/log';
 import {
   FEED_CONNECTED, FEED_CONNECTS, FEED_FRAMES, FEED_MALFORMED, FQ_CHECKSUM, FQ_CROSSED, FQ_EVENTS, FQ_GAPS, FQ_MALFORMED,
   FQ_MESSAGES, FQ_RESYNCS, FQ_SYNCED, feedWord,
@@ -25,7 +26,7 @@ export class FeedQuality {
   constructor(
     readonly words: Float64Array,
     private readonly venue: string,
-    private readonly log: (line: string) => void = (line) => console.error(line),
+    private readonly log: (line: string) => void = (line) => logger.warn(line),
   ) {}
 
   connected(open: boolean): void {

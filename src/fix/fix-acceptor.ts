@@ -1,3 +1,4 @@
+import type { SessionBudget } from '../distribution/session';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
@@ -12,7 +13,7 @@ import { FixOutlet } from './fix-outlet';
 import { FixRenderer } from './fix-render';
 import { FixSessionStore } from './fix-session-store';
 
-/** How often heartbeats, TestRequests, logon deadlines and sequence files are looked at. */
+/** How often heartbeats, TestRequests, logon deadlines and incoming sequence numbers are looked at. */
 const TICK_MS = 500;
 /** A connection that has not logged on by then is dropped. */
 const LOGON_TIMEOUT_MS = 10_000;
@@ -27,6 +28,8 @@ export interface FixOptions extends FixLimits {
   /** PEM files; both set: the acceptor speaks TLS. */
   tlsCert: string;
   tlsKey: string;
+  /** Streams one FIX session may follow (--max-subscriptions, as for a WebSocket). */
+  maxSubscriptions: number;
 }
 
 /**
@@ -40,6 +43,7 @@ export class FixAcceptor implements FixGateway {
   readonly live = new Map<string, FixConnection>();
   readonly compId: string;
   readonly limits: FixLimits;
+  readonly budget: SessionBudget;
   private readonly stores = new Map<string, FixSessionStore>();
   private readonly connections = new Set<FixConnection>();
   private readonly server: net.Server;
@@ -55,6 +59,7 @@ export class FixAcceptor implements FixGateway {
   ) {
     this.compId = options.compId;
     this.limits = { maxMessageBytes: options.maxMessageBytes, maxMessagesPerSecond: options.maxMessagesPerSecond };
+    this.budget = { controlPerSecond: options.maxMessagesPerSecond, maxSubscriptions: options.maxSubscriptions };
     this.renderer = new FixRenderer(instruments);
     this.outlet = new FixOutlet(streams, this.renderer);
     const accept = (socket: net.Socket) => this.accept(socket);
@@ -129,6 +134,8 @@ export class FixAcceptor implements FixGateway {
   async close(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     for (const c of this.connections) c.logout('FIX_SHUTDOWN', 'the server is stopping');
+    // Nothing sends after a Logout: the stores can be closed exactly now, whenever the sockets end.
+    for (const s of this.stores.values()) s.release();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

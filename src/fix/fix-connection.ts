@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ErrorCode } from '../errors';
-import { Session, SessionDialect, SessionTransport } from '../distribution/session';
+import { Session, SessionBudget, SessionDialect, SessionTransport } from '../distribution/session';
 import { FORMAT_FIX } from '../distribution/streams';
 import type { SessionHub } from '../distribution/session-hub';
 import type { StreamTable } from '../distribution/streams';
@@ -89,6 +89,8 @@ export interface FixGateway {
   readonly renderer: FixRenderer;
   readonly authenticator: FixAuthenticator;
   readonly limits: FixLimits;
+  /** What a FIX session may hold in the hub (its subscriptions). */
+  readonly budget: SessionBudget;
   /** The persisted state of a FIX session (a SenderCompID), shared by its successive connections. */
   storeFor(senderCompId: string): FixSessionStore;
   /** The live connection of a SenderCompID, if any. */
@@ -333,7 +335,7 @@ export class FixConnection implements MarketDataSender {
     this.heartBtMs = heartBt * 1000;
     this.state = LIVE;
     g.live.set(sender, this);
-    const session = new Session(g.nextSessionId(), FORMAT_FIX, new FixTransport(this), FIX_DIALECT);
+    const session = new Session(g.nextSessionId(), FORMAT_FIX, new FixTransport(this), FIX_DIALECT, g.budget);
     this.session = session;
     this.market = new FixMarketData(session, g.hub, g.streams, g.renderer, identity.permissions, this);
     g.hub.open(session);
@@ -487,7 +489,7 @@ export class FixConnection implements MarketDataSender {
       this.session = null;
     }
     if (this.identity !== null && this.gateway.live.get(this.identity.senderCompId) === this) this.gateway.live.delete(this.identity.senderCompId);
-    this.store?.save();
+    this.store?.release();
   }
 }
 

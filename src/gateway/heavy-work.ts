@@ -1,12 +1,11 @@
 import { BookcastError } from '../errors';
+import type { ClientSlots } from './client-slots';
 
 export interface HeavyLimits {
   /** Tasks run at once (the pool's threads). */
   concurrency: number;
   /** Tasks that may wait beyond those running; more are refused (BUSY, 503 + Retry-After). */
   maxQueued: number;
-  /** Tasks one client may have running or waiting; more are refused (TOO_MANY_HEAVY_REQUESTS, 429). */
-  perClient: number;
 }
 
 interface Job {
@@ -22,11 +21,12 @@ interface Job {
  * A task whose client goes away while it waits is removed and never runs. One already running
  * finishes (its cost is bounded by the journal's time index) and its answer is dropped: piscina
  * could abort it only by terminating its thread, losing that thread's journal index.
- * The client key is the remote address for now; access control will key it by client id.
+ * A client (caller.subject) may have as many tasks running or waiting as its tier's
+ * heavyConcurrent, counted together with its other heavy requests (client-slots.ts); more are
+ * refused (TOO_MANY_HEAVY_REQUESTS, 429).
  */
 export class HeavyWork<T, A> {
   private readonly waiting: Job[] = [];
-  private readonly perClient = new Map<string, number>();
   private running = 0;
   /** Counters for health. */
   readonly counts = { completed: 0, cancelled: 0, refused_busy: 0, refused_client: 0 };
@@ -34,6 +34,7 @@ export class HeavyWork<T, A> {
   constructor(
     private readonly run: (task: T) => Promise<A>,
     private readonly limits: HeavyLimits,
+    private readonly slots: ClientSlots,
   ) {}
 
   get queued(): number {
@@ -45,21 +46,22 @@ export class HeavyWork<T, A> {
   }
 
   /**
-   * Runs `task` for `client` when a slot is free. Refuses at once with a coded error when the
+   * Runs `task` for `client` (holding at most `perClient`) when a slot is free. Refuses at once with a coded error when the
    * client has its share in progress or the queue is full; `signal` aborting while the task
    * waits removes it (the promise then rejects with the signal's reason).
    */
-  submit(client: string, task: T, signal: AbortSignal): Promise<A> {
-    const mine = this.perClient.get(client) ?? 0;
-    if (mine >= this.limits.perClient) {
+  submit(client: string, perClient: number, task: T, signal: AbortSignal): Promise<A> {
+    try {
+      this.slots.take(client, perClient);
+    } catch (err) {
       this.counts.refused_client++;
-      return Promise.reject(new BookcastError('TOO_MANY_HEAVY_REQUESTS', `at most ${this.limits.perClient} heavy requests per client at a time`));
+      return Promise.reject(err);
     }
     if (this.running >= this.limits.concurrency && this.waiting.length >= this.limits.maxQueued) {
+      this.slots.release(client);
       this.counts.refused_busy++;
       return Promise.reject(new BookcastError('BUSY', `${this.waiting.length} heavy requests are waiting already; retry shortly`));
     }
-    this.perClient.set(client, mine + 1);
     return new Promise<A>((resolve, reject) => {
       const job: Job = { start: () => undefined };
       job.start = () => {
@@ -69,7 +71,7 @@ export class HeavyWork<T, A> {
           .finally(() => {
             this.running--;
             this.counts.completed++;
-            this.release(client);
+            this.slots.release(client);
             this.pump();
           });
       };
@@ -80,7 +82,7 @@ export class HeavyWork<T, A> {
           if (at < 0) return;
           this.waiting.splice(at, 1);
           this.counts.cancelled++;
-          this.release(client);
+          this.slots.release(client);
           reject(signal.reason);
         },
         { once: true },
@@ -88,12 +90,6 @@ export class HeavyWork<T, A> {
       this.waiting.push(job);
       this.pump();
     });
-  }
-
-  private release(client: string): void {
-    const left = (this.perClient.get(client) ?? 1) - 1;
-    if (left === 0) this.perClient.delete(client);
-    else this.perClient.set(client, left);
   }
 
   private pump(): void {

@@ -2,6 +2,13 @@ import type { HttpRequest, HttpResponse, TemplatedApp, WebSocketBehavior } from 
 import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { formatTimestampMicros, parseTimestamp } from '../wire/timestamp';
 import { nowMicros } from '../util/clock';
+import { log } from '../util/log';
+import { Admission, AdmissionRefusal, Credentials } from '../auth/admission';
+import type { Caller, Permission, RouteInfo } from '../auth/caller';
+import { routePermission } from '../auth/route-permissions';
+import { clientKey } from './connection-limits';
+import { BufferedBody, parameterCount, RequestCopy } from './request-copy';
+import { answerHeaders, meterOf, noteCaller } from './answer-meter';
 
 const STATUS_LINES: Record<number, string> = {
   200: '200 OK',
@@ -17,9 +24,41 @@ const STATUS_LINES: Record<number, string> = {
   503: '503 Service Unavailable',
 };
 
+/** Told of every answer a `route` or `routeAsync` handler gives: its route pattern, status and time taken. */
+export interface RequestObserver {
+  answered(pattern: string, status: number, seconds: number): void;
+}
+
+const observers = new WeakMap<TemplatedApp, RequestObserver>();
+/** Requests of observed routes not answered yet. REST is the cold path: one small object per request. */
+const unanswered = new WeakMap<HttpResponse, { observer: RequestObserver; pattern: string; start: number }>();
+
+/** Routes registered on `app` from now on report their answers to `observer` (metrics). */
+export function observeRequests(app: TemplatedApp, observer: RequestObserver): void {
+  observers.set(app, observer);
+}
+
+function watch(app: TemplatedApp, res: HttpResponse, pattern: string): void {
+  const observer = observers.get(app);
+  if (observer !== undefined) unanswered.set(res, { observer, pattern, start: performance.now() });
+}
+
+/** Every status line written for a route's request passes here, whatever wrote it (sync, async, error). */
+function answered(res: HttpResponse, status: number): void {
+  const request = unanswered.get(res);
+  if (request === undefined) return;
+  unanswered.delete(res);
+  request.observer.answered(request.pattern, status, (performance.now() - request.start) / 1000);
+}
+
 export function sendJson(res: HttpResponse, status: number, body: string): void {
+  sendBody(res, status, 'application/json', body);
+}
+
+export function sendBody(res: HttpResponse, status: number, contentType: string, body: string): void {
+  answered(res, status);
   res.cork(() => {
-    res.writeStatus(STATUS_LINES[status] ?? `${status} Error`).writeHeader('content-type', 'application/json').end(body);
+    res.writeStatus(STATUS_LINES[status] ?? `${status} Error`).writeHeader('content-type', contentType).end(body);
   });
 }
 
@@ -37,6 +76,7 @@ export function sendError(res: HttpResponse, code: ErrorCode, message?: string):
     sendJson(res, ERRORS[code].status, errorBody(code, message));
     return;
   }
+  answered(res, ERRORS[code].status);
   res.cork(() => {
     res.writeStatus(STATUS_LINES[ERRORS[code].status]).writeHeader('content-type', 'application/json').writeHeader('retry-after', retryAfter).end(errorBody(code, message));
   });
@@ -98,6 +138,18 @@ export function timeInRange(us: number, key: string): number {
   return Math.floor(us);
 }
 
+/** Each app's admission (server.ts installs it); an app without one admits everyone as before access control. */
+const ADMISSIONS = new WeakMap<TemplatedApp, Admission>();
+const OPEN_DOOR = new Admission('off', null);
+
+export function installAdmission(app: TemplatedApp, admission: Admission): void {
+  ADMISSIONS.set(app, admission);
+}
+
+export function admissionOf(app: TemplatedApp | null): Admission {
+  return (app !== null ? ADMISSIONS.get(app) : undefined) ?? OPEN_DOOR;
+}
+
 /** A method bookcast serves on a path: HTTP methods, or `ws` for a WebSocket upgrade. */
 export type ServedMethod = 'get' | 'post' | 'ws';
 
@@ -132,21 +184,112 @@ export function wsRoute<T>(app: TemplatedApp, pattern: string, behavior: WebSock
   app.ws<T>(pattern, behavior);
 }
 
+let internalErrors = 0;
+
+/** A handler failed unexpectedly: the client gets INTERNAL and an id the operator finds in the log. */
+function internalError(res: HttpResponse, pattern: string, err: unknown): void {
+  const id = ++internalErrors;
+  log.error({ req: id, route: pattern, err }, 'a REST handler failed');
+  sendError(res, 'INTERNAL', `${ERRORS.INTERNAL.message} (request ${id})`);
+}
+
 /**
- * Registers a synchronous handler: a BookcastError it throws becomes its coded JSON answer, any
- * other error INTERNAL; every other method on the same path answers 405.
+ * What a REST request presents: `X-API-Key`, or `Authorization: Bearer <token>`, and the peer
+ * address (connection-limits' key: an IPv6 client counts by its /64). Reads `req` synchronously.
  */
-export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): void {
-  recordRoute(app, method, pattern);
-  app[method](pattern, (res, req) => {
-    try {
-      handler(res, req);
-    } catch (err) {
-      if (err instanceof BookcastError) sendError(res, err.code, err.message);
-      else sendError(res, 'INTERNAL');
-    }
+export function requestCredentials(res: HttpResponse, req: HttpRequest): Credentials {
+  const authorization = req.getHeader('authorization');
+  return {
+    apiKey: req.getHeader('x-api-key'),
+    bearer: /^bearer /i.test(authorization) ? authorization.slice(7).trim() : '',
+    ip: clientKey(Buffer.from(res.getRemoteAddressAsText()).toString()),
+  };
+}
+
+/** A refusal as its coded answer, with the headers a limit hook asked for. */
+export function sendRefusal(res: HttpResponse, err: unknown): void {
+  if (err instanceof AdmissionRefusal && err.headers.length > 0) {
+    answered(res, err.status);
+    res.cork(() => {
+      res.writeStatus(STATUS_LINES[err.status] ?? `${err.status} Error`).writeHeader('content-type', 'application/json');
+      for (const [name, value] of err.headers) res.writeHeader(name, value);
+      res.end(errorBody(err.code, err.message));
+    });
+  } else if (err instanceof BookcastError) sendError(res, err.code, err.message);
+  else sendError(res, 'INTERNAL');
+}
+
+/** A handler's failure as its answer: a coded refusal, or INTERNAL with an id logged for the operator. */
+function refuse(res: HttpResponse, pattern: string, err: unknown): void {
+  if (err instanceof BookcastError) sendRefusal(res, err);
+  else internalError(res, pattern, err);
+}
+
+/** Patterns whose 405 catch-all is registered, per app: uWS aborts on a second `any` for one pattern (GET and POST on one path). */
+const CATCH_ALLS = new WeakMap<TemplatedApp, Set<string>>();
+
+function methodNotAllowed(app: TemplatedApp, pattern: string): void {
+  let patterns = CATCH_ALLS.get(app);
+  if (patterns === undefined) CATCH_ALLS.set(app, (patterns = new Set()));
+  if (patterns.has(pattern)) return;
+  patterns.add(pattern);
+  app.any(pattern, (res) => {
+    watch(app, res, pattern);
+    sendError(res, 'METHOD_NOT_ALLOWED');
   });
-  app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
+}
+
+/** Handlers receive the admitted caller; most ignore it, some check a permission beyond the route's. */
+export type RouteHandler = (res: HttpResponse, req: HttpRequest, caller: Caller) => void;
+
+/**
+ * Registers a synchronous handler behind admission: the caller is resolved from the request's
+ * credentials, checked against the route's permission (auth/route-permissions.ts) and the limit
+ * hook; a refusal answers with its code. When admission must wait (a key or token not yet in the
+ * cache), the handler runs later on a copy of the request (and, for POST, the body read
+ * meanwhile). A BookcastError the handler throws becomes its coded JSON answer, any other error
+ * INTERNAL; every other method on the same path answers 405.
+ */
+export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string, handler: RouteHandler, permission: Permission | null = routePermission(pattern)): void {
+  const info: RouteInfo = { method: method.toUpperCase(), pattern, permission };
+  const parameters = parameterCount(pattern);
+  recordRoute(app, method, pattern);
+  const run = (res: HttpResponse, req: HttpRequest, caller: Caller): void => {
+    try {
+      handler(res, req, caller);
+    } catch (err) {
+      refuse(res, pattern, err);
+    }
+  };
+  const meter = meterOf(app);
+  app[method](pattern, (raw, req) => {
+    const res = meter === null ? raw : meter.open(raw, req, info);
+    watch(app, res, pattern);
+    let admitted: Caller | Promise<Caller>;
+    try {
+      admitted = admissionOf(app).admit(requestCredentials(res, req), info, meter === null ? undefined : (headers) => answerHeaders(res, headers));
+    } catch (err) {
+      sendRefusal(res, err);
+      return;
+    }
+    if (!(admitted instanceof Promise)) {
+      noteCaller(res, admitted);
+      run(res, req, admitted);
+      return;
+    }
+    const copy = new RequestCopy(req, parameters).asRequest();
+    const body = new BufferedBody(res);
+    admitted.then(
+      (caller) => {
+        noteCaller(res, caller);
+        if (!body.aborted) res.cork(() => run(body.response(), copy, caller));
+      },
+      (err) => {
+        if (!body.aborted) sendRefusal(res, err);
+      },
+    );
+  });
+  methodNotAllowed(app, pattern);
 }
 
 /** An answer computed asynchronously (history reads). */
@@ -157,32 +300,48 @@ export interface Answer {
 }
 
 /**
- * Registers an asynchronous GET handler. The handler must read everything it needs from `req`
- * before its first await (uWS reuses the request object afterwards); the answer is corked, and
- * dropped if the client went away meanwhile. Errors answer as in `route`.
+ * Registers an asynchronous GET handler behind admission (as in `route`). The handler must read
+ * everything it needs from `req` before its first await (uWS reuses the request object
+ * afterwards); the answer is corked, and dropped if the client went away meanwhile. Errors answer
+ * as in `route`.
  */
-export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: HttpRequest) => Promise<Answer>): void {
+export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: HttpRequest, caller: Caller) => Promise<Answer>, permission: Permission | null = routePermission(pattern)): void {
+  const info: RouteInfo = { method: 'GET', pattern, permission };
+  const parameters = parameterCount(pattern);
   recordRoute(app, 'get', pattern);
-  app.get(pattern, (res, req) => {
+  const meter = meterOf(app);
+  app.get(pattern, (raw, req) => {
+    const res = meter === null ? raw : meter.open(raw, req, info);
+    watch(app, res, pattern);
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
     });
-    handler(req).then(
-      (answer) => {
-        if (aborted) return;
-        res.cork(() => {
-          res.writeStatus(STATUS_LINES[answer.status] ?? `${answer.status} Error`)
-            .writeHeader('content-type', answer.contentType ?? 'application/json')
-            .end(answer.body);
-        });
-      },
-      (err) => {
-        if (aborted) return;
-        if (err instanceof BookcastError) sendError(res, err.code, err.message);
-        else sendError(res, 'INTERNAL');
-      },
-    );
+    const answer = (answer: Answer): void => {
+      if (!aborted) sendBody(res, answer.status, answer.contentType ?? 'application/json', answer.body);
+    };
+    const fail = (err: unknown): void => {
+      if (!aborted) refuse(res, pattern, err);
+    };
+    let admitted: Caller | Promise<Caller>;
+    try {
+      admitted = admissionOf(app).admit(requestCredentials(res, req), info, meter === null ? undefined : (headers) => answerHeaders(res, headers));
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    if (!(admitted instanceof Promise)) {
+      noteCaller(res, admitted);
+      handler(req, admitted).then(answer, fail);
+      return;
+    }
+    const copy = new RequestCopy(req, parameters).asRequest();
+    admitted
+      .then((caller) => {
+        noteCaller(res, caller);
+        return handler(copy, caller);
+      })
+      .then(answer, fail);
   });
-  app.any(pattern, (res) => sendError(res, 'METHOD_NOT_ALLOWED'));
+  methodNotAllowed(app, pattern);
 }

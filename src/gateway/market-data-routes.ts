@@ -11,6 +11,8 @@ import { LatestRenders } from './latest-renders';
 import { historicSnapshot, MarketSnapshot, MarketSnapshots, parseFields, SnapshotField } from './market-snapshot';
 import type { BookSnapshotRecord, CandleRecord } from '../store/store';
 import type { SymbolLookup } from './symbol-lookup';
+import type { Caller } from '../auth/caller';
+import type { ClientSlots } from './client-slots';
 
 /** Largest bulk request body and symbol count. */
 export const MAX_BULK_BYTES = 64 * 1024;
@@ -49,13 +51,15 @@ export class MarketDataRoutes {
     private readonly exchange: string,
     private readonly source: string,
     private readonly persistence: Persistence,
+    /** History pages and bulk requests hold one of the caller's heavy-request slots while they run. */
+    private readonly heavy: ClientSlots,
   ) {}
 
   register(app: TemplatedApp): void {
     route(app, 'get', '/api/v1/market-data/symbols', (res, req) => this.symbolList(res, req));
     route(app, 'get', '/api/v1/market-data/:symbol/latest', (res, req) => this.latest(res, req));
-    route(app, 'post', '/api/v1/market-data/bulk', (res) => this.bulk(res));
-    routeAsync(app, '/api/v1/market-data/:symbol/history', (req) => this.history(req));
+    route(app, 'post', '/api/v1/market-data/bulk', (res, _req, caller) => this.bulk(res, caller));
+    routeAsync(app, '/api/v1/market-data/:symbol/history', (req, caller) => this.history(req, caller));
   }
 
   private symbolList(res: HttpResponse, req: HttpRequest): void {
@@ -106,7 +110,7 @@ export class MarketDataRoutes {
   }
 
   /** Stored closed candles of one interval, a page at a time, as JSON or CSV. */
-  private async history(req: HttpRequest): Promise<Answer> {
+  private async history(req: HttpRequest, caller: Caller): Promise<Answer> {
     const text = req.getParameter(0) ?? '';
     const instrument = this.symbols.find(text);
     if (instrument === undefined) throw new BookcastError('UNKNOWN_SYMBOL', `unknown symbol "${text}"`);
@@ -137,7 +141,7 @@ export class MarketDataRoutes {
       sizeDecimals: instrument.sizeDecimals,
       metadata: { exchange: this.exchange, source: this.source, store: this.persistence.store, currency: instrument.quote },
     };
-    const body = await this.persistence.query<string>({ kind: 'history', request });
+    const body = await this.heavy.hold(caller.subject, caller.limits.heavyConcurrent, () => this.persistence.query<string>({ kind: 'history', request }));
     return { status: 200, body, contentType: format === 'csv' ? 'text/csv' : 'application/json' };
   }
 
@@ -164,7 +168,7 @@ export class MarketDataRoutes {
     return code;
   }
 
-  private bulk(res: HttpResponse): void {
+  private bulk(res: HttpResponse, caller: Caller): void {
     let aborted = false;
     let answered = false;
     const chunks: Uint8Array[] = [];
@@ -184,7 +188,8 @@ export class MarketDataRoutes {
       chunks.push(new Uint8Array(chunk).slice());
       if (!isLast) return;
       answered = true;
-      this.bulkAnswer(Buffer.concat(chunks).toString('utf8')).then(
+      const text = Buffer.concat(chunks).toString('utf8');
+      this.heavy.hold(caller.subject, caller.limits.heavyConcurrent, () => this.bulkAnswer(text)).then(
         (body) => {
           if (!aborted) sendJson(res, 200, body);
         },

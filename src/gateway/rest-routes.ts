@@ -1,3 +1,4 @@
+import { log } from '../util/log';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import {
   BookMirrorReader,
@@ -32,7 +33,8 @@ import { CANDLE_HISTORY, CandleRow, RecentCandles } from './recent-candles';
 import { INTERVALS, intervalIndex } from '../model/intervals';
 import { RecentTrades, TRADE_HISTORY, TradeRow } from '../distribution/recent-trades';
 import type { SymbolLookup } from './symbol-lookup';
-import { clientKey } from './connection-limits';
+import type { Caller } from '../auth/caller';
+import { requirePermission } from '../auth/admission';
 
 export const DEFAULT_BOOK_DEPTH = 20;
 export const DEFAULT_TRADE_LIMIT = 100;
@@ -63,9 +65,9 @@ export class RestRoutes {
     private readonly candles: RecentCandles,
     private readonly persistence: Persistence,
     /** Rebuilds a past book from the journal, admitted per client (heavy-work.ts); null when the source keeps no journal. */
-    private readonly bookAt: ((task: BookAtRequest, client: string, signal: AbortSignal) => Promise<BookAtAnswer>) | null,
+    private readonly bookAt: ((task: BookAtRequest, caller: Caller, signal: AbortSignal) => Promise<BookAtAnswer>) | null,
     /** The health answer for this request (health-access.ts decides how much it shows). */
-    private readonly health: (res: HttpResponse, req: HttpRequest) => object,
+    private readonly health: (res: HttpResponse, req: HttpRequest, caller: Caller) => object,
     /** The source re-publishes a recording (see isReplay); /symbols says so. */
     private readonly replay: boolean,
   ) {}
@@ -73,13 +75,13 @@ export class RestRoutes {
   register(app: TemplatedApp): void {
     route(app, 'get', '/api/v1/market/symbols', (res, req) => this.symbolList(res, req));
     route(app, 'get', '/api/v1/market/:symbol/ticker', (res, req) => this.ticker(res, req));
-    route(app, 'get', '/api/v1/market/:symbol/orderbook', (res, req) => this.orderbook(res, req));
-    routeAsync(app, '/api/v1/market/:symbol/trades', (req) => this.recentTrades(req));
+    route(app, 'get', '/api/v1/market/:symbol/orderbook', (res, req, caller) => this.orderbook(res, req, caller));
+    routeAsync(app, '/api/v1/market/:symbol/trades', (req, caller) => this.recentTrades(req, caller));
     routeAsync(app, '/api/v1/market/:symbol/candles', (req) => this.recentCandles(req));
     routeAsync(app, '/api/v1/market/:symbol/events', (req) => this.orderEvents(req));
-    route(app, 'get', '/api/v1/health', (res, req) => {
+    route(app, 'get', '/api/v1/health', (res, req, caller) => {
       readQuery(req, []);
-      sendJson(res, 200, JSON.stringify(this.health(res, req)));
+      sendJson(res, 200, JSON.stringify(this.health(res, req, caller)));
     });
   }
 
@@ -136,12 +138,13 @@ export class RestRoutes {
     sendJson(res, 200, body);
   }
 
-  private orderbook(res: HttpResponse, req: HttpRequest): void {
+  private orderbook(res: HttpResponse, req: HttpRequest, caller: Caller): void {
     const ins = this.instrument(req);
     const query = readQuery(req, ['depth', 'at']);
     const depth = intParameter(query, 'depth', 1, MIRROR_DEPTH, DEFAULT_BOOK_DEPTH);
     if (query.has('at')) {
-      this.orderbookAt(res, ins, depth, timeParameter(query, 'at', 0));
+      requirePermission(caller, 'book_at');
+      this.orderbookAt(res, ins, depth, timeParameter(query, 'at', 0), caller);
       return;
     }
     const v = this.mirror.read(ins.index, depth);
@@ -172,12 +175,9 @@ export class RestRoutes {
   }
 
   /** The book at a past time, rebuilt from the journal in the piscina pool (see book-at-task). */
-  private orderbookAt(res: HttpResponse, ins: Instrument, depth: number, at: number): void {
+  private orderbookAt(res: HttpResponse, ins: Instrument, depth: number, at: number, caller: Caller): void {
     const bookAt = this.bookAt;
     if (bookAt === null) throw new BookcastError('HISTORY_UNAVAILABLE', 'this source keeps no journal to rebuild past books from');
-    // Read before any await: uWS reuses the request and response objects' memory.
-    // The same per-client key as the connection caps (an IPv6 client counts by its /64).
-    const client = clientKey(Buffer.from(res.getRemoteAddressAsText()).toString());
     let aborted = false;
     const abandon = new AbortController();
     res.onAborted(() => {
@@ -185,7 +185,7 @@ export class RestRoutes {
       // A request still waiting for the pool is dropped, not computed for no one.
       abandon.abort();
     });
-    bookAt({ symbol: ins.index, tickUnits: ins.tickUnits, lotUnits: ins.lotUnits, at, depth }, client, abandon.signal).then(
+    bookAt({ symbol: ins.index, tickUnits: ins.tickUnits, lotUnits: ins.lotUnits, at, depth }, caller, abandon.signal).then(
       (b) => {
         if (aborted) return;
         if ('error' in b) {
@@ -210,7 +210,7 @@ export class RestRoutes {
           sendError(res, err.code, err.message);
           return;
         }
-        console.error(`bookcast: orderbook?at= failed: ${err.message}`);
+        log.error({ err }, 'orderbook?at= failed');
         sendError(res, 'INTERNAL');
       },
     );
@@ -220,12 +220,14 @@ export class RestRoutes {
    * The newest trades from memory; with `start`/`end`, trades in that time range, from storage
    * merged with what memory holds and storage may not have yet.
    */
-  private async recentTrades(req: HttpRequest): Promise<Answer> {
+  private async recentTrades(req: HttpRequest, caller: Caller): Promise<Answer> {
     const ins = this.instrument(req);
     const query = readQuery(req, ['limit', 'start', 'end']);
     const limit = intParameter(query, 'limit', 1, TRADE_HISTORY, DEFAULT_TRADE_LIMIT);
     let rows = this.trades.latest(ins.index, limit);
     if (query.has('start') || query.has('end')) {
+      // A time range reads stored trades: history.
+      requirePermission(caller, 'history');
       const from = timeParameter(query, 'start', 0);
       const to = timeParameter(query, 'end', Number.MAX_SAFE_INTEGER);
       if (from > to) throw new BookcastError('INVALID_PARAMETER', '"start" is after "end"');

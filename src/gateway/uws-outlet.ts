@@ -8,13 +8,29 @@ export interface SessionData {
   client: string;
 }
 
+/** What ws.send answers when uWS discarded the message (past its own backpressure limit). */
+const SEND_DROPPED = 2;
+
+/** Direct sends (snapshots, replies, heartbeats) that never reached a socket: gone, or dropped by uWS (metrics). */
+export class DeliveryFailures {
+  count = 0;
+}
+
 /** A uWS WebSocket as a session transport. The socket arrives at `open`, after the upgrade made the session. */
 export class UwsTransport implements SessionTransport {
   ws: WebSocket<SessionData> | null = null;
 
+  constructor(private readonly failures: DeliveryFailures) {}
+
   send(data: Uint8Array | string, binary: boolean): void {
     const ws = this.ws;
-    if (ws !== null) ws.cork(() => ws.send(data, binary));
+    if (ws === null) {
+      this.failures.count++;
+      return;
+    }
+    ws.cork(() => {
+      if (ws.send(data, binary) === SEND_DROPPED) this.failures.count++;
+    });
   }
 
   bufferedAmount(): number {

@@ -1,22 +1,30 @@
-import { CompressOptions, DISABLED, TemplatedApp, WebSocket } from 'uWebSockets.js';
+import { CompressOptions, DISABLED, HttpRequest, HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';
+import type { Admission, Credentials } from '../auth/admission';
+import { isApiKeyText } from '../auth/api-key-format';
 import { Config, isReplay } from '../config';
 import { L2_DEPTHS } from '../model/depths';
 import type { Instrument } from '../model/instruments';
 import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { nowMicros } from '../util/clock';
+import { log } from '../util/log';
 import { MessageEncoder, SubscriptionStateInput } from '../wire/message-encoder';
 import { formatTimestampMicros } from '../wire/timestamp';
-import { errorBody, wsRoute } from './http';
+import { admissionOf, errorBody, sendRefusal, wsRoute } from './http';
+import type { Caller, Permission, RouteInfo } from '../auth/caller';
+import { requirePermission } from '../auth/admission';
+import { routePermission } from '../auth/route-permissions';
+import { clientKey } from './connection-limits';
 import { Session, SessionDialect, SUB_LIVE } from '../distribution/session';
 import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
 import { CHANNEL_OF_DATA_TYPE, channelOf, indexOf, marketDataTypeOf, STREAM_CANDLES, STREAM_L3, streamOf } from '../model/streams';
 import { INTERVAL_COUNT, INTERVALS } from '../model/intervals';
 import type { SessionHub } from '../distribution/session-hub';
-import { SessionData, UwsTransport } from './uws-outlet';
+import { DeliveryFailures, SessionData, UwsTransport } from './uws-outlet';
 import type { SymbolLookup } from './symbol-lookup';
 import { closeIfTooBig, payloadCeiling } from './frame-limits';
 import type { UpgradeGuard } from './upgrade-guard';
-import { parseClientMessage, parseJsonObject, parseMarketDataMessage, StreamRequest } from './ws-protocol';
+import { AuthRequest, parseClientMessage, parseJsonObject, parseMarketDataMessage, StreamRequest } from './ws-protocol';
+import type { Channel } from '../model/streams';
 
 /** Past this many times the message rate limit in one second, the connection is closed. */
 const FLOOD_FACTOR = 10;
@@ -29,6 +37,15 @@ const HARD_PAYLOAD_FACTOR = 16;
  */
 const UWS_LIMIT_FACTOR = 2;
 const UWS_LIMIT_MARGIN = 64 * 1024 * 1024;
+
+/** What each channel needs (README "Access control"). */
+const CHANNEL_PERMISSION: Readonly<Record<Channel, Permission>> = { ticker: 'l1', l2: 'l2', l3: 'l3', trades: 'trades', candles: 'candles' };
+/** A subprotocol that carries a token: `bookcast.token.<jwt>` (browsers cannot set headers on an upgrade). */
+const TOKEN_PROTOCOL = 'bookcast.token.';
+/** Close code for a connection whose credential ran out (4000–4999: the application's own). */
+export const CLOSE_CREDENTIAL_EXPIRED = 4401;
+/** Close code for a connection whose key was revoked or whose client was suspended meanwhile. */
+export const CLOSE_CREDENTIAL_REVOKED = 4403;
 // --max-backpressure is at most 2^30 (config.ts), so the limit stays within uWS's unsigned 32 bits.
 
 /**
@@ -41,6 +58,17 @@ const UWS_LIMIT_MARGIN = 64 * 1024 * 1024;
 export class WsGateway implements SessionDialect {
   private nextId = 1;
   private readonly encoder = new MessageEncoder();
+  /**
+   * Upgrade requests on the data endpoints and the upgrades made (metrics): every other request
+   * was refused, whichever check refused it, so a refusal added later is counted too.
+   */
+  upgradeRequests = 0;
+  upgrades = 0;
+  /** Closes by WebSocket close code (1006: dropped or timed out, 1013: slow consumer, …). */
+  readonly closes = new Map<number, number>();
+  readonly deliveryFailures = new DeliveryFailures();
+  /** The admission of the app the endpoints are registered on (it verifies in-band tokens too). */
+  private admission: Admission = admissionOf(null);
 
   constructor(
     private readonly config: Config,
@@ -59,6 +87,8 @@ export class WsGateway implements SessionDialect {
   /** One WebSocket endpoint; `formatOf` maps the `format` query parameter to FORMAT_* or -1. */
   private route(app: TemplatedApp, path: string, formatOf: (format: string) => number): void {
     const cfg = this.config;
+    const info: RouteInfo = { method: 'WS', pattern: path, permission: routePermission(path) };
+    this.admission = admissionOf(app);
     wsRoute<SessionData>(app, path, {
       compression: DISABLED as CompressOptions,
       maxPayloadLength: payloadCeiling(cfg.maxMessageBytes * HARD_PAYLOAD_FACTOR),
@@ -67,6 +97,7 @@ export class WsGateway implements SessionDialect {
       idleTimeout: 120,
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => {
+        this.upgradeRequests++;
         const format = formatOf(req.getQuery('format') ?? 'json');
         if (format < 0) {
           res.cork(() => {
@@ -78,21 +109,65 @@ export class WsGateway implements SessionDialect {
         const client = this.guard.admit(res, req);
         if (client === null) return;
         const key = req.getHeader('sec-websocket-key');
-        const protocol = req.getHeader('sec-websocket-protocol');
+        const offered = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
-        const transport = new UwsTransport();
-        res.upgrade<SessionData>({ session: new Session(this.nextId++, format, transport, this), transport, client }, key, protocol, extensions, context);
+        const { credentials, protocol } = upgradeCredentials(res, req, offered);
+        const open = (caller: Caller): void => {
+          const transport = new UwsTransport(this.deliveryFailures);
+          // The caller's tier sets what the connection may do (its budget).
+          const { controlPerSecond, maxSubscriptions } = caller.limits;
+          const session = new Session(this.nextId++, format, transport, this, { controlPerSecond, maxSubscriptions });
+          this.upgrades++;
+          session.caller = caller;
+          session.credentialExpiry = caller.expiresAt ?? Infinity;
+          res.upgrade<SessionData>({ session, transport, client }, key, protocol, extensions, context);
+        };
+        let admitted: Caller | Promise<Caller>;
+        try {
+          admitted = this.admission.admit(credentials, info);
+        } catch (err) {
+          sendRefusal(res, err);
+          return;
+        }
+        if (!(admitted instanceof Promise)) {
+          open(admitted);
+          return;
+        }
+        // Verified later (a cache miss): the request is copied above, and the connection caps are
+        // checked again, since other upgrades may have opened meanwhile.
+        let aborted = false;
+        res.onAborted(() => {
+          aborted = true;
+        });
+        admitted.then(
+          (caller) => {
+            if (aborted) return;
+            try {
+              this.guard.limits.check(client);
+            } catch (err) {
+              sendRefusal(res, err);
+              return;
+            }
+            res.cork(() => open(caller));
+          },
+          (err) => {
+            if (!aborted) sendRefusal(res, err);
+          },
+        );
       },
       open: (ws) => {
         const data = ws.getUserData();
         this.guard.opened(data.client);
         data.transport.ws = ws;
         this.hub.open(data.session);
+        log.debug({ conn: data.session.id, path }, 'connection opened');
       },
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
       drain: (ws) => this.hub.check(ws.getUserData().session),
-      close: (ws) => {
+      close: (ws, code) => {
+        this.closes.set(code, (this.closes.get(code) ?? 0) + 1);
         const data = ws.getUserData();
+        log.debug({ conn: data.session.id, code }, 'connection closed');
         this.guard.closed(data.client);
         this.hub.close(data.session);
         data.transport.ws = null;
@@ -109,7 +184,7 @@ export class WsGateway implements SessionDialect {
       session.windowCount = 0;
     }
     const count = ++session.windowCount;
-    const limit = this.config.maxMessagesPerSecond;
+    const limit = session.budget.controlPerSecond;
     if (count > limit) {
       if (count > limit * FLOOD_FACTOR) {
         session.transport.close(1008, 'RATE_LIMITED: message flood');
@@ -134,6 +209,10 @@ export class WsGateway implements SessionDialect {
   private onFeedMessage(session: Session, text: string): void {
     try {
       const request = parseClientMessage(text, this.symbols);
+      if (request.type === 'auth') {
+        this.reauthenticate(session, request, null);
+        return;
+      }
       if (request.type === 'ping') {
         this.sendText(session, JSON.stringify({ type: 'pong', id: request.id, timestamp: formatTimestampMicros(nowMicros()) }));
         return;
@@ -153,6 +232,7 @@ export class WsGateway implements SessionDialect {
             throttle_ms: request.throttleMs,
             // The one thing that tells a replay from the live feed: data messages are the same.
             replay: isReplay(this.config.source),
+            limits: this.budgetLeft(session, joining),
           },
         }),
       );
@@ -169,6 +249,10 @@ export class WsGateway implements SessionDialect {
       const message = parseJsonObject(text);
       requestId = message.request_id ?? null;
       const request = parseMarketDataMessage(message, this.symbols);
+      if (request.type === 'auth') {
+        this.reauthenticate(session, request, requestId);
+        return;
+      }
       if (request.type === 'ping') {
         this.sendText(session, JSON.stringify({ type: 'HEARTBEAT', request_id: requestId, payload: { subscriptions: this.states(session) }, timestamp: formatTimestampMicros(nowMicros()) }));
         return;
@@ -181,7 +265,13 @@ export class WsGateway implements SessionDialect {
         JSON.stringify({
           type: request.type === 'subscribe' ? 'SUBSCRIBE' : 'UNSUBSCRIBE',
           request_id: requestId,
-          payload: { status: request.type === 'subscribe' ? 'subscribed' : 'unsubscribed', symbols: request.instruments.map((i) => i.symbol), data_types: dataTypes, replay: isReplay(this.config.source) },
+          payload: {
+            status: request.type === 'subscribe' ? 'subscribed' : 'unsubscribed',
+            symbols: request.instruments.map((i) => i.symbol),
+            data_types: dataTypes,
+            replay: isReplay(this.config.source),
+            limits: this.budgetLeft(session, joining),
+          },
           timestamp: formatTimestampMicros(nowMicros()),
         }),
       );
@@ -203,6 +293,8 @@ export class WsGateway implements SessionDialect {
     const replaced: number[] = [];
     const depthIndex = L2_DEPTHS.indexOf(request.depth);
     const interval = request.interval ?? 0;
+    // Nothing of a request is subscribed unless the caller may have all of it.
+    for (const channel of request.channels) requirePermission(session.caller!, CHANNEL_PERMISSION[channel]);
     for (const ins of request.instruments) {
       for (const channel of request.channels) {
         const stream = streams.index(ins.index, streamOf(channel, channel === 'candles' ? interval : depthIndex));
@@ -220,6 +312,23 @@ export class WsGateway implements SessionDialect {
     this.hub.admit(session, adding, replaced.length);
     for (const stream of replaced) this.hub.unsubscribe(session, stream);
     return wanted;
+  }
+
+  /**
+   * What the connection has left of its budget once `joining` is joined: subscriptions, and
+   * control messages in the current second (the reply counts the request it answers).
+   */
+  private budgetLeft(session: Session, joining: readonly [number, number][]): object {
+    let adding = 0;
+    for (const [stream] of joining) if (!session.subscriptions.has(stream)) adding++;
+    const { maxSubscriptions, controlPerSecond } = session.budget;
+    return {
+      subscriptions: session.subscriptions.size + adding,
+      max_subscriptions: maxSubscriptions,
+      subscriptions_remaining: Math.max(0, maxSubscriptions - session.subscriptions.size - adding),
+      messages_per_second: controlPerSecond,
+      messages_remaining: Math.max(0, controlPerSecond - session.windowCount),
+    };
   }
 
   /** Joins validated streams; called after the reply went out, since snapshots follow it. */
@@ -298,7 +407,99 @@ export class WsGateway implements SessionDialect {
     );
   }
 
+  /**
+   * In-band re-authentication: a fresh token replaces the connection's caller (same client only)
+   * and pushes back its expiry. Verified off the message path; the answer follows when it is done.
+   */
+  private reauthenticate(session: Session, request: AuthRequest, requestId: unknown): void {
+    const before = session.caller!;
+    const verified = (async () => this.admission.resolve({ apiKey: '', bearer: request.token, ip: before.ip }))();
+    verified.then(
+      (caller) => {
+        if (session.closed) return;
+        if (before.clientId !== null && caller.clientId !== before.clientId) {
+          throw new BookcastError('PERMISSION_DENIED', 'a connection re-authenticates as the client that opened it');
+        }
+        session.caller = caller;
+        session.credentialExpiry = caller.expiresAt ?? Infinity;
+        const expiresAt = Number.isFinite(session.credentialExpiry) ? formatTimestampMicros(session.credentialExpiry * 1000) : null;
+        const data = { tier: caller.tier, permissions: [...caller.permissions], expires_at: expiresAt };
+        const timestamp = formatTimestampMicros(nowMicros());
+        this.sendText(
+          session,
+          session.format === FORMAT_MARKET_DATA
+            ? JSON.stringify({ type: 'AUTH', request_id: requestId, payload: { status: 'authenticated', ...data }, timestamp })
+            : JSON.stringify({ type: 'authenticated', timestamp, data }),
+        );
+      },
+    ).catch((err) => {
+      if (!session.closed) this.sendError(session, err, requestId);
+    });
+  }
+
+  /**
+   * Closes every connection whose credential ran out by `nowMs` (code 4401, reason TOKEN_EXPIRED)
+   * unless it re-authenticated in time. Called on a timer with the server's clock.
+   */
+  expireCredentials(nowMs: number): number {
+    let closed = 0;
+    for (const session of this.hub.sessions) {
+      if (session.credentialExpiry <= nowMs && !session.closed) {
+        session.credentialExpiry = Infinity;
+        session.transport.close(CLOSE_CREDENTIAL_EXPIRED, 'TOKEN_EXPIRED: re-authenticate with {"type":"auth","token":...} before expiry');
+        closed++;
+      }
+    }
+    return closed;
+  }
+
+  /**
+   * Closes the connections a revoked key (or any key of a suspended client) opened, with 4403 and
+   * the code a new request would get. Cold path: revocations are rare. Changes of a client's
+   * status other than suspension also end here; an activation closes nothing.
+   */
+  closeRevoked(kind: 'key' | 'client', id: string): number {
+    let closed = 0;
+    for (const session of this.hub.sessions) {
+      const caller = session.caller;
+      if (caller === null || session.closed) continue;
+      if (kind === 'key' ? caller.keyId === id : caller.clientId === id) {
+        session.transport.close(CLOSE_CREDENTIAL_REVOKED, kind === 'key' ? 'API_KEY_REVOKED' : 'CLIENT_SUSPENDED');
+        closed++;
+      }
+    }
+    return closed;
+  }
+
   closeAll(): void {
     for (const session of this.hub.sessions) session.transport.close(1001, 'server shutting down');
   }
+}
+
+/**
+ * What an upgrade presents: `?token=` (a JWT or an API key), a `bookcast.token.<jwt>`
+ * subprotocol, or the REST headers (X-API-Key, Authorization: Bearer). The subprotocol answered
+ * is the first offered one that is not a token (a browser then sees the one it asked for), or
+ * else the token protocol itself (the client's own token back). Reads `req` synchronously.
+ */
+function upgradeCredentials(res: HttpResponse, req: HttpRequest, offered: string): { credentials: Credentials; protocol: string } {
+  const ip = clientKey(Buffer.from(res.getRemoteAddressAsText()).toString());
+  const authorization = req.getHeader('authorization');
+  let apiKey = req.getHeader('x-api-key');
+  let bearer = /^bearer /i.test(authorization) ? authorization.slice(7).trim() : '';
+  const query = req.getQuery('token') ?? '';
+  if (query !== '') {
+    if (isApiKeyText(query)) apiKey = query;
+    else bearer = query;
+  }
+  let protocol = offered;
+  if (offered !== '') {
+    const list = offered.split(',').map((p) => p.trim());
+    const token = list.find((p) => p.startsWith(TOKEN_PROTOCOL));
+    if (token !== undefined) {
+      bearer = token.slice(TOKEN_PROTOCOL.length);
+      protocol = list.find((p) => !p.startsWith(TOKEN_PROTOCOL)) ?? token;
+    }
+  }
+  return { credentials: { apiKey, bearer, ip }, protocol };
 }

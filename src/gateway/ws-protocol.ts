@@ -22,10 +22,26 @@ export interface StreamRequest {
 /** Throttle periods a client may ask for, in ms; 0 sends every update. */
 export const THROTTLES: readonly number[] = [0, 100, 250, 500, 1000, 5000];
 
-export type ClientRequest = StreamRequest | { type: 'ping'; id: unknown };
+/** In-band re-authentication: a fresh token before the one the connection was opened with expires. */
+export interface AuthRequest {
+  type: 'auth';
+  token: string;
+}
+
+/** Longest token an auth message may carry (access tokens are a few hundred bytes). */
+const MAX_TOKEN_CHARS = 4096;
+
+function authRequest(token: unknown): AuthRequest {
+  if (typeof token !== 'string' || token === '' || token.length > MAX_TOKEN_CHARS) {
+    throw new BookcastError('INVALID_MESSAGE', `"token" must be a non-empty string of at most ${MAX_TOKEN_CHARS} characters`);
+  }
+  return { type: 'auth', token };
+}
+
+export type ClientRequest = StreamRequest | AuthRequest | { type: 'ping'; id: unknown };
 
 /** A Market Data API stream request: the same subscription core, in that spec's words. */
-export type MarketDataRequest = StreamRequest | { type: 'ping' };
+export type MarketDataRequest = StreamRequest | AuthRequest | { type: 'ping' };
 
 function intervalOf(value: unknown): number | null {
   if (value === undefined) return null;
@@ -96,8 +112,14 @@ function depthOf(value: unknown): number {
 export function parseMarketDataMessage(m: Record<string, unknown>, symbols: SymbolLookup): MarketDataRequest {
   onlyKeys(m, ['type', 'request_id', 'payload', 'timestamp']);
   if (m.type === 'HEARTBEAT') return { type: 'ping' };
+  if (m.type === 'AUTH') {
+    const payload = m.payload as Record<string, unknown> | null | undefined;
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new BookcastError('INVALID_MESSAGE', '"payload" must be an object {token}');
+    onlyKeys(payload, ['token']);
+    return authRequest(payload.token);
+  }
   if (m.type !== 'SUBSCRIBE' && m.type !== 'UNSUBSCRIBE') {
-    throw new BookcastError('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(m.type)}; expected SUBSCRIBE, UNSUBSCRIBE or HEARTBEAT`);
+    throw new BookcastError('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(m.type)}; expected SUBSCRIBE, UNSUBSCRIBE, HEARTBEAT or AUTH`);
   }
   const payload = m.payload;
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
@@ -137,8 +159,12 @@ export function parseMarketDataMessage(m: Record<string, unknown>, symbols: Symb
 export function parseClientMessage(text: string, symbols: SymbolLookup): ClientRequest {
   const m = parseJsonObject(text);
   if (m.type === 'ping') return { type: 'ping', id: m.id ?? null };
+  if (m.type === 'auth') {
+    onlyKeys(m, ['type', 'token']);
+    return authRequest(m.token);
+  }
   if (m.type !== 'subscribe' && m.type !== 'unsubscribe') {
-    throw new BookcastError('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(m.type)}; expected subscribe, unsubscribe or ping`);
+    throw new BookcastError('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(m.type)}; expected subscribe, unsubscribe, ping or auth`);
   }
   onlyKeys(m, ['type', 'channels', 'symbols', 'depth', 'interval', 'throttle_ms']);
   const channels = stringList(m.channels, 'channels');

@@ -1,5 +1,5 @@
 import { formatUnitPair } from '../util/decimal';
-import { BookSnapshotRecord, CandleRecord, OrderEventRecord, TradeRecord } from './store';
+import { BookSnapshotRecord, CandleRecord, OrderEventRecord, TradeRecord, UsageRecord } from './store';
 
 /**
  * COPY payloads. Trades and order events, the high-volume tables, go in PostgreSQL's binary COPY
@@ -168,4 +168,19 @@ function levelsArray(levels: readonly [number, number][]): string {
   let text = '{';
   for (let i = 0; i < levels.length; i++) text += `${i === 0 ? '' : ','}${levels[i][0]},${levels[i][1]}`;
   return `${text}}`;
+}
+
+/** COPY text's NULL. */
+const NULL = '\\N';
+
+/** Usage rows for api_usage_stage (usage-schema.ts USAGE_STAGE_COLUMNS); a few per request, text is cheap enough. */
+export function encodeUsage(rows: readonly UsageRecord[]): Buffer {
+  let text = '';
+  for (const u of rows) {
+    text +=
+      `${u.time}\t${u.responseTimeMs}\t${u.requestBytes}\t${u.responseBytes}\t${u.status}\t${copyText(u.subject)}\t` +
+      `${u.clientId === null ? NULL : copyText(u.clientId)}\t${u.keyId === null ? NULL : copyText(u.keyId)}\t${copyText(u.endpoint)}\t` +
+      `${copyText(u.method)}\t${copyText(u.userAgent)}\t${copyText(u.ip)}\n`;
+  }
+  return Buffer.from(text, 'utf8');
 }

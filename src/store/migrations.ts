@@ -6,6 +6,21 @@ import { SqlClient } from './sql-client';
 const MIGRATION_LOCK = 0x626f6f6b; // 'book'
 
 /**
+ * Where a set of migrations records what ran: the market-data schema's `schema_migrations`, or
+ * another part's own ledger (access control keeps `auth_migrations`), so each part numbers its
+ * migrations by itself and a database holding both never mistakes one's versions for the other's.
+ */
+export interface MigrationLedger {
+  table: string;
+  /** Its create-if-not-exists statement. */
+  create: string;
+  /** Advisory lock key held while migrating. */
+  lock: number;
+}
+
+export const SCHEMA_LEDGER: MigrationLedger = { table: 'schema_migrations', create: MIGRATIONS_TABLE, lock: MIGRATION_LOCK };
+
+/**
  * The flavor of the schema: the one recorded when it was created, else TimescaleDB when the
  * server has the extension and can load it (installed, or listed in shared_preload_libraries —
  * CREATE EXTENSION fails without it), else native partitioning. PGlite is always partitioned.
@@ -31,23 +46,23 @@ export async function detectFlavor(client: SqlClient, allowTimescale: boolean): 
  * schema_migrations, so a crash leaves either all of a migration or none of it. Returns how
  * many ran (0 on every start-up after the first).
  */
-export async function runMigrations(client: SqlClient, flavor: Flavor, migrations: readonly Migration[] = MIGRATIONS): Promise<number> {
+export async function runMigrations(client: SqlClient, flavor: Flavor, migrations: readonly Migration[] = MIGRATIONS, ledger: MigrationLedger = SCHEMA_LEDGER): Promise<number> {
   await client.transaction(async (tx) => {
-    await tx.rows('select pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
-    await tx.exec(MIGRATIONS_TABLE);
+    await tx.rows('select pg_advisory_xact_lock($1::bigint)', [ledger.lock]);
+    await tx.exec(ledger.create);
   });
   const latest = migrations[migrations.length - 1].version;
   let applied = 0;
   for (const migration of migrations) {
     const ran = await client.transaction(async (tx) => {
-      await tx.rows('select pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
-      const [[newest, done]] = await tx.rows('select max(version), bool_or(version = $1) from schema_migrations', [migration.version]);
+      await tx.rows('select pg_advisory_xact_lock($1::bigint)', [ledger.lock]);
+      const [[newest, done]] = await tx.rows(`select max(version), bool_or(version = $1) from ${ledger.table}`, [migration.version]);
       if (newest !== null && Number(newest) > latest) {
         throw new BookcastError('CONFIG_INVALID', `database schema version ${newest} is newer than this build knows (${latest})`);
       }
       if (done === true) return false;
       await tx.exec(migration.sql[flavor]);
-      await tx.rows('insert into schema_migrations (version, name, flavor) values ($1, $2, $3)', [migration.version, migration.name, flavor]);
+      await tx.rows(`insert into ${ledger.table} (version, name, flavor) values ($1, $2, $3)`, [migration.version, migration.name, flavor]);
       return true;
     });
     if (ran) applied++;

@@ -1,6 +1,7 @@
 import type { Instrument } from '../model/instruments';
 import type { HistoryRequest } from './history-render';
 import type { TimescaleJobs } from './timescale-jobs';
+import type { UsageRecord } from './store';
 
 /** What the server hands the persistence worker. */
 export interface PersistenceWorkerData {
@@ -71,10 +72,16 @@ export type HistoryQuery =
   /** A rendered Market Data API history page (JSON or CSV), built here, off the front thread. */
   | { kind: 'history'; request: HistoryRequest }
   /** A rendered page of stored input events (event-render.ts); `after`: keyset paging. */
-  | { kind: 'events'; symbol: number; from: number; to: number; after: number; limit: number };
+  | { kind: 'events'; symbol: number; from: number; to: number; after: number; limit: number }
+  /** A caller's own usage (accounting), per endpoint, method and status. */
+  | { kind: 'usage'; subject: string; from: number; to: number };
 
 /** `stop`: drain the rings, write what is pending (or leave it spooled on disk), close, exit. */
-export type PersistenceRequest = { type: 'query'; id: number; query: HistoryQuery } | { type: 'stop' };
+export type PersistenceRequest =
+  | { type: 'query'; id: number; query: HistoryQuery }
+  /** A batch of usage rows (the front batches them, accounting/usage-batcher.ts): COPYed, never an INSERT per request. */
+  | { type: 'usage'; rows: UsageRecord[] }
+  | { type: 'stop' };
 
 export type PersistenceReport =
   | { type: 'ready'; store: string }

@@ -51,7 +51,7 @@ import { Spool } from './spool';
 import { renderHistory } from './history-render';
 import { renderOrderEvents } from './event-render';
 import { OrderEventFeed } from './order-event-feed';
-import type { Store } from './store';
+import type { Store, UsageRecord } from './store';
 
 const READ_LIMIT = 4096;
 const SPOOL_MEMORY_ROWS = 200_000;
@@ -285,9 +285,30 @@ function report(r: PersistenceReport): void {
 
 let stopping = false;
 
+/** Usage batches being written, in arrival order; a stop waits for them. */
+let usageWrites: Promise<void> = Promise.resolve();
+
+/**
+ * Usage rows are accounting, not market data: a batch the database refuses is reported (health's
+ * last_error) and dropped, never spooled ahead of trades.
+ */
+function writeUsage(rows: UsageRecord[]): void {
+  usageWrites = usageWrites.then(async () => {
+    try {
+      await (await connect()).writeUsage(rows);
+    } catch (err) {
+      report({ type: 'error', id: null, code: 'STORE_UNAVAILABLE', message: `usage rows dropped: ${(err as Error).message}` });
+    }
+  });
+}
+
 async function answer(request: PersistenceRequest): Promise<void> {
   if (request.type === 'stop') {
     stopping = true;
+    return;
+  }
+  if (request.type === 'usage') {
+    writeUsage(request.rows);
     return;
   }
   try {
@@ -313,6 +334,7 @@ async function read(q: HistoryQuery): Promise<unknown> {
   if (q.kind === 'trades') return store.trades(symbols[q.symbol], q.from, q.to, q.limit, q.offset);
   if (q.kind === 'candles') return store.candles(symbols[q.symbol], q.interval, q.from, q.to, q.limit, q.offset);
   if (q.kind === 'book') return store.bookSnapshotAt(symbols[q.symbol], q.at);
+  if (q.kind === 'usage') return store.usageSummary(q.subject, q.from, q.to);
   if (q.kind === 'events') return renderOrderEvents(await store.orderEvents(symbols[q.symbol], q.from, q.to, q.after, q.limit + 1), data.instruments[q.symbol], q.limit);
   const r = q.request;
   return renderHistory(await store.candles(r.symbol, r.interval, r.from, r.to, r.limit + 1, r.offset), r);
@@ -358,6 +380,7 @@ async function run(): Promise<void> {
     const rows = batchRows(batch);
     if (stopping && ringsDrained) {
       await flush(batch);
+      await usageWrites;
       await drainEvents(Date.now() + STOP_EVENTS_MS);
       // Whatever the database did not take stays in the spool (memory is lost: move it to disk).
       for (const b of spool.takeAll()) spool.persist(b);

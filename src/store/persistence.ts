@@ -1,3 +1,4 @@
+import { log } from '../util/log';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Instrument } from '../model/instruments';
@@ -32,6 +33,7 @@ import {
   PersistenceWorkerData,
 } from './persistence-protocol';
 import { SRC_DURABLE } from '../model/source-words';
+import type { UsageRecord } from './store';
 
 export interface PersistenceOptions {
   databaseUrl: string | undefined;
@@ -91,11 +93,12 @@ export class Persistence {
           // The database's own text names tables, types and values: it goes to the operator's
           // log and health, never to the client (who gets the code and the catalog's message).
           this.lastError = `${r.code}: ${r.message}`;
-          console.error(`bookcast: a history read failed: ${this.lastError}`);
+          log.error({ code: r.code, query: r.id }, `a history read failed: ${r.message}`);
           this.waiting.get(r.id)?.reject(new BookcastError('STORE_UNAVAILABLE'));
           this.waiting.delete(r.id);
         } else {
           this.lastError = `${r.code}: ${r.message}`;
+          log.error({ code: r.code }, `store: ${r.message}`);
           if (!ready) reject(new BookcastError('STORE_UNAVAILABLE', r.message));
         }
       });
@@ -122,6 +125,11 @@ export class Persistence {
       this.waiting.set(id, { resolve: resolve as (rows: unknown) => void, reject });
       this.worker.postMessage({ type: 'query', id, query });
     });
+  }
+
+  /** Hands a batch of usage rows to the worker, which COPYs them (off the front thread). */
+  recordUsage(rows: UsageRecord[]): void {
+    this.worker.postMessage({ type: 'usage', rows });
   }
 
   health(): object {

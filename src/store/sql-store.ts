@@ -3,6 +3,7 @@ import {
   CANDLE_STAGE_COLUMNS,
   encodeBookSnapshots,
   encodeCandles,
+  encodeUsage,
   ORDER_EVENT_COLUMNS,
   OrderEventCopyEncoder,
   SNAPSHOT_STAGE_COLUMNS,
@@ -12,7 +13,8 @@ import {
 import { runMigrations } from './migrations';
 import { Flavor, PartitionedTable } from './schema';
 import { SqlClient } from './sql-client';
-import { BookSnapshotRecord, CandleRecord, OrderEventRecord, Store, StoreKind, TradeRecord } from './store';
+import { BookSnapshotRecord, CandleRecord, OrderEventRecord, Store, StoreKind, TradeRecord, UsageRecord, UsageSummaryRow } from './store';
+import { ACCOUNTING_LEDGER, ACCOUNTING_MIGRATIONS, MERGE_USAGE, USAGE_STAGE, USAGE_STAGE_COLUMNS, USAGE_SUMMARY } from './usage-schema';
 import { TimescaleJobs, timescaleJobs } from './timescale-jobs';
 
 /**
@@ -97,6 +99,8 @@ on conflict do nothing`;
 const ENSURE_PARTITIONS = 'select bookcast_ensure_partitions($1, $2::integer[])';
 
 const tradeTime = (r: TradeRecord): number => r.time;
+const usageTime = (r: UsageRecord): number => r.time;
+const PARTITIONED_TABLES: readonly PartitionedTable[] = ['trades', 'candles', 'book_snapshots', 'order_events', 'api_usage', 'api_metrics_ts', 'client_usage_analytics'];
 const candleStart = (r: CandleRecord): number => r.start;
 const snapshotTime = (r: BookSnapshotRecord): number => r.time;
 const eventTime = (r: OrderEventRecord): number => r.time;
@@ -108,7 +112,15 @@ export class SqlStore implements Store {
   private readonly encoder = new TradeCopyEncoder();
   private readonly eventEncoder = new OrderEventCopyEncoder();
   /** UTC day numbers whose partition is known to exist, per table (partitioned flavor only). */
-  private readonly knownDays: Record<PartitionedTable, Set<number>> = { trades: new Set(), candles: new Set(), book_snapshots: new Set(), order_events: new Set() };
+  private readonly knownDays: Record<PartitionedTable, Set<number>> = {
+    trades: new Set(),
+    candles: new Set(),
+    book_snapshots: new Set(),
+    order_events: new Set(),
+    api_usage: new Set(),
+    api_metrics_ts: new Set(),
+    client_usage_analytics: new Set(),
+  };
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(client: SqlClient, kind: StoreKind, flavor: Flavor) {
@@ -124,12 +136,40 @@ export class SqlStore implements Store {
   /** Migrations, then today's and tomorrow's partitions, so the first batches need no DDL. */
   async migrate(): Promise<void> {
     await runMigrations(this.client, this.flavor);
+    // After the market-data schema: its migration 1 makes the partitioning function both use.
+    await runMigrations(this.client, this.flavor, ACCOUNTING_MIGRATIONS, ACCOUNTING_LEDGER);
     const now = Date.now() * 1000;
     const ahead = [now, now + DAY_MICROS];
-    await this.ensurePartitions('trades', ahead, Number);
-    await this.ensurePartitions('candles', ahead, Number);
-    await this.ensurePartitions('book_snapshots', ahead, Number);
-    await this.ensurePartitions('order_events', ahead, Number);
+    for (const table of PARTITIONED_TABLES) await this.ensurePartitions(table, ahead, Number);
+  }
+
+  writeUsage(rows: readonly UsageRecord[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    return this.serial(async () => {
+      await this.ensurePartitions('api_usage', rows, usageTime);
+      await this.ensurePartitions('api_metrics_ts', rows, usageTime);
+      await this.ensurePartitions('client_usage_analytics', rows, usageTime);
+      const bytes = encodeUsage(rows);
+      await this.client.transaction(async (tx) => {
+        await tx.exec(USAGE_STAGE);
+        await tx.copyFrom(`api_usage_stage (${USAGE_STAGE_COLUMNS})`, 'text', bytes);
+        await tx.exec(MERGE_USAGE);
+      });
+    });
+  }
+
+  async usageSummary(subject: string, from: number, to: number): Promise<UsageSummaryRow[]> {
+    const rows = await this.client.rows(USAGE_SUMMARY, [subject, from, to]);
+    return rows.map((r) => ({
+      endpoint: r[0] as string,
+      method: r[1] as string,
+      status: Number(r[2]),
+      requests: Number(r[3]),
+      totalMs: Number(r[4]),
+      requestBytes: Number(r[5]),
+      responseBytes: Number(r[6]),
+      last: Number(r[7]),
+    }));
   }
 
   writeTrades(rows: readonly TradeRecord[]): Promise<void> {

@@ -68,6 +68,40 @@ export interface OrderEventRecord {
   time: number;
 }
 
+/** One answered REST request (usage accounting, api_usage). */
+export interface UsageRecord {
+  /** µs since the epoch, when the answer was sent. */
+  time: number;
+  responseTimeMs: number;
+  requestBytes: number;
+  responseBytes: number;
+  /** HTTP status; 499 when the client went away before the answer. */
+  status: number;
+  /** What limits count against: the client id, or `ip:<address>` for anonymous callers. */
+  subject: string;
+  clientId: string | null;
+  keyId: string | null;
+  /** The route pattern (`/api/v1/market/:symbol/orderbook`), not the URL: few distinct values. */
+  endpoint: string;
+  method: string;
+  userAgent: string;
+  /** The client address, or its network part with --anonymize-ip. */
+  ip: string;
+}
+
+/** A caller's usage per endpoint, method and status. */
+export interface UsageSummaryRow {
+  endpoint: string;
+  method: string;
+  status: number;
+  requests: number;
+  totalMs: number;
+  requestBytes: number;
+  responseBytes: number;
+  /** µs since the epoch of the latest request counted. */
+  last: number;
+}
+
 export type StoreKind = 'pglite' | 'postgres' | 'timescale';
 
 export interface Store {
@@ -98,6 +132,10 @@ export interface Store {
   candles(symbol: string, interval: string, from: number, to: number, limit: number, offset: number): Promise<CandleRecord[]>;
   /** The latest snapshot at or before `time`, or null. */
   bookSnapshotAt(symbol: string, time: number): Promise<BookSnapshotRecord | null>;
+  /** Usage rows, stored and rolled up (api_metrics_ts, client_usage_analytics) in one transaction. */
+  writeUsage(rows: readonly UsageRecord[]): Promise<void>;
+  /** `subject`'s usage with from <= time < to. */
+  usageSummary(subject: string, from: number, to: number): Promise<UsageSummaryRow[]>;
   /** TimescaleDB's background jobs, failing ones listed (timescale-jobs.ts); null on the other flavors. */
   backgroundJobs(): Promise<TimescaleJobs | null>;
   close(): Promise<void>;

@@ -41,6 +41,13 @@ export class OutMessageReader {
     this.bb = new flatbuffers.ByteBuffer(bytes);
   }
 
+  /** The event timestamp (µs since the epoch, 0: none) of the Envelope that starts at byte `at`. */
+  timestamp(at: number): number {
+    const bb = this.bb;
+    bb.setPosition(at);
+    return Envelope.getRootAsEnvelope(bb, this.envelope).timestamp();
+  }
+
   /** The trade whose Envelope starts at byte `at`, to `sink`. */
   readTrade(symbol: number, at: number, sink: TradeSink): void {
     const bb = this.bb;

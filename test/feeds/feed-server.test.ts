@@ -83,6 +83,9 @@ t.test('a bookcast server on --source feed:kraken serves Kraken\'s book over RES
   t.equal(health.feed.symbols['BTC/USD'].checksum_mismatches, 1, 'the bad checksum is counted for its symbol');
   t.equal(health.feed.symbols['BTC/USD'].resyncs, 2, 'repaired once for the checksum, once for the reconnect');
   t.equal(health.feed.symbols['ETH/USD'].checksum_mismatches, 0);
+  const metrics = await (await fetch(`${server.http}/metrics`)).text();
+  t.match(metrics, /^bookcast_input_checksum_failures_total\{symbol="BTC\/USD"\} 1$/m, '/metrics counts the bad checksum for its symbol');
+  t.match(metrics, /^bookcast_input_checksum_failures_total\{symbol="ETH\/USD"\} 0$/m);
   t.equal(health.feed.symbols['BTC/USD'].synced, true);
   const trades = (await server.get('/api/v1/market/BTC-USD/trades?limit=100')).body;
   t.ok(JSON.stringify(trades).includes('67000.1'), 'Kraken\'s trades are bookcast\'s trades');

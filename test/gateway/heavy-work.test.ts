@@ -1,6 +1,7 @@
 import t from 'tap';
 import * as http from 'node:http';
 import { HeavyWork } from '../../src/gateway/heavy-work';
+import { ClientSlots } from '../../src/gateway/client-slots';
 import { startTestServer, waitFor } from '../helpers/test-server';
 
 /** A pool whose tasks finish only when the test says so. */
@@ -17,19 +18,19 @@ function controlledPool() {
 
 t.test('admission: per-client cap, bounded queue, abandoned waiting work never runs', async (t) => {
   const pool = controlledPool();
-  const work = new HeavyWork<number, number>(pool.run, { concurrency: 1, maxQueued: 2, perClient: 2 });
+  const work = new HeavyWork<number, number>(pool.run, { concurrency: 1, maxQueued: 2 }, new ClientSlots());
   const never = new AbortController().signal;
-  const a1 = work.submit('a', 1, never);
-  const a2 = work.submit('a', 2, never);
-  await t.rejects(work.submit('a', 3, never), { code: 'TOO_MANY_HEAVY_REQUESTS' }, 'a third from the same client');
+  const a1 = work.submit('a', 2, 1, never);
+  const a2 = work.submit('a', 2, 2, never);
+  await t.rejects(work.submit('a', 2, 3, never), { code: 'TOO_MANY_HEAVY_REQUESTS' }, 'a third from the same client');
   const gone = new AbortController();
-  const b4 = work.submit('b', 4, gone.signal);
-  await t.rejects(work.submit('c', 5, never), { code: 'BUSY' }, 'the queue holds two');
+  const b4 = work.submit('b', 2, 4, gone.signal);
+  await t.rejects(work.submit('c', 2, 5, never), { code: 'BUSY' }, 'the queue holds two');
   t.same(pool.started, [1]);
   gone.abort(new Error('client went away'));
   await t.rejects(b4, /client went away/);
   t.equal(work.counts.cancelled, 1);
-  const c6 = work.submit('c', 6, never);
+  const c6 = work.submit('c', 2, 6, never);
   pool.finish.get(1)!();
   t.equal(await a1, 1);
   await waitFor('task 2 to start', () => pool.started.length === 2);
@@ -58,7 +59,9 @@ function get(port: number, path: string, localAddress: string, abortAfterSend = 
 }
 
 t.test('orderbook?at=: coded refusals per client and when busy; abandoned requests are dropped', async (t) => {
-  const srv = await startTestServer(['--symbols', 'BTC/USD', '--rate', '5000', '--heavy-per-client', '1', '--heavy-queue', '4']);
+  // Access control is not what this tests: under --auth off everyone may rebuild past books, and
+  // --heavy-per-client is everyone's cap.
+  const srv = await startTestServer(['--auth', 'off', '--symbols', 'BTC/USD', '--rate', '5000', '--heavy-per-client', '1', '--heavy-queue', '4']);
   t.teardown(() => srv.server.stop());
   await waitFor('events in the journal', async () => (await srv.get('/api/v1/health')).body.source.events >= 20_000, 120_000);
   const at = encodeURIComponent(new Date().toISOString());

@@ -6,6 +6,8 @@ const main = path.join(__dirname, '..', '..', 'src', 'main.js');
 export interface ServerProcess {
   child: ChildProcess;
   http: string;
+  /** Everything it printed on stdout so far (the FIX port line, for one). */
+  output(): string;
 }
 
 /**
@@ -15,7 +17,8 @@ export interface ServerProcess {
  */
 export function startServerProcess(args: string[], options: { fileLimit?: number } = {}): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const command = [process.execPath, main, '--port', '0', ...args];
+    // Tests of everything but access control run as before it (--auth off) unless they name a mode.
+    const command = [process.execPath, main, '--port', '0', ...(args.includes('--auth') ? [] : ['--auth', 'off']), ...args];
     // A lower open-file limit through the shell's ulimit (lowering needs no privilege).
     const child =
       options.fileLimit === undefined
@@ -25,8 +28,8 @@ export function startServerProcess(args: string[], options: { fileLimit?: number
     let err = '';
     child.stdout!.on('data', (d) => {
       out += d;
-      const m = /REST:\s+(http:\/\/[^/]+)/.exec(out);
-      if (m) resolve({ child, http: m[1] });
+      const m = /REST:\s+(https?:\/\/[^/]+)/.exec(out);
+      if (m) resolve({ child, http: m[1], output: () => out });
     });
     child.stderr!.on('data', (d) => (err += d));
     child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${err}`)));

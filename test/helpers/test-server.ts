@@ -38,7 +38,9 @@ export async function startTestServer(args: string[]): Promise<TestServer> {
   if (dataDir !== null) openDataDirs.add(dataDir);
   let server: RunningServer;
   try {
-    server = await startServer(loadConfig(['--port', '0', ...(dataDir === null ? [] : ['--data-dir', dataDir]), ...args], {}));
+    // Tests of everything but access control run as before it (--auth off) unless they name a mode.
+    const auth = args.includes('--auth') ? [] : ['--auth', 'off'];
+    server = await startServer(loadConfig(['--port', '0', ...auth, ...(dataDir === null ? [] : ['--data-dir', dataDir]), ...args], {}));
   } catch (err) {
     removeDataDir(dataDir);
     throw err;

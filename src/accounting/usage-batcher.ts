@@ -1,0 +1,67 @@
+import type { UsageRecord } from '../store/store';
+
+/** A batch goes to the persistence worker at this many rows, or this long after its first row. */
+const BATCH_ROWS = 1000;
+const BATCH_MS = 1000;
+/** Rows kept while the worker is not taking them; past it the newest are counted and dropped. */
+const MAX_PENDING_ROWS = 100_000;
+
+/**
+ * Usage rows from the front thread, in batches: one postMessage per batch to the persistence
+ * worker, which COPYs it. A REST answer costs one push onto an array here; nothing waits on the
+ * database.
+ */
+export class UsageBatcher {
+  private rows: UsageRecord[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  /** Rows recorded and dropped (past MAX_PENDING_ROWS) since start (health). */
+  recorded = 0;
+  dropped = 0;
+
+  constructor(
+    private readonly sink: (rows: UsageRecord[]) => void,
+    /** --anonymize-ip: addresses are stored with their host part zeroed. */
+    private readonly anonymizeIp: boolean,
+  ) {}
+
+  record(row: UsageRecord): void {
+    if (this.rows.length >= MAX_PENDING_ROWS) {
+      this.dropped++;
+      return;
+    }
+    if (this.anonymizeIp) row.ip = anonymizedIp(row.ip);
+    this.recorded++;
+    this.rows.push(row);
+    if (this.rows.length >= BATCH_ROWS) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), BATCH_MS).unref();
+  }
+
+  flush(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.rows.length === 0) return;
+    const batch = this.rows;
+    this.rows = [];
+    this.sink(batch);
+  }
+
+  health(): object {
+    return { recorded: this.recorded, pending: this.rows.length, dropped: this.dropped };
+  }
+}
+
+/**
+ * An address with its host part zeroed: IPv4 to its /24 (`203.0.113.0`), IPv6 to its /48
+ * (`2001:db8:85a3::`), the usual anonymization of web analytics (enough for abuse reports by
+ * network, not to single out a subscriber).
+ */
+export function anonymizedIp(ip: string): string {
+  const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+)\.\d+$/i.exec(ip);
+  if (v4 !== null) return `${v4[1]}.0`;
+  if (!ip.includes(':')) return ip;
+  const halves = ip.toLowerCase().split('::');
+  const head = halves[0] === '' ? [] : halves[0].split(':');
+  const tail = halves.length > 1 && halves[1] !== '' ? halves[1].split(':') : [];
+  const groups = [...head, ...new Array<string>(Math.max(0, 8 - head.length - tail.length)).fill('0'), ...tail];
+  return `${groups.slice(0, 3).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::`;
+}

@@ -1,0 +1,161 @@
+import type { HttpRequest, HttpResponse, RecognizedString, TemplatedApp } from 'uWebSockets.js';
+import type { Caller, RouteInfo } from '../auth/caller';
+import type { UsageRecord } from '../store/store';
+import { nowMicros } from '../util/clock';
+
+export interface MeterParts {
+  /** Takes each answered request's usage row (accounting/usage-batcher.ts); null: accounting off. */
+  record: ((row: UsageRecord) => void) | null;
+  /** Signs a snapshot body, returns the header value; null: --sign-snapshots off. */
+  sign: ((body: Uint8Array | string) => string) | null;
+}
+
+/** Route patterns whose answers are snapshots a client may want to prove: signed when signing is on. */
+const SIGNED = new Set(['/api/v1/market/:symbol/orderbook', '/api/v1/market/:symbol/ticker', '/api/v1/market-data/:symbol/latest', '/api/v1/market-data/bulk']);
+/** `Bookcast-Signature: keyid="…", sig="…"`: Ed25519 over the exact body bytes. */
+export const SIGNATURE_HEADER = 'bookcast-signature';
+
+const meters = new WeakMap<TemplatedApp, AnswerMeter>();
+
+/**
+ * What is measured and added to every REST answer once it is written: a usage row (status, bytes,
+ * time, who), the RateLimit headers of an allowed request, and, for snapshots, a signature over the body. route() and routeAsync() (http.ts)
+ * hand handlers a MeteredResponse when the app has a meter; without one, the uWS response itself.
+ */
+export class AnswerMeter {
+  constructor(
+    private readonly parts: MeterParts,
+    private readonly keyId: string,
+  ) {}
+
+  install(app: TemplatedApp): void {
+    meters.set(app, this);
+  }
+
+  /** The response for one request (reads what it needs of `req` now: uWS reuses it afterwards). */
+  open(res: HttpResponse, req: HttpRequest, route: RouteInfo): HttpResponse {
+    return new MeteredResponse(res, req, route, this.parts.record, SIGNED.has(route.pattern) ? this.parts.sign : null, this.keyId) as unknown as HttpResponse;
+  }
+}
+
+/** The app's meter, or null (tests that build routes without a server). */
+export function meterOf(app: TemplatedApp): AnswerMeter | null {
+  return meters.get(app) ?? null;
+}
+
+/** Headers every answer to this request carries (an allowed rate-limit decision's RateLimit state). */
+export function answerHeaders(res: HttpResponse, headers: ReadonlyArray<readonly [string, string]>): void {
+  if (res instanceof MeteredResponse) res.headers = headers;
+}
+
+/** Who was admitted, for the usage row (called once admission resolved the caller). */
+export function noteCaller(res: HttpResponse, caller: Caller): void {
+  if (res instanceof MeteredResponse) res.caller = caller;
+}
+
+/**
+ * A uWS response that counts what it sends and signs snapshot bodies. uWS keeps one onAborted
+ * handler per response (the last registered); this one keeps them all, so the meter, admission
+ * and the route can each listen.
+ */
+class MeteredResponse {
+  caller: Caller | null = null;
+  /** Written right after the status line, whatever the handler answers. */
+  headers: ReadonlyArray<readonly [string, string]> | null = null;
+  private status = 200;
+  private statusWritten = false;
+  private done = false;
+  private readonly started = performance.now();
+  private readonly requestBytes: number;
+  private readonly userAgent: string;
+  private readonly ip: string;
+  private readonly abortHandlers: (() => void)[] = [];
+
+  constructor(
+    private readonly res: HttpResponse,
+    req: HttpRequest,
+    private readonly route: RouteInfo,
+    private readonly record: ((row: UsageRecord) => void) | null,
+    private readonly sign: ((body: Uint8Array | string) => string) | null,
+    private readonly keyId: string,
+  ) {
+    this.requestBytes = Number(req.getHeader('content-length')) || 0;
+    this.userAgent = record === null ? '' : req.getHeader('user-agent');
+    this.ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+    res.onAborted(() => {
+      this.finish(499, 0);
+      for (const h of this.abortHandlers) h();
+    });
+  }
+
+  onAborted(handler: () => void): this {
+    this.abortHandlers.push(handler);
+    return this;
+  }
+
+  onData(handler: (chunk: ArrayBuffer, isLast: boolean) => void): this {
+    this.res.onData(handler);
+    return this;
+  }
+
+  cork(cb: () => void): this {
+    this.res.cork(cb);
+    return this;
+  }
+
+  writeStatus(status: RecognizedString): this {
+    this.res.writeStatus(status);
+    this.status = parseInt(String(status), 10) || 200;
+    this.statusWritten = true;
+    if (this.headers !== null) for (const [name, value] of this.headers) this.res.writeHeader(name, value);
+    return this;
+  }
+
+  writeHeader(name: RecognizedString, value: RecognizedString): this {
+    this.res.writeHeader(name, value);
+    return this;
+  }
+
+  end(body?: RecognizedString, closeConnection?: boolean): this {
+    if (!this.statusWritten) this.writeStatus('200 OK');
+    const bytes: string | Uint8Array = body === undefined ? '' : typeof body === 'string' ? body : ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body as ArrayBuffer);
+    if (this.sign !== null && this.status === 200) {
+      this.res.writeHeader(SIGNATURE_HEADER, `keyid="${this.keyId}", sig="${this.sign(bytes)}"`);
+    }
+    this.res.end(body, closeConnection);
+    this.finish(this.status, typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength);
+    return this;
+  }
+
+  getRemoteAddressAsText(): ArrayBuffer {
+    return this.res.getRemoteAddressAsText();
+  }
+
+  getRemoteAddress(): ArrayBuffer {
+    return this.res.getRemoteAddress();
+  }
+
+  getProxiedRemoteAddressAsText(): ArrayBuffer {
+    return this.res.getProxiedRemoteAddressAsText();
+  }
+
+  private finish(status: number, bytes: number): void {
+    if (this.done) return;
+    this.done = true;
+    const caller = this.caller;
+    this.record?.({
+      time: nowMicros(),
+      responseTimeMs: performance.now() - this.started,
+      requestBytes: this.requestBytes,
+      responseBytes: bytes,
+      status,
+      subject: caller?.subject ?? `ip:${this.ip}`,
+      clientId: caller?.clientId ?? null,
+      keyId: caller?.keyId ?? null,
+      endpoint: this.route.pattern,
+      method: this.route.method,
+      userAgent: this.userAgent,
+      ip: this.ip,
+    });
+  }
+}

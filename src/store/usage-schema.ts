@@ -1,0 +1,146 @@
+import type { MigrationLedger } from './migrations';
+import type { Migration } from './schema';
+
+/**
+ * Usage accounting's tables, with a migration ledger of their own (`accounting_migrations`, as
+ * access control keeps `auth_migrations`), so each part numbers its migrations by itself.
+ *
+ * - api_usage: one row per answered REST request, written in batches by COPY (never an INSERT
+ *   per request). Append-only, no primary key: a batch is written once, in one transaction with
+ *   its roll-ups. One index, (subject, time), for a caller's own summary.
+ * - api_metrics_ts: per minute, endpoint, method and status: requests, time and bytes. Roll-up of
+ *   each batch in the same transaction (insert … on conflict do update), so it never disagrees
+ *   with api_usage. TimescaleDB: 1 hour chunks. Native partitioning: daily partitions (hourly
+ *   ones would be 24 tables a day for a few hundred rows each).
+ * - client_usage_analytics: per UTC day and subject (client id, or ip:<address>): requests,
+ *   errors, bytes, time. TimescaleDB: 1 day chunks; natively, monthly partitions.
+ * - rate_limit_buckets: a GCRA bucket as rate limits keep it (limits/rate-windows.ts): the
+ *   theoretical arrival time per subject, bucket and window. Live counters are in Redis or in
+ *   the process; the table is the durable form of the same record, for tools and audits
+ *   (not written by the server yet).
+ * Partition widths use migration 1's bookcast_partitioning (day or month).
+ */
+export const ACCOUNTING_LEDGER: MigrationLedger = {
+  table: 'accounting_migrations',
+  create: `create table if not exists accounting_migrations (
+  version integer primary key,
+  name text not null,
+  flavor text not null,
+  applied_at timestamptz not null default now()
+)`,
+  lock: 0x75736167, // 'usag'
+};
+
+const TABLES = `
+create table api_usage (
+  time timestamptz not null,
+  response_time_ms real not null,
+  request_bytes bigint not null,
+  response_bytes bigint not null,
+  status_code smallint not null,
+  subject text collate "C" not null,
+  client_id text,
+  key_id text,
+  endpoint text not null,
+  method text not null,
+  user_agent text not null,
+  ip_address text not null
+)%PARTITION_TIME%;
+create index api_usage_subject_time on api_usage (subject, time);
+
+create table api_metrics_ts (
+  time timestamptz not null,
+  endpoint text not null,
+  method text not null,
+  status_code smallint not null,
+  requests bigint not null,
+  total_ms double precision not null,
+  max_ms real not null,
+  request_bytes bigint not null,
+  response_bytes bigint not null,
+  primary key (time, endpoint, method, status_code)
+)%PARTITION_TIME%;
+
+create table client_usage_analytics (
+  day timestamptz not null,
+  subject text collate "C" not null,
+  client_id text,
+  requests bigint not null,
+  errors bigint not null,
+  rate_limited bigint not null,
+  total_ms double precision not null,
+  request_bytes bigint not null,
+  response_bytes bigint not null,
+  primary key (subject, day)
+)%PARTITION_DAY%;
+
+create table rate_limit_buckets (
+  subject text collate "C" not null,
+  bucket text not null,
+  "window" text not null check ("window" in ('second', 'minute', 'hour', 'day')),
+  theoretical_arrival_us bigint not null,
+  expires_at timestamptz not null,
+  primary key (subject, bucket, "window")
+);
+`;
+
+const PARTITIONED = `${TABLES.replace(/%PARTITION_TIME%/g, ' partition by range (time)').replace('%PARTITION_DAY%', ' partition by range (day)')}
+create table api_usage_default partition of api_usage default;
+create table api_metrics_ts_default partition of api_metrics_ts default;
+create table client_usage_analytics_default partition of client_usage_analytics default;
+insert into bookcast_partitioning values
+  ('api_usage', 'time', 'day'),
+  ('api_metrics_ts', 'time', 'day'),
+  ('client_usage_analytics', 'day', 'month');
+`;
+
+const TIMESCALE = `${TABLES.replace(/%PARTITION_TIME%/g, '').replace('%PARTITION_DAY%', '')}
+select create_hypertable('api_usage', 'time', chunk_time_interval => interval '1 day');
+select create_hypertable('api_metrics_ts', 'time', chunk_time_interval => interval '1 hour');
+select create_hypertable('client_usage_analytics', 'day', chunk_time_interval => interval '1 day');
+`;
+
+export const ACCOUNTING_MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'api usage, metrics, client analytics, rate limit buckets', sql: { partitioned: PARTITIONED, timescale: TIMESCALE } }];
+
+/** Columns of the staging COPY (text format): times as µs integers, converted in SQL. */
+export const USAGE_STAGE_COLUMNS = 'time_us, response_time_ms, request_bytes, response_bytes, status_code, subject, client_id, key_id, endpoint, method, user_agent, ip_address';
+
+const at = (column: string): string => `timestamptz 'epoch' + ${column} * interval '1 microsecond'`;
+
+/** A batch: staged, then stored and rolled up in one transaction. */
+export const USAGE_STAGE = `create temporary table if not exists api_usage_stage (
+  time_us bigint, response_time_ms real, request_bytes bigint, response_bytes bigint, status_code smallint,
+  subject text, client_id text, key_id text, endpoint text, method text, user_agent text, ip_address text
+) on commit delete rows`;
+
+export const MERGE_USAGE = `
+insert into api_usage (time, response_time_ms, request_bytes, response_bytes, status_code, subject, client_id, key_id, endpoint, method, user_agent, ip_address)
+  select ${at('time_us')}, response_time_ms, request_bytes, response_bytes, status_code, subject, client_id, key_id, endpoint, method, user_agent, ip_address from api_usage_stage;
+insert into api_metrics_ts (time, endpoint, method, status_code, requests, total_ms, max_ms, request_bytes, response_bytes)
+  select date_trunc('minute', ${at('time_us')}), endpoint, method, status_code, count(*), sum(response_time_ms), max(response_time_ms), sum(request_bytes), sum(response_bytes)
+  from api_usage_stage group by 1, 2, 3, 4
+  on conflict (time, endpoint, method, status_code) do update set
+    requests = api_metrics_ts.requests + excluded.requests,
+    total_ms = api_metrics_ts.total_ms + excluded.total_ms,
+    max_ms = greatest(api_metrics_ts.max_ms, excluded.max_ms),
+    request_bytes = api_metrics_ts.request_bytes + excluded.request_bytes,
+    response_bytes = api_metrics_ts.response_bytes + excluded.response_bytes;
+insert into client_usage_analytics (day, subject, client_id, requests, errors, rate_limited, total_ms, request_bytes, response_bytes)
+  select date_trunc('day', ${at('time_us')}, 'UTC'), subject, max(client_id), count(*), count(*) filter (where status_code >= 400),
+    count(*) filter (where status_code = 429), sum(response_time_ms), sum(request_bytes), sum(response_bytes)
+  from api_usage_stage group by 1, 2
+  on conflict (subject, day) do update set
+    client_id = coalesce(excluded.client_id, client_usage_analytics.client_id),
+    requests = client_usage_analytics.requests + excluded.requests,
+    errors = client_usage_analytics.errors + excluded.errors,
+    rate_limited = client_usage_analytics.rate_limited + excluded.rate_limited,
+    total_ms = client_usage_analytics.total_ms + excluded.total_ms,
+    request_bytes = client_usage_analytics.request_bytes + excluded.request_bytes,
+    response_bytes = client_usage_analytics.response_bytes + excluded.response_bytes;
+`;
+
+/** A subject's usage from $2 to $3 (µs), per endpoint, method and status. */
+export const USAGE_SUMMARY = `
+select endpoint, method, status_code, count(*), sum(response_time_ms), sum(request_bytes), sum(response_bytes), ${'(extract(epoch from max(time)) * 1000000)::bigint'}
+from api_usage where subject = $1 and time >= ${at('$2::bigint')} and time < ${at('$3::bigint')}
+group by endpoint, method, status_code order by endpoint, method, status_code`;
