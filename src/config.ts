@@ -46,7 +46,7 @@ export type SourceConfig =
   | { kind: 'capture'; path: string; speed: number; originalTime: boolean };
 
 /** Venues with an adapter in src/feeds/. */
-export const FEED_VENUES = ['kraken', 'binance', 'coinbase'] as const;
+export const FEED_VENUES = ['kraken', 'kraken-v1', 'binance', 'coinbase', 'bitfinex'] as const;
 export type FeedVenue = (typeof FEED_VENUES)[number];
 
 /**
@@ -236,11 +236,11 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'workers', env: 'BOOKCAST_WORKERS', default: String(availableParallelism()), help: 'book worker threads' },
   { flag: 'symbols', env: 'BOOKCAST_SYMBOLS', default: DEFAULT_INSTRUMENTS.map((i) => i.symbol).join(','), help: 'comma-separated built-in symbols' },
   { flag: 'symbol-count', env: 'BOOKCAST_SYMBOL_COUNT', default: '0', help: 'add N generated symbols (SIM001/USD, …) for load tests' },
-  { flag: 'source', env: 'BOOKCAST_SOURCE', default: 'simulator', help: 'simulator | ingest | none | lobster:<message.csv> | journal:<dir> | feed:<kraken|binance|coinbase> | capture:<file>' },
+  { flag: 'source', env: 'BOOKCAST_SOURCE', default: 'simulator', help: 'simulator | ingest | none | lobster:<message.csv> | journal:<dir> | feed:<kraken|kraken-v1|binance|coinbase|bitfinex> | capture:<file>' },
   { flag: 'feed-symbols', env: 'BOOKCAST_FEED_SYMBOLS', default: '', help: 'feed: comma-separated VENUE_SYMBOL[=BASE/QUOTE][@TICK/LOT[/MIN]]; without @ the venue\'s reference data gives tick and lot' },
   { flag: 'feed-url', env: 'BOOKCAST_FEED_URL', default: '', help: 'feed: the venue\'s WebSocket URL (a proxy, a sandbox, a test server); empty: the venue\'s public one' },
   { flag: 'feed-rest-url', env: 'BOOKCAST_FEED_REST_URL', default: '', help: 'feed: the venue\'s REST base URL (snapshots, reference data); empty: the venue\'s public one' },
-  { flag: 'feed-depth', env: 'BOOKCAST_FEED_DEPTH', default: '100', help: 'feed: book levels per side asked of the venue (Kraken: 10, 25, 100, 500 or 1000; Binance and Coinbase: every level)' },
+  { flag: 'feed-depth', env: 'BOOKCAST_FEED_DEPTH', default: '100', help: 'feed: book levels per side asked of the venue (Kraken: 10, 25, 100, 500 or 1000; Bitfinex: orders per side, 1, 25, 100 or 250; Binance and Coinbase: every level)' },
   { flag: 'publisher-token', env: 'BOOKCAST_PUBLISHER_TOKEN', default: '', help: 'secret publishers present to /ingest (--source ingest; 16+ characters)' },
   { flag: 'ingest-max-batch-events', env: 'BOOKCAST_INGEST_MAX_BATCH_EVENTS', default: '10000', help: 'events in one /ingest batch at most' },
   { flag: 'ingest-max-batch-bytes', env: 'BOOKCAST_INGEST_MAX_BATCH_BYTES', default: String(4 * 1024 * 1024), help: 'bytes in one /ingest batch at most' },
@@ -476,8 +476,11 @@ function feedSource(venue: string, get: (flag: string) => string): Extract<Sourc
   const symbols = parseFeedSymbols(get('feed-symbols'));
   if (symbols.length === 0) throw new BookcastError('CONFIG_INVALID', `--source feed:${venue} needs --feed-symbols (BOOKCAST_FEED_SYMBOLS)`);
   const depth = integer('feed-depth', get('feed-depth'), 1, 5000);
-  if (venue === 'kraken' && ![10, 25, 100, 500, 1000].includes(depth)) {
+  if ((venue === 'kraken' || venue === 'kraken-v1') && ![10, 25, 100, 500, 1000].includes(depth)) {
     throw new BookcastError('CONFIG_INVALID', `feed-depth for Kraken must be 10, 25, 100, 500 or 1000, got ${depth}`);
+  }
+  if (venue === 'bitfinex' && ![1, 25, 100, 250].includes(depth)) {
+    throw new BookcastError('CONFIG_INVALID', `feed-depth for Bitfinex must be 1, 25, 100 or 250, got ${depth}`);
   }
   for (const [flag, url] of [['feed-url', get('feed-url')], ['feed-rest-url', get('feed-rest-url')]]) {
     if (url !== '' && !/^(wss?|https?):\/\/[^\s]+$/.test(url)) throw new BookcastError('CONFIG_INVALID', `${flag} must be a ws(s):// or http(s):// URL, got "${url}"`);

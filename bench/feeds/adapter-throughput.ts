@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { FeedBooks } from '../../src/feeds/feed-books';
 import { LevelBook } from '../../src/feeds/level-book';
 import { krakenChecksum } from '../../src/feeds/kraken-checksum';
+import { bitfinexRawChecksum } from '../../src/feeds/bitfinex-book';
+import { OrderBook } from '../../src/engine/order-book';
 import type { VenueAdapter } from '../../src/feeds/venue-adapter';
 import { feedInstrument, FeedSymbolSpec, FeedVenue } from '../../src/config';
 import { toInstrument } from '../../src/model/instruments';
@@ -16,8 +18,10 @@ import { loadAverage, round } from '../system';
  * FeedNormalize: messages/s one adapter turns into bookcast events, per venue, on one thread, as
  * fast as it can (closed loop: this is the ceiling, not a latency figure). The frames are made
  * before timing, as the venue would send them (Kraken: JSON numbers with its CRC32 over the top 10;
- * Binance: 8-decimal strings, consecutive update ids), one symbol with a book of 100–200 levels a
- * side, one level changed per frame. Each pass starts from the venue's snapshot (Kraken) or REST
+ * Binance: 8-decimal strings, consecutive update ids; Bitfinex: a raw book of 100–200 orders a
+ * side, one order added, resized or removed per frame, sequence numbers, a `cs` checksum frame
+ * after every 10 updates), one symbol with a book of 100–200 levels a side, one level changed per
+ * frame. Each pass starts from the venue's snapshot (Kraken) or REST
  * answer (Binance), so the adapter's own validation runs on every frame; a resync would mean the
  * frames were wrong, and the result says how many there were (0). Baseline in the same run:
  * JSON.parse of the same frames alone, so the ratio is the adapter's cost over parsing.
@@ -99,8 +103,59 @@ function binanceFrames(adapter: () => VenueAdapter): Frames {
   };
 }
 
+/** Bitfinex raw book: orders (venue ids) walking around 67000.0, a checksum frame every 10 updates. */
+function bitfinexFrames(adapter: () => VenueAdapter): Frames {
+  const random = new Random(7);
+  const book = new OrderBook(1, 1, null);
+  const ids: [number[], number[]] = [[], []];
+  let nextId = 50_000_000_000;
+  const wire = (side: number, id: number) => `[${id},${formatUnits(book.orderPrice(id), 1)},${side === BID ? '' : '-'}${formatUnits(book.orderSize(id), 8)}]`;
+  const add = (side: number) => {
+    const id = nextId++;
+    book.add(id, side, side === BID ? 670000 - 1 - random.int(200) : 670000 + 1 + random.int(200), 1 + random.int(100_000_000));
+    ids[side].push(id);
+    return id;
+  };
+  for (let i = 0; i < 150; i++) {
+    add(BID);
+    add(ASK);
+  }
+  let seq = 1;
+  const snapshot = `[17,[${[...ids[BID], ...ids[ASK]].map((id) => wire(book.orderSide(id), id)).join(',')}],${seq++}]`;
+  const frames: string[] = [];
+  while (frames.length < FRAMES) {
+    const side = random.int(2);
+    const list = ids[side];
+    const op = list.length >= 200 ? 1 : list.length <= 100 ? 0 : random.int(3);
+    if (op === 0) {
+      frames.push(`[17,${wire(side, add(side))},${seq++}]`);
+    } else {
+      const at = random.int(list.length);
+      const id = list[at];
+      if (op === 1) {
+        book.delete(id);
+        list.splice(at, 1);
+        frames.push(`[17,[${id},0,${side === BID ? 1 : -1}],${seq++}]`);
+      } else {
+        book.replace(id, id, book.orderPrice(id), 1 + random.int(100_000_000));
+        frames.push(`[17,${wire(side, id)},${seq++}]`);
+      }
+    }
+    if (frames.length % 11 === 10) frames.push(`[17,"cs",${bitfinexRawChecksum(book, 8)},${seq++}]`);
+  }
+  return {
+    frames,
+    start: () => {
+      const a = adapter();
+      a.onOpen(1);
+      a.onFrame('{"event":"subscribed","channel":"book","chanId":17,"symbol":"tBTCUSD","prec":"R0","freq":"F0","len":"250","pair":"BTCUSD"}', 1);
+      a.onFrame(snapshot, 1);
+    },
+  };
+}
+
 function measure(venue: FeedVenue, seconds: number) {
-  const spec = venue === 'kraken' ? SPEC : BINANCE_SPEC;
+  const spec = venue === 'kraken' ? SPEC : venue === 'bitfinex' ? { ...SPEC, venueSymbol: 'tBTCUSD' } : BINANCE_SPEC;
   const instruments = [toInstrument(feedInstrument(spec), 0)];
   let events = 0;
   const sink = { event: () => void events++ };
@@ -113,7 +168,7 @@ function measure(venue: FeedVenue, seconds: number) {
     return adapter;
   };
   fresh();
-  const source = venue === 'kraken' ? krakenFrames(() => adapter) : binanceFrames(() => adapter);
+  const source = venue === 'kraken' ? krakenFrames(() => adapter) : venue === 'bitfinex' ? bitfinexFrames(() => adapter) : binanceFrames(() => adapter);
   const pass = () => {
     fresh();
     source.start();
@@ -132,7 +187,7 @@ function measure(venue: FeedVenue, seconds: number) {
   const parseStarted = performance.now();
   for (let p = 0; p < passes; p++) for (const frame of source.frames) parsed += JSON.parse(frame) === null ? 0 : 1;
   const parseMs = performance.now() - parseStarted;
-  const messages = passes * FRAMES;
+  const messages = passes * source.frames.length;
   return {
     venue,
     messages,
@@ -147,7 +202,7 @@ function measure(venue: FeedVenue, seconds: number) {
 
 export async function run(opts: { seconds: number }): Promise<object> {
   const loadBefore = loadAverage();
-  const results = (['kraken', 'binance'] as const).map((venue) => measure(venue, opts.seconds / 2));
+  const results = (['kraken', 'binance', 'bitfinex'] as const).map((venue) => measure(venue, opts.seconds / 3));
   return { name: 'FeedNormalize', framesPerPass: FRAMES, loadAverage: { before: loadBefore, after: loadAverage() }, results };
 }
 

@@ -21,7 +21,7 @@ import type { Output } from './replay-command';
  * Exit codes: 0 recorded, 1 failed (the venue's reference data, the file), 2 bad usage.
  */
 export const RECORD_USAGE =
-  'usage: bookcast record --source feed:<kraken|binance|coinbase> --out <file> [--duration <seconds>] ' +
+  'usage: bookcast record --source feed:<kraken|kraken-v1|binance|coinbase|bitfinex> --out <file> [--duration <seconds>] ' +
   '--feed-symbols <symbols> [--feed-url <ws url>] [--feed-rest-url <http url>] [--feed-depth <levels>]\n';
 
 function take(argv: string[], flag: string): string | undefined {

@@ -4,8 +4,9 @@ import type { Instrument } from '../model/instruments';
 import { H_MAX_ORDER_ID } from '../engine/symbol-checkpoint';
 import { FeedQuality } from './feed-quality';
 import { LevelOrders } from './level-orders';
-import type { FeedContext, FeedLink, FeedSymbol, VenueAdapter } from './venue-adapter';
-import { createAdapter } from './venues';
+import { RawOrders } from './raw-orders';
+import type { FeedContext, FeedLink, FeedOrders, FeedSymbol, VenueAdapter } from './venue-adapter';
+import { createAdapter, isOrderVenue } from './venues';
 
 /**
  * One feed's symbols wired to bookcast's instruments: a LevelOrders per instrument (the events it
@@ -15,7 +16,7 @@ import { createAdapter } from './venues';
  * only what moved while bookcast was down.
  */
 export class FeedBooks {
-  readonly symbols: FeedSymbol[];
+  readonly symbols: FeedSymbol<FeedOrders>[];
   readonly quality: FeedQuality;
   adapter!: VenueAdapter;
 
@@ -28,13 +29,17 @@ export class FeedBooks {
     log?: (line: string) => void,
   ) {
     this.quality = new FeedQuality(words, venue, log);
-    this.symbols = specs.map((spec, i) => ({ venueSymbol: spec.venueSymbol, instrument: instruments[i], orders: new LevelOrders(instruments[i], sink) }));
+    this.symbols = specs.map((spec, i) => ({
+      venueSymbol: spec.venueSymbol,
+      instrument: instruments[i],
+      orders: isOrderVenue(venue) ? new RawOrders(instruments[i], sink) : new LevelOrders(instruments[i], sink),
+    }));
   }
 
   /** Builds the venue's adapter on `link`; call once the books are restored. */
   connect(link: FeedLink, depth: number): VenueAdapter {
     for (const symbol of this.symbols) symbol.orders.resume();
-    const context: FeedContext = { symbols: this.symbols, link, quality: this.quality, depth };
+    const context: FeedContext<FeedOrders> = { symbols: this.symbols, link, quality: this.quality, depth };
     this.adapter = createAdapter(this.venue, context);
     return this.adapter;
   }

@@ -3,7 +3,9 @@ import {
   FEED_CONNECTED, FEED_CONNECTS, FEED_FRAMES, FEED_MALFORMED, FQ_CHECKSUM, FQ_CROSSED, FQ_EVENTS, FQ_GAPS, FQ_MALFORMED,
   FQ_MESSAGES, FQ_RESYNCS, FQ_SYNCED, feedWord,
 } from '../model/feed-words';
-import type { FeedSymbol } from './venue-adapter';
+import type { FeedOrders, FeedSymbol } from './venue-adapter';
+
+type AnySymbol = FeedSymbol<FeedOrders>;
 
 /** The codes a data-quality problem is logged with (README, "External feeds"), by FQ_* word. */
 const PROBLEM_CODES: Record<number, string> = {
@@ -42,23 +44,23 @@ export class FeedQuality {
     this.once('*', 'FEED_MALFORMED_MESSAGE', detail);
   }
 
-  message(symbol: FeedSymbol): void {
+  message(symbol: AnySymbol): void {
     this.words[feedWord(symbol.instrument.index, FQ_MESSAGES)]++;
     this.words[feedWord(symbol.instrument.index, FQ_EVENTS)] = symbol.orders.events;
   }
 
   /** A problem (FQ_GAPS, FQ_CHECKSUM, FQ_CROSSED, FQ_MALFORMED) on `symbol`; the caller resyncs it. */
-  problem(symbol: FeedSymbol, word: number, detail: string): void {
+  problem(symbol: AnySymbol, word: number, detail: string): void {
     this.words[feedWord(symbol.instrument.index, word)]++;
     this.once(symbol.venueSymbol, PROBLEM_CODES[word], detail);
   }
 
-  resync(symbol: FeedSymbol): void {
+  resync(symbol: AnySymbol): void {
     this.words[feedWord(symbol.instrument.index, FQ_RESYNCS)]++;
     this.synced(symbol, false);
   }
 
-  synced(symbol: FeedSymbol, inSync: boolean): void {
+  synced(symbol: AnySymbol, inSync: boolean): void {
     this.words[feedWord(symbol.instrument.index, FQ_SYNCED)] = inSync ? 1 : 0;
     this.words[feedWord(symbol.instrument.index, FQ_EVENTS)] = symbol.orders.events;
   }

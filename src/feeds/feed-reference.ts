@@ -132,8 +132,26 @@ async function coinbaseReference(restUrl: string, wanted: readonly string[]): Pr
   return found;
 }
 
+/**
+ * Bitfinex publishes no tick or lot size (prices have five significant digits, amounts eight
+ * decimals), so they must be given after `@`; only the bookcast name comes from the symbol itself:
+ * tBTCUSD is BTC/USD, tTESTBTC:TESTUSD is TESTBTC/TESTUSD.
+ */
+async function bitfinexReference(wanted: readonly string[]): Promise<Map<string, Reference>> {
+  const found = new Map<string, Reference>();
+  for (const symbol of wanted) {
+    const match = /^t([A-Z0-9]{3})([A-Z0-9]{3})$/.exec(symbol) ?? /^t([A-Z0-9]+):([A-Z0-9]+)$/.exec(symbol);
+    if (match === null) throw failed('bitfinex', `${symbol} is not a Bitfinex trading pair (tBTCUSD, tTESTBTC:TESTUSD)`);
+    found.set(symbol, { base: match[1], quote: match[2], tickSize: '', lotSize: '', minOrderSize: '' });
+  }
+  return found;
+}
+
 function fetchReference(venue: FeedVenue, url: string, restUrl: string, wanted: readonly string[]): Promise<Map<string, Reference>> {
   if (venue === 'kraken') return krakenReference(url, wanted);
+  if (venue === 'bitfinex') return bitfinexReference(wanted);
+  // v1 has no instrument channel; v2's (same pairs, same precisions) is on Kraken's v2 endpoint.
+  if (venue === 'kraken-v1') return krakenReference(url.replace(/\/*$/, '/v2'), wanted);
   return venue === 'binance' ? binanceReference(restUrl, wanted) : coinbaseReference(restUrl, wanted);
 }
 
@@ -147,6 +165,7 @@ export async function completeFeedSymbols(venue: FeedVenue, url: string, restUrl
     if (spec.tickSize !== '' && spec.symbol !== '') return spec;
     const ref = reference.get(spec.venueSymbol);
     if (ref === undefined) throw failed(venue, `the venue does not list ${spec.venueSymbol}`);
+    if (spec.tickSize === '' && ref.tickSize === '') throw failed(venue, `${spec.venueSymbol}: Bitfinex publishes no tick or lot size; give them as ${spec.venueSymbol}@TICK/LOT`);
     return {
       venueSymbol: spec.venueSymbol,
       symbol: spec.symbol !== '' ? spec.symbol : `${ref.base}/${ref.quote}`.toUpperCase(),

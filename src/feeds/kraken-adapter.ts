@@ -1,6 +1,6 @@
 import { ASK, BID } from '../model/book-types';
-import { FQ_CHECKSUM, FQ_MALFORMED } from '../model/feed-words';
-import { krakenChecksum } from './kraken-checksum';
+import { FQ_MALFORMED } from '../model/feed-words';
+import { applyKrakenBook } from './kraken-book';
 import { VenueBook } from './venue-book';
 import type { FeedContext, VenueAdapter } from './venue-adapter';
 import { quoteNumbers, toUnits } from './wire-numbers';
@@ -14,6 +14,9 @@ interface Level {
   price?: unknown;
   qty?: unknown;
 }
+
+const levelPrice = (level: unknown): unknown => (level as Level)?.price;
+const levelQty = (level: unknown): unknown => (level as Level)?.qty;
 
 interface BookEntry {
   symbol?: unknown;
@@ -98,33 +101,14 @@ export class KrakenAdapter implements VenueAdapter {
       this.context.quality.malformedFrame(`book data for a symbol not subscribed: ${String(entry?.symbol)}`);
       return;
     }
-    const quality = this.context.quality;
-    quality.message(book.feed);
-    if (snapshot) book.beginSnapshot();
-    else if (!book.synced) return; // an update of the subscription being replaced
-    const { priceDecimals, sizeDecimals } = book.feed.instrument;
-    if (!this.levels(book, BID, entry.bids, priceDecimals, sizeDecimals) || !this.levels(book, ASK, entry.asks, priceDecimals, sizeDecimals) || (typeof entry.checksum !== 'number' && !(snapshot && entry.checksum === undefined))) {
-      quality.problem(book.feed, FQ_MALFORMED, `unreadable book ${snapshot ? 'snapshot' : 'update'}`);
-      return this.resync(book);
-    }
-    book.book.truncate(BID, this.context.depth, book.noteRemoved);
-    book.book.truncate(ASK, this.context.depth, book.noteRemoved);
-    const local = krakenChecksum(book.book);
-    if (typeof entry.checksum === 'number' && local !== entry.checksum) {
-      quality.problem(book.feed, FQ_CHECKSUM, `Kraken sent ${entry.checksum}, the local book gives ${local}`);
-      return this.resync(book);
-    }
-    if (!book.uncrossed()) return this.resync(book);
-    if (snapshot) book.commitSnapshot(receivedUs);
-    else book.commit(receivedUs);
-  }
-
-  private levels(book: VenueBook, side: number, levels: unknown, priceDecimals: number, sizeDecimals: number): boolean {
-    if (!Array.isArray(levels)) return false;
-    for (const level of levels as Level[]) {
-      if (!book.apply(side, toUnits(level?.price, priceDecimals), toUnits(level?.qty, sizeDecimals))) return false;
-    }
-    return true;
+    this.context.quality.message(book.feed);
+    if (!snapshot && !book.synced) return; // an update of the subscription being replaced
+    const checksum = entry.checksum === undefined && snapshot ? undefined : typeof entry.checksum === 'number' ? entry.checksum : NaN;
+    const sides = [
+      { side: BID, levels: entry.bids, price: levelPrice, qty: levelQty },
+      { side: ASK, levels: entry.asks, price: levelPrice, qty: levelQty },
+    ];
+    if (!applyKrakenBook(book, this.context.quality, this.context.depth, snapshot, sides, checksum, receivedUs)) this.resync(book);
   }
 
   private trade(entry: TradeEntry, receivedUs: number): void {

@@ -1,3 +1,4 @@
+import type { OrderBook } from '../engine/order-book';
 import type { Instrument } from '../model/instruments';
 import type { LevelOrders } from './level-orders';
 import type { FeedQuality } from './feed-quality';
@@ -16,18 +17,37 @@ export interface FeedLink {
   reconnect(reason: string): void;
 }
 
+/**
+ * What turns a venue's book into one instrument's events and keeps the copy of the published book
+ * they are diffed against: LevelOrders (L2 venues, one synthetic order per level) or RawOrders
+ * (order-by-order venues, the venue's own orders).
+ */
+export interface FeedOrders {
+  readonly published: OrderBook;
+  /** Events emitted so far. */
+  readonly events: number;
+  /** A journal record of this instrument, at start-up: applied to `published`, not emitted. */
+  restore(kind: number, side: number, orderId: number, price: number, size: number, newOrderId: number): void;
+  /** The instrument's checkpoint, before the journal records after it. */
+  restoreCheckpoint(words: Float64Array, maxOrderId: number): void;
+  /** After restoring, before the first venue message. */
+  resume(): void;
+  /** A trade the venue printed; `aggressor` is the side that took liquidity. */
+  trade(aggressor: number, price: number, size: number, timestamp: number): void;
+}
+
 /** One venue symbol the feed carries, and the bookcast instrument it becomes. */
-export interface FeedSymbol {
-  /** As the venue spells it (BTC/USD on Kraken, BTCUSDT on Binance). */
+export interface FeedSymbol<O extends FeedOrders = LevelOrders> {
+  /** As the venue spells it (BTC/USD on Kraken, BTCUSDT on Binance, tBTCUSD on Bitfinex). */
   venueSymbol: string;
   instrument: Instrument;
-  /** Emits the instrument's events (L2 levels as synthetic orders, trades). */
-  orders: LevelOrders;
+  /** Emits the instrument's events (L2 levels as synthetic orders or L3 orders, trades). */
+  orders: O;
 }
 
 /** Everything an adapter is built with. */
-export interface FeedContext {
-  symbols: FeedSymbol[];
+export interface FeedContext<O extends FeedOrders = LevelOrders> {
+  symbols: FeedSymbol<O>[];
   link: FeedLink;
   quality: FeedQuality;
   /** Levels per side the venue is asked for (venues that take a depth). */

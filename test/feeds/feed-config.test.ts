@@ -26,10 +26,14 @@ t.test('--source feed: and capture: in the configuration', async (t) => {
   t.same(capture.source, { kind: 'capture', path: '/tmp/x.gz', speed: 0, originalTime: true });
   t.same(capture.instruments, [], 'a capture\'s symbols come from its header, at start');
   for (const argv of [
-    ['--source', 'feed:bitfinex', '--feed-symbols', 'tBTCUSD'],
+    ['--source', 'feed:kucoin', '--feed-symbols', 'BTC-USDT'],
+    ['--source', 'feed:bitfinex', '--feed-symbols', 'tBTCUSD@1/0.00000001', '--feed-depth', '50'],
+    ['--source', 'feed:kraken-v1', '--feed-symbols', 'XBT/USD', '--feed-depth', '50'],
     ['--source', 'feed:kraken'],
     ['--source', 'feed:kraken', '--feed-symbols', 'BTC/USD', '--feed-depth', '50'],
     ['--source', 'feed:binance', '--feed-symbols', 'BTCUSDT', '--feed-url', 'ftp://x'],
     ['--source', 'capture:/tmp/x.gz', '--store-events', 'true'],
   ]) t.throws(() => loadConfig(argv, {}), { code: 'CONFIG_INVALID' }, argv.join(' '));
+  const bitfinex = loadConfig(['--source', 'feed:bitfinex', '--feed-symbols', 'tBTCUSD@1/0.00000001', '--feed-depth', '250'], {});
+  t.match(bitfinex.source, { kind: 'feed', venue: 'bitfinex', depth: 250, symbols: [{ venueSymbol: 'tBTCUSD', tickSize: '1' }] }, 'Bitfinex at its deepest raw book');
 });

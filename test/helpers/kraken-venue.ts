@@ -44,22 +44,37 @@ export class KrakenVenue {
   private depths = new Map<WebSocket, number>();
   private tradeId = 1000;
 
-  private constructor(readonly pairs: KrakenPair[], server: WebSocketServer) {
+  /** v1 clients (options.v1: every path but /v2) and their channel ids per "name pair". */
+  private readonly v1 = new Map<WebSocket, Map<string, number>>();
+  private nextChannelId = 300;
+
+  private constructor(readonly pairs: KrakenPair[], server: WebSocketServer, options: { v1?: boolean }) {
     this.server = server;
     for (const p of pairs) this.books.set(p.symbol, { bids: new Map(), asks: new Map() });
-    server.on('connection', (ws) => {
+    server.on('connection', (ws, req) => {
       this.connections++;
       this.clients.add(ws);
-      ws.on('close', () => this.clients.delete(ws));
+      ws.on('close', () => {
+        this.clients.delete(ws);
+        this.v1.delete(ws);
+      });
+      if (options.v1 && req.url !== '/v2') {
+        // Kraken's WebSocket v1: arrays [channelID, payload, channelName, pair], events as objects.
+        this.v1.set(ws, new Map());
+        ws.send(JSON.stringify({ connectionID: 1234, event: 'systemStatus', status: 'online', version: '1.9.0' }));
+        ws.on('message', (data) => this.onMessageV1(ws, JSON.parse(data.toString())));
+        return;
+      }
       ws.send(JSON.stringify({ channel: 'status', type: 'update', data: [{ api_version: 'v2', system: 'online', version: '2.0.0' }] }));
       ws.on('message', (data) => this.onMessage(ws, JSON.parse(data.toString())));
     });
   }
 
-  static async start(pairs: KrakenPair[]): Promise<KrakenVenue> {
+  /** `v1`: connections speak Kraken's v1 protocol, except on the path /v2 (the instrument channel for reference data). */
+  static async start(pairs: KrakenPair[], options: { v1?: boolean } = {}): Promise<KrakenVenue> {
     const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise((resolve) => server.once('listening', resolve));
-    return new KrakenVenue(pairs, server);
+    return new KrakenVenue(pairs, server, options);
   }
 
   get url(): string {
@@ -108,17 +123,71 @@ export class KrakenVenue {
       for (const [price, qty] of after) if (!before[side].has(price) && !touched.has(price)) message.data[0][side].push([price, qty]);
     }
     const text = this.encode(message);
-    if (options.send !== false) this.broadcast(text);
+    if (options.send !== false) {
+      this.broadcast(text);
+      this.sendV1(symbol, 'book', (chan) => {
+        const p = this.pair(symbol);
+        const d = message.data[0];
+        const v1 = (levels: Level[]) => levels.map(([price, qty]) => [fmt(price, p.pricePrecision), fmt(qty, p.qtyPrecision), '1534614248.456738']);
+        const parts: object[] = [];
+        if (d.asks.length > 0) parts.push({ a: v1(d.asks) });
+        if (d.bids.length > 0) parts.push({ b: v1(d.bids) });
+        if (parts.length === 0) parts.push({ a: [] });
+        Object.assign(parts[parts.length - 1], { c: String(d.checksum) });
+        return [chan, ...parts, `book-${this.depth()}`, symbol];
+      });
+    }
     return text;
   }
 
   /** A trade print; `side` is the taker's. */
   trade(symbol: string, side: 'buy' | 'sell', price: string, qty: string): void {
     this.broadcast(this.encode({ channel: 'trade', type: 'update', data: [{ symbol, side, price, qty, ord_type: 'market', trade_id: ++this.tradeId, timestamp: new Date().toISOString() }] }));
+    this.sendV1(symbol, 'trade', (chan) => [chan, [[price, qty, '1534614057.321597', side === 'buy' ? 'b' : 's', 'm', '']], 'trade', symbol]);
   }
 
+  /** To v2 clients. */
   broadcast(text: string): void {
-    for (const ws of this.clients) ws.send(text);
+    for (const ws of this.clients) if (!this.v1.has(ws)) ws.send(text);
+  }
+
+  private sendV1(symbol: string, name: string, message: (channelId: number) => unknown[]): void {
+    for (const [ws, channels] of this.v1) {
+      const chan = channels.get(`${name} ${symbol}`);
+      if (chan !== undefined) ws.send(JSON.stringify(message(chan)));
+    }
+  }
+
+  private onMessageV1(ws: WebSocket, m: any): void {
+    this.received.push(m);
+    const channels = this.v1.get(ws)!;
+    const name = m.subscription?.name;
+    for (const pair of m.pair ?? []) {
+      const status = (status: string, extra: object = {}) => ws.send(JSON.stringify({ event: 'subscriptionStatus', pair, status, subscription: m.subscription, ...extra }));
+      if (!this.books.has(pair)) {
+        status('error', { errorMessage: 'Currency pair not supported' });
+        continue;
+      }
+      if (m.event === 'unsubscribe') {
+        this.unsubscribes++;
+        channels.delete(`${name} ${pair}`);
+        status('unsubscribed');
+        continue;
+      }
+      const chan = this.nextChannelId++;
+      channels.set(`${name} ${pair}`, chan);
+      if (name !== 'book') {
+        status('subscribed', { channelID: chan, channelName: name });
+        continue;
+      }
+      const depth = m.subscription.depth ?? 10;
+      this.depths.set(ws, depth);
+      status('subscribed', { channelID: chan, channelName: `book-${depth}` });
+      this.bookSubscribes.set(pair, (this.bookSubscribes.get(pair) ?? 0) + 1);
+      const p = this.pair(pair);
+      const v1 = (levels: Level[]) => levels.map(([price, qty]) => [fmt(price, p.pricePrecision), fmt(qty, p.qtyPrecision), '1534614248.123678']);
+      ws.send(JSON.stringify([chan, { as: v1(this.top(pair, 'asks', depth)), bs: v1(this.top(pair, 'bids', depth)) }, `book-${depth}`, pair]));
+    }
   }
 
   /** Drops every client connection (a venue outage). */
