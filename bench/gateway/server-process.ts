@@ -46,8 +46,8 @@ export class ServerProcess {
 
   /** Starts the server with `args` and resolves once it printed its WebSocket address. */
   static start(args: readonly string[], timeoutMs: number): Promise<ServerProcess> {
-    // Benchmarks measure the engine, not access control, unless they ask for it (auth-overhead.ts).
-    const auth = args.includes('--auth') ? [] : ['--auth', 'off'];
+    // Benchmarks measure the engine, not access control or request budgets, unless they ask for them.
+    const auth = [...(args.includes('--auth') ? [] : ['--auth', 'off']), ...(args.includes('--public-rate') ? [] : ['--public-rate', 'off'])];
     const child = spawn(process.execPath, [MAIN, ...auth, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const keep = (chunk: Buffer) => {

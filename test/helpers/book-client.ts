@@ -116,11 +116,14 @@ export class BookClient {
   keepAll = false;
   /** Every message received, of any type, across resyncs. */
   received = 0;
+  /** The close code and reason once the connection has closed (a slow consumer is closed with 1013). */
+  closedWith: string | null = null;
   private readonly waiters: { test: (m: Msg) => boolean; resolve: (m: Msg) => void }[] = [];
 
   constructor(url: string, readonly format: 'json' | 'flatbuffers' | 'market-data', private readonly symbols: Map<string, SymbolInfo>) {
     const path = { json: '/ws', flatbuffers: '/ws?format=flatbuffers', 'market-data': '/api/v1/market-data/stream' }[format];
     this.ws = new WebSocket(url + path);
+    this.ws.on('close', (code: number, reason: Buffer) => (this.closedWith = `${code} ${reason.toString()}`));
     this.ws.on('message', (data: Buffer, isBinary: boolean) => {
       let msg = isBinary ? this.fromBinary(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) : (JSON.parse(data.toString()) as Msg);
       // The Market Data API dialect wraps the feed message in a DATA envelope.

@@ -17,8 +17,14 @@ export interface ServerProcess {
  */
 export function startServerProcess(args: string[], options: { fileLimit?: number } = {}): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    // Tests of everything but access control run as before it (--auth off) unless they name a mode.
-    const command = [process.execPath, main, '--port', '0', ...(args.includes('--auth') ? [] : ['--auth', 'off']), ...args];
+    // Tests of everything but access control and limits run as before them (--auth off, no request
+    // budget) unless they name them.
+    const command = [
+      process.execPath, main, '--port', '0',
+      ...(args.includes('--auth') ? [] : ['--auth', 'off']),
+      ...(args.includes('--public-rate') ? [] : ['--public-rate', 'off']),
+      ...args,
+    ];
     // A lower open-file limit through the shell's ulimit (lowering needs no privilege).
     const child =
       options.fileLimit === undefined

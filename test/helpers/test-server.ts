@@ -38,8 +38,9 @@ export async function startTestServer(args: string[]): Promise<TestServer> {
   if (dataDir !== null) openDataDirs.add(dataDir);
   let server: RunningServer;
   try {
-    // Tests of everything but access control run as before it (--auth off) unless they name a mode.
-    const auth = args.includes('--auth') ? [] : ['--auth', 'off'];
+    // Tests of everything but access control and limits run as before them (--auth off, no request
+    // budget: a test polling REST while it waits would otherwise meet 429) unless they name them.
+    const auth = [...(args.includes('--auth') ? [] : ['--auth', 'off']), ...(args.includes('--public-rate') ? [] : ['--public-rate', 'off'])];
     server = await startServer(loadConfig(['--port', '0', ...auth, ...(dataDir === null ? [] : ['--data-dir', dataDir]), ...args], {}));
   } catch (err) {
     removeDataDir(dataDir);
