@@ -70,8 +70,8 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
     if (flavor === 'timescale') {
       t.same(
         (await raw.rows(`select hypertable_name::text from timescaledb_information.hypertables where hypertable_schema = current_schema() order by 1`, [])).map((r) => r[0]),
-        ['book_snapshots', 'candles', 'order_events', 'trades'],
-        'every table a hypertable',
+        ['api_metrics_ts', 'api_usage', 'book_snapshots', 'candles', 'client_usage_analytics', 'order_events', 'trades'],
+        'every table a hypertable (usage accounting\'s too)',
       );
       t.same(
         (await raw.rows(`select hypertable_name::text from timescaledb_information.jobs where proc_name = 'policy_compression' order by 1`, [])).map((r) => r[0]),
@@ -83,8 +83,8 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
     } else {
       t.same(
         (await raw.rows(`select parent, width from bookcast_partitioning order by parent`, [])).map((r) => [r[0], r[1]]),
-        [['book_snapshots', 'day'], ['candles', 'month'], ['order_events', 'day'], ['trades', 'day']],
-        'every table range-partitioned by time',
+        [['api_metrics_ts', 'day'], ['api_usage', 'day'], ['book_snapshots', 'day'], ['candles', 'month'], ['client_usage_analytics', 'month'], ['order_events', 'day'], ['trades', 'day']],
+        'every table range-partitioned by time (usage accounting\'s too)',
       );
       t.equal(await store.backgroundJobs(), null, 'no background jobs to watch');
     }

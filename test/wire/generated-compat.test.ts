@@ -104,10 +104,10 @@ function flatcJson(m: DecodedMessage): unknown {
         return { trade_id: m.tradeId, price: m.price, size: m.size, side: ['Buy', 'Sell'][m.side], maker_order_id: m.makerOrderId };
       case 'ticker':
         return { bid: m.bid, bid_size: m.bidSize, ask: m.ask, ask_size: m.askSize, last: m.last, last_size: m.lastSize,
-          volume_24h: m.volume24h, high_24h: m.high24h, low_24h: m.low24h, open_24h: m.open24h };
+          volume_24h: m.volume24h, high_24h: m.high24h, low_24h: m.low24h, open_24h: m.open24h, volume_24h_rest: m.volume24hRest };
       case 'candle':
         return { interval: m.interval, start: m.start, open: m.open, high: m.high, low: m.low, close: m.close, volume: m.volume,
-          notional: m.notional, count: m.count, final: m.final };
+          notional: m.notional, count: m.count, final: m.final, volume_rest: m.volumeRest, notional_rest: m.notionalRest };
       case 'heartbeat':
         return { subscriptions: m.subscriptions };
       case 'subscribed':
