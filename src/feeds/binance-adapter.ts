@@ -66,11 +66,10 @@ export class BinanceAdapter implements VenueAdapter {
 
   /** Every synced book will need the snapshot of the next connection: counted as a resync. */
   onClose(): void {
-    for (const book of this.books.values()) {
-      if (book.synced) this.context.quality.resync(book.feed);
+    this.context.quality.connectionLost(this.books.values(), (book) => {
       book.desync();
       book.buffer = [];
-    }
+    });
   }
 
   onFrame(text: string, receivedUs: number): void {

@@ -81,10 +81,7 @@ export class BitfinexAdapter implements VenueAdapter {
   }
 
   onClose(): void {
-    for (const book of this.books.values()) {
-      if (book.synced) this.context.quality.resync(book.feed);
-      this.desync(book);
-    }
+    this.context.quality.connectionLost(this.books.values(), (book) => this.desync(book));
   }
 
   onRest(): void {

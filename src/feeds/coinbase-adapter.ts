@@ -61,10 +61,7 @@ export class CoinbaseAdapter implements VenueAdapter {
 
   /** Every synced book will need the snapshot of the next connection: counted as a resync. */
   onClose(): void {
-    for (const book of this.books.values()) {
-      if (book.synced) this.context.quality.resync(book.feed);
-      book.desync();
-    }
+    this.context.quality.connectionLost(this.books.values(), (book) => book.desync());
   }
 
   onRest(): void {

@@ -55,6 +55,17 @@ export class FeedQuality {
     this.once(symbol.venueSymbol, PROBLEM_CODES[word], detail);
   }
 
+  /**
+   * The connection is gone: every book will need the next connection's snapshot, and each one
+   * that was in sync counts a resync. `desync` clears what the adapter keeps for a book.
+   */
+  connectionLost<B extends { synced: boolean; feed: AnySymbol }>(books: Iterable<B>, desync: (book: B) => void): void {
+    for (const book of books) {
+      if (book.synced) this.resync(book.feed);
+      desync(book);
+    }
+  }
+
   resync(symbol: AnySymbol): void {
     this.words[feedWord(symbol.instrument.index, FQ_RESYNCS)]++;
     this.synced(symbol, false);

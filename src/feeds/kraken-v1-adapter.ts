@@ -39,10 +39,7 @@ export class KrakenV1Adapter implements VenueAdapter {
   }
 
   onClose(): void {
-    for (const book of this.books.values()) {
-      if (book.synced) this.context.quality.resync(book.feed);
-      book.desync();
-    }
+    this.context.quality.connectionLost(this.books.values(), (book) => book.desync());
   }
 
   onRest(): void {
