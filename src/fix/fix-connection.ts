@@ -148,6 +148,7 @@ export class FixConnection implements MarketDataSender {
   /** ResendRequest sent and not yet satisfied up to this number. */
   private resendUpTo = 0;
   private authenticating = false;
+  private closed = false;
   /** SenderCompID of the Logon being answered (a refusal is addressed to it). */
   private logonSender = '';
   private garbled = 0;
@@ -164,6 +165,9 @@ export class FixConnection implements MarketDataSender {
     this.parser = new FixParser(gateway.limits.maxMessageBytes);
     socket.on('data', (chunk: Buffer) => this.onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
     socket.on('error', () => socket.destroy());
+    // The session is released when the peer's FIN is read, not only on 'close' (a later loop phase):
+    // a client that reconnects at once must not find its old connection still holding the session.
+    socket.on('end', () => this.onClose());
     socket.on('close', () => this.onClose());
   }
 
@@ -309,7 +313,7 @@ export class FixConnection implements MarketDataSender {
       verdict.then(
         (identity) => {
           this.authenticating = false;
-          if (!this.socket.destroyed) this.loggedIn(m, identity, seq, heartBt);
+          if (!this.closed) this.loggedIn(m, identity, seq, heartBt);
           this.drain();
         },
         () => this.refuse('FIX_LOGON_REFUSED', 'credentials could not be checked'),
@@ -482,6 +486,8 @@ export class FixConnection implements MarketDataSender {
   }
 
   private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.state = LOGGED_OUT;
     if (this.session !== null) {
       this.market.clear();

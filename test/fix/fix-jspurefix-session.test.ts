@@ -117,9 +117,19 @@ class Launcher extends SessionLauncher {
 /** Runs one launch of the client until it is logged on; `ended` settles when the session does. */
 async function launch(port: number, sender: string, storeDir: string): Promise<{ client: ListClient; ended: Promise<unknown> }> {
   const launcher = new Launcher(port, sender, storeDir);
-  const ended = launcher.run().catch((err: Error) => err);
-  await waitFor(`${sender} logged on`, () => launcher.client?.ready === true);
-  return { client: launcher.client!, ended };
+  let over = false;
+  const ended = launcher.run().then(
+    (value) => ((over = true), value),
+    (err: Error) => ((over = true), err),
+  );
+  await waitFor(`${sender} logged on`, () => launcher.client?.ready === true || over);
+  const client = launcher.client;
+  if (client?.ready !== true) {
+    // Refused or cut before logging on: say why rather than wait out the deadline.
+    const logout = client?.received.find((m) => m.type === '5');
+    throw new Error(`${sender} ended before logging on: ${logout === undefined ? 'no Logout received' : tag(logout, 58)}`);
+  }
+  return { client, ended };
 }
 
 /**
