@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { seedDataDir } from './pglite-template';
 
 const main = path.join(__dirname, '..', '..', 'src', 'main.js');
 
@@ -15,7 +16,8 @@ export interface ServerProcess {
  * kill it or restart it on the same data directory. Resolves once it listens; rejects with its
  * stderr if it exits first.
  */
-export function startServerProcess(args: string[], options: { fileLimit?: number } = {}): Promise<ServerProcess> {
+export async function startServerProcess(args: string[], options: { fileLimit?: number } = {}): Promise<ServerProcess> {
+  await seedDataDir(args);
   return new Promise((resolve, reject) => {
     // Tests of everything but access control and limits run as before them (--auth off, no request
     // budget) unless they name them.

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { RunningServer, startServer } from '../../src/app/server';
 import type { SymbolInfo } from './book-client';
+import { seedDataDir } from './pglite-template';
 
 export interface TestServer {
   server: RunningServer;
@@ -41,7 +42,9 @@ export async function startTestServer(args: string[]): Promise<TestServer> {
     // Tests of everything but access control and limits run as before them (--auth off, no request
     // budget: a test polling REST while it waits would otherwise meet 429) unless they name them.
     const auth = [...(args.includes('--auth') ? [] : ['--auth', 'off']), ...(args.includes('--public-rate') ? [] : ['--public-rate', 'off'])];
-    server = await startServer(loadConfig(['--port', '0', ...auth, ...(dataDir === null ? [] : ['--data-dir', dataDir]), ...args], {}));
+    const all = ['--port', '0', ...auth, ...(dataDir === null ? [] : ['--data-dir', dataDir]), ...args];
+    await seedDataDir(all);
+    server = await startServer(loadConfig(all, {}));
   } catch (err) {
     removeDataDir(dataDir);
     throw err;
