@@ -27,6 +27,8 @@ t.test('the dashboard in a real browser: loads, its ladder updates, and its best
     await browser.close();
     rmSync(profile, { recursive: true, force: true });
   });
+  // Playwright's own 30 s default is shorter than a loaded machine needs; the waits below have theirs.
+  browser.setDefaultTimeout(180_000);
   const page = browser.pages()[0] ?? (await browser.newPage());
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
