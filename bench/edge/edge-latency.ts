@@ -27,8 +27,10 @@ const START_MS = 240_000;
 function listen(server: ServerProcess, arrivals: Map<number, number>): WebSocket {
   const ws = new WebSocket(server.url);
   ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', channels: ['trades'], symbols: ['BTC/USD'] })));
-  ws.on('message', (data: Buffer) => {
+  ws.on('message', (data: Buffer, binary: boolean) => {
     const at = performance.now() * 1000;
+    // Control replies (subscribed) are JSON text in both dialects.
+    if (!binary) return;
     const m = decodeMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     if (m.type === 'trade') arrivals.set(m.sequence, at);
   });
