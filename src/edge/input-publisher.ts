@@ -57,6 +57,10 @@ export class InputPublisher {
   private running = false;
   private loop: Promise<void> | null = null;
   private checkpointSequence = 0;
+  /** The newest checkpoint on disk that followers may start from (published or about to be). */
+  private newestCheckpoint: { sequence: number; path: string } | null;
+  /** The meta and checkpoint are (re)written at each connection: a restarted Redis may have lost them. */
+  private announced = false;
   private publishing: Promise<void> = Promise.resolve();
   /** Through which journal record the stream holds what this process published. */
   publishedThrough = 0;
@@ -66,10 +70,14 @@ export class InputPublisher {
   lastError: string | null = null;
 
   constructor(private readonly options: PublisherOptions) {
+    this.newestCheckpoint = options.restoredFrom;
     // No offline queue: a command while Redis is away fails at once, and the loop retries it.
     this.redis = new Redis(options.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => RETRY_MS });
     this.redis.on('error', (err) => this.fail(err));
-    this.redis.on('ready', () => (this.connected = true));
+    this.redis.on('ready', () => {
+      this.connected = true;
+      this.announced = false;
+    });
     this.redis.on('close', () => (this.connected = false));
   }
 
@@ -88,6 +96,7 @@ export class InputPublisher {
 
   /** A new checkpoint is complete on disk: followers may start from it (published after the current one, in order). */
   checkpointCompleted(info: { sequence: number; path: string }): void {
+    this.newestCheckpoint = info;
     this.publishing = this.publishing.then(() => this.publishCheckpoint(info)).catch((err) => this.fail(err));
   }
 
@@ -109,6 +118,7 @@ export class InputPublisher {
       try {
         if (this.redis.status === 'wait') await this.redis.connect();
         if (this.tail === null) await this.begin();
+        if (!this.announced) await this.announce();
         if (!(await this.publishBatch())) await sleep(IDLE_MS);
       } catch (err) {
         this.fail(err);
@@ -117,13 +127,21 @@ export class InputPublisher {
     }
   }
 
-  /** Where the stream ends is where this process goes on (a restart continues the same stream). */
-  private async begin(): Promise<void> {
-    const { keys, meta, restoredFrom } = this.options;
+  /** What a follower needs to start: the meta and the newest checkpoint, unless Redis has them already. */
+  private async announce(): Promise<void> {
+    const { keys, meta } = this.options;
     await this.redis.set(keys.meta, JSON.stringify(meta));
     const published = Number(await this.redis.hget(keys.checkpoint, 'sequence'));
     this.checkpointSequence = Number.isFinite(published) ? published : 0;
-    if (restoredFrom !== null && restoredFrom.sequence > this.checkpointSequence) await this.publishCheckpoint(restoredFrom);
+    const newest = this.newestCheckpoint;
+    if (newest !== null && newest.sequence > this.checkpointSequence) await this.publishCheckpoint(newest);
+    this.announced = true;
+  }
+
+  /** Where the stream ends is where this process goes on (a restart continues the same stream). */
+  private async begin(): Promise<void> {
+    const { keys, restoredFrom } = this.options;
+    await this.announce();
     const last = await this.redis.xrevrange(keys.stream, '+', '-', 'COUNT', 1);
     const after = last.length > 0 ? entrySequence(last[0][0]) : (restoredFrom?.sequence ?? 0);
     this.publishedThrough = after;
