@@ -27,6 +27,7 @@ import { PersistWriter } from './persist-writer';
 import { SymbolState } from './symbol-state';
 import { RECORD_CHECKPOINT, encodeSymbolState, restoreSymbolState } from './symbol-checkpoint';
 import { readSymbolCheckpoint } from './checkpoint-files';
+import { nowMicros } from '../util/clock';
 import { BookWorkerData, CheckpointReport, S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_PERSIST_WAITS, S_REJECTED, STATS_WORDS, WorkerReport } from './worker-protocol';
 
 const BATCH = 512;
@@ -111,7 +112,9 @@ class ControlHandler implements RecordHandler {
       if (active) emitter.ticker(s, true, 0);
     } else if (stream >= STREAM_CANDLES) {
       s.candleActive[depthIndex] = active ? 1 : 0;
-      if (active) emitter.candleSnapshot(s, depthIndex, clock);
+      // Before any event the worker has no time of its own; a snapshot answers one subscriber, so
+      // the wall clock there changes no sequenced message.
+      if (active) emitter.candleSnapshot(s, depthIndex, clock > 0 ? clock : nowMicros());
     }
   }
 }
