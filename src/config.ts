@@ -43,7 +43,9 @@ export type SourceConfig =
   /** An exchange's public market data (src/feeds/); `url`/`restUrl` empty: the venue's own. */
   | { kind: 'feed'; venue: FeedVenue; url: string; restUrl: string; depth: number; symbols: FeedSymbolSpec[] }
   /** A capture made by `bookcast record`, played through the same adapter (src/feeds/capture-file.ts). */
-  | { kind: 'capture'; path: string; speed: number; originalTime: boolean };
+  | { kind: 'capture'; path: string; speed: number; originalTime: boolean }
+  /** `bookcast edge`: applies a primary's sequenced input from Redis (src/edge/); the symbols come from the primary. */
+  | { kind: 'follow'; redisUrl: string };
 
 /** Venues with an adapter in src/feeds/. */
 export const FEED_VENUES = ['kraken', 'kraken-v1', 'binance', 'coinbase', 'bitfinex'] as const;
@@ -147,6 +149,10 @@ export interface Config {
   authIssuer: string;
   /** Shared state (rate-limit counters, the auth cache and its revocations) lives here when set; otherwise in this process. */
   redisUrl: string | undefined;
+  /** Keys of the replication stream, checkpoint and metadata a primary publishes and edges follow (src/edge/). */
+  replicationPrefix: string;
+  /** Journal records the replication stream keeps (at least; plus everything after the published checkpoint). */
+  replicationRetention: number;
   /** The FIX 4.4 market-data acceptor (src/fix/); null when --fix-port is not set. */
   fix: FixConfig | null;
   /** pino level of the JSON log on stderr (util/log.ts). */
@@ -288,6 +294,8 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'auth-refresh-ttl', env: 'BOOKCAST_AUTH_REFRESH_TTL', default: '2592000', help: 'refresh-token lifetime, seconds' },
   { flag: 'auth-issuer', env: 'BOOKCAST_AUTH_ISSUER', default: 'bookcast', help: 'iss and aud of the access tokens issued and accepted' },
   { flag: 'redis-url', env: 'REDIS_URL', default: '', help: 'Redis URL (redis://host:6379) for state several processes share (rate-limit counters, verified keys and tokens, revocations); empty: in-process' },
+  { flag: 'replication-prefix', env: 'BOOKCAST_REPLICATION_PREFIX', default: 'bookcast:repl', help: 'with --redis-url, a live primary publishes its input under these keys and `bookcast edge` follows them' },
+  { flag: 'replication-retention', env: 'BOOKCAST_REPLICATION_RETENTION', default: '1000000', help: 'journal records the replication stream keeps (MINID ~); an edge further behind bootstraps from the published checkpoint' },
   { flag: 'fix-port', env: 'BOOKCAST_FIX_PORT', default: '', help: 'FIX 4.4 market-data acceptor port (0 picks a free one); empty: no FIX' },
   { flag: 'fix-sessions', env: 'BOOKCAST_FIX_SESSIONS', default: '', help: 'JSON file of FIX SenderCompIDs, passwords and permissions (required with --fix-port)' },
   { flag: 'fix-comp-id', env: 'BOOKCAST_FIX_COMP_ID', default: 'BOOKCAST', help: 'the acceptor\'s CompID (clients\' TargetCompID)' },
@@ -517,7 +525,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   instruments.push(...generated.specs);
   Object.assign(referencePrices, generated.prices);
   // A feed's symbols come from --feed-symbols, a capture's from its header.
-  if (instruments.length === 0 && !/^(feed|capture):/.test(get('source'))) throw new BookcastError('CONFIG_INVALID', 'no symbols configured');
+  if (instruments.length === 0 && !/^((feed|capture):|follow$)/.test(get('source'))) throw new BookcastError('CONFIG_INVALID', 'no symbols configured');
 
   const sourceText = get('source');
   let source: SourceConfig;
@@ -555,6 +563,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     source = feedSource(sourceText.slice(5), get);
     instruments.length = 0;
     instruments.push(...source.symbols.map(feedInstrument));
+  } else if (sourceText === 'follow') {
+    const redisUrl = get('redis-url');
+    if (redisUrl === '') throw new BookcastError('CONFIG_INVALID', '`bookcast edge` needs --redis-url (REDIS_URL): the Redis its primary publishes to');
+    source = { kind: 'follow', redisUrl };
   } else if (/^capture:./.test(sourceText)) {
     const speed = Number(get('speed'));
     if (!(speed >= 0) || !Number.isFinite(speed)) throw new BookcastError('CONFIG_INVALID', `speed must be a number >= 0`);
@@ -618,6 +630,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     authRefreshTtlS: integer('auth-refresh-ttl', get('auth-refresh-ttl'), 60, 31_536_000),
     authIssuer: get('auth-issuer'),
     redisUrl: get('redis-url') || undefined,
+    replicationPrefix: get('replication-prefix'),
+    replicationRetention: integer('replication-retention', get('replication-retention'), 1000, 2 ** 40),
     fix: fixConfig(get),
     logLevel: logLevel(get('log-level')),
     metrics: {

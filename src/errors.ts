@@ -107,6 +107,8 @@ export const ERRORS = {
   UNSUPPORTED_ARCH: { status: 500, message: 'the shared-memory book mirror is verified on x64 and arm64 only' },
   LISTEN_FAILED: { status: 500, message: 'could not listen on the configured host and port' },
   WORKER_FAILED: { status: 500, message: 'a book worker failed' },
+  REPLICATION_UNAVAILABLE: { status: 503, message: "the primary's replication data in Redis cannot be read (edge start-up) or written (primary, retried)" },
+  REPLICATION_GAP: { status: 500, message: 'the replication stream no longer holds the records this edge needs; restart it to bootstrap from the checkpoint' },
   INTERNAL: { status: 500, message: 'internal error' },
 } as const;
 

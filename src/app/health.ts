@@ -22,6 +22,8 @@ export interface HealthParts {
   instruments: readonly Instrument[];
   startedAt: number;
   sourceStats: Float64Array;
+  /** A primary's replication publisher or an edge's follower position (src/edge/), when there is one. */
+  replication?: (() => Record<string, unknown>) | null;
   /** The feed's connection and data-quality words (feed and capture sources), model/feed-words.ts. */
   feedStats?: Float64Array;
   pool: WorkerPool;
@@ -83,6 +85,7 @@ export function healthReport(parts: HealthParts): () => object {
     persistence: persistence.health(),
     checkpoints: pool.checkpoints?.health() ?? null,
     ...(config.source.kind === 'ingest' ? { ingest: ingest.health() } : {}),
+    ...(parts.replication ? { replication: parts.replication() } : {}),
     ...(feedStats !== undefined ? { feed: feedHealth(config, instruments, feedStats) } : {}),
     connections: hub.sessions.size,
     connection_limits: { ...guard.health(), accept_pauses: gate.pauses },

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { Piscina } from 'piscina';
-import { Config, FixConfig, isReplay } from '../config';
+import { Config, FixConfig, isLive, isReplay } from '../config';
 import { BookcastError } from '../errors';
 import { MIRROR_DEPTH } from '../model/depths';
 import type { Instrument } from '../model/instruments';
@@ -63,6 +64,10 @@ import { pickInstruments } from './instruments';
 import { startSourceThread } from './source-thread';
 import { resolveFeedSource } from '../feeds/feed-reference';
 import { feedWordsLength } from '../model/feed-words';
+import { bootstrapFollower } from '../edge/follow-bootstrap';
+import { InputPublisher } from '../edge/input-publisher';
+import { replicationKeys } from '../edge/replication-format';
+import { followerHealth, registerReplicationMetrics } from '../edge/replication-status';
 
 /** The exchange name the Market Data API reports for every snapshot. */
 const EXCHANGE = 'bookcast';
@@ -117,7 +122,8 @@ async function startEngine(config: Config, instruments: Instrument[], sourceStat
     checkpoints: isReplay(config.source) ? null : { dir: checkpointDir, journalDir, retentionMs: config.journalRetentionHours * 3_600_000 },
   });
   const persistence = new Persistence(pool.channels.map((c) => c.persistRing), pool.persistDoorbell, instruments, {
-    databaseUrl: config.databaseUrl,
+    // An edge writes nothing to the shared database: the primary stores; the edge's rows stay in its scratch directory.
+    databaseUrl: config.source.kind === 'follow' ? undefined : config.databaseUrl,
     dataDir: config.dataDir,
     batchRows: config.batchRows,
     batchMs: config.batchMs,
@@ -195,7 +201,8 @@ export async function startServer(configured: Config, options: ServerOptions = {
   checkMemoryOrder();
   const uws = loadUws();
   // A feed's tick and lot may come from the venue, a capture's symbols from its header.
-  const config = await resolveFeedSource(configured);
+  // An edge runs the primary's symbols and worker count, from the primary's checkpoint (edge/follow-bootstrap.ts).
+  const config = await bootstrapFollower(await resolveFeedSource(configured));
   // Before anything starts: a certificate that does not load stops nothing but this.
   const app = makeApp(uws, config.tlsCert === undefined ? null : { cert: config.tlsCert, key: config.tlsKey!, passphrase: config.tlsPassphrase });
   const instruments = pickInstruments(config);
@@ -248,7 +255,26 @@ export async function startServer(configured: Config, options: ServerOptions = {
   const bookAt = isReplay(config.source)
     ? null
     : (task: BookAtRequest, caller: Caller, signal: AbortSignal) => heavyWork.submit(caller.subject, caller.limits.heavyConcurrent, task, signal);
-  const health = healthReport({ config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork, heavySlots, limiter, usage });
+  const publisher =
+    config.redisUrl !== undefined && isLive(config.source)
+      ? new InputPublisher({
+          redisUrl: config.redisUrl,
+          keys: replicationKeys(config.replicationPrefix),
+          journalDir,
+          sourceStats,
+          retention: config.replicationRetention,
+          meta: {
+            instruments: instruments.map(({ symbol, base, quote, tickSize, lotSize, minOrderSize, status }) => ({ symbol, base, quote, tickSize, lotSize, minOrderSize, status })),
+            workers: pool.channels.length,
+          },
+          restoredFrom: pool.checkpoints?.restoredFrom ?? null,
+        })
+      : null;
+  if (publisher !== null && pool.checkpoints !== null) pool.checkpoints.onCompleted = (checkpoint) => publisher.checkpointCompleted(checkpoint);
+  const follower = config.source.kind === 'follow' ? sourceStats : null;
+  registerReplicationMetrics(observability.metrics.registry, follower, publisher);
+  const replication = publisher !== null ? () => publisher.health() : follower !== null ? () => followerHealth(follower) : null;
+  const health = healthReport({ replication, config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork, heavySlots, limiter, usage });
   const publicHealth = publicHealthReport(startedAt);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
   new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req, caller) => (showsHealthDetails(config.healthDetails, res, req, caller) ? health() : publicHealth()), isReplay(config.source)).register(app);
@@ -297,6 +323,7 @@ export async function startServer(configured: Config, options: ServerOptions = {
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
     await source.stop();
+    await publisher?.stop();
     await pool.drain();
     await pool.stop();
     usage?.flush();
@@ -304,6 +331,8 @@ export async function startServer(configured: Config, options: ServerOptions = {
     await heavy.destroy();
     await limiter.close();
     await auth?.close();
+    // An edge's scratch directory (its copy of the checkpoint) is its own, made at start.
+    if (config.source.kind === 'follow') await rm(config.dataDir, { recursive: true, force: true });
   };
 
   let fixPort: number | null = null;
@@ -312,6 +341,7 @@ export async function startServer(configured: Config, options: ServerOptions = {
     await Promise.race([source.ready, failed.then((err) => Promise.reject(err))]);
     await pool.drain();
     observability.start();
+    publisher?.start();
     gate.listen(config.port);
     if (fix !== null) fixPort = await fix.listen();
   } catch (err) {

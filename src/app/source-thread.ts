@@ -46,6 +46,7 @@ export function startSourceThread(
     checkpointCadence: { events: config.checkpointEvents, intervalMs: config.checkpointIntervalMs },
     journalFsyncMs: config.journalFsyncMs,
     ingest: ingestBuffers,
+    replicationPrefix: config.replicationPrefix,
     feedStats: feedStats?.buffer as SharedArrayBuffer | undefined,
   };
   const worker = new Worker(path.join(__dirname, '..', 'source', 'source-worker.js'), { workerData: data });
@@ -63,8 +64,8 @@ export function startSourceThread(
   worker.on('error', (err) => fail(new BookcastError('WORKER_FAILED', `source: ${err.message}`)));
   worker.on('exit', (code) => {
     exited = true;
-    // A live source never ends by itself; a replay ends when it is done.
-    if (!stopping && (code !== 0 || isLive(config.source))) fail(new BookcastError('WORKER_FAILED', `source exited with code ${code}`));
+    // A live source (and an edge's follower) never ends by itself; a replay ends when it is done.
+    if (!stopping && (code !== 0 || isLive(config.source) || config.source.kind === 'follow')) fail(new BookcastError('WORKER_FAILED', `source exited with code ${code}`));
   });
   return {
     ready,

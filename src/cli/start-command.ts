@@ -36,7 +36,9 @@ export async function startCommand(argv: string[]): Promise<number> {
                 ? `${config.source.venue} feed (${config.source.symbols.map((s) => s.venueSymbol).join(', ')})`
                 : config.source.kind === 'capture'
                   ? `capture ${config.source.path} at ${config.source.speed === 0 ? 'full speed' : `${config.source.speed}x`}`
-                  : `LOBSTER replay of ${config.source.path}`;
+                  : config.source.kind === 'follow'
+                    ? `edge following ${config.replicationPrefix} at ${config.source.redisUrl}`
+                    : `LOBSTER replay of ${config.source.path}`;
     say(`bookcast is running: ${server.instruments.length} symbols (${server.instruments.map((i) => i.symbol).slice(0, 8).join(', ')}${server.instruments.length > 8 ? ', …' : ''}), ${server.workers} book worker${server.workers === 1 ? '' : 's'}, source: ${source}`);
     const [ws, http] = server.tls ? ['wss', 'https'] : ['ws', 'http'];
     say(`  WebSocket (JSON):        ${ws}://${base}/ws`);

@@ -27,8 +27,8 @@ import { PersistWriter } from './persist-writer';
 import { SymbolState } from './symbol-state';
 import { RECORD_CHECKPOINT, encodeSymbolState, restoreSymbolState } from './symbol-checkpoint';
 import { readSymbolCheckpoint } from './checkpoint-files';
-import { BookWorkerData, CheckpointReport, S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_PERSIST_WAITS, S_REJECTED, STATS_WORDS, WorkerReport } from './worker-protocol';
 import { nowMicros } from '../util/clock';
+import { BookWorkerData, CheckpointReport, S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_PERSIST_WAITS, S_REJECTED, STATS_WORDS, WorkerReport } from './worker-protocol';
 
 const BATCH = 512;
 /**
@@ -75,11 +75,14 @@ class EventHandler implements RecordHandler {
     }
     const symbol = f[w + W_SYMBOL];
     const s = symbol >= 0 && symbol < states.length ? states[symbol] : null;
+    const timestamp = f[w + W_TIMESTAMP];
+    // Time passes when an event says so, at this exact point of the input: followers tick alike.
+    if (timestamp >= nextTick) tick(timestamp);
     if (s === null) {
       stats[S_REJECTED + REJECT_UNKNOWN_SYMBOL]++;
       return;
     }
-    const status = applyInput(s, emitter, f[w + W_KIND], f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID], f[w + W_TIMESTAMP]);
+    const status = applyInput(s, emitter, f[w + W_KIND], f[w + W_SIDE], f[w + W_ORDER_ID], f[w + W_PRICE], f[w + W_SIZE], f[w + W_NEW_ORDER_ID], timestamp);
     if (status === OK) stats[S_ACCEPTED]++;
     else stats[S_REJECTED + status]++;
   }
@@ -109,7 +112,9 @@ class ControlHandler implements RecordHandler {
       if (active) emitter.ticker(s, true, 0);
     } else if (stream >= STREAM_CANDLES) {
       s.candleActive[depthIndex] = active ? 1 : 0;
-      if (active) emitter.candleSnapshot(s, depthIndex, nowMicros());
+      // Before any event the worker has no time of its own; a snapshot answers one subscriber, so
+      // the wall clock there changes no sequenced message.
+      if (active) emitter.candleSnapshot(s, depthIndex, clock > 0 ? clock : nowMicros());
     }
   }
 }
@@ -141,17 +146,23 @@ function refreshMirrors(): void {
 }
 
 /**
- * Once a second: trades leave the 24 h window, candles close as time passes, even on a quiet
- * market, and books that changed are snapshotted for storage (every snapshotIntervalMs). Candles close CANDLE_GRACE_US after their end, so a trade stamped just before the end
- * that reaches the worker a little later still lands in its own candle.
+ * Once a second of event time: trades leave the 24 h window, candles close, and books that
+ * changed are snapshotted for storage (every snapshotIntervalMs). The clock is the latest event
+ * timestamp this worker has seen, never the wall clock, and a tick runs just before the first
+ * event of each new second: a follower applying the same input (src/edge/) ticks at the same
+ * points and sends the same bytes. The price: on a market where no event reaches a worker, its
+ * candles close with its next event. Candles close CANDLE_GRACE_US after their end, so a trade
+ * stamped just before the end that reaches the worker a little later still lands in its own candle.
  */
 const TICK_US = 1_000_000;
 const CANDLE_GRACE_US = 250_000;
-const LIVE_WINDOW_US = 3_600_000_000;
 let nextTick = 0;
+/** The latest event time this worker has ticked at (µs). */
+let clock = 0;
 
 function tick(now: number): void {
-  nextTick = now + TICK_US;
+  clock = now;
+  nextTick = (Math.floor(now / TICK_US) + 1) * TICK_US;
   for (let i = 0; i < owned.length; i++) {
     const s = owned[i];
     const before = s.rolling24h.count;
@@ -161,10 +172,7 @@ function tick(now: number): void {
       s.mirrorDirty = true;
       if (s.tickerActive) emitter.ticker(s, false, 0);
     }
-    // A live book's time is the wall clock; a replay of recorded times (far from now) keeps its
-    // own clock, so its candles close when its trades move past them, not when the wall clock does.
-    const live = s.timestamp !== 0 && Math.abs(now - s.timestamp) < LIVE_WINDOW_US;
-    if (live) emitter.closeCandles(s, now - CANDLE_GRACE_US, now);
+    emitter.closeCandles(s, now - CANDLE_GRACE_US, now);
     if (s.sequence !== s.storedSequence && now - s.storedAt >= snapshotIntervalUs) {
       // Stamped with the book's last event time: the moment the snapshot describes.
       persist.book(s, data.snapshotDepth, s.timestamp);
@@ -172,8 +180,6 @@ function tick(now: number): void {
       s.storedAt = now;
     }
   }
-  outWriter.publish();
-  persist.publish();
 }
 
 function run(): void {
@@ -185,13 +191,13 @@ function run(): void {
   if (from !== null) for (const s of owned) restoreSymbolState(s, readSymbolCheckpoint(from, s.instrument.index));
   const loadMs = Math.round(performance.now() - loading);
   for (const s of owned) mirror.write(s);
+  // A restored worker resumes the ticks where the one that made the checkpoint was.
+  for (const s of owned) if (s.maxTimestamp > clock) clock = s.maxTimestamp;
+  if (clock > 0) nextTick = (Math.floor(clock / TICK_US) + 1) * TICK_US;
   parentPort!.postMessage({ type: 'ready', checkpoint: from?.sequence ?? 0, loadMs } satisfies WorkerReport);
   for (;;) {
     let work = control.read(controlHandler, CONTROL_BATCH);
     work += events.read(eventHandler, BATCH);
-    const now = nowMicros();
-    const ticked = now >= nextTick;
-    if (ticked) tick(now);
     if (work > 0) {
       outWriter.publish();
       persist.publish();
@@ -199,7 +205,7 @@ function run(): void {
       stats[S_OUT_WAITS] = outWriter.waits;
       stats[S_PERSIST_WAITS] = persist.waits;
     }
-    if (work > 0 || ticked) refreshMirrors();
+    if (work > 0) refreshMirrors();
     idle.idle(work, inputs);
   }
 }

@@ -53,6 +53,8 @@ export class CheckpointCoordinator {
   private deletedCheckpoints = 0;
   /** Longest time a worker took to load its symbols from restoredFrom. */
   private loadMs = 0;
+  /** Hears of every checkpoint once it is complete on disk (the replication publisher ships it to followers). */
+  onCompleted: ((checkpoint: { sequence: number; path: string }) => void) | null = null;
 
   constructor(
     private readonly options: CheckpointOptions,
@@ -125,6 +127,7 @@ export class CheckpointCoordinator {
       this.lastCompletedAt = createdAt;
       this.lastWriteMs = createdAt - pending.started;
       this.lastBytes = pending.bytes;
+      this.onCompleted?.({ sequence: pending.sequence, path: dir });
       const deleted = await applyRetention({ journalDir: this.options.journalDir, checkpointsDir: this.options.dir, retentionMs: this.options.retentionMs, now: createdAt });
       this.deletedSegments += deleted.segments;
       this.deletedCheckpoints += deleted.checkpoints;

@@ -18,4 +18,11 @@ export const SRC_RESTORE_MS = 5;
  * one load by readers (x86-64: not torn; see seqlock-table.ts).
  */
 export const SRC_DURABLE = 6;
-export const SRC_STATS_WORDS = 7;
+/** A follower (src/edge/input-follower.ts): the last journal record applied, the primary's last published, when and how late (ms). */
+export const FOLLOW_APPLIED = 7;
+export const FOLLOW_HEAD = 8;
+export const FOLLOW_APPLIED_AT = 9;
+export const FOLLOW_LAG_MS = 10;
+/** 1 while its Redis connection answers. */
+export const FOLLOW_CONNECTED = 11;
+export const SRC_STATS_WORDS = 12;

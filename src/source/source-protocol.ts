@@ -23,6 +23,8 @@ export interface SourceWorkerData {
   journalFsyncMs: number;
   /** Float64Array(feedWordsLength(instruments)) of the feed's words, model/feed-words.ts (feed and capture sources only). */
   feedStats?: SharedArrayBuffer;
+  /** Where a follow source reads the primary's stream (src/edge/replication-format.ts). */
+  replicationPrefix: string;
   /** The ingest ring and state (ingest source only). */
   ingest?: IngestBuffers;
 }

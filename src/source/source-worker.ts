@@ -32,6 +32,8 @@ import { instrumentKey, readSymbolCheckpoint } from '../engine/checkpoint-files'
 import type { IngestBuffers } from './ingest-protocol';
 import { refuseIfIngestSession } from './ingest-session-file';
 import { IngestSource } from './ingest-source';
+import { InputFollower } from '../edge/input-follower';
+import { replicationKeys } from '../edge/replication-format';
 import { EventSink, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';
 
 /** Most arrivals written before publishing, so a backlog still reaches workers in slices. */
@@ -301,6 +303,28 @@ async function runCapture(source: Extract<SourceConfig, { kind: 'capture' }>): P
   parentPort!.postMessage({ type: 'done' } satisfies SourceReport);
 }
 
+/**
+ * An edge: the primary's journal records from Redis into the rings (src/edge/input-follower.ts),
+ * after the checkpoint the books were loaded from; nothing is journaled here. The server listens
+ * once the follower has caught up with the stream.
+ */
+async function runFollow(source: Extract<SourceConfig, { kind: 'follow' }>, prefix: string): Promise<void> {
+  let count = 0;
+  const sink: EventSink = {
+    event(kind, symbol, side, orderId, price, size, newOrderId, timestamp) {
+      writer.event(kind, symbol, side, orderId, price, size, newOrderId, timestamp);
+      count++;
+    },
+  };
+  const publish = (): void => {
+    writer.publish();
+    stats[SRC_EMITTED] = count;
+    stats[SRC_WAITS] = writer.waits;
+  };
+  const follower = new InputFollower(source.redisUrl, replicationKeys(prefix), sink, publish, stats, data.checkpoint?.sequence ?? 0);
+  await follower.run(() => stats[SRC_STOP] === 1, ready);
+}
+
 /** Tells the server the journal (if any) has been handed to the books: it may start listening. */
 function ready(): void {
   parentPort!.postMessage({ type: 'ready' } satisfies SourceReport);
@@ -316,6 +340,7 @@ async function main(): Promise<void> {
   } else if (source.kind === 'journal') runJournal(source);
   else if (source.kind === 'feed') await runFeed(source);
   else if (source.kind === 'capture') await runCapture(source);
+  else if (source.kind === 'follow') await runFollow(source, data.replicationPrefix);
   else {
     ready();
     runLobster(source.path, source.speed, source.originalTime);

@@ -21,8 +21,11 @@ export async function startServerProcess(args: string[], options: { fileLimit?: 
   return new Promise((resolve, reject) => {
     // Tests of everything but access control and limits run as before them (--auth off, no request
     // budget) unless they name them.
+    // A subcommand (`edge`) stays first.
+    const subcommand = args.length > 0 && !args[0].startsWith('--') ? [args[0]] : [];
+    if (subcommand.length > 0) args = args.slice(1);
     const command = [
-      process.execPath, main, '--port', '0',
+      process.execPath, main, ...subcommand, '--port', '0',
       ...(args.includes('--auth') ? [] : ['--auth', 'off']),
       ...(args.includes('--public-rate') ? [] : ['--public-rate', 'off']),
       ...args,
