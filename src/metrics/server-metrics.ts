@@ -14,6 +14,7 @@ import type { WsGateway } from '../gateway/ws-gateway';
 import type { DeliveryLatency } from './delivery-latency';
 import type { QueueDepths, RingUse } from './queue-depths';
 import { storageSpace } from './storage-space';
+import { ERRORS, ErrorCode } from '../errors';
 
 /** Label values of message types (MSG_*) and formats (FORMAT_*), as /metrics names them. */
 const MESSAGE_TYPES: Record<number, string> = {
@@ -75,6 +76,8 @@ interface StoreHealth {
 export class ServerMetrics implements RequestObserver {
   readonly registry = new Registry();
   private readonly requests: Histogram<'route' | 'status'>;
+  /** REST refusals by `route code` (WebSocket ones are the gateway's own count), read with them when scraped. */
+  private readonly restRefusals = new Map<string, number>();
 
   constructor(parts: MetricParts) {
     const r = [this.registry];
@@ -264,6 +267,30 @@ export class ServerMetrics implements RequestObserver {
       perSymbol(r, 'bookcast_input_checksum_failures_total', "Input feed checksum mismatches (the venue's book against the local copy), by symbol", symbols, (i) => quality.checksumFailures(i));
     }
 
+    // Refusals by their status: 401/403 (a credential refused, a permission missing) and 429 (a
+    // request budget, a message rate, a subscription or heavy-request cap). Labels are the route
+    // pattern and the catalog's code, both bounded; never the key id or the address.
+    const restRefusals = this.restRefusals;
+    const refusals = (name: string, help: string, kind: RefusalKind) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['route', 'code'],
+        registers: r,
+        collect() {
+          this.reset();
+          for (const counts of [restRefusals, ws.refusals]) {
+            for (const [key, n] of counts) {
+              const at = key.lastIndexOf(' ');
+              const code = key.slice(at + 1);
+              if (refusalKind(code) === kind) this.inc({ route: key.slice(0, at), code }, n);
+            }
+          }
+        },
+      });
+    refusals('bookcast_auth_failures_total', 'Requests and WebSocket upgrades or messages refused for their credentials or permissions (401, 403), by route and code', 'auth');
+    refusals('bookcast_rate_limit_hits_total', 'Requests and WebSocket upgrades or messages refused by a limit (429), by route and code', 'limit');
+
     this.requests = new Histogram({
       name: 'bookcast_http_request_duration_seconds',
       help: 'REST requests by route pattern and status, and how long they took to answer',
@@ -274,8 +301,12 @@ export class ServerMetrics implements RequestObserver {
   }
 
   /** RequestObserver (gateway/http.ts): one REST answer. */
-  answered(pattern: string, status: number, seconds: number): void {
+  answered(pattern: string, status: number, seconds: number, code: string | null): void {
     this.requests.observe({ route: pattern, status: String(status) }, seconds);
+    if (code !== null && refusalKind(code) !== null) {
+      const key = `${pattern} ${code}`;
+      this.restRefusals.set(key, (this.restRefusals.get(key) ?? 0) + 1);
+    }
   }
 
   /** The exposition text of every family, read now. */
@@ -286,6 +317,14 @@ export class ServerMetrics implements RequestObserver {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+type RefusalKind = 'auth' | 'limit';
+
+/** An auth failure (401, 403), a limit hit (429), or neither (null), by the catalog's status of `code`. */
+function refusalKind(code: string): RefusalKind | null {
+  const status = Object.hasOwn(ERRORS, code) ? ERRORS[code as ErrorCode].status : 0;
+  return status === 401 || status === 403 ? 'auth' : status === 429 ? 'limit' : null;
 }
 
 function counter(registers: Registry[], name: string, help: string, read: () => number): void {
