@@ -202,7 +202,8 @@ export async function openStep(clients: ClientProcess[], children: ChildProcess[
   clients.forEach((client, p) => {
     if (more[p] === 0) return;
     const timeoutMs = OPEN_TIMEOUT_MS + more[p] * OPEN_TIMEOUT_PER_CONNECTION_MS;
-    waits.push(expectMessage<HeldClientMessage, 'opened'>(client.child, 'opened', timeoutMs + 5000));
+    // What the process holds now, not what it was asked for: a handshake that failed leaves room to ask again.
+    waits.push(expectMessage<HeldClientMessage, 'opened'>(client.child, 'opened', timeoutMs + 5000).then((o) => ((client.connections = o.open), o)));
     client.child.send({
       type: 'open',
       url,
