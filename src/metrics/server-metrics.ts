@@ -8,7 +8,7 @@ import { M_SEQUENCE, M_TIMESTAMP } from '../engine/book-mirror';
 import type { BookMirrorReader } from '../engine/book-mirror';
 import { S_ACCEPTED, S_OUT_WAITS, S_PERSIST_WAITS, S_REJECTED } from '../engine/worker-protocol';
 import type { SessionHub } from '../distribution/session-hub';
-import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, FORMATS } from '../distribution/streams';
+import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_FIX, FORMAT_MARKET_DATA, FORMATS } from '../distribution/streams';
 import type { RequestObserver } from '../gateway/http';
 import type { WsGateway } from '../gateway/ws-gateway';
 import type { DeliveryLatency } from './delivery-latency';
@@ -26,7 +26,9 @@ const MESSAGE_TYPES: Record<number, string> = {
   [MSG_TICKER]: 'ticker',
   [MSG_CANDLE]: 'candle',
 };
-const FORMAT_NAMES: Record<number, string> = { [FORMAT_BINARY]: 'flatbuffers', [FORMAT_FEED_JSON]: 'feed_json', [FORMAT_MARKET_DATA]: 'market_data' };
+const FORMAT_NAMES: Record<number, string> = { [FORMAT_BINARY]: 'flatbuffers', [FORMAT_FEED_JSON]: 'feed_json', [FORMAT_MARKET_DATA]: 'market_data', [FORMAT_FIX]: 'fix' };
+/** What each format's sessions travel on: FIX sessions are plain TCP (or TLS) connections of the acceptor. */
+const TRANSPORTS: Record<number, string> = { [FORMAT_BINARY]: 'websocket', [FORMAT_FEED_JSON]: 'websocket', [FORMAT_MARKET_DATA]: 'websocket', [FORMAT_FIX]: 'tcp' };
 const QUANTILES = [
   ['0.5', 'p50'],
   ['0.95', 'p95'],
@@ -131,7 +133,7 @@ export class ServerMetrics implements RequestObserver {
         this.reset();
         const counts = new Array<number>(FORMATS).fill(0);
         for (const s of hub.sessions) counts[s.format]++;
-        for (let f = 0; f < FORMATS; f++) this.set({ dialect: FORMAT_NAMES[f], transport: 'websocket' }, counts[f]);
+        for (let f = 0; f < FORMATS; f++) this.set({ dialect: FORMAT_NAMES[f], transport: TRANSPORTS[f] }, counts[f]);
       },
     });
     counter(r, 'bookcast_websocket_upgrade_requests_total', 'WebSocket upgrade requests on the data endpoints', () => ws.upgradeRequests);
@@ -268,7 +270,7 @@ export class ServerMetrics implements RequestObserver {
     }
 
     // Refusals by their status: 401/403 (a credential refused, a permission missing) and 429 (a
-    // request budget, a message rate, a subscription or heavy-request cap). Labels are the route
+    // request budget, a message rate, a heavy-request cap), and the subscription cap (a 400). Labels are the route
     // pattern and the catalog's code, both bounded; never the key id or the address.
     const restRefusals = this.restRefusals;
     const refusals = (name: string, help: string, kind: RefusalKind) =>
@@ -324,7 +326,7 @@ type RefusalKind = 'auth' | 'limit';
 /** An auth failure (401, 403), a limit hit (429), or neither (null), by the catalog's status of `code`. */
 function refusalKind(code: string): RefusalKind | null {
   const status = Object.hasOwn(ERRORS, code) ? ERRORS[code as ErrorCode].status : 0;
-  return status === 401 || status === 403 ? 'auth' : status === 429 ? 'limit' : null;
+  return status === 401 || status === 403 ? 'auth' : status === 429 || code === 'TOO_MANY_SUBSCRIPTIONS' ? 'limit' : null;
 }
 
 function counter(registers: Registry[], name: string, help: string, read: () => number): void {
