@@ -29,6 +29,7 @@ const RATE = 10;
 /** Open timeout per connection a client process opens: a loaded machine (load 30 on 2 cores) opens a few dozen a second. */
 const OPEN_MS_PER_CONNECTION = 50;
 const ATTEMPTS = 5;
+const HEALTH_TIMEOUT_MS = 30_000;
 
 export async function run(_opts: { seconds: number; full: boolean }): Promise<object> {
   return withBookcast({ symbols: SYMBOLS, rate: RATE, workers: 1 }, async (server, children: ChildProcess[]) => {
@@ -64,11 +65,15 @@ export async function run(_opts: { seconds: number; full: boolean }): Promise<ob
         lastError = step.opened.map((o) => o.firstError).find((e) => e !== null) ?? lastError;
       }
       held = await scrapeSeries(http, SCRAPES);
-      // The server's own count: handshakes a client gave up on may still have completed.
-      const serverConnections = (await server.health()).connections;
-      results.push({ target, connections: open, serverConnections, attempts, openSeconds: Math.round(openSeconds), ...(open < target ? { lastError } : {}), ...held, loadAverage: loadAverage() });
+      // The server's own count: handshakes a client gave up on may still have completed. Health
+      // answers slowly at load 30 with thousands of connections: a generous deadline, and null past it.
+      const serverConnections = await server.health(HEALTH_TIMEOUT_MS).then((h) => h.connections, () => null);
+      const result = { target, connections: open, serverConnections, attempts, openSeconds: Math.round(openSeconds), ...(open < target ? { lastError } : {}), ...held, loadAverage: loadAverage() };
+      results.push(result);
+      // Step by step on stderr, so a run cut short still leaves what it measured.
+      console.error(JSON.stringify(result));
       // Short of the step's target even so, by the server's count too: the machine cannot open more in time.
-      if (serverConnections < target) break;
+      if ((serverConnections ?? open) < target) break;
     }
     return {
       name: 'ScrapeAtConnections',
