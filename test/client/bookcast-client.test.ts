@@ -59,10 +59,19 @@ async function matchesRest(t: Test, srv: TestServer, client: BookcastClient, rec
   t.fail(`${symbol}: no REST snapshot at a sequence the client knew`);
 }
 
+/**
+ * One healthy server for the subtests that only follow it (both formats, the Market Data dialect):
+ * started by the first that needs it, stopped when the file ends. The fault subtests have their own.
+ */
+let healthy: Promise<TestServer> | null = null;
+const healthyServer = (): Promise<TestServer> => (healthy ??= startTestServer(['--rate', '2000', '--workers', '2']));
+t.teardown(async () => {
+  if (healthy !== null) await (await healthy).server.stop();
+});
+
 for (const format of ['json', 'flatbuffers'] as const) {
   t.test(`${format}: verified L2 and L3 books equal REST at the same sequence`, async (t) => {
-    const srv = await startTestServer(['--rate', '2000', '--workers', '2']);
-    t.teardown(() => srv.server.stop());
+    const srv = await healthyServer();
     const client = new BookcastClient({ url: srv.url, format });
     t.teardown(() => client.close());
     const recorder = new Recorder(client, (s) => srv.symbols.get(s)!.size_decimals);
@@ -141,8 +150,7 @@ t.test('flatbuffers: after the connection is cut, the client reconnects and its 
 });
 
 t.test('market-data dialect: verified books over the Market Data API stream, refusals and heartbeats as events, a lost update repaired', async (t) => {
-  const srv = await startTestServer(['--rate', '2000', '--workers', '2']);
-  t.teardown(() => srv.server.stop());
+  const srv = await healthyServer();
   t.throws(() => new BookcastClient({ url: srv.url, dialect: 'market-data', format: 'flatbuffers' }), 'the stream is JSON only');
 
   const client = new BookcastClient({ url: srv.url, dialect: 'market-data' });
