@@ -194,15 +194,17 @@ function share(clients: ClientProcess[], children: ChildProcess[], target: numbe
   return more;
 }
 
-export async function openStep(clients: ClientProcess[], children: ChildProcess[], target: number, url: string, symbols: string[], firstIndex: number): Promise<{ opened: OpenedMessage[]; seconds: number }> {
+/** Opens connections until `target` are asked of the clients; `perConnectionMs`: the open timeout's time per connection a process opens. */
+export async function openStep(clients: ClientProcess[], children: ChildProcess[], target: number, url: string, symbols: string[], firstIndex: number, perConnectionMs = OPEN_TIMEOUT_PER_CONNECTION_MS): Promise<{ opened: OpenedMessage[]; seconds: number }> {
   const more = share(clients, children, target);
   const started = performance.now();
   const waits: Promise<OpenedMessage>[] = [];
   let index = firstIndex;
   clients.forEach((client, p) => {
     if (more[p] === 0) return;
-    const timeoutMs = OPEN_TIMEOUT_MS + more[p] * OPEN_TIMEOUT_PER_CONNECTION_MS;
-    waits.push(expectMessage<HeldClientMessage, 'opened'>(client.child, 'opened', timeoutMs + 5000));
+    const timeoutMs = OPEN_TIMEOUT_MS + more[p] * perConnectionMs;
+    // What the process holds now, not what it was asked for: a handshake that failed leaves room to ask again.
+    waits.push(expectMessage<HeldClientMessage, 'opened'>(client.child, 'opened', timeoutMs + 5000).then((o) => ((client.connections = o.open), o)));
     client.child.send({
       type: 'open',
       url,

@@ -4,12 +4,14 @@ import { Backoff } from './backoff';
 import { Decimals, frameToMessage } from './flatbuffers-frames';
 import { ApplyResult, L2Book } from './l2-book';
 import { L3Book } from './l3-book';
+import { fromMarketData, marketDataRequest, unsupportedChannels } from './market-data-dialect';
 import type {
-  CandleMessage, ControlMessage, FeedMessage, HeartbeatMessage, L2SnapshotMessage, L2UpdateMessage, L3SnapshotMessage, L3UpdateMessage,
-  TickerMessage, TradeMessage,
+  CandleMessage, Channel, ControlMessage, FeedMessage, FeedRequest, HeartbeatMessage, L2SnapshotMessage, L2UpdateMessage, L3SnapshotMessage,
+  L3UpdateMessage, TickerMessage, TradeMessage,
 } from './messages';
 
-export type Channel = 'ticker' | 'l2' | 'l3' | 'trades' | 'candles';
+/** `feed`: the WebSocket feed at `/ws`; `market-data`: the Market Data API stream at `/api/v1/market-data/stream`. */
+export type Dialect = 'feed' | 'market-data';
 
 /** A subscribe request as the feed takes it (README, WebSocket feed). */
 export interface Subscription {
@@ -23,8 +25,14 @@ export interface Subscription {
 export interface ClientOptions {
   /** The server, `ws://host:port` (the SDK adds `/ws`). */
   url: string;
-  /** `json` (default) or `flatbuffers` (binary data frames; control replies stay JSON). */
+  /** `json` (default) or `flatbuffers` (binary data frames; control replies stay JSON; feed dialect only). */
   format?: 'json' | 'flatbuffers';
+  /**
+   * `feed` (default) or `market-data`: the Market Data API stream, JSON only and without l3. Same
+   * books, events and message shapes either way (its DATA envelopes are unwrapped, its replies and
+   * heartbeats renamed: market-data-dialect.ts).
+   */
+  dialect?: Dialect;
   /** Reconnect after a lost connection with jittered exponential backoff (default on: 250 ms doubling up to 10 s); false to stay closed. */
   reconnect?: { baseMs?: number; capMs?: number } | false;
 }
@@ -76,12 +84,15 @@ export interface BookcastClient {
  */
 export class BookcastClient extends EventEmitter {
   readonly format: 'json' | 'flatbuffers';
+  readonly dialect: Dialect;
   private readonly l2Books = new Map<string, L2Book>();
   private readonly l3Books = new Map<string, L3Book>();
   /** Streams (`l2 BTC/USD`) waiting for the snapshot a resync asked for. */
   private readonly resyncing = new Set<string>();
   /** Every request sent, replayed in order after a reconnect. */
-  private readonly requests: object[] = [];
+  private readonly requests: FeedRequest[] = [];
+  /** Market Data API requests carry a request_id: r1, r2, … */
+  private requestIds = 0;
   private readonly decimals = new Map<string, Decimals>();
   private readonly backoff: Backoff | null;
   private socket: WebSocket | null = null;
@@ -95,6 +106,8 @@ export class BookcastClient extends EventEmitter {
   constructor(private readonly options: ClientOptions) {
     super();
     this.format = options.format ?? 'json';
+    this.dialect = options.dialect ?? 'feed';
+    if (this.dialect === 'market-data' && this.format !== 'json') throw new Error('the Market Data API stream is JSON only');
     this.backoff = options.reconnect === false ? null : new Backoff(options.reconnect?.baseMs ?? 250, options.reconnect?.capMs ?? 10_000);
   }
 
@@ -111,6 +124,8 @@ export class BookcastClient extends EventEmitter {
 
   /** Subscribes (again: a repeated subscribe resynchronises the streams it names). */
   subscribe(subscription: Subscription): void {
+    const unsupported = this.dialect === 'market-data' ? unsupportedChannels(subscription.channels) : [];
+    if (unsupported.length > 0) throw new Error(`the Market Data API stream has no ${unsupported.join(', ')}`);
     this.request({ type: 'subscribe', ...subscription });
   }
 
@@ -134,9 +149,14 @@ export class BookcastClient extends EventEmitter {
     this.socket?.close();
   }
 
-  private request(message: object): void {
+  private request(message: FeedRequest): void {
     this.requests.push(message);
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+    if (this.socket?.readyState === WebSocket.OPEN) this.send(this.socket, message);
+  }
+
+  /** A request in the connection's dialect. */
+  private send(socket: WebSocket, message: FeedRequest): void {
+    socket.send(JSON.stringify(this.dialect === 'market-data' ? marketDataRequest(message, `r${++this.requestIds}`) : message));
   }
 
   private async loadDecimals(): Promise<void> {
@@ -146,13 +166,14 @@ export class BookcastClient extends EventEmitter {
   }
 
   private open(): void {
-    const socket = new WebSocket(`${this.options.url}/ws${this.format === 'flatbuffers' ? '?format=flatbuffers' : ''}`);
+    const path = this.dialect === 'market-data' ? '/api/v1/market-data/stream' : `/ws${this.format === 'flatbuffers' ? '?format=flatbuffers' : ''}`;
+    const socket = new WebSocket(`${this.options.url}${path}`);
     this.socket = socket;
     socket.on('open', () => {
       this.connections++;
       this.backoff?.reset();
       this.resyncing.clear();
-      for (const r of this.requests) socket.send(JSON.stringify(r));
+      for (const r of this.requests) this.send(socket, r);
       this.emit('open');
     });
     socket.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(data, isBinary));
@@ -177,14 +198,15 @@ export class BookcastClient extends EventEmitter {
   }
 
   private onFrame(data: Buffer, isBinary: boolean): void {
-    let message: FeedMessage;
+    let message: FeedMessage | null;
     try {
-      message = isBinary ? frameToMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), this.decimals) : (JSON.parse(data.toString()) as FeedMessage);
+      message = isBinary ? frameToMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), this.decimals) : JSON.parse(data.toString());
+      if (this.dialect === 'market-data' && message !== null) message = fromMarketData(message as never);
     } catch (err) {
       if (this.listenerCount('error') > 0) this.emit('error', err as Error);
       return;
     }
-    this.dispatch(message);
+    if (message !== null) this.dispatch(message);
   }
 
   private dispatch(m: FeedMessage): void {
@@ -242,7 +264,7 @@ export class BookcastClient extends EventEmitter {
     this.resyncs[result]++;
     this.resyncing.add(stream);
     // Straight to the socket, not into `requests`: after a reconnect every stream starts from a snapshot anyway.
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ type: 'subscribe', channels: [channel], symbols: [symbol], ...extra }));
+    if (this.socket?.readyState === WebSocket.OPEN) this.send(this.socket, { type: 'subscribe', channels: [channel], symbols: [symbol], ...extra });
     this.emit('resync', { channel, symbol, reason: result, sequence: before });
   }
 }

@@ -3,7 +3,7 @@
  * books, recovers from gaps and lost connections by itself, and emits typed events.
  */
 export { BookcastClient } from './bookcast-client';
-export type { Channel, ClientEvents, ClientOptions, Resync, Subscription } from './bookcast-client';
+export type { ClientEvents, ClientOptions, Dialect, Resync, Subscription } from './bookcast-client';
 export { L2Book } from './l2-book';
 export type { ApplyResult } from './l2-book';
 export { L3Book } from './l3-book';

@@ -5,6 +5,18 @@
  */
 export type Level = [price: string, size: string];
 
+export type Channel = 'ticker' | 'l2' | 'l3' | 'trades' | 'candles';
+
+/** A subscribe or unsubscribe request in the feed dialect's shape (README, WebSocket feed). */
+export interface FeedRequest {
+  type: 'subscribe' | 'unsubscribe';
+  channels: Channel[];
+  symbols: string[];
+  depth?: number;
+  interval?: string;
+  throttle_ms?: number;
+}
+
 interface SymbolMessage {
   symbol: string;
   /** ISO-8601 UTC to the microsecond. */

@@ -24,9 +24,12 @@ const STATUS_LINES: Record<number, string> = {
   503: '503 Service Unavailable',
 };
 
-/** Told of every answer a `route` or `routeAsync` handler gives: its route pattern, status and time taken. */
+/**
+ * Told of every answer a `route` or `routeAsync` handler gives: its route pattern, status, time
+ * taken, and the error catalog's code when the answer is a coded error (null otherwise).
+ */
 export interface RequestObserver {
-  answered(pattern: string, status: number, seconds: number): void;
+  answered(pattern: string, status: number, seconds: number, code: string | null): void;
 }
 
 const observers = new WeakMap<TemplatedApp, RequestObserver>();
@@ -44,11 +47,21 @@ function watch(app: TemplatedApp, res: HttpResponse, pattern: string): void {
 }
 
 /** Every status line written for a route's request passes here, whatever wrote it (sync, async, error). */
-function answered(res: HttpResponse, status: number): void {
+function answered(res: HttpResponse, status: number, code: string | null = null): void {
   const request = unanswered.get(res);
   if (request === undefined) return;
   unanswered.delete(res);
-  request.observer.answered(request.pattern, status, (performance.now() - request.start) / 1000);
+  request.observer.answered(request.pattern, status, (performance.now() - request.start) / 1000, code);
+}
+
+/** A handler admitted later answers through `view` (a BufferedBody's response): its answer is observed as the request's. */
+function watchAs(res: HttpResponse, view: HttpResponse): HttpResponse {
+  const request = unanswered.get(res);
+  if (request !== undefined) {
+    unanswered.delete(res);
+    unanswered.set(view, request);
+  }
+  return view;
 }
 
 export function sendJson(res: HttpResponse, status: number, body: string): void {
@@ -71,12 +84,12 @@ export function errorBody(code: ErrorCode, message?: string): string {
 const RETRY_AFTER_S: Partial<Record<ErrorCode, string>> = { BUSY: '1', TOO_MANY_HEAVY_REQUESTS: '1' };
 
 export function sendError(res: HttpResponse, code: ErrorCode, message?: string): void {
+  answered(res, ERRORS[code].status, code);
   const retryAfter = RETRY_AFTER_S[code];
   if (retryAfter === undefined) {
     sendJson(res, ERRORS[code].status, errorBody(code, message));
     return;
   }
-  answered(res, ERRORS[code].status);
   res.cork(() => {
     res.writeStatus(STATUS_LINES[ERRORS[code].status]).writeHeader('content-type', 'application/json').writeHeader('retry-after', retryAfter).end(errorBody(code, message));
   });
@@ -209,7 +222,7 @@ export function requestCredentials(res: HttpResponse, req: HttpRequest): Credent
 /** A refusal as its coded answer, with the headers a limit hook asked for. */
 export function sendRefusal(res: HttpResponse, err: unknown): void {
   if (err instanceof AdmissionRefusal && err.headers.length > 0) {
-    answered(res, err.status);
+    answered(res, err.status, err.code);
     res.cork(() => {
       res.writeStatus(STATUS_LINES[err.status] ?? `${err.status} Error`).writeHeader('content-type', 'application/json');
       for (const [name, value] of err.headers) res.writeHeader(name, value);
@@ -282,7 +295,7 @@ export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string
     admitted.then(
       (caller) => {
         noteCaller(res, caller);
-        if (!body.aborted) res.cork(() => run(body.response(), copy, caller));
+        if (!body.aborted) res.cork(() => run(watchAs(res, body.response()), copy, caller));
       },
       (err) => {
         if (!body.aborted) sendRefusal(res, err);

@@ -67,6 +67,11 @@ export class WsGateway implements SessionDialect {
   /** Closes by WebSocket close code (1006: dropped or timed out, 1013: slow consumer, …). */
   readonly closes = new Map<number, number>();
   readonly deliveryFailures = new DeliveryFailures();
+  /**
+   * Refused upgrades and error replies, by endpoint and code (`/ws RATE_LIMITED`): metrics count
+   * the auth failures and limit hits among them. Bounded: two endpoints, the catalog's codes.
+   */
+  readonly refusals = new Map<string, number>();
   /** The admission of the app the endpoints are registered on (it verifies in-band tokens too). */
   private admission: Admission = admissionOf(null);
 
@@ -126,7 +131,7 @@ export class WsGateway implements SessionDialect {
         try {
           admitted = this.admission.admit(credentials, info);
         } catch (err) {
-          sendRefusal(res, err);
+          this.refuse(res, path, err);
           return;
         }
         if (!(admitted instanceof Promise)) {
@@ -145,13 +150,13 @@ export class WsGateway implements SessionDialect {
             try {
               this.guard.limits.check(client);
             } catch (err) {
-              sendRefusal(res, err);
+              this.refuse(res, path, err);
               return;
             }
             res.cork(() => open(caller));
           },
           (err) => {
-            if (!aborted) sendRefusal(res, err);
+            if (!aborted) this.refuse(res, path, err);
           },
         );
       },
@@ -395,8 +400,19 @@ export class WsGateway implements SessionDialect {
   }
 
   /** An error in the connection's dialect; anything but a BookcastError is INTERNAL. */
+  private refuse(res: HttpResponse, path: string, err: unknown): void {
+    this.countRefusal(path, err instanceof BookcastError ? err.code : 'INTERNAL');
+    sendRefusal(res, err);
+  }
+
+  private countRefusal(path: string, code: ErrorCode): void {
+    const key = `${path} ${code}`;
+    this.refusals.set(key, (this.refusals.get(key) ?? 0) + 1);
+  }
+
   private sendError(session: Session, err: unknown, requestId: unknown = null): void {
     const code: ErrorCode = err instanceof BookcastError ? err.code : 'INTERNAL';
+    this.countRefusal(session.format === FORMAT_MARKET_DATA ? '/api/v1/market-data/stream' : '/ws', code);
     const message = err instanceof BookcastError ? err.message : ERRORS.INTERNAL.message;
     const timestamp = formatTimestampMicros(nowMicros());
     this.sendText(

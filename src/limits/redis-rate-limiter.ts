@@ -3,6 +3,7 @@ import type { RatePolicy } from '../auth/caller';
 import type { RateLimiter } from './rate-limiter';
 import type { MemoryRateLimiter } from './memory-rate-limiter';
 import { newDecision, planOf, RateDecision, WINDOW_NAMES } from './rate-windows';
+import { log } from '../util/log';
 
 /**
  * gcra() of rate-windows.ts in Lua, run atomically by Redis: one round trip per check, whatever
@@ -127,7 +128,7 @@ export class RedisRateLimiter implements RateLimiter {
 
   private note(err: Error): void {
     const text = `${err.name}: ${err.message}`;
-    if (text !== this.lastError) console.error(`bookcast: rate limits fall back to this process's counts: ${text}`);
+    if (text !== this.lastError) log.warn({ error: text }, "rate limits fall back to this process's counts");
     this.lastError = text;
   }
 

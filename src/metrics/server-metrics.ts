@@ -8,12 +8,13 @@ import { M_SEQUENCE, M_TIMESTAMP } from '../engine/book-mirror';
 import type { BookMirrorReader } from '../engine/book-mirror';
 import { S_ACCEPTED, S_OUT_WAITS, S_PERSIST_WAITS, S_REJECTED } from '../engine/worker-protocol';
 import type { SessionHub } from '../distribution/session-hub';
-import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, FORMATS } from '../distribution/streams';
+import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_FIX, FORMAT_MARKET_DATA, FORMATS } from '../distribution/streams';
 import type { RequestObserver } from '../gateway/http';
 import type { WsGateway } from '../gateway/ws-gateway';
 import type { DeliveryLatency } from './delivery-latency';
 import type { QueueDepths, RingUse } from './queue-depths';
 import { storageSpace } from './storage-space';
+import { ERRORS, ErrorCode } from '../errors';
 
 /** Label values of message types (MSG_*) and formats (FORMAT_*), as /metrics names them. */
 const MESSAGE_TYPES: Record<number, string> = {
@@ -25,7 +26,9 @@ const MESSAGE_TYPES: Record<number, string> = {
   [MSG_TICKER]: 'ticker',
   [MSG_CANDLE]: 'candle',
 };
-const FORMAT_NAMES: Record<number, string> = { [FORMAT_BINARY]: 'flatbuffers', [FORMAT_FEED_JSON]: 'feed_json', [FORMAT_MARKET_DATA]: 'market_data' };
+const FORMAT_NAMES: Record<number, string> = { [FORMAT_BINARY]: 'flatbuffers', [FORMAT_FEED_JSON]: 'feed_json', [FORMAT_MARKET_DATA]: 'market_data', [FORMAT_FIX]: 'fix' };
+/** What each format's sessions travel on: FIX sessions are plain TCP (or TLS) connections of the acceptor. */
+const TRANSPORTS: Record<number, string> = { [FORMAT_BINARY]: 'websocket', [FORMAT_FEED_JSON]: 'websocket', [FORMAT_MARKET_DATA]: 'websocket', [FORMAT_FIX]: 'tcp' };
 const QUANTILES = [
   ['0.5', 'p50'],
   ['0.95', 'p95'],
@@ -75,6 +78,8 @@ interface StoreHealth {
 export class ServerMetrics implements RequestObserver {
   readonly registry = new Registry();
   private readonly requests: Histogram<'route' | 'status'>;
+  /** REST refusals by `route code` (WebSocket ones are the gateway's own count), read with them when scraped. */
+  private readonly restRefusals = new Map<string, number>();
 
   constructor(parts: MetricParts) {
     const r = [this.registry];
@@ -128,7 +133,7 @@ export class ServerMetrics implements RequestObserver {
         this.reset();
         const counts = new Array<number>(FORMATS).fill(0);
         for (const s of hub.sessions) counts[s.format]++;
-        for (let f = 0; f < FORMATS; f++) this.set({ dialect: FORMAT_NAMES[f], transport: 'websocket' }, counts[f]);
+        for (let f = 0; f < FORMATS; f++) this.set({ dialect: FORMAT_NAMES[f], transport: TRANSPORTS[f] }, counts[f]);
       },
     });
     counter(r, 'bookcast_websocket_upgrade_requests_total', 'WebSocket upgrade requests on the data endpoints', () => ws.upgradeRequests);
@@ -264,6 +269,30 @@ export class ServerMetrics implements RequestObserver {
       perSymbol(r, 'bookcast_input_checksum_failures_total', "Input feed checksum mismatches (the venue's book against the local copy), by symbol", symbols, (i) => quality.checksumFailures(i));
     }
 
+    // Refusals by their status: 401/403 (a credential refused, a permission missing) and 429 (a
+    // request budget, a message rate, a heavy-request cap), and the subscription cap (a 400). Labels are the route
+    // pattern and the catalog's code, both bounded; never the key id or the address.
+    const restRefusals = this.restRefusals;
+    const refusals = (name: string, help: string, kind: RefusalKind) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['route', 'code'],
+        registers: r,
+        collect() {
+          this.reset();
+          for (const counts of [restRefusals, ws.refusals]) {
+            for (const [key, n] of counts) {
+              const at = key.lastIndexOf(' ');
+              const code = key.slice(at + 1);
+              if (refusalKind(code) === kind) this.inc({ route: key.slice(0, at), code }, n);
+            }
+          }
+        },
+      });
+    refusals('bookcast_auth_failures_total', 'Requests and WebSocket upgrades or messages refused for their credentials or permissions (401, 403), by route and code', 'auth');
+    refusals('bookcast_rate_limit_hits_total', 'Requests and WebSocket upgrades or messages refused by a limit (429), by route and code', 'limit');
+
     this.requests = new Histogram({
       name: 'bookcast_http_request_duration_seconds',
       help: 'REST requests by route pattern and status, and how long they took to answer',
@@ -274,8 +303,12 @@ export class ServerMetrics implements RequestObserver {
   }
 
   /** RequestObserver (gateway/http.ts): one REST answer. */
-  answered(pattern: string, status: number, seconds: number): void {
+  answered(pattern: string, status: number, seconds: number, code: string | null): void {
     this.requests.observe({ route: pattern, status: String(status) }, seconds);
+    if (code !== null && refusalKind(code) !== null) {
+      const key = `${pattern} ${code}`;
+      this.restRefusals.set(key, (this.restRefusals.get(key) ?? 0) + 1);
+    }
   }
 
   /** The exposition text of every family, read now. */
@@ -286,6 +319,14 @@ export class ServerMetrics implements RequestObserver {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+type RefusalKind = 'auth' | 'limit';
+
+/** An auth failure (401, 403), a limit hit (429), or neither (null), by the catalog's status of `code`. */
+function refusalKind(code: string): RefusalKind | null {
+  const status = Object.hasOwn(ERRORS, code) ? ERRORS[code as ErrorCode].status : 0;
+  return status === 401 || status === 403 ? 'auth' : status === 429 || code === 'TOO_MANY_SUBSCRIPTIONS' ? 'limit' : null;
 }
 
 function counter(registers: Registry[], name: string, help: string, read: () => number): void {

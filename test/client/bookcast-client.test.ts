@@ -59,10 +59,19 @@ async function matchesRest(t: Test, srv: TestServer, client: BookcastClient, rec
   t.fail(`${symbol}: no REST snapshot at a sequence the client knew`);
 }
 
+/**
+ * One healthy server for the subtests that only follow it (both formats, the Market Data dialect):
+ * started by the first that needs it, stopped when the file ends. The fault subtests have their own.
+ */
+let healthy: Promise<TestServer> | null = null;
+const healthyServer = (): Promise<TestServer> => (healthy ??= startTestServer(['--rate', '2000', '--workers', '2']));
+t.teardown(async () => {
+  if (healthy !== null) await (await healthy).server.stop();
+});
+
 for (const format of ['json', 'flatbuffers'] as const) {
   t.test(`${format}: verified L2 and L3 books equal REST at the same sequence`, async (t) => {
-    const srv = await startTestServer(['--rate', '2000', '--workers', '2']);
-    t.teardown(() => srv.server.stop());
+    const srv = await healthyServer();
     const client = new BookcastClient({ url: srv.url, format });
     t.teardown(() => client.close());
     const recorder = new Recorder(client, (s) => srv.symbols.get(s)!.size_decimals);
@@ -138,6 +147,46 @@ t.test('flatbuffers: after the connection is cut, the client reconnects and its 
   await waitFor('the book moving on after the reconnect', () => client.book('BTC/USD')!.sequence > before);
   for (const symbol of SYMBOLS) await matchesRest(t, srv, client, recorder, symbol);
   t.same(client.resyncs, { gap: 0, checksum: 0 });
+});
+
+t.test('market-data dialect: verified books over the Market Data API stream, refusals and heartbeats as events, a lost update repaired', async (t) => {
+  const srv = await healthyServer();
+  t.throws(() => new BookcastClient({ url: srv.url, dialect: 'market-data', format: 'flatbuffers' }), 'the stream is JSON only');
+
+  const client = new BookcastClient({ url: srv.url, dialect: 'market-data' });
+  t.teardown(() => client.close());
+  const recorder = new Recorder(client, (s) => srv.symbols.get(s)!.size_decimals);
+  let updates = 0;
+  client.on('l2', (_b, m) => (updates += m.type === 'l2_update' ? 1 : 0));
+  const trades: number[] = [];
+  client.on('trade', (m) => trades.push(m.data.trade_id));
+  const refused: { id: unknown; code?: string }[] = [];
+  client.on('refused', (m) => refused.push({ id: m.id, code: m.data?.code }));
+  const heartbeats: string[] = [];
+  client.on('heartbeat', (m) => heartbeats.push(...m.data.subscriptions.map((s) => `${s.channel} ${s.symbol}`)));
+  await client.connect();
+  t.throws(() => client.subscribe({ channels: ['l3'], symbols: ['BTC/USD'] }), /no l3/, 'l3 is refused before it is sent');
+  client.subscribe({ channels: ['l2', 'trades'], symbols: SYMBOLS, depth: 10 });
+  client.subscribe({ channels: ['ticker'], symbols: ['NOPE/USD'] });
+  await waitFor('100 verified L2 updates, a trade, the refusal and a heartbeat', () => updates >= 100 && trades.length > 0 && refused.length > 0 && heartbeats.length > 0);
+  t.same(refused, [{ id: 'r2', code: 'UNKNOWN_SYMBOL' }], 'the refused request, by its request_id');
+  t.ok(heartbeats.includes('ORDERBOOK BTC/USD'), 'heartbeats name the subscriptions');
+  for (const symbol of SYMBOLS) await matchesRest(t, srv, client, recorder, symbol, false);
+  t.same(client.resyncs, { gap: 0, checksum: 0 });
+
+  // Through a proxy that loses the 40th BTC/USD update: found as a gap, repaired by a fresh SUBSCRIBE on the same connection.
+  let seen = 0;
+  const proxy = new FrameProxy(srv.server.port, (payload) => (payload.toString().includes('"type":"l2_update","symbol":"BTC/USD"') && ++seen === 40 ? 'drop' : 'pass'));
+  await proxy.start();
+  t.teardown(() => proxy.close());
+  const lossy = new BookcastClient({ url: `ws://127.0.0.1:${proxy.port}`, dialect: 'market-data' });
+  t.teardown(() => lossy.close());
+  const lossyRecorder = new Recorder(lossy, (s) => srv.symbols.get(s)!.size_decimals);
+  await lossy.connect();
+  lossy.subscribe({ channels: ['l2'], symbols: ['BTC/USD'], depth: 10 });
+  await waitFor('the gap found', () => lossy.resyncs.gap >= 1);
+  await matchesRest(t, srv, lossy, lossyRecorder, 'BTC/USD', false);
+  t.equal(lossy.connections, 1, 'repaired on the same connection');
 });
 
 t.test('L2Book keeps levels ordered and verifies checksums from its own strings', async (t) => {

@@ -29,6 +29,8 @@ t.test('GET /metrics reports deliveries, latency, connections, queues, storage, 
   t.equal(value(m, 'bookcast_connections', { dialect: 'feed_json', transport: 'websocket' }), 1);
   t.equal(value(m, 'bookcast_connections', { dialect: 'flatbuffers', transport: 'websocket' }), 1);
   t.equal(value(m, 'bookcast_connections', { dialect: 'market_data', transport: 'websocket' }), 0);
+  t.equal(value(m, 'bookcast_connections', { dialect: 'fix', transport: 'tcp' }), 0, 'FIX sessions have their dialect and transport');
+  t.same(m.filter((x) => Object.values(x.labels).includes('undefined')).map((x) => x.name), [], 'every label has a value (a format without a name would export "undefined")');
   t.equal(value(m, 'bookcast_websocket_upgrade_requests_total'), 3, 'three upgrade requests');
   t.equal(value(m, 'bookcast_websocket_upgrades_refused_total'), 1, 'one refused');
 
