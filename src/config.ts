@@ -147,6 +147,8 @@ export interface Config {
   authIssuer: string;
   /** Shared state (rate-limit counters, the auth cache and its revocations) lives here when set; otherwise in this process. */
   redisUrl: string | undefined;
+  /** Put before every history-cache key in Redis, so several deployments (or tests) share one Redis apart. */
+  cachePrefix: string;
   /** The FIX 4.4 market-data acceptor (src/fix/); null when --fix-port is not set. */
   fix: FixConfig | null;
   /** pino level of the JSON log on stderr (util/log.ts). */
@@ -288,6 +290,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'auth-refresh-ttl', env: 'BOOKCAST_AUTH_REFRESH_TTL', default: '2592000', help: 'refresh-token lifetime, seconds' },
   { flag: 'auth-issuer', env: 'BOOKCAST_AUTH_ISSUER', default: 'bookcast', help: 'iss and aud of the access tokens issued and accepted' },
   { flag: 'redis-url', env: 'REDIS_URL', default: '', help: 'Redis URL (redis://host:6379) for state several processes share (rate-limit counters, verified keys and tokens, revocations); empty: in-process' },
+  { flag: 'cache-prefix', env: 'BOOKCAST_CACHE_PREFIX', default: '', help: 'with --redis-url: put before every history-cache key (historical:…), so deployments sharing one Redis keep apart' },
   { flag: 'fix-port', env: 'BOOKCAST_FIX_PORT', default: '', help: 'FIX 4.4 market-data acceptor port (0 picks a free one); empty: no FIX' },
   { flag: 'fix-sessions', env: 'BOOKCAST_FIX_SESSIONS', default: '', help: 'JSON file of FIX SenderCompIDs, passwords and permissions (required with --fix-port)' },
   { flag: 'fix-comp-id', env: 'BOOKCAST_FIX_COMP_ID', default: 'BOOKCAST', help: 'the acceptor\'s CompID (clients\' TargetCompID)' },
@@ -618,6 +621,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     authRefreshTtlS: integer('auth-refresh-ttl', get('auth-refresh-ttl'), 60, 31_536_000),
     authIssuer: get('auth-issuer'),
     redisUrl: get('redis-url') || undefined,
+    cachePrefix: get('cache-prefix'),
     fix: fixConfig(get),
     logLevel: logLevel(get('log-level')),
     metrics: {
