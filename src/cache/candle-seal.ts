@@ -33,8 +33,6 @@ export class CandleSeal {
   private readonly storedThrough = new Map<string, number>();
   /** Per `symbol index:interval`: when the store last said "nothing at or after" (µs), and for which end. */
   private readonly openAt = new Map<string, { end: number; checked: number }>();
-  /** Store reads made to decide (for tests and the stats' curious). */
-  checks = 0;
 
   constructor(private readonly persistence: Pick<Persistence, 'query'>) {}
 
@@ -47,7 +45,6 @@ export class CandleSeal {
     // "Not final" for an end at or before one recently found open is still "not final" (a miss, never a wrong answer).
     if (open !== undefined && end >= open.end && now - open.checked < OPEN_RECHECK_US) return false;
     if (end > FAR_FUTURE_US) return false;
-    this.checks++;
     let next: CandleRecord[];
     try {
       next = await this.persistence.query<CandleRecord[]>({ kind: 'candles', symbol, interval, from: end, to: FAR_FUTURE_US, limit: 1, offset: 0 });
