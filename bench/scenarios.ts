@@ -273,6 +273,18 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     ],
   },
   {
+    name: 'cache/latest-cache',
+    module: './cache/latest-cache',
+    quickSeconds: 5,
+    fullSeconds: 10,
+    budget: 'measured seconds, the three targets interleaved',
+    timeoutSeconds: (seconds) => 180 + 3 * seconds,
+    headline: (r) => [
+      ['latest p50/p99 µs, in-memory book', `${n(r.results?.memory?.p50)} / ${n(r.results?.memory?.p99)}`],
+      ['latest p50/p99 µs, Redis 5 s cache', `${n(r.results?.['redis-5s']?.p50)} / ${n(r.results?.['redis-5s']?.p99)} (×${r.redisOverMemory?.p50} / ×${r.redisOverMemory?.p99} of memory)`],
+    ],
+  },
+  {
     name: 'gateway/auth-overhead',
     module: './gateway/auth-overhead',
     quickSeconds: 2,

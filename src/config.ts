@@ -153,6 +153,8 @@ export interface Config {
   replicationPrefix: string;
   /** Journal records the replication stream keeps (at least; plus everything after the published checkpoint). */
   replicationRetention: number;
+  /** Put before every history-cache key in Redis, so several deployments (or tests) share one Redis apart. */
+  cachePrefix: string;
   /** The FIX 4.4 market-data acceptor (src/fix/); null when --fix-port is not set. */
   fix: FixConfig | null;
   /** pino level of the JSON log on stderr (util/log.ts). */
@@ -296,6 +298,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'redis-url', env: 'REDIS_URL', default: '', help: 'Redis URL (redis://host:6379) for state several processes share (rate-limit counters, verified keys and tokens, revocations); empty: in-process' },
   { flag: 'replication-prefix', env: 'BOOKCAST_REPLICATION_PREFIX', default: 'bookcast:repl', help: 'with --redis-url, a live primary publishes its input under these keys and `bookcast edge` follows them' },
   { flag: 'replication-retention', env: 'BOOKCAST_REPLICATION_RETENTION', default: '1000000', help: 'journal records the replication stream keeps (MINID ~); an edge further behind bootstraps from the published checkpoint' },
+  { flag: 'cache-prefix', env: 'BOOKCAST_CACHE_PREFIX', default: '', help: 'with --redis-url: put before every history-cache key (historical:…), so deployments sharing one Redis keep apart' },
   { flag: 'fix-port', env: 'BOOKCAST_FIX_PORT', default: '', help: 'FIX 4.4 market-data acceptor port (0 picks a free one); empty: no FIX' },
   { flag: 'fix-sessions', env: 'BOOKCAST_FIX_SESSIONS', default: '', help: 'JSON file of FIX SenderCompIDs, passwords and permissions (required with --fix-port)' },
   { flag: 'fix-comp-id', env: 'BOOKCAST_FIX_COMP_ID', default: 'BOOKCAST', help: 'the acceptor\'s CompID (clients\' TargetCompID)' },
@@ -632,6 +635,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     redisUrl: get('redis-url') || undefined,
     replicationPrefix: get('replication-prefix'),
     replicationRetention: integer('replication-retention', get('replication-retention'), 1000, 2 ** 40),
+    cachePrefix: get('cache-prefix'),
     fix: fixConfig(get),
     logLevel: logLevel(get('log-level')),
     metrics: {

@@ -34,6 +34,7 @@ export const ERRORS = {
   USAGE_DISABLED: { status: 404, message: 'this server keeps no usage accounting; start it with --usage-accounting true' },
   SIGNING_DISABLED: { status: 404, message: 'this server does not sign snapshots; start it with --sign-snapshots true' },
   BAD_FRAME: { status: 400, message: 'bytes are not a valid bookcast FlatBuffers frame' },
+  CACHE_UNAVAILABLE: { status: 503, message: 'the shared cache (Redis) cannot be reached; nothing was invalidated' },
   // Access control (auth/)
   AUTH_REQUIRED: { status: 401, message: 'this server requires an API key (X-API-Key) or a bearer token' },
   PERMISSION_DENIED: { status: 403, message: "the caller's tier or key does not include this permission" },

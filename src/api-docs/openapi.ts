@@ -18,7 +18,7 @@ export interface QueryParameter {
  * to SCHEMAS if it is new).
  */
 export interface Endpoint {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   path: string;
   tag: string;
   summary: string;
@@ -113,6 +113,14 @@ export const ENDPOINTS: Endpoint[] = [
   { method: 'get', path: '/metrics', tag: 'Operations', summary: 'Prometheus text exposition of every bookcast metric (README, "Metrics, alerts and logs")', answer: { mediaType: 'text/plain' }, errors: [] },
   { method: 'get', path: '/api/v1/alerts', tag: 'Operations', summary: 'The four alerts evaluated in the process: firing, pending and resolved, with values and since when', answer: { mediaType: 'application/json' }, errors: [] },
   { method: 'get', path: '/api/v1/usage', tag: 'Limits and integrity', summary: "The caller's own usage summary from api_usage", query: [time('start', 'from'), time('end', 'to')], answer: { mediaType: 'application/json' }, errors: ['INVALID_PARAMETER', 'USAGE_DISABLED', ...STORE, ...LIMITED] },
+  {
+    method: 'get', path: '/api/v1/cache/stats', tag: 'Operations', summary: 'The history cache: hit_rate, miss_rate, eviction_rate, memory_usage_bytes, key_count (README, "Caching")',
+    answer: { mediaType: 'application/json' }, errors: ['INVALID_PARAMETER', ...LIMITED],
+  },
+  {
+    method: 'delete', path: '/api/v1/cache/{pattern}', tag: 'Operations', summary: 'Removes the cached history answers whose keys match a Redis glob pattern, SCAN and UNLINK (admin)',
+    answer: { mediaType: 'application/json' }, errors: ['INVALID_PARAMETER', 'CACHE_UNAVAILABLE', ...LIMITED],
+  },
   { method: 'get', path: '/api/v1/signing-key', tag: 'Limits and integrity', summary: 'The Ed25519 public key of Bookcast-Signature, as a JWK set', answer: { mediaType: 'application/json' }, errors: ['SIGNING_DISABLED'] },
   ...ACCESS_CONTROL_ENDPOINTS,
 ];

@@ -63,6 +63,8 @@ import { healthReport, publicHealthReport } from './health';
 import { pickInstruments } from './instruments';
 import { startSourceThread } from './source-thread';
 import { resolveFeedSource } from '../feeds/feed-reference';
+import { openHistoryCache } from './history-cache';
+import { CacheRoutes } from '../gateway/cache-routes';
 import { feedWordsLength } from '../model/feed-words';
 import { bootstrapFollower } from '../edge/follow-bootstrap';
 import { InputPublisher } from '../edge/input-publisher';
@@ -277,9 +279,11 @@ export async function startServer(configured: Config, options: ServerOptions = {
   const health = healthReport({ replication, config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork, heavySlots, limiter, usage });
   const publicHealth = publicHealthReport(startedAt);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
-  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req, caller) => (showsHealthDetails(config.healthDetails, res, req, caller) ? health() : publicHealth()), isReplay(config.source)).register(app);
+  const { cache: historyCache, reads: historyReads } = openHistoryCache(config, persistence);
+  new RestRoutes(symbols, mirror, trades, candles, persistence, bookAt, (res, req, caller) => (showsHealthDetails(config.healthDetails, res, req, caller) ? health() : publicHealth()), isReplay(config.source), historyReads).register(app);
   const snapshots = new MarketSnapshots(new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH), new CurrencyConverter(instruments));
-  new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence, heavySlots).register(app);
+  new MarketDataRoutes(symbols, snapshots, EXCHANGE, config.source.kind, persistence, heavySlots, historyReads).register(app);
+  new CacheRoutes(historyCache).register(app);
   new UsageRoutes(persistence, signer === null ? null : signer.jwks(), usage !== null).register(app);
   if (auth !== null) {
     new AuthRoutes(auth).register(app);
@@ -333,6 +337,7 @@ export async function startServer(configured: Config, options: ServerOptions = {
     await auth?.close();
     // An edge's scratch directory (its copy of the checkpoint) is its own, made at start.
     if (config.source.kind === 'follow') await rm(config.dataDir, { recursive: true, force: true });
+    await historyCache.close();
   };
 
   let fixPort: number | null = null;

@@ -27,6 +27,9 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission | null>> = {
   '/api/v1/admin/keys/:key_id/revoke': 'admin',
   '/api/v1/admin/keys/:key_id/rotate': 'admin',
   '/api/v1/admin/audit/verify': 'admin',
+  // The history cache: its figures for anyone admitted, invalidation for admins.
+  '/api/v1/cache/stats': null,
+  '/api/v1/cache/:pattern': 'admin',
   // Streams are checked per channel when subscribed (stream-permissions in ws-gateway).
   '/ws': null,
   '/api/v1/market-data/stream': null,

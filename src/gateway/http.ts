@@ -164,7 +164,7 @@ export function admissionOf(app: TemplatedApp | null): Admission {
 }
 
 /** A method bookcast serves on a path: HTTP methods, or `ws` for a WebSocket upgrade. */
-export type ServedMethod = 'get' | 'post' | 'ws';
+export type ServedMethod = 'get' | 'post' | 'delete' | 'ws';
 
 /** One served endpoint, with the pattern as uWS takes it (`:symbol` for a path parameter). */
 export interface ServedRoute {
@@ -263,7 +263,7 @@ export type RouteHandler = (res: HttpResponse, req: HttpRequest, caller: Caller)
  * meanwhile). A BookcastError the handler throws becomes its coded JSON answer, any other error
  * INTERNAL; every other method on the same path answers 405.
  */
-export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string, handler: RouteHandler, permission: Permission | null = routePermission(pattern)): void {
+export function route(app: TemplatedApp, method: 'get' | 'post' | 'delete', pattern: string, handler: RouteHandler, permission: Permission | null = routePermission(pattern)): void {
   const info: RouteInfo = { method: method.toUpperCase(), pattern, permission };
   const parameters = parameterCount(pattern);
   recordRoute(app, method, pattern);
@@ -275,7 +275,8 @@ export function route(app: TemplatedApp, method: 'get' | 'post', pattern: string
     }
   };
   const meter = meterOf(app);
-  app[method](pattern, (raw, req) => {
+  // uWS names DELETE's handler `del`.
+  app[method === 'delete' ? 'del' : method](pattern, (raw, req) => {
     const res = meter === null ? raw : meter.open(raw, req, info);
     watch(app, res, pattern);
     let admitted: Caller | Promise<Caller>;

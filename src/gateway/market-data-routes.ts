@@ -13,6 +13,8 @@ import type { BookSnapshotRecord, CandleRecord } from '../store/store';
 import type { SymbolLookup } from './symbol-lookup';
 import type { Caller } from '../auth/caller';
 import type { ClientSlots } from './client-slots';
+import { historicalKey } from '../cache/history-cache';
+import type { HistoryReads } from '../cache/history-reads';
 
 /** Largest bulk request body and symbol count. */
 export const MAX_BULK_BYTES = 64 * 1024;
@@ -53,6 +55,8 @@ export class MarketDataRoutes {
     private readonly persistence: Persistence,
     /** History pages and bulk requests hold one of the caller's heavy-request slots while they run. */
     private readonly heavy: ClientSlots,
+    /** Final history pages are kept in the shared cache (cache/history-reads.ts). */
+    private readonly historyReads: HistoryReads,
   ) {}
 
   register(app: TemplatedApp): void {
@@ -141,8 +145,15 @@ export class MarketDataRoutes {
       sizeDecimals: instrument.sizeDecimals,
       metadata: { exchange: this.exchange, source: this.source, store: this.persistence.store, currency: instrument.quote },
     };
-    const body = await this.heavy.hold(caller.subject, caller.limits.heavyConcurrent, () => this.persistence.query<string>({ kind: 'history', request }));
-    return { status: 200, body, contentType: format === 'csv' ? 'text/csv' : 'application/json' };
+    const contentType = format === 'csv' ? 'text/csv' : 'application/json';
+    const key = historicalKey(instrument.symbol, interval, from, to, fields.join(','), format, request.limit, request.offset);
+    // A kept page costs no store read, so it holds no heavy-request slot.
+    const kept = await this.historyReads.cached(key);
+    if (kept !== undefined) return { status: 200, body: kept, contentType };
+    const body = await this.heavy.hold(caller.subject, caller.limits.heavyConcurrent, () =>
+      this.historyReads.read(key, instrument.index, interval, to, () => this.persistence.query<string>({ kind: 'history', request })),
+    );
+    return { status: 200, body, contentType };
   }
 
   /**

@@ -35,6 +35,8 @@ import { RecentTrades, TRADE_HISTORY, TradeRow } from '../distribution/recent-tr
 import type { SymbolLookup } from './symbol-lookup';
 import type { Caller } from '../auth/caller';
 import { requirePermission } from '../auth/admission';
+import { historicalKey } from '../cache/history-cache';
+import type { HistoryReads } from '../cache/history-reads';
 
 export const DEFAULT_BOOK_DEPTH = 20;
 export const DEFAULT_TRADE_LIMIT = 100;
@@ -70,6 +72,8 @@ export class RestRoutes {
     private readonly health: (res: HttpResponse, req: HttpRequest, caller: Caller) => object,
     /** The source re-publishes a recording (see isReplay); /symbols says so. */
     private readonly replay: boolean,
+    /** Final candle answers are kept in the shared cache (cache/history-reads.ts). */
+    private readonly historyReads: HistoryReads,
   ) {}
 
   register(app: TemplatedApp): void {
@@ -263,6 +267,18 @@ export class RestRoutes {
     const end = timeParameter(query, 'end', Number.MAX_SAFE_INTEGER);
     if (start > end) throw new BookcastError('INVALID_PARAMETER', '"start" is after "end"');
     const limit = intParameter(query, 'limit', 1, CANDLE_HISTORY, CANDLE_HISTORY);
+    // `end` is inclusive here: the key, like the store, names the exclusive end.
+    const key = historicalKey(ins.symbol, name, start, end + 1, 'candles', 'feed', limit, 0);
+    const kept = await this.historyReads.cached(key);
+    if (kept !== undefined) return { status: 200, body: kept };
+    // Memory's part is final too once memory holds a later candle (closed candles reach it in order).
+    const memoryFinal = () => this.candles.range(ins.index, interval, end + 1, Number.MAX_SAFE_INTEGER, 1).length > 0;
+    const body = await this.historyReads.read(key, ins.index, name, end + 1, () => this.candleAnswer(ins, interval, name, start, end, limit), memoryFinal);
+    return { status: 200, body };
+  }
+
+  /** Closed candles in [start, end], the newest `limit`, oldest first, as the Data Feed renders them. */
+  private async candleAnswer(ins: Instrument, interval: number, name: string, start: number, end: number, limit: number): Promise<string> {
     let rows = this.candles.range(ins.index, interval, start, end, limit);
     if (rows.length < limit && (rows.length === 0 || rows[0].start > start)) {
       const before = rows.length === 0 ? end : rows[0].start - 1;
@@ -283,7 +299,7 @@ export class RestRoutes {
       vwap: optionalUnits(vwapUnits(c.notional, c.notionalRest, c.volume, c.volumeRest), p),
       trades: c.count,
     }));
-    return { status: 200, body: JSON.stringify({ symbol: ins.symbol, interval: name, count: candles.length, candles }) };
+    return JSON.stringify({ symbol: ins.symbol, interval: name, count: candles.length, candles });
   }
 
   /**
