@@ -242,7 +242,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'feed-symbols', env: 'BOOKCAST_FEED_SYMBOLS', default: '', help: 'feed: comma-separated VENUE_SYMBOL[=BASE/QUOTE][@TICK/LOT[/MIN]]; without @ the venue\'s reference data gives tick and lot' },
   { flag: 'feed-url', env: 'BOOKCAST_FEED_URL', default: '', help: 'feed: the venue\'s WebSocket URL (a proxy, a sandbox, a test server); empty: the venue\'s public one' },
   { flag: 'feed-rest-url', env: 'BOOKCAST_FEED_REST_URL', default: '', help: 'feed: the venue\'s REST base URL (snapshots, reference data); empty: the venue\'s public one' },
-  { flag: 'feed-depth', env: 'BOOKCAST_FEED_DEPTH', default: '100', help: 'feed: book levels per side asked of the venue (Kraken: 10, 25, 100, 500 or 1000; Bitfinex: orders per side, 1, 25, 100 or 250; Binance and Coinbase: every level)' },
+  { flag: 'feed-depth', env: 'BOOKCAST_FEED_DEPTH', default: '100', help: 'feed: book levels per side asked of the venue (Kraken: 10, 25, 100, 500 or 1000; Bitfinex: orders per side, 1, 25, 100 or 250; Binance and Coinbase: levels published, 0 = every level)' },
   { flag: 'publisher-token', env: 'BOOKCAST_PUBLISHER_TOKEN', default: '', help: 'secret publishers present to /ingest (--source ingest; 16+ characters)' },
   { flag: 'ingest-max-batch-events', env: 'BOOKCAST_INGEST_MAX_BATCH_EVENTS', default: '10000', help: 'events in one /ingest batch at most' },
   { flag: 'ingest-max-batch-bytes', env: 'BOOKCAST_INGEST_MAX_BATCH_BYTES', default: String(4 * 1024 * 1024), help: 'bytes in one /ingest batch at most' },
@@ -483,7 +483,9 @@ function feedSource(venue: string, get: (flag: string) => string): Extract<Sourc
   }
   const symbols = parseFeedSymbols(get('feed-symbols'));
   if (symbols.length === 0) throw new BookcastError('CONFIG_INVALID', `--source feed:${venue} needs --feed-symbols (BOOKCAST_FEED_SYMBOLS)`);
-  const depth = integer('feed-depth', get('feed-depth'), 1, 5000);
+  // 0 (Binance and Coinbase only: Kraken and Bitfinex take a depth from a list): every level.
+  const depth = integer('feed-depth', get('feed-depth'), 0, 5000);
+  if (depth === 0 && venue !== 'binance' && venue !== 'coinbase') throw new BookcastError('CONFIG_INVALID', 'feed-depth 0 (every level) is for Binance and Coinbase');
   if ((venue === 'kraken' || venue === 'kraken-v1') && ![10, 25, 100, 500, 1000].includes(depth)) {
     throw new BookcastError('CONFIG_INVALID', `feed-depth for Kraken must be 10, 25, 100, 500 or 1000, got ${depth}`);
   }
