@@ -335,8 +335,19 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     fullSeconds: 5,
     budget: 'sizes the operations per round (4,000 per budget second, 5 rounds each)',
     headline: (r) => [
-      ['FIX per record (decode + X body), ns', n(r.fixPerRecord)],
+      ['FIX per record (X body read from the frame), ns', n(r.fixPerRecord)],
       ['FIX per session (frame), ns', `${n(r.fixPerSession)} (JSON render ${n(r.json)}; jspurefix encoder ${n(r.jspurefix)})`],
+    ],
+  },
+  {
+    name: 'fix/fix-session-store-cost',
+    module: './fix/fix-session-store-cost',
+    quickSeconds: 2,
+    fullSeconds: 5,
+    budget: 'measured seconds per case (frame only, frame + session store)',
+    headline: (r) => [
+      ['FIX session store per message (claim, resend log, reservation sync), ns', `${n(r.storeAddsNs)} (median turns; frame alone ${n(r.frameOnly.nsPerMessageMedianTurn)}; with store ${n(r.withStore.messagesPerSecond)} messages/s)`],
+      ['FIX session store turn of 64 messages, µs', `p50 ${n(r.withStore.turnP50Us)}, p99 ${n(r.withStore.turnP99Us)}, p99.9 ${n(r.withStore.turnP999Us)}, max ${n(r.withStore.turnMaxUs)} (frame only max ${n(r.frameOnly.turnMaxUs)})`],
     ],
   },
   {

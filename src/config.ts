@@ -165,12 +165,14 @@ export interface Config {
 
 export interface FixConfig {
   port: number;
-  /** JSON list of SenderCompIDs, passwords and permissions (fix/fix-credentials.ts). */
+  /** JSON list of SenderCompIDs, passwords and permissions (fix/fix-credentials.ts); '' = API keys only (access control on). */
   sessionsFile: string;
   /** Our CompID: the TargetCompID (56) clients log on to, and SenderCompID (49) of what we send. */
   compId: string;
+  /** --fix-tls-cert/--fix-tls-key, or else the shared --tls-cert/--tls-key (and its passphrase); '' = plain TCP. */
   tlsCert: string;
   tlsKey: string;
+  tlsPassphrase: string;
   maxMessageBytes: number;
   maxMessagesPerSecond: number;
   /** Outgoing application messages kept per FIX session for ResendRequest. */
@@ -248,7 +250,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'feed-symbols', env: 'BOOKCAST_FEED_SYMBOLS', default: '', help: 'feed: comma-separated VENUE_SYMBOL[=BASE/QUOTE][@TICK/LOT[/MIN]]; without @ the venue\'s reference data gives tick and lot' },
   { flag: 'feed-url', env: 'BOOKCAST_FEED_URL', default: '', help: 'feed: the venue\'s WebSocket URL (a proxy, a sandbox, a test server); empty: the venue\'s public one' },
   { flag: 'feed-rest-url', env: 'BOOKCAST_FEED_REST_URL', default: '', help: 'feed: the venue\'s REST base URL (snapshots, reference data); empty: the venue\'s public one' },
-  { flag: 'feed-depth', env: 'BOOKCAST_FEED_DEPTH', default: '100', help: 'feed: book levels per side asked of the venue (Kraken: 10, 25, 100, 500 or 1000; Bitfinex: orders per side, 1, 25, 100 or 250; Binance and Coinbase: every level)' },
+  { flag: 'feed-depth', env: 'BOOKCAST_FEED_DEPTH', default: '100', help: 'feed: book levels per side asked of the venue (Kraken: 10, 25, 100, 500 or 1000; Bitfinex: orders per side, 1, 25, 100 or 250; Binance and Coinbase: levels published, 0 = every level)' },
   { flag: 'publisher-token', env: 'BOOKCAST_PUBLISHER_TOKEN', default: '', help: 'secret publishers present to /ingest (--source ingest; 16+ characters)' },
   { flag: 'ingest-max-batch-events', env: 'BOOKCAST_INGEST_MAX_BATCH_EVENTS', default: '10000', help: 'events in one /ingest batch at most' },
   { flag: 'ingest-max-batch-bytes', env: 'BOOKCAST_INGEST_MAX_BATCH_BYTES', default: String(4 * 1024 * 1024), help: 'bytes in one /ingest batch at most' },
@@ -300,9 +302,9 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'replication-retention', env: 'BOOKCAST_REPLICATION_RETENTION', default: '1000000', help: 'journal records the replication stream keeps (MINID ~); an edge further behind bootstraps from the published checkpoint' },
   { flag: 'cache-prefix', env: 'BOOKCAST_CACHE_PREFIX', default: '', help: 'with --redis-url: put before every history-cache key (historical:…), so deployments sharing one Redis keep apart' },
   { flag: 'fix-port', env: 'BOOKCAST_FIX_PORT', default: '', help: 'FIX 4.4 market-data acceptor port (0 picks a free one); empty: no FIX' },
-  { flag: 'fix-sessions', env: 'BOOKCAST_FIX_SESSIONS', default: '', help: 'JSON file of FIX SenderCompIDs, passwords and permissions (required with --fix-port)' },
+  { flag: 'fix-sessions', env: 'BOOKCAST_FIX_SESSIONS', default: '', help: 'JSON file of FIX SenderCompIDs, passwords and permissions (required with --fix-port under --auth off; otherwise API keys log on too)' },
   { flag: 'fix-comp-id', env: 'BOOKCAST_FIX_COMP_ID', default: 'BOOKCAST', help: 'the acceptor\'s CompID (clients\' TargetCompID)' },
-  { flag: 'fix-tls-cert', env: 'BOOKCAST_FIX_TLS_CERT', default: '', help: 'PEM certificate: with --fix-tls-key the FIX port speaks TLS' },
+  { flag: 'fix-tls-cert', env: 'BOOKCAST_FIX_TLS_CERT', default: '', help: 'PEM certificate: with --fix-tls-key the FIX port speaks TLS (default: --tls-cert/--tls-key when set)' },
   { flag: 'fix-tls-key', env: 'BOOKCAST_FIX_TLS_KEY', default: '', help: 'PEM private key of --fix-tls-cert' },
   { flag: 'fix-max-message-bytes', env: 'BOOKCAST_FIX_MAX_MESSAGE_BYTES', default: '16384', help: 'largest inbound FIX message; a larger one ends the session' },
   { flag: 'fix-max-messages-per-second', env: 'BOOKCAST_FIX_MAX_MESSAGES_PER_SECOND', default: '100', help: 'inbound FIX messages per second per session before Logout' },
@@ -425,23 +427,29 @@ function authSecret(text: string): string {
   return text;
 }
 
-/** --fix-*: null without --fix-port; a port needs a sessions file (nobody could log on otherwise). */
+/**
+ * --fix-*: null without --fix-port. Under --auth off a port needs a sessions file (nobody could
+ * log on otherwise); with access control on, API keys log on without one. Without a FIX
+ * certificate of its own, the FIX port speaks TLS with the HTTPS one.
+ */
 function fixConfig(get: (flag: string) => string): FixConfig | null {
   const portText = get('fix-port');
   if (portText === '') return null;
   const sessionsFile = get('fix-sessions');
-  if (sessionsFile === '') throw new BookcastError('CONFIG_INVALID', '--fix-port needs --fix-sessions <file> (BOOKCAST_FIX_SESSIONS)');
+  if (sessionsFile === '' && get('auth') === 'off') throw new BookcastError('CONFIG_INVALID', '--fix-port needs --fix-sessions <file> (BOOKCAST_FIX_SESSIONS) under --auth off');
   const compId = get('fix-comp-id');
   if (!/^[\x21-\x7e]{1,64}$/.test(compId)) throw new BookcastError('CONFIG_INVALID', 'fix-comp-id must be 1 to 64 printable ASCII characters');
-  const tlsCert = get('fix-tls-cert');
-  const tlsKey = get('fix-tls-key');
-  if ((tlsCert === '') !== (tlsKey === '')) throw new BookcastError('CONFIG_INVALID', '--fix-tls-cert and --fix-tls-key go together');
+  const fixCert = get('fix-tls-cert');
+  const fixKey = get('fix-tls-key');
+  if ((fixCert === '') !== (fixKey === '')) throw new BookcastError('CONFIG_INVALID', '--fix-tls-cert and --fix-tls-key go together');
+  const shared = fixCert === '';
   return {
     port: integer('fix-port', portText, 0, 65535),
     sessionsFile,
     compId,
-    tlsCert,
-    tlsKey,
+    tlsCert: shared ? get('tls-cert') : fixCert,
+    tlsKey: shared ? get('tls-key') : fixKey,
+    tlsPassphrase: shared ? get('tls-passphrase') : '',
     maxMessageBytes: integer('fix-max-message-bytes', get('fix-max-message-bytes'), 256, 1024 * 1024),
     maxMessagesPerSecond: integer('fix-max-messages-per-second', get('fix-max-messages-per-second'), 1, 1_000_000),
     storeMessages: integer('fix-store-messages', get('fix-store-messages'), 1, 10_000_000),
@@ -486,7 +494,9 @@ function feedSource(venue: string, get: (flag: string) => string): Extract<Sourc
   }
   const symbols = parseFeedSymbols(get('feed-symbols'));
   if (symbols.length === 0) throw new BookcastError('CONFIG_INVALID', `--source feed:${venue} needs --feed-symbols (BOOKCAST_FEED_SYMBOLS)`);
-  const depth = integer('feed-depth', get('feed-depth'), 1, 5000);
+  // 0 (Binance and Coinbase only: Kraken and Bitfinex take a depth from a list): every level.
+  const depth = integer('feed-depth', get('feed-depth'), 0, 5000);
+  if (depth === 0 && venue !== 'binance' && venue !== 'coinbase') throw new BookcastError('CONFIG_INVALID', 'feed-depth 0 (every level) is for Binance and Coinbase');
   if ((venue === 'kraken' || venue === 'kraken-v1') && ![10, 25, 100, 500, 1000].includes(depth)) {
     throw new BookcastError('CONFIG_INVALID', `feed-depth for Kraken must be 10, 25, 100, 500 or 1000, got ${depth}`);
   }

@@ -45,12 +45,17 @@ t.test('the README documents every option with its environment variable', async 
   for (const o of OPTIONS) t.match(readme, new RegExp(`\\| \`--${o.flag}\` \\| \`${o.env}\` \\|`), o.flag);
 });
 
-t.test('FIX options: off by default, a port needs a sessions file, TLS files go together', async (t) => {
+t.test('FIX options: off by default, a port needs a sessions file under --auth off, TLS files go together', async (t) => {
   t.equal(loadConfig([], {}).fix, null);
   const f = loadConfig(['--fix-port', '0', '--fix-sessions', '/x/sessions.json'], { BOOKCAST_FIX_COMP_ID: 'VENUE' })!.fix!;
   t.same({ port: f.port, compId: f.compId, maxMessageBytes: f.maxMessageBytes, storeMessages: f.storeMessages }, { port: 0, compId: 'VENUE', maxMessageBytes: 16384, storeMessages: 10000 });
+  t.equal(loadConfig(['--fix-port', '0'], {}).fix!.sessionsFile, '', 'with access control on, API keys log on without a sessions file');
+  const shared = loadConfig(['--fix-port', '0', '--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--tls-passphrase', 'pw'], {}).fix!;
+  t.same([shared.tlsCert, shared.tlsKey, shared.tlsPassphrase], ['c.pem', 'k.pem', 'pw'], 'no FIX certificate: the shared one');
+  const own = loadConfig(['--fix-port', '0', '--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--fix-tls-cert', 'f.pem', '--fix-tls-key', 'fk.pem'], {}).fix!;
+  t.same([own.tlsCert, own.tlsKey, own.tlsPassphrase], ['f.pem', 'fk.pem', ''], 'its own certificate first');
   const bad: [string[], RegExp][] = [
-    [['--fix-port', '9878'], /--fix-sessions/],
+    [['--fix-port', '9878', '--auth', 'off'], /--fix-sessions/],
     [['--fix-port', '9878', '--fix-sessions', 's.json', '--fix-tls-cert', 'c.pem'], /go together/],
     [['--fix-port', '9878', '--fix-sessions', 's.json', '--fix-comp-id', 'has space'], /fix-comp-id/],
     [['--fix-port', '9878', '--fix-sessions', 's.json', '--fix-max-message-bytes', '10'], /fix-max-message-bytes/],

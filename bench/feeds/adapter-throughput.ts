@@ -18,10 +18,11 @@ import { loadAverage, round } from '../system';
  * FeedNormalize: messages/s one adapter turns into bookcast events, per venue, on one thread, as
  * fast as it can (closed loop: this is the ceiling, not a latency figure). The frames are made
  * before timing, as the venue would send them (Kraken: JSON numbers with its CRC32 over the top 10;
- * Binance: 8-decimal strings, consecutive update ids; Bitfinex: a raw book of 100–200 orders a
+ * Binance: 8-decimal strings, consecutive update ids; Coinbase: level2 `l2_data` messages with
+ * string levels and consecutive `sequence_num`s; Bitfinex: a raw book of 100–200 orders a
  * side, one order added, resized or removed per frame, sequence numbers, a `cs` checksum frame
  * after every 10 updates), one symbol with a book of 100–200 levels a side, one level changed per
- * frame. Each pass starts from the venue's snapshot (Kraken) or REST
+ * frame. Each pass starts from the venue's snapshot (Kraken, Coinbase) or REST
  * answer (Binance), so the adapter's own validation runs on every frame; a resync would mean the
  * frames were wrong, and the result says how many there were (0). Baseline in the same run:
  * JSON.parse of the same frames alone, so the ratio is the adapter's cost over parsing.
@@ -103,6 +104,28 @@ function binanceFrames(adapter: () => VenueAdapter): Frames {
   };
 }
 
+/** Coinbase level2: the whole book as one snapshot event, then one level per update, `sequence_num` counting every message. */
+function coinbaseFrames(adapter: () => VenueAdapter): Frames {
+  const random = new Random(11);
+  const book = seedBook(random);
+  const update = (side: number, price: number, size: number) =>
+    `{"side":"${side === BID ? 'bid' : 'offer'}","event_time":"2026-12-02T13:00:00.000000Z","price_level":"${formatUnits(price, 1)}","new_quantity":"${formatUnits(size, 8)}"}`;
+  const all = [BID, ASK].flatMap((side) => Array.from({ length: book.count(side) }, (_, i) => update(side, book.priceAt(side, i), book.sizeAt(side, i)))).join(',');
+  const message = (seq: number, type: string, updates: string) =>
+    `{"channel":"l2_data","client_id":"","timestamp":"2026-12-02T13:00:00.000000Z","sequence_num":${seq},"events":[{"type":"${type}","product_id":"BTC-USD","updates":[${updates}]}]}`;
+  const snapshot = message(0, 'snapshot', all);
+  const frames: string[] = [];
+  for (let n = 0; n < FRAMES; n++) walk(book, random, (side, price, size) => frames.push(message(n + 1, 'update', update(side, price, size))));
+  return {
+    frames,
+    start: () => {
+      const a = adapter();
+      a.onOpen(1);
+      a.onFrame(snapshot, 1);
+    },
+  };
+}
+
 /** Bitfinex raw book: orders (venue ids) walking around 67000.0, a checksum frame every 10 updates. */
 function bitfinexFrames(adapter: () => VenueAdapter): Frames {
   const random = new Random(7);
@@ -155,7 +178,7 @@ function bitfinexFrames(adapter: () => VenueAdapter): Frames {
 }
 
 function measure(venue: FeedVenue, seconds: number) {
-  const spec = venue === 'kraken' ? SPEC : venue === 'bitfinex' ? { ...SPEC, venueSymbol: 'tBTCUSD' } : BINANCE_SPEC;
+  const spec = venue === 'kraken' ? SPEC : venue === 'bitfinex' ? { ...SPEC, venueSymbol: 'tBTCUSD' } : venue === 'coinbase' ? { ...SPEC, venueSymbol: 'BTC-USD' } : BINANCE_SPEC;
   const instruments = [toInstrument(feedInstrument(spec), 0)];
   let events = 0;
   const sink = { event: () => void events++ };
@@ -168,7 +191,8 @@ function measure(venue: FeedVenue, seconds: number) {
     return adapter;
   };
   fresh();
-  const source = venue === 'kraken' ? krakenFrames(() => adapter) : venue === 'bitfinex' ? bitfinexFrames(() => adapter) : binanceFrames(() => adapter);
+  const frames = { kraken: krakenFrames, binance: binanceFrames, coinbase: coinbaseFrames, bitfinex: bitfinexFrames }[venue as 'kraken' | 'binance' | 'coinbase' | 'bitfinex'];
+  const source = frames(() => adapter);
   const pass = () => {
     fresh();
     source.start();
@@ -202,7 +226,7 @@ function measure(venue: FeedVenue, seconds: number) {
 
 export async function run(opts: { seconds: number }): Promise<object> {
   const loadBefore = loadAverage();
-  const results = (['kraken', 'binance', 'bitfinex'] as const).map((venue) => measure(venue, opts.seconds / 3));
+  const results = (['kraken', 'binance', 'coinbase', 'bitfinex'] as const).map((venue) => measure(venue, opts.seconds / 4));
   return { name: 'FeedNormalize', framesPerPass: FRAMES, loadAverage: { before: loadBefore, after: loadAverage() }, results };
 }
 

@@ -6,7 +6,6 @@ import { DEFAULT_INSTRUMENTS, toInstrument } from '../../src/model/instruments';
 import { STREAM_L2 } from '../../src/model/streams';
 import { frame } from '../../src/fix/fix-codec';
 import { FixRenderer } from '../../src/fix/fix-render';
-import { decodeMessage } from '../../src/wire/message-decoder';
 import { MessageEncoder } from '../../src/wire/message-encoder';
 import { renderJson } from '../../src/wire/json-renderer';
 import { runStandalone } from '../standalone';
@@ -17,14 +16,15 @@ import { measureAllocation } from '../wire/encode';
  * FixRenderCost: front-thread CPU per L2 update (3 bid and 2 ask level changes, BTC/USD) on each
  * path, in one thread, best of 5 rounds (ns per operation):
  *   json           renderJson: the JSON WebSocket dialects' per-record cost (the baseline)
- *   fixPerRecord   decode + FIX X body, once per record whatever the number of FIX sessions
+ *   fixPerRecord   the FIX X body read in place from the frame, once per record whatever the
+ *                  number of FIX sessions (FixRenderer.l2Update)
  *   fixPerSession  frame(): header, BodyLength, CheckSum around the shared body, per session
  *   jspurefix      jspurefix's AsciiEncoder encoding the same X body (no header, no trailer) —
  *                  what an acceptor built on jspurefix pays per session, since it encodes each
  *                  message itself
  * The messages/s one front thread could frame for one session is 1e9 / fixPerSession.
  * `allocatedBytes` is heap growth per call (bench/wire/encode.ts's measure): the FIX path is not
- * allocation-free (decoded objects, body strings, one frame buffer per session and message).
+ * allocation-free (the body text and bytes, one frame buffer per session and message).
  */
 
 const ROUNDS = 5;
@@ -49,7 +49,7 @@ export async function run(opts: { seconds: number }) {
   const renderer = new FixRenderer([ins]);
   const key = STREAM_L2;
   const format = { priceDecimals: ins.priceDecimals, sizeDecimals: ins.sizeDecimals };
-  const body = renderer.incremental(key, decodeMessage(bytes), ins)!;
+  const body = renderer.l2Update(key, bytes, ins)!;
   const header = '35=X\x0149=BOOKCAST\x0156=CLIENT1\x0134=123456\x0152=20261202-13:00:00.000\x01';
 
   const definitions = await new DefinitionFactory().getDefinitions(path.join(path.dirname(require.resolve('jspurefix/package.json')), 'data', 'FIX44.xml'));
@@ -70,7 +70,7 @@ export async function run(opts: { seconds: number }) {
   const load = loadAverage();
   return {
     json: measure(perRound, () => renderJson(bytes, format)),
-    fixPerRecord: measure(perRound, () => renderer.incremental(key, decodeMessage(bytes), ins)),
+    fixPerRecord: measure(perRound, () => renderer.l2Update(key, bytes, ins)),
     fixPerSession: measure(perRound, () => frame(header, body)),
     jspurefix: measure(perRound, () => {
       jsEncoder.reset();
@@ -79,7 +79,7 @@ export async function run(opts: { seconds: number }) {
     }),
     allocatedBytes: {
       json: measureAllocation(() => renderJson(bytes, format)),
-      fixPerRecord: measureAllocation(() => renderer.incremental(key, decodeMessage(bytes), ins)),
+      fixPerRecord: measureAllocation(() => renderer.l2Update(key, bytes, ins)),
       fixPerSession: measureAllocation(() => frame(header, body)),
     },
     bodyBytes: body.bytes.length,

@@ -25,6 +25,7 @@ import type { Outlet } from '../distribution/session';
 import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_FIX, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
 import { FixAcceptor } from '../fix/fix-acceptor';
 import { FixSessionList } from '../fix/fix-credentials';
+import { FixApiKeys } from '../fix/fix-api-keys';
 import { CurrencyConverter } from '../gateway/currency-converter';
 import { installAdmission, sendError, ServedRoute, servedRoutes } from '../gateway/http';
 import { Admission } from '../auth/admission';
@@ -145,7 +146,7 @@ async function startEngine(config: Config, instruments: Instrument[], sourceStat
  * The distribution core and its consumers: the WebSocket sessions (both dialects, uWS topics as
  * their outlets) and the recent trades and candles REST answers from.
  */
-function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrument[], pool: WorkerPool, symbols: SymbolLookup, guard: UpgradeGuard) {
+function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrument[], pool: WorkerPool, symbols: SymbolLookup, guard: UpgradeGuard, auth: AuthService | null) {
   const streams = new StreamTable(instruments);
   const formats = instruments.map((i) => ({ priceDecimals: i.priceDecimals, sizeDecimals: i.sizeDecimals }));
   const conflator = new Conflator(streams, formats);
@@ -158,7 +159,7 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
   outlets[FORMAT_BINARY] = new UwsTopics(app, 'b', streams.count);
   outlets[FORMAT_FEED_JSON] = new UwsTopics(app, 'j', streams.count);
   outlets[FORMAT_MARKET_DATA] = new UwsTopics(app, 'm', streams.count);
-  const fix = config.fix === null ? null : buildFix(config, config.fix, streams, instruments);
+  const fix = config.fix === null ? null : buildFix(config, config.fix, streams, instruments, auth);
   if (fix !== null) outlets[FORMAT_FIX] = fix.outlet;
   const limits = { softBackpressure: config.softBackpressure, maxBackpressure: config.maxBackpressure };
   const hub = new SessionHub(distributor, streams, outlets, formats, conflator, trades, limits, instruments);
@@ -167,10 +168,11 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
   return { conflator, trades, candles, distributor, hub, ws, fix };
 }
 
-/** The FIX acceptor (src/fix/): a SessionHub format of its own, sessions from --fix-sessions. */
-function buildFix(config: Config, fix: FixConfig, streams: StreamTable, instruments: Instrument[]): FixAcceptor {
+/** The FIX acceptor (src/fix/): a SessionHub format of its own, sessions from --fix-sessions and, with access control, API keys. */
+function buildFix(config: Config, fix: FixConfig, streams: StreamTable, instruments: Instrument[], auth: AuthService | null): FixAcceptor {
   const options = { ...fix, host: config.host, dataDir: config.dataDir, maxSubscriptions: config.maxSubscriptionsPerConnection };
-  return new FixAcceptor(options, streams, instruments, new FixSessionList(fix.sessionsFile));
+  const fixed = fix.sessionsFile === '' ? null : new FixSessionList(fix.sessionsFile);
+  return new FixAcceptor(options, streams, instruments, auth === null ? fixed! : new FixApiKeys(auth, fixed));
 }
 
 /**
@@ -238,7 +240,7 @@ export async function startServer(configured: Config, options: ServerOptions = {
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);
   const gate = new AcceptGate(uws, app, config.host);
-  const { conflator, trades, candles, distributor, hub, ws, fix } = buildStreaming(config, app, instruments, pool, symbols, guard);
+  const { conflator, trades, candles, distributor, hub, ws, fix } = buildStreaming(config, app, instruments, pool, symbols, guard, auth);
   const ingestBuffers: IngestBuffers | undefined =
     config.source.kind === 'ingest' ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer } : undefined;
   const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers, sourceStats, guard);

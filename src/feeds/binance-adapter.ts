@@ -1,7 +1,7 @@
 import { ASK, BID } from '../model/book-types';
 import { FQ_GAPS, FQ_MALFORMED } from '../model/feed-words';
 import { VenueBook } from './venue-book';
-import type { FeedContext, VenueAdapter } from './venue-adapter';
+import { FeedContext, publishedDepth, VenueAdapter } from './venue-adapter';
 import { toUnits } from './wire-numbers';
 
 /** Diffs kept while a REST snapshot is awaited; past it the buffer is restarted (a gap). */
@@ -52,7 +52,7 @@ export class BinanceAdapter implements VenueAdapter {
   private readonly books = new Map<string, BinanceBook>();
 
   constructor(private readonly context: FeedContext) {
-    for (const symbol of context.symbols) this.books.set(symbol.venueSymbol, new BinanceBook(symbol, context.quality));
+    for (const symbol of context.symbols) this.books.set(symbol.venueSymbol, new BinanceBook(symbol, context.quality, publishedDepth(context)));
   }
 
   socketUrl(base: string): string {
@@ -185,7 +185,7 @@ export class BinanceAdapter implements VenueAdapter {
       this.context.quality.problem(book.feed, FQ_MALFORMED, 'unreadable trade');
       return;
     }
-    if (trade.t <= book.lastTradeId) return;
+    if (!this.context.quality.tradeId(book.feed, book.lastTradeId, trade.t)) return;
     book.lastTradeId = trade.t;
     // m: the buyer was the maker, so the seller took liquidity.
     book.feed.orders.trade(trade.m ? ASK : BID, price, size, receivedUs);

@@ -1,7 +1,7 @@
 import { ASK, BID } from '../model/book-types';
 import { FQ_GAPS, FQ_MALFORMED } from '../model/feed-words';
 import { VenueBook } from './venue-book';
-import type { FeedContext, VenueAdapter } from './venue-adapter';
+import { FeedContext, publishedDepth, VenueAdapter } from './venue-adapter';
 import { toUnits } from './wire-numbers';
 
 interface Message {
@@ -46,7 +46,7 @@ export class CoinbaseAdapter implements VenueAdapter {
   private lastSequence = -1;
 
   constructor(private readonly context: FeedContext) {
-    for (const symbol of context.symbols) this.books.set(symbol.venueSymbol, new VenueBook(symbol, context.quality));
+    for (const symbol of context.symbols) this.books.set(symbol.venueSymbol, new VenueBook(symbol, context.quality, publishedDepth(context)));
   }
 
   socketUrl(base: string): string {
@@ -140,7 +140,8 @@ export class CoinbaseAdapter implements VenueAdapter {
         this.context.quality.problem(book.feed, FQ_MALFORMED, 'unreadable trade');
         continue;
       }
-      if (id <= book.lastTradeId) continue; // the subscription's first batch repeats recent trades
+      // The subscription's first batch repeats recent trades: those are not printed again.
+      if (!this.context.quality.tradeId(book.feed, book.lastTradeId, id)) continue;
       book.lastTradeId = id;
       // Coinbase's side is the maker's: a SELL maker means the buyer took liquidity.
       book.feed.orders.trade(trade.side === 'SELL' ? BID : ASK, price, size, receivedUs);

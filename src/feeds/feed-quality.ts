@@ -1,7 +1,7 @@
 import { log as logger } from '../util/log';
 import {
   FEED_CONNECTED, FEED_CONNECTS, FEED_FRAMES, FEED_MALFORMED, FQ_CHECKSUM, FQ_CROSSED, FQ_EVENTS, FQ_GAPS, FQ_MALFORMED,
-  FQ_MESSAGES, FQ_RESYNCS, FQ_SYNCED, feedWord,
+  FQ_MESSAGES, FQ_RESYNCS, FQ_SYNCED, FQ_TRADE_GAPS, feedWord,
 } from '../model/feed-words';
 import type { FeedOrders, FeedSymbol } from './venue-adapter';
 
@@ -13,6 +13,7 @@ const PROBLEM_CODES: Record<number, string> = {
   [FQ_CHECKSUM]: 'FEED_CHECKSUM_MISMATCH',
   [FQ_CROSSED]: 'FEED_CROSSED_BOOK',
   [FQ_MALFORMED]: 'FEED_MALFORMED_MESSAGE',
+  [FQ_TRADE_GAPS]: 'FEED_TRADE_GAP',
 };
 
 /**
@@ -49,7 +50,18 @@ export class FeedQuality {
     this.words[feedWord(symbol.instrument.index, FQ_EVENTS)] = symbol.orders.events;
   }
 
-  /** A problem (FQ_GAPS, FQ_CHECKSUM, FQ_CROSSED, FQ_MALFORMED) on `symbol`; the caller resyncs it. */
+  /**
+   * A venue trade id that must be the next trade of the symbol: true to print it, false for one
+   * already printed (a repeat, a late one). A jump past `last + 1` counts a trade gap (FQ_TRADE_GAPS,
+   * logged once) and prints the trade: the missed ones cannot be had again.
+   */
+  tradeId(symbol: AnySymbol, last: number, id: number): boolean {
+    if (id <= last) return false;
+    if (last >= 0 && id > last + 1) this.problem(symbol, FQ_TRADE_GAPS, `trade id ${last + 1} expected, ${id} received: ${id - last - 1} trade(s) missed`);
+    return true;
+  }
+
+  /** A problem (FQ_GAPS, FQ_CHECKSUM, FQ_CROSSED, FQ_MALFORMED, FQ_TRADE_GAPS) on `symbol`; the caller resyncs it (not for FQ_TRADE_GAPS). */
   problem(symbol: AnySymbol, word: number, detail: string): void {
     this.words[feedWord(symbol.instrument.index, word)]++;
     this.once(symbol.venueSymbol, PROBLEM_CODES[word], detail);

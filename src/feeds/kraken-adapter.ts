@@ -123,7 +123,7 @@ export class KrakenAdapter implements VenueAdapter {
       this.context.quality.problem(book.feed, FQ_MALFORMED, 'unreadable trade');
       return;
     }
-    if (id <= book.lastTradeId) return;
+    if (!this.context.quality.tradeId(book.feed, book.lastTradeId, id)) return;
     book.lastTradeId = id;
     book.feed.orders.trade(entry.side === 'buy' ? BID : ASK, price, size, receivedUs);
   }

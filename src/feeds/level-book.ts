@@ -36,6 +36,12 @@ export class LevelBook {
     return at >= 0 ? this.sizes[side][at] : 0;
   }
 
+  /** The level's place on its side (0 = best), -1 when absent. */
+  position(side: number, price: number): number {
+    const at = this.find(side, price);
+    return at >= 0 ? at : -1;
+  }
+
   /** Sets a level's size; 0 removes it (a removal of an absent level is not an error: venues send them). */
   set(side: number, price: number, size: number): void {
     const at = this.find(side, price);

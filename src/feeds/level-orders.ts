@@ -93,20 +93,24 @@ export class LevelOrders implements OrderVisitor {
   }
 
   /**
-   * Makes the published book equal `venue`: first every level the venue no longer has is
-   * removed (the rest is a subset of the venue's uncrossed book, so never crossed), then each
-   * venue level is set. Levels already equal cost nothing.
+   * Makes the published book equal the best `depth` levels a side of `venue`: first every level
+   * not among them is removed (the rest is a subset of the venue's uncrossed book, so never
+   * crossed), then each of them is set. Levels already equal cost nothing.
    */
-  syncTo(venue: LevelBook, timestamp: number): void {
+  syncTo(venue: LevelBook, timestamp: number, depth = Infinity): void {
     for (let i = 0; i < this.extras.length; i += 2) this.emit(EV_DELETE, this.extras[i], this.extras[i + 1], 0, 0, 0, timestamp);
     this.extras.length = 0;
     for (const side of [BID, ASK]) {
       const gone: number[] = [];
-      for (const price of this.ids[side].keys()) if (venue.size(side, price) === 0) gone.push(price);
+      for (const price of this.ids[side].keys()) {
+        const at = venue.position(side, price);
+        if (at < 0 || at >= depth) gone.push(price);
+      }
       for (const price of gone) this.set(side, price, 0, timestamp);
     }
     for (const side of [BID, ASK]) {
-      for (let i = 0; i < venue.count(side); i++) this.set(side, venue.priceAt(side, i), venue.sizeAt(side, i), timestamp);
+      const count = Math.min(venue.count(side), depth);
+      for (let i = 0; i < count; i++) this.set(side, venue.priceAt(side, i), venue.sizeAt(side, i), timestamp);
     }
   }
 

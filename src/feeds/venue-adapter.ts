@@ -50,8 +50,13 @@ export interface FeedContext<O extends FeedOrders = LevelOrders> {
   symbols: FeedSymbol<O>[];
   link: FeedLink;
   quality: FeedQuality;
-  /** Levels per side the venue is asked for (venues that take a depth). */
+  /** Levels per side the venue is asked for (venues that take a depth), or published (Binance, Coinbase: 0 = every level). */
   depth: number;
+}
+
+/** --feed-depth as the number of levels a side bookcast publishes for venues that send every level. */
+export function publishedDepth(context: FeedContext<FeedOrders>): number {
+  return context.depth === 0 ? Infinity : context.depth;
 }
 
 /**

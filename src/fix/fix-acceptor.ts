@@ -25,9 +25,10 @@ export interface FixOptions extends FixLimits {
   dataDir: string;
   /** Outgoing application messages kept per session for ResendRequest. */
   storeMessages: number;
-  /** PEM files; both set: the acceptor speaks TLS. */
+  /** PEM files; both set: the acceptor speaks TLS. The passphrase of an encrypted key, or ''. */
   tlsCert: string;
   tlsKey: string;
+  tlsPassphrase: string;
   /** Streams one FIX session may follow (--max-subscriptions, as for a WebSocket). */
   maxSubscriptions: number;
 }
@@ -64,15 +65,15 @@ export class FixAcceptor implements FixGateway {
     this.outlet = new FixOutlet(streams, this.renderer);
     const accept = (socket: net.Socket) => this.accept(socket);
     if (options.tlsCert !== '' || options.tlsKey !== '') {
-      if (options.tlsCert === '' || options.tlsKey === '') throw new BookcastError('CONFIG_INVALID', '--fix-tls-cert and --fix-tls-key go together');
-      let cert: Buffer, key: Buffer;
+      if (options.tlsCert === '' || options.tlsKey === '') throw new BookcastError('CONFIG_INVALID', 'a FIX TLS certificate and key go together');
       try {
-        cert = readFileSync(options.tlsCert);
-        key = readFileSync(options.tlsKey);
+        const cert = readFileSync(options.tlsCert);
+        const key = readFileSync(options.tlsKey);
+        this.server = tls.createServer({ cert, key, passphrase: options.tlsPassphrase || undefined }, accept);
       } catch (err) {
+        // Unreadable files, a key that does not match or a wrong passphrase: a coded start failure.
         throw new BookcastError('CONFIG_INVALID', `FIX TLS: ${(err as Error).message}`);
       }
-      this.server = tls.createServer({ cert, key }, accept);
     } else {
       this.server = net.createServer(accept);
     }
@@ -91,11 +92,11 @@ export class FixAcceptor implements FixGateway {
     return this.server instanceof tls.Server;
   }
 
-  storeFor(senderCompId: string): FixSessionStore {
-    let s = this.stores.get(senderCompId);
+  storeFor(sessionKey: string): FixSessionStore {
+    let s = this.stores.get(sessionKey);
     if (s === undefined) {
-      s = new FixSessionStore(path.join(this.options.dataDir, 'fix'), `${this.compId}-${senderCompId}`, this.options.storeMessages);
-      this.stores.set(senderCompId, s);
+      s = new FixSessionStore(path.join(this.options.dataDir, 'fix'), `${this.compId}-${sessionKey}`, this.options.storeMessages);
+      this.stores.set(sessionKey, s);
     }
     return s;
   }

@@ -197,8 +197,17 @@ export interface FixBody {
   readonly sum: number;
 }
 
+/**
+ * A body from its text. The text is a rope of many small concatenations: one native latin1 copy
+ * flattens and converts it, and the checksum is summed over the bytes (charCodeAt over the rope,
+ * twice, was the largest single cost of rendering an update: bench/fix/fix-render-cost.ts).
+ */
 export function fixBody(text: string): FixBody {
-  return { bytes: latin1(text), sum: byteSum(text) };
+  const bytes = new Uint8Array(text.length);
+  Buffer.from(bytes.buffer).write(text, 'latin1');
+  let sum = 0;
+  for (let i = 0; i < bytes.length; i++) sum += bytes[i];
+  return { bytes, sum };
 }
 
 export const EMPTY_BODY: FixBody = fixBody('');

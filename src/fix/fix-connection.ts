@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { ErrorCode } from '../errors';
+import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { Session, SessionBudget, SessionDialect, SessionTransport } from '../distribution/session';
 import { FORMAT_FIX } from '../distribution/streams';
 import type { SessionHub } from '../distribution/session-hub';
@@ -91,9 +91,9 @@ export interface FixGateway {
   readonly limits: FixLimits;
   /** What a FIX session may hold in the hub (its subscriptions). */
   readonly budget: SessionBudget;
-  /** The persisted state of a FIX session (a SenderCompID), shared by its successive connections. */
-  storeFor(senderCompId: string): FixSessionStore;
-  /** The live connection of a SenderCompID, if any. */
+  /** The persisted state of a FIX session (FixIdentity.sessionKey), shared by its successive connections. */
+  storeFor(sessionKey: string): FixSessionStore;
+  /** The live connection of a session (FixIdentity.sessionKey), if any. */
   readonly live: Map<string, FixConnection>;
   nextSessionId(): number;
 }
@@ -110,8 +110,14 @@ class FixTransport implements SessionTransport {
     return this.connection.socket.writableLength;
   }
 
+  /**
+   * The core closes with a coded reason (`SLOW_CONSUMER: …`, a revoked key's `API_KEY_REVOKED`,
+   * `server shutting down`): the Logout's Text names that code.
+   */
   close(_code: number, reason: string): void {
-    this.connection.logout('SLOW_CONSUMER', reason);
+    const m = /^([A-Z_]+)(?::\s*([^]*))?$/.exec(reason);
+    if (m !== null && m[1] in ERRORS) this.connection.logout(m[1], m[2] ?? ERRORS[m[1] as ErrorCode].message);
+    else this.connection.logout('FIX_SHUTDOWN', reason);
   }
 }
 
@@ -307,7 +313,12 @@ export class FixConnection implements MarketDataSender {
     if (!Number.isInteger(heartBt) || heartBt < 1 || heartBt > MAX_HEART_BT_INT) {
       return this.refuse('FIX_LOGON_REFUSED', `HeartBtInt (108) must be 1..${MAX_HEART_BT_INT}`);
     }
-    const verdict = g.authenticator.authenticate(sender, m.get(TAG_USERNAME), m.get(TAG_PASSWORD));
+    let verdict: FixIdentity | null | Promise<FixIdentity | null>;
+    try {
+      verdict = g.authenticator.authenticate(sender, m.get(TAG_USERNAME), m.get(TAG_PASSWORD), this.socket.remoteAddress ?? '');
+    } catch (err) {
+      return this.refuseCredentials(err);
+    }
     if (verdict instanceof Promise) {
       this.authenticating = true;
       verdict.then(
@@ -316,11 +327,18 @@ export class FixConnection implements MarketDataSender {
           if (!this.closed) this.loggedIn(m, identity, seq, heartBt);
           this.drain();
         },
-        () => this.refuse('FIX_LOGON_REFUSED', 'credentials could not be checked'),
+        (err) => this.refuseCredentials(err),
       );
     } else {
       this.loggedIn(m, verdict, seq, heartBt);
     }
+  }
+
+  /** A credential check that threw: access control's code (API_KEY_REVOKED, …) is named after FIX_LOGON_REFUSED. */
+  private refuseCredentials(err: unknown): void {
+    if (this.closed) return;
+    const detail = err instanceof BookcastError ? (err.code === 'FIX_LOGON_REFUSED' ? err.message : `${err.code}: ${err.message}`) : 'credentials could not be checked';
+    this.refuse('FIX_LOGON_REFUSED', detail);
   }
 
   private loggedIn(m: FixMessage, identity: FixIdentity | null, seq: number, heartBt: number): void {
@@ -328,8 +346,8 @@ export class FixConnection implements MarketDataSender {
     if (identity === null) return this.refuse('FIX_LOGON_REFUSED', 'unknown SenderCompID or wrong password');
     const sender = identity.senderCompId;
     // Another connection holds the session: this one is refused, the live one is not touched.
-    if (g.live.has(sender)) return this.refuse('FIX_ALREADY_LOGGED_ON', `${sender} is logged on from another connection`);
-    const store = g.storeFor(sender);
+    if (g.live.has(identity.sessionKey)) return this.refuse('FIX_ALREADY_LOGGED_ON', `${sender} is logged on from another connection`);
+    const store = g.storeFor(identity.sessionKey);
     const reset = m.get(TAG_RESET_SEQ_NUM_FLAG) === 'Y';
     if (reset) store.reset();
     if (seq < store.nextIn) return this.refuse('FIX_SEQUENCE_TOO_LOW', `MsgSeqNum too low, expecting ${store.nextIn} but received ${seq}`);
@@ -338,8 +356,10 @@ export class FixConnection implements MarketDataSender {
     this.compIds = field(TAG_SENDER_COMP_ID, g.compId) + field(TAG_TARGET_COMP_ID, sender);
     this.heartBtMs = heartBt * 1000;
     this.state = LIVE;
-    g.live.set(sender, this);
+    g.live.set(identity.sessionKey, this);
     const session = new Session(g.nextSessionId(), FORMAT_FIX, new FixTransport(this), FIX_DIALECT, g.budget);
+    // An API key's caller: revoking the key (or suspending its client) ends the session, as it does a WebSocket's.
+    session.caller = identity.caller;
     this.session = session;
     this.market = new FixMarketData(session, g.hub, g.streams, g.renderer, identity.permissions, this);
     g.hub.open(session);
@@ -494,7 +514,7 @@ export class FixConnection implements MarketDataSender {
       this.gateway.hub.close(this.session);
       this.session = null;
     }
-    if (this.identity !== null && this.gateway.live.get(this.identity.senderCompId) === this) this.gateway.live.delete(this.identity.senderCompId);
+    if (this.identity !== null && this.gateway.live.get(this.identity.sessionKey) === this) this.gateway.live.delete(this.identity.sessionKey);
     this.store?.release();
   }
 }

@@ -1,22 +1,30 @@
 import { readFileSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 import { BookcastError } from '../errors';
-import { Permission, PERMISSIONS } from '../auth/caller';
+import { Caller, Permission, PERMISSIONS } from '../auth/caller';
 
 /** Who logged on, and what market data they may request (the Caller permissions' names). */
 export interface FixIdentity {
   readonly senderCompId: string;
+  /**
+   * The FIX session this Logon continues: its persisted sequence numbers and resend log, and the
+   * one live connection it may have. A configured session's is its SenderCompID; an API key's is
+   * scoped to the key's client (fix-api-keys.ts), so no key holder can reach another's session.
+   */
+  readonly sessionKey: string;
   readonly permissions: ReadonlySet<Permission>;
+  /** The access-control caller behind an API-key Logon (revocation ends the session); null for a configured session. */
+  readonly caller: Caller | null;
 }
 
 /**
- * Proves a Logon's credentials. The seam for access control: the file-backed list below is one
- * implementation; an API-key one (Password (554) = the key, resolved by auth/ to a Caller whose
- * permissions apply) plugs in beside it through `FixAuthenticators` without touching the session.
- * A result may be a promise: the session holds further messages until it settles.
+ * Proves a Logon's credentials: the configured list below (`--fix-sessions`), or API keys checked
+ * by access control (fix-api-keys.ts, which falls back to the list). A result may be a promise:
+ * the session holds further messages until it settles. null, a throw or a rejection refuses the
+ * Logon (a BookcastError's code is named in the Logout's Text).
  */
 export interface FixAuthenticator {
-  authenticate(senderCompId: string, username: string | undefined, password: string | undefined): FixIdentity | null | Promise<FixIdentity | null>;
+  authenticate(senderCompId: string, username: string | undefined, password: string | undefined, ip: string): FixIdentity | null | Promise<FixIdentity | null>;
 }
 
 /** Market data permissions a session entry gets when it lists none. */
@@ -52,6 +60,8 @@ export class FixSessionList implements FixAuthenticator {
       if (typeof sender !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(sender) || typeof password !== 'string' || password.length < 8) {
         throw new BookcastError('CONFIG_INVALID', `--fix-sessions ${file}: each session needs a senderCompId (printable ASCII) and a password of 8+ characters`);
       }
+      // API-key sessions are stored as `key.<client>.<SenderCompID>` (fix-api-keys.ts): that prefix is theirs.
+      if (sender.startsWith('key.')) throw new BookcastError('CONFIG_INVALID', `--fix-sessions ${file}: a senderCompId may not start with "key."`);
       if (!Array.isArray(permissions) || !permissions.every((p) => (PERMISSIONS as readonly string[]).includes(p))) {
         throw new BookcastError('CONFIG_INVALID', `--fix-sessions ${file}: permissions of ${sender} must be among ${PERMISSIONS.join(', ')}`);
       }
@@ -65,6 +75,6 @@ export class FixSessionList implements FixAuthenticator {
     const a = new TextEncoder().encode(password);
     const b = new TextEncoder().encode(e.password);
     if (a.length !== b.length || !timingSafeEqual(a, b)) return null;
-    return { senderCompId, permissions: e.permissions };
+    return { senderCompId, sessionKey: senderCompId, permissions: e.permissions, caller: null };
   }
 }

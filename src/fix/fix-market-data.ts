@@ -204,7 +204,7 @@ export class FixMarketData {
     if (key < 0) return;
     const ins = this.renderer.instruments[this.streams.symbolOf(key)];
     if (m.type === 'trade') {
-      const body = this.renderer.incremental(key, m, ins);
+      const body = this.renderer.incremental(m, ins);
       if (body !== null) this.incremental(key, MSG_MARKET_DATA_INCREMENTAL, body);
     } else {
       this.snapshot(key, m, ins);

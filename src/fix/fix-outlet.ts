@@ -16,8 +16,8 @@ function connectionOf(session: Session): FixConnection {
 
 /**
  * The SessionHub's outlet for FIX sessions: FIX has no topics, so it loops over the sessions on
- * a stream. An update is decoded and rendered to an X body once, whatever the number of
- * sessions; each session adds only its header (MsgSeqNum, SendingTime, TargetCompID, BodyLength,
+ * a stream. An update is rendered to an X body once (an L2 update read in place, the rest
+ * decoded), whatever the number of sessions; each session adds only its header (MsgSeqNum, SendingTime, TargetCompID, BodyLength,
  * CheckSum) and keeps the shared body for resends.
  */
 export class FixOutlet implements Outlet {
@@ -46,14 +46,19 @@ export class FixOutlet implements Outlet {
   publish(stream: number, payload: Uint8Array | string): void {
     const list = this.live[stream];
     if (list.length === 0 || typeof payload === 'string') return;
-    const m = decodeMessage(payload);
     const ins = this.renderer.instruments[this.streams.symbolOf(stream)];
+    const update = this.renderer.l2Update(stream, payload, ins);
+    if (update !== null) {
+      for (let i = list.length - 1; i >= 0; i--) list[i].market.incremental(stream, MSG_MARKET_DATA_INCREMENTAL, update);
+      return;
+    }
+    const m = decodeMessage(payload);
     if (m.type === 'l2_snapshot' || m.type === 'l3_snapshot') {
       // A book reset: every follower restarts from this snapshot, under its own MDReqID.
       for (let i = list.length - 1; i >= 0; i--) list[i].market.snapshot(stream, m, ins);
       return;
     }
-    const body = this.renderer.incremental(stream, m, ins);
+    const body = this.renderer.incremental(m, ins);
     if (body === null) return;
     for (let i = list.length - 1; i >= 0; i--) list[i].market.incremental(stream, MSG_MARKET_DATA_INCREMENTAL, body);
   }

@@ -1,6 +1,12 @@
 import type { Instrument } from '../model/instruments';
 import { formatUnitPair, formatUnits } from '../util/decimal';
-import type { DecodedL2Snapshot, DecodedL2Update, DecodedL3Snapshot, DecodedL3Update, DecodedMessage, DecodedTicker, DecodedTrade } from '../wire/message-decoder';
+import * as flatbuffers from 'flatbuffers';
+import type { DecodedL2Snapshot, DecodedL3Snapshot, DecodedL3Update, DecodedMessage, DecodedTicker, DecodedTrade } from '../wire/message-decoder';
+// Straight from the generated modules (as wire/json-renderer.ts does): plain exports, no getters.
+import { Body } from '../wire/generated/bookcast/wire/body';
+import { Envelope } from '../wire/generated/bookcast/wire/envelope';
+import { L2Update } from '../wire/generated/bookcast/wire/l2update';
+import { Level } from '../wire/generated/bookcast/wire/level';
 import { echo, field, FixBody, fixBody } from './fix-codec';
 import {
   ACTION_CHANGE,
@@ -28,6 +34,13 @@ import {
 
 /** MDEntryPositionNo (290): a level's place in the snapshot, 1 = best. */
 const TAG_MD_ENTRY_POSITION_NO = 290;
+
+// Accessors re-pointed at each L2 update frame: reading one allocates nothing but the body text.
+const envelope = new Envelope();
+const l2Update = new L2Update();
+const level = new Level();
+let wrapped: ArrayBufferLike | null = null;
+let wrapper = new flatbuffers.ByteBuffer(new Uint8Array(0));
 
 /** The price levels a stream's FIX followers hold, so an update can say new (0) or change (1). */
 class Levels {
@@ -73,11 +86,33 @@ export class FixRenderer {
     }
   }
 
-  /** An update as the X body every FIX follower of the stream shares. */
-  incremental(key: number, m: DecodedMessage, ins: Instrument): FixBody | null {
+  /**
+   * An L2 update frame (most of the traffic) as the X body every FIX follower of the stream
+   * shares, read in place from the FlatBuffers frame the core made (no verification, no decoded
+   * object); null for any other kind of frame, which goes through `incremental`.
+   */
+  l2Update(key: number, bytes: Uint8Array, ins: Instrument): FixBody | null {
+    if (bytes.buffer !== wrapped) {
+      wrapped = bytes.buffer;
+      wrapper = new flatbuffers.ByteBuffer(new Uint8Array(bytes.buffer));
+    }
+    wrapper.setPosition(bytes.byteOffset);
+    Envelope.getRootAsEnvelope(wrapper, envelope);
+    if (envelope.bodyType() !== Body.L2Update) return null;
+    envelope.body(l2Update);
+    const seq = envelope.sequence();
+    const l = this.levels.get(key);
+    const bids = l2Update.bidsLength();
+    const asks = l2Update.asksLength();
+    let out = field(TAG_BOOK_CHECKSUM, l2Update.checksum()) + field(TAG_PREV_RPT_SEQ, l2Update.prevSequence()) + field(TAG_NO_MD_ENTRIES, bids + asks);
+    for (let i = 0; i < bids; i++) out += levelChange(l2Update.bids(i, level)!, ENTRY_BID, l?.bids, seq, ins);
+    for (let i = 0; i < asks; i++) out += levelChange(l2Update.asks(i, level)!, ENTRY_OFFER, l?.asks, seq, ins);
+    return fixBody(out);
+  }
+
+  /** Any other update (L3, trade, ticker) as the X body every FIX follower of the stream shares. */
+  incremental(m: DecodedMessage, ins: Instrument): FixBody | null {
     switch (m.type) {
-      case 'l2_update':
-        return fixBody(field(TAG_BOOK_CHECKSUM, m.checksum) + field(TAG_PREV_RPT_SEQ, m.prevSequence) + this.levelChanges(key, m, ins));
       case 'l3_update':
         return fixBody(field(TAG_PREV_RPT_SEQ, m.prevSequence) + orderChanges(m, ins));
       case 'trade':
@@ -105,36 +140,28 @@ export class FixRenderer {
     for (const [price] of m.bids) l.bids.add(price);
     for (const [price] of m.asks) l.asks.add(price);
   }
-
-  private levelChanges(key: number, m: DecodedL2Update, ins: Instrument): string {
-    const l = this.levels.get(key);
-    let out = field(TAG_NO_MD_ENTRIES, m.bids.length + m.asks.length);
-    out += sideChanges(m.bids, ENTRY_BID, l?.bids, m.sequence, ins);
-    out += sideChanges(m.asks, ENTRY_OFFER, l?.asks, m.sequence, ins);
-    return out;
-  }
 }
 
-function sideChanges(levels: [number, number][], type: string, held: Set<number> | undefined, seq: number, ins: Instrument): string {
-  let out = '';
-  for (const [price, size] of levels) {
-    let action = ACTION_CHANGE;
-    if (size === 0) {
-      action = ACTION_DELETE;
-      held?.delete(price);
-    } else if (held !== undefined && !held.has(price)) {
-      action = ACTION_NEW;
-      held.add(price);
-    }
-    out +=
-      field(TAG_MD_UPDATE_ACTION, action) +
-      field(TAG_MD_ENTRY_TYPE, type) +
-      field(TAG_SYMBOL, ins.symbol) +
-      field(TAG_MD_ENTRY_PX, formatUnits(price, ins.priceDecimals)) +
-      (size === 0 ? '' : field(TAG_MD_ENTRY_SIZE, formatUnits(size, ins.sizeDecimals))) +
-      field(TAG_RPT_SEQ, seq);
+/** One changed level of an L2 update: new (a price the followers do not hold), change, or delete (size 0). */
+function levelChange(lv: Level, type: string, held: Set<number> | undefined, seq: number, ins: Instrument): string {
+  const price = lv.price();
+  const size = lv.size();
+  let action = ACTION_CHANGE;
+  if (size === 0) {
+    action = ACTION_DELETE;
+    held?.delete(price);
+  } else if (held !== undefined && !held.has(price)) {
+    action = ACTION_NEW;
+    held.add(price);
   }
-  return out;
+  return (
+    field(TAG_MD_UPDATE_ACTION, action) +
+    field(TAG_MD_ENTRY_TYPE, type) +
+    field(TAG_SYMBOL, ins.symbol) +
+    field(TAG_MD_ENTRY_PX, formatUnits(price, ins.priceDecimals)) +
+    (size === 0 ? '' : field(TAG_MD_ENTRY_SIZE, formatUnits(size, ins.sizeDecimals))) +
+    field(TAG_RPT_SEQ, seq)
+  );
 }
 
 function levelEntries(m: DecodedL2Snapshot, ins: Instrument): string {

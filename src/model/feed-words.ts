@@ -32,10 +32,16 @@ export const FQ_RESYNCS = 5;
 export const FQ_SYNCED = 6;
 /** Events handed to the books for the instrument (book changes and trades). */
 export const FQ_EVENTS = 7;
-export const FQ_WORDS = 8;
+/**
+ * Trades the venue numbered but never sent: its per-symbol trade id jumped (Binance `t`, Coinbase
+ * `trade_id`, Kraken v2 `trade_id`), each jump counted once. Trades cannot be fetched again from a
+ * snapshot, so this is reported, not repaired.
+ */
+export const FQ_TRADE_GAPS = 8;
+export const FQ_WORDS = 9;
 
 /** Names /api/v1/health shows for the per-instrument words, by FQ_* value. */
-export const FQ_NAMES = ['messages', 'gaps', 'checksum_mismatches', 'crossed', 'malformed', 'resyncs', 'synced', 'events'] as const;
+export const FQ_NAMES = ['messages', 'gaps', 'checksum_mismatches', 'crossed', 'malformed', 'resyncs', 'synced', 'events', 'trade_gaps'] as const;
 
 export function feedWordsLength(instruments: number): number {
   return FEED_HEADER_WORDS + FQ_WORDS * instruments;

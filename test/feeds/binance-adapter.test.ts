@@ -9,7 +9,7 @@ import { feedInstrument } from '../../src/config';
 import { toInstrument } from '../../src/model/instruments';
 import { ASK, BID } from '../../src/model/book-types';
 import { EV_TRADE } from '../../src/model/events';
-import { FQ_GAPS, FQ_CROSSED, FQ_MALFORMED, FQ_MESSAGES, FQ_RESYNCS, FQ_SYNCED, feedWord, feedWordsLength } from '../../src/model/feed-words';
+import { FQ_GAPS, FQ_CROSSED, FQ_MALFORMED, FQ_MESSAGES, FQ_RESYNCS, FQ_SYNCED, FQ_TRADE_GAPS, feedWord, feedWordsLength } from '../../src/model/feed-words';
 import { formatUnits } from '../../src/util/decimal';
 import { Random } from '../../src/util/random';
 
@@ -18,7 +18,7 @@ const SYMBOLS: BinanceSymbol[] = [
   { symbol: 'ETHBTC', base: 'ETH', quote: 'BTC', tickSize: '0.00001000', stepSize: '0.00010000', minQty: '0.00010000' },
 ];
 
-async function startFeed(venue: BinanceVenue) {
+async function startFeed(venue: BinanceVenue, depth = 1000) {
   const specs = await completeFeedSymbols('binance', venue.url, venue.restUrl, SYMBOLS.map((s) => ({ venueSymbol: s.symbol, symbol: '', tickSize: '', lotSize: '', minOrderSize: '' })));
   const instruments = specs.map((s, i) => toInstrument(feedInstrument(s), i));
   const trades: number[][] = [];
@@ -27,7 +27,7 @@ async function startFeed(venue: BinanceVenue) {
   const words = new Float64Array(feedWordsLength(instruments.length));
   const books = new FeedBooks('binance', instruments, specs, sink, words, (line) => logs.push(line));
   const connection = new FeedConnection({ url: venue.url, restUrl: venue.restUrl, quality: books.quality, recorder: null, afterInput: () => undefined, backoff: new Backoff(10, 100) });
-  connection.start(books.connect(connection, 1000));
+  connection.start(books.connect(connection, depth));
   return {
     specs,
     books,
@@ -114,6 +114,15 @@ t.test('diffs buffered before a late snapshot: the local-book procedure, then ev
   venue.trade('ETHBTC', '0.05001', '3.0000', false);
   await waitFor('two trades', () => feed.trades.length === 2);
   t.same(feed.trades, [[0, ASK, 6700050, 1000], [1, BID, 5001, 30000]], 'trades: the taker is the side that was not the maker');
+  t.equal(feed.word(0, FQ_TRADE_GAPS) + feed.word(1, FQ_TRADE_GAPS), 0, 'consecutive trade ids: no trade gap');
+  // Two BTCUSDT trades lost on the way, then one more: a trade gap, counted and logged once; the trades that came are printed.
+  venue.trade('BTCUSDT', '67000.60', '0.02000', false, 2);
+  venue.trade('BTCUSDT', '67000.70', '0.03000', false, 3);
+  await waitFor('two more trades', () => feed.trades.length === 4);
+  t.equal(feed.word(0, FQ_TRADE_GAPS), 2, 'each jump of the trade id is a trade gap');
+  t.equal(feed.word(1, FQ_TRADE_GAPS), 0, 'per symbol');
+  t.equal(feed.logs.filter((l) => l.includes('FEED_TRADE_GAP')).length, 1, 'trade gaps are logged once');
+  t.match(feed.logs.find((l) => l.includes('FEED_TRADE_GAP')), /2 trade\(s\) missed/);
   t.equal(feed.word(0, FQ_RESYNCS) + feed.word(1, FQ_RESYNCS), 0, 'no resync on a correct feed');
 });
 
@@ -188,4 +197,34 @@ t.test('a diff that straddles the snapshot (U <= lastUpdateId+1 <= u) is applied
   venue.update('BTCUSDT', { bids: [['66999.50', '1']] });
   await waitFor('the next diff', () => feed.published(0, 'bids')[0][0] === '66999.50000000' && feed.published(0, 'bids')[0][1] === '1.00000000');
   sameAsVenue(t, feed, venue, 0, 'after the next diff');
+});
+
+t.test('--feed-depth: the local copy keeps every level, bookcast publishes the best N a side as levels cross its edge', async (t) => {
+  const venue = await BinanceVenue.start(SYMBOLS);
+  seed(venue);
+  const depth = 3;
+  const feed = await startFeed(venue, depth);
+  t.teardown(async () => {
+    await feed.connection.stop();
+    await venue.close();
+  });
+  await waitFor('synced', () => feed.word(0, FQ_SYNCED) === 1);
+  const top = (side: 'bids' | 'asks') => venueLevels(venue, 'BTCUSDT', side).slice(0, depth);
+  t.same(feed.published(0, 'bids'), top('bids'), 'snapshot: the best 3 bids');
+  t.same(feed.published(0, 'asks'), top('asks'), 'snapshot: the best 3 asks');
+  // Inserts above the edge push levels out, removals inside it bring deeper ones in, deep changes publish nothing.
+  const random = new Random(17);
+  for (let n = 0; n < 60; n++) {
+    const side = random.int(2) === 0 ? 'bids' : 'asks';
+    const changes: [string, string][] = [];
+    for (let k = 1 + random.int(3); k > 0; k--) {
+      const offset = 1 + random.int(8);
+      changes.push([(side === 'bids' ? 67000 - offset * 0.5 : 67000 + offset * 0.5).toFixed(2), random.int(3) === 0 ? '0' : (random.int(1000) / 100 + 0.01).toFixed(2)]);
+    }
+    const before = feed.word(0, FQ_MESSAGES);
+    venue.update('BTCUSDT', { [side]: changes });
+    await waitFor(`diff ${n}`, () => feed.word(0, FQ_MESSAGES) > before);
+    t.same(feed.published(0, side), top(side), `diff ${n}: the best 3 ${side}`);
+  }
+  t.equal(feed.word(0, FQ_RESYNCS), 0, 'no resync');
 });

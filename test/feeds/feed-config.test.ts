@@ -32,8 +32,11 @@ t.test('--source feed: and capture: in the configuration', async (t) => {
     ['--source', 'feed:kraken'],
     ['--source', 'feed:kraken', '--feed-symbols', 'BTC/USD', '--feed-depth', '50'],
     ['--source', 'feed:binance', '--feed-symbols', 'BTCUSDT', '--feed-url', 'ftp://x'],
+    ['--source', 'feed:kraken', '--feed-symbols', 'BTC/USD', '--feed-depth', '0'],
     ['--source', 'capture:/tmp/x.gz', '--store-events', 'true'],
   ]) t.throws(() => loadConfig(argv, {}), { code: 'CONFIG_INVALID' }, argv.join(' '));
   const bitfinex = loadConfig(['--source', 'feed:bitfinex', '--feed-symbols', 'tBTCUSD@1/0.00000001', '--feed-depth', '250'], {});
   t.match(bitfinex.source, { kind: 'feed', venue: 'bitfinex', depth: 250, symbols: [{ venueSymbol: 'tBTCUSD', tickSize: '1' }] }, 'Bitfinex at its deepest raw book');
+  const coinbase = loadConfig(['--source', 'feed:coinbase', '--feed-symbols', 'BTC-USD@0.01/0.00000001', '--feed-depth', '0'], {});
+  t.match(coinbase.source, { kind: 'feed', venue: 'coinbase', depth: 0 }, 'Coinbase publishing every level');
 });

@@ -29,7 +29,7 @@ export class BinanceVenue {
   holdSnapshots = false;
   private held: (() => void)[] = [];
   private readonly clients = new Set<WebSocket>();
-  private tradeId = 500;
+  private readonly tradeIds = new Map<string, number>();
 
   private constructor(
     readonly symbols: BinanceSymbol[],
@@ -94,8 +94,11 @@ export class BinanceVenue {
   }
 
   /** A trade; `buyerMaker` true means the seller was the taker. */
-  trade(symbol: string, price: string, qty: string, buyerMaker: boolean): void {
-    const data = { e: 'trade', E: Date.now(), s: symbol, t: ++this.tradeId, p: price, q: qty, T: Date.now(), m: buyerMaker, M: true };
+  /** A trade; Binance numbers trades per symbol. `skip` trade ids are left out before it (trades lost on the way). */
+  trade(symbol: string, price: string, qty: string, buyerMaker: boolean, skip = 0): void {
+    const id = (this.tradeIds.get(symbol) ?? 500) + 1 + skip;
+    this.tradeIds.set(symbol, id);
+    const data = { e: 'trade', E: Date.now(), s: symbol, t: id, p: price, q: qty, T: Date.now(), m: buyerMaker, M: true };
     this.broadcast(JSON.stringify({ stream: `${symbol.toLowerCase()}@trade`, data }));
   }
 

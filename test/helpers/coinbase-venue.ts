@@ -32,7 +32,8 @@ export class CoinbaseVenue {
   readonly books = new Map<string, { bids: Map<string, string>; asks: Map<string, string> }>();
   readonly level2Subscribes = new Map<string, number>();
   private readonly clients = new Set<Client>();
-  private tradeId = 9000;
+  /** Coinbase numbers trades per product. */
+  private readonly tradeIds = new Map<string, number>();
 
   private constructor(
     readonly products: CoinbaseProduct[],
@@ -89,7 +90,9 @@ export class CoinbaseVenue {
 
   /** `makerSide` is the resting order's side, as Coinbase reports it. */
   trade(product: string, makerSide: 'BUY' | 'SELL', price: string, size: string): void {
-    const trades = [{ trade_id: String(++this.tradeId), product_id: product, price, size, side: makerSide, time: new Date().toISOString() }];
+    const tradeId = (this.tradeIds.get(product) ?? 9000) + 1;
+    this.tradeIds.set(product, tradeId);
+    const trades = [{ trade_id: String(tradeId), product_id: product, price, size, side: makerSide, time: new Date().toISOString() }];
     for (const c of this.clients) if (c.trades.has(product)) this.send(c, 'market_trades', [{ type: 'update', trades }]);
   }
 

@@ -42,7 +42,8 @@ export class KrakenVenue {
   readonly received: any[] = [];
   private clients = new Set<WebSocket>();
   private depths = new Map<WebSocket, number>();
-  private tradeId = 1000;
+  /** Kraken numbers trades per pair. */
+  private readonly tradeIds = new Map<string, number>();
 
   /** v1 clients (options.v1: every path but /v2) and their channel ids per "name pair". */
   private readonly v1 = new Map<WebSocket, Map<string, number>>();
@@ -142,7 +143,9 @@ export class KrakenVenue {
 
   /** A trade print; `side` is the taker's. */
   trade(symbol: string, side: 'buy' | 'sell', price: string, qty: string): void {
-    this.broadcast(this.encode({ channel: 'trade', type: 'update', data: [{ symbol, side, price, qty, ord_type: 'market', trade_id: ++this.tradeId, timestamp: new Date().toISOString() }] }));
+    const tradeId = (this.tradeIds.get(symbol) ?? 1000) + 1;
+    this.tradeIds.set(symbol, tradeId);
+    this.broadcast(this.encode({ channel: 'trade', type: 'update', data: [{ symbol, side, price, qty, ord_type: 'market', trade_id: tradeId, timestamp: new Date().toISOString() }] }));
     this.sendV1(symbol, 'trade', (chan) => [chan, [[price, qty, '1534614057.321597', side === 'buy' ? 'b' : 's', 'm', '']], 'trade', symbol]);
   }
 
