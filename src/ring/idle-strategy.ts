@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { WaitResult } from './doorbell';
 import { ERR_IDLE_STRATEGY, RingError } from './ring-error';
 
@@ -13,41 +14,61 @@ export interface Parkable {
 }
 
 /**
+ * True when the machine has a core beyond `busyThreads` threads that poll, i.e. when one of them
+ * spinning takes a core nobody else wanted. On a machine with fewer cores than busy threads a
+ * spinning consumer takes the CPU from the very producer it waits for (and from the clients on
+ * the same cores): there it must sleep at once and let the producer's notify wake it.
+ */
+export function hasSpareCore(busyThreads: number): boolean {
+  return availableParallelism() > busyThreads;
+}
+
+/**
  * Agrona's BackoffIdleStrategy cut down to what a JavaScript thread can do: after a duty cycle
  * that did work, start over; after one that did none, return at once `spins` times (the caller
- * polls again: cheapest wake-up, burns a core), then park and sleep until a producer rings or
- * `maxParkMs` passes. JavaScript has no pause instruction nor a thread yield, so there is no
- * yield phase; and no exponential sleep either, because sleeping is woken by the producer
- * instead of polled.
+ * polls again: cheapest wake-up, burns a core, so only worth it where a core is spare, see
+ * hasSpareCore), then park and sleep until a producer rings or a timeout passes. JavaScript has
+ * no pause instruction nor a thread yield: the yield phase is the first parks, short ones
+ * (`minParkMs`, the thread gives its core away but looks again soon); each park that ends
+ * without work doubles the timeout up to `maxParkMs`, so a thread whose queues have been empty
+ * for long wakes rarely (about 1000 / maxParkMs times a second) and costs next to nothing.
+ * No sleep is polled: a producer's ring wakes the sleeper whatever the timeout.
  *
  * `maxParkMs` bounds how long the loop goes without returning, e.g. to look at control
- * messages; it is not needed for correctness.
+ * messages or a clock; it is not needed for correctness.
  *
  * Worker threads only: Atomics.wait blocks the calling thread, which on the main thread would
  * stop the event loop. The main thread parks with park() and then awaits waitAsync() (see
- * Doorbell, SpscRing, RingGroup) instead.
+ * Doorbell, SpscRing, RingGroup, app/front-loop.ts) instead.
  */
 export class BackoffIdleStrategy {
   private spun = 0;
+  private parkMs: number;
 
   constructor(
     private readonly spins: number,
     private readonly maxParkMs: number,
+    private readonly minParkMs = maxParkMs,
   ) {
-    if (!Number.isInteger(spins) || spins < 0 || !(maxParkMs > 0)) {
-      throw new RingError(ERR_IDLE_STRATEGY, 'spins must be an integer >= 0 and maxParkMs > 0');
+    if (!Number.isInteger(spins) || spins < 0 || !(maxParkMs > 0) || !(minParkMs > 0) || minParkMs > maxParkMs) {
+      throw new RingError(ERR_IDLE_STRATEGY, 'spins must be an integer >= 0 and 0 < minParkMs <= maxParkMs');
     }
+    this.parkMs = minParkMs;
   }
 
   idle(workCount: number, target: Parkable): void {
     if (workCount > 0) {
       this.spun = 0;
+      this.parkMs = this.minParkMs;
       return;
     }
     if (this.spun < this.spins) {
       this.spun++;
       return;
     }
-    if (target.park()) target.wait(this.maxParkMs);
+    if (!target.park()) return;
+    const timeout = this.parkMs;
+    this.parkMs = Math.min(this.maxParkMs, timeout * 2);
+    target.wait(timeout);
   }
 }
