@@ -11,12 +11,7 @@ import { CheckpointCoordinator, CheckpointOptions } from './checkpoint-coordinat
 import { latestCheckpoint } from './checkpoint-files';
 import { hasSpareCore } from '../ring/idle-strategy';
 
-/**
- * Empty polls a book worker makes before it sleeps (about 20 µs) where a core is spare: a
- * wake-up costs ~10–50 µs and the producer a notify. The workers poll beside the front thread
- * and the source thread, hence the 2 neighbours counted against the cores.
- */
-const IDLE_SPINS = 200;
+/** The book workers poll beside the front thread and the source thread, counted against the cores. */
 const POLLING_NEIGHBOURS = 2;
 const EVENT_RING_BYTES = 4 * 1024 * 1024;
 const CONTROL_RING_BYTES = 64 * 1024;
@@ -113,7 +108,7 @@ export class WorkerPool {
         persistDoorbell: this.persistDoorbell,
         snapshotIntervalMs: options.snapshotIntervalMs,
         snapshotDepth: options.snapshotDepth,
-        idleSpins: hasSpareCore(count + POLLING_NEIGHBOURS) ? IDLE_SPINS : 0,
+        spareCore: hasSpareCore(count + POLLING_NEIGHBOURS),
         checkpoint: restoredFrom === null ? null : { path: restoredFrom.path, sequence: restoredFrom.sequence },
       };
       this.workers.push(new Worker(path.join(__dirname, 'book-worker.js'), { workerData: data }));

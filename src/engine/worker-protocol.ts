@@ -29,8 +29,8 @@ export interface BookWorkerData {
   /** A book that changed is snapshotted for storage at most this often. */
   snapshotIntervalMs: number;
   snapshotDepth: number;
-  /** Empty polls before the worker sleeps: 0 unless a core is spare for it (ring/idle-strategy.ts hasSpareCore). */
-  idleSpins: number;
+  /** A core is spare for the worker to spin on before it sleeps (ring/idle-strategy.ts hasSpareCore). */
+  spareCore: boolean;
   /** The checkpoint to load the owned symbols from before reporting ready; null starts empty. */
   checkpoint: { path: string; sequence: number } | null;
 }

@@ -241,6 +241,23 @@ t.test('the idle strategy parks longer while the queues stay empty, and starts s
   t.same(waits.slice(6), [1], 'work resets the sleep');
 });
 
+t.test('without a spare core the idle strategy stops spinning after a long idle period', async (t) => {
+  const calls: string[] = [];
+  const target: Parkable = { park: () => (calls.push('park'), true), wait: () => 'timed-out' };
+  const idle = new BackoffIdleStrategy(2, 4, 1, false);
+  idle.idle(0, target);
+  idle.idle(0, target);
+  t.same(calls, [], 'spins at first');
+  idle.idle(0, target);
+  t.same(calls, ['park']);
+  // An idle period of a whole millisecond (ten times what a spin is worth): the clock moved.
+  const from = performance.now();
+  while (performance.now() - from < 1);
+  idle.idle(5, target);
+  idle.idle(0, target);
+  t.same(calls, ['park', 'park'], 'parks at once after it');
+});
+
 t.test('hasSpareCore counts the cores against the threads that poll', async (t) => {
   t.equal(hasSpareCore(0), true);
   t.equal(hasSpareCore(availableParallelism()), false);
