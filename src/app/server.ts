@@ -18,7 +18,7 @@ import { Persistence } from '../store/persistence';
 import type { BookAtAnswer, BookAtRequest } from '../gateway/book-at-task';
 import { Conflator } from '../distribution/conflator';
 import { Distributor } from '../distribution/distributor';
-import { HEARTBEAT_TICK_MS, HeartbeatRounds } from '../distribution/heartbeat-rounds';
+import { HeartbeatRounds } from '../distribution/heartbeat-rounds';
 import { RecentTrades } from '../distribution/recent-trades';
 import { SessionHub } from '../distribution/session-hub';
 import type { Outlet } from '../distribution/session';
@@ -303,7 +303,7 @@ export async function startServer(configured: Config, options: ServerOptions = {
     return work;
   }, new RingGroup(pool.frontDoorbell, pool.channels.map((c) => c.out)));
   const heartbeats = new HeartbeatRounds(config.heartbeatMs, hub.sessions);
-  const heartbeat = setInterval(() => heartbeats.tick(), HEARTBEAT_TICK_MS);
+  heartbeats.start();
   const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);
   const credentialSweep = setInterval(() => ws.expireCredentials(clock()), CREDENTIAL_SWEEP_MS);
 
@@ -315,7 +315,7 @@ export async function startServer(configured: Config, options: ServerOptions = {
     source.beginStop();
     stopFrontLoop();
     observability.stop();
-    clearInterval(heartbeat);
+    heartbeats.stop();
     clearInterval(conflation);
     clearInterval(credentialSweep);
     ws.closeAll();

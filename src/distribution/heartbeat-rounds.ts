@@ -1,7 +1,7 @@
 import { nowMicros } from '../util/clock';
 import type { Session } from './session';
 
-/** The heartbeat timer's period: each tick serves the sessions due by then. */
+/** The heartbeat timer's period while a round is being served: each tick serves the sessions due by then. */
 export const HEARTBEAT_TICK_MS = 2;
 
 /**
@@ -14,6 +14,10 @@ export const HEARTBEAT_TICK_MS = 2;
  * one) never gets two heartbeats less than a period apart.
  *
  * A parked session (slow-consumer ladder) gets none: its buffer must drain before it resumes.
+ *
+ * Between rounds the timer sleeps until the next round is due (a period at most when nobody is
+ * connected), rather than waking the front thread every tick for nothing: an idle server's
+ * front then wakes a few times a second, not 500.
  */
 export class HeartbeatRounds {
   private round: Session[] = [];
@@ -25,12 +29,29 @@ export class HeartbeatRounds {
     private readonly sessions: ReadonlySet<Session>,
   ) {}
 
-  /** Called every HEARTBEAT_TICK_MS. */
-  tick(): void {
+  private timer: NodeJS.Timeout | null = null;
+
+  /** Starts serving rounds on the front thread's event loop, until stop(). */
+  start(): void {
+    const run = (): void => {
+      this.timer = setTimeout(run, this.tick());
+    };
+    this.timer = setTimeout(run, HEARTBEAT_TICK_MS);
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Serves the sessions due by now; returns the ms until it needs to run again. */
+  tick(): number {
     const micros = nowMicros();
     const now = micros / 1000;
     if (this.at >= this.round.length) {
-      if (now - this.startedAt < this.periodMs || this.sessions.size === 0) return;
+      const untilRound = this.startedAt + this.periodMs - now;
+      if (untilRound > 0) return Math.max(HEARTBEAT_TICK_MS, untilRound);
+      if (this.sessions.size === 0) return this.periodMs;
       this.round = [...this.sessions];
       this.at = 0;
       this.startedAt = now;
@@ -41,5 +62,6 @@ export class HeartbeatRounds {
       const session = this.round[this.at];
       if (!session.closed && !session.parked) session.dialect.heartbeat(session, micros);
     }
+    return HEARTBEAT_TICK_MS;
   }
 }

@@ -32,12 +32,19 @@ import { BookWorkerData, CheckpointReport, S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S
 
 const BATCH = 512;
 /**
- * Polls before the worker sleeps, about 20 µs: on a machine with fewer cores than busy threads a
- * longer spin takes CPU from the threads that would give this one work, and a wake-up costs
- * ~10–50 µs (the ring figures in src/README.md were measured with 2000; 200 since the bench harness showed
- * the server starving its clients on 2 shared cores).
+ * Polls before the worker sleeps, about 20 µs; where no core is spare, only while the producer
+ * is busy (see BackoffIdleStrategy): a wake-up costs ~10–50 µs, but on a machine with fewer cores
+ * than busy threads a spin takes CPU from the threads that would give this one work.
  */
 const IDLE_SPINS = 200;
+/**
+ * Once its queues are empty the worker sleeps on its doorbell, woken by the producers' notify:
+ * first for PARK_MIN_MS, doubling up to PARK_MAX_MS while they stay empty, so an idle worker
+ * wakes ~20 times a second. The bound is for the once-a-second tick below (a tick is at most
+ * PARK_MAX_MS late).
+ */
+const PARK_MIN_MS = 1;
+const PARK_MAX_MS = 50;
 const CONTROL_BATCH = 64;
 
 const data = workerData as BookWorkerData;
@@ -185,7 +192,7 @@ function tick(now: number): void {
 function run(): void {
   const eventHandler = new EventHandler();
   const controlHandler = new ControlHandler();
-  const idle = new BackoffIdleStrategy(IDLE_SPINS, 5);
+  const idle = new BackoffIdleStrategy(IDLE_SPINS, PARK_MAX_MS, PARK_MIN_MS, data.spareCore);
   const from = data.checkpoint;
   const loading = performance.now();
   if (from !== null) for (const s of owned) restoreSymbolState(s, readSymbolCheckpoint(from, s.instrument.index));

@@ -9,7 +9,10 @@ import { CTRL_DEACTIVATE, CTRL_SNAPSHOT, packControl } from '../model/out-record
 import { BookWorkerData, STATS_WORDS, WorkerReport } from './worker-protocol';
 import { CheckpointCoordinator, CheckpointOptions } from './checkpoint-coordinator';
 import { latestCheckpoint } from './checkpoint-files';
+import { hasSpareCore } from '../ring/idle-strategy';
 
+/** The book workers poll beside the front thread and the source thread, counted against the cores. */
+const POLLING_NEIGHBOURS = 2;
 const EVENT_RING_BYTES = 4 * 1024 * 1024;
 const CONTROL_RING_BYTES = 64 * 1024;
 /** Large enough for an L3 snapshot of ~300k orders (a record may take half the ring). */
@@ -105,6 +108,7 @@ export class WorkerPool {
         persistDoorbell: this.persistDoorbell,
         snapshotIntervalMs: options.snapshotIntervalMs,
         snapshotDepth: options.snapshotDepth,
+        spareCore: hasSpareCore(count + POLLING_NEIGHBOURS),
         checkpoint: restoredFrom === null ? null : { path: restoredFrom.path, sequence: restoredFrom.sequence },
       };
       this.workers.push(new Worker(path.join(__dirname, 'book-worker.js'), { workerData: data }));
@@ -163,6 +167,8 @@ export class WorkerPool {
 
   /** Retries control requests that met a full ring; returns how many are still waiting. */
   flushControl(): number {
+    // Called on every front-loop turn: nothing to allocate while nothing waits.
+    if (this.pendingControl.length === 0) return 0;
     const pending = this.pendingControl.splice(0);
     for (const p of pending) this.control(p.worker, p.type);
     return this.pendingControl.length;

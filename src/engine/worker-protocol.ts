@@ -29,6 +29,8 @@ export interface BookWorkerData {
   /** A book that changed is snapshotted for storage at most this often. */
   snapshotIntervalMs: number;
   snapshotDepth: number;
+  /** A core is spare for the worker to spin on before it sleeps (ring/idle-strategy.ts hasSpareCore). */
+  spareCore: boolean;
   /** The checkpoint to load the owned symbols from before reporting ready; null starts empty. */
   checkpoint: { path: string; sequence: number } | null;
 }

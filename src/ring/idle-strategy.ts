@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { WaitResult } from './doorbell';
 import { ERR_IDLE_STRATEGY, RingError } from './ring-error';
 
@@ -13,41 +14,85 @@ export interface Parkable {
 }
 
 /**
+ * True when the machine has a core beyond `busyThreads` threads that poll, i.e. when one of them
+ * spinning takes a core nobody else wanted. On a machine with fewer cores than busy threads a
+ * spinning consumer takes the CPU from the very producer it waits for (and from the clients on
+ * the same cores): there it spins only while the producer is busy (see BackoffIdleStrategy).
+ */
+export function hasSpareCore(busyThreads: number): boolean {
+  return availableParallelism() > busyThreads;
+}
+
+/**
+ * An idle period shorter than this is one a spin would have caught for less than a park and
+ * wake-up cost (~10–50 µs of CPU on each side, more on a loaded machine).
+ */
+const SPIN_PAYS_MS = 0.5;
+
+/**
  * Agrona's BackoffIdleStrategy cut down to what a JavaScript thread can do: after a duty cycle
- * that did work, start over; after one that did none, return at once `spins` times (the caller
- * polls again: cheapest wake-up, burns a core), then park and sleep until a producer rings or
- * `maxParkMs` passes. JavaScript has no pause instruction nor a thread yield, so there is no
- * yield phase; and no exponential sleep either, because sleeping is woken by the producer
- * instead of polled.
+ * that did work, start over; after one that did none, return at once up to `spins` times (the
+ * caller polls again: cheapest wake-up, but it burns a core), then park and sleep until a
+ * producer rings or a timeout passes.
+ *
+ * Spinning depends on the cores: with `spareCore` (see hasSpareCore) it always spins. Without
+ * one, a spin takes the CPU from the very producer it waits for, so it spins only while the
+ * queues' idle periods are short, i.e. while the last one ended within SPIN_PAYS_MS (a busy
+ * producer: a spin catches its next batch for less than a wake-up); after a longer one it parks
+ * at once (a trickle of events: each one would cost a whole fruitless spin).
+ *
+ * JavaScript has no pause instruction nor a thread yield: the yield phase is the first parks,
+ * short ones (`minParkMs`, the thread gives its core away but looks again soon); each park that
+ * ends without work doubles the timeout up to `maxParkMs`, so a thread whose queues have been
+ * empty for long wakes rarely (about 1000 / maxParkMs times a second) and costs next to nothing.
+ * No sleep is polled: a producer's ring wakes the sleeper whatever the timeout.
  *
  * `maxParkMs` bounds how long the loop goes without returning, e.g. to look at control
- * messages; it is not needed for correctness.
+ * messages or a clock; it is not needed for correctness.
  *
  * Worker threads only: Atomics.wait blocks the calling thread, which on the main thread would
  * stop the event loop. The main thread parks with park() and then awaits waitAsync() (see
- * Doorbell, SpscRing, RingGroup) instead.
+ * Doorbell, SpscRing, RingGroup, app/front-loop.ts) instead.
  */
 export class BackoffIdleStrategy {
   private spun = 0;
+  private parkMs: number;
+  /** Spins this idle period may make: `spins`, or 0 without a spare core after a long idle period. */
+  private allowance: number;
+  /** When the current idle period began (performance.now()); -1 while working. */
+  private idleSince = -1;
 
   constructor(
     private readonly spins: number,
     private readonly maxParkMs: number,
+    private readonly minParkMs = maxParkMs,
+    private readonly spareCore = true,
   ) {
-    if (!Number.isInteger(spins) || spins < 0 || !(maxParkMs > 0)) {
-      throw new RingError(ERR_IDLE_STRATEGY, 'spins must be an integer >= 0 and maxParkMs > 0');
+    if (!Number.isInteger(spins) || spins < 0 || !(maxParkMs > 0) || !(minParkMs > 0) || minParkMs > maxParkMs) {
+      throw new RingError(ERR_IDLE_STRATEGY, 'spins must be an integer >= 0 and 0 < minParkMs <= maxParkMs');
     }
+    this.parkMs = minParkMs;
+    this.allowance = spins;
   }
 
   idle(workCount: number, target: Parkable): void {
     if (workCount > 0) {
+      if (this.idleSince >= 0) {
+        this.allowance = performance.now() - this.idleSince < SPIN_PAYS_MS ? this.spins : 0;
+        this.idleSince = -1;
+      }
       this.spun = 0;
+      this.parkMs = this.minParkMs;
       return;
     }
-    if (this.spun < this.spins) {
+    if (!this.spareCore && this.idleSince < 0) this.idleSince = performance.now();
+    if (this.spun < this.allowance) {
       this.spun++;
       return;
     }
-    if (target.park()) target.wait(this.maxParkMs);
+    if (!target.park()) return;
+    const timeout = this.parkMs;
+    this.parkMs = Math.min(this.maxParkMs, timeout * 2);
+    target.wait(timeout);
   }
 }

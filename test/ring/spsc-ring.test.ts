@@ -1,9 +1,10 @@
 import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import t from 'tap';
 import { Doorbell } from '../../src/ring/doorbell';
-import { BackoffIdleStrategy, Parkable } from '../../src/ring/idle-strategy';
+import { BackoffIdleStrategy, Parkable, hasSpareCore } from '../../src/ring/idle-strategy';
 import { HEAD_OFFSET, HEADER_LENGTH, PADDING_TYPE, TAIL_OFFSET, ringByteLength } from '../../src/ring/ring-descriptor';
 import { RingGroup } from '../../src/ring/ring-group';
 import { SeqlockTable } from '../../src/ring/seqlock-table';
@@ -226,6 +227,40 @@ t.test('the idle strategy spins, then parks, and resets on work', async (t) => {
   idle.idle(3, target);
   idle.idle(0, target);
   t.equal(calls.length, 3, 'work resets the spin count');
+});
+
+t.test('the idle strategy parks longer while the queues stay empty, and starts short again after work', async (t) => {
+  t.throws(() => new BackoffIdleStrategy(0, 4, 8), { code: 'ERR_IDLE_STRATEGY' }, 'min above max');
+  const waits: number[] = [];
+  const target: Parkable = { park: () => true, wait: (ms) => (waits.push(ms), 'timed-out') };
+  const idle = new BackoffIdleStrategy(0, 8, 1);
+  for (let i = 0; i < 6; i++) idle.idle(0, target);
+  t.same(waits, [1, 2, 4, 8, 8, 8], 'no spin, then doubling up to the bound');
+  idle.idle(1, target);
+  idle.idle(0, target);
+  t.same(waits.slice(6), [1], 'work resets the sleep');
+});
+
+t.test('without a spare core the idle strategy stops spinning after a long idle period', async (t) => {
+  const calls: string[] = [];
+  const target: Parkable = { park: () => (calls.push('park'), true), wait: () => 'timed-out' };
+  const idle = new BackoffIdleStrategy(2, 4, 1, false);
+  idle.idle(0, target);
+  idle.idle(0, target);
+  t.same(calls, [], 'spins at first');
+  idle.idle(0, target);
+  t.same(calls, ['park']);
+  // An idle period of a whole millisecond (ten times what a spin is worth): the clock moved.
+  const from = performance.now();
+  while (performance.now() - from < 1);
+  idle.idle(5, target);
+  idle.idle(0, target);
+  t.same(calls, ['park', 'park'], 'parks at once after it');
+});
+
+t.test('hasSpareCore counts the cores against the threads that poll', async (t) => {
+  t.equal(hasSpareCore(0), true);
+  t.equal(hasSpareCore(availableParallelism()), false);
 });
 
 t.test('two threads: millions of variable-length records, wrapping, parking both ways', async (t) => {
