@@ -279,7 +279,8 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     fullSeconds: 5,
     budget: 'measured seconds per rate and target (anonymous, API key, bearer token), then per target twice more (closed-loop ceilings: the Node client, and wrk when installed)',
     // 3 targets × up to 4 rates, each point ~2.5 s more than its budget, plus 3 × 2 ceilings, the CLI and start-up.
-    timeoutSeconds: (seconds, full) => 240 + (full ? 4 : 2) * 3 * (seconds + 4) + 3 * 2 * (seconds + 10),
+    // Start-up may take up to 300 s on a saturated machine (auth-overhead.ts START_TIMEOUT_MS).
+    timeoutSeconds: (seconds, full) => 360 + (full ? 4 : 2) * 3 * (seconds + 4) + 3 * 2 * (seconds + 10),
     headline: (r) => [
       ...(r.added ?? []).flatMap((row: any): Figure[] => [
         [`auth p99 added at ${n(row.offered)}/s, API key`, `${micros(row['api key']?.p99AddedUs)} (×${row['api key']?.p99Ratio} of anonymous)`],
@@ -294,8 +295,8 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     quickSeconds: 2,
     fullSeconds: 5,
     budget: 'measured seconds per figure and server (handshakes, two request sizes; plain then TLS)',
-    // Two servers' start-up, then 3 figures × 2 servers.
-    timeoutSeconds: (seconds) => 300 + 3 * 2 * (seconds + 5),
+    // Two servers' start-up (up to 300 s each on a saturated machine), then 3 figures × 2 servers.
+    timeoutSeconds: (seconds) => 660 + 3 * 2 * (seconds + 5),
     headline: (r) => [
       ['TLS 1.3 handshakes/s (over plain TCP connects/s)', `${n(r.handshakes?.tls?.perSecond)} (×${r.handshakes?.perSecondRatio})`],
       ...Object.entries(r.throughput ?? {}).map(([path, v]: [string, any]): Figure => [`HTTPS keep-alive answers/s over HTTP, ${path}`, `×${v.perSecondRatio}`]),

@@ -37,7 +37,7 @@ import { runStandalone } from '../standalone';
 const CEILING_CONNECTIONS = 32;
 const QUICK_RATES = [2_000, 5_000];
 const FULL_RATES = [2_000, 5_000, 10_000, 20_000];
-const START_TIMEOUT_MS = 120_000;
+const START_TIMEOUT_MS = 300_000;
 const BOOKCAST_ARGS = ['--port', '0', '--symbols', 'BTC/USD', '--rate', '500', '--workers', '1', '--auth', 'optional', '--auth-token-ttl', '86400'];
 const ORDER_BOOK_PATH = '/api/v1/market/BTC-USD/orderbook?depth=20';
 const MAIN = path.join(__dirname, '..', '..', 'src', 'main.js');
