@@ -9,7 +9,7 @@ import * as path from 'node:path';
  */
 
 const MAIN = path.resolve(__dirname, '../../src/main.js');
-const BANNER = /WebSocket \(FlatBuffers\):\s+ws:\/\/([^\s/]+):(\d+)\//;
+const BANNER = /WebSocket \(FlatBuffers\):\s+wss?:\/\/([^\s/]+):(\d+)\//;
 const KEEP_OUTPUT = 4096;
 const TERM_GRACE_MS = 3000;
 

@@ -47,9 +47,9 @@ export function parseWrk(output: string): WrkResult {
   };
 }
 
-/** Runs wrk for `seconds` against `url`; it is killed if it overruns by 10 s. */
-export function runWrk(url: string, seconds: number, connections: number): Promise<WrkResult> {
-  const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--latency', url];
+/** Runs wrk for `seconds` against `url` (with `headers`, `Name: value` each); it is killed if it overruns by 10 s. */
+export function runWrk(url: string, seconds: number, connections: number, headers: readonly string[] = []): Promise<WrkResult> {
+  const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--latency', ...headers.flatMap((h) => ['-H', h]), url];
   const child = spawn(WRK, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

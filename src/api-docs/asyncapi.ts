@@ -42,6 +42,7 @@ const FEED_CONTROL: WsMessage[] = [
   json('unsubscribed', 'Unsubscribed', 'reply to unsubscribe'),
   json('pong', 'Pong', 'reply to ping'),
   json('error', 'WsError', 'a refused request; nothing changed'),
+  json('signature', 'Signature', 'with --sign-snapshots: after each snapshot and heartbeat, the Ed25519 signature of the frame its sha256 names (JSON text in both formats)'),
 ];
 const FLATBUFFERS_DATA: WsMessage[] = ['L2Snapshot', 'L2Update', 'L3Snapshot', 'L3Update', 'Trade', 'Ticker', 'Candle', 'Heartbeat'].map((body) =>
   envelope(body, `with ?format=flatbuffers: an Envelope (file identifier BKCT) whose body is ${body}; prices and sizes in integer units, times in µs`),
@@ -72,6 +73,7 @@ export const WS_ENDPOINTS: WsEndpoint[] = [
       json('data', 'MarketDataData', 'a feed message in a DATA envelope'),
       json('heartbeat', 'MarketDataHeartbeat', 'the last sequence of each subscription'),
       json('error', 'MarketDataError', 'a refused request, with the request_id'),
+      json('signature', 'MarketDataSignature', 'with --sign-snapshots: after each snapshot and heartbeat, the Ed25519 signature of the frame its sha256 names'),
     ],
   },
   {

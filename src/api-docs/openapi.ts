@@ -50,7 +50,7 @@ const ADMIN_TAG = 'Access control';
 export const ACCESS_CONTROL_ENDPOINTS: Endpoint[] = [
   {
     method: 'post', path: '/api/v1/auth/token', tag: ADMIN_TAG, summary: 'A JWT access token for an API key, a client password or a refresh token (grant_type api_key | password | refresh_token)',
-    answer: { mediaType: 'application/json' }, errors: ['INVALID_TOKEN_REQUEST', 'UNSUPPORTED_GRANT_TYPE', 'INVALID_GRANT', 'REFRESH_TOKEN_REUSED', 'LOGIN_BACKOFF', 'LOGIN_LOCKED', 'MESSAGE_TOO_LARGE', ...LIMITED],
+    answer: { mediaType: 'application/json' }, errors: ['INVALID_TOKEN_REQUEST', 'TOKEN_REQUEST_TOO_LARGE', 'UNSUPPORTED_GRANT_TYPE', 'INVALID_GRANT', 'REFRESH_TOKEN_REUSED', 'LOGIN_BACKOFF', 'LOGIN_LOCKED', 'ADDRESS_LOCKED', ...LIMITED],
   },
   { method: 'get', path: '/api/v1/auth/keys', tag: ADMIN_TAG, summary: "The caller's API keys (never their secrets)", answer: { mediaType: 'application/json' }, errors: LIMITED },
   { method: 'get', path: '/.well-known/jwks.json', tag: ADMIN_TAG, summary: 'The public keys access tokens are signed with (JWK set, EdDSA)', answer: { mediaType: 'application/json' }, errors: [] },

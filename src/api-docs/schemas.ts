@@ -133,6 +133,9 @@ const marketDataRequest: JsonSchema = {
 
 const FEED_DATA = ['L2Snapshot', 'L2Update', 'L3Snapshot', 'L3Update', 'TradeMessage', 'TickerMessage', 'CandleMessage'];
 
+/** --sign-snapshots: follows each snapshot and heartbeat, signing the frame its sha256 names (limits/snapshot-signer.ts). */
+const signatureBody: JsonSchema = closed({ key_id: STRING, sha256: STRING, sig: STRING });
+
 export const SCHEMAS: Record<string, JsonSchema> = {
   ErrorBody: errorBody,
   // Data Feed REST
@@ -195,6 +198,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
   Unsubscribed: feedControl('unsubscribed', { type: 'object', properties: { channels: { type: 'array', items: STRING }, symbols: { type: 'array', items: SYMBOL } } }),
   Pong: { type: 'object', properties: { type: { type: 'string', enum: ['pong'] }, id: {}, timestamp: TIMESTAMP }, required: ['type'] },
   WsError: feedControl('error', closed({ code: STRING, message: STRING })),
+  Signature: closed({ type: { type: 'string', enum: ['signature'] }, data: signatureBody }),
   // Market Data API stream
   MarketDataRequest: marketDataRequest,
   MarketDataReply: {
@@ -209,6 +213,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
     required: ['type', 'payload', 'timestamp'],
     additionalProperties: false,
   },
+  MarketDataSignature: closed({ type: { type: 'string', enum: ['SIGNATURE'] }, payload: signatureBody }),
   MarketDataError: {
     type: 'object',
     properties: { type: { type: 'string', enum: ['ERROR'] }, request_id: {}, payload: closed({ code: STRING, message: STRING }), timestamp: TIMESTAMP },

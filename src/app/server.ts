@@ -241,6 +241,12 @@ export async function startServer(configured: Config, options: ServerOptions = {
   const guard = new UpgradeGuard(config);
   const gate = new AcceptGate(uws, app, config.host);
   const { conflator, trades, candles, distributor, hub, ws, fix } = buildStreaming(config, app, instruments, pool, symbols, guard, auth);
+  // WebSocket connections are metered (one usage row each) and their snapshots and heartbeats signed alike.
+  ws.usage = usage === null ? null : (row) => usage.record(row);
+  if (signer !== null) {
+    hub.snapshotSignature = (message, format) => signer.frame(message, format === FORMAT_MARKET_DATA);
+    ws.signature = (message, marketData) => signer.frame(message, marketData);
+  }
   const ingestBuffers: IngestBuffers | undefined =
     config.source.kind === 'ingest' ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer } : undefined;
   const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers, sourceStats, guard);

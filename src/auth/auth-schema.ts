@@ -96,7 +96,21 @@ create trigger audit_log_append_only before update or delete on audit_log
   for each row execute function audit_log_append_only();
 `;
 
-export const AUTH_MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'clients, keys, refresh tokens, signing keys, audit log', sql: { partitioned: AUTH_TABLES, timescale: AUTH_TABLES } }];
+/** Failed password logins per client address (address-guard.ts). */
+const LOGIN_FAILURES = `
+create table login_failures (
+  ip text primary key,
+  failures integer not null,
+  last_failure timestamptz not null,
+  retry_after timestamptz,
+  locked_until timestamptz
+);
+`;
+
+export const AUTH_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'clients, keys, refresh tokens, signing keys, audit log', sql: { partitioned: AUTH_TABLES, timescale: AUTH_TABLES } },
+  { version: 2, name: 'failed logins per address', sql: { partitioned: LOGIN_FAILURES, timescale: LOGIN_FAILURES } },
+];
 
 export const AUTH_LEDGER: MigrationLedger = {
   table: 'auth_migrations',

@@ -82,6 +82,15 @@ export class SessionHub implements StreamConsumer {
   slowConsumerCloses = 0;
   /** Metrics' latency recorder, when metrics are on. */
   observer: DeliveryObserver | null = null;
+  /**
+   * --sign-snapshots: the frame that follows every snapshot sent to a WebSocket session (its
+   * signature, limits/snapshot-signer.ts), or null. Made once per snapshot and format, whatever
+   * the number of sessions joining on it. FIX sessions get none (FIX has no place for it).
+   */
+  snapshotSignature: ((message: Uint8Array | string, format: number) => string) | null = null;
+  private signedSerial = -1;
+  private signedFormat = -1;
+  private signedFrame = '';
 
   constructor(
     private readonly distributor: Distributor,
@@ -159,7 +168,10 @@ export class SessionHub implements StreamConsumer {
     if (reset) {
       // A book reset: every live session restarts from this snapshot.
       for (let f = 0; f < FORMATS; f++) {
-        if (this.live[f][stream] > 0) this.outlets[f].publish(stream, this.payload(m, f), f === FORMAT_BINARY);
+        if (this.live[f][stream] === 0) continue;
+        const payload = this.payload(m, f);
+        this.outlets[f].publish(stream, payload, f === FORMAT_BINARY);
+        if (this.snapshotSignature !== null && f !== FORMAT_FIX) this.outlets[f].publish(stream, this.signatureOf(m, f, payload), false);
       }
     }
     const waiting = this.pending[stream];
@@ -171,7 +183,9 @@ export class SessionHub implements StreamConsumer {
       sub.state = SUB_LIVE;
       sub.snapshotSequence = m.sequence;
       const format = session.format;
-      session.transport.send(this.payload(m, format), format === FORMAT_BINARY);
+      const payload = this.payload(m, format);
+      session.transport.send(payload, format === FORMAT_BINARY);
+      if (this.snapshotSignature !== null && format !== FORMAT_FIX) session.transport.send(this.signatureOf(m, format, payload), false);
       if (sub.throttleMs > 0) {
         sub.sentAt = Date.now();
         this.conflator.add(session, stream, sub);
@@ -335,6 +349,16 @@ export class SessionHub implements StreamConsumer {
     for (let f = 0; f < FORMATS; f++) if (this.live[f][stream] > 0) return;
     this.following[stream] = 0;
     this.distributor.leave(this, stream);
+  }
+
+  /** The signature frame of a snapshot in a format, made once for every session joining on it. */
+  private signatureOf(m: OutMessage, format: number, payload: Uint8Array | string): string {
+    if (this.signedSerial !== m.serial || this.signedFormat !== format) {
+      this.signedFrame = this.snapshotSignature!(payload, format);
+      this.signedSerial = m.serial;
+      this.signedFormat = format;
+    }
+    return this.signedFrame;
   }
 
   /** The message in a format: the owner's bytes, or its JSON rendered once for both dialects. */

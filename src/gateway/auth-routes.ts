@@ -1,5 +1,5 @@
 import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { BookcastError } from '../errors';
+import { BookcastError, ErrorCode } from '../errors';
 import type { Caller } from '../auth/caller';
 import type { AuthService, TokenRequest } from '../auth/auth-service';
 import { ClientStore, ClientType, KeyRow, parseRateOverride, ClientRow } from '../auth/client-store';
@@ -10,10 +10,11 @@ export const MAX_AUTH_BODY_BYTES = 8 * 1024;
 
 /**
  * Reads a request body up to `max` bytes, then `answer` computes the reply; a larger body is
- * MESSAGE_TOO_LARGE, an aborted request is dropped. Must be called from the route handler
+ * `tooLarge` (MESSAGE_TOO_LARGE, or for the token endpoint TOKEN_REQUEST_TOO_LARGE: a refused
+ * token request is a 401 like every other), an aborted request is dropped. Must be called from the route handler
  * (uWS delivers the body only to an onData registered there).
  */
-function withBody(res: HttpResponse, max: number, answer: (body: string) => Promise<{ status: number; body: unknown }>): void {
+function withBody(res: HttpResponse, max: number, answer: (body: string) => Promise<{ status: number; body: unknown }>, tooLarge: ErrorCode = 'MESSAGE_TOO_LARGE'): void {
   let aborted = false;
   let done = false;
   const chunks: Uint8Array[] = [];
@@ -26,7 +27,7 @@ function withBody(res: HttpResponse, max: number, answer: (body: string) => Prom
     size += chunk.byteLength;
     if (size > max) {
       done = true;
-      sendError(res, 'MESSAGE_TOO_LARGE', `requests here are limited to ${max} bytes`);
+      sendError(res, tooLarge, `requests here are limited to ${max} bytes`);
       return;
     }
     chunks.push(new Uint8Array(chunk).slice());
@@ -167,7 +168,7 @@ export class AuthRoutes {
     route(app, 'post', '/api/v1/auth/token', (res, req, caller) => {
       readQuery(req, []);
       const contentType = req.getHeader('content-type');
-      withBody(res, MAX_AUTH_BODY_BYTES, async (body) => ({ status: 200, body: await auth.grant(tokenRequest(parseBody(body, contentType)), caller.ip) }));
+      withBody(res, MAX_AUTH_BODY_BYTES, async (body) => ({ status: 200, body: await auth.grants.grant(tokenRequest(parseBody(body, contentType)), caller.ip) }), 'TOKEN_REQUEST_TOO_LARGE');
     });
     route(app, 'get', '/api/v1/auth/keys', (res, req, caller) => {
       readQuery(req, []);

@@ -25,6 +25,7 @@ import { closeIfTooBig, payloadCeiling } from './frame-limits';
 import type { UpgradeGuard } from './upgrade-guard';
 import { AuthRequest, parseClientMessage, parseJsonObject, parseMarketDataMessage, StreamRequest } from './ws-protocol';
 import type { Channel } from '../model/streams';
+import type { UsageRecord } from '../store/store';
 
 /** Past this many times the message rate limit in one second, the connection is closed. */
 const FLOOD_FACTOR = 10;
@@ -47,6 +48,29 @@ export const CLOSE_CREDENTIAL_EXPIRED = 4401;
 /** Close code for a connection whose key was revoked or whose client was suspended meanwhile. */
 export const CLOSE_CREDENTIAL_REVOKED = 4403;
 // --max-backpressure is at most 2^30 (config.ts), so the limit stays within uWS's unsigned 32 bits.
+
+/**
+ * A closed connection's usage row: one per connection (not per message), written when it closes,
+ * with status 101 (an upgraded connection), its lifetime as the response time, and the bytes it
+ * received and was sent (README "Usage accounting").
+ */
+function connectionUsage(data: SessionData, route: RouteInfo): UsageRecord {
+  const caller = data.session.caller;
+  return {
+    time: nowMicros(),
+    responseTimeMs: performance.now() - data.openedAt,
+    requestBytes: data.transport.receivedBytes,
+    responseBytes: data.transport.sentBytes,
+    status: 101,
+    subject: caller?.subject ?? `ip:${data.client}`,
+    clientId: caller?.clientId ?? null,
+    keyId: caller?.keyId ?? null,
+    endpoint: route.pattern,
+    method: route.method,
+    userAgent: data.userAgent,
+    ip: caller?.ip ?? data.client,
+  };
+}
 
 /**
  * The WebSocket endpoints: `/ws` (Data Feed JSON), `/ws?format=flatbuffers` (binary data
@@ -74,6 +98,13 @@ export class WsGateway implements SessionDialect {
   readonly refusals = new Map<string, number>();
   /** The admission of the app the endpoints are registered on (it verifies in-band tokens too). */
   private admission: Admission = admissionOf(null);
+  /** Usage accounting: one api_usage row per connection, when it closes; null: accounting off. */
+  usage: ((row: UsageRecord) => void) | null = null;
+  /** --sign-snapshots: the signature frame that follows each heartbeat (limits/snapshot-signer.ts); null: off. */
+  signature: ((message: Uint8Array | string, marketData: boolean) => string) | null = null;
+  /** The last heartbeat signed and its frame: sessions with the same streams in one tick share one signature. */
+  private signedHeartbeat: Uint8Array | string = '';
+  private heartbeatSignature = '';
 
   constructor(
     private readonly config: Config,
@@ -116,6 +147,7 @@ export class WsGateway implements SessionDialect {
         const key = req.getHeader('sec-websocket-key');
         const offered = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
+        const userAgent = this.usage === null ? '' : req.getHeader('user-agent');
         const { credentials, protocol } = upgradeCredentials(res, req, offered);
         const open = (caller: Caller): void => {
           const transport = new UwsTransport(this.deliveryFailures);
@@ -125,7 +157,7 @@ export class WsGateway implements SessionDialect {
           this.upgrades++;
           session.caller = caller;
           session.credentialExpiry = caller.expiresAt ?? Infinity;
-          res.upgrade<SessionData>({ session, transport, client }, key, protocol, extensions, context);
+          res.upgrade<SessionData>({ session, transport, client, openedAt: performance.now(), userAgent }, key, protocol, extensions, context);
         };
         let admitted: Caller | Promise<Caller>;
         try {
@@ -176,13 +208,16 @@ export class WsGateway implements SessionDialect {
         this.guard.closed(data.client);
         this.hub.close(data.session);
         data.transport.ws = null;
+        this.usage?.(connectionUsage(data, info));
       },
     });
   }
 
   private onMessage(ws: WebSocket<SessionData>, message: ArrayBuffer, isBinary: boolean): void {
     if (closeIfTooBig(ws, message.byteLength, this.config.maxMessageBytes * HARD_PAYLOAD_FACTOR)) return;
-    const session = ws.getUserData().session;
+    const data = ws.getUserData();
+    data.transport.receivedBytes += message.byteLength;
+    const session = data.session;
     const now = Date.now();
     if (now - session.windowStart >= 1000) {
       session.windowStart = now;
@@ -381,13 +416,31 @@ export class WsGateway implements SessionDialect {
   /** SessionDialect: a heartbeat in the connection's dialect (HeartbeatRounds decides when). */
   heartbeat(session: Session, timestamp: number): void {
     const states = this.states(session);
+    let beat: Uint8Array | string;
     if (session.format === FORMAT_BINARY) {
-      session.transport.send(this.encoder.heartbeat(timestamp, states), true);
+      beat = this.encoder.heartbeat(timestamp, states);
     } else if (session.format === FORMAT_FEED_JSON) {
-      session.transport.send(JSON.stringify({ type: 'heartbeat', timestamp: formatTimestampMicros(timestamp), data: { subscriptions: states } }), false);
+      beat = JSON.stringify({ type: 'heartbeat', timestamp: formatTimestampMicros(timestamp), data: { subscriptions: states } });
     } else {
-      session.transport.send(JSON.stringify({ type: 'HEARTBEAT', payload: { subscriptions: states }, timestamp: formatTimestampMicros(timestamp) }), false);
+      beat = JSON.stringify({ type: 'HEARTBEAT', payload: { subscriptions: states }, timestamp: formatTimestampMicros(timestamp) });
     }
+    session.transport.send(beat, session.format === FORMAT_BINARY);
+    if (this.signature !== null) session.transport.send(this.heartbeatSignatureOf(beat, session.format === FORMAT_MARKET_DATA), false);
+  }
+
+  /**
+   * Ed25519 costs ~20-60 µs a signature: one per distinct heartbeat, so sessions following the
+   * same streams in one tick (same bytes) share it. Signing is opt-in (--sign-snapshots) for that cost.
+   */
+  private heartbeatSignatureOf(beat: Uint8Array | string, marketData: boolean): string {
+    const last = this.signedHeartbeat;
+    const same = typeof beat === 'string' ? beat === last : typeof last !== 'string' && Buffer.compare(beat, last) === 0;
+    if (!same) {
+      // The encoder reuses its buffer: keep a copy to compare the next heartbeat with.
+      this.signedHeartbeat = typeof beat === 'string' ? beat : beat.slice();
+      this.heartbeatSignature = this.signature!(beat, marketData);
+    }
+    return this.heartbeatSignature;
   }
 
   /** SessionDialect: a notice from the core (SLOW_CONSUMER), as an error message of the dialect. */

@@ -41,6 +41,19 @@ export class SnapshotSigner {
     return sign(null, (typeof body === 'string' ? Buffer.from(body, 'utf8') : body) as NodeJS.ArrayBufferView, this.key).toString('base64url');
   }
 
+  /**
+   * The frame that follows a signed WebSocket message (a snapshot, a heartbeat) on the same
+   * connection: the signature over that message's exact bytes (a text frame's UTF-8, a binary
+   * frame's bytes) and their SHA-256, so a client pairs the two by digest and never depends on
+   * frame order. In the connection's dialect: `{"type":"signature","data":{…}}`, or for the
+   * Market Data API `{"type":"SIGNATURE","payload":{…}}`.
+   */
+  frame(message: Uint8Array | string, marketData: boolean): string {
+    const bytes = (typeof message === 'string' ? Buffer.from(message, 'utf8') : message) as Uint8Array;
+    const body = `{"key_id":"${this.keyId}","sha256":"${createHash('sha256').update(bytes).digest('base64url')}","sig":"${this.sign(bytes)}"}`;
+    return marketData ? `{"type":"SIGNATURE","payload":${body}}` : `{"type":"signature","data":${body}}`;
+  }
+
   /** The public key as a JWK set (RFC 8037 OKP), as `/api/v1/signing-key` publishes it. */
   jwks(): object {
     return { keys: [{ kty: 'OKP', crv: 'Ed25519', x: this.publicKey, kid: this.keyId, use: 'sig', alg: 'EdDSA' }] };

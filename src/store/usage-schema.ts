@@ -14,10 +14,12 @@ import type { Migration } from './schema';
  *   ones would be 24 tables a day for a few hundred rows each).
  * - client_usage_analytics: per UTC day and subject (client id, or ip:<address>): requests,
  *   errors, bytes, time. TimescaleDB: 1 day chunks; natively, monthly partitions.
- * - rate_limit_buckets: a GCRA bucket as rate limits keep it (limits/rate-windows.ts): the
- *   theoretical arrival time per subject, bucket and window. Live counters are in Redis or in
- *   the process; the table is the durable form of the same record, for tools and audits
- *   (not written by the server yet).
+ * - rate_limit_buckets (migration 1) is dropped by migration 2: no part of bookcast wrote it. The
+ *   limits' state is a GCRA theoretical arrival time per subject and window (limits/rate-windows.ts)
+ *   that lives in Redis with its window's TTL (rate_limit:{client_id}:{bucket}:{window}, shared by
+ *   every process) or in the process; a durable copy would cost a database write per check (or
+ *   be stale when read) and is worthless once its window has passed. Usage and refusals (429s)
+ *   are durable in api_usage and client_usage_analytics instead.
  * Partition widths use migration 1's bookcast_partitioning (day or month).
  */
 export const ACCOUNTING_LEDGER: MigrationLedger = {
@@ -100,7 +102,12 @@ select create_hypertable('api_metrics_ts', 'time', chunk_time_interval => interv
 select create_hypertable('client_usage_analytics', 'day', chunk_time_interval => interval '1 day');
 `;
 
-export const ACCOUNTING_MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'api usage, metrics, client analytics, rate limit buckets', sql: { partitioned: PARTITIONED, timescale: TIMESCALE } }];
+const DROP_BUCKETS = 'drop table if exists rate_limit_buckets;';
+
+export const ACCOUNTING_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'api usage, metrics, client analytics, rate limit buckets', sql: { partitioned: PARTITIONED, timescale: TIMESCALE } },
+  { version: 2, name: 'rate_limit_buckets dropped: never written (limits live in Redis or the process)', sql: { partitioned: DROP_BUCKETS, timescale: DROP_BUCKETS } },
+];
 
 /** Columns of the staging COPY (text format): times as µs integers, converted in SQL. */
 export const USAGE_STAGE_COLUMNS = 'time_us, response_time_ms, request_bytes, response_bytes, status_code, subject, client_id, key_id, endpoint, method, user_agent, ip_address';

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
@@ -129,14 +130,18 @@ t.test('keys, tokens, admin REST, brute force and WebSocket auth against one ser
     t.equal((await s.request('/api/v1/market/BTC-USD/ticker', bearer(fresh))).status, 200);
     access = fresh;
 
-    // Malformed and oversize token requests.
-    t.equal((await post('/api/v1/auth/token', 'not json')).body.error.code, 'INVALID_TOKEN_REQUEST');
-    t.equal((await post('/api/v1/auth/token', { api_key: 'x' })).body.error.code, 'INVALID_TOKEN_REQUEST', 'no grant_type');
-    t.equal((await post('/api/v1/auth/token', { grant_type: 'client_credentials' })).body.error.code, 'UNSUPPORTED_GRANT_TYPE');
-    t.equal((await post('/api/v1/auth/token', { grant_type: 'api_key', api_key: 'x', extra: 1 })).body.error.code, 'INVALID_TOKEN_REQUEST');
-    const big = await post('/api/v1/auth/token', { grant_type: 'api_key', api_key: 'x'.repeat(20_000) });
-    t.equal(big.status, 413);
-    t.equal(big.body.error.code, 'MESSAGE_TOO_LARGE');
+    // Malformed and oversize token requests: each a 401 with its code.
+    for (const [body, code, why] of [
+      ['not json', 'INVALID_TOKEN_REQUEST', 'not JSON'],
+      [{ api_key: 'x' }, 'INVALID_TOKEN_REQUEST', 'no grant_type'],
+      [{ grant_type: 'client_credentials' }, 'UNSUPPORTED_GRANT_TYPE', 'an unknown grant'],
+      [{ grant_type: 'api_key', api_key: 'x', extra: 1 }, 'INVALID_TOKEN_REQUEST', 'an unknown field'],
+      [{ grant_type: 'api_key', api_key: 'x'.repeat(20_000) }, 'TOKEN_REQUEST_TOO_LARGE', 'over 8 KiB'],
+    ] as const) {
+      const r = await post('/api/v1/auth/token', body);
+      t.equal(r.status, 401, `${why}: 401`);
+      t.equal(r.body.error.code, code, `${why}: ${code}`);
+    }
     const form = await s.request('/api/v1/auth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=api_key&api_key=${encodeURIComponent(stdKey.api_key)}` });
     t.equal(form.status, 200, 'a form body works too');
   });
@@ -179,6 +184,39 @@ t.test('keys, tokens, admin REST, brute force and WebSocket auth against one ser
     const activated = await post(`/api/v1/admin/clients/${std.client_id}/activate`, {}, withKey(adminKey.api_key).headers);
     t.equal(activated.status, 200, 'an admin unlocks');
     t.equal((await post('/api/v1/auth/token', { grant_type: 'password', client_id: std.client_id, client_secret: std.client_secret })).status, 200);
+  });
+
+  t.test('brute force from one address across client ids: backoff, then the address is locked for an hour, others unaffected', async (t) => {
+    // From 127.0.0.2 (loopback takes any 127/8 source): every guess names a client id that does not exist.
+    const fromOther = (body: unknown) =>
+      new Promise<{ status: number; code: string }>((resolve, reject) => {
+        const payload = JSON.stringify(body);
+        const req = httpRequest(`${s.http}/api/v1/auth/token`, { method: 'POST', localAddress: '127.0.0.2', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, code: JSON.parse(text).error?.code ?? 'OK' }));
+        });
+        req.on('error', reject);
+        req.end(payload);
+      });
+    const guess = (i: number) => fromOther({ grant_type: 'password', client_id: `cl_guess${i}`, client_secret: 'wrong' });
+    const codes: string[] = [];
+    for (let i = 0; i < 10; i++) codes.push((await guess(i)).code);
+    t.same(codes, new Array(10).fill('INVALID_GRANT'), 'ten guesses at unknown clients are checked');
+    const waiting = await fromOther({ grant_type: 'password', client_id: pro.client_id, client_secret: pro.client_secret });
+    t.same(waiting, { status: 403, code: 'LOGIN_BACKOFF' }, 'then the address waits, even with a right secret');
+    let last = '';
+    for (let i = 10; i < 40 && last !== 'ADDRESS_LOCKED'; i++) {
+      clock.advance(1_000_000);
+      last = (await guess(i)).code;
+    }
+    t.equal(last, 'ADDRESS_LOCKED', 'after 30 failures the address is locked');
+    clock.advance(1_000_000);
+    t.same(await fromOther({ grant_type: 'password', client_id: pro.client_id, client_secret: pro.client_secret }), { status: 403, code: 'ADDRESS_LOCKED' }, 'locked stays locked within the hour');
+    t.equal((await post('/api/v1/auth/token', { grant_type: 'password', client_id: pro.client_id, client_secret: pro.client_secret })).status, 200, 'the client logs in from its own address meanwhile');
+    clock.advance(3_700_000);
+    t.equal((await fromOther({ grant_type: 'password', client_id: pro.client_id, client_secret: pro.client_secret })).status, 200, 'an hour later the address may log in again');
+    t.equal((await guess(99)).code, 'INVALID_GRANT', 'and its count started over');
   });
 
   t.test('admin REST: clients and keys, revocation and suspension take effect at once', async (t) => {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
+import postgres from 'postgres';
 import { authCommand } from '../../src/cli/auth-commands';
 import { freshDatabase } from '../helpers/postgres';
 import { startServerProcess, stopServerProcess } from '../helpers/server-process';
@@ -87,4 +88,11 @@ t.test('two processes on one PostgreSQL and Redis: a revocation on one is refuse
   await waitFor('the first process to refuse the suspended client', async () => (await get(a.http, other.api_key)).code === 'CLIENT_SUSPENDED', PROPAGATION_DEADLINE_MS);
   await waitFor('and its token', async () => (await get(a.http, token, '/api/v1/market/BTC-USD/ticker', 'authorization')).code === 'CLIENT_SUSPENDED', PROPAGATION_DEADLINE_MS);
   t.pass('a suspension reaches the other process, tokens included');
+
+  // With --database-url, access control lives in the same database as the market data, beside it.
+  const sql = postgres(db.url, { max: 1, onnotice: () => undefined });
+  t.teardown(() => sql.end({ timeout: 1 }));
+  const tables = await sql`select to_regclass('api_clients') is not null as clients, to_regclass('login_failures') is not null as failures, to_regclass('trades') is not null as trades, to_regclass('api_usage') is not null as usage, to_regclass('rate_limit_buckets') is null as no_buckets`;
+  t.same(tables[0], { clients: true, failures: true, trades: true, usage: true, no_buckets: true }, 'auth, market-data and usage tables in one database; rate_limit_buckets dropped');
+  t.equal((await sql`select count(*)::int as n from api_keys where client_id = ${pro.client_id}`)[0].n, 2, 'the keys the CLI made are rows there');
 });

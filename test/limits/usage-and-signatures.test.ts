@@ -1,8 +1,9 @@
 import t from 'tap';
-import { createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import postgres from 'postgres';
 import { freshDatabase, POSTGRES_ADMIN_URL } from '../helpers/postgres';
 import { startTestServer, TestServer, waitFor } from '../helpers/test-server';
+import { closeOf, openSocket } from '../helpers/ws-connect';
 
 async function fetchRaw(srv: TestServer, path: string): Promise<{ status: number; headers: Headers; body: string }> {
   const res = await fetch(srv.http + path);
@@ -49,6 +50,41 @@ t.test('PGlite: usage rows (COPY through the persistence worker) and the caller\
     t.equal(verify(null, new Uint8Array(Buffer.from(r.body.replace(/"sequence":\d+/, '"sequence":1'), 'utf8')), key, new Uint8Array(sig)), false, 'an edited body does not');
   }
   t.equal((await fetchRaw(srv, '/api/v1/market/symbols')).headers.get('bookcast-signature'), null, 'lists are not signed');
+
+  // WebSocket: every snapshot and heartbeat is followed by a signature frame over its exact bytes,
+  // in every dialect (binary frames included); then the closed connections have their usage rows.
+  for (const [path, marketData] of [['/ws', false], ['/ws?format=flatbuffers', false], ['/api/v1/market-data/stream', true]] as const) {
+    const ws = await openSocket(srv.url + path);
+    const frames: { bytes: Buffer; binary: boolean }[] = [];
+    ws.on('message', (data: Buffer, binary: boolean) => frames.push({ bytes: Buffer.from(new Uint8Array(data)), binary }));
+    const text = (f: { bytes: Buffer; binary: boolean }) => (f.binary ? null : JSON.parse(f.bytes.toString()));
+    const signatures = () => frames.map(text).filter((m) => m !== null && (m.type === 'signature' || m.type === 'SIGNATURE')).map((m) => (marketData ? m.payload : m.data));
+    ws.send(marketData ? JSON.stringify({ type: 'SUBSCRIBE', request_id: 1, payload: { symbols: ['BTC/USD'], data_types: ['ORDERBOOK'] } }) : JSON.stringify({ type: 'subscribe', channels: ['l2'], symbols: ['BTC/USD'] }));
+    // The snapshot's signature, then a heartbeat's: two signed frames at least.
+    await waitFor(`${path}: a snapshot and a heartbeat, each signed`, () => signatures().length >= 2, 30_000);
+    const byDigest = new Map(frames.map((f) => [createHash('sha256').update(new Uint8Array(f.bytes)).digest('base64url'), f]));
+    const signed = signatures().map((sig) => {
+      const f = byDigest.get(sig.sha256);
+      t.ok(f, `${path}: the signature's sha256 names a frame received`);
+      t.equal(sig.key_id, jwks.keys[0].kid, `${path}: naming the published key`);
+      t.equal(verify(null, new Uint8Array(f!.bytes), key, new Uint8Array(Buffer.from(sig.sig, 'base64url'))), true, `${path}: the signature verifies over that frame's exact bytes`);
+      return f!;
+    });
+    const kinds = signed.map((f) => (f.binary ? 'binary' : text(f).type === 'DATA' ? text(f).payload.type : text(f).type));
+    if (path.includes('flatbuffers')) t.ok(signed.every((f) => f.binary), `${path}: the signed frames are the binary snapshot and heartbeats`);
+    else t.ok(kinds.some((k) => /snapshot/.test(k)) && kinds.some((k) => /heartbeat/i.test(k)), `${path}: a snapshot and a heartbeat are signed (${kinds.join(', ')})`);
+    t.notOk(kinds.some((k) => /subscribed/i.test(k)), `${path}: replies are not signed`);
+    ws.close();
+    await closeOf(ws);
+  }
+  await waitFor('the three connections\' usage rows', async () => {
+    const endpoints = (await srv.get('/api/v1/usage')).body.endpoints ?? [];
+    const ws = endpoints.filter((e: any) => e.method === 'WS');
+    return ws.reduce((n: number, e: any) => n + e.requests, 0) === 3;
+  });
+  const wsRows = ((await srv.get('/api/v1/usage')).body.endpoints as any[]).filter((e) => e.method === 'WS');
+  t.same(wsRows.map((e) => [e.endpoint, e.status, e.requests]).sort(), [['/api/v1/market-data/stream', 101, 1], ['/ws', 101, 2]], 'one row per connection, status 101, by endpoint');
+  for (const e of wsRows) t.ok(e.request_bytes > 0 && e.response_bytes > e.request_bytes, `${e.endpoint}: bytes received (the subscribe) and sent (snapshot, heartbeats, signatures) are counted`);
 });
 
 t.test('without --sign-snapshots: no signature, and the key endpoint says so', async (t) => {
