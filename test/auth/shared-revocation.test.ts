@@ -2,41 +2,19 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import Redis from 'ioredis';
 import postgres from 'postgres';
-import { authCommand } from '../../src/cli/auth-commands';
 import { freshDatabase } from '../helpers/postgres';
 import { startServerProcess, stopServerProcess } from '../helpers/server-process';
 import { waitFor } from '../helpers/test-server';
+import { cliJson } from '../helpers/auth-cli';
+import { REDIS_URL, redisReachable } from '../helpers/redis';
 
-const REDIS_URL = process.env.BOOKCAST_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 const SECRET = 's'.repeat(48);
 /**
  * Less than the 30 s a process keeps a verified key without hearing of a revocation: passing
  * within it needs the pub/sub invalidation, yet it is generous for a loaded machine.
  */
 const PROPAGATION_DEADLINE_MS = 10_000;
-
-async function redisReachable(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-async function cliJson(command: string, args: string[]): Promise<any> {
-  const lines: string[] = [];
-  const code = await authCommand(command, [...args, '--json'], (l) => lines.push(l));
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}`);
-  return JSON.parse(lines[0]);
-}
 
 t.test('two processes on one PostgreSQL and Redis: a revocation on one is refused by the other within seconds', async (t) => {
   if (!(await redisReachable())) {

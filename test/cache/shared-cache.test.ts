@@ -4,11 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
-import { authCommand } from '../../src/cli/auth-commands';
 import { historicalKey } from '../../src/cache/history-cache';
 import { HISTORY_FIELDS } from '../../src/store/history-render';
 import { startTestServer, waitFor } from '../helpers/test-server';
 import { instruments, MINUTE_US, MinuteTrades, pastMinute, PUBLISHER_TOKEN } from './past-trades';
+import { cliJson } from '../helpers/auth-cli';
+import { REDIS_URL, redisReachable } from '../helpers/redis';
 
 /**
  * The history cache in the shared Redis, against one real server (--auth optional, so invalidation
@@ -17,30 +18,9 @@ import { instruments, MINUTE_US, MinuteTrades, pastMinute, PUBLISHER_TOKEN } fro
  * served again and counted as a hit; the statistics; invalidation by pattern (admin only, and
  * never reaching keys outside historical:*). Every key lives under a random prefix, removed at the end.
  */
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function reachable(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-async function cliJson(command: string, args: string[]): Promise<any> {
-  const lines: string[] = [];
-  const code = await authCommand(command, [...args, '--json'], (l) => lines.push(l));
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}`);
-  return JSON.parse(lines[0]);
-}
 
 t.test('shared history cache: only final answers, one hour, hits, stats, invalidation by pattern for admins', async (t) => {
-  if (!(await reachable(REDIS_URL))) {
+  if (!(await redisReachable())) {
     if (process.env.CI === 'true') throw new Error(`Redis is required with CI=true and ${REDIS_URL} does not answer`);
     t.plan(0, `no Redis at ${REDIS_URL}`);
     return;

@@ -8,25 +8,11 @@ import WebSocket from 'ws';
 import { decodeMessage } from '../../src/wire/message-decoder';
 import { startServerProcess, stopServerProcess, ServerProcess } from '../helpers/server-process';
 import { waitFor } from '../helpers/test-server';
+import { REDIS_URL, redisReachable } from '../helpers/redis';
 
-const REDIS_URL = process.env.BOOKCAST_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 const SYMBOLS = ['BTC/USD', 'ETH/USD'];
 /** Messages of one stream both clients must have in common before they are compared. */
 const COMMON = 150;
-
-async function redisReachable(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
 
 /** One sequenced message as the wire carried it; `key` names it the same on every server. */
 interface Frame {

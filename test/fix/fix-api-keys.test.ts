@@ -2,22 +2,16 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { authCommand } from '../../src/cli/auth-commands';
 import { startAuthServer } from '../auth/auth-server';
 import { RawFixClient } from '../helpers/fix-raw';
 import { fixSessionsFile } from '../helpers/fix-sessions';
+import { cliJson } from '../helpers/auth-cli';
 
 /**
  * FIX Logon with API keys under access control: the key (whole in Password, or id in Username
  * and secret in Password) is checked by the auth service, its permissions apply to market data
  * requests, its revocation ends the session, and the --fix-sessions list keeps working beside it.
  */
-async function cliJson(command: string, args: string[]): Promise<any> {
-  const lines: string[] = [];
-  const code = await authCommand(command, [...args, '--json'], (l) => lines.push(l));
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}`);
-  return JSON.parse(lines[0]);
-}
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bookcast-fix-keys-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

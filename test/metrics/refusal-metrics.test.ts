@@ -3,19 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
-import { authCommand } from '../../src/cli/auth-commands';
 import { startAuthServer } from '../auth/auth-server';
 import { scrape, Sample, sum, value } from '../helpers/scrape';
 import { waitFor } from '../helpers/test-server';
 import { openSocket, refusedUpgrade } from '../helpers/ws-connect';
+import { cliJson } from '../helpers/auth-cli';
 
 /** Runs a CLI command in this process and parses its --json line. */
-async function cliJson(command: string, args: string[]): Promise<any> {
-  const lines: string[] = [];
-  const code = await authCommand(command, [...args, '--json'], (l) => lines.push(l));
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}`);
-  return JSON.parse(lines[0]);
-}
 
 const REFUSALS = ['bookcast_auth_failures_total', 'bookcast_rate_limit_hits_total'];
 
