@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { RunningServer, ServerOptions, startServer } from '../../src/app/server';
+import { seedDataDir } from '../helpers/pglite-template';
 
 /** A controllable clock (ms since the epoch) for expiry tests: starts at the real time, moves only when told. */
 export class TestClock {
@@ -33,7 +34,9 @@ export async function startAuthServer(args: string[], options: ServerOptions = {
   const dir = dataDir ?? mkdtempSync(path.join(tmpdir(), 'bookcast-auth-'));
   let server: RunningServer;
   try {
-    server = await startServer(loadConfig(['--port', '0', '--data-dir', dir, '--rate', '50', '--workers', '1', ...args], {}), options);
+    const all = ['--port', '0', '--data-dir', dir, '--rate', '50', '--workers', '1', ...args];
+    await seedDataDir(all);
+    server = await startServer(loadConfig(all, {}), options);
   } catch (err) {
     if (own) rmSync(dir, { recursive: true, force: true });
     throw err;

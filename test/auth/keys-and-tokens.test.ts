@@ -5,13 +5,16 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, UnsecuredJWT, base64url } from 'jose';
+import { AUTH_PGLITE_DIR } from '../../src/auth/auth-database';
 import { authCommand } from '../../src/cli/auth-commands';
+import { seedDataDir } from '../helpers/pglite-template';
 import { AuthServer, startAuthServer, TestClock } from './auth-server';
 import { closeOf, openSocket, refusedUpgrade } from '../helpers/ws-connect';
 import { waitFor } from '../helpers/test-server';
 
 /** Runs a CLI command in this process; its printed lines and exit code. */
 async function cli(command: string, args: string[]): Promise<{ code: number; lines: string[] }> {
+  await seedDataDir(args, [AUTH_PGLITE_DIR]);
   const lines: string[] = [];
   const code = await authCommand(command, args, (l) => lines.push(l));
   return { code, lines };

@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
+import { AUTH_PGLITE_DIR } from '../../src/auth/auth-database';
 
 /**
  * PGlite's first open of a directory runs initdb in WebAssembly: 10–90 s of CPU on a loaded
@@ -41,13 +42,23 @@ export async function seedPglite(dir: string): Promise<void> {
   cpSync(TEMPLATE, dir, { recursive: true });
 }
 
+/** The embedded stores a server started with `args` opens: market data, and with access control on, its own. */
+function serverStores(args: string[]): string[] {
+  // Access control is on unless named off (its default is optional).
+  const auth = args.lastIndexOf('--auth');
+  const authOn = auth < 0 || args[auth + 1] !== 'off';
+  return authOn ? ['pglite', AUTH_PGLITE_DIR] : ['pglite'];
+}
+
 /**
- * Seeds `<data-dir>/pglite`, where a server started with `args` keeps its embedded store, unless
- * the store is elsewhere (`--database-url`) or already there.
+ * Seeds the embedded stores under `--data-dir` that are not there yet (by default those a server
+ * started with `args` opens), unless the stores are elsewhere (`--database-url`).
  */
-export async function seedDataDir(args: string[]): Promise<void> {
+export async function seedDataDir(args: string[], stores = serverStores(args)): Promise<void> {
   const at = args.indexOf('--data-dir');
   if (at < 0 || args.includes('--database-url')) return;
-  const dir = path.join(args[at + 1], 'pglite');
-  if (!existsSync(dir)) await seedPglite(dir);
+  for (const store of stores) {
+    const dir = path.join(args[at + 1], store);
+    if (!existsSync(dir)) await seedPglite(dir);
+  }
 }
