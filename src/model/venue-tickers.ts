@@ -36,7 +36,7 @@ export function readVenueTicker(words: Float64Array, instrument: number): Record
   for (let attempt = 0; attempt < 100; attempt++) {
     const before = Atomics.load(version, 0);
     if (before === 0) return null;
-    if (before % 2 === 1) continue;
+    if ((before & 1) === 1) continue; // a write in progress (& 1: the version may wrap to negative)
     const length = Atomics.load(version, 1);
     const text = Buffer.from(bytes.slice(0, length)).toString();
     if (Atomics.load(version, 0) === before) return JSON.parse(text) as Record<string, string>;
