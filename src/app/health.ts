@@ -43,7 +43,7 @@ export interface HealthParts {
  * A feed's connection and, per symbol, its data-quality figures (model/feed-words.ts) and the
  * venue's own latest ticker where the venue sends one (Kraken; null otherwise and until the first).
  */
-export function feedHealth(config: Config, instruments: readonly Instrument[], words: Float64Array): object {
+function feedHealth(config: Config, instruments: readonly Instrument[], words: Float64Array): object {
   const source = config.source;
   return {
     venue: source.kind === 'feed' ? source.venue : null,
