@@ -2,6 +2,7 @@ import { type Config, isReplay } from '../config';
 import { REJECT_NAMES } from '../model/book-types';
 import type { Instrument } from '../model/instruments';
 import { FEED_CONNECTED, FEED_CONNECTS, FEED_FRAMES, FEED_MALFORMED, FQ_NAMES, FQ_SYNCED, feedWord } from '../model/feed-words';
+import { readVenueTicker } from '../model/venue-tickers';
 import { SRC_DONE, SRC_EMITTED, SRC_RESTORED, SRC_RESTORE_MS, SRC_WAITS } from '../model/source-words';
 import type { WorkerPool } from '../engine/worker-pool';
 import { S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_REJECTED } from '../engine/worker-protocol';
@@ -38,7 +39,10 @@ export interface HealthParts {
   usage: UsageBatcher | null;
 }
 
-/** A feed's connection and, per symbol, its data-quality figures (model/feed-words.ts). */
+/**
+ * A feed's connection and, per symbol, its data-quality figures (model/feed-words.ts) and the
+ * venue's own latest ticker where the venue sends one (Kraken; null otherwise and until the first).
+ */
 function feedHealth(config: Config, instruments: readonly Instrument[], words: Float64Array): object {
   const source = config.source;
   return {
@@ -49,7 +53,10 @@ function feedHealth(config: Config, instruments: readonly Instrument[], words: F
     frames: words[FEED_FRAMES],
     malformed_frames: words[FEED_MALFORMED],
     symbols: Object.fromEntries(
-      instruments.map((i) => [i.symbol, Object.fromEntries(FQ_NAMES.map((name, word) => [name, word === FQ_SYNCED ? words[feedWord(i.index, word)] === 1 : words[feedWord(i.index, word)]]))]),
+      instruments.map((i) => [i.symbol, {
+        ...Object.fromEntries(FQ_NAMES.map((name, word) => [name, word === FQ_SYNCED ? words[feedWord(i.index, word)] === 1 : words[feedWord(i.index, word)]])),
+        venue_ticker: readVenueTicker(words, i.index),
+      }]),
     ),
   };
 }

@@ -1,6 +1,7 @@
 import { ASK, BID } from '../model/book-types';
 import { FQ_MALFORMED } from '../model/feed-words';
 import { applyKrakenBook } from './kraken-book';
+import { keepKrakenTicker, type KrakenTickerFields } from './kraken-ticker';
 import { VenueBook } from './venue-book';
 import type { FeedContext, VenueAdapter } from './venue-adapter';
 import { quoteNumbers, toUnits } from './wire-numbers';
@@ -8,7 +9,7 @@ import { quoteNumbers, toUnits } from './wire-numbers';
 /** The book depths Kraken's v2 `book` channel accepts. */
 export const KRAKEN_DEPTHS = [10, 25, 100, 500, 1000] as const;
 
-const quote = quoteNumbers('price|qty');
+const quote = quoteNumbers('price|qty|bid|bid_qty|ask|ask_qty|last|volume|vwap|low|high|change|change_pct');
 
 interface Level {
   price?: unknown;
@@ -34,7 +35,8 @@ interface TradeEntry {
 }
 
 /**
- * Kraken Spot WebSocket v2: `book` (snapshot, then updates at the subscribed depth) and `trade`.
+ * Kraken Spot WebSocket v2: `book` (snapshot, then updates at the subscribed depth), `trade` and
+ * `ticker` (kept for operators, never published: kraken-ticker.ts).
  * Every book message, snapshot or update, carries Kraken's CRC32 of the top 10 levels; it is
  * checked after the message is applied and the book truncated to the subscribed depth (Kraken
  * sends no removal for a level pushed out of the depth by an insert: the client drops it). A
@@ -60,6 +62,8 @@ export class KrakenAdapter implements VenueAdapter {
     this.send('subscribe', { channel: 'book', symbol: symbols, depth: this.context.depth, snapshot: true });
     // No trade snapshot: after a reconnect it would print the last 50 trades again.
     this.send('subscribe', { channel: 'trade', symbol: symbols, snapshot: false });
+    // The ticker's snapshot is its current state: welcome after a reconnect too.
+    this.send('subscribe', { channel: 'ticker', symbol: symbols, snapshot: true });
   }
 
   /** Every synced book will need the snapshot of the next connection: counted as a resync. */
@@ -85,9 +89,11 @@ export class KrakenAdapter implements VenueAdapter {
       for (const entry of message.data as BookEntry[]) this.book(entry, message.type === 'snapshot', receivedUs);
     } else if (message.channel === 'trade' && Array.isArray(message.data)) {
       for (const entry of message.data as TradeEntry[]) this.trade(entry, receivedUs);
+    } else if (message.channel === 'ticker' && Array.isArray(message.data)) {
+      for (const entry of message.data as (KrakenTickerFields & { symbol?: unknown })[]) this.ticker(entry, receivedUs);
     } else if (message.method !== undefined) {
       if (message.success === false) this.context.quality.note('FEED_SUBSCRIBE_REFUSED', `Kraken refused ${String(message.method)}: ${String(message.error)}`);
-    } else if (message.channel !== 'heartbeat' && message.channel !== 'status' && message.channel !== 'ticker' && message.channel !== 'instrument') {
+    } else if (message.channel !== 'heartbeat' && message.channel !== 'status' && message.channel !== 'instrument') {
       this.context.quality.malformedFrame(`unexpected frame: ${text.slice(0, 80)}`);
     }
   }
@@ -126,6 +132,16 @@ export class KrakenAdapter implements VenueAdapter {
     if (!this.context.quality.tradeId(book.feed, book.lastTradeId, id)) return;
     book.lastTradeId = id;
     book.feed.orders.trade(entry.side === 'buy' ? BID : ASK, price, size, receivedUs);
+  }
+
+  private ticker(entry: KrakenTickerFields & { symbol?: unknown }, receivedUs: number): void {
+    const book = this.books.get(entry?.symbol as string);
+    if (book === undefined) {
+      this.context.quality.malformedFrame(`ticker for a symbol not subscribed: ${String(entry?.symbol)}`);
+      return;
+    }
+    this.context.quality.message(book.feed);
+    keepKrakenTicker(book, this.context.quality, entry, receivedUs);
   }
 
   /** Unsubscribes the symbol's book and subscribes again: Kraken answers with a fresh snapshot. */

@@ -1,6 +1,7 @@
 import { ASK, BID } from '../model/book-types';
 import { FQ_MALFORMED } from '../model/feed-words';
 import { applyKrakenBook, KrakenSide } from './kraken-book';
+import { keepKrakenTicker } from './kraken-ticker';
 import { VenueBook } from './venue-book';
 import type { FeedContext, VenueAdapter } from './venue-adapter';
 import { toUnits } from './wire-numbers';
@@ -10,7 +11,8 @@ const levelPrice = (level: unknown): unknown => (Array.isArray(level) ? level[0]
 const levelQty = (level: unknown): unknown => (Array.isArray(level) ? level[1] : undefined);
 
 /**
- * Kraken's WebSocket v1 (still served at ws.kraken.com): `book` and `trade`. Messages are arrays
+ * Kraken's WebSocket v1 (still served at ws.kraken.com): `book`, `trade` and `ticker` (kept for
+ * operators, never published: kraken-ticker.ts; its 24-hour figures are the second of each pair). Messages are arrays
  * `[channelID, payload…, channelName, pair]`: a book snapshot's payload is `{as, bs}`, an update's
  * one or two objects `{a}`, `{b}`, the last carrying `c`, Kraken's CRC32 of the top 10 (the same
  * algorithm as v2) as a decimal string. Prices and volumes are strings at the pair's decimals, so
@@ -36,6 +38,7 @@ export class KrakenV1Adapter implements VenueAdapter {
     const pairs = [...this.books.keys()];
     this.send('subscribe', pairs, { name: 'book', depth: this.context.depth });
     this.send('subscribe', pairs, { name: 'trade' });
+    this.send('subscribe', pairs, { name: 'ticker' });
   }
 
   onClose(): void {
@@ -61,6 +64,7 @@ export class KrakenV1Adapter implements VenueAdapter {
       const payload = message.slice(1, -2);
       if (name.startsWith('book-')) this.book(book, payload as Record<string, unknown>[], receivedUs);
       else if (name === 'trade') this.trades(book, payload[0], receivedUs);
+      else if (name === 'ticker') this.ticker(book, payload[0], receivedUs);
       else this.context.quality.malformedFrame(`unexpected channel: ${text.slice(0, 80)}`);
       return;
     }
@@ -102,6 +106,16 @@ export class KrakenV1Adapter implements VenueAdapter {
       }
       book.feed.orders.trade(fields[3] === 'b' ? BID : ASK, price, size, receivedUs);
     }
+  }
+
+  /** `{a: [price, whole lot volume, lot volume], b: same, c: [price, lot volume], v, p, l, h: [today, last 24 hours], …}`. */
+  private ticker(book: VenueBook, payload: unknown, receivedUs: number): void {
+    const fields = (payload !== null && typeof payload === 'object' ? payload : {}) as Record<string, unknown>;
+    const at = (key: string, index: number): unknown => (Array.isArray(fields[key]) ? (fields[key] as unknown[])[index] : undefined);
+    keepKrakenTicker(book, this.context.quality, {
+      bid: at('b', 0), bid_qty: at('b', 2), ask: at('a', 0), ask_qty: at('a', 2), last: at('c', 0),
+      volume: at('v', 1), vwap: at('p', 1), high: at('h', 1), low: at('l', 1),
+    }, receivedUs);
   }
 
   private resync(book: VenueBook): void {

@@ -9,6 +9,7 @@
  *   2 FEED_FRAMES      frames received
  *   3 FEED_MALFORMED   frames no symbol could be named for (bad JSON, unknown shapes)
  *   4 + FQ_WORDS × instrument + FQ_*   the instrument's data-quality figures
+ *   then TICKER_SLOT_WORDS per instrument: the venue's own ticker as text (model/venue-tickers.ts)
  */
 export const FEED_CONNECTED = 0;
 export const FEED_CONNECTS = 1;
@@ -16,7 +17,7 @@ export const FEED_FRAMES = 2;
 export const FEED_MALFORMED = 3;
 export const FEED_HEADER_WORDS = 4;
 
-/** Book and trade messages taken for the instrument. */
+/** Book, trade and ticker messages taken for the instrument. */
 export const FQ_MESSAGES = 0;
 /** A venue sequence number skipped (Binance U/u, Coinbase sequence_num). */
 export const FQ_GAPS = 1;
@@ -43,8 +44,11 @@ export const FQ_WORDS = 9;
 /** Names /api/v1/health shows for the per-instrument words, by FQ_* value. */
 export const FQ_NAMES = ['messages', 'gaps', 'checksum_mismatches', 'crossed', 'malformed', 'resyncs', 'synced', 'events', 'trade_gaps'] as const;
 
+/** Words per instrument holding the venue's latest ticker as JSON text (model/venue-tickers.ts). */
+export const TICKER_SLOT_WORDS = 96;
+
 export function feedWordsLength(instruments: number): number {
-  return FEED_HEADER_WORDS + FQ_WORDS * instruments;
+  return FEED_HEADER_WORDS + (FQ_WORDS + TICKER_SLOT_WORDS) * instruments;
 }
 
 export function feedWord(instrument: number, word: number): number {

@@ -89,6 +89,19 @@ t.test('a bookcast server on --source feed:kraken serves Kraken\'s book over RES
   t.equal(health.feed.symbols['BTC/USD'].synced, true);
   const trades = (await server.get('/api/v1/market/BTC-USD/trades?limit=100')).body;
   t.ok(JSON.stringify(trades).includes('67000.1'), 'Kraken\'s trades are bookcast\'s trades');
+
+  // Kraken's own ticker: in the health details (source thread to front through the shared words), not in bookcast's ticker.
+  t.equal(health.feed.symbols['BTC/USD'].venue_ticker, null, 'no venue ticker before Kraken sends one');
+  venue.ticker('BTC/USD', {
+    bid: '60000.0', bid_qty: '0.500', ask: '60000.2', ask_qty: '1.25', last: '60000.1', last_qty: '0.1', volume: '4321.00000001', vwap: '61234.56789',
+    low: '59000.0', high: '62000.0', change: '10', change_pct: '0.01', today: { volume: '1', vwap: '1', low: '1', high: '1', open: '1', trades: 1 },
+  });
+  const venueTicker = async () => (await server.get('/api/v1/health')).body.feed.symbols['BTC/USD'].venue_ticker;
+  await waitFor('Kraken\'s ticker in /api/v1/health', async () => (await venueTicker()) !== null);
+  const { received_at: _at, ...kept } = await venueTicker();
+  t.same(kept, { bid: '60000.0', bid_qty: '0.500', ask: '60000.2', ask_qty: '1.25', last: '60000.1', volume: '4321.00000001', vwap: '61234.56789', high: '62000.0', low: '59000.0' }, 'the venue ticker as Kraken sent it');
+  const own = JSON.stringify((await server.get('/api/v1/market/BTC-USD/ticker')).body);
+  t.ok(own.includes('67000.1') && !own.includes('60000.0') && !own.includes('61234.56789'), `bookcast's ticker is its own book's and trades', not Kraken's: ${own}`);
 });
 
 t.test('bookcast record captures the venue\'s traffic; --source capture: plays it back to the same books', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { KrakenVenue, KrakenPair } from '../helpers/kraken-venue';
+import { KrakenVenue, KrakenPair, KrakenTicker } from '../helpers/kraken-venue';
 import { krakenChecksum } from '../helpers/book-client';
 import { waitFor } from '../helpers/test-server';
 import { FeedBooks } from '../../src/feeds/feed-books';
@@ -11,6 +11,7 @@ import { toInstrument } from '../../src/model/instruments';
 import { ASK, BID } from '../../src/model/book-types';
 import { EV_TRADE } from '../../src/model/events';
 import { FEED_CONNECTS, FQ_CHECKSUM, FQ_CROSSED, FQ_MALFORMED, FQ_MESSAGES, FQ_RESYNCS, FQ_SYNCED, feedWord, feedWordsLength } from '../../src/model/feed-words';
+import { readVenueTicker } from '../../src/model/venue-tickers';
 import { formatUnits } from '../../src/util/decimal';
 import { Random } from '../../src/util/random';
 
@@ -124,6 +125,40 @@ t.test('the published book equals Kraken\'s (levels and checksum) after every me
   t.same(feed.trades, [[0, ASK, 669999, 12500000], [1, BID, 340001, 200000000]], 'trades: aggressor side, exact units');
   t.equal(feed.word(0, FQ_CHECKSUM) + feed.word(1, FQ_CHECKSUM), 0, 'no checksum mismatch on a correct feed');
   t.equal(feed.word(0, FQ_RESYNCS) + feed.word(1, FQ_RESYNCS), 0, 'no resync on a correct feed');
+
+  await t.test('Kraken\'s ticker channel: validated, kept exactly as sent for /api/v1/health, never published', async (t) => {
+    const words = feed.books.quality.words;
+    t.ok(venue.received.some((m) => m.method === 'subscribe' && m.params?.channel === 'ticker' && m.params.symbol.join() === 'BTC/USD,ETH/USD'), 'ticker subscribed for every symbol');
+    t.equal(readVenueTicker(words, 0), null, 'no ticker before Kraken sends one');
+    const events = feed.books.symbols[0].orders.events;
+    const messages = feed.word(0, FQ_MESSAGES);
+    const today = { volume: '1', vwap: '1', low: '1', high: '1', open: '1', trades: 1 };
+    const ticker: KrakenTicker = {
+      bid: '66999.9', bid_qty: '0.50100000', ask: '67000.10', ask_qty: '0.251', last: '67000.0', last_qty: '0.01', volume: '1234.56789012',
+      vwap: '66888.123456789', low: '65000.0', high: '68000.5', change: '-100.5', change_pct: '-0.15', today,
+    };
+    venue.ticker('BTC/USD', ticker);
+    await waitFor('the ticker kept', () => readVenueTicker(words, 0) !== null);
+    const { received_at: at, ...kept } = readVenueTicker(words, 0)!;
+    t.same(kept, { bid: '66999.9', bid_qty: '0.50100000', ask: '67000.10', ask_qty: '0.251', last: '67000.0', volume: '1234.56789012', vwap: '66888.123456789', high: '68000.5', low: '65000.0' }, 'every figure the decimal text Kraken sent, trailing zeros and all');
+    t.match(at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'with the time it arrived');
+    t.equal(feed.word(0, FQ_MESSAGES), messages + 1, 'counted as a message of the symbol');
+    t.equal(feed.books.symbols[0].orders.events, events, 'bookcast\'s book and ticker take nothing from it');
+    t.equal(readVenueTicker(words, 1), null, 'ETH/USD has none yet');
+    const logged = feed.logs.length;
+    venue.broadcast('{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","bid":67000.1,"bid_qty":1,"ask":67000.2,"ask_qty":1}]}');
+    venue.broadcast('{"channel":"ticker","type":"update","data":[{"symbol":"BTC/USD","bid":"abc","bid_qty":1,"ask":67000.2,"ask_qty":1,"last":1,"volume":1,"vwap":1,"low":1,"high":1}]}');
+    await waitFor('both bad tickers counted', () => feed.word(0, FQ_MALFORMED) === 2);
+    t.equal(feed.logs.length, logged + 1, 'logged once');
+    t.match(feed.logs[logged], /BTC\/USD: FEED_MALFORMED_MESSAGE: unreadable ticker: last missing/);
+    t.equal(readVenueTicker(words, 0)!.vwap, '66888.123456789', 'the last good ticker stays');
+    t.equal(feed.word(0, FQ_RESYNCS), 0, 'a bad ticker does not touch the book');
+    venue.ticker('BTC/USD', { ...ticker, bid: '67000.0', volume: '0.00001' });
+    venue.ticker('ETH/USD', { ...ticker, bid: '3399.99', last: '3400' });
+    await waitFor('both tickers', () => readVenueTicker(words, 0)?.bid === '67000.0' && readVenueTicker(words, 1)?.bid === '3399.99');
+    t.equal(readVenueTicker(words, 0)!.volume, '0.00001');
+    t.equal(readVenueTicker(words, 1)!.last, '3400');
+  });
 });
 
 t.test('bad checksums, malformed, reordered, lost and crossing updates are detected, counted and repaired', async (t) => {

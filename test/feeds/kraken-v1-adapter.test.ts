@@ -1,5 +1,5 @@
 import t from 'tap';
-import { KrakenVenue, KrakenPair } from '../helpers/kraken-venue';
+import { KrakenVenue, KrakenPair, KrakenTicker } from '../helpers/kraken-venue';
 import { krakenChecksum } from '../helpers/book-client';
 import { waitFor } from '../helpers/test-server';
 import { FeedBooks } from '../../src/feeds/feed-books';
@@ -11,6 +11,7 @@ import { toInstrument } from '../../src/model/instruments';
 import { ASK, BID } from '../../src/model/book-types';
 import { EV_TRADE } from '../../src/model/events';
 import { FEED_CONNECTS, FQ_CHECKSUM, FQ_MALFORMED, FQ_MESSAGES, FQ_RESYNCS, FQ_SYNCED, feedWord, feedWordsLength } from '../../src/model/feed-words';
+import { readVenueTicker } from '../../src/model/venue-tickers';
 import { formatUnits } from '../../src/util/decimal';
 import { Random } from '../../src/util/random';
 
@@ -98,6 +99,28 @@ t.test('Kraken v1: reference from v2\'s instrument channel, the book equal to th
   venue.trade('ETH/USD', 'buy', '3400.01', '2.00000000');
   await waitFor('two trades', () => feed.trades.length === 2);
   t.same(feed.trades, [[0, ASK, 669999, 12500000], [1, BID, 340001, 200000000]], 'trades: aggressor side, exact units');
+
+  await t.test('Kraken v1 ticker: the 24-hour figures and lot sizes kept exactly as sent, a bad one counted, nothing published', async (t) => {
+    const words = feed.books.quality.words;
+    t.ok(venue.received.some((m) => m.event === 'subscribe' && m.subscription?.name === 'ticker' && m.pair.join() === 'XBT/USD,ETH/USD'), 'v1 ticker subscription for every pair');
+    const events = feed.books.symbols[0].orders.events;
+    const ticker: KrakenTicker = {
+      bid: '66999.90000', bid_qty: '0.50100000', ask: '67000.10000', ask_qty: '1.25100000', last: '67000.00000', last_qty: '0.01000000',
+      volume: '1234.56789012', vwap: '66888.12345', low: '65000.00000', high: '68000.50000', change: '0', change_pct: '0',
+      today: { volume: '12.5', vwap: '67001.5', low: '66900.0', high: '67100.0', open: '67000.0', trades: 42 },
+    };
+    venue.ticker('XBT/USD', ticker);
+    await waitFor('the ticker kept', () => readVenueTicker(words, 0) !== null);
+    const { received_at: _at, ...kept } = readVenueTicker(words, 0)!;
+    t.same(kept, { bid: '66999.90000', bid_qty: '0.50100000', ask: '67000.10000', ask_qty: '1.25100000', last: '67000.00000', volume: '1234.56789012', vwap: '66888.12345', high: '68000.50000', low: '65000.00000' },
+      'sizes are the lot volumes, volume/vwap/low/high the last 24 hours\', all as Kraken wrote them');
+    t.equal(feed.books.symbols[0].orders.events, events, 'bookcast\'s book and ticker take nothing from it');
+    venue.ticker('XBT/USD', { ...ticker, vwap: 'n/a' });
+    await waitFor('the bad ticker counted', () => feed.word(0, FQ_MALFORMED) === 1);
+    t.equal(readVenueTicker(words, 0)!.vwap, '66888.12345', 'the last good ticker stays');
+    t.equal(feed.word(0, FQ_RESYNCS), 0, 'a bad ticker does not touch the book');
+    t.equal(readVenueTicker(words, 1), null, 'ETH/USD has none');
+  });
 });
 
 t.test('Kraken v1: a bad checksum and a lost update are repaired by resubscribing; a reconnect diffs the snapshot in', async (t) => {

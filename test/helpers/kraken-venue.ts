@@ -1,6 +1,6 @@
 /**
  * A local Kraken: a WebSocket server on a loopback port that speaks Kraken's Spot WebSocket v2 as
- * documented (instrument, book with snapshot/update and CRC32 checksum, trade; subscribe and
+ * documented (instrument, book with snapshot/update and CRC32 checksum, trade, ticker; subscribe and
  * unsubscribe acknowledgements), written from Kraken's documentation, independent of src/.
  * It keeps each pair's full book (decimal strings) and shows clients the top `depth` levels:
  * an update carries the levels whose visible quantity changed, a level entering the top `depth`
@@ -23,6 +23,16 @@ export interface KrakenPair {
   qtyMin: string;
 }
 
+/**
+ * A pair's ticker as Kraken keeps it: best bid/ask with sizes, last trade, and the 24-hour volume,
+ * vwap, low and high (v2 sends only those); v1 also sends today's figures, first in each pair.
+ */
+export interface KrakenTicker {
+  bid: string; bid_qty: string; ask: string; ask_qty: string; last: string; last_qty: string;
+  volume: string; vwap: string; low: string; high: string; change: string; change_pct: string;
+  today: { volume: string; vwap: string; low: string; high: string; open: string; trades: number };
+}
+
 type Side = Map<string, string>;
 type Level = [string, string];
 
@@ -42,6 +52,8 @@ export class KrakenVenue {
   readonly received: any[] = [];
   private clients = new Set<WebSocket>();
   private depths = new Map<WebSocket, number>();
+  /** Each pair's current ticker (sent as a snapshot on subscribing). */
+  readonly tickers = new Map<string, KrakenTicker>();
   /** Kraken numbers trades per pair. */
   private readonly tradeIds = new Map<string, number>();
 
@@ -149,6 +161,31 @@ export class KrakenVenue {
     this.sendV1(symbol, 'trade', (chan) => [chan, [[price, qty, '1534614057.321597', side === 'buy' ? 'b' : 's', 'm', '']], 'trade', symbol]);
   }
 
+  /** A new ticker for the pair, sent to every ticker subscriber (v2 and v1), as a trade makes Kraken do. */
+  ticker(symbol: string, ticker: KrakenTicker): void {
+    this.tickers.set(symbol, ticker);
+    this.broadcast(this.tickerV2(symbol, 'update'));
+    this.sendV1(symbol, 'ticker', (chan) => this.tickerV1(chan, symbol));
+  }
+
+  /** v2: one object per pair, numbers as bare JSON numbers. */
+  private tickerV2(symbol: string, type: 'snapshot' | 'update'): string {
+    const k = this.tickers.get(symbol)!;
+    const n = (['bid', 'bid_qty', 'ask', 'ask_qty', 'last', 'volume', 'vwap', 'low', 'high', 'change', 'change_pct'] as const).map((f) => `"${f}":${k[f]}`);
+    return `{"channel":"ticker","type":"${type}","data":[{"symbol":"${symbol}",${n.join(',')}}]}`;
+  }
+
+  /** v1: a [whole lot volume, lot volume] after bid and ask prices, [today, last 24 hours] pairs, every number a string but trade counts. */
+  private tickerV1(chan: number, symbol: string): unknown[] {
+    const k = this.tickers.get(symbol)!;
+    const whole = (qty: string) => String(Math.ceil(Number(qty)));
+    return [chan, {
+      a: [k.ask, whole(k.ask_qty), k.ask_qty], b: [k.bid, whole(k.bid_qty), k.bid_qty], c: [k.last, k.last_qty],
+      v: [k.today.volume, k.volume], p: [k.today.vwap, k.vwap], t: [k.today.trades, k.today.trades + 1000],
+      l: [k.today.low, k.low], h: [k.today.high, k.high], o: [k.today.open, k.today.open],
+    }, 'ticker', symbol];
+  }
+
   /** To v2 clients. */
   broadcast(text: string): void {
     for (const ws of this.clients) if (!this.v1.has(ws)) ws.send(text);
@@ -181,6 +218,8 @@ export class KrakenVenue {
       channels.set(`${name} ${pair}`, chan);
       if (name !== 'book') {
         status('subscribed', { channelID: chan, channelName: name });
+        // The ticker channel starts with the pair's current ticker.
+        if (name === 'ticker' && this.tickers.has(pair)) ws.send(JSON.stringify(this.tickerV1(chan, pair)));
         continue;
       }
       const depth = m.subscription.depth ?? 10;
@@ -247,6 +286,11 @@ export class KrakenVenue {
       }
     } else if (m.method === 'subscribe' && params.channel === 'trade') {
       for (const symbol of params.symbol) ack({ channel: 'trade', snapshot: false, symbol });
+    } else if (m.method === 'subscribe' && params.channel === 'ticker') {
+      for (const symbol of params.symbol) {
+        ack({ channel: 'ticker', snapshot: params.snapshot ?? true, symbol });
+        if (params.snapshot !== false && this.tickers.has(symbol)) ws.send(this.tickerV2(symbol, 'snapshot'));
+      }
     } else if (m.method === 'unsubscribe') {
       this.unsubscribes++;
       for (const symbol of params.symbol) ack({ channel: params.channel, depth: params.depth, symbol });
