@@ -2,11 +2,7 @@ import type { Instrument } from '../model/instruments';
 import { formatUnitPair, formatUnits } from '../util/decimal';
 import * as flatbuffers from 'flatbuffers';
 import type { DecodedL2Snapshot, DecodedL3Snapshot, DecodedL3Update, DecodedMessage, DecodedTicker, DecodedTrade } from '../wire/message-decoder';
-// Straight from the generated modules (as wire/json-renderer.ts does): plain exports, no getters.
-import { Body } from '../wire/generated/bookcast/wire/body';
-import { Envelope } from '../wire/generated/bookcast/wire/envelope';
-import { L2Update } from '../wire/generated/bookcast/wire/l2update';
-import { Level } from '../wire/generated/bookcast/wire/level';
+import { Body, Envelope, L2Update, Level } from '../wire/frame-readers';
 import { echo, field, FixBody, fixBody } from './fix-codec';
 import {
   ACTION_CHANGE,
