@@ -1,5 +1,4 @@
 import type { RingGroup } from '../ring/ring-group';
-import { hasSpareCore } from '../ring/idle-strategy';
 
 /**
  * Idle event-loop turns the front spins through before it sleeps on the doorbell, where a core
@@ -23,8 +22,8 @@ export type FrontWork = () => number;
  * All the serving is in `work`, which gateway/ code provides; this only schedules it. Returns
  * the function that stops the loop.
  */
-export function startFrontLoop(work: FrontWork, outRings: RingGroup): () => void {
-  const spinTurns = hasSpareCore(outRings.size + 2) ? SPIN_TURNS : 0;
+export function startFrontLoop(work: FrontWork, outRings: RingGroup, spareCore: boolean): () => void {
+  const spinTurns = spareCore ? SPIN_TURNS : 0;
   let stopped = false;
   let idleTurns = 0;
   let parkMs = PARK_MIN_MS;

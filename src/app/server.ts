@@ -307,7 +307,7 @@ export async function startServer(configured: Config, options: ServerOptions = {
     // After each read, a slice of the sessions' buffers: the slow-consumer ladder acts early.
     hub.watch();
     return work;
-  }, new RingGroup(pool.frontDoorbell, pool.channels.map((c) => c.out)));
+  }, new RingGroup(pool.frontDoorbell, pool.channels.map((c) => c.out)), pool.spareCore);
   const heartbeats = new HeartbeatRounds(config.heartbeatMs, hub.sessions);
   heartbeats.start();
   const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);

@@ -1,4 +1,5 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { failFastRedis } from '../util/fail-fast-redis';
 import { log } from '../util/log';
 import { BookcastError } from '../errors';
 import { escapeGlob } from './cache-pattern';
@@ -43,13 +44,7 @@ export class RedisHistoryCache implements HistoryCache {
     url: string,
     private readonly prefix: string,
   ) {
-    this.redis = new Redis(url, {
-      commandTimeout: CACHE_COMMAND_TIMEOUT_MS,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: (times) => Math.min(times * 100, 1000),
-      lazyConnect: false,
-    }) as WithGetCounted;
+    this.redis = failFastRedis(url, CACHE_COMMAND_TIMEOUT_MS) as WithGetCounted;
     this.redis.defineCommand('bookcastGetCounted', { numberOfKeys: 2, lua: GET_COUNTED });
     this.redis.on('error', (err: Error) => this.note(err));
     this.redis.on('ready', () => {

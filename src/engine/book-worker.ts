@@ -40,8 +40,8 @@ const IDLE_SPINS = 200;
 /**
  * Once its queues are empty the worker sleeps on its doorbell, woken by the producers' notify:
  * first for PARK_MIN_MS, doubling up to PARK_MAX_MS while they stay empty, so an idle worker
- * wakes ~20 times a second. The bound is for the once-a-second tick below (a tick is at most
- * PARK_MAX_MS late).
+ * wakes ~20 times a second. The bound only caps what a missed wake-up costs: the tick below runs
+ * on event time, not on a timer.
  */
 const PARK_MIN_MS = 1;
 const PARK_MAX_MS = 50;

@@ -61,6 +61,8 @@ export class WorkerPool {
   private readonly ready: Promise<void>;
   /** Writes the workers' checkpoints; knows the one the books started from. Null without a journal. */
   readonly checkpoints: CheckpointCoordinator | null;
+  /** A core is spare beside the book workers, the front thread and the source thread: they may spin before they sleep. */
+  readonly spareCore: boolean;
 
   constructor(readonly instruments: readonly Instrument[], readonly workerCount: number, options: PoolOptions) {
     this.mirror = allocateMirror(instruments.length, MIRROR_DEPTH);
@@ -70,6 +72,7 @@ export class WorkerPool {
     this.persistDoorbell = Doorbell.allocate();
     this.ownerOf = new Int32Array(instruments.length);
     const count = Math.min(workerCount, instruments.length);
+    this.spareCore = hasSpareCore(count + POLLING_NEIGHBOURS);
     // Chosen once here, so every worker (and then the source) starts from the same record.
     const checkpoints = options.checkpoints ?? null;
     const restoredFrom = checkpoints === null ? null : latestCheckpoint(checkpoints.dir, instruments);
@@ -108,7 +111,7 @@ export class WorkerPool {
         persistDoorbell: this.persistDoorbell,
         snapshotIntervalMs: options.snapshotIntervalMs,
         snapshotDepth: options.snapshotDepth,
-        spareCore: hasSpareCore(count + POLLING_NEIGHBOURS),
+        spareCore: this.spareCore,
         checkpoint: restoredFrom === null ? null : { path: restoredFrom.path, sequence: restoredFrom.sequence },
       };
       this.workers.push(new Worker(path.join(__dirname, 'book-worker.js'), { workerData: data }));

@@ -1,8 +1,7 @@
 import type { Instrument } from '../model/instruments';
 import { formatUnitPair, formatUnits } from '../util/decimal';
-import * as flatbuffers from 'flatbuffers';
 import type { DecodedL2Snapshot, DecodedL3Snapshot, DecodedL3Update, DecodedMessage, DecodedTicker, DecodedTrade } from '../wire/message-decoder';
-import { Body, Envelope, L2Update, Level } from '../wire/frame-readers';
+import { Body, byteBufferOf, Envelope, L2Update, Level } from '../wire/frame-readers';
 import { echo, field, FixBody, fixBody } from './fix-codec';
 import {
   ACTION_CHANGE,
@@ -35,8 +34,6 @@ const TAG_MD_ENTRY_POSITION_NO = 290;
 const envelope = new Envelope();
 const l2Update = new L2Update();
 const level = new Level();
-let wrapped: ArrayBufferLike | null = null;
-let wrapper = new flatbuffers.ByteBuffer(new Uint8Array(0));
 
 /** The price levels a stream's FIX followers hold, so an update can say new (0) or change (1). */
 class Levels {
@@ -88,12 +85,7 @@ export class FixRenderer {
    * object); null for any other kind of frame, which goes through `incremental`.
    */
   l2Update(key: number, bytes: Uint8Array, ins: Instrument): FixBody | null {
-    if (bytes.buffer !== wrapped) {
-      wrapped = bytes.buffer;
-      wrapper = new flatbuffers.ByteBuffer(new Uint8Array(bytes.buffer));
-    }
-    wrapper.setPosition(bytes.byteOffset);
-    Envelope.getRootAsEnvelope(wrapper, envelope);
+    Envelope.getRootAsEnvelope(byteBufferOf(bytes), envelope);
     if (envelope.bodyType() !== Body.L2Update) return null;
     envelope.body(l2Update);
     const seq = envelope.sequence();

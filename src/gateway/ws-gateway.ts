@@ -452,7 +452,7 @@ export class WsGateway implements SessionDialect {
     session.transport.send(text, false);
   }
 
-  /** An error in the connection's dialect; anything but a BookcastError is INTERNAL. */
+  /** A refused upgrade, counted by endpoint and code. */
   private refuse(res: HttpResponse, path: string, err: unknown): void {
     this.countRefusal(path, err instanceof BookcastError ? err.code : 'INTERNAL');
     sendRefusal(res, err);
@@ -463,6 +463,7 @@ export class WsGateway implements SessionDialect {
     this.refusals.set(key, (this.refusals.get(key) ?? 0) + 1);
   }
 
+  /** An error in the connection's dialect; anything but a BookcastError is INTERNAL. */
   private sendError(session: Session, err: unknown, requestId: unknown = null): void {
     const code: ErrorCode = err instanceof BookcastError ? err.code : 'INTERNAL';
     this.countRefusal(session.format === FORMAT_MARKET_DATA ? '/api/v1/market-data/stream' : '/ws', code);

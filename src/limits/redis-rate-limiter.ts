@@ -1,8 +1,9 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import type { RatePolicy } from '../auth/caller';
 import type { RateLimiter } from './rate-limiter';
 import type { MemoryRateLimiter } from './memory-rate-limiter';
 import { newDecision, planOf, RateDecision, WINDOW_NAMES } from './rate-windows';
+import { failFastRedis } from '../util/fail-fast-redis';
 import { log } from '../util/log';
 
 /**
@@ -74,14 +75,7 @@ export class RedisRateLimiter implements RateLimiter {
     options: RedisLimiterOptions,
     private readonly fallback: MemoryRateLimiter,
   ) {
-    this.redis = new Redis(options.url, {
-      commandTimeout: options.timeoutMs,
-      // Fail fast while disconnected: a queued check would hold a client's request.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: (times) => Math.min(times * 100, 1000),
-      lazyConnect: false,
-    }) as WithGcra;
+    this.redis = failFastRedis(options.url, options.timeoutMs) as WithGcra;
     this.redis.defineCommand('bookcastGcra', { numberOfKeys: 4, lua: GCRA_LUA });
     this.redis.on('error', (err: Error) => this.note(err));
   }

@@ -16,11 +16,6 @@ export class RingGroup implements Parkable {
     private readonly rings: readonly SpscRing[],
   ) {}
 
-  /** How many rings (one per producer thread). */
-  get size(): number {
-    return this.rings.length;
-  }
-
   /** True when every ring is still empty after announcing the sleep. */
   park(): boolean {
     this.value = this.doorbell.park();

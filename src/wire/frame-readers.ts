@@ -1,9 +1,28 @@
+import * as flatbuffers from 'flatbuffers';
+
 /**
- * The generated FlatBuffers readers other heads may use to read a frame in place, without the
- * checked decode (wire/message-decoder.ts) and its throwaway objects: the FIX renderer reads L2
- * updates this way once per record. Only wire/ imports the generated code; this is its one door.
+ * Reading a frame in place, without the checked decode (wire/message-decoder.ts) and its
+ * throwaway objects: the JSON renderer reads every frame this way, the FIX renderer its L2
+ * updates. Only wire/ imports the generated code; the readers others need go out through here.
  */
 export { Body } from './generated/bookcast/wire/body';
 export { Envelope } from './generated/bookcast/wire/envelope';
 export { L2Update } from './generated/bookcast/wire/l2update';
 export { Level } from './generated/bookcast/wire/level';
+
+// FlatBuffers offsets are all relative, so a frame can be read in place inside a larger buffer
+// by starting at its byteOffset. Frames reach the front thread as views into the same ring
+// buffer, so one ByteBuffer over that whole buffer serves every message (a ByteBuffer per call
+// would cost ~80 ns and a TextDecoder each); a frame from another buffer rewraps once.
+let wrapped: ArrayBufferLike | null = null;
+let wrapper = new flatbuffers.ByteBuffer(new Uint8Array(0));
+
+/** A ByteBuffer positioned at the start of the frame `bytes`. */
+export function byteBufferOf(bytes: Uint8Array): flatbuffers.ByteBuffer {
+  if (bytes.buffer !== wrapped) {
+    wrapped = bytes.buffer;
+    wrapper = new flatbuffers.ByteBuffer(new Uint8Array(bytes.buffer));
+  }
+  wrapper.setPosition(bytes.byteOffset);
+  return wrapper;
+}

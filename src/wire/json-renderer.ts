@@ -22,6 +22,7 @@ import { SubscriptionState } from './generated/bookcast/wire/subscription-state'
 import { Ticker } from './generated/bookcast/wire/ticker';
 import { Trade } from './generated/bookcast/wire/trade';
 import { BadFrameError } from './frame-verifier';
+import { byteBufferOf } from './frame-readers';
 import { vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from './timestamp';
 
@@ -48,22 +49,6 @@ const level = new Level();
 const order = new Order();
 const orderChange = new OrderChange();
 const subscription = new SubscriptionState();
-
-// FlatBuffers offsets are all relative, so a frame can be read in place inside a larger buffer
-// by starting at its byteOffset. Frames reach the front thread as views into the same ring
-// buffer, so one ByteBuffer over that whole buffer serves every message (a ByteBuffer per call
-// would cost ~80 ns and a TextDecoder each); a frame from another buffer rewraps once.
-let wrapped: ArrayBufferLike | null = null;
-let wrapper = new flatbuffers.ByteBuffer(new Uint8Array(0));
-
-function byteBufferOf(bytes: Uint8Array): flatbuffers.ByteBuffer {
-  if (bytes.buffer !== wrapped) {
-    wrapped = bytes.buffer;
-    wrapper = new flatbuffers.ByteBuffer(new Uint8Array(bytes.buffer));
-  }
-  wrapper.setPosition(bytes.byteOffset);
-  return wrapper;
-}
 
 // As JSON strings, made once: the renderer concatenates them.
 const ORDER_EVENTS: readonly string[] = ORDER_CHANGE_NAMES.map((n) => JSON.stringify(n));
