@@ -24,6 +24,12 @@ interface Result {
   /** Encoded bytes, or rendered JSON characters. */
   size: number;
   allocatedBytesPerCall: number;
+  /**
+   * JSON scenarios: allocatedBytesPerCall less the returned string's own bytes (a one-byte V8
+   * string, 16-byte header, 8-aligned, as on Node's default build): what rendering costs beyond
+   * its output, the figure that must not grow with the levels a message carries.
+   */
+  beyondOutputBytesPerCall?: number;
 }
 
 const BATCH = 10_000;
@@ -210,6 +216,8 @@ function scenarios(): Scenario[] {
   // Each JSON scenario renders one fixed frame, copied out: encoder output is only a view.
   const l2UpdateFrame = encoder.l2Update(symbol, 2, timestamp, 10, 1, 7, bids100.prices, bids100.sizes, 1, asks100.prices, asks100.sizes, 1).slice();
   const tradeFrame = encoder.trade(symbol, 3, timestamp, 3, 670_001, 12_345, 1, 987_654).slice();
+  const l2Update8Frame = encoder.l2Update(symbol, 2, timestamp, 10, 1, 7, bids100.prices, bids100.sizes, 8, asks100.prices, asks100.sizes, 8).slice();
+  const snapshot100Frame = encoder.l2Snapshot(symbol, 4, timestamp, 10, 1, 5, 7, bids100.prices, bids100.sizes, 100, asks100.prices, asks100.sizes, 100).slice();
   const snapshotFrame = encoder.l2Snapshot(symbol, 4, timestamp, 10, 1, 5, 7, bids100.prices, bids100.sizes, 10, asks100.prices, asks100.sizes, 10).slice();
   const tickerFrame = encoder.ticker(symbol, 5, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100, 987_654_321, 680_000, 660_000, 669_000, 0).slice();
   const candleFrame = encoder.candle(symbol, 6, timestamp, 0, start, 670_000, 670_100, 669_900, 670_050, 1_234_567, 827_160_185_000, 57, false, 0, 0).slice();
@@ -238,8 +246,10 @@ function scenarios(): Scenario[] {
     { name: 'encode l2Snapshot 10+10', call: l2Snapshot(10) },
     { name: 'encode l2Snapshot 100+100', call: l2Snapshot(100) },
     { name: 'renderJson l2Update 2 levels', call: () => renderJson(l2UpdateFrame, fmt).length },
+    { name: 'renderJson l2Update 8+8 levels', call: () => renderJson(l2Update8Frame, fmt).length },
     { name: 'renderJson trade', call: () => renderJson(tradeFrame, fmt).length },
     { name: 'renderJson l2Snapshot 10+10', call: () => renderJson(snapshotFrame, fmt).length },
+    { name: 'renderJson l2Snapshot 100+100', call: () => renderJson(snapshot100Frame, fmt).length },
     { name: 'renderJson ticker', call: () => renderJson(tickerFrame, fmt).length },
     { name: 'renderJson candle', call: () => renderJson(candleFrame, fmt).length },
   ];
@@ -257,6 +267,7 @@ export async function run(opts: { seconds: number }): Promise<Record<string, Res
       cpuNsPerCall: Math.round(cpuNsPerCall),
       size,
       allocatedBytesPerCall,
+      ...(scenario.name.startsWith('renderJson') ? { beyondOutputBytesPerCall: allocatedBytesPerCall - (Math.ceil((16 + size) / 8) * 8) } : {}),
     };
   }
   return results;
