@@ -9,14 +9,15 @@ import { startTestServer, TestServer, waitFor } from '../helpers/test-server';
 /**
  * FIX refusals in /metrics, with jspurefix as the counterparty: a Logon with a wrong password
  * counts in bookcast_auth_failures_total (route fix:logon), a MarketDataRequest for data the
- * session may not receive too (route fix:market-data-request), and a burst of requests over
- * --fix-max-messages-per-second in bookcast_rate_limit_hits_total.
+ * session may not receive too (route fix:market-data-request); a request beyond
+ * --max-subscriptions and a burst of requests over --fix-max-messages-per-second count in
+ * bookcast_rate_limit_hits_total.
  */
 const PASSWORD = 'initiator-secret-1';
 const DICTIONARY = bookcastFix44Dictionary();
 const logFactory = new JsFixWinstonLogFactory(WinstonLogger.consoleOptions('error'));
 /** Low enough that a burst of BURST requests written at once exceeds it in any one second. */
-const MAX_PER_SECOND = 3;
+const MAX_PER_SECOND = 5;
 const BURST = 40;
 
 class Counterparty extends AsciiSession {
@@ -30,12 +31,20 @@ class Counterparty extends AsciiSession {
   }
 
   tradesRequest(id: string): void {
+    this.request(id, ['2']);
+  }
+
+  bookRequest(id: string): void {
+    this.request(id, ['0', '1']);
+  }
+
+  private request(id: string, entryTypes: string[]): void {
     this.send('V', {
       MDReqID: id,
       SubscriptionRequestType: '1',
       MarketDepth: 0,
       MDUpdateType: 1,
-      MDReqGrp: { NoMDEntryTypes: [{ MDEntryType: '2' }] },
+      MDReqGrp: { NoMDEntryTypes: entryTypes.map((MDEntryType) => ({ MDEntryType })) },
       InstrmtMDReqGrp: { NoRelatedSym: [{ Instrument: { Symbol: 'BTC/USD' } }] },
     });
   }
@@ -103,9 +112,12 @@ t.before(async () => {
     { senderCompId: 'REFUSED', password: PASSWORD },
     { senderCompId: 'BOOK-ONLY', password: PASSWORD, permissions: ['l1', 'l2'] },
     { senderCompId: 'BURST', password: PASSWORD },
+    { senderCompId: 'CAPPED', password: PASSWORD },
   ]);
   srv = await startTestServer([
     '--rate', '200', '--workers', '1', '--symbols', 'BTC/USD', '--fix-port', '0', '--fix-sessions', sessions, '--fix-max-messages-per-second', String(MAX_PER_SECOND),
+    // One stream per session: a book and then trades of one symbol is one too many.
+    '--max-subscriptions', '1',
   ]);
 });
 t.teardown(() => srv.server.stop());
@@ -146,6 +158,19 @@ t.test('requests over --fix-max-messages-per-second count as a rate-limit hit of
   // The session is over after the first message beyond the limit: exactly one hit.
   await waitFor('the hit counted', async () => (await counted(srv, 'bookcast_rate_limit_hits_total', labels)) === 1);
   t.equal(await counted(srv, 'bookcast_auth_failures_total', { code: 'FIX_RATE_LIMITED' }), 0, 'not an auth failure');
+  launcher.client!.done();
+  await ended;
+});
+
+t.test('a MarketDataRequest beyond --max-subscriptions counts as a rate-limit hit of fix:market-data-request', async (t) => {
+  const labels = { route: 'fix:market-data-request', code: 'TOO_MANY_SUBSCRIPTIONS' };
+  const { launcher, ended } = launch(srv.server.fixPort!, 'CAPPED', PASSWORD);
+  await waitFor('CAPPED logged on', () => launcher.client?.ready === true);
+  launcher.client!.bookRequest('book');
+  launcher.client!.tradesRequest('trades');
+  await waitFor('the MarketDataRequestReject', () => launcher.client!.rejects.length > 0);
+  t.match(launcher.client!.rejects, [/^TOO_MANY_SUBSCRIPTIONS: /], 'the second request refused, the first held');
+  await waitFor('the refusal counted', async () => (await counted(srv, 'bookcast_rate_limit_hits_total', labels)) === 1);
   launcher.client!.done();
   await ended;
 });

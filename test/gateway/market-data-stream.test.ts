@@ -48,9 +48,10 @@ t.test('the Market Data API stream dialect: SUBSCRIBE, DATA in sequence, HEARTBE
   // What the SDK never sends: a HEARTBEAT request, and malformed requests. A raw socket.
   const raw = await openSocket(`${srv.url}/api/v1/market-data/stream`);
   t.teardown(() => raw.close());
-  const subscribed = nextJson(raw, (m) => m.type === 'SUBSCRIBE');
+  // The reply comes before the snapshot: the heartbeat names a sequence once the book has been sent.
+  const book = nextJson(raw, (m) => m.type === 'DATA' && m.payload.data_type === 'ORDERBOOK');
   raw.send(JSON.stringify({ type: 'SUBSCRIBE', request_id: 's1', payload: { symbols: ['BTC/USD'], data_types: ['ORDERBOOK'], filters: { depth: 10 } } }));
-  await subscribed;
+  await book;
   const hb = nextJson(raw, (m) => m.type === 'HEARTBEAT' && m.request_id === 'hb');
   raw.send(JSON.stringify({ type: 'HEARTBEAT', request_id: 'hb' }));
   t.ok((await hb).payload.subscriptions.some((s: any) => s.channel === 'ORDERBOOK' && s.symbol === 'BTC/USD' && s.sequence > 0));
