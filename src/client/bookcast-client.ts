@@ -63,8 +63,8 @@ export interface ClientEvents {
   heartbeat: [message: HeartbeatMessage];
   /**
    * Every message as it arrives, before the books apply it: the JSON dialect's shape (a FlatBuffers
-   * frame converted, a Market Data envelope unwrapped or renamed) and the frame it came in, untouched.
-   * Nothing is converted for it: the frame is the one the socket delivered, and with no listener it costs nothing.
+   * frame converted, a Market Data envelope unwrapped or renamed) and the frame it came in, untouched
+   * (for recording, or a field the SDK does not surface). Not emitted when nobody listens.
    */
   message: [message: FeedMessage, frame: Buffer];
   /** A gap or a bad checksum was found; a fresh snapshot has been asked for. */
