@@ -34,6 +34,10 @@ class Counterparty extends AsciiSession {
     this.request(id, ['2']);
   }
 
+  heartbeatNow(): void {
+    this.send('0', {});
+  }
+
   bookRequest(id: string): void {
     this.request(id, ['0', '1']);
   }
@@ -113,6 +117,7 @@ t.before(async () => {
     { senderCompId: 'BOOK-ONLY', password: PASSWORD, permissions: ['l1', 'l2'] },
     { senderCompId: 'BURST', password: PASSWORD },
     { senderCompId: 'CAPPED', password: PASSWORD },
+    { senderCompId: 'CHATTY', password: PASSWORD },
   ]);
   srv = await startTestServer([
     '--rate', '200', '--workers', '1', '--symbols', 'BTC/USD', '--fix-port', '0', '--fix-sessions', sessions, '--fix-max-messages-per-second', String(MAX_PER_SECOND),
@@ -171,6 +176,18 @@ t.test('a MarketDataRequest beyond --max-subscriptions counts as a rate-limit hi
   await waitFor('the MarketDataRequestReject', () => launcher.client!.rejects.length > 0);
   t.match(launcher.client!.rejects, [/^TOO_MANY_SUBSCRIPTIONS: /], 'the second request refused, the first held');
   await waitFor('the refusal counted', async () => (await counted(srv, 'bookcast_rate_limit_hits_total', labels)) === 1);
+  launcher.client!.done();
+  await ended;
+});
+
+t.test('any other message over --fix-max-messages-per-second counts as a rate-limit hit of fix:session', async (t) => {
+  const labels = { route: 'fix:session', code: 'FIX_RATE_LIMITED' };
+  const { launcher, ended } = launch(srv.server.fixPort!, 'CHATTY', PASSWORD);
+  await waitFor('CHATTY logged on', () => launcher.client?.ready === true);
+  for (let i = 0; i < BURST; i++) launcher.client!.heartbeatNow();
+  await waitFor('the Logout for the rate', () => launcher.client!.logouts.some((text) => text.startsWith('FIX_RATE_LIMITED: ')));
+  await waitFor('the hit counted', async () => (await counted(srv, 'bookcast_rate_limit_hits_total', labels)) === 1);
+  t.equal(await counted(srv, 'bookcast_rate_limit_hits_total', { route: 'fix:market-data-request', code: 'FIX_RATE_LIMITED' }), 1, 'the earlier hit of fix:market-data-request only');
   launcher.client!.done();
   await ended;
 });
