@@ -345,6 +345,16 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     headline: sweepHeadline,
   },
   {
+    name: 'client/frame-decode-cost',
+    module: './client/frame-decode-cost',
+    quickSeconds: 2,
+    fullSeconds: 5,
+    budget: 'sizes the operations per round (20,000 per budget second, 5 rounds each)',
+    headline: (r) => [
+      ['Client CPU per FlatBuffers L2 update: in-place envelope read / SDK decode / SDK decode + verified book, ns', `${n(r.nsPerMessage.envelopeRead)} / ${n(r.nsPerMessage.sdkDecode)} / ${n(r.nsPerMessage.sdkVerified)}`],
+    ],
+  },
+  {
     name: 'fix/fix-render-cost',
     module: './fix/fix-render-cost',
     quickSeconds: 2,

@@ -7,7 +7,7 @@ import { MarketSimulator } from '../../src/source/market-simulator';
 import { formatUnits } from '../../src/util/decimal';
 import { buildIngestBatch, IngestBatchDecoder, IngestEventFields } from '../../src/wire/ingest-batch';
 import { EVENT_KIND_NAMES } from '../../src/model/events';
-import { krakenChecksum } from '../../test/helpers/book-client';
+import { bookChecksum } from '../../src/client';
 import { ReferenceBooks } from '../../test/helpers/reference-books';
 import { Findings, show } from './findings';
 import { FuzzInputs, PROTO_KEYS } from './fuzz-inputs';
@@ -190,7 +190,7 @@ export async function compareBooks(target: IngestTarget, model: ReferenceBooks):
   });
   for (const ins of instruments) {
     const want = model.render(ins.index, DEPTH);
-    const wantChecksum = krakenChecksum(want.bids as [string, string][], want.asks as [string, string][]);
+    const wantChecksum = bookChecksum(want.bids as [string, string][], want.asks as [string, string][]);
     const until = Date.now() + 120_000;
     let rest = await get(`/api/v1/market/${ins.slug}/orderbook?depth=${DEPTH}`);
     while (rest.sequence < want.sequence && Date.now() < until) {

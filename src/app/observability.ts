@@ -9,6 +9,7 @@ import type { SessionHub } from '../distribution/session-hub';
 import { observeRequests } from '../gateway/http';
 import type { IngestGateway } from '../gateway/ingest-gateway';
 import type { WsGateway } from '../gateway/ws-gateway';
+import type { FixAcceptor } from '../fix/fix-acceptor';
 import { DeliveryLatency } from '../metrics/delivery-latency';
 import { LatencyWindow } from '../metrics/latency-window';
 import { registerMetricsRoute } from '../metrics/metrics-route';
@@ -27,6 +28,8 @@ export interface ObservedParts {
   persistence: Persistence;
   hub: SessionHub;
   ws: WsGateway;
+  /** The FIX acceptor, when --fix-port is set: its refusals are counted with the others. */
+  fix: FixAcceptor | null;
   ingest: IngestGateway;
   ingestRing: SharedArrayBuffer | null;
   heavyQueued: () => number;
@@ -71,6 +74,7 @@ export function buildObservability(app: TemplatedApp, parts: ObservedParts): Obs
     persistenceHealth,
     hub,
     ws,
+    fixRefusals: parts.fix?.refusals ?? null,
     queues,
     mirror: new BookMirrorReader(pool.mirror, parts.instruments.length, MIRROR_DEPTH),
     dataDir: config.dataDir,

@@ -260,7 +260,7 @@ export async function startServer(configured: Config, options: ServerOptions = {
   const heavySlots = new ClientSlots();
   const heavyWork = new HeavyWork<BookAtRequest, BookAtAnswer>((task) => heavy.run({ ...task, journalDir, checkpointDir }), { concurrency: 1, maxQueued: config.heavyQueue }, heavySlots);
   const observability = buildObservability(app, {
-    config, instruments, sourceStats, pool, persistence, hub, ws, ingest, ingestRing: ingestBuffers?.ring ?? null, heavyQueued: () => heavyWork.queued, feedStats,
+    config, instruments, sourceStats, pool, persistence, hub, ws, fix, ingest, ingestRing: ingestBuffers?.ring ?? null, heavyQueued: () => heavyWork.queued, feedStats,
   });
   const bookAt = isReplay(config.source)
     ? null

@@ -61,6 +61,12 @@ export interface ClientEvents {
   ticker: [message: TickerMessage];
   candle: [message: CandleMessage];
   heartbeat: [message: HeartbeatMessage];
+  /**
+   * Every message as it arrives, before the books apply it: the JSON dialect's shape (a FlatBuffers
+   * frame converted, a Market Data envelope unwrapped or renamed) and the frame it came in, untouched
+   * (for recording, or a field the SDK does not surface). Not emitted when nobody listens.
+   */
+  message: [message: FeedMessage, frame: Buffer];
   /** A gap or a bad checksum was found; a fresh snapshot has been asked for. */
   resync: [resync: Resync];
   /** A transport error (emitted only when someone listens: a lost connection is reconnected anyway). */
@@ -97,6 +103,7 @@ export class BookcastClient extends EventEmitter {
   private readonly backoff: Backoff | null;
   private socket: WebSocket | null = null;
   private closed = false;
+  private readingPaused = false;
   private timer: NodeJS.Timeout | null = null;
   /** Resyncs asked for so far, by reason (also emitted one by one as `resync`). */
   readonly resyncs = { gap: 0, checksum: 0 };
@@ -142,6 +149,21 @@ export class BookcastClient extends EventEmitter {
     return this.l3Books.get(symbol);
   }
 
+  /**
+   * Stops reading the socket: frames wait in the kernel's buffers, then in the server's, as they
+   * would for a client too slow to keep up (the server's slow-consumer handling then applies).
+   * Reading starts again with resumeReading(), also after a reconnect.
+   */
+  pauseReading(): void {
+    this.readingPaused = true;
+    this.socket?.pause();
+  }
+
+  resumeReading(): void {
+    this.readingPaused = false;
+    this.socket?.resume();
+  }
+
   /** Closes for good (no reconnect). */
   close(): void {
     this.closed = true;
@@ -170,6 +192,7 @@ export class BookcastClient extends EventEmitter {
     const socket = new WebSocket(`${this.options.url}${path}`);
     this.socket = socket;
     socket.on('open', () => {
+      if (this.readingPaused) socket.pause();
       this.connections++;
       this.backoff?.reset();
       this.resyncing.clear();
@@ -206,7 +229,9 @@ export class BookcastClient extends EventEmitter {
       if (this.listenerCount('error') > 0) this.emit('error', err as Error);
       return;
     }
-    if (message !== null) this.dispatch(message);
+    if (message === null) return;
+    if (this.listenerCount('message') > 0) this.emit('message', message, data);
+    this.dispatch(message);
   }
 
   private dispatch(m: FeedMessage): void {

@@ -42,6 +42,8 @@ export class FixAcceptor implements FixGateway {
   readonly renderer: FixRenderer;
   readonly outlet: FixOutlet;
   readonly live = new Map<string, FixConnection>();
+  /** Refusals by `route code` (`fix:logon FIX_LOGON_REFUSED`), read by /metrics when scraped. */
+  readonly refusals = new Map<string, number>();
   readonly compId: string;
   readonly limits: FixLimits;
   readonly budget: SessionBudget;
@@ -104,6 +106,11 @@ export class FixAcceptor implements FixGateway {
   nextSessionId(): number {
     // Apart from the WebSocket sessions' ids (which count up from 1).
     return -++this.sessionIds;
+  }
+
+  refused(route: string, code: string): void {
+    const key = `${route} ${code}`;
+    this.refusals.set(key, (this.refusals.get(key) ?? 0) + 1);
   }
 
   async listen(): Promise<number> {

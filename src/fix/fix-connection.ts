@@ -39,6 +39,9 @@ import {
   REJECT_INVALID_MSG_TYPE,
   REJECT_REQUIRED_TAG_MISSING,
   REJECT_VALUE_INCORRECT,
+  ROUTE_LOGON,
+  ROUTE_MARKET_DATA_REQUEST,
+  ROUTE_SESSION,
   TAG_BEGIN_SEQ_NO,
   TAG_ENCRYPT_METHOD,
   TAG_END_SEQ_NO,
@@ -96,6 +99,8 @@ export interface FixGateway {
   /** The live connection of a session (FixIdentity.sessionKey), if any. */
   readonly live: Map<string, FixConnection>;
   nextSessionId(): number;
+  /** Counts a refusal by FIX route (`fix:logon`, …) and code, for bookcast_auth_failures_total and bookcast_rate_limit_hits_total. */
+  refused(route: string, code: string): void;
 }
 
 /** The hub's view of a FIX connection: bytes from the owner in, backpressure out, close = Logout. */
@@ -195,7 +200,7 @@ export class FixConnection implements MarketDataSender {
         if (r === PARSE_NEED_MORE) return;
         if (r === PARSE_MESSAGE) {
           this.garbled = 0;
-          if (!this.admitRate()) return;
+          if (!this.admitRate(this.parser.message!)) return;
           this.handle(this.parser.message!);
         } else if (r === PARSE_GARBLED) {
           // FIX: a garbled message is ignored (no Reject, no sequence number taken); the peer learns
@@ -211,13 +216,14 @@ export class FixConnection implements MarketDataSender {
     }
   }
 
-  private admitRate(): boolean {
+  private admitRate(m: FixMessage): boolean {
     const now = Date.now();
     if (now - this.windowStart >= 1000) {
       this.windowStart = now;
       this.windowCount = 0;
     }
     if (++this.windowCount <= this.gateway.limits.maxMessagesPerSecond) return true;
+    this.gateway.refused(fixRoute(m.msgType), 'FIX_RATE_LIMITED');
     this.logout('FIX_RATE_LIMITED', `more than ${this.gateway.limits.maxMessagesPerSecond} messages in one second`);
     return false;
   }
@@ -439,6 +445,10 @@ export class FixConnection implements MarketDataSender {
     this.socket.write(bytes);
   }
 
+  refused(route: string, code: string): void {
+    this.gateway.refused(route, code);
+  }
+
   /** Reject (3) naming the message and, if known, the tag at fault. */
   private reject(m: FixMessage, reason: number, text: string, tag: number | null): void {
     const seq = m.get(TAG_MSG_SEQ_NUM) ?? '0';
@@ -472,6 +482,7 @@ export class FixConnection implements MarketDataSender {
 
   /** A Logon refused: a Logout outside any session's numbering (MsgSeqNum 1), then close. */
   private refuse(code: ErrorCode, reason: string): void {
+    this.gateway.refused(ROUTE_LOGON, code);
     const now = utcTimestamp(Date.now());
     this.state = LOGGED_OUT;
     const to = echo(this.logonSender) || 'UNKNOWN';
@@ -517,6 +528,11 @@ export class FixConnection implements MarketDataSender {
     if (this.identity !== null && this.gateway.live.get(this.identity.sessionKey) === this) this.gateway.live.delete(this.identity.sessionKey);
     this.store?.release();
   }
+}
+
+/** The metrics' route label of a message, bounded: the two a refusal is about, and the rest of the session. */
+function fixRoute(msgType: string): string {
+  return msgType === MSG_LOGON ? ROUTE_LOGON : msgType === MSG_MARKET_DATA_REQUEST ? ROUTE_MARKET_DATA_REQUEST : ROUTE_SESSION;
 }
 
 function seqNum(m: FixMessage): number | null {

@@ -29,6 +29,7 @@ import {
   MSG_MARKET_DATA_INCREMENTAL,
   MSG_MARKET_DATA_REQUEST_REJECT,
   MSG_MARKET_DATA_SNAPSHOT,
+  ROUTE_MARKET_DATA_REQUEST,
   TAG_AGGREGATED_BOOK,
   TAG_MARKET_DEPTH,
   TAG_MD_ENTRY_TYPE,
@@ -47,6 +48,8 @@ export interface MarketDataSender {
   sendApp(msgType: string, body: FixBody): void;
   /** Reject (3) for a missing or malformed field of an inbound message. */
   rejectField(m: FixMessage, tag: number, reason: number, text: string): void;
+  /** Counts a refusal for the metrics (FixGateway.refused). */
+  refused(route: string, code: string): void;
 }
 
 /** One stream a request follows: the MDReqID it answers to, and whether it ends after its snapshot. */
@@ -188,6 +191,7 @@ export class FixMarketData {
   }
 
   private reject(mdReqId: string, reason: string, code: string, text: string): void {
+    this.sender.refused(ROUTE_MARKET_DATA_REQUEST, code);
     this.sender.sendApp(
       MSG_MARKET_DATA_REQUEST_REJECT,
       fixBody(field(TAG_MD_REQ_ID, echo(mdReqId)) + field(TAG_MD_REQ_REJ_REASON, reason) + field(TAG_TEXT, echo(`${code}: ${text}`))),

@@ -120,3 +120,9 @@ export const ENTRY_VOLUME = 'B';
 export const ACTION_NEW = '0';
 export const ACTION_CHANGE = '1';
 export const ACTION_DELETE = '2';
+
+/** The `route` labels of FIX refusals in bookcast_auth_failures_total and bookcast_rate_limit_hits_total. */
+export const ROUTE_LOGON = 'fix:logon';
+export const ROUTE_MARKET_DATA_REQUEST = 'fix:market-data-request';
+/** Any other message of a session (a message rate counts every message). */
+export const ROUTE_SESSION = 'fix:session';

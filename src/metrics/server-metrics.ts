@@ -51,6 +51,8 @@ export interface MetricParts {
   persistenceHealth: () => object;
   hub: SessionHub;
   ws: WsGateway;
+  /** The FIX acceptor's refusals by `route code` (FixAcceptor.refusals), when it runs. */
+  fixRefusals: ReadonlyMap<string, number> | null;
   queues: QueueDepths;
   mirror: BookMirrorReader;
   dataDir: string;
@@ -281,7 +283,7 @@ export class ServerMetrics implements RequestObserver {
         registers: r,
         collect() {
           this.reset();
-          for (const counts of [restRefusals, ws.refusals]) {
+          for (const counts of [restRefusals, ws.refusals, parts.fixRefusals ?? NO_REFUSALS]) {
             for (const [key, n] of counts) {
               const at = key.lastIndexOf(' ');
               const code = key.slice(at + 1);
@@ -290,8 +292,8 @@ export class ServerMetrics implements RequestObserver {
           }
         },
       });
-    refusals('bookcast_auth_failures_total', 'Requests and WebSocket upgrades or messages refused for their credentials or permissions (401, 403), by route and code', 'auth');
-    refusals('bookcast_rate_limit_hits_total', 'Requests and WebSocket upgrades or messages refused by a limit (429), by route and code', 'limit');
+    refusals('bookcast_auth_failures_total', 'Requests, WebSocket upgrades or messages and FIX Logons or requests refused for their credentials or permissions (401, 403), by route and code', 'auth');
+    refusals('bookcast_rate_limit_hits_total', 'Requests, WebSocket upgrades or messages and FIX messages or requests refused by a limit (429), by route and code', 'limit');
 
     this.requests = new Histogram({
       name: 'bookcast_http_request_duration_seconds',
@@ -322,6 +324,8 @@ export class ServerMetrics implements RequestObserver {
 }
 
 type RefusalKind = 'auth' | 'limit';
+
+const NO_REFUSALS: ReadonlyMap<string, number> = new Map();
 
 /** An auth failure (401, 403), a limit hit (429), or neither (null), by the catalog's status of `code`. */
 function refusalKind(code: string): RefusalKind | null {

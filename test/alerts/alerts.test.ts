@@ -1,10 +1,9 @@
 import t from 'tap';
-import type { Socket } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { BookClient } from '../helpers/book-client';
+import { connectRecorded } from '../helpers/client-recorder';
 import { freshDatabase } from '../helpers/postgres';
 import { scrape, value } from '../helpers/scrape';
 import { startTestServer, TestServer, waitFor } from '../helpers/test-server';
@@ -39,9 +38,8 @@ t.test('LatencyP99High fires on real deliveries above a low threshold and resolv
   const srv = await startTestServer(['--rate', '1000', '--alert-latency-p99-us', '1', '--metrics-window-ms', '1200', ...FAST]);
   t.teardown(() => srv.server.stop());
   t.equal((await alert(srv, 'LatencyP99High')).state, 'inactive', 'nothing delivered yet');
-  const client = new BookClient(srv.url, 'json', srv.symbols);
-  await client.opened();
-  client.send({ type: 'subscribe', channels: ['l2', 'trades'], symbols: ['BTC/USD'], depth: 10 });
+  const { client } = await connectRecorded(srv);
+  client.subscribe({ channels: ['l2', 'trades'], symbols: ['BTC/USD'], depth: 10 });
   const firing = await waitForState(srv, 'LatencyP99High', 'firing');
   t.ok(firing.value! > 0.001, `the p99 measured (${firing.value} ms) is above 1 µs`);
   t.equal(firing.threshold, 0.001);
@@ -58,16 +56,14 @@ t.test('QueueDepthHigh fires while a client stops reading and resolves once its 
     '--alert-queue-depth', '32768', ...FAST,
   ]);
   t.teardown(() => srv.server.stop());
-  const slow = new BookClient(srv.url, 'json', srv.symbols);
-  await slow.opened();
-  slow.send({ type: 'subscribe', channels: ['l2', 'l3', 'trades'], symbols: [...srv.symbols.keys()], depth: 100 });
-  const socket = (slow.ws as unknown as { _socket: Socket })._socket;
-  socket.pause();
+  const { client: slow } = await connectRecorded(srv);
+  slow.pauseReading();
+  slow.subscribe({ channels: ['l2', 'l3', 'trades'], symbols: [...srv.symbols.keys()], depth: 100 });
   const firing = await waitForState(srv, 'QueueDepthHigh', 'firing');
   t.ok(firing.value! > 32768, `deepest queue ${firing.value} > 32768`);
   t.match(firing.detail, /^connection_send_buffer \(bytes\)/, 'the stalled connection is the deepest queue');
   t.ok(value(await scrape(srv.http), 'bookcast_queue_depth', { queue: 'connection_send_buffer' })! > 32768, '/metrics shows the same queue');
-  socket.resume();
+  slow.resumeReading();
   await waitForState(srv, 'QueueDepthHigh', 'resolved');
   slow.close();
 });

@@ -1,44 +1,14 @@
 import t, { type Test } from 'tap';
-import { BookcastClient, L2Book, L3Book } from '../../src/client';
+import { BookcastClient, FeedMessage, L2Book } from '../../src/client';
+import { frameToMessage } from '../../src/client/flatbuffers-frames';
+import { ClientRecorder } from '../helpers/client-recorder';
 import { FrameProxy } from '../helpers/frame-proxy';
 import { startTestServer, TestServer, waitFor } from '../helpers/test-server';
 
 const SYMBOLS = ['BTC/USD', 'ETH/USD'];
 
-/**
- * The client's books by sequence, as the tests see them through the SDK's events: top 10 after
- * every verified message, and the sequences a fresh snapshot skipped (unknown to the client).
- */
-class Recorder {
-  readonly states = new Map<string, Map<number, string>>();
-  readonly unknown = new Map<string, [number, number][]>();
-  private readonly last = new Map<string, number>();
-
-  constructor(client: BookcastClient, private readonly sizeDecimals: (symbol: string) => number) {
-    client.on('l2', (book, m) => this.note(`l2 ${book.symbol}`, m.type === 'l2_snapshot', book.sequence, JSON.stringify(book.top(10))));
-    client.on('l3', (book: L3Book, m) => this.note(`l3 ${book.symbol}`, m.type === 'l3_snapshot', book.sequence, JSON.stringify(book.levels(10, this.sizeDecimals(book.symbol)))));
-  }
-
-  private note(stream: string, snapshot: boolean, sequence: number, state: string): void {
-    const states = this.states.get(stream) ?? new Map<number, string>();
-    this.states.set(stream, states);
-    const last = this.last.get(stream) ?? -1;
-    this.last.set(stream, sequence);
-    if (snapshot && last >= 0 && sequence > last + 1) this.unknown.set(stream, [...(this.unknown.get(stream) ?? []), [last, sequence]]);
-    states.set(sequence, state);
-  }
-
-  /** The top 10 at `sequence`, or undefined where the client did not know the book. */
-  at(stream: string, sequence: number): string | undefined {
-    if ((this.unknown.get(stream) ?? []).some(([a, b]) => sequence > a && sequence < b)) return undefined;
-    let best = -1;
-    for (const s of this.states.get(stream)?.keys() ?? []) if (s <= sequence && s > best) best = s;
-    return best < 0 ? undefined : this.states.get(stream)!.get(best);
-  }
-}
-
 /** Compares the client's L2 and L3 books with REST at REST's sequence, retrying when a resync skipped it. */
-async function matchesRest(t: Test, srv: TestServer, client: BookcastClient, recorder: Recorder, symbol: string, l3 = true): Promise<void> {
+async function matchesRest(t: Test, srv: TestServer, client: BookcastClient, recorder: ClientRecorder, symbol: string, l3 = true): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const rest = await srv.get(`/api/v1/market/${encodeURIComponent(symbol)}/orderbook?depth=10`);
     const seq: number = rest.body.sequence;
@@ -49,8 +19,8 @@ async function matchesRest(t: Test, srv: TestServer, client: BookcastClient, rec
       180_000,
     );
     const expected = JSON.stringify({ bids: rest.body.bids, asks: rest.body.asks });
-    const l2State = recorder.at(`l2 ${symbol}`, seq);
-    const l3State = l3 ? recorder.at(`l3 ${symbol}`, seq) : expected;
+    const l2State = recorder.stream(`l2 ${symbol}`).at(seq);
+    const l3State = l3 ? recorder.stream(`l3 ${symbol}`).at(seq) : expected;
     if (l2State === undefined || l3State === undefined) continue;
     t.equal(l2State, expected, `${symbol}: L2 at sequence ${seq} equals REST`);
     t.equal(l3State, expected, `${symbol}: L3 aggregated at sequence ${seq} equals REST`);
@@ -74,7 +44,7 @@ for (const format of ['json', 'flatbuffers'] as const) {
     const srv = await healthyServer();
     const client = new BookcastClient({ url: srv.url, format });
     t.teardown(() => client.close());
-    const recorder = new Recorder(client, (s) => srv.symbols.get(s)!.size_decimals);
+    const recorder = new ClientRecorder(client, (s) => srv.symbols.get(s)!.size_decimals);
     let updates = 0;
     client.on('l2', (_b, m) => (updates += m.type === 'l2_update' ? 1 : 0));
     const trades: number[] = [];
@@ -112,7 +82,7 @@ t.test('a lost message and a corrupted one are found and repaired with fresh sna
   t.teardown(() => proxy.close());
   const client = new BookcastClient({ url: `ws://127.0.0.1:${proxy.port}` });
   t.teardown(() => client.close());
-  const recorder = new Recorder(client, (s) => srv.symbols.get(s)!.size_decimals);
+  const recorder = new ClientRecorder(client, (s) => srv.symbols.get(s)!.size_decimals);
   const resyncs: string[] = [];
   client.on('resync', (r) => resyncs.push(`${r.channel} ${r.symbol} ${r.reason}`));
   client.on('l2', (_book, m) => {
@@ -134,7 +104,7 @@ t.test('flatbuffers: after the connection is cut, the client reconnects and its 
   t.teardown(() => proxy.close());
   const client = new BookcastClient({ url: `ws://127.0.0.1:${proxy.port}`, format: 'flatbuffers', reconnect: { baseMs: 50, capMs: 500 } });
   t.teardown(() => client.close());
-  const recorder = new Recorder(client, (s) => srv.symbols.get(s)!.size_decimals);
+  const recorder = new ClientRecorder(client, (s) => srv.symbols.get(s)!.size_decimals);
   const delays: number[] = [];
   client.on('reconnecting', (_attempt, delay) => delays.push(delay));
   await client.connect();
@@ -155,7 +125,7 @@ t.test('market-data dialect: verified books over the Market Data API stream, ref
 
   const client = new BookcastClient({ url: srv.url, dialect: 'market-data' });
   t.teardown(() => client.close());
-  const recorder = new Recorder(client, (s) => srv.symbols.get(s)!.size_decimals);
+  const recorder = new ClientRecorder(client, (s) => srv.symbols.get(s)!.size_decimals);
   let updates = 0;
   client.on('l2', (_b, m) => (updates += m.type === 'l2_update' ? 1 : 0));
   const trades: number[] = [];
@@ -181,12 +151,64 @@ t.test('market-data dialect: verified books over the Market Data API stream, ref
   t.teardown(() => proxy.close());
   const lossy = new BookcastClient({ url: `ws://127.0.0.1:${proxy.port}`, dialect: 'market-data' });
   t.teardown(() => lossy.close());
-  const lossyRecorder = new Recorder(lossy, (s) => srv.symbols.get(s)!.size_decimals);
+  const lossyRecorder = new ClientRecorder(lossy, (s) => srv.symbols.get(s)!.size_decimals);
   await lossy.connect();
   lossy.subscribe({ channels: ['l2'], symbols: ['BTC/USD'], depth: 10 });
   await waitFor('the gap found', () => lossy.resyncs.gap >= 1);
   await matchesRest(t, srv, lossy, lossyRecorder, 'BTC/USD', false);
   t.equal(lossy.connections, 1, 'repaired on the same connection');
+});
+
+for (const format of ['json', 'flatbuffers'] as const) {
+  t.test(`${format}: every message is emitted as it arrives, with its frame, before the books apply it`, async (t) => {
+    const srv = await healthyServer();
+    const client = new BookcastClient({ url: srv.url, format });
+    t.teardown(() => client.close());
+    const decimals = new Map([...srv.symbols].map(([symbol, s]) => [symbol, { price_decimals: s.price_decimals, size_decimals: s.size_decimals }]));
+    const events: string[] = [];
+    const frames: [FeedMessage, Buffer][] = [];
+    client.on('message', (m, frame) => {
+      frames.push([m, frame]);
+      if (m.type === 'l2_snapshot' || m.type === 'l2_update') events.push(`message ${m.sequence}`);
+    });
+    client.on('l2', (book) => events.push(`l2 ${book.sequence}`));
+    await client.connect();
+    client.subscribe({ channels: ['l2'], symbols: ['BTC/USD'], depth: 10 });
+    client.subscribe({ channels: ['l2'], symbols: ['NOPE/USD'] });
+    await waitFor('50 book messages and the refusal', () => events.length >= 100 && frames.some(([m]) => m.type === 'error'));
+    // Each book message is announced as a message first, then as the book it made.
+    const pairs = events.slice(0, 100);
+    for (let i = 0; i < pairs.length; i += 2) t.same([pairs[i].split(' ')[1], pairs[i + 1].split(' ')[0]], [pairs[i + 1].split(' ')[1], 'l2'], `pair ${i / 2}`);
+    const book = frames.filter(([m]) => m.type === 'l2_update').slice(0, 20);
+    for (const [m, frame] of book) {
+      const decoded = format === 'json' ? JSON.parse(frame.toString()) : frameToMessage(new Uint8Array(frame), decimals);
+      t.same(decoded, m, `update ${'sequence' in m ? m.sequence : ''}: the message is its frame, as received`);
+    }
+    const [refusal, refusalFrame] = frames.find(([m]) => m.type === 'error')!;
+    t.match(refusal, { type: 'error', data: { code: 'UNKNOWN_SYMBOL' } });
+    t.match(JSON.parse(refusalFrame.toString()), { type: 'error' }, 'control replies are JSON text in both formats');
+  });
+}
+
+t.test('pauseReading leaves frames with the server until its slow-consumer handling acts; resumeReading picks up from there', async (t) => {
+  const srv = await startTestServer(['--rate', '4000', '--workers', '2', '--soft-backpressure', '65536', '--max-backpressure', String(512 * 1024 * 1024)]);
+  t.teardown(() => srv.server.stop());
+  const client = new BookcastClient({ url: srv.url, reconnect: false });
+  t.teardown(() => client.close());
+  const recorder = new ClientRecorder(client, (s) => srv.symbols.get(s)!.size_decimals);
+  await client.connect();
+  // Paused before anything flows, so that the receive window stays small.
+  client.pauseReading();
+  client.subscribe({ channels: ['l2', 'l3', 'trades'], symbols: [...srv.symbols.keys()], depth: 100 });
+  await waitFor('the server to park the unread connection', async () => (await srv.get('/api/v1/health')).body.slow_consumer_resyncs >= 1, 120_000);
+  const notice = recorder.next((m) => m.type === 'error' && m.data?.code === 'SLOW_CONSUMER');
+  client.resumeReading();
+  t.ok(await notice, 'told it fell behind once it reads again');
+  const btc = recorder.stream('l2 BTC/USD');
+  const { snapshots, updates } = btc;
+  await waitFor('a fresh BTC/USD snapshot and updates on it', () => btc.snapshots > snapshots && btc.updates > updates);
+  t.same(recorder.resyncs, [], 'the server resynchronised the streams: the client found no gap of its own');
+  t.equal(client.connections, 1, 'the same connection');
 });
 
 t.test('L2Book keeps levels ordered and verifies checksums from its own strings', async (t) => {

@@ -1,6 +1,5 @@
 import t from 'tap';
-import type { Socket } from 'node:net';
-import { BookClient } from '../helpers/book-client';
+import { connectRecorded } from '../helpers/client-recorder';
 import { startTestServer, waitFor } from '../helpers/test-server';
 import { CLOSE_SLOW_CONSUMER } from '../../src/distribution/session-hub';
 import type { StreamConsumer } from '../../src/distribution/consumer';
@@ -13,16 +12,14 @@ t.test('many stalled clients at once: notice, then a resync with a whole tape, o
   const srv = await startTestServer(['--rate', '4000', '--workers', '2', '--heartbeat-ms', '100', '--soft-backpressure', '65536']);
   t.teardown(() => srv.server.stop());
   const symbols = [...srv.symbols.keys()];
-  const clients = Array.from({ length: SLOW }, (_, i) => new BookClient(srv.url, i % 2 === 0 ? 'json' : 'flatbuffers', srv.symbols));
-  const closes = clients.map((c) => new Promise<number>((resolve) => c.ws.once('close', (code: number) => resolve(code))));
+  const clients = await Promise.all(Array.from({ length: SLOW }, (_, i) => connectRecorded(srv, { format: i % 2 === 0 ? 'json' : 'flatbuffers' })));
+  const closes = clients.map((c) => new Promise<number>((resolve) => c.client.once('close', (code) => resolve(code))));
   const closed = new Set<number>();
   closes.forEach((p, i) => void p.then(() => closed.add(i)));
-  await Promise.all(clients.map((c) => c.opened()));
-  for (const c of clients) c.send({ type: 'subscribe', channels: ['l2', 'l3', 'trades'], symbols, depth: 100 });
+  for (const c of clients) c.client.subscribe({ channels: ['l2', 'l3', 'trades'], symbols, depth: 100 });
   await waitFor('every client to receive trades', () => clients.every((c) => c.tradeIds.size > 0));
   // Stop reading: kernel buffers fill, then the server's, and the server must act on each.
-  const sockets = clients.map((c) => (c.ws as unknown as { _socket: Socket })._socket);
-  for (const s of sockets) s.pause();
+  for (const c of clients) c.client.pauseReading();
   await waitFor(
     'every stalled client to be parked or closed',
     async () => {
@@ -35,29 +32,29 @@ t.test('many stalled clients at once: notice, then a resync with a whole tape, o
   const atNotice: number[][] = clients.map(() => []);
   const notices = clients.map((c, i) =>
     c.next((m) => {
-      if (m.type !== 'error' || m.data.code !== 'SLOW_CONSUMER') return false;
-      atNotice[i] = symbols.map((s) => c.l2.get(s)?.snapshots ?? 0);
+      if (m.type !== 'error' || m.data?.code !== 'SLOW_CONSUMER') return false;
+      atNotice[i] = symbols.map((s) => c.stream(`l2 ${s}`).snapshots);
       return true;
     }, 240000),
   );
-  for (const s of sockets) s.resume();
+  for (const c of clients) c.client.resumeReading();
 
   for (let i = 0; i < SLOW; i++) {
     const c = clients[i];
     await notices[i];
     // After the notice: fresh snapshots and trades from where the client left them, or a coded close.
-    await waitFor(`client ${i} to resume or be closed`, () => closed.has(i) || symbols.every((s, k) => (c.l2.get(s)?.snapshots ?? 0) > atNotice[i][k]));
+    await waitFor(`client ${i} to resume or be closed`, () => closed.has(i) || symbols.every((s, k) => c.stream(`l2 ${s}`).snapshots > atNotice[i][k]));
     if (closed.has(i)) {
       t.equal(await closes[i], CLOSE_SLOW_CONSUMER, `client ${i}: closed with the slow-consumer code`);
       continue;
     }
-    t.same(c.failures, [], `client ${i}: every sequence and checksum verified across the resync`);
+    t.same(c.resyncs, [], `client ${i}: every sequence and checksum verified across the resync`);
     for (const [symbol, ids] of c.tradeIds) {
       const holes = ids.slice(1).filter((id, k) => id !== ids[k] + 1);
       t.same(holes, [], `client ${i} ${symbol}: ${ids.length} trades, no hole in the tape`);
     }
   }
-  for (const c of clients) c.close();
+  for (const c of clients) c.client.close();
   const codes = await Promise.all(closes);
   t.notOk(codes.includes(1006), `no connection cut without a close frame: ${codes.join(', ')}`);
 });
@@ -67,8 +64,7 @@ t.test('a session parked right after a trade was published to it still gets that
   t.teardown(() => srv.server.stop());
   const { distributor, hub } = srv.server;
   const symbols = [...srv.symbols.keys()];
-  const client = new BookClient(srv.url, 'json', srv.symbols);
-  await client.opened();
+  const client = await connectRecorded(srv);
   const session = [...hub.sessions][0];
   // Followed before the client subscribes, this consumer is served after the hub: it runs the
   // ladder the moment a trade has been published, so the park comes with that trade still in uWS.
@@ -84,21 +80,20 @@ t.test('a session parked right after a trade was published to it still gets that
   const tradeStreams = srv.server.instruments.map((i) => distributor.streams.index(i.index, streamOf('trades', 0)));
   for (const s of tradeStreams) distributor.follow(parker, s);
   t.teardown(() => tradeStreams.forEach((s) => distributor.leave(parker, s)));
-  client.send({ type: 'subscribe', channels: ['l2', 'l3', 'trades'], symbols, depth: 100 });
+  client.client.subscribe({ channels: ['l2', 'l3', 'trades'], symbols, depth: 100 });
   await waitFor('trades', () => client.tradeIds.size === symbols.length);
-  const socket = (client.ws as unknown as { _socket: Socket })._socket;
-  socket.pause();
+  client.client.pauseReading();
   await waitFor('the session to be parked', async () => (await srv.get('/api/v1/health')).body.slow_consumer_resyncs >= 1, 120000);
   // The front loop's own ladder may park the session first (no trade left queued in uWS); then
   // this run checks only that the tape has no hole, and says so.
   if (!parkedAfterTrade) t.comment('the front loop parked the session before a trade was published: the queued-trade case was not reached');
   const atNotice = new Map<string, number>();
   const notice = client.next((m) => {
-    if (m.type !== 'error' || m.data.code !== 'SLOW_CONSUMER') return false;
+    if (m.type !== 'error' || m.data?.code !== 'SLOW_CONSUMER') return false;
     for (const [s, ids] of client.tradeIds) atNotice.set(s, ids.length);
     return true;
   }, 120000);
-  socket.resume();
+  client.client.resumeReading();
   await notice;
   // The replay comes at the resume, before any live trade: one trade past it per symbol shows the whole tape.
   await waitFor('trades after the resync on every symbol', () => symbols.every((s) => (client.tradeIds.get(s)?.length ?? 0) > (atNotice.get(s) ?? 0)), 120000);
@@ -106,5 +101,5 @@ t.test('a session parked right after a trade was published to it still gets that
     const holes = ids.slice(1).filter((id, k) => id !== ids[k] + 1);
     t.same(holes, [], `${symbol}: ${ids.length} trades, no hole in the tape`);
   }
-  client.close();
+  client.client.close();
 });

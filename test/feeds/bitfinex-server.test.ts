@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { recordCommand } from '../../src/cli/record-command';
 import { readCapture, CAPTURE_FRAME } from '../../src/feeds/capture-file';
 import { BitfinexVenue, RawOrder } from '../helpers/bitfinex-venue';
-import { BookClient } from '../helpers/book-client';
+import { BookcastClient } from '../../src/client';
+import { ClientRecorder } from '../helpers/client-recorder';
 import { startTestServer, TestServer, waitFor } from '../helpers/test-server';
 
 const MID = 67000;
@@ -37,16 +38,17 @@ t.test('a bookcast server on --source feed:bitfinex serves Bitfinex\'s raw book 
   const venue = await BitfinexVenue.start(['tBTCUSD']);
   for (let i = 1; i <= 40; i++) venue.set('tBTCUSD', [order(1 + (i % 9), Number((0.1 + i / 100).toFixed(8))), order(1 + (i % 7), -Number((0.2 + i / 1000).toFixed(8)))]);
   const server = await startTestServer(['--source', 'feed:bitfinex', '--feed-url', venue.url, '--feed-symbols', 'tBTCUSD@0.1/0.00000001', '--feed-depth', String(depth), '--workers', '1']);
-  const client = new BookClient(server.url, 'json', server.symbols);
+  const client = new BookcastClient({ url: server.url, reconnect: false });
+  const recorder = new ClientRecorder(client, (s) => server.symbols.get(s)!.size_decimals);
   t.teardown(async () => {
     client.close();
     await server.server.stop();
     await venue.close();
   });
   t.same([...server.symbols.keys()], ['BTC/USD'], 'tBTCUSD is BTC/USD');
-  await client.opened();
-  client.send({ type: 'subscribe', channels: ['l3', 'l2'], symbols: ['BTC/USD'], depth: 50 });
-  const l3 = () => JSON.stringify([...(client.l3.get('BTC/USD')?.orders.entries() ?? [])].map(([id, o]) => [id, o.side, o.price, o.size]).sort((a, b) => (a[0] as number) - (b[0] as number)));
+  await client.connect();
+  client.subscribe({ channels: ['l3', 'l2'], symbols: ['BTC/USD'], depth: 50 });
+  const l3 = () => JSON.stringify([...(client.l3('BTC/USD')?.orders.entries() ?? [])].map(([id, o]) => [id, o.side, o.price, o.size]).sort((a, b) => (a[0] as number) - (b[0] as number)));
   const same = async (what: string) => {
     const want = JSON.stringify(venueLevels(venue, depth));
     await waitFor(`${what}: REST L2 equals Bitfinex's`, async () => {
@@ -71,7 +73,7 @@ t.test('a bookcast server on --source feed:bitfinex serves Bitfinex\'s raw book 
   venue.dropAll();
   venue.set('tBTCUSD', [order(3, -0.33)]);
   await same('after a reconnect');
-  t.same(client.failures, [], 'every bookcast sequence and checksum held for the WebSocket client throughout');
+  t.same(recorder.resyncs, [], 'every bookcast sequence and checksum held for the WebSocket client throughout');
   const health = (await server.get('/api/v1/health')).body;
   t.equal(health.feed.venue, 'bitfinex');
   t.equal(health.feed.symbols['BTC/USD'].checksum_mismatches, 1, 'the bad checksum is counted');
@@ -141,12 +143,12 @@ t.test('bookcast record captures a Bitfinex feed; --source capture: plays it bac
   await waitFor('the capture played to its end', async () => (await server.get('/api/v1/health')).body.source.done === true);
   const { body } = await server.get('/api/v1/market/BTC-USD/orderbook?depth=100');
   t.same({ bids: body.bids, asks: body.asks }, venueLevels(venue, 25), 'the replayed book is the venue\'s last book');
-  const client = new BookClient(server.url, 'json', server.symbols);
+  const client = new BookcastClient({ url: server.url, reconnect: false });
   t.teardown(() => client.close());
-  await client.opened();
-  client.send({ type: 'subscribe', channels: ['l3'], symbols: ['BTC/USD'] });
-  await waitFor('the L3 snapshot', () => client.l3.get('BTC/USD') !== undefined);
-  const orders = [...client.l3.get('BTC/USD')!.orders.entries()].map(([id, o]) => [id, o.side, o.price, o.size]).sort((a, b) => (a[0] as number) - (b[0] as number));
+  await client.connect();
+  client.subscribe({ channels: ['l3'], symbols: ['BTC/USD'] });
+  await waitFor('the L3 snapshot', () => (client.l3('BTC/USD')?.sequence ?? -1) >= 0);
+  const orders = [...client.l3('BTC/USD')!.orders.entries()].map(([id, o]) => [id, o.side, o.price, o.size]).sort((a, b) => (a[0] as number) - (b[0] as number));
   t.same(JSON.stringify(orders), venueOrders(venue, 25), 'order by order, with Bitfinex\'s ids');
   const health = (await server.get('/api/v1/health')).body;
   t.equal(health.feed.symbols['BTC/USD'].checksum_mismatches, 1, 'the replay meets the same bad checksum and repairs it from the recorded snapshot');

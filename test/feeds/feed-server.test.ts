@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { KrakenVenue, KrakenPair } from '../helpers/kraken-venue';
-import { BookClient } from '../helpers/book-client';
+import { BookcastClient } from '../../src/client';
+import { ClientRecorder } from '../helpers/client-recorder';
 import { startTestServer, TestServer, waitFor } from '../helpers/test-server';
 import { recordCommand } from '../../src/cli/record-command';
 import { readCapture, readCaptureHeader, CAPTURE_FRAME, CAPTURE_OPEN, CAPTURE_SENT } from '../../src/feeds/capture-file';
@@ -51,7 +52,8 @@ t.test('a bookcast server on --source feed:kraken serves Kraken\'s book over RES
   const venue = await KrakenVenue.start(PAIRS);
   seed(venue);
   const server = await startTestServer(['--source', 'feed:kraken', '--feed-url', venue.url, '--feed-symbols', 'BTC/USD,ETH/USD', '--feed-depth', '10', '--workers', '1']);
-  const client = new BookClient(server.url, 'json', server.symbols);
+  const client = new BookcastClient({ url: server.url, reconnect: false });
+  const recorder = new ClientRecorder(client, (s) => server.symbols.get(s)!.size_decimals);
   t.teardown(async () => {
     client.close();
     await server.server.stop();
@@ -60,8 +62,8 @@ t.test('a bookcast server on --source feed:kraken serves Kraken\'s book over RES
   t.same([...server.symbols.keys()], ['BTC/USD', 'ETH/USD'], 'the instruments are the feed\'s symbols');
   t.equal(server.symbols.get('BTC/USD')!.price_decimals, 1, 'tick from Kraken\'s reference data');
   t.equal(server.symbols.get('BTC/USD')!.size_decimals, 8, 'lot from Kraken\'s reference data');
-  await client.opened();
-  client.send({ type: 'subscribe', channels: ['l2'], symbols: ['BTC/USD', 'ETH/USD'], depth: 10 });
+  await client.connect();
+  client.subscribe({ channels: ['l2'], symbols: ['BTC/USD', 'ETH/USD'], depth: 10 });
   await sameOverRest(server, venue, 'the first snapshot');
   for (let round = 0; round < 20; round++) move(venue, round);
   await sameOverRest(server, venue, 'after 40 updates');
@@ -71,11 +73,11 @@ t.test('a bookcast server on --source feed:kraken serves Kraken\'s book over RES
   venue.update('ETH/USD', { bids: [['3399.99', '0']] }, { send: false });
   await sameOverRest(server, venue, 'after a reconnect');
   await waitFor('the WebSocket client has both books at Kraken\'s state', () => {
-    const btc = client.l2.get('BTC/USD');
-    const eth = client.l2.get('ETH/USD');
-    return btc !== undefined && eth !== undefined && JSON.stringify(btc.top('bids', 10)) === JSON.stringify(venueBook(venue, 'BTC/USD', 10).bids) && JSON.stringify(eth.top('bids', 10)) === JSON.stringify(venueBook(venue, 'ETH/USD', 10).bids);
+    const btc = client.book('BTC/USD');
+    const eth = client.book('ETH/USD');
+    return btc !== undefined && eth !== undefined && JSON.stringify(btc.top(10).bids) === JSON.stringify(venueBook(venue, 'BTC/USD', 10).bids) && JSON.stringify(eth.top(10).bids) === JSON.stringify(venueBook(venue, 'ETH/USD', 10).bids);
   });
-  t.same(client.failures, [], 'every bookcast sequence and checksum held for the WebSocket client throughout');
+  t.same(recorder.resyncs, [], 'every bookcast sequence and checksum held for the WebSocket client throughout');
   const health = (await server.get('/api/v1/health')).body;
   t.equal(health.feed.venue, 'kraken');
   t.equal(health.feed.connected, true);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { KrakenVenue, KrakenPair, KrakenTicker } from '../helpers/kraken-venue';
-import { krakenChecksum } from '../helpers/book-client';
+import { bookChecksum } from '../../src/client';
 import { waitFor } from '../helpers/test-server';
 import { FeedBooks } from '../../src/feeds/feed-books';
 import { FeedConnection } from '../../src/feeds/feed-connection';
@@ -79,7 +79,7 @@ function sameAsVenue(t: { same(a: unknown, b: unknown, m: string): unknown; equa
   const asks = venue.top(pair.symbol, 'asks', depth).map((l) => fmt(l, pair));
   t.same(feed.published(index, 'bids', 1000), bids, `${what}: ${pair.symbol} bids equal Kraken's`);
   t.same(feed.published(index, 'asks', 1000), asks, `${what}: ${pair.symbol} asks equal Kraken's`);
-  t.equal(krakenChecksum(feed.published(index, 'bids', 10), feed.published(index, 'asks', 10)), venue.checksum(pair.symbol), `${what}: Kraken's checksum holds`);
+  t.equal(bookChecksum(feed.published(index, 'bids', 10), feed.published(index, 'asks', 10)), venue.checksum(pair.symbol), `${what}: Kraken's checksum holds`);
 }
 
 t.test('the reference data gives tick and lot at Kraken\'s precision', async (t) => {
@@ -211,7 +211,7 @@ t.test('bad checksums, malformed, reordered, lost and crossing updates are detec
     const crossed = `{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":67000.5,"qty":1}],"asks":[]}]}`;
     const top = { bids: [['67000.5', '1.00000000'], ...venue.top('BTC/USD', 'bids', 9).map((l) => fmt(l, PAIRS[0]))], asks: venue.top('BTC/USD', 'asks', 10).map((l) => fmt(l, PAIRS[0])) };
     venue.update('BTC/USD', { bids: [['66999.9', '7']] }, { send: false });
-    venue.broadcast(crossed.replace(']}]}', `],"checksum":${krakenChecksum(top.bids as [string, string][], top.asks as [string, string][])}}]}`));
+    venue.broadcast(crossed.replace(']}]}', `],"checksum":${bookChecksum(top.bids as [string, string][], top.asks as [string, string][])}}]}`));
   });
   t.ok(venue.unsubscribes >= 5, 'each repair unsubscribed the book first');
   t.equal(feed.logs.filter((l) => l.includes('FEED_CHECKSUM_MISMATCH')).length, 1, 'a checksum mismatch is logged once, however many');

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import t from 'tap';
 import { AsciiSession, IJsFixConfig, JsFixWinstonLogFactory, MsgView, SessionLauncher, WinstonLogger } from 'jspurefix';
-import { krakenChecksum } from '../helpers/book-client';
+import { bookChecksum } from '../../src/client';
 import { bookcastFix44Dictionary } from '../helpers/fix-dictionary';
 import { fixSessionsFile } from '../helpers/fix-sessions';
 import { startTestServer, waitFor } from '../helpers/test-server';
@@ -40,7 +40,7 @@ class FixBook {
       this.errors.push(`no BookChecksum at ${seq}`);
       return;
     }
-    const mine = krakenChecksum(this.top('bids', 10), this.top('asks', 10));
+    const mine = bookChecksum(this.top('bids', 10), this.top('asks', 10));
     if (mine !== stated) this.errors.push(`checksum at ${seq}: stated ${stated}, computed ${mine}`);
     this.checksums++;
     this.history.set(seq, JSON.stringify({ bids: this.top('bids', 10), asks: this.top('asks', 10) }));

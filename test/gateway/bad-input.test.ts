@@ -1,13 +1,14 @@
 import t from 'tap';
 import WebSocket from 'ws';
-import { BookClient } from '../helpers/book-client';
+import { connectRecorded } from '../helpers/client-recorder';
 import { startTestServer } from '../helpers/test-server';
+import { closeOf, nextJson, openSocket } from '../helpers/ws-connect';
 
 t.test('hostile WebSocket messages get coded errors and the connection stays usable', async (t) => {
   const srv = await startTestServer(['--rate', '500', '--max-message-bytes', '1024', '--max-messages-per-second', '40']);
   t.teardown(() => srv.server.stop());
-  const client = new BookClient(srv.url, 'json', srv.symbols);
-  await client.opened();
+  // A raw socket: the SDK sends only well-formed requests.
+  const ws = await openSocket(`${srv.url}/ws`);
   const cases: [string | Buffer, string][] = [
     ['{not json', 'INVALID_JSON'],
     ['[]', 'INVALID_MESSAGE'],
@@ -26,48 +27,47 @@ t.test('hostile WebSocket messages get coded errors and the connection stays usa
     ['{"__proto__":{"type":"subscribe"}}', 'UNKNOWN_TYPE'],
   ];
   for (const [message, code] of cases) {
-    const reply = client.next((m) => m.type === 'error');
-    client.ws.send(message);
+    const reply = nextJson(ws, (m) => m.type === 'error');
+    ws.send(message);
     const error = await reply;
     t.equal(error.data.code, code, `${String(message).slice(0, 60)} → ${code}`);
     t.type(error.data.message, 'string');
   }
   // Still usable: a valid subscription works after all of that.
-  client.send({ type: 'ping', id: 7 });
-  t.equal((await client.next((m) => m.type === 'pong')).id, 7);
-  client.send({ type: 'subscribe', channels: ['l2'], symbols: ['BTC-USD'], depth: 10 });
-  const snapshot = await client.next((m) => m.type === 'l2_snapshot');
-  t.equal(snapshot.symbol, 'BTC/USD');
-  t.same(client.failures, []);
-  client.close();
+  const pong = nextJson(ws, (m) => m.type === 'pong');
+  ws.send(JSON.stringify({ type: 'ping', id: 7 }));
+  t.equal((await pong).id, 7);
+  const snapshot = nextJson(ws, (m) => m.type === 'l2_snapshot');
+  ws.send(JSON.stringify({ type: 'subscribe', channels: ['l2'], symbols: ['BTC-USD'], depth: 10 }));
+  t.equal((await snapshot).symbol, 'BTC/USD');
+  ws.close();
 });
 
 t.test('a flood is rate limited with an error, then the connection is closed cleanly', async (t) => {
   const srv = await startTestServer(['--rate', '200', '--max-messages-per-second', '20']);
   t.teardown(() => srv.server.stop());
-  const client = new BookClient(srv.url, 'json', srv.symbols);
-  await client.opened();
-  const limited = client.next((m) => m.type === 'error' && m.data.code === 'RATE_LIMITED');
-  const closed = new Promise<number>((resolve) => client.ws.once('close', (code) => resolve(code)));
-  for (let i = 0; i < 400; i++) client.send({ type: 'ping', id: i });
+  // Through the SDK: a refusal is its `refused` event, the close its `close` event.
+  const flooder = await connectRecorded(srv);
+  const limited = flooder.next((m) => m.type === 'error' && m.data?.code === 'RATE_LIMITED');
+  const closed = new Promise<number>((resolve) => flooder.client.once('close', (code) => resolve(code)));
+  for (let i = 0; i < 400; i++) flooder.client.subscribe({ channels: ['ticker'], symbols: ['BTC/USD'] });
   t.ok(await limited, 'RATE_LIMITED error');
   t.equal(await closed, 1008, 'closed with policy violation');
   // The server is unharmed.
-  const other = new BookClient(srv.url, 'json', srv.symbols);
-  await other.opened();
-  other.send({ type: 'ping', id: 1 });
-  t.ok(await other.next((m) => m.type === 'pong'));
-  other.close();
+  const other = await connectRecorded(srv);
+  const subscribed = other.next((m) => m.type === 'subscribed');
+  other.client.subscribe({ channels: ['ticker'], symbols: ['BTC/USD'] });
+  t.ok(await subscribed);
+  other.client.close();
 });
 
 t.test('a message beyond the hard payload limit closes only that connection', async (t) => {
   const srv = await startTestServer(['--rate', '200', '--max-message-bytes', '256']);
   t.teardown(() => srv.server.stop());
-  const ws = new WebSocket(`${srv.url}/ws`);
-  await new Promise((resolve) => ws.once('open', resolve));
-  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  const ws = await openSocket(`${srv.url}/ws`);
+  const closed = closeOf(ws);
   ws.send('x'.repeat(256 * 16 + 1));
-  t.equal(await closed, 1009, 'closed with 1009 (message too big), a close frame, not a dropped connection');
+  t.equal((await closed).code, 1009, 'closed with 1009 (message too big), a close frame, not a dropped connection');
   t.equal((await srv.get('/api/v1/health')).status, 200, 'server still healthy');
 });
 

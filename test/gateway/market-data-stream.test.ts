@@ -1,49 +1,60 @@
 import t from 'tap';
-import { BookClient } from '../helpers/book-client';
+import type { CandleMessage } from '../../src/client';
+import { connectRecorded } from '../helpers/client-recorder';
 import { startTestServer, waitFor } from '../helpers/test-server';
+import { nextJson, openSocket } from '../helpers/ws-connect';
 
 t.test('the Market Data API stream dialect: SUBSCRIBE, DATA in sequence, HEARTBEAT, ERROR', async (t) => {
   const srv = await startTestServer(['--rate', '3000', '--workers', '2']);
   t.teardown(() => srv.server.stop());
-  const md = new BookClient(srv.url, 'market-data', srv.symbols);
-  const feed = new BookClient(srv.url, 'json', srv.symbols);
-  await Promise.all([md.opened(), feed.opened()]);
-  md.keepAll = true;
-  md.send({ type: 'SUBSCRIBE', request_id: 'r1', payload: { symbols: ['BTC/USD', 'ETH-USD'], data_types: ['TRADE', 'QUOTE', 'ORDERBOOK'], filters: { depth: 10 } } });
-  const ack = await md.next((m) => m.type === 'SUBSCRIBE');
-  t.match(ack, { request_id: 'r1', payload: { status: 'subscribed', symbols: ['BTC/USD', 'ETH/USD'], data_types: ['TRADE', 'QUOTE', 'ORDERBOOK'] } });
-  feed.send({ type: 'subscribe', channels: ['l2'], symbols: ['BTC/USD'], depth: 10 });
+  const [md, feed] = await Promise.all([connectRecorded(srv, { dialect: 'market-data' }), connectRecorded(srv)]);
+  // The frames as they came, envelopes and all (the SDK unwraps them for its books).
+  const frames: any[] = [];
+  md.client.on('message', (_m, frame) => frames.push(JSON.parse(frame.toString())));
+  const ack = md.next((m) => m.type === 'subscribed');
+  md.client.subscribe({ channels: ['trades', 'ticker', 'l2'], symbols: ['BTC/USD', 'ETH-USD'], depth: 10 });
+  t.match(await ack, { id: 'r1', data: { status: 'subscribed', symbols: ['BTC/USD', 'ETH/USD'], data_types: ['TRADE', 'QUOTE', 'ORDERBOOK'] } });
+  t.match(frames.find((f) => f.type === 'SUBSCRIBE'), { request_id: 'r1', payload: { status: 'subscribed' } }, 'the reply as sent: SUBSCRIBE with the request_id');
+  feed.client.subscribe({ channels: ['l2'], symbols: ['BTC/USD'], depth: 10 });
 
   await waitFor('books, quotes and trades in both dialects', () =>
-    ['BTC/USD', 'ETH/USD'].every((s) => (md.l2.get(s)?.check.messages ?? 0) > 30 && md.tickers.has(s) && (md.trades.get(s) ?? []).length > 0) &&
-    (feed.l2.get('BTC/USD')?.check.messages ?? 0) > 30,
+    ['BTC/USD', 'ETH/USD'].every((s) => md.stream(`l2 ${s}`).updates > 30 && md.tickers.has(s) && (md.tradeIds.get(s)?.length ?? 0) > 0) && feed.stream('l2 BTC/USD').updates > 30,
   );
-  t.same(md.failures, [], 'every sequence and checksum verified through the DATA envelope');
-  t.same(feed.failures, []);
+  t.same(md.resyncs, [], 'every sequence and checksum verified through the DATA envelope');
+  t.same(feed.resyncs, []);
 
-  const data = md.all.filter((m: any) => m.type === 'DATA') as any[];
+  const data = frames.filter((m) => m.type === 'DATA');
   t.ok(data.length > 0);
   for (const m of data.slice(0, 50)) {
     t.match(m, { type: 'DATA', timestamp: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, payload: { symbol: String, data_type: /^(TRADE|QUOTE|ORDERBOOK)$/, data: Object } });
     t.equal(m.timestamp, m.payload.timestamp);
   }
   // Both dialects follow one stream: the same sequence carries the same book in both.
-  const mdBook = md.l2.get('BTC/USD')!;
-  const feedBook = feed.l2.get('BTC/USD')!;
-  const inBoth = () => [...feedBook.history.keys()].filter((seq) => mdBook.history.has(seq));
+  const mdBook = md.stream('l2 BTC/USD');
+  const feedBook = feed.stream('l2 BTC/USD');
+  const inBoth = () => [...feedBook.states.keys()].filter((seq) => mdBook.states.has(seq));
   await waitFor('ten sequences seen by both', () => inBoth().length >= 10);
-  const common = inBoth();
-  for (const seq of common) t.equal(mdBook.history.get(seq), feedBook.history.get(seq), `book at ${seq}`);
+  for (const seq of inBoth()) t.equal(mdBook.states.get(seq), feedBook.states.get(seq), `book at ${seq}`);
 
-  md.send({ type: 'SUBSCRIBE', request_id: 'c1', payload: { symbols: ['BTC/USD'], data_types: ['OHLC'], filters: { interval: '15m' } } });
-  await md.next((m) => m.type === 'SUBSCRIBE' && (m as any).request_id === 'c1');
-  await waitFor('an OHLC update', () => md.all.some((m: any) => m.type === 'DATA' && m.payload.data_type === 'OHLC'));
-  const ohlc = md.all.find((m: any) => m.type === 'DATA' && m.payload.data_type === 'OHLC') as any;
-  t.match(ohlc.payload, { type: 'candle', symbol: 'BTC/USD', data: { interval: '15m', final: false } });
+  const candles: CandleMessage[] = [];
+  md.client.on('candle', (m) => candles.push(m));
+  const candlesAck = md.next((m) => m.type === 'subscribed' && m.id === 'r2');
+  md.client.subscribe({ channels: ['candles'], symbols: ['BTC/USD'], interval: '15m' });
+  await candlesAck;
+  await waitFor('an OHLC update', () => candles.length > 0);
+  t.match(candles[0], { type: 'candle', symbol: 'BTC/USD', data: { interval: '15m', final: false } });
+  t.match(frames.find((f) => f.type === 'DATA' && f.payload.data_type === 'OHLC'), { payload: { type: 'candle' } }, 'sent as OHLC');
 
-  md.send({ type: 'HEARTBEAT', request_id: 'hb' });
-  const hb = await md.next((m) => m.type === 'HEARTBEAT' && (m as any).request_id === 'hb');
-  t.ok((hb as any).payload.subscriptions.some((s: any) => s.channel === 'ORDERBOOK' && s.symbol === 'BTC/USD' && s.sequence > 0));
+  // What the SDK never sends: a HEARTBEAT request, and malformed requests. A raw socket.
+  const raw = await openSocket(`${srv.url}/api/v1/market-data/stream`);
+  t.teardown(() => raw.close());
+  // The reply comes before the snapshot: the heartbeat names a sequence once the book has been sent.
+  const book = nextJson(raw, (m) => m.type === 'DATA' && m.payload.data_type === 'ORDERBOOK');
+  raw.send(JSON.stringify({ type: 'SUBSCRIBE', request_id: 's1', payload: { symbols: ['BTC/USD'], data_types: ['ORDERBOOK'], filters: { depth: 10 } } }));
+  await book;
+  const hb = nextJson(raw, (m) => m.type === 'HEARTBEAT' && m.request_id === 'hb');
+  raw.send(JSON.stringify({ type: 'HEARTBEAT', request_id: 'hb' }));
+  t.ok((await hb).payload.subscriptions.some((s: any) => s.channel === 'ORDERBOOK' && s.symbol === 'BTC/USD' && s.sequence > 0));
 
   const errors: [unknown, string][] = [
     [{ type: 'SUBSCRIBE', request_id: 'e1', payload: { symbols: ['BTC/USD'], data_types: ['CANDLES!'] } }, 'UNKNOWN_CHANNEL'],
@@ -54,18 +65,21 @@ t.test('the Market Data API stream dialect: SUBSCRIBE, DATA in sequence, HEARTBE
     ['{oops', 'INVALID_JSON'],
   ];
   for (const [message, code] of errors) {
-    md.send(message);
-    const err = (await md.next((m) => m.type === 'ERROR')) as any;
+    const reply = nextJson(raw, (m) => m.type === 'ERROR');
+    raw.send(typeof message === 'string' ? message : JSON.stringify(message));
+    const err = await reply;
     t.equal(err.payload.code, code, code);
     if (typeof message === 'object') t.equal(err.request_id, (message as any).request_id);
   }
 
-  md.send({ type: 'UNSUBSCRIBE', request_id: 'u1', payload: { symbols: ['BTC/USD'], data_types: ['ORDERBOOK'] } });
-  await md.next((m) => m.type === 'UNSUBSCRIBE' && (m as any).request_id === 'u1');
-  const before = mdBook.check.messages;
-  const eth = md.l2.get('ETH/USD')!.check.messages;
-  await waitFor('ETH/USD to move on', () => md.l2.get('ETH/USD')!.check.messages > eth + 10);
-  t.equal(mdBook.check.messages, before, 'no BTC/USD book after UNSUBSCRIBE');
-  md.close();
-  feed.close();
+  const unsubscribed = md.next((m) => m.type === 'unsubscribed' && m.id === 'r3');
+  md.client.unsubscribe({ channels: ['l2'], symbols: ['BTC/USD'] });
+  await unsubscribed;
+  const before = mdBook.updates;
+  const eth = md.stream('l2 ETH/USD');
+  const ethBefore = eth.updates;
+  await waitFor('ETH/USD to move on', () => eth.updates > ethBefore + 10);
+  t.equal(mdBook.updates, before, 'no BTC/USD book after UNSUBSCRIBE');
+  md.client.close();
+  feed.client.close();
 });

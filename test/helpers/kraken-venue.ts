@@ -10,7 +10,7 @@
  */
 import { WebSocketServer, WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
-import { krakenChecksum } from './book-client';
+import { bookChecksum } from '../../src/client';
 
 export interface KrakenPair {
   symbol: string;
@@ -108,7 +108,7 @@ export class KrakenVenue {
   checksum(symbol: string): number {
     const p = this.pair(symbol);
     const f = (levels: Level[]): Level[] => levels.map(([price, qty]) => [fmt(price, p.pricePrecision), fmt(qty, p.qtyPrecision)]);
-    return krakenChecksum(f(this.top(symbol, 'bids', 10)), f(this.top(symbol, 'asks', 10)));
+    return bookChecksum(f(this.top(symbol, 'bids', 10)), f(this.top(symbol, 'asks', 10)));
   }
 
   /** Sets levels (qty "0" removes) and sends the update every subscribed client would get. */

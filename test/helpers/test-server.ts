@@ -3,8 +3,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { RunningServer, startServer } from '../../src/app/server';
-import type { SymbolInfo } from './book-client';
 import { seedDataDir } from './pglite-template';
+
+/** A symbol as GET /api/v1/market/symbols lists it (the fields tests use). */
+export interface SymbolInfo {
+  symbol: string;
+  price_decimals: number;
+  size_decimals: number;
+}
 
 export interface TestServer {
   server: RunningServer;

@@ -30,3 +30,25 @@ export function refusedUpgrade(url: string, headers: Record<string, string> = {}
 export function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }> {
   return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
 }
+
+/**
+ * The next JSON text message on a raw socket that passes `test` (for hostile input the SDK would
+ * never send, and the replies to it); the deadline is generous, for a loaded machine.
+ */
+export function nextJson(ws: WebSocket, test: (m: any) => boolean, timeoutMs = 60_000): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (data: Buffer, isBinary: boolean) => {
+      if (isBinary) return;
+      const m = JSON.parse(data.toString());
+      if (!test(m)) return;
+      clearTimeout(timer);
+      ws.off('message', onMessage);
+      resolve(m);
+    };
+    const timer = setTimeout(() => {
+      ws.off('message', onMessage);
+      reject(new Error(`timed out waiting for a message (${test})`));
+    }, timeoutMs);
+    ws.on('message', onMessage);
+  });
+}

@@ -1,24 +1,22 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { BookClient } from '../helpers/book-client';
+import { connectRecorded } from '../helpers/client-recorder';
 import { scrape, sum, value } from '../helpers/scrape';
 import { startTestServer, waitFor } from '../helpers/test-server';
-import { closeOf, refusedUpgrade } from '../helpers/ws-connect';
+import { refusedUpgrade } from '../helpers/ws-connect';
 
 t.test('GET /metrics reports deliveries, latency, connections, queues, storage, REST and per-symbol figures from a live feed', async (t) => {
   const srv = await startTestServer(['--rate', '2000', '--workers', '2', '--metrics-window-ms', '60000']);
   t.teardown(() => srv.server.stop());
-  const json = new BookClient(srv.url, 'json', srv.symbols);
-  const binary = new BookClient(srv.url, 'flatbuffers', srv.symbols);
-  await Promise.all([json.opened(), binary.opened()]);
-  json.send({ type: 'subscribe', channels: ['l2', 'trades'], symbols: ['BTC/USD', 'ETH/USD'], depth: 10 });
-  binary.send({ type: 'subscribe', channels: ['l2'], symbols: ['BTC/USD'], depth: 10 });
+  const [json, binary] = await Promise.all([connectRecorded(srv), connectRecorded(srv, { format: 'flatbuffers' })]);
+  json.client.subscribe({ channels: ['l2', 'trades'], symbols: ['BTC/USD', 'ETH/USD'], depth: 10 });
+  binary.client.subscribe({ channels: ['l2'], symbols: ['BTC/USD'], depth: 10 });
   t.same(await refusedUpgrade(`${srv.url}/ws?format=xml`), { status: 400, code: 'INVALID_PARAMETER' }, 'a refused upgrade');
   t.equal((await srv.get('/api/v1/market/BTC-USD/ticker')).status, 200);
   t.equal((await srv.get('/api/v1/market/NOPE-USD/ticker')).status, 404);
 
-  await waitFor('updates in both formats', () => (json.l2.get('BTC/USD')?.check.messages ?? 0) > 5 && (binary.l2.get('BTC/USD')?.check.messages ?? 0) > 5);
+  await waitFor('updates in both formats', () => json.stream('l2 BTC/USD').updates > 5 && binary.stream('l2 BTC/USD').updates > 5);
   const m = await scrape(srv.http);
 
   t.ok(value(m, 'bookcast_messages_published_total', { type: 'l2_update', format: 'feed_json' })! > 0, 'l2 updates published as feed JSON');
@@ -72,10 +70,10 @@ t.test('GET /metrics reports deliveries, latency, connections, queues, storage, 
   const rules = readFileSync(path.resolve(__dirname, '../../../src/alerts/prometheus-rules.yml'), 'utf8');
   for (const name of new Set(rules.match(/bookcast_[a-z0-9_]+/g))) t.ok(m.some((s) => s.name === name), `the rules' ${name} is exported`);
 
-  const closed = closeOf(json.ws);
-  json.close();
+  const closed = new Promise((resolve) => json.client.once('close', resolve));
+  json.client.close();
   await closed;
-  binary.close();
+  binary.client.close();
   await waitFor('both connections gone from the gauge', async () => sum(await scrape(srv.http), 'bookcast_connections') === 0);
   const after = await scrape(srv.http);
   t.equal(sum(after, 'bookcast_websocket_closes_total'), 2, 'two closes counted by code');

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { journalInstruments } from '../../src/source/journal-replay';
 import { BookcastClient, type ControlMessage } from '../../src/client';
-import { BookClient } from '../helpers/book-client';
+import { connectRecorded } from '../helpers/client-recorder';
 import { startTestServer, TestServer, waitFor } from '../helpers/test-server';
 import { expectedBooks, ExpectedBook, journalTimes, recordJournal, SYMBOLS } from './journal-replay-fixtures';
 
@@ -91,23 +91,26 @@ t.test('at 1x over a --from/--until window, in the Market Data dialect, with the
   const srv = await startTestServer(['--source', `journal:${dir}`, '--speed', '1', '--from', String(from), '--until', String(until), '--replay-time', 'original', '--workers', '1']);
   t.teardown(() => srv.server.stop());
 
-  const client = new BookClient(srv.url, 'market-data', srv.symbols);
+  const recorder = await connectRecorded(srv, { dialect: 'market-data' });
+  const { client } = recorder;
   t.teardown(() => client.close());
-  client.keepAll = true;
-  await client.opened();
-  client.send({ type: 'SUBSCRIBE', request_id: 'r', payload: { symbols: SYMBOLS, data_types: ['ORDERBOOK'], filters: { depth: DEPTH } } });
-  const ack = await client.next((m) => m.type === 'SUBSCRIBE');
-  t.match(ack, { request_id: 'r', payload: { status: 'subscribed', replay: true } });
+  const stamps: { type: string; timestamp: string }[] = [];
+  client.on('message', (m) => {
+    if (m.type === 'l2_snapshot' || m.type === 'l2_update') stamps.push({ type: m.type, timestamp: m.timestamp });
+  });
+  client.subscribe({ channels: ['l2'], symbols: SYMBOLS, depth: DEPTH });
+  const ack = await recorder.next<ControlMessage>((m) => m.type === 'subscribed');
+  t.match(ack, { id: 'r1', data: { status: 'subscribed', replay: true } });
 
   await replayDone(srv, expected);
   for (const symbol of SYMBOLS) {
     const e = expected.get(symbol)!;
-    await waitFor(`${symbol}: the client's book reaches the journal's at --until`, () => client.l2.get(symbol)?.render(DEPTH) === e.levels);
+    await waitFor(`${symbol}: the client's book reaches the journal's at --until`, () => JSON.stringify(client.book(symbol)?.top(DEPTH)) === e.levels);
     t.pass(`${symbol}: the book at --until`);
   }
-  t.same(client.failures, []);
+  t.same(recorder.resyncs, []);
   const micros = (iso: string) => Date.parse(iso.slice(0, 23) + 'Z') * 1000 + Number(iso.slice(23, 26));
-  const stamped = (type: string) => client.all.filter((m) => m.type === type).map((m) => micros(m.timestamp as string));
+  const stamped = (type: string) => stamps.filter((m) => m.type === type).map((m) => micros(m.timestamp));
   // The snapshots always come (one per symbol), so this never checks an empty list; how many
   // updates follow them depends on how soon the client subscribed, possibly none on a busy machine.
   const snapshots = stamped('l2_snapshot');
