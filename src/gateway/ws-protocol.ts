@@ -173,7 +173,7 @@ export function parseMarketDataMessage(m: Record<string, unknown>, symbols: Symb
     throw new BookcastError('INVALID_MESSAGE', '"payload" must be an object {symbols, data_types, filters?}');
   }
   const p = payload as Record<string, unknown>;
-  onlyKeys(p, ['symbols', 'data_types', 'filters']);
+  onlyKeys(p, ['symbols', 'data_types', 'filters', 'resume_from']);
   const channels: Channel[] = [];
   for (const dataType of stringList(p.data_types, 'data_types')) {
     // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
