@@ -1,6 +1,7 @@
 import t from 'tap';
 import { continuity, StreamLog, subscribeText, WS_DIALECTS } from '../helpers/stream-log';
 import { startTestServer, waitFor } from '../helpers/test-server';
+import { schemaValidator } from '../helpers/schema-validator';
 
 const SYMBOL = 'BTC/USD';
 
@@ -10,6 +11,9 @@ t.test('resume_from, every dialect: the missed messages in order, then live, no 
   t.teardown(async () => {
     if (!stopped) await srv.server.stop();
   });
+  const valid = schemaValidator((await (await fetch(`${srv.http}/asyncapi.json`)).json()) as object, 'asyncapi');
+  const schemaOf: Record<string, string> = { resume: 'Resume', RESUME: 'MarketDataResume', server_shutdown: 'ServerShutdown', SERVER_SHUTDOWN: 'MarketDataServerShutdown' };
+  const documented = (log: StreamLog) => log.control.filter((m) => schemaOf[m.type] !== undefined).flatMap((m) => valid(schemaOf[m.type], m));
   // Each dialect against a reference client of the same dialect connected throughout.
   for (const dialect of WS_DIALECTS) {
     const reference = await StreamLog.open(srv.url, dialect);
@@ -45,6 +49,7 @@ t.test('resume_from, every dialect: the missed messages in order, then live, no 
       const gap = continuity(reference.of(type), first.of(type), second.of(type));
       t.equal(gap, null, `${dialect}: ${type}: the two connections together hold what the reference got`);
     }
+    t.same(documented(second), [], `${dialect}: the notices match their AsyncAPI schema`);
     reference.close();
     second.close();
   }
@@ -103,6 +108,10 @@ t.test('resume_from, every dialect: the missed messages in order, then live, no 
   await waitFor('the Market Data API error', () => md.controls('ERROR').length === 1);
   t.match(md.controls('ERROR')[0], { request_id: 'r1', payload: { code: 'INVALID_RESUME' } });
 
+  t.same(documented(old), [], 'resume notices match their AsyncAPI schema');
+  t.same(valid('SubscribeRequest', JSON.parse(subscribeText('json', SYMBOL, [{ channel: 'l2', symbol: SYMBOL, depth: 10, sequence: 5 }]))), [], 'and so does a subscribe with resume_from');
+  t.same(valid('MarketDataRequest', JSON.parse(subscribeText('market-data', SYMBOL, [{ channel: 'ORDERBOOK', symbol: SYMBOL, sequence: 5 }]))), []);
+
   // A graceful stop: server_shutdown with the resume points and a hint within the spread, then 1001.
   const feed = await StreamLog.open(srv.url, 'json');
   feed.send(subscribeText('json', SYMBOL));
@@ -117,5 +126,6 @@ t.test('resume_from, every dialect: the missed messages in order, then live, no 
   t.equal(l2Point.sequence, feed.data.filter((m) => m.type.startsWith('l2')).at(-1)!.sequence, 'the l2 resume point is the last sequence the client got');
   t.match(l2Point, { symbol: SYMBOL, depth: 10 });
   t.equal(md.controls('SERVER_SHUTDOWN').length, 1, 'the Market Data API stream gets SERVER_SHUTDOWN');
+  t.same([...documented(feed), ...documented(md)], [], 'server_shutdown matches its AsyncAPI schema in both dialects');
   t.equal(md.closed!.code, 1001);
 });
