@@ -115,6 +115,9 @@ export class BookcastClient extends EventEmitter {
   private urlAt = 0;
   /** Last sequence got per stream, keyed as resume_from names it: `l2 BTC/USD`, `candles:1m BTC/USD`. */
   private readonly sequences = new Map<string, SubscriptionState>();
+  /** Id of the last trade got per symbol, and the ids to drop after a resume on a server behind the last one. */
+  private readonly tradeIds = new Map<string, number>();
+  private readonly replayedTrades = new Map<string, number>();
   /** The delay a server_shutdown hinted for the next reconnect, or null. */
   private shutdownHintMs: number | null = null;
   private closed = false;
@@ -307,10 +310,16 @@ export class BookcastClient extends EventEmitter {
         }, {});
         return;
       }
-      case 'trade':
+      case 'trade': {
+        // Ids are consecutive per symbol and the same on every server of one primary.
+        const through = this.replayedTrades.get(m.symbol);
+        if (through !== undefined && m.data.trade_id <= through) return;
+        this.replayedTrades.delete(m.symbol);
+        this.tradeIds.set(m.symbol, m.data.trade_id);
         this.saw('trades', m.symbol, m.sequence);
         this.emit('trade', m);
         return;
+      }
       case 'ticker':
         this.saw('ticker', m.symbol, m.sequence);
         this.emit('ticker', m);
@@ -320,6 +329,10 @@ export class BookcastClient extends EventEmitter {
         this.emit('candle', m);
         return;
       case 'resume':
+        // A server behind the last one joins trades live from where it is: skip those already got.
+        if (m.data.reason === 'sequence_ahead' && (m.data.channel === 'trades' || m.data.channel === 'TRADE') && this.tradeIds.has(m.data.symbol)) {
+          this.replayedTrades.set(m.data.symbol, this.tradeIds.get(m.data.symbol)!);
+        }
         this.emit('resumed', m);
         return;
       case 'server_shutdown':
