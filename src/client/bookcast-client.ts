@@ -10,6 +10,9 @@ import type {
   L3UpdateMessage, ResumeMessage, ServerShutdownMessage, SubscriptionState, TickerMessage, TradeMessage,
 } from './messages';
 
+/** Longest subscribe the client sends with resume points: room under the server's default 4096 bytes for the Market Data API's wrapping. */
+const RESUME_REQUEST_CHARS = 3000;
+
 /** `feed`: the WebSocket feed at `/ws`; `market-data`: the Market Data API stream at `/api/v1/market-data/stream`. */
 export type Dialect = 'feed' | 'market-data';
 
@@ -210,7 +213,9 @@ export class BookcastClient extends EventEmitter {
       this.backoff?.reset();
       this.resyncing.clear();
       const resumed = new Set<string>();
-      for (const r of this.requests) this.send(socket, this.options.resume === false ? r : this.withResumePoints(r, resumed));
+      for (const r of this.requests) {
+        for (const part of this.options.resume === false ? [r] : this.withResumePoints(r, resumed)) this.send(socket, part);
+      }
       this.emit('open');
     });
     socket.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(data, isBinary));
@@ -240,22 +245,36 @@ export class BookcastClient extends EventEmitter {
 
   /**
    * A subscribe with the last sequence of each of its streams that has one; a stream is resumed
-   * once per connection (`resumed`), since a second resume_from for it would be refused.
+   * once per connection (`resumed`), since a second resume_from for it would be refused. Split by
+   * symbols into requests of at most RESUME_REQUEST_CHARS, so many streams stay within the
+   * server's --max-message-bytes (4096 by default).
    */
-  private withResumePoints(request: FeedRequest, resumed: Set<string>): FeedRequest {
-    if (request.type !== 'subscribe') return request;
-    const points: SubscriptionState[] = [];
-    for (const channel of request.channels) {
-      const name = channel === 'candles' ? `candles:${request.interval ?? '1m'}` : channel;
-      for (const symbol of request.symbols) {
+  private withResumePoints(request: FeedRequest, resumed: Set<string>): FeedRequest[] {
+    if (request.type !== 'subscribe') return [request];
+    const parts: FeedRequest[] = [];
+    let symbols: string[] = [];
+    let points: SubscriptionState[] = [];
+    const flush = () => {
+      if (symbols.length > 0) parts.push(points.length === 0 ? { ...request, symbols } : { ...request, symbols, resume_from: points });
+      symbols = [];
+      points = [];
+    };
+    for (const symbol of request.symbols) {
+      const mine: SubscriptionState[] = [];
+      for (const channel of request.channels) {
+        const name = channel === 'candles' ? `candles:${request.interval ?? '1m'}` : channel;
         const key = `${name} ${symbol}`;
         const point = this.sequences.get(key);
         if (point === undefined || resumed.has(key) || (channel === 'l2' && point.depth !== (request.depth ?? 10))) continue;
         resumed.add(key);
-        points.push({ ...point });
+        mine.push({ ...point });
       }
+      if (symbols.length > 0 && JSON.stringify({ ...request, symbols: [...symbols, symbol], resume_from: [...points, ...mine] }).length > RESUME_REQUEST_CHARS) flush();
+      symbols.push(symbol);
+      points.push(...mine);
     }
-    return points.length === 0 ? request : { ...request, resume_from: points };
+    flush();
+    return parts;
   }
 
   /** The last sequence got on a stream. */

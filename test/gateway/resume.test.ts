@@ -2,6 +2,8 @@ import t from 'tap';
 import { continuity, StreamLog, subscribeText, WS_DIALECTS } from '../helpers/stream-log';
 import { startTestServer, waitFor } from '../helpers/test-server';
 import { schemaValidator } from '../helpers/schema-validator';
+import { BookcastClient } from '../../src/client';
+import type { ResumeMessage } from '../../src/client';
 
 const SYMBOL = 'BTC/USD';
 
@@ -128,4 +130,37 @@ t.test('resume_from, every dialect: the missed messages in order, then live, no 
   t.equal(md.controls('SERVER_SHUTDOWN').length, 1, 'the Market Data API stream gets SERVER_SHUTDOWN');
   t.same([...documented(feed), ...documented(md)], [], 'server_shutdown matches its AsyncAPI schema in both dialects');
   t.equal(md.closed!.code, 1001);
+});
+
+t.test('the SDK resumes many streams after a lost connection, in requests within --max-message-bytes', async (t) => {
+  const srv = await startTestServer(['--rate', '3000', '--workers', '2', '--symbols', '', '--symbol-count', '60']);
+  t.teardown(() => srv.server.stop());
+  const symbols = [...srv.symbols.keys()];
+  // A client of its own keeps the streams flowing while the SDK's connection is away.
+  const keeper = await StreamLog.open(srv.url, 'json');
+  keeper.send(JSON.stringify({ type: 'subscribe', channels: ['l2', 'trades'], symbols, depth: 10 }));
+  const client = new BookcastClient({ url: [srv.url], reconnect: { baseMs: 50, capMs: 500 } });
+  t.teardown(() => {
+    client.close();
+    keeper.close();
+  });
+  const refused: unknown[] = [];
+  const resumed: ResumeMessage[] = [];
+  let subscribed = 0;
+  client.on('refused', (m) => refused.push(m));
+  client.on('resumed', (m) => resumed.push(m));
+  client.on('subscribed', () => subscribed++);
+  await client.connect();
+  client.subscribe({ channels: ['l2', 'trades'], symbols, depth: 10 });
+  await waitFor('every book', () => symbols.every((s) => client.book(s) !== undefined), 120_000);
+  const points = client.resumePoints();
+  // The server cuts the SDK's connection; the keeper's, opened first, has the lowest id.
+  const keeperId = Math.min(...[...srv.server.hub.sessions].map((s) => s.id));
+  for (const session of srv.server.hub.sessions) if (session.id !== keeperId) session.transport.close(4000, 'cut by the test');
+  await waitFor('a notice for every stream the client had a point for', () => client.connections === 2 && resumed.length >= points.length, 120_000);
+  t.same(refused, [], 'no request refused (each within --max-message-bytes)');
+  t.ok(subscribed >= 3, `the resume went out in several requests (${subscribed - 1} replies)`);
+  t.equal(resumed.length, points.length, `one notice per stream (${points.length})`);
+  t.same([...new Set(resumed.map((n) => n.data.mode))], ['replay'], 'every stream replayed');
+  t.equal(client.resyncs.gap + client.resyncs.checksum, 0, 'no book needed a resync');
 });
