@@ -8,7 +8,9 @@ import type { ResumeMessage } from '../../src/client';
 const SYMBOL = 'BTC/USD';
 
 t.test('resume_from, every dialect: the missed messages in order, then live, no gap and no duplicate', async (t) => {
-  const srv = await startTestServer(['--rate', '3000', '--workers', '2', '--shutdown-spread-ms', '2000']);
+  // A buffer far larger than what flows while a client is away, however slow the loaded machine
+  // makes the steps: the replays here must not depend on timing (too_old has its own case below).
+  const srv = await startTestServer(['--rate', '3000', '--workers', '2', '--shutdown-spread-ms', '2000', '--resume-messages', '200000', '--resume-bytes', String(64 * 1024 * 1024)]);
   let stopped = false;
   t.teardown(async () => {
     if (!stopped) await srv.server.stop();
@@ -60,6 +62,7 @@ t.test('resume_from, every dialect: the missed messages in order, then live, no 
   const probe = await StreamLog.open(srv.url, 'json');
   probe.send(subscribeText('json', SYMBOL));
   await waitFor('the probe to follow', () => probe.of('l2_update').length > 0);
+  // Older than anything kept: sequence 1 (coverage started at the reference's snapshot, later).
   const old = await StreamLog.open(srv.url, 'json');
   old.send(JSON.stringify({
     type: 'subscribe', channels: ['l2', 'l3'], symbols: [SYMBOL, 'ETH/USD'], depth: 10,
@@ -133,7 +136,7 @@ t.test('resume_from, every dialect: the missed messages in order, then live, no 
 });
 
 t.test('the SDK resumes many streams after a lost connection, in requests within --max-message-bytes', async (t) => {
-  const srv = await startTestServer(['--rate', '3000', '--workers', '2', '--symbols', '', '--symbol-count', '60']);
+  const srv = await startTestServer(['--rate', '3000', '--workers', '2', '--symbols', '', '--symbol-count', '60', '--resume-messages', '100000']);
   t.teardown(() => srv.server.stop());
   const symbols = [...srv.symbols.keys()];
   // A client of its own keeps the streams flowing while the SDK's connection is away.
@@ -153,14 +156,14 @@ t.test('the SDK resumes many streams after a lost connection, in requests within
   await client.connect();
   client.subscribe({ channels: ['l2', 'trades'], symbols, depth: 10 });
   await waitFor('every book', () => symbols.every((s) => client.book(s) !== undefined), 120_000);
-  const points = client.resumePoints();
   // The server cuts the SDK's connection; the keeper's, opened first, has the lowest id.
   const keeperId = Math.min(...[...srv.server.hub.sessions].map((s) => s.id));
   for (const session of srv.server.hub.sessions) if (session.id !== keeperId) session.transport.close(4000, 'cut by the test');
-  await waitFor('a notice for every stream the client had a point for', () => client.connections === 2 && resumed.length >= points.length, 120_000);
+  // Every l2 stream has a point (its snapshot at least); trades of the symbols that printed one.
+  await waitFor('a notice for every l2 stream', () => client.connections === 2 && resumed.filter((n) => n.data.channel === 'l2').length === symbols.length, 120_000);
   t.same(refused, [], 'no request refused (each within --max-message-bytes)');
   t.ok(subscribed >= 3, `the resume went out in several requests (${subscribed - 1} replies)`);
-  t.equal(resumed.length, points.length, `one notice per stream (${points.length})`);
+  t.equal(new Set(resumed.map((n) => `${n.data.channel} ${n.data.symbol}`)).size, resumed.length, `one notice per stream (${resumed.length})`);
   t.same([...new Set(resumed.map((n) => n.data.mode))], ['replay'], 'every stream replayed');
   t.equal(client.resyncs.gap + client.resyncs.checksum, 0, 'no book needed a resync');
 });
