@@ -64,8 +64,7 @@ export class RecentMessages implements RecordTap {
   private readonly since: Float64Array;
   /** Sequence of the newest message recorded (or `since` while none is). */
   private readonly newest: Float64Array;
-  /** Messages recorded and evicted since start (health, the bench). */
-  recorded = 0;
+  /** Messages evicted since start (the bench reports it: the buffer was full). */
   evicted = 0;
 
   constructor(
@@ -131,7 +130,6 @@ export class RecentMessages implements RecordTap {
     record.count++;
     record.writeAt = at + length;
     this.newest[key] = m.sequence;
-    this.recorded++;
   }
 
   /** Whether messages after sequence `after` of stream `key` can be replayed from here (RESUME_*). */

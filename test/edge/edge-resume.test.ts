@@ -52,7 +52,8 @@ t.test('kill -9 of an edge: its clients resume on the other edge, then on the pr
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'bookcast-edge-resume-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const replication = ['--redis-url', REDIS_URL, '--replication-prefix', prefix];
+  // Buffers far larger than what flows while a client reconnects, however slow the loaded machine makes it.
+  const replication = ['--redis-url', REDIS_URL, '--replication-prefix', prefix, '--resume-messages', '100000'];
   const primary = await startServerProcess(['--data-dir', dir, '--rate', '1500', '--symbols', 'BTC/USD,ETH/USD', '--checkpoint-interval-ms', '1000', ...replication]);
   t.teardown(() => stopServerProcess(primary));
   await waitFor('the primary to publish', async () => (await redis.exists(`${prefix}:meta`)) === 1);
