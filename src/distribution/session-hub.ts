@@ -295,7 +295,7 @@ export class SessionHub implements StreamConsumer {
       this.slowConsumerResyncs++;
       log.debug({ conn: session.id, buffered }, 'slow consumer parked');
     } else if (session.parked && buffered <= limits.softBackpressure / 4) {
-      this.resume(session);
+      this.unpark(session);
     }
   }
 
@@ -317,7 +317,7 @@ export class SessionHub implements StreamConsumer {
   }
 
   /** The session drained: trades resume where it left them, every other stream from a snapshot. */
-  private resume(session: Session): void {
+  private unpark(session: Session): void {
     session.parked = false;
     for (const [stream, sub] of session.subscriptions) {
       if (sub.state !== SUB_RESYNC) continue;
