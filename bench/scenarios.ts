@@ -398,6 +398,14 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     headline: (r) => r.results.map((x: any): Figure => [`metrics per message, ${x.scenario}`, `${x.nsPerMessage} ns, ${x.heapBytesPerMessage} heap bytes`]),
   },
   {
+    name: 'distribution/recent-messages-cost',
+    module: './distribution/recent-messages-cost',
+    quickSeconds: 4,
+    fullSeconds: 8,
+    budget: 'total, shared by 4 cases',
+    headline: (r) => r.results.map((x: any): Figure => [`per record, ${x.scenario}`, `p50 ${x.p50Ns} ns, p99 ${x.p99Ns} ns, ${x.cpuNsPerRecord} CPU ns, ${x.heapBytesPerRecord} heap bytes`]),
+  },
+  {
     name: 'metrics/scrape-cost',
     module: './metrics/scrape-cost',
     quickSeconds: 5,

@@ -89,6 +89,11 @@ export interface Config {
   maxBackpressure: number;
   /** Largest control message accepted from a client, in bytes. */
   maxMessageBytes: number;
+  /** The recent-message buffer resumes replay from, per stream: messages and bytes at most (README "Resume"). */
+  resumeMessages: number;
+  resumeBytes: number;
+  /** server_shutdown's reconnect hints are spread uniformly over this many ms. */
+  shutdownSpreadMs: number;
   /** Control messages per second per connection before RATE_LIMITED. */
   maxMessagesPerSecond: number;
   maxSubscriptionsPerConnection: number;
@@ -263,6 +268,9 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'heartbeat-ms', env: 'BOOKCAST_HEARTBEAT_MS', default: '1000', help: 'WebSocket heartbeat interval' },
   { flag: 'soft-backpressure', env: 'BOOKCAST_SOFT_BACKPRESSURE', default: String(256 * 1024), help: 'bytes buffered before a connection is resynchronised' },
   { flag: 'max-backpressure', env: 'BOOKCAST_MAX_BACKPRESSURE', default: String(4 * 1024 * 1024), help: 'bytes buffered before a connection is closed (code 1013)' },
+  { flag: 'resume-messages', env: 'BOOKCAST_RESUME_MESSAGES', default: '1024', help: 'messages kept per followed stream for resumes' },
+  { flag: 'resume-bytes', env: 'BOOKCAST_RESUME_BYTES', default: String(256 * 1024), help: 'bytes kept per followed stream for resumes' },
+  { flag: 'shutdown-spread-ms', env: 'BOOKCAST_SHUTDOWN_SPREAD_MS', default: '5000', help: 'server_shutdown reconnect hints are spread over this many ms' },
   { flag: 'max-message-bytes', env: 'BOOKCAST_MAX_MESSAGE_BYTES', default: '4096', help: 'largest client control message' },
   { flag: 'max-messages-per-second', env: 'BOOKCAST_MAX_MESSAGES_PER_SECOND', default: '50', help: 'client control messages per second' },
   { flag: 'max-subscriptions', env: 'BOOKCAST_MAX_SUBSCRIPTIONS', default: '1000', help: 'subscriptions per connection' },
@@ -611,6 +619,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     softBackpressure,
     maxBackpressure,
     maxMessageBytes: integer('max-message-bytes', get('max-message-bytes'), 64, 1024 * 1024),
+    resumeMessages: integer('resume-messages', get('resume-messages'), 1, 1_000_000),
+    resumeBytes: integer('resume-bytes', get('resume-bytes'), 1024, 2 ** 30),
+    shutdownSpreadMs: integer('shutdown-spread-ms', get('shutdown-spread-ms'), 0, 600_000),
     maxMessagesPerSecond: integer('max-messages-per-second', get('max-messages-per-second'), 1, 1_000_000),
     maxSubscriptionsPerConnection: integer('max-subscriptions', get('max-subscriptions'), 1, 1_000_000),
     maxConnections,

@@ -14,6 +14,7 @@ export const ERRORS = {
   UNKNOWN_CHANNEL: { status: 400, message: 'unknown channel' },
   INVALID_DEPTH: { status: 400, message: 'depth is not one of the supported depths' },
   INVALID_INTERVAL: { status: 400, message: 'interval is not one of the supported candle intervals' },
+  INVALID_RESUME: { status: 400, message: 'resume_from is not a list of streams of the request, each with its last sequence' },
   MESSAGE_TOO_LARGE: { status: 413, message: 'message exceeds the size limit' },
   BINARY_NOT_ACCEPTED: { status: 400, message: 'control messages are JSON text frames' },
   TOO_MANY_SUBSCRIPTIONS: { status: 400, message: 'subscription limit per connection reached' },

@@ -42,6 +42,8 @@ const FEED_CONTROL: WsMessage[] = [
   json('unsubscribed', 'Unsubscribed', 'reply to unsubscribe'),
   json('pong', 'Pong', 'reply to ping'),
   json('error', 'WsError', 'a refused request; nothing changed'),
+  json('resume', 'Resume', 'per stream named in resume_from, before its first message: replayed N missed messages, or a fresh snapshot follows and why (JSON text in both formats)'),
+  json('serverShutdown', 'ServerShutdown', 'the server is stopping: resume points and a jittered reconnect hint, then close 1001 (JSON text in both formats)'),
   json('signature', 'Signature', 'with --sign-snapshots: after each snapshot and heartbeat, the Ed25519 signature of the frame its sha256 names (JSON text in both formats)'),
 ];
 const FLATBUFFERS_DATA: WsMessage[] = ['L2Snapshot', 'L2Update', 'L3Snapshot', 'L3Update', 'Trade', 'Ticker', 'Candle', 'Heartbeat'].map((body) =>
@@ -73,6 +75,8 @@ export const WS_ENDPOINTS: WsEndpoint[] = [
       json('data', 'MarketDataData', 'a feed message in a DATA envelope'),
       json('heartbeat', 'MarketDataHeartbeat', 'the last sequence of each subscription'),
       json('error', 'MarketDataError', 'a refused request, with the request_id'),
+      json('resume', 'MarketDataResume', 'per stream named in resume_from, before its first message: how it resumes'),
+      json('serverShutdown', 'MarketDataServerShutdown', 'the server is stopping: resume points and a jittered reconnect hint, then close 1001'),
       json('signature', 'MarketDataSignature', 'with --sign-snapshots: after each snapshot and heartbeat, the Ed25519 signature of the frame its sha256 names'),
     ],
   },

@@ -88,6 +88,30 @@ const subscriptionState: JsonSchema = {
   additionalProperties: false,
 };
 
+/** A resume_from entry: a subscription state as a heartbeat or server_shutdown gave it (channel in either dialect's names). */
+const resumePoint: JsonSchema = {
+  type: 'object',
+  properties: {
+    channel: { type: 'string', description: 'l2, trades, candles:1m, … or the Market Data API names (ORDERBOOK, OHLC:1m, …)' },
+    symbol: SYMBOL,
+    depth: { type: 'integer', description: 'l2: one of the depths (default: the request\'s); 0 or absent for the others' },
+    sequence: { ...SEQUENCE, description: 'the last sequence the client got on the stream' },
+  },
+  required: ['channel', 'symbol', 'sequence'],
+  additionalProperties: false,
+};
+const RESUME_FROM: JsonSchema = { type: 'array', items: resumePoint, maxItems: 1000, description: 'subscribe only: streams of this request and where the client left them (README "Resume")' };
+const resumeNotice: JsonSchema = closed({
+  channel: STRING, symbol: SYMBOL, depth: INTEGER, sequence: SEQUENCE,
+  mode: { type: 'string', enum: ['replay', 'snapshot'], description: 'replay: the missed messages follow; snapshot: a fresh snapshot follows' },
+  replayed: INTEGER,
+  reason: { type: ['string', 'null'], enum: [null, 'too_old', 'unknown_stream', 'sequence_ahead'] },
+});
+const shutdownNotice: JsonSchema = closed({
+  reconnect_after_ms: { type: 'integer', minimum: 0, description: 'a jittered hint (--shutdown-spread-ms): reconnect, elsewhere, after this long' },
+  resume_from: { type: 'array', items: subscriptionState },
+});
+
 const feedControl = (type: string, data: JsonSchema, extra: Record<string, JsonSchema> = {}): JsonSchema =>
   closed({ type: { type: 'string', enum: [type] }, ...extra, timestamp: TIMESTAMP, data });
 
@@ -100,6 +124,7 @@ const subscribeRequest: JsonSchema = {
     depth: { type: 'integer', enum: [...L2_DEPTHS], description: 'l2 only; default 10' },
     interval: { ...INTERVAL, description: 'candles only; default 1m' },
     throttle_ms: { type: 'integer', enum: [0, 100, 250, 500, 1000, 5000] },
+    resume_from: RESUME_FROM,
   },
   required: ['type', 'channels', 'symbols'],
   additionalProperties: false,
@@ -122,6 +147,7 @@ const marketDataRequest: JsonSchema = {
           properties: { depth: { type: 'integer', enum: [...L2_DEPTHS] }, interval: INTERVAL, throttle_ms: INTEGER },
           additionalProperties: false,
         },
+        resume_from: RESUME_FROM,
       },
       required: ['symbols', 'data_types'],
       additionalProperties: false,
@@ -198,6 +224,8 @@ export const SCHEMAS: Record<string, JsonSchema> = {
   Unsubscribed: feedControl('unsubscribed', { type: 'object', properties: { channels: { type: 'array', items: STRING }, symbols: { type: 'array', items: SYMBOL } } }),
   Pong: { type: 'object', properties: { type: { type: 'string', enum: ['pong'] }, id: {}, timestamp: TIMESTAMP }, required: ['type'] },
   WsError: feedControl('error', closed({ code: STRING, message: STRING })),
+  Resume: feedControl('resume', resumeNotice),
+  ServerShutdown: feedControl('server_shutdown', shutdownNotice),
   Signature: closed({ type: { type: 'string', enum: ['signature'] }, data: signatureBody }),
   // Market Data API stream
   MarketDataRequest: marketDataRequest,
@@ -213,6 +241,8 @@ export const SCHEMAS: Record<string, JsonSchema> = {
     required: ['type', 'payload', 'timestamp'],
     additionalProperties: false,
   },
+  MarketDataResume: closed({ type: { type: 'string', enum: ['RESUME'] }, request_id: {}, payload: resumeNotice, timestamp: TIMESTAMP }),
+  MarketDataServerShutdown: closed({ type: { type: 'string', enum: ['SERVER_SHUTDOWN'] }, payload: shutdownNotice, timestamp: TIMESTAMP }),
   MarketDataSignature: closed({ type: { type: 'string', enum: ['SIGNATURE'] }, payload: signatureBody }),
   MarketDataError: {
     type: 'object',

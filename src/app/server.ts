@@ -20,6 +20,7 @@ import { Conflator } from '../distribution/conflator';
 import { Distributor } from '../distribution/distributor';
 import { HeartbeatRounds } from '../distribution/heartbeat-rounds';
 import { RecentTrades } from '../distribution/recent-trades';
+import { RecentMessages } from '../distribution/recent-messages';
 import { SessionHub } from '../distribution/session-hub';
 import type { Outlet } from '../distribution/session';
 import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_FIX, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
@@ -155,6 +156,8 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
   const candles = new RecentCandles(instruments.length);
   distributor.tap(trades);
   distributor.tap(candles);
+  const recent = new RecentMessages(streams, config.resumeMessages, config.resumeBytes);
+  distributor.keepRecent(recent);
   const outlets: Outlet[] = [];
   outlets[FORMAT_BINARY] = new UwsTopics(app, 'b', streams.count);
   outlets[FORMAT_FEED_JSON] = new UwsTopics(app, 'j', streams.count);
@@ -162,7 +165,7 @@ function buildStreaming(config: Config, app: TemplatedApp, instruments: Instrume
   const fix = config.fix === null ? null : buildFix(config, config.fix, streams, instruments, auth);
   if (fix !== null) outlets[FORMAT_FIX] = fix.outlet;
   const limits = { softBackpressure: config.softBackpressure, maxBackpressure: config.maxBackpressure };
-  const hub = new SessionHub(distributor, streams, outlets, formats, conflator, trades, limits, instruments);
+  const hub = new SessionHub(distributor, streams, outlets, formats, conflator, trades, limits, instruments, recent);
   fix?.attach(hub);
   const ws = new WsGateway(config, symbols, streams, hub, instruments, guard);
   return { conflator, trades, candles, distributor, hub, ws, fix };
@@ -324,7 +327,7 @@ export async function startServer(configured: Config, options: ServerOptions = {
     heartbeats.stop();
     clearInterval(conflation);
     clearInterval(credentialSweep);
-    ws.closeAll();
+    ws.shutdown(config.shutdownSpreadMs);
     await fix?.close();
     ingest.closePublisher();
     gate.close();

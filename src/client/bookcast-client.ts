@@ -7,8 +7,11 @@ import { L3Book } from './l3-book';
 import { fromMarketData, marketDataRequest, unsupportedChannels } from './market-data-dialect';
 import type {
   CandleMessage, Channel, ControlMessage, FeedMessage, FeedRequest, HeartbeatMessage, L2SnapshotMessage, L2UpdateMessage, L3SnapshotMessage,
-  L3UpdateMessage, TickerMessage, TradeMessage,
+  L3UpdateMessage, ResumeMessage, ServerShutdownMessage, SubscriptionState, TickerMessage, TradeMessage,
 } from './messages';
+
+/** Longest subscribe the client sends with resume points: room under the server's default 4096 bytes for the Market Data API's wrapping. */
+const RESUME_REQUEST_CHARS = 3000;
 
 /** `feed`: the WebSocket feed at `/ws`; `market-data`: the Market Data API stream at `/api/v1/market-data/stream`. */
 export type Dialect = 'feed' | 'market-data';
@@ -23,8 +26,11 @@ export interface Subscription {
 }
 
 export interface ClientOptions {
-  /** The server, `ws://host:port` (the SDK adds `/ws`). */
-  url: string;
+  /**
+   * The server, `ws://host:port` (the SDK adds `/ws`), or several (edges, a primary): the first is
+   * tried first, and each reconnect goes to the next one in turn.
+   */
+  url: string | readonly string[];
   /** `json` (default) or `flatbuffers` (binary data frames; control replies stay JSON; feed dialect only). */
   format?: 'json' | 'flatbuffers';
   /**
@@ -35,6 +41,11 @@ export interface ClientOptions {
   dialect?: Dialect;
   /** Reconnect after a lost connection with jittered exponential backoff (default on: 250 ms doubling up to 10 s); false to stay closed. */
   reconnect?: { baseMs?: number; capMs?: number } | false;
+  /**
+   * After a reconnect, ask for what was missed since the last message of each stream (default
+   * on; README "Resume"); false: every stream starts again from a fresh snapshot.
+   */
+  resume?: boolean;
 }
 
 /** Why a stream was resynchronised: a sequence gap, or a checksum the local book disagrees with. */
@@ -69,6 +80,10 @@ export interface ClientEvents {
   message: [message: FeedMessage, frame: Buffer];
   /** A gap or a bad checksum was found; a fresh snapshot has been asked for. */
   resync: [resync: Resync];
+  /** How a stream resumed after a reconnect: replayed what was missed, or a fresh snapshot (and why). */
+  resumed: [notice: ResumeMessage];
+  /** The server is stopping: the client reconnects (to the next URL) after the server's hint. */
+  shutdown: [notice: ServerShutdownMessage];
   /** A transport error (emitted only when someone listens: a lost connection is reconnected anyway). */
   error: [error: Error];
 }
@@ -86,7 +101,9 @@ export interface BookcastClient {
  * L3 message against the sequence rule and the orders it holds; on a failure the client asks for a
  * fresh snapshot of that stream (a repeated subscribe resynchronises it on the server) and ignores
  * the stream's updates until the snapshot arrives. A lost connection is reopened after a jittered
- * backoff and every request is sent again, so the books restart from fresh snapshots.
+ * backoff (or after the delay a `server_shutdown` hinted), on the next of its URLs, and every
+ * request is sent again with the last sequence of each of its streams (`resume_from`), so the
+ * server replays what was missed and the books carry on; where it cannot, a fresh snapshot.
  */
 export class BookcastClient extends EventEmitter {
   readonly format: 'json' | 'flatbuffers';
@@ -102,6 +119,16 @@ export class BookcastClient extends EventEmitter {
   private readonly decimals = new Map<string, Decimals>();
   private readonly backoff: Backoff | null;
   private socket: WebSocket | null = null;
+  private readonly urls: readonly string[];
+  /** Index in `urls` of the server connected to (or tried) last. */
+  private urlAt = 0;
+  /** Last sequence got per stream, keyed as resume_from names it: `l2 BTC/USD`, `candles:1m BTC/USD`. */
+  private readonly sequences = new Map<string, SubscriptionState>();
+  /** Id of the last trade got per symbol, and the ids to drop after a resume on a server behind the last one. */
+  private readonly tradeIds = new Map<string, number>();
+  private readonly replayedTrades = new Map<string, number>();
+  /** The delay a server_shutdown hinted for the next reconnect, or null. */
+  private shutdownHintMs: number | null = null;
   private closed = false;
   private readingPaused = false;
   private timer: NodeJS.Timeout | null = null;
@@ -116,6 +143,18 @@ export class BookcastClient extends EventEmitter {
     this.dialect = options.dialect ?? 'feed';
     if (this.dialect === 'market-data' && this.format !== 'json') throw new Error('the Market Data API stream is JSON only');
     this.backoff = options.reconnect === false ? null : new Backoff(options.reconnect?.baseMs ?? 250, options.reconnect?.capMs ?? 10_000);
+    this.urls = typeof options.url === 'string' ? [options.url] : [...options.url];
+    if (this.urls.length === 0) throw new Error('url names no server');
+  }
+
+  /** The server connected to (or tried) last. */
+  get url(): string {
+    return this.urls[this.urlAt];
+  }
+
+  /** Where each stream stands: the last sequence got on it, as a subscribe's resume_from takes it. */
+  resumePoints(): SubscriptionState[] {
+    return [...this.sequences.values()].map((p) => ({ ...p }));
   }
 
   /** Opens the connection; resolves once it is open (FlatBuffers first reads every symbol's decimals over REST). */
@@ -182,21 +221,24 @@ export class BookcastClient extends EventEmitter {
   }
 
   private async loadDecimals(): Promise<void> {
-    const http = this.options.url.replace(/^ws/, 'http');
+    const http = this.url.replace(/^ws/, 'http');
     const answer = (await (await fetch(`${http}/api/v1/market/symbols`)).json()) as { symbols: (Decimals & { symbol: string })[] };
     for (const s of answer.symbols) this.decimals.set(s.symbol, { price_decimals: s.price_decimals, size_decimals: s.size_decimals });
   }
 
   private open(): void {
     const path = this.dialect === 'market-data' ? '/api/v1/market-data/stream' : `/ws${this.format === 'flatbuffers' ? '?format=flatbuffers' : ''}`;
-    const socket = new WebSocket(`${this.options.url}${path}`);
+    const socket = new WebSocket(`${this.url}${path}`);
     this.socket = socket;
     socket.on('open', () => {
       if (this.readingPaused) socket.pause();
       this.connections++;
       this.backoff?.reset();
       this.resyncing.clear();
-      for (const r of this.requests) this.send(socket, r);
+      const resumed = new Set<string>();
+      for (const r of this.requests) {
+        for (const part of this.options.resume === false ? [r] : this.withResumePoints(r, resumed)) this.send(socket, part);
+      }
       this.emit('open');
     });
     socket.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(data, isBinary));
@@ -212,12 +254,61 @@ export class BookcastClient extends EventEmitter {
   }
 
   private reconnectLater(): void {
-    const delay = this.backoff!.next();
+    // The next server in turn; a draining server's hint replaces the backoff (it is jittered already).
+    this.urlAt = (this.urlAt + 1) % this.urls.length;
+    const backoff = this.backoff!.next();
+    const delay = this.shutdownHintMs ?? backoff;
+    this.shutdownHintMs = null;
     this.emit('reconnecting', this.backoff!.attempts, delay);
     this.timer = setTimeout(() => {
       this.timer = null;
       if (!this.closed) this.open();
     }, delay);
+  }
+
+  /**
+   * A subscribe with the last sequence of each of its streams that has one; a stream is resumed
+   * once per connection (`resumed`), since a second resume_from for it would be refused. Split by
+   * symbols into requests of at most RESUME_REQUEST_CHARS, so many streams stay within the
+   * server's --max-message-bytes (4096 by default).
+   */
+  private withResumePoints(request: FeedRequest, resumed: Set<string>): FeedRequest[] {
+    if (request.type !== 'subscribe') return [request];
+    const parts: FeedRequest[] = [];
+    let symbols: string[] = [];
+    let points: SubscriptionState[] = [];
+    const flush = () => {
+      if (symbols.length > 0) parts.push(points.length === 0 ? { ...request, symbols } : { ...request, symbols, resume_from: points });
+      symbols = [];
+      points = [];
+    };
+    for (const symbol of request.symbols) {
+      const mine: SubscriptionState[] = [];
+      for (const channel of request.channels) {
+        const name = channel === 'candles' ? `candles:${request.interval ?? '1m'}` : channel;
+        const key = `${name} ${symbol}`;
+        const point = this.sequences.get(key);
+        if (point === undefined || resumed.has(key) || (channel === 'l2' && point.depth !== (request.depth ?? 10))) continue;
+        resumed.add(key);
+        mine.push({ ...point });
+      }
+      if (symbols.length > 0 && JSON.stringify({ ...request, symbols: [...symbols, symbol], resume_from: [...points, ...mine] }).length > RESUME_REQUEST_CHARS) flush();
+      symbols.push(symbol);
+      points.push(...mine);
+    }
+    flush();
+    return parts;
+  }
+
+  /** The last sequence got on a stream. */
+  private saw(channel: string, symbol: string, sequence: number, depth?: number): void {
+    const key = `${channel} ${symbol}`;
+    const point = this.sequences.get(key);
+    if (point === undefined) this.sequences.set(key, depth === undefined ? { channel, symbol, sequence } : { channel, symbol, depth, sequence });
+    else {
+      point.sequence = sequence;
+      if (depth !== undefined) point.depth = depth;
+    }
   }
 
   private onFrame(data: Buffer, isBinary: boolean): void {
@@ -244,7 +335,10 @@ export class BookcastClient extends EventEmitter {
         if (m.type === 'l2_update' && this.resyncing.has(stream)) return;
         const before = book.sequence;
         const result = m.type === 'l2_snapshot' ? book.applySnapshot(m) : book.applyUpdate(m);
-        this.settle('l2', m.symbol, result, before, () => this.emit('l2', book, m), { depth: book.depth || m.data.depth });
+        this.settle('l2', m.symbol, result, before, () => {
+          this.saw('l2', m.symbol, m.sequence, m.data.depth);
+          this.emit('l2', book, m);
+        }, { depth: book.depth || m.data.depth });
         return;
       }
       case 'l3_snapshot':
@@ -254,17 +348,40 @@ export class BookcastClient extends EventEmitter {
         if (m.type === 'l3_update' && this.resyncing.has(`l3 ${m.symbol}`)) return;
         const before = book.sequence;
         const result = m.type === 'l3_snapshot' ? book.applySnapshot(m) : book.applyUpdate(m);
-        this.settle('l3', m.symbol, result, before, () => this.emit('l3', book, m), {});
+        this.settle('l3', m.symbol, result, before, () => {
+          this.saw('l3', m.symbol, m.sequence);
+          this.emit('l3', book, m);
+        }, {});
         return;
       }
-      case 'trade':
+      case 'trade': {
+        // Ids are consecutive per symbol and the same on every server of one primary.
+        const through = this.replayedTrades.get(m.symbol);
+        if (through !== undefined && m.data.trade_id <= through) return;
+        this.replayedTrades.delete(m.symbol);
+        this.tradeIds.set(m.symbol, m.data.trade_id);
+        this.saw('trades', m.symbol, m.sequence);
         this.emit('trade', m);
         return;
+      }
       case 'ticker':
+        this.saw('ticker', m.symbol, m.sequence);
         this.emit('ticker', m);
         return;
       case 'candle':
+        this.saw(`candles:${m.data.interval}`, m.symbol, m.sequence);
         this.emit('candle', m);
+        return;
+      case 'resume':
+        // A server behind the last one joins trades live from where it is: skip those already got.
+        if (m.data.reason === 'sequence_ahead' && (m.data.channel === 'trades' || m.data.channel === 'TRADE') && this.tradeIds.has(m.data.symbol)) {
+          this.replayedTrades.set(m.data.symbol, this.tradeIds.get(m.data.symbol)!);
+        }
+        this.emit('resumed', m);
+        return;
+      case 'server_shutdown':
+        this.shutdownHintMs = m.data.reconnect_after_ms;
+        this.emit('shutdown', m);
         return;
       case 'heartbeat':
         this.emit('heartbeat', m);

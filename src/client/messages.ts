@@ -15,6 +15,8 @@ export interface FeedRequest {
   depth?: number;
   interval?: string;
   throttle_ms?: number;
+  /** Where each stream was left (README "Resume"): the server replays what came after, or sends a snapshot. */
+  resume_from?: SubscriptionState[];
 }
 
 interface SymbolMessage {
@@ -92,6 +94,20 @@ export interface HeartbeatMessage {
   data: { subscriptions: SubscriptionState[] };
 }
 
+/** How a stream named in resume_from resumed: `replay` (what was missed follows) or `snapshot` (and why). */
+export interface ResumeMessage {
+  type: 'resume';
+  timestamp: string;
+  data: SubscriptionState & { mode: 'replay' | 'snapshot'; replayed: number; reason: null | 'too_old' | 'unknown_stream' | 'sequence_ahead' };
+}
+
+/** The server is stopping gracefully: where each stream stands, and when to reconnect (elsewhere). */
+export interface ServerShutdownMessage {
+  type: 'server_shutdown';
+  timestamp: string;
+  data: { reconnect_after_ms: number; resume_from: SubscriptionState[] };
+}
+
 export type DataMessage = L2SnapshotMessage | L2UpdateMessage | L3SnapshotMessage | L3UpdateMessage | TradeMessage | TickerMessage | CandleMessage;
 
 /** Replies to control messages: JSON text in both formats. */
@@ -102,4 +118,4 @@ export interface ControlMessage {
   data?: { code?: string; message?: string; channels?: string[]; symbols?: string[]; depth?: number; interval?: string; replay?: boolean };
 }
 
-export type FeedMessage = DataMessage | HeartbeatMessage | ControlMessage;
+export type FeedMessage = DataMessage | HeartbeatMessage | ControlMessage | ResumeMessage | ServerShutdownMessage;

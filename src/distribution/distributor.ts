@@ -3,6 +3,7 @@ import type { RecordHandler, SpscRing } from '../ring/spsc-ring';
 import { OutMessage, RecordTap, StreamConsumer, StreamOwners } from './consumer';
 import { streamOfMessage } from '../model/streams';
 import type { StreamTable } from './streams';
+import type { RecentMessages } from './recent-messages';
 
 /** Records taken from one out-ring per poll, so one busy worker cannot starve the others. */
 const READ_LIMIT = 1024;
@@ -28,6 +29,8 @@ export class Distributor implements RecordHandler {
   private readonly followers: StreamConsumer[][] = [];
   private readonly waiting: StreamConsumer[][] = [];
   private readonly taps: RecordTap[] = [];
+  /** The recent-message buffer resumes replay from (told when streams start and stop), or null. */
+  private recent: RecentMessages | null = null;
   /** A snapshot request is with the owner and not yet answered. */
   private readonly snapshotInFlight: Uint8Array;
   /** The owner has been asked to produce the stream and not yet told to stop. */
@@ -63,6 +66,24 @@ export class Distributor implements RecordHandler {
   /** Every record that flows whoever follows it (trades, closed candles) also goes to `tap`. */
   tap(tap: RecordTap): void {
     this.taps.push(tap);
+  }
+
+  /**
+   * Keeps the recent-message buffer: a tap that is also told when a stream starts flowing from a
+   * snapshot and when it stops, so it knows the span it holds has no hole.
+   */
+  keepRecent(recent: RecentMessages): void {
+    this.recent = recent;
+    this.tap(recent);
+  }
+
+  /**
+   * Adds `consumer` to a stream that is flowing (the recent buffer covers it) without a snapshot:
+   * a resume replays what it missed from the buffer instead, and the next record reaches it live.
+   */
+  followFlowing(consumer: StreamConsumer, stream: number): void {
+    if (this.followers[stream].includes(consumer) || this.waiting[stream].includes(consumer)) return;
+    this.followers[stream].push(consumer);
   }
 
   /** Starts `consumer` on `stream`: its snapshot, then every message after it. */
@@ -115,6 +136,7 @@ export class Distributor implements RecordHandler {
   private onSnapshot(m: OutMessage, reset: boolean): void {
     const stream = m.key;
     if (m.sequence > this.streams.lastSequence[stream]) this.streams.lastSequence[stream] = m.sequence;
+    this.recent?.started(stream, m.sequence, reset);
     const followers = this.followers[stream];
     if (reset) {
       // A book reset: everyone already following restarts from this snapshot.
@@ -150,6 +172,7 @@ export class Distributor implements RecordHandler {
     if (this.followers[stream].length > 0 || this.waiting[stream].length > 0) return;
     const streams = this.streams;
     this.active[stream] = 0;
+    this.recent?.stopped(stream);
     this.owners.deactivate(streams.symbolOf(stream), streams.streamOf(stream));
   }
 }

@@ -11,6 +11,7 @@ import type { Conflator } from './conflator';
 import type { OutMessage, StreamConsumer } from './consumer';
 import type { Distributor } from './distributor';
 import type { RecentTrades } from './recent-trades';
+import { RecentMessages, RESUME_REPLAY, RESUME_TOO_OLD } from './recent-messages';
 import { Outlet, Session, Subscription, SUB_LIVE, SUB_PENDING, SUB_RESYNC } from './session';
 import { marketDataTypeOf, STREAM_TRADES } from '../model/streams';
 import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_FIX, FORMATS, StreamTable } from './streams';
@@ -102,6 +103,8 @@ export class SessionHub implements StreamConsumer {
     private readonly trades: RecentTrades,
     private readonly limits: SessionLimits,
     instruments: readonly Instrument[],
+    /** The recent-message buffer resumes replay from (the Distributor keeps it). */
+    private readonly recent: RecentMessages,
   ) {
     for (let f = 0; f < FORMATS; f++) this.live.push(new Int32Array(streams.count));
     for (let i = 0; i < streams.count; i++) this.pending.push([]);
@@ -154,6 +157,49 @@ export class SessionHub implements StreamConsumer {
       return;
     }
     this.join(session, stream, sub);
+  }
+
+  /**
+   * Subscribes a session that was following the stream elsewhere (another process, or before a
+   * reconnect) and last got sequence `after` on it. When the recent buffer holds every message
+   * after `after`, they are sent now and the session joins the live stream in the same call, so
+   * the next message it gets is the one after the last replayed: no gap, no duplicate. Otherwise
+   * it subscribes as usual (a fresh snapshot follows). `announce` is told how first (RESUME_*
+   * and the number of messages replayed), before anything is sent. A parked session (slow
+   * consumer) is too far behind for a replay: too_old. The caller has checked that the session
+   * does not hold the stream yet (INVALID_RESUME otherwise).
+   */
+  resumeFrom(session: Session, stream: number, throttleMs: number, after: number, announce: (status: number, replayed: number) => void): void {
+    const recent = this.recent;
+    const status = session.parked ? RESUME_TOO_OLD : recent.check(stream, after);
+    if (status !== RESUME_REPLAY) {
+      announce(status, 0);
+      this.subscribe(session, stream, throttleMs);
+      return;
+    }
+    announce(status, recent.countAfter(stream, after));
+    const format = session.format;
+    const binary = format === FORMAT_BINARY;
+    const symbol = this.streams.symbolOf(stream);
+    recent.replay(stream, after, (bytes) => session.transport.send(this.render(bytes, symbol, stream, format), binary));
+    const sub = new Subscription();
+    sub.throttleMs = throttleMs;
+    sub.state = SUB_LIVE;
+    // What it has now: heartbeats and a later server_shutdown report from here.
+    sub.snapshotSequence = recent.newestSequence(stream);
+    session.subscriptions.set(stream, sub);
+    if (throttleMs > 0) {
+      sub.sentAt = Date.now();
+      this.conflator.add(session, stream, sub);
+    } else {
+      this.outlets[format].add(session, stream);
+      this.live[format][stream]++;
+    }
+    if (this.following[stream] === 0) {
+      // The buffer covers the stream, so it flows: the hub joins it live, without a snapshot.
+      this.following[stream] = 1;
+      this.distributor.followFlowing(this, stream);
+    }
   }
 
   unsubscribe(session: Session, stream: number): void {
@@ -249,7 +295,7 @@ export class SessionHub implements StreamConsumer {
       this.slowConsumerResyncs++;
       log.debug({ conn: session.id, buffered }, 'slow consumer parked');
     } else if (session.parked && buffered <= limits.softBackpressure / 4) {
-      this.resume(session);
+      this.unpark(session);
     }
   }
 
@@ -271,7 +317,7 @@ export class SessionHub implements StreamConsumer {
   }
 
   /** The session drained: trades resume where it left them, every other stream from a snapshot. */
-  private resume(session: Session): void {
+  private unpark(session: Session): void {
     session.parked = false;
     for (const [stream, sub] of session.subscriptions) {
       if (sub.state !== SUB_RESYNC) continue;

@@ -19,6 +19,7 @@ import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from
 import { CHANNEL_OF_DATA_TYPE, channelOf, indexOf, marketDataTypeOf, STREAM_CANDLES, STREAM_L3, streamOf } from '../model/streams';
 import { INTERVAL_COUNT, INTERVALS } from '../model/intervals';
 import type { SessionHub } from '../distribution/session-hub';
+import { RESUME_REASONS, RESUME_REPLAY } from '../distribution/recent-messages';
 import { DeliveryFailures, SessionData, UwsTransport } from './uws-outlet';
 import type { SymbolLookup } from './symbol-lookup';
 import { closeIfTooBig, payloadCeiling } from './frame-limits';
@@ -43,6 +44,10 @@ const UWS_LIMIT_MARGIN = 64 * 1024 * 1024;
 const CHANNEL_PERMISSION: Readonly<Record<Channel, Permission>> = { ticker: 'l1', l2: 'l2', l3: 'l3', trades: 'trades', candles: 'candles' };
 /** A subprotocol that carries a token: `bookcast.token.<jwt>` (browsers cannot set headers on an upgrade). */
 const TOKEN_PROTOCOL = 'bookcast.token.';
+/** Close code of a graceful stop (RFC 6455 1001, "going away"), after server_shutdown. */
+export const CLOSE_GOING_AWAY = 1001;
+/** What a subscribe joins: a stream, its throttle, and the sequence it resumes after (-1: from a snapshot). */
+type Joining = [stream: number, throttleMs: number, after: number];
 /** Close code for a connection whose credential ran out (4000–4999: the application's own). */
 export const CLOSE_CREDENTIAL_EXPIRED = 4401;
 /** Close code for a connection whose key was revoked or whose client was suspended meanwhile. */
@@ -277,7 +282,7 @@ export class WsGateway implements SessionDialect {
         }),
       );
       // Snapshots travel through the owners and arrive after this reply.
-      this.join(session, joining);
+      this.join(session, joining, null);
     } catch (err) {
       this.sendError(session, err);
     }
@@ -315,7 +320,7 @@ export class WsGateway implements SessionDialect {
           timestamp: formatTimestampMicros(nowMicros()),
         }),
       );
-      this.join(session, joining);
+      this.join(session, joining, requestId);
     } catch (err) {
       this.sendError(session, err, requestId);
     }
@@ -326,9 +331,9 @@ export class WsGateway implements SessionDialect {
    * its throttle (ticker and candles may be conflated; diffs and trades never are). A stream the
    * session already has is joined again: the hub resynchronises it (gap recovery).
    */
-  private subscribe(session: Session, request: StreamRequest): [stream: number, throttleMs: number][] {
+  private subscribe(session: Session, request: StreamRequest): Joining[] {
     const streams = this.streams;
-    const wanted: [number, number][] = [];
+    const wanted: Joining[] = [];
     let adding = 0;
     const replaced: number[] = [];
     const depthIndex = L2_DEPTHS.indexOf(request.depth);
@@ -339,7 +344,7 @@ export class WsGateway implements SessionDialect {
       for (const channel of request.channels) {
         const stream = streams.index(ins.index, streamOf(channel, channel === 'candles' ? interval : depthIndex));
         if (!session.subscriptions.has(stream)) adding++;
-        wanted.push([stream, channel === 'ticker' || channel === 'candles' ? request.throttleMs : 0]);
+        wanted.push([stream, channel === 'ticker' || channel === 'candles' ? request.throttleMs : 0, -1]);
         if (channel === 'l2') {
           // One L2 depth per symbol and connection: a new depth replaces the old one.
           for (let d = 0; d < L2_DEPTHS.length; d++) {
@@ -349,16 +354,36 @@ export class WsGateway implements SessionDialect {
         }
       }
     }
+    this.resumePoints(session, request, wanted);
     this.hub.admit(session, adding, replaced.length);
     for (const stream of replaced) this.hub.unsubscribe(session, stream);
     return wanted;
   }
 
   /**
+   * Puts each resume_from entry's sequence on the stream of `wanted` it names; throws
+   * INVALID_RESUME (before anything is subscribed) for an entry that names no stream of the
+   * request, names one twice, or names one the connection already follows.
+   */
+  private resumePoints(session: Session, request: StreamRequest, wanted: Joining[]): void {
+    const streams = this.streams;
+    for (const point of request.resumeFrom) {
+      const index = point.channel === 'candles' ? (point.interval ?? request.interval ?? 0) : point.channel === 'l2' ? L2_DEPTHS.indexOf(point.depth ?? request.depth) : 0;
+      const stream = streams.index(point.instrument.index, streamOf(point.channel, index));
+      const entry = wanted.find((w) => w[0] === stream);
+      const what = `${point.channel} ${point.instrument.symbol}`;
+      if (entry === undefined) throw new BookcastError('INVALID_RESUME', `resume_from names ${what}, which this subscribe does not (depth and interval included)`);
+      if (entry[2] >= 0) throw new BookcastError('INVALID_RESUME', `resume_from names ${what} twice`);
+      if (session.subscriptions.has(stream)) throw new BookcastError('INVALID_RESUME', `this connection already follows ${what}; resume on a new connection`);
+      entry[2] = point.sequence;
+    }
+  }
+
+  /**
    * What the connection has left of its budget once `joining` is joined: subscriptions, and
    * control messages in the current second (the reply counts the request it answers).
    */
-  private budgetLeft(session: Session, joining: readonly [number, number][]): object {
+  private budgetLeft(session: Session, joining: readonly Joining[]): object {
     let adding = 0;
     for (const [stream] of joining) if (!session.subscriptions.has(stream)) adding++;
     const { maxSubscriptions, controlPerSecond } = session.budget;
@@ -371,9 +396,33 @@ export class WsGateway implements SessionDialect {
     };
   }
 
-  /** Joins validated streams; called after the reply went out, since snapshots follow it. */
-  private join(session: Session, streams: readonly [number, number][]): void {
-    for (const [stream, throttleMs] of streams) this.hub.subscribe(session, stream, throttleMs);
+  /**
+   * Joins validated streams; called after the reply went out, since snapshots follow it. A stream
+   * with a resume point gets its `resume` notice, then what it missed (or a snapshot later).
+   */
+  private join(session: Session, streams: readonly Joining[], requestId: unknown): void {
+    for (const [stream, throttleMs, after] of streams) {
+      if (after < 0) this.hub.subscribe(session, stream, throttleMs);
+      else this.hub.resumeFrom(session, stream, throttleMs, after, (status, replayed) => this.sendResume(session, stream, after, status, replayed, requestId));
+    }
+  }
+
+  /** The `resume` notice (Market Data API: RESUME): how a stream resumes, before its first message. */
+  private sendResume(session: Session, stream: number, after: number, status: number, replayed: number, requestId: unknown): void {
+    const data = {
+      ...this.stateOf(session, stream),
+      sequence: after,
+      mode: status === RESUME_REPLAY ? 'replay' : 'snapshot',
+      replayed,
+      reason: status === RESUME_REPLAY ? null : RESUME_REASONS[status],
+    };
+    const timestamp = formatTimestampMicros(nowMicros());
+    this.sendText(
+      session,
+      session.format === FORMAT_MARKET_DATA
+        ? JSON.stringify({ type: 'RESUME', request_id: requestId, payload: data, timestamp })
+        : JSON.stringify({ type: 'resume', timestamp, data }),
+    );
   }
 
   private unsubscribe(session: Session, request: StreamRequest): void {
@@ -396,21 +445,24 @@ export class WsGateway implements SessionDialect {
 
   /** Where each live subscription of a connection stands: the last sequence sent on it. */
   private states(session: Session): SubscriptionStateInput[] {
-    const streams = this.streams;
     const states: SubscriptionStateInput[] = [];
     for (const [stream, sub] of session.subscriptions) {
       if (sub.state !== SUB_LIVE) continue;
-      const s = streams.streamOf(stream);
-      // A candle subscription names its interval: "candles:1m" (Market Data API: "OHLC:1m").
-      const name = session.format === FORMAT_MARKET_DATA ? marketDataTypeOf(s) : channelOf(s);
-      states.push({
-        channel: s >= STREAM_CANDLES ? `${name}:${INTERVALS[indexOf(s)].name}` : name,
-        symbol: this.instruments[streams.symbolOf(stream)].symbol,
-        depth: s < STREAM_L3 ? L2_DEPTHS[indexOf(s)] : 0,
-        sequence: this.hub.sentSequence(stream, sub),
-      });
+      states.push({ ...this.stateOf(session, stream), sequence: this.hub.sentSequence(stream, sub) });
     }
     return states;
+  }
+
+  /** A stream as heartbeats, resume notices and server_shutdown name it (and resume_from takes it back). */
+  private stateOf(session: Session, stream: number): { channel: string; symbol: string; depth: number } {
+    const s = this.streams.streamOf(stream);
+    // A candle subscription names its interval: "candles:1m" (Market Data API: "OHLC:1m").
+    const name = session.format === FORMAT_MARKET_DATA ? marketDataTypeOf(s) : channelOf(s);
+    return {
+      channel: s >= STREAM_CANDLES ? `${name}:${INTERVALS[indexOf(s)].name}` : name,
+      symbol: this.instruments[this.streams.symbolOf(stream)].symbol,
+      depth: s < STREAM_L3 ? L2_DEPTHS[indexOf(s)] : 0,
+    };
   }
 
   /** SessionDialect: a heartbeat in the connection's dialect (HeartbeatRounds decides when). */
@@ -541,8 +593,24 @@ export class WsGateway implements SessionDialect {
     return closed;
   }
 
-  closeAll(): void {
-    for (const session of this.hub.sessions) session.transport.close(1001, 'server shutting down');
+  /**
+   * A graceful stop: every connection gets `server_shutdown` (Market Data API: SERVER_SHUTDOWN)
+   * with its resume points and a reconnect hint drawn uniformly from [0, spreadMs), so the clients
+   * of a draining server do not all land on the next one in the same instant; then close 1001.
+   */
+  shutdown(spreadMs: number): void {
+    for (const session of this.hub.sessions) {
+      if (session.closed) continue;
+      const data = { reconnect_after_ms: Math.floor(Math.random() * spreadMs), resume_from: this.states(session) };
+      const timestamp = formatTimestampMicros(nowMicros());
+      this.sendText(
+        session,
+        session.format === FORMAT_MARKET_DATA
+          ? JSON.stringify({ type: 'SERVER_SHUTDOWN', payload: data, timestamp })
+          : JSON.stringify({ type: 'server_shutdown', timestamp, data }),
+      );
+      session.transport.close(CLOSE_GOING_AWAY, 'server shutting down');
+    }
   }
 }
 

@@ -17,6 +17,23 @@ export interface StreamRequest {
   interval: number | null;
   /** For ticker and candles: send at most one update per this many ms (0: every update). */
   throttleMs: number;
+  /** Where the client left streams of this request (README "Resume"); empty: every stream from a snapshot. */
+  resumeFrom: ResumePoint[];
+}
+
+/**
+ * One `resume_from` entry: a stream and the last sequence the client got on it. The shape is a
+ * heartbeat's subscription state (`{channel, symbol, depth, sequence}`, channel `candles:1m`), so
+ * what a heartbeat or server_shutdown reported can be sent back as it is.
+ */
+export interface ResumePoint {
+  channel: Channel;
+  instrument: Instrument;
+  /** l2: the depth named, or null for the request's. */
+  depth: number | null;
+  /** candles: the interval named (`candles:1m`), or null for the request's. */
+  interval: number | null;
+  sequence: number;
 }
 
 /** Throttle periods a client may ask for, in ms; 0 sends every update. */
@@ -59,6 +76,36 @@ function throttleOf(value: unknown): number {
 }
 
 const MAX_LIST = 1000;
+
+function resumePointsOf(value: unknown, symbols: SymbolLookup): ResumePoint[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > MAX_LIST) {
+    throw new BookcastError('INVALID_RESUME', `"resume_from" must be an array of at most ${MAX_LIST} {channel, symbol, sequence} objects`);
+  }
+  return value.map((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new BookcastError('INVALID_RESUME', 'a resume_from entry is an object {channel, symbol, sequence, depth?}');
+    const e = entry as Record<string, unknown>;
+    for (const key of Object.keys(e)) {
+      if (!['channel', 'symbol', 'sequence', 'depth'].includes(key)) throw new BookcastError('INVALID_RESUME', `unknown resume_from field "${key}"`);
+    }
+    if (typeof e.channel !== 'string') throw new BookcastError('INVALID_RESUME', 'resume_from "channel" must be a string such as "l2" or "candles:1m"');
+    // Either dialect's names: a heartbeat of the Market Data API stream says ORDERBOOK, OHLC:1m.
+    const [name, intervalName, ...rest] = e.channel.split(':');
+    const channel = (CHANNELS as readonly string[]).includes(name) ? (name as Channel) : Object.hasOwn(CHANNEL_OF_DATA_TYPE, name) ? CHANNEL_OF_DATA_TYPE[name] : undefined;
+    if (channel === undefined || rest.length > 0 || (intervalName !== undefined && channel !== 'candles')) throw new BookcastError('INVALID_RESUME', `unknown resume_from channel "${e.channel}"`);
+    const interval = intervalName === undefined ? null : intervalIndex(intervalName);
+    if (interval !== null && interval < 0) throw new BookcastError('INVALID_RESUME', `unknown candle interval in resume_from channel "${e.channel}"`);
+    const instrument = typeof e.symbol === 'string' ? symbols.find(e.symbol) : undefined;
+    if (instrument === undefined) throw new BookcastError('INVALID_RESUME', `resume_from "symbol" ${JSON.stringify(e.symbol)} is not a known symbol`);
+    if (typeof e.sequence !== 'number' || !Number.isSafeInteger(e.sequence) || e.sequence < 0) throw new BookcastError('INVALID_RESUME', 'resume_from "sequence" must be an integer >= 0');
+    // Heartbeats report depth 0 for streams without one.
+    const depth = e.depth === undefined || (channel !== 'l2' && e.depth === 0) ? null : e.depth;
+    if (depth !== null && (channel !== 'l2' || typeof depth !== 'number' || !L2_DEPTHS.includes(depth))) {
+      throw new BookcastError('INVALID_RESUME', `resume_from "depth" must be one of ${L2_DEPTHS.join(', ')}, for l2 only`);
+    }
+    return { channel, instrument, depth: depth as number | null, interval, sequence: e.sequence };
+  });
+}
 
 function stringList(value: unknown, field: string): string[] {
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_LIST || !value.every((v) => typeof v === 'string')) {
@@ -126,7 +173,7 @@ export function parseMarketDataMessage(m: Record<string, unknown>, symbols: Symb
     throw new BookcastError('INVALID_MESSAGE', '"payload" must be an object {symbols, data_types, filters?}');
   }
   const p = payload as Record<string, unknown>;
-  onlyKeys(p, ['symbols', 'data_types', 'filters']);
+  onlyKeys(p, ['symbols', 'data_types', 'filters', 'resume_from']);
   const channels: Channel[] = [];
   for (const dataType of stringList(p.data_types, 'data_types')) {
     // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
@@ -149,7 +196,8 @@ export function parseMarketDataMessage(m: Record<string, unknown>, symbols: Symb
     interval = intervalOf(f.interval);
     throttleMs = throttleOf(f.throttle_ms);
   }
-  return { type: m.type === 'SUBSCRIBE' ? 'subscribe' : 'unsubscribe', channels, depth, interval, throttleMs, instruments: instrumentsOf(stringList(p.symbols, 'symbols'), symbols) };
+  const instruments = instrumentsOf(stringList(p.symbols, 'symbols'), symbols);
+  return { type: m.type === 'SUBSCRIBE' ? 'subscribe' : 'unsubscribe', channels, depth, interval, throttleMs, instruments, resumeFrom: resumeOf(m.type === 'SUBSCRIBE', p.resume_from, symbols) };
 }
 
 /**
@@ -166,7 +214,7 @@ export function parseClientMessage(text: string, symbols: SymbolLookup): ClientR
   if (m.type !== 'subscribe' && m.type !== 'unsubscribe') {
     throw new BookcastError('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(m.type)}; expected subscribe, unsubscribe, ping or auth`);
   }
-  onlyKeys(m, ['type', 'channels', 'symbols', 'depth', 'interval', 'throttle_ms']);
+  onlyKeys(m, ['type', 'channels', 'symbols', 'depth', 'interval', 'throttle_ms', 'resume_from']);
   const channels = stringList(m.channels, 'channels');
   for (const c of channels) {
     if (!(CHANNELS as readonly string[]).includes(c)) {
@@ -181,5 +229,12 @@ export function parseClientMessage(text: string, symbols: SymbolLookup): ClientR
     depth: depthOf(m.depth),
     interval: intervalOf(m.interval),
     throttleMs: throttleOf(m.throttle_ms),
+    resumeFrom: resumeOf(m.type === 'subscribe', m.resume_from, symbols),
   };
+}
+
+/** resume_from belongs to a subscribe only. */
+function resumeOf(subscribe: boolean, value: unknown, symbols: SymbolLookup): ResumePoint[] {
+  if (!subscribe && value !== undefined) throw new BookcastError('INVALID_RESUME', 'resume_from goes with a subscribe');
+  return resumePointsOf(value, symbols);
 }

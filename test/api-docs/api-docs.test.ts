@@ -1,6 +1,4 @@
 import t from 'tap';
-import Ajv2020 from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Parser, DiagnosticSeverity } from '@asyncapi/parser';
 import WebSocket from 'ws';
@@ -9,20 +7,9 @@ import { ACCESS_CONTROL_ENDPOINTS, buildOpenApi, ENDPOINTS, OpenApiDocument } fr
 import { AsyncApiDocument } from '../../src/api-docs/asyncapi';
 import type { ServedRoute } from '../../src/gateway/http';
 import { startTestServer, TestServer, waitFor } from '../helpers/test-server';
+import { schemaValidator } from '../helpers/schema-validator';
 
 const key = (r: ServedRoute) => `${r.method.toUpperCase()} ${r.pattern}`;
-
-/** Validates values against one document's `components.schemas` with ajv (JSON Schema 2020-12, as OpenAPI 3.1 says). */
-function schemaValidator(doc: object, id: string) {
-  const ajv = new Ajv2020({ strict: false, allErrors: true });
-  addFormats(ajv);
-  ajv.addSchema({ ...doc, $id: id });
-  return (schema: string, value: unknown): string[] => {
-    const validate = ajv.getSchema(`${id}#/components/schemas/${schema}`);
-    if (validate === undefined) return [`no schema ${schema}`];
-    return validate(value) ? [] : (validate.errors ?? []).map((e) => `${schema}${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
-  };
-}
 
 async function fetchJson(srv: TestServer, path: string, init?: RequestInit) {
   const res = await fetch(srv.http + path, init);
