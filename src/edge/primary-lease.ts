@@ -114,7 +114,7 @@ export class PrimaryLease {
 
   /** Takes the lease if nobody holds it; returns the new epoch, or 0. */
   async acquire(): Promise<number> {
-    if (this.redis.status !== 'ready') await new Promise<void>((resolve) => this.redis.once('ready', resolve));
+    await this.connected();
     const epoch = Number(await (this.redis as unknown as { bookcastLeaseAcquire(a: string, b: string, h: string, ms: number): Promise<number> }).bookcastLeaseAcquire(this.keys.lease, this.keys.epoch, this.holder, this.leaseMs));
     if (epoch > 0) {
       this.epoch = epoch;
@@ -126,7 +126,13 @@ export class PrimaryLease {
 
   /** The epoch Redis holds now (0: no primary ever held a lease under these keys). */
   async currentEpoch(): Promise<number> {
+    await this.connected();
     return Number((await this.redis.get(this.keys.epoch)) ?? 0);
+  }
+
+  /** At start-up, the first command waits for the connection (there is no offline queue). */
+  private async connected(): Promise<void> {
+    if (this.redis.status !== 'ready') await new Promise<void>((resolve) => this.redis.once('ready', resolve));
   }
 
   /** Renews every leaseMs / 4 until the lease is found taken: then `fenced` is called once. */
