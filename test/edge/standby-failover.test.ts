@@ -8,6 +8,8 @@ import WebSocket from 'ws';
 import { BID } from '../../src/model/book-types';
 import { EV_ADD } from '../../src/model/events';
 import { DEFAULT_INSTRUMENTS, toInstrument } from '../../src/model/instruments';
+import { JournalReader } from '../../src/journal/journal-reader';
+import { entrySequence } from '../../src/edge/replication-format';
 import { IngestPublisher, PublisherError } from '../../scripts/ingest-publisher';
 import { startServerProcess, stopServerProcess, ServerProcess } from '../helpers/server-process';
 import { waitFor } from '../helpers/test-server';
@@ -111,6 +113,12 @@ t.test('kill -9 of the primary under load: the standby takes the lease and the p
   const killedAt = Date.now();
   const ackedAtKill = publisher.acked;
   await stopServerProcess(primary, 'SIGKILL');
+  // What an ack promised (the session began on an empty journal, so event n is journal record n):
+  // the killed primary's journal on disk and the stream in Redis both hold every acked event.
+  const onDisk = new JournalReader(path.join(dirs[0], 'journal')).read({ onEvent: () => undefined });
+  t.ok(onDisk >= ackedAtKill, `the dead primary's journal holds ${onDisk} records, the ${ackedAtKill} acked among them`);
+  const [newest] = await redis.xrevrange(`${prefix}:input`, '+', '-', 'COUNT', 1);
+  t.ok(entrySequence(newest[0]) >= ackedAtKill, `the stream holds records through ${entrySequence(newest[0])}, the ${ackedAtKill} acked among them`);
   await waitFor('the standby to promote itself', async () => (await health(standby)).replication.lease.role === 'primary', 60_000);
   const promotedAt = Date.parse((await health(standby)).replication.lease.promoted_at);
   await waitFor(`${AFTER} more events acknowledged by the new primary`, () => publisher.acked >= ackedAtKill + AFTER, 120_000);
