@@ -6,10 +6,10 @@ import * as path from 'node:path';
 import Redis from 'ioredis';
 import WebSocket from 'ws';
 import { BID } from '../../src/model/book-types';
-import { EV_ADD } from '../../src/model/events';
+import { EV_ADD, W_ORDER_ID } from '../../src/model/events';
 import { DEFAULT_INSTRUMENTS, toInstrument } from '../../src/model/instruments';
 import { JournalReader } from '../../src/journal/journal-reader';
-import { entrySequence } from '../../src/edge/replication-format';
+import { RECORD_WORDS, entrySequence } from '../../src/edge/replication-format';
 import { IngestPublisher, PublisherError } from '../../scripts/ingest-publisher';
 import { startServerProcess, stopServerProcess, ServerProcess } from '../helpers/server-process';
 import { waitFor } from '../helpers/test-server';
@@ -163,4 +163,80 @@ t.test('kill -9 of the primary under load: the standby takes the lease and the p
     t.same(twice.slice(0, 10), [], `edge client ${i}: none applied twice`);
     t.equal(client.added.size, last, `edge client ${i}: and nothing else`);
   }
+});
+
+/** Every record in the stream, in order: (journal sequence, order id). */
+async function streamRecords(redis: Redis, stream: string): Promise<{ sequence: number; orderId: number }[]> {
+  const records: { sequence: number; orderId: number }[] = [];
+  for (const [, fields] of (await redis.xrangeBuffer(stream, '-', '+')) as [Buffer, Buffer[]][]) {
+    const at = fields.findIndex((f) => f.toString() === 'r');
+    const bytes = fields[at + 1];
+    const f = new Float64Array(bytes.length / 8);
+    new Uint8Array(f.buffer).set(bytes);
+    for (let w = 0; w < f.length; w += RECORD_WORDS) records.push({ sequence: f[w], orderId: f[w + 1 + W_ORDER_ID] });
+  }
+  return records;
+}
+
+t.test('a primary paused past its lease comes back fenced: it acks nothing more, Redis refuses its writes, the publisher moves to the new primary', async (t) => {
+  if (!(await redisReachable())) {
+    if (process.env.CI === 'true') throw new Error(`Redis at ${REDIS_URL} is required with CI=true`);
+    return;
+  }
+  const prefix = `test:fenced:${randomBytes(6).toString('hex')}`;
+  const redis = new Redis(REDIS_URL);
+  t.teardown(async () => {
+    await redis.unlink(...['input', 'checkpoint', 'meta', 'lease', 'epoch'].map((k) => `${prefix}:${k}`));
+    redis.disconnect();
+  });
+  const dirs = ['primary', 'standby'].map((name) => mkdtempSync(path.join(tmpdir(), `bookcast-fenced-${name}-`)));
+  t.teardown(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  const replication = ['--redis-url', REDIS_URL, '--replication-prefix', prefix];
+  const ingest = ['--publisher-token', TOKEN, '--lease-ms', LEASE_MS];
+  const primary = await startServerProcess(['--data-dir', dirs[0], '--source', 'ingest', '--symbols', 'BTC/USD', '--workers', '1', ...ingest, ...replication]);
+  t.teardown(async () => {
+    primary.child.kill('SIGCONT');
+    await stopServerProcess(primary, 'SIGKILL');
+  });
+  await waitFor('the primary to publish', async () => (await redis.exists(`${prefix}:meta`)) === 1);
+  const standby = await startServerProcess(['standby', '--data-dir', dirs[1], ...ingest, ...replication]);
+  t.teardown(() => stopServerProcess(standby));
+
+  const errors: PublisherError[] = [];
+  const urls = [primary, standby].map((s) => `${s.http.replace('http', 'ws')}/ingest`);
+  const publisher = new IngestPublisher({ url: urls, token: TOKEN, session: 'fenced', format: 'flatbuffers', symbols: [instrument], window: 1000, onError: (e) => errors.push(e) });
+  t.teardown(() => publisher.close());
+  publisher.continueFrom((await publisher.connect()).accepted_sequence);
+  const push = (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const n = publisher.last + 1;
+      publisher.push({ kind: EV_ADD, symbol: 0, side: BID, orderId: n, newOrderId: 0, price: (60_000 - (n % 100)) * instrument.tickUnits, size: 10 * instrument.lotUnits, timestamp: 0 });
+    }
+    publisher.flush();
+  };
+  push(100);
+  await waitFor('100 events acknowledged', () => publisher.acked === 100);
+
+  // Paused past its lease (a long GC, a frozen VM): the standby takes over meanwhile.
+  primary.child.kill('SIGSTOP');
+  // Sent to the paused primary: its socket buffers them; it may even journal them once it runs again.
+  push(100);
+  await waitFor('the standby to promote itself', async () => (await health(standby)).replication.lease.role === 'primary', 60_000);
+  primary.child.kill('SIGCONT');
+  await waitFor('the old primary to find itself fenced', async () => (await health(primary)).replication.lease.role === 'fenced', 60_000);
+  push(100);
+  await waitFor('every event acknowledged, by the new primary', () => publisher.acked === 300 && publisher.url === urls[1], 120_000);
+
+  const old = await health(primary);
+  t.equal(old.ingest.refusing, 'PRIMARY_FENCED', 'the old primary refuses publishers');
+  t.equal(old.replication.published_through, 100, 'its writes after the takeover were refused');
+  t.equal(old.ingest.durable_sequence, 100, 'and it could acknowledge nothing past them');
+  t.match(await (await fetch(`${primary.http}/metrics`)).text(), /bookcast_lease_fenced 1/, '/metrics says fenced');
+  const again = new IngestPublisher({ url: urls[0], token: TOKEN, session: 'fenced', format: 'json', symbols: [instrument], reconnect: false });
+  t.equal(await again.connect().then(() => null, (err: { code?: string }) => err.code), 'PRIMARY_FENCED', 'a new publisher connection is refused with PRIMARY_FENCED');
+  t.notOk(errors.some((e) => e.code === 'ACKED_EVENTS_LOST'), 'no acknowledged event was lost');
+
+  const records = await streamRecords(redis, `${prefix}:input`);
+  t.same(records.map((r) => r.sequence), records.map((_, i) => i + 1), `the stream's ${records.length} records are consecutive: nothing of the fenced primary after the takeover`);
+  t.same(records.map((r) => r.orderId), Array.from({ length: 300 }, (_, i) => i + 1), 'every event exactly once, in order');
 });
