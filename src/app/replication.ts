@@ -1,4 +1,4 @@
-import type { Config } from '../config';
+import { type Config, isLive } from '../config';
 import { BookcastError } from '../errors';
 import type { Instrument } from '../model/instruments';
 import type { WorkerPool } from '../engine/worker-pool';
@@ -38,7 +38,7 @@ export function buildReplication(
   promote: () => void,
 ): Replication {
   const standby = config.source.kind === 'standby';
-  const publishes = config.redisUrl !== undefined && (standby || config.source.kind === 'simulator' || config.source.kind === 'ingest' || config.source.kind === 'feed');
+  const publishes = config.redisUrl !== undefined && (standby || isLive(config.source));
   const lease = publishes && config.leaseMs > 0 ? new PrimaryLease(config.redisUrl!, leaseKeys(config.replicationPrefix), config.leaseMs) : null;
   const takesPublishers = config.source.kind === 'ingest' || standby;
   const publisher = publishes

@@ -266,7 +266,12 @@ export async function startServer(configured: Config, options: ServerOptions = {
     ? null
     : (task: BookAtRequest, caller: Caller, signal: AbortSignal) => heavyWork.submit(caller.subject, caller.limits.heavyConcurrent, task, signal);
   // A primary's publisher and lease, or a standby's lease watch (app/replication.ts).
-  const replicated = buildReplication(config, instruments, pool, sourceStats, journalDir, ingest, () => (sourceStats[SRC_PROMOTE] = 1));
+  // A standby holds no clients until it is the primary.
+  if (config.source.kind === 'standby') ws.refusal = 'NOT_PRIMARY';
+  const replicated = buildReplication(config, instruments, pool, sourceStats, journalDir, ingest, () => {
+    sourceStats[SRC_PROMOTE] = 1;
+    ws.refusal = null;
+  });
   const follower = config.source.kind === 'follow' ? sourceStats : null;
   registerReplicationMetrics(observability.metrics.registry, follower, replicated.publisher, replicated.lease);
   const replication = replicated.health ?? (follower !== null ? () => followerHealth(follower) : null);

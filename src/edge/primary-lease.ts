@@ -82,6 +82,11 @@ export function isFenced(err: unknown): boolean {
 
 export type LeaseRole = 'standby' | 'primary' | 'fenced';
 
+interface LeaseCommands {
+  bookcastLeaseAcquire(lease: string, epochKey: string, holder: string, ms: number): Promise<number>;
+  bookcastLeaseRenew(lease: string, epochKey: string, holder: string, epoch: number, ms: number): Promise<number>;
+}
+
 /**
  * One process's side of the lease: `acquire` once (a primary at start-up), `hold` (renew until
  * fenced), `watch` (a standby: take it as soon as it lapses). The role and epoch are what health
@@ -94,7 +99,7 @@ export class PrimaryLease {
   renewedAt = 0;
   promotedAt = 0;
   renewals = 0;
-  private readonly redis: Redis;
+  private readonly redis: Redis & LeaseCommands;
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
   private onFenced: () => void = () => undefined;
@@ -106,16 +111,17 @@ export class PrimaryLease {
   ) {
     // Commands fail at once while Redis is away: a renewal that cannot reach Redis is simply not
     // made, and the lease lapses on its own clock, which is the point.
-    this.redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 100 });
-    this.redis.on('error', () => undefined);
-    this.redis.defineCommand('bookcastLeaseAcquire', { numberOfKeys: 2, lua: ACQUIRE_LUA });
-    this.redis.defineCommand('bookcastLeaseRenew', { numberOfKeys: 2, lua: RENEW_LUA });
+    const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 100 });
+    redis.on('error', () => undefined);
+    redis.defineCommand('bookcastLeaseAcquire', { numberOfKeys: 2, lua: ACQUIRE_LUA });
+    redis.defineCommand('bookcastLeaseRenew', { numberOfKeys: 2, lua: RENEW_LUA });
+    this.redis = redis as Redis & LeaseCommands;
   }
 
   /** Takes the lease if nobody holds it; returns the new epoch, or 0. */
   async acquire(): Promise<number> {
     await this.connected();
-    const epoch = Number(await (this.redis as unknown as { bookcastLeaseAcquire(a: string, b: string, h: string, ms: number): Promise<number> }).bookcastLeaseAcquire(this.keys.lease, this.keys.epoch, this.holder, this.leaseMs));
+    const epoch = Number(await this.redis.bookcastLeaseAcquire(this.keys.lease, this.keys.epoch, this.holder, this.leaseMs));
     if (epoch > 0) {
       this.epoch = epoch;
       this.role = 'primary';
@@ -142,7 +148,7 @@ export class PrimaryLease {
     this.timer = setInterval(() => {
       if (this.busy || this.role !== 'primary') return;
       this.busy = true;
-      (this.redis as unknown as { bookcastLeaseRenew(a: string, b: string, h: string, e: number, ms: number): Promise<number> })
+      this.redis
         .bookcastLeaseRenew(this.keys.lease, this.keys.epoch, this.holder, this.epoch, this.leaseMs)
         .then(
           (held) => {

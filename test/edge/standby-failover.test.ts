@@ -83,6 +83,15 @@ t.test('kill -9 of the primary under load: the standby takes the lease and the p
   const refused = await early.connect().then(() => null, (err: { code?: string }) => err.code);
   t.equal(refused, 'NOT_PRIMARY', 'a publisher on the standby is refused with NOT_PRIMARY');
   t.equal((await health(primary)).replication.lease.role, 'primary', 'the primary holds the lease');
+  const client = new WebSocket(`${standby.http.replace('http', 'ws')}/ws`);
+  // Ending a refused handshake reports "closed before the connection was established".
+  client.on('error', () => undefined);
+  const status = await new Promise<number>((resolve) => {
+    client.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    client.on('open', () => resolve(101));
+  });
+  client.terminate();
+  t.equal(status, 503, 'a client on the standby is refused (503 NOT_PRIMARY): it holds no clients');
 
   const clients = edges.flatMap((e) => [new L3Client(e), new L3Client(e)]);
   t.teardown(() => clients.forEach((c) => c.ws.close()));
