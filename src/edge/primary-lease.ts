@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
+import { BookcastError } from '../errors';
 import { log } from '../util/log';
+
+/** How long the first lease command waits for Redis at start-up. */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
  * Who is primary, decided in Redis (issue 12). Two keys beside the replication stream:
@@ -136,15 +140,29 @@ export class PrimaryLease {
     return Number((await this.redis.get(this.keys.epoch)) ?? 0);
   }
 
-  /** At start-up, the first command waits for the connection (there is no offline queue). */
+  /** At start-up, the first command waits for the connection (there is no offline queue), a few seconds at most. */
   private async connected(): Promise<void> {
-    if (this.redis.status !== 'ready') await new Promise<void>((resolve) => this.redis.once('ready', resolve));
+    if (this.redis.status === 'ready') return;
+    let timer: NodeJS.Timeout | undefined;
+    let onReady = (): void => undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        onReady = resolve;
+        this.redis.once('ready', onReady);
+        timer = setTimeout(() => reject(new BookcastError('REPLICATION_UNAVAILABLE', `the lease's Redis did not answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      });
+    } finally {
+      clearTimeout(timer);
+      this.redis.off('ready', onReady);
+    }
   }
 
   /** Renews every leaseMs / 4 until the lease is found taken: then `fenced` is called once. */
   hold(fenced: () => void): void {
     this.onFenced = fenced;
     const every = Math.max(1, Math.floor(this.leaseMs / 4));
+    // A promoted standby's watch ends here.
+    if (this.timer !== null) clearInterval(this.timer);
     this.timer = setInterval(() => {
       if (this.busy || this.role !== 'primary') return;
       this.busy = true;
