@@ -11,6 +11,11 @@ import { formatUnits } from '../src/util/decimal';
  * 3, … in its session, sends them in batches, keeps every event until bookcast acknowledges it
  * as durable, and after a reconnect resends from where bookcast says it stands. A window caps
  * the events in flight; an engine that fills it waits for acks (room() says how much is left).
+ *
+ * Several URLs (a primary and its standby): a connection that cannot be opened, or is refused
+ * (NOT_PRIMARY from a standby, PRIMARY_FENCED from a primary that lost its lease), moves on to the
+ * next URL; after a failover the new primary's welcome says how far it holds the session, and
+ * everything after that is sent again. Its dedup by sequence makes the resend exactly-once.
  */
 
 export interface PublisherSymbol {
@@ -20,8 +25,8 @@ export interface PublisherSymbol {
 }
 
 export interface PublisherOptions {
-  /** ws://host:port/ingest */
-  url: string;
+  /** ws://host:port/ingest, or several (a primary and its standby), tried in turn. */
+  url: string | readonly string[];
   token: string;
   session: string;
   format: 'flatbuffers' | 'json';
@@ -53,7 +58,9 @@ interface Welcome {
 }
 
 const DEFAULT_WINDOW = 100_000;
-const MAX_BACKOFF_MS = 5000;
+/** A failover takes about a lease time: the backoff stays well under it. */
+const FIRST_BACKOFF_MS = 25;
+const MAX_BACKOFF_MS = 500;
 
 export class IngestPublisher {
   /** Sequence of the last event pushed. */
@@ -62,6 +69,8 @@ export class IngestPublisher {
   acked = 0;
   /** Connections opened, the first included. */
   connections = 0;
+  /** The URL connected to (or tried) last. */
+  url: string;
   /** Event words of sequences acked+1 … last, in order (a queue over a growable array). */
   private words = new Float64Array(1024 * EVENT_WORDS);
   private start = 0;
@@ -72,13 +81,17 @@ export class IngestPublisher {
   private ws: WebSocket | null = null;
   private open = false;
   private closing = false;
-  private backoffMs = 100;
+  private backoffMs = FIRST_BACKOFF_MS;
+  private readonly urls: readonly string[];
+  private urlIndex = 0;
   private readonly window: number;
   private readonly builder = new flatbuffers.Builder(64 * 1024);
   private readonly names: string[];
 
   constructor(private readonly options: PublisherOptions) {
     this.window = options.window ?? DEFAULT_WINDOW;
+    this.urls = typeof options.url === 'string' ? [options.url] : options.url;
+    this.url = this.urls[0];
     this.names = options.symbols.map((s) => s.symbol);
   }
 
@@ -86,7 +99,8 @@ export class IngestPublisher {
   connect(): Promise<Welcome> {
     this.closing = false;
     return new Promise((resolve, reject) => {
-      const url = `${this.options.url}?session=${encodeURIComponent(this.options.session)}`;
+      this.url = this.urls[this.urlIndex];
+      const url = `${this.url}?session=${encodeURIComponent(this.options.session)}`;
       const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.options.token}` } });
       this.ws = ws;
       let welcomed = false;
@@ -174,7 +188,7 @@ export class IngestPublisher {
 
   private welcome(w: Welcome): void {
     this.maxBatchEvents = w.max_batch_events;
-    this.backoffMs = 100;
+    this.backoffMs = FIRST_BACKOFF_MS;
     this.connections++;
     if (w.accepted_sequence < this.acked) {
       this.options.onError?.({ code: 'ACKED_EVENTS_LOST', message: `bookcast acknowledged ${this.acked} but now stands at ${w.accepted_sequence}` });
@@ -196,12 +210,16 @@ export class IngestPublisher {
     this.options.onAck?.(sequence);
   }
 
-  private reconnectLater(): void {
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
+  /** The same URL first (a restart); on failure the next one at once, and the backoff grows only after every URL failed. */
+  private reconnectLater(delay = this.backoffMs): void {
     setTimeout(() => {
       if (this.closing) return;
-      this.connect().catch(() => this.reconnectLater());
+      this.connect().catch(() => {
+        this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+        if (this.urlIndex !== 0) return this.reconnectLater(0);
+        this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
+        this.reconnectLater();
+      });
     }, delay).unref();
   }
 

@@ -45,7 +45,11 @@ export type SourceConfig =
   /** A capture made by `bookcast record`, played through the same adapter (src/feeds/capture-file.ts). */
   | { kind: 'capture'; path: string; speed: number; originalTime: boolean }
   /** `bookcast edge`: applies a primary's sequenced input from Redis (src/edge/); the symbols come from the primary. */
-  | { kind: 'follow'; redisUrl: string };
+  | { kind: 'follow'; redisUrl: string }
+  /** `bookcast standby`: follows like an edge, journaling what it applies, and becomes an ingest primary when the lease lapses. */
+  | { kind: 'standby'; redisUrl: string; ingest: IngestSourceConfig };
+
+export type IngestSourceConfig = Extract<SourceConfig, { kind: 'ingest' }>;
 
 /** Venues with an adapter in src/feeds/. */
 export const FEED_VENUES = ['kraken', 'kraken-v1', 'binance', 'coinbase', 'bitfinex'] as const;
@@ -158,6 +162,8 @@ export interface Config {
   replicationPrefix: string;
   /** Journal records the replication stream keeps (at least; plus everything after the published checkpoint). */
   replicationRetention: number;
+  /** The primary's lease in Redis (src/edge/primary-lease.ts), ms; 0: no lease (and no standby can take over). */
+  leaseMs: number;
   /** Put before every history-cache key in Redis, so several deployments (or tests) share one Redis apart. */
   cachePrefix: string;
   /** The FIX 4.4 market-data acceptor (src/fix/); null when --fix-port is not set. */
@@ -307,6 +313,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'auth-issuer', env: 'BOOKCAST_AUTH_ISSUER', default: 'bookcast', help: 'iss and aud of the access tokens issued and accepted' },
   { flag: 'redis-url', env: 'REDIS_URL', default: '', help: 'Redis URL (redis://host:6379) for state several processes share (rate-limit counters, verified keys and tokens, revocations); empty: in-process' },
   { flag: 'replication-prefix', env: 'BOOKCAST_REPLICATION_PREFIX', default: 'bookcast:repl', help: 'with --redis-url, a live primary publishes its input under these keys and `bookcast edge` follows them' },
+  { flag: 'lease-ms', env: 'BOOKCAST_LEASE_MS', default: '0', help: 'with --redis-url, a live primary holds a lease of this many ms (renewed every quarter) that `bookcast standby` takes over when it lapses; 0: no lease' },
   { flag: 'replication-retention', env: 'BOOKCAST_REPLICATION_RETENTION', default: '1000000', help: 'journal records the replication stream keeps (MINID ~); an edge further behind bootstraps from the published checkpoint' },
   { flag: 'cache-prefix', env: 'BOOKCAST_CACHE_PREFIX', default: '', help: 'with --redis-url: put before every history-cache key (historical:…), so deployments sharing one Redis keep apart' },
   { flag: 'fix-port', env: 'BOOKCAST_FIX_PORT', default: '', help: 'FIX 4.4 market-data acceptor port (0 picks a free one); empty: no FIX' },
@@ -546,7 +553,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   instruments.push(...generated.specs);
   Object.assign(referencePrices, generated.prices);
   // A feed's symbols come from --feed-symbols, a capture's from its header.
-  if (instruments.length === 0 && !/^((feed|capture):|follow$)/.test(get('source'))) throw new BookcastError('CONFIG_INVALID', 'no symbols configured');
+  if (instruments.length === 0 && !/^((feed|capture):|follow$|standby$)/.test(get('source'))) throw new BookcastError('CONFIG_INVALID', 'no symbols configured');
 
   const sourceText = get('source');
   let source: SourceConfig;
@@ -555,14 +562,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   } else if (sourceText === 'none') {
     source = { kind: 'none' };
   } else if (sourceText === 'ingest') {
-    const token = get('publisher-token');
-    if (token.length < 16) throw new BookcastError('CONFIG_INVALID', '--source ingest needs --publisher-token (BOOKCAST_PUBLISHER_TOKEN) of at least 16 characters');
-    source = {
-      kind: 'ingest',
-      token,
-      maxBatchEvents: integer('ingest-max-batch-events', get('ingest-max-batch-events'), 1, 1_000_000),
-      maxBatchBytes: integer('ingest-max-batch-bytes', get('ingest-max-batch-bytes'), 1024, 64 * 1024 * 1024),
-    };
+    source = ingestSource(get);
   } else if (/^(lobster|journal):./.test(sourceText)) {
     const speed = Number(get('speed'));
     if (!(speed >= 0) || !Number.isFinite(speed)) throw new BookcastError('CONFIG_INVALID', `speed must be a number >= 0`);
@@ -588,6 +588,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     const redisUrl = get('redis-url');
     if (redisUrl === '') throw new BookcastError('CONFIG_INVALID', '`bookcast edge` needs --redis-url (REDIS_URL): the Redis its primary publishes to');
     source = { kind: 'follow', redisUrl };
+  } else if (sourceText === 'standby') {
+    const redisUrl = get('redis-url');
+    if (redisUrl === '') throw new BookcastError('CONFIG_INVALID', '`bookcast standby` needs --redis-url (REDIS_URL): the Redis its primary publishes to');
+    if (get('lease-ms') === '0') throw new BookcastError('CONFIG_INVALID', '`bookcast standby` needs --lease-ms, the same as its primary\'s');
+    source = { kind: 'standby', redisUrl, ingest: ingestSource(get) };
   } else if (/^capture:./.test(sourceText)) {
     const speed = Number(get('speed'));
     if (!(speed >= 0) || !Number.isFinite(speed)) throw new BookcastError('CONFIG_INVALID', `speed must be a number >= 0`);
@@ -656,6 +661,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     redisUrl: get('redis-url') || undefined,
     replicationPrefix: get('replication-prefix'),
     replicationRetention: integer('replication-retention', get('replication-retention'), 1000, 2 ** 40),
+    leaseMs: integer('lease-ms', get('lease-ms'), 0, 600_000),
     cachePrefix: get('cache-prefix'),
     fix: fixConfig(get),
     logLevel: logLevel(get('log-level')),
@@ -668,5 +674,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       connectionFailurePercent: percent('alert-connection-failure-percent', get('alert-connection-failure-percent')),
       storageFreePercent: percent('alert-storage-free-percent', get('alert-storage-free-percent')),
     },
+  };
+}
+
+/** `--source ingest`, and what a standby becomes when it promotes: publishers on /ingest. */
+function ingestSource(get: (flag: string) => string): IngestSourceConfig {
+  const token = get('publisher-token');
+  if (token.length < 16) throw new BookcastError('CONFIG_INVALID', '--source ingest (and `bookcast standby`) needs --publisher-token (BOOKCAST_PUBLISHER_TOKEN) of at least 16 characters');
+  return {
+    kind: 'ingest',
+    token,
+    maxBatchEvents: integer('ingest-max-batch-events', get('ingest-max-batch-events'), 1, 1_000_000),
+    maxBatchBytes: integer('ingest-max-batch-bytes', get('ingest-max-batch-bytes'), 1024, 64 * 1024 * 1024),
   };
 }

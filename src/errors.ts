@@ -112,6 +112,8 @@ export const ERRORS = {
   LISTEN_FAILED: { status: 500, message: 'could not listen on the configured host and port' },
   WORKER_FAILED: { status: 500, message: 'a book worker failed' },
   REPLICATION_UNAVAILABLE: { status: 503, message: "the primary's replication data in Redis cannot be read (edge start-up) or written (primary, retried)" },
+  NOT_PRIMARY: { status: 503, message: 'this process is a standby, not the primary: publishers connect to the primary (another of their URLs), clients to edges' },
+  PRIMARY_FENCED: { status: 503, message: 'another process took the primary lease; this one acknowledges and publishes nothing more' },
   REPLICATION_GAP: { status: 500, message: 'the replication stream no longer holds the records this edge needs; restart it to bootstrap from the checkpoint' },
   INTERNAL: { status: 500, message: 'internal error' },
 } as const;

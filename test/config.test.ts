@@ -62,3 +62,15 @@ t.test('FIX options: off by default, a port needs a sessions file under --auth o
   ];
   for (const [argv, message] of bad) t.throws(() => loadConfig(argv, {}), { code: 'CONFIG_INVALID', message }, argv.join(' '));
 });
+
+t.test('bookcast standby: needs Redis, a lease and a publisher token; --lease-ms is off by default', async (t) => {
+  t.equal(loadConfig([], {}).leaseMs, 0, 'no lease unless asked for');
+  t.equal(loadConfig(['--lease-ms', '600'], {}).leaseMs, 600);
+  const token = ['--publisher-token', 'a-token-of-16-chars'];
+  const s = loadConfig(['--source', 'standby', '--redis-url', 'redis://r:6379', '--lease-ms', '600', ...token, '--symbols='], {});
+  t.same(s.source, { kind: 'standby', redisUrl: 'redis://r:6379', ingest: { kind: 'ingest', token: 'a-token-of-16-chars', maxBatchEvents: 10000, maxBatchBytes: 4 * 1024 * 1024 } }, 'no symbols: they come from the primary');
+  t.throws(() => loadConfig(['--source', 'standby', '--lease-ms', '600', ...token], {}), { code: 'CONFIG_INVALID', message: /--redis-url/ });
+  t.throws(() => loadConfig(['--source', 'standby', '--redis-url', 'redis://r:6379', ...token], {}), { code: 'CONFIG_INVALID', message: /--lease-ms/ });
+  t.throws(() => loadConfig(['--source', 'standby', '--redis-url', 'redis://r:6379', '--lease-ms', '600'], {}), { code: 'CONFIG_INVALID', message: /--publisher-token/ });
+  t.throws(() => loadConfig(['--lease-ms', '-1'], {}), { code: 'CONFIG_INVALID' });
+});

@@ -91,7 +91,7 @@ export function healthReport(parts: HealthParts): () => object {
     })),
     persistence: persistence.health(),
     checkpoints: pool.checkpoints?.health() ?? null,
-    ...(config.source.kind === 'ingest' ? { ingest: ingest.health() } : {}),
+    ...(config.source.kind === 'ingest' || config.source.kind === 'standby' ? { ingest: ingest.health() } : {}),
     ...(parts.replication ? { replication: parts.replication() } : {}),
     ...(feedStats !== undefined ? { feed: feedHealth(config, instruments, feedStats) } : {}),
     connections: hub.sessions.size,

@@ -2,11 +2,11 @@ import * as path from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { Piscina } from 'piscina';
-import { Config, FixConfig, isLive, isReplay } from '../config';
+import { Config, FixConfig, isReplay } from '../config';
 import { BookcastError } from '../errors';
 import { MIRROR_DEPTH } from '../model/depths';
 import type { Instrument } from '../model/instruments';
-import { SRC_STATS_WORDS } from '../model/source-words';
+import { SRC_PROMOTE, SRC_STATS_WORDS } from '../model/source-words';
 import { checkMemoryOrder } from '../ring/memory-order';
 import { RingGroup } from '../ring/ring-group';
 import { SpscRing } from '../ring/spsc-ring';
@@ -69,9 +69,8 @@ import { openHistoryCache } from './history-cache';
 import { CacheRoutes } from '../gateway/cache-routes';
 import { feedWordsLength } from '../model/feed-words';
 import { bootstrapFollower } from '../edge/follow-bootstrap';
-import { InputPublisher } from '../edge/input-publisher';
-import { replicationKeys } from '../edge/replication-format';
 import { followerHealth, registerReplicationMetrics } from '../edge/replication-status';
+import { buildReplication } from './replication';
 
 /** The exchange name the Market Data API reports for every snapshot. */
 const EXCHANGE = 'bookcast';
@@ -127,7 +126,7 @@ async function startEngine(config: Config, instruments: Instrument[], sourceStat
   });
   const persistence = new Persistence(pool.channels.map((c) => c.persistRing), pool.persistDoorbell, instruments, {
     // An edge writes nothing to the shared database: the primary stores; the edge's rows stay in its scratch directory.
-    databaseUrl: config.source.kind === 'follow' ? undefined : config.databaseUrl,
+    databaseUrl: config.source.kind === 'follow' || config.source.kind === 'standby' ? undefined : config.databaseUrl,
     dataDir: config.dataDir,
     batchRows: config.batchRows,
     batchMs: config.batchMs,
@@ -250,9 +249,10 @@ export async function startServer(configured: Config, options: ServerOptions = {
     hub.snapshotSignature = (message, format) => signer.frame(message, format === FORMAT_MARKET_DATA);
     ws.signature = (message, marketData) => signer.frame(message, marketData);
   }
-  const ingestBuffers: IngestBuffers | undefined =
-    config.source.kind === 'ingest' ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer } : undefined;
-  const ingest = new IngestGateway(config.source.kind === 'ingest' ? config.source : null, symbols, ingestBuffers, sourceStats, guard);
+  // A standby takes publishers once it is promoted.
+  const ingestConfig = config.source.kind === 'ingest' ? config.source : config.source.kind === 'standby' ? config.source.ingest : null;
+  const ingestBuffers: IngestBuffers | undefined = ingestConfig !== null ? { ring: SpscRing.allocate(INGEST_RING_BYTES), frontDoorbell: pool.frontDoorbellBuffer } : undefined;
+  const ingest = new IngestGateway(ingestConfig, symbols, ingestBuffers, sourceStats, guard);
 
   ws.register(app);
   ingest.register(app);
@@ -268,25 +268,16 @@ export async function startServer(configured: Config, options: ServerOptions = {
   const bookAt = isReplay(config.source)
     ? null
     : (task: BookAtRequest, caller: Caller, signal: AbortSignal) => heavyWork.submit(caller.subject, caller.limits.heavyConcurrent, task, signal);
-  const publisher =
-    config.redisUrl !== undefined && isLive(config.source)
-      ? new InputPublisher({
-          redisUrl: config.redisUrl,
-          keys: replicationKeys(config.replicationPrefix),
-          journalDir,
-          sourceStats,
-          retention: config.replicationRetention,
-          meta: {
-            instruments: instruments.map(({ symbol, base, quote, tickSize, lotSize, minOrderSize, status }) => ({ symbol, base, quote, tickSize, lotSize, minOrderSize, status })),
-            workers: pool.channels.length,
-          },
-          restoredFrom: pool.checkpoints?.restoredFrom ?? null,
-        })
-      : null;
-  if (publisher !== null && pool.checkpoints !== null) pool.checkpoints.onCompleted = (checkpoint) => publisher.checkpointCompleted(checkpoint);
+  // A primary's publisher and lease, or a standby's lease watch (app/replication.ts).
+  // A standby holds no clients until it is the primary.
+  if (config.source.kind === 'standby') ws.refusal = 'NOT_PRIMARY';
+  const replicated = buildReplication(config, instruments, pool, sourceStats, journalDir, ingest, () => {
+    sourceStats[SRC_PROMOTE] = 1;
+    ws.refusal = null;
+  });
   const follower = config.source.kind === 'follow' ? sourceStats : null;
-  registerReplicationMetrics(observability.metrics.registry, follower, publisher);
-  const replication = publisher !== null ? () => publisher.health() : follower !== null ? () => followerHealth(follower) : null;
+  registerReplicationMetrics(observability.metrics.registry, follower, replicated.publisher, replicated.lease);
+  const replication = replicated.health ?? (follower !== null ? () => followerHealth(follower) : null);
   const health = healthReport({ replication, config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork, heavySlots, limiter, usage });
   const publicHealth = publicHealthReport(startedAt);
   const mirror = new BookMirrorReader(pool.mirror, instruments.length, MIRROR_DEPTH);
@@ -338,7 +329,7 @@ export async function startServer(configured: Config, options: ServerOptions = {
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
     await source.stop();
-    await publisher?.stop();
+    await replicated.stop();
     await pool.drain();
     await pool.stop();
     usage?.flush();
@@ -357,7 +348,7 @@ export async function startServer(configured: Config, options: ServerOptions = {
     await Promise.race([source.ready, failed.then((err) => Promise.reject(err))]);
     await pool.drain();
     observability.start();
-    publisher?.start();
+    await replicated.start();
     gate.listen(config.port);
     if (fix !== null) fixPort = await fix.listen();
   } catch (err) {

@@ -47,25 +47,28 @@ export function startSourceThread(
     journalFsyncMs: config.journalFsyncMs,
     ingest: ingestBuffers,
     replicationPrefix: config.replicationPrefix,
+    followBlockMs: Math.max(10, Math.floor(config.leaseMs / 10)),
     feedStats: feedStats?.buffer as SharedArrayBuffer | undefined,
   };
   const worker = new Worker(path.join(__dirname, '..', 'source', 'source-worker.js'), { workerData: data });
   let stopping = false;
   let exited = false;
+  const journals = isLive(config.source) || config.source.kind === 'standby';
   let started!: () => void;
   const ready = new Promise<void>((resolve) => (started = resolve));
   worker.on('message', (report: SourceReport) => {
     if (report.type === 'ready') {
       if (report.ingest !== undefined) ingest.begin(report.ingest);
       started();
-    } else if (report.type === 'session') ingest.sessionStarted(report.session, report.journalBase);
+    } else if (report.type === 'promoted') ingest.begin(report.ingest);
+    else if (report.type === 'session') ingest.sessionStarted(report.session, report.journalBase);
     else if (report.type === 'error') fail(new BookcastError('WORKER_FAILED', `source: ${report.code}: ${report.message}`));
   });
   worker.on('error', (err) => fail(new BookcastError('WORKER_FAILED', `source: ${err.message}`)));
   worker.on('exit', (code) => {
     exited = true;
-    // A live source (and an edge's follower) never ends by itself; a replay ends when it is done.
-    if (!stopping && (code !== 0 || isLive(config.source) || config.source.kind === 'follow')) fail(new BookcastError('WORKER_FAILED', `source exited with code ${code}`));
+    // A live source (and an edge's or standby's follower) never ends by itself; a replay ends when it is done.
+    if (!stopping && (code !== 0 || journals || config.source.kind === 'follow')) fail(new BookcastError('WORKER_FAILED', `source exited with code ${code}`));
   });
   return {
     ready,
@@ -77,7 +80,7 @@ export function startSourceThread(
       stopping = true;
       sourceStats[SRC_STOP] = 1;
       const stopBy = Date.now() + SOURCE_STOP_MS;
-      while (isLive(config.source) && !exited && Date.now() < stopBy) await new Promise((resolve) => setTimeout(resolve, 5));
+      while (journals && !exited && Date.now() < stopBy) await new Promise((resolve) => setTimeout(resolve, 5));
       await worker.terminate();
     },
   };

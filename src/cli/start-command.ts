@@ -38,6 +38,8 @@ export async function startCommand(argv: string[]): Promise<number> {
                   ? `capture ${config.source.path} at ${config.source.speed === 0 ? 'full speed' : `${config.source.speed}x`}`
                   : config.source.kind === 'follow'
                     ? `edge following ${config.replicationPrefix} at ${config.source.redisUrl}`
+                    : config.source.kind === 'standby'
+                    ? `standby following ${config.replicationPrefix} at ${config.source.redisUrl}, primary when its lease lapses`
                     : `LOBSTER replay of ${config.source.path}`;
     say(`bookcast is running: ${server.instruments.length} symbols (${server.instruments.map((i) => i.symbol).slice(0, 8).join(', ')}${server.instruments.length > 8 ? ', …' : ''}), ${server.workers} book worker${server.workers === 1 ? '' : 's'}, source: ${source}`);
     const [ws, http] = server.tls ? ['wss', 'https'] : ['ws', 'http'];
@@ -48,7 +50,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     if (server.fixPort !== null) say(`  FIX 4.4 (market data):   ${config.host}:${server.fixPort}${config.fix!.tlsCert !== '' ? ' (TLS)' : ''}, TargetCompID ${config.fix!.compId}`);
     say(`  Dashboard:               ${http}://${base}/dashboard`);
     say(`  API description:         ${http}://${base}/openapi.json, ${http}://${base}/asyncapi.json`);
-    if (config.source.kind === 'ingest') say(`  Ingest (publishers):     ${ws}://${base}/ingest?session=<name>  (Authorization: Bearer <publisher token>)`);
+    if (config.source.kind === 'ingest' || config.source.kind === 'standby') say(`  Ingest (publishers):     ${ws}://${base}/ingest?session=<name>  (Authorization: Bearer <publisher token>)`);
     say(`  try: curl ${http}://${base}/api/v1/market/${server.instruments[0].slug}/orderbook?depth=5`);
     const stopped = new Promise<number>((resolve) => {
       const stop = (signal: string) => {

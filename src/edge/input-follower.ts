@@ -26,6 +26,8 @@ export class InputFollower {
   private readonly head: Redis;
   private applied: number;
   private headAt = 0;
+  /** The ingest publisher session of the last entry applied (its `s` and `b` fields), null without. */
+  session: { session: string; journalBase: number } | null = null;
 
   constructor(
     redisUrl: string,
@@ -36,6 +38,8 @@ export class InputFollower {
     private readonly stats: Float64Array,
     /** The journal record the books hold already (their checkpoint's). */
     from: number,
+    /** How long a read waits for entries; a standby waits less, so a promotion is noticed sooner. */
+    private readonly blockMs = BLOCK_MS,
   ) {
     const options = { maxRetriesPerRequest: 1, retryStrategy: () => RETRY_MS };
     this.redis = new Redis(redisUrl, options);
@@ -47,14 +51,22 @@ export class InputFollower {
     stats[FOLLOW_APPLIED] = from;
   }
 
-  /** Follows until `stopped()`; `caughtUp` is called once, the first time a read finds nothing more. */
-  async run(stopped: () => boolean, caughtUp: () => void): Promise<void> {
+  /**
+   * Follows until `stopped()`; `caughtUp` is called once, the first time a read finds nothing more.
+   * Once `draining()` (a standby that took the lease: nobody can append any more), it reads
+   * without blocking and returns at the stream's end.
+   */
+  async run(stopped: () => boolean, caughtUp: () => void, draining: () => boolean = () => false): Promise<void> {
     let told = false;
     try {
       while (!stopped()) {
         let reply: [Buffer, [Buffer, Buffer[]][]][] | null;
+        const last = draining();
         try {
-          reply = (await this.redis.xreadBuffer('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', this.keys.stream, `${this.applied}-0`)) as typeof reply;
+          const from = `${this.applied}-0`;
+          reply = (await (last
+            ? this.redis.xreadBuffer('COUNT', READ_COUNT, 'STREAMS', this.keys.stream, from)
+            : this.redis.xreadBuffer('COUNT', READ_COUNT, 'BLOCK', this.blockMs, 'STREAMS', this.keys.stream, from))) as typeof reply;
           this.stats[FOLLOW_CONNECTED] = 1;
         } catch {
           this.stats[FOLLOW_CONNECTED] = 0;
@@ -64,6 +76,7 @@ export class InputFollower {
         const entries = reply === null ? [] : reply[0][1];
         for (const [, fields] of entries) this.apply(fields);
         if (entries.length > 0) this.publish();
+        if (last && entries.length < READ_COUNT) return;
         this.lookUpHead();
         if (entries.length < READ_COUNT && !told) {
           told = true;
@@ -79,11 +92,16 @@ export class InputFollower {
   private apply(fields: Buffer[]): void {
     let records: Buffer | null = null;
     let publishedAt = 0;
+    let session: string | null = null;
+    let journalBase = 0;
     for (let i = 0; i + 1 < fields.length; i += 2) {
       const name = fields[i].toString();
       if (name === 'r') records = fields[i + 1];
       else if (name === 't') publishedAt = Number(fields[i + 1].toString());
+      else if (name === 's') session = fields[i + 1].toString();
+      else if (name === 'b') journalBase = Number(fields[i + 1].toString());
     }
+    if (session !== null) this.session = { session, journalBase };
     if (records === null || records.length % (RECORD_WORDS * 8) !== 0) throw new BookcastError('REPLICATION_GAP', 'a replication entry without whole records');
     // Copied into an aligned buffer: Redis's reply slices sit at any byte offset.
     const f = new Float64Array(records.length / 8);

@@ -7,6 +7,7 @@ import { EVENT_WORDS } from '../model/events';
 import { SRC_DURABLE } from '../model/source-words';
 import { log } from '../util/log';
 import { RECORD_WORDS, ReplicationKeys, ReplicationMeta, entrySequence } from './replication-format';
+import { PrimaryLease, defineFencedCommands, isFenced } from './primary-lease';
 
 /** Records per stream entry at most: one poll's batch (about 36 KiB). */
 const BATCH_RECORDS = 512;
@@ -26,6 +27,10 @@ export interface PublisherOptions {
   meta: ReplicationMeta;
   /** The checkpoint the books started from: published at once, so followers can start before the next one. */
   restoredFrom: { sequence: number; path: string } | null;
+  /** With --lease-ms: every write is fenced by the lease's epoch (primary-lease.ts). */
+  lease: PrimaryLease | null;
+  /** An ingest primary's publisher session, read after each batch (see publishBatch); null for other sources. */
+  session: (() => { session: string; journalBase: number } | null) | null;
 }
 
 /** Copies journal records into the batch buffer as (sequence, 8 event words). */
@@ -51,7 +56,7 @@ class BatchCollector implements JournalHandler {
  * journal's retention deleted records meanwhile; then followers bootstrap from the checkpoint).
  */
 export class InputPublisher {
-  private readonly redis: Redis;
+  private readonly redis: ReturnType<typeof defineFencedCommands>;
   private readonly collector = new BatchCollector();
   private tail: JournalTail | null = null;
   private running = false;
@@ -72,7 +77,7 @@ export class InputPublisher {
   constructor(private readonly options: PublisherOptions) {
     this.newestCheckpoint = options.restoredFrom;
     // No offline queue: a command while Redis is away fails at once, and the loop retries it.
-    this.redis = new Redis(options.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => RETRY_MS });
+    this.redis = defineFencedCommands(new Redis(options.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => RETRY_MS }));
     this.redis.on('error', (err) => this.fail(err));
     this.redis.on('ready', () => {
       this.connected = true;
@@ -97,6 +102,8 @@ export class InputPublisher {
   /** A new checkpoint is complete on disk: followers may start from it (published after the current one, in order). */
   checkpointCompleted(info: { sequence: number; path: string }): void {
     this.newestCheckpoint = info;
+    // A standby's checkpoints wait for its promotion (begin publishes the newest then).
+    if (!this.running) return;
     this.publishing = this.publishing.then(() => this.publishCheckpoint(info)).catch((err) => this.fail(err));
   }
 
@@ -114,7 +121,7 @@ export class InputPublisher {
   }
 
   private async run(): Promise<void> {
-    while (this.running) {
+    while (this.running && this.options.lease?.role !== 'fenced') {
       try {
         if (this.redis.status === 'wait') await this.redis.connect();
         if (this.tail === null) await this.begin();
@@ -150,6 +157,7 @@ export class InputPublisher {
 
   /** One entry of the records durable since the last; false when there were none. */
   private async publishBatch(): Promise<boolean> {
+    const lease = this.options.lease;
     const tail = this.tail!;
     const collector = this.collector;
     const durable = this.options.sourceStats[SRC_DURABLE];
@@ -160,8 +168,15 @@ export class InputPublisher {
     const last = words[(count - 1) * RECORD_WORDS];
     const keep = Math.max(1, Math.min(last - this.options.retention + 1, this.checkpointSequence + 1));
     const records = Buffer.from(words.buffer, 0, count * RECORD_WORDS * 8);
+    const fields: (string | Buffer)[] = ['MINID', '~', String(keep), `${last}-0`, 'r', records, 't', String(Date.now())];
+    // Read after the batch: the session file is written before the session's first event is
+    // journaled, so a batch holding any event of a session is published with that session's name
+    // and base (or a later one's, whose base then lies at or past the batch's end). A standby
+    // that promotes continues the session of the last entry (replication-format.ts).
+    const session = this.options.session?.() ?? null;
+    if (session !== null) fields.push('s', session.session, 'b', String(session.journalBase));
     // A failure leaves the batch in the collector: the next try sends the same records.
-    await this.redis.xadd(this.options.keys.stream, 'MINID', '~', String(keep), `${last}-0`, 'r', records, 't', String(Date.now()));
+    await this.write(() => (lease === null ? this.redis.xadd(this.options.keys.stream, ...(fields as string[])) : this.redis.bookcastFencedXadd(lease.keys.epoch, this.options.keys.stream, String(lease.epoch), ...fields)));
     collector.count = 0;
     this.publishedThrough = last;
     this.entries++;
@@ -176,8 +191,19 @@ export class InputPublisher {
       fields.push(name, await readFile(path.join(info.path, name)));
     }
     const key = this.options.keys.checkpoint;
-    await this.redis.multi().del(key).hset(key, ...fields).exec();
+    const lease = this.options.lease;
+    await this.write(() => (lease === null ? this.redis.multi().del(key).hset(key, ...fields).exec() : this.redis.bookcastFencedReplaceHash(lease.keys.epoch, key, String(lease.epoch), ...fields)));
     this.checkpointSequence = info.sequence;
+  }
+
+  /** A write refused by the epoch check fences this process (the lease says so in health) and ends the loop. */
+  private async write(command: () => Promise<unknown>): Promise<void> {
+    try {
+      await command();
+    } catch (err) {
+      if (isFenced(err)) this.options.lease?.fence();
+      throw err;
+    }
   }
 
   private fail(err: unknown): void {

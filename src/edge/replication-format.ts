@@ -9,9 +9,12 @@ import { EVENT_WORDS } from '../model/events';
  *                           r  the records: n x 9 float64 little-endian (journal sequence, then the
  *                              8 event words of model/events.ts), sequences consecutive
  *                           t  the primary's wall clock (ms) when it published the entry
+ *                           s, b  (an ingest primary) the publisher session in force and its journal
+ *                              base (ingest-protocol.ts): what a promoted standby continues
  *   <prefix>:checkpoint   Hash: "sequence" (the journal record it is as of) and every file of the
  *                         newest checkpoint directory (engine/checkpoint-files.ts), byte for byte.
  *   <prefix>:meta         JSON {instruments, workers}: what a follower must run to be identical.
+ *   <prefix>:lease, <prefix>:epoch   who is primary, and the fencing epoch (primary-lease.ts).
  *
  * The stream always keeps every record after the published checkpoint (and at least the
  * retention), so checkpoint + stream is always a complete history.

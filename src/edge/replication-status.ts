@@ -1,6 +1,7 @@
 import { Gauge, Registry } from 'prom-client';
 import { FOLLOW_APPLIED, FOLLOW_APPLIED_AT, FOLLOW_CONNECTED, FOLLOW_HEAD, FOLLOW_LAG_MS } from '../model/source-words';
 import type { InputPublisher } from './input-publisher';
+import type { PrimaryLease } from './primary-lease';
 
 /** An edge that has applied nothing for this long while the stream was silent or Redis away says `stale`. */
 const STALE_MS = 3_000;
@@ -33,8 +34,13 @@ function gauge(registry: Registry, name: string, help: string, read: () => numbe
   });
 }
 
-/** The replication families of /metrics: a follower's lag, or a primary's published position. */
-export function registerReplicationMetrics(registry: Registry, follower: Float64Array | null, publisher: InputPublisher | null): void {
+/** The replication families of /metrics: a follower's lag, or a primary's published position, and the lease. */
+export function registerReplicationMetrics(registry: Registry, follower: Float64Array | null, publisher: InputPublisher | null, lease: PrimaryLease | null): void {
+  if (lease !== null) {
+    gauge(registry, 'bookcast_lease_primary', '1 while this process holds the primary lease (0: a standby, or a fenced primary)', () => (lease.role === 'primary' ? 1 : 0));
+    gauge(registry, 'bookcast_lease_fenced', '1 once another process took the lease from this one', () => (lease.role === 'fenced' ? 1 : 0));
+    gauge(registry, 'bookcast_lease_epoch', 'Fencing epoch this process holds (0 before it ever held the lease)', () => lease.epoch);
+  }
   if (follower !== null) {
     gauge(registry, 'bookcast_follower_applied_sequence', "Last primary journal record this edge applied", () => follower[FOLLOW_APPLIED]);
     gauge(registry, 'bookcast_follower_lag_records', "Journal records the primary published that this edge has not applied yet", () => Math.max(0, follower[FOLLOW_HEAD] - follower[FOLLOW_APPLIED]));

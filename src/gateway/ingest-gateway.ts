@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CompressOptions, HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { DISABLED } from 'uWebSockets.js';
-import { BookcastError, ErrorCode } from '../errors';
+import { BookcastError, ERRORS, ErrorCode } from '../errors';
 import { EVENT_BYTES, EVENT_WORDS } from '../model/events';
 import { BACK_PRESSURED, SpscRing } from '../ring/spsc-ring';
 import { INGEST_EVENT, INGEST_SESSION, IngestBuffers, IngestStart, SESSION_NAME } from '../source/ingest-protocol';
@@ -55,6 +55,14 @@ export class IngestGateway {
   private queueOffset = 0;
   private queuedEvents = 0;
   private ready = false;
+  /** Why publishers are turned away while this process is not the primary (a standby, a fenced primary). */
+  private refusal: ErrorCode | null = null;
+  /**
+   * With replication under a lease: the journal record through which the Redis stream holds this
+   * process's records. An ack then promises both the journal on disk and the stream, so a standby
+   * that takes over holds every acknowledged event.
+   */
+  replicatedThrough: (() => number) | null = null;
   readonly counters = { batches: 0, events: 0, duplicates: 0, refused: 0 };
 
   constructor(
@@ -72,11 +80,25 @@ export class IngestGateway {
 
   /** Where the source thread found the session after restoring the journal; publishers may connect from now on. */
   begin(start: IngestStart): void {
+    this.refusal = null;
     this.session = start.session;
     this.journalBase = start.journalBase;
     this.accepted = start.accepted;
     this.acked = this.durable();
     this.ready = true;
+  }
+
+  /**
+   * From now on publishers are refused with `code` (NOT_PRIMARY on a standby, PRIMARY_FENCED once
+   * another process took the lease); a connected one is told so and closed, and nothing more is acked.
+   */
+  refuseWith(code: ErrorCode): void {
+    this.refusal = code;
+    const publisher = this.publisher;
+    if (publisher === null) return;
+    this.publisher = null;
+    publisher.send(JSON.stringify({ type: 'error', code, message: ERRORS[code].message }), false);
+    publisher.end(1013, code);
   }
 
   /** The source thread wrote the session file for `session`: acks can be computed from now on. */
@@ -97,6 +119,7 @@ export class IngestGateway {
         if (client === null) return;
         let session: string;
         try {
+          if (this.refusal !== null) throw new BookcastError(this.refusal);
           if (this.options === null || !this.ready) throw new BookcastError('INGEST_DISABLED');
           const query = readQuery(req, ['session', 'token']);
           const header = req.getHeader('authorization');
@@ -139,7 +162,7 @@ export class IngestGateway {
   poll(): number {
     if (this.queue.length > 0) this.drainQueue();
     const durable = this.durable();
-    if (durable > this.acked) {
+    if (durable > this.acked && this.refusal === null) {
       this.acked = durable;
       this.publisher?.send(JSON.stringify({ type: 'ack', session: this.session, sequence: durable }), false);
     }
@@ -159,6 +182,7 @@ export class IngestGateway {
     return {
       session: this.session,
       publisher_connected: this.publisher !== null,
+      refusing: this.refusal,
       accepted_sequence: this.accepted,
       durable_sequence: this.durable(),
       queued_events: this.queuedEvents,
@@ -169,7 +193,9 @@ export class IngestGateway {
   /** Highest sequence of the current session on stable storage. */
   private durable(): number {
     if (this.ring === null || Number.isNaN(this.journalBase)) return 0;
-    return Math.max(0, Math.min(this.accepted, this.sourceStats[SRC_DURABLE] - this.journalBase));
+    const journal = this.sourceStats[SRC_DURABLE];
+    const through = this.replicatedThrough === null ? journal : Math.min(journal, this.replicatedThrough());
+    return Math.max(0, Math.min(this.accepted, through - this.journalBase));
   }
 
   private open(ws: WebSocket<PublisherData>): void {

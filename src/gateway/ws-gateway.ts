@@ -9,7 +9,7 @@ import { nowMicros } from '../util/clock';
 import { log } from '../util/log';
 import { MessageEncoder, SubscriptionStateInput } from '../wire/message-encoder';
 import { formatTimestampMicros } from '../wire/timestamp';
-import { admissionOf, errorBody, sendRefusal, wsRoute } from './http';
+import { admissionOf, errorBody, sendError, sendRefusal, wsRoute } from './http';
 import type { Caller, Permission, RouteInfo } from '../auth/caller';
 import { requirePermission } from '../auth/admission';
 import { routePermission } from '../auth/route-permissions';
@@ -92,6 +92,8 @@ export class WsGateway implements SessionDialect {
    * was refused, whichever check refused it, so a refusal added later is counted too.
    */
   upgradeRequests = 0;
+  /** Set while this process may hold no clients (a standby: NOT_PRIMARY); every upgrade is refused with it. */
+  refusal: ErrorCode | null = null;
   upgrades = 0;
   /** Closes by WebSocket close code (1006: dropped or timed out, 1013: slow consumer, …). */
   readonly closes = new Map<number, number>();
@@ -145,6 +147,10 @@ export class WsGateway implements SessionDialect {
             res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json')
               .end(errorBody('INVALID_PARAMETER', `unsupported format "${req.getQuery('format')}"`));
           });
+          return;
+        }
+        if (this.refusal !== null) {
+          sendError(res, this.refusal, 'a standby holds no clients: connect to an edge (or to the primary)');
           return;
         }
         const client = this.guard.admit(res, req);

@@ -31,6 +31,11 @@ export interface JournalWriterOptions {
   backgroundSync?: boolean;
   /** Called each time durableSequence advances (after sync, or when a background sync completes). */
   onDurable?: ((durableSequence: number) => void) | null;
+  /**
+   * The sequence an empty journal starts at. Default 1. A standby's journal continues the
+   * primary's after the checkpoint it bootstrapped from (its records before are in the checkpoint).
+   */
+  firstSequence?: number;
 }
 
 /** What open found and repaired. */
@@ -75,6 +80,7 @@ export class JournalWriter {
   private readonly fsyncIntervalMs: number;
   private readonly backgroundSync: boolean;
   private readonly onDurable: ((durableSequence: number) => void) | null;
+  private readonly firstSequence: number;
   private readonly onBackgroundSynced: (error: NodeJS.ErrnoException | null) => void;
   private readonly capacity: number;
   private readonly bytes: Uint8Array;
@@ -107,6 +113,7 @@ export class JournalWriter {
     this.fsyncIntervalMs = options.fsyncIntervalMs;
     this.backgroundSync = options.backgroundSync;
     this.onDurable = options.onDurable;
+    this.firstSequence = options.firstSequence;
     this.onBackgroundSynced = (error) => this.backgroundSynced(error);
     this.capacity = Math.floor(options.bufferBytes / RECORD_BYTES);
     const buffer = new ArrayBuffer(this.capacity * RECORD_BYTES);
@@ -321,7 +328,9 @@ export class JournalWriter {
     const segments = listSegments(this.dir);
     this.recovery.segments = segments.length;
     if (segments.length === 0) {
-      this.createSegment(1);
+      this.next = this.firstSequence;
+      this.written = this.next - 1;
+      this.createSegment(this.next);
       this.syncOnOpen();
       return;
     }
@@ -382,5 +391,9 @@ function validate(opts: JournalWriterOptions): Options {
   if (!Number.isSafeInteger(bufferBytes) || bufferBytes < RECORD_BYTES) {
     throw new JournalError(JOURNAL_OPTIONS, `bufferBytes must be an integer >= ${RECORD_BYTES}, got ${bufferBytes}`);
   }
-  return { segmentBytes, fsyncIntervalMs, bufferBytes, backgroundSync: opts.backgroundSync ?? false, onDurable: opts.onDurable ?? null };
+  const firstSequence = opts.firstSequence ?? 1;
+  if (!Number.isSafeInteger(firstSequence) || firstSequence < 1) {
+    throw new JournalError(JOURNAL_OPTIONS, `firstSequence must be an integer >= 1, got ${firstSequence}`);
+  }
+  return { segmentBytes, fsyncIntervalMs, bufferBytes, backgroundSync: opts.backgroundSync ?? false, onDurable: opts.onDurable ?? null, firstSequence };
 }

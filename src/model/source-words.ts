@@ -25,4 +25,10 @@ export const FOLLOW_APPLIED_AT = 9;
 export const FOLLOW_LAG_MS = 10;
 /** 1 while its Redis connection answers. */
 export const FOLLOW_CONNECTED = 11;
-export const SRC_STATS_WORDS = 12;
+/**
+ * Written by the server: 1 tells a standby's source that the lease is now this process's (the
+ * epoch was bumped, nobody can append to the stream any more): apply the stream to its end,
+ * then take publishers (src/edge/primary-lease.ts).
+ */
+export const SRC_PROMOTE = 12;
+export const SRC_STATS_WORDS = 13;

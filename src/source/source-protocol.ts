@@ -25,6 +25,8 @@ export interface SourceWorkerData {
   feedStats?: SharedArrayBuffer;
   /** Where a follow source reads the primary's stream (src/edge/replication-format.ts). */
   replicationPrefix: string;
+  /** How long a standby's read of the stream blocks: a promotion waits for it at most. */
+  followBlockMs: number;
   /** The ingest ring and state (ingest source only). */
   ingest?: IngestBuffers;
 }
@@ -34,5 +36,7 @@ export type SourceReport =
   | { type: 'ready'; ingest?: IngestStart }
   | { type: 'done' }
   | { type: 'error'; code: string; message: string }
+  /** A standby applied the whole stream and now takes publishers: where the session stands. */
+  | { type: 'promoted'; ingest: IngestStart }
   /** A new publisher session began after journal record `journalBase`. */
   | { type: 'session'; session: string; journalBase: number };

@@ -24,13 +24,13 @@ import { CaptureLink, playCapture } from '../feeds/capture-player';
 import { readCaptureHeader } from '../feeds/capture-file';
 import { feedEndpoints } from '../feeds/venues';
 import { SourceReport, SourceWorkerData } from './source-protocol';
-import { SRC_DONE, SRC_DURABLE, SRC_EMITTED, SRC_RESTORED, SRC_RESTORE_MS, SRC_STOP, SRC_WAITS, SRC_STATS_WORDS } from '../model/source-words';
+import { SRC_DONE, SRC_DURABLE, SRC_EMITTED, SRC_PROMOTE, SRC_RESTORED, SRC_RESTORE_MS, SRC_STOP, SRC_WAITS, SRC_STATS_WORDS } from '../model/source-words';
 import { JournalReader, JournalHandler } from '../journal/journal-reader';
 import { JournalWriter, JournalWriterOptions } from '../journal/journal-writer';
 import { listSegments } from '../journal/journal-segments';
 import { instrumentKey, readSymbolCheckpoint } from '../engine/checkpoint-files';
 import type { IngestBuffers } from './ingest-protocol';
-import { refuseIfIngestSession } from './ingest-session-file';
+import { refuseIfIngestSession, writeIngestSession } from './ingest-session-file';
 import { IngestSource } from './ingest-source';
 import { InputFollower } from '../edge/input-follower';
 import { replicationKeys } from '../edge/replication-format';
@@ -225,14 +225,61 @@ function runJournal(source: Extract<SourceConfig, { kind: 'journal' }>): void {
 async function runIngest(buffers: IngestBuffers): Promise<void> {
   // fdatasync runs on libuv's pool: events keep moving to the books while the disk works, and
   // acks follow its completions.
-  let ingest: IngestSource | null = null;
-  const journal = restoreAndJournal(null, { backgroundSync: true, onDurable: () => ingest?.noteDurable() });
-  ingest = new IngestSource(buffers, writer, journal, data.journalDir, stats, (session, journalBase) => {
+  const durable = { noteDurable: () => undefined as void };
+  const journal = restoreAndJournal(null, { backgroundSync: true, onDurable: () => durable.noteDurable() });
+  await takePublishers(buffers, journal, durable, 'ready');
+}
+
+/** Hands the journal to /ingest: the front hears where the session stands (`report`), publishers may connect. */
+async function takePublishers(buffers: IngestBuffers, journal: JournalWriter, durable: { noteDurable(): void }, report: 'ready' | 'promoted'): Promise<void> {
+  const ingest = new IngestSource(buffers, writer, journal, data.journalDir, stats, (session, journalBase) => {
     parentPort!.postMessage({ type: 'session', session, journalBase } satisfies SourceReport);
   });
-  parentPort!.postMessage({ type: 'ready', ingest: ingest.start() } satisfies SourceReport);
+  durable.noteDurable = () => ingest.noteDurable();
+  parentPort!.postMessage({ type: report, ingest: ingest.start() } satisfies SourceReport);
   await ingest.run();
   journal.close();
+}
+
+/**
+ * A standby: follows the primary's stream like an edge, but journals every record it applies,
+ * under the primary's own sequence (its journal starts after the checkpoint it bootstrapped
+ * from), so its journal is the primary's from there on. Promoted (SRC_PROMOTE, once the server
+ * took the lease), it applies the stream to its end, writes the session file of the last entry's
+ * publisher session, and goes on exactly as `--source ingest` on that journal.
+ */
+async function runStandby(source: Extract<SourceConfig, { kind: 'standby' }>, prefix: string, buffers: IngestBuffers, blockMs: number): Promise<void> {
+  const after = data.checkpoint?.sequence ?? 0;
+  const durable = { noteDurable: () => undefined as void };
+  const journal = restoreAndJournal(null, { backgroundSync: true, firstSequence: after + 1, onDurable: () => durable.noteDurable() });
+  let count = 0;
+  const sink: EventSink = {
+    event(kind, symbol, side, orderId, price, size, newOrderId, timestamp) {
+      writer.event(kind, symbol, side, orderId, price, size, newOrderId, timestamp);
+      count++;
+    },
+  };
+  const publish = (): void => {
+    writer.publish();
+    stats[SRC_EMITTED] = count;
+    stats[SRC_WAITS] = writer.waits;
+  };
+  const follower = new InputFollower(source.redisUrl, replicationKeys(prefix), sink, publish, stats, journal.nextSequence - 1, blockMs);
+  // The group commit also runs while the stream is quiet (the follower's publish does it otherwise).
+  const syncing = setInterval(() => journal.maybeSync(Date.now()), 10);
+  try {
+    await follower.run(() => stats[SRC_STOP] === 1, ready, () => stats[SRC_PROMOTE] === 1);
+  } finally {
+    clearInterval(syncing);
+  }
+  if (stats[SRC_STOP] === 1) return journal.close();
+  writer.publish();
+  const last = journal.sync();
+  const session = follower.session;
+  // A session whose base lies past the last record applied had no event in the stream yet: it
+  // starts here, with nothing accepted (nothing of it was acknowledged, acks wait for the stream).
+  if (session !== null) writeIngestSession(data.journalDir, { session: session.session, journalBase: Math.min(session.journalBase, last) });
+  await takePublishers(buffers, journal, durable, 'promoted');
 }
 
 /** Counts what a feed hands to the books (SRC_EMITTED). */
@@ -341,6 +388,7 @@ async function main(): Promise<void> {
   else if (source.kind === 'feed') await runFeed(source);
   else if (source.kind === 'capture') await runCapture(source);
   else if (source.kind === 'follow') await runFollow(source, data.replicationPrefix);
+  else if (source.kind === 'standby') await runStandby(source, data.replicationPrefix, data.ingest!, data.followBlockMs);
   else {
     ready();
     runLobster(source.path, source.speed, source.originalTime);

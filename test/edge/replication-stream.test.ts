@@ -50,7 +50,7 @@ t.test('the primary journal reaches a follower in order, once, across a Redis cr
   const keys = replicationKeys(`test:${randomBytes(4).toString('hex')}`);
   const sourceStats = new Float64Array(SRC_STATS_WORDS);
   const meta = { instruments: [], workers: 1 };
-  const publisher = new InputPublisher({ redisUrl: redis.url, keys, journalDir: dir, sourceStats, retention: 1000, meta, restoredFrom: null });
+  const publisher = new InputPublisher({ redisUrl: redis.url, keys, journalDir: dir, sourceStats, retention: 1000, meta, restoredFrom: null, lease: null, session: null });
   publisher.start();
   t.teardown(() => publisher.stop());
 

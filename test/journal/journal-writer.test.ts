@@ -245,6 +245,7 @@ t.test('options are validated and a closed writer refuses work', (t) => {
   t.throws(() => JournalWriter.open(dir, { segmentBytes: 79 }), { code: 'JOURNAL_OPTIONS' });
   t.throws(() => JournalWriter.open(dir, { fsyncIntervalMs: -1 }), { code: 'JOURNAL_OPTIONS' });
   t.throws(() => JournalWriter.open(dir, { bufferBytes: 1.5 }), { code: 'JOURNAL_OPTIONS' });
+  t.throws(() => JournalWriter.open(dir, { firstSequence: 0 }), { code: 'JOURNAL_OPTIONS' });
   const writer = JournalWriter.open(dir);
   writer.close();
   t.throws(() => writer.append(event, 0), { code: 'JOURNAL_CLOSED' });
@@ -287,4 +288,18 @@ t.test('background sync: maybeSync returns at once and durability lands through 
   const read = readAll(dir);
   t.same(read.sequences, range(1, 8));
   t.equal(read.firstWrong, -1);
+});
+
+t.test('an empty journal starts at firstSequence (a standby continuing after a checkpoint); one with records ignores it', async (t) => {
+  const dir = temporaryDir(t);
+  const writer = JournalWriter.open(dir, { firstSequence: 101 });
+  t.equal(writer.nextSequence, 101, 'the first append takes 101');
+  t.equal(writer.durableSequence, 100, 'and everything before it counts as durable (it lives in the checkpoint)');
+  appendEvents(writer, 5);
+  writer.close();
+  t.same(readdirSync(dir).filter((n) => n.endsWith('.log')), [segmentFileName(101)], 'its first segment is named for 101');
+  t.same(readAll(dir).sequences, range(101, 105), 'the reader sees 101..105');
+  const again = JournalWriter.open(dir, { firstSequence: 7 });
+  t.equal(again.nextSequence, 106, 'a reopened journal goes on after its last record');
+  again.close();
 });
