@@ -206,7 +206,8 @@ t.test('pauseReading leaves frames with the server until its slow-consumer handl
   t.ok(await notice, 'told it fell behind once it reads again');
   const btc = recorder.stream('l2 BTC/USD');
   const { snapshots, updates } = btc;
-  await waitFor('a fresh BTC/USD snapshot and updates on it', () => btc.snapshots > snapshots && btc.updates > updates);
+  // What was queued before the park is read first: minutes of decoding on a loaded machine.
+  await waitFor('a fresh BTC/USD snapshot and updates on it', () => btc.snapshots > snapshots && btc.updates > updates, 300_000);
   t.same(recorder.resyncs, [], 'the server resynchronised the streams: the client found no gap of its own');
   t.equal(client.connections, 1, 'the same connection');
 });
