@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { Instrument } from '../model/instruments';
 import type { HistoryRequest } from './history-render';
 import type { TimescaleJobs } from './timescale-jobs';
@@ -19,6 +20,8 @@ export interface PersistenceWorkerData {
   durableLag: SharedArrayBuffer;
   /** Where to follow the input journal from, to store every input event (--store-events); null: off. */
   events: OrderEventSource | null;
+  /** The worker's end of the SQL relay (sql-relay-protocol.ts): access control's statements on the embedded store. */
+  sqlRelay: MessagePort;
 }
 
 /** The live source's journal, and its stats buffer, whose SRC_DURABLE word says how far it may be read. */

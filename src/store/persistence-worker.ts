@@ -48,6 +48,8 @@ import {
   PersistenceWorkerData,
 } from './persistence-protocol';
 import { Spool } from './spool';
+import { serveSqlRelay } from './sql-relay-server';
+import { lockEmbeddedStore } from './store-lock';
 import { renderHistory } from './history-render';
 import { renderOrderEvents } from './event-render';
 import { OrderEventFeed } from './order-event-feed';
@@ -361,9 +363,14 @@ function watchBackgroundJobs(): void {
   setInterval(check, JOBS_CHECK_MS).unref();
 }
 
+/** The embedded store's lock, held for the worker's life (store-lock.ts); null with PostgreSQL. */
+let unlock: (() => void) | null = null;
+
 async function run(): Promise<void> {
+  if (!data.databaseUrl) unlock = lockEmbeddedStore(data.dataDir);
   // The first open must succeed (it runs the migrations); later failures only spool.
   const kind = (await connect()).kind;
+  serveSqlRelay(data.sqlRelay, () => connect().then((s) => s.sql));
   parentPort!.on('message', (request: PersistenceRequest) => void answer(request));
   report({ type: 'ready', store: kind });
   if (kind === 'timescale') watchBackgroundJobs();
@@ -386,6 +393,7 @@ async function run(): Promise<void> {
       for (const b of spool.takeAll()) spool.persist(b);
       await store?.close();
       if (reader !== null) await reader.then((s) => s.close()).catch(() => undefined);
+      unlock?.();
       process.exit(0);
     }
     stats[P_SPOOL] = spool.rows;
@@ -414,6 +422,7 @@ async function run(): Promise<void> {
 }
 
 run().catch((err) => {
+  unlock?.();
   report({ type: 'error', id: null, code: (err as { code?: string }).code ?? 'STORE_UNAVAILABLE', message: String((err as Error).message ?? err) });
   process.exit(1);
 });

@@ -10,6 +10,7 @@ import {
   TRADE_COLUMNS,
   TradeCopyEncoder,
 } from './copy-encoding';
+import { AUTH_LEDGER, AUTH_MIGRATIONS } from './auth-schema';
 import { runMigrations } from './migrations';
 import { Flavor, PartitionedTable } from './schema';
 import { SqlClient } from './sql-client';
@@ -108,6 +109,10 @@ const eventTime = (r: OrderEventRecord): number => r.time;
 export class SqlStore implements Store {
   readonly kind: StoreKind;
   private readonly client: SqlClient;
+  /** The connection, for access control's tables (auth-schema.ts): the CLI's, and the SQL relay's (sql-relay-server.ts). */
+  get sql(): SqlClient {
+    return this.client;
+  }
   private readonly flavor: Flavor;
   private readonly encoder = new TradeCopyEncoder();
   private readonly eventEncoder = new OrderEventCopyEncoder();
@@ -138,6 +143,7 @@ export class SqlStore implements Store {
     await runMigrations(this.client, this.flavor);
     // After the market-data schema: its migration 1 makes the partitioning function both use.
     await runMigrations(this.client, this.flavor, ACCOUNTING_MIGRATIONS, ACCOUNTING_LEDGER);
+    await runMigrations(this.client, this.flavor, AUTH_MIGRATIONS, AUTH_LEDGER);
     const now = Date.now() * 1000;
     const ahead = [now, now + DAY_MICROS];
     for (const table of PARTITIONED_TABLES) await this.ensurePartitions(table, ahead, Number);

@@ -1,3 +1,4 @@
+import type { SqlClient } from './sql-client';
 import type { TimescaleJobs } from './timescale-jobs';
 
 /**
@@ -106,6 +107,8 @@ export type StoreKind = 'pglite' | 'postgres' | 'timescale';
 
 export interface Store {
   readonly kind: StoreKind;
+  /** The store's connection, for access control's tables (clients, keys, tokens, audit log), which live here too. */
+  readonly sql: SqlClient;
   /** Applies pending versioned migrations (idempotent; run at start-up). */
   migrate(): Promise<void>;
   /** Batch writes (COPY where the driver allows). Idempotent: rows already stored are skipped. */
