@@ -52,6 +52,7 @@ import { setLogLevel } from '../util/log';
 import { ClientSlots } from '../gateway/client-slots';
 import type { Caller } from '../auth/caller';
 import { publicTier, rateLimiter } from './limits';
+import { RateRollup } from '../limits/rate-rollup';
 import { rateLimitHook } from '../limits/rate-limit-hook';
 import { SnapshotSigner } from '../limits/snapshot-signer';
 import { UsageBatcher } from '../accounting/usage-batcher';
@@ -235,11 +236,13 @@ export async function startServer(configured: Config, options: ServerOptions = {
   // Anonymous callers (and everyone under --auth off) get the public tier's budget from the options.
   const admission = new Admission(config.auth, auth, publicTier(config));
   const limiter = rateLimiter(config);
-  admission.limit = rateLimitHook(limiter);
+  // The limiter's decisions, per subject and minute, ride along with the usage batches (rate_limit_buckets).
+  const rollup = config.usageAccounting ? new RateRollup() : null;
+  admission.limit = rateLimitHook(limiter, rollup);
   installAdmission(app, admission);
   // Usage rows, RateLimit headers and snapshot signatures are added to answers as they are written (answer-meter.ts).
   const signer = config.signSnapshots ? SnapshotSigner.load(config.signingKey) : null;
-  const usage = config.usageAccounting ? new UsageBatcher((rows) => persistence.recordUsage(rows), config.anonymizeIp) : null;
+  const usage = config.usageAccounting ? new UsageBatcher((rows, buckets) => persistence.recordUsage(rows, buckets), config.anonymizeIp, rollup) : null;
   new AnswerMeter({ record: usage === null ? null : (row) => usage.record(row), sign: signer === null ? null : (body) => signer.sign(body) }, signer?.keyId ?? '').install(app);
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);

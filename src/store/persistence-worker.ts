@@ -53,7 +53,7 @@ import { lockEmbeddedStore } from './store-lock';
 import { renderHistory } from './history-render';
 import { renderOrderEvents } from './event-render';
 import { OrderEventFeed } from './order-event-feed';
-import type { Store, UsageRecord } from './store';
+import type { RateBucketRecord, Store, UsageRecord } from './store';
 
 const READ_LIMIT = 4096;
 const SPOOL_MEMORY_ROWS = 200_000;
@@ -294,10 +294,10 @@ let usageWrites: Promise<void> = Promise.resolve();
  * Usage rows are accounting, not market data: a batch the database refuses is reported (health's
  * last_error) and dropped, never spooled ahead of trades.
  */
-function writeUsage(rows: UsageRecord[]): void {
+function writeUsage(rows: UsageRecord[], buckets: RateBucketRecord[]): void {
   usageWrites = usageWrites.then(async () => {
     try {
-      await (await connect()).writeUsage(rows);
+      await (await connect()).writeUsage(rows, buckets);
     } catch (err) {
       report({ type: 'error', id: null, code: 'STORE_UNAVAILABLE', message: `usage rows dropped: ${(err as Error).message}` });
     }
@@ -310,7 +310,7 @@ async function answer(request: PersistenceRequest): Promise<void> {
     return;
   }
   if (request.type === 'usage') {
-    writeUsage(request.rows);
+    writeUsage(request.rows, request.buckets);
     return;
   }
   try {
@@ -337,6 +337,7 @@ async function read(q: HistoryQuery): Promise<unknown> {
   if (q.kind === 'candles') return store.candles(symbols[q.symbol], q.interval, q.from, q.to, q.limit, q.offset);
   if (q.kind === 'book') return store.bookSnapshotAt(symbols[q.symbol], q.at);
   if (q.kind === 'usage') return store.usageSummary(q.subject, q.from, q.to);
+  if (q.kind === 'rate-buckets') return store.rateBuckets(q.subject, q.from, q.to);
   if (q.kind === 'events') return renderOrderEvents(await store.orderEvents(symbols[q.symbol], q.from, q.to, q.after, q.limit + 1), data.instruments[q.symbol], q.limit);
   const r = q.request;
   return renderHistory(await store.candles(r.symbol, r.interval, r.from, r.to, r.limit + 1, r.offset), r);

@@ -35,7 +35,7 @@ import {
   PersistenceWorkerData,
 } from './persistence-protocol';
 import { SRC_DURABLE } from '../model/source-words';
-import type { UsageRecord } from './store';
+import type { RateBucketRecord, UsageRecord } from './store';
 
 export interface PersistenceOptions {
   databaseUrl: string | undefined;
@@ -146,8 +146,8 @@ export class Persistence {
   }
 
   /** Hands a batch of usage rows to the worker, which COPYs them (off the front thread). */
-  recordUsage(rows: UsageRecord[]): void {
-    this.worker.postMessage({ type: 'usage', rows });
+  recordUsage(rows: UsageRecord[], buckets: RateBucketRecord[]): void {
+    this.worker.postMessage({ type: 'usage', rows, buckets });
   }
 
   health(): object {
