@@ -23,7 +23,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     await store.migrate();
     if (!opts.databaseUrl) {
       const imported = await importLegacyAuthStore(opts.dataDir, store.sql);
-      if (imported !== null) log.info({ rows: imported }, 'imported the separate auth store (pglite-auth) into the main store; the old directory is now pglite-auth.imported');
+      if (imported !== null) log.info({ rows: imported }, 'the separate auth store of an earlier version (pglite-auth) is in the main store now (rows: those imported by this start; 0 when an earlier start had); its directory is now pglite-auth.imported');
     }
   } catch (error) {
     await store.close();

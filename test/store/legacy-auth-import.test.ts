@@ -2,34 +2,16 @@ import t from 'tap';
 import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { openAdminDatabase } from '../../src/auth/auth-database';
 import { AuthService } from '../../src/auth/auth-service';
 import { keyHash } from '../../src/auth/secret-hashes';
 import { LEGACY_AUTH_DIR } from '../../src/store/legacy-auth-import';
-import { pgliteClient } from '../../src/store/pglite-store';
 import type { SqlClient } from '../../src/store/sql-client';
-import { seedDataDir, seedPglite } from '../helpers/pglite-template';
+import { legacyAuthStore } from '../helpers/legacy-auth-store';
+import { seedDataDir } from '../helpers/pglite-template';
 
 const SECRET = new TextEncoder().encode('s'.repeat(40));
 const options = { serverSecret: SECRET, issuer: 'bookcast', tokenTtlS: 60, refreshTtlS: 600, clock: Date.now };
-
-/** What an earlier version left: <data-dir>/pglite-auth with a client, a key, a refresh token, a signing key and audit rows. */
-async function legacyStore(dataDir: string): Promise<{ clientId: string; apiKey: string; keyId: string; head: string }> {
-  const dir = path.join(dataDir, LEGACY_AUTH_DIR);
-  await seedPglite(dir);
-  const db = pgliteClient(await PGlite.create(dir));
-  const auth = new AuthService(db, options);
-  await auth.start();
-  const { client, clientSecret } = await auth.createClient('cli', { name: 'acme', clientType: 'partner', tier: 'professional' });
-  const { key, apiKey } = await auth.createKey('cli', { clientId: client.clientId, name: 'prod' });
-  // A refresh token and login audit rows too.
-  await auth.grants.grant({ grant_type: 'password', client_id: client.clientId, client_secret: clientSecret }, '127.0.0.1');
-  const verdict = await auth.audit.verify();
-  await db.close();
-  if (!verdict.ok) throw new Error('legacy audit log broken');
-  return { clientId: client.clientId, apiKey, keyId: key.keyId, head: verdict.head };
-}
 
 async function service(db: SqlClient): Promise<AuthService> {
   const auth = new AuthService(db, options);
@@ -40,7 +22,7 @@ async function service(db: SqlClient): Promise<AuthService> {
 t.test('an earlier version\'s separate auth store is imported into the main store once, keys and audit chain intact', async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bookcast-legacy-auth-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const legacy = await legacyStore(dataDir);
+  const legacy = await legacyAuthStore(dataDir, SECRET);
   await seedDataDir(['--data-dir', dataDir]);
 
   const db = await openAdminDatabase({ databaseUrl: undefined, dataDir });
@@ -79,7 +61,7 @@ t.test('a main store with clients of its own refuses the import (AUTH_IMPORT_CON
   const db = await openAdminDatabase({ databaseUrl: undefined, dataDir });
   await (await service(db)).createClient('cli', { name: 'newer', clientType: 'external', tier: 'standard' });
   await db.close();
-  await legacyStore(dataDir);
+  await legacyAuthStore(dataDir, SECRET);
 
   await t.rejects(openAdminDatabase({ databaseUrl: undefined, dataDir }), { code: 'AUTH_IMPORT_CONFLICT' });
   t.ok(existsSync(path.join(dataDir, LEGACY_AUTH_DIR)), 'the old directory stays where it was');
