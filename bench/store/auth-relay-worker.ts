@@ -14,15 +14,19 @@ async function main(): Promise<void> {
   const store = await openStore({ dataDir: data.dataDir });
   serveSqlRelay(data.port, async () => store.sql);
   let reading = data.historyReads;
+  // One history read after another (a day of trades of one symbol): what the relay's statements cut in front of.
+  const now = Date.now() * 1000;
+  let reads: Promise<void> = Promise.resolve();
   parentPort!.on('message', async () => {
     reading = false;
+    await reads;
     await store.close();
     parentPort!.postMessage('closed');
   });
   parentPort!.postMessage('ready');
-  // One history read after another (a day of trades of one symbol): what the relay's statements cut in front of.
-  const now = Date.now() * 1000;
-  while (reading) await store.trades('BENCH-USD', now - 86_400_000_000, now, 1000, 0);
+  reads = (async () => {
+    while (reading) await store.trades('BENCH-USD', now - 86_400_000_000, now, 1000, 0);
+  })();
 }
 
 void main();
