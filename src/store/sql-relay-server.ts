@@ -21,8 +21,8 @@ const ROLLED_BACK = 'rolled back';
 /**
  * The persistence worker's end of the SQL relay (sql-relay-protocol.ts). It is the urgent lane:
  * its statements go straight to the store's connection, past the read gate (read-gate.ts) where
- * history reads wait for their turn, so a key lookup waits at most for the one statement or
- * write transaction already inside PGlite, never for the queue of reads behind it.
+ * history reads wait for their turn, so a key lookup never waits for that queue; PGlite runs one
+ * statement (or transaction) at a time, so it still waits for what is already inside it.
  * `connection` gives the store's current connection (the worker reopens it after a failure).
  */
 export function serveSqlRelay(port: MessagePort, connection: () => Promise<SqlClient>, txTimeoutMs = RELAY_TX_TIMEOUT_MS): void {
