@@ -21,7 +21,7 @@ import { loadAverage } from '../system';
  * 10 clients, looked up in turn.
  */
 
-const RATE = 200;
+const RATE = 50;
 const KEYS = 1000;
 
 function histogram() {
