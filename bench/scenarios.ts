@@ -273,6 +273,18 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     ],
   },
   {
+    name: 'store/auth-relay-latency',
+    module: './store/auth-relay-latency',
+    quickSeconds: 6,
+    fullSeconds: 15,
+    budget: 'measured seconds, shared by direct and relayed (plus setting up 1,000 keys)',
+    timeoutSeconds: (seconds) => 240 + 2 * seconds,
+    headline: (r) => [
+      [`key lookup on a cache miss, PGlite direct, ${r.rate}/s`, `p50 ${micros(r.direct?.p50Us)}, p99 ${micros(r.direct?.p99Us)}`],
+      [`key lookup on a cache miss, through the SQL relay`, `p50 ${micros(r.relayed?.p50Us)}, p99 ${micros(r.relayed?.p99Us)}`],
+    ],
+  },
+  {
     name: 'cache/latest-cache',
     module: './cache/latest-cache',
     quickSeconds: 5,

@@ -56,7 +56,8 @@ export const ERRORS = {
   UNSUPPORTED_GRANT_TYPE: { status: 401, message: 'grant_type must be api_key, password or refresh_token' },
   UNKNOWN_CLIENT: { status: 404, message: 'no such client' },
   UNKNOWN_KEY: { status: 404, message: 'no such API key' },
-  AUTH_STORE_LOCKED: { status: 500, message: 'another process holds the embedded auth store; use the admin REST endpoints of the running server' },
+  AUTH_STORE_LOCKED: { status: 500, message: 'another process (a running server) holds the embedded store; use the admin REST endpoints of the running server' },
+  AUTH_IMPORT_CONFLICT: { status: 500, message: 'the store already holds clients, keys or audit rows that the separate auth store being imported does not' },
   AUDIT_CHAIN_BROKEN: { status: 500, message: 'the audit log was edited or has rows missing' },
   // Publishers (/ingest)
   UNAUTHORIZED: { status: 401, message: 'missing or wrong publisher token' },

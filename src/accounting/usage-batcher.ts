@@ -1,4 +1,11 @@
-import type { UsageRecord } from '../store/store';
+import type { RateBucketRecord, UsageRecord } from '../store/store';
+
+/** The limiter's counts since the last batch (limits/rate-rollup.ts), for rate_limit_buckets. */
+export interface RateCounts {
+  take(): RateBucketRecord[];
+  /** Counts the roll-up could not hold (health). */
+  readonly dropped: number;
+}
 
 /** A batch goes to the persistence worker at this many rows, or this long after its first row. */
 const BATCH_ROWS = 1000;
@@ -9,7 +16,8 @@ const MAX_PENDING_ROWS = 100_000;
 /**
  * Usage rows from the front thread, in batches: one postMessage per batch to the persistence
  * worker, which COPYs it. A REST answer costs one push onto an array here; nothing waits on the
- * database.
+ * database. Each batch carries the limiter's counts since the previous one (rate_limit_buckets):
+ * every counted request is answered, and so becomes a row that brings a batch after its count.
  */
 export class UsageBatcher {
   private rows: UsageRecord[] = [];
@@ -19,9 +27,10 @@ export class UsageBatcher {
   dropped = 0;
 
   constructor(
-    private readonly sink: (rows: UsageRecord[]) => void,
+    private readonly sink: (rows: UsageRecord[], buckets: RateBucketRecord[]) => void,
     /** --anonymize-ip: addresses are stored with their host part zeroed. */
     private readonly anonymizeIp: boolean,
+    private readonly rateCounts: RateCounts | null,
   ) {}
 
   record(row: UsageRecord): void {
@@ -39,14 +48,15 @@ export class UsageBatcher {
   flush(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    if (this.rows.length === 0) return;
+    const buckets = this.rateCounts === null ? [] : this.rateCounts.take();
+    if (this.rows.length === 0 && buckets.length === 0) return;
     const batch = this.rows;
     this.rows = [];
-    this.sink(batch);
+    this.sink(batch, buckets);
   }
 
   health(): object {
-    return { recorded: this.recorded, pending: this.rows.length, dropped: this.dropped };
+    return { recorded: this.recorded, pending: this.rows.length, dropped: this.dropped, rate_buckets_dropped: this.rateCounts?.dropped ?? 0 };
   }
 }
 

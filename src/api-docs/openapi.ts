@@ -112,7 +112,7 @@ export const ENDPOINTS: Endpoint[] = [
   { method: 'get', path: '/dashboard/{file}', tag: 'Dashboard', summary: "The dashboard's scripts, style sheet and charting library", answer: { mediaType: 'text/javascript' }, errors: ['NOT_FOUND'] },
   { method: 'get', path: '/metrics', tag: 'Operations', summary: 'Prometheus text exposition of every bookcast metric (README, "Metrics, alerts and logs")', answer: { mediaType: 'text/plain' }, errors: [] },
   { method: 'get', path: '/api/v1/alerts', tag: 'Operations', summary: 'The four alerts evaluated in the process: firing, pending and resolved, with values and since when', answer: { mediaType: 'application/json' }, errors: [] },
-  { method: 'get', path: '/api/v1/usage', tag: 'Limits and integrity', summary: "The caller's own usage summary from api_usage", query: [time('start', 'from'), time('end', 'to')], answer: { mediaType: 'application/json' }, errors: ['INVALID_PARAMETER', 'USAGE_DISABLED', ...STORE, ...LIMITED] },
+  { method: 'get', path: '/api/v1/usage', tag: 'Limits and integrity', summary: "The caller's own usage summary from api_usage, and its rate_limit_buckets", query: [time('start', 'from'), time('end', 'to'), { name: 'subject', description: 'admin only: another subject (a client id or ip:<address>)', schema: { type: 'string' } }], answer: { mediaType: 'application/json' }, errors: ['INVALID_PARAMETER', 'PERMISSION_DENIED', 'USAGE_DISABLED', ...STORE, ...LIMITED] },
   {
     method: 'get', path: '/api/v1/cache/stats', tag: 'Operations', summary: 'The history cache: hit_rate, miss_rate, eviction_rate, memory_usage_bytes, key_count (README, "Caching")',
     answer: { mediaType: 'application/json' }, errors: ['INVALID_PARAMETER', ...LIMITED],

@@ -31,7 +31,7 @@ import { CurrencyConverter } from '../gateway/currency-converter';
 import { installAdmission, sendError, ServedRoute, servedRoutes } from '../gateway/http';
 import { Admission } from '../auth/admission';
 import { AuthService } from '../auth/auth-service';
-import { openAuthDatabase } from '../auth/auth-database';
+import { openServerAuthPool } from '../auth/auth-database';
 import { loadServerSecret } from '../auth/server-secret';
 import { AuthRoutes } from '../gateway/auth-routes';
 import { registerApiDocs } from '../api-docs/api-docs-routes';
@@ -53,6 +53,7 @@ import { setLogLevel } from '../util/log';
 import { ClientSlots } from '../gateway/client-slots';
 import type { Caller } from '../auth/caller';
 import { publicTier, rateLimiter } from './limits';
+import { RateRollup } from '../limits/rate-rollup';
 import { rateLimitHook } from '../limits/rate-limit-hook';
 import { SnapshotSigner } from '../limits/snapshot-signer';
 import { UsageBatcher } from '../accounting/usage-batcher';
@@ -178,14 +179,15 @@ function buildFix(config: Config, fix: FixConfig, streams: StreamTable, instrume
 }
 
 /**
- * Access control's store and token keys (`--auth optional|required`): clients and keys in the
- * configured database, the server secret from the flag or the data directory.
+ * Access control's store and token keys (`--auth optional|required`): clients and keys in the one
+ * store (with DATABASE_URL a pool of their own on it, else the persistence worker's SQL relay to
+ * the embedded PGlite it owns), the server secret loaded before anything starts.
  */
-async function startAuth(config: Config, clock: () => number): Promise<AuthService> {
-  const db = await openAuthDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+async function startAuth(config: Config, clock: () => number, serverSecret: Buffer, persistence: Persistence): Promise<AuthService> {
+  const db = config.databaseUrl ? await openServerAuthPool(config.databaseUrl) : persistence.sqlRelay();
   try {
     const service = new AuthService(db, {
-      serverSecret: new Uint8Array(loadServerSecret(config.authSecret, config.dataDir)),
+      serverSecret: new Uint8Array(serverSecret),
       issuer: config.authIssuer,
       tokenTtlS: config.authTokenTtlS,
       refreshTtlS: config.authRefreshTtlS,
@@ -219,25 +221,30 @@ export async function startServer(configured: Config, options: ServerOptions = {
   // Made before the persistence worker, which reads the journal's durable sequence from it (--store-events).
   const sourceStats = new Float64Array(new SharedArrayBuffer(SRC_STATS_WORDS * 8));
   const feedStats = config.source.kind === 'feed' || config.source.kind === 'capture' ? new Float64Array(new SharedArrayBuffer(feedWordsLength(instruments.length) * 8)) : undefined;
-  // Access control first: a bad secret or an unreachable database stops the start before any thread runs.
-  const auth = config.auth === 'off' ? null : await startAuth(config, clock);
-  let engine;
+  // A bad secret stops the start before any thread runs.
+  const serverSecret = config.auth === 'off' ? null : loadServerSecret(config.authSecret, config.dataDir);
+  const engine = await startEngine(config, instruments, sourceStats, fail);
+  const { pool, persistence, journalDir, checkpointDir } = engine;
+  // After the persistence worker: it migrates the store, and owns it when embedded.
+  let auth: AuthService | null;
   try {
-    engine = await startEngine(config, instruments, sourceStats, fail);
+    auth = serverSecret === null ? null : await startAuth(config, clock, serverSecret, persistence);
   } catch (err) {
-    await auth?.close();
+    await pool.stop();
+    await persistence.stop();
     throw err;
   }
-  const { pool, persistence, journalDir, checkpointDir } = engine;
 
   // Anonymous callers (and everyone under --auth off) get the public tier's budget from the options.
   const admission = new Admission(config.auth, auth, publicTier(config));
   const limiter = rateLimiter(config);
-  admission.limit = rateLimitHook(limiter);
+  // The limiter's decisions, per subject and minute, ride along with the usage batches (rate_limit_buckets).
+  const rollup = config.usageAccounting ? new RateRollup() : null;
+  admission.limit = rateLimitHook(limiter, rollup);
   installAdmission(app, admission);
   // Usage rows, RateLimit headers and snapshot signatures are added to answers as they are written (answer-meter.ts).
   const signer = config.signSnapshots ? SnapshotSigner.load(config.signingKey) : null;
-  const usage = config.usageAccounting ? new UsageBatcher((rows) => persistence.recordUsage(rows), config.anonymizeIp) : null;
+  const usage = config.usageAccounting ? new UsageBatcher((rows, buckets) => persistence.recordUsage(rows, buckets), config.anonymizeIp, rollup) : null;
   new AnswerMeter({ record: usage === null ? null : (row) => usage.record(row), sign: signer === null ? null : (body) => signer.sign(body) }, signer?.keyId ?? '').install(app);
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);
@@ -333,10 +340,11 @@ export async function startServer(configured: Config, options: ServerOptions = {
     await pool.drain();
     await pool.stop();
     usage?.flush();
+    // Before the persistence worker, whose SQL relay it may be using.
+    await auth?.close();
     await persistence.stop();
     await heavy.destroy();
     await limiter.close();
-    await auth?.close();
     // An edge's scratch directory (its copy of the checkpoint) is its own, made at start.
     if (config.source.kind === 'follow') await rm(config.dataDir, { recursive: true, force: true });
     await historyCache.close();

@@ -1,58 +1,49 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { BookcastError } from '../errors';
-import { acquireJournalLock, releaseJournalLock } from '../journal/journal-lock';
 import { runMigrations } from '../store/migrations';
-import { pgliteClient } from '../store/pglite-store';
+import { AUTH_LEDGER, AUTH_MIGRATIONS } from '../store/auth-schema';
+import { openStore } from '../store/open-store';
 import { connectPostgres, postgresClient } from '../store/postgres-store';
 import type { SqlClient } from '../store/sql-client';
-import { AUTH_LEDGER, AUTH_MIGRATIONS } from './auth-schema';
-
-/** Where the embedded auth tables live, inside the data directory. */
-export const AUTH_PGLITE_DIR = 'pglite-auth';
+import { lockEmbeddedStore } from '../store/store-lock';
 
 /**
- * The database of clients, keys, tokens and the audit log, migrated, for the server and the CLI.
- * With DATABASE_URL: the same PostgreSQL database as the market data (its own small pool). Without:
- * an embedded PGlite of its own in `<data-dir>/pglite-auth`, because the market-data PGlite belongs
- * to the persistence worker thread (one owner per PGlite directory) and key lookups must not
- * queue behind history reads there. One process at a time holds it (a lock file, as the journal's):
- * while a server runs on that data directory, administer it over the admin REST endpoints.
+ * Access control's tables live in the one store, beside the market data (store/auth-schema.ts,
+ * migrated with it). How a process reaches them:
+ * - a server with DATABASE_URL: a small pool of its own on that database, so key lookups never
+ *   queue behind the persistence worker's COPY batches or history reads;
+ * - a server on the embedded PGlite: the persistence worker owns it (one owner per directory),
+ *   so through the SQL relay to that worker (Persistence.sqlRelay, its urgent lane);
+ * - the CLI (this function): the store itself, locked for the command's length; while a server
+ *   runs on the data directory that is refused (AUTH_STORE_LOCKED): use its admin REST endpoints.
  */
-export async function openAuthDatabase(opts: { databaseUrl: string | undefined; dataDir: string }): Promise<SqlClient> {
+export async function openAdminDatabase(opts: { databaseUrl: string | undefined; dataDir: string }): Promise<SqlClient> {
+  const unlock = opts.databaseUrl ? () => undefined : lockEmbeddedStore(opts.dataDir);
   let client: SqlClient;
-  let release = (): void => undefined;
-  if (opts.databaseUrl) {
-    client = postgresClient(connectPostgres(opts.databaseUrl, { max: 4 }));
-  } else {
-    const dir = join(opts.dataDir, AUTH_PGLITE_DIR);
-    mkdirSync(dir, { recursive: true });
-    let lock: string;
-    try {
-      lock = acquireJournalLock(dir);
-    } catch (err) {
-      throw new BookcastError('AUTH_STORE_LOCKED', `${(err as Error).message}; while a server runs on this data directory, use its /api/v1/admin endpoints`);
-    }
-    release = () => releaseJournalLock(lock);
-    try {
-      client = pgliteClient(await PGlite.create(dir));
-    } catch (err) {
-      release();
-      throw err;
-    }
-  }
   try {
-    await runMigrations(client, 'partitioned', AUTH_MIGRATIONS, AUTH_LEDGER);
+    client = (await openStore({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir })).sql;
   } catch (err) {
-    await client.close();
-    release();
+    unlock();
     throw err;
   }
   const close = client.close.bind(client);
   client.close = async () => {
     await close();
-    release();
+    unlock();
   };
+  return client;
+}
+
+/**
+ * The server's pool on PostgreSQL. The persistence worker migrated the database before it was
+ * ready, except on an edge, whose worker writes to a scratch store of its own while access control
+ * shares the primary's database: running the auth migrations here too is a no-op elsewhere.
+ */
+export async function openServerAuthPool(databaseUrl: string): Promise<SqlClient> {
+  const client = postgresClient(connectPostgres(databaseUrl, { max: 4 }));
+  try {
+    await runMigrations(client, 'partitioned', AUTH_MIGRATIONS, AUTH_LEDGER);
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
   return client;
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { OPTIONS } from '../config';
 import { BookcastError } from '../errors';
-import { openAuthDatabase } from '../auth/auth-database';
+import { openAdminDatabase } from '../auth/auth-database';
 import { AuthService } from '../auth/auth-service';
 import { ClientRow, ClientStore, ClientType, KeyRow } from '../auth/client-store';
 import { loadServerSecret } from '../auth/server-secret';
@@ -80,7 +80,7 @@ export async function authCommand(command: string, argv: string[], out: (line: s
   try {
     const [verb, target] = positionals;
     if (verb === undefined) throw new UsageError('a subcommand is needed');
-    const db = await openAuthDatabase({ databaseUrl: store['database-url'] || undefined, dataDir: store['data-dir'] });
+    const db = await openAdminDatabase({ databaseUrl: store['database-url'] || undefined, dataDir: store['data-dir'] });
     const secret = store['auth-secret'];
     if (secret !== '' && secret.length < 32) throw new BookcastError('CONFIG_INVALID', 'auth-secret must be at least 32 characters');
     service = new AuthService(db, { serverSecret: new Uint8Array(loadServerSecret(secret, store['data-dir'])), issuer: envDefault('auth-issuer'), tokenTtlS: 900, refreshTtlS: 86_400, clock: Date.now });

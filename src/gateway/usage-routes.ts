@@ -1,7 +1,7 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import { BookcastError } from '../errors';
 import type { Persistence } from '../store/persistence';
-import type { UsageSummaryRow } from '../store/store';
+import type { RateBucketRow, UsageSummaryRow } from '../store/store';
 import { nowMicros } from '../util/clock';
 import { formatTimestampMicros } from '../wire/timestamp';
 import { readQuery, route, routeAsync, sendJson, timeParameter } from './http';
@@ -10,8 +10,9 @@ const DAY_US = 86_400_000_000;
 
 /**
  * What a caller may learn about itself and about this server's integrity:
- *   GET /api/v1/usage        the caller's own usage (api_usage), per endpoint, method and status;
- *                            default the last 24 hours (`start`, `end` to choose)
+ *   GET /api/v1/usage        the caller's own usage (api_usage), per endpoint, method and status,
+ *                            and its rate_limit_buckets (hour and day windows); default the last
+ *                            24 hours (`start`, `end` to choose); `subject` (admin only): another's
  *   GET /api/v1/signing-key  the Ed25519 public key(s) that verify snapshot signatures, as a JWK set
  */
 export class UsageRoutes {
@@ -24,13 +25,20 @@ export class UsageRoutes {
 
   register(app: TemplatedApp): void {
     routeAsync(app, '/api/v1/usage', async (req, caller) => {
-      const query = readQuery(req, ['start', 'end']);
+      const query = readQuery(req, ['start', 'end', 'subject']);
       const now = nowMicros();
       const from = timeParameter(query, 'start', now - DAY_US);
       const to = timeParameter(query, 'end', now);
       if (from > to) throw new BookcastError('INVALID_PARAMETER', '"start" is after "end"');
+      const other = query.get('subject') ?? null;
+      if (other !== null && !caller.permissions.has('admin')) throw new BookcastError('PERMISSION_DENIED', 'only an admin may ask for another subject\'s usage');
+      if (other !== null && (other.length === 0 || other.length > 200)) throw new BookcastError('INVALID_PARAMETER', '"subject" is a client id or ip:<address>');
       if (!this.accounting) throw new BookcastError('USAGE_DISABLED');
-      const rows = await this.persistence.query<UsageSummaryRow[]>({ kind: 'usage', subject: caller.subject, from, to: to + 1 });
+      const subject = other ?? caller.subject;
+      const [rows, buckets] = await Promise.all([
+        this.persistence.query<UsageSummaryRow[]>({ kind: 'usage', subject, from, to: to + 1 }),
+        this.persistence.query<RateBucketRow[]>({ kind: 'rate-buckets', subject, from, to: to + 1 }),
+      ]);
       let requests = 0;
       let errors = 0;
       let bytes = 0;
@@ -39,10 +47,12 @@ export class UsageRoutes {
         if (r.status >= 400) errors += r.requests;
         bytes += r.responseBytes;
       }
+      // Another subject's client and tier are not the caller's: named only for the caller's own.
+      const own = other === null || other === caller.subject;
       const body = {
-        subject: caller.subject,
-        client_id: caller.clientId,
-        tier: caller.tier,
+        subject,
+        client_id: own ? caller.clientId : null,
+        tier: own ? caller.tier : null,
         start: formatTimestampMicros(from),
         end: formatTimestampMicros(to),
         requests,
@@ -57,6 +67,14 @@ export class UsageRoutes {
           request_bytes: r.requestBytes,
           response_bytes: r.responseBytes,
           last: formatTimestampMicros(r.last),
+        })),
+        rate_limits: buckets.map((b) => ({
+          bucket: b.bucket,
+          window: b.window,
+          start: formatTimestampMicros(b.start),
+          limit: b.limit,
+          allowed: b.allowed,
+          refused: b.refused,
         })),
       };
       return { status: 200, body: JSON.stringify(body) };

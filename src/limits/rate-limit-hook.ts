@@ -1,6 +1,7 @@
 import type { Caller, LimitDecision, LimitHook, RouteInfo } from '../auth/caller';
 import { rateHeaders } from './rate-limit-headers';
 import type { RateLimiter } from './rate-limiter';
+import type { RateRollup } from './rate-rollup';
 import { planOf, RateDecision, WINDOW_NAMES } from './rate-windows';
 
 /**
@@ -17,16 +18,18 @@ const ALLOWED: LimitDecision = { allowed: true };
  * caller's request budget (its tier's RatePolicy, bucket `rest`, counted per caller.subject),
  * synchronous in process, one Redis round trip with --redis-url. A refusal is 429 RATE_LIMITED
  * with Retry-After and the RateLimit headers; an allowed request carries the RateLimit headers too.
+ * Each decision is counted in `rollup` (rate_limit_buckets; null without usage accounting).
  */
-export function rateLimitHook(limiter: RateLimiter): LimitHook {
+export function rateLimitHook(limiter: RateLimiter, rollup: RateRollup | null): LimitHook {
   return (caller: Caller, route: RouteInfo) => {
     if (route.method === 'WS' || UNCOUNTED.has(route.pattern) || !planOf(caller.limits.rate).limited) return ALLOWED;
     const decision = limiter.check(caller.subject, 'rest', caller.limits.rate);
-    return decision instanceof Promise ? decision.then((d) => limitDecision(caller, d)) : limitDecision(caller, decision);
+    return decision instanceof Promise ? decision.then((d) => limitDecision(caller, d, rollup)) : limitDecision(caller, decision, rollup);
   };
 }
 
-function limitDecision(caller: Caller, d: RateDecision): LimitDecision {
+function limitDecision(caller: Caller, d: RateDecision, rollup: RateRollup | null): LimitDecision {
+  rollup?.count(caller.subject, caller.clientId, 'rest', caller.limits.rate, d.allowed);
   const h = rateHeaders(caller.limits.rate, d);
   if (h.retryAfter === null) return { allowed: true, headers: [['ratelimit-policy', h.policy], ['ratelimit', h.state]] };
   const count = d.local ? "this server's count" : 'the shared count';

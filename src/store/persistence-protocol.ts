@@ -1,7 +1,8 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { Instrument } from '../model/instruments';
 import type { HistoryRequest } from './history-render';
 import type { TimescaleJobs } from './timescale-jobs';
-import type { UsageRecord } from './store';
+import type { RateBucketRecord, UsageRecord } from './store';
 
 /** What the server hands the persistence worker. */
 export interface PersistenceWorkerData {
@@ -19,6 +20,8 @@ export interface PersistenceWorkerData {
   durableLag: SharedArrayBuffer;
   /** Where to follow the input journal from, to store every input event (--store-events); null: off. */
   events: OrderEventSource | null;
+  /** The worker's end of the SQL relay (sql-relay-protocol.ts): access control's statements on the embedded store. */
+  sqlRelay: MessagePort;
 }
 
 /** The live source's journal, and its stats buffer, whose SRC_DURABLE word says how far it may be read. */
@@ -74,13 +77,15 @@ export type HistoryQuery =
   /** A rendered page of stored input events (event-render.ts); `after`: keyset paging. */
   | { kind: 'events'; symbol: number; from: number; to: number; after: number; limit: number }
   /** A caller's own usage (accounting), per endpoint, method and status. */
-  | { kind: 'usage'; subject: string; from: number; to: number };
+  | { kind: 'usage'; subject: string; from: number; to: number }
+  /** A caller's rate_limit_buckets, hour and day windows. */
+  | { kind: 'rate-buckets'; subject: string; from: number; to: number };
 
 /** `stop`: drain the rings, write what is pending (or leave it spooled on disk), close, exit. */
 export type PersistenceRequest =
   | { type: 'query'; id: number; query: HistoryQuery }
-  /** A batch of usage rows (the front batches them, accounting/usage-batcher.ts): COPYed, never an INSERT per request. */
-  | { type: 'usage'; rows: UsageRecord[] }
+  /** A batch of usage rows (the front batches them, accounting/usage-batcher.ts): COPYed, never an INSERT per request; with the limiter's minute counts since the last batch. */
+  | { type: 'usage'; rows: UsageRecord[]; buckets: RateBucketRecord[] }
   | { type: 'stop' };
 
 export type PersistenceReport =

@@ -48,10 +48,12 @@ import {
   PersistenceWorkerData,
 } from './persistence-protocol';
 import { Spool } from './spool';
+import { serveSqlRelay } from './sql-relay-server';
+import { lockEmbeddedStore } from './store-lock';
 import { renderHistory } from './history-render';
 import { renderOrderEvents } from './event-render';
 import { OrderEventFeed } from './order-event-feed';
-import type { Store, UsageRecord } from './store';
+import type { RateBucketRecord, Store, UsageRecord } from './store';
 
 const READ_LIMIT = 4096;
 const SPOOL_MEMORY_ROWS = 200_000;
@@ -292,10 +294,10 @@ let usageWrites: Promise<void> = Promise.resolve();
  * Usage rows are accounting, not market data: a batch the database refuses is reported (health's
  * last_error) and dropped, never spooled ahead of trades.
  */
-function writeUsage(rows: UsageRecord[]): void {
+function writeUsage(rows: UsageRecord[], buckets: RateBucketRecord[]): void {
   usageWrites = usageWrites.then(async () => {
     try {
-      await (await connect()).writeUsage(rows);
+      await (await connect()).writeUsage(rows, buckets);
     } catch (err) {
       report({ type: 'error', id: null, code: 'STORE_UNAVAILABLE', message: `usage rows dropped: ${(err as Error).message}` });
     }
@@ -308,7 +310,7 @@ async function answer(request: PersistenceRequest): Promise<void> {
     return;
   }
   if (request.type === 'usage') {
-    writeUsage(request.rows);
+    writeUsage(request.rows, request.buckets);
     return;
   }
   try {
@@ -335,6 +337,7 @@ async function read(q: HistoryQuery): Promise<unknown> {
   if (q.kind === 'candles') return store.candles(symbols[q.symbol], q.interval, q.from, q.to, q.limit, q.offset);
   if (q.kind === 'book') return store.bookSnapshotAt(symbols[q.symbol], q.at);
   if (q.kind === 'usage') return store.usageSummary(q.subject, q.from, q.to);
+  if (q.kind === 'rate-buckets') return store.rateBuckets(q.subject, q.from, q.to);
   if (q.kind === 'events') return renderOrderEvents(await store.orderEvents(symbols[q.symbol], q.from, q.to, q.after, q.limit + 1), data.instruments[q.symbol], q.limit);
   const r = q.request;
   return renderHistory(await store.candles(r.symbol, r.interval, r.from, r.to, r.limit + 1, r.offset), r);
@@ -361,9 +364,14 @@ function watchBackgroundJobs(): void {
   setInterval(check, JOBS_CHECK_MS).unref();
 }
 
+/** The embedded store's lock, held for the worker's life (store-lock.ts); null with PostgreSQL. */
+let unlock: (() => void) | null = null;
+
 async function run(): Promise<void> {
+  if (!data.databaseUrl) unlock = lockEmbeddedStore(data.dataDir);
   // The first open must succeed (it runs the migrations); later failures only spool.
   const kind = (await connect()).kind;
+  serveSqlRelay(data.sqlRelay, () => connect().then((s) => s.sql));
   parentPort!.on('message', (request: PersistenceRequest) => void answer(request));
   report({ type: 'ready', store: kind });
   if (kind === 'timescale') watchBackgroundJobs();
@@ -386,6 +394,7 @@ async function run(): Promise<void> {
       for (const b of spool.takeAll()) spool.persist(b);
       await store?.close();
       if (reader !== null) await reader.then((s) => s.close()).catch(() => undefined);
+      unlock?.();
       process.exit(0);
     }
     stats[P_SPOOL] = spool.rows;
@@ -414,6 +423,7 @@ async function run(): Promise<void> {
 }
 
 run().catch((err) => {
+  unlock?.();
   report({ type: 'error', id: null, code: (err as { code?: string }).code ?? 'STORE_UNAVAILABLE', message: String((err as Error).message ?? err) });
   process.exit(1);
 });

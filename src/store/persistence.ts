@@ -1,9 +1,11 @@
 import { log } from '../util/log';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, MessagePort, Worker } from 'node:worker_threads';
 import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
 import { SeqlockTable } from '../ring/seqlock-table';
+import type { SqlClient } from './sql-client';
+import { sqlRelayClient } from './sql-relay';
 import type { TimescaleJobs } from './timescale-jobs';
 import {
   DURABLE_LAG_SLOT,
@@ -33,7 +35,7 @@ import {
   PersistenceWorkerData,
 } from './persistence-protocol';
 import { SRC_DURABLE } from '../model/source-words';
-import type { UsageRecord } from './store';
+import type { RateBucketRecord, UsageRecord } from './store';
 
 export interface PersistenceOptions {
   databaseUrl: string | undefined;
@@ -55,6 +57,8 @@ export class Persistence {
   private readonly lag = new Float64Array(L_WORDS);
   /** The source's stats, for the journal's durable sequence; null without --store-events. */
   private readonly sourceStats: Float64Array | null;
+  /** The front's end of the SQL relay, until sqlRelay() hands it out. */
+  private relayPort: MessagePort | null;
   private readonly waiting = new Map<number, { resolve: (rows: unknown) => void; reject: (err: Error) => void }>();
   private nextId = 1;
   store = '';
@@ -68,8 +72,10 @@ export class Persistence {
     const durableLag = new SharedArrayBuffer(SeqlockTable.byteLength(1, L_WORDS));
     this.durableLag = new SeqlockTable(durableLag, 1, L_WORDS);
     this.sourceStats = options.events === null ? null : new Float64Array(options.events.sourceStats);
-    const data: PersistenceWorkerData = { rings, doorbell, instruments: [...instruments], ...options, stats, durableLag };
-    this.worker = new Worker(path.join(__dirname, 'persistence-worker.js'), { workerData: data });
+    const relay = new MessageChannel();
+    this.relayPort = relay.port1;
+    const data: PersistenceWorkerData = { rings, doorbell, instruments: [...instruments], ...options, stats, durableLag, sqlRelay: relay.port2 };
+    this.worker = new Worker(path.join(__dirname, 'persistence-worker.js'), { workerData: data, transferList: [relay.port2] });
   }
 
   /** Resolves once the store is open and migrated; `onFailure` hears if the worker dies later. */
@@ -127,9 +133,21 @@ export class Persistence {
     });
   }
 
+  /**
+   * A SqlClient on the store this worker owns, for access control on the embedded store (one
+   * owner per PGlite directory): its statements run in the worker, ahead of history reads
+   * (sql-relay-server.ts). One per server.
+   */
+  sqlRelay(): SqlClient {
+    const port = this.relayPort;
+    if (port === null) throw new BookcastError('INTERNAL', 'the SQL relay is handed out once');
+    this.relayPort = null;
+    return sqlRelayClient(port);
+  }
+
   /** Hands a batch of usage rows to the worker, which COPYs them (off the front thread). */
-  recordUsage(rows: UsageRecord[]): void {
-    this.worker.postMessage({ type: 'usage', rows });
+  recordUsage(rows: UsageRecord[], buckets: RateBucketRecord[]): void {
+    this.worker.postMessage({ type: 'usage', rows, buckets });
   }
 
   health(): object {

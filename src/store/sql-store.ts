@@ -10,11 +10,12 @@ import {
   TRADE_COLUMNS,
   TradeCopyEncoder,
 } from './copy-encoding';
+import { AUTH_LEDGER, AUTH_MIGRATIONS } from './auth-schema';
 import { runMigrations } from './migrations';
 import { Flavor, PartitionedTable } from './schema';
 import { SqlClient } from './sql-client';
-import { BookSnapshotRecord, CandleRecord, OrderEventRecord, Store, StoreKind, TradeRecord, UsageRecord, UsageSummaryRow } from './store';
-import { ACCOUNTING_LEDGER, ACCOUNTING_MIGRATIONS, MERGE_USAGE, USAGE_STAGE, USAGE_STAGE_COLUMNS, USAGE_SUMMARY } from './usage-schema';
+import { BookSnapshotRecord, CandleRecord, OrderEventRecord, RateBucketRecord, RateBucketRow, Store, StoreKind, TradeRecord, UsageRecord, UsageSummaryRow } from './store';
+import { ACCOUNTING_LEDGER, ACCOUNTING_MIGRATIONS, MERGE_RATE_BUCKETS, MERGE_USAGE, RATE_BUCKETS_OF, USAGE_STAGE, USAGE_STAGE_COLUMNS, USAGE_SUMMARY } from './usage-schema';
 import { TimescaleJobs, timescaleJobs } from './timescale-jobs';
 
 /**
@@ -108,6 +109,10 @@ const eventTime = (r: OrderEventRecord): number => r.time;
 export class SqlStore implements Store {
   readonly kind: StoreKind;
   private readonly client: SqlClient;
+  /** The connection, for access control's tables (auth-schema.ts): the CLI's, and the SQL relay's (sql-relay-server.ts). */
+  get sql(): SqlClient {
+    return this.client;
+  }
   private readonly flavor: Flavor;
   private readonly encoder = new TradeCopyEncoder();
   private readonly eventEncoder = new OrderEventCopyEncoder();
@@ -138,24 +143,40 @@ export class SqlStore implements Store {
     await runMigrations(this.client, this.flavor);
     // After the market-data schema: its migration 1 makes the partitioning function both use.
     await runMigrations(this.client, this.flavor, ACCOUNTING_MIGRATIONS, ACCOUNTING_LEDGER);
+    await runMigrations(this.client, this.flavor, AUTH_MIGRATIONS, AUTH_LEDGER);
     const now = Date.now() * 1000;
     const ahead = [now, now + DAY_MICROS];
     for (const table of PARTITIONED_TABLES) await this.ensurePartitions(table, ahead, Number);
   }
 
-  writeUsage(rows: readonly UsageRecord[]): Promise<void> {
-    if (rows.length === 0) return Promise.resolve();
+  writeUsage(rows: readonly UsageRecord[], buckets: readonly RateBucketRecord[]): Promise<void> {
+    if (rows.length === 0 && buckets.length === 0) return Promise.resolve();
     return this.serial(async () => {
       await this.ensurePartitions('api_usage', rows, usageTime);
       await this.ensurePartitions('api_metrics_ts', rows, usageTime);
       await this.ensurePartitions('client_usage_analytics', rows, usageTime);
-      const bytes = encodeUsage(rows);
+      const bytes = rows.length === 0 ? null : encodeUsage(rows);
       await this.client.transaction(async (tx) => {
-        await tx.exec(USAGE_STAGE);
-        await tx.copyFrom(`api_usage_stage (${USAGE_STAGE_COLUMNS})`, 'text', bytes);
-        await tx.exec(MERGE_USAGE);
+        if (bytes !== null) {
+          await tx.exec(USAGE_STAGE);
+          await tx.copyFrom(`api_usage_stage (${USAGE_STAGE_COLUMNS})`, 'text', bytes);
+          await tx.exec(MERGE_USAGE);
+        }
+        if (buckets.length > 0) await tx.rows(MERGE_RATE_BUCKETS, [JSON.stringify(buckets)]);
       });
     });
+  }
+
+  async rateBuckets(subject: string, from: number, to: number): Promise<RateBucketRow[]> {
+    const rows = await this.client.rows(RATE_BUCKETS_OF, [subject, from, to]);
+    return rows.map((r) => ({
+      bucket: r[0] as string,
+      window: r[1] as RateBucketRow['window'],
+      start: Number(r[2]),
+      limit: Number(r[3]),
+      allowed: Number(r[4]),
+      refused: Number(r[5]),
+    }));
   }
 
   async usageSummary(subject: string, from: number, to: number): Promise<UsageSummaryRow[]> {

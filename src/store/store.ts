@@ -1,3 +1,4 @@
+import type { SqlClient } from './sql-client';
 import type { TimescaleJobs } from './timescale-jobs';
 
 /**
@@ -89,6 +90,38 @@ export interface UsageRecord {
   ip: string;
 }
 
+/**
+ * What the rate limiter decided for one subject and bucket within one UTC minute (limits/rate-rollup.ts),
+ * with the budget then in force: one row per minute, however many requests. The store adds it
+ * into rate_limit_buckets' minute, hour and day windows.
+ */
+export interface RateBucketRecord {
+  /** The client id, or `ip:<address>` for anonymous callers: whom the limiter counted. */
+  subject: string;
+  clientId: string | null;
+  /** `rest` (REST requests). */
+  bucket: string;
+  /** µs since the epoch, the minute's start. */
+  minute: number;
+  allowed: number;
+  refused: number;
+  /** The quotas in force (0: the window is off). */
+  perMinute: number;
+  perHour: number;
+  perDay: number;
+}
+
+/** One window of a subject's rate_limit_buckets. */
+export interface RateBucketRow {
+  bucket: string;
+  window: 'minute' | 'hour' | 'day';
+  /** µs since the epoch. */
+  start: number;
+  limit: number;
+  allowed: number;
+  refused: number;
+}
+
 /** A caller's usage per endpoint, method and status. */
 export interface UsageSummaryRow {
   endpoint: string;
@@ -106,6 +139,8 @@ export type StoreKind = 'pglite' | 'postgres' | 'timescale';
 
 export interface Store {
   readonly kind: StoreKind;
+  /** The store's connection, for access control's tables (clients, keys, tokens, audit log), which live here too. */
+  readonly sql: SqlClient;
   /** Applies pending versioned migrations (idempotent; run at start-up). */
   migrate(): Promise<void>;
   /** Batch writes (COPY where the driver allows). Idempotent: rows already stored are skipped. */
@@ -132,10 +167,12 @@ export interface Store {
   candles(symbol: string, interval: string, from: number, to: number, limit: number, offset: number): Promise<CandleRecord[]>;
   /** The latest snapshot at or before `time`, or null. */
   bookSnapshotAt(symbol: string, time: number): Promise<BookSnapshotRecord | null>;
-  /** Usage rows, stored and rolled up (api_metrics_ts, client_usage_analytics) in one transaction. */
-  writeUsage(rows: readonly UsageRecord[]): Promise<void>;
+  /** Usage rows, stored and rolled up (api_metrics_ts, client_usage_analytics), and the limiter's counts added into rate_limit_buckets, in one transaction. */
+  writeUsage(rows: readonly UsageRecord[], buckets: readonly RateBucketRecord[]): Promise<void>;
   /** `subject`'s usage with from <= time < to. */
   usageSummary(subject: string, from: number, to: number): Promise<UsageSummaryRow[]>;
+  /** `subject`'s hour and day windows in rate_limit_buckets that overlap from <= time < to, oldest first. */
+  rateBuckets(subject: string, from: number, to: number): Promise<RateBucketRow[]>;
   /** TimescaleDB's background jobs, failing ones listed (timescale-jobs.ts); null on the other flavors. */
   backgroundJobs(): Promise<TimescaleJobs | null>;
   close(): Promise<void>;

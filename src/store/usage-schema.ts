@@ -14,12 +14,13 @@ import type { Migration } from './schema';
  *   ones would be 24 tables a day for a few hundred rows each).
  * - client_usage_analytics: per UTC day and subject (client id, or ip:<address>): requests,
  *   errors, bytes, time. TimescaleDB: 1 day chunks; natively, monthly partitions.
- * - rate_limit_buckets (migration 1) is dropped by migration 2: no part of bookcast wrote it. The
- *   limits' state is a GCRA theoretical arrival time per subject and window (limits/rate-windows.ts)
- *   that lives in Redis with its window's TTL (rate_limit:{client_id}:{bucket}:{window}, shared by
- *   every process) or in the process; a durable copy would cost a database write per check (or
- *   be stale when read) and is worthless once its window has passed. Usage and refusals (429s)
- *   are durable in api_usage and client_usage_analytics instead.
+ * - rate_limit_buckets (migration 3; migration 1's table of GCRA arrival times was dropped by
+ *   migration 2, unwritten): per subject (client id or ip:<address>), bucket, window (minute,
+ *   hour, day) and window start, what the limiter allowed and refused and the quota in force.
+ *   The live state of a limit stays in Redis or the process (limits/rate-windows.ts); these are
+ *   its counts, rolled up in memory per minute (limits/rate-rollup.ts) and added in here with
+ *   each usage batch, never a write per request. Not partitioned: one row per active subject and
+ *   minute at most, and the operator prunes old minutes as with any accounting table.
  * Partition widths use migration 1's bookcast_partitioning (day or month).
  */
 export const ACCOUNTING_LEDGER: MigrationLedger = {
@@ -104,9 +105,25 @@ select create_hypertable('client_usage_analytics', 'day', chunk_time_interval =>
 
 const DROP_BUCKETS = 'drop table if exists rate_limit_buckets;';
 
+const RATE_LIMIT_BUCKETS = `
+create table rate_limit_buckets (
+  subject text collate "C" not null,
+  client_id text,
+  bucket text not null,
+  "window" text not null check ("window" in ('minute', 'hour', 'day')),
+  window_start timestamptz not null,
+  "limit" bigint not null,
+  allowed bigint not null,
+  refused bigint not null,
+  primary key (subject, bucket, "window", window_start)
+);
+create index rate_limit_buckets_client on rate_limit_buckets (client_id, window_start) where client_id is not null;
+`;
+
 export const ACCOUNTING_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'api usage, metrics, client analytics, rate limit buckets', sql: { partitioned: PARTITIONED, timescale: TIMESCALE } },
   { version: 2, name: 'rate_limit_buckets dropped: never written (limits live in Redis or the process)', sql: { partitioned: DROP_BUCKETS, timescale: DROP_BUCKETS } },
+  { version: 3, name: 'rate_limit_buckets: the limiter\'s counts per subject, bucket and minute, hour, day window', sql: { partitioned: RATE_LIMIT_BUCKETS, timescale: RATE_LIMIT_BUCKETS } },
 ];
 
 /** Columns of the staging COPY (text format): times as µs integers, converted in SQL. */
@@ -151,3 +168,30 @@ export const USAGE_SUMMARY = `
 select endpoint, method, status_code, count(*), sum(response_time_ms), sum(request_bytes), sum(response_bytes), ${'(extract(epoch from max(time)) * 1000000)::bigint'}
 from api_usage where subject = $1 and time >= ${at('$2::bigint')} and time < ${at('$3::bigint')}
 group by endpoint, method, status_code order by endpoint, method, status_code`;
+
+/**
+ * A batch of the limiter's minute counts ($1, JSON text of RateBucketRecords: text, since postgres.js would encode a string given for jsonb as a JSON string) added into
+ * each window that holds the minute. Grouped first: one INSERT … ON CONFLICT may touch a row once,
+ * and several minutes of a batch fall in one hour. The limit is the newest minute's (a key's
+ * override can change within a window).
+ */
+export const MERGE_RATE_BUCKETS = `
+insert into rate_limit_buckets (subject, client_id, bucket, "window", window_start, "limit", allowed, refused)
+select b.subject, max(b."clientId"), b.bucket, w.name, date_trunc(w.name, ${at('b.minute')}, 'UTC'),
+  (array_agg(w.quota order by b.minute desc))[1], sum(b.allowed), sum(b.refused)
+from jsonb_to_recordset($1::text::jsonb) as b(subject text, "clientId" text, bucket text, minute bigint, allowed bigint, refused bigint, "perMinute" bigint, "perHour" bigint, "perDay" bigint)
+  cross join lateral (values ('minute', b."perMinute"), ('hour', b."perHour"), ('day', b."perDay")) as w(name, quota)
+group by b.subject, b.bucket, w.name, 5
+on conflict (subject, bucket, "window", window_start) do update set
+  client_id = coalesce(excluded.client_id, rate_limit_buckets.client_id),
+  "limit" = excluded."limit",
+  allowed = rate_limit_buckets.allowed + excluded.allowed,
+  refused = rate_limit_buckets.refused + excluded.refused`;
+
+/** A subject's hour and day windows overlapping $2 to $3 (µs). */
+export const RATE_BUCKETS_OF = `
+select bucket, "window", (extract(epoch from window_start) * 1000000)::bigint, "limit", allowed, refused
+from rate_limit_buckets
+where subject = $1 and "window" in ('hour', 'day')
+  and window_start < ${at('$3::bigint')} and window_start + case "window" when 'hour' then interval '1 hour' else interval '1 day' end > ${at('$2::bigint')}
+order by "window" desc, window_start, bucket`;

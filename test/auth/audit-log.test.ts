@@ -2,7 +2,8 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { openAuthDatabase } from '../../src/auth/auth-database';
+import { openAdminDatabase } from '../../src/auth/auth-database';
+import { seedDataDir } from '../helpers/pglite-template';
 import { AuthService } from '../../src/auth/auth-service';
 import type { SqlClient } from '../../src/store/sql-client';
 import { authCommand } from '../../src/cli/auth-commands';
@@ -35,7 +36,8 @@ function flavors(): { name: string; open: () => Promise<{ db: SqlClient; args: s
       name: 'PGlite',
       open: async () => {
         const dir = mkdtempSync(path.join(tmpdir(), 'bookcast-audit-'));
-        const db = await openAuthDatabase({ databaseUrl: undefined, dataDir: dir });
+        await seedDataDir(['--data-dir', dir]);
+        const db = await openAdminDatabase({ databaseUrl: undefined, dataDir: dir });
         return { db, args: ['--data-dir', dir], done: async () => rmSync(dir, { recursive: true, force: true }) };
       },
     },
@@ -45,7 +47,7 @@ function flavors(): { name: string; open: () => Promise<{ db: SqlClient; args: s
         const fresh = await freshDatabase('audit');
         if (fresh === null) throw new Error('skip');
         const dir = mkdtempSync(path.join(tmpdir(), 'bookcast-audit-'));
-        const db = await openAuthDatabase({ databaseUrl: fresh.url, dataDir: dir });
+        const db = await openAdminDatabase({ databaseUrl: fresh.url, dataDir: dir });
         return {
           db,
           args: ['--database-url', fresh.url, '--data-dir', dir],
@@ -100,7 +102,8 @@ for (const flavor of flavors()) {
 t.test('PGlite: audit verify passes on an untouched log, and the CLI lists it', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'bookcast-audit-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const db = await openAuthDatabase({ databaseUrl: undefined, dataDir: dir });
+  await seedDataDir(['--data-dir', dir]);
+  const db = await openAdminDatabase({ databaseUrl: undefined, dataDir: dir });
   await withHistory(db);
   await db.close();
   const lines: string[] = [];

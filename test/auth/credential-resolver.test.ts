@@ -1,6 +1,6 @@
 import t from 'tap';
 import { PGlite } from '@electric-sql/pglite';
-import { AUTH_LEDGER, AUTH_MIGRATIONS } from '../../src/auth/auth-schema';
+import { AUTH_LEDGER, AUTH_MIGRATIONS } from '../../src/store/auth-schema';
 import { AuthService } from '../../src/auth/auth-service';
 import { runMigrations } from '../../src/store/migrations';
 import { pgliteClient } from '../../src/store/pglite-store';

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, UnsecuredJWT, base64url } from 'jose';
-import { AUTH_PGLITE_DIR } from '../../src/auth/auth-database';
 import { authCommand } from '../../src/cli/auth-commands';
 import { seedDataDir } from '../helpers/pglite-template';
 import { AuthServer, startAuthServer, TestClock } from './auth-server';
@@ -14,7 +13,7 @@ import { waitFor } from '../helpers/test-server';
 
 /** Runs a CLI command in this process; its printed lines and exit code. */
 async function cli(command: string, args: string[]): Promise<{ code: number; lines: string[] }> {
-  await seedDataDir(args, [AUTH_PGLITE_DIR]);
+  await seedDataDir(args);
   const lines: string[] = [];
   const code = await authCommand(command, args, (l) => lines.push(l));
   return { code, lines };
@@ -59,6 +58,23 @@ t.test('keys, tokens, admin REST, brute force and WebSocket auth against one ser
   const clock = new TestClock();
   const s: AuthServer = await startAuthServer(['--auth-token-ttl', '300'], { clock: clock.read }, dir);
   t.teardown(() => s.stop());
+
+  t.test('while the server holds the embedded store, the CLI refuses with AUTH_STORE_LOCKED and changes nothing', async (t) => {
+    const said: string[] = [];
+    const error = console.error;
+    console.error = (line: string) => said.push(line);
+    let code: number;
+    try {
+      code = (await cli('clients', ['create', '--name', 'late', ...store])).code;
+    } finally {
+      console.error = error;
+    }
+    t.equal(code, 1, 'exit code 1');
+    t.match(said.join('\n'), /AUTH_STORE_LOCKED: .*\/api\/v1\/admin/, 'the coded error points at the admin endpoints');
+    const clients = await s.request('/api/v1/admin/clients', { headers: { 'x-api-key': adminKey.api_key } });
+    t.notOk(JSON.stringify(clients.body).includes('"late"'), 'no client was made');
+  });
+
   const withKey = (key: string) => ({ headers: { 'x-api-key': key } });
   const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
   const post = (p: string, body: unknown, headers: Record<string, string> = {}) =>

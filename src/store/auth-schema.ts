@@ -1,5 +1,5 @@
-import type { MigrationLedger } from '../store/migrations';
-import type { Migration } from '../store/schema';
+import type { MigrationLedger } from './migrations';
+import type { Migration } from './schema';
 
 /**
  * The access-control tables, in their own ledger (auth_migrations) so they are numbered apart
