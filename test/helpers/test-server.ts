@@ -72,10 +72,11 @@ export async function startTestServer(args: string[]): Promise<TestServer> {
  * their faults in a proxy or a client of their own): started by the first subtest that asks and
  * stopped when the file's tests end. A server start (the embedded store's initialisation) costs
  * seconds of CPU on a loaded machine; a subtest that changes the server's state keeps its own.
+ * `owner` (the file's root test unless given) stops it when it ends.
  */
-export function sharedTestServer(args: string[]): () => Promise<TestServer> {
+export function sharedTestServer(args: string[], owner: { teardown(fn: () => unknown): void } = t): () => Promise<TestServer> {
   let started: Promise<TestServer> | null = null;
-  t.teardown(async () => {
+  owner.teardown(async () => {
     if (started !== null) await (await started).server.stop();
   });
   return () => (started ??= startTestServer(args));
