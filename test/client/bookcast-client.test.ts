@@ -64,7 +64,7 @@ async function matchesRest(t: Test, srv: TestServer, client: BookcastClient, rec
  * ends: the fault subtests put their faults in a proxy of their own (a lost or changed frame, a
  * cut connection), never in the server, so they share it with the subtests that only follow it.
  */
-const sharedServer = sharedTestServer(['--rate', '2000', '--workers', '2']);
+const sharedServer = sharedTestServer(t, ['--rate', '2000', '--workers', '2']);
 
 for (const format of ['json', 'flatbuffers'] as const) {
   t.test(`${format}: verified L2 and L3 books equal REST at the same sequence`, async (t) => {

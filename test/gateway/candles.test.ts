@@ -18,7 +18,7 @@ function collect(url: string): { ws: WebSocket; messages: Json[]; opened: Promis
 const units = (text: string) => Math.round(Number(text) * 1e5);
 
 /** Every subtest subscribes a client of its own to a symbol of its own, or only reads: one server. */
-const market = sharedTestServer(['--rate', '3000', '--symbols', 'BTC/USD,ETH/USD']);
+const market = sharedTestServer(t, ['--rate', '3000', '--symbols', 'BTC/USD,ETH/USD']);
 
 t.test('candles: snapshot, then every trade moves the candle by exactly that trade', async (t) => {
   const srv = await market();

@@ -5,7 +5,7 @@ import { isLoopback } from '../../src/gateway/health-access';
 const PUBLIC = ['status', 'uptime_s'];
 
 /** A server that shows no health details, for the subtests that only ask it questions. */
-const hiddenDetails = sharedTestServer(['--rate', '100', '--health-details', 'none']);
+const hiddenDetails = sharedTestServer(t, ['--rate', '100', '--health-details', 'none']);
 
 t.test('public health is status and uptime; details only where --health-details allows', async (t) => {
   const hidden = await hiddenDetails();

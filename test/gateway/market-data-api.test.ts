@@ -9,7 +9,7 @@ async function post(http: string, path: string, body: string) {
 }
 
 /** Both subtests only read the simulated markets: one server for the two. */
-const simulated = sharedTestServer(['--rate', '2000']);
+const simulated = sharedTestServer(t, ['--rate', '2000']);
 
 t.test('latest: fields, currency conversion, cache, and errors', async (t) => {
   const srv = await simulated();

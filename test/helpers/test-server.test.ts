@@ -21,7 +21,7 @@ t.test('a shared server starts once, when first asked, for every caller, and sto
   let dir = '';
   await t.test('the owner', async (owner) => {
     const before = new Set(openDataDirs);
-    const shared = sharedTestServer(['--rate', '50'], owner);
+    const shared = sharedTestServer(owner, ['--rate', '50']);
     t.same([...openDataDirs].filter((d) => !before.has(d)), [], 'nothing started before it is asked for');
     const [a, b] = await Promise.all([shared(), shared()]);
     t.equal(a, b, 'one server for both callers');

@@ -1,4 +1,3 @@
-import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -72,9 +71,10 @@ export async function startTestServer(args: string[]): Promise<TestServer> {
  * their faults in a proxy or a client of their own): started by the first subtest that asks and
  * stopped when the file's tests end. A server start (the embedded store's initialisation) costs
  * seconds of CPU on a loaded machine; a subtest that changes the server's state keeps its own.
- * `owner` (the file's root test unless given) stops it when it ends.
+ * `owner` (a file's root test) stops it when it ends. (Not tap's root imported here: the fuzz
+ * script starts its servers through this module, outside tap.)
  */
-export function sharedTestServer(args: string[], owner: { teardown(fn: () => unknown): void } = t): () => Promise<TestServer> {
+export function sharedTestServer(owner: { teardown(fn: () => unknown): void }, args: string[]): () => Promise<TestServer> {
   let started: Promise<TestServer> | null = null;
   owner.teardown(async () => {
     if (started !== null) await (await started).server.stop();
