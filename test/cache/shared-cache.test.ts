@@ -60,7 +60,7 @@ t.test('shared history cache: only final answers, one hour, hits, stats, invalid
   for (let m = 0; m <= 9; m++) await trades.trade(t0, m);
   t.comment(`trades acknowledged at ${Date.now() - started} ms`);
   const everything = () => history(t0, t0 + 20 * MINUTE_US);
-  await waitFor('candles 0..8 stored', async () => (await everything()).body.data.length === 9, 30_000);
+  await waitFor('candles 0..8 stored', async () => (await everything()).body.data.length === 9);
   t.comment(`candles stored at ${Date.now() - started} ms`);
   t.notOk(await redis.exists(historyKey(t0, t0 + 20 * MINUTE_US)), 'a range reaching past the stored candles is not kept');
 
@@ -95,18 +95,18 @@ t.test('shared history cache: only final answers, one hour, hits, stats, invalid
     t.equal(open.body.data.length, 4, 'minutes 5..8: candle 9 is still open');
     t.notOk(await redis.exists(historyKey(from, to)), 'not kept: a later candle is not stored yet');
     await trades.trade(t0, 10);
-    await waitFor('candle 9 stored', async () => (await everything()).body.data.length === 10, 30_000);
+    await waitFor('candle 9 stored', async () => (await everything()).body.data.length === 10);
     const closed = await history(from, to);
     t.equal(closed.body.data.length, 5, 'minutes 5..9: had the open answer been kept, this would still say 4');
     // Candle 9 is final (the clock passed it), but only a stored later candle proves it to the store's readers.
     t.notOk(await redis.exists(historyKey(from, to)), 'still not kept: nothing stored starts at or after the end');
     await trades.trade(t0, 11);
-    await waitFor('candle 10 stored', async () => (await everything()).body.data.length === 11, 30_000);
+    await waitFor('candle 10 stored', async () => (await everything()).body.data.length === 11);
     const sealed = await history(from, to);
     t.equal(sealed.text, closed.text, 'the same five candles');
     // "Not final" is believed for up to a second before the store is asked again (candle-seal.ts):
     // the answer is kept by the first read after that, and it is the same answer.
-    await waitFor('the final answer kept', async () => (await history(from, to)).text === closed.text && (await redis.get(historyKey(from, to))) !== null, 30_000);
+    await waitFor('the final answer kept', async () => (await history(from, to)).text === closed.text && (await redis.get(historyKey(from, to))) !== null);
     t.equal(await redis.get(historyKey(from, to)), closed.text, 'kept now');
   });
 

@@ -3,7 +3,7 @@ import { BookcastClient, FeedMessage, L2Book } from '../../src/client';
 import { frameToMessage } from '../../src/client/flatbuffers-frames';
 import { ClientRecorder } from '../helpers/client-recorder';
 import { FrameProxy } from '../helpers/frame-proxy';
-import { startTestServer, TestServer, waitFor } from '../helpers/test-server';
+import { sharedTestServer, TestServer, waitFor } from '../helpers/test-server';
 
 const SYMBOLS = ['BTC/USD', 'ETH/USD'];
 
@@ -30,18 +30,15 @@ async function matchesRest(t: Test, srv: TestServer, client: BookcastClient, rec
 }
 
 /**
- * One healthy server for the subtests that only follow it (both formats, the Market Data dialect):
- * started by the first that needs it, stopped when the file ends. The fault subtests have their own.
+ * One server for every subtest, started by the first that needs it and stopped when the file
+ * ends: the fault subtests put their faults in a proxy of their own (a lost or changed frame, a
+ * cut connection), never in the server, so they share it with the subtests that only follow it.
  */
-let healthy: Promise<TestServer> | null = null;
-const healthyServer = (): Promise<TestServer> => (healthy ??= startTestServer(['--rate', '2000', '--workers', '2']));
-t.teardown(async () => {
-  if (healthy !== null) await (await healthy).server.stop();
-});
+const sharedServer = sharedTestServer(t, ['--rate', '2000', '--workers', '2']);
 
 for (const format of ['json', 'flatbuffers'] as const) {
   t.test(`${format}: verified L2 and L3 books equal REST at the same sequence`, async (t) => {
-    const srv = await healthyServer();
+    const srv = await sharedServer();
     const client = new BookcastClient({ url: srv.url, format });
     t.teardown(() => client.close());
     const recorder = new ClientRecorder(client, (s) => srv.symbols.get(s)!.size_decimals);
@@ -59,8 +56,7 @@ for (const format of ['json', 'flatbuffers'] as const) {
 }
 
 t.test('a lost message and a corrupted one are found and repaired with fresh snapshots', async (t) => {
-  const srv = await startTestServer(['--rate', '3000', '--workers', '2']);
-  t.teardown(() => srv.server.stop());
+  const srv = await sharedServer();
   let updates = 0;
   let recovered = false;
   let tampered = false;
@@ -97,8 +93,7 @@ t.test('a lost message and a corrupted one are found and repaired with fresh sna
 });
 
 t.test('flatbuffers: after the connection is cut, the client reconnects and its books resume verified', async (t) => {
-  const srv = await startTestServer(['--rate', '3000', '--workers', '2']);
-  t.teardown(() => srv.server.stop());
+  const srv = await sharedServer();
   const proxy = new FrameProxy(srv.server.port, () => 'pass');
   await proxy.start();
   t.teardown(() => proxy.close());
@@ -120,7 +115,7 @@ t.test('flatbuffers: after the connection is cut, the client reconnects and its 
 });
 
 t.test('market-data dialect: verified books over the Market Data API stream, refusals and heartbeats as events, a lost update repaired', async (t) => {
-  const srv = await healthyServer();
+  const srv = await sharedServer();
   t.throws(() => new BookcastClient({ url: srv.url, dialect: 'market-data', format: 'flatbuffers' }), 'the stream is JSON only');
 
   const client = new BookcastClient({ url: srv.url, dialect: 'market-data' });

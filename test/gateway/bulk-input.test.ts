@@ -67,5 +67,5 @@ t.test('bulk and history times out of range, and store errors: coded, generic (P
   t.equal(past.status, 200);
   t.equal(past.body.errors['BTC/USD'].code, 'STORE_UNAVAILABLE');
   t.notMatch(past.body.errors['BTC/USD'].message, /relation|book_snapshots|does not exist/, 'no database text in errors');
-  await waitFor('the detail to reach the operator (health)', async () => /does not exist/.test((await srv.get('/api/v1/health')).body.persistence?.last_error ?? ''), 10000);
+  await waitFor('the detail to reach the operator (health)', async () => /does not exist/.test((await srv.get('/api/v1/health')).body.persistence?.last_error ?? ''));
 });

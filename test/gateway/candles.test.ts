@@ -1,6 +1,6 @@
 import t from 'tap';
 import WebSocket from 'ws';
-import { startTestServer, waitFor } from '../helpers/test-server';
+import { sharedTestServer, waitFor } from '../helpers/test-server';
 
 interface Json {
   type: string;
@@ -17,9 +17,11 @@ function collect(url: string): { ws: WebSocket; messages: Json[]; opened: Promis
 
 const units = (text: string) => Math.round(Number(text) * 1e5);
 
+/** Every subtest subscribes a client of its own to a symbol of its own, or only reads: one server. */
+const market = sharedTestServer(t, ['--rate', '3000', '--symbols', 'BTC/USD,ETH/USD']);
+
 t.test('candles: snapshot, then every trade moves the candle by exactly that trade', async (t) => {
-  const srv = await startTestServer(['--rate', '3000', '--symbols', 'BTC/USD']);
-  t.teardown(() => srv.server.stop());
+  const srv = await market();
   const c = collect(srv.url);
   await c.opened;
   c.ws.send(JSON.stringify({ type: 'subscribe', channels: ['trades'], symbols: ['BTC/USD'] }));
@@ -51,8 +53,7 @@ t.test('candles: snapshot, then every trade moves the candle by exactly that tra
 });
 
 t.test('throttled ticker and candles: at most one update per period, newest state', async (t) => {
-  const srv = await startTestServer(['--rate', '3000', '--symbols', 'ETH/USD']);
-  t.teardown(() => srv.server.stop());
+  const srv = await market();
   const c = collect(srv.url);
   await c.opened;
   c.ws.send(JSON.stringify({ type: 'subscribe', channels: ['ticker', 'candles'], symbols: ['ETH/USD'], interval: '5m', throttle_ms: 500 }));
@@ -76,8 +77,7 @@ t.test('throttled ticker and candles: at most one update per period, newest stat
 });
 
 t.test('REST candles: parameters and shape', async (t) => {
-  const srv = await startTestServer(['--rate', '500']);
-  t.teardown(() => srv.server.stop());
+  const srv = await market();
   const ok = await srv.get('/api/v1/market/BTC-USD/candles?interval=1h&start=2026-01-01T00:00:00Z&limit=10');
   t.equal(ok.status, 200);
   t.match(ok.body, { symbol: 'BTC/USD', interval: '1h', count: Number, candles: Array });

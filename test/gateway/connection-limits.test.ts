@@ -52,7 +52,7 @@ t.test('connections over the total and per-address caps are refused on every end
     s.close();
     await closed;
   }
-  await waitFor('the server to count the closed connections', async () => (await openCount()) === 45, 30_000);
+  await waitFor('the server to count the closed connections', async () => (await openCount()) === 45);
   held[2].push(await openSocket(feed, from(2)));
   held[5].push(await openSocket(stream, from(5)));
   held[5].push(await openSocket(feed, from(5)));

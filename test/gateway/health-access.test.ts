@@ -1,12 +1,14 @@
 import t from 'tap';
-import { startTestServer } from '../helpers/test-server';
+import { sharedTestServer, startTestServer } from '../helpers/test-server';
 import { isLoopback } from '../../src/gateway/health-access';
 
 const PUBLIC = ['status', 'uptime_s'];
 
+/** A server that shows no health details, for the subtests that only ask it questions. */
+const hiddenDetails = sharedTestServer(t, ['--rate', '100', '--health-details', 'none']);
+
 t.test('public health is status and uptime; details only where --health-details allows', async (t) => {
-  const hidden = await startTestServer(['--rate', '100', '--health-details', 'none']);
-  t.teardown(() => hidden.server.stop());
+  const hidden = await hiddenDetails();
   const minimal = await hidden.get('/api/v1/health');
   t.equal(minimal.status, 200);
   t.same(Object.keys(minimal.body).sort(), PUBLIC, 'none: only status and uptime');
@@ -28,8 +30,7 @@ t.test('loopback addresses in the forms uWS writes them', async (t) => {
 });
 
 t.test('no answer names the server software or its version', async (t) => {
-  const server = await startTestServer(['--rate', '100', '--health-details', 'none']);
-  t.teardown(() => server.server.stop());
+  const server = await hiddenDetails();
   for (const path of ['/api/v1/health', '/api/v1/market/symbols', '/no/such/endpoint', '/ws']) {
     const res = await fetch(`${server.http}${path}`);
     await res.arrayBuffer();

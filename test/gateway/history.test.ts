@@ -43,7 +43,7 @@ t.test(
     // A minute's candle closes when the replay's clock moves past it; the day's last minute stays
     // open (the recording's time stops there), so every minute but the last is stored.
     const closed = expected.size - 1;
-    await waitFor('every closed minute candle stored', async () => (await srv.get(`/api/v1/market-data/GOOG/history?${day}&limit=1000`)).body.data?.length === closed, 60000);
+    await waitFor('every closed minute candle stored', async () => (await srv.get(`/api/v1/market-data/GOOG/history?${day}&limit=1000`)).body.data?.length === closed);
     const page = await srv.get(`/api/v1/market-data/GOOG/history?${day}&interval=1m&limit=1000`);
     t.equal(page.status, 200);
     t.match(page.body, { symbol: 'GOOG', interval: '1m', time_range: { start: '2012-06-21T00:00:00.000000Z' }, pagination: { limit: 1000, offset: 0, has_more: false }, metadata: { currency: 'USD' } });

@@ -41,19 +41,19 @@ class RawPublisher {
   async next(type: string): Promise<Record<string, any>> {
     const from = this.messages.length;
     let found: Record<string, any> | undefined;
-    await waitFor(`a ${type} message`, () => (found = this.messages.slice(from).find((m) => m.type === type)) !== undefined, 20_000);
+    await waitFor(`a ${type} message`, () => (found = this.messages.slice(from).find((m) => m.type === type)) !== undefined);
     return found!;
   }
 
   /** Waits until bookcast has acknowledged `sequence` (acks are coalesced: any ack at or past it). */
   async acked(sequence: number): Promise<void> {
-    await waitFor(`an ack of ${sequence}`, () => this.messages.some((m) => m.type === 'ack' && m.sequence >= sequence), 20_000);
+    await waitFor(`an ack of ${sequence}`, () => this.messages.some((m) => m.type === 'ack' && m.sequence >= sequence));
     const last = this.messages.filter((m) => m.type === 'ack').pop()!;
     if (last.sequence !== sequence) throw new Error(`acked ${last.sequence}, expected exactly ${sequence}`);
   }
 
   async welcome(): Promise<Record<string, any>> {
-    await waitFor('the welcome', () => this.messages.length > 0, 20_000);
+    await waitFor('the welcome', () => this.messages.length > 0);
     return this.messages[0];
   }
 

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config';
 import { startServer } from '../../src/app/server';
+import { seedDataDir } from '../helpers/pglite-template';
 import { makeTestCa } from '../helpers/test-ca';
 
 function httpsGet(url: string, ca: string): Promise<{ status: number; body: string; protocol: string | null }> {
@@ -39,9 +40,11 @@ t.test('--tls-cert/--tls-key: HTTPS and WSS with TLS 1.3 only, verified against 
   t.teardown(() => ca.remove());
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bookcast-tls-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const server = await startServer(
-    loadConfig(['--port', '0', '--data-dir', dataDir, '--symbols', 'BTC/USD', '--workers', '1', '--rate', '200', '--tls-cert', ca.cert, '--tls-key', ca.encryptedKey, '--tls-passphrase', ca.passphrase], {}),
-  );
+  const args = ['--port', '0', '--data-dir', dataDir, '--symbols', 'BTC/USD', '--workers', '1', '--rate', '200', '--tls-cert', ca.cert, '--tls-key', ca.encryptedKey, '--tls-passphrase', ca.passphrase];
+  // Its stores start from the initialised template, as every test server's do (initdb in
+  // WebAssembly took most of this test's three minutes on a loaded machine).
+  await seedDataDir(args);
+  const server = await startServer(loadConfig(args, {}));
   t.teardown(() => server.stop());
   t.equal(server.tls, true);
   const base = `https://127.0.0.1:${server.port}`;

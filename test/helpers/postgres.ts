@@ -9,7 +9,8 @@ export const POSTGRES_ADMIN_URL = process.env.BOOKCAST_TEST_POSTGRES ?? 'postgre
  * login, a timeout) rejects: it is a broken environment or a bug, never a reason to skip.
  */
 export async function freshDatabase(name: string, adminUrl = POSTGRES_ADMIN_URL): Promise<{ url: string; drop(): Promise<void> } | null> {
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined, connect_timeout: 5 });
+  // A refused connection fails at once; the timeout only guards a hang (a loaded machine's server can take seconds to accept).
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined, connect_timeout: 60 });
   const db = `bookcast_${name}_${process.pid}_${Date.now()}`;
   try {
     await admin.unsafe(`create database ${db}`);

@@ -72,10 +72,30 @@ export async function startTestServer(args: string[]): Promise<TestServer> {
   return { server, dataDir, url: `ws://127.0.0.1:${server.port}`, http, symbols: new Map(list.map((s) => [s.symbol, s])), get };
 }
 
+/**
+ * One server for the subtests of a file that need none of their own (they only read it, or put
+ * their faults in a proxy or a client of their own): started by the first subtest that asks and
+ * stopped when the file's tests end. A server start (the embedded store's initialisation) costs
+ * seconds of CPU on a loaded machine; a subtest that changes the server's state keeps its own.
+ * `owner` (a file's root test) stops it when it ends. (Not tap's root imported here: the fuzz
+ * script starts its servers through this module, outside tap.)
+ */
+export function sharedTestServer(owner: { teardown(fn: () => unknown): void }, args: string[]): () => Promise<TestServer> {
+  let started: Promise<TestServer> | null = null;
+  owner.teardown(async () => {
+    if (started !== null) await (await started).server.stop();
+  });
+  return () => (started ??= startTestServer(args));
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `condition` every 25 ms until it holds; fails after `timeoutMs` naming `what`. */
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60000): Promise<void> {
+/**
+ * Polls `condition` every 25 ms until it holds; fails after `timeoutMs` naming `what`. The default
+ * is a hang guard, not a budget: with a second suite beside this one on the two cores, a server
+ * took over a minute for what it does in a second when alone.
+ */
+export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readdirSync, renameSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { EVENT_WORDS } from '../../src/model/events';
 import { RECORD_BYTES } from '../../src/journal/journal-layout';
@@ -255,12 +255,30 @@ t.test('options are validated and a closed writer refuses work', (t) => {
 });
 
 /** Lets the event loop turn until `done()` holds (each turn also calls `poll`). */
+/**
+ * Calls `poll` once an event-loop turn until `done`; false only after a deadline far above what
+ * an fdatasync takes on a busy disk (a count of turns ran out first when the disk was slow).
+ */
 async function until(done: () => boolean, poll: () => void): Promise<boolean> {
-  for (let turn = 0; turn < 100_000 && !done(); turn++) {
+  const deadline = Date.now() + 120_000;
+  while (!done() && Date.now() < deadline) {
     poll();
     await new Promise((resolve) => setImmediate(resolve));
   }
   return done();
+}
+
+/** Descriptors this process holds on files under `dir` (Linux: /proc/self/fd). */
+function descriptorsUnder(dir: string): number {
+  let count = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir + '/')) count++;
+    } catch {
+      // the descriptor readdirSync itself held is gone by now
+    }
+  }
+  return count;
 }
 
 t.test('background sync: maybeSync returns at once and durability lands through the event loop', async (t) => {
@@ -284,7 +302,7 @@ t.test('background sync: maybeSync returns at once and durability lands through 
   appendEvents(writer, 1);
   writer.maybeSync(3);
   writer.close(); // with a background sync possibly in flight: its completion must land quietly
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.ok(await until(() => descriptorsUnder(dir) === 0, () => {}), 'the sync in flight landed and closed the segments it held open');
   const read = readAll(dir);
   t.same(read.sequences, range(1, 8));
   t.equal(read.firstWrong, -1);

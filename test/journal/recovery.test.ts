@@ -8,6 +8,7 @@ import { JournalReader } from '../../src/journal/journal-reader';
 import { freshDatabase } from '../helpers/postgres';
 import { ReferenceBooks } from '../helpers/reference-books';
 import { startServerProcess, stopServerProcess } from '../helpers/server-process';
+import { waitFor } from '../helpers/test-server';
 
 const SYMBOLS = ['BTC/USD', 'ETH/USD', 'SOL/USD'];
 
@@ -57,7 +58,9 @@ t.test('after kill -9 and a restart every book, sequence and checksum is exactly
 
   for (let round = 0; round < 2; round++) {
     const first = await start([...common, '--rate', '4000', '--seed', String(round + 7)]);
-    await new Promise((r) => setTimeout(r, 1500 + round * 700));
+    // Killed once this process has written checkpoints (a count, not a time: a busy machine
+    // simulates fewer arrivals a second), the next one under way or not.
+    await waitFor(`round ${round}: checkpoints written`, async () => (await health(first.http)).checkpoints.completed >= round + 1, 300_000);
     const before = new Map<string, Awaited<ReturnType<typeof book>>>();
     for (const s of SYMBOLS) before.set(s, await book(first.http, s));
     const running = await health(first.http);

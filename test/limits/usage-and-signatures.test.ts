@@ -61,7 +61,7 @@ t.test('PGlite: usage rows (COPY through the persistence worker) and the caller\
     const signatures = () => frames.map(text).filter((m) => m !== null && (m.type === 'signature' || m.type === 'SIGNATURE')).map((m) => (marketData ? m.payload : m.data));
     ws.send(marketData ? JSON.stringify({ type: 'SUBSCRIBE', request_id: 1, payload: { symbols: ['BTC/USD'], data_types: ['ORDERBOOK'] } }) : JSON.stringify({ type: 'subscribe', channels: ['l2'], symbols: ['BTC/USD'] }));
     // The snapshot's signature, then a heartbeat's: two signed frames at least.
-    await waitFor(`${path}: a snapshot and a heartbeat, each signed`, () => signatures().length >= 2, 30_000);
+    await waitFor(`${path}: a snapshot and a heartbeat, each signed`, () => signatures().length >= 2);
     const byDigest = new Map(frames.map((f) => [createHash('sha256').update(new Uint8Array(f.bytes)).digest('base64url'), f]));
     const signed = signatures().map((sig) => {
       const f = byDigest.get(sig.sha256);

@@ -19,7 +19,7 @@ t.test('a server on another CPU refuses to start, naming UNSUPPORTED_ARCH', asyn
   const run = spawnSync(process.execPath, ['--require', fakeArch, main, '--port', '0', '--source', 'none'], {
     env: { ...process.env, BOOKCAST_TEST_ARCH: 'arm', BOOKCAST_DATA_DIR: t.testdir({}) },
     encoding: 'utf8',
-    timeout: 60000,
+    timeout: 300_000, // a hang guard: a refused start can take a minute on a loaded machine
   });
   t.equal(run.status, 1, 'exit code 1');
   t.match(run.stderr, /UNSUPPORTED_ARCH: .*this is arm; refusing to start/);

@@ -28,7 +28,7 @@ t.test(
 
     pg.stop();
     const sequenceAtStop = (await srv.get('/api/v1/market/BTC-USD/ticker')).body.sequence;
-    await waitFor('a failed write', async () => (await health()).persistence.failed_writes > 0);
+    await waitFor('a failed write', async () => (await health()).persistence.failed_writes > 0, 180_000);
     // Generous: with a second test on the two cores, the first failing trade batch came late.
     let last: unknown;
     await waitFor('rows waiting in the spool', async () => ((last = (await health()).persistence) as { spool_rows: number }).spool_rows > 500, 180_000).catch((err: Error) => {
@@ -37,11 +37,11 @@ t.test(
     t.ok((await srv.get('/api/v1/market/BTC-USD/ticker')).body.sequence > sequenceAtStop, 'the feed went on while the database was down');
     const stored = await srv.get('/api/v1/market/BTC-USD/events?limit=1');
     t.same([stored.status, stored.body.error?.code], [503, 'STORE_UNAVAILABLE'], 'stored events cannot be read meanwhile');
-    const behind = (await health()).persistence.order_events.behind;
-    t.ok(behind > 1000, `the journal tail waits for the database (${behind} events behind)`);
+    // Waited for, not sampled: how far behind it is by now depends on how fast a busy machine simulates.
+    await waitFor('the journal tail to wait for the database (1000 events behind)', async () => (await health()).persistence.order_events.behind > 1000, 180_000);
 
     pg.start();
-    await waitFor('the spool to drain', async () => (await health()).persistence.spool_rows === 0, 60000);
+    await waitFor('the spool to drain', async () => (await health()).persistence.spool_rows === 0, 300_000);
     const lastTrade = (await srv.get('/api/v1/market/BTC-USD/trades?limit=1')).body.trades[0].trade_id;
     await srv.server.stop();
     stopped = true;

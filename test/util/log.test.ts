@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { seedDataDir } from '../helpers/pglite-template';
 import { waitFor } from '../helpers/test-server';
 import { closeOf, openSocket } from '../helpers/ws-connect';
 
@@ -17,7 +18,9 @@ function logLines(stderr: string): Record<string, unknown>[] {
 t.test('npm start: a readable banner on stdout (with /metrics), JSON logs on stderr with connection ids, no secret', async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bookcast-log-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [MAIN, '--port', '0', '--data-dir', dataDir, '--source', 'ingest', '--publisher-token', TOKEN, '--log-level', 'debug'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['--port', '0', '--data-dir', dataDir, '--source', 'ingest', '--publisher-token', TOKEN, '--log-level', 'debug'];
+  await seedDataDir(args); // the stores from the initialised template, as for every test server: no initdb
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
