@@ -3,7 +3,7 @@ import { BookcastClient, FeedMessage, L2Book } from '../../src/client';
 import { frameToMessage } from '../../src/client/flatbuffers-frames';
 import { ClientRecorder } from '../helpers/client-recorder';
 import { FrameProxy } from '../helpers/frame-proxy';
-import { sharedTestServer, TestServer, waitFor } from '../helpers/test-server';
+import { sharedTestServer, startTestServer, TestServer, waitFor } from '../helpers/test-server';
 
 const SYMBOLS = ['BTC/USD', 'ETH/USD'];
 
@@ -156,7 +156,7 @@ t.test('market-data dialect: verified books over the Market Data API stream, ref
 
 for (const format of ['json', 'flatbuffers'] as const) {
   t.test(`${format}: every message is emitted as it arrives, with its frame, before the books apply it`, async (t) => {
-    const srv = await healthyServer();
+    const srv = await sharedServer();
     const client = new BookcastClient({ url: srv.url, format });
     t.teardown(() => client.close());
     const decimals = new Map([...srv.symbols].map(([symbol, s]) => [symbol, { price_decimals: s.price_decimals, size_decimals: s.size_decimals }]));
