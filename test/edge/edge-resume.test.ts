@@ -90,7 +90,9 @@ t.test('kill -9 of an edge: its clients resume on the other edge, then on the pr
 
   // A crash under load: the clients go to edge B and resume there.
   await stopServerProcess(edgeA, 'SIGKILL');
-  await waitFor(`${STEP} updates on edge B`, () => resumers.every((r) => r.on(2) >= STEP), 120_000);
+  // Each stream's notice answers its own request (the Market Data dialect sends one per channel):
+  // wait for both, not for an order of arrival.
+  await waitFor(`${STEP} updates and two resume notices on edge B`, () => resumers.every((r) => r.on(2) >= STEP && r.resumes.length >= 2), 120_000);
   for (const r of resumers) {
     t.equal(r.client.connections, 2, `${r.name}: reconnected once`);
     t.same(r.resumes.map((n) => n.data.mode), ['replay', 'replay'], `${r.name}: l2 and trades replayed on edge B (${r.resumes.map((n) => n.data.reason).join(', ')})`);
