@@ -105,7 +105,7 @@ t.test('kill -9 of an edge: its clients resume on the other edge, then on the pr
   const [notice] = keeper.controls('server_shutdown');
   t.ok(notice.data.reconnect_after_ms >= 0 && notice.data.reconnect_after_ms < 500, 'a reconnect hint within the spread');
   t.ok(notice.data.resume_from.some((p: { channel: string; sequence: number }) => p.channel === 'l2' && p.sequence > 0), 'and the resume points');
-  await waitFor(`${STEP} updates on the primary`, () => resumers.every((r) => r.on(3) >= STEP), 120_000);
+  await waitFor(`${STEP} updates and two more resume notices on the primary`, () => resumers.every((r) => r.on(3) >= STEP && r.resumes.length >= 4), 120_000);
   // The last updates may still be on their way to the reference: compare what it has.
   await waitFor('the reference to have what the clients have', () => resumers.every((r) => reference.of('l2_update').some((m) => m.sequence >= r.l2.at(-1)!.sequence)), 60_000);
 
