@@ -1,0 +1,400 @@
+/**
+ * EdgeConnections (issue 12): subscribed WebSocket connections held across edge processes, with
+ * a 1k updates/s stream flowing from one primary through Redis, and what holding them costs. One
+ * process cannot pass its open-file limit (20,000 here), so 100,000 connections need several
+ * edges, and several client processes too, all on this machine's loopback.
+ *
+ *   node dist/bench/edge/edge-connections.js [seconds] [--full] [--steps 20000,50000,100000]
+ *     (needs Redis at BOOKCAST_BENCH_REDIS or 127.0.0.1:6379)
+ *
+ * One primary (`--symbols '' --symbol-count 1000 --rate 1000 --workers 1`, fresh --data-dir,
+ * publishing to Redis under a prefix of its own) and as many edges (`--source follow`) as the
+ * step needs, started before the step: at most CLIENTS_PER_EDGE client processes of 4,000
+ * connections each go to one edge (16,000, under the edge's default cap of 19,200). The clients
+ * are held-client.ts processes of connections-held.ts, each from its own source address; each
+ * connection follows L2 depth 10 of one of the 1,000 symbols in FlatBuffers (the sparse series
+ * of connections-held: ~1.1 messages/s per connection). Latency is from the event's intended
+ * time, which an edge's messages carry unchanged from the primary (one clock: this machine's).
+ *
+ * Steps (quick 20k, 50k, 100k; --full then 150k, 200k, 250k) stop at the first that fails (a
+ * connection refused or dropped, a gap, a process gone), whose clients fell behind, or that the
+ * machine cannot carry: before an edge is started, the memory available must hold it with a
+ * reserve (MEMORY_RESERVE_MIB) left to the other users. Per step: connections reached and
+ * refused, p50/p90/p99/p99.9/max, per edge its connections, RSS, RSS per connection over its own
+ * RSS before it had any, CPU, open files and its replication lag; the primary's RSS and CPU; the
+ * client processes' CPU; load average. Every process it starts is stopped whatever happens
+ * (exit-guard.ts), and the Redis keys of its prefix are deleted.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import Redis from 'ioredis';
+import { loadAverage, processCpuSeconds, round } from '../system';
+import { ClientProcess, openStep } from '../gateway/connections-held';
+import { LatencySummary, MAX_CONNECTIONS_PER_PROCESS, nowMicros, stopChildren } from '../gateway/child-processes';
+import { DataDir } from '../gateway/data-dir';
+import { guardChildren } from '../gateway/exit-guard';
+import type { HeldClientMessage } from '../gateway/held-protocol';
+import { openFiles, residentMiB, tcpBufferMiB } from '../gateway/process-readings';
+import { delay, Health, ServerProcess, symbolName } from '../gateway/server-process';
+import { GRACE_MS, measureWindow, StreamCounts, sumReports } from '../gateway/window';
+
+const REDIS_URL = process.env.BOOKCAST_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
+const SYMBOLS = 1000;
+const RATE = 1000;
+const WORKERS = 1;
+const QUICK_STEPS: readonly number[] = [20_000, 50_000, 100_000];
+const FULL_STEPS: readonly number[] = [...QUICK_STEPS, 150_000, 200_000, 250_000];
+const GOAL_CONNECTIONS = 100_000;
+/** Client processes per edge: 16,000 connections, under the default --max-connections of 19,200. */
+const CLIENTS_PER_EDGE = 4;
+/** The embedded store is created at start; over a minute when other jobs load the 2 cores. */
+const START_MS = 240_000;
+/** An edge is caught up once it is this few records behind the stream's head. */
+const CAUGHT_UP_RECORDS = 1000;
+const CATCH_UP_MS = 120_000;
+/** Left to everyone else when deciding whether one more edge fits (other engineers share the 24 GiB). */
+const MEMORY_RESERVE_MIB = 4096;
+/** Until an edge has been measured, what one is taken to need (an edge with 1,000 symbols held ~1.5 GiB before connections). */
+const EDGE_RSS_GUESS_MIB = 1600;
+/** A busy machine opens ~1k connections/s per process; generous, since the clients share 2 cores with the edges. */
+const OPEN_MS_PER_CONNECTION = 20;
+const SAMPLE_MS = 500;
+const KEPT_UP_SHARE = 0.9;
+
+interface ReplicationHealth {
+  lag_records: number;
+  lag_ms: number;
+}
+
+type EdgeHealth = Health & { replication: ReplicationHealth };
+
+interface Edge {
+  server: ServerProcess;
+  /** RSS once caught up, before any connection. */
+  baselineRssMiB: number | null;
+  startSeconds: number;
+}
+
+interface EdgeReading {
+  connections: number;
+  rssMiB: number | null;
+  rssPerConnectionKiB: number | null;
+  cpuCores: number | null;
+  openFiles: number | null;
+  lagRecords: number;
+  lagMsMax: number;
+}
+
+interface Step extends LatencySummary, StreamCounts {
+  connections: number;
+  /** Open and subscribed at the clients at the window's end, and as the edges count them. */
+  held: number;
+  edgeConnections: number;
+  refused: number;
+  edges: number;
+  clientProcesses: number;
+  connectSeconds: number;
+  connectsPerSecond: number;
+  deliveriesPerSecond: number;
+  deliveredShare: number | null;
+  bytesPerMessage: number;
+  primary: { rssMiB: number | null; cpuCores: number | null };
+  edge: EdgeReading[];
+  /** Over the edges: RSS added per connection, and the sum of their RSS and CPU. */
+  edgeRssPerConnectionKiB: number | null;
+  edgesRssMiB: number;
+  edgesCpuCores: number;
+  clientCpuCores: number;
+  clientCpuCoresPerProcess: number;
+  clientRssMiB: number;
+  tcpBufferMiB: number | null;
+  memAvailableMiB: number | null;
+  machineBusyCores: number | null;
+  loadAverage: number[];
+  failure: string | null;
+  clientsBehind: string | null;
+}
+
+interface StoppedStep {
+  connections: number;
+  error: string;
+}
+
+/** MemAvailable from /proc/meminfo, MiB. */
+function memAvailableMiB(): number | null {
+  try {
+    const match = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+    return match === null ? null : Number(match[1]) / 1024;
+  } catch {
+    return null;
+  }
+}
+
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
+}
+
+async function residentMedian(pid: number): Promise<number | null> {
+  const samples: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const rss = residentMiB(pid);
+    if (rss !== null) samples.push(rss);
+    await delay(SAMPLE_MS);
+  }
+  return median(samples);
+}
+
+/** Health answers wait behind handshakes and fan-out on a loaded machine: seconds, at 16,000 connections. */
+const HEALTH_TIMEOUT_MS = 20_000;
+
+async function edgeHealth(server: ServerProcess): Promise<EdgeHealth> {
+  return (await server.health(HEALTH_TIMEOUT_MS)) as EdgeHealth;
+}
+
+/** Starts an edge and waits until it has caught up with the stream. */
+async function startEdge(prefix: string): Promise<Edge> {
+  const started = performance.now();
+  const server = await ServerProcess.start(['--source', 'follow', '--port', '0', '--redis-url', REDIS_URL, '--replication-prefix', prefix], START_MS);
+  try {
+    const deadline = performance.now() + CATCH_UP_MS;
+    for (;;) {
+      const lag = (await edgeHealth(server)).replication;
+      if (lag.lag_records <= CAUGHT_UP_RECORDS) break;
+      if (performance.now() > deadline) throw new Error(`edge ${server.pid} still ${lag.lag_records} records behind after ${CATCH_UP_MS} ms`);
+      await delay(SAMPLE_MS);
+    }
+    return { server, baselineRssMiB: await residentMedian(server.pid), startSeconds: round((performance.now() - started) / 1000, 1) };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+}
+
+/** Why one more edge does not fit in memory now, or null if it does. */
+function memoryRefusal(edges: readonly Edge[]): string | null {
+  const available = memAvailableMiB();
+  if (available === null) return null;
+  const measured = edges.map((e) => residentMiB(e.server.pid)).filter((r): r is number => r !== null);
+  const need = Math.max(EDGE_RSS_GUESS_MIB, ...measured);
+  if (available - need >= MEMORY_RESERVE_MIB) return null;
+  return `memory: ${Math.round(available)} MiB available, one more edge needs ~${Math.round(need)} MiB and ${MEMORY_RESERVE_MIB} MiB stay for the other users`;
+}
+
+interface Reading {
+  healths: EdgeHealth[];
+  cpu: (number | null)[];
+}
+
+async function measureStep(primary: ServerProcess, edges: readonly Edge[], clients: readonly ClientProcess[], target: number, refused: number, connectSeconds: number, added: number, seconds: number): Promise<Step> {
+  const pids = [primary.pid, ...edges.map((e) => e.server.pid)];
+  const rss = pids.map(() => [] as number[]);
+  const lagMax = edges.map(() => 0);
+  const window = await measureWindow<HeldClientMessage, 'measured', Reading>(
+    clients.map((c) => c.child),
+    'measured',
+    {
+      seconds,
+      serverPid: primary.pid,
+      probe: async () => ({
+        healths: await Promise.all(edges.map((e) => edgeHealth(e.server))),
+        cpu: pids.map((pid) => processCpuSeconds(pid)),
+      }),
+      until: async (endUs) => {
+        while (nowMicros() < endUs) {
+          pids.forEach((pid, i) => {
+            const r = residentMiB(pid);
+            if (r !== null) rss[i].push(r);
+          });
+          const healths = await Promise.all(edges.map((e) => edgeHealth(e.server).catch(() => null)));
+          healths.forEach((h, i) => (lagMax[i] = Math.max(lagMax[i], h?.replication.lag_ms ?? 0)));
+          await delay(Math.min(SAMPLE_MS, Math.max(0, (endUs - nowMicros()) / 1000)));
+        }
+      },
+    },
+  );
+  const [r0, r1] = window.probed!;
+  const cores = (i: number) => {
+    const a = r0.cpu[i];
+    const b = r1.cpu[i];
+    return a === null || b === null ? null : round((b - a) / window.seconds, 3);
+  };
+  const reports = window.reports;
+  const { messages: delivered, bytes, ...latencyAndCounts } = sumReports(reports);
+  const edge: EdgeReading[] = edges.map((e, i) => {
+    const h = r1.healths[i];
+    const rssMiB = median(rss[i + 1]);
+    const perConnection = rssMiB === null || e.baselineRssMiB === null || h.connections === 0 ? null : round(((rssMiB - e.baselineRssMiB) * 1024) / h.connections, 2);
+    return { connections: h.connections, rssMiB: rssMiB === null ? null : round(rssMiB, 1), rssPerConnectionKiB: perConnection, cpuCores: cores(i + 1), openFiles: openFiles(e.server.pid), lagRecords: h.replication.lag_records, lagMsMax: lagMax[i] };
+  });
+  // Each edge publishes every L2 update once to its topic, delivered to that symbol's subscribers there.
+  const expected = edges.reduce((sum, _e, i) => {
+    const published = (r1.healths[i].published - r0.healths[i].published) / window.seconds;
+    const held = r1.healths[i].connections;
+    return sum + (held === 0 ? 0 : (published * held) / Math.min(held, SYMBOLS));
+  }, 0);
+  const deliveredShare = expected === 0 ? null : round(delivered / seconds / expected, 3);
+  const held = reports.reduce((s, r) => s + r.open, 0);
+  const edgeConnections = edge.reduce((s, e) => s + e.connections, 0);
+  const { gaps, disconnects, lateStreams } = latencyAndCounts;
+  const failures: string[] = [];
+  if (held < target) failures.push(`${target - held} of ${target} connections no longer open`);
+  if (disconnects > 0) failures.push(`${disconnects} disconnects`);
+  if (gaps > 0) failures.push(`${gaps} sequence gaps`);
+  if (primary.exited) failures.push('the primary exited');
+  const gone = edges.filter((e) => e.server.exited).length;
+  if (gone > 0) failures.push(`${gone} edges exited`);
+  const behind: string[] = [];
+  if (lateStreams > 0) behind.push(`${lateStreams} streams not past the window ${GRACE_MS / 1000} s after it`);
+  if (deliveredShare !== null && deliveredShare < KEPT_UP_SHARE) behind.push(`${deliveredShare} of the published deliveries`);
+  const edgesRss = edge.reduce((s, e) => s + (e.rssMiB ?? 0), 0);
+  const edgesBaseline = edges.reduce((s, e) => s + (e.baselineRssMiB ?? 0), 0);
+  const clientCpu = reports.reduce((s, r) => s + r.cpuCores, 0);
+  const primaryRss = median(rss[0]);
+  const tcp = tcpBufferMiB();
+  const available = memAvailableMiB();
+  return {
+    connections: target,
+    held,
+    edgeConnections,
+    refused,
+    edges: edges.length,
+    clientProcesses: clients.length,
+    connectSeconds: round(connectSeconds, 1),
+    connectsPerSecond: Math.round(added / connectSeconds),
+    deliveriesPerSecond: Math.round(delivered / seconds),
+    deliveredShare,
+    bytesPerMessage: delivered === 0 ? 0 : Math.round(bytes / delivered),
+    ...latencyAndCounts,
+    primary: { rssMiB: primaryRss === null ? null : round(primaryRss, 1), cpuCores: cores(0) },
+    edge,
+    edgeRssPerConnectionKiB: edgeConnections === 0 ? null : round(((edgesRss - edgesBaseline) * 1024) / edgeConnections, 2),
+    edgesRssMiB: Math.round(edgesRss),
+    edgesCpuCores: round(edge.reduce((s, e) => s + (e.cpuCores ?? 0), 0), 2),
+    clientCpuCores: round(clientCpu, 2),
+    clientCpuCoresPerProcess: round(clientCpu / clients.length, 3),
+    clientRssMiB: Math.round(clients.reduce((s, c) => s + (residentMiB(c.child.pid!) ?? 0), 0)),
+    tcpBufferMiB: tcp === null ? null : round(tcp, 1),
+    memAvailableMiB: available === null ? null : Math.round(available),
+    machineBusyCores: window.machineBusyCores,
+    loadAverage: window.loadAverage,
+    failure: failures.length === 0 ? null : failures.join('; '),
+    clientsBehind: behind.length === 0 ? null : behind.join('; '),
+  };
+}
+
+function stepsFromArguments(full: boolean): readonly number[] {
+  const at = process.argv.indexOf('--steps');
+  if (at < 0) return full ? FULL_STEPS : QUICK_STEPS;
+  const steps = process.argv[at + 1].split(',').map(Number);
+  if (steps.some((n, i) => !Number.isInteger(n) || n <= 0 || (i > 0 && n <= steps[i - 1]))) throw new Error('--steps: increasing connection counts, comma-separated');
+  return steps;
+}
+
+export async function run(opts: { seconds: number; full: boolean }): Promise<object> {
+  const targets = stepsFromArguments(opts.full);
+  const prefix = `bench:edge-connections:${randomBytes(6).toString('hex')}`;
+  const dataDir = new DataDir();
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  const edges: Edge[] = [];
+  const children: ChildProcess[] = [];
+  let primary: ServerProcess | null = null;
+  const unguard = guardChildren(() => {
+    primary?.killNow();
+    for (const e of edges) e.server.killNow();
+    for (const c of children) c.kill('SIGKILL');
+    dataDir.remove();
+  });
+  const steps: (Step | StoppedStep)[] = [];
+  try {
+    primary = await ServerProcess.start(
+      ['--port', '0', '--symbols', '', '--symbol-count', String(SYMBOLS), '--rate', String(RATE), '--workers', String(WORKERS), ...dataDir.args, '--redis-url', REDIS_URL, '--replication-prefix', prefix],
+      START_MS,
+    );
+    const metaDeadline = performance.now() + START_MS;
+    while ((await redis.exists(`${prefix}:meta`)) === 0) {
+      if (performance.now() > metaDeadline) throw new Error('the primary published no replication meta');
+      await delay(200);
+    }
+    const clients: ClientProcess[] = [];
+    const symbols = Array.from({ length: SYMBOLS }, (_, i) => symbolName(i));
+    const urlOf = (p: number) => edges[Math.floor(p / CLIENTS_PER_EDGE)].server.url;
+    let previous = 0;
+    for (const target of targets) {
+      try {
+        const needed = Math.ceil(Math.ceil(target / MAX_CONNECTIONS_PER_PROCESS) / CLIENTS_PER_EDGE);
+        let refusal: string | null = null;
+        while (edges.length < needed && refusal === null) {
+          refusal = memoryRefusal(edges);
+          if (refusal === null) edges.push(await startEdge(prefix));
+        }
+        if (refusal !== null) {
+          steps.push({ connections: target, error: refusal });
+          break;
+        }
+        const { opened, seconds: connectSeconds } = await openStep(clients, children, target, urlOf, symbols, previous, OPEN_MS_PER_CONNECTION);
+        const refused = opened.reduce((s, o) => s + o.failed, 0);
+        if (refused > 0) {
+          const first = opened.find((o) => o.firstError !== null)?.firstError;
+          steps.push({ connections: target, error: `${refused} of ${target - previous} new connections failed to open and subscribe; first: ${first}` });
+          break;
+        }
+        const step = await measureStep(primary, edges, clients, target, refused, connectSeconds, target - previous, opts.seconds);
+        steps.push(step);
+        console.error(`edge-connections: ${target} connections: p50 ${step.p50} µs, p99 ${step.p99} µs, ${step.edges} edges, load ${step.loadAverage.join(' ')}${step.failure ? `, failed: ${step.failure}` : ''}${step.clientsBehind ? `, behind: ${step.clientsBehind}` : ''}`);
+        if (step.failure !== null || step.clientsBehind !== null) break;
+        previous = target;
+      } catch (err) {
+        steps.push({ connections: target, error: (err as Error).message });
+        break;
+      }
+    }
+    const held = steps.filter((s): s is Step => !('error' in s) && s.failure === null);
+    const stopped = steps.find((s) => 'error' in s || s.failure !== null || s.clientsBehind !== null);
+    const result = {
+      name: 'EdgeConnections',
+      unit: 'connections held across edge processes; µs from intended event time to client receipt',
+      primary: `--symbols '' --symbol-count ${SYMBOLS} --rate ${RATE} --workers ${WORKERS} --redis-url … (publishing)`,
+      edge: `--source follow (up to ${CLIENTS_PER_EDGE * MAX_CONNECTIONS_PER_PROCESS} connections each)`,
+      subscription: `connection g: L2 depth 10 of symbol g % ${SYMBOLS}, FlatBuffers`,
+      connectionsPerClientProcess: MAX_CONNECTIONS_PER_PROCESS,
+      seconds: opts.seconds,
+      edgeStarts: edges.map((e) => ({ seconds: e.startSeconds, baselineRssMiB: e.baselineRssMiB })),
+      steps,
+      mostHeld: held.length === 0 ? 0 : held[held.length - 1].connections,
+      goal: { connections: GOAL_CONNECTIONS, held: held.some((s) => s.connections >= GOAL_CONNECTIONS) },
+      stoppedAt: stopped === undefined ? null : { connections: stopped.connections, reason: 'error' in stopped ? stopped.error : (stopped.failure ?? `clients behind: ${stopped.clientsBehind}`) },
+      loadAverageEnd: loadAverage(),
+    };
+    return result;
+  } finally {
+    await stopChildren(children);
+    await Promise.all(edges.map((e) => e.server.stop()));
+    await primary?.stop();
+    dataDir.remove();
+    await redis.unlink(`${prefix}:input`, `${prefix}:checkpoint`, `${prefix}:meta`).catch(() => undefined);
+    redis.disconnect();
+    unguard();
+  }
+}
+
+/** Run alone: the result is printed and also kept in bench/results/ (not committed). */
+if (require.main === module) {
+  const seconds = Number(/^\d+$/.test(process.argv[2] ?? '') ? process.argv[2] : 5);
+  run({ seconds, full: process.argv.includes('--full') }).then(
+    (result) => {
+      const text = JSON.stringify(result, null, 2);
+      console.log(text);
+      const dir = path.resolve(__dirname, '../../../bench/results');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, `edge-connections-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), text);
+    },
+    (error) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}
