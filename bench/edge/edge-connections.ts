@@ -66,6 +66,7 @@ const EDGE_RSS_GUESS_MIB = 1600;
  */
 const OPEN_MS_PER_CONNECTION = 150;
 const SAMPLE_MS = 500;
+const OPEN_ATTEMPTS = 3;
 const KEPT_UP_SHARE = 0.9;
 
 interface ReplicationHealth {
@@ -375,13 +376,25 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
         if (failed !== undefined) throw failed.reason;
         const rssBefore = await Promise.all(edges.map((e) => residentMedian(e.server.pid)));
         const heldBefore = connectionsPerEdge(edges, clients);
-        const { opened, seconds: connectSeconds } = await openStep(clients, children, target, urlOf, symbols, previous, OPEN_MS_PER_CONNECTION);
+        // A handshake reset on a saturated machine (1 of 100,000 at load 70) is a refusal to count,
+        // not the end: the step asks again for what is missing, OPEN_ATTEMPTS times at most.
+        let refused = 0;
+        let missing = 0;
+        let firstError: string | null = null;
+        let connectSeconds = 0;
+        for (let attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
+          const asked = clients.reduce((sum, c) => sum + c.connections, 0);
+          const { opened, seconds } = await openStep(clients, children, target, urlOf, symbols, asked, OPEN_MS_PER_CONNECTION);
+          connectSeconds += seconds;
+          missing = opened.reduce((sum, o) => sum + o.failed, 0);
+          refused += missing;
+          firstError ??= opened.find((o) => o.firstError !== null)?.firstError ?? null;
+          if (missing === 0) break;
+        }
         const heldAfter = connectionsPerEdge(edges, clients);
         const opening = { rssBefore, rssAfter: await Promise.all(edges.map((e) => residentMedian(e.server.pid))), added: heldAfter.map((n, i) => n - heldBefore[i]), seconds: connectSeconds };
-        const refused = opened.reduce((s, o) => s + o.failed, 0);
-        if (refused > 0) {
-          const first = opened.find((o) => o.firstError !== null)?.firstError;
-          steps.push({ connections: target, error: `${refused} of ${target - previous} new connections failed to open and subscribe; first: ${first}` });
+        if (missing > 0) {
+          steps.push({ connections: target, error: `${missing} of ${target - previous} new connections not open and subscribed after ${OPEN_ATTEMPTS} attempts (${refused} refusals); first: ${firstError}` });
           break;
         }
         const step = await measureStep(primary, edges, clients, target, refused, opening, opts.seconds);
