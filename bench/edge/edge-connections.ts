@@ -232,8 +232,9 @@ async function measureStep(primary: ServerProcess, edges: readonly Edge[], clien
         healths: await Promise.all(edges.map((e) => edgeHealth(e.server))),
         cpu: pids.map((pid) => processCpuSeconds(pid)),
       }),
+      // At least one reading: with 16,000 connections an edge's health may answer after the window's end.
       until: async (endUs) => {
-        while (nowMicros() < endUs) {
+        do {
           pids.forEach((pid, i) => {
             const r = residentMiB(pid);
             if (r !== null) rss[i].push(r);
@@ -241,7 +242,7 @@ async function measureStep(primary: ServerProcess, edges: readonly Edge[], clien
           const healths = await Promise.all(edges.map((e) => edgeHealth(e.server).catch(() => null)));
           healths.forEach((h, i) => (lagMax[i] = Math.max(lagMax[i], h?.replication.lag_ms ?? 0)));
           await delay(Math.min(SAMPLE_MS, Math.max(0, (endUs - nowMicros()) / 1000)));
-        }
+        } while (nowMicros() < endUs);
       },
     },
   );
