@@ -77,8 +77,13 @@ const CLIENT_SCRIPT = path.join(__dirname, 'held-client.js');
 export interface ClientProcess {
   child: ChildProcess;
   localAddress: string;
+  /** The server this process's connections go to, chosen when it is forked. */
+  url: string;
   connections: number;
 }
+
+/** The server client process `p` connects to (edge-connections.ts spreads processes over edges). */
+export type UrlOf = (p: number) => string;
 
 /** The server before any connection, once its RSS has settled. */
 interface Baseline {
@@ -175,11 +180,11 @@ async function sampleResident(pid: number, untilUs: number, samples: number[]): 
  * even), never more than MAX_CONNECTIONS_PER_PROCESS in one; processes are forked as needed, and
  * go into `children` too (the server's session stops them).
  */
-function share(clients: ClientProcess[], children: ChildProcess[], target: number): number[] {
+function share(clients: ClientProcess[], children: ChildProcess[], target: number, urlOf: UrlOf): number[] {
   while (clients.length * MAX_CONNECTIONS_PER_PROCESS < target) {
     const child = fork(CLIENT_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(child);
-    clients.push({ child, localAddress: sourceAddress(clients.length), connections: 0 });
+    clients.push({ child, localAddress: sourceAddress(clients.length), url: urlOf(clients.length), connections: 0 });
   }
   const held = clients.map((c) => c.connections);
   const more = clients.map(() => 0);
@@ -194,9 +199,12 @@ function share(clients: ClientProcess[], children: ChildProcess[], target: numbe
   return more;
 }
 
-/** Opens connections until `target` are asked of the clients; `perConnectionMs`: the open timeout's time per connection a process opens. */
-export async function openStep(clients: ClientProcess[], children: ChildProcess[], target: number, url: string, symbols: string[], firstIndex: number, perConnectionMs = OPEN_TIMEOUT_PER_CONNECTION_MS): Promise<{ opened: OpenedMessage[]; seconds: number }> {
-  const more = share(clients, children, target);
+/**
+ * Opens connections until `target` are asked of the clients; `url`: one server, or the server of
+ * each client process; `perConnectionMs`: the open timeout's time per connection a process opens.
+ */
+export async function openStep(clients: ClientProcess[], children: ChildProcess[], target: number, url: string | UrlOf, symbols: string[], firstIndex: number, perConnectionMs = OPEN_TIMEOUT_PER_CONNECTION_MS): Promise<{ opened: OpenedMessage[]; seconds: number }> {
+  const more = share(clients, children, target, typeof url === 'string' ? () => url : url);
   const started = performance.now();
   const waits: Promise<OpenedMessage>[] = [];
   let index = firstIndex;
@@ -207,7 +215,7 @@ export async function openStep(clients: ClientProcess[], children: ChildProcess[
     waits.push(expectMessage<HeldClientMessage, 'opened'>(client.child, 'opened', timeoutMs + 5000).then((o) => ((client.connections = o.open), o)));
     client.child.send({
       type: 'open',
-      url,
+      url: client.url,
       localAddress: client.localAddress,
       count: more[p],
       firstIndex: index,
