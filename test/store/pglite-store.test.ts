@@ -8,7 +8,6 @@ import { MIGRATIONS } from '../../src/store/schema';
 import { openStore } from '../../src/store/open-store';
 import { pgliteClient } from '../../src/store/pglite-store';
 import { SqlStore } from '../../src/store/sql-store';
-import { seedPglite } from '../helpers/pglite-template';
 import { storeChecks, trade, upgradeChecks } from './store-checks';
 
 const dir = mkdtempSync(join(tmpdir(), 'bookcast-pglite-'));
@@ -16,9 +15,6 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 t.test('PGlite store', async (t) => {
   // One PGlite instance serves both the store and the raw checks: a data directory has one owner.
-  // Opened on a copy of the initialised, empty template (no bookcast schema in it): the last
-  // subtest is the one that opens a new directory, initdb and all.
-  await seedPglite(join(dir, 'checks'));
   const db = await PGlite.create(join(dir, 'checks'));
   const raw = pgliteClient(db);
   t.equal(await runMigrations(raw, 'partitioned'), MIGRATIONS.length, 'first start applies the schema');
@@ -29,7 +25,6 @@ t.test('PGlite store', async (t) => {
 });
 
 t.test('PGlite store made by an older schema upgrades in place', async (t) => {
-  await seedPglite(join(dir, 'upgrade'));
   const db = await PGlite.create(join(dir, 'upgrade'));
   t.teardown(() => db.close());
   await upgradeChecks(t, pgliteClient(db), 'pglite');
