@@ -110,3 +110,15 @@ export function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }
+
+/** The best of `rounds` timed rounds of `perRound` calls, in ns per call: the least disturbed round on a shared machine. */
+export function bestNsPerCall(perRound: number, op: () => void, rounds = 5): number {
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < perRound; i++) op();
+    const ns = Number(process.hrtime.bigint() - t0) / perRound;
+    if (ns < best) best = ns;
+  }
+  return Math.round(best);
+}

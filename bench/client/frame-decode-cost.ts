@@ -8,7 +8,7 @@ import { Envelope } from '../../src/wire/generated/bookcast/wire/envelope';
 import { L2Update } from '../../src/wire/generated/bookcast/wire/l2update';
 import { MessageEncoder } from '../../src/wire/message-encoder';
 import { runStandalone } from '../standalone';
-import { loadAverage } from '../system';
+import { bestNsPerCall, loadAverage } from '../system';
 import { measureAllocation } from '../wire/encode';
 
 /**
@@ -26,19 +26,6 @@ import { measureAllocation } from '../wire/encode';
  * A client process has one core at most on this machine: 1e9 / ns is the messages/s it could
  * take in before it, and not the server, sets the latency.
  */
-
-const ROUNDS = 5;
-
-function measure(perRound: number, op: () => void): number {
-  let best = Infinity;
-  for (let r = 0; r < ROUNDS; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < perRound; i++) op();
-    const ns = Number(process.hrtime.bigint() - t0) / perRound;
-    if (ns < best) best = ns;
-  }
-  return Math.round(best);
-}
 
 export async function run(opts: { seconds: number }) {
   const ins = toInstrument(DEFAULT_INSTRUMENTS[0], 0);
@@ -82,7 +69,7 @@ export async function run(opts: { seconds: number }) {
   const perRound = Math.max(5000, Math.round(opts.seconds * 20_000));
   const load = loadAverage();
   const result = {
-    nsPerMessage: { envelopeRead: measure(perRound, envelopeRead), sdkDecode: measure(perRound, sdkDecode), sdkVerified: measure(perRound, sdkVerified) },
+    nsPerMessage: { envelopeRead: bestNsPerCall(perRound, envelopeRead), sdkDecode: bestNsPerCall(perRound, sdkDecode), sdkVerified: bestNsPerCall(perRound, sdkVerified) },
     allocatedBytes: { envelopeRead: measureAllocation(envelopeRead), sdkDecode: measureAllocation(sdkDecode), sdkVerified: measureAllocation(sdkVerified) },
     frameBytes: updateFrame.length,
     loadAverage: load,

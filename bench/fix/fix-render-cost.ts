@@ -9,7 +9,7 @@ import { FixRenderer } from '../../src/fix/fix-render';
 import { MessageEncoder } from '../../src/wire/message-encoder';
 import { renderJson } from '../../src/wire/json-renderer';
 import { runStandalone } from '../standalone';
-import { loadAverage } from '../system';
+import { bestNsPerCall, loadAverage } from '../system';
 import { measureAllocation } from '../wire/encode';
 
 /**
@@ -26,19 +26,6 @@ import { measureAllocation } from '../wire/encode';
  * `allocatedBytes` is heap growth per call (bench/wire/encode.ts's measure): the FIX path is not
  * allocation-free (the body text and bytes, one frame buffer per session and message).
  */
-
-const ROUNDS = 5;
-
-function measure(perRound: number, op: () => void): number {
-  let best = Infinity;
-  for (let r = 0; r < ROUNDS; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < perRound; i++) op();
-    const ns = Number(process.hrtime.bigint() - t0) / perRound;
-    if (ns < best) best = ns;
-  }
-  return Math.round(best);
-}
 
 export async function run(opts: { seconds: number }) {
   const ins = toInstrument(DEFAULT_INSTRUMENTS[0], 0);
@@ -69,10 +56,10 @@ export async function run(opts: { seconds: number }) {
   const perRound = Math.max(2000, Math.round(opts.seconds * 4000));
   const load = loadAverage();
   return {
-    json: measure(perRound, () => renderJson(bytes, format)),
-    fixPerRecord: measure(perRound, () => renderer.l2Update(key, bytes, ins)),
-    fixPerSession: measure(perRound, () => frame(header, body)),
-    jspurefix: measure(perRound, () => {
+    json: bestNsPerCall(perRound, () => renderJson(bytes, format)),
+    fixPerRecord: bestNsPerCall(perRound, () => renderer.l2Update(key, bytes, ins)),
+    fixPerSession: bestNsPerCall(perRound, () => frame(header, body)),
+    jspurefix: bestNsPerCall(perRound, () => {
       jsEncoder.reset();
       jsEncoder.encode(xObject, 'MarketDataIncrementalRefresh');
       jsEncoder.trim();

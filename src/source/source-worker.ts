@@ -242,16 +242,10 @@ async function takePublishers(buffers: IngestBuffers, journal: JournalWriter, du
 }
 
 /**
- * A standby: follows the primary's stream like an edge, but journals every record it applies,
- * under the primary's own sequence (its journal starts after the checkpoint it bootstrapped
- * from), so its journal is the primary's from there on. Promoted (SRC_PROMOTE, once the server
- * took the lease), it applies the stream to its end, writes the session file of the last entry's
- * publisher session, and goes on exactly as `--source ingest` on that journal.
+ * What a follower (an edge or a standby) hands the stream's records to: the event rings, counted
+ * in the source's stats as they are published.
  */
-async function runStandby(source: Extract<SourceConfig, { kind: 'standby' }>, prefix: string, buffers: IngestBuffers, blockMs: number): Promise<void> {
-  const after = data.checkpoint?.sequence ?? 0;
-  const durable = { noteDurable: () => undefined as void };
-  const journal = restoreAndJournal(null, { backgroundSync: true, firstSequence: after + 1, onDurable: () => durable.noteDurable() });
+function followerSink(): { sink: EventSink; publish: () => void } {
   let count = 0;
   const sink: EventSink = {
     event(kind, symbol, side, orderId, price, size, newOrderId, timestamp) {
@@ -264,6 +258,21 @@ async function runStandby(source: Extract<SourceConfig, { kind: 'standby' }>, pr
     stats[SRC_EMITTED] = count;
     stats[SRC_WAITS] = writer.waits;
   };
+  return { sink, publish };
+}
+
+/**
+ * A standby: follows the primary's stream like an edge, but journals every record it applies,
+ * under the primary's own sequence (its journal starts after the checkpoint it bootstrapped
+ * from), so its journal is the primary's from there on. Promoted (SRC_PROMOTE, once the server
+ * took the lease), it applies the stream to its end, writes the session file of the last entry's
+ * publisher session, and goes on exactly as `--source ingest` on that journal.
+ */
+async function runStandby(source: Extract<SourceConfig, { kind: 'standby' }>, prefix: string, buffers: IngestBuffers, blockMs: number): Promise<void> {
+  const after = data.checkpoint?.sequence ?? 0;
+  const durable = { noteDurable: () => undefined as void };
+  const journal = restoreAndJournal(null, { backgroundSync: true, firstSequence: after + 1, onDurable: () => durable.noteDurable() });
+  const { sink, publish } = followerSink();
   const follower = new InputFollower(source.redisUrl, replicationKeys(prefix), sink, publish, stats, journal.nextSequence - 1, blockMs);
   // The group commit also runs while the stream is quiet (the follower's publish does it otherwise).
   const syncing = setInterval(() => journal.maybeSync(Date.now()), 10);
@@ -356,18 +365,7 @@ async function runCapture(source: Extract<SourceConfig, { kind: 'capture' }>): P
  * once the follower has caught up with the stream.
  */
 async function runFollow(source: Extract<SourceConfig, { kind: 'follow' }>, prefix: string): Promise<void> {
-  let count = 0;
-  const sink: EventSink = {
-    event(kind, symbol, side, orderId, price, size, newOrderId, timestamp) {
-      writer.event(kind, symbol, side, orderId, price, size, newOrderId, timestamp);
-      count++;
-    },
-  };
-  const publish = (): void => {
-    writer.publish();
-    stats[SRC_EMITTED] = count;
-    stats[SRC_WAITS] = writer.waits;
-  };
+  const { sink, publish } = followerSink();
   const follower = new InputFollower(source.redisUrl, replicationKeys(prefix), sink, publish, stats, data.checkpoint?.sequence ?? 0);
   await follower.run(() => stats[SRC_STOP] === 1, ready);
 }
