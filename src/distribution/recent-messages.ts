@@ -13,13 +13,17 @@ export const RESUME_SEQUENCE_AHEAD = 3;
 /** The notice's words for each status, in the same order. */
 export const RESUME_REASONS = ['replayed', 'too_old', 'unknown_stream', 'sequence_ahead'] as const;
 
+/** A stream's byte area to begin with (see StreamRecord.grow). */
+const INITIAL_BYTES = 4096;
+
 /**
  * One stream's last messages: their bytes in a circular byte area, and per message its sequence,
  * start and length in circular index arrays. Made the first time the stream is covered and
  * reused from then on, so recording a message copies bytes and stores three numbers.
  */
 class StreamRecord {
-  readonly bytes: Uint8Array;
+  /** Grows by doubling up to the buffer's byte limit: most streams of a many-symbol server stay small. */
+  bytes: Uint8Array;
   readonly sequence: Float64Array;
   readonly start: Int32Array;
   readonly length: Int32Array;
@@ -29,10 +33,19 @@ class StreamRecord {
   writeAt = 0;
 
   constructor(maxMessages: number, maxBytes: number) {
-    this.bytes = new Uint8Array(maxBytes);
+    this.bytes = new Uint8Array(Math.min(maxBytes, INITIAL_BYTES));
     this.sequence = new Float64Array(maxMessages);
     this.start = new Int32Array(maxMessages);
     this.length = new Int32Array(maxMessages);
+  }
+
+  /** A larger byte area holding the same bytes at the same offsets. */
+  grow(atLeast: number, maxBytes: number): void {
+    let size = this.bytes.length * 2;
+    while (size < atLeast) size *= 2;
+    const bytes = new Uint8Array(Math.min(size, maxBytes));
+    bytes.set(this.bytes.subarray(0, this.writeAt));
+    this.bytes = bytes;
   }
 
   clear(): void {
@@ -52,7 +65,8 @@ class StreamRecord {
  * keeps flowing, and every message after `since` is held until evicted. Eviction moves `since`
  * forward to the evicted message's sequence, so "everything after since" stays true.
  *
- * The hot path (`onRecord`) allocates nothing of its own (it takes the record's shared view,
+ * The hot path (`onRecord`) allocates nothing of its own once a stream's byte area has grown to
+ * its size (it doubles from 4 KiB, at most log2(maxBytes / 4 KiB) times; it takes the record's shared view,
  * `OutMessage.bytes()`, which the outlets use too): a copy into the stream's byte area and three
  * stores; a message that does not fit before the end of the area goes to its start (the tail is
  * left unused) and evicts the oldest entries it overlaps.
@@ -113,7 +127,9 @@ export class RecentMessages implements RecordTap {
     }
     const max = this.maxMessages;
     let at = record.writeAt;
-    if (at + length > this.maxBytes) at = 0;
+    // Grow before wrapping: the area wraps only once it has its full size.
+    if (at + length > record.bytes.length && record.bytes.length < this.maxBytes) record.grow(at + length, this.maxBytes);
+    if (at + length > record.bytes.length) at = 0;
     // Evict by count, then every oldest entry whose bytes the new message would overwrite.
     if (record.count === max) this.evictOldest(key, record);
     while (record.count > 0) {

@@ -1,6 +1,6 @@
 import { BookcastClient } from '../../src/client';
 import type { ClientOptions, ControlMessage, FeedMessage, HeartbeatMessage } from '../../src/client';
-import type { SymbolInfo } from './test-server';
+import { HANG_GUARD_MS, type SymbolInfo } from './test-server';
 
 /** What a client saw of one book stream (`l2 BTC/USD`, `l3 BTC/USD`): verified messages only. */
 export class StreamRecord {
@@ -86,8 +86,8 @@ export class ClientRecorder {
     return s;
   }
 
-  /** The next message (any type, arrival order) that passes `test`; the deadline is generous, for a loaded machine. */
-  next<M extends FeedMessage = FeedMessage>(test: (m: FeedMessage) => boolean, timeoutMs = 60_000): Promise<M> {
+  /** The next message (any type, arrival order) that passes `test`. */
+  next<M extends FeedMessage = FeedMessage>(test: (m: FeedMessage) => boolean, timeoutMs = HANG_GUARD_MS): Promise<M> {
     return new Promise((resolve, reject) => {
       const waiter = {
         test,

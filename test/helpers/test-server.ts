@@ -91,11 +91,13 @@ export function sharedTestServer(owner: { teardown(fn: () => unknown): void }, a
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Polls `condition` every 25 ms until it holds; fails after `timeoutMs` naming `what`. The default
- * is a hang guard, not a budget: with a second suite beside this one on the two cores, a server
- * took over a minute for what it does in a second when alone.
+ * The default deadline of every wait in the tests: a hang guard, not a budget. With a second suite
+ * beside this one on the two cores, a server took over a minute for what it does in a second alone.
  */
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 180_000): Promise<void> {
+export const HANG_GUARD_MS = 180_000;
+
+/** Polls `condition` every 25 ms until it holds; fails after `timeoutMs` naming `what`. */
+export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = HANG_GUARD_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { HANG_GUARD_MS } from './test-server';
 
 /** Opens a WebSocket (`localAddress` picks the client's source address, e.g. 127.0.0.2); rejects if it is refused. */
 export function openSocket(url: string, options: WebSocket.ClientOptions = {}): Promise<WebSocket> {
@@ -35,7 +36,7 @@ export function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }
  * The next JSON text message on a raw socket that passes `test` (for hostile input the SDK would
  * never send, and the replies to it); the deadline is generous, for a loaded machine.
  */
-export function nextJson(ws: WebSocket, test: (m: any) => boolean, timeoutMs = 60_000): Promise<any> {
+export function nextJson(ws: WebSocket, test: (m: any) => boolean, timeoutMs = HANG_GUARD_MS): Promise<any> {
   return new Promise((resolve, reject) => {
     const onMessage = (data: Buffer, isBinary: boolean) => {
       if (isBinary) return;
