@@ -1,4 +1,4 @@
-import type { MigrationLedger } from './migrations';
+import { migrationLedger } from './migrations';
 import type { Migration } from './schema';
 
 /**
@@ -112,13 +112,4 @@ export const AUTH_MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'failed logins per address', sql: { partitioned: LOGIN_FAILURES, timescale: LOGIN_FAILURES } },
 ];
 
-export const AUTH_LEDGER: MigrationLedger = {
-  table: 'auth_migrations',
-  create: `create table if not exists auth_migrations (
-  version integer primary key,
-  name text not null,
-  flavor text not null,
-  applied_at timestamptz not null default now()
-)`,
-  lock: 0x61757468, // 'auth'
-};
+export const AUTH_LEDGER = migrationLedger('auth_migrations', 0x61757468); // 'auth'

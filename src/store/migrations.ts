@@ -1,5 +1,5 @@
 import { BookcastError } from '../errors';
-import { Flavor, Migration, MIGRATIONS, MIGRATIONS_TABLE } from './schema';
+import { Flavor, Migration, MIGRATIONS } from './schema';
 import { SqlClient } from './sql-client';
 
 /** pg_advisory_xact_lock key held while migrating, so two processes starting at once take turns. */
@@ -18,7 +18,21 @@ export interface MigrationLedger {
   lock: number;
 }
 
-export const SCHEMA_LEDGER: MigrationLedger = { table: 'schema_migrations', create: MIGRATIONS_TABLE, lock: MIGRATION_LOCK };
+/** A ledger named `table`, migrated under advisory lock `lock`: every ledger has the same columns. */
+export function migrationLedger(table: string, lock: number): MigrationLedger {
+  return {
+    table,
+    create: `create table if not exists ${table} (
+  version integer primary key,
+  name text not null,
+  flavor text not null,
+  applied_at timestamptz not null default now()
+)`,
+    lock,
+  };
+}
+
+export const SCHEMA_LEDGER = migrationLedger('schema_migrations', MIGRATION_LOCK);
 
 /**
  * The flavor of the schema: the one recorded when it was created, else TimescaleDB when the

@@ -41,14 +41,6 @@ export interface Migration {
   sql: Record<Flavor, string>;
 }
 
-export const MIGRATIONS_TABLE = `
-create table if not exists schema_migrations (
-  version integer primary key,
-  name text not null,
-  flavor text not null,
-  applied_at timestamptz not null default now()
-)`;
-
 const TABLES = `
 create table trades (
   symbol text collate "C" not null,

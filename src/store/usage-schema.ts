@@ -1,4 +1,4 @@
-import type { MigrationLedger } from './migrations';
+import { migrationLedger } from './migrations';
 import type { Migration } from './schema';
 
 /**
@@ -23,16 +23,7 @@ import type { Migration } from './schema';
  *   minute at most, and the operator prunes old minutes as with any accounting table.
  * Partition widths use migration 1's bookcast_partitioning (day or month).
  */
-export const ACCOUNTING_LEDGER: MigrationLedger = {
-  table: 'accounting_migrations',
-  create: `create table if not exists accounting_migrations (
-  version integer primary key,
-  name text not null,
-  flavor text not null,
-  applied_at timestamptz not null default now()
-)`,
-  lock: 0x75736167, // 'usag'
-};
+export const ACCOUNTING_LEDGER = migrationLedger('accounting_migrations', 0x75736167); // 'usag'
 
 const TABLES = `
 create table api_usage (
