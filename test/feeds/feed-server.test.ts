@@ -146,6 +146,9 @@ t.test('bookcast record captures the venue\'s traffic; --source capture: plays i
   t.teardown(() => server.server.stop());
   await waitFor('the capture played to its end', async () => (await server.get('/api/v1/health')).body.source.done === true);
   for (const [symbol, slug] of [['BTC/USD', 'BTC-USD'], ['ETH/USD', 'ETH-USD']]) {
+    // The source is done when it has handed the last frame on: the book worker may still be applying it.
+    const last = JSON.stringify(venueBook(venue, symbol, 10));
+    await waitFor(`${symbol}: the book worker to apply the capture's end`, async () => JSON.stringify(await restBook(server, slug, 50)) === last).catch(() => undefined);
     t.same(await restBook(server, slug, 50), venueBook(venue, symbol, 10), `${symbol}: the replayed book is the venue's last book`);
   }
   const health = (await server.get('/api/v1/health')).body;
