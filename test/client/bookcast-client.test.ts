@@ -186,7 +186,10 @@ for (const format of ['json', 'flatbuffers'] as const) {
 }
 
 t.test('pauseReading leaves frames with the server until its slow-consumer handling acts; resumeReading picks up from there', async (t) => {
-  const srv = await startTestServer(['--rate', '4000', '--workers', '2', '--soft-backpressure', '65536', '--max-backpressure', String(512 * 1024 * 1024)]);
+  // A modest rate: the paused window fills 64 KiB within moments at any rate, and the client
+  // (in this process, beside the server's front thread) must then read faster than the feed to
+  // see its resynchronisation through on a loaded machine.
+  const srv = await startTestServer(['--rate', '1000', '--workers', '2', '--soft-backpressure', '65536', '--max-backpressure', String(512 * 1024 * 1024)]);
   t.teardown(() => srv.server.stop());
   const client = new BookcastClient({ url: srv.url, reconnect: false });
   t.teardown(() => client.close());
@@ -202,7 +205,13 @@ t.test('pauseReading leaves frames with the server until its slow-consumer handl
   const btc = recorder.stream('l2 BTC/USD');
   const { snapshots, updates } = btc;
   // What was queued before the park is read first: minutes of decoding on a loaded machine.
-  await waitFor('a fresh BTC/USD snapshot and updates on it', () => btc.snapshots > snapshots && btc.updates > updates, 300_000);
+  let closed: string | null = null;
+  client.on('close', (code: number, reason: string) => (closed = `${code} ${reason}`));
+  await waitFor('a fresh BTC/USD snapshot and updates on it', () => {
+    // Closed by the server's last rung, there is nothing more to wait for: say so now.
+    if (closed !== null) throw new Error(`the server closed the connection (${closed}) before the resynchronisation was read`);
+    return btc.snapshots > snapshots && btc.updates > updates;
+  }, 300_000);
   t.same(recorder.resyncs, [], 'the server resynchronised the streams: the client found no gap of its own');
   t.equal(client.connections, 1, 'the same connection');
 });

@@ -9,6 +9,7 @@ import { decodeMessage } from '../../src/wire/message-decoder';
 import { startServerProcess, stopServerProcess, ServerProcess } from '../helpers/server-process';
 import { waitFor } from '../helpers/test-server';
 import { REDIS_URL, redisReachable } from '../helpers/redis';
+import { request } from '../helpers/http-request';
 
 const SYMBOLS = ['BTC/USD', 'ETH/USD'];
 /** Messages of one stream both clients must have in common before they are compared. */
@@ -109,8 +110,10 @@ function compare(t: Test, a: Recorder, b: Recorder, stream: string): number {
   return equal;
 }
 
+// Fresh connections (http-request.ts): a pooled one can pass the server's 10 s idle timeout while
+// a starved test process gets round to reusing it, and then fails with no answer at all.
 async function health(server: ServerProcess): Promise<any> {
-  return (await fetch(`${server.http}/api/v1/health`)).json();
+  return JSON.parse((await request(`${server.http}/api/v1/health`)).body);
 }
 
 t.test('edges follow a primary through Redis: the same bytes in both dialects, lag reported, a late edge starts from the checkpoint', async (t) => {
@@ -153,7 +156,7 @@ t.test('edges follow a primary through Redis: the same bytes in both dialects, l
   t.equal(followed.connected, true, 'the edge reports its Redis connection');
   t.equal(typeof followed.lag_records, 'number', 'and its lag in records');
   t.ok(followed.applied_through > 0, 'and how far it has applied');
-  const metrics = await (await fetch(`${edge.http}/metrics`)).text();
+  const metrics = (await request(`${edge.http}/metrics`)).body;
   t.match(metrics, /bookcast_follower_lag_seconds \d/, '/metrics has the lag');
 
   // A second edge, later: it loads the checkpoint the primary published, then the stream after it.

@@ -52,8 +52,13 @@ t.test('kill -9 of an edge: its clients resume on the other edge, then on the pr
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'bookcast-edge-resume-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  // Buffers far larger than what flows while a client reconnects, however slow the loaded machine makes it.
-  const replication = ['--redis-url', REDIS_URL, '--replication-prefix', prefix, '--resume-messages', '100000'];
+  // Buffers far larger than what flows while a client reconnects, however slow the loaded machine
+  // makes it; and slow-consumer limits no client here reaches, since a resynchronised client (or
+  // reference) would show a second snapshot and a hole that no server caused.
+  const replication = [
+    '--redis-url', REDIS_URL, '--replication-prefix', prefix, '--resume-messages', '100000', '--resume-bytes', String(64 * 1024 * 1024),
+    '--soft-backpressure', String(256 * 1024 * 1024), '--max-backpressure', String(512 * 1024 * 1024),
+  ];
   const primary = await startServerProcess(['--data-dir', dir, '--rate', '1500', '--symbols', 'BTC/USD,ETH/USD', '--checkpoint-interval-ms', '1000', ...replication]);
   t.teardown(() => stopServerProcess(primary));
   await waitFor('the primary to publish', async () => (await redis.exists(`${prefix}:meta`)) === 1);

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import t from 'tap';
 import * as net from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { AsciiSession, IJsFixConfig, JsFixWinstonLogFactory, MsgView, SessionLauncher, WinstonLogger } from 'jspurefix';
@@ -133,6 +133,22 @@ async function launch(port: number, sender: string, storeDir: string): Promise<{
 }
 
 /**
+ * The next sequence number jspurefix has stored for `sender` (0 before it stored any). It writes
+ * it after each send without waiting, so a relaunch must first see it on disk: a loaded machine
+ * once relaunched on the number before (MsgSeqNum too low, refused as FIX requires).
+ */
+function storedNextSeq(storeDir: string, sender: string): number {
+  const file = readdirSync(storeDir).find((f) => f.includes(sender) && f.endsWith('.seqnums'));
+  return file === undefined ? 0 : Number.parseInt(readFileSync(path.join(storeDir, file), 'utf8').split(':')[0], 10) || 0;
+}
+
+/** Waits until jspurefix's store holds every number the launch sent. */
+function sequencesStored(storeDir: string, sender: string, client: ListClient): Promise<void> {
+  const lastSent = Math.max(...client.sent.map((m) => m.seq));
+  return waitFor(`${sender}: jspurefix to store its next sequence number (${lastSent + 1})`, () => storedNextSeq(storeDir, sender) > lastSent);
+}
+
+/**
  * A TCP relay that can hold the server's bytes (they never reach the client) and then cut the
  * connection: the answers in flight when a connection drops.
  */
@@ -192,11 +208,13 @@ t.teardown(() => srv.server.stop());
 
 t.test('jspurefix logs out and on again: both sequences continue, nothing is resent', async (t) => {
   const storeDir = mkdtempSync(path.join(tmpdir(), 'bookcast-jspurefix-'));
+  t.teardown(() => rmSync(storeDir, { recursive: true, force: true }));
   const first = await launch(srv.server.fixPort!, 'JSPF-LOGOUT', storeDir);
   first.client.request('a1');
   await waitFor('the first SecurityList', () => first.client.lists.length === 1);
   first.client.logout();
   await first.ended;
+  await sequencesStored(storeDir, 'JSPF-LOGOUT', first.client);
   const lastSent = Math.max(...first.client.sent.map((m) => m.seq));
   const lastReceived = Math.max(...first.client.received.map((m) => m.seq));
   t.ok(first.client.received.some((m) => m.type === '5'), 'our Logout answered its Logout');
@@ -217,6 +235,7 @@ t.test('jspurefix logs out and on again: both sequences continue, nothing is res
 
 t.test('a dropped connection: jspurefix asks for what it missed, the kept messages come back, the rest is gap-filled', async (t) => {
   const storeDir = mkdtempSync(path.join(tmpdir(), 'bookcast-jspurefix-'));
+  t.teardown(() => rmSync(storeDir, { recursive: true, force: true }));
   const relay = new HoldingRelay(srv.server.fixPort!);
   await relay.start();
   t.teardown(() => relay.close());
@@ -232,6 +251,7 @@ t.test('a dropped connection: jspurefix asks for what it missed, the kept messag
   relay.holding = false;
   relay.cut();
   await first.ended;
+  await sequencesStored(storeDir, 'JSPF-DROP', first.client);
   t.same(first.client.lists.map((l) => l.id), ['d0'], 'the first launch saw none of the four');
 
   const second = await launch(srv.server.fixPort!, 'JSPF-DROP', storeDir);
