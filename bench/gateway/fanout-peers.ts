@@ -178,12 +178,12 @@ const isRow = (r: Row | FailedRow): r is Row => !('error' in r);
 
 type PointRow = (Row | FailedRow) & { point: number };
 
-function ratios(rows: readonly PointRow[], points: readonly Point[]): Record<string, Record<string, number | null>> {
+function ratios(rows: readonly PointRow[], points: readonly Point[], peers: readonly Peer[]): Record<string, Record<string, number | null>> {
   const out: Record<string, Record<string, number | null>> = {};
   points.forEach((point, index) => {
     const find = (system: System) => rows.find((r): r is Row & { point: number } => r.point === index && r.system === system && isRow(r));
     const mine = find('bookcast');
-    for (const peer of PEERS) {
+    for (const peer of peers) {
       const other = find(peer);
       out[`${point.clients} clients, ${point.arrivals} arrivals/s: bookcast vs ${peer}`] = {
         delivered: ratio(mine?.deliveredPerSecond, other?.deliveredPerSecond),
@@ -196,8 +196,18 @@ function ratios(rows: readonly PointRow[], points: readonly Point[]): Record<str
   return out;
 }
 
-export async function run(opts: { seconds: number; full: boolean }): Promise<object> {
-  const points = opts.full ? FULL_POINTS : QUICK_POINTS;
+/**
+ * What a standalone run may narrow (`--peers uws` for the ceiling alone beside bookcast,
+ * `--arrivals 100,1000` for other points at 100 clients): the runner always runs everything.
+ */
+export interface FanoutSelection {
+  peers?: readonly FanoutPeerKind[];
+  arrivals?: readonly number[];
+}
+
+export async function run(opts: { seconds: number; full: boolean } & FanoutSelection): Promise<object> {
+  const points = opts.arrivals?.map((arrivals): Point => ({ clients: 100, arrivals })) ?? (opts.full ? FULL_POINTS : QUICK_POINTS);
+  const peers = opts.peers === undefined ? PEERS : PEERS.filter((p) => opts.peers!.includes(PEER_KIND[p]));
   const rows: PointRow[] = [];
   for (let index = 0; index < points.length; index++) {
     const point = points[index];
@@ -211,7 +221,7 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
     }
     // Without bookcast's rate there is no common workload to hold the peers to.
     if (rate === null || rate === 0) continue;
-    for (const system of PEERS) {
+    for (const system of peers) {
       try {
         rows.push({ point: index, ...(await peerRow(system, point.clients, rate, opts.seconds)) });
       } catch (err) {
@@ -229,8 +239,19 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
     warmupSeconds: WARMUP_MS / 1000,
     loadAverageEnd: loadAverage(),
     rows,
-    ratios: ratios(rows, points),
+    ratios: ratios(rows, points, peers),
   };
 }
 
-if (require.main === module) runStandalone(run, 5);
+/** `--name a,b` from the command line, or undefined. */
+function listArgument(name: string): string[] | undefined {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? undefined : (process.argv[at + 1] ?? '').split(',').filter((s) => s !== '');
+}
+
+if (require.main === module) {
+  const peers = listArgument('--peers') as FanoutPeerKind[] | undefined;
+  const arrivals = listArgument('--arrivals')?.map(Number);
+  if (arrivals?.some((a) => !(a > 0))) throw new Error('--arrivals takes positive numbers, e.g. --arrivals 100,1000');
+  runStandalone((opts) => run({ ...opts, peers, arrivals }), 5);
+}
