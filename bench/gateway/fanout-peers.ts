@@ -8,7 +8,7 @@ import { expectMessage, LatencySummary, nowMicros, ratio, sourceAddress, startCl
 import type { ClientMessage, ConnectionPlan, ResultMessage } from './client-protocol';
 import { guardChildren } from './exit-guard';
 import { FanoutPeerKind, PeerStartMessage, PublisherMessage, PublisherParentMessage, SOKETI_APP_KEY } from './fanout-protocol';
-import { symbolName } from './server-process';
+import { ServerProcess, symbolName } from './server-process';
 import { GRACE_MS, measureWindow, StreamCounts, sumReports, Window, WARMUP_MS } from './window';
 
 /**
@@ -42,6 +42,8 @@ const WORKERS = 1;
 const START_TIMEOUT_MS = 60_000;
 const SETUP_TIMEOUT_MS = 30_000;
 const PEER_CLIENT = path.join(__dirname, 'fanout-client.js');
+/** The shortest --metrics-window-ms bookcast takes. */
+const METRICS_WINDOW_MIN_MS = 600;
 const PUBLISHER = path.join(__dirname, 'fanout-publisher.js');
 
 interface Point {
@@ -81,6 +83,13 @@ interface Row extends LatencySummary, Omit<StreamCounts, 'negativeLatencies' | '
   errors: string;
   /** Peers: the publisher's own lateness (due time to publish), p99 µs, included in the latencies. */
   publisherLagP99: number | null;
+  /**
+   * bookcast: its own event-to-send latency (the event's due time to the hand-off to uWS, on the
+   * front thread; /metrics, 1 message in 16, over the measured window), p50 and p99 µs: the part
+   * of the latency spent inside the server before uWS writes, as publisherLagP99 is the ceiling's.
+   */
+  eventToSendP50: number | null;
+  eventToSendP99: number | null;
   serverCpuSeconds: number | null;
   serverCpuSecondsPerMillion: number | null;
   clientCpuSeconds: number;
@@ -94,7 +103,7 @@ interface FailedRow {
   error: string;
 }
 
-function row(system: System, clients: number, messagesPerSecond: number, seconds: number, window: Window<ResultMessage, unknown>, publisherLagP99: number | null): Row {
+function row(system: System, clients: number, messagesPerSecond: number, seconds: number, window: Window<ResultMessage, unknown>, publisherLagP99: number | null, eventToSend: EventToSend | null = null): Row {
   const { messages, bytes, negativeLatencies: _negative, errors, ...latencyAndCounts } = sumReports(window.reports);
   const deliveredPerSecond = Math.round(messages / seconds);
   const serverCpuSeconds = window.serverCpuSeconds === null ? null : round(window.serverCpuSeconds, 2);
@@ -108,6 +117,8 @@ function row(system: System, clients: number, messagesPerSecond: number, seconds
     ...latencyAndCounts,
     errors: Object.entries(errors).map(([code, n]) => `${code} ${n}`).join(', '),
     publisherLagP99,
+    eventToSendP50: eventToSend?.p50 ?? null,
+    eventToSendP99: eventToSend?.p99 ?? null,
     serverCpuSeconds,
     serverCpuSecondsPerMillion: serverCpuSeconds === null || messages === 0 ? null : round((serverCpuSeconds * 1e6) / messages, 2),
     clientCpuSeconds: round(window.reports.reduce((s, r) => s + r.cpuSeconds, 0), 2),
@@ -120,13 +131,33 @@ function share(total: number, p: number): number {
   return Math.floor(total / CLIENT_PROCESSES) + (p < total % CLIENT_PROCESSES ? 1 : 0);
 }
 
+interface EventToSend {
+  p50: number | null;
+  p99: number | null;
+}
+
+/** bookcast's L2 event-to-send quantiles from /metrics, in µs (null: no sample in its window). */
+async function eventToSend(server: ServerProcess): Promise<EventToSend> {
+  const response = await fetch(`http://${server.host}:${server.port}/metrics`, { signal: AbortSignal.timeout(5000) });
+  const text = await response.text();
+  const quantile = (q: string): number | null => {
+    const line = text.split('\n').find((l) => l.startsWith(`bookcast_event_to_send_latency_seconds{channel="l2",quantile="${q}"}`));
+    return line === undefined ? null : Math.round(Number(line.slice(line.lastIndexOf(' ') + 1)) * 1e6);
+  };
+  return { p50: quantile('0.5'), p99: quantile('0.99') };
+}
+
 function bookcastRow(point: Point, seconds: number): Promise<Row> {
+  // The server's latency quantiles read at the window's end cover the window, not the start-up.
+  process.env.BOOKCAST_METRICS_WINDOW_MS = String(Math.max(METRICS_WINDOW_MIN_MS, Math.round(seconds * 1000)));
   const symbols = Array.from({ length: SYMBOLS }, (_, i) => symbolName(i));
   const processes = Array.from({ length: CLIENT_PROCESSES }, (_, p): ConnectionPlan[] => Array.from({ length: share(point.clients, p) }, () => ({ symbols })));
   return withLatencyClients({ symbols: SYMBOLS, rate: point.arrivals, workers: WORKERS }, { processes, depth: DEPTH, setupTimeoutMs: SETUP_TIMEOUT_MS }, async (server, clients) => {
-    const window = await measureWindow<ClientMessage, 'result', number>(clients, 'result', { seconds, serverPid: server.pid, probe: async () => (await server.health()).published });
-    const [published0, published1] = window.probed!;
-    return row('bookcast', point.clients, (published1 - published0) / window.seconds, seconds, window, null);
+    // Read at the window's edges; the quantiles at its end cover the window.
+    const probe = async (): Promise<[number, EventToSend]> => [(await server.health()).published, await eventToSend(server)];
+    const window = await measureWindow<ClientMessage, 'result', [number, EventToSend]>(clients, 'result', { seconds, serverPid: server.pid, probe });
+    const [[published0], [published1, quantiles]] = window.probed!;
+    return row('bookcast', point.clients, (published1 - published0) / window.seconds, seconds, window, null, quantiles);
   });
 }
 
