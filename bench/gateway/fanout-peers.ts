@@ -136,10 +136,17 @@ interface EventToSend {
   p99: number | null;
 }
 
-/** bookcast's L2 event-to-send quantiles from /metrics, in µs (null: no sample in its window). */
+/**
+ * bookcast's L2 event-to-send quantiles from /metrics, in µs (null: no sample in its window, or
+ * no answer: a figure beside the measurement, never a reason to lose the row).
+ */
 async function eventToSend(server: ServerProcess): Promise<EventToSend> {
-  const response = await fetch(`http://${server.host}:${server.port}/metrics`, { signal: AbortSignal.timeout(5000) });
-  const text = await response.text();
+  let text: string;
+  try {
+    text = await (await fetch(`http://${server.host}:${server.port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  } catch {
+    return { p50: null, p99: null };
+  }
   const quantile = (q: string): number | null => {
     const line = text.split('\n').find((l) => l.startsWith(`bookcast_event_to_send_latency_seconds{channel="l2",quantile="${q}"}`));
     return line === undefined ? null : Math.round(Number(line.slice(line.lastIndexOf(' ') + 1)) * 1e6);
