@@ -8,7 +8,7 @@ import { expectMessage, LatencySummary, nowMicros, ratio, sourceAddress, startCl
 import type { ClientMessage, ConnectionPlan, ResultMessage } from './client-protocol';
 import { guardChildren } from './exit-guard';
 import { FanoutPeerKind, PeerStartMessage, PublisherMessage, PublisherParentMessage, SOKETI_APP_KEY } from './fanout-protocol';
-import { symbolName } from './server-process';
+import { ServerProcess, symbolName } from './server-process';
 import { GRACE_MS, measureWindow, StreamCounts, sumReports, Window, WARMUP_MS } from './window';
 
 /**
@@ -42,6 +42,8 @@ const WORKERS = 1;
 const START_TIMEOUT_MS = 60_000;
 const SETUP_TIMEOUT_MS = 30_000;
 const PEER_CLIENT = path.join(__dirname, 'fanout-client.js');
+/** The shortest --metrics-window-ms bookcast takes. */
+const METRICS_WINDOW_MIN_MS = 600;
 const PUBLISHER = path.join(__dirname, 'fanout-publisher.js');
 
 interface Point {
@@ -81,6 +83,13 @@ interface Row extends LatencySummary, Omit<StreamCounts, 'negativeLatencies' | '
   errors: string;
   /** Peers: the publisher's own lateness (due time to publish), p99 µs, included in the latencies. */
   publisherLagP99: number | null;
+  /**
+   * bookcast: its own event-to-send latency (the event's due time to the hand-off to uWS, on the
+   * front thread; /metrics, 1 message in 16, over the measured window), p50 and p99 µs: the part
+   * of the latency spent inside the server before uWS writes, as publisherLagP99 is the ceiling's.
+   */
+  eventToSendP50: number | null;
+  eventToSendP99: number | null;
   serverCpuSeconds: number | null;
   serverCpuSecondsPerMillion: number | null;
   clientCpuSeconds: number;
@@ -94,7 +103,7 @@ interface FailedRow {
   error: string;
 }
 
-function row(system: System, clients: number, messagesPerSecond: number, seconds: number, window: Window<ResultMessage, unknown>, publisherLagP99: number | null): Row {
+function row(system: System, clients: number, messagesPerSecond: number, seconds: number, window: Window<ResultMessage, unknown>, publisherLagP99: number | null, eventToSend: EventToSend | null = null): Row {
   const { messages, bytes, negativeLatencies: _negative, errors, ...latencyAndCounts } = sumReports(window.reports);
   const deliveredPerSecond = Math.round(messages / seconds);
   const serverCpuSeconds = window.serverCpuSeconds === null ? null : round(window.serverCpuSeconds, 2);
@@ -108,6 +117,8 @@ function row(system: System, clients: number, messagesPerSecond: number, seconds
     ...latencyAndCounts,
     errors: Object.entries(errors).map(([code, n]) => `${code} ${n}`).join(', '),
     publisherLagP99,
+    eventToSendP50: eventToSend?.p50 ?? null,
+    eventToSendP99: eventToSend?.p99 ?? null,
     serverCpuSeconds,
     serverCpuSecondsPerMillion: serverCpuSeconds === null || messages === 0 ? null : round((serverCpuSeconds * 1e6) / messages, 2),
     clientCpuSeconds: round(window.reports.reduce((s, r) => s + r.cpuSeconds, 0), 2),
@@ -120,13 +131,40 @@ function share(total: number, p: number): number {
   return Math.floor(total / CLIENT_PROCESSES) + (p < total % CLIENT_PROCESSES ? 1 : 0);
 }
 
+interface EventToSend {
+  p50: number | null;
+  p99: number | null;
+}
+
+/**
+ * bookcast's L2 event-to-send quantiles from /metrics, in µs (null: no sample in its window, or
+ * no answer: a figure beside the measurement, never a reason to lose the row).
+ */
+async function eventToSend(server: ServerProcess): Promise<EventToSend> {
+  let text: string;
+  try {
+    text = await (await fetch(`http://${server.host}:${server.port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  } catch {
+    return { p50: null, p99: null };
+  }
+  const quantile = (q: string): number | null => {
+    const line = text.split('\n').find((l) => l.startsWith(`bookcast_event_to_send_latency_seconds{channel="l2",quantile="${q}"}`));
+    return line === undefined ? null : Math.round(Number(line.slice(line.lastIndexOf(' ') + 1)) * 1e6);
+  };
+  return { p50: quantile('0.5'), p99: quantile('0.99') };
+}
+
 function bookcastRow(point: Point, seconds: number): Promise<Row> {
+  // The server's latency quantiles read at the window's end cover the window, not the start-up.
+  process.env.BOOKCAST_METRICS_WINDOW_MS = String(Math.max(METRICS_WINDOW_MIN_MS, Math.round(seconds * 1000)));
   const symbols = Array.from({ length: SYMBOLS }, (_, i) => symbolName(i));
   const processes = Array.from({ length: CLIENT_PROCESSES }, (_, p): ConnectionPlan[] => Array.from({ length: share(point.clients, p) }, () => ({ symbols })));
   return withLatencyClients({ symbols: SYMBOLS, rate: point.arrivals, workers: WORKERS }, { processes, depth: DEPTH, setupTimeoutMs: SETUP_TIMEOUT_MS }, async (server, clients) => {
-    const window = await measureWindow<ClientMessage, 'result', number>(clients, 'result', { seconds, serverPid: server.pid, probe: async () => (await server.health()).published });
-    const [published0, published1] = window.probed!;
-    return row('bookcast', point.clients, (published1 - published0) / window.seconds, seconds, window, null);
+    // Read at the window's edges; the quantiles at its end cover the window.
+    const probe = async (): Promise<[number, EventToSend]> => [(await server.health()).published, await eventToSend(server)];
+    const window = await measureWindow<ClientMessage, 'result', [number, EventToSend]>(clients, 'result', { seconds, serverPid: server.pid, probe });
+    const [[published0], [published1, quantiles]] = window.probed!;
+    return row('bookcast', point.clients, (published1 - published0) / window.seconds, seconds, window, null, quantiles);
   });
 }
 
@@ -178,12 +216,12 @@ const isRow = (r: Row | FailedRow): r is Row => !('error' in r);
 
 type PointRow = (Row | FailedRow) & { point: number };
 
-function ratios(rows: readonly PointRow[], points: readonly Point[]): Record<string, Record<string, number | null>> {
+function ratios(rows: readonly PointRow[], points: readonly Point[], peers: readonly Peer[]): Record<string, Record<string, number | null>> {
   const out: Record<string, Record<string, number | null>> = {};
   points.forEach((point, index) => {
     const find = (system: System) => rows.find((r): r is Row & { point: number } => r.point === index && r.system === system && isRow(r));
     const mine = find('bookcast');
-    for (const peer of PEERS) {
+    for (const peer of peers) {
       const other = find(peer);
       out[`${point.clients} clients, ${point.arrivals} arrivals/s: bookcast vs ${peer}`] = {
         delivered: ratio(mine?.deliveredPerSecond, other?.deliveredPerSecond),
@@ -196,8 +234,18 @@ function ratios(rows: readonly PointRow[], points: readonly Point[]): Record<str
   return out;
 }
 
-export async function run(opts: { seconds: number; full: boolean }): Promise<object> {
-  const points = opts.full ? FULL_POINTS : QUICK_POINTS;
+/**
+ * What a standalone run may narrow (`--peers uws` for the ceiling alone beside bookcast,
+ * `--arrivals 100,1000` for other points at 100 clients): the runner always runs everything.
+ */
+export interface FanoutSelection {
+  peers?: readonly FanoutPeerKind[];
+  arrivals?: readonly number[];
+}
+
+export async function run(opts: { seconds: number; full: boolean } & FanoutSelection): Promise<object> {
+  const points = opts.arrivals?.map((arrivals): Point => ({ clients: 100, arrivals })) ?? (opts.full ? FULL_POINTS : QUICK_POINTS);
+  const peers = opts.peers === undefined ? PEERS : PEERS.filter((p) => opts.peers!.includes(PEER_KIND[p]));
   const rows: PointRow[] = [];
   for (let index = 0; index < points.length; index++) {
     const point = points[index];
@@ -211,7 +259,7 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
     }
     // Without bookcast's rate there is no common workload to hold the peers to.
     if (rate === null || rate === 0) continue;
-    for (const system of PEERS) {
+    for (const system of peers) {
       try {
         rows.push({ point: index, ...(await peerRow(system, point.clients, rate, opts.seconds)) });
       } catch (err) {
@@ -229,8 +277,19 @@ export async function run(opts: { seconds: number; full: boolean }): Promise<obj
     warmupSeconds: WARMUP_MS / 1000,
     loadAverageEnd: loadAverage(),
     rows,
-    ratios: ratios(rows, points),
+    ratios: ratios(rows, points, peers),
   };
 }
 
-if (require.main === module) runStandalone(run, 5);
+/** `--name a,b` from the command line, or undefined. */
+function listArgument(name: string): string[] | undefined {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? undefined : (process.argv[at + 1] ?? '').split(',').filter((s) => s !== '');
+}
+
+if (require.main === module) {
+  const peers = listArgument('--peers') as FanoutPeerKind[] | undefined;
+  const arrivals = listArgument('--arrivals')?.map(Number);
+  if (arrivals?.some((a) => !(a > 0))) throw new Error('--arrivals takes positive numbers, e.g. --arrivals 100,1000');
+  runStandalone((opts) => run({ ...opts, peers, arrivals }), 5);
+}

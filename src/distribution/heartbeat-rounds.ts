@@ -17,7 +17,11 @@ export const HEARTBEAT_TICK_MS = 2;
  *
  * Between rounds the timer sleeps until the next round is due (a period at most when nobody is
  * connected), rather than waking the front thread every tick for nothing: an idle server's
- * front then wakes a few times a second, not 500.
+ * front then wakes a few times a second, not 500. Within a round it sleeps until the next
+ * session is due, HEARTBEAT_TICK_MS at least: 100 sessions with a 1 s period wake the front 100
+ * times a second, not 500. Each wake-up is a turn of the front thread's event loop that the
+ * book workers' messages may have to wait behind, and on a machine without a spare core a
+ * thread's CPU taken from the book workers and from the clients.
  */
 export class HeartbeatRounds {
   private round: Session[] = [];
@@ -27,6 +31,8 @@ export class HeartbeatRounds {
   constructor(
     private readonly periodMs: number,
     private readonly sessions: ReadonlySet<Session>,
+    /** Wall clock in µs (tests step it). */
+    private readonly clock: () => number = nowMicros,
   ) {}
 
   private timer: NodeJS.Timeout | null = null;
@@ -46,11 +52,11 @@ export class HeartbeatRounds {
 
   /** Serves the sessions due by now; returns the ms until it needs to run again. */
   tick(): number {
-    const micros = nowMicros();
+    const micros = this.clock();
     const now = micros / 1000;
     if (this.at >= this.round.length) {
       const untilRound = this.startedAt + this.periodMs - now;
-      if (untilRound > 0) return Math.max(HEARTBEAT_TICK_MS, untilRound);
+      if (untilRound > 0) return sleepMs(untilRound);
       if (this.sessions.size === 0) return this.periodMs;
       this.round = [...this.sessions];
       this.at = 0;
@@ -62,6 +68,14 @@ export class HeartbeatRounds {
       const session = this.round[this.at];
       if (!session.closed && !session.parked) session.dialect.heartbeat(session, micros);
     }
-    return HEARTBEAT_TICK_MS;
+    // The next round's start, or the moment session `at` is served: once (elapsed + TICK) / period
+    // passes at / length (the share above).
+    const next = this.at >= this.round.length ? this.startedAt + this.periodMs : this.startedAt + (this.at * this.periodMs) / this.round.length - HEARTBEAT_TICK_MS;
+    return sleepMs(next - now);
   }
+}
+
+/** A timer's wait for something due in `ms`: the first whole ms past it, HEARTBEAT_TICK_MS at least. */
+function sleepMs(ms: number): number {
+  return Math.max(HEARTBEAT_TICK_MS, Math.floor(ms) + 1);
 }
