@@ -337,6 +337,20 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     headline: fanoutHeadline,
   },
   {
+    name: 'gateway/server-idle-cpu',
+    module: './gateway/server-idle-cpu',
+    quickSeconds: 10,
+    fullSeconds: 10,
+    budget: 'measured seconds per case (no events, 1k arrivals/s) and round (each adds the start-up and 3 s of settling)',
+    // Up to 3 rounds × 2 cases, each a start-up of up to 180 s on a saturated machine plus the window.
+    timeoutSeconds: (seconds, full) => 60 + (full ? 3 : 1) * 2 * (seconds + 190),
+    headline: (r) =>
+      r.measurements.map((m: any): Figure => [
+        `server CPU alone, ${m.case}${r.rounds > 1 ? `, round ${m.round}` : ''}`,
+        `${m.cores} cores (goal ${m.goalCores}: ${m.met ? 'met' : 'not met'}), ${n(m.wakeupsPerSecond)} wake-ups/s, load ${m.loadAverageStart[0]}`,
+      ]),
+  },
+  {
     name: 'gateway/connections-held',
     module: './gateway/connections-held',
     quickSeconds: 3,

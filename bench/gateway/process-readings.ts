@@ -50,3 +50,45 @@ export function tcpBufferMiB(): number | null {
     return null;
   }
 }
+
+/** One thread of a process as the kernel counts it: its name, CPU and how often it slept. */
+export interface ThreadReading {
+  tid: number;
+  /** /proc/<pid>/task/<tid>/comm: "node" unless the thread named itself (src/util/thread-name.ts). */
+  name: string;
+  cpuSeconds: number;
+  /** voluntary_ctxt_switches: the times it gave up the CPU to wait, i.e. its wake-ups. */
+  sleeps: number;
+}
+
+/** Linux reports /proc times in USER_HZ ticks, 100 on every architecture Node runs on. */
+const TICKS_PER_SECOND = 100;
+
+/** Every live thread of `pid`, in creation order (thread ids grow); empty where /proc is absent. */
+export function threadReadings(pid: number): ThreadReading[] {
+  let tids: number[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`).map(Number);
+  } catch {
+    return [];
+  }
+  const readings: ThreadReading[] = [];
+  for (const tid of tids.sort((a, b) => a - b)) {
+    try {
+      const dir = `/proc/${pid}/task/${tid}`;
+      const stat = readFileSync(`${dir}/stat`, 'utf8');
+      // After "pid (comm) ", field 3 (state) is index 0: utime (14) and stime (15) are 11 and 12.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const sleeps = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`${dir}/status`, 'utf8'));
+      readings.push({
+        tid,
+        name: readFileSync(`${dir}/comm`, 'utf8').trim(),
+        cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
+        sleeps: sleeps === null ? 0 : Number(sleeps[1]),
+      });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return readings;
+}

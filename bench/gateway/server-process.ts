@@ -44,11 +44,14 @@ export class ServerProcess {
     return `ws://${this.host}:${this.port}/ws?format=flatbuffers`;
   }
 
-  /** Starts the server with `args` and resolves once it printed its WebSocket address. */
-  static start(args: readonly string[], timeoutMs: number): Promise<ServerProcess> {
+  /**
+   * Starts the server with `args` and resolves once it printed its WebSocket address; `main` is
+   * another build's entry point (A/B runs against an older checkout), this build's by default.
+   */
+  static start(args: readonly string[], timeoutMs: number, main = MAIN): Promise<ServerProcess> {
     // Benchmarks measure the engine, not access control or request budgets, unless they ask for them.
     const auth = [...(args.includes('--auth') ? [] : ['--auth', 'off']), ...(args.includes('--public-rate') ? [] : ['--public-rate', 'off'])];
-    const child = spawn(process.execPath, [MAIN, ...auth, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [main, ...auth, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-KEEP_OUTPUT);

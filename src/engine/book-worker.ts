@@ -28,6 +28,7 @@ import { SymbolState } from './symbol-state';
 import { RECORD_CHECKPOINT, encodeSymbolState, restoreSymbolState } from './symbol-checkpoint';
 import { readSymbolCheckpoint } from './checkpoint-files';
 import { nowMicros } from '../util/clock';
+import { nameThread } from '../util/thread-name';
 import { BookWorkerData, CheckpointReport, S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_PERSIST_WAITS, S_REJECTED, STATS_WORDS, WorkerReport } from './worker-protocol';
 
 const BATCH = 512;
@@ -48,6 +49,7 @@ const PARK_MAX_MS = 50;
 const CONTROL_BATCH = 64;
 
 const data = workerData as BookWorkerData;
+nameThread(`bookcast-book-${data.workerIndex}`);
 const events = new SpscRing(data.eventRing);
 const control = new SpscRing(data.controlRing);
 /** Both producers ring the worker's doorbell, so it sleeps on the pair. */

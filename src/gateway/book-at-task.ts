@@ -18,6 +18,7 @@ import { JournalBooks } from '../engine/journal-books';
 import { JournalTimeIndex } from '../journal/journal-time-index';
 import { listSegments } from '../journal/journal-segments';
 import { formatTimestampMicros } from '../wire/timestamp';
+import { nameThread } from '../util/thread-name';
 
 export interface BookAtTask {
   journalDir: string;
@@ -41,6 +42,8 @@ export interface BookAt {
 }
 
 export type BookAtAnswer = BookAt | { error: { code: 'HISTORY_EXPIRED' | 'HISTORY_UNAVAILABLE'; message: string } };
+
+nameThread('bookcast-heavy');
 
 /** One index per journal, kept for the life of this thread (the pool keeps it alive). */
 const indexes = new Map<string, JournalTimeIndex>();

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { BookcastError } from '../errors';
 import { EventWriter } from './event-writer';
 import { nowMicros } from '../util/clock';
+import { nameThread } from '../util/thread-name';
 import { Random } from '../util/random';
 import { LobsterBookReader, LobsterMessageReader, lobsterFiles } from './lobster-files';
 import { LobsterTranslator } from './lobster-translator';
@@ -40,6 +41,7 @@ import { EventSink, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE,
 const MAX_BURST = 4096;
 
 const data = workerData as SourceWorkerData;
+nameThread('bookcast-source');
 const writer = new EventWriter(data.eventRings, data.doorbells, data.ownerOf);
 const stats = new Float64Array(data.stats, 0, SRC_STATS_WORDS);
 const sleeper = new Int32Array(new SharedArrayBuffer(4));

@@ -20,6 +20,7 @@ import { Doorbell, RecordHandler, SpscRing } from '../ring/spsc-ring';
 import { RingGroup } from '../ring/ring-group';
 import { SeqlockTable } from '../ring/seqlock-table';
 import { nowMicros } from '../util/clock';
+import { nameThread } from '../util/thread-name';
 import { Batch, batchRows, emptyBatch } from './batch';
 import { DurableLagWindow } from './durable-lag';
 import { openStore } from './open-store';
@@ -68,6 +69,7 @@ const READ_CONNECTIONS = 3;
 const MAX_QUEUED_READS = 64;
 
 const data = workerData as PersistenceWorkerData;
+nameThread('bookcast-store');
 const symbols = data.instruments.map((i) => i.symbol);
 const rings = data.rings.map((sab) => new SpscRing(sab));
 const group = new RingGroup(new Doorbell(data.doorbell), rings);

@@ -1,0 +1,173 @@
+import * as path from 'node:path';
+import { loadAverage, round } from '../system';
+import { runStandalone } from '../standalone';
+import { DataDir } from './data-dir';
+import { guardChildren } from './exit-guard';
+import { ThreadReading, threadReadings } from './process-readings';
+import { delay, ServerProcess } from './server-process';
+
+/**
+ * ServerIdleCpu: what the server process costs with nobody connected, thread by thread, in two
+ * cases (issue 15 goal 1: CPU follows load):
+ *
+ *   no events      `--source none`: nothing to do, so every wake-up is a timer or a poll
+ *                  (goal: at most 0.01 of a core)
+ *   1k arrivals/s  the simulator at `--rate 1000` (goal: at most 0.05 of a core)
+ *
+ * Each case is `node dist/src/main.js --auth off --public-rate off --port 0 --symbols ''
+ * --symbol-count 100` (default worker count, fresh --data-dir). After its banner and SETTLE_MS
+ * for the start-up's leftovers (migrations, the first checkpoint), utime + stime of every thread
+ * (/proc/<pid>/task/<tid>/stat) over a window of `seconds` give cores per thread, and
+ * voluntary_ctxt_switches the thread's sleeps, i.e. its wake-ups per second: CPU depends on what
+ * else runs on the machine, the wake-ups much less. The server names its own threads
+ * (src/util/thread-name.ts); Node's (V8's platform workers, libuv's pool) stay "node" and are
+ * summed as one row.
+ *
+ * `--against <checkout>` runs the same cases on another build (its dist/src/main.js) taking turns
+ * with this one, `--rounds n` times (1 quick, 3 full): on a shared machine only figures from the
+ * same run compare. Standalone: `node dist/bench/gateway/server-idle-cpu.js [seconds] [--full]
+ * [--rounds n] [--against /work/wt/base]`.
+ */
+
+interface Case {
+  name: string;
+  args: string[];
+  goalCores: number;
+}
+
+const CASES: readonly Case[] = [
+  { name: 'no events', args: ['--source', 'none'], goalCores: 0.01 },
+  { name: '1k arrivals/s', args: ['--rate', '1000'], goalCores: 0.05 },
+];
+const SERVER_ARGS = ['--port', '0', '--symbols', '', '--symbol-count', '100'];
+/** bookcast creates its embedded store on start: seconds, and over a minute when other jobs load the 2 cores. */
+const START_TIMEOUT_MS = 180_000;
+const SETTLE_MS = 3000;
+const THIS_BUILD = path.resolve(__dirname, '../../src/main.js');
+
+interface ThreadRow {
+  name: string;
+  threads: number;
+  cores: number;
+  wakeupsPerSecond: number;
+}
+
+interface Measurement {
+  build: string;
+  case: string;
+  round: number;
+  cores: number;
+  goalCores: number;
+  met: boolean;
+  wakeupsPerSecond: number;
+  threads: ThreadRow[];
+  loadAverageStart: number[];
+  loadAverageEnd: number[];
+}
+
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
+}
+
+/**
+ * The main thread is the process's own id; every other thread goes by its name. A new thread
+ * inherits the name of the thread that started it, so of several with one name the first (the
+ * lowest id) is the named one and the later ones were started by it: libuv's pool, started by
+ * whichever thread first used it (a journal's background fdatasync, a store's file reads).
+ */
+function labels(readings: ThreadReading[], pid: number): Map<number, string> {
+  const named = new Set<string>();
+  const result = new Map<number, string>();
+  for (const r of readings) {
+    if (r.tid === pid) result.set(r.tid, 'main (front)');
+    else if (r.name === 'node' || !named.has(r.name)) result.set(r.tid, r.name);
+    else result.set(r.tid, `started by ${r.name}`);
+    named.add(r.name);
+  }
+  return result;
+}
+
+/** Per thread label: the CPU and sleeps between two readings, over `seconds`. */
+function difference(before: ThreadReading[], after: ThreadReading[], pid: number, seconds: number): ThreadRow[] {
+  const start = new Map(before.map((r) => [r.tid, r]));
+  const names = labels(after, pid);
+  const rows = new Map<string, ThreadRow>();
+  for (const r of after) {
+    const s = start.get(r.tid);
+    const name = names.get(r.tid)!;
+    const row = rows.get(name) ?? { name, threads: 0, cores: 0, wakeupsPerSecond: 0 };
+    row.threads++;
+    row.cores += (r.cpuSeconds - (s?.cpuSeconds ?? 0)) / seconds;
+    row.wakeupsPerSecond += (r.sleeps - (s?.sleeps ?? 0)) / seconds;
+    rows.set(name, row);
+  }
+  return [...rows.values()]
+    .map((row) => ({ ...row, cores: round(row.cores, 4), wakeupsPerSecond: round(row.wakeupsPerSecond, 1) }))
+    .sort((a, b) => b.cores - a.cores || b.wakeupsPerSecond - a.wakeupsPerSecond);
+}
+
+async function measure(build: string, main: string, c: Case, roundNo: number, seconds: number): Promise<Measurement> {
+  const dataDir = new DataDir();
+  let server: ServerProcess;
+  try {
+    server = await ServerProcess.start([...SERVER_ARGS, ...c.args, ...dataDir.args], START_TIMEOUT_MS, main);
+  } catch (err) {
+    dataDir.remove();
+    throw err;
+  }
+  const unguard = guardChildren(() => {
+    server.killNow();
+    dataDir.remove();
+  });
+  try {
+    await delay(SETTLE_MS);
+    const loadAverageStart = loadAverage();
+    const before = threadReadings(server.pid);
+    const t0 = performance.now();
+    await delay(seconds * 1000);
+    const after = threadReadings(server.pid);
+    const elapsed = (performance.now() - t0) / 1000;
+    if (server.exited) throw new Error(`the server exited during the window\n--- server output ---\n${server.recentOutput}`);
+    const threads = difference(before, after, server.pid, elapsed);
+    const cores = round(
+      threads.reduce((sum, t) => sum + t.cores, 0),
+      4,
+    );
+    const wakeupsPerSecond = round(
+      threads.reduce((sum, t) => sum + t.wakeupsPerSecond, 0),
+      1,
+    );
+    return { build, case: c.name, round: roundNo, cores, goalCores: c.goalCores, met: cores <= c.goalCores, wakeupsPerSecond, threads, loadAverageStart, loadAverageEnd: loadAverage() };
+  } finally {
+    await server.stop();
+    dataDir.remove();
+    unguard();
+  }
+}
+
+function describe(m: Measurement): string {
+  const rows = m.threads.map((t) => `  ${t.name}${t.threads > 1 ? ` ×${t.threads}` : ''}: ${t.cores.toFixed(4)} cores, ${t.wakeupsPerSecond} wake-ups/s`);
+  return [`${m.build}, ${m.case}, round ${m.round}: ${m.cores.toFixed(4)} cores (goal ${m.goalCores}), ${m.wakeupsPerSecond} wake-ups/s, load ${m.loadAverageStart.join(' / ')}`, ...rows].join('\n');
+}
+
+export async function run(opts: { seconds: number; full: boolean }) {
+  const against = option('--against');
+  const rounds = Number(option('--rounds') ?? (opts.full ? 3 : 1));
+  const builds: [string, string][] = [['this build', THIS_BUILD]];
+  if (against !== undefined) builds.push([against, path.resolve(against, 'dist/src/main.js')]);
+  const measurements: Measurement[] = [];
+  for (let r = 1; r <= rounds; r++) {
+    for (const c of CASES) {
+      // Taking turns within a round: both builds see the same machine, minutes apart at most.
+      for (const [build, main] of r % 2 === 1 ? builds : [...builds].reverse()) {
+        const m = await measure(build, main, c, r, opts.seconds);
+        console.error(describe(m));
+        measurements.push(m);
+      }
+    }
+  }
+  return { windowSeconds: opts.seconds, rounds, measurements };
+}
+
+if (require.main === module) runStandalone(run, 10);
