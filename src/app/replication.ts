@@ -59,7 +59,11 @@ export function buildReplication(
     : null;
   if (publisher !== null && pool.checkpoints !== null) pool.checkpoints.onCompleted = (checkpoint) => publisher.checkpointCompleted(checkpoint);
   // Under a lease an ack also waits for the stream: what a standby applies is all it will hold.
-  if (lease !== null && publisher !== null) ingest.replicatedThrough = () => publisher.publishedThrough;
+  if (lease !== null && publisher !== null) {
+    ingest.replicatedThrough = () => publisher.publishedThrough;
+    // The front loop sends acks when woken: the stream taking a batch is a reason, as the journal's sync is.
+    publisher.onPublished = () => pool.frontDoorbell.ring();
+  }
   const fenced = (): void => ingest.refuseWith('PRIMARY_FENCED');
 
   const health = (): Record<string, unknown> => {

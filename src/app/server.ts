@@ -75,8 +75,6 @@ import { buildReplication } from './replication';
 
 /** The exchange name the Market Data API reports for every snapshot. */
 const EXCHANGE = 'bookcast';
-/** How often throttled subscriptions are looked at; the finest throttle is 100 ms. */
-const CONFLATION_TICK_MS = 25;
 /** Room for ~58k accepted events between the front and the source thread. */
 const INGEST_RING_BYTES = 4 * 1024 * 1024;
 /** How long a stop waits for accepted ingest events to become durable. */
@@ -303,15 +301,20 @@ export async function startServer(configured: Config, options: ServerOptions = {
   app.any('/*', (res) => sendError(res, 'NOT_FOUND'));
 
   const source = startSourceThread(config, instruments, pool, sourceStats, ingestBuffers, ingest, fail, feedStats);
-  const stopFrontLoop = startFrontLoop(() => {
-    const work = distributor.poll() + ingest.poll();
-    // After each read, a slice of the sessions' buffers: the slow-consumer ladder acts early.
-    hub.watch();
-    return work;
-  }, new RingGroup(pool.frontDoorbell, pool.channels.map((c) => c.out)), pool.spareCore);
+  const stopFrontLoop = startFrontLoop(
+    () => {
+      const work = distributor.poll() + ingest.poll();
+      // After each read, a slice of the sessions' buffers: the slow-consumer ladder acts early.
+      hub.watch();
+      return work;
+    },
+    // Control requests behind a full ring: retried once more here, and soon again while any wait.
+    () => pool.flushControl() > 0,
+    new RingGroup(pool.frontDoorbell, pool.channels.map((c) => c.out)),
+    pool.spareCore,
+  );
   const heartbeats = new HeartbeatRounds(config.heartbeatMs, hub.sessions);
   heartbeats.start();
-  const conflation = setInterval(() => conflator.flush(Date.now()), CONFLATION_TICK_MS);
   const credentialSweep = setInterval(() => ws.expireCredentials(clock()), CREDENTIAL_SWEEP_MS);
 
   let stopping = false;
@@ -323,7 +326,7 @@ export async function startServer(configured: Config, options: ServerOptions = {
     stopFrontLoop();
     observability.stop();
     heartbeats.stop();
-    clearInterval(conflation);
+    conflator.stop();
     clearInterval(credentialSweep);
     ws.shutdown(config.shutdownSpreadMs);
     await fix?.close();

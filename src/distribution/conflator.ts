@@ -5,6 +5,12 @@ import { Session, Subscription, SUB_LIVE } from './session';
 import { FORMAT_BINARY, FORMAT_FEED_JSON, StreamTable } from './streams';
 import { marketDataTypeOf } from '../model/streams';
 
+/**
+ * How often throttled subscriptions are looked at while one is owed a message (the finest
+ * throttle is 100 ms); the timer runs only then, so a server without throttled traffic never wakes for it.
+ */
+const TICK_MS = 25;
+
 /** One conflated stream: its newest update and its newest closed candle, with versions. */
 class Latest {
   bytes: Uint8Array = new Uint8Array(256);
@@ -30,12 +36,19 @@ function copyInto(target: Uint8Array, bytes: Uint8Array): Uint8Array {
  * throttled connection does not join the stream's topic; at most once per its period it is sent
  * the stream's newest message, preceded by the newest closed candle if it has not had it (a
  * later update never replaces a closed candle). Messages are copied only for streams that have
- * throttled subscribers, and rendered to JSON at most once per version.
+ * throttled subscribers, and rendered to JSON at most once per version. The first offer arms a
+ * TICK_MS timer, which re-arms itself while some subscription is still owed a message and stops
+ * once every one has had what it is due.
  */
 export class Conflator {
   private readonly latest = new Map<number, Latest>();
   private readonly subscribers = new Set<{ session: Session; stream: number; sub: Subscription }>();
   private version = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly tick = (): void => {
+    this.timer = null;
+    if (this.flush(Date.now())) this.timer = setTimeout(this.tick, TICK_MS);
+  };
   /** Throttled subscriptions by stream: the core copies a stream's messages only while it has some. */
   readonly throttled: Int32Array;
 
@@ -83,16 +96,31 @@ export class Conflator {
       l.sequence = sequence;
       l.json = null;
     }
+    if (this.timer === null) this.timer = setTimeout(this.tick, TICK_MS);
   }
 
-  /** Sends what each throttled subscription is due; called every few tens of ms. */
-  flush(now: number): void {
+  /** Stops the timer (server stop); a later offer would arm it again. */
+  stop(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /**
+   * Sends what each throttled subscription is due (its timer's tick; tests call it with their
+   * own clock). Returns true while one is owed a message its throttle holds back for now.
+   */
+  flush(now: number): boolean {
+    let owed = false;
     for (const { session, stream, sub } of this.subscribers) {
       const l = this.latest.get(stream);
-      if (session.closed || l === undefined || sub.state !== SUB_LIVE || now - sub.sentAt < sub.throttleMs) continue;
+      if (session.closed || l === undefined || sub.state !== SUB_LIVE) continue;
       const sendFinal = l.finalVersion > sub.sentVersion;
       const sendLatest = l.version > sub.sentVersion && l.version > l.finalVersion;
       if (!sendFinal && !sendLatest) continue;
+      if (now - sub.sentAt < sub.throttleMs) {
+        owed = true;
+        continue;
+      }
       sub.sentAt = now;
       const binary = session.format === FORMAT_BINARY;
       if (sendFinal) session.transport.send(this.render(session.format, stream, l, true), binary);
@@ -100,6 +128,7 @@ export class Conflator {
       sub.sentVersion = Math.max(sendFinal ? l.finalVersion : 0, sendLatest ? l.version : 0, sub.sentVersion);
       sub.sentSequence = sendLatest ? l.sequence : l.finalSequence;
     }
+    return owed;
   }
 
   private render(format: number, stream: number, l: Latest, final: boolean): Uint8Array | string {

@@ -73,6 +73,8 @@ export class InputPublisher {
   entries = 0;
   bytes = 0;
   lastError: string | null = null;
+  /** Told after each batch the stream took (publishedThrough moved): acks that wait for the stream can go. */
+  onPublished: (() => void) | null = null;
 
   constructor(private readonly options: PublisherOptions) {
     this.newestCheckpoint = options.restoredFrom;
@@ -181,6 +183,7 @@ export class InputPublisher {
     this.publishedThrough = last;
     this.entries++;
     this.bytes += records.length;
+    this.onPublished?.();
     return true;
   }
 

@@ -185,6 +185,9 @@ export class WorkerPool {
       ring.commit();
     } else {
       this.pendingControl.push({ worker, type });
+      // The worker frees ring space without waking the front: wake it, so that its loop retries
+      // within its short retry bound (app/front-loop.ts) rather than after a long idle sleep.
+      this.frontDoorbell.ring();
     }
   }
 

@@ -3,6 +3,7 @@ import type { CompressOptions, HttpResponse, TemplatedApp, WebSocket } from 'uWe
 import { DISABLED } from 'uWebSockets.js';
 import { BookcastError, ERRORS, ErrorCode } from '../errors';
 import { EVENT_BYTES, EVENT_WORDS } from '../model/events';
+import { Doorbell } from '../ring/doorbell';
 import { BACK_PRESSURED, SpscRing } from '../ring/spsc-ring';
 import { INGEST_EVENT, INGEST_SESSION, IngestBuffers, IngestStart, SESSION_NAME } from '../source/ingest-protocol';
 import { SRC_DURABLE } from '../model/source-words';
@@ -44,6 +45,12 @@ export class IngestGateway {
   private readonly tokenDigest: Uint8Array | null;
   private readonly decoder: IngestBatchDecoder | null;
   private readonly ring: SpscRing | null;
+  /**
+   * The front loop's doorbell: rung when work for poll() appears on this thread (events queued
+   * behind a full ring, a session whose acks can now be computed), since the loop may be asleep
+   * for long (app/front-loop.ts) and nothing else would wake it for that.
+   */
+  private readonly frontBell: Doorbell | null;
   private publisher: WebSocket<PublisherData> | null = null;
   private session: string | null = null;
   /** Journal record after which the session's event 1 sits; NaN until the source thread confirms a new session. */
@@ -76,6 +83,7 @@ export class IngestGateway {
     this.tokenDigest = options === null ? null : digest(options.token);
     this.decoder = options === null ? null : new IngestBatchDecoder(instruments, options.maxBatchEvents);
     this.ring = buffers === undefined ? null : new SpscRing(buffers.ring);
+    this.frontBell = buffers === undefined ? null : new Doorbell(buffers.frontDoorbell);
   }
 
   /** Where the source thread found the session after restoring the journal; publishers may connect from now on. */
@@ -104,6 +112,7 @@ export class IngestGateway {
   /** The source thread wrote the session file for `session`: acks can be computed from now on. */
   sessionStarted(session: string, journalBase: number): void {
     if (session === this.session) this.journalBase = journalBase;
+    this.frontBell?.ring();
   }
 
   register(app: TemplatedApp): void {
@@ -228,6 +237,7 @@ export class IngestGateway {
     this.acked = 0;
     this.queue.push(session);
     this.drainQueue();
+    if (this.queue.length > 0) this.frontBell?.ring();
   }
 
   private onBatch(ws: WebSocket<PublisherData>, message: ArrayBuffer, isBinary: boolean): void {
@@ -267,6 +277,7 @@ export class IngestGateway {
       // The decoder's words are reused by the next batch: what waits is copied (only under back-pressure).
       this.queue.push(decoder.words.slice(written, to));
       this.queuedEvents += (to - written) / EVENT_WORDS;
+      this.frontBell?.ring();
     }
   }
 
