@@ -48,6 +48,27 @@ export function answerHeaders(res: HttpResponse, headers: ReadonlyArray<readonly
   if (res instanceof MeteredResponse) res.headers = headers;
 }
 
+/**
+ * The peer's address as text, read once per request: the meter reads it when it opens the
+ * response, and admission's credentials take the same string instead of asking uWS again (each
+ * read is a getpeername system call and a formatted copy).
+ */
+export function remoteAddress(res: HttpResponse): string {
+  return res instanceof MeteredResponse ? res.ip : addressText(res);
+}
+
+function addressText(res: HttpResponse): string {
+  return Buffer.from(res.getRemoteAddressAsText()).toString();
+}
+
+/**
+ * Called once the request's handler has returned: a response still unanswered listens for the
+ * client going away from now on (see MeteredResponse.listenForAbort).
+ */
+export function handlerReturned(res: HttpResponse): void {
+  if (res instanceof MeteredResponse) res.listenForAbort();
+}
+
 /** Who was admitted, for the usage row (called once admission resolved the caller). */
 export function noteCaller(res: HttpResponse, caller: Caller): void {
   if (res instanceof MeteredResponse) res.caller = caller;
@@ -57,6 +78,11 @@ export function noteCaller(res: HttpResponse, caller: Caller): void {
  * A uWS response that counts what it sends and signs snapshot bodies. uWS keeps one onAborted
  * handler per response (the last registered); this one keeps them all, so the meter, admission
  * and the route can each listen.
+ *
+ * Its own abort handler is registered with uWS only when the answer is not written before the
+ * handler returns (the first onAborted, or handlerReturned): a synchronous answer cannot be
+ * aborted, and most snapshot answers are synchronous, so they skip a native call and the
+ * persistent handle uWS makes for every abort handler.
  */
 class MeteredResponse {
   caller: Caller | null = null;
@@ -68,8 +94,9 @@ class MeteredResponse {
   private readonly started = performance.now();
   private readonly requestBytes: number;
   private readonly userAgent: string;
-  private readonly ip: string;
+  readonly ip: string;
   private readonly abortHandlers: (() => void)[] = [];
+  private listening = false;
 
   constructor(
     private readonly res: HttpResponse,
@@ -81,8 +108,14 @@ class MeteredResponse {
   ) {
     this.requestBytes = Number(req.getHeader('content-length')) || 0;
     this.userAgent = record === null ? '' : req.getHeader('user-agent');
-    this.ip = Buffer.from(res.getRemoteAddressAsText()).toString();
-    res.onAborted(() => {
+    this.ip = addressText(res);
+  }
+
+  /** Registers the meter's abort handler with uWS, once, unless the answer is already written. */
+  listenForAbort(): void {
+    if (this.listening || this.done) return;
+    this.listening = true;
+    this.res.onAborted(() => {
       this.finish(499, 0);
       for (const h of this.abortHandlers) h();
     });
@@ -90,6 +123,7 @@ class MeteredResponse {
 
   onAborted(handler: () => void): this {
     this.abortHandlers.push(handler);
+    this.listenForAbort();
     return this;
   }
 

@@ -8,7 +8,7 @@ import type { Caller, Permission, RouteInfo } from '../auth/caller';
 import { routePermission } from '../auth/route-permissions';
 import { clientKey } from './connection-limits';
 import { BufferedBody, parameterCount, RequestCopy } from './request-copy';
-import { answerHeaders, meterOf, noteCaller } from './answer-meter';
+import { answerHeaders, handlerReturned, meterOf, noteCaller, remoteAddress } from './answer-meter';
 
 const STATUS_LINES: Record<number, string> = {
   200: '200 OK',
@@ -64,11 +64,22 @@ function watchAs(res: HttpResponse, view: HttpResponse): HttpResponse {
   return view;
 }
 
-export function sendJson(res: HttpResponse, status: number, body: string): void {
+/** An answer body: bytes are copied by uWS as they are, a string is measured and encoded as UTF-8 on every answer. */
+export type Body = string | Uint8Array<ArrayBuffer>;
+
+const UTF8 = new TextEncoder();
+
+/** A body kept to answer again (a render reused while its book is unchanged), encoded once. */
+export function bodyBytes(text: string): Uint8Array<ArrayBuffer> {
+  // encode() always gives a fresh ArrayBuffer of its own (never a shared one), as uWS's types ask.
+  return UTF8.encode(text) as Uint8Array<ArrayBuffer>;
+}
+
+export function sendJson(res: HttpResponse, status: number, body: Body): void {
   sendBody(res, status, 'application/json', body);
 }
 
-export function sendBody(res: HttpResponse, status: number, contentType: string, body: string): void {
+export function sendBody(res: HttpResponse, status: number, contentType: string, body: Body): void {
   answered(res, status);
   res.cork(() => {
     res.writeStatus(STATUS_LINES[status] ?? `${status} Error`).writeHeader('content-type', contentType).end(body);
@@ -215,7 +226,7 @@ export function requestCredentials(res: HttpResponse, req: HttpRequest): Credent
   return {
     apiKey: req.getHeader('x-api-key'),
     bearer: /^bearer /i.test(authorization) ? authorization.slice(7).trim() : '',
-    ip: clientKey(Buffer.from(res.getRemoteAddressAsText()).toString()),
+    ip: clientKey(remoteAddress(res)),
   };
 }
 
@@ -289,6 +300,7 @@ export function route(app: TemplatedApp, method: 'get' | 'post' | 'delete', patt
     if (!(admitted instanceof Promise)) {
       noteCaller(res, admitted);
       run(res, req, admitted);
+      handlerReturned(res);
       return;
     }
     const copy = new RequestCopy(req, parameters).asRequest();

@@ -3,7 +3,8 @@ import { SNAPSHOT_FIELDS, SnapshotField } from './market-snapshot';
 
 /**
  * Most renders kept. A key is (instrument, field set): at most instruments × 2^16 sets exist, far
- * more than anyone asks for in a second, so a bound is needed; 4096 bodies of ~300 bytes is ~1.5 MB.
+ * more than anyone asks for in a second, so a bound is needed; 4096 renders of ~300 bytes, each
+ * with its cache-hit bytes once hit, is ~2.5 MB.
  */
 export const LATEST_RENDERS_MAX = 4096;
 
@@ -12,6 +13,8 @@ export interface LatestRender {
   sequence: number;
   second: number;
   body: string;
+  /** The whole answer with `"cache_hit":true}` as UTF-8 bytes, made at the first hit (null before). */
+  hit: Uint8Array<ArrayBuffer> | null;
 }
 
 /**

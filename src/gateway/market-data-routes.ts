@@ -3,7 +3,7 @@ import type { Instrument } from '../model/instruments';
 import { BookcastError } from '../errors';
 import { nowMicros } from '../util/clock';
 import { formatTimestampMicros, parseTimestamp } from '../wire/timestamp';
-import { Answer, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeInRange, timeParameter } from './http';
+import { Answer, bodyBytes, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeInRange, timeParameter } from './http';
 import { INTERVALS, intervalIndex } from '../model/intervals';
 import type { Persistence } from '../store/persistence';
 import { HISTORY_FIELDS, HistoryField, HistoryRequest } from '../store/history-render';
@@ -89,11 +89,13 @@ export class MarketDataRoutes {
     // Converted answers depend on other markets too, so only same-currency ones are cached.
     const cached = currency === undefined ? this.renders.get(instrument.index, fields) : undefined;
     if (cached !== undefined && cached.second === second && cached.sequence === this.snapshots.sequenceOf(instrument)) {
-      sendJson(res, 200, cached.body + 'true}');
+      // Every later hit on the same render is a copy of the same bytes.
+      const hit = (cached.hit ??= bodyBytes(cached.body + 'true}'));
+      sendJson(res, 200, hit);
       return;
     }
     const { sequence, body } = this.render(instrument, fields, currency, now);
-    if (currency === undefined) this.renders.set(instrument.index, fields, { sequence, second, body });
+    if (currency === undefined) this.renders.set(instrument.index, fields, { sequence, second, body, hit: null });
     sendJson(res, 200, body + 'false}');
   }
 

@@ -25,7 +25,7 @@ import { formatUnitPair, formatUnits } from '../util/decimal';
 import { vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from '../wire/timestamp';
 import { tickerMembers } from '../wire/ticker-json';
-import { Answer, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeParameter } from './http';
+import { Answer, bodyBytes, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeParameter } from './http';
 import type { BookAtAnswer, BookAtRequest } from './book-at-task';
 import type { Persistence } from '../store/persistence';
 import type { CandleRecord, TradeRecord } from '../store/store';
@@ -57,8 +57,11 @@ function side(aggressor: number): string {
  * (a seqlock read, no round trip); each answer names the sequence it reflects.
  */
 export class RestRoutes {
-  /** Last rendered order book per (symbol, depth), reused while the sequence is unchanged. */
-  private readonly rendered = new Map<number, { sequence: number; body: string }>();
+  /**
+   * Last rendered order book per (symbol, depth), reused while the sequence is unchanged: kept as
+   * UTF-8 bytes, so a repeated answer is a copy, not a string uWS measures and encodes again.
+   */
+  private readonly rendered = new Map<number, { sequence: number; body: Uint8Array<ArrayBuffer> }>();
 
   constructor(
     private readonly symbols: SymbolLookup,
@@ -174,8 +177,9 @@ export class RestRoutes {
       body += `${i ? ',' : ''}["${formatUnits(v[w], p)}","${formatUnits(v[w + 1], s)}"]`;
     }
     body += ']}';
-    this.rendered.set(key, { sequence: v[M_SEQUENCE], body });
-    sendJson(res, 200, body);
+    const bytes = bodyBytes(body);
+    this.rendered.set(key, { sequence: v[M_SEQUENCE], body: bytes });
+    sendJson(res, 200, bytes);
   }
 
   /** The book at a past time, rebuilt from the journal in the piscina pool (see book-at-task). */

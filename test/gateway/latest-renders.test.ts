@@ -21,11 +21,11 @@ t.test('renders are keyed by field set, bounded however many orderings arrive', 
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   for (let i = 0; i < 50_000; i++) {
     const fields = parseFields(randomFields(random));
-    renders.set(i % 5, fields, { sequence: i, second: 0, body: fields.join(',') });
+    renders.set(i % 5, fields, { sequence: i, second: 0, body: fields.join(','), hit: null });
   }
   t.ok(renders.size <= LATEST_RENDERS_MAX, `${renders.size} renders held, at most ${LATEST_RENDERS_MAX}`);
   const a = parseFields('bid,price,ask,price');
-  renders.set(3, a, { sequence: 1, second: 2, body: 'x' });
+  renders.set(3, a, { sequence: 1, second: 2, body: 'x', hit: null });
   t.equal(renders.get(3, parseFields('ask,bid,price'))?.body, 'x', 'another ordering of the same set finds the same render');
   t.equal(renders.get(3, parseFields('ask,bid')), undefined, 'another set does not');
   t.equal(renders.get(4, parseFields('price,ask,bid')), undefined, 'nor another instrument');
