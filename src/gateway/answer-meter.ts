@@ -61,6 +61,13 @@ function addressText(res: HttpResponse): string {
   return Buffer.from(res.getRemoteAddressAsText()).toString();
 }
 
+/** What a body signature covers: the text, or the bytes of a buffer or view as written. */
+function bodyView(body: RecognizedString | undefined): string | Uint8Array {
+  if (body === undefined) return '';
+  if (typeof body === 'string') return body;
+  return ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body);
+}
+
 /**
  * Called once the request's handler has returned: a response still unanswered listens for the
  * client going away from now on (see MeteredResponse.listenForAbort).
@@ -152,12 +159,12 @@ class MeteredResponse {
 
   end(body?: RecognizedString, closeConnection?: boolean): this {
     if (!this.statusWritten) this.writeStatus('200 OK');
-    const bytes: string | Uint8Array = body === undefined ? '' : typeof body === 'string' ? body : ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body as ArrayBuffer);
     if (this.sign !== null && this.status === 200) {
-      this.res.writeHeader(SIGNATURE_HEADER, `keyid="${this.keyId}", sig="${this.sign(bytes)}"`);
+      this.res.writeHeader(SIGNATURE_HEADER, `keyid="${this.keyId}", sig="${this.sign(bodyView(body))}"`);
     }
     this.res.end(body, closeConnection);
-    this.finish(this.status, typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength);
+    // ArrayBuffers and their views both say their byteLength: no view is made just to measure.
+    this.finish(this.status, body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
     return this;
   }
 
