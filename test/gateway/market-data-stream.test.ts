@@ -5,7 +5,9 @@ import { startTestServer, waitFor } from '../helpers/test-server';
 import { nextJson, openSocket } from '../helpers/ws-connect';
 
 t.test('the Market Data API stream dialect: SUBSCRIBE, DATA in sequence, HEARTBEAT, ERROR', async (t) => {
-  const srv = await startTestServer(['--rate', '3000', '--workers', '2']);
+  // A modest rate: the client shares this process with the server, and a starved one is parked as a
+  // slow consumer (at 3000, beside a second suite, no candle came in 180 s).
+  const srv = await startTestServer(['--rate', '1000', '--workers', '2']);
   t.teardown(() => srv.server.stop());
   const [md, feed] = await Promise.all([connectRecorded(srv, { dialect: 'market-data' }), connectRecorded(srv)]);
   // The frames as they came, envelopes and all (the SDK unwraps them for its books).

@@ -55,6 +55,9 @@ export async function startTestServer(args: string[]): Promise<TestServer> {
     removeDataDir(dataDir);
     throw err;
   }
+  // The CLI stops on a failed thread; a test's server has nobody watching, and a wait would then
+  // time out minutes later with no word of why: say it at once on stderr.
+  void server.failed.then((err) => process.stderr.write(`the test server failed: ${err.code}: ${err.message}\n`));
   const stop = server.stop;
   server.stop = async () => {
     try {
