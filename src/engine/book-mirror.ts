@@ -110,18 +110,15 @@ export class BookMirrorWriter {
     f[base + M_NOTIONAL_24H_REST] = window.notionalRest;
     // Only the levels that changed since the last write (see SymbolState.mirrorFrom); readers
     // never look past the counts, so levels beyond them may stay stale.
-    this.writeSide(f, base + M_HEADER_WORDS, book, BID, s.mirrorFrom[BID], Math.min(s.mirrorTo[BID], bids - 1));
-    this.writeSide(f, base + M_HEADER_WORDS + 2, book, ASK, s.mirrorFrom[ASK], Math.min(s.mirrorTo[ASK], asks - 1));
-    s.mirrorFrom.fill(Infinity);
-    s.mirrorTo.fill(-1);
+    const from = s.mirrorFrom;
+    const to = s.mirrorTo;
+    if (from[BID] < bids) book.copyLevels(BID, from[BID], Math.min(to[BID], bids - 1), f, base + M_HEADER_WORDS + 4 * from[BID], 4);
+    if (from[ASK] < asks) book.copyLevels(ASK, from[ASK], Math.min(to[ASK], asks - 1), f, base + M_HEADER_WORDS + 2 + 4 * from[ASK], 4);
+    from[BID] = Infinity;
+    from[ASK] = Infinity;
+    to[BID] = -1;
+    to[ASK] = -1;
     t.endWrite(slot);
-  }
-
-  private writeSide(f: Float64Array, first: number, book: SymbolState['book'], side: number, from: number, to: number): void {
-    for (let i = from, w = first + 4 * from; i <= to; i++, w += 4) {
-      f[w] = book.levelPrice(side, i);
-      f[w + 1] = book.levelSize(side, i);
-    }
   }
 }
 

@@ -353,6 +353,20 @@ export class OrderBook {
     }
   }
 
+  /**
+   * Copies the price and size of positions from..to (to < levelCount(side)) into `target`, level
+   * i at at + stride * (i - from): the mirror's refresh, without a bounds check per field.
+   */
+  copyLevels(side: number, from: number, to: number, target: Float64Array, at: number, stride: number): void {
+    const levels = this.levels[side];
+    const best = this.counts[side] - 1;
+    for (let i = from; i <= to; i++, at += stride) {
+      const level = levels[best - i];
+      target[at] = this.lPrice[level];
+      target[at + 1] = this.lSize[level];
+    }
+  }
+
   /** Kraken v2 book checksum of the top 10 levels per side (see book-checksum.ts). O(20). */
   checksum(): number {
     if (this.sideStale[ASK] !== 0) this.checksumSide(ASK);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ASK, BID, OK } from '../../src/model/book-types';
+import { ASK, BID, LEVEL_UPDATE, OK } from '../../src/model/book-types';
 import { toInstrument } from '../../src/model/instruments';
 import { allocateMirror, BookMirrorReader, BookMirrorWriter, M_ASK_COUNT, M_BID_COUNT, M_HEADER_WORDS, M_SEQUENCE } from '../../src/engine/book-mirror';
 import { SymbolState } from '../../src/engine/symbol-state';
@@ -40,6 +40,55 @@ t.test('the reader computes the checksum the book has, from the levels it copied
   t.equal(mismatches, 0, `${checked} books`);
   t.ok(reader.view[M_BID_COUNT] >= 10 && reader.view[M_ASK_COUNT] >= 10, 'books deeper than the checksum were covered');
   t.equal(reader.view[M_HEADER_WORDS], s.book.bestPrice(BID), 'levels are where the layout says');
+});
+
+t.test('writes that rewrite only the levels that changed leave the exact book', async (t) => {
+  // As in the worker, the book's level changes (the DiffEmitter's onLevel) say which levels move.
+  const sab = allocateMirror(1, DEPTH);
+  const writer = new BookMirrorWriter(sab, 1, DEPTH);
+  const reader = new BookMirrorReader(sab, 1, DEPTH);
+  const s = state();
+  s.book.setListener({
+    onOrder() {},
+    onTrade() {},
+    onLevel(side: number, _price: number, _size: number, position: number, change: number) {
+      s.touchLevel(side, position, change !== LEVEL_UPDATE);
+    },
+  });
+  let seed = 5;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+  const live: number[] = [];
+  let id = 1;
+  let wrong = 0;
+  for (let round = 0; round < 3000; round++) {
+    // A few events per write, as a batch of the worker's.
+    for (let e = 0; e < 1 + Math.floor(random() * 4); e++) {
+      if (live.length < 40 || random() < 0.45) {
+        const side = random() < 0.5 ? BID : ASK;
+        const price = side === BID ? 450000 - Math.floor(random() * 40) : 450001 + Math.floor(random() * 40);
+        if (s.book.add(id, side, price, 1 + Math.floor(random() * 100)) === OK) live.push(id);
+        id++;
+      } else {
+        const victim = live[Math.floor(random() * live.length)];
+        const size = s.book.orderSize(victim);
+        if (random() < 0.5 || size === 1) {
+          s.book.delete(victim);
+          live.splice(live.indexOf(victim), 1);
+        } else s.book.modify(victim, size - 1);
+      }
+    }
+    s.sequence++;
+    writer.write(s);
+    const v = reader.read(0, DEPTH);
+    for (const side of [BID, ASK]) {
+      const count = side === BID ? v[M_BID_COUNT] : v[M_ASK_COUNT];
+      if (count !== Math.min(DEPTH, s.book.levelCount(side))) wrong++;
+      for (let i = 0, w = M_HEADER_WORDS + (side === BID ? 0 : 2); i < count; i++, w += 4) {
+        if (v[w] !== s.book.levelPrice(side, i) || v[w + 1] !== s.book.levelSize(side, i)) wrong++;
+      }
+    }
+  }
+  t.equal(wrong, 0, 'every level of every copy equals the book');
 });
 
 t.test('an empty or one-sided book checksums as the book does', async (t) => {
