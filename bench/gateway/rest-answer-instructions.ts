@@ -13,7 +13,7 @@ import { RestRoutes } from '../../src/gateway/rest-routes';
 import { MarketDataRoutes } from '../../src/gateway/market-data-routes';
 import { MarketSnapshots } from '../../src/gateway/market-snapshot';
 import { CurrencyConverter } from '../../src/gateway/currency-converter';
-import { BookMirrorReader, allocateMirror, mirrorWords, M_ASK_COUNT, M_BID_COUNT, M_CHECKSUM, M_HEADER_WORDS, M_SEQUENCE, M_TIMESTAMP } from '../../src/engine/book-mirror';
+import { BookMirrorReader, allocateMirror, mirrorWords, M_ASK_COUNT, M_BID_COUNT, M_HEADER_WORDS, M_SEQUENCE, M_TIMESTAMP } from '../../src/engine/book-mirror';
 import { SeqlockTable } from '../../src/ring/seqlock-table';
 import { MIRROR_DEPTH } from '../../src/model/depths';
 import { DEFAULT_INSTRUMENTS, toInstrument } from '../../src/model/instruments';
@@ -73,7 +73,6 @@ function filledMirror(slots: number): SharedArrayBuffer {
   table.beginWrite(0);
   f[b + M_SEQUENCE] = 1234;
   f[b + M_TIMESTAMP] = Date.now() * 1000;
-  f[b + M_CHECKSUM] = 987654321;
   f[b + M_BID_COUNT] = 20;
   f[b + M_ASK_COUNT] = 20;
   for (let i = 0, w = b + M_HEADER_WORDS; i < 20; i++, w += 4) {

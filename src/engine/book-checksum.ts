@@ -1,4 +1,4 @@
-import { CRC32_INIT, crc32Chunk, crc32Finish, crc32Shift } from '../util/crc32';
+import { CRC32_INIT, CRC32_MAX_SHIFT, crc32Chunk, crc32Finish, crc32Shift } from '../util/crc32';
 
 /**
  * Kraken WebSocket v2 `book` checksum (docs.kraken.com, "Book checksum (WebSocket v2)"):
@@ -10,13 +10,16 @@ import { CRC32_INIT, crc32Chunk, crc32Finish, crc32Shift } from '../util/crc32';
  * text is exactly the decimal digits of the integer: the CRC is fed those digits directly, in
  * chunks of up to eight, and no string is ever built.
  *
- * A book changes a level or two per event but checksums twenty, so it keeps each level's own
- * CRC register (levelCrc, fed from 0) and text length, recomputed only when the level changed,
- * and joins them in one step per level (CRC linearity, see crc32.ts):
+ * A book changes a level or two per event but checksums twenty, so it caches at three grains
+ * (CRC linearity, see crc32.ts): each level's price register (fed from 0; a level's price never
+ * changes, so its digits are fed once), each level's register (price register, then the size's
+ * digits, redone when the size changed), and each side's register over its top ten (levels
+ * joined best first from 0, redone only when a level in that side's top ten changed). The book's
+ * checksum joins the two sides in a few shifts, so an event that moved one side redoes ten
+ * joins, not twenty:
  *
- *   let state = CHECKSUM_INIT;
- *   state = checksumJoin(state, crc, length);   // asks best first, then bids best first
- *   return checksumFinish(state);
+ *   side = 0; for each level, best first: side = checksumJoin(side, crc, length);
+ *   checksum = checksumOfSides(askCrc, askLength, bidCrc, bidLength);
  */
 
 export const CHECKSUM_INIT = CRC32_INIT;
@@ -56,7 +59,7 @@ function crcUpTo8(state: number, value: number): number {
  * Feeds the decimal digits of an integer 0 <= units < 2^53, without leading zeros; 0 feeds
  * nothing, as a stripped "0.00" would.
  */
-function crcUnits(state: number, units: number): number {
+export function crcUnits(state: number, units: number): number {
   if (units < 1e8) return crcUpTo8(state, units | 0);
   // A multiply instead of a divide. The floor is exact for every integer below 2^53: the
   // rounded product is monotonic in `units`, and it is right at both ends of every block of
@@ -69,23 +72,32 @@ function crcUnits(state: number, units: number): number {
 }
 
 /** Decimal digits of an integer 0 <= units < 2^53, none for 0. */
-function decimalLength(units: number): number {
+export function decimalLength(units: number): number {
   let length = 0;
   for (let power = 1; units >= power; power *= 10) length++;
   return length;
 }
 
-/** The register a level's text (price digits, then size digits) leaves when fed from 0. */
-export function levelCrc(price: number, size: number): number {
-  return crcUnits(crcUnits(0, price), size);
-}
-
-/** Bytes in a level's text; at most 32 (two fields below 2^53), within crc32Shift's reach. */
-export function levelTextLength(price: number, size: number): number {
-  return decimalLength(price) + decimalLength(size);
-}
-
-/** Appends a level, given its levelCrc and levelTextLength, to a running checksum. */
+/**
+ * Appends a level's text to a running register, given the register that text leaves when fed
+ * from 0 (crcUnits(crcUnits(0, price), size)) and its length (decimalLength of both fields: at
+ * most 32, within crc32Shift's reach).
+ */
 export function checksumJoin(state: number, crc: number, length: number): number {
   return crc32Shift(state, length) ^ crc;
+}
+
+/** The register after `count` zero bytes, any count: crc32Shift's longest step, repeated. */
+function shiftLong(state: number, count: number): number {
+  for (; count > CRC32_MAX_SHIFT; count -= CRC32_MAX_SHIFT) state = crc32Shift(state, CRC32_MAX_SHIFT);
+  return crc32Shift(state, count);
+}
+
+/**
+ * The checksum of the asks' text then the bids' text, given each side's register fed from 0 and
+ * its length in bytes: INIT shifted over the asks, their register added, that shifted over the
+ * bids, theirs added. A side's text is at most 320 bytes (ten levels of at most 32).
+ */
+export function checksumOfSides(askCrc: number, askLength: number, bidCrc: number, bidLength: number): number {
+  return crc32Finish(shiftLong(shiftLong(CRC32_INIT, askLength) ^ askCrc, bidLength) ^ bidCrc);
 }

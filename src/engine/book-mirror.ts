@@ -1,5 +1,7 @@
 import { SeqlockTable } from '../ring/seqlock-table';
 import { ASK, BID } from '../model/book-types';
+import { CHECKSUM_DEPTH } from '../model/depths';
+import { CHECKSUM_INIT, checksumFinish, checksumJoin, crcUnits, decimalLength } from './book-checksum';
 import type { SymbolState } from './symbol-state';
 
 /**
@@ -8,7 +10,7 @@ import type { SymbolState } from './symbol-state';
  *
  *   word  0 sequence          last event applied
  *         1 timestamp         µs, of that event
- *         2 checksum          Kraken v2 CRC32 of the top 10
+ *         2 (unused)          the checksum was here; the reader computes it (below)
  *         3 bidCount          levels mirrored on each side (<= depth)
  *         4 askCount
  *         5 lastPrice         last trade (0 = none yet)
@@ -29,12 +31,16 @@ import type { SymbolState } from './symbol-state';
  *   20 + 4i  level i: bid price, bid size, ask price, ask size   (i < depth)
  *
  * Levels are interleaved so a reader wanting the top d copies one prefix of M_HEADER_WORDS + 4d
- * (20 + 4d) words. The writer rewrites the header every time but only the levels that changed
+ * (20 + 4d) words.
+ *
+ * The checksum (Kraken v2 CRC32 of the top 10, book-checksum.ts) is computed by the reader that
+ * wants it, from the levels it copied (the mirror holds the exact top MIRROR_DEPTH >= 10): the
+ * worker refreshes a mirror after every batch that changed the book, most of which no REST pull
+ * ever reads, and a checksum there cost it 5-9% of its time where no stream carried one. The writer rewrites the header every time but only the levels that changed
  * since its last write (SymbolState.mirrorFrom/mirrorTo); words past the counts may be stale.
  */
 export const M_SEQUENCE = 0;
 export const M_TIMESTAMP = 1;
-export const M_CHECKSUM = 2;
 export const M_BID_COUNT = 3;
 export const M_ASK_COUNT = 4;
 export const M_LAST_PRICE = 5;
@@ -85,7 +91,6 @@ export class BookMirrorWriter {
     t.beginWrite(slot);
     f[base + M_SEQUENCE] = s.sequence;
     f[base + M_TIMESTAMP] = s.timestamp;
-    f[base + M_CHECKSUM] = s.checksum();
     f[base + M_BID_COUNT] = bids;
     f[base + M_ASK_COUNT] = asks;
     f[base + M_LAST_PRICE] = s.lastPrice;
@@ -105,18 +110,15 @@ export class BookMirrorWriter {
     f[base + M_NOTIONAL_24H_REST] = window.notionalRest;
     // Only the levels that changed since the last write (see SymbolState.mirrorFrom); readers
     // never look past the counts, so levels beyond them may stay stale.
-    this.writeSide(f, base + M_HEADER_WORDS, book, BID, s.mirrorFrom[BID], Math.min(s.mirrorTo[BID], bids - 1));
-    this.writeSide(f, base + M_HEADER_WORDS + 2, book, ASK, s.mirrorFrom[ASK], Math.min(s.mirrorTo[ASK], asks - 1));
-    s.mirrorFrom.fill(Infinity);
-    s.mirrorTo.fill(-1);
+    const from = s.mirrorFrom;
+    const to = s.mirrorTo;
+    if (from[BID] < bids) book.copyLevels(BID, from[BID], Math.min(to[BID], bids - 1), f, base + M_HEADER_WORDS + 4 * from[BID], 4);
+    if (from[ASK] < asks) book.copyLevels(ASK, from[ASK], Math.min(to[ASK], asks - 1), f, base + M_HEADER_WORDS + 2 + 4 * from[ASK], 4);
+    from[BID] = Infinity;
+    from[ASK] = Infinity;
+    to[BID] = -1;
+    to[ASK] = -1;
     t.endWrite(slot);
-  }
-
-  private writeSide(f: Float64Array, first: number, book: SymbolState['book'], side: number, from: number, to: number): void {
-    for (let i = from, w = first + 4 * from; i <= to; i++, w += 4) {
-      f[w] = book.levelPrice(side, i);
-      f[w + 1] = book.levelSize(side, i);
-    }
   }
 }
 
@@ -136,4 +138,26 @@ export class BookMirrorReader {
     this.table.read(slot, this.view, mirrorWords(Math.min(levels, this.depth)));
     return this.view;
   }
+
+  /** As read, with at least the top ten levels copied, so that checksum() can follow. */
+  readBook(slot: number, levels: number): Float64Array {
+    return this.read(slot, Math.max(levels, CHECKSUM_DEPTH));
+  }
+
+  /** The checksum of the book in `view`, as the last readBook copied it. */
+  checksum(): number {
+    const v = this.view;
+    const asks = checksumSide(v, CHECKSUM_INIT, M_HEADER_WORDS + 2, Math.min(v[M_ASK_COUNT], CHECKSUM_DEPTH));
+    return checksumFinish(checksumSide(v, asks, M_HEADER_WORDS, Math.min(v[M_BID_COUNT], CHECKSUM_DEPTH)));
+  }
+}
+
+/** Feeds `count` levels of one side of a copy, best first, each its price's digits then its size's. */
+function checksumSide(v: Float64Array, state: number, first: number, count: number): number {
+  for (let i = 0, w = first; i < count; i++, w += 4) {
+    const price = v[w];
+    const size = v[w + 1];
+    state = checksumJoin(state, crcUnits(crcUnits(0, price), size), decimalLength(price) + decimalLength(size));
+  }
+  return state;
 }

@@ -109,6 +109,9 @@ export class CandleBuilder {
     if (ts > this.clockMicros) this.clockMicros = ts;
     const time = this.clockMicros;
     const c = this.building;
+    // The trade's notional, exactly (product + error), once for every interval.
+    const product = price * size;
+    const error = productError(price, size, product);
     for (let i = 0; i < INTERVAL_COUNT; i++) {
       const at = i * FIELDS;
       if (c[at + F_COUNT] > 0 && time < this.ends[i]) {
@@ -116,9 +119,8 @@ export class CandleBuilder {
         if (price < c[at + F_LOW]) c[at + F_LOW] = price;
         c[at + F_CLOSE] = price;
         addExact(c, at + F_VOLUME, c, at + F_VOLUME_REST, size);
-        const product = price * size;
         addExact(c, at + F_NOTIONAL, c, at + F_NOTIONAL_REST, product);
-        addExact(c, at + F_NOTIONAL, c, at + F_NOTIONAL_REST, productError(price, size, product));
+        addExact(c, at + F_NOTIONAL, c, at + F_NOTIONAL_REST, error);
         c[at + F_COUNT] += 1;
       } else {
         if (c[at + F_COUNT] > 0) this.close(i);
@@ -131,10 +133,9 @@ export class CandleBuilder {
         c[at + F_CLOSE] = price;
         c[at + F_VOLUME] = size;
         c[at + F_VOLUME_REST] = 0;
-        const product = price * size;
         c[at + F_NOTIONAL] = product;
         c[at + F_NOTIONAL_REST] = 0;
-        addExact(c, at + F_NOTIONAL, c, at + F_NOTIONAL_REST, productError(price, size, product));
+        addExact(c, at + F_NOTIONAL, c, at + F_NOTIONAL_REST, error);
         c[at + F_COUNT] = 1;
       }
       this.notify(i, c[at + F_COUNT], false);

@@ -1,5 +1,5 @@
 import { CHECKSUM_DEPTH } from '../model/depths';
-import { CHECKSUM_INIT, checksumFinish, checksumJoin, levelCrc, levelTextLength } from './book-checksum';
+import { checksumJoin, checksumOfSides, crcUnits, decimalLength } from './book-checksum';
 import { NO_SLOT, OrderIndex } from './order-index';
 import {
   ASK,
@@ -35,7 +35,7 @@ import {
  *            (a doubly linked FIFO per level); free slots chained through `next`.
  *            An OrderIndex (typed-array hash table) maps order id to slot.
  *   levels   struct-of-arrays slots: price, aggregate size, order count, FIFO head/tail,
- *            and the level's cached checksum piece (see book-checksum.ts).
+ *            and the level's cached checksum pieces (see book-checksum.ts).
  *   sides    per side, level slots sorted by key with the BEST LEVEL LAST, so the busy top of
  *            the book is the cheap end to insert at or remove from (copyWithin moves only the
  *            levels better than the one touched). key = price for bids, -price for asks, so
@@ -129,10 +129,18 @@ export class OrderBook {
   private lCount: Int32Array;
   private lHead: Int32Array;
   private lTail: Int32Array;
-  // The level's checksum piece, kept so checksum() redoes only levels that changed since.
+  // The level's checksum pieces, kept so checksum() redoes only levels that changed since: the
+  // register of its price's digits (lPriceLength 0 = not fed yet; a price has at least one
+  // digit) and of its whole text, stale when the size changed.
+  private lPriceCrc: Int32Array;
+  private lPriceLength: Uint8Array;
   private lStale: Uint8Array;
   private lCrc: Int32Array;
   private lTextLength: Uint8Array;
+  // Each side's register over its top CHECKSUM_DEPTH levels, stale when one of them changed.
+  private readonly sideCrc = new Int32Array(2);
+  private readonly sideTextLength = new Int32Array(2);
+  private readonly sideStale = new Uint8Array([1, 1]);
 
   private readonly keys: Float64Array[];
   private readonly levels: Int32Array[];
@@ -160,6 +168,8 @@ export class OrderBook {
     this.lCount = new Int32Array(levels);
     this.lHead = new Int32Array(levels);
     this.lTail = new Int32Array(levels);
+    this.lPriceCrc = new Int32Array(levels);
+    this.lPriceLength = new Uint8Array(levels);
     this.lStale = new Uint8Array(levels);
     this.lCrc = new Int32Array(levels);
     this.lTextLength = new Uint8Array(levels);
@@ -263,6 +273,7 @@ export class OrderBook {
     this.levelFree = NONE;
     this.counts[BID] = 0;
     this.counts[ASK] = 0;
+    this.sideStale.fill(1);
   }
 
   // ---- queries ---------------------------------------------------------------------------
@@ -342,28 +353,60 @@ export class OrderBook {
     }
   }
 
+  /**
+   * Copies the price and size of positions from..to (to < levelCount(side)) into `target`, level
+   * i at at + stride * (i - from): the mirror's refresh, without a bounds check per field.
+   */
+  copyLevels(side: number, from: number, to: number, target: Float64Array, at: number, stride: number): void {
+    const levels = this.levels[side];
+    const best = this.counts[side] - 1;
+    for (let i = from; i <= to; i++, at += stride) {
+      const level = levels[best - i];
+      target[at] = this.lPrice[level];
+      target[at + 1] = this.lSize[level];
+    }
+  }
+
   /** Kraken v2 book checksum of the top 10 levels per side (see book-checksum.ts). O(20). */
   checksum(): number {
-    return checksumFinish(this.checksumSide(this.checksumSide(CHECKSUM_INIT, ASK), BID));
+    if (this.sideStale[ASK] !== 0) this.checksumSide(ASK);
+    if (this.sideStale[BID] !== 0) this.checksumSide(BID);
+    return checksumOfSides(this.sideCrc[ASK], this.sideTextLength[ASK], this.sideCrc[BID], this.sideTextLength[BID]);
   }
 
   // ---- internals -------------------------------------------------------------------------
 
-  /** Feeds one side's top levels, best first: asks low to high, bids high to low. */
-  private checksumSide(state: number, side: number): number {
+  /** Joins one side's top levels from 0, best first (asks low to high, bids high to low). */
+  private checksumSide(side: number): void {
     const levels = this.levels[side];
     const count = this.counts[side];
     const stop = count > CHECKSUM_DEPTH ? count - CHECKSUM_DEPTH : 0;
+    let state = 0;
+    let length = 0;
     for (let index = count - 1; index >= stop; index--) {
       const level = levels[index];
       if (this.lStale[level] !== 0) {
-        this.lCrc[level] = levelCrc(this.lPrice[level], this.lSize[level]);
-        this.lTextLength[level] = levelTextLength(this.lPrice[level], this.lSize[level]);
+        if (this.lPriceLength[level] === 0) {
+          this.lPriceCrc[level] = crcUnits(0, this.lPrice[level]);
+          this.lPriceLength[level] = decimalLength(this.lPrice[level]);
+        }
+        const size = this.lSize[level];
+        this.lCrc[level] = crcUnits(this.lPriceCrc[level], size);
+        this.lTextLength[level] = this.lPriceLength[level] + decimalLength(size);
         this.lStale[level] = 0;
       }
       state = checksumJoin(state, this.lCrc[level], this.lTextLength[level]);
+      length += this.lTextLength[level];
     }
-    return state;
+    this.sideCrc[side] = state;
+    this.sideTextLength[side] = length;
+    this.sideStale[side] = 0;
+  }
+
+  /** Whether the level at `key` (present on `side`) is among its top CHECKSUM_DEPTH. */
+  private inChecksumDepth(side: number, key: number): boolean {
+    const count = this.counts[side];
+    return count <= CHECKSUM_DEPTH || key >= this.keys[side][count - CHECKSUM_DEPTH];
   }
 
   /** Total size resting at `price` on `side`, 0 if there is no such level. */
@@ -419,6 +462,8 @@ export class OrderBook {
       count++;
       change = LEVEL_INSERT;
     }
+    // Position count - 1 - index, now that the level is in place.
+    if (count - index <= CHECKSUM_DEPTH) this.sideStale[side] = 1;
 
     const slot = this.newOrderSlot();
     this.oId[slot] = orderId;
@@ -452,13 +497,15 @@ export class OrderBook {
     this.oSize[slot] = remaining;
     this.lSize[level] -= by;
     this.lStale[level] = 1;
+    const side = this.oSide[slot] as Side;
+    const price = this.oPrice[slot];
+    const key = side === BID ? price : -price;
+    if (this.inChecksumDepth(side, key)) this.sideStale[side] = 1;
 
     const listener = this.listener;
     if (listener !== null) {
-      const side = this.oSide[slot] as Side;
-      const price = this.oPrice[slot];
       // Positions are only needed to tell someone: without a listener there is no search.
-      const position = this.counts[side] - 1 - this.search(side, side === BID ? price : -price);
+      const position = this.counts[side] - 1 - this.search(side, key);
       listener.onOrder(ORDER_MODIFY, side, this.oId[slot], price, remaining);
       listener.onLevel(side, price, this.lSize[level], position, LEVEL_UPDATE);
     }
@@ -478,6 +525,7 @@ export class OrderBook {
     else this.oPrev[next] = prev;
     this.lSize[level] -= this.oSize[slot];
     this.lStale[level] = 1;
+    if (this.inChecksumDepth(side, side === BID ? price : -price)) this.sideStale[side] = 1;
     const left = --this.lCount[level];
     this.slotOf.delete(orderId);
     this.oNext[slot] = this.orderFree;
@@ -515,6 +563,7 @@ export class OrderBook {
       level = this.levelFresh++;
     }
     this.lPrice[level] = price;
+    this.lPriceLength[level] = 0;
     this.lSize[level] = 0;
     this.lCount[level] = 0;
     this.lHead[level] = NONE;
@@ -568,6 +617,8 @@ export class OrderBook {
     this.lCount = grownI32(this.lCount, length);
     this.lHead = grownI32(this.lHead, length);
     this.lTail = grownI32(this.lTail, length);
+    this.lPriceCrc = grownI32(this.lPriceCrc, length);
+    this.lPriceLength = grownU8(this.lPriceLength, length);
     this.lStale = grownU8(this.lStale, length);
     this.lCrc = grownI32(this.lCrc, length);
     this.lTextLength = grownU8(this.lTextLength, length);

@@ -4,7 +4,6 @@ import {
   BookMirrorReader,
   M_ASK_COUNT,
   M_BID_COUNT,
-  M_CHECKSUM,
   M_HIGH_24H,
   M_LOW_24H,
   M_OPEN_24H,
@@ -154,7 +153,7 @@ export class RestRoutes {
       this.orderbookAt(res, ins, depth, timeParameter(query, 'at', 0), caller);
       return;
     }
-    const v = this.mirror.read(ins.index, depth);
+    const v = this.mirror.readBook(ins.index, depth);
     // The same book at the same depth renders the same body: keep the last one per (symbol, depth).
     const key = ins.index * (MIRROR_DEPTH + 1) + depth;
     const cached = this.rendered.get(key);
@@ -168,7 +167,7 @@ export class RestRoutes {
     const asks = Math.min(depth, v[M_ASK_COUNT]);
     let body =
       `{"symbol":${JSON.stringify(ins.symbol)},"sequence":${v[M_SEQUENCE]},"timestamp":${this.time(v[M_TIMESTAMP])},` +
-      `"checksum":${v[M_CHECKSUM]},"depth":${depth},"bids":[`;
+      `"checksum":${this.mirror.checksum()},"depth":${depth},"bids":[`;
     for (let i = 0, w = M_HEADER_WORDS; i < bids; i++, w += 4) {
       body += `${i ? ',' : ''}["${formatUnits(v[w], p)}","${formatUnits(v[w + 1], s)}"]`;
     }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import * as zlib from 'node:zlib';
-import { CHECKSUM_INIT, checksumFinish, checksumJoin, levelCrc, levelTextLength } from '../../src/engine/book-checksum';
+import { CHECKSUM_INIT, checksumFinish, checksumJoin, crcUnits, decimalLength } from '../../src/engine/book-checksum';
 import { ASK, BID, OK } from '../../src/model/book-types';
 import { OrderBook } from '../../src/engine/order-book';
 import { parseUnits } from '../../src/util/decimal';
@@ -39,7 +39,7 @@ const KRAKEN_CHECKSUM = 3310070434;
 /** The checksum of levels fed in the given order, [price, size] each. */
 function levelsChecksum(levels: number[][]): number {
   let state = CHECKSUM_INIT;
-  for (const [price, size] of levels) state = checksumJoin(state, levelCrc(price, size), levelTextLength(price, size));
+  for (const [price, size] of levels) state = checksumJoin(state, crcUnits(crcUnits(0, price), size), decimalLength(price) + decimalLength(size));
   return checksumFinish(state);
 }
 
@@ -137,4 +137,70 @@ t.test('random books agree with the string-building reference', async (t) => {
     if (book.checksum() !== reference.checksum(priceDecimals, sizeDecimals)) mismatches++;
   }
   t.equal(mismatches, 0, `${rounds} books, precisions 0 to 8, magnitudes up to 10^15`);
+});
+
+t.test('the cached checksum follows every change, checked after each event', async (t) => {
+  // The book keeps each side's register over its top ten and redoes a side only when one of
+  // its top ten changed: every kind of change, at the top, at the tenth level, just below it
+  // and deep, on either side, with and without a listener, must leave it exact.
+  let seed = 11;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+  const pick = (n: number) => Math.floor(random() * n);
+  for (const listener of [null, { onOrder() {}, onLevel() {}, onTrade() {} }]) {
+    const book = new OrderBook(1, 1, listener);
+    const reference = new ReferenceBook(1, 1);
+    const live: number[] = [];
+    let nextId = 1;
+    let mismatches = 0;
+    const events = 20000;
+    for (let n = 0; n < events; n++) {
+      const roll = random();
+      const id = live.length > 0 ? live[pick(live.length)] : 0;
+      const size = () => 1 + pick(random() < 0.5 ? 9 : 99999);
+      if (live.length < 30 || roll < 0.35) {
+        const side = random() < 0.5 ? BID : ASK;
+        // 1000 is the touch; levels spread 25 deep on each side.
+        const price = side === BID ? 1000 - pick(25) : 1001 + pick(25);
+        const newId = nextId++;
+        const newSize = size();
+        book.add(newId, side, price, newSize);
+        reference.add(newId, side, price, newSize);
+        live.push(newId);
+      } else if (roll < 0.5) {
+        book.delete(id);
+        reference.delete(id);
+        live.splice(live.indexOf(id), 1);
+      } else if (roll < 0.65) {
+        const by = 1 + pick(book.orderSize(id));
+        book.execute(id, by);
+        reference.execute(id, by);
+        if (!book.hasOrder(id)) live.splice(live.indexOf(id), 1);
+      } else if (roll < 0.75) {
+        const by = 1 + pick(book.orderSize(id));
+        book.cancel(id, by);
+        reference.cancel(id, by);
+        if (!book.hasOrder(id)) live.splice(live.indexOf(id), 1);
+      } else if (roll < 0.85) {
+        const to = pick(book.orderSize(id));
+        if (to > 0) {
+          book.modify(id, to);
+          reference.modify(id, to);
+        }
+      } else if (roll < 0.999) {
+        const side = book.orderSide(id);
+        const price = side === BID ? 1000 - pick(25) : 1001 + pick(25);
+        const newId = nextId++;
+        const newSize = size();
+        book.replace(id, newId, price, newSize);
+        reference.replace(id, newId, price, newSize);
+        live.splice(live.indexOf(id), 1, newId);
+      } else {
+        book.clear();
+        reference.clear();
+        live.length = 0;
+      }
+      if (book.checksum() !== reference.checksum(2, 4)) mismatches++;
+    }
+    t.equal(mismatches, 0, `${events} events, ${listener === null ? 'no listener' : 'a listener'}`);
+  }
 });
