@@ -48,6 +48,7 @@ import {
   PersistenceRequest,
   PersistenceWorkerData,
 } from './persistence-protocol';
+import { isDriverFault } from './driver-fault';
 import { Spool } from './spool';
 import { serveSqlRelay } from './sql-relay-server';
 import { lockEmbeddedStore } from './store-lock';
@@ -445,6 +446,27 @@ async function run(): Promise<void> {
     }
   }
 }
+
+/**
+ * postgres.js (3.4.9) can throw from its own socket or timer callbacks after it has dropped a
+ * connection ("Cannot read properties of null (reading 'write')": its socket is null by then), an
+ * exception no promise of ours sees. It happened when the database went away under load: this
+ * worker died, and with it every later write, while the feed went on. Such an exception is the
+ * store failing, not the worker: the connections are dropped and writes back off as after any
+ * failed write (a write the driver left unsettled times out, and its rows are spooled). Anything
+ * else still ends the worker, its stack in the report (the server stops: WORKER_FAILED).
+ */
+process.on('uncaughtException', (err) => {
+  if (isDriverFault(err)) {
+    stats[P_FAILURES]++;
+    disconnectReader();
+    backOff(err, 'the database driver failed after losing a connection');
+    return;
+  }
+  unlock?.();
+  report({ type: 'error', id: null, code: 'WORKER_FAILED', message: `persistence worker: ${err.stack ?? String(err)}` });
+  process.exit(1);
+});
 
 run().catch((err) => {
   unlock?.();
