@@ -122,7 +122,7 @@ export function continuity(reference: Logged[], before: Logged[], after: Logged[
   const key = (m: Logged) => `${m.sequence}/${m.link}`;
   const start = reference.findIndex((m) => key(m) === key(first));
   const end = reference.findIndex((m) => key(m) === key(last));
-  if (start < 0 || end < 0) return `the reference does not hold ${start < 0 ? key(first) : key(last)}`;
+  if (start < 0 || end < 0) return `the reference does not hold ${start < 0 ? `the first, ${key(first)}` : `the last, ${key(last)}`}`;
   const expected = reference.slice(start, end + 1).map(key);
   const got = joined.map(key);
   for (let i = 0; i < Math.max(expected.length, got.length); i++) {
