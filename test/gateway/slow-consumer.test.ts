@@ -26,16 +26,20 @@ t.test('a stalled client is parked and resynchronised with snapshots; others nev
   await waitFor('the server to park the stalled connection', async () => (await srv.get('/api/v1/health')).body.slow_consumer_resyncs >= 1, 120000);
   const tradeCount = () => [...slow.tradeIds.values()].reduce((n, ids) => n + ids.length, 0);
   let tradesAtNotice = 0;
+  // Counted as the notice is read, not after the await: the resync's snapshots can arrive in the
+  // same read as the notice and be counted before this test runs again.
+  const slowBtc = slow.stream('l2 BTC/USD');
+  let snapshots = 0;
+  let updates = 0;
   const notice = slow.next((m) => {
     if (m.type !== 'error' || m.data?.code !== 'SLOW_CONSUMER') return false;
     tradesAtNotice = tradeCount();
+    ({ snapshots, updates } = slowBtc);
     return true;
   });
   slow.client.resumeReading();
   t.ok(await notice, 'the slow client is told it fell behind');
   // After the notice it receives fresh snapshots and then consistent updates again.
-  const slowBtc = slow.stream('l2 BTC/USD');
-  const { snapshots, updates } = slowBtc;
   await waitFor('a fresh BTC/USD snapshot and updates on it', () => slowBtc.snapshots > snapshots && slowBtc.updates > updates);
   // The resync replays the trades printed while it was parked before any live one: once a trade
   // has come after the notice, the tape must have no hole, across the park included.
