@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { checkDelayMs, countOpenDescriptors } from '../../src/gateway/accept-gate';
-import { descriptorBudget } from '../../src/util/descriptor-budget';
+import { countOpenDescriptors } from '../../src/gateway/accept-gate';
 import { startServerProcess, stopServerProcess } from '../helpers/server-process';
 import { waitFor } from '../helpers/test-server';
 
@@ -65,25 +64,4 @@ t.test('a flood of bare TCP connections never takes the last descriptors: the se
     }
   });
   t.ok(health.connection_limits.accept_pauses >= 1, 'health counts the pause');
-});
-
-t.test('the count waits as long as the headroom lasts at the accept rate it assumes, from 20 ms near the limit to 1 s far from it', async (t) => {
-  t.equal(checkDelayMs(30, descriptorBudget(1_000_000)), 1000, 'far from the limit, once a second');
-  t.ok(checkDelayMs(30, descriptorBudget(20_000)) > 900, 'an idle server with the 20,000 allowed here: about once a second');
-  for (const fileLimit of [400, 1024, 20_000, 1_000_000]) {
-    const budget = descriptorBudget(fileLimit);
-    const threshold = fileLimit - budget.reserve / 2;
-    // The rate a 20 ms period always assumed: half the reserve per period.
-    const acceptsPerMs = budget.reserve / 2 / 20;
-    t.equal(checkDelayMs(threshold, budget), 20, `${fileLimit}: at the threshold, every 20 ms`);
-    let previous = Infinity;
-    for (let open = 30; open <= fileLimit; open += Math.max(1, Math.floor(fileLimit / 97))) {
-      const delay = checkDelayMs(open, budget);
-      t.ok(delay <= previous, 'never longer as descriptors grow');
-      t.ok(delay >= 20 && delay <= 1000, 'between 20 ms and 1 s');
-      previous = delay;
-      // Below the threshold, what that rate opens before the next count stays within half the reserve past it.
-      if (open < threshold) t.ok(open + delay * acceptsPerMs <= threshold + budget.reserve / 2, `${fileLimit}: ${open} open, next count in ${delay} ms`);
-    }
-  }
 });
