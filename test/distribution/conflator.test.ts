@@ -5,6 +5,7 @@ import { FORMAT_BINARY, StreamTable } from '../../src/distribution/streams';
 import { STREAM_TICKER } from '../../src/model/streams';
 import { loadConfig } from '../../src/config';
 import { pickInstruments } from '../../src/app/instruments';
+import { waitFor } from '../helpers/test-server';
 
 const instruments = pickInstruments(loadConfig([], {}));
 const streams = new StreamTable(instruments);
@@ -56,7 +57,7 @@ t.test('an offer arms the timer, which stops once everything due went out', asyn
   t.equal(timeouts(), before, 'no offer, no timer');
   conflator.offer(TICKER, 1, Uint8Array.of(7), false);
   t.equal(timeouts(), before + 1, 'armed by the offer');
-  while (sent.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  await waitFor('the timer to send it', () => sent.length > 0);
   t.same(sent, [7], 'the timer sent it');
   t.equal(timeouts(), before, 'and did not arm again');
 });
