@@ -13,3 +13,9 @@ export function runStandalone(run: (opts: { seconds: number; full: boolean }) =>
     },
   );
 }
+
+/** The value after `name` on the command line (`--against /work/base`), or undefined. */
+export function commandOption(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? undefined : process.argv[at + 1];
+}

@@ -20,6 +20,7 @@ import { lobsterInstrument, replayLobsterFile } from '../../src/source/lobster-t
 import { MarketSimulator } from '../../src/source/market-simulator';
 import { MessageEncoder } from '../../src/wire/message-encoder';
 import { renderResult } from '../report';
+import { commandOption } from '../standalone';
 import { loadAverage } from '../system';
 import { EventRecorder } from './event-records';
 
@@ -264,10 +265,6 @@ function measure(build: string, script: string, flow: Flow, streams: Streams): R
   };
 }
 
-function option(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at < 0 ? undefined : process.argv[at + 1];
-}
 
 /** A second build's dist (given as the dist or its checkout) and its copy of this file. */
 function otherBuild(arg: string): { build: string; script: string } {
@@ -282,8 +279,8 @@ function otherBuild(arg: string): { build: string; script: string } {
 function run(): object {
   const valueOptions = ['--flow', '--streams'];
   const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !valueOptions.includes(all[i - 1]));
-  const flowFilter = option('--flow');
-  const streamsFilter = option('--streams');
+  const flowFilter = commandOption('--flow');
+  const streamsFilter = commandOption('--streams');
   if (flowFilter !== undefined && flowFilter !== 'simulator' && flowFilter !== 'lobster') throw Object.assign(new Error('--flow is simulator or lobster'), { code: 'BENCH_BAD_ARGS' });
   if (streamsFilter !== undefined && streamsFilter !== 'none' && streamsFilter !== 'all') throw Object.assign(new Error('--streams is none or all'), { code: 'BENCH_BAD_ARGS' });
   const builds = [{ build: path.resolve(__dirname, '../..'), script: __filename }];

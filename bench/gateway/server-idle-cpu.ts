@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { loadAverage, round } from '../system';
-import { runStandalone } from '../standalone';
+import { commandOption, runStandalone } from '../standalone';
 import { DataDir } from './data-dir';
 import { guardChildren } from './exit-guard';
 import { ThreadReading, threadReadings } from './process-readings';
@@ -65,10 +65,6 @@ interface Measurement {
   loadAverageEnd: number[];
 }
 
-function option(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at > 0 ? process.argv[at + 1] : undefined;
-}
 
 /**
  * The main thread is the process's own id; every other thread goes by its name. A new thread
@@ -152,8 +148,8 @@ function describe(m: Measurement): string {
 }
 
 export async function run(opts: { seconds: number; full: boolean }) {
-  const against = option('--against');
-  const rounds = Number(option('--rounds') ?? (opts.full ? 3 : 1));
+  const against = commandOption('--against');
+  const rounds = Number(commandOption('--rounds') ?? (opts.full ? 3 : 1));
   const builds: [string, string][] = [['this build', THIS_BUILD]];
   if (against !== undefined) builds.push([against, path.resolve(against, 'dist/src/main.js')]);
   const measurements: Measurement[] = [];

@@ -70,7 +70,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Calls write() until `seconds` pass; rows/s, batch latency and CPU deltas. */
-async function measure(seconds: number, rowsPerCall: number, write: () => Promise<void>, probe: CpuProbe | null): Promise<object> {
+export async function measure(seconds: number, rowsPerCall: number, write: () => Promise<void>, probe: CpuProbe | null): Promise<object> {
   await write(); // warm-up: connections, prepared statements, partitions
   await probe?.refresh();
   const cpu0 = probe?.read();

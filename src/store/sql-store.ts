@@ -3,20 +3,22 @@ import {
   CANDLE_STAGE_COLUMNS,
   encodeBookSnapshots,
   encodeCandles,
-  encodeUsage,
   ORDER_EVENT_COLUMNS,
   OrderEventCopyEncoder,
   SNAPSHOT_STAGE_COLUMNS,
   TRADE_COLUMNS,
   TradeCopyEncoder,
+  USAGE_COLUMNS,
+  UsageCopyEncoder,
 } from './copy-encoding';
 import { AUTH_LEDGER, AUTH_MIGRATIONS } from './auth-schema';
 import { runMigrations } from './migrations';
 import { Flavor, PartitionedTable } from './schema';
 import { SqlClient } from './sql-client';
 import { BookSnapshotRecord, CandleRecord, OrderEventRecord, RateBucketRecord, RateBucketRow, Store, StoreKind, TradeRecord, UsageRecord, UsageSummaryRow } from './store';
-import { ACCOUNTING_LEDGER, ACCOUNTING_MIGRATIONS, MERGE_RATE_BUCKETS, MERGE_USAGE, RATE_BUCKETS_OF, USAGE_STAGE, USAGE_STAGE_COLUMNS, USAGE_SUMMARY } from './usage-schema';
+import { ACCOUNTING_LEDGER, ACCOUNTING_MIGRATIONS, MERGE_RATE_BUCKETS, MERGE_USAGE_ROLLUPS, RATE_BUCKETS_OF, USAGE_SUMMARY } from './usage-schema';
 import { TimescaleJobs, timescaleJobs } from './timescale-jobs';
+import { rollUpUsage } from './usage-rollup';
 
 /**
  * The Store over any SqlClient: every statement is here, shared by PGlite, PostgreSQL and
@@ -116,6 +118,7 @@ export class SqlStore implements Store {
   private readonly flavor: Flavor;
   private readonly encoder = new TradeCopyEncoder();
   private readonly eventEncoder = new OrderEventCopyEncoder();
+  private readonly usageEncoder = new UsageCopyEncoder();
   /** UTC day numbers whose partition is known to exist, per table (partitioned flavor only). */
   private readonly knownDays: Record<PartitionedTable, Set<number>> = {
     trades: new Set(),
@@ -155,12 +158,12 @@ export class SqlStore implements Store {
       await this.ensurePartitions('api_usage', rows, usageTime);
       await this.ensurePartitions('api_metrics_ts', rows, usageTime);
       await this.ensurePartitions('client_usage_analytics', rows, usageTime);
-      const bytes = rows.length === 0 ? null : encodeUsage(rows);
+      const bytes = rows.length === 0 ? null : this.usageEncoder.encode(rows);
+      const { minutes, days } = rollUpUsage(rows);
       await this.client.transaction(async (tx) => {
         if (bytes !== null) {
-          await tx.exec(USAGE_STAGE);
-          await tx.copyFrom(`api_usage_stage (${USAGE_STAGE_COLUMNS})`, 'text', bytes);
-          await tx.exec(MERGE_USAGE);
+          await tx.copyFrom(`api_usage (${USAGE_COLUMNS})`, 'binary', bytes);
+          await tx.rows(MERGE_USAGE_ROLLUPS, [JSON.stringify(minutes), JSON.stringify(days)]);
         }
         if (buckets.length > 0) await tx.rows(MERGE_RATE_BUCKETS, [JSON.stringify(buckets)]);
       });

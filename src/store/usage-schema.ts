@@ -118,32 +118,29 @@ export const ACCOUNTING_MIGRATIONS: readonly Migration[] = [
 ];
 
 /** Columns of the staging COPY (text format): times as µs integers, converted in SQL. */
-export const USAGE_STAGE_COLUMNS = 'time_us, response_time_ms, request_bytes, response_bytes, status_code, subject, client_id, key_id, endpoint, method, user_agent, ip_address';
-
 const at = (column: string): string => `timestamptz 'epoch' + ${column} * interval '1 microsecond'`;
 
-/** A batch: staged, then stored and rolled up in one transaction. */
-export const USAGE_STAGE = `create temporary table if not exists api_usage_stage (
-  time_us bigint, response_time_ms real, request_bytes bigint, response_bytes bigint, status_code smallint,
-  subject text, client_id text, key_id text, endpoint text, method text, user_agent text, ip_address text
-) on commit delete rows`;
-
-export const MERGE_USAGE = `
-insert into api_usage (time, response_time_ms, request_bytes, response_bytes, status_code, subject, client_id, key_id, endpoint, method, user_agent, ip_address)
-  select ${at('time_us')}, response_time_ms, request_bytes, response_bytes, status_code, subject, client_id, key_id, endpoint, method, user_agent, ip_address from api_usage_stage;
-insert into api_metrics_ts (time, endpoint, method, status_code, requests, total_ms, max_ms, request_bytes, response_bytes)
-  select date_trunc('minute', ${at('time_us')}), endpoint, method, status_code, count(*), sum(response_time_ms), max(response_time_ms), sum(request_bytes), sum(response_bytes)
-  from api_usage_stage group by 1, 2, 3, 4
+/**
+ * A batch's roll-ups (usage-rollup.ts; JSON text, one element per key) added in: $1 per minute,
+ * endpoint, method and status into api_metrics_ts, $2 per UTC day and subject into
+ * client_usage_analytics. One statement in the transaction that COPYs the batch's rows into
+ * api_usage: in PGlite each statement costs a millisecond or two of its own, whatever its rows.
+ */
+export const MERGE_USAGE_ROLLUPS = `
+with minutes as (
+  insert into api_metrics_ts (time, endpoint, method, status_code, requests, total_ms, max_ms, request_bytes, response_bytes)
+  select ${at('m.minute')}, m.endpoint, m.method, m.status, m.requests, m."totalMs", m."maxMs", m."requestBytes", m."responseBytes"
+  from jsonb_to_recordset($1::text::jsonb) as m(minute bigint, endpoint text, method text, status smallint, requests bigint, "totalMs" double precision, "maxMs" real, "requestBytes" bigint, "responseBytes" bigint)
   on conflict (time, endpoint, method, status_code) do update set
     requests = api_metrics_ts.requests + excluded.requests,
     total_ms = api_metrics_ts.total_ms + excluded.total_ms,
     max_ms = greatest(api_metrics_ts.max_ms, excluded.max_ms),
     request_bytes = api_metrics_ts.request_bytes + excluded.request_bytes,
-    response_bytes = api_metrics_ts.response_bytes + excluded.response_bytes;
-insert into client_usage_analytics (day, subject, client_id, requests, errors, rate_limited, total_ms, request_bytes, response_bytes)
-  select date_trunc('day', ${at('time_us')}, 'UTC'), subject, max(client_id), count(*), count(*) filter (where status_code >= 400),
-    count(*) filter (where status_code = 429), sum(response_time_ms), sum(request_bytes), sum(response_bytes)
-  from api_usage_stage group by 1, 2
+    response_bytes = api_metrics_ts.response_bytes + excluded.response_bytes
+), days as (
+  insert into client_usage_analytics (day, subject, client_id, requests, errors, rate_limited, total_ms, request_bytes, response_bytes)
+  select ${at('d.day')}, d.subject, d."clientId", d.requests, d.errors, d."rateLimited", d."totalMs", d."requestBytes", d."responseBytes"
+  from jsonb_to_recordset($2::text::jsonb) as d(day bigint, subject text, "clientId" text, requests bigint, errors bigint, "rateLimited" bigint, "totalMs" double precision, "requestBytes" bigint, "responseBytes" bigint)
   on conflict (subject, day) do update set
     client_id = coalesce(excluded.client_id, client_usage_analytics.client_id),
     requests = client_usage_analytics.requests + excluded.requests,
@@ -151,8 +148,9 @@ insert into client_usage_analytics (day, subject, client_id, requests, errors, r
     rate_limited = client_usage_analytics.rate_limited + excluded.rate_limited,
     total_ms = client_usage_analytics.total_ms + excluded.total_ms,
     request_bytes = client_usage_analytics.request_bytes + excluded.request_bytes,
-    response_bytes = client_usage_analytics.response_bytes + excluded.response_bytes;
-`;
+    response_bytes = client_usage_analytics.response_bytes + excluded.response_bytes
+)
+select 1`;
 
 /** A subject's usage from $2 to $3 (µs), per endpoint, method and status. */
 export const USAGE_SUMMARY = `

@@ -3,7 +3,7 @@ import { detectFlavor, runMigrations } from '../../src/store/migrations';
 import { Flavor, MIGRATIONS } from '../../src/store/schema';
 import { SqlClient } from '../../src/store/sql-client';
 import { SqlStore } from '../../src/store/sql-store';
-import { BookSnapshotRecord, CandleRecord, OrderEventRecord, Store, StoreKind, TradeRecord } from '../../src/store/store';
+import { BookSnapshotRecord, CandleRecord, OrderEventRecord, Store, StoreKind, TradeRecord, UsageRecord } from '../../src/store/store';
 
 /**
  * The behaviour every Store must show, run against a real database by each driver's test:
@@ -283,6 +283,53 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
     t.same(await store.bookSnapshotAt('SNAP-1', T0 + 3 * DAY - 1), b, 'across partitions');
     t.same(await store.bookSnapshotAt('SNAP-1', MAX), c);
     t.equal(await store.bookSnapshotAt('SNAP-3', MAX), null);
+  });
+
+  await t.test('usage rows round-trip exactly; their roll-ups equal sums over the stored rows', async (t) => {
+    const MINUTE = 60_000_000;
+    const row = (time: number, status: number, subject: string, clientId: string | null, userAgent: string, ms: number): UsageRecord => ({
+      time, responseTimeMs: ms, requestBytes: 100 + status, responseBytes: 2 ** 40 + status, status, subject, clientId, keyId: clientId === null ? null : `${clientId}-key`,
+      endpoint: '/api/v1/market/:symbol/orderbook', method: 'GET', userAgent, ip: '10.0.0.1',
+    });
+    // Across a UTC day (T0 - 1 µs is the day before) and minutes, in three batches, so the
+    // roll-ups of later batches add into rows the earlier ones made.
+    const batches = [
+      [row(T0 - 1, 200, 'client-a', 'client-a', 'tab\there, back\\slash\nnewline', 0.1), row(T0, 200, 'ip:10.0.0.1', null, 'é✓ agent', 0.3)],
+      [row(T0 + 1, 404, 'client-a', 'client-a', 'x', 1.7), row(T0 + MINUTE - 1, 429, 'ip:10.0.0.1', null, 'x', 2.5), row(T0 + MINUTE, 200, 'client-a', 'client-a', 'x', 0.1)],
+      [row(T0 + 2, 200, 'client-a', 'client-a', 'x', 0.2), row(T0 + MINUTE + 5, 429, 'client-a', 'client-a', 'x', 9.9)],
+    ];
+    for (const batch of batches) await store.writeUsage(batch, []);
+    const stored = await raw.rows(
+      `select ((extract(epoch from time) * 1000000)::bigint)::text, response_time_ms::float8, request_bytes::text, response_bytes::text, status_code::int,
+         subject, client_id, key_id, endpoint, method, user_agent, ip_address from api_usage order by time, subject`, []);
+    const expected = batches.flat().sort((a, b) => a.time - b.time || (a.subject < b.subject ? -1 : 1));
+    t.same(
+      stored.map((r) => [Number(r[0]), Number(r[1]), Number(r[2]), Number(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]]),
+      expected.map((u) => [u.time, Math.fround(u.responseTimeMs), u.requestBytes, u.responseBytes, u.status, u.subject, u.clientId, u.keyId, u.endpoint, u.method, u.userAgent, u.ip]),
+      'every column, to the µs, NULLs, escapes and UTF-8 included',
+    );
+    const close = (a: unknown, b: unknown): boolean => Math.abs(Number(a) - Number(b)) < 1e-9;
+    const minutes = await raw.rows(
+      `select m.requests::text, s.requests::text, m.total_ms, s.total_ms, m.max_ms::float8, s.max_ms, m.request_bytes::text, s.request_bytes::text, m.response_bytes::text, s.response_bytes::text
+       from api_metrics_ts m full join (
+         select date_trunc('minute', time) as time, endpoint, method, status_code, count(*) as requests, sum(response_time_ms::float8) as total_ms,
+           max(response_time_ms)::float8 as max_ms, sum(request_bytes) as request_bytes, sum(response_bytes) as response_bytes
+         from api_usage group by 1, 2, 3, 4) s using (time, endpoint, method, status_code)`, []);
+    t.equal(minutes.length, 6, 'per minute and status: 6 keys');
+    for (const r of minutes) {
+      t.ok(r[0] === r[1] && close(r[2], r[3]) && close(r[4], r[5]) && r[6] === r[7] && r[8] === r[9], `api_metrics_ts agrees with api_usage: ${JSON.stringify(r)}`);
+    }
+    const days = await raw.rows(
+      `select d.requests::text, s.requests::text, d.errors::text, s.errors::text, d.rate_limited::text, s.rate_limited::text, d.total_ms, s.total_ms,
+         d.request_bytes::text, s.request_bytes::text, d.response_bytes::text, s.response_bytes::text, d.client_id, s.client_id
+       from client_usage_analytics d full join (
+         select date_trunc('day', time, 'UTC') as day, subject, max(client_id) as client_id, count(*) as requests, count(*) filter (where status_code >= 400) as errors,
+           count(*) filter (where status_code = 429) as rate_limited, sum(response_time_ms::float8) as total_ms, sum(request_bytes) as request_bytes, sum(response_bytes) as response_bytes
+         from api_usage group by 1, 2) s using (day, subject)`, []);
+    t.equal(days.length, 3, 'per UTC day and subject: 3 keys');
+    for (const r of days) {
+      t.ok(r[0] === r[1] && r[2] === r[3] && r[4] === r[5] && close(r[6], r[7]) && r[8] === r[9] && r[10] === r[11] && r[12] === r[13], `client_usage_analytics agrees with api_usage: ${JSON.stringify(r)}`);
+    }
   });
 
   await t.test('concurrent writes are applied in call order', async (t) => {
