@@ -200,6 +200,18 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     },
   },
   {
+    name: 'store/usage-write',
+    module: './store/usage-write',
+    quickSeconds: 8,
+    fullSeconds: 24,
+    budget: 'total, shared by 2 rounds of PGlite and PostgreSQL',
+    headline: (r) =>
+      r.measurements.map((x: any): Figure => [
+        `usage rows (one per REST answer), round ${x.round}`,
+        `PGlite ${x.pglite.cpuMicrosPerRow} µs CPU/row; PostgreSQL ${x.postgres.backendCpuMicrosPerRow ?? x.postgres.skipped} µs backend + ${x.postgres.clientCpuMicrosPerRow ?? '—'} µs client CPU/row`,
+      ]),
+  },
+  {
     name: 'store/read-flood-lag',
     module: './store/read-flood-lag',
     quickSeconds: 8,
