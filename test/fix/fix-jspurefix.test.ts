@@ -240,7 +240,9 @@ t.test('jspurefix logs on, lists securities, rebuilds the book from W + X and en
   t.same(client.book.errors, [], 'RptSeq continuous, every action consistent, every BookChecksum equal to the rebuilt book');
   t.same(client.tradeErrors, [], 'trade RptSeq increasing');
   t.ok(client.book.checksums >= 301, `${client.book.checksums} checksums verified`);
-  t.ok(client.stats['B'] !== undefined, 'the ticker volume arrived');
+  // The statistics are their own request: their first message may follow the book's updates.
+  await waitFor('the ticker volume', () => client.stats['B'] !== undefined);
+  t.match(client.stats['B'], /^\d+(\.\d+)?$/, 'the ticker volume arrived, a decimal');
 
   // REST at a sequence: once the client is past it, its book at the last update at or before it
   // (the depth-10 stream skips events that leave the top 10 alone) must be REST's.
