@@ -28,6 +28,7 @@ import { FixAcceptor } from '../fix/fix-acceptor';
 import { FixSessionList } from '../fix/fix-credentials';
 import { FixApiKeys } from '../fix/fix-api-keys';
 import { CurrencyConverter } from '../gateway/currency-converter';
+import { CredentialSweep } from '../gateway/credential-sweep';
 import { installAdmission, sendError, ServedRoute, servedRoutes } from '../gateway/http';
 import { Admission } from '../auth/admission';
 import { AuthService } from '../auth/auth-service';
@@ -315,7 +316,8 @@ export async function startServer(configured: Config, options: ServerOptions = {
   );
   const heartbeats = new HeartbeatRounds(config.heartbeatMs, hub.sessions);
   heartbeats.start();
-  const credentialSweep = setInterval(() => ws.expireCredentials(clock()), CREDENTIAL_SWEEP_MS);
+  const credentialSweep = new CredentialSweep(() => ws.expireCredentials(clock()), CREDENTIAL_SWEEP_MS);
+  ws.credentialsExpiring = () => credentialSweep.arm();
 
   let stopping = false;
   /** Stops in order: no new input, books finish what they have, storage writes what they made. */
@@ -327,7 +329,7 @@ export async function startServer(configured: Config, options: ServerOptions = {
     observability.stop();
     heartbeats.stop();
     conflator.stop();
-    clearInterval(credentialSweep);
+    credentialSweep.stop();
     ws.shutdown(config.shutdownSpreadMs);
     await fix?.close();
     ingest.closePublisher();

@@ -109,6 +109,8 @@ export class WsGateway implements SessionDialect {
   usage: ((row: UsageRecord) => void) | null = null;
   /** --sign-snapshots: the signature frame that follows each heartbeat (limits/snapshot-signer.ts); null: off. */
   signature: ((message: Uint8Array | string, marketData: boolean) => string) | null = null;
+  /** Called when a connection takes a credential that expires (server.ts arms its CredentialSweep). */
+  credentialsExpiring: () => void = () => undefined;
   /** The last heartbeat signed and its frame: sessions with the same streams in one tick share one signature. */
   private signedHeartbeat: Uint8Array | string = '';
   private heartbeatSignature = '';
@@ -167,7 +169,7 @@ export class WsGateway implements SessionDialect {
           const session = new Session(this.nextId++, format, transport, this, { controlPerSecond, maxSubscriptions });
           this.upgrades++;
           session.caller = caller;
-          session.credentialExpiry = caller.expiresAt ?? Infinity;
+          this.setExpiry(session, caller);
           res.upgrade<SessionData>({ session, transport, client, openedAt: performance.now(), userAgent }, key, protocol, extensions, context);
         };
         let admitted: Caller | Promise<Caller>;
@@ -549,7 +551,7 @@ export class WsGateway implements SessionDialect {
           throw new BookcastError('PERMISSION_DENIED', 'a connection re-authenticates as the client that opened it');
         }
         session.caller = caller;
-        session.credentialExpiry = caller.expiresAt ?? Infinity;
+        this.setExpiry(session, caller);
         const expiresAt = Number.isFinite(session.credentialExpiry) ? formatTimestampMicros(session.credentialExpiry * 1000) : null;
         const data = { tier: caller.tier, permissions: [...caller.permissions], expires_at: expiresAt };
         const timestamp = formatTimestampMicros(nowMicros());
@@ -567,18 +569,27 @@ export class WsGateway implements SessionDialect {
 
   /**
    * Closes every connection whose credential ran out by `nowMs` (code 4401, reason TOKEN_EXPIRED)
-   * unless it re-authenticated in time. Called on a timer with the server's clock.
+   * unless it re-authenticated in time; returns how many open connections still have an expiry.
+   * Called on a timer (credential-sweep.ts) with the server's clock.
    */
   expireCredentials(nowMs: number): number {
-    let closed = 0;
+    let expiring = 0;
     for (const session of this.hub.sessions) {
-      if (session.credentialExpiry <= nowMs && !session.closed) {
+      if (session.closed || session.credentialExpiry === Infinity) continue;
+      if (session.credentialExpiry <= nowMs) {
         session.credentialExpiry = Infinity;
         session.transport.close(CLOSE_CREDENTIAL_EXPIRED, 'TOKEN_EXPIRED: re-authenticate with {"type":"auth","token":...} before expiry');
-        closed++;
+      } else {
+        expiring++;
       }
     }
-    return closed;
+    return expiring;
+  }
+
+  /** A connection's credential (re)set: the sweep runs while any has an expiry. */
+  private setExpiry(session: Session, caller: Caller): void {
+    session.credentialExpiry = caller.expiresAt ?? Infinity;
+    if (session.credentialExpiry !== Infinity) this.credentialsExpiring();
   }
 
   /**
