@@ -113,6 +113,12 @@ export class StreamLog {
  * Checks that `before` then `after` (one client's two connections) hold exactly what `reference`
  * (a client connected throughout) got of `type` over the span `after` reaches: the same messages,
  * in order, none missing, none twice. Returns a description of the first difference, or null.
+ *
+ * Messages are compared by sequence and link, except the first: a server sets a depth stream's
+ * link to the current sequence when the stream gains its first subscriber there, so the first
+ * update a client gets on a server where it started the stream names that snapshot, and the
+ * same update names the previous update on a server where the stream was already followed (both
+ * are right: right after a snapshot an update may name any earlier message).
  */
 export function continuity(reference: Logged[], before: Logged[], after: Logged[]): string | null {
   const joined = [...before, ...after];
@@ -120,11 +126,11 @@ export function continuity(reference: Logged[], before: Logged[], after: Logged[
   const first = joined[0];
   const last = after[after.length - 1];
   const key = (m: Logged) => `${m.sequence}/${m.link}`;
-  const start = reference.findIndex((m) => key(m) === key(first));
+  const start = reference.findIndex((m) => m.sequence === first.sequence);
   const end = reference.findIndex((m) => key(m) === key(last));
   if (start < 0 || end < 0) return `the reference does not hold ${start < 0 ? `the first, ${key(first)}` : `the last, ${key(last)}`}`;
-  const expected = reference.slice(start, end + 1).map(key);
-  const got = joined.map(key);
+  const expected = reference.slice(start, end + 1).map((m, i) => (i === 0 ? String(m.sequence) : key(m)));
+  const got = joined.map((m, i) => (i === 0 ? String(m.sequence) : key(m)));
   for (let i = 0; i < Math.max(expected.length, got.length); i++) {
     if (expected[i] !== got[i]) return `message ${i}: expected ${expected[i]}, got ${got[i]} (resume at ${before.length})`;
   }
