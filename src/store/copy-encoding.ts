@@ -120,6 +120,12 @@ function int8(b: Buffer, at: number, value: number): number {
   return at + 12;
 }
 
+function float4(b: Buffer, at: number, value: number): number {
+  b.writeInt32BE(4, at);
+  b.writeFloatBE(value, at + 4);
+  return at + 8;
+}
+
 function int2(b: Buffer, at: number, value: number): number {
   b.writeInt32BE(2, at);
   b.writeInt16BE(value, at + 4);
@@ -209,9 +215,8 @@ export class UsageCopyEncoder extends BinaryCopyEncoder<UsageRecord> {
   protected tuple(b: Buffer, at: number, r: UsageRecord): number {
     b.writeInt16BE(USAGE_FIELDS, at);
     at = int8(b, at + 2, r.time - PG_EPOCH_MICROS);
-    b.writeInt32BE(4, at);
-    b.writeFloatBE(r.responseTimeMs, at + 4);
-    at = int8(b, at + 8, r.requestBytes);
+    at = float4(b, at, r.responseTimeMs);
+    at = int8(b, at, r.requestBytes);
     at = int8(b, at, r.responseBytes);
     at = int2(b, at, r.status);
     at = text(b, at, r.subject);
