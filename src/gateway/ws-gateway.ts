@@ -169,7 +169,7 @@ export class WsGateway implements SessionDialect {
           const session = new Session(this.nextId++, format, transport, this, { controlPerSecond, maxSubscriptions });
           this.upgrades++;
           session.caller = caller;
-          this.setExpiry(session, caller);
+          session.credentialExpiry = caller.expiresAt ?? Infinity;
           res.upgrade<SessionData>({ session, transport, client, openedAt: performance.now(), userAgent }, key, protocol, extensions, context);
         };
         let admitted: Caller | Promise<Caller>;
@@ -210,6 +210,8 @@ export class WsGateway implements SessionDialect {
         this.guard.opened(data.client);
         data.transport.ws = ws;
         this.hub.open(data.session);
+        // Armed once the session is among those the sweep reads, not at the upgrade before it.
+        if (data.session.credentialExpiry !== Infinity) this.credentialsExpiring();
         log.debug({ conn: data.session.id, path }, 'connection opened');
       },
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
@@ -586,7 +588,7 @@ export class WsGateway implements SessionDialect {
     return expiring;
   }
 
-  /** A connection's credential (re)set: the sweep runs while any has an expiry. */
+  /** An open connection's credential renewed: the sweep runs while any has an expiry. */
   private setExpiry(session: Session, caller: Caller): void {
     session.credentialExpiry = caller.expiresAt ?? Infinity;
     if (session.credentialExpiry !== Infinity) this.credentialsExpiring();
