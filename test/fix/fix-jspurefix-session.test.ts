@@ -142,6 +142,15 @@ function storedNextSeq(storeDir: string, sender: string): number {
   return file === undefined ? 0 : Number.parseInt(readFileSync(path.join(storeDir, file), 'utf8').split(':')[0], 10) || 0;
 }
 
+/**
+ * Removes a jspurefix file store. jspurefix does not await its writes (see storedNextSeq), so one
+ * may still land while the directory is removed (ENOTEMPTY, seen beside a second suite): each
+ * test first waits for its last number to be stored, and Node retries the removal besides.
+ */
+function removeStore(storeDir: string): void {
+  rmSync(storeDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
+}
+
 /** Waits until jspurefix's store holds every number the launch sent. */
 function sequencesStored(storeDir: string, sender: string, client: ListClient): Promise<void> {
   const lastSent = Math.max(...client.sent.map((m) => m.seq));
@@ -208,7 +217,7 @@ t.teardown(() => srv.server.stop());
 
 t.test('jspurefix logs out and on again: both sequences continue, nothing is resent', async (t) => {
   const storeDir = mkdtempSync(path.join(tmpdir(), 'bookcast-jspurefix-'));
-  t.teardown(() => rmSync(storeDir, { recursive: true, force: true }));
+  t.teardown(() => removeStore(storeDir));
   const first = await launch(srv.server.fixPort!, 'JSPF-LOGOUT', storeDir);
   first.client.request('a1');
   await waitFor('the first SecurityList', () => first.client.lists.length === 1);
@@ -231,11 +240,12 @@ t.test('jspurefix logs out and on again: both sequences continue, nothing is res
   t.same(admin, [], 'no ResendRequest, SequenceReset or Logout either way');
   second.client.logout();
   await second.ended;
+  await sequencesStored(storeDir, 'JSPF-LOGOUT', second.client);
 });
 
 t.test('a dropped connection: jspurefix asks for what it missed, the kept messages come back, the rest is gap-filled', async (t) => {
   const storeDir = mkdtempSync(path.join(tmpdir(), 'bookcast-jspurefix-'));
-  t.teardown(() => rmSync(storeDir, { recursive: true, force: true }));
+  t.teardown(() => removeStore(storeDir));
   const relay = new HoldingRelay(srv.server.fixPort!);
   await relay.start();
   t.teardown(() => relay.close());
@@ -273,4 +283,5 @@ t.test('a dropped connection: jspurefix asks for what it missed, the kept messag
   t.notOk(second.client.received.some((m) => m.type === '5'), 'never logged out');
   second.client.logout();
   await second.ended;
+  await sequencesStored(storeDir, 'JSPF-DROP', second.client);
 });
