@@ -1,12 +1,23 @@
 import { statSync } from 'node:fs';
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { BookcastError } from '../errors';
-import { descriptorBudget, readFileLimit } from '../util/descriptor-budget';
+import { DescriptorBudget, descriptorBudget, readFileLimit } from '../util/descriptor-budget';
 
 type Uws = typeof import('uWebSockets.js');
 
-/** How often open descriptors are counted: a stat of /proc/self/fd, about 50 µs. */
+/**
+ * The shortest time between two counts of the open descriptors (a stat of /proc/self/fd): near
+ * the limit, and while the gate is closed.
+ */
 const CHECK_MS = 20;
+/** The longest: far from the limit an idle server counts about ten times a second, not 50. */
+const CHECK_MAX_MS = 1000;
+/**
+ * A count every CHECK_MS holds while fewer than half the reserve are accepted per CHECK_MS (what
+ * is still free when the gate closes at its threshold). A longer wait must hold at ten times that
+ * rate: so at any rate where counting every CHECK_MS keeps the last descriptors, this does too.
+ */
+const RATE_MARGIN = 10;
 
 /**
  * The listening socket, closed while the process is short of file descriptors. The connection
@@ -40,18 +51,27 @@ export class AcceptGate {
     const socket = this.tryListen(port);
     if (socket === null) throw new BookcastError('LISTEN_FAILED', `could not listen on ${this.host}:${port}`);
     this.port = this.uws.us_socket_local_port(socket);
-    if (countOpenDescriptors() > 0) this.timer = setInterval(() => this.check(), CHECK_MS);
+    if (countOpenDescriptors() > 0) this.schedule(CHECK_MS);
     return this.port;
   }
 
   close(): void {
     this.closed = true;
-    if (this.timer !== null) clearInterval(this.timer);
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
     if (this.socket !== null) this.uws.us_listen_socket_close(this.socket);
     this.socket = null;
   }
 
-  private check(): void {
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!this.closed) this.schedule(this.check());
+    }, ms);
+  }
+
+  /** Closes or reopens the listening socket as the count says; returns the ms until the next count. */
+  private check(): number {
     const open = countOpenDescriptors();
     const { fileLimit, reserve } = this.budget;
     if (this.socket !== null && open >= fileLimit - reserve / 2) {
@@ -62,6 +82,7 @@ export class AcceptGate {
       // Fails while another process holds the port; the next check tries again.
       this.tryListen(this.port);
     }
+    return this.socket === null ? CHECK_MS : checkDelayMs(open, this.budget);
   }
 
   private tryListen(port: number): us_listen_socket | null {
@@ -70,6 +91,19 @@ export class AcceptGate {
     });
     return this.socket;
   }
+}
+
+/**
+ * While listening with `open` descriptors: how long the next count may wait. That is the time
+ * the headroom below the closing threshold takes to fill at RATE_MARGIN times the accept rate a
+ * count every CHECK_MS tolerates, within CHECK_MS..CHECK_MAX_MS.
+ * At the 20,000 descriptors allowed here, an idle server counts every ~100 ms.
+ * With the few hundred of a test's limit, it counts every CHECK_MS, as before.
+ */
+export function checkDelayMs(open: number, budget: DescriptorBudget): number {
+  const tolerated = budget.reserve / 2 / CHECK_MS;
+  const headroom = budget.fileLimit - budget.reserve / 2 - open;
+  return Math.min(CHECK_MAX_MS, Math.max(CHECK_MS, headroom / (tolerated * RATE_MARGIN)));
 }
 
 /** Open descriptors of this process; 0 where /proc does not count them (before Linux 6.2, not Linux). */

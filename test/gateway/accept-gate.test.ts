@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { countOpenDescriptors } from '../../src/gateway/accept-gate';
+import { checkDelayMs, countOpenDescriptors } from '../../src/gateway/accept-gate';
+import { descriptorBudget } from '../../src/util/descriptor-budget';
 import { startServerProcess, stopServerProcess } from '../helpers/server-process';
 import { waitFor } from '../helpers/test-server';
 
@@ -64,4 +65,16 @@ t.test('a flood of bare TCP connections never takes the last descriptors: the se
     }
   });
   t.ok(health.connection_limits.accept_pauses >= 1, 'health counts the pause');
+});
+
+t.test('the count waits longer only where ten times the rate a 20 ms count tolerates cannot fill the headroom', async (t) => {
+  const budget = descriptorBudget(20_000); // reserve 800: closes at 19,600
+  const idle = checkDelayMs(60, budget);
+  t.ok(idle > 90 && idle < 100, `an idle server at 20,000 descriptors counts every ${idle.toFixed(1)} ms (about ten a second)`);
+  // At the rate 20 ms counts tolerate (half the reserve per 20 ms), ten waits like this one fill a tenth of the headroom each.
+  t.ok(((budget.reserve / 2 / 20) * 10 * idle) <= 19_600 - 60, 'the headroom holds ten times that rate for the whole wait');
+  t.equal(checkDelayMs(19_000, budget), 20, 'near the threshold: every 20 ms');
+  t.equal(checkDelayMs(19_700, budget), 20, 'past it: every 20 ms');
+  t.equal(checkDelayMs(30, descriptorBudget(FILE_LIMIT)), 20, `at this test's limit (${FILE_LIMIT}): every 20 ms, as the flood test runs it`);
+  t.equal(checkDelayMs(0, descriptorBudget(1_000_000)), 1000, 'never more than a second');
 });
