@@ -39,14 +39,15 @@ const BATCH = 512;
  */
 const IDLE_SPINS = 200;
 /**
- * Once its queues are empty the worker sleeps on its doorbell, woken by the producers' notify:
- * first for PARK_MIN_MS, doubling up to PARK_MAX_MS while they stay empty, so an idle worker
- * wakes about once a second. Nothing relies on the bound (both producers ring, the tick below
- * runs on event time, not on a timer, and terminate() interrupts the wait): it only caps what
- * a missed wake-up would cost.
+ * Once its queues are empty the worker sleeps on its doorbell until a producer's notify wakes
+ * it, or PARK_MS at most. Nothing relies on the bound (both producers ring, the tick below runs
+ * on event time, not on a timer, and terminate() interrupts the wait): it only caps what a
+ * missed wake-up would cost. The sleep is the same length after work as after a long quiet: a
+ * shorter first one (it was 1 ms, doubling) ended in a fruitless wake-up after nearly every
+ * publication of a trickle, twice the wake-ups the events needed (~650 a second per worker at
+ * 1k arrivals/s, ~320 without).
  */
-const PARK_MIN_MS = 1;
-const PARK_MAX_MS = 1000;
+const PARK_MS = 1000;
 const CONTROL_BATCH = 64;
 
 const data = workerData as BookWorkerData;
@@ -195,7 +196,7 @@ function tick(now: number): void {
 function run(): void {
   const eventHandler = new EventHandler();
   const controlHandler = new ControlHandler();
-  const idle = new BackoffIdleStrategy(IDLE_SPINS, PARK_MAX_MS, PARK_MIN_MS, data.spareCore);
+  const idle = new BackoffIdleStrategy(IDLE_SPINS, PARK_MS, PARK_MS, data.spareCore);
   const from = data.checkpoint;
   const loading = performance.now();
   if (from !== null) for (const s of owned) restoreSymbolState(s, readSymbolCheckpoint(from, s.instrument.index));
