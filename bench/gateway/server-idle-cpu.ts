@@ -1,10 +1,11 @@
 import * as path from 'node:path';
+import WebSocket from 'ws';
 import { loadAverage, round } from '../system';
 import { commandOption, runStandalone } from '../standalone';
 import { DataDir } from './data-dir';
 import { guardChildren } from './exit-guard';
 import { ThreadReading, threadReadings } from './process-readings';
-import { delay, ServerProcess } from './server-process';
+import { delay, ServerProcess, symbolName } from './server-process';
 
 /**
  * ServerIdleCpu: what the server process costs with nobody connected, thread by thread, in two
@@ -13,6 +14,12 @@ import { delay, ServerProcess } from './server-process';
  *   no events      `--source none`: nothing to do, so every wake-up is a timer or a poll
  *                  (goal: at most 0.01 of a core)
  *   1k arrivals/s  the simulator at `--rate 1000` (goal: at most 0.05 of a core)
+ *   100 arrivals/s, one subscriber
+ *                  the simulator at `--rate 100` and one WebSocket client of this process
+ *                  subscribed to L2 depth 10 of every symbol (FlatBuffers): what a trickle of
+ *                  deliveries wakes on the front thread, as server CPU per delivery (no goal
+ *                  of its own; goal 1 compares CPU per delivery with the bare-uWS ceiling in
+ *                  gateway/fanout-peers)
  *
  * Each case is `node dist/src/main.js --auth off --public-rate off --port 0 --symbols ''
  * --symbol-count 100` (default worker count, fresh --data-dir). After its banner and SETTLE_MS
@@ -32,14 +39,17 @@ import { delay, ServerProcess } from './server-process';
 interface Case {
   name: string;
   args: string[];
-  goalCores: number;
+  goalCores: number | null;
+  subscriber: boolean;
 }
 
 const CASES: readonly Case[] = [
-  { name: 'no events', args: ['--source', 'none'], goalCores: 0.01 },
-  { name: '1k arrivals/s', args: ['--rate', '1000'], goalCores: 0.05 },
+  { name: 'no events', args: ['--source', 'none'], goalCores: 0.01, subscriber: false },
+  { name: '1k arrivals/s', args: ['--rate', '1000'], goalCores: 0.05, subscriber: false },
+  { name: '100 arrivals/s, one subscriber', args: ['--rate', '100'], goalCores: null, subscriber: true },
 ];
-const SERVER_ARGS = ['--port', '0', '--symbols', '', '--symbol-count', '100'];
+const SYMBOL_COUNT = 100;
+const SERVER_ARGS = ['--port', '0', '--symbols', '', '--symbol-count', String(SYMBOL_COUNT)];
 /** bookcast creates its embedded store on start: seconds, and over a minute when other jobs load the 2 cores. */
 const START_TIMEOUT_MS = 180_000;
 const SETTLE_MS = 3000;
@@ -57,9 +67,12 @@ interface Measurement {
   case: string;
   round: number;
   cores: number;
-  goalCores: number;
-  met: boolean;
+  goalCores: number | null;
+  met: boolean | null;
   wakeupsPerSecond: number;
+  /** With a subscriber: messages it received per second, and the server's CPU µs per message. */
+  deliveriesPerSecond: number | null;
+  cpuMicrosPerDelivery: number | null;
   threads: ThreadRow[];
   loadAverageStart: number[];
   loadAverageEnd: number[];
@@ -103,6 +116,24 @@ function difference(before: ThreadReading[], after: ThreadReading[], pid: number
     .sort((a, b) => b.cores - a.cores || b.wakeupsPerSecond - a.wakeupsPerSecond);
 }
 
+/** A client subscribed to L2 depth 10 of every symbol; resolves once the subscription is acknowledged. */
+async function subscribe(server: ServerProcess): Promise<{ socket: WebSocket; received: () => number }> {
+  const socket = new WebSocket(server.url, { perMessageDeflate: false });
+  let received = 0;
+  const symbols = Array.from({ length: SYMBOL_COUNT }, (_, i) => symbolName(i));
+  await new Promise<void>((resolve, reject) => {
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', channels: ['l2'], symbols, depth: 10 })));
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) received++;
+      else if ((JSON.parse(data.toString()) as { type: string }).type === 'subscribed') resolve();
+      else reject(new Error(`server-idle-cpu: the subscription was answered with ${data.toString()}`));
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error('server-idle-cpu: the subscriber was closed')));
+  });
+  return { socket, received: () => received };
+}
+
 async function measure(build: string, main: string, c: Case, roundNo: number, seconds: number): Promise<Measurement> {
   const dataDir = new DataDir();
   let server: ServerProcess;
@@ -116,14 +147,17 @@ async function measure(build: string, main: string, c: Case, roundNo: number, se
     server.killNow();
     dataDir.remove();
   });
+  const client = c.subscriber ? await subscribe(server) : null;
   try {
     await delay(SETTLE_MS);
     const loadAverageStart = loadAverage();
     const before = threadReadings(server.pid);
+    const receivedBefore = client?.received() ?? 0;
     const t0 = performance.now();
     await delay(seconds * 1000);
     const after = threadReadings(server.pid);
     const elapsed = (performance.now() - t0) / 1000;
+    const deliveries = client === null ? null : (client.received() - receivedBefore) / elapsed;
     if (server.exited) throw new Error(`the server exited during the window\n--- server output ---\n${server.recentOutput}`);
     const threads = difference(before, after, server.pid, elapsed);
     const cores = round(
@@ -134,8 +168,23 @@ async function measure(build: string, main: string, c: Case, roundNo: number, se
       threads.reduce((sum, t) => sum + t.wakeupsPerSecond, 0),
       1,
     );
-    return { build, case: c.name, round: roundNo, cores, goalCores: c.goalCores, met: cores <= c.goalCores, wakeupsPerSecond, threads, loadAverageStart, loadAverageEnd: loadAverage() };
+    const perDelivery = deliveries === null || deliveries === 0 ? null : round((cores * 1e6) / deliveries, 2);
+    return {
+      build,
+      case: c.name,
+      round: roundNo,
+      cores,
+      goalCores: c.goalCores,
+      met: c.goalCores === null ? null : cores <= c.goalCores,
+      wakeupsPerSecond,
+      deliveriesPerSecond: deliveries === null ? null : round(deliveries, 1),
+      cpuMicrosPerDelivery: perDelivery,
+      threads,
+      loadAverageStart,
+      loadAverageEnd: loadAverage(),
+    };
   } finally {
+    client?.socket.terminate();
     await server.stop();
     dataDir.remove();
     unguard();
@@ -144,7 +193,9 @@ async function measure(build: string, main: string, c: Case, roundNo: number, se
 
 function describe(m: Measurement): string {
   const rows = m.threads.map((t) => `  ${t.name}${t.threads > 1 ? ` ×${t.threads}` : ''}: ${t.cores.toFixed(4)} cores, ${t.wakeupsPerSecond} wake-ups/s`);
-  return [`${m.build}, ${m.case}, round ${m.round}: ${m.cores.toFixed(4)} cores (goal ${m.goalCores}), ${m.wakeupsPerSecond} wake-ups/s, load ${m.loadAverageStart.join(' / ')}`, ...rows].join('\n');
+  const goal = m.goalCores === null ? '' : ` (goal ${m.goalCores})`;
+  const deliveries = m.deliveriesPerSecond === null ? '' : `, ${m.deliveriesPerSecond} deliveries/s, ${m.cpuMicrosPerDelivery} µs of CPU per delivery`;
+  return [`${m.build}, ${m.case}, round ${m.round}: ${m.cores.toFixed(4)} cores${goal}, ${m.wakeupsPerSecond} wake-ups/s${deliveries}, load ${m.loadAverageStart.join(' / ')}`, ...rows].join('\n');
 }
 
 export async function run(opts: { seconds: number; full: boolean }) {

@@ -7,21 +7,23 @@ import type { RingGroup } from '../ring/ring-group';
  * first idle turn, and the workers' notify wakes it.
  */
 const SPIN_TURNS = 16;
-/** The first sleep; each sleep that ends with nothing to do doubles it, up to a bound below. */
-const PARK_MIN_MS = 1;
 /**
- * The bound while front work waits for something nobody rings the doorbell for (a control
- * request or ingest events behind a full ring: the consumer frees space without waking the
- * front), so the retry comes within this.
+ * While front work waits for something nobody rings the doorbell for (a control request or
+ * ingest events behind a full ring: the consumer frees space without waking the front), the
+ * sleeps start here and double, up to PARK_RETRY_MS, so the retry comes soon.
  */
+const PARK_MIN_MS = 1;
 const PARK_RETRY_MS = 20;
 /**
- * The bound otherwise. Nothing relies on it: whoever gives the front work rings the doorbell (the
- * workers' out-rings, the ingest source's acks, the replication publisher) or runs on a timer of
- * its own only while it has something pending (conflation, heartbeats, the accept gate). It
- * caps what a lost wake-up would cost, and makes an idle front wake once a second, not 50 times.
+ * Otherwise the front sleeps until rung, with no timeout of its own: whoever gives the front
+ * work rings the doorbell (the workers' out-rings, the ingest source's acks, the replication
+ * publisher) or runs on a timer of its own only while it has something pending (conflation,
+ * heartbeats, the accept gate). A timeout on Atomics.waitAsync is a timer in Node's platform that
+ * fires when it is due even after a notify has settled the wait: a 1 ms timeout cost a second
+ * main-thread wake-up for nearly every wake by a worker. One timer instead rings the doorbell
+ * every SAFETY_RING_MS, which caps what a lost wake-up would cost.
  */
-const PARK_MAX_MS = 1000;
+const SAFETY_RING_MS = 1000;
 
 /** What the front thread polls each event-loop turn; returns the records it handled. */
 export type FrontWork = () => number;
@@ -29,22 +31,22 @@ export type FrontWork = () => number;
 /**
  * The front thread's loop: run `work` every event-loop turn while there is work, spin a few
  * turns when there is none (spare core only), then sleep on the doorbell the workers ring
- * (`Atomics.waitAsync`: the main thread never blocks), longer the longer the rings stay empty,
- * up to PARK_RETRY_MS while `waiting()` says some work waits for a retry, PARK_MAX_MS otherwise.
+ * (`Atomics.waitAsync`: the main thread never blocks) until rung, or, while `waiting()` says
+ * some work waits for a retry, for PARK_MIN_MS doubling up to PARK_RETRY_MS.
  * All the serving is in `work`, which gateway/ code provides; this only schedules it. Returns
  * the function that stops the loop.
  */
-export function startFrontLoop(work: FrontWork, waiting: () => boolean, outRings: Pick<RingGroup, 'park' | 'waitAsync'>, spareCore: boolean): () => void {
+export function startFrontLoop(work: FrontWork, waiting: () => boolean, outRings: Pick<RingGroup, 'park' | 'waitAsync' | 'ring'>, spareCore: boolean): () => void {
   const spinTurns = spareCore ? SPIN_TURNS : 0;
   let stopped = false;
   let idleTurns = 0;
-  let parkMs = PARK_MIN_MS;
+  let retryMs = PARK_MIN_MS;
   const poll = (): void => {
     if (stopped) return;
     const done = work();
     if (done > 0) {
       idleTurns = 0;
-      parkMs = PARK_MIN_MS;
+      retryMs = PARK_MIN_MS;
       setImmediate(poll);
       return;
     }
@@ -53,14 +55,21 @@ export function startFrontLoop(work: FrontWork, waiting: () => boolean, outRings
       return;
     }
     idleTurns = 0;
-    const timeout = waiting() ? Math.min(parkMs, PARK_RETRY_MS) : parkMs;
+    let timeout = Infinity;
+    if (waiting()) {
+      timeout = retryMs;
+      retryMs = Math.min(PARK_RETRY_MS, retryMs * 2);
+    } else {
+      retryMs = PARK_MIN_MS;
+    }
     const wake = outRings.park() ? outRings.waitAsync(timeout) : undefined;
-    parkMs = Math.min(PARK_MAX_MS, timeout * 2);
     if (wake === undefined) setImmediate(poll);
     else void wake.then(poll);
   };
   setImmediate(poll);
+  const safety = setInterval(() => outRings.ring(), SAFETY_RING_MS);
   return () => {
     stopped = true;
+    clearInterval(safety);
   };
 }

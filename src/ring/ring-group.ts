@@ -31,6 +31,11 @@ export class RingGroup implements Parkable {
     return this.doorbell.wait(this.value, timeoutMs);
   }
 
+  /** Wakes the consumer if it sleeps, as a producer's publication does. */
+  ring(): void {
+    this.doorbell.ring();
+  }
+
   /** On the main thread, after park() returned true; undefined if already rung. */
   waitAsync(timeoutMs: number): Promise<unknown> | undefined {
     return this.doorbell.waitAsync(this.value, timeoutMs);

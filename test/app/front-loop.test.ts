@@ -5,7 +5,7 @@ import { RingGroup } from '../../src/ring/ring-group';
 import { SpscRing } from '../../src/ring/spsc-ring';
 
 /** A ring group that never sleeps: it records each timeout the loop asks for and wakes at once. */
-function recordingGroup(): { group: { park(): boolean; waitAsync(ms: number): Promise<unknown> }; timeouts: number[] } {
+function recordingGroup(): { group: { park(): boolean; waitAsync(ms: number): Promise<unknown>; ring(): void }; timeouts: number[] } {
   const timeouts: number[] = [];
   return {
     timeouts,
@@ -16,6 +16,7 @@ function recordingGroup(): { group: { park(): boolean; waitAsync(ms: number): Pr
         // A turn of the event loop, as a real wait is: a resolved promise would loop in microtasks.
         return new Promise((resolve) => setImmediate(resolve));
       },
+      ring: () => undefined,
     },
   };
 }
@@ -24,7 +25,7 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setImmediate(resolve));
 }
 
-t.test('idle sleeps double up to a second; while work waits for a retry they stop at 20 ms; work starts over at 1 ms', async (t) => {
+t.test('idle, the loop sleeps until rung; while work waits for a retry the sleeps double from 1 ms to 20 ms, and start over after work', async (t) => {
   const { group, timeouts } = recordingGroup();
   let waiting = false;
   let pending = 0;
@@ -35,42 +36,71 @@ t.test('idle sleeps double up to a second; while work waits for a retry they sto
     false,
   );
   t.teardown(stop);
-  await until(() => timeouts.length >= 13);
-  t.same(timeouts.slice(0, 13), [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 1000, 1000], 'idle: 1 ms doubling to 1 s');
+  await until(() => timeouts.length >= 3);
+  t.same(timeouts.slice(0, 3), [Infinity, Infinity, Infinity], 'idle: no timeout (a timeout would wake the thread even after a notify)');
   waiting = true;
   let from = timeouts.length;
-  await until(() => timeouts.length >= from + 2);
-  t.same(timeouts.slice(from, from + 2), [20, 20], 'a retry pending: 20 ms at most');
-  waiting = false;
-  from = timeouts.length;
+  await until(() => timeouts.length >= from + 8);
+  // The sleep already asked for when `waiting` turned may still have been without a timeout.
+  const retries = timeouts.slice(from);
+  const first = retries.indexOf(1);
+  t.ok(first >= 0 && first <= 1, 'a retry pending: from 1 ms');
+  t.same(retries.slice(first, first + 7), [1, 2, 4, 8, 16, 20, 20], 'doubling to 20 ms at most');
   pending = 1;
-  await until(() => pending === 0 && timeouts.length >= from + 5);
+  from = timeouts.length;
+  await until(() => pending === 0 && timeouts.length >= from + 4);
   const after = timeouts.slice(from);
   const restart = after.indexOf(1);
-  t.ok(restart >= 0 && restart <= 1, 'the sleep after the work is the shortest');
-  t.same(after.slice(restart, restart + 3), [1, 2, 4], 'after work: from 1 ms again');
+  t.ok(restart >= 0 && restart <= 1, 'after work, a pending retry starts over at 1 ms');
+  waiting = false;
+  from = timeouts.length;
+  await until(() => timeouts.length >= from + 3);
+  t.equal(timeouts[timeouts.length - 1], Infinity, 'nothing pending: no timeout again');
 });
 
-t.test('a record published while the loop sleeps long wakes it through the doorbell', async (t) => {
+t.test('the safety ring wakes a loop that sleeps without a timeout', async (t) => {
   const bell = new Doorbell(Doorbell.allocate());
-  const sab = SpscRing.allocate(4096);
-  const producer = new SpscRing(sab, bell);
-  const consumer = new SpscRing(sab, bell);
-  let idleTurns = 0;
-  const seen: number[] = [];
+  const consumer = new SpscRing(SpscRing.allocate(4096), bell);
+  let polls = 0;
   const stop = startFrontLoop(
     () => {
-      const n = consumer.read({ onRecord: (type) => seen.push(type) }, 16);
-      if (n === 0) idleTurns++;
-      return n;
+      polls++;
+      return 0;
     },
     () => false,
     new RingGroup(bell, [consumer]),
     false,
   );
   t.teardown(stop);
-  // After 8 idle turns the loop sleeps for 128 ms, then 256, …
-  await until(() => idleTurns >= 8);
+  // Nobody publishes: only the loop's own once-a-second ring can wake it.
+  await until(() => polls >= 3);
+  t.pass('woken twice with no publication');
+});
+
+t.test('a record published while the loop sleeps wakes it through the doorbell', async (t) => {
+  const bell = new Doorbell(Doorbell.allocate());
+  const sab = SpscRing.allocate(4096);
+  const producer = new SpscRing(sab, bell);
+  const consumer = new SpscRing(sab, bell);
+  const group = new RingGroup(bell, [consumer]);
+  let sleeps = 0;
+  const seen: number[] = [];
+  const stop = startFrontLoop(
+    () => consumer.read({ onRecord: (type) => seen.push(type) }, 16),
+    () => false,
+    {
+      park: () => group.park(),
+      waitAsync: (ms: number) => {
+        sleeps++;
+        return group.waitAsync(ms);
+      },
+      // No safety ring: only the producer's publication can wake the loop.
+      ring: () => undefined,
+    },
+    false,
+  );
+  t.teardown(stop);
+  await until(() => sleeps >= 1);
   producer.tryClaim(0, 42);
   producer.commit();
   await until(() => seen.length > 0);
