@@ -196,7 +196,7 @@ function tick(now: number): void {
 function run(): void {
   const eventHandler = new EventHandler();
   const controlHandler = new ControlHandler();
-  const idle = new BackoffIdleStrategy(IDLE_SPINS, PARK_MS, PARK_MS, data.spareCore);
+  const idle = new BackoffIdleStrategy(IDLE_SPINS, PARK_MS, data.spareCore);
   const from = data.checkpoint;
   const loading = performance.now();
   if (from !== null) for (const s of owned) restoreSymbolState(s, readSymbolCheckpoint(from, s.instrument.index));

@@ -41,14 +41,12 @@ const SPIN_PAYS_MS = 0.5;
  * producer: a spin catches its next batch for less than a wake-up); after a longer one it parks
  * at once (a trickle of events: each one would cost a whole fruitless spin).
  *
- * JavaScript has no pause instruction nor a thread yield: the yield phase is the first parks,
- * short ones (`minParkMs`, the thread gives its core away but looks again soon); each park that
- * ends without work doubles the timeout up to `maxParkMs`, so a thread whose queues have been
- * empty for long wakes rarely (about 1000 / maxParkMs times a second) and costs next to nothing.
- * No sleep is polled: a producer's ring wakes the sleeper whatever the timeout.
- *
- * `maxParkMs` bounds how long the loop goes without returning, e.g. to look at control
- * messages or a clock; it is not needed for correctness.
+ * JavaScript has no pause instruction nor a thread yield, and no sleep is polled: a park lasts
+ * until a producer rings, or `parkMs` at most. The same length after work as after a long quiet:
+ * a short first park (a yield phase) would end in a fruitless wake-up after nearly every
+ * publication of a trickle, since the producer's ring wakes the sleeper anyway. `parkMs` bounds
+ * how long the loop goes without returning, e.g. to look at control messages or a clock; it is
+ * not needed for correctness.
  *
  * Worker threads only: Atomics.wait blocks the calling thread, which on the main thread would
  * stop the event loop. The main thread parks with park() and then awaits waitAsync() (see
@@ -56,7 +54,6 @@ const SPIN_PAYS_MS = 0.5;
  */
 export class BackoffIdleStrategy {
   private spun = 0;
-  private parkMs: number;
   /** Spins this idle period may make: `spins`, or 0 without a spare core after a long idle period. */
   private allowance: number;
   /** When the current idle period began (performance.now()); -1 while working. */
@@ -64,14 +61,12 @@ export class BackoffIdleStrategy {
 
   constructor(
     private readonly spins: number,
-    private readonly maxParkMs: number,
-    private readonly minParkMs = maxParkMs,
+    private readonly parkMs: number,
     private readonly spareCore = true,
   ) {
-    if (!Number.isInteger(spins) || spins < 0 || !(maxParkMs > 0) || !(minParkMs > 0) || minParkMs > maxParkMs) {
-      throw new RingError(ERR_IDLE_STRATEGY, 'spins must be an integer >= 0 and 0 < minParkMs <= maxParkMs');
+    if (!Number.isInteger(spins) || spins < 0 || !(parkMs > 0)) {
+      throw new RingError(ERR_IDLE_STRATEGY, 'spins must be an integer >= 0 and parkMs > 0');
     }
-    this.parkMs = minParkMs;
     this.allowance = spins;
   }
 
@@ -82,7 +77,6 @@ export class BackoffIdleStrategy {
         this.idleSince = -1;
       }
       this.spun = 0;
-      this.parkMs = this.minParkMs;
       return;
     }
     if (!this.spareCore && this.idleSince < 0) this.idleSince = performance.now();
@@ -90,9 +84,6 @@ export class BackoffIdleStrategy {
       this.spun++;
       return;
     }
-    if (!target.park()) return;
-    const timeout = this.parkMs;
-    this.parkMs = Math.min(this.maxParkMs, timeout * 2);
-    target.wait(timeout);
+    if (target.park()) target.wait(this.parkMs);
   }
 }
