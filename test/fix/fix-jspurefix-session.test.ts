@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { AsciiSession, IJsFixConfig, JsFixWinstonLogFactory, MsgView, SessionLauncher, WinstonLogger } from 'jspurefix';
+import { FileSessionStreamProvider } from 'jspurefix/dist/store/file-session-stream-provider';
 import { bookcastFix44Dictionary } from '../helpers/fix-dictionary';
 import { fixSessionsFile } from '../helpers/fix-sessions';
 import { startTestServer, TestServer, waitFor } from '../helpers/test-server';
@@ -131,6 +132,22 @@ async function launch(port: number, sender: string, storeDir: string): Promise<{
   }
   return { client, ended };
 }
+
+/**
+ * jspurefix (5.11) persists its sequence numbers after every message with an unawaited
+ * `fs.promises.writeFile` of the whole file, so two writes in flight can finish out of order and
+ * leave an older number on disk for good: beside a second suite a dropped session's store kept
+ * a number below its last send, and the relaunch waited for it in vain. Here the writes of one
+ * store go one after the other, in the order jspurefix made them, so the file ends with the last.
+ */
+const writeSeqNums = FileSessionStreamProvider.prototype.writeSeqNums;
+const seqNumWrites = new WeakMap<FileSessionStreamProvider, Promise<void>>();
+FileSessionStreamProvider.prototype.writeSeqNums = function (this: FileSessionStreamProvider, content: string): Promise<void> {
+  const next = (seqNumWrites.get(this) ?? Promise.resolve()).then(() => writeSeqNums.call(this, content));
+  // A failed write fails its own caller, as before; the next one still runs.
+  seqNumWrites.set(this, next.catch(() => undefined));
+  return next;
+};
 
 /**
  * The next sequence number jspurefix has stored for `sender` (0 before it stored any). It writes
