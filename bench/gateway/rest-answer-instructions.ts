@@ -91,7 +91,7 @@ function serveBookcast(app: TemplatedApp): void {
   installAdmission(app, new Admission('off', null));
   const sink = new Worker("require('node:worker_threads').parentPort.on('message', () => {})", { eval: true });
   sink.unref();
-  const usage = new UsageBatcher((rows, buckets) => sink.postMessage({ type: 'usage', rows, buckets }), false, null);
+  const usage = new UsageBatcher((batch, buckets) => sink.postMessage({ type: 'usage', batch, buckets }, [batch.numbers]), false, null);
   new AnswerMeter({ record: (row) => usage.record(row), sign: null }, '').install(app);
   const symbols = new SymbolLookup(instruments);
   // Only the snapshot routes are asked for: what the others would need is never reached.

@@ -1,4 +1,5 @@
 import type { RateBucketRecord, UsageRecord } from '../store/store';
+import { type PackedUsage, UsagePacker } from './usage-pack';
 
 /** The limiter's counts since the last batch (limits/rate-rollup.ts), for rate_limit_buckets. */
 export interface RateCounts {
@@ -10,38 +11,33 @@ export interface RateCounts {
 /** A batch goes to the persistence worker at this many rows, or this long after its first row. */
 const BATCH_ROWS = 1000;
 const BATCH_MS = 1000;
-/** Rows kept while the worker is not taking them; past it the newest are counted and dropped. */
-const MAX_PENDING_ROWS = 100_000;
 
 /**
  * Usage rows from the front thread, in batches: one postMessage per batch to the persistence
- * worker, which COPYs it. A REST answer costs one push onto an array here; nothing waits on the
- * database. Each batch carries the limiter's counts since the previous one (rate_limit_buckets):
- * every counted request is answered, and so becomes a row that brings a batch after its count.
+ * worker, which COPYs it. A REST answer costs one row packed into the batch's buffer here
+ * (usage-pack.ts); nothing waits on the database. Each batch carries the limiter's counts since
+ * the previous one (rate_limit_buckets): every counted request is answered, and so becomes a row
+ * that brings a batch after its count.
  */
 export class UsageBatcher {
-  private rows: UsageRecord[] = [];
+  private readonly packer = new UsagePacker(BATCH_ROWS);
   private timer: NodeJS.Timeout | null = null;
-  /** Rows recorded and dropped (past MAX_PENDING_ROWS) since start (health). */
+  /** Rows recorded since start (health). */
   recorded = 0;
-  dropped = 0;
 
   constructor(
-    private readonly sink: (rows: UsageRecord[], buckets: RateBucketRecord[]) => void,
+    /** Posts the batch to the persistence worker, with `batch.numbers` transferred. */
+    private readonly sink: (batch: PackedUsage, buckets: RateBucketRecord[]) => void,
     /** --anonymize-ip: addresses are stored with their host part zeroed. */
     private readonly anonymizeIp: boolean,
     private readonly rateCounts: RateCounts | null,
   ) {}
 
   record(row: UsageRecord): void {
-    if (this.rows.length >= MAX_PENDING_ROWS) {
-      this.dropped++;
-      return;
-    }
     if (this.anonymizeIp) row.ip = anonymizedIp(row.ip);
     this.recorded++;
-    this.rows.push(row);
-    if (this.rows.length >= BATCH_ROWS) this.flush();
+    this.packer.add(row);
+    if (this.packer.full) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), BATCH_MS).unref();
   }
 
@@ -49,14 +45,12 @@ export class UsageBatcher {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     const buckets = this.rateCounts === null ? [] : this.rateCounts.take();
-    if (this.rows.length === 0 && buckets.length === 0) return;
-    const batch = this.rows;
-    this.rows = [];
-    this.sink(batch, buckets);
+    if (this.packer.rows === 0 && buckets.length === 0) return;
+    this.sink(this.packer.take(), buckets);
   }
 
   health(): object {
-    return { recorded: this.recorded, pending: this.rows.length, dropped: this.dropped, rate_buckets_dropped: this.rateCounts?.dropped ?? 0 };
+    return { recorded: this.recorded, pending: this.packer.rows, rate_buckets_dropped: this.rateCounts?.dropped ?? 0 };
   }
 }
 

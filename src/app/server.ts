@@ -243,7 +243,7 @@ export async function startServer(configured: Config, options: ServerOptions = {
   installAdmission(app, admission);
   // Usage rows, RateLimit headers and snapshot signatures are added to answers as they are written (answer-meter.ts).
   const signer = config.signSnapshots ? SnapshotSigner.load(config.signingKey) : null;
-  const usage = config.usageAccounting ? new UsageBatcher((rows, buckets) => persistence.recordUsage(rows, buckets), config.anonymizeIp, rollup) : null;
+  const usage = config.usageAccounting ? new UsageBatcher((batch, buckets) => persistence.recordUsage(batch, buckets), config.anonymizeIp, rollup) : null;
   new AnswerMeter({ record: usage === null ? null : (row) => usage.record(row), sign: signer === null ? null : (body) => signer.sign(body) }, signer?.keyId ?? '').install(app);
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);

@@ -2,7 +2,8 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Instrument } from '../model/instruments';
 import type { HistoryRequest } from './history-render';
 import type { TimescaleJobs } from './timescale-jobs';
-import type { RateBucketRecord, UsageRecord } from './store';
+import type { RateBucketRecord } from './store';
+import type { PackedUsage } from '../accounting/usage-pack';
 
 /** What the server hands the persistence worker. */
 export interface PersistenceWorkerData {
@@ -85,7 +86,7 @@ export type HistoryQuery =
 export type PersistenceRequest =
   | { type: 'query'; id: number; query: HistoryQuery }
   /** A batch of usage rows (the front batches them, accounting/usage-batcher.ts): COPYed, never an INSERT per request; with the limiter's minute counts since the last batch. */
-  | { type: 'usage'; rows: UsageRecord[]; buckets: RateBucketRecord[] }
+  | { type: 'usage'; batch: PackedUsage; buckets: RateBucketRecord[] }
   | { type: 'stop' };
 
 export type PersistenceReport =

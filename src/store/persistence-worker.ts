@@ -56,6 +56,7 @@ import { renderHistory } from './history-render';
 import { renderOrderEvents } from './event-render';
 import { OrderEventFeed } from './order-event-feed';
 import type { RateBucketRecord, Store, UsageRecord } from './store';
+import { unpackUsage } from '../accounting/usage-pack';
 
 const READ_LIMIT = 4096;
 const SPOOL_MEMORY_ROWS = 200_000;
@@ -331,7 +332,7 @@ async function answer(request: PersistenceRequest): Promise<void> {
     return;
   }
   if (request.type === 'usage') {
-    writeUsage(request.rows, request.buckets);
+    writeUsage(unpackUsage(request.batch), request.buckets);
     return;
   }
   try {

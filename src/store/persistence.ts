@@ -35,7 +35,8 @@ import {
   PersistenceWorkerData,
 } from './persistence-protocol';
 import { SRC_DURABLE } from '../model/source-words';
-import type { RateBucketRecord, UsageRecord } from './store';
+import type { RateBucketRecord } from './store';
+import type { PackedUsage } from '../accounting/usage-pack';
 
 export interface PersistenceOptions {
   databaseUrl: string | undefined;
@@ -145,9 +146,9 @@ export class Persistence {
     return sqlRelayClient(port);
   }
 
-  /** Hands a batch of usage rows to the worker, which COPYs them (off the front thread). */
-  recordUsage(rows: UsageRecord[], buckets: RateBucketRecord[]): void {
-    this.worker.postMessage({ type: 'usage', rows, buckets });
+  /** Hands a batch of usage rows to the worker, which COPYs them (off the front thread); the batch's buffer moves with it. */
+  recordUsage(batch: PackedUsage, buckets: RateBucketRecord[]): void {
+    this.worker.postMessage({ type: 'usage', batch, buckets }, [batch.numbers]);
   }
 
   health(): object {
