@@ -90,20 +90,25 @@ export class UsagePacker {
   }
 
   private allocate(): void {
-    const buffer = new ArrayBuffer(this.capacity * ROW_BYTES);
-    this.f64 = new Float64Array(buffer, 0, this.capacity * NUMBERS);
-    this.i32 = new Int32Array(buffer, this.capacity * NUMBERS * Float64Array.BYTES_PER_ELEMENT, this.capacity * STRINGS);
+    ({ f64: this.f64, i32: this.i32 } = columns(new ArrayBuffer(this.capacity * ROW_BYTES)));
     this.strings = [];
     this.index.clear();
     this.count = 0;
   }
 }
 
+/** A batch buffer's two regions: every row's numbers, then every row's string indexes. */
+function columns(buffer: ArrayBuffer): { f64: Float64Array; i32: Int32Array } {
+  const capacity = buffer.byteLength / ROW_BYTES;
+  return {
+    f64: new Float64Array(buffer, 0, capacity * NUMBERS),
+    i32: new Int32Array(buffer, capacity * NUMBERS * Float64Array.BYTES_PER_ELEMENT, capacity * STRINGS),
+  };
+}
+
 /** The rows of a batch, as the store writes them. */
 export function unpackUsage(batch: PackedUsage): UsageRecord[] {
-  const capacity = batch.numbers.byteLength / ROW_BYTES;
-  const f64 = new Float64Array(batch.numbers, 0, capacity * NUMBERS);
-  const i32 = new Int32Array(batch.numbers, capacity * NUMBERS * Float64Array.BYTES_PER_ELEMENT, capacity * STRINGS);
+  const { f64, i32 } = columns(batch.numbers);
   const text = batch.strings;
   const rows = new Array<UsageRecord>(batch.rows);
   for (let r = 0; r < batch.rows; r++) {
