@@ -1,5 +1,5 @@
 import type { RateBucketRecord, UsageRecord } from '../store/store';
-import { type PackedUsage, UsagePacker } from './usage-pack';
+import { type PackedUsage, UsagePacker } from '../store/usage-pack';
 
 /** The limiter's counts since the last batch (limits/rate-rollup.ts), for rate_limit_buckets. */
 export interface RateCounts {
@@ -15,7 +15,7 @@ const BATCH_MS = 1000;
 /**
  * Usage rows from the front thread, in batches: one postMessage per batch to the persistence
  * worker, which COPYs it. A REST answer costs one row packed into the batch's buffer here
- * (usage-pack.ts); nothing waits on the database. Each batch carries the limiter's counts since
+ * (store/usage-pack.ts); nothing waits on the database. Each batch carries the limiter's counts since
  * the previous one (rate_limit_buckets): every counted request is answered, and so becomes a row
  * that brings a batch after its count.
  */

@@ -3,7 +3,7 @@ import type { Instrument } from '../model/instruments';
 import type { HistoryRequest } from './history-render';
 import type { TimescaleJobs } from './timescale-jobs';
 import type { RateBucketRecord } from './store';
-import type { PackedUsage } from '../accounting/usage-pack';
+import type { PackedUsage } from './usage-pack';
 
 /** What the server hands the persistence worker. */
 export interface PersistenceWorkerData {

@@ -56,7 +56,7 @@ import { renderHistory } from './history-render';
 import { renderOrderEvents } from './event-render';
 import { OrderEventFeed } from './order-event-feed';
 import type { RateBucketRecord, Store, UsageRecord } from './store';
-import { unpackUsage } from '../accounting/usage-pack';
+import { unpackUsage } from './usage-pack';
 
 const READ_LIMIT = 4096;
 const SPOOL_MEMORY_ROWS = 200_000;

@@ -36,7 +36,7 @@ import {
 } from './persistence-protocol';
 import { SRC_DURABLE } from '../model/source-words';
 import type { RateBucketRecord } from './store';
-import type { PackedUsage } from '../accounting/usage-pack';
+import type { PackedUsage } from './usage-pack';
 
 export interface PersistenceOptions {
   databaseUrl: string | undefined;

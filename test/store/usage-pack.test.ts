@@ -1,7 +1,7 @@
 import t from 'tap';
 import { MessageChannel } from 'node:worker_threads';
 import { UsageBatcher } from '../../src/accounting/usage-batcher';
-import { type PackedUsage, UsagePacker, unpackUsage } from '../../src/accounting/usage-pack';
+import { type PackedUsage, UsagePacker, unpackUsage } from '../../src/store/usage-pack';
 import type { UsageRecord } from '../../src/store/store';
 
 function row(i: number, over: Partial<UsageRecord> = {}): UsageRecord {

@@ -1,4 +1,4 @@
-import type { UsageRecord } from '../store/store';
+import type { UsageRecord } from './store';
 
 /**
  * A batch of usage rows as it crosses to the persistence worker: the numbers of every row in one
