@@ -25,6 +25,12 @@ export class EventWriter implements EventSink, SpaceWaiter {
   private journal: JournalWriter | null = null;
   /** Times the source had to wait for ring space. */
   waits = 0;
+  /**
+   * Runs just before written events become visible to the books (at publish, and when a full ring
+   * makes the writer publish early): a source copies its count of emitted events to its stats
+   * here, so that count never trails what the books have applied.
+   */
+  beforeVisible: (() => void) | null = null;
   private cadence: CheckpointCadence = { events: 0, intervalMs: 0 };
   /** Journal record of the last checkpoint marker (or of the checkpoint the books started from). */
   private checkpointSequence = 0;
@@ -84,6 +90,7 @@ export class EventWriter implements EventSink, SpaceWaiter {
   }
 
   private publishRings(): void {
+    this.beforeVisible?.();
     for (let i = 0; i < this.rings.length; i++) this.rings[i].publish();
   }
 

@@ -35,7 +35,7 @@ import { refuseIfIngestSession, writeIngestSession } from './ingest-session-file
 import { IngestSource } from './ingest-source';
 import { InputFollower } from '../edge/input-follower';
 import { replicationKeys } from '../edge/replication-format';
-import { EventSink, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';
+import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';
 
 /** Most arrivals written before publishing, so a backlog still reaches workers in slices. */
 const MAX_BURST = 4096;
@@ -45,6 +45,17 @@ nameThread('bookcast-source');
 const writer = new EventWriter(data.eventRings, data.doorbells, data.ownerOf);
 const stats = new Float64Array(data.stats, 0, SRC_STATS_WORDS);
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Where this source's count of emitted events comes from. It is copied to the stats before the
+ * books can see the events it counts, so the workers' accepted events never pass it.
+ */
+function countEmittedBy(count: () => number): void {
+  writer.beforeVisible = () => {
+    stats[SRC_EMITTED] = count();
+    stats[SRC_WAITS] = writer.waits;
+  };
+}
 
 /**
  * Sleeps until about `untilUs`. Gaps under 50 µs are not slept (the next arrival is handled at
@@ -150,6 +161,7 @@ function restoreAndJournal(simulator: RestoreTarget | null, options: JournalWrit
  */
 async function runSimulator(rate: number, seed: number): Promise<void> {
   const simulator = new MarketSimulator(data.instruments, data.referencePrices, seed, writer);
+  countEmittedBy(() => simulator.emitted);
   refuseIfIngestSession(data.journalDir);
   const journal = restoreAndJournal(simulator, { backgroundSync: true });
   simulator.resume();
@@ -168,8 +180,6 @@ async function runSimulator(rate: number, seed: number): Promise<void> {
     }
     if (burst > 0) {
       writer.publish();
-      stats[SRC_EMITTED] = simulator.emitted;
-      stats[SRC_WAITS] = writer.waits;
       await nextTurn();
     }
     if (stats[SRC_STOP] === 1) return journal.close();
@@ -178,11 +188,10 @@ async function runSimulator(rate: number, seed: number): Promise<void> {
 }
 
 /**
- * Where a replay (a LOBSTER file, an input journal) writes: the rings, keeping the counters the
- * health endpoint shows current at every publication. Replays pace themselves (replay-pacer.ts)
- * and do not journal: the recording is its own record.
+ * Hands a replay's, a feed's or a follower's events to the rings and counts them (SRC_EMITTED).
+ * Replays pace themselves (replay-pacer.ts) and do not journal: the recording is its own record.
  */
-class ReplayRings implements ReplayOutput {
+class CountingSink implements ReplayOutput {
   count = 0;
 
   event(kind: number, symbol: number, side: number, orderId: number, price: number, size: number, newOrderId: number, timestamp: number): void {
@@ -192,9 +201,14 @@ class ReplayRings implements ReplayOutput {
 
   publish(): void {
     writer.publish();
-    stats[SRC_EMITTED] = this.count;
-    stats[SRC_WAITS] = writer.waits;
   }
+}
+
+/** The one sink of this thread's source, its count the one the stats show. */
+function countingSink(): CountingSink {
+  const sink = new CountingSink();
+  countEmittedBy(() => sink.count);
+  return sink;
 }
 
 function replayDone(pacer: ReplayPacer): void {
@@ -207,7 +221,7 @@ function runLobster(path: string, speed: number, originalTime: boolean): void {
   const files = lobsterFiles(path);
   const messages = new LobsterMessageReader(files.messagePath, files.midnightMicros);
   const rows = new LobsterBookReader(files.orderbookPath, files.depth);
-  const pacer = new ReplayPacer(new ReplayRings(), speed, originalTime, sleepUntil);
+  const pacer = new ReplayPacer(countingSink(), speed, originalTime, sleepUntil);
   const translator = new LobsterTranslator(0, files.depth, pacer);
   while (messages.next() && rows.next()) translator.step(messages, rows.row);
   replayDone(pacer);
@@ -215,7 +229,7 @@ function runLobster(path: string, speed: number, originalTime: boolean): void {
 
 /** The server listens once the books hold what the journal recorded before --from. */
 function runJournal(source: Extract<SourceConfig, { kind: 'journal' }>): void {
-  const pacer = new ReplayPacer(new ReplayRings(), source.speed, source.originalTime, sleepUntil);
+  const pacer = new ReplayPacer(countingSink(), source.speed, source.originalTime, sleepUntil);
   replayJournal(source.dir, source.from, source.until, pacer, () => {
     pacer.publish();
     ready();
@@ -234,6 +248,9 @@ async function runIngest(buffers: IngestBuffers): Promise<void> {
 
 /** Hands the journal to /ingest: the front hears where the session stands (`report`), publishers may connect. */
 async function takePublishers(buffers: IngestBuffers, journal: JournalWriter, durable: { noteDurable(): void }, report: 'ready' | 'promoted'): Promise<void> {
+  // Ingest counts in the stats itself, after each event is written (a promoted standby's count
+  // goes on from the follower's).
+  writer.beforeVisible = null;
   const ingest = new IngestSource(buffers, writer, journal, data.journalDir, stats, (session, journalBase) => {
     parentPort!.postMessage({ type: 'session', session, journalBase } satisfies SourceReport);
   });
@@ -241,26 +258,6 @@ async function takePublishers(buffers: IngestBuffers, journal: JournalWriter, du
   parentPort!.postMessage({ type: report, ingest: ingest.start() } satisfies SourceReport);
   await ingest.run();
   journal.close();
-}
-
-/**
- * What a follower (an edge or a standby) hands the stream's records to: the event rings, counted
- * in the source's stats as they are published.
- */
-function followerSink(): { sink: EventSink; publish: () => void } {
-  let count = 0;
-  const sink: EventSink = {
-    event(kind, symbol, side, orderId, price, size, newOrderId, timestamp) {
-      writer.event(kind, symbol, side, orderId, price, size, newOrderId, timestamp);
-      count++;
-    },
-  };
-  const publish = (): void => {
-    writer.publish();
-    stats[SRC_EMITTED] = count;
-    stats[SRC_WAITS] = writer.waits;
-  };
-  return { sink, publish };
 }
 
 /**
@@ -274,8 +271,8 @@ async function runStandby(source: Extract<SourceConfig, { kind: 'standby' }>, pr
   const after = data.checkpoint?.sequence ?? 0;
   const durable = { noteDurable: () => undefined as void };
   const journal = restoreAndJournal(null, { backgroundSync: true, firstSequence: after + 1, onDurable: () => durable.noteDurable() });
-  const { sink, publish } = followerSink();
-  const follower = new InputFollower(source.redisUrl, replicationKeys(prefix), sink, publish, stats, journal.nextSequence - 1, blockMs);
+  const sink = countingSink();
+  const follower = new InputFollower(source.redisUrl, replicationKeys(prefix), sink, () => writer.publish(), stats, journal.nextSequence - 1, blockMs);
   // The group commit also runs while the stream is quiet (the follower's publish does it otherwise).
   const syncing = setInterval(() => journal.maybeSync(Date.now()), 10);
   try {
@@ -293,16 +290,6 @@ async function runStandby(source: Extract<SourceConfig, { kind: 'standby' }>, pr
   await takePublishers(buffers, journal, durable, 'promoted');
 }
 
-/** Counts what a feed hands to the books (SRC_EMITTED). */
-class CountingSink implements EventSink {
-  count = 0;
-
-  event(kind: number, symbol: number, side: number, orderId: number, price: number, size: number, newOrderId: number, timestamp: number): void {
-    writer.event(kind, symbol, side, orderId, price, size, newOrderId, timestamp);
-    this.count++;
-  }
-}
-
 function feedBooks(venue: FeedVenue, specs: FeedSymbolSpec[], sink: CountingSink): FeedBooks {
   return new FeedBooks(venue, data.instruments, specs, sink, new Float64Array(data.feedStats!));
 }
@@ -313,7 +300,7 @@ function feedBooks(venue: FeedVenue, specs: FeedSymbolSpec[], sink: CountingSink
  * hold. Frames arrive on this thread's event loop; each one's events are published at once.
  */
 async function runFeed(source: Extract<SourceConfig, { kind: 'feed' }>): Promise<void> {
-  const sink = new CountingSink();
+  const sink = countingSink();
   const books = feedBooks(source.venue, source.symbols, sink);
   const journal = restoreAndJournal(books, { backgroundSync: true });
   const endpoints = feedEndpoints(source.venue, source.url, source.restUrl);
@@ -321,11 +308,7 @@ async function runFeed(source: Extract<SourceConfig, { kind: 'feed' }>): Promise
     ...endpoints,
     quality: books.quality,
     recorder: null,
-    afterInput: () => {
-      writer.publish();
-      stats[SRC_EMITTED] = sink.count;
-      stats[SRC_WAITS] = writer.waits;
-    },
+    afterInput: () => writer.publish(),
   });
   connection.start(books.connect(connection, source.depth));
   ready();
@@ -341,7 +324,7 @@ async function runFeed(source: Extract<SourceConfig, { kind: 'feed' }>): Promise
 /** A capture of a feed, played through the same adapter; a replay, so nothing is journaled. */
 async function runCapture(source: Extract<SourceConfig, { kind: 'capture' }>): Promise<void> {
   const header = readCaptureHeader(source.path);
-  const sink = new CountingSink();
+  const sink = countingSink();
   const books = feedBooks(header.venue as FeedVenue, header.symbols, sink);
   const adapter = books.connect(new CaptureLink(), header.depth);
   ready();
@@ -349,11 +332,7 @@ async function runCapture(source: Extract<SourceConfig, { kind: 'capture' }>): P
     speed: source.speed,
     originalTime: source.originalTime,
     quality: books.quality,
-    afterInput: () => {
-      writer.publish();
-      stats[SRC_EMITTED] = sink.count;
-      stats[SRC_WAITS] = writer.waits;
-    },
+    afterInput: () => writer.publish(),
     stopRequested: () => stats[SRC_STOP] === 1,
   });
   writer.publish();
@@ -367,8 +346,8 @@ async function runCapture(source: Extract<SourceConfig, { kind: 'capture' }>): P
  * once the follower has caught up with the stream.
  */
 async function runFollow(source: Extract<SourceConfig, { kind: 'follow' }>, prefix: string): Promise<void> {
-  const { sink, publish } = followerSink();
-  const follower = new InputFollower(source.redisUrl, replicationKeys(prefix), sink, publish, stats, data.checkpoint?.sequence ?? 0);
+  const sink = countingSink();
+  const follower = new InputFollower(source.redisUrl, replicationKeys(prefix), sink, () => writer.publish(), stats, data.checkpoint?.sequence ?? 0);
   await follower.run(() => stats[SRC_STOP] === 1, ready);
 }
 
