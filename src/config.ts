@@ -280,7 +280,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'max-message-bytes', env: 'BOOKCAST_MAX_MESSAGE_BYTES', default: '4096', help: 'largest client control message' },
   { flag: 'max-messages-per-second', env: 'BOOKCAST_MAX_MESSAGES_PER_SECOND', default: '50', help: 'client control messages per second' },
   { flag: 'max-subscriptions', env: 'BOOKCAST_MAX_SUBSCRIPTIONS', default: '1000', help: 'subscriptions per connection' },
-  { flag: 'max-connections', env: 'BOOKCAST_MAX_CONNECTIONS', default: String(DESCRIPTORS.maxConnections), help: `open WebSocket connections at most, all endpoints (the open-file limit ${DESCRIPTORS.fileLimit} less a reserve of ${DESCRIPTORS.reserve})` },
+  { flag: 'max-connections', env: 'BOOKCAST_MAX_CONNECTIONS', default: String(DESCRIPTORS.maxConnections), help: `open WebSocket connections at most, all endpoints (the open-file limit ${DESCRIPTORS.fileLimit} less a reserve of ${DESCRIPTORS.reserve} and an accept queue of ${DESCRIPTORS.acceptQueue})` },
   { flag: 'max-connections-per-ip', env: 'BOOKCAST_MAX_CONNECTIONS_PER_IP', default: '', help: 'open WebSocket connections per client address (IPv6: per /64) at most; empty: a quarter of --max-connections' },
   { flag: 'allowed-origins', env: 'BOOKCAST_ALLOWED_ORIGINS', default: '', help: 'comma-separated browser origins (https://app.example.com) allowed to open WebSockets; empty allows all' },
   { flag: 'health-details', env: 'BOOKCAST_HEALTH_DETAILS', default: 'local', help: 'who sees /api/v1/health details: none | local (loopback, not proxied) | all' },

@@ -23,10 +23,12 @@ const RATE_MARGIN = 10;
  * The listening socket, closed while the process is short of file descriptors. The connection
  * caps bound WebSockets, but uWS accepts any TCP connection for HTTP and keeps an idle one for
  * 10 s, so a flood of bare connections could still take every descriptor, and the next journal
- * segment or store file would fail with EMFILE. When fewer than half the reserve
- * (descriptor-budget.ts) is left, the gate stops listening: new clients are refused by the
- * kernel, everything open keeps working, and uWS's idle timeout frees the flood's sockets; once
- * the whole reserve is free again it listens again on the same port.
+ * segment or store file would fail with EMFILE. When fewer than one accept queue and half the
+ * reserve (descriptor-budget.ts) are left, the gate stops listening: new clients are refused by
+ * the kernel, everything open keeps working, and uWS's idle timeout frees the flood's sockets;
+ * once the queue and the whole reserve are free again it listens again on the same port. The
+ * queue is there because a count, however frequent, cannot see the kernel filling it while the
+ * server does not run; uWS then accepts all of it at once.
  *
  * It needs Linux 6.2 or later, where the size of /proc/self/fd is the number of open
  * descriptors; elsewhere it only listens, and the caps are the protection.
@@ -73,12 +75,12 @@ export class AcceptGate {
   /** Closes or reopens the listening socket as the count says; returns the ms until the next count. */
   private check(): number {
     const open = countOpenDescriptors();
-    const { fileLimit, reserve } = this.budget;
-    if (this.socket !== null && open >= fileLimit - reserve / 2) {
+    const closeAt = closingThreshold(this.budget);
+    if (this.socket !== null && open >= closeAt) {
       this.uws.us_listen_socket_close(this.socket);
       this.socket = null;
       this.pauses++;
-    } else if (this.socket === null && !this.closed && open <= fileLimit - reserve) {
+    } else if (this.socket === null && !this.closed && open <= closeAt - this.budget.reserve / 2) {
       // Fails while another process holds the port; the next check tries again.
       this.tryListen(this.port);
     }
@@ -94,15 +96,23 @@ export class AcceptGate {
 }
 
 /**
+ * Open descriptors at which the gate stops listening: half the reserve and a whole accept queue
+ * below the limit, so the queue's burst still leaves half the reserve to the journal and the store.
+ */
+export function closingThreshold(budget: DescriptorBudget): number {
+  return budget.fileLimit - budget.acceptQueue - budget.reserve / 2;
+}
+
+/**
  * While listening with `open` descriptors: how long the next count may wait. That is the time
  * the headroom below the closing threshold takes to fill at RATE_MARGIN times the accept rate a
  * count every CHECK_MS tolerates, within CHECK_MS..CHECK_MAX_MS.
- * At the 20,000 descriptors allowed here, an idle server counts every ~100 ms.
+ * At the 20,000 descriptors allowed here, an idle server counts about every 95 ms.
  * With the few hundred of a test's limit, it counts every CHECK_MS, as before.
  */
 export function checkDelayMs(open: number, budget: DescriptorBudget): number {
   const tolerated = budget.reserve / 2 / CHECK_MS;
-  const headroom = budget.fileLimit - budget.reserve / 2 - open;
+  const headroom = closingThreshold(budget) - open;
   return Math.min(CHECK_MAX_MS, Math.max(CHECK_MS, headroom / (tolerated * RATE_MARGIN)));
 }
 

@@ -9,13 +9,22 @@ import { readFileSync } from 'node:fs';
  * The reserve covers what the process holds without any client (about 30 descriptors measured:
  * threads' pipes and event fds, the journal, the store), checkpoint writes (8 at a time), store
  * connections and REST clients: 4% of the limit, at least 128, at most 1024 (800 of the 20,000
- * allowed here, leaving 19,200 connections).
+ * allowed here).
+ *
+ * Above it sits one full accept queue. The kernel completes connections into the listening
+ * socket's queue without the server doing anything, and uWS accepts the whole queue in one go
+ * the next time its loop runs: a burst of descriptors no count can see coming, as large as the
+ * queue, after a moment of a busy machine not running the server. So the accept gate
+ * (accept-gate.ts) stops listening a whole queue below the reserve, and connections by default
+ * stop there too (18,687 with a limit of 20,000).
  */
 export interface DescriptorBudget {
   /** The soft limit on open files (RLIMIT_NOFILE), or FALLBACK_FILE_LIMIT when it cannot be read. */
   readonly fileLimit: number;
   readonly reserve: number;
-  /** Default --max-connections: the limit less the reserve. */
+  /** Connections the kernel may queue for accepting (acceptQueueLength). */
+  readonly acceptQueue: number;
+  /** Default --max-connections: the limit less the reserve and one accept queue. */
   readonly maxConnections: number;
 }
 
@@ -37,8 +46,28 @@ export function readFileLimit(limitsText?: string): number {
   return m[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(m[1]);
 }
 
-export function descriptorBudget(fileLimit: number): DescriptorBudget {
+/** The backlog uWS listens with (uSockets' bsd_create_listen_socket). */
+const UWS_LISTEN_BACKLOG = 512;
+
+/**
+ * Connections Linux holds completed for a listening socket: one more than its backlog, which the
+ * kernel caps at net.core.somaxconn.
+ */
+export function acceptQueueLength(somaxconnText?: string): number {
+  let text = somaxconnText;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/sys/net/core/somaxconn', 'utf8');
+    } catch {
+      return UWS_LISTEN_BACKLOG + 1;
+    }
+  }
+  const somaxconn = Number.parseInt(text, 10);
+  return (Number.isInteger(somaxconn) && somaxconn > 0 ? Math.min(UWS_LISTEN_BACKLOG, somaxconn) : UWS_LISTEN_BACKLOG) + 1;
+}
+
+export function descriptorBudget(fileLimit: number, acceptQueue = acceptQueueLength()): DescriptorBudget {
   const reserve = Math.min(1024, Math.max(128, Math.ceil(fileLimit * 0.04)));
-  const maxConnections = Math.max(1, Math.min(fileLimit - reserve, 1_000_000));
-  return { fileLimit, reserve, maxConnections };
+  const maxConnections = Math.max(1, Math.min(fileLimit - reserve - acceptQueue, 1_000_000));
+  return { fileLimit, reserve, acceptQueue, maxConnections };
 }

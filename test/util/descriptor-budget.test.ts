@@ -1,5 +1,5 @@
 import t from 'tap';
-import { descriptorBudget, FALLBACK_FILE_LIMIT, readFileLimit } from '../../src/util/descriptor-budget';
+import { acceptQueueLength, descriptorBudget, FALLBACK_FILE_LIMIT, readFileLimit } from '../../src/util/descriptor-budget';
 import { loadConfig } from '../../src/config';
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
@@ -14,9 +14,16 @@ t.test('the open-file limit is read from /proc/self/limits, with a fallback', as
   t.ok(readFileLimit() > 0, 'this process has a limit');
 });
 
-t.test('connections get the open-file limit less a reserve, never all of it', async (t) => {
-  t.same(descriptorBudget(20000), { fileLimit: 20000, reserve: 800, maxConnections: 19200 });
-  t.same(descriptorBudget(1024), { fileLimit: 1024, reserve: 128, maxConnections: 896 });
+t.test('the accept queue is one more than uWS\'s backlog of 512, as far as somaxconn allows', async (t) => {
+  t.equal(acceptQueueLength('4096\n'), 513);
+  t.equal(acceptQueueLength('128\n'), 129);
+  t.equal(acceptQueueLength('nonsense'), 513, 'unreadable: the backlog uWS asks for');
+  t.ok(acceptQueueLength() >= 2, 'this machine has one');
+});
+
+t.test('connections get the open-file limit less a reserve and an accept queue, never all of it', async (t) => {
+  t.same(descriptorBudget(20000, 513), { fileLimit: 20000, reserve: 800, acceptQueue: 513, maxConnections: 18687 });
+  t.same(descriptorBudget(1024, 513), { fileLimit: 1024, reserve: 128, acceptQueue: 513, maxConnections: 383 });
   t.equal(descriptorBudget(100_000).reserve, 1024);
   const limit = readFileLimit();
   const config = loadConfig([], {});
