@@ -172,15 +172,17 @@ function scenarios(): Scenario[] {
   const fastL2Update = (bidCount: number, askCount: number) => (): number => {
     tick();
     const length = fast.l2UpdateLength(symbol, sequence, timestamp, 10, sequence - 1, 0x9e3779b1, bidCount, askCount);
-    return fast.writeL2Update(target, claim(length), symbol, sequence, timestamp, 10, sequence - 1, 0x9e3779b1,
+    fast.writeL2Update(target, claim(length), length, symbol, sequence, timestamp, 10, sequence - 1, 0x9e3779b1,
       bids100.prices, bids100.sizes, bidCount, asks100.prices, asks100.sizes, askCount);
+    return length;
   };
   const fastL3Update = (bidCount: number, askCount: number) => (): number => {
     tick();
     const length = fast.l3UpdateLength(symbol, sequence, timestamp, sequence - 1, bidCount, askCount);
-    return fast.writeL3Update(target, claim(length), symbol, sequence, timestamp, sequence - 1,
+    fast.writeL3Update(target, claim(length), length, symbol, sequence, timestamp, sequence - 1,
       bidChanges.ids, bidChanges.prices, bidChanges.sizes, bidChanges.events, bidCount,
       askChanges.ids, askChanges.prices, askChanges.sizes, askChanges.events, askCount);
+    return length;
   };
   // The timestamp read from an event (a Float64Array, as the worker's input ring holds it) is
   // unboxed: passing it to a call that is not inlined boxes it into a new 16-byte heap number.
@@ -190,27 +192,31 @@ function scenarios(): Scenario[] {
     event[0] += 1;
     const at = event[0];
     const length = fast.l2UpdateLength(symbol, sequence, at, 10, sequence - 1, 0x9e3779b1, 1, 1);
-    return fast.writeL2Update(target, claim(length), symbol, sequence, at, 10, sequence - 1, 0x9e3779b1,
+    fast.writeL2Update(target, claim(length), length, symbol, sequence, at, 10, sequence - 1, 0x9e3779b1,
       bids100.prices, bids100.sizes, 1, asks100.prices, asks100.sizes, 1);
+    return length;
   };
   const fastTrade = (): number => {
     tick();
     const length = fast.tradeLength(symbol, sequence, timestamp, sequence, 670_001, 12_345, 1, 987_654);
-    return fast.writeTrade(target, claim(length), symbol, sequence, timestamp, sequence, 670_001, 12_345, 1, 987_654);
+    fast.writeTrade(target, claim(length), length, symbol, sequence, timestamp, sequence, 670_001, 12_345, 1, 987_654);
+    return length;
   };
   const fastTicker = (): number => {
     tick();
     const length = fast.tickerLength(symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100, 987_654_321, 680_000, 660_000, 669_000, 0);
-    return fast.writeTicker(target, claim(length), symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100,
+    fast.writeTicker(target, claim(length), length, symbol, sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100,
       987_654_321, 680_000, 660_000, 669_000, 0);
+    return length;
   };
   const fastCandle = (): number => {
     tick();
     const i = nextInterval();
     const final = (sequence & 63) === 0;
     const length = fast.candleLength(symbol, sequence, timestamp, i, start, 670_000, 670_100, 669_900, 670_050, 1_234_567, 827_160_185_000, 57, final, 0, 0);
-    return fast.writeCandle(target, claim(length), symbol, sequence, timestamp, i, start, 670_000, 670_100, 669_900, 670_050, 1_234_567,
+    fast.writeCandle(target, claim(length), length, symbol, sequence, timestamp, i, start, 670_000, 670_100, 669_900, 670_050, 1_234_567,
       827_160_185_000, 57, final, 0, 0);
+    return length;
   };
 
   // Each JSON scenario renders one fixed frame, copied out: encoder output is only a view.

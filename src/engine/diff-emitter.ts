@@ -154,8 +154,9 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
     const fast = this.fast;
     const seq = this.sequence;
     const ts = this.timestamp;
-    const at = this.out.claim(packType(s.instrument.index, MSG_TRADE, 0), seq, fast.tradeLength(s.symbolBytes, seq, ts, tradeId, price, size, aggressor, makerOrderId));
-    fast.writeTrade(this.out.bytes, at, s.symbolBytes, seq, ts, tradeId, price, size, aggressor, makerOrderId);
+    const length = fast.tradeLength(s.symbolBytes, seq, ts, tradeId, price, size, aggressor, makerOrderId);
+    const at = this.out.claim(packType(s.instrument.index, MSG_TRADE, 0), seq, length);
+    fast.writeTrade(this.out.bytes, at, length, s.symbolBytes, seq, ts, tradeId, price, size, aggressor, makerOrderId);
     this.out.commit();
     this.persist.trade(s.instrument.index, seq, tradeId, price, size, aggressor, makerOrderId, ts);
     s.candles.onTrade(ts, price, size);
@@ -187,7 +188,7 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
     const ts = this.timestamp;
     const length = fast.candleLength(s.symbolBytes, seq, ts, interval, start, open, high, low, close, volume, notional, count, final, volumeRest, notionalRest);
     const at = this.out.claim(packType(s.instrument.index, MSG_CANDLE, interval), seq, length);
-    fast.writeCandle(this.out.bytes, at, s.symbolBytes, seq, ts, interval, start, open, high, low, close, volume, notional, count, final, volumeRest, notionalRest);
+    fast.writeCandle(this.out.bytes, at, length, s.symbolBytes, seq, ts, interval, start, open, high, low, close, volume, notional, count, final, volumeRest, notionalRest);
     this.out.commit();
   }
 
@@ -233,7 +234,7 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
         const length = fast.l2UpdateLength(s.symbolBytes, seq, this.timestamp, depth, s.l2Last[d], checksum, bids.count, asks.count);
         const at = this.out.claim(packType(s.instrument.index, MSG_L2_UPDATE, d), seq, length);
         fast.writeL2Update(
-          this.out.bytes, at, s.symbolBytes, seq, this.timestamp, depth, s.l2Last[d], checksum,
+          this.out.bytes, at, length, s.symbolBytes, seq, this.timestamp, depth, s.l2Last[d], checksum,
           bids.prices, bids.sizes, bids.count, asks.prices, asks.sizes, asks.count,
         );
         this.out.commit();
@@ -249,7 +250,7 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
       const length = fast.l3UpdateLength(s.symbolBytes, seq, this.timestamp, s.l3Last, l3b.count, l3a.count);
       const at = this.out.claim(packType(s.instrument.index, MSG_L3_UPDATE, 0), seq, length);
       fast.writeL3Update(
-        this.out.bytes, at, s.symbolBytes, seq, this.timestamp, s.l3Last,
+        this.out.bytes, at, length, s.symbolBytes, seq, this.timestamp, s.l3Last,
         l3b.ids, l3b.prices, l3b.sizes, l3b.events, l3b.count,
         l3a.ids, l3a.prices, l3a.sizes, l3a.events, l3a.count,
       );
@@ -333,7 +334,7 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
     const askSize = book.bestSize(ASK);
     const length = fast.tickerLength(s.symbolBytes, s.sequence, s.timestamp, bid, bidSize, ask, askSize, s.lastPrice, s.lastSize, st.volume, st.high, st.low, st.open, st.volumeRest);
     const at = this.out.claim(packType(s.instrument.index, MSG_TICKER, 0) | (snapshot ? FLAG_SNAPSHOT : 0) | flags, s.sequence, length);
-    fast.writeTicker(this.out.bytes, at, s.symbolBytes, s.sequence, s.timestamp, bid, bidSize, ask, askSize, s.lastPrice, s.lastSize, st.volume, st.high, st.low, st.open, st.volumeRest);
+    fast.writeTicker(this.out.bytes, at, length, s.symbolBytes, s.sequence, s.timestamp, bid, bidSize, ask, askSize, s.lastPrice, s.lastSize, st.volume, st.high, st.low, st.open, st.volumeRest);
     this.out.commit();
   }
 }

@@ -11,7 +11,8 @@ import { FILE_IDENTIFIER } from './frame-verifier';
  * far counted from the end, and puts each item at `end - o`. Which steps happen depends only on
  * the symbol's length, the vector counts and which scalars are non-zero (the Builder leaves out
  * fields equal to their default, 0, which changes the vtables and the padding), so the exact
- * length is known before a byte is written: the caller claims that much ring space, then writes.
+ * length is known before a byte is written: the caller claims that much ring space, then writes,
+ * handing the writer that length back rather than have it walk the layout a second time.
  * Every padding byte is written as 0, as the Builder's pad() does, since the target (a ring)
  * holds old data: one 8-byte zero store just below the current position covers any padding (0
  * to 7 bytes) without a branch, and what it covers beyond the padding is written over by the
@@ -261,10 +262,11 @@ export class FastEncoder {
     return l2UpdateEnd(symbol.length, sequence, timestamp, depth, prevSequence, checksum, bidCount, askCount);
   }
 
-  /** Same arguments as MessageEncoder.l2Update after target and at; returns the bytes written. */
+  /** Same arguments as MessageEncoder.l2Update after target, at and `length`, what l2UpdateLength returned for them. */
   writeL2Update(
     target: Uint8Array,
     at: number,
+    length: number,
     symbol: Uint8Array,
     sequence: number,
     timestamp: number,
@@ -277,8 +279,7 @@ export class FastEncoder {
     askPrices: Float64Array,
     askSizes: Float64Array,
     askCount: number,
-  ): number {
-    const length = l2UpdateEnd(symbol.length, sequence, timestamp, depth, prevSequence, checksum, bidCount, askCount);
+  ): void {
     const v = target === this.target ? this.view : this.bind(target);
     const end = this.base + at + length;
     const symbolAt = writeString(v, end, symbol);
@@ -320,7 +321,6 @@ export class FastEncoder {
     v.setUint32(vt + 8, checksumEntry | ((table - bidsSlot) << 16), true);
     v.setUint16(vt + 12, table - asksSlot, true);
     writeEnvelope(v, end, o, symbolAt, table, L2_UPDATE, sequence, timestamp, 8);
-    return length;
   }
 
   /** Exact byte length of writeL3Update's message: its arguments without target, at and the arrays. */
@@ -335,10 +335,11 @@ export class FastEncoder {
     return l3UpdateEnd(symbol.length, sequence, timestamp, prevSequence, bidCount, askCount);
   }
 
-  /** Same arguments as MessageEncoder.l3Update after target and at; returns the bytes written. */
+  /** Same arguments as MessageEncoder.l3Update after target, at and `length`, what l3UpdateLength returned for them. */
   writeL3Update(
     target: Uint8Array,
     at: number,
+    length: number,
     symbol: Uint8Array,
     sequence: number,
     timestamp: number,
@@ -353,8 +354,7 @@ export class FastEncoder {
     askSizes: Float64Array,
     askEvents: Uint8Array,
     askCount: number,
-  ): number {
-    const length = l3UpdateEnd(symbol.length, sequence, timestamp, prevSequence, bidCount, askCount);
+  ): void {
     const v = target === this.target ? this.view : this.bind(target);
     const end = this.base + at + length;
     const symbolAt = writeString(v, end, symbol);
@@ -379,7 +379,6 @@ export class FastEncoder {
     v.setUint32(vt + 4, prevEntry | ((table - bidsSlot) << 16), true);
     v.setUint16(vt + 8, table - asksSlot, true);
     writeEnvelope(v, end, o, symbolAt, table, L3_UPDATE, sequence, timestamp, 8);
-    return length;
   }
 
   /** Exact byte length of writeTrade's message: its arguments without target and at. */
@@ -396,10 +395,11 @@ export class FastEncoder {
     return tradeEnd(symbol.length, sequence, timestamp, tradeId, price, size, side, makerOrderId);
   }
 
-  /** Same arguments as MessageEncoder.trade after target and at; returns the bytes written. */
+  /** Same arguments as MessageEncoder.trade after target, at and `length`, what tradeLength returned for them. */
   writeTrade(
     target: Uint8Array,
     at: number,
+    length: number,
     symbol: Uint8Array,
     sequence: number,
     timestamp: number,
@@ -408,8 +408,7 @@ export class FastEncoder {
     size: number,
     side: number,
     makerOrderId: number,
-  ): number {
-    const length = tradeEnd(symbol.length, sequence, timestamp, tradeId, price, size, side, makerOrderId);
+  ): void {
     const v = target === this.target ? this.view : this.bind(target);
     const end = this.base + at + length;
     const symbolAt = writeString(v, end, symbol);
@@ -443,7 +442,6 @@ export class FastEncoder {
     if (slots > 3) v.setUint16(vt + 10, sideEntry, true);
     if (slots > 4) v.setUint16(vt + 12, table - makerSlot, true);
     writeEnvelope(v, end, o, symbolAt, table, TRADE, sequence, timestamp, doubles ? 8 : 4);
-    return length;
   }
 
   /** Exact byte length of writeTicker's message: its arguments without target and at. */
@@ -466,10 +464,11 @@ export class FastEncoder {
     return tickerEnd(symbol.length, sequence, timestamp, bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h, volume24hRest);
   }
 
-  /** Same arguments as MessageEncoder.ticker after target and at; returns the bytes written. */
+  /** Same arguments as MessageEncoder.ticker after target, at and `length`, what tickerLength returned for them. */
   writeTicker(
     target: Uint8Array,
     at: number,
+    length: number,
     symbol: Uint8Array,
     sequence: number,
     timestamp: number,
@@ -484,8 +483,7 @@ export class FastEncoder {
     low24h: number,
     open24h: number,
     volume24hRest: number,
-  ): number {
-    const length = tickerEnd(symbol.length, sequence, timestamp, bid, bidSize, ask, askSize, last, lastSize, volume24h, high24h, low24h, open24h, volume24hRest);
+  ): void {
     const v = target === this.target ? this.view : this.bind(target);
     const end = this.base + at + length;
     const symbolAt = writeString(v, end, symbol);
@@ -531,7 +529,6 @@ export class FastEncoder {
     if (slots > 9) v.setUint16(vt + 22, openEntry, true);
     if (slots > 10) v.setUint16(vt + 24, table - volumeRestSlot, true);
     writeEnvelope(v, end, o, symbolAt, table, TICKER, sequence, timestamp, slots === 0 ? 4 : 8);
-    return length;
   }
 
   /** Exact byte length of writeCandle's message: its arguments without target and at. */
@@ -555,10 +552,11 @@ export class FastEncoder {
     return candleEnd(symbol.length, sequence, timestamp, interval, start, open, high, low, close, volume, notional, count, final, volumeRest, notionalRest);
   }
 
-  /** Same arguments as MessageEncoder.candle after target and at; returns the bytes written. */
+  /** Same arguments as MessageEncoder.candle after target, at and `length`, what candleLength returned for them. */
   writeCandle(
     target: Uint8Array,
     at: number,
+    length: number,
     symbol: Uint8Array,
     sequence: number,
     timestamp: number,
@@ -574,8 +572,7 @@ export class FastEncoder {
     final: boolean,
     volumeRest: number,
     notionalRest: number,
-  ): number {
-    const length = candleEnd(symbol.length, sequence, timestamp, interval, start, open, high, low, close, volume, notional, count, final, volumeRest, notionalRest);
+  ): void {
     const v = target === this.target ? this.view : this.bind(target);
     const end = this.base + at + length;
     const symbolAt = writeString(v, end, symbol);
@@ -635,7 +632,6 @@ export class FastEncoder {
     if (slots > 10) v.setUint16(vt + 24, volumeRestEntry, true);
     if (slots > 11) v.setUint16(vt + 26, table - notionalRestSlot, true);
     writeEnvelope(v, end, o, symbolAt, table, CANDLE, sequence, timestamp, doubles ? 8 : 4);
-    return length;
   }
 
   /**
