@@ -1,4 +1,5 @@
-import { CRC32_INIT, CRC32_MAX_SHIFT, crc32Chunk, crc32Finish, crc32Shift } from '../util/crc32';
+import { CHECKSUM_DEPTH } from '../model/depths';
+import { CRC32_INIT, crc32Chunk, crc32Finish, crc32Shift, crc32ShiftLong } from '../util/crc32';
 
 /**
  * Kraken WebSocket v2 `book` checksum (docs.kraken.com, "Book checksum (WebSocket v2)"):
@@ -13,12 +14,12 @@ import { CRC32_INIT, CRC32_MAX_SHIFT, crc32Chunk, crc32Finish, crc32Shift } from
  * A book changes a level or two per event but checksums twenty, so it caches at three grains
  * (CRC linearity, see crc32.ts): each level's price register (fed from 0; a level's price never
  * changes, so its digits are fed once), each level's register (price register, then the size's
- * digits, redone when the size changed), and each side's register over its top ten (levels
- * joined best first from 0, redone only when a level in that side's top ten changed). The book's
- * checksum joins the two sides in a few shifts, so an event that moved one side redoes ten
- * joins, not twenty:
+ * digits, redone when the size changed), and each side's registers over its best 1 to 10 levels
+ * (prefixes joined best first from 0; a change at position p redoes the prefixes past p only).
+ * The book's checksum joins the two sides' whole prefixes in one lookup and two shifts, so an
+ * event that changed the fourth bid redoes seven joins, not twenty:
  *
- *   side = 0; for each level, best first: side = checksumJoin(side, crc, length);
+ *   prefix[0] = 0; for position p, best first: prefix[p + 1] = checksumJoin(prefix[p], crc, length);
  *   checksum = checksumOfSides(askCrc, askLength, bidCrc, bidLength);
  */
 
@@ -87,17 +88,20 @@ export function checksumJoin(state: number, crc: number, length: number): number
   return crc32Shift(state, length) ^ crc;
 }
 
-/** The register after `count` zero bytes, any count: crc32Shift's longest step, repeated. */
-function shiftLong(state: number, count: number): number {
-  for (; count > CRC32_MAX_SHIFT; count -= CRC32_MAX_SHIFT) state = crc32Shift(state, CRC32_MAX_SHIFT);
-  return crc32Shift(state, count);
-}
+/** A side's text: at most ten levels of at most 32 digits (within crc32ShiftLong's reach). */
+const MAX_SIDE_TEXT = CHECKSUM_DEPTH * 32;
+
+// INIT_AFTER[n]: INIT after n zero bytes, for n up to both sides' text.
+const INIT_AFTER = new Int32Array(2 * MAX_SIDE_TEXT + 1);
+INIT_AFTER[0] = CRC32_INIT;
+for (let n = 1; n < INIT_AFTER.length; n++) INIT_AFTER[n] = crc32Shift(INIT_AFTER[n - 1], 1);
 
 /**
  * The checksum of the asks' text then the bids' text, given each side's register fed from 0 and
  * its length in bytes: INIT shifted over the asks, their register added, that shifted over the
- * bids, theirs added. A side's text is at most 320 bytes (ten levels of at most 32).
+ * bids, theirs added. The shift is linear, so INIT's part is one lookup (shifted over both
+ * texts at once) and the asks' register takes one long shift.
  */
 export function checksumOfSides(askCrc: number, askLength: number, bidCrc: number, bidLength: number): number {
-  return crc32Finish(shiftLong(shiftLong(CRC32_INIT, askLength) ^ askCrc, bidLength) ^ bidCrc);
+  return crc32Finish(INIT_AFTER[askLength + bidLength] ^ crc32ShiftLong(askCrc, bidLength) ^ bidCrc);
 }

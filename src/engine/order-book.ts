@@ -1,5 +1,6 @@
 import { CHECKSUM_DEPTH } from '../model/depths';
 import { checksumJoin, checksumOfSides, crcUnits, decimalLength } from './book-checksum';
+import { crc32ShiftLong } from '../util/crc32';
 import { NO_SLOT, OrderIndex } from './order-index';
 import {
   ASK,
@@ -61,6 +62,8 @@ import {
 const NONE = -1;
 const MAX_UNITS = Number.MAX_SAFE_INTEGER;
 const DEFAULT_CAPACITY = 1024;
+/** Prefixes kept per side for the checksum: of the best 0 to CHECKSUM_DEPTH levels. */
+const PREFIXES = CHECKSUM_DEPTH + 1;
 
 export interface OrderVisitor {
   visit(orderId: number, price: number, size: number): void;
@@ -137,10 +140,19 @@ export class OrderBook {
   private lStale: Uint8Array;
   private lCrc: Int32Array;
   private lTextLength: Uint8Array;
-  // Each side's register over its top CHECKSUM_DEPTH levels, stale when one of them changed.
+  // Per side: the register (from 0) and length of its top levels' text; the same for its best p
+  // levels at [side * PREFIXES + p], p = 0..CHECKSUM_DEPTH (p = 0: the empty text, never
+  // written), of which the registers are current up to prefixValid and the lengths up to the
+  // top; and the positions (first, last) changed since the last checksum, and whether a level
+  // came, went or changed its text's length there (`moved`). See checksumSide.
   private readonly sideCrc = new Int32Array(2);
-  private readonly sideTextLength = new Int32Array(2);
-  private readonly sideStale = new Uint8Array([1, 1]);
+  private readonly sideLength = new Int32Array(2);
+  private readonly prefixCrc = new Int32Array(2 * PREFIXES);
+  private readonly prefixLength = new Int32Array(2 * PREFIXES);
+  private readonly prefixValid = new Int32Array(2);
+  private readonly changedFrom = new Int32Array(2);
+  private readonly changedTo = new Int32Array(2);
+  private readonly moved = new Uint8Array([1, 1]);
 
   private readonly keys: Float64Array[];
   private readonly levels: Int32Array[];
@@ -273,7 +285,8 @@ export class OrderBook {
     this.levelFree = NONE;
     this.counts[BID] = 0;
     this.counts[ASK] = 0;
-    this.sideStale.fill(1);
+    this.changedFrom.fill(0);
+    this.moved.fill(1);
   }
 
   // ---- queries ---------------------------------------------------------------------------
@@ -369,44 +382,91 @@ export class OrderBook {
 
   /** Kraken v2 book checksum of the top 10 levels per side (see book-checksum.ts). O(20). */
   checksum(): number {
-    if (this.sideStale[ASK] !== 0) this.checksumSide(ASK);
-    if (this.sideStale[BID] !== 0) this.checksumSide(BID);
-    return checksumOfSides(this.sideCrc[ASK], this.sideTextLength[ASK], this.sideCrc[BID], this.sideTextLength[BID]);
+    this.checksumSide(ASK);
+    this.checksumSide(BID);
+    return checksumOfSides(this.sideCrc[ASK], this.sideLength[ASK], this.sideCrc[BID], this.sideLength[BID]);
   }
 
   // ---- internals -------------------------------------------------------------------------
 
-  /** Joins one side's top levels from 0, best first (asks low to high, bids high to low). */
+  /**
+   * Brings one side's register up to date. Most events change the size of one level: when its
+   * text keeps its length, the register is linear in that level's part, so the old part's
+   * difference from the new, shifted over the text after it, is all there is to add (one long
+   * shift, no join), and the prefixes past it are left stale. Anything else (levels that came or
+   * went, a length that changed, more than one position) joins the side's top levels best first
+   * (asks low to high, bids high to low) from the first changed position or the last current
+   * prefix, whichever is earlier.
+   */
   private checksumSide(side: number): void {
-    const levels = this.levels[side];
+    const from = this.changedFrom[side];
+    if (from === CHECKSUM_DEPTH) return;
+    const to = this.changedTo[side];
+    this.changedFrom[side] = CHECKSUM_DEPTH;
+    this.changedTo[side] = -1;
     const count = this.counts[side];
-    const stop = count > CHECKSUM_DEPTH ? count - CHECKSUM_DEPTH : 0;
-    let state = 0;
-    let length = 0;
-    for (let index = count - 1; index >= stop; index--) {
-      const level = levels[index];
-      if (this.lStale[level] !== 0) {
-        if (this.lPriceLength[level] === 0) {
-          this.lPriceCrc[level] = crcUnits(0, this.lPrice[level]);
-          this.lPriceLength[level] = decimalLength(this.lPrice[level]);
-        }
-        const size = this.lSize[level];
-        this.lCrc[level] = crcUnits(this.lPriceCrc[level], size);
-        this.lTextLength[level] = this.lPriceLength[level] + decimalLength(size);
-        this.lStale[level] = 0;
+    const levels = this.levels[side];
+    const base = side * PREFIXES;
+    if (this.moved[side] === 0 && to === from) {
+      const level = levels[count - 1 - from];
+      const crc = this.lCrc[level];
+      const length = this.lTextLength[level];
+      this.refreshLevel(level);
+      if (this.lTextLength[level] === length) {
+        const after = this.sideLength[side] - this.prefixLength[base + from + 1];
+        this.sideCrc[side] ^= crc32ShiftLong(crc ^ this.lCrc[level], after);
+        if (this.prefixValid[side] > from) this.prefixValid[side] = from;
+        return;
       }
+    }
+    this.moved[side] = 0;
+    const top = count < CHECKSUM_DEPTH ? count : CHECKSUM_DEPTH;
+    const start = from < this.prefixValid[side] ? from : this.prefixValid[side];
+    let state = this.prefixCrc[base + start];
+    let length = this.prefixLength[base + start];
+    for (let position = start; position < top; position++) {
+      const level = levels[count - 1 - position];
+      if (this.lStale[level] !== 0) this.refreshLevel(level);
       state = checksumJoin(state, this.lCrc[level], this.lTextLength[level]);
       length += this.lTextLength[level];
+      this.prefixCrc[base + position + 1] = state;
+      this.prefixLength[base + position + 1] = length;
     }
+    this.prefixValid[side] = top;
     this.sideCrc[side] = state;
-    this.sideTextLength[side] = length;
-    this.sideStale[side] = 0;
+    this.sideLength[side] = length;
   }
 
-  /** Whether the level at `key` (present on `side`) is among its top CHECKSUM_DEPTH. */
-  private inChecksumDepth(side: number, key: number): boolean {
+  /** A level's register and length after its size changed (its price's digits are fed once). */
+  private refreshLevel(level: number): void {
+    if (this.lPriceLength[level] === 0) {
+      this.lPriceCrc[level] = crcUnits(0, this.lPrice[level]);
+      this.lPriceLength[level] = decimalLength(this.lPrice[level]);
+    }
+    const size = this.lSize[level];
+    this.lCrc[level] = crcUnits(this.lPriceCrc[level], size);
+    this.lTextLength[level] = this.lPriceLength[level] + decimalLength(size);
+    this.lStale[level] = 0;
+  }
+
+  /**
+   * The level at `position` of `side` changed: its size only, or (`moved`) it came or went.
+   * Positions at or past CHECKSUM_DEPTH change nothing.
+   */
+  private changedAt(side: number, position: number, moved: boolean): void {
+    if (position >= CHECKSUM_DEPTH) return;
+    if (position < this.changedFrom[side]) this.changedFrom[side] = position;
+    if (position > this.changedTo[side]) this.changedTo[side] = position;
+    if (moved) this.moved[side] = 1;
+  }
+
+  /**
+   * As changedAt, for a book with no listener, which searches for no position (only a listener
+   * needs them): a change among the top levels rejoins the side from its best.
+   */
+  private changedAtKey(side: number, key: number): void {
     const count = this.counts[side];
-    return count <= CHECKSUM_DEPTH || key >= this.keys[side][count - CHECKSUM_DEPTH];
+    if (count <= CHECKSUM_DEPTH || key >= this.keys[side][count - CHECKSUM_DEPTH]) this.changedAt(side, 0, true);
   }
 
   /** Total size resting at `price` on `side`, 0 if there is no such level. */
@@ -463,7 +523,7 @@ export class OrderBook {
       change = LEVEL_INSERT;
     }
     // Position count - 1 - index, now that the level is in place.
-    if (count - index <= CHECKSUM_DEPTH) this.sideStale[side] = 1;
+    this.changedAt(side, count - 1 - index, change === LEVEL_INSERT);
 
     const slot = this.newOrderSlot();
     this.oId[slot] = orderId;
@@ -500,15 +560,16 @@ export class OrderBook {
     const side = this.oSide[slot] as Side;
     const price = this.oPrice[slot];
     const key = side === BID ? price : -price;
-    if (this.inChecksumDepth(side, key)) this.sideStale[side] = 1;
 
     const listener = this.listener;
-    if (listener !== null) {
-      // Positions are only needed to tell someone: without a listener there is no search.
-      const position = this.counts[side] - 1 - this.search(side, key);
-      listener.onOrder(ORDER_MODIFY, side, this.oId[slot], price, remaining);
-      listener.onLevel(side, price, this.lSize[level], position, LEVEL_UPDATE);
+    if (listener === null) {
+      this.changedAtKey(side, key);
+      return;
     }
+    const position = this.counts[side] - 1 - this.search(side, key);
+    this.changedAt(side, position, false);
+    listener.onOrder(ORDER_MODIFY, side, this.oId[slot], price, remaining);
+    listener.onLevel(side, price, this.lSize[level], position, LEVEL_UPDATE);
   }
 
   private removeOrder(slot: number): void {
@@ -525,17 +586,21 @@ export class OrderBook {
     else this.oPrev[next] = prev;
     this.lSize[level] -= this.oSize[slot];
     this.lStale[level] = 1;
-    if (this.inChecksumDepth(side, side === BID ? price : -price)) this.sideStale[side] = 1;
     const left = --this.lCount[level];
     this.slotOf.delete(orderId);
     this.oNext[slot] = this.orderFree;
     this.orderFree = slot;
     this.live--;
 
+    const key = side === BID ? price : -price;
     const listener = this.listener;
-    if (left > 0 && listener === null) return;
-    const index = this.search(side, side === BID ? price : -price);
+    if (left > 0 && listener === null) {
+      this.changedAtKey(side, key);
+      return;
+    }
+    const index = this.search(side, key);
     const position = this.counts[side] - 1 - index;
+    this.changedAt(side, position, left === 0);
     if (left === 0) this.removeLevel(side, index, level);
     if (listener !== null) {
       listener.onOrder(ORDER_REMOVE, side, orderId, price, 0);

@@ -45,6 +45,18 @@ for (let n = 1; n <= CRC32_MAX_SHIFT; n++) {
   }
 }
 
+/** Rows of LONG: shifts by 0, 32, 64 … 480 zero bytes. */
+const LONG_ROWS = 16;
+/** Longest run of zero bytes crc32ShiftLong takes: a step of LONG after one of SHIFT. */
+export const CRC32_MAX_LONG_SHIFT = LONG_ROWS * CRC32_MAX_SHIFT - 1;
+
+// LONG[(q * 4 + k) * 256 + v]: the register (v << 8k) becomes after 32q zero bytes.
+const LONG = new Int32Array(LONG_ROWS * 1024);
+LONG.set(SHIFT.subarray(0, 1024));
+for (let q = 1; q < LONG_ROWS; q++) {
+  for (let i = 0; i < 1024; i++) LONG[q * 1024 + i] = crc32Shift(LONG[(q - 1) * 1024 + i], CRC32_MAX_SHIFT);
+}
+
 /** The running state before the first byte (all ones, as the standard pre-inversion demands). */
 export const CRC32_INIT = -1;
 
@@ -93,6 +105,17 @@ export function crc32Shift(state: number, count: number): number {
   return (
     SHIFT[row + (state & 0xff)] ^ SHIFT[row + 256 + ((state >>> 8) & 0xff)] ^
     SHIFT[row + 512 + ((state >>> 16) & 0xff)] ^ SHIFT[row + 768 + (state >>> 24)]
+  );
+}
+
+/** The register after `count` (0 to CRC32_MAX_LONG_SHIFT) zero bytes: eight lookups, however many. */
+export function crc32ShiftLong(state: number, count: number): number {
+  // CRC32_MAX_SHIFT is 32: the low five bits through SHIFT, the rest through LONG's row count / 32.
+  state = crc32Shift(state, count & 31);
+  const row = (count >>> 5) << 10;
+  return (
+    LONG[row + (state & 0xff)] ^ LONG[row + 256 + ((state >>> 8) & 0xff)] ^
+    LONG[row + 512 + ((state >>> 16) & 0xff)] ^ LONG[row + 768 + (state >>> 24)]
   );
 }
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import * as zlib from 'node:zlib';
-import { CRC32_INIT, CRC32_MAX_SHIFT, crc32, crc32Chunk, crc32Finish, crc32Shift } from '../../src/util/crc32';
+import { CRC32_INIT, CRC32_MAX_LONG_SHIFT, CRC32_MAX_SHIFT, crc32, crc32Chunk, crc32Finish, crc32Shift, crc32ShiftLong } from '../../src/util/crc32';
 
 const zlibCrc32 = (zlib as unknown as { crc32(data: Uint8Array): number }).crc32;
 
@@ -54,4 +54,20 @@ t.test('a text can be joined from registers of its pieces', async (t) => {
   }
   t.equal(wrong, 0, 'shift(register after A, |B|) ^ register of B from 0 == register after A then B');
   t.equal(crc32Shift(0x12345678, 0), 0x12345678, 'a shift by nothing changes nothing');
+});
+
+t.test('a long shift is the same as one zero byte at a time, for every count it takes', async (t) => {
+  const feedZeros = (state: number, count: number) => {
+    for (let i = 0; i < count; i++) state = crc32Chunk(state, 0, 0, 1);
+    return state;
+  };
+  let wrong = 0;
+  for (const state of [CRC32_INIT, 0x12345678, 0x80000001 | 0, 1]) {
+    let expected = state;
+    for (let count = 0; count <= CRC32_MAX_LONG_SHIFT; count++) {
+      if (crc32ShiftLong(state, count) !== expected) wrong++;
+      expected = feedZeros(expected, 1);
+    }
+  }
+  t.equal(wrong, 0, `counts 0 to ${CRC32_MAX_LONG_SHIFT} from four registers`);
 });
