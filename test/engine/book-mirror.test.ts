@@ -43,7 +43,8 @@ t.test('the reader computes the checksum the book has, from the levels it copied
 });
 
 t.test('writes that rewrite only the levels that changed leave the exact book', async (t) => {
-  // As in the worker, the book's level changes (the DiffEmitter's onLevel) say which levels move.
+  // As in the worker, the book's level changes (the DiffEmitter's onLevel) say which levels move:
+  // several per write, in books from empty to twice the mirrored depth, read at every depth.
   const sab = allocateMirror(1, DEPTH);
   const writer = new BookMirrorWriter(sab, 1, DEPTH);
   const reader = new BookMirrorReader(sab, 1, DEPTH);
@@ -60,10 +61,12 @@ t.test('writes that rewrite only the levels that changed leave the exact book', 
   const live: number[] = [];
   let id = 1;
   let wrong = 0;
+  let deep = 0;
   for (let round = 0; round < 3000; round++) {
-    // A few events per write, as a batch of the worker's.
+    // A few events per write, as a batch of the worker's; the book grows, then shrinks.
+    const target = round < 1500 ? 120 : 10;
     for (let e = 0; e < 1 + Math.floor(random() * 4); e++) {
-      if (live.length < 40 || random() < 0.45) {
+      if (live.length < target ? random() < 0.7 : random() < 0.3) {
         const side = random() < 0.5 ? BID : ASK;
         const price = side === BID ? 450000 - Math.floor(random() * 40) : 450001 + Math.floor(random() * 40);
         if (s.book.add(id, side, price, 1 + Math.floor(random() * 100)) === OK) live.push(id);
@@ -79,16 +82,19 @@ t.test('writes that rewrite only the levels that changed leave the exact book', 
     }
     s.sequence++;
     writer.write(s);
-    const v = reader.read(0, DEPTH);
+    const levels = 1 + (round % DEPTH);
+    const v = reader.read(0, levels);
     for (const side of [BID, ASK]) {
       const count = side === BID ? v[M_BID_COUNT] : v[M_ASK_COUNT];
       if (count !== Math.min(DEPTH, s.book.levelCount(side))) wrong++;
-      for (let i = 0, w = M_HEADER_WORDS + (side === BID ? 0 : 2); i < count; i++, w += 4) {
+      if (s.book.levelCount(side) > DEPTH) deep++;
+      for (let i = 0, w = M_HEADER_WORDS + (side === BID ? 0 : 2); i < Math.min(count, levels); i++, w += 4) {
         if (v[w] !== s.book.levelPrice(side, i) || v[w + 1] !== s.book.levelSize(side, i)) wrong++;
       }
     }
   }
   t.equal(wrong, 0, 'every level of every copy equals the book');
+  t.ok(deep > 1000, `sides deeper than the mirror were copied (${deep})`);
 });
 
 t.test('an empty or one-sided book checksums as the book does', async (t) => {
