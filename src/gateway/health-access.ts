@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { remoteAddress } from './answer-meter';
 import { clientKey } from './connection-limits';
 import type { HealthDetails } from '../config';
 import type { Caller } from '../auth/caller';
@@ -16,7 +17,7 @@ export function showsHealthDetails(policy: HealthDetails, res: HttpResponse, req
   if (policy === 'all') return true;
   if (policy === 'none') return false;
   if (PROXY_HEADERS.some((h) => req.getHeader(h) !== '')) return false;
-  return isLoopback(Buffer.from(res.getRemoteAddressAsText()).toString());
+  return isLoopback(remoteAddress(res));
 }
 
 /** 127.0.0.0/8 and ::1, in the forms uWS writes them (IPv4, IPv4-mapped, full or short IPv6). */

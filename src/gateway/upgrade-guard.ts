@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { BookcastError } from '../errors';
 import { ConnectionLimits, clientKey } from './connection-limits';
+import { remoteAddress } from './answer-meter';
 import { sendError } from './http';
 
 export interface UpgradeGuardOptions {
@@ -38,7 +39,7 @@ export class UpgradeGuard {
         this.refusedOrigins++;
         throw new BookcastError('ORIGIN_NOT_ALLOWED', `origin ${origin.slice(0, 200)} may not open WebSocket connections here`);
       }
-      const client = clientKey(Buffer.from(res.getRemoteAddressAsText()).toString());
+      const client = clientKey(remoteAddress(res));
       this.limits.check(client);
       return client;
     } catch (err) {

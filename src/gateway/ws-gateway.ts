@@ -13,7 +13,6 @@ import { admissionOf, errorBody, sendError, sendRefusal, wsRoute } from './http'
 import type { Caller, Permission, RouteInfo } from '../auth/caller';
 import { requirePermission } from '../auth/admission';
 import { routePermission } from '../auth/route-permissions';
-import { clientKey } from './connection-limits';
 import { Session, SessionDialect, SUB_LIVE } from '../distribution/session';
 import { FORMAT_BINARY, FORMAT_FEED_JSON, FORMAT_MARKET_DATA, StreamTable } from '../distribution/streams';
 import { CHANNEL_OF_DATA_TYPE, channelOf, indexOf, marketDataTypeOf, STREAM_CANDLES, STREAM_L3, streamOf } from '../model/streams';
@@ -161,7 +160,7 @@ export class WsGateway implements SessionDialect {
         const offered = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
         const userAgent = this.usage === null ? '' : req.getHeader('user-agent');
-        const { credentials, protocol } = upgradeCredentials(res, req, offered);
+        const { credentials, protocol } = upgradeCredentials(req, offered, client);
         const open = (caller: Caller): void => {
           const transport = new UwsTransport(this.deliveryFailures);
           // The caller's tier sets what the connection may do (its budget).
@@ -637,10 +636,10 @@ export class WsGateway implements SessionDialect {
  * What an upgrade presents: `?token=` (a JWT or an API key), a `bookcast.token.<jwt>`
  * subprotocol, or the REST headers (X-API-Key, Authorization: Bearer). The subprotocol answered
  * is the first offered one that is not a token (a browser then sees the one it asked for), or
- * else the token protocol itself (the client's own token back). Reads `req` synchronously.
+ * else the token protocol itself (the client's own token back). Reads `req` synchronously; `ip`
+ * is the client's key as the upgrade guard admitted it.
  */
-function upgradeCredentials(res: HttpResponse, req: HttpRequest, offered: string): { credentials: Credentials; protocol: string } {
-  const ip = clientKey(Buffer.from(res.getRemoteAddressAsText()).toString());
+function upgradeCredentials(req: HttpRequest, offered: string, ip: string): { credentials: Credentials; protocol: string } {
   const authorization = req.getHeader('authorization');
   let apiKey = req.getHeader('x-api-key');
   let bearer = /^bearer /i.test(authorization) ? authorization.slice(7).trim() : '';
