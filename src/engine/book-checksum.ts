@@ -14,12 +14,15 @@ import { CRC32_INIT, crc32Chunk, crc32Finish, crc32Shift, crc32ShiftLong } from 
  * A book changes a level or two per event but checksums twenty, so it caches at three grains
  * (CRC linearity, see crc32.ts): each level's price register (fed from 0; a level's price never
  * changes, so its digits are fed once), each level's register (price register, then the size's
- * digits, redone when the size changed), and each side's registers over its best 1 to 10 levels
- * (prefixes joined best first from 0; a change at position p redoes the prefixes past p only).
- * The book's checksum joins the two sides' whole prefixes in one lookup and two shifts, so an
- * event that changed the fourth bid redoes seven joins, not twenty:
+ * digits, redone when the size changed), and each side's register over its top ten with its
+ * registers over the best 1 to 10 levels (prefixes joined best first from 0). A size change that
+ * keeps the level's text as long updates the side's register in place (the register is linear
+ * in the level's part: one long shift, no join); any other change at position p redoes the
+ * prefixes past p only (order-book.ts, checksumSide). The book's checksum joins the two sides in
+ * one lookup and two shifts:
  *
  *   prefix[0] = 0; for position p, best first: prefix[p + 1] = checksumJoin(prefix[p], crc, length);
+ *   side ^= crc32ShiftLong(oldCrc ^ newCrc, length of the text after the level);
  *   checksum = checksumOfSides(askCrc, askLength, bidCrc, bidLength);
  */
 
