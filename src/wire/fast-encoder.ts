@@ -661,14 +661,23 @@ function pad(v: DataView, end: number, o: number, count: number): number {
   return o + count;
 }
 
-/** Returns the string's offset, which is also the bytes written so far: it comes first. */
+/**
+ * Returns the string's offset, which is also the bytes written so far: it comes first. The bytes
+ * go four to a store, little-endian: a DataView store is checked and converted whatever its
+ * width, and one per byte cost the book worker ~250 instructions per event (2.75 messages of a
+ * 10-byte symbol). The last word holds what is left of them and then zeros, the NUL and the
+ * padding, so a string whose length is a multiple of four ends with a whole zero word.
+ */
 function writeString(v: DataView, end: number, bytes: Uint8Array): number {
   const n = bytes.length;
   const o = stringEnd(n);
-  const start = end - o;
-  v.setUint32(end - 4, 0, true); // the NUL and the padding (1 to 4 bytes); the bytes overwrite the rest
-  v.setUint32(start, n, true);
-  for (let i = 0; i < n; i++) v.setUint8(start + 4 + i, bytes[i]);
+  const at = end - o + 4;
+  v.setUint32(at - 4, n, true);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v.setInt32(at + i, bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24), true);
+  let last = 0;
+  for (let k = 0; i + k < n; k++) last |= bytes[i + k] << (8 * k);
+  v.setInt32(at + i, last, true);
   return o;
 }
 
