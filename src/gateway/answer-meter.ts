@@ -57,8 +57,11 @@ export function remoteAddress(res: HttpResponse): string {
   return res instanceof MeteredResponse ? res.ip : addressText(res);
 }
 
+const ADDRESS_TEXT = new TextDecoder();
+
 function addressText(res: HttpResponse): string {
-  return Buffer.from(res.getRemoteAddressAsText()).toString();
+  // uWS gives the text in a fresh ArrayBuffer: decoded as it is, with no Buffer view made over it.
+  return ADDRESS_TEXT.decode(res.getRemoteAddressAsText());
 }
 
 /** What a body signature covers: the text, or the bytes of a buffer or view as written. */
@@ -70,10 +73,13 @@ function bodyView(body: RecognizedString | undefined): string | Uint8Array {
 
 /**
  * Called once the request's handler has returned: a response still unanswered listens for the
- * client going away from now on (see MeteredResponse.listenForAbort).
+ * client going away from now on (see MeteredResponse.listenForAbort), and corks for itself.
  */
 export function handlerReturned(res: HttpResponse): void {
-  if (res instanceof MeteredResponse) res.listenForAbort();
+  if (res instanceof MeteredResponse) {
+    res.inHandler = false;
+    res.listenForAbort();
+  }
 }
 
 /** Who was admitted, for the usage row (called once admission resolved the caller). */
@@ -93,6 +99,11 @@ export function noteCaller(res: HttpResponse, caller: Caller): void {
  */
 class MeteredResponse {
   caller: Caller | null = null;
+  /**
+   * True until the route handler returns (handlerReturned). uWS corks the socket around the
+   * handler, so a cork asked for meanwhile runs its callback at once: no call into uWS and back.
+   */
+  inHandler = true;
   /** Written right after the status line, whatever the handler answers. */
   headers: ReadonlyArray<readonly [string, string]> | null = null;
   private status = 200;
@@ -140,7 +151,8 @@ class MeteredResponse {
   }
 
   cork(cb: () => void): this {
-    this.res.cork(cb);
+    if (this.inHandler) cb();
+    else this.res.cork(cb);
     return this;
   }
 

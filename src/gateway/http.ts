@@ -33,7 +33,17 @@ export interface RequestObserver {
 }
 
 const observers = new WeakMap<TemplatedApp, RequestObserver>();
-/** Requests of observed routes not answered yet. REST is the cold path: one small object per request. */
+/**
+ * The request watched last, in variables rather than an object: most answers are written before
+ * their handler returns, so the request a status line answers is nearly always this one, and the
+ * common path needs neither an allocation nor a weak-table entry (a runtime call to set and
+ * another to delete, per request).
+ */
+let lastRes: HttpResponse | null = null;
+let lastObserver: RequestObserver | null = null;
+let lastPattern = '';
+let lastStart = 0;
+/** Observed requests still unanswered when another one was watched (answered later, asynchronously). */
 const unanswered = new WeakMap<HttpResponse, { observer: RequestObserver; pattern: string; start: number }>();
 
 /** Routes registered on `app` from now on report their answers to `observer` (metrics). */
@@ -41,13 +51,32 @@ export function observeRequests(app: TemplatedApp, observer: RequestObserver): v
   observers.set(app, observer);
 }
 
+/** Moves the last watched request, unanswered, into the table (it will be answered later). */
+function setAsideLast(): void {
+  if (lastRes !== null) unanswered.set(lastRes, { observer: lastObserver!, pattern: lastPattern, start: lastStart });
+  lastRes = null;
+  lastObserver = null;
+}
+
 function watch(app: TemplatedApp, res: HttpResponse, pattern: string): void {
   const observer = observers.get(app);
-  if (observer !== undefined) unanswered.set(res, { observer, pattern, start: performance.now() });
+  if (observer === undefined) return;
+  setAsideLast();
+  lastRes = res;
+  lastObserver = observer;
+  lastPattern = pattern;
+  lastStart = performance.now();
 }
 
 /** Every status line written for a route's request passes here, whatever wrote it (sync, async, error). */
 function answered(res: HttpResponse, status: number, code: string | null = null): void {
+  if (res === lastRes) {
+    const observer = lastObserver!;
+    lastRes = null;
+    lastObserver = null;
+    observer.answered(lastPattern, status, (performance.now() - lastStart) / 1000, code);
+    return;
+  }
   const request = unanswered.get(res);
   if (request === undefined) return;
   unanswered.delete(res);
@@ -56,6 +85,7 @@ function answered(res: HttpResponse, status: number, code: string | null = null)
 
 /** A handler admitted later answers through `view` (a BufferedBody's response): its answer is observed as the request's. */
 function watchAs(res: HttpResponse, view: HttpResponse): HttpResponse {
+  if (res === lastRes) setAsideLast();
   const request = unanswered.get(res);
   if (request !== undefined) {
     unanswered.delete(res);
@@ -114,14 +144,33 @@ export function readQuery(req: HttpRequest, allowed: readonly string[]): Map<str
   const values = new Map<string, string>();
   const query = req.getQuery() ?? '';
   if (query === '') return values;
-  for (const [key, value] of new URLSearchParams(query)) {
-    if (!allowed.includes(key)) {
-      throw new BookcastError('INVALID_PARAMETER', `unknown parameter "${key}"${allowed.length ? `; allowed: ${allowed.join(', ')}` : ''}`);
+  if (PLAIN_QUERY.test(query)) {
+    // Nothing to decode: split as URLSearchParams would (empty pairs skipped, a key without '=' has value '').
+    for (let from = 0; from <= query.length; ) {
+      let to = query.indexOf('&', from);
+      if (to === -1) to = query.length;
+      if (to > from) {
+        const eq = query.indexOf('=', from);
+        if (eq === -1 || eq > to) addQueryValue(values, allowed, query.slice(from, to), '');
+        else addQueryValue(values, allowed, query.slice(from, eq), query.slice(eq + 1, to));
+      }
+      from = to + 1;
     }
-    if (values.has(key)) throw new BookcastError('INVALID_PARAMETER', `parameter "${key}" given twice`);
-    values.set(key, value);
+    return values;
   }
+  for (const [key, value] of new URLSearchParams(query)) addQueryValue(values, allowed, key, value);
   return values;
+}
+
+/** A query with no percent escape, no '+' and no '?' (URLSearchParams drops a leading one): its keys and values are its text. */
+const PLAIN_QUERY = /^[^%+?]*$/;
+
+function addQueryValue(values: Map<string, string>, allowed: readonly string[], key: string, value: string): void {
+  if (!allowed.includes(key)) {
+    throw new BookcastError('INVALID_PARAMETER', `unknown parameter "${key}"${allowed.length ? `; allowed: ${allowed.join(', ')}` : ''}`);
+  }
+  if (values.has(key)) throw new BookcastError('INVALID_PARAMETER', `parameter "${key}" given twice`);
+  values.set(key, value);
 }
 
 /** An integer parameter in [min, max], or its default when absent. */
@@ -286,10 +335,7 @@ export function route(app: TemplatedApp, method: 'get' | 'post' | 'delete', patt
     }
   };
   const meter = meterOf(app);
-  // uWS names DELETE's handler `del`.
-  app[method === 'delete' ? 'del' : method](pattern, (raw, req) => {
-    const res = meter === null ? raw : meter.open(raw, req, info);
-    watch(app, res, pattern);
+  const serve = (res: HttpResponse, req: HttpRequest): void => {
     let admitted: Caller | Promise<Caller>;
     try {
       admitted = admissionOf(app).admit(requestCredentials(res, req), info, meter === null ? undefined : (headers) => answerHeaders(res, headers));
@@ -300,7 +346,6 @@ export function route(app: TemplatedApp, method: 'get' | 'post' | 'delete', patt
     if (!(admitted instanceof Promise)) {
       noteCaller(res, admitted);
       run(res, req, admitted);
-      handlerReturned(res);
       return;
     }
     const copy = new RequestCopy(req, parameters).asRequest();
@@ -314,6 +359,16 @@ export function route(app: TemplatedApp, method: 'get' | 'post' | 'delete', patt
         if (!body.aborted) sendRefusal(res, err);
       },
     );
+  };
+  // uWS names DELETE's handler `del`.
+  app[method === 'delete' ? 'del' : method](pattern, (raw, req) => {
+    const res = meter === null ? raw : meter.open(raw, req, info);
+    watch(app, res, pattern);
+    try {
+      serve(res, req);
+    } finally {
+      handlerReturned(res);
+    }
   });
   methodNotAllowed(app, pattern);
 }
@@ -336,9 +391,7 @@ export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: Ht
   const parameters = parameterCount(pattern);
   recordRoute(app, 'get', pattern);
   const meter = meterOf(app);
-  app.get(pattern, (raw, req) => {
-    const res = meter === null ? raw : meter.open(raw, req, info);
-    watch(app, res, pattern);
+  const serve = (res: HttpResponse, req: HttpRequest): void => {
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
@@ -368,6 +421,15 @@ export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: Ht
         return handler(copy, caller);
       })
       .then(answer, fail);
+  };
+  app.get(pattern, (raw, req) => {
+    const res = meter === null ? raw : meter.open(raw, req, info);
+    watch(app, res, pattern);
+    try {
+      serve(res, req);
+    } finally {
+      handlerReturned(res);
+    }
   });
   methodNotAllowed(app, pattern);
 }

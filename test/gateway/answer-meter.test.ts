@@ -8,7 +8,14 @@ import type { UsageRecord } from '../../src/store/store';
 class FakeResponse {
   abortHandlers: (() => void)[] = [];
   addressReads = 0;
+  corks = 0;
   ended: unknown = null;
+
+  cork(cb: () => void): this {
+    this.corks++;
+    cb();
+    return this;
+  }
 
   onAborted(handler: () => void): this {
     this.abortHandlers.push(handler);
@@ -88,4 +95,16 @@ t.test('the peer address is read from uWS once per request', async (t) => {
   res.end('{}');
   t.equal(fake.addressReads, 1, "admission takes the meter's copy");
   t.equal(rows[0].ip, '203.0.113.7');
+});
+
+t.test('a cork asked for inside the handler runs at once; after the handler returned, uWS corks', async (t) => {
+  const { fake, res } = opened();
+  let ran = 0;
+  res.cork(() => ran++);
+  t.equal(ran, 1, 'the callback ran');
+  t.equal(fake.corks, 0, 'without a call into uWS: it already corks the socket around the handler');
+  handlerReturned(res);
+  res.cork(() => ran++);
+  t.equal(ran, 2);
+  t.equal(fake.corks, 1, 'an answer written later is corked by uWS');
 });
