@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Store, UsageRecord } from '../../src/store/store';
+import { BATCH_ROWS } from '../../src/accounting/usage-batcher';
 import { commandOption, runStandalone } from '../standalone';
 import { loadAverage, round } from '../system';
 import { benchDatabase } from './bench-postgres';
@@ -9,7 +10,7 @@ import { measure } from './write-throughput';
 
 /**
  * UsageWrite: CPU per usage row (one per answered REST request) through Store.writeUsage, in the
- * usage batcher's batches of 1,000 rows, into PGlite (in this process: its CPU is the process's)
+ * usage batcher's full batches (BATCH_ROWS; `--batch n` for another size), into PGlite (in this process: its CPU is the process's)
  * and into the local PostgreSQL (its backend's CPU from /proc). Under wrk the persistence worker
  * spends about as much CPU on these rows as the front thread on the answers, so this is most of
  * the gap between bookcast's REST CPU per answer and bare uWS's (issue 15, goal 5).
@@ -21,7 +22,7 @@ import { measure } from './write-throughput';
  * the two taking turns in each round (`--rounds n`, default 2): compare within a run.
  */
 
-const BATCH = 1000;
+const BATCH = Number(commandOption('--batch') ?? BATCH_ROWS);
 const ENDPOINTS = ['/api/v1/market/:symbol/orderbook', '/api/v1/market-data/:symbol/latest', '/api/v1/market/:symbol/trades'];
 
 class UsageFlow {

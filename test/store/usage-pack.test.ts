@@ -1,6 +1,6 @@
 import t from 'tap';
 import { MessageChannel } from 'node:worker_threads';
-import { UsageBatcher } from '../../src/accounting/usage-batcher';
+import { BATCH_ROWS, UsageBatcher } from '../../src/accounting/usage-batcher';
 import { type PackedUsage, UsagePacker, unpackUsage } from '../../src/store/usage-pack';
 import type { UsageRecord } from '../../src/store/store';
 
@@ -70,14 +70,14 @@ t.test('a packer refuses a row past its capacity and says when it is full', asyn
 t.test('the batcher posts a full batch at once and the rest on flush, each row once, in order', async (t) => {
   const batches: PackedUsage[] = [];
   const batcher = new UsageBatcher((batch) => batches.push(batch), true, null);
-  const rows = Array.from({ length: 2500 }, (_, i) => row(i));
+  const rows = Array.from({ length: 2.5 * BATCH_ROWS }, (_, i) => row(i));
   for (const r of rows) batcher.record({ ...r });
   t.equal(batches.length, 2, 'two full batches went without waiting for the timer');
   batcher.flush();
   t.equal(batches.length, 3);
   const received = batches.flatMap(unpackUsage);
   t.same(received, rows.map((r) => ({ ...r, ip: r.ip.replace(/\.\d+$/, '.0') })), '--anonymize-ip zeroes the host part');
-  t.same(batcher.health(), { recorded: 2500, pending: 0, rate_buckets_dropped: 0 });
+  t.same(batcher.health(), { recorded: rows.length, pending: 0, rate_buckets_dropped: 0 });
   batcher.flush();
   t.equal(batches.length, 3, 'nothing to post, nothing posted');
 });
