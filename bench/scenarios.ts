@@ -438,6 +438,14 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
     headline: (r) => r.results.map((x: any): Figure => [`metrics per message, ${x.scenario}`, `${x.nsPerMessage} ns, ${x.heapBytesPerMessage} heap bytes`]),
   },
   {
+    name: 'metrics/request-observer',
+    module: './metrics/request-observer',
+    quickSeconds: 2,
+    fullSeconds: 4,
+    budget: 'total, shared by 2 cases',
+    headline: (r) => r.results.map((x: any): Figure => [`REST metrics per answer, ${x.scenario}`, `${x.nsPerMessage} ns, ${x.heapBytesPerMessage} heap bytes`]),
+  },
+  {
     name: 'distribution/recent-messages-cost',
     module: './distribution/recent-messages-cost',
     quickSeconds: 4,

@@ -4,6 +4,7 @@ import { STREAM_TRADES } from '../../src/model/streams';
 import { nowMicros } from '../../src/util/clock';
 import { MessageEncoder } from '../../src/wire/message-encoder';
 import { DeliveryLatency } from '../../src/metrics/delivery-latency';
+import { measure } from './per-call-cost';
 
 /**
  * DeliveryObserver: what metrics add to the hub's per-message path, in one thread, CPU ns per
@@ -14,29 +15,6 @@ import { DeliveryLatency } from '../../src/metrics/delivery-latency';
  * against a loop doing nothing per message but touching the message (baseline). The message is a
  * real trade Envelope in a ring-sized buffer, as the Distributor hands it out.
  */
-
-const BATCH = 1_000_000;
-
-function measure(call: () => void, seconds: number): { nsPerMessage: number; heapBytesPerMessage: number } {
-  for (let i = 0; i < 200_000; i++) call(); // warm-up: optimised code before timing
-  let calls = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const cpu0 = process.cpuUsage();
-  while (performance.now() < deadline) {
-    for (let i = 0; i < BATCH; i++) call();
-    calls += BATCH;
-  }
-  const cpu = process.cpuUsage(cpu0);
-  const deltas: number[] = [];
-  for (let round = 0; round < 21; round++) {
-    const before = process.memoryUsage().heapUsed;
-    for (let i = 0; i < 10_000; i++) call();
-    const delta = process.memoryUsage().heapUsed - before;
-    if (delta >= 0) deltas.push(delta / 10_000);
-  }
-  deltas.sort((a, b) => a - b);
-  return { nsPerMessage: Math.round((((cpu.user + cpu.system) * 1000) / calls) * 10) / 10, heapBytesPerMessage: deltas.length === 0 ? NaN : Math.round(deltas[deltas.length >> 1] * 10) / 10 };
-}
 
 export async function run(opts: { seconds: number; full: boolean }): Promise<object> {
   const envelope = new MessageEncoder().trade(new TextEncoder().encode('BTC/USD'), 42, nowMicros(), 7, 6_500_000, 1_000, 0, 99);

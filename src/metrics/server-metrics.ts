@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from 'prom-client';
 import type { Instrument } from '../model/instruments';
 import { REJECT_NAMES } from '../model/book-types';
 import { CHANNELS } from '../model/streams';
@@ -14,6 +14,7 @@ import type { WsGateway } from '../gateway/ws-gateway';
 import type { DeliveryLatency } from './delivery-latency';
 import type { QueueDepths, RingUse } from './queue-depths';
 import { storageSpace } from './storage-space';
+import { RequestDurations } from './request-durations';
 import { ERRORS, ErrorCode } from '../errors';
 
 /** Label values of message types (MSG_*) and formats (FORMAT_*), as /metrics names them. */
@@ -82,7 +83,7 @@ const EVENT_LOOP_SAMPLE_MS = 100;
 
 export class ServerMetrics implements RequestObserver {
   readonly registry = new Registry();
-  private readonly requests: Histogram<'route' | 'status'>;
+  private readonly requests: RequestDurations;
   /** REST refusals by `route code` (WebSocket ones are the gateway's own count), read with them when scraped. */
   private readonly restRefusals = new Map<string, number>();
 
@@ -302,18 +303,18 @@ export class ServerMetrics implements RequestObserver {
     refusals('bookcast_auth_failures_total', 'Requests, WebSocket upgrades or messages and FIX Logons or requests refused for their credentials or permissions (401, 403), by route and code', 'auth');
     refusals('bookcast_rate_limit_hits_total', 'Requests, WebSocket upgrades or messages and FIX messages or requests refused by a limit (429), by route and code', 'limit');
 
-    this.requests = new Histogram({
-      name: 'bookcast_http_request_duration_seconds',
-      help: 'REST requests by route pattern and status, and how long they took to answer',
-      labelNames: ['route', 'status'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
-      registers: r,
-    });
+    this.requests = new RequestDurations(
+      'bookcast_http_request_duration_seconds',
+      'REST requests by route pattern and status, and how long they took to answer',
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    );
+    // The registry needs only name, get() and reset(); its type names prom-client's own classes.
+    this.registry.registerMetric(this.requests as unknown as Metric);
   }
 
   /** RequestObserver (gateway/http.ts): one REST answer. */
   answered(pattern: string, status: number, seconds: number, code: string | null): void {
-    this.requests.observe({ route: pattern, status: String(status) }, seconds);
+    this.requests.observe(pattern, status, seconds);
     if (code !== null && refusalKind(code) !== null) {
       const key = `${pattern} ${code}`;
       this.restRefusals.set(key, (this.restRefusals.get(key) ?? 0) + 1);
