@@ -361,16 +361,25 @@ export function route(app: TemplatedApp, method: 'get' | 'post' | 'delete', patt
     );
   };
   // uWS names DELETE's handler `del`.
-  app[method === 'delete' ? 'del' : method](pattern, (raw, req) => {
+  app[method === 'delete' ? 'del' : method](pattern, meteredHandler(app, info, serve));
+  methodNotAllowed(app, pattern);
+}
+
+/**
+ * The uWS handler around `serve`: the response metered (when the app has a meter) and watched
+ * for metrics, and told when the handler returned, however it returned.
+ */
+function meteredHandler(app: TemplatedApp, info: RouteInfo, serve: (res: HttpResponse, req: HttpRequest) => void): (raw: HttpResponse, req: HttpRequest) => void {
+  const meter = meterOf(app);
+  return (raw, req) => {
     const res = meter === null ? raw : meter.open(raw, req, info);
-    watch(app, res, pattern);
+    watch(app, res, info.pattern);
     try {
       serve(res, req);
     } finally {
       handlerReturned(res);
     }
-  });
-  methodNotAllowed(app, pattern);
+  };
 }
 
 /** An answer computed asynchronously (history reads). */
@@ -422,14 +431,6 @@ export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: Ht
       })
       .then(answer, fail);
   };
-  app.get(pattern, (raw, req) => {
-    const res = meter === null ? raw : meter.open(raw, req, info);
-    watch(app, res, pattern);
-    try {
-      serve(res, req);
-    } finally {
-      handlerReturned(res);
-    }
-  });
+  app.get(pattern, meteredHandler(app, info, serve));
   methodNotAllowed(app, pattern);
 }

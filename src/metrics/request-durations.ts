@@ -19,11 +19,12 @@ const NO_LABELS = {};
 /**
  * A Prometheus histogram of REST answers by route pattern and status, registered with prom-client
  * (its registry asks a metric for `name`, `get()` when scraped and `reset()`, nothing else) and
- * exported exactly as prom-client's Histogram would export the same observations. It exists because REST answers
- * reach it one by one on the front thread: prom-client's `observe` validates the label object,
- * builds a hash string and looks it up on every call, ~1 µs of CPU per answer here; this looks
- * up a map by the pattern's string (interned: the route's constant) and then by the numeric
- * status.
+ * exported exactly as prom-client's Histogram would export the same observations.
+ *
+ * It exists because REST answers reach it one by one on the front thread. prom-client's `observe`
+ * validates the label object, builds a hash string and looks it up on every call: 0.6–0.9 µs and
+ * ~150 heap bytes per answer here (bench/metrics/request-observer). This looks up a map by the
+ * pattern (the route's own constant string) and then by the numeric status.
  */
 export class RequestDurations {
   readonly type = 'histogram';
