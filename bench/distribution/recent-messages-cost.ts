@@ -8,6 +8,7 @@ import { nowMicros } from '../../src/util/clock';
 import { MessageEncoder } from '../../src/wire/message-encoder';
 import { pickInstruments } from '../../src/app/instruments';
 import { loadConfig } from '../../src/config';
+import { heapBytesPerCall } from '../metrics/per-call-cost';
 
 /**
  * RecentMessages on the distributor's hot path: what the recent-message buffer adds per record,
@@ -43,14 +44,6 @@ function measure(record: () => void, seconds: number) {
   }
   const elapsed = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const deltas: number[] = [];
-  for (let round = 0; round < 21; round++) {
-    const before = process.memoryUsage().heapUsed;
-    for (let i = 0; i < 10_000; i++) record();
-    const delta = process.memoryUsage().heapUsed - before;
-    if (delta >= 0) deltas.push(delta / 10_000);
-  }
-  deltas.sort((a, b) => a - b);
   return {
     recordsPerSecond: Math.round(records / elapsed),
     cpuNsPerRecord: Math.round((((cpu.user + cpu.system) * 1000) / records) * 10) / 10,
@@ -58,7 +51,7 @@ function measure(record: () => void, seconds: number) {
     p99Ns: h.getValueAtPercentile(99),
     p999Ns: h.getValueAtPercentile(99.9),
     maxNs: h.maxValue,
-    heapBytesPerRecord: deltas.length === 0 ? NaN : Math.round(deltas[deltas.length >> 1] * 10) / 10,
+    heapBytesPerRecord: Math.round(heapBytesPerCall(record) * 10) / 10,
   };
 }
 

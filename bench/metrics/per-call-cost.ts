@@ -2,8 +2,8 @@ const BATCH = 1_000_000;
 
 /**
  * CPU ns and heap bytes per call of `call`, in this thread: after a warm-up (the JIT settles),
- * calls in batches of a million for `seconds`, CPU time from process.cpuUsage; heap bytes as the
- * median over 21 rounds of 10,000 calls (a round a collection crossed is left out).
+ * calls in batches of a million for `seconds`, CPU time from process.cpuUsage; heap bytes from
+ * heapBytesPerCall.
  */
 export function measure(call: () => void, seconds: number): { nsPerMessage: number; heapBytesPerMessage: number } {
   for (let i = 0; i < 200_000; i++) call(); // warm-up: optimised code before timing
@@ -15,6 +15,11 @@ export function measure(call: () => void, seconds: number): { nsPerMessage: numb
     calls += BATCH;
   }
   const cpu = process.cpuUsage(cpu0);
+  return { nsPerMessage: Math.round((((cpu.user + cpu.system) * 1000) / calls) * 10) / 10, heapBytesPerMessage: Math.round(heapBytesPerCall(call) * 10) / 10 };
+}
+
+/** Heap bytes per call of `call`: the median over 21 rounds of 10,000 calls, a round a collection crossed left out (NaN if all were). */
+export function heapBytesPerCall(call: () => void): number {
   const deltas: number[] = [];
   for (let round = 0; round < 21; round++) {
     const before = process.memoryUsage().heapUsed;
@@ -23,5 +28,5 @@ export function measure(call: () => void, seconds: number): { nsPerMessage: numb
     if (delta >= 0) deltas.push(delta / 10_000);
   }
   deltas.sort((a, b) => a - b);
-  return { nsPerMessage: Math.round((((cpu.user + cpu.system) * 1000) / calls) * 10) / 10, heapBytesPerMessage: deltas.length === 0 ? NaN : Math.round(deltas[deltas.length >> 1] * 10) / 10 };
+  return deltas.length === 0 ? NaN : deltas[deltas.length >> 1];
 }
