@@ -85,7 +85,10 @@ function answered(res: HttpResponse, status: number, code: string | null = null)
 
 /** A handler admitted later answers through `view` (a BufferedBody's response): its answer is observed as the request's. */
 function watchAs(res: HttpResponse, view: HttpResponse): HttpResponse {
-  if (res === lastRes) setAsideLast();
+  if (res === lastRes) {
+    lastRes = view;
+    return view;
+  }
   const request = unanswered.get(res);
   if (request !== undefined) {
     unanswered.delete(res);

@@ -5,6 +5,7 @@ import { AnswerMeter } from '../../src/gateway/answer-meter';
 import { observeRequests, readQuery, RequestObserver, route, routeAsync, sendJson } from '../../src/gateway/http';
 import { BookcastError } from '../../src/errors';
 import type { UsageRecord } from '../../src/store/store';
+import { waitFor } from '../helpers/test-server';
 
 interface Observed {
   pattern: string;
@@ -71,8 +72,7 @@ t.test('a request answered after another one was watched and answered is still o
     routeAsync(app, '/later', () => new Promise((resolve) => pending.push(() => resolve({ status: 200, body: '{}' }))));
   });
   const answers = [fetch(`${base}/later`), fetch(`${base}/later`), fetch(`${base}/later`)];
-  const deadline = Date.now() + 60_000;
-  while (pending.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  await waitFor('three handlers waiting at once', () => pending.length === 3, 60_000);
   t.equal(pending.length, 3, 'three handlers waiting at once');
   // Answered in reverse: the first two were set aside when the next one was watched.
   for (const answer of pending.reverse()) answer();
