@@ -11,7 +11,8 @@
  * the buffers to the main thread, which writes them (symbol-checkpoint.ts, checkpoint-coordinator.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Doorbell, RecordHandler, SpscRing } from '../ring/spsc-ring';
+import { Doorbell } from '../ring/doorbell';
+import { RecordHandler, SpscRing } from '../ring/spsc-ring';
 import { RingGroup } from '../ring/ring-group';
 import { BackoffIdleStrategy } from '../ring/idle-strategy';
 import { MessageEncoder } from '../wire/message-encoder';

@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import { BookcastError } from '../errors';
-import { Doorbell, SpscRing } from '../ring/spsc-ring';
+import { Doorbell } from '../ring/doorbell';
+import { SpscRing } from '../ring/spsc-ring';
 import { allocateMirror } from './book-mirror';
 import type { Instrument } from '../model/instruments';
 import { MIRROR_DEPTH } from '../model/depths';

@@ -1,4 +1,5 @@
-import { BACK_PRESSURED, Doorbell, SpscRing } from '../ring/spsc-ring';
+import { Doorbell } from '../ring/doorbell';
+import { BACK_PRESSURED, SpscRing } from '../ring/spsc-ring';
 import { claimAfterWaiting, SpaceWaiter } from '../ring/claim-or-wait';
 import type { JournalWriter } from '../journal/journal-writer';
 import { EVENT_BYTES, EventSink, W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';

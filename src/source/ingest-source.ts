@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { Doorbell, RecordHandler, SpscRing } from '../ring/spsc-ring';
+import { Doorbell } from '../ring/doorbell';
+import { RecordHandler, SpscRing } from '../ring/spsc-ring';
 import type { EventWriter } from './event-writer';
 import { W_KIND, W_NEW_ORDER_ID, W_ORDER_ID, W_PRICE, W_SIDE, W_SIZE, W_SYMBOL, W_TIMESTAMP } from '../model/events';
 import type { JournalWriter } from '../journal/journal-writer';

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { Doorbell, SpscRing } from '../../src/ring/spsc-ring';
+import { Doorbell } from '../../src/ring/doorbell';
+import { SpscRing } from '../../src/ring/spsc-ring';
 import { EventWriter } from '../../src/source/event-writer';
 import { EVENT_BYTES, EV_ADD, W_ORDER_ID } from '../../src/model/events';
 
