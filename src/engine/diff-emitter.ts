@@ -332,9 +332,15 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
     const bidSize = book.bestSize(BID);
     const ask = book.bestPrice(ASK);
     const askSize = book.bestSize(ASK);
-    const length = fast.tickerLength(s.symbolBytes, s.sequence, s.timestamp, bid, bidSize, ask, askSize, s.lastPrice, s.lastSize, st.volume, st.high, st.low, st.open, st.volumeRest);
+    // Read once for both calls: here the getters are calls, not inlined.
+    const volume = st.volume;
+    const high = st.high;
+    const low = st.low;
+    const open = st.open;
+    const volumeRest = st.volumeRest;
+    const length = fast.tickerLength(s.symbolBytes, s.sequence, s.timestamp, bid, bidSize, ask, askSize, s.lastPrice, s.lastSize, volume, high, low, open, volumeRest);
     const at = this.out.claim(packType(s.instrument.index, MSG_TICKER, 0) | (snapshot ? FLAG_SNAPSHOT : 0) | flags, s.sequence, length);
-    fast.writeTicker(this.out.bytes, at, length, s.symbolBytes, s.sequence, s.timestamp, bid, bidSize, ask, askSize, s.lastPrice, s.lastSize, st.volume, st.high, st.low, st.open, st.volumeRest);
+    fast.writeTicker(this.out.bytes, at, length, s.symbolBytes, s.sequence, s.timestamp, bid, bidSize, ask, askSize, s.lastPrice, s.lastSize, volume, high, low, open, volumeRest);
     this.out.commit();
   }
 }
