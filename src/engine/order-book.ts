@@ -1,6 +1,6 @@
 import { CHECKSUM_DEPTH } from '../model/depths';
 import { checksumJoin, checksumOfSides, crcUnits, decimalLength } from './book-checksum';
-import { crc32ShiftLong } from '../util/crc32';
+import { crc32Shift, crc32ShiftLong, crc32Unshift } from '../util/crc32';
 import { NO_SLOT, OrderIndex } from './order-index';
 import {
   ASK,
@@ -64,9 +64,23 @@ const MAX_UNITS = Number.MAX_SAFE_INTEGER;
 const DEFAULT_CAPACITY = 1024;
 /** Prefixes kept per side for the checksum: of the best 0 to CHECKSUM_DEPTH levels. */
 const PREFIXES = CHECKSUM_DEPTH + 1;
+// What changed among a side's top levels since its last checksum (see checksumSide): sizes only,
+// exactly one level inserted, exactly one removed, or anything else.
+const CHANGED_SIZES = 0;
+const CHANGED_INSERT = 1;
+const CHANGED_REMOVE = 2;
+const CHANGED_MANY = 3;
 
 export interface OrderVisitor {
   visit(orderId: number, price: number, size: number): void;
+}
+
+/**
+ * a ^ crc32Shift(a, n): what moving a prefix's register (a) n bytes further from the text's end
+ * changes in the whole register; 0 for the empty prefix.
+ */
+function moved(a: number, n: number): number {
+  return a === 0 ? 0 : a ^ crc32Shift(a, n);
 }
 
 function isPositiveSafeInteger(value: number): boolean {
@@ -142,17 +156,22 @@ export class OrderBook {
   private lTextLength: Uint8Array;
   // Per side: the register (from 0) and length of its top levels' text; the same for its best p
   // levels at [side * PREFIXES + p], p = 0..CHECKSUM_DEPTH (p = 0: the empty text, never
-  // written), of which the registers are current up to prefixValid and the lengths up to the
-  // top; and the positions (first, last) changed since the last checksum, and whether a level
-  // came, went or changed its text's length there (`moved`). See checksumSide.
+  // written), of which the registers are current up to prefixValid and the lengths up to
+  // lengthValid (never below prefixValid); the positions (first, last) changed since the last
+  // checksum and what changed there (CHANGED_*); for a single insert or remove, the register
+  // and length of the level that left the top (pushed out past it, or removed; length 0: none).
+  // See checksumSide.
   private readonly sideCrc = new Int32Array(2);
   private readonly sideLength = new Int32Array(2);
   private readonly prefixCrc = new Int32Array(2 * PREFIXES);
   private readonly prefixLength = new Int32Array(2 * PREFIXES);
   private readonly prefixValid = new Int32Array(2);
+  private readonly lengthValid = new Int32Array(2);
   private readonly changedFrom = new Int32Array(2);
   private readonly changedTo = new Int32Array(2);
-  private readonly moved = new Uint8Array([1, 1]);
+  private readonly change = new Uint8Array([CHANGED_MANY, CHANGED_MANY]);
+  private readonly goneCrc = new Int32Array(2);
+  private readonly goneLength = new Int32Array(2);
 
   private readonly keys: Float64Array[];
   private readonly levels: Int32Array[];
@@ -286,7 +305,7 @@ export class OrderBook {
     this.counts[BID] = 0;
     this.counts[ASK] = 0;
     this.changedFrom.fill(0);
-    this.moved.fill(1);
+    this.change.fill(CHANGED_MANY);
   }
 
   // ---- queries ---------------------------------------------------------------------------
@@ -390,36 +409,21 @@ export class OrderBook {
   // ---- internals -------------------------------------------------------------------------
 
   /**
-   * Brings one side's register up to date. Most events change the size of one level: when its
-   * text keeps its length, the register is linear in that level's part, so the old part's
-   * difference from the new, shifted over the text after it, is all there is to add (one long
-   * shift, no join), and the prefixes past it are left stale. Anything else (levels that came or
-   * went, a length that changed, more than one position) joins the side's top levels best first
-   * (asks low to high, bids high to low) from the first changed position or the last current
-   * prefix, whichever is earlier.
+   * Brings one side's register up to date: in place when one thing changed (see updateSide),
+   * else by joining the side's top levels best first (asks low to high, bids high to low) from
+   * the first changed position or the last current prefix, whichever is earlier.
    */
   private checksumSide(side: number): void {
     const from = this.changedFrom[side];
     if (from === CHECKSUM_DEPTH) return;
     const to = this.changedTo[side];
+    const change = this.change[side];
     this.changedFrom[side] = CHECKSUM_DEPTH;
     this.changedTo[side] = -1;
+    if (from === to && change !== CHANGED_MANY && this.updateSide(side, from, change)) return;
     const count = this.counts[side];
     const levels = this.levels[side];
     const base = side * PREFIXES;
-    if (this.moved[side] === 0 && to === from) {
-      const level = levels[count - 1 - from];
-      const crc = this.lCrc[level];
-      const length = this.lTextLength[level];
-      this.refreshLevel(level);
-      if (this.lTextLength[level] === length) {
-        const after = this.sideLength[side] - this.prefixLength[base + from + 1];
-        this.sideCrc[side] ^= crc32ShiftLong(crc ^ this.lCrc[level], after);
-        if (this.prefixValid[side] > from) this.prefixValid[side] = from;
-        return;
-      }
-    }
-    this.moved[side] = 0;
     const top = count < CHECKSUM_DEPTH ? count : CHECKSUM_DEPTH;
     const start = from < this.prefixValid[side] ? from : this.prefixValid[side];
     let state = this.prefixCrc[base + start];
@@ -433,8 +437,99 @@ export class OrderBook {
       this.prefixLength[base + position + 1] = length;
     }
     this.prefixValid[side] = top;
+    this.lengthValid[side] = top;
     this.sideCrc[side] = state;
     this.sideLength[side] = length;
+  }
+
+  /**
+   * Updates a side's register for one change at `position` (sizes there, or one level inserted
+   * or removed) without a join, which would cost a shift per level below it: a best-level insert
+   * on a full side rejoined all ten. The register is linear in each level's part, so with a the
+   * register of the text before `position` (its prefix) and T the text after the change:
+   *
+   *   size X -> X'   side ^= shift(moved(a, |X|) ^ moved(a, |X'|) ^ x ^ x', |T|)
+   *   insert L       side ^= shift(moved(a, |L|) ^ l, |T|), once the level pushed past the top,
+   *                  if any, is unshifted out
+   *   remove X       side ^= shift(moved(a, |X|) ^ x, |T|), then the level that slid into the
+   *                  top, if any, is appended
+   *
+   * where moved(a, n) = a ^ shift(a, n). A size change that keeps the text's length needs no a,
+   * only the length before `position` (brought up to date from the levels' lengths if needed);
+   * the others need a current prefix there and return false (rejoin) without one. Prefixes past
+   * `position` go stale, and their lengths too when a length changed.
+   */
+  private updateSide(side: number, position: number, change: number): boolean {
+    const base = side * PREFIXES;
+    const count = this.counts[side];
+    let crc = this.sideCrc[side];
+    let length = this.sideLength[side];
+    if (change === CHANGED_SIZES) {
+      const level = this.levels[side][count - 1 - position];
+      const oldCrc = this.lCrc[level];
+      const oldLength = this.lTextLength[level];
+      this.refreshLevel(level);
+      const newLength = this.lTextLength[level];
+      let x = oldCrc ^ this.lCrc[level];
+      if (newLength !== oldLength) {
+        if (position > this.prefixValid[side]) return false;
+        const a = this.prefixCrc[base + position];
+        x ^= moved(a, oldLength) ^ moved(a, newLength);
+        length += newLength - oldLength;
+        if (this.lengthValid[side] > position) this.lengthValid[side] = position;
+      }
+      crc ^= crc32ShiftLong(x, this.sideLength[side] - this.lengthBefore(side, position) - oldLength);
+    } else {
+      if (position > this.prefixValid[side]) return false;
+      const a = this.prefixCrc[base + position];
+      const before = this.prefixLength[base + position];
+      const gone = this.goneLength[side];
+      if (change === CHANGED_INSERT) {
+        if (gone !== 0) {
+          crc = crc32Unshift(crc ^ this.goneCrc[side], gone);
+          length -= gone;
+        }
+        const level = this.levels[side][count - 1 - position];
+        this.refreshLevel(level);
+        const added = this.lTextLength[level];
+        crc ^= crc32ShiftLong(moved(a, added) ^ this.lCrc[level], length - before);
+        length += added;
+      } else {
+        crc ^= crc32ShiftLong(moved(a, gone) ^ this.goneCrc[side], length - before - gone);
+        length -= gone;
+        if (count >= CHECKSUM_DEPTH) {
+          const level = this.levels[side][count - CHECKSUM_DEPTH];
+          if (this.lStale[level] !== 0) this.refreshLevel(level);
+          crc = checksumJoin(crc, this.lCrc[level], this.lTextLength[level]);
+          length += this.lTextLength[level];
+        }
+      }
+      if (this.lengthValid[side] > position) this.lengthValid[side] = position;
+    }
+    if (this.prefixValid[side] > position) this.prefixValid[side] = position;
+    this.sideCrc[side] = crc;
+    this.sideLength[side] = length;
+    return true;
+  }
+
+  /**
+   * The length of a side's text before `position`, from its prefix lengths, first brought up to
+   * `position` from the lengths of the levels there (current: they have not changed).
+   */
+  private lengthBefore(side: number, position: number): number {
+    const base = side * PREFIXES;
+    let valid = this.lengthValid[side];
+    if (valid < position) {
+      const levels = this.levels[side];
+      const best = this.counts[side] - 1;
+      let length = this.prefixLength[base + valid];
+      for (; valid < position; valid++) {
+        length += this.lTextLength[levels[best - valid]];
+        this.prefixLength[base + valid + 1] = length;
+      }
+      this.lengthValid[side] = valid;
+    }
+    return this.prefixLength[base + position];
   }
 
   /** A level's register and length after its size changed (its price's digits are fed once). */
@@ -450,14 +545,25 @@ export class OrderBook {
   }
 
   /**
-   * The level at `position` of `side` changed: its size only, or (`moved`) it came or went.
-   * Positions at or past CHECKSUM_DEPTH change nothing.
+   * The level at `position` of `side` changed (CHANGED_*); `removed` is the level a remove
+   * takes away. Positions at or past CHECKSUM_DEPTH change nothing.
    */
-  private changedAt(side: number, position: number, moved: boolean): void {
+  private changedAt(side: number, position: number, change: number, removed: number): void {
     if (position >= CHECKSUM_DEPTH) return;
+    if (this.changedFrom[side] === CHECKSUM_DEPTH) {
+      this.change[side] = change;
+      // The level that left the top: its register is still the one the side's register holds,
+      // as nothing else changed since the checksum.
+      const count = this.counts[side];
+      let gone = removed;
+      if (change === CHANGED_INSERT && count > CHECKSUM_DEPTH) gone = this.levels[side][count - 1 - CHECKSUM_DEPTH];
+      this.goneCrc[side] = gone === NONE ? 0 : this.lCrc[gone];
+      this.goneLength[side] = gone === NONE ? 0 : this.lTextLength[gone];
+    } else if (change !== CHANGED_SIZES || this.change[side] !== CHANGED_SIZES) {
+      this.change[side] = CHANGED_MANY;
+    }
     if (position < this.changedFrom[side]) this.changedFrom[side] = position;
     if (position > this.changedTo[side]) this.changedTo[side] = position;
-    if (moved) this.moved[side] = 1;
   }
 
   /**
@@ -466,7 +572,7 @@ export class OrderBook {
    */
   private changedAtKey(side: number, key: number): void {
     const count = this.counts[side];
-    if (count <= CHECKSUM_DEPTH || key >= this.keys[side][count - CHECKSUM_DEPTH]) this.changedAt(side, 0, true);
+    if (count <= CHECKSUM_DEPTH || key >= this.keys[side][count - CHECKSUM_DEPTH]) this.changedAt(side, 0, CHANGED_MANY, NONE);
   }
 
   /** Total size resting at `price` on `side`, 0 if there is no such level. */
@@ -523,7 +629,7 @@ export class OrderBook {
       change = LEVEL_INSERT;
     }
     // Position count - 1 - index, now that the level is in place.
-    this.changedAt(side, count - 1 - index, change === LEVEL_INSERT);
+    this.changedAt(side, count - 1 - index, change === LEVEL_INSERT ? CHANGED_INSERT : CHANGED_SIZES, NONE);
 
     const slot = this.newOrderSlot();
     this.oId[slot] = orderId;
@@ -567,7 +673,7 @@ export class OrderBook {
       return;
     }
     const position = this.counts[side] - 1 - this.search(side, key);
-    this.changedAt(side, position, false);
+    this.changedAt(side, position, CHANGED_SIZES, NONE);
     listener.onOrder(ORDER_MODIFY, side, this.oId[slot], price, remaining);
     listener.onLevel(side, price, this.lSize[level], position, LEVEL_UPDATE);
   }
@@ -600,7 +706,7 @@ export class OrderBook {
     }
     const index = this.search(side, key);
     const position = this.counts[side] - 1 - index;
-    this.changedAt(side, position, left === 0);
+    this.changedAt(side, position, left === 0 ? CHANGED_REMOVE : CHANGED_SIZES, level);
     if (left === 0) this.removeLevel(side, index, level);
     if (listener !== null) {
       listener.onOrder(ORDER_REMOVE, side, orderId, price, 0);

@@ -57,6 +57,21 @@ for (let q = 1; q < LONG_ROWS; q++) {
   for (let i = 0; i < 1024; i++) LONG[q * 1024 + i] = crc32Shift(LONG[(q - 1) * 1024 + i], CRC32_MAX_SHIFT);
 }
 
+// UNSHIFT[k * 256 + v]: the register that becomes (v << 8k) after CRC32_MAX_SHIFT zero bytes. A
+// zero byte takes register r to TABLE[r & 0xff] ^ (r >>> 8), and the top bytes of TABLE's 256
+// entries differ, so the top byte names the low byte it came from and a step can be undone.
+const LOW_OF_TOP = new Uint8Array(256);
+for (let n = 0; n < 256; n++) LOW_OF_TOP[TABLE[n] >>> 24] = n;
+const UNSHIFT = new Int32Array(1024);
+for (let i = 0; i < 1024; i++) {
+  let state = (i & 0xff) << (8 * (i >>> 8));
+  for (let n = 0; n < CRC32_MAX_SHIFT; n++) {
+    const low = LOW_OF_TOP[state >>> 24];
+    state = ((state ^ TABLE[low]) << 8) | low;
+  }
+  UNSHIFT[i] = state;
+}
+
 /** The running state before the first byte (all ones, as the standard pre-inversion demands). */
 export const CRC32_INIT = -1;
 
@@ -117,6 +132,16 @@ export function crc32ShiftLong(state: number, count: number): number {
     LONG[row + (state & 0xff)] ^ LONG[row + 256 + ((state >>> 8) & 0xff)] ^
     LONG[row + 512 + ((state >>> 16) & 0xff)] ^ LONG[row + 768 + (state >>> 24)]
   );
+}
+
+/**
+ * The register that becomes `state` after `count` (0 to CRC32_MAX_SHIFT) zero bytes: what is left
+ * of a text's register once its last `count` bytes, fed from 0, are XORed out. Back by
+ * CRC32_MAX_SHIFT, then forward by the rest: eight lookups.
+ */
+export function crc32Unshift(state: number, count: number): number {
+  state = UNSHIFT[state & 0xff] ^ UNSHIFT[256 + ((state >>> 8) & 0xff)] ^ UNSHIFT[512 + ((state >>> 16) & 0xff)] ^ UNSHIFT[768 + (state >>> 24)];
+  return crc32Shift(state, CRC32_MAX_SHIFT - count);
 }
 
 export function crc32Finish(state: number): number {

@@ -140,11 +140,12 @@ t.test('random books agree with the string-building reference', async (t) => {
 });
 
 t.test('the cached checksum follows every change, checked after each event or after a few', async (t) => {
-  // The book updates a side's register in place when one level's size changed and its text kept
-  // its length, and otherwise rejoins the side from the first position that changed (from the
-  // best when it has no listener, which searches for no position): every kind of change, at the
-  // top, at the tenth level, just below it and deep, on either side, with and without a
-  // listener, one at a time or several between two checksums, must leave it exact.
+  // The book updates a side's register in place when one thing changed since the last checksum
+  // (sizes at one position, one level inserted or removed), and otherwise rejoins the side from
+  // the first position that changed (from the best when it has no listener, which searches for
+  // no position): every kind of change, at the top, at the tenth level, just below it and deep,
+  // on either side, with and without a listener, one at a time or several between two checksums,
+  // must leave it exact.
   let seed = 11;
   const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
   const pick = (n: number) => Math.floor(random() * n);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import * as zlib from 'node:zlib';
-import { CRC32_INIT, CRC32_MAX_LONG_SHIFT, CRC32_MAX_SHIFT, crc32, crc32Chunk, crc32Finish, crc32Shift, crc32ShiftLong } from '../../src/util/crc32';
+import { CRC32_INIT, CRC32_MAX_LONG_SHIFT, CRC32_MAX_SHIFT, crc32, crc32Chunk, crc32Finish, crc32Shift, crc32ShiftLong, crc32Unshift } from '../../src/util/crc32';
 
 const zlibCrc32 = (zlib as unknown as { crc32(data: Uint8Array): number }).crc32;
 
@@ -70,4 +70,17 @@ t.test('a long shift is the same as one zero byte at a time, for every count it 
     }
   }
   t.equal(wrong, 0, `counts 0 to ${CRC32_MAX_LONG_SHIFT} from four registers`);
+});
+
+t.test('an unshift undoes a shift, for every count it takes', async (t) => {
+  let seed = 5;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) | 0;
+  let wrong = 0;
+  for (let round = 0; round < 200; round++) {
+    const state = round < 4 ? [CRC32_INIT, 0, 1, 0x80000000 | 0][round] : random();
+    for (let count = 0; count <= CRC32_MAX_SHIFT; count++) {
+      if (crc32Shift(crc32Unshift(state, count), count) !== state || crc32Unshift(crc32Shift(state, count), count) !== state) wrong++;
+    }
+  }
+  t.equal(wrong, 0, `200 registers, counts 0 to ${CRC32_MAX_SHIFT}`);
 });
