@@ -85,6 +85,8 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
   private readonly collector = [new OrderCollector(), new OrderCollector()];
   private readonly snapPrices = [new Float64Array(L2_DEPTHS[DEPTHS - 1]), new Float64Array(L2_DEPTHS[DEPTHS - 1])];
   private readonly snapSizes = [new Float64Array(L2_DEPTHS[DEPTHS - 1]), new Float64Array(L2_DEPTHS[DEPTHS - 1])];
+  /** The best bid and ask for a ticker, as OrderBook.bestLevels writes them. */
+  private readonly quote = new Float64Array(4);
   private snapshotCandle = 0;
   private topChanged = false;
   private bestChanged = false;
@@ -325,13 +327,14 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
 
   /** A ticker update, or (snapshot) the ticker answering a subscription or a reset. */
   ticker(s: SymbolState, snapshot: boolean, flags: number): void {
-    const book = s.book;
     const st = s.rolling24h;
     const fast = this.fast;
-    const bid = book.bestPrice(BID);
-    const bidSize = book.bestSize(BID);
-    const ask = book.bestPrice(ASK);
-    const askSize = book.bestSize(ASK);
+    const quote = this.quote;
+    s.book.bestLevels(quote);
+    const bid = quote[0];
+    const bidSize = quote[1];
+    const ask = quote[2];
+    const askSize = quote[3];
     // Read once for both calls: here the getters are calls, not inlined.
     const volume = st.volume;
     const high = st.high;

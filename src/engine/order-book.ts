@@ -341,6 +341,21 @@ export class OrderBook {
     return this.levelSize(side, 0);
   }
 
+  /**
+   * The best bid's price and size, then the best ask's, into out[0..3] (0 and 0 for an empty
+   * side): a ticker's quote in one call rather than four through levelAt.
+   */
+  bestLevels(out: Float64Array): void {
+    const bids = this.counts[BID];
+    const asks = this.counts[ASK];
+    const bid = bids === 0 ? NONE : this.levels[BID][bids - 1];
+    const ask = asks === 0 ? NONE : this.levels[ASK][asks - 1];
+    out[0] = bid === NONE ? 0 : this.lPrice[bid];
+    out[1] = bid === NONE ? 0 : this.lSize[bid];
+    out[2] = ask === NONE ? 0 : this.lPrice[ask];
+    out[3] = ask === NONE ? 0 : this.lSize[ask];
+  }
+
   hasOrder(orderId: number): boolean {
     return this.slotOf.has(orderId);
   }

@@ -103,6 +103,9 @@ t.test('an empty book answers queries with zeros', async (t) => {
     t.equal(book.firstOrderAt(side, 0), 0);
     t.same(queue(book, side), []);
   }
+  const quote = new Float64Array([9, 9, 9, 9]);
+  book.bestLevels(quote);
+  t.same([...quote], [0, 0, 0, 0], 'bestLevels of an empty book');
   t.equal(book.orderCount, 0);
   t.equal(book.hasOrder(1), false);
   t.ok(Number.isNaN(book.orderPrice(1)));
@@ -157,6 +160,9 @@ t.test('add builds levels in price order and reports each insert where it lands'
   t.equal(book.bestSize(BID), 3);
   t.equal(book.bestPrice(ASK), 1030);
   t.equal(book.bestSize(ASK), 2);
+  const quote = new Float64Array(4);
+  book.bestLevels(quote);
+  t.same([...quote], [1020, 3, 1030, 2], 'bestLevels: best bid then best ask');
   t.equal(book.levelOrderCount(BID, 2), 2);
   t.equal(book.orderCount, 8);
   t.equal(book.orderSide(12), ASK);
