@@ -62,7 +62,7 @@ export class SymbolState {
     readonly listener: BookListener & CandleListener,
   ) {
     this.book = new OrderBook(instrument.tickUnits, instrument.lotUnits, listener);
-    this.candles = new CandleBuilder(listener);
+    this.candles = new CandleBuilder(listener, this.candleActive);
     this.symbolBytes = new TextEncoder().encode(instrument.symbol);
   }
 

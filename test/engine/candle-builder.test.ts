@@ -388,6 +388,32 @@ t.test('empty intervals produce no candle', async (t) => {
   t.notOk(builder.current(5, new Rows()), 'and nothing is left in progress');
 });
 
+t.test('follow: candles in progress only for flagged intervals, finals for all, same figures', async (t) => {
+  const follow = new Uint8Array(INTERVAL_COUNT);
+  const wanted: unknown[][] = [];
+  const heard: unknown[][] = [];
+  // The builder without `follow` hears everything; what it hears for a flagged interval, or final,
+  // is what the one with `follow` must hear.
+  const every = new CandleBuilder({
+    onCandle: (...call) => {
+      if (call[11] || follow[call[0]] !== 0) wanted.push(call);
+    },
+  });
+  const followed = new CandleBuilder({ onCandle: (...call) => heard.push(call) }, follow);
+  const m = EPOCH_2024 + 3 * MINUTE;
+  const trades = [[m + 1, 100], [m + 2, 90], [m + MINUTE, 95], [m + 2 * MINUTE, 97], [m + 3 * MINUTE, 99]];
+  for (let k = 0; k < trades.length; k++) {
+    follow.fill(0);
+    follow[k % INTERVAL_COUNT] = 1;
+    follow[1] = k % 2;
+    every.onTrade(trades[k][0], trades[k][1], 1);
+    followed.onTrade(trades[k][0], trades[k][1], 1);
+  }
+  t.same(heard, wanted, 'the unflagged in-progress calls are left out, nothing else');
+  t.ok(heard.some((call) => call[11] === true), 'finals go out unflagged');
+  t.ok(heard.length < INTERVAL_COUNT * trades.length, 'and some in-progress calls were left out');
+});
+
 t.test('current() reads the candle in progress; bad intervals are coded errors', async (t) => {
   const builder = new CandleBuilder({ onCandle() {} });
   const read = (i: number) => {
