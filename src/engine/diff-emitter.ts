@@ -166,7 +166,8 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
 
   /**
    * A candle changed (every trade) or closed. Closed candles always go out (the front keeps
-   * them for REST); candles in progress only while someone follows that interval.
+   * them for REST); candles in progress come only for the intervals someone follows (the
+   * symbol's CandleBuilder is given SymbolState.candleActive).
    */
   onCandle(
     interval: number,
@@ -184,7 +185,6 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
   ): void {
     const s = this.s;
     if (final) this.persist.candle(s.instrument.index, interval, start, open, high, low, close, volume, volumeRest, notional, notionalRest, count);
-    if (!final && s.candleActive[interval] === 0) return;
     const fast = this.fast;
     const seq = this.sequence;
     const ts = this.timestamp;

@@ -721,7 +721,7 @@ export class OrderBook {
     }
     const index = this.search(side, key);
     const position = this.counts[side] - 1 - index;
-    this.changedAt(side, position, left === 0 ? CHANGED_REMOVE : CHANGED_SIZES, level);
+    this.changedAt(side, position, left === 0 ? CHANGED_REMOVE : CHANGED_SIZES, left === 0 ? level : NONE);
     if (left === 0) this.removeLevel(side, index, level);
     if (listener !== null) {
       listener.onOrder(ORDER_REMOVE, side, orderId, price, 0);
