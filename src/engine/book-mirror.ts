@@ -139,6 +139,11 @@ export class BookMirrorReader {
     return this.view;
   }
 
+  /** The sequence `slot` holds now: what a render kept from an earlier read is checked against. */
+  sequence(slot: number): number {
+    return this.table.readWord(slot, M_SEQUENCE);
+  }
+
   /** As read, with at least the top ten levels copied, so that checksum() can follow. */
   readBook(slot: number, levels: number): Float64Array {
     return this.read(slot, Math.max(levels, CHECKSUM_DEPTH));

@@ -2,6 +2,8 @@ import type { HttpRequest, HttpResponse, RecognizedString, TemplatedApp } from '
 import type { Caller, RouteInfo } from '../auth/caller';
 import type { UsageRecord } from '../store/store';
 import { nowMicros } from '../util/clock';
+import { PeerAddress, peerAddress } from './peer-address';
+import { CONTENT_LENGTH, statusLine, statusOf, USER_AGENT } from './uws-text';
 
 export interface MeterParts {
   /** Takes each answered request's usage row (accounting/usage-batcher.ts); null: accounting off. */
@@ -49,19 +51,17 @@ export function answerHeaders(res: HttpResponse, headers: ReadonlyArray<readonly
 }
 
 /**
- * The peer's address as text, read once per request: the meter reads it when it opens the
- * response, and admission's credentials take the same string instead of asking uWS again (each
- * read is a getpeername system call and a formatted copy).
+ * The peer's address, read once per request: the meter reads it when it opens the response, and
+ * admission's credentials take the same one instead of asking uWS again (each read is a
+ * getpeername system call).
  */
-export function remoteAddress(res: HttpResponse): string {
-  return res instanceof MeteredResponse ? res.ip : addressText(res);
+export function remotePeer(res: HttpResponse): PeerAddress {
+  return res instanceof MeteredResponse ? res.peer : peerAddress(res);
 }
 
-const ADDRESS_TEXT = new TextDecoder();
-
-function addressText(res: HttpResponse): string {
-  // uWS gives the text in a fresh ArrayBuffer: decoded as it is, with no Buffer view made over it.
-  return ADDRESS_TEXT.decode(res.getRemoteAddressAsText());
+/** The peer's address as text (see remotePeer). */
+export function remoteAddress(res: HttpResponse): string {
+  return remotePeer(res).text;
 }
 
 /** What a body signature covers: the text, or the bytes of a buffer or view as written. */
@@ -112,7 +112,7 @@ class MeteredResponse {
   private readonly started = performance.now();
   private readonly requestBytes: number;
   private readonly userAgent: string;
-  readonly ip: string;
+  readonly peer: PeerAddress;
   private readonly abortHandlers: (() => void)[] = [];
   private listening = false;
 
@@ -124,9 +124,9 @@ class MeteredResponse {
     private readonly sign: ((body: Uint8Array | string) => string) | null,
     private readonly keyId: string,
   ) {
-    this.requestBytes = Number(req.getHeader('content-length')) || 0;
-    this.userAgent = record === null ? '' : req.getHeader('user-agent');
-    this.ip = addressText(res);
+    this.requestBytes = Number(req.getHeader(CONTENT_LENGTH)) || 0;
+    this.userAgent = record === null ? '' : req.getHeader(USER_AGENT);
+    this.peer = peerAddress(res);
   }
 
   /** Registers the meter's abort handler with uWS, once, unless the answer is already written. */
@@ -158,7 +158,7 @@ class MeteredResponse {
 
   writeStatus(status: RecognizedString): this {
     this.res.writeStatus(status);
-    this.status = parseInt(String(status), 10) || 200;
+    this.status = statusOf(status);
     this.statusWritten = true;
     if (this.headers !== null) for (const [name, value] of this.headers) this.res.writeHeader(name, value);
     return this;
@@ -170,7 +170,7 @@ class MeteredResponse {
   }
 
   end(body?: RecognizedString, closeConnection?: boolean): this {
-    if (!this.statusWritten) this.writeStatus('200 OK');
+    if (!this.statusWritten) this.writeStatus(statusLine(200));
     if (this.sign !== null && this.status === 200) {
       this.res.writeHeader(SIGNATURE_HEADER, `keyid="${this.keyId}", sig="${this.sign(bodyView(body))}"`);
     }
@@ -202,13 +202,13 @@ class MeteredResponse {
       requestBytes: this.requestBytes,
       responseBytes: bytes,
       status,
-      subject: caller?.subject ?? `ip:${this.ip}`,
+      subject: caller?.subject ?? `ip:${this.peer.text}`,
       clientId: caller?.clientId ?? null,
       keyId: caller?.keyId ?? null,
       endpoint: this.route.pattern,
       method: this.route.method,
       userAgent: this.userAgent,
-      ip: this.ip,
+      ip: this.peer.text,
     });
   }
 }

@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponse, TemplatedApp, WebSocketBehavior } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, RecognizedString, TemplatedApp, WebSocketBehavior } from 'uWebSockets.js';
 import { BookcastError, ErrorCode, ERRORS } from '../errors';
 import { formatTimestampMicros, parseTimestamp } from '../wire/timestamp';
 import { nowMicros } from '../util/clock';
@@ -6,23 +6,9 @@ import { log } from '../util/log';
 import { Admission, AdmissionRefusal, Credentials } from '../auth/admission';
 import type { Caller, Permission, RouteInfo } from '../auth/caller';
 import { routePermission } from '../auth/route-permissions';
-import { clientKey } from './connection-limits';
 import { BufferedBody, parameterCount, RequestCopy } from './request-copy';
-import { answerHeaders, handlerReturned, meterOf, noteCaller, remoteAddress } from './answer-meter';
-
-const STATUS_LINES: Record<number, string> = {
-  200: '200 OK',
-  400: '400 Bad Request',
-  401: '401 Unauthorized',
-  403: '403 Forbidden',
-  404: '404 Not Found',
-  405: '405 Method Not Allowed',
-  409: '409 Conflict',
-  413: '413 Payload Too Large',
-  429: '429 Too Many Requests',
-  500: '500 Internal Server Error',
-  503: '503 Service Unavailable',
-};
+import { answerHeaders, handlerReturned, meterOf, noteCaller, remotePeer } from './answer-meter';
+import { AUTHORIZATION, CONTENT_TYPE, contentType as contentTypeBytes, statusLine, textBytes, X_API_KEY } from './uws-text';
 
 /**
  * Told of every answer a `route` or `routeAsync` handler gives: its route pattern, status, time
@@ -100,12 +86,12 @@ function watchAs(res: HttpResponse, view: HttpResponse): HttpResponse {
 /** An answer body: bytes are copied by uWS as they are, a string is measured and encoded as UTF-8 on every answer. */
 export type Body = string | Uint8Array<ArrayBuffer>;
 
-const UTF8 = new TextEncoder();
-
 /** A body kept to answer again (a render reused while its book is unchanged), encoded once. */
-export function bodyBytes(text: string): Uint8Array<ArrayBuffer> {
-  // encode() always gives a fresh ArrayBuffer of its own (never a shared one), as uWS's types ask.
-  return UTF8.encode(text) as Uint8Array<ArrayBuffer>;
+export const bodyBytes = textBytes;
+
+/** The buffer itself when the view covers all of it: uWS reads a buffer for less than a view (uws-text.ts). */
+function wholeBuffer(body: Uint8Array<ArrayBuffer>): RecognizedString {
+  return body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body.buffer : body;
 }
 
 export function sendJson(res: HttpResponse, status: number, body: Body): void {
@@ -115,7 +101,7 @@ export function sendJson(res: HttpResponse, status: number, body: Body): void {
 export function sendBody(res: HttpResponse, status: number, contentType: string, body: Body): void {
   answered(res, status);
   res.cork(() => {
-    res.writeStatus(STATUS_LINES[status] ?? `${status} Error`).writeHeader('content-type', contentType).end(body);
+    res.writeStatus(statusLine(status)).writeHeader(CONTENT_TYPE, contentTypeBytes(contentType)).end(typeof body === 'string' ? body : wholeBuffer(body));
   });
 }
 
@@ -135,7 +121,7 @@ export function sendError(res: HttpResponse, code: ErrorCode, message?: string):
     return;
   }
   res.cork(() => {
-    res.writeStatus(STATUS_LINES[ERRORS[code].status]).writeHeader('content-type', 'application/json').writeHeader('retry-after', retryAfter).end(errorBody(code, message));
+    res.writeStatus(statusLine(ERRORS[code].status)).writeHeader(CONTENT_TYPE, contentTypeBytes('application/json')).writeHeader('retry-after', retryAfter).end(errorBody(code, message));
   });
 }
 
@@ -169,11 +155,14 @@ export function readQuery(req: HttpRequest, allowed: readonly string[]): Map<str
 const PLAIN_QUERY = /^[^%+?]*$/;
 
 function addQueryValue(values: Map<string, string>, allowed: readonly string[], key: string, value: string): void {
-  if (!allowed.includes(key)) {
+  const known = allowed.indexOf(key);
+  if (known === -1) {
     throw new BookcastError('INVALID_PARAMETER', `unknown parameter "${key}"${allowed.length ? `; allowed: ${allowed.join(', ')}` : ''}`);
   }
-  if (values.has(key)) throw new BookcastError('INVALID_PARAMETER', `parameter "${key}" given twice`);
-  values.set(key, value);
+  // The endpoint's own string keys the map: its hash is kept, the request's copy would be hashed anew.
+  const name = allowed[known];
+  if (values.has(name)) throw new BookcastError('INVALID_PARAMETER', `parameter "${key}" given twice`);
+  values.set(name, value);
 }
 
 /** An integer parameter in [min, max], or its default when absent. */
@@ -274,11 +263,11 @@ function internalError(res: HttpResponse, pattern: string, err: unknown): void {
  * address (connection-limits' key: an IPv6 client counts by its /64). Reads `req` synchronously.
  */
 export function requestCredentials(res: HttpResponse, req: HttpRequest): Credentials {
-  const authorization = req.getHeader('authorization');
+  const authorization = req.getHeader(AUTHORIZATION);
   return {
-    apiKey: req.getHeader('x-api-key'),
-    bearer: /^bearer /i.test(authorization) ? authorization.slice(7).trim() : '',
-    ip: clientKey(remoteAddress(res)),
+    apiKey: req.getHeader(X_API_KEY),
+    bearer: authorization !== '' && /^bearer /i.test(authorization) ? authorization.slice(7).trim() : '',
+    ip: remotePeer(res).key,
   };
 }
 
@@ -287,7 +276,7 @@ export function sendRefusal(res: HttpResponse, err: unknown): void {
   if (err instanceof AdmissionRefusal && err.headers.length > 0) {
     answered(res, err.status, err.code);
     res.cork(() => {
-      res.writeStatus(STATUS_LINES[err.status] ?? `${err.status} Error`).writeHeader('content-type', 'application/json');
+      res.writeStatus(statusLine(err.status)).writeHeader(CONTENT_TYPE, contentTypeBytes('application/json'));
       for (const [name, value] of err.headers) res.writeHeader(name, value);
       res.end(errorBody(err.code, err.message));
     });

@@ -98,7 +98,7 @@ export class MarketSnapshots {
 
   /** The sequence the mirror holds for an instrument (cheap: header and one level). */
   sequenceOf(instrument: Instrument): number {
-    return this.mirror.read(instrument.index, 1)[M_SEQUENCE];
+    return this.mirror.sequence(instrument.index);
   }
 
   snapshot(instrument: Instrument, fields: readonly SnapshotField[], currency: string | undefined, now: number): MarketSnapshot {

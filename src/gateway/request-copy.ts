@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponse, RecognizedString } from 'uWebSockets.js';
+import { text } from './uws-text';
 
 /**
  * A request read whole before an await. uWS reuses an HttpRequest once its handler returns, so a
@@ -21,7 +22,7 @@ export class RequestCopy {
   }
 
   getHeader(key: RecognizedString): string {
-    return this.headers.get(String(key)) ?? '';
+    return this.headers.get(text(key)) ?? '';
   }
 
   getParameter(index: number): string {

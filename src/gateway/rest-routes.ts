@@ -153,14 +153,15 @@ export class RestRoutes {
       this.orderbookAt(res, ins, depth, timeParameter(query, 'at', 0), caller);
       return;
     }
-    const v = this.mirror.readBook(ins.index, depth);
-    // The same book at the same depth renders the same body: keep the last one per (symbol, depth).
+    // The same book at the same depth renders the same body: keep the last one per (symbol, depth),
+    // and check it against the book's sequence alone before copying the book.
     const key = ins.index * (MIRROR_DEPTH + 1) + depth;
     const cached = this.rendered.get(key);
-    if (cached !== undefined && cached.sequence === v[M_SEQUENCE]) {
+    if (cached !== undefined && cached.sequence === this.mirror.sequence(ins.index)) {
       sendJson(res, 200, cached.body);
       return;
     }
+    const v = this.mirror.readBook(ins.index, depth);
     const p = ins.priceDecimals;
     const s = ins.sizeDecimals;
     const bids = Math.min(depth, v[M_BID_COUNT]);

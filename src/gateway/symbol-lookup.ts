@@ -20,6 +20,7 @@ export class SymbolLookup {
         return undefined;
       }
     }
-    return this.bySpelling.get(name.toUpperCase());
+    // Most clients spell it as listed: no upper-case copy made and hashed for them.
+    return this.bySpelling.get(name) ?? this.bySpelling.get(name.toUpperCase());
   }
 }

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { BookcastError } from '../errors';
-import { ConnectionLimits, clientKey } from './connection-limits';
-import { remoteAddress } from './answer-meter';
+import { ConnectionLimits } from './connection-limits';
+import { remotePeer } from './answer-meter';
 import { sendError } from './http';
 
 export interface UpgradeGuardOptions {
@@ -39,7 +39,7 @@ export class UpgradeGuard {
         this.refusedOrigins++;
         throw new BookcastError('ORIGIN_NOT_ALLOWED', `origin ${origin.slice(0, 200)} may not open WebSocket connections here`);
       }
-      const client = clientKey(remoteAddress(res));
+      const client = remotePeer(res).key;
       this.limits.check(client);
       return client;
     } catch (err) {

@@ -114,6 +114,23 @@ export class SeqlockTable {
       if (attempt >= SPIN_RETRIES) Atomics.wait(sleeper, 0, 0, YIELD_MS);
     }
   }
+
+  /** Reader: one word of the slot as read() would copy it, without a copy (a cache's validity check). */
+  readWord(slot: number, word: number): number {
+    if (word < 0 || word >= this.wordsPerSlot) throw new RingError(ERR_SEQLOCK_WORDS, `no word ${word}: slot has ${this.wordsPerSlot}`);
+    const i32 = this.i32;
+    const v = (slot * this.stride) >> 2;
+    const at = (v >> 1) + 1 + word;
+    for (let attempt = 0; ; attempt++) {
+      const before = Atomics.load(i32, v);
+      if ((before & 1) === 0) {
+        const value = this.f64[at];
+        Atomics.store(fence, 0, 0);
+        if (Atomics.load(i32, v) === before) return value;
+      }
+      if (attempt >= SPIN_RETRIES) Atomics.wait(sleeper, 0, 0, YIELD_MS);
+    }
+  }
 }
 
 const SPIN_RETRIES = 100;

@@ -22,9 +22,9 @@ class FakeResponse {
     return this;
   }
 
-  getRemoteAddressAsText(): ArrayBuffer {
+  getRemoteAddress(): ArrayBuffer {
     this.addressReads++;
-    return new TextEncoder().encode('203.0.113.7').buffer as ArrayBuffer;
+    return new Uint8Array([203, 0, 113, 7]).buffer;
   }
 
   writeStatus(): this {

@@ -67,3 +67,42 @@ t.test('seqlock: a copy that overlapped a write is discarded and retried, every 
   t.equal(torn, 0, 'no torn copy returned');
   t.equal(stale, 0, 'each read returned the record and version the write left');
 });
+
+t.test('readWord gives the word a read would copy, and never one a write in progress is replacing', async (t) => {
+  const slots = 2;
+  const words = 8;
+  const sab = new SharedArrayBuffer(SeqlockTable.byteLength(slots, words));
+  const table = new SeqlockTable(sab, slots, words);
+  for (let s = 0; s < slots; s++) {
+    table.beginWrite(s);
+    for (let w = 0; w < words; w++) table.f64[table.base(s) + w] = 100 * s + w + 0.5;
+    table.endWrite(s);
+  }
+  const copy = new Float64Array(words);
+  for (let s = 0; s < slots; s++) {
+    table.read(s, copy, words);
+    for (let w = 0; w < words; w++) if (table.readWord(s, w) !== copy[w]) t.fail(`slot ${s} word ${w}`);
+  }
+  t.throws(() => table.readWord(0, words), { code: 'ERR_SEQLOCK_WORDS' }, 'a word past the slot');
+
+  // A writer thread opens a write on slot 1 and only then, after a pause, replaces word 3: a read
+  // made while the write is open must wait for it, whenever the write lands.
+  const control = new Int32Array(new SharedArrayBuffer(4));
+  const writer = new Worker(
+    `const { workerData } = require('node:worker_threads');
+     const { SeqlockTable } = require(workerData.module);
+     const table = new SeqlockTable(workerData.sab, ${slots}, ${words});
+     const control = new Int32Array(workerData.control);
+     table.beginWrite(1);
+     Atomics.store(control, 0, 1);
+     Atomics.notify(control, 0);
+     Atomics.wait(control, 0, 1, 50);
+     table.f64[table.base(1) + 3] = -7;
+     table.endWrite(1);`,
+    { eval: true, workerData: { sab, control: control.buffer, module: path.join(__dirname, '../../src/ring/seqlock-table.js') } },
+  );
+  t.teardown(() => writer.terminate());
+  while (Atomics.load(control, 0) !== 1) Atomics.wait(control, 0, 0, 1000);
+  t.equal(table.readWord(1, 3), -7, 'the value the open write left, not the one it replaced');
+  await once(writer, 'exit');
+});
