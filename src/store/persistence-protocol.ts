@@ -40,6 +40,7 @@ export interface OrderEventSource {
  *   9 order events stored   10 journal sequence through which order events are stored
  *   11 journal records retention deleted before they were stored (gaps in order_events)
  *   12 history reads running or waiting for the store   13 history reads refused (BUSY: queue full)
+ *   14 usage rows waiting for the store   15 usage rows dropped (too many waiting)
  */
 export const P_TRADES = 0;
 export const P_CANDLES = 1;
@@ -55,7 +56,9 @@ export const P_EVENTS_THROUGH = 10;
 export const P_EVENTS_SKIPPED = 11;
 export const P_READS_PENDING = 12;
 export const P_READS_REFUSED = 13;
-export const P_STATS_WORDS = 14;
+export const P_USAGE_WAITING = 14;
+export const P_USAGE_DROPPED = 15;
+export const P_STATS_WORDS = 16;
 
 /**
  * The durable lag over the last minute (durable-lag.ts), one seqlock slot written by the worker:

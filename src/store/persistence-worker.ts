@@ -45,6 +45,8 @@ import {
   P_REJECTED,
   P_READS_PENDING,
   P_READS_REFUSED,
+  P_USAGE_DROPPED,
+  P_USAGE_WAITING,
   PersistenceReport,
   PersistenceRequest,
   PersistenceWorkerData,
@@ -56,8 +58,9 @@ import { lockEmbeddedStore } from './store-lock';
 import { renderHistory } from './history-render';
 import { renderOrderEvents } from './event-render';
 import { OrderEventFeed } from './order-event-feed';
-import type { RateBucketRecord, Store, UsageRecord } from './store';
+import type { Store } from './store';
 import { unpackUsage } from './usage-pack';
+import { UsageQueue } from './usage-queue';
 
 const READ_LIMIT = 4096;
 const SPOOL_MEMORY_ROWS = 200_000;
@@ -81,6 +84,8 @@ const COALESCE_MS = 25;
 /** How long a stop goes on storing order events the journal made durable; the next start resumes the rest. */
 const STOP_EVENTS_MS = 5000;
 const UNIQUE_VIOLATION = '23505';
+/** Usage rows that may wait for the store (20 of the front thread's fullest batches); more are dropped. */
+const USAGE_WAITING_ROWS = 100_000;
 /** PostgreSQL: connections for history reads, apart from the writer's, so writes never queue behind reads. */
 const READ_CONNECTIONS = 3;
 /** History reads that may wait for the store beyond those running; more are refused (BUSY). */
@@ -308,22 +313,16 @@ function report(r: PersistenceReport): void {
 
 let stopping = false;
 
-/** Usage batches being written, in arrival order; a stop waits for them. */
-let usageWrites: Promise<void> = Promise.resolve();
-
 /**
  * Usage rows are accounting, not market data: a batch the database refuses is reported (health's
- * last_error) and dropped, never spooled ahead of trades.
+ * last_error) and dropped, never spooled ahead of trades; past USAGE_WAITING_ROWS waiting, new
+ * batches are dropped and counted (usage-queue.ts).
  */
-function writeUsage(rows: UsageRecord[], buckets: RateBucketRecord[]): void {
-  usageWrites = usageWrites.then(async () => {
-    try {
-      await (await connect()).writeUsage(rows, buckets);
-    } catch (err) {
-      report({ type: 'error', id: null, code: 'STORE_UNAVAILABLE', message: `usage rows dropped: ${(err as Error).message}` });
-    }
-  });
-}
+const usage = new UsageQueue(
+  (rows, buckets) => connect().then((s) => s.writeUsage(rows, buckets)),
+  USAGE_WAITING_ROWS,
+  (err) => report({ type: 'error', id: null, code: 'STORE_UNAVAILABLE', message: `usage rows dropped: ${err.message}` }),
+);
 
 async function answer(request: PersistenceRequest): Promise<void> {
   if (request.type === 'stop') {
@@ -333,7 +332,9 @@ async function answer(request: PersistenceRequest): Promise<void> {
     return;
   }
   if (request.type === 'usage') {
-    writeUsage(unpackUsage(request.batch), request.buckets);
+    usage.add(unpackUsage(request.batch), request.buckets);
+    stats[P_USAGE_WAITING] = usage.rows;
+    stats[P_USAGE_DROPPED] = usage.dropped;
     return;
   }
   try {
@@ -411,7 +412,7 @@ async function run(): Promise<void> {
     const rows = batchRows(batch);
     if (stopping && ringsDrained) {
       await flush(batch);
-      await usageWrites;
+      await usage.drained();
       await drainEvents(Date.now() + STOP_EVENTS_MS);
       // Whatever the database did not take stays in the spool (memory is lost: move it to disk).
       for (const b of spool.takeAll()) spool.persist(b);
@@ -421,6 +422,7 @@ async function run(): Promise<void> {
       process.exit(0);
     }
     stats[P_SPOOL] = spool.rows;
+    stats[P_USAGE_WAITING] = usage.rows;
     stats[P_SPILLED] = spool.spilled;
     durableLag.tick(Date.now());
     if (events !== null && Date.now() >= retryAt) work += await storeEvents(events, false);

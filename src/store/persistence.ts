@@ -30,6 +30,8 @@ import {
   P_REJECTED,
   P_READS_PENDING,
   P_READS_REFUSED,
+  P_USAGE_DROPPED,
+  P_USAGE_WAITING,
   OrderEventSource,
   PersistenceReport,
   PersistenceWorkerData,
@@ -167,6 +169,8 @@ export class Persistence {
       failed_writes: s[P_FAILURES],
       // History reads wait behind writes (read-gate.ts); past the queue's bound they are refused.
       reads: { pending: s[P_READS_PENDING], refused: s[P_READS_REFUSED] },
+      // Usage rows waiting for the store; past a bound new batches are dropped (usage-queue.ts).
+      usage_rows: { waiting: s[P_USAGE_WAITING], dropped: s[P_USAGE_DROPPED] },
       last_batch_lag_ms: millis(s[P_LAG_US]),
       // Event → committed, per stored trade, over the last minute (durable-lag.ts).
       durable_lag_ms:

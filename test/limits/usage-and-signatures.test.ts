@@ -85,6 +85,9 @@ t.test('PGlite: usage rows (COPY through the persistence worker) and the caller\
   const wsRows = ((await srv.get('/api/v1/usage')).body.endpoints as any[]).filter((e) => e.method === 'WS');
   t.same(wsRows.map((e) => [e.endpoint, e.status, e.requests]).sort(), [['/api/v1/market-data/stream', 101, 1], ['/ws', 101, 2]], 'one row per connection, status 101, by endpoint');
   for (const e of wsRows) t.ok(e.request_bytes > 0 && e.response_bytes > e.request_bytes, `${e.endpoint}: bytes received (the subscribe) and sent (snapshot, heartbeats, signatures) are counted`);
+  // Rows are written as they come (the summary above read them back): none dropped; the waiting count drains to zero.
+  await waitFor('no usage row waiting for the store', async () => (await srv.get('/api/v1/health')).body.persistence.usage_rows.waiting === 0);
+  t.equal((await srv.get('/api/v1/health')).body.persistence.usage_rows.dropped, 0, 'health: no usage row dropped');
 });
 
 t.test('without --sign-snapshots: no signature, and the key endpoint says so', async (t) => {
