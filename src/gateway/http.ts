@@ -8,7 +8,7 @@ import type { Caller, Permission, RouteInfo } from '../auth/caller';
 import { routePermission } from '../auth/route-permissions';
 import { BufferedBody, parameterCount, RequestCopy } from './request-copy';
 import { answerHeaders, handlerReturned, meterOf, noteCaller, remotePeer } from './answer-meter';
-import { AUTHORIZATION, CONTENT_TYPE, contentType as contentTypeBytes, statusLine, textBytes, X_API_KEY } from './uws-text';
+import { AUTHORIZATION, CONTENT_TYPE, contentType as contentTypeBytes, statusLine, X_API_KEY } from './uws-text';
 
 /**
  * Told of every answer a `route` or `routeAsync` handler gives: its route pattern, status, time
@@ -85,9 +85,6 @@ function watchAs(res: HttpResponse, view: HttpResponse): HttpResponse {
 
 /** An answer body: bytes are copied by uWS as they are, a string is measured and encoded as UTF-8 on every answer. */
 export type Body = string | Uint8Array<ArrayBuffer>;
-
-/** A body kept to answer again (a render reused while its book is unchanged), encoded once. */
-export const bodyBytes = textBytes;
 
 /** The buffer itself when the view covers all of it: uWS reads a buffer for less than a view (uws-text.ts). */
 function wholeBuffer(body: Uint8Array<ArrayBuffer>): RecognizedString {

@@ -24,7 +24,8 @@ import { formatUnitPair, formatUnits } from '../util/decimal';
 import { vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from '../wire/timestamp';
 import { tickerMembers } from '../wire/ticker-json';
-import { Answer, bodyBytes, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeParameter } from './http';
+import { Answer, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeParameter } from './http';
+import { textBytes } from './uws-text';
 import type { BookAtAnswer, BookAtRequest } from './book-at-task';
 import type { Persistence } from '../store/persistence';
 import type { CandleRecord, TradeRecord } from '../store/store';
@@ -177,7 +178,7 @@ export class RestRoutes {
       body += `${i ? ',' : ''}["${formatUnits(v[w], p)}","${formatUnits(v[w + 1], s)}"]`;
     }
     body += ']}';
-    const bytes = bodyBytes(body);
+    const bytes = textBytes(body);
     this.rendered.set(key, { sequence: v[M_SEQUENCE], body: bytes });
     sendJson(res, 200, bytes);
   }
