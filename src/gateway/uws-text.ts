@@ -16,9 +16,14 @@ export function textBytes(text: string): Uint8Array<ArrayBuffer> {
   return UTF8.encode(text) as Uint8Array<ArrayBuffer>;
 }
 
-/** `text` as UTF-8 in an ArrayBuffer of its own length. */
+/** Each buffer made here, by its text: what a request copy looks a header name up by (see text()). */
+const TEXT_OF = new Map<ArrayBuffer, string>();
+
+/** `text` as UTF-8 in an ArrayBuffer of its own length, made once. */
 function textBuffer(text: string): ArrayBuffer {
-  return textBytes(text).buffer;
+  const buffer = textBytes(text).buffer;
+  TEXT_OF.set(buffer, text);
+  return buffer;
 }
 
 /** Request headers read for every answer (getHeader takes lower-case names). */
@@ -79,6 +84,8 @@ export function contentType(type: string): RecognizedString {
 /** What uWS reads from a string, a buffer or a view (header names and status lines are ASCII). */
 export function text(value: RecognizedString): string {
   if (typeof value === 'string') return value;
+  const known = value instanceof ArrayBuffer ? TEXT_OF.get(value) : undefined;
+  if (known !== undefined) return known;
   if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
   return Buffer.from(value).toString('latin1');
 }

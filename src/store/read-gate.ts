@@ -12,11 +12,6 @@ import { BookcastError } from '../errors';
  *   write batch therefore waits behind at most the one read already inside the database, and
  *   reads fill only the gaps between batches. That is the honest bound for a single connection:
  *   a statement cannot be pre-empted, so the cost is one read's duration, never the queue's.
- * - A read starts from its own macrotask (setImmediate), never from the microtask that ended the
- *   one before. PGlite answers without touching the event loop, so reads started back to back
- *   from microtasks ran the whole queue in one turn: the persistence loop's timers and doorbell
- *   never fired meanwhile, and with a flood keeping the queue full no batch was written for
- *   over a minute (read-flood.test.ts caught it once REST answered faster).
  * - Not exclusive (PostgreSQL): reads use their own pool of connections (persistence-worker.ts),
  *   so writes never wait for them at all; the gate only bounds how many reads are in the pool.
  */
@@ -24,7 +19,6 @@ export class ReadGate {
   private readonly waiting: (() => void)[] = [];
   private running = 0;
   private writing = 0;
-  private scheduled = false;
   /** Reads refused since the start (the queue was full). */
   refused = 0;
 
@@ -68,16 +62,9 @@ export class ReadGate {
   }
 
   private pump(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(this.start);
-  }
-
-  private readonly start = (): void => {
-    this.scheduled = false;
     while (this.waiting.length > 0 && this.running < this.concurrency && !(this.exclusive && this.writing > 0)) {
       this.running++;
       this.waiting.shift()!();
     }
-  };
+  }
 }

@@ -8,14 +8,11 @@ interface UsageBatch {
 /**
  * Usage batches waiting for the store, written one at a time in arrival order.
  *
- * - Bounded: while `maxRows` rows wait, a new batch is dropped and counted, not queued (the
- *   limiter's counts it carries for rate_limit_buckets go with it). Usage rows are accounting; a
- *   REST flood faster than the store takes its rows must not grow the persistence worker's
- *   memory without end, nor the queue that market-data batches share with it (one connection to
- *   the embedded store).
- * - Each write starts from its own macrotask (setImmediate): PGlite settles a write without the
- *   event loop, and a backlog written back to back from microtasks would hold the persistence
- *   loop's batch timer for the whole backlog, as reads once did (read-gate.ts).
+ * Bounded: while `maxRows` rows wait, a new batch is dropped and counted, not queued (the
+ * limiter's counts it carries for rate_limit_buckets go with it). Usage rows are accounting; a
+ * REST flood faster than the store takes its rows must not grow the persistence worker's memory
+ * without end, nor the queue that market-data batches share with it (one connection to the
+ * embedded store).
  */
 export class UsageQueue {
   private readonly waiting: UsageBatch[] = [];
@@ -49,7 +46,6 @@ export class UsageQueue {
 
   private async writeAll(): Promise<void> {
     while (this.waiting.length > 0) {
-      await new Promise((resolve) => setImmediate(resolve));
       const batch = this.waiting.shift()!;
       try {
         await this.write(batch.rows, batch.buckets);

@@ -40,3 +40,17 @@ t.test('openStore keeps PGlite data in <dataDir>/pglite across restarts', async 
   t.same(await second.trades('KEEP-1', 0, Number.MAX_SAFE_INTEGER, 10, 0), [trade('KEEP-1', 1, 1_700_000_000_000_001)]);
   await second.close();
 });
+
+t.test('a timer fires between statements that PGlite settles without the event loop', async (t) => {
+  const db = await PGlite.create();
+  t.teardown(() => db.close());
+  const raw = pgliteClient(db);
+  const order: string[] = [];
+  // Each statement starts when the one before settles, as a queue of reads runs, and takes a few
+  // ms of the thread: a timer set after the first is due once the second has run.
+  const statement = (i: number) => raw.rows('select count(*) from generate_series(1, 200000)', []).then(() => void order.push(`statement ${i}`));
+  await statement(1);
+  setTimeout(() => order.push('timer'), 1);
+  for (let i = 2; i <= 4; i++) await statement(i);
+  t.ok(order.indexOf('timer') !== -1 && order.indexOf('timer') < order.length - 1, `the timer ran before the last statement (${order.join(', ')})`);
+});

@@ -17,17 +17,3 @@ t.test('reads wait while a write runs (exclusive), at most one at a time, and pa
   t.same(order, ['write', 'read 1', 'read 2']);
   t.equal(gate.pending, 0);
 });
-
-t.test('a timer fires between reads that answer without the event loop (PGlite)', async (t) => {
-  const gate = new ReadGate(1, 10, true);
-  const order: string[] = [];
-  // Each read holds the thread for 5 ms, as a query in WebAssembly does: the timer is due once the first has run.
-  const busy = (): void => {
-    const until = performance.now() + 5;
-    while (performance.now() < until);
-  };
-  const reads = [1, 2, 3, 4].map((i) => gate.read(async () => void (busy(), order.push(`read ${i}`))));
-  setTimeout(() => order.push('timer'), 1);
-  await Promise.all(reads);
-  t.ok(order.indexOf('timer') !== -1 && order.indexOf('timer') < order.length - 1, `the timer ran before the last read (${order.join(', ')})`);
-});
