@@ -70,37 +70,42 @@ export function publicHealthReport(startedAt: number): () => object {
 export function healthReport(parts: HealthParts): () => object {
   const { config, instruments, startedAt, sourceStats, feedStats, pool, persistence, ingest, hub, guard, gate, heavyWork, heavySlots, limiter, usage } = parts;
   const publicHealth = publicHealthReport(startedAt);
-  return () => ({
-    ...publicHealth(),
-    source: {
-      kind: config.source.kind,
-      replay: isReplay(config.source),
-      events: sourceStats[SRC_EMITTED],
-      restored_from_journal: sourceStats[SRC_RESTORED],
-      restore_ms: sourceStats[SRC_RESTORE_MS],
-      waits: sourceStats[SRC_WAITS],
-      done: sourceStats[SRC_DONE] === 1,
-    },
-    workers: pool.channels.map((c, index) => ({
+  return () => {
+    // Read before the source's count: the source counts an event before any book can see it, so
+    // within one report no worker's accepted events pass the source's.
+    const workers = pool.channels.map((c, index) => ({
       index,
       symbols: instruments.filter((i) => pool.ownerOf[i.index] === index).map((i) => i.symbol),
       accepted: c.stats[S_ACCEPTED],
-      rejected: Object.fromEntries(REJECT_NAMES.map((name, code) => [name, c.stats[S_REJECTED + code]]).filter(([, n]) => n !== 0 && n !== undefined).slice(0)),
+      rejected: Object.fromEntries(REJECT_NAMES.map((name, code) => [name, c.stats[S_REJECTED + code]]).filter(([, n]) => n !== 0 && n !== undefined)),
       batches: c.stats[S_BATCHES],
       out_waits: c.stats[S_OUT_WAITS],
-    })),
-    persistence: persistence.health(),
-    checkpoints: pool.checkpoints?.health() ?? null,
-    ...(config.source.kind === 'ingest' || config.source.kind === 'standby' ? { ingest: ingest.health() } : {}),
-    ...(parts.replication ? { replication: parts.replication() } : {}),
-    ...(feedStats !== undefined ? { feed: feedHealth(config, instruments, feedStats) } : {}),
-    connections: hub.sessions.size,
-    connection_limits: { ...guard.health(), accept_pauses: gate.pauses },
-    slow_consumer_resyncs: hub.slowConsumerResyncs,
-    slow_consumer_closes: hub.slowConsumerCloses,
-    published: hub.published,
-    heavy_requests: { running: heavyWork.active, queued: heavyWork.queued, ...heavyWork.counts, refused_client_all_kinds: heavySlots.refused },
-    rate_limits: limiter.health(),
-    usage_accounting: usage === null ? null : usage.health(),
-  });
+    }));
+    return {
+      ...publicHealth(),
+      source: {
+        kind: config.source.kind,
+        replay: isReplay(config.source),
+        events: sourceStats[SRC_EMITTED],
+        restored_from_journal: sourceStats[SRC_RESTORED],
+        restore_ms: sourceStats[SRC_RESTORE_MS],
+        waits: sourceStats[SRC_WAITS],
+        done: sourceStats[SRC_DONE] === 1,
+      },
+      workers,
+      persistence: persistence.health(),
+      checkpoints: pool.checkpoints?.health() ?? null,
+      ...(config.source.kind === 'ingest' || config.source.kind === 'standby' ? { ingest: ingest.health() } : {}),
+      ...(parts.replication ? { replication: parts.replication() } : {}),
+      ...(feedStats !== undefined ? { feed: feedHealth(config, instruments, feedStats) } : {}),
+      connections: hub.sessions.size,
+      connection_limits: { ...guard.health(), accept_pauses: gate.pauses },
+      slow_consumer_resyncs: hub.slowConsumerResyncs,
+      slow_consumer_closes: hub.slowConsumerCloses,
+      published: hub.published,
+      heavy_requests: { running: heavyWork.active, queued: heavyWork.queued, ...heavyWork.counts, refused_client_all_kinds: heavySlots.refused },
+      rate_limits: limiter.health(),
+      usage_accounting: usage === null ? null : usage.health(),
+    };
+  };
 }

@@ -213,7 +213,6 @@ export class ServerMetrics implements RequestObserver {
     });
     counter(r, 'bookcast_store_failed_writes_total', 'Store batches that failed (kept in the spool and retried)', () => store().failed_writes);
     gauge(r, 'bookcast_journal_durable_sequence', 'Highest input journal sequence on stable storage', () => parts.sourceStats[SRC_DURABLE]);
-    counter(r, 'bookcast_source_events_total', 'Events the source emitted to the books', () => parts.sourceStats[SRC_EMITTED]);
     new Counter({
       name: 'bookcast_events_total',
       help: 'Events the book workers applied (result="accepted") or rejected (result = the reason)',
@@ -230,6 +229,9 @@ export class ServerMetrics implements RequestObserver {
         });
       },
     });
+    // Registered, so collected, after the workers' counts: the source counts an event before any book
+    // can see it, so reading it last keeps accepted <= emitted in every scrape of a running feed.
+    counter(r, 'bookcast_source_events_total', 'Events the source emitted to the books', () => parts.sourceStats[SRC_EMITTED]);
     new Counter({
       name: 'bookcast_ring_full_waits_total',
       help: 'Times a book worker waited for ring space (ring="out": the front fell behind; "persist": the store did)',

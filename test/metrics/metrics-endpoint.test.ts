@@ -79,3 +79,19 @@ t.test('GET /metrics reports deliveries, latency, connections, queues, storage, 
   t.equal(sum(after, 'bookcast_websocket_closes_total'), 2, 'two closes counted by code');
   t.equal(value(after, 'bookcast_http_request_duration_seconds_count', { route: '/metrics', status: '200' })! >= 1, true, '/metrics counts itself');
 });
+
+t.test("in every scrape and health report of a fast feed, the workers' accepted events are at most what the source emitted", async (t) => {
+  // The source publishes its count before the books see the events it counts; a report that read
+  // the source first would show the books ahead of it whenever an event landed between the reads.
+  const srv = await startTestServer(['--rate', '50000', '--workers', '2']);
+  t.teardown(() => srv.server.stop());
+  await waitFor('events accepted', async () => (await srv.get('/api/v1/health')).body.workers.some((w: { accepted: number }) => w.accepted > 0));
+  let ahead = 0;
+  for (let round = 0; round < 50; round++) {
+    const [m, health] = await Promise.all([scrape(srv.http), srv.get('/api/v1/health')]);
+    if (sum(m, 'bookcast_events_total', { result: 'accepted' }) > value(m, 'bookcast_source_events_total')!) ahead++;
+    const accepted = health.body.workers.reduce((n: number, w: { accepted: number }) => n + w.accepted, 0);
+    if (accepted > health.body.source.events) ahead++;
+  }
+  t.equal(ahead, 0, 'no report of 100 shows the books ahead of the source');
+});
