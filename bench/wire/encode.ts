@@ -11,10 +11,14 @@
 import { FastEncoder } from '../../src/wire/fast-encoder';
 import { MessageEncoder } from '../../src/wire/message-encoder';
 import { renderJson } from '../../src/wire/json-renderer';
+import { readFileSync } from 'node:fs';
+import { findLobsterSamples, lobsterDataDir, lobsterFiles } from '../../src/source/lobster-files';
 
 interface Scenario {
   name: string;
   call: () => number;
+  /** Each call renders a different message: no one output size to set the allocation against. */
+  variedOutput?: boolean;
 }
 
 interface Result {
@@ -105,6 +109,43 @@ function changes(count: number, best: number, step: number): { ids: Float64Array
     events[i] = i % 3;
   }
   return { ids, prices, sizes, events };
+}
+
+/** Rows of the LOBSTER GOOG sample's order book read for the real-levels scenario. */
+const LOBSTER_ROWS = 50_000;
+
+/**
+ * l2Update frames carrying what changed between consecutive rows of the LOBSTER GOOG sample's
+ * 10-level book (prices at 4 decimals as LOBSTER writes them, sizes in shares): a renderer meets
+ * real prices and sizes in their real order, not one frame's over and over. Null without the sample.
+ */
+function lobsterUpdateFrames(encoder: MessageEncoder, symbol: Uint8Array): Uint8Array[] | null {
+  const sample = findLobsterSamples(lobsterDataDir()).find((p) => /GOOG_[^/]*_message_10\.csv$/.test(p));
+  if (sample === undefined) return null;
+  const rows = readFileSync(lobsterFiles(sample).orderbookPath, 'utf8').split('\n', LOBSTER_ROWS);
+  const frames: Uint8Array[] = [];
+  const bidPrices = new Float64Array(10), bidSizes = new Float64Array(10), askPrices = new Float64Array(10), askSizes = new Float64Array(10);
+  let previous: number[] = [];
+  for (const line of rows) {
+    const row = line.split(',').map(Number);
+    let bids = 0;
+    let asks = 0;
+    // LOBSTER's columns: ask price, ask size, bid price, bid size, level by level.
+    for (let level = 0; level < 10 && previous.length === 40; level++) {
+      const at = level * 4;
+      if (row[at] !== previous[at] || row[at + 1] !== previous[at + 1]) {
+        askPrices[asks] = row[at];
+        askSizes[asks++] = row[at + 1];
+      }
+      if (row[at + 2] !== previous[at + 2] || row[at + 3] !== previous[at + 3]) {
+        bidPrices[bids] = row[at + 2];
+        bidSizes[bids++] = row[at + 3];
+      }
+    }
+    if (bids + asks > 0) frames.push(encoder.l2Update(symbol, frames.length + 2, 1_340_280_000_000_000, 10, frames.length + 1, 7, bidPrices, bidSizes, bids, askPrices, askSizes, asks).slice());
+    previous = row;
+  }
+  return frames;
 }
 
 function scenarios(): Scenario[] {
@@ -228,6 +269,15 @@ function scenarios(): Scenario[] {
   const tickerFrame = encoder.ticker(symbol, 5, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100, 987_654_321, 680_000, 660_000, 669_000, 0).slice();
   const candleFrame = encoder.candle(symbol, 6, timestamp, 0, start, 670_000, 670_100, 669_900, 670_050, 1_234_567, 827_160_185_000, 57, false, 0, 0).slice();
 
+  const lobsterFrames = lobsterUpdateFrames(encoder, new TextEncoder().encode('GOOG'));
+  const lobsterFmt = { priceDecimals: 4, sizeDecimals: 0 };
+  let nextLobster = 0;
+  const renderLobster = (): number => {
+    const frame = lobsterFrames![nextLobster];
+    nextLobster = (nextLobster + 1) % lobsterFrames!.length;
+    return renderJson(frame, lobsterFmt).length;
+  };
+
   return [
     { name: 'encode l2Update 1 level', call: l2Update(1, 0) },
     { name: 'fast l2Update 1 level', call: fastL2Update(1, 0) },
@@ -258,6 +308,7 @@ function scenarios(): Scenario[] {
     { name: 'renderJson l2Snapshot 100+100', call: () => renderJson(snapshot100Frame, fmt).length },
     { name: 'renderJson ticker', call: () => renderJson(tickerFrame, fmt).length },
     { name: 'renderJson candle', call: () => renderJson(candleFrame, fmt).length },
+    ...(lobsterFrames === null ? [] : [{ name: 'renderJson l2Update, LOBSTER GOOG levels in order', call: renderLobster, variedOutput: true }]),
   ];
 }
 
@@ -273,7 +324,7 @@ export async function run(opts: { seconds: number }): Promise<Record<string, Res
       cpuNsPerCall: Math.round(cpuNsPerCall),
       size,
       allocatedBytesPerCall,
-      ...(scenario.name.startsWith('renderJson') ? { beyondOutputBytesPerCall: allocatedBytesPerCall - (Math.ceil((16 + size) / 8) * 8) } : {}),
+      ...(scenario.name.startsWith('renderJson') && scenario.variedOutput !== true ? { beyondOutputBytesPerCall: allocatedBytesPerCall - (Math.ceil((16 + size) / 8) * 8) } : {}),
     };
   }
   return results;

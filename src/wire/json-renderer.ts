@@ -25,6 +25,7 @@ import { BadFrameError } from './frame-verifier';
 import { byteBufferOf } from './frame-readers';
 import { vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from './timestamp';
+import { levelJson } from './level-texts';
 
 /** How the message's symbol writes its integer prices and sizes as decimals. */
 export interface JsonFormat {
@@ -113,8 +114,7 @@ function levelsJson(body: L2Snapshot | L2Update, asks: boolean, fmt: JsonFormat)
   for (let i = 0; i < count; i++) {
     if (asks) body.asks(i, level);
     else body.bids(i, level);
-    if (i > 0) out += ',';
-    out += '["' + formatUnits(level.price(), fmt.priceDecimals) + '","' + formatUnits(level.size(), fmt.sizeDecimals) + '"]';
+    out += levelJson(level.price(), level.size(), fmt.priceDecimals, fmt.sizeDecimals, i === 0);
   }
   return out + ']';
 }

@@ -47,3 +47,25 @@ t.test('what formatUnits writes, parseUnits reads back while it is exact', async
   t.throws(() => formatUnits(NaN, 2), RangeError);
   t.throws(() => formatUnits(Infinity, 2), RangeError);
 });
+
+t.test('values that recur and values that share a slot always get their own text', async (t) => {
+  // More pairs than the cache has slots, each seen many times in a shuffled order, with the same
+  // units at several scales back to back: whatever a slot last held, the text is the pair's own.
+  const pairs: Array<[number, number]> = [];
+  for (let i = 0; i < 6000; i++) {
+    const units = i % 3 === 0 ? 1_000_000 * (5_000_000 + i) : i % 3 === 1 ? 100 * (1 + i) : Math.floor(Math.random() * Number.MAX_SAFE_INTEGER);
+    pairs.push([units, 8], [units, i % 19], [units, 0]);
+  }
+  let wrong = 0;
+  for (let round = 0; round < 5; round++) {
+    for (let i = pairs.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [pairs[i], pairs[j]] = [pairs[j], pairs[i]];
+    }
+    for (const [units, decimals] of pairs) if (formatUnits(units, decimals) !== exact(units, decimals)) wrong++;
+  }
+  t.equal(wrong, 0, `${pairs.length * 5} formats, none wrong`);
+  t.equal(formatUnits(-1_000_000, 2), '-10000.00', 'a negative value is not taken for a cached positive one');
+  t.equal(formatUnits(1_000_000, 2), '10000.00');
+  t.equal(formatUnits(2.5, 0), '3', 'a fraction is rounded, as before');
+});
