@@ -11,8 +11,7 @@
 import { FastEncoder } from '../../src/wire/fast-encoder';
 import { MessageEncoder } from '../../src/wire/message-encoder';
 import { renderJson } from '../../src/wire/json-renderer';
-import { readFileSync } from 'node:fs';
-import { findLobsterSamples, lobsterDataDir, lobsterFiles } from '../../src/source/lobster-files';
+import { findLobsterSamples, LobsterBookReader, lobsterDataDir, lobsterFiles } from '../../src/source/lobster-files';
 
 interface Scenario {
   name: string;
@@ -122,17 +121,16 @@ const LOBSTER_ROWS = 50_000;
 function lobsterUpdateFrames(encoder: MessageEncoder, symbol: Uint8Array): Uint8Array[] | null {
   const sample = findLobsterSamples(lobsterDataDir()).find((p) => /GOOG_[^/]*_message_10\.csv$/.test(p));
   if (sample === undefined) return null;
-  const rows = readFileSync(lobsterFiles(sample).orderbookPath, 'utf8').split('\n', LOBSTER_ROWS);
+  const book = new LobsterBookReader(lobsterFiles(sample).orderbookPath, 10);
   const frames: Uint8Array[] = [];
   const bidPrices = new Float64Array(10), bidSizes = new Float64Array(10), askPrices = new Float64Array(10), askSizes = new Float64Array(10);
-  let previous: number[] = [];
-  for (const line of rows) {
-    const row = line.split(',').map(Number);
+  const previous = new Float64Array(book.row.length).fill(NaN);
+  for (let rows = 0; rows < LOBSTER_ROWS && book.next(); rows++) {
+    const row = book.row;
     let bids = 0;
     let asks = 0;
     // LOBSTER's columns: ask price, ask size, bid price, bid size, level by level.
-    for (let level = 0; level < 10 && previous.length === 40; level++) {
-      const at = level * 4;
+    for (let at = 0; at < row.length && rows > 0; at += 4) {
       if (row[at] !== previous[at] || row[at + 1] !== previous[at + 1]) {
         askPrices[asks] = row[at];
         askSizes[asks++] = row[at + 1];
@@ -143,7 +141,7 @@ function lobsterUpdateFrames(encoder: MessageEncoder, symbol: Uint8Array): Uint8
       }
     }
     if (bids + asks > 0) frames.push(encoder.l2Update(symbol, frames.length + 2, 1_340_280_000_000_000, 10, frames.length + 1, 7, bidPrices, bidSizes, bids, askPrices, askSizes, asks).slice());
-    previous = row;
+    previous.set(row);
   }
   return frames;
 }

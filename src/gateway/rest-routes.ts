@@ -24,6 +24,7 @@ import { formatUnitPair, formatUnits } from '../util/decimal';
 import { vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from '../wire/timestamp';
 import { tickerMembers } from '../wire/ticker-json';
+import { levelJson } from '../wire/level-texts';
 import { Answer, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeParameter } from './http';
 import { textBytes } from './uws-text';
 import type { BookAtAnswer, BookAtRequest } from './book-at-task';
@@ -171,11 +172,11 @@ export class RestRoutes {
       `{"symbol":${JSON.stringify(ins.symbol)},"sequence":${v[M_SEQUENCE]},"timestamp":${this.time(v[M_TIMESTAMP])},` +
       `"checksum":${this.mirror.checksum()},"depth":${depth},"bids":[`;
     for (let i = 0, w = M_HEADER_WORDS; i < bids; i++, w += 4) {
-      body += `${i ? ',' : ''}["${formatUnits(v[w], p)}","${formatUnits(v[w + 1], s)}"]`;
+      body += levelJson(v[w], v[w + 1], p, s, i === 0);
     }
     body += '],"asks":[';
     for (let i = 0, w = M_HEADER_WORDS + 2; i < asks; i++, w += 4) {
-      body += `${i ? ',' : ''}["${formatUnits(v[w], p)}","${formatUnits(v[w + 1], s)}"]`;
+      body += levelJson(v[w], v[w + 1], p, s, i === 0);
     }
     body += ']}';
     const bytes = textBytes(body);

@@ -18,14 +18,13 @@ const slotDecimals = new Int32Array(1 << TEXT_SLOTS_LOG2);
 const slotTexts: string[] = new Array<string>(1 << TEXT_SLOTS_LOG2).fill('');
 
 /**
- * Multiplicative hashing of the value's two 32-bit halves and the scale, keeping the top bits:
- * fixed-point prices often end in many zero bits (a 0.01 tick at 8 decimals is 10^6 units), so
- * the low bits alone would crowd them into a few slots.
+ * A 32-bit hash of an integer up to 2^53 and a small salt, for the caches that key texts by
+ * numbers: multiplicative hashing of both 32-bit halves. Fixed-point prices often end in many zero
+ * bits (a 0.01 tick at 8 decimals is 10^6 units), so a slot must come from the hash's top bits,
+ * never from the value's low ones.
  */
-function textSlot(units: number, decimals: number): number {
-  const low = units >>> 0;
-  const high = (units / 4294967296) >>> 0;
-  return Math.imul(low ^ Math.imul(high ^ decimals, 0x85ebca6b), 0x9e3779b1) >>> (32 - TEXT_SLOTS_LOG2);
+export function unitsHash(units: number, salt: number): number {
+  return Math.imul((units >>> 0) ^ Math.imul(((units / 4294967296) >>> 0) ^ salt, 0x85ebca6b), 0x9e3779b1);
 }
 
 /**
@@ -40,7 +39,7 @@ function textSlot(units: number, decimals: number): number {
  */
 export function formatUnits(units: number, decimals: number): string {
   if (units >= 0 && units <= Number.MAX_SAFE_INTEGER && Number.isInteger(units)) {
-    const slot = textSlot(units, decimals);
+    const slot = unitsHash(units, decimals) >>> (32 - TEXT_SLOTS_LOG2);
     if (slotUnits[slot] === units && slotDecimals[slot] === decimals) return slotTexts[slot];
     const text = placePoint(false, String(units), decimals);
     slotUnits[slot] = units;

@@ -1,4 +1,4 @@
-import { formatUnits } from '../util/decimal';
+import { formatUnits, unitsHash } from '../util/decimal';
 
 /**
  * The JSON text of an L2 level, `["price","size"]`, kept by (price, size, scales) in one slot per
@@ -21,17 +21,11 @@ function scalesOf(priceDecimals: number, sizeDecimals: number): number {
   return (priceDecimals << 5) | sizeDecimals;
 }
 
-/** Multiplicative hashing of the halves of both numbers, keeping the top bits (util/decimal.ts's textSlot, for two). */
-function levelSlot(price: number, size: number, scales: number): number {
-  const priceHash = Math.imul((price >>> 0) ^ Math.imul((price / 4294967296) >>> 0, 0x85ebca6b), 0x9e3779b1);
-  const sizeHash = Math.imul((size >>> 0) ^ Math.imul(((size / 4294967296) >>> 0) ^ scales, 0xc2b2ae35), 0x27d4eb2f);
-  return Math.imul(priceHash ^ sizeHash, 0x9e3779b1) >>> (32 - SLOTS_LOG2);
-}
-
 /** `["price","size"]`, after a comma unless it is the `first` of its list. */
 export function levelJson(price: number, size: number, priceDecimals: number, sizeDecimals: number, first: boolean): string {
   const scales = scalesOf(priceDecimals, sizeDecimals);
-  const slot = levelSlot(price, size, scales);
+  // The size's hash multiplied once more, so a level whose price and size are equal has a slot of its own.
+  const slot = (unitsHash(price, scales) ^ Math.imul(unitsHash(size, scales), 0x27d4eb2f)) >>> (32 - SLOTS_LOG2);
   if (slotPrices[slot] !== price || slotSizes[slot] !== size || slotScales[slot] !== scales) {
     const text = '["' + formatUnits(price, priceDecimals) + '","' + formatUnits(size, sizeDecimals) + '"]';
     slotPrices[slot] = price;
