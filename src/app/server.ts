@@ -353,6 +353,9 @@ export async function startServer(configured: Config, options: ServerOptions = {
     // An edge's scratch directory (its copy of the checkpoint) is its own, made at start.
     if (config.source.kind === 'follow') await rm(config.dataDir, { recursive: true, force: true });
     await historyCache.close();
+    // Last, with every answer given: the idle keep-alive HTTP connections end with the server
+    // instead of staying open until each client's own timeout.
+    app.close();
   };
 
   let fixPort: number | null = null;

@@ -2,6 +2,13 @@ import { BookcastError } from '../errors';
 
 type Uws = typeof import('uWebSockets.js');
 
+declare module 'uWebSockets.js' {
+  interface TemplatedApp {
+    /** Closes the listening sockets and every connection still open. The binary has it; the package's typings do not. */
+    close(): TemplatedApp;
+  }
+}
+
 /**
  * Loads uWebSockets.js and refuses its pure-JavaScript fallback. The package silently falls back
  * to a Node implementation when its native binary does not load (wrong glibc, wrong ABI, or

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import t from 'tap';
 import { continuity, StreamLog, subscribeText, WS_DIALECTS } from '../helpers/stream-log';
 import { startTestServer, waitFor } from '../helpers/test-server';
@@ -126,9 +127,27 @@ t.test('resume_from, every dialect: the missed messages in order, then live, no 
   const feed = await StreamLog.open(srv.url, 'json');
   feed.send(subscribeText('json', SYMBOL));
   await waitFor('updates before the stop', () => feed.of('l2_update').length >= 5);
+  // And an HTTP client's kept-alive connection, idle when the stop begins.
+  const port = Number(new URL(srv.http).port);
+  const http = connect(port, '127.0.0.1');
+  let answers = '';
+  let httpClosed = false;
+  http.setEncoding('latin1');
+  http.on('data', (d: string) => (answers += d));
+  http.on('close', () => (httpClosed = true));
+  http.on('error', () => {});
+  const request = `GET /api/v1/market/symbols HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`;
+  http.write(request);
+  await waitFor('the first answer on the kept-alive connection', () => answers.includes('"symbols"'));
   stopped = true;
   await srv.server.stop();
   await waitFor('both clients closed', () => feed.closed !== null && md.closed !== null);
+  // A stopped server answers nothing more: the connection ends instead of staying open to answer.
+  const answered = answers.length;
+  if (!http.destroyed) http.write(request);
+  await waitFor('the kept-alive connection ended, or a second answer', () => httpClosed || answers.length > answered);
+  t.ok(httpClosed, 'the stop ended the kept-alive HTTP connection');
+  t.equal(answers.length, answered, 'and nothing was answered after the stop');
   t.equal(feed.closed!.code, 1001);
   const [shutdown] = feed.controls('server_shutdown');
   t.ok(shutdown.data.reconnect_after_ms >= 0 && shutdown.data.reconnect_after_ms < 2000, 'the hint is within --shutdown-spread-ms');

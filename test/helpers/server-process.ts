@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { seedDataDir } from './pglite-template';
 
 const main = path.join(__dirname, '..', '..', 'src', 'main.js');
+/** V8's flag the suite runs with (.taprc), passed on to the servers it spawns. */
+const WASM_BASELINE_ONLY = '--liftoff-only';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -25,7 +27,7 @@ export async function startServerProcess(args: string[], options: { fileLimit?: 
     const subcommand = args.length > 0 && !args[0].startsWith('--') ? [args[0]] : [];
     if (subcommand.length > 0) args = args.slice(1);
     const command = [
-      process.execPath, main, ...subcommand, '--port', '0',
+      process.execPath, ...process.execArgv.filter((arg) => arg === WASM_BASELINE_ONLY), main, ...subcommand, '--port', '0',
       ...(args.includes('--auth') ? [] : ['--auth', 'off']),
       ...(args.includes('--public-rate') ? [] : ['--public-rate', 'off']),
       ...args,
