@@ -50,7 +50,8 @@ import { HeavyWork } from '../gateway/heavy-work';
 import { UpgradeGuard } from '../gateway/upgrade-guard';
 import { AcceptGate } from '../gateway/accept-gate';
 import { showsHealthDetails } from '../gateway/health-access';
-import { setLogLevel } from '../util/log';
+import { log, setLogLevel } from '../util/log';
+import { unreachableConnections } from '../util/descriptor-budget';
 import { ClientSlots } from '../gateway/client-slots';
 import type { Caller } from '../auth/caller';
 import { publicTier, rateLimiter } from './limits';
@@ -248,6 +249,8 @@ export async function startServer(configured: Config, options: ServerOptions = {
   const symbols = new SymbolLookup(instruments);
   const guard = new UpgradeGuard(config);
   const gate = new AcceptGate(uws, app, config.host);
+  const unreachable = unreachableConnections(config.maxConnections, gate.budget);
+  if (unreachable !== null) log.warn({ max_connections: config.maxConnections, file_limit: gate.budget.fileLimit }, unreachable);
   const { conflator, trades, candles, distributor, hub, ws, fix } = buildStreaming(config, app, instruments, pool, symbols, guard, auth);
   // WebSocket connections are metered (one usage row each) and their snapshots and heartbeats signed alike.
   ws.usage = usage === null ? null : (row) => usage.record(row);

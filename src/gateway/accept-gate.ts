@@ -37,7 +37,8 @@ export class AcceptGate {
   private socket: us_listen_socket | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
-  private readonly budget = descriptorBudget(readFileLimit());
+  /** What the open-file limit leaves for connections. */
+  readonly budget = descriptorBudget(readFileLimit());
   port = 0;
   /** Times it stopped listening, since start (health). */
   pauses = 0;

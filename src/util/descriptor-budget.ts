@@ -71,3 +71,17 @@ export function descriptorBudget(fileLimit: number, acceptQueue = acceptQueueLen
   const maxConnections = Math.max(1, Math.min(fileLimit - reserve - acceptQueue, 1_000_000));
   return { fileLimit, reserve, acceptQueue, maxConnections };
 }
+
+/**
+ * What an operator should hear when --max-connections is more than `budget` leaves for
+ * connections (null when it is not): the accept gate stops listening before the process runs out
+ * of descriptors, so connections past the budget wait or are refused whatever the setting says.
+ */
+export function unreachableConnections(maxConnections: number, budget: DescriptorBudget): string | null {
+  if (maxConnections <= budget.maxConnections) return null;
+  return (
+    `--max-connections ${maxConnections} is more than the open-file limit of ${budget.fileLimit} leaves for connections ` +
+    `(${budget.maxConnections}, after a reserve of ${budget.reserve} and an accept queue of ${budget.acceptQueue}): ` +
+    'near that the server stops listening until descriptors free up; raise the limit (ulimit -n) or lower --max-connections'
+  );
+}

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { acceptQueueLength, descriptorBudget, FALLBACK_FILE_LIMIT, readFileLimit } from '../../src/util/descriptor-budget';
+import { acceptQueueLength, descriptorBudget, FALLBACK_FILE_LIMIT, readFileLimit, unreachableConnections } from '../../src/util/descriptor-budget';
 import { loadConfig } from '../../src/config';
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
@@ -33,4 +33,11 @@ t.test('connections get the open-file limit less a reserve and an accept queue, 
   t.same([set.maxConnections, set.maxConnectionsPerIp], [50, 20], 'flag and environment');
   t.equal(loadConfig(['--max-connections', '50'], {}).maxConnectionsPerIp, 12, 'per address follows --max-connections');
   t.throws(() => loadConfig(['--max-connections', '0'], {}), { code: 'CONFIG_INVALID' });
+});
+
+t.test('a --max-connections the open-file limit cannot hold is named, with what would fix it', async (t) => {
+  const budget = descriptorBudget(20000, 513);
+  t.equal(unreachableConnections(18687, budget), null, 'the default: nothing to say');
+  t.equal(unreachableConnections(50, budget), null);
+  t.match(unreachableConnections(18688, budget), /^--max-connections 18688 is more than the open-file limit of 20000 leaves for connections \(18687, .*ulimit -n/);
 });

@@ -18,7 +18,8 @@ function logLines(stderr: string): Record<string, unknown>[] {
 t.test('npm start: a readable banner on stdout (with /metrics), JSON logs on stderr with connection ids, no secret', async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bookcast-log-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const args = ['--port', '0', '--data-dir', dataDir, '--source', 'ingest', '--publisher-token', TOKEN, '--log-level', 'debug'];
+  // A --max-connections past what the open-file limit leaves is warned about once, at start.
+  const args = ['--port', '0', '--data-dir', dataDir, '--source', 'ingest', '--publisher-token', TOKEN, '--log-level', 'debug', '--max-connections', '10000000'];
   await seedDataDir(args); // the stores from the initialised template, as for every test server: no initdb
   const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -54,6 +55,9 @@ t.test('npm start: a readable banner on stdout (with /metrics), JSON logs on std
   t.equal(closedLine.conn, opened.conn, 'the close names the same connection');
   t.equal(closedLine.level, 20, 'at debug level');
   t.ok(lines.some((l) => l.msg === 'SIGTERM, stopping' && l.level === 30), 'the stop is logged at info');
+  const unreachable = lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('--max-connections 10000000 is more than the open-file limit'));
+  t.equal(unreachable.length, 1, 'one warning for a --max-connections the open-file limit cannot hold');
+  t.match(unreachable[0], { level: 40, max_connections: 10000000 });
   t.notOk((stdout + stderr).includes(TOKEN), 'the publisher token appears nowhere');
 });
 
