@@ -1,6 +1,10 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { openDataDirs, sharedTestServer, startTestServer } from './test-server';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { writeLobsterPair } from '../source/lobster-fixtures';
+import { openDataDirs, sharedTestServer, startTestServer, waitFor } from './test-server';
 
 t.test('a test server removes the data directory it was given when it stops', async (t) => {
   const srv = await startTestServer(['--rate', '50']);
@@ -30,4 +34,20 @@ t.test('a shared server starts once, when first asked, for every caller, and sto
     t.ok(existsSync(dir), 'running');
   });
   t.notOk(existsSync(dir), 'stopped, its data directory removed, once its owner ended');
+});
+
+t.test('a wait ends at once, with the reason, when a running test server fails', async (t) => {
+  // A real failure after the start: a LOBSTER replay whose second orderbook row is malformed.
+  const dir = mkdtempSync(path.join(tmpdir(), 'bookcast-failing-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = writeLobsterPair(dir, 1, ['34200.1,1,1,100,5853300,1', '34200.1,1,2,100,5853200,1'], ['9999999999,0,5853300,100', 'not,a,row']);
+  const srv = await startTestServer(['--source', `lobster:${file}`]);
+  // A hang guard shorter than the default, so that without the fix this fails in a minute, not three.
+  await t.rejects(waitFor('something that never holds', () => false, 60_000), {
+    message: /^the test server failed: WORKER_FAILED: source: LOBSTER_BAD_ROW: .* \(while waiting for something that never holds\)$/,
+  });
+  await srv.server.stop();
+  let polls = 0;
+  await waitFor('a condition after the failed server stopped', () => ++polls === 3);
+  t.equal(polls, 3, 'a stopped server no longer ends waits');
 });

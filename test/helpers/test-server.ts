@@ -32,6 +32,13 @@ process.once('exit', () => {
   for (const dir of openDataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * Why running test servers of this process failed (a thread of theirs stopped): a wait gives up
+ * at once, saying so, instead of polling a dead server until its hang guard. A server's entry
+ * goes when it is stopped.
+ */
+const failures = new Map<RunningServer, string>();
+
 function removeDataDir(dir: string | null): void {
   if (dir === null) return;
   rmSync(dir, { recursive: true, force: true });
@@ -56,13 +63,20 @@ export async function startTestServer(args: string[]): Promise<TestServer> {
     throw err;
   }
   // The CLI stops on a failed thread; a test's server has nobody watching, and a wait would then
-  // time out minutes later with no word of why: say it at once on stderr.
-  void server.failed.then((err) => process.stderr.write(`the test server failed: ${err.code}: ${err.message}\n`));
+  // time out minutes later with no word of why: say it at once on stderr, and end every wait.
+  let stopped = false;
+  void server.failed.then((err) => {
+    const why = `the test server failed: ${err.code}: ${err.message}`;
+    process.stderr.write(why + '\n');
+    if (!stopped) failures.set(server, why);
+  });
   const stop = server.stop;
   server.stop = async () => {
+    stopped = true;
     try {
       await stop();
     } finally {
+      failures.delete(server);
       removeDataDir(dataDir);
     }
   };
@@ -99,10 +113,14 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
  */
 export const HANG_GUARD_MS = 180_000;
 
-/** Polls `condition` every 25 ms until it holds; fails after `timeoutMs` naming `what`. */
+/**
+ * Polls `condition` every 25 ms until it holds; fails after `timeoutMs` naming `what`, or as soon
+ * as a running test server of this process has failed.
+ */
 export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = HANG_GUARD_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
+    for (const why of failures.values()) throw new Error(`${why} (while waiting for ${what})`);
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(25);
   }
