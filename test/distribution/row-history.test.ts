@@ -33,8 +33,11 @@ t.test('empty keys list nothing', async (t) => {
   t.equal(history.capacity, 5);
   for (let key = 0; key < 3; key++) {
     t.same(history.newest(key, 10), []);
-    t.equal(history.columns(key).length, 20, 'capacity × words values per key');
+    t.equal(history.columns(key).length, 0, 'no memory for a key before its first row');
   }
+  history.append(1);
+  t.equal(history.columns(1).length, 20, 'capacity × words values once it has one');
+  t.equal(history.columns(0).length, 0, 'and still none for the others');
 });
 
 t.test('append claims consecutive rows and wraps around after capacity', async (t) => {
