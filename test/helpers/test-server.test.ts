@@ -1,6 +1,5 @@
 import t from 'tap';
-import { existsSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { writeLobsterPair } from '../source/lobster-fixtures';
