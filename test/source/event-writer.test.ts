@@ -3,6 +3,8 @@ import { Doorbell } from '../../src/ring/doorbell';
 import { SpscRing } from '../../src/ring/spsc-ring';
 import { EventWriter } from '../../src/source/event-writer';
 import { EVENT_BYTES, EV_ADD, W_ORDER_ID } from '../../src/model/events';
+import { JournalWriter } from '../../src/journal/journal-writer';
+import { temporaryDir } from '../journal/journal-fixtures';
 
 /**
  * A source's count of emitted events is copied to its stats in `beforeVisible`. The books'
@@ -42,4 +44,35 @@ t.test('beforeVisible runs before the books can see what it counts, when a full 
   t.equal(ahead, 0, 'the books never saw an event before the count covering it was reported');
   t.same(seen, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'every event reached the books once, in order');
   t.equal(reported, 10);
+});
+
+/**
+ * The group commit's fdatasync wakes a libuv pool thread; where cores are few, a book worker rung
+ * after it waited for that thread's core. So a batch is visible to the books before the sync
+ * that covers it starts, and the sync still covers it.
+ */
+t.test('a batch is visible to the books before its group commit starts', async (t) => {
+  const dir = temporaryDir(t);
+  const ring = SpscRing.allocate(64 * EVENT_BYTES);
+  const writer = new EventWriter([ring], [Doorbell.allocate()], new Int32Array([0]));
+  const books = new SpscRing(ring);
+  let durable = 0;
+  const journal = JournalWriter.open(dir, { backgroundSync: true, fsyncIntervalMs: 0, onDurable: (d) => (durable = d) });
+  t.teardown(() => journal.close());
+  writer.journalTo(journal, { events: 0, intervalMs: 0 }, 0);
+  const visibleAtSync: number[] = [];
+  let seen = 0;
+  const maybeSync = journal.maybeSync.bind(journal);
+  journal.maybeSync = (nowMs) => {
+    seen += books.read({ onRecord: () => undefined }, 1 << 20);
+    visibleAtSync.push(seen);
+    return maybeSync(nowMs);
+  };
+
+  for (let id = 1; id <= 5; id++) writer.event(EV_ADD, 0, 0, id, 100, 1, 0, id);
+  writer.publish();
+  t.same(visibleAtSync, [5], 'the books could read all five events when the sync started');
+  const deadline = Date.now() + 60_000;
+  while (durable < 5 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+  t.equal(durable, 5, 'the background sync made all five durable');
 });
