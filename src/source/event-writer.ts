@@ -80,7 +80,8 @@ export class EventWriter implements EventSink, SpaceWaiter {
    * killed; an fdatasync follows at most every few ms (group commit). The group commit starts
    * after the books are rung: starting it wakes a libuv pool thread, and on a machine with few
    * cores a book worker woken second waited for that thread's core (at 200 arrivals/s, when
-   * nearly every batch starts one, it put ~0.1 ms on the median event; bench/README, goal 2).
+   * nearly every batch starts one, the median event reached its book worker ~50 µs later;
+   * bench/README, goal 2).
    */
   publish(): void {
     const journal = this.journal;
