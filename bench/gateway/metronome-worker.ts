@@ -5,7 +5,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { nowMicros } from '../../src/util/clock';
-import { STOP, TICKS, type MetronomeData } from './metronome';
+import { nextTickUs, STOP, TICKS, type MetronomeData } from './metronome';
 
 const { words: buffer, t0Us, tickUs } = workerData as MetronomeData;
 const words = new Int32Array(buffer);
@@ -17,10 +17,7 @@ for (;;) {
   if (Atomics.load(words, STOP) !== 0) break;
   Atomics.add(words, TICKS, 1);
   Atomics.notify(words, TICKS);
-  due += tickUs;
-  // Ticks missed while descheduled are not replayed: the main thread sends by the clock anyway.
-  const now = nowMicros();
-  if (due < now) due = now;
+  due = nextTickUs(due, nowMicros(), t0Us, tickUs);
 }
 // Whoever still waits for a tick learns that there will be none.
 Atomics.add(words, TICKS, 1);

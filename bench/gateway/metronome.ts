@@ -22,6 +22,20 @@ export interface MetronomeData {
 
 const WORKER_SCRIPT = path.join(__dirname, 'metronome-worker.js');
 
+/**
+ * When the tick after the one due at `dueUs` falls, on the grid t0Us + k·tickUs. A thread
+ * descheduled past several ticks does not replay them one by one (the callback sends whatever is
+ * due by the clock): it ticks once, at once, for the latest tick missed, and the grid keeps its
+ * phase. Restarting the grid at the late wake-up instead (as it was) shifted every later tick by
+ * up to a period from the sends it stood for: a thread that started after t0 (always, by the
+ * time a worker takes to start) put a 100/s publisher's own lag at 2.6–5.5 ms at p99, and its
+ * clients' p50 at 3.4–5.5 ms.
+ */
+export function nextTickUs(dueUs: number, nowUs: number, t0Us: number, tickUs: number): number {
+  const next = dueUs + tickUs;
+  return next >= nowUs ? next : t0Us + Math.floor((nowUs - t0Us) / tickUs) * tickUs;
+}
+
 // Node 20 has it; the compiler's ES2022 library does not know it yet (ES2024).
 const { waitAsync } = Atomics as unknown as {
   waitAsync(array: Int32Array, index: number, value: number): { async: boolean; value: Promise<string> | string };
