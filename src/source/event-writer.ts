@@ -85,13 +85,15 @@ export class EventWriter implements EventSink, SpaceWaiter {
    */
   publish(): void {
     const journal = this.journal;
-    if (journal !== null) {
-      journal.flush();
-      const now = Date.now();
-      if (this.checkpointDue(journal, now)) this.markCheckpoint(journal, now);
+    if (journal === null) {
+      this.publishRings();
+      return;
     }
+    journal.flush();
+    const now = Date.now();
+    if (this.checkpointDue(journal, now)) this.markCheckpoint(journal, now);
     this.publishRings();
-    if (journal !== null) journal.maybeSync(Date.now());
+    journal.maybeSync(now);
   }
 
   private publishRings(): void {

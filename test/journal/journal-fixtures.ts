@@ -47,3 +47,17 @@ export function temporaryDir(t: { teardown(fn: () => void): void }): string {
 }
 
 export const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/**
+ * Calls `poll` once an event-loop turn until `done`, so a background fdatasync's completion
+ * lands; false only after a deadline far above what an fdatasync takes on a busy disk (a count
+ * of turns ran out first when the disk was slow).
+ */
+export async function until(done: () => boolean, poll: () => void = () => undefined): Promise<boolean> {
+  const deadline = Date.now() + 120_000;
+  while (!done() && Date.now() < deadline) {
+    poll();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return done();
+}

@@ -7,7 +7,7 @@ import { RECORD_BYTES } from '../../src/journal/journal-layout';
 import { JournalReader } from '../../src/journal/journal-reader';
 import { segmentFileName } from '../../src/journal/journal-segments';
 import { JournalWriter, JournalWriterOptions } from '../../src/journal/journal-writer';
-import { Collector, eventFor, range, temporaryDir } from './journal-fixtures';
+import { Collector, eventFor, range, temporaryDir, until } from './journal-fixtures';
 
 const event = new Float64Array(EVENT_WORDS * 3);
 
@@ -254,20 +254,6 @@ t.test('options are validated and a closed writer refuses work', (t) => {
   t.end();
 });
 
-/** Lets the event loop turn until `done()` holds (each turn also calls `poll`). */
-/**
- * Calls `poll` once an event-loop turn until `done`; false only after a deadline far above what
- * an fdatasync takes on a busy disk (a count of turns ran out first when the disk was slow).
- */
-async function until(done: () => boolean, poll: () => void): Promise<boolean> {
-  const deadline = Date.now() + 120_000;
-  while (!done() && Date.now() < deadline) {
-    poll();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return done();
-}
-
 /** Descriptors this process holds on files under `dir` (Linux: /proc/self/fd). */
 function descriptorsUnder(dir: string): number {
   let count = 0;
@@ -302,7 +288,7 @@ t.test('background sync: maybeSync returns at once and durability lands through 
   appendEvents(writer, 1);
   writer.maybeSync(3);
   writer.close(); // with a background sync possibly in flight: its completion must land quietly
-  t.ok(await until(() => descriptorsUnder(dir) === 0, () => {}), 'the sync in flight landed and closed the segments it held open');
+  t.ok(await until(() => descriptorsUnder(dir) === 0), 'the sync in flight landed and closed the segments it held open');
   const read = readAll(dir);
   t.same(read.sequences, range(1, 8));
   t.equal(read.firstWrong, -1);

@@ -4,7 +4,7 @@ import { SpscRing } from '../../src/ring/spsc-ring';
 import { EventWriter } from '../../src/source/event-writer';
 import { EVENT_BYTES, EV_ADD, W_ORDER_ID } from '../../src/model/events';
 import { JournalWriter } from '../../src/journal/journal-writer';
-import { temporaryDir } from '../journal/journal-fixtures';
+import { temporaryDir, until } from '../journal/journal-fixtures';
 
 /**
  * A source's count of emitted events is copied to its stats in `beforeVisible`. The books'
@@ -72,7 +72,6 @@ t.test('a batch is visible to the books before its group commit starts', async (
   for (let id = 1; id <= 5; id++) writer.event(EV_ADD, 0, 0, id, 100, 1, 0, id);
   writer.publish();
   t.same(visibleAtSync, [5], 'the books could read all five events when the sync started');
-  const deadline = Date.now() + 60_000;
-  while (durable < 5 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+  await until(() => durable === 5);
   t.equal(durable, 5, 'the background sync made all five durable');
 });
