@@ -24,7 +24,7 @@ import { formatUnitPair, formatUnits } from '../util/decimal';
 import { vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from '../wire/timestamp';
 import { tickerMembers } from '../wire/ticker-json';
-import { levelJson } from '../wire/level-texts';
+import { appendLevel, appendRaw, startText, takeText } from '../wire/json-text';
 import { Answer, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeParameter } from './http';
 import { textBytes } from './uws-text';
 import type { BookAtAnswer, BookAtRequest } from './book-at-task';
@@ -168,17 +168,16 @@ export class RestRoutes {
     const s = ins.sizeDecimals;
     const bids = Math.min(depth, v[M_BID_COUNT]);
     const asks = Math.min(depth, v[M_ASK_COUNT]);
-    let body =
+    // The levels first, as bytes (level-texts); the header, which may hold a non-ASCII symbol, as a string.
+    startText();
+    for (let i = 0, w = M_HEADER_WORDS; i < bids; i++, w += 4) appendLevel(v[w], v[w + 1], p, s, i === 0);
+    appendRaw('],"asks":[');
+    for (let i = 0, w = M_HEADER_WORDS + 2; i < asks; i++, w += 4) appendLevel(v[w], v[w + 1], p, s, i === 0);
+    appendRaw(']}');
+    const body =
       `{"symbol":${JSON.stringify(ins.symbol)},"sequence":${v[M_SEQUENCE]},"timestamp":${this.time(v[M_TIMESTAMP])},` +
-      `"checksum":${this.mirror.checksum()},"depth":${depth},"bids":[`;
-    for (let i = 0, w = M_HEADER_WORDS; i < bids; i++, w += 4) {
-      body += levelJson(v[w], v[w + 1], p, s, i === 0);
-    }
-    body += '],"asks":[';
-    for (let i = 0, w = M_HEADER_WORDS + 2; i < asks; i++, w += 4) {
-      body += levelJson(v[w], v[w + 1], p, s, i === 0);
-    }
-    body += ']}';
+      `"checksum":${this.mirror.checksum()},"depth":${depth},"bids":[` +
+      takeText();
     const bytes = textBytes(body);
     this.rendered.set(key, { sequence: v[M_SEQUENCE], body: bytes });
     sendJson(res, 200, bytes);

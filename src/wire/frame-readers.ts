@@ -16,13 +16,24 @@ export { Level } from './generated/bookcast/wire/level';
 // would cost ~80 ns and a TextDecoder each); a frame from another buffer rewraps once.
 let wrapped: ArrayBufferLike | null = null;
 let wrapper = new flatbuffers.ByteBuffer(new Uint8Array(0));
+let wrapperView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
 /** A ByteBuffer positioned at the start of the frame `bytes`. */
 export function byteBufferOf(bytes: Uint8Array): flatbuffers.ByteBuffer {
   if (bytes.buffer !== wrapped) {
     wrapped = bytes.buffer;
     wrapper = new flatbuffers.ByteBuffer(new Uint8Array(bytes.buffer));
+    wrapperView = new DataView(bytes.buffer);
   }
   wrapper.setPosition(bytes.byteOffset);
   return wrapper;
+}
+
+/**
+ * A DataView over the bytes the last byteBufferOf wrapped, at the same offsets: a run of
+ * structs (an L2 message's levels) reads faster through it, one getFloat64 per double, than
+ * through the ByteBuffer, which assembles each double from eight byte reads.
+ */
+export function dataViewOfLastFrame(): DataView<ArrayBufferLike> {
+  return wrapperView;
 }

@@ -22,10 +22,10 @@ import { SubscriptionState } from './generated/bookcast/wire/subscription-state'
 import { Ticker } from './generated/bookcast/wire/ticker';
 import { Trade } from './generated/bookcast/wire/trade';
 import { BadFrameError } from './frame-verifier';
-import { byteBufferOf } from './frame-readers';
+import { byteBufferOf, dataViewOfLastFrame } from './frame-readers';
 import { vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from './timestamp';
-import { levelJson } from './level-texts';
+import { appendLevel, appendRaw, startText, takeText } from './json-text';
 
 /** How the message's symbol writes its integer prices and sizes as decimals. */
 export interface JsonFormat {
@@ -47,6 +47,7 @@ const heartbeat = new Heartbeat();
 const subscribed = new Subscribed();
 const errorBody = new ErrorBody();
 const level = new Level();
+const LEVEL_BYTES = Level.sizeOf();
 const order = new Order();
 const orderChange = new OrderChange();
 const subscription = new SubscriptionState();
@@ -80,12 +81,17 @@ function symbolJson(bb: flatbuffers.ByteBuffer): string {
   const cached = symbolCache.get(hash);
   if (cached !== undefined && sameBytes(cached.utf8, bytes, start, end)) return cached.json;
   const utf8 = bytes.slice(start, end);
-  const json = JSON.stringify(utf8Decoder.decode(utf8));
+  const json = asciiJson(utf8Decoder.decode(utf8));
   if (cached === undefined) {
     if (symbolCache.size >= SYMBOL_CACHE_LIMIT) symbolCache.clear();
     symbolCache.set(hash, { utf8, json });
   }
   return json;
+}
+
+/** JSON.stringify's text with every character past ASCII escaped (`\u00dc`), so it can go into a json-text. */
+function asciiJson(text: string): string {
+  return JSON.stringify(text).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
@@ -108,15 +114,23 @@ function symbolHeader(type: string, bb: flatbuffers.ByteBuffer): string {
   );
 }
 
-function levelsJson(body: L2Snapshot | L2Update, asks: boolean, fmt: JsonFormat): string {
-  const count = asks ? body.asksLength() : body.bidsLength();
-  let out = '[';
-  for (let i = 0; i < count; i++) {
-    if (asks) body.asks(i, level);
-    else body.bids(i, level);
-    out += levelJson(level.price(), level.size(), fmt.priceDecimals, fmt.sizeDecimals, i === 0);
+/** `,"bids":[…],"asks":[…]}}`, a book message's end. */
+function appendLevels(body: L2Snapshot | L2Update, fmt: JsonFormat): void {
+  const view = dataViewOfLastFrame();
+  appendRaw(',"bids":[');
+  const bids = body.bidsLength();
+  if (bids > 0) appendLevelRun(view, body.bids(0, level)!.bb_pos, bids, fmt);
+  appendRaw('],"asks":[');
+  const asks = body.asksLength();
+  if (asks > 0) appendLevelRun(view, body.asks(0, level)!.bb_pos, asks, fmt);
+  appendRaw(']}}');
+}
+
+/** `count` Level structs (price, size: little-endian doubles) from `at` on. */
+function appendLevelRun(view: DataView<ArrayBufferLike>, at: number, count: number, fmt: JsonFormat): void {
+  for (let i = 0; i < count; i++, at += LEVEL_BYTES) {
+    appendLevel(view.getFloat64(at, true), view.getFloat64(at + 8, true), fmt.priceDecimals, fmt.sizeDecimals, i === 0);
   }
-  return out + ']';
 }
 
 function ordersJson(asks: boolean, fmt: JsonFormat): string {
@@ -218,34 +232,16 @@ export function renderJson(bytes: Uint8Array, fmt: JsonFormat): string {
   switch (envelope.bodyType()) {
     case Body.L2Snapshot:
       envelope.body(l2Snapshot);
-      return (
-        symbolHeader('l2_snapshot', bb) +
-        ',"checksum":' +
-        l2Snapshot.checksum() +
-        ',"data":{"depth":' +
-        l2Snapshot.depth() +
-        ',"bids":' +
-        levelsJson(l2Snapshot, false, fmt) +
-        ',"asks":' +
-        levelsJson(l2Snapshot, true, fmt) +
-        '}}'
-      );
+      startText();
+      appendRaw(symbolHeader('l2_snapshot', bb) + ',"checksum":' + l2Snapshot.checksum() + ',"data":{"depth":' + l2Snapshot.depth());
+      appendLevels(l2Snapshot, fmt);
+      return takeText();
     case Body.L2Update:
       envelope.body(l2Update);
-      return (
-        symbolHeader('l2_update', bb) +
-        ',"prev_sequence":' +
-        l2Update.prevSequence() +
-        ',"checksum":' +
-        l2Update.checksum() +
-        ',"data":{"depth":' +
-        l2Update.depth() +
-        ',"bids":' +
-        levelsJson(l2Update, false, fmt) +
-        ',"asks":' +
-        levelsJson(l2Update, true, fmt) +
-        '}}'
-      );
+      startText();
+      appendRaw(symbolHeader('l2_update', bb) + ',"prev_sequence":' + l2Update.prevSequence() + ',"checksum":' + l2Update.checksum() + ',"data":{"depth":' + l2Update.depth());
+      appendLevels(l2Update, fmt);
+      return takeText();
     case Body.L3Snapshot:
       envelope.body(l3Snapshot);
       return (

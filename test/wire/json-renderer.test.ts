@@ -226,6 +226,11 @@ t.test('symbols and strings are JSON-escaped, and the symbol cache never mixes t
     for (const symbol of symbols) {
       const bytes = encode(encoder, { type: 'trade', symbol, sequence: round, timestamp: T0, tradeId: 1, price: 1, size: 1, side: 0, makerOrderId: 0 });
       t.equal(JSON.parse(renderJson(bytes, ANY)).symbol, symbol, `${JSON.stringify(symbol)} round ${round}`);
+      // Book messages are written as ASCII bytes: the symbol's other characters go in escaped.
+      const update = encode(encoder, { type: 'l2_update', symbol, sequence: round + 1, timestamp: T0, depth: 10, prevSequence: round, checksum: 7, bids: [[670001, 5]], asks: [] });
+      const rendered = renderJson(update, ANY);
+      t.equal(JSON.parse(rendered).symbol, symbol, `${JSON.stringify(symbol)} in an l2_update, round ${round}`);
+      t.match(rendered, /^[\x20-\x7e]*$/, 'printable ASCII only');
     }
   }
   const error: DecodedMessage = { type: 'error', timestamp: T0, code: 'BAD"CODE', message: 'line\nbreak \\ "quoted" \u2028' };
