@@ -280,6 +280,11 @@ function scenarios(): Scenario[] {
   const snapshot100Frame = encoder.l2Snapshot(symbol, 4, timestamp, 10, 1, 5, 7, bids100.prices, bids100.sizes, 100, asks100.prices, asks100.sizes, 100).slice();
   const snapshotFrame = encoder.l2Snapshot(symbol, 4, timestamp, 10, 1, 5, 7, bids100.prices, bids100.sizes, 10, asks100.prices, asks100.sizes, 10).slice();
   const tickerFrame = encoder.ticker(symbol, 5, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100, 987_654_321, 680_000, 660_000, 669_000, 0).slice();
+  const l3UpdateFrame = encoder.l3Update(symbol, 2, timestamp, 1, bidChanges.ids, bidChanges.prices, bidChanges.sizes, bidChanges.events, 1,
+    askChanges.ids, askChanges.prices, askChanges.sizes, askChanges.events, 1).slice();
+  const orders100 = changes(100, 670_000, -1);
+  const l3SnapshotFrame = encoder.l3Snapshot(symbol, 4, timestamp, 1, 5, orders100.ids, orders100.prices, orders100.sizes, 100,
+    orders100.ids, orders100.prices, orders100.sizes, 100).slice();
   const candleFrame = encoder.candle(symbol, 6, timestamp, 0, start, 670_000, 670_100, 669_900, 670_050, 1_234_567, 827_160_185_000, 57, false, 0, 0).slice();
 
   const lobsterFrames = lobsterUpdateFrames(encoder, new TextEncoder().encode('GOOG'));
@@ -319,6 +324,8 @@ function scenarios(): Scenario[] {
     { name: 'renderJson trade', call: () => sent(renderJson(tradeFrame, fmt)) },
     { name: 'renderJson l2Snapshot 10+10', call: () => sent(renderJson(snapshotFrame, fmt)) },
     { name: 'renderJson l2Snapshot 100+100', call: () => sent(renderJson(snapshot100Frame, fmt)) },
+    { name: 'renderJson l3Update 2 changes', call: () => sent(renderJson(l3UpdateFrame, fmt)) },
+    { name: 'renderJson l3Snapshot 100+100 orders', call: () => sent(renderJson(l3SnapshotFrame, fmt)) },
     { name: 'renderJson ticker', call: () => sent(renderJson(tickerFrame, fmt)) },
     { name: 'renderJson candle', call: () => sent(renderJson(candleFrame, fmt)) },
     ...(lobsterFrames === null ? [] : [{ name: 'renderJson l2Update, LOBSTER GOOG levels in order', call: renderLobster, variedOutput: true }]),
