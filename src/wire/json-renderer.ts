@@ -25,7 +25,7 @@ import { BadFrameError } from './frame-verifier';
 import { byteBufferOf, dataViewOfLastFrame } from './frame-readers';
 import { vwapUnits } from '../util/market-math';
 import { formatTimestampMicros } from './timestamp';
-import { appendInteger, appendLevel, appendRaw, startText, takeText } from './json-text';
+import { appendLevel, appendRaw, startText, takeText } from './json-text';
 
 /** How the message's symbol writes its integer prices and sizes as decimals. */
 export interface JsonFormat {
@@ -48,10 +48,6 @@ const subscribed = new Subscribed();
 const errorBody = new ErrorBody();
 const level = new Level();
 const LEVEL_BYTES = Level.sizeOf();
-const ORDER_BYTES = Order.sizeOf();
-const ORDER_CHANGE_BYTES = OrderChange.sizeOf();
-/** Where an OrderChange struct keeps its event, after its three doubles. */
-const ORDER_EVENT_AT = 24;
 const order = new Order();
 const orderChange = new OrderChange();
 const subscription = new SubscriptionState();
@@ -137,42 +133,44 @@ function appendLevelRun(view: DataView<ArrayBufferLike>, at: number, count: numb
   }
 }
 
-/**
- * `count` orders from `at` on, `stride` bytes apart: Order structs (id, price, size: doubles), or
- * OrderChange structs (the same, then the event's byte) with `events`.
- */
-function appendOrderRun(view: DataView<ArrayBufferLike>, at: number, count: number, stride: number, events: boolean, fmt: JsonFormat): void {
-  for (let i = 0; i < count; i++, at += stride) {
-    appendRaw(i === 0 ? '{' : ',{');
-    if (events) {
-      const event = ORDER_EVENTS[view.getUint8(at + ORDER_EVENT_AT)];
-      if (event === undefined) throw new BadFrameError(`bad frame: unknown order event ${view.getUint8(at + ORDER_EVENT_AT)}`);
-      appendRaw('"event":');
-      appendRaw(event);
-      appendRaw(',');
-    }
-    appendRaw('"order_id":');
-    appendInteger(view.getFloat64(at, true));
-    appendRaw(',"price":"');
-    appendRaw(formatUnits(view.getFloat64(at + 8, true), fmt.priceDecimals));
-    appendRaw('","size":"');
-    appendRaw(formatUnits(view.getFloat64(at + 16, true), fmt.sizeDecimals));
-    appendRaw('"}');
+function ordersJson(asks: boolean, fmt: JsonFormat): string {
+  const count = asks ? l3Snapshot.asksLength() : l3Snapshot.bidsLength();
+  let out = '[';
+  for (let i = 0; i < count; i++) {
+    if (asks) l3Snapshot.asks(i, order);
+    else l3Snapshot.bids(i, order);
+    if (i > 0) out += ',';
+    out +=
+      '{"order_id":' +
+      order.orderId() +
+      ',"price":"' +
+      formatUnits(order.price(), fmt.priceDecimals) +
+      '","size":"' +
+      formatUnits(order.size(), fmt.sizeDecimals) +
+      '"}';
   }
+  return out + ']';
 }
 
-/** `"bids":[…],"asks":[…]}}`, an L3 message's end. */
-function appendOrders(body: L3Snapshot | L3Update, fmt: JsonFormat): void {
-  const view = dataViewOfLastFrame();
-  const events = body instanceof L3Update;
-  const stride = events ? ORDER_CHANGE_BYTES : ORDER_BYTES;
-  appendRaw('"bids":[');
-  const bids = body.bidsLength();
-  if (bids > 0) appendOrderRun(view, (events ? l3Update.bids(0, orderChange)! : l3Snapshot.bids(0, order)!).bb_pos, bids, stride, events, fmt);
-  appendRaw('],"asks":[');
-  const asks = body.asksLength();
-  if (asks > 0) appendOrderRun(view, (events ? l3Update.asks(0, orderChange)! : l3Snapshot.asks(0, order)!).bb_pos, asks, stride, events, fmt);
-  appendRaw(']}}');
+function orderChangesJson(asks: boolean, fmt: JsonFormat): string {
+  const count = asks ? l3Update.asksLength() : l3Update.bidsLength();
+  let out = '[';
+  for (let i = 0; i < count; i++) {
+    if (asks) l3Update.asks(i, orderChange);
+    else l3Update.bids(i, orderChange);
+    if (i > 0) out += ',';
+    out +=
+      '{"event":' +
+      ORDER_EVENTS[orderChange.event()] +
+      ',"order_id":' +
+      orderChange.orderId() +
+      ',"price":"' +
+      formatUnits(orderChange.price(), fmt.priceDecimals) +
+      '","size":"' +
+      formatUnits(orderChange.size(), fmt.sizeDecimals) +
+      '"}';
+  }
+  return out + ']';
 }
 
 function vwapJson(notional: number, notionalRest: number, volume: number, volumeRest: number, decimals: number): string {
@@ -246,16 +244,26 @@ export function renderJson(bytes: Uint8Array, fmt: JsonFormat): string {
       return takeText();
     case Body.L3Snapshot:
       envelope.body(l3Snapshot);
-      startText();
-      appendRaw(symbolHeader('l3_snapshot', bb) + ',"data":{');
-      appendOrders(l3Snapshot, fmt);
-      return takeText();
+      return (
+        symbolHeader('l3_snapshot', bb) +
+        ',"data":{"bids":' +
+        ordersJson(false, fmt) +
+        ',"asks":' +
+        ordersJson(true, fmt) +
+        '}}'
+      );
     case Body.L3Update:
       envelope.body(l3Update);
-      startText();
-      appendRaw(symbolHeader('l3_update', bb) + ',"prev_sequence":' + l3Update.prevSequence() + ',"data":{');
-      appendOrders(l3Update, fmt);
-      return takeText();
+      return (
+        symbolHeader('l3_update', bb) +
+        ',"prev_sequence":' +
+        l3Update.prevSequence() +
+        ',"data":{"bids":' +
+        orderChangesJson(false, fmt) +
+        ',"asks":' +
+        orderChangesJson(true, fmt) +
+        '}}'
+      );
     case Body.Trade:
       envelope.body(trade);
       return (

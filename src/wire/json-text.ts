@@ -2,10 +2,9 @@ import { formatUnits, unitsHash } from '../util/decimal';
 
 /**
  * A JSON text written as ASCII bytes into one buffer per thread and taken as one flat string, so
- * a message allocates the same whatever its level or order count (issue 15 goal 4): an L2 level
- * costs a copy of its cached bytes, an L3 order its id's digits and its price's and size's cached
- * texts, where concatenating strings made a rope node per piece and the send then flattened the
- * rope into a copy. The text must stay ASCII (callers escape the rest), so
+ * a message allocates the same whatever its level count (issue 15 goal 4): an L2 level costs a
+ * copy of its cached bytes, where concatenating strings made a rope node per level and the send
+ * then flattened the rope into a copy. The text must stay ASCII (callers escape the rest), so
  * its bytes are its characters.
  *
  * Each level's bytes are kept by (price, size, scales) in one slot per hash (a newer level takes
@@ -70,24 +69,6 @@ export function appendRaw(text: string): void {
   makeRoom(text.length);
   if (text.length < 24) writeAscii(text);
   else end += buffer.write(text, end, 'latin1');
-}
-
-/** Appends a number: digit by digit for the integers below 2^53 that ids are, else as String() writes it. */
-export function appendInteger(n: number): void {
-  if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER && Number.isInteger(n))) {
-    appendRaw(String(n));
-    return;
-  }
-  let digits = 1;
-  for (let power = 10; power <= n; power *= 10) digits++;
-  makeRoom(digits);
-  end += digits;
-  let at = end;
-  do {
-    const rest = Math.floor(n / 10);
-    buffer[--at] = 0x30 + n - rest * 10;
-    n = rest;
-  } while (n > 0);
 }
 
 /** Appends `["price","size"]`, after a comma unless it is the `first` of its list. */
