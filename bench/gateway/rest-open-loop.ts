@@ -8,7 +8,7 @@ import type { HttpPeerKind, PeerServerMessage, ServeMessage } from './http-peer-
 import { DataDir } from './data-dir';
 import { delay, ServerProcess } from './server-process';
 import { runWrk, wrkAvailable, WrkResult } from './wrk';
-import { runStandalone } from '../standalone';
+import { commandOption, runStandalone } from '../standalone';
 
 /**
  * RestOpenLoop: latency of REST snapshot requests at a fixed offered rate, open loop, against
@@ -55,7 +55,11 @@ const FAILURES_TO_STOP = 2;
 const BOOK_DEPTH = 20;
 /** How long each server's CPU is watched with no load, before its first point. */
 const IDLE_MS = 1000;
-const BOOKCAST_ARGS = ['--port', '0', '--symbols', 'BTC/USD', '--rate', '500', '--workers', '1'];
+/**
+ * Standalone, `--bookcast-args '--usage-accounting false'` adds arguments to bookcast's: to see
+ * what a part of its work costs against the same ceiling, in one run.
+ */
+const BOOKCAST_ARGS = ['--port', '0', '--symbols', 'BTC/USD', '--rate', '500', '--workers', '1', ...(commandOption('--bookcast-args')?.split(' ').filter((a) => a !== '') ?? [])];
 const CLIENT_SCRIPT = path.join(__dirname, 'http-load-client.js');
 const PEER_SERVER_SCRIPT = path.join(__dirname, 'http-peer-server.js');
 
