@@ -2,7 +2,8 @@
  * Wire codec throughput: MessageEncoder calls per second for the hot messages, next to
  * FastEncoder's length + write of the same message into a shared ring buffer (the way a book
  * worker publishes), renderJson calls per second for the JSON path (each message also written
- * out as its send does), and heap bytes allocated per call (what the flatbuffers runtime and the returned view cost; 0 means allocation-free).
+ * out as its send does), and heap bytes allocated per call (what the flatbuffers runtime and the
+ * returned view cost; 0 means allocation-free).
  * cpuNsPerCall is this thread's CPU time per call: on a shared machine it moves less than the
  * wall-clock nsPerCall when other processes take the core.
  *

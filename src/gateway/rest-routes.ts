@@ -168,7 +168,7 @@ export class RestRoutes {
     const s = ins.sizeDecimals;
     const bids = Math.min(depth, v[M_BID_COUNT]);
     const asks = Math.min(depth, v[M_ASK_COUNT]);
-    // The levels first, as bytes (level-texts); the header, which may hold a non-ASCII symbol, as a string.
+    // The levels first, as bytes (json-text); the header, which may hold a non-ASCII symbol, as a string.
     startText();
     for (let i = 0, w = M_HEADER_WORDS; i < bids; i++, w += 4) appendLevel(v[w], v[w + 1], p, s, i === 0);
     appendRaw('],"asks":[');

@@ -93,7 +93,7 @@ function symbolJson(bb: flatbuffers.ByteBuffer): string {
   return json;
 }
 
-/** JSON.stringify's text with every character past ASCII escaped (`\u00dc`), so it can go into a json-text. */
+/** JSON.stringify's text with every character past printable ASCII escaped (`\u00dc`), so it can go into a json-text. */
 function asciiJson(text: string): string {
   return JSON.stringify(text).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
