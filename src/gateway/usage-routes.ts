@@ -10,9 +10,10 @@ const DAY_US = 86_400_000_000;
 
 /**
  * What a caller may learn about itself and about this server's integrity:
- *   GET /api/v1/usage        the caller's own usage (api_usage), per endpoint, method and status,
- *                            and its rate_limit_buckets (hour and day windows); default the last
- *                            24 hours (`start`, `end` to choose); `subject` (admin only): another's
+ *   GET /api/v1/usage        the caller's own usage (subject_usage_minutes), per endpoint, method
+ *                            and status, to the minute, and its rate_limit_buckets (hour and day
+ *                            windows); default the last 24 hours (`start`, `end` to choose);
+ *                            `subject` (admin only): another's
  *   GET /api/v1/signing-key  the Ed25519 public key(s) that verify snapshot signatures, as a JWK set
  */
 export class UsageRoutes {

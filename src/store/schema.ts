@@ -243,4 +243,4 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** The tables the writer creates partitions for (partitioned flavor), named as in bookcast_partitioning. */
-export type PartitionedTable = 'trades' | 'candles' | 'book_snapshots' | 'order_events' | 'api_usage' | 'api_metrics_ts' | 'client_usage_analytics';
+export type PartitionedTable = 'trades' | 'candles' | 'book_snapshots' | 'order_events' | 'api_usage' | 'api_metrics_ts' | 'client_usage_analytics' | 'subject_usage_minutes';

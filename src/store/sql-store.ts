@@ -103,7 +103,7 @@ const ENSURE_PARTITIONS = 'select bookcast_ensure_partitions($1, $2::integer[])'
 
 const tradeTime = (r: TradeRecord): number => r.time;
 const usageTime = (r: UsageRecord): number => r.time;
-const PARTITIONED_TABLES: readonly PartitionedTable[] = ['trades', 'candles', 'book_snapshots', 'order_events', 'api_usage', 'api_metrics_ts', 'client_usage_analytics'];
+const PARTITIONED_TABLES: readonly PartitionedTable[] = ['trades', 'candles', 'book_snapshots', 'order_events', 'api_usage', 'api_metrics_ts', 'client_usage_analytics', 'subject_usage_minutes'];
 const candleStart = (r: CandleRecord): number => r.start;
 const snapshotTime = (r: BookSnapshotRecord): number => r.time;
 const eventTime = (r: OrderEventRecord): number => r.time;
@@ -128,6 +128,7 @@ export class SqlStore implements Store {
     api_usage: new Set(),
     api_metrics_ts: new Set(),
     client_usage_analytics: new Set(),
+    subject_usage_minutes: new Set(),
   };
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -158,12 +159,13 @@ export class SqlStore implements Store {
       await this.ensurePartitions('api_usage', rows, usageTime);
       await this.ensurePartitions('api_metrics_ts', rows, usageTime);
       await this.ensurePartitions('client_usage_analytics', rows, usageTime);
+      await this.ensurePartitions('subject_usage_minutes', rows, usageTime);
       const bytes = rows.length === 0 ? null : this.usageEncoder.encode(rows);
-      const { minutes, days } = rollUpUsage(rows);
+      const { minutes, days, subjects } = rollUpUsage(rows);
       await this.client.transaction(async (tx) => {
         if (bytes !== null) {
           await tx.copyFrom(`api_usage (${USAGE_COLUMNS})`, 'binary', bytes);
-          await tx.rows(MERGE_USAGE_ROLLUPS, [JSON.stringify(minutes), JSON.stringify(days)]);
+          await tx.rows(MERGE_USAGE_ROLLUPS, [JSON.stringify(minutes), JSON.stringify(days), JSON.stringify(subjects)]);
         }
         if (buckets.length > 0) await tx.rows(MERGE_RATE_BUCKETS, [JSON.stringify(buckets)]);
       });

@@ -29,15 +29,31 @@ export interface DayRollup {
   responseBytes: number;
 }
 
+/** One subject_usage_minutes row of a batch: per subject, minute, endpoint, method and status. */
+export interface SubjectMinuteRollup {
+  subject: string;
+  minute: number;
+  endpoint: string;
+  method: string;
+  status: number;
+  requests: number;
+  totalMs: number;
+  requestBytes: number;
+  responseBytes: number;
+  /** The newest request's time (µs). */
+  last: number;
+}
+
 /**
  * A usage batch's roll-ups, computed here rather than by GROUP BY over a staging table: a batch of
  * a thousand answers has a handful of keys, and the database then merges that handful instead of
  * reading every row twice more. Response times count as api_usage stores them (float4), so the
  * roll-ups add exactly what a sum over the stored rows would see, in double precision.
  */
-export function rollUpUsage(rows: readonly UsageRecord[]): { minutes: MinuteRollup[]; days: DayRollup[] } {
+export function rollUpUsage(rows: readonly UsageRecord[]): { minutes: MinuteRollup[]; days: DayRollup[]; subjects: SubjectMinuteRollup[] } {
   const minutes = new Map<string, MinuteRollup>();
   const days = new Map<string, DayRollup>();
+  const subjects = new Map<string, SubjectMinuteRollup>();
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     const ms = Math.fround(r.responseTimeMs);
@@ -52,6 +68,17 @@ export function rollUpUsage(rows: readonly UsageRecord[]): { minutes: MinuteRoll
       if (ms > m.maxMs) m.maxMs = ms;
       m.requestBytes += r.requestBytes;
       m.responseBytes += r.responseBytes;
+    }
+    const subjectKey = `${r.subject}\u0000${minuteKey}`;
+    const s = subjects.get(subjectKey);
+    if (s === undefined) {
+      subjects.set(subjectKey, { subject: r.subject, minute, endpoint: r.endpoint, method: r.method, status: r.status, requests: 1, totalMs: ms, requestBytes: r.requestBytes, responseBytes: r.responseBytes, last: r.time });
+    } else {
+      s.requests++;
+      s.totalMs += ms;
+      s.requestBytes += r.requestBytes;
+      s.responseBytes += r.responseBytes;
+      if (r.time > s.last) s.last = r.time;
     }
     const day = Math.floor(r.time / DAY_MICROS) * DAY_MICROS;
     const dayKey = `${day}\u0000${r.subject}`;
@@ -72,5 +99,5 @@ export function rollUpUsage(rows: readonly UsageRecord[]): { minutes: MinuteRoll
       d.responseBytes += r.responseBytes;
     }
   }
-  return { minutes: [...minutes.values()], days: [...days.values()] };
+  return { minutes: [...minutes.values()], days: [...days.values()], subjects: [...subjects.values()] };
 }

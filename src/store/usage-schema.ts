@@ -7,7 +7,8 @@ import type { Migration } from './schema';
  *
  * - api_usage: one row per answered REST request, written in batches by COPY (never an INSERT
  *   per request). Append-only, no primary key: a batch is written once, in one transaction with
- *   its roll-ups. One index, (subject, time), for a caller's own summary.
+ *   its roll-ups. No index (migration 4 dropped (subject, time): half of a row's cost in PGlite);
+ *   a caller's summary reads subject_usage_minutes instead.
  * - api_metrics_ts: per minute, endpoint, method and status: requests, time and bytes. Roll-up of
  *   each batch in the same transaction (insert … on conflict do update), so it never disagrees
  *   with api_usage. TimescaleDB: 1 hour chunks. Native partitioning: daily partitions (hourly
@@ -21,6 +22,11 @@ import type { Migration } from './schema';
  *   its counts, rolled up in memory per minute (limits/rate-rollup.ts) and added in here with
  *   each usage batch, never a write per request. Not partitioned: one row per active subject and
  *   minute at most, and the operator prunes old minutes as with any accounting table.
+ * - subject_usage_minutes (migration 4): per subject, minute, endpoint, method and status:
+ *   requests, time, bytes and the newest request's time, for GET /api/v1/usage. A roll-up like
+ *   api_metrics_ts, in the same transaction; a batch adds a handful of rows where an index on
+ *   api_usage took one entry per request. TimescaleDB: 1 day chunks and no default time index
+ *   (the key leads with subject and serves every read); natively, daily partitions.
  * Partition widths use migration 1's bookcast_partitioning (day or month).
  */
 export const ACCOUNTING_LEDGER = migrationLedger('accounting_migrations', 0x75736167); // 'usag'
@@ -111,10 +117,53 @@ create table rate_limit_buckets (
 create index rate_limit_buckets_client on rate_limit_buckets (client_id, window_start) where client_id is not null;
 `;
 
+const SUBJECT_MINUTES = `
+create table subject_usage_minutes (
+  time timestamptz not null,
+  subject text collate "C" not null,
+  endpoint text not null,
+  method text not null,
+  status_code smallint not null,
+  requests bigint not null,
+  total_ms double precision not null,
+  request_bytes bigint not null,
+  response_bytes bigint not null,
+  last_time timestamptz not null,
+  primary key (subject, time, endpoint, method, status_code)
+)%PARTITION_TIME%;
+`;
+
+/** api_usage's rows before migration 4, summed into subject_usage_minutes. */
+const BACKFILL_SUBJECT_MINUTES = `
+insert into subject_usage_minutes
+select date_trunc('minute', time, 'UTC'), subject, endpoint, method, status_code, count(*), sum(response_time_ms::float8), sum(request_bytes), sum(response_bytes), max(time)
+from api_usage group by 1, 2, 3, 4, 5;
+drop index api_usage_subject_time;
+`;
+
+/**
+ * Migration 4. Natively, the partitions of the days api_usage holds are made before the backfill,
+ * so its rows never pass through the default partition. On TimescaleDB api_usage's default
+ * (time desc) index goes too: nothing reads api_usage by time but retention, which drops chunks.
+ */
+const SUBJECT_MINUTES_PARTITIONED = `${SUBJECT_MINUTES.replace('%PARTITION_TIME%', ' partition by range (time)')}
+create table subject_usage_minutes_default partition of subject_usage_minutes default;
+insert into bookcast_partitioning values ('subject_usage_minutes', 'time', 'day');
+select bookcast_ensure_partitions('subject_usage_minutes',
+  array(select distinct (extract(epoch from date_trunc('day', time, 'UTC')) / 86400)::integer from api_usage));
+${BACKFILL_SUBJECT_MINUTES}`;
+
+const SUBJECT_MINUTES_TIMESCALE = `${SUBJECT_MINUTES.replace('%PARTITION_TIME%', '')}
+select create_hypertable('subject_usage_minutes', 'time', chunk_time_interval => interval '1 day', create_default_indexes => false);
+${BACKFILL_SUBJECT_MINUTES}
+drop index if exists api_usage_time_idx;
+`;
+
 export const ACCOUNTING_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'api usage, metrics, client analytics, rate limit buckets', sql: { partitioned: PARTITIONED, timescale: TIMESCALE } },
   { version: 2, name: 'rate_limit_buckets dropped: never written (limits live in Redis or the process)', sql: { partitioned: DROP_BUCKETS, timescale: DROP_BUCKETS } },
   { version: 3, name: 'rate_limit_buckets: the limiter\'s counts per subject, bucket and minute, hour, day window', sql: { partitioned: RATE_LIMIT_BUCKETS, timescale: RATE_LIMIT_BUCKETS } },
+  { version: 4, name: 'subject_usage_minutes: a caller\'s usage per minute, replacing api_usage\'s (subject, time) index', sql: { partitioned: SUBJECT_MINUTES_PARTITIONED, timescale: SUBJECT_MINUTES_TIMESCALE } },
 ];
 
 /** Columns of the staging COPY (text format): times as µs integers, converted in SQL. */
@@ -123,7 +172,8 @@ const at = (column: string): string => `timestamptz 'epoch' + ${column} * interv
 /**
  * A batch's roll-ups (usage-rollup.ts; JSON text, one element per key) added in: $1 per minute,
  * endpoint, method and status into api_metrics_ts, $2 per UTC day and subject into
- * client_usage_analytics. One statement in the transaction that COPYs the batch's rows into
+ * client_usage_analytics, $3 per subject, minute, endpoint, method and status into
+ * subject_usage_minutes. One statement in the transaction that COPYs the batch's rows into
  * api_usage: in PGlite each statement costs a millisecond or two of its own, whatever its rows.
  */
 export const MERGE_USAGE_ROLLUPS = `
@@ -149,13 +199,28 @@ with minutes as (
     total_ms = client_usage_analytics.total_ms + excluded.total_ms,
     request_bytes = client_usage_analytics.request_bytes + excluded.request_bytes,
     response_bytes = client_usage_analytics.response_bytes + excluded.response_bytes
+), subjects as (
+  insert into subject_usage_minutes (time, subject, endpoint, method, status_code, requests, total_ms, request_bytes, response_bytes, last_time)
+  select ${at('s.minute')}, s.subject, s.endpoint, s.method, s.status, s.requests, s."totalMs", s."requestBytes", s."responseBytes", ${at('s.last')}
+  from jsonb_to_recordset($3::text::jsonb) as s(subject text, minute bigint, endpoint text, method text, status smallint, requests bigint, "totalMs" double precision, "requestBytes" bigint, "responseBytes" bigint, last bigint)
+  on conflict (subject, time, endpoint, method, status_code) do update set
+    requests = subject_usage_minutes.requests + excluded.requests,
+    total_ms = subject_usage_minutes.total_ms + excluded.total_ms,
+    request_bytes = subject_usage_minutes.request_bytes + excluded.request_bytes,
+    response_bytes = subject_usage_minutes.response_bytes + excluded.response_bytes,
+    last_time = greatest(subject_usage_minutes.last_time, excluded.last_time)
 )
 select 1`;
 
-/** A subject's usage from $2 to $3 (µs), per endpoint, method and status. */
+/**
+ * A subject's usage from $2 to $3 (µs), per endpoint, method and status, to the minute: every
+ * minute the range touches counts whole (the minute holding $2 included, the one starting at $3
+ * not).
+ */
 export const USAGE_SUMMARY = `
-select endpoint, method, status_code, count(*), sum(response_time_ms), sum(request_bytes), sum(response_bytes), ${'(extract(epoch from max(time)) * 1000000)::bigint'}
-from api_usage where subject = $1 and time >= ${at('$2::bigint')} and time < ${at('$3::bigint')}
+select endpoint, method, status_code, sum(requests), sum(total_ms), sum(request_bytes), sum(response_bytes), (extract(epoch from max(last_time)) * 1000000)::bigint
+from subject_usage_minutes
+where subject = $1 and time >= date_trunc('minute', ${at('$2::bigint')}, 'UTC') and time < ${at('$3::bigint')}
 group by endpoint, method, status_code order by endpoint, method, status_code`;
 
 /**

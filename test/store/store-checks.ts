@@ -1,5 +1,6 @@
 import { type Test } from 'tap';
 import { detectFlavor, runMigrations } from '../../src/store/migrations';
+import { ACCOUNTING_LEDGER, ACCOUNTING_MIGRATIONS } from '../../src/store/usage-schema';
 import { Flavor, MIGRATIONS } from '../../src/store/schema';
 import { SqlClient } from '../../src/store/sql-client';
 import { SqlStore } from '../../src/store/sql-store';
@@ -67,10 +68,11 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
     t.same(await key('order_events'), ['time', 'symbol', 'journal_sequence'], 'order events too');
     t.same(await raw.rows(`select count(*)::int from pg_index where indrelid = 'order_events'::regclass`, []), [[1]], 'and no other index');
     t.same(await raw.rows(`select to_regclass('trades_candles_1m')::text`, []), [[null]], 'no continuous aggregate of trades (migration 4)');
+    t.same(await raw.rows(`select count(*)::int from pg_index where indrelid = 'api_usage'::regclass`, []), [[0]], 'api_usage has no index: a row costs its COPY alone');
     if (flavor === 'timescale') {
       t.same(
         (await raw.rows(`select hypertable_name::text from timescaledb_information.hypertables where hypertable_schema = current_schema() order by 1`, [])).map((r) => r[0]),
-        ['api_metrics_ts', 'api_usage', 'book_snapshots', 'candles', 'client_usage_analytics', 'order_events', 'trades'],
+        ['api_metrics_ts', 'api_usage', 'book_snapshots', 'candles', 'client_usage_analytics', 'order_events', 'subject_usage_minutes', 'trades'],
         'every table a hypertable (usage accounting\'s too)',
       );
       t.same(
@@ -83,7 +85,7 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
     } else {
       t.same(
         (await raw.rows(`select parent, width from bookcast_partitioning order by parent`, [])).map((r) => [r[0], r[1]]),
-        [['api_metrics_ts', 'day'], ['api_usage', 'day'], ['book_snapshots', 'day'], ['candles', 'month'], ['client_usage_analytics', 'month'], ['order_events', 'day'], ['trades', 'day']],
+        [['api_metrics_ts', 'day'], ['api_usage', 'day'], ['book_snapshots', 'day'], ['candles', 'month'], ['client_usage_analytics', 'month'], ['order_events', 'day'], ['subject_usage_minutes', 'day'], ['trades', 'day']],
         'every table range-partitioned by time (usage accounting\'s too)',
       );
       t.equal(await store.backgroundJobs(), null, 'no background jobs to watch');
@@ -330,6 +332,23 @@ export async function storeChecks(t: Test, store: Store, raw: SqlClient): Promis
     for (const r of days) {
       t.ok(r[0] === r[1] && r[2] === r[3] && r[4] === r[5] && close(r[6], r[7]) && r[8] === r[9] && r[10] === r[11] && r[12] === r[13], `client_usage_analytics agrees with api_usage: ${JSON.stringify(r)}`);
     }
+    const subjects = await raw.rows(
+      `select m.requests::text, s.requests::text, m.total_ms, s.total_ms, m.request_bytes::text, s.request_bytes::text, m.response_bytes::text, s.response_bytes::text,
+         (extract(epoch from m.last_time) * 1000000)::bigint::text, (extract(epoch from s.last_time) * 1000000)::bigint::text
+       from subject_usage_minutes m full join (
+         select date_trunc('minute', time) as time, subject, endpoint, method, status_code, count(*) as requests, sum(response_time_ms::float8) as total_ms,
+           sum(request_bytes) as request_bytes, sum(response_bytes) as response_bytes, max(time) as last_time
+         from api_usage group by 1, 2, 3, 4, 5) s using (time, subject, endpoint, method, status_code)`, []);
+    t.equal(subjects.length, 7, 'per subject, minute and status: 7 keys');
+    for (const r of subjects) {
+      t.ok(r[0] === r[1] && close(r[2], r[3]) && r[4] === r[5] && r[6] === r[7] && r[8] === r[9], `subject_usage_minutes agrees with api_usage: ${JSON.stringify(r)}`);
+    }
+    const summary = (subject: string, from: number, to: number) => store.usageSummary(subject, from, to).then((rows) => rows.map((r) => [r.status, r.requests, r.last]));
+    t.same(await summary('client-a', T0 - DAY, T0 + DAY), [[200, 3, T0 + MINUTE], [404, 1, T0 + 1], [429, 1, T0 + MINUTE + 5]], 'a subject\'s summary: its rows only, the newest time to the µs');
+    t.same(await summary('client-a', T0 + 3, T0 + MINUTE), [[200, 1, T0 + 2], [404, 1, T0 + 1]], 'to the minute: the minute holding the start counts whole, the one starting at the end does not');
+    t.same(await summary('client-a', T0 - 1, T0), [[200, 1, T0 - 1]], 'the day before is its own minute');
+    t.same(await summary('ip:10.0.0.1', T0, T0 + MINUTE), [[200, 1, T0], [429, 1, T0 + MINUTE - 1]], 'another subject');
+    t.same(await summary('client-b', T0 - DAY, T0 + DAY), [], 'a subject with no rows: none');
   });
 
   await t.test('concurrent writes are applied in call order', async (t) => {
@@ -362,6 +381,25 @@ export async function upgradeChecks(t: Test, raw: SqlClient, kind: StoreKind): P
   const after = new SqlStore(raw, kind, flavor);
   await after.writeTrades([...batch, trade('UP-1', 51, T0 + 50_000)]);
   t.same((await after.trades('UP-1', T0, T0 + DAY, 100, 0)).map((x) => x.tradeId), Array.from({ length: 51 }, (_, i) => i + 1), 'kept, and not stored twice');
+
+  // Usage accounting before migration 4: api_usage's rows are summed into subject_usage_minutes.
+  t.equal(await runMigrations(raw, flavor, ACCOUNTING_MIGRATIONS.slice(0, 3), ACCOUNTING_LEDGER), 3);
+  await raw.rows(
+    `insert into api_usage (time, response_time_ms, request_bytes, response_bytes, status_code, subject, client_id, key_id, endpoint, method, user_agent, ip_address)
+     select timestamptz 'epoch' + t * interval '1 microsecond', 0.5, 10, 1000, 200, 'client-up', 'client-up', null, '/api/v1/time', 'GET', 'x', '10.0.0.1'
+     from unnest($1::bigint[]) t`,
+    [`{${T0 - 1},${T0},${T0 + 5},${T0 + 60_000_000}}`],
+  );
+  t.equal(await runMigrations(raw, flavor, ACCOUNTING_MIGRATIONS, ACCOUNTING_LEDGER), 1, 'accounting migration 4 runs');
+  t.same(await raw.rows(`select count(*)::int from pg_index where indrelid = 'api_usage'::regclass`, []), [[0]], 'api_usage\'s index is gone');
+  const summary = () => after.usageSummary('client-up', T0 - DAY, T0 + DAY).then((rows) => rows.map((r) => [r.endpoint, r.requests, r.totalMs, r.responseBytes, r.last]));
+  t.same(await summary(), [['/api/v1/time', 4, 2, 4000, T0 + 60_000_000]], 'the rows before it are in the caller\'s summary');
+  t.same(await after.usageSummary('client-up', T0, T0 + 1).then((rows) => rows.map((r) => r.requests)), [2], 'per minute, as they were stored');
+  if (flavor === 'partitioned') {
+    t.same(await raw.rows(`select count(*)::int from subject_usage_minutes_default`, []), [[0]], 'backfilled into daily partitions, not the default one');
+  }
+  await after.writeUsage([{ time: T0 + 6, responseTimeMs: 0.5, requestBytes: 10, responseBytes: 1000, status: 200, subject: 'client-up', clientId: 'client-up', keyId: null, endpoint: '/api/v1/time', method: 'GET', userAgent: 'x', ip: '10.0.0.1' }], []);
+  t.same(await summary(), [['/api/v1/time', 5, 2.5, 5000, T0 + 60_000_000]], 'and a batch after it adds into them');
 }
 
 /** The continuous aggregate as migration 1 created it on TimescaleDB before migration 4 existed. */
