@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { round } from '../system';
 
 /**
  * What the kernel says about one server process's footprint: resident memory, open files and
@@ -104,4 +105,49 @@ export function threadReadings(pid: number): ThreadReading[] {
     }
   }
   return readings;
+}
+
+/** The threads of one label between two readings: their CPU (in cores) and wake-ups per second. */
+export interface ThreadRow {
+  name: string;
+  threads: number;
+  cores: number;
+  wakeupsPerSecond: number;
+}
+
+/**
+ * The main thread is the process's own id; every other thread goes by its name. A new thread
+ * inherits the name of the thread that started it, so of several with one name the first (the
+ * lowest id) is the named one and the later ones were started by it: libuv's pool, started by
+ * whichever thread first used it (a journal's background fdatasync, a store's file reads).
+ */
+function labels(readings: ThreadReading[], pid: number): Map<number, string> {
+  const named = new Set<string>();
+  const result = new Map<number, string>();
+  for (const r of readings) {
+    if (r.tid === pid) result.set(r.tid, 'main (front)');
+    else if (r.name === 'node' || !named.has(r.name)) result.set(r.tid, r.name);
+    else result.set(r.tid, `started by ${r.name}`);
+    named.add(r.name);
+  }
+  return result;
+}
+
+/** Per thread label of `pid`: the CPU and sleeps between two readings, over `seconds`, busiest first. */
+export function threadCores(before: ThreadReading[], after: ThreadReading[], pid: number, seconds: number): ThreadRow[] {
+  const start = new Map(before.map((r) => [r.tid, r]));
+  const names = labels(after, pid);
+  const rows = new Map<string, ThreadRow>();
+  for (const r of after) {
+    const s = start.get(r.tid);
+    const name = names.get(r.tid)!;
+    const row = rows.get(name) ?? { name, threads: 0, cores: 0, wakeupsPerSecond: 0 };
+    row.threads++;
+    row.cores += (r.cpuSeconds - (s?.cpuSeconds ?? 0)) / seconds;
+    row.wakeupsPerSecond += (r.sleeps - (s?.sleeps ?? 0)) / seconds;
+    rows.set(name, row);
+  }
+  return [...rows.values()]
+    .map((row) => ({ ...row, cores: round(row.cores, 4), wakeupsPerSecond: round(row.wakeupsPerSecond, 1) }))
+    .sort((a, b) => b.cores - a.cores || b.wakeupsPerSecond - a.wakeupsPerSecond);
 }

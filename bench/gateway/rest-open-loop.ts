@@ -6,6 +6,7 @@ import { expectMessage, LatencySummary, mergeHistograms, nowMicros, ratio, sleep
 import type { HttpClientMessage, HttpParentMessage, HttpResultMessage, HttpStartMessage } from './http-load-protocol';
 import type { HttpPeerKind, PeerServerMessage, ServeMessage } from './http-peer-server';
 import { DataDir } from './data-dir';
+import { threadCores, threadReadings } from './process-readings';
 import { delay, ServerProcess } from './server-process';
 import { runWrk, wrkAvailable, WrkResult } from './wrk';
 import { commandOption, runStandalone } from '../standalone';
@@ -115,6 +116,8 @@ interface FailedPoint {
 interface WrkRow extends Partial<WrkResult> {
   target: string;
   serverCpuSeconds?: number | null;
+  /** The server's CPU µs per answer, per thread (schedstat, exact): where an answer's cost lies. */
+  threadCpuUsPerAnswer?: Record<string, number>;
   error?: string;
 }
 
@@ -239,9 +242,14 @@ export async function point(server: RunningServer, target: Target, rate: number,
 async function wrkRow(server: RunningServer, target: Target, seconds: number): Promise<WrkRow> {
   try {
     const cpu0 = processCpuSeconds(server.pid);
+    const threads0 = threadReadings(server.pid);
     const result = await runWrk(`http://${server.host}:${server.port}${target.path}`, seconds, WRK_CONNECTIONS);
     const cpu1 = processCpuSeconds(server.pid);
-    return { target: target.name, ...result, serverCpuSeconds: cpu0 === null || cpu1 === null ? null : round(cpu1 - cpu0, 2) };
+    const perAnswer: Record<string, number> = {};
+    for (const t of threadCores(threads0, threadReadings(server.pid), server.pid, 1)) {
+      if (t.cores > 0) perAnswer[t.name] = round((t.cores * 1e6) / result.requests, 2);
+    }
+    return { target: target.name, ...result, serverCpuSeconds: cpu0 === null || cpu1 === null ? null : round(cpu1 - cpu0, 2), threadCpuUsPerAnswer: perAnswer };
   } catch (err) {
     return { target: target.name, error: (err as Error).message };
   }

@@ -4,7 +4,7 @@ import { loadAverage, round } from '../system';
 import { commandOption, runStandalone } from '../standalone';
 import { DataDir } from './data-dir';
 import { guardChildren } from './exit-guard';
-import { ThreadReading, threadReadings } from './process-readings';
+import { threadCores, ThreadRow, threadReadings } from './process-readings';
 import { delay, ServerProcess, symbolName } from './server-process';
 
 /**
@@ -60,13 +60,6 @@ const START_TIMEOUT_MS = 180_000;
 const SETTLE_MS = 15_000;
 const THIS_BUILD = path.resolve(__dirname, '../../src/main.js');
 
-interface ThreadRow {
-  name: string;
-  threads: number;
-  cores: number;
-  wakeupsPerSecond: number;
-}
-
 interface Measurement {
   build: string;
   case: string;
@@ -83,43 +76,6 @@ interface Measurement {
   loadAverageEnd: number[];
 }
 
-
-/**
- * The main thread is the process's own id; every other thread goes by its name. A new thread
- * inherits the name of the thread that started it, so of several with one name the first (the
- * lowest id) is the named one and the later ones were started by it: libuv's pool, started by
- * whichever thread first used it (a journal's background fdatasync, a store's file reads).
- */
-function labels(readings: ThreadReading[], pid: number): Map<number, string> {
-  const named = new Set<string>();
-  const result = new Map<number, string>();
-  for (const r of readings) {
-    if (r.tid === pid) result.set(r.tid, 'main (front)');
-    else if (r.name === 'node' || !named.has(r.name)) result.set(r.tid, r.name);
-    else result.set(r.tid, `started by ${r.name}`);
-    named.add(r.name);
-  }
-  return result;
-}
-
-/** Per thread label: the CPU and sleeps between two readings, over `seconds`. */
-function difference(before: ThreadReading[], after: ThreadReading[], pid: number, seconds: number): ThreadRow[] {
-  const start = new Map(before.map((r) => [r.tid, r]));
-  const names = labels(after, pid);
-  const rows = new Map<string, ThreadRow>();
-  for (const r of after) {
-    const s = start.get(r.tid);
-    const name = names.get(r.tid)!;
-    const row = rows.get(name) ?? { name, threads: 0, cores: 0, wakeupsPerSecond: 0 };
-    row.threads++;
-    row.cores += (r.cpuSeconds - (s?.cpuSeconds ?? 0)) / seconds;
-    row.wakeupsPerSecond += (r.sleeps - (s?.sleeps ?? 0)) / seconds;
-    rows.set(name, row);
-  }
-  return [...rows.values()]
-    .map((row) => ({ ...row, cores: round(row.cores, 4), wakeupsPerSecond: round(row.wakeupsPerSecond, 1) }))
-    .sort((a, b) => b.cores - a.cores || b.wakeupsPerSecond - a.wakeupsPerSecond);
-}
 
 /** A client subscribed to L2 depth 10 of every symbol; resolves once the subscription is acknowledged. */
 async function subscribe(server: ServerProcess): Promise<{ socket: WebSocket; received: () => number }> {
@@ -164,7 +120,7 @@ async function measure(build: string, main: string, c: Case, roundNo: number, se
     const elapsed = (performance.now() - t0) / 1000;
     const deliveries = client === null ? null : (client.received() - receivedBefore) / elapsed;
     if (server.exited) throw new Error(`the server exited during the window\n--- server output ---\n${server.recentOutput}`);
-    const threads = difference(before, after, server.pid, elapsed);
+    const threads = threadCores(before, after, server.pid, elapsed);
     const cores = round(
       threads.reduce((sum, t) => sum + t.cores, 0),
       4,
