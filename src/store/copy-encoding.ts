@@ -21,12 +21,20 @@ const TRAILER_BYTES = 2;
 const PG_EPOCH_MICROS = 946_684_800_000_000;
 const TWO_32 = 4_294_967_296;
 
+/** Distinct strings whose UTF-8 an encoder keeps; emptied when full (a bound, not an eviction policy). */
+const KEPT_TEXTS = 4096;
+
 /**
  * Binary COPY into one reusable buffer (grown, never shrunk). The returned view is valid until
  * the next encode: callers hand it to the driver and await the COPY first.
+ *
+ * Text fields repeat (a batch's symbols, a usage batch's callers, routes and user agents, shared
+ * string objects whose hashes V8 keeps): each string's UTF-8 is kept and copied, a builtin's
+ * memmove, where encoding it again was a native call per field.
  */
 abstract class BinaryCopyEncoder<R> {
   private buffer: Buffer = Buffer.allocUnsafe(1 << 20);
+  private readonly texts = new Map<string, Buffer>();
 
   /** `tupleBytes`: one tuple without its text fields' bytes (field count, lengths, fixed-width values). */
   constructor(private readonly tupleBytes: number) {}
@@ -43,6 +51,25 @@ abstract class BinaryCopyEncoder<R> {
     for (let i = 0; i < rows.length; i++) at = this.tuple(b, at, rows[i]);
     b.writeInt16BE(-1, at);
     return b.subarray(0, at + 2);
+  }
+
+  /** A length-prefixed UTF-8 text field (the caller reserved 3 bytes per UTF-16 unit). */
+  protected text(b: Buffer, at: number, value: string): number {
+    let bytes = this.texts.get(value);
+    if (bytes === undefined) {
+      if (this.texts.size >= KEPT_TEXTS) this.texts.clear();
+      this.texts.set(value, (bytes = Buffer.from(value, 'utf8')));
+    }
+    b.writeInt32BE(bytes.length, at);
+    b.set(bytes, at + 4);
+    return at + 4 + bytes.length;
+  }
+
+  /** A text field or, for null, the length -1 that stands for NULL. */
+  protected nullableText(b: Buffer, at: number, value: string | null): number {
+    if (value !== null) return this.text(b, at, value);
+    b.writeInt32BE(-1, at);
+    return at + 4;
   }
 
   /** The UTF-16 units of a row's text fields (at most 3 bytes each in UTF-8). */
@@ -72,7 +99,7 @@ export class TradeCopyEncoder extends BinaryCopyEncoder<TradeRecord> {
 
   protected tuple(b: Buffer, at: number, r: TradeRecord): number {
     b.writeInt16BE(TRADE_FIELDS, at);
-    at = text(b, at + 2, r.symbol);
+    at = this.text(b, at + 2, r.symbol);
     at = int8(b, at, r.sequence);
     at = int8(b, at, r.tradeId);
     at = int8(b, at, r.price);
@@ -107,7 +134,7 @@ export class OrderEventCopyEncoder extends BinaryCopyEncoder<OrderEventRecord> {
     at = int8(b, at, r.newOrderId);
     at = int2(b, at, r.kind);
     at = int2(b, at, r.side);
-    return text(b, at, r.symbol);
+    return this.text(b, at, r.symbol);
   }
 }
 
@@ -130,20 +157,6 @@ function int2(b: Buffer, at: number, value: number): number {
   b.writeInt32BE(2, at);
   b.writeInt16BE(value, at + 4);
   return at + 6;
-}
-
-/** A length-prefixed UTF-8 text field (the caller reserved 3 bytes per UTF-16 unit). */
-function text(b: Buffer, at: number, value: string): number {
-  const length = b.write(value, at + 4, 'utf8');
-  b.writeInt32BE(length, at);
-  return at + 4 + length;
-}
-
-/** A text field or, for null, the length -1 that stands for NULL. */
-function nullableText(b: Buffer, at: number, value: string | null): number {
-  if (value !== null) return text(b, at, value);
-  b.writeInt32BE(-1, at);
-  return at + 4;
 }
 
 const TEXT_SPECIALS = /[\\\t\n\r]/;
@@ -219,12 +232,12 @@ export class UsageCopyEncoder extends BinaryCopyEncoder<UsageRecord> {
     at = int8(b, at, r.requestBytes);
     at = int8(b, at, r.responseBytes);
     at = int2(b, at, r.status);
-    at = text(b, at, r.subject);
-    at = nullableText(b, at, r.clientId);
-    at = nullableText(b, at, r.keyId);
-    at = text(b, at, r.endpoint);
-    at = text(b, at, r.method);
-    at = text(b, at, r.userAgent);
-    return text(b, at, r.ip);
+    at = this.text(b, at, r.subject);
+    at = this.nullableText(b, at, r.clientId);
+    at = this.nullableText(b, at, r.keyId);
+    at = this.text(b, at, r.endpoint);
+    at = this.text(b, at, r.method);
+    at = this.text(b, at, r.userAgent);
+    return this.text(b, at, r.ip);
   }
 }
