@@ -258,13 +258,17 @@ function internalError(res: HttpResponse, pattern: string, err: unknown): void {
 /**
  * What a REST request presents: `X-API-Key`, or `Authorization: Bearer <token>`, and the peer
  * address (connection-limits' key: an IPv6 client counts by its /64). Reads `req` synchronously.
+ * Under `--auth off` a key or token changes nothing (every caller is its address's unrestricted
+ * one), so neither header is read: two calls into uWS an answer.
  */
-export function requestCredentials(res: HttpResponse, req: HttpRequest): Credentials {
+export function requestCredentials(res: HttpResponse, req: HttpRequest, admission: Admission): Credentials {
+  const ip = remotePeer(res).key;
+  if (admission.mode === 'off') return { apiKey: '', bearer: '', ip };
   const authorization = req.getHeader(AUTHORIZATION);
   return {
     apiKey: req.getHeader(X_API_KEY),
     bearer: authorization !== '' && /^bearer /i.test(authorization) ? authorization.slice(7).trim() : '',
-    ip: remotePeer(res).key,
+    ip,
   };
 }
 
@@ -327,7 +331,8 @@ export function route(app: TemplatedApp, method: 'get' | 'post' | 'delete', patt
   const serve = (res: HttpResponse, req: HttpRequest): void => {
     let admitted: Caller | Promise<Caller>;
     try {
-      admitted = admissionOf(app).admit(requestCredentials(res, req), info, meter === null ? undefined : (headers) => answerHeaders(res, headers));
+      const admission = admissionOf(app);
+      admitted = admission.admit(requestCredentials(res, req, admission), info, meter === null ? undefined : (headers) => answerHeaders(res, headers));
     } catch (err) {
       sendRefusal(res, err);
       return;
@@ -402,7 +407,8 @@ export function routeAsync(app: TemplatedApp, pattern: string, handler: (req: Ht
     };
     let admitted: Caller | Promise<Caller>;
     try {
-      admitted = admissionOf(app).admit(requestCredentials(res, req), info, meter === null ? undefined : (headers) => answerHeaders(res, headers));
+      const admission = admissionOf(app);
+      admitted = admission.admit(requestCredentials(res, req, admission), info, meter === null ? undefined : (headers) => answerHeaders(res, headers));
     } catch (err) {
       fail(err);
       return;

@@ -49,6 +49,16 @@ t.test('a packed batch crosses a port, buffer moved, and unpacks to the rows tha
   t.equal(received.strings.length, distinct.size, 'each string once per batch');
 });
 
+t.test('each batch carries its own strings: rows repeating the last batch\'s values still name them', async (t) => {
+  const packer = new UsagePacker(8);
+  for (let batch = 0; batch < 3; batch++) {
+    // The same rows, in runs (a caller repeating itself) and interleaved, in every batch.
+    const rows = [row(1), row(1), row(2), row(1), row(3), row(3)];
+    for (const r of rows) packer.add({ ...r });
+    t.same(unpackUsage(await post(packer.take())), rows, `batch ${batch + 1}`);
+  }
+});
+
 t.test('strings of any content survive, and an empty batch unpacks to nothing', async (t) => {
   const packer = new UsagePacker(4);
   const odd = row(1, { userAgent: 'é😀\u0000"\\', subject: '', clientId: '', keyId: '' });
