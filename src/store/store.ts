@@ -122,15 +122,19 @@ export interface RateBucketRow {
   refused: number;
 }
 
-/** A caller's usage per endpoint, method and status. */
-export interface UsageSummaryRow {
-  endpoint: string;
-  method: string;
-  status: number;
+/** Requests summed: how many, their response times (ms) and their bytes each way. */
+export interface UsageTotals {
   requests: number;
   totalMs: number;
   requestBytes: number;
   responseBytes: number;
+}
+
+/** A caller's usage per endpoint, method and status. */
+export interface UsageSummaryRow extends UsageTotals {
+  endpoint: string;
+  method: string;
+  status: number;
   /** µs since the epoch of the latest request counted. */
   last: number;
 }

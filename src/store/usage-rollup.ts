@@ -1,47 +1,30 @@
-import type { UsageRecord } from './store';
+import type { UsageRecord, UsageSummaryRow, UsageTotals } from './store';
 
 const MINUTE_MICROS = 60_000_000;
 const DAY_MICROS = 86_400_000_000;
 
 /** One api_metrics_ts row of a batch: per minute, endpoint, method and status. */
-export interface MinuteRollup {
+export interface MinuteRollup extends UsageTotals {
   minute: number;
   endpoint: string;
   method: string;
   status: number;
-  requests: number;
-  totalMs: number;
   maxMs: number;
-  requestBytes: number;
-  responseBytes: number;
 }
 
 /** One client_usage_analytics row of a batch: per UTC day and subject. */
-export interface DayRollup {
+export interface DayRollup extends UsageTotals {
   day: number;
   subject: string;
   clientId: string | null;
-  requests: number;
   errors: number;
   rateLimited: number;
-  totalMs: number;
-  requestBytes: number;
-  responseBytes: number;
 }
 
-/** One subject_usage_minutes row of a batch: per subject, minute, endpoint, method and status. */
-export interface SubjectMinuteRollup {
+/** One subject_usage_minutes row of a batch: per subject, minute, endpoint, method and status (`last`: the newest request's time). */
+export interface SubjectMinuteRollup extends UsageSummaryRow {
   subject: string;
   minute: number;
-  endpoint: string;
-  method: string;
-  status: number;
-  requests: number;
-  totalMs: number;
-  requestBytes: number;
-  responseBytes: number;
-  /** The newest request's time (µs). */
-  last: number;
 }
 
 /** One row's finest key: per subject, minute, endpoint, method and status. Every roll-up folds these. */
