@@ -21,8 +21,13 @@ const TRAILER_BYTES = 2;
 const PG_EPOCH_MICROS = 946_684_800_000_000;
 const TWO_32 = 4_294_967_296;
 
-/** Distinct strings whose UTF-8 an encoder keeps; emptied when full (a bound, not an eviction policy). */
+/**
+ * Distinct strings whose UTF-8 an encoder keeps, emptied when full (a bound, not an eviction
+ * policy), and the longest kept: a longer one (a client's own user agent, say) is encoded in
+ * place, so the kept bytes stay under ~3 MB whatever clients send.
+ */
 const KEPT_TEXTS = 4096;
+const KEPT_TEXT_UNITS = 256;
 
 /**
  * Binary COPY into one reusable buffer (grown, never shrunk). The returned view is valid until
@@ -55,6 +60,11 @@ abstract class BinaryCopyEncoder<R> {
 
   /** A length-prefixed UTF-8 text field (the caller reserved 3 bytes per UTF-16 unit). */
   protected text(b: Buffer, at: number, value: string): number {
+    if (value.length > KEPT_TEXT_UNITS) {
+      const length = b.write(value, at + 4, 'utf8');
+      b.writeInt32BE(length, at);
+      return at + 4 + length;
+    }
     let bytes = this.texts.get(value);
     if (bytes === undefined) {
       if (this.texts.size >= KEPT_TEXTS) this.texts.clear();

@@ -39,12 +39,12 @@ t.test('text fields: every string as its UTF-8, also past the strings an encoder
   t.end();
 });
 
-t.test('usage rows: NULLs and empty strings kept apart, every text in place', (t) => {
+t.test('usage rows: NULLs and empty strings kept apart, every text in place, short or long', (t) => {
   const encoder = new UsageCopyEncoder();
   const row = (i: number): UsageRecord => ({
     time: 1_764_800_000_000_000 + i, responseTimeMs: 0.5, requestBytes: i, responseBytes: 2 ** 40 + i, status: 200,
     subject: i % 2 === 0 ? 'client-a' : `ip:10.0.0.${i}`, clientId: i % 2 === 0 ? 'client-a' : null, keyId: i % 4 === 0 ? '' : null,
-    endpoint: '/api/v1/market/:symbol/orderbook', method: 'GET', userAgent: i % 3 === 0 ? '' : `agent é/${i}`, ip: `10.0.0.${i}`,
+    endpoint: '/api/v1/market/:symbol/orderbook', method: 'GET', userAgent: i % 3 === 0 ? '' : i % 3 === 1 ? `agent é/${i}` : `${'long agent ✓ '.repeat(40)}${i}`, ip: `10.0.0.${i}`,
   });
   const rows = Array.from({ length: 50 }, (_, i) => row(i));
   const decoded = tuples(encoder.encode(rows));
