@@ -246,6 +246,7 @@ async function wrkRow(server: RunningServer, target: Target, seconds: number): P
     const result = await runWrk(`http://${server.host}:${server.port}${target.path}`, seconds, WRK_CONNECTIONS);
     const cpu1 = processCpuSeconds(server.pid);
     const perAnswer: Record<string, number> = {};
+    // Over a window of 1 s, a thread's cores are its CPU seconds.
     for (const t of threadCores(threads0, threadReadings(server.pid), server.pid, 1)) {
       if (t.cores > 0) perAnswer[t.name] = round((t.cores * 1e6) / result.requests, 2);
     }

@@ -103,7 +103,9 @@ const ENSURE_PARTITIONS = 'select bookcast_ensure_partitions($1, $2::integer[])'
 
 const tradeTime = (r: TradeRecord): number => r.time;
 const usageTime = (r: UsageRecord): number => r.time;
-const PARTITIONED_TABLES: readonly PartitionedTable[] = ['trades', 'candles', 'book_snapshots', 'order_events', 'api_usage', 'api_metrics_ts', 'client_usage_analytics', 'subject_usage_minutes'];
+/** The tables each usage batch writes: api_usage and its roll-ups. */
+const USAGE_TABLES: readonly PartitionedTable[] = ['api_usage', 'api_metrics_ts', 'client_usage_analytics', 'subject_usage_minutes'];
+const PARTITIONED_TABLES: readonly PartitionedTable[] = ['trades', 'candles', 'book_snapshots', 'order_events', ...USAGE_TABLES];
 const candleStart = (r: CandleRecord): number => r.start;
 const snapshotTime = (r: BookSnapshotRecord): number => r.time;
 const eventTime = (r: OrderEventRecord): number => r.time;
@@ -150,16 +152,13 @@ export class SqlStore implements Store {
     await runMigrations(this.client, this.flavor, AUTH_MIGRATIONS, AUTH_LEDGER);
     const now = Date.now() * 1000;
     const ahead = [now, now + DAY_MICROS];
-    for (const table of PARTITIONED_TABLES) await this.ensurePartitions(table, ahead, Number);
+    await this.ensurePartitions(PARTITIONED_TABLES, ahead, Number);
   }
 
   writeUsage(rows: readonly UsageRecord[], buckets: readonly RateBucketRecord[]): Promise<void> {
     if (rows.length === 0 && buckets.length === 0) return Promise.resolve();
     return this.serial(async () => {
-      await this.ensurePartitions('api_usage', rows, usageTime);
-      await this.ensurePartitions('api_metrics_ts', rows, usageTime);
-      await this.ensurePartitions('client_usage_analytics', rows, usageTime);
-      await this.ensurePartitions('subject_usage_minutes', rows, usageTime);
+      await this.ensurePartitions(USAGE_TABLES, rows, usageTime);
       const bytes = rows.length === 0 ? null : this.usageEncoder.encode(rows);
       const { minutes, days, subjects } = rollUpUsage(rows);
       await this.client.transaction(async (tx) => {
@@ -201,7 +200,7 @@ export class SqlStore implements Store {
   writeTrades(rows: readonly TradeRecord[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
     return this.serial(async () => {
-      await this.ensurePartitions('trades', rows, tradeTime);
+      await this.ensurePartitions(['trades'], rows, tradeTime);
       const bytes = this.encoder.encode(inTimeOrder(rows));
       try {
         await this.client.copyFrom(`trades (${TRADE_COLUMNS})`, 'binary', bytes);
@@ -219,7 +218,7 @@ export class SqlStore implements Store {
   writeCandles(rows: readonly CandleRecord[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
     return this.serial(async () => {
-      await this.ensurePartitions('candles', rows, candleStart);
+      await this.ensurePartitions(['candles'], rows, candleStart);
       const bytes = encodeCandles(rows);
       await this.client.transaction(async (tx) => {
         await tx.exec(CANDLES_STAGE);
@@ -232,7 +231,7 @@ export class SqlStore implements Store {
   writeBookSnapshots(rows: readonly BookSnapshotRecord[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
     return this.serial(async () => {
-      await this.ensurePartitions('book_snapshots', rows, snapshotTime);
+      await this.ensurePartitions(['book_snapshots'], rows, snapshotTime);
       const bytes = encodeBookSnapshots(rows);
       await this.client.transaction(async (tx) => {
         await tx.exec(SNAPSHOTS_STAGE);
@@ -245,7 +244,7 @@ export class SqlStore implements Store {
   writeOrderEvents(rows: readonly OrderEventRecord[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
     return this.serial(async () => {
-      await this.ensurePartitions('order_events', rows, eventTime);
+      await this.ensurePartitions(['order_events'], rows, eventTime);
       let through = 0;
       for (let i = 0; i < rows.length; i++) if (rows[i].sequence > through) through = rows[i].sequence;
       const bytes = this.eventEncoder.encode(inTimeOrder(rows));
@@ -349,22 +348,27 @@ export class SqlStore implements Store {
     return run;
   }
 
-  /** Creates the partitions for the UTC days of `rows` not seen before; one round trip when any is new. */
-  private async ensurePartitions<R>(table: PartitionedTable, rows: readonly R[], timeOf: (row: R) => number): Promise<void> {
+  /** Creates each table's partitions for the UTC days of `rows` not seen before; one round trip per table with a new day. */
+  private async ensurePartitions<R>(tables: readonly PartitionedTable[], rows: readonly R[], timeOf: (row: R) => number): Promise<void> {
     if (this.flavor !== 'partitioned') return;
-    const known = this.knownDays[table];
-    const missing: number[] = [];
+    // The batch's days once (nearly always one), then each table's missing ones.
+    const days: number[] = [];
     let last = NaN;
     for (let i = 0; i < rows.length; i++) {
       const day = Math.floor(timeOf(rows[i]) / DAY_MICROS);
       if (day === last) continue;
       last = day;
-      if (!known.has(day) && !missing.includes(day)) missing.push(day);
+      if (!days.includes(day)) days.push(day);
     }
-    if (missing.length === 0) return;
-    await this.client.rows(ENSURE_PARTITIONS, [table, `{${missing.join(',')}}`]);
-    for (const day of missing) known.add(day);
+    for (const table of tables) {
+      const known = this.knownDays[table];
+      const missing = days.filter((day) => !known.has(day));
+      if (missing.length === 0) continue;
+      await this.client.rows(ENSURE_PARTITIONS, [table, `{${missing.join(',')}}`]);
+      for (const day of missing) known.add(day);
+    }
   }
+
 }
 
 /**
