@@ -9,7 +9,7 @@
  *
  *   node dist/bench/wire/encode.js [seconds per scenario, default 1]
  */
-import { FastEncoder } from '../../src/wire/fast-encoder';
+import { FastEncoder, TICKER_SEQUENCE, TickerTemplate } from '../../src/wire/fast-encoder';
 import { MessageEncoder } from '../../src/wire/message-encoder';
 import { renderJson } from '../../src/wire/json-renderer';
 import { findLobsterSamples, LobsterBookReader, lobsterDataDir, lobsterFiles } from '../../src/source/lobster-files';
@@ -258,6 +258,19 @@ function scenarios(): Scenario[] {
       987_654_321, 680_000, 660_000, 669_000, 0);
     return length;
   };
+  // The book worker's way (DiffEmitter.ticker): the symbol's last ticker with the new numbers
+  // stored over it. Between trades only the quote is new (one stamp); a trade changes them all.
+  const template = new TickerTemplate();
+  const tickerValues = new Float64Array([sequence, timestamp, 670_000, 12_345, 670_001, 23_456, 670_000, 100, 987_654_321, 680_000, 660_000, 669_000, 0]);
+  const templateTicker = (everyNumber: boolean) => (): number => {
+    tick();
+    tickerValues[TICKER_SEQUENCE] = sequence;
+    const stamp = everyNumber ? sequence : 0;
+    let length = fast.tickerQuote(template, symbol, tickerValues, stamp);
+    if (length < 0) length = fast.tickerFull(template, symbol, tickerValues, stamp);
+    target.set(template.bytes, claim(length));
+    return length;
+  };
   const fastCandle = (): number => {
     tick();
     const i = nextInterval();
@@ -316,6 +329,8 @@ function scenarios(): Scenario[] {
     { name: 'fast trade', call: fastTrade },
     { name: 'encode ticker', call: ticker },
     { name: 'fast ticker', call: fastTicker },
+    { name: 'template ticker, quote', call: templateTicker(false) },
+    { name: 'template ticker, every number', call: templateTicker(true) },
     { name: 'encode candle', call: candle },
     { name: 'fast candle', call: fastCandle },
     { name: 'encode l2Snapshot 10+10', call: l2Snapshot(10) },

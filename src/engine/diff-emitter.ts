@@ -7,7 +7,7 @@ import type { OutWriter } from './out-writer';
 import type { PersistWriter } from './persist-writer';
 import type { SymbolState } from './symbol-state';
 import { MessageEncoder } from '../wire/message-encoder';
-import { FastEncoder } from '../wire/fast-encoder';
+import { FastEncoder, TICKER_ASK_SIZE, TICKER_BID, TICKER_HIGH, TICKER_LAST, TICKER_LAST_SIZE, TICKER_LOW, TICKER_OPEN, TICKER_SEQUENCE, TICKER_TIMESTAMP, TICKER_VALUES, TICKER_VOLUME, TICKER_VOLUME_REST } from '../wire/fast-encoder';
 
 /** One event changes at most two levels (replace), each adding at most a slide-in per depth. */
 const MAX_LEVEL_CHANGES = 8;
@@ -85,8 +85,10 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
   private readonly collector = [new OrderCollector(), new OrderCollector()];
   private readonly snapPrices = [new Float64Array(L2_DEPTHS[DEPTHS - 1]), new Float64Array(L2_DEPTHS[DEPTHS - 1])];
   private readonly snapSizes = [new Float64Array(L2_DEPTHS[DEPTHS - 1]), new Float64Array(L2_DEPTHS[DEPTHS - 1])];
-  /** The best bid and ask for a ticker, as OrderBook.bestLevels writes them. */
-  private readonly quote = new Float64Array(4);
+  /** A ticker's numbers, in the order FastEncoder's ticker template takes them. */
+  private readonly tickerValues = new Float64Array(TICKER_VALUES);
+  /** Where OrderBook.bestLevels writes the best bid and ask: the four numbers from TICKER_BID on. */
+  private readonly quote = this.tickerValues.subarray(TICKER_BID, TICKER_ASK_SIZE + 1);
   private snapshotCandle = 0;
   private topChanged = false;
   private bestChanged = false;
@@ -327,23 +329,27 @@ export class DiffEmitter implements BookListener, CandleListener, CandleSink {
 
   /** A ticker update, or (snapshot) the ticker answering a subscription or a reset. */
   ticker(s: SymbolState, snapshot: boolean, flags: number): void {
-    const st = s.rolling24h;
+    const values = this.tickerValues;
+    values[TICKER_SEQUENCE] = s.sequence;
+    values[TICKER_TIMESTAMP] = s.timestamp;
+    s.book.bestLevels(this.quote);
     const fast = this.fast;
-    const quote = this.quote;
-    s.book.bestLevels(quote);
-    const bid = quote[0];
-    const bidSize = quote[1];
-    const ask = quote[2];
-    const askSize = quote[3];
-    // Read once for both calls: here the getters are calls, not inlined.
-    const volume = st.volume;
-    const high = st.high;
-    const low = st.low;
-    const open = st.open;
-    const volumeRest = st.volumeRest;
-    const length = fast.tickerLength(s.symbolBytes, s.sequence, s.timestamp, bid, bidSize, ask, askSize, s.lastPrice, s.lastSize, volume, high, low, open, volumeRest);
+    const template = s.tickerTemplate;
+    // The last trade changes only with a trade, which changes the 24 h window's version too.
+    const st = s.rolling24h;
+    let length = fast.tickerQuote(template, s.symbolBytes, values, st.version);
+    if (length < 0) {
+      values[TICKER_LAST] = s.lastPrice;
+      values[TICKER_LAST_SIZE] = s.lastSize;
+      values[TICKER_VOLUME] = st.volume;
+      values[TICKER_HIGH] = st.high;
+      values[TICKER_LOW] = st.low;
+      values[TICKER_OPEN] = st.open;
+      values[TICKER_VOLUME_REST] = st.volumeRest;
+      length = fast.tickerFull(template, s.symbolBytes, values, st.version);
+    }
     const at = this.out.claim(packType(s.instrument.index, MSG_TICKER, 0) | (snapshot ? FLAG_SNAPSHOT : 0) | flags, s.sequence, length);
-    fast.writeTicker(this.out.bytes, at, length, s.symbolBytes, s.sequence, s.timestamp, bid, bidSize, ask, askSize, s.lastPrice, s.lastSize, volume, high, low, open, volumeRest);
+    this.out.bytes.set(template.bytes, at);
     this.out.commit();
   }
 }

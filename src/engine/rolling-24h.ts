@@ -83,9 +83,15 @@ export class Rolling24h {
   private countSum = 0;
   private lastPrice = 0;
   private clockMicros = Number.NEGATIVE_INFINITY;
+  /**
+   * Changes whenever a figure may have (a trade, the window moving, a load): while it is the
+   * same, so are volume, volumeRest, high, low, open and last. The ticker template keys on it.
+   */
+  version = 0;
 
   /** Books a trade at max(ts, clock), after expiring what that time pushes out of the window. */
   addTrade(ts: number, price: number, size: number): void {
+    this.version++;
     if (ts > this.clockMicros) this.clockMicros = ts;
     const second = Math.floor(this.clockMicros / SECOND);
     this.expire(second - WINDOW_SECONDS);
@@ -133,6 +139,7 @@ export class Rolling24h {
 
   /** Moves the window's end to `now` (if later than the clock) and drops what left the window. */
   advance(now: number): void {
+    this.version++;
     if (now > this.clockMicros) this.clockMicros = now;
     this.expire(Math.floor(this.clockMicros / SECOND) - WINDOW_SECONDS);
   }
@@ -248,6 +255,7 @@ export class Rolling24h {
    * volume error (volumes then were plain sums, so it is 0).
    */
   load(input: WordCursor, format: number): void {
+    this.version++;
     this.clockMicros = input.take();
     this.totals[T_VOLUME] = input.take();
     this.totals[T_VOLUME_REST] = format >= 2 ? input.take() : 0;

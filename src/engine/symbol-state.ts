@@ -5,12 +5,15 @@ import { L2_DEPTHS } from '../model/depths';
 import { Rolling24h } from './rolling-24h';
 import { CandleBuilder, CandleListener } from './candle-builder';
 import { INTERVAL_COUNT } from '../model/intervals';
+import { TickerTemplate } from '../wire/fast-encoder';
 
 /** Everything a book worker keeps for one instrument it owns. */
 export class SymbolState {
   readonly book: OrderBook;
   /** UTF-8 symbol name, encoded once for every message. */
   readonly symbolBytes: Uint8Array;
+  /** The last ticker's bytes, which the next is made from (the worker's DiffEmitter). */
+  readonly tickerTemplate = new TickerTemplate();
   /** Sequence of the last accepted event; every accepted event takes the next one. */
   sequence = 0;
   /** Source timestamp (µs) of the last accepted event. */

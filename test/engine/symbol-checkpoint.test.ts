@@ -2,22 +2,12 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { applyInput } from '../../src/engine/apply-input';
 import { ASK, BID } from '../../src/model/book-types';
 import { createCheckpointDir, readSymbolCheckpoint, writeSymbolFile } from '../../src/engine/checkpoint-files';
-import { DiffEmitter } from '../../src/engine/diff-emitter';
-import { L2_DEPTHS } from '../../src/model/depths';
-import { EV_CLEAR, EV_REPLACE, EV_TRADE, EventSink } from '../../src/model/events';
-import { DEFAULT_INSTRUMENTS, REFERENCE_PRICES, toInstrument } from '../../src/model/instruments';
 import { INTERVAL_COUNT } from '../../src/model/intervals';
-import { OutWriter } from '../../src/engine/out-writer';
-import { PersistWriter } from '../../src/engine/persist-writer';
 import { encodeSymbolState, restoreSymbolState } from '../../src/engine/symbol-checkpoint';
-import { SymbolState } from '../../src/engine/symbol-state';
-import { RecordHandler, SpscRing } from '../../src/ring/spsc-ring';
-import { MarketSimulator } from '../../src/source/market-simulator';
-import { MessageEncoder } from '../../src/wire/message-encoder';
-import { Random } from '../../src/util/random';
+import type { SymbolState } from '../../src/engine/symbol-state';
+import { events, feed, instrument, Owner } from './fixtures/symbol-flow';
 
 /**
  * A symbol restored from its checkpoint and then fed the rest of the events must be
@@ -25,85 +15,6 @@ import { Random } from '../../src/util/random';
  * trades with their ids, tickers with 24 h figures, candles and their closes), the same rows for
  * storage, and at the end the same state (its own encoding, word for word).
  */
-
-const SECOND = 1_000_000;
-const EPOCH_2024 = Date.UTC(2024, 0, 1) * 1000;
-const instrument = toInstrument(DEFAULT_INSTRUMENTS[0], 0);
-
-/** A symbol's state with a real emitter and real rings, whose records are collected as bytes. */
-class Owner implements RecordHandler {
-  readonly out = new SpscRing(SpscRing.allocate(1 << 24));
-  readonly persist = new SpscRing(SpscRing.allocate(1 << 24));
-  readonly emitter = new DiffEmitter(new MessageEncoder(), new OutWriter(this.out), new PersistWriter(this.persist));
-  readonly state = new SymbolState(instrument, this.emitter);
-  records: string[] = [];
-  private reading: SpscRing = this.out;
-
-  /** Every record published since the last call, as "type:hex". */
-  drain(): string[] {
-    for (const ring of [this.out, this.persist]) {
-      ring.publish();
-      this.reading = ring;
-      while (ring.read(this, 1024) > 0);
-    }
-    const records = this.records;
-    this.records = [];
-    return records;
-  }
-
-  onRecord(type: number, offset: number, length: number): void {
-    this.records.push(`${type}:${Buffer.from(this.reading.bytes.subarray(offset, offset + length)).toString('hex')}`);
-  }
-
-  /** Every stream active, continuing from the current sequence, as a subscription would start it. */
-  subscribeAll(): void {
-    const s = this.state;
-    for (let d = 0; d < L2_DEPTHS.length; d++) {
-      s.setL2Active(d, true);
-      s.l2Last[d] = s.sequence;
-    }
-    s.l3Active = true;
-    s.l3Last = s.sequence;
-    s.tickerActive = true;
-    s.candleActive.fill(1);
-  }
-}
-
-type Event = [number, number, number, number, number, number, number, number];
-
-/** Realistic flow from the simulator over ~2 days, with replaces, hidden trades, a reset and rejects mixed in. */
-function events(count: number, seed: number): Event[] {
-  const list: Event[] = [];
-  const sink: EventSink = { event: (...e: Event) => void list.push(e) };
-  const simulator = new MarketSimulator([instrument], REFERENCE_PRICES, seed, sink);
-  const random = new Random(seed);
-  let ts = EPOCH_2024;
-  while (list.length < count) {
-    // Mostly seconds apart, now and then hours: the 24 h window fills, rolls and empties.
-    ts += random.next() < 0.002 ? random.int(12 * 3600) * SECOND : random.int(20) * SECOND + random.int(SECOND);
-    simulator.arrival(ts);
-    const r = random.next();
-    const last = list[list.length - 1];
-    if (r < 0.02) list.push([EV_TRADE, 0, random.int(2), 0, last[4], instrument.lotUnits * (1 + random.int(5)), 0, ts]);
-    else if (r < 0.04) list.push([EV_REPLACE, 0, last[2], last[3], last[4] + instrument.tickUnits, last[5], last[3] + 1e6, ts]);
-    else if (r < 0.045) list.push([EV_TRADE, 0, 5, 0, 1, 1, 0, ts]); // rejected: bad side
-  }
-  const at = Math.floor(count * 0.3);
-  list.splice(at, 0, [EV_CLEAR, 0, 0, 0, 0, 0, 0, list[at][7]]);
-  return list;
-}
-
-function feed(owner: Owner, list: Event[], from: number, to: number): void {
-  for (let i = from; i < to; i++) {
-    const [kind, , side, orderId, price, size, newOrderId, ts] = list[i];
-    applyInput(owner.state, owner.emitter, kind, side, orderId, price, size, newOrderId, ts);
-    // The worker's once-a-second tick: trades leave the window, candles close on the clock.
-    if (i % 50 === 0) {
-      owner.state.rolling24h.advance(ts + 3 * SECOND);
-      owner.emitter.closeCandles(owner.state, ts + 2 * SECOND, ts + 3 * SECOND);
-    }
-  }
-}
 
 t.test('a restored symbol is indistinguishable from one that never stopped', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'bookcast-checkpoint-'));

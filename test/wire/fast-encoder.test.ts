@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { isDeepStrictEqual } from 'node:util';
-import { FastEncoder } from '../../src/wire/fast-encoder';
+import { FastEncoder, TICKER_LAST, TICKER_VALUES, TickerTemplate } from '../../src/wire/fast-encoder';
 import { MessageEncoder } from '../../src/wire/message-encoder';
 import { decodeMessage, type DecodedMessage } from '../../src/wire/message-decoder';
 import { verifyFrame } from '../../src/wire/frame-verifier';
@@ -286,6 +286,52 @@ t.test('ticker: random values, symbols of 1..12 bytes', async (t) => {
     }
   }
   check(t, 'random tickers', rand, cases());
+});
+
+/** A double that is non-zero nine times in ten: a symbol's ticker fields mostly stay present. */
+function mostlyPresent(rand: Rand): number {
+  return rand() < 0.9 ? 1 + Math.floor(rand() * 2 ** 40) : double(rand);
+}
+
+t.test('ticker templates: each ticker made from its symbol\'s last, as the Builder makes it', async (t) => {
+  const rand = prng(12);
+  const symbols = [1, 4, 7, 12].map((n) => symbolOf(rand, n));
+  const templates = symbols.map(() => new TickerTemplate());
+  // Per symbol: the numbers from TICKER_LAST on, and the stamp the caller gives them.
+  const later = symbols.map(() => ({ stamp: 0, f: Array.from({ length: TICKER_VALUES - TICKER_LAST }, () => mostlyPresent(rand)) }));
+  const values = new Float64Array(TICKER_VALUES);
+  let fromQuote = 0;
+  let full = 0;
+  function* cases(): Generator<Case> {
+    for (let n = 0; n < RANDOM_MESSAGES; n++) {
+      const k = Math.floor(rand() * symbols.length);
+      const [symbol, template, mine] = [symbols[k], templates[k], later[k]];
+      // A trade or the window moving: new figures under a new stamp, now and then one of them 0.
+      if (rand() < 0.2) mine.f = mine.f.map(() => mostlyPresent(rand)), mine.stamp++;
+      const quote = [mostlyPresent(rand), mostlyPresent(rand), mostlyPresent(rand), mostlyPresent(rand)];
+      const sequence = rand() < 0.02 ? 0 : n + 1;
+      const timestamp = mostlyPresent(rand);
+      yield {
+        ...tickerCase(symbol, sequence, timestamp, [...quote, ...mine.f]),
+        length: (fast) => {
+          values.set([sequence, timestamp, ...quote]);
+          // What the emitter's shared array holds there: another symbol's figures.
+          values.fill(12345.5, TICKER_LAST);
+          let length = fast.tickerQuote(template, symbol, values, mine.stamp);
+          if (length >= 0) fromQuote++;
+          else {
+            full++;
+            values.set(mine.f, TICKER_LAST);
+            length = fast.tickerFull(template, symbol, values, mine.stamp);
+          }
+          return length;
+        },
+        write: (_fast, target, at) => target.set(template.bytes, at),
+      };
+    }
+  }
+  check(t, 'tickers from templates', rand, cases());
+  t.ok(fromQuote > 1000 && full > 1000, `both ways taken: ${fromQuote} from the quote alone, ${full} from every number`);
 });
 
 t.test('candle: random values, symbols of 1..12 bytes, any interval byte', async (t) => {
