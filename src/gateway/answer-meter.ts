@@ -3,7 +3,7 @@ import type { Caller, RouteInfo } from '../auth/caller';
 import type { UsageRecord } from '../store/store';
 import { nowMicros } from '../util/clock';
 import { PeerAddress, peerAddress } from './peer-address';
-import { CONTENT_LENGTH, statusLine, statusOf, USER_AGENT } from './uws-text';
+import { CONTENT_LENGTH, STATUS_OK_LINE, statusLine, statusOf, USER_AGENT } from './uws-text';
 
 export interface MeterParts {
   /** Takes each answered request's usage row (accounting/usage-batcher.ts); null: accounting off. */
@@ -157,7 +157,8 @@ class MeteredResponse {
   }
 
   writeStatus(status: RecognizedString): this {
-    this.res.writeStatus(status);
+    // uWS writes 200 OK by itself before the first header or the body: one call into it fewer.
+    if (status !== STATUS_OK_LINE) this.res.writeStatus(status);
     this.status = statusOf(status);
     this.statusWritten = true;
     if (this.headers !== null) for (const [name, value] of this.headers) this.res.writeHeader(name, value);

@@ -130,7 +130,7 @@ export function readQuery(req: HttpRequest, allowed: readonly string[]): Map<str
   const values = new Map<string, string>();
   const query = req.getQuery() ?? '';
   if (query === '') return values;
-  if (PLAIN_QUERY.test(query)) {
+  if (isPlainQuery(query)) {
     // Nothing to decode: split as URLSearchParams would (empty pairs skipped, a key without '=' has value '').
     for (let from = 0; from <= query.length; ) {
       let to = query.indexOf('&', from);
@@ -148,8 +148,34 @@ export function readQuery(req: HttpRequest, allowed: readonly string[]): Map<str
   return values;
 }
 
-/** A query with no percent escape, no '+' and no '?' (URLSearchParams drops a leading one): its keys and values are its text. */
-const PLAIN_QUERY = /^[^%+?]*$/;
+/**
+ * A query with no percent escape, no '+' and no '?' (URLSearchParams drops a leading one): its
+ * keys and values are its text. A loop, not a regular expression: it runs on every request, and
+ * the two expressions it and intParameter tested cost ~340 instructions an answer (callgrind).
+ */
+function isPlainQuery(query: string): boolean {
+  for (let i = 0; i < query.length; i++) {
+    const c = query.charCodeAt(i);
+    if (c === PERCENT || c === PLUS || c === QUESTION_MARK) return false;
+  }
+  return true;
+}
+
+const PERCENT = 0x25;
+const PLUS = 0x2b;
+const QUESTION_MARK = 0x3f;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+
+/** One to nine decimal digits and nothing else. */
+function isShortNatural(text: string): boolean {
+  if (text.length === 0 || text.length > 9) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < DIGIT_0 || c > DIGIT_9) return false;
+  }
+  return true;
+}
 
 function addQueryValue(values: Map<string, string>, allowed: readonly string[], key: string, value: string): void {
   const known = allowed.indexOf(key);
@@ -167,7 +193,7 @@ export function intParameter(values: Map<string, string>, key: string, min: numb
   const text = values.get(key);
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!/^\d{1,9}$/.test(text) || value < min || value > max) {
+  if (!isShortNatural(text) || value < min || value > max) {
     throw new BookcastError('INVALID_PARAMETER', `"${key}" must be an integer from ${min} to ${max}`);
   }
   return value;

@@ -57,6 +57,9 @@ for (const [code, text] of Object.entries(STATUS_TEXT)) {
   STATUS_OF_LINE.set(line, Number(code));
 }
 
+/** `200 OK`: what uWS writes by itself when an answer starts with a header or the body. */
+export const STATUS_OK_LINE = STATUS_LINES.get(200)!;
+
 /** The status line for `status` (`200 OK`, …; `<status> Error` for one without a name here). */
 export function statusLine(status: number): RecognizedString {
   return STATUS_LINES.get(status) ?? `${status} Error`;
