@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse, RecognizedString, TemplatedApp } from 'uWebSockets.js';
 import type { Caller, RouteInfo } from '../auth/caller';
 import type { UsageRecord } from '../store/store';
-import { nowMicros } from '../util/clock';
+import { epochMicros } from '../util/clock';
 import { PeerAddress, peerAddress } from './peer-address';
 import { CONTENT_LENGTH, STATUS_OK_LINE, statusLine, statusOf, USER_AGENT } from './uws-text';
 
@@ -34,9 +34,12 @@ export class AnswerMeter {
     meters.set(app, this);
   }
 
-  /** The response for one request (reads what it needs of `req` now: uWS reuses it afterwards). */
-  open(res: HttpResponse, req: HttpRequest, route: RouteInfo): HttpResponse {
-    return new MeteredResponse(res, req, route, this.parts.record, SIGNED.has(route.pattern) ? this.parts.sign : null, this.keyId) as unknown as HttpResponse;
+  /**
+   * The response for one request (reads what it needs of `req` now: uWS reuses it afterwards);
+   * `started` is performance.now() as it arrived.
+   */
+  open(res: HttpResponse, req: HttpRequest, route: RouteInfo, started: number): HttpResponse {
+    return new MeteredResponse(res, req, route, this.parts.record, SIGNED.has(route.pattern) ? this.parts.sign : null, this.keyId, started) as unknown as HttpResponse;
   }
 }
 
@@ -109,11 +112,11 @@ class MeteredResponse {
   private status = 200;
   private statusWritten = false;
   private done = false;
-  private readonly started = performance.now();
   private readonly requestBytes: number;
   private readonly userAgent: string;
   readonly peer: PeerAddress;
-  private readonly abortHandlers: (() => void)[] = [];
+  /** Made by the first onAborted: most answers are written before the handler returns. */
+  private abortHandlers: (() => void)[] | null = null;
   private listening = false;
 
   constructor(
@@ -123,6 +126,7 @@ class MeteredResponse {
     private readonly record: ((row: UsageRecord) => void) | null,
     private readonly sign: ((body: Uint8Array | string) => string) | null,
     private readonly keyId: string,
+    private readonly started: number,
   ) {
     this.requestBytes = Number(req.getHeader(CONTENT_LENGTH)) || 0;
     this.userAgent = record === null ? '' : req.getHeader(USER_AGENT);
@@ -135,12 +139,12 @@ class MeteredResponse {
     this.listening = true;
     this.res.onAborted(() => {
       this.finish(499, 0);
-      for (const h of this.abortHandlers) h();
+      for (const h of this.abortHandlers ?? []) h();
     });
   }
 
   onAborted(handler: () => void): this {
-    this.abortHandlers.push(handler);
+    (this.abortHandlers ??= []).push(handler);
     this.listenForAbort();
     return this;
   }
@@ -196,10 +200,12 @@ class MeteredResponse {
   private finish(status: number, bytes: number): void {
     if (this.done) return;
     this.done = true;
+    if (this.record === null) return;
     const caller = this.caller;
-    this.record?.({
-      time: nowMicros(),
-      responseTimeMs: performance.now() - this.started,
+    const now = performance.now();
+    this.record({
+      time: epochMicros(now),
+      responseTimeMs: now - this.started,
       requestBytes: this.requestBytes,
       responseBytes: bytes,
       status,

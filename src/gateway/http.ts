@@ -44,14 +44,15 @@ function setAsideLast(): void {
   lastObserver = null;
 }
 
-function watch(app: TemplatedApp, res: HttpResponse, pattern: string): void {
+/** `start`: performance.now() as the request arrived (read once, for the meter too). */
+function watch(app: TemplatedApp, res: HttpResponse, pattern: string, start: number): void {
   const observer = observers.get(app);
   if (observer === undefined) return;
   setAsideLast();
   lastRes = res;
   lastObserver = observer;
   lastPattern = pattern;
-  lastStart = performance.now();
+  lastStart = start;
 }
 
 /** Every status line written for a route's request passes here, whatever wrote it (sync, async, error). */
@@ -326,7 +327,7 @@ function methodNotAllowed(app: TemplatedApp, pattern: string): void {
   if (patterns.has(pattern)) return;
   patterns.add(pattern);
   app.any(pattern, (res) => {
-    watch(app, res, pattern);
+    watch(app, res, pattern, performance.now());
     sendError(res, 'METHOD_NOT_ALLOWED');
   });
 }
@@ -392,8 +393,9 @@ export function route(app: TemplatedApp, method: 'get' | 'post' | 'delete', patt
 function meteredHandler(app: TemplatedApp, info: RouteInfo, serve: (res: HttpResponse, req: HttpRequest) => void): (raw: HttpResponse, req: HttpRequest) => void {
   const meter = meterOf(app);
   return (raw, req) => {
-    const res = meter === null ? raw : meter.open(raw, req, info);
-    watch(app, res, info.pattern);
+    const started = performance.now();
+    const res = meter === null ? raw : meter.open(raw, req, info, started);
+    watch(app, res, info.pattern, started);
     try {
       serve(res, req);
     } finally {
