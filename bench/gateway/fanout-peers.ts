@@ -2,12 +2,13 @@ import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
 import { peerVersion } from '../peers';
 import { loadAverage, round } from '../system';
-import { runStandalone } from '../standalone';
+import { commandOption, runStandalone } from '../standalone';
 import { withLatencyClients } from './bookcast-session';
 import { expectMessage, LatencySummary, nowMicros, ratio, sourceAddress, startClients, stopChildren } from './child-processes';
 import type { ClientMessage, ConnectionPlan, ResultMessage } from './client-protocol';
 import { guardChildren } from './exit-guard';
 import { FanoutPeerKind, PeerStartMessage, PublisherMessage, PublisherParentMessage, SOKETI_APP_KEY } from './fanout-protocol';
+import { reniceThreads } from './process-readings';
 import { ServerProcess, symbolName } from './server-process';
 import { GRACE_MS, measureWindow, StreamCounts, sumReports, Window, WARMUP_MS } from './window';
 
@@ -154,12 +155,13 @@ async function eventToSend(server: ServerProcess): Promise<EventToSend> {
   return { p50: quantile('0.5'), p99: quantile('0.99') };
 }
 
-function bookcastRow(point: Point, seconds: number): Promise<Row> {
+function bookcastRow(point: Point, seconds: number, serverNice: number | undefined): Promise<Row> {
   // The server's latency quantiles read at the window's end cover the window, not the start-up.
   process.env.BOOKCAST_METRICS_WINDOW_MS = String(Math.max(METRICS_WINDOW_MIN_MS, Math.round(seconds * 1000)));
   const symbols = Array.from({ length: SYMBOLS }, (_, i) => symbolName(i));
   const processes = Array.from({ length: CLIENT_PROCESSES }, (_, p): ConnectionPlan[] => Array.from({ length: share(point.clients, p) }, () => ({ symbols })));
   return withLatencyClients({ symbols: SYMBOLS, rate: point.arrivals, workers: WORKERS }, { processes, depth: DEPTH, setupTimeoutMs: SETUP_TIMEOUT_MS }, async (server, clients) => {
+    if (serverNice !== undefined) reniceThreads(server.pid, serverNice);
     // Read at the window's edges; the quantiles at its end cover the window.
     const probe = async (): Promise<[number, EventToSend]> => [(await server.health()).published, await eventToSend(server)];
     const window = await measureWindow<ClientMessage, 'result', [number, EventToSend]>(clients, 'result', { seconds, serverPid: server.pid, probe });
@@ -175,7 +177,7 @@ function peerClients(kind: FanoutPeerKind, port: number): Pick<PeerStartMessage,
   return { url: `ws://127.0.0.1:${port}/`, transport: 'ws', format: kind === 'ws' ? 'json' : 'binary' };
 }
 
-async function peerRow(system: Peer, clientCount: number, rate: number, seconds: number): Promise<Row> {
+async function peerRow(system: Peer, clientCount: number, rate: number, seconds: number, serverNice: number | undefined): Promise<Row> {
   const kind = PEER_KIND[system];
   const publisher = fork(PUBLISHER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const clients: ChildProcess[] = [];
@@ -186,6 +188,7 @@ async function peerRow(system: Peer, clientCount: number, rate: number, seconds:
     const listening = expectMessage<PublisherMessage, 'listening'>(publisher, 'listening', START_TIMEOUT_MS);
     publisher.send({ type: 'serve', kind } satisfies PublisherParentMessage);
     const { port } = await listening;
+    if (serverNice !== undefined) reniceThreads(publisher.pid!, serverNice);
     const starts = Array.from({ length: CLIENT_PROCESSES }, (_, p): PeerStartMessage => ({
       type: 'start',
       ...peerClients(kind, port),
@@ -236,11 +239,14 @@ function ratios(rows: readonly PointRow[], points: readonly Point[], peers: read
 
 /**
  * What a standalone run may narrow (`--peers uws` for the ceiling alone beside bookcast,
- * `--arrivals 100,1000` for other points at 100 clients): the runner always runs everything.
+ * `--arrivals 100,1000` for other points at 100 clients) or change (`--server-nice -10`: every
+ * server's threads at that nice value, the clients left at theirs, as if the clients ran on other
+ * machines; below 0 needs root): the runner always runs everything as it is.
  */
 export interface FanoutSelection {
   peers?: readonly FanoutPeerKind[];
   arrivals?: readonly number[];
+  serverNice?: number;
 }
 
 export async function run(opts: { seconds: number; full: boolean } & FanoutSelection): Promise<object> {
@@ -251,7 +257,7 @@ export async function run(opts: { seconds: number; full: boolean } & FanoutSelec
     const point = points[index];
     let rate: number | null = null;
     try {
-      const mine = await bookcastRow(point, opts.seconds);
+      const mine = await bookcastRow(point, opts.seconds, opts.serverNice);
       rate = mine.messagesPerSecond;
       rows.push({ point: index, ...mine });
     } catch (err) {
@@ -261,7 +267,7 @@ export async function run(opts: { seconds: number; full: boolean } & FanoutSelec
     if (rate === null || rate === 0) continue;
     for (const system of peers) {
       try {
-        rows.push({ point: index, ...(await peerRow(system, point.clients, rate, opts.seconds)) });
+        rows.push({ point: index, ...(await peerRow(system, point.clients, rate, opts.seconds, opts.serverNice)) });
       } catch (err) {
         rows.push({ point: index, system, clients: point.clients, messagesPerSecond: rate, error: (err as Error).message.split('\n')[0] });
       }
@@ -275,6 +281,7 @@ export async function run(opts: { seconds: number; full: boolean } & FanoutSelec
     bookcast: `--symbols '' --symbol-count ${SYMBOLS} --workers ${WORKERS}, L2 depth ${DEPTH} of all ${SYMBOLS} symbols per client, FlatBuffers`,
     peers: Object.fromEntries(['ws', 'socket.io', 'socket.io-client', '@soketi/soketi'].map((name) => [name, peerVersion(name) ?? 'not installed'])),
     warmupSeconds: WARMUP_MS / 1000,
+    serverNice: opts.serverNice ?? null,
     loadAverageEnd: loadAverage(),
     rows,
     ratios: ratios(rows, points, peers),
@@ -291,5 +298,8 @@ if (require.main === module) {
   const peers = listArgument('--peers') as FanoutPeerKind[] | undefined;
   const arrivals = listArgument('--arrivals')?.map(Number);
   if (arrivals?.some((a) => !(a > 0))) throw new Error('--arrivals takes positive numbers, e.g. --arrivals 100,1000');
-  runStandalone((opts) => run({ ...opts, peers, arrivals }), 5);
+  const nice = commandOption('--server-nice');
+  const serverNice = nice === undefined ? undefined : Number(nice);
+  if (serverNice !== undefined && !(Number.isInteger(serverNice) && serverNice >= -20 && serverNice <= 19)) throw new Error('--server-nice takes a nice value from -20 to 19');
+  runStandalone((opts) => run({ ...opts, peers, arrivals, serverNice }), 5);
 }

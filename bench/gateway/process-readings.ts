@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { round } from '../system';
 
 /**
@@ -150,4 +151,15 @@ export function threadCores(before: ThreadReading[], after: ThreadReading[], pid
   return [...rows.values()]
     .map((row) => ({ ...row, cores: round(row.cores, 4), wakeupsPerSecond: round(row.wakeupsPerSecond, 1) }))
     .sort((a, b) => b.cores - a.cores || b.wakeupsPerSecond - a.wakeupsPerSecond);
+}
+
+/**
+ * Gives every thread `pid` has now the nice value `nice` (threads it starts later inherit their
+ * creator's). Linux keeps a nice value per thread, so setting the process's would move its main
+ * thread alone. Below 0 needs CAP_SYS_NICE. Returns the threads changed.
+ */
+export function reniceThreads(pid: number, nice: number): number {
+  const tids = readdirSync(`/proc/${pid}/task`);
+  for (const tid of tids) setPriority(Number(tid), nice);
+  return tids.length;
 }
