@@ -149,6 +149,12 @@ export function readQuery(req: HttpRequest, allowed: readonly string[]): Map<str
   return values;
 }
 
+const PERCENT = 0x25;
+const PLUS = 0x2b;
+const QUESTION_MARK = 0x3f;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+
 /**
  * A query with no percent escape, no '+' and no '?' (URLSearchParams drops a leading one): its
  * keys and values are its text. A loop, not a regular expression: it runs on every request, and
@@ -161,12 +167,6 @@ function isPlainQuery(query: string): boolean {
   }
   return true;
 }
-
-const PERCENT = 0x25;
-const PLUS = 0x2b;
-const QUESTION_MARK = 0x3f;
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
 
 /** One to nine decimal digits and nothing else. */
 function isShortNatural(text: string): boolean {

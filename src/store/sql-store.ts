@@ -368,7 +368,6 @@ export class SqlStore implements Store {
       for (const day of missing) known.add(day);
     }
   }
-
 }
 
 /**

@@ -32,7 +32,7 @@ interface Tally extends SubjectMinuteRollup {
   maxMs: number;
   errors: number;
   rateLimited: number;
-  /** The greatest client id of its rows (a subject is one client, or one address: they agree). */
+  /** The greatest client id of its rows (greaterClientId). */
   clientId: string | null;
 }
 
@@ -45,6 +45,14 @@ function branch<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   let next = map.get(key);
   if (next === undefined) map.set(key, (next = make()));
   return next;
+}
+
+/**
+ * A subject is one client (or one address), so its rows agree on the client id; the greatest is
+ * kept, as max() over the rows would.
+ */
+function greaterClientId(a: string | null, b: string | null): string | null {
+  return b !== null && (a === null || b > a) ? b : a;
 }
 
 const byMinute = (): ByMinute => new Map();
@@ -88,7 +96,7 @@ export function rollUpUsage(rows: readonly UsageRecord[]): { minutes: MinuteRoll
     if (ms > t.maxMs) t.maxMs = ms;
     if (r.status >= 400) t.errors++;
     if (r.status === 429) t.rateLimited++;
-    if (r.clientId !== null && (t.clientId === null || r.clientId > t.clientId)) t.clientId = r.clientId;
+    t.clientId = greaterClientId(t.clientId, r.clientId);
   }
   return fold(tallies);
 }
@@ -116,7 +124,7 @@ function fold(tallies: readonly Tally[]): { minutes: MinuteRollup[]; days: DayRo
     if (d === undefined) {
       days.set(dayKey, { day, subject: t.subject, clientId: t.clientId, requests: t.requests, errors: t.errors, rateLimited: t.rateLimited, totalMs: t.totalMs, requestBytes: t.requestBytes, responseBytes: t.responseBytes });
     } else {
-      if (t.clientId !== null && (d.clientId === null || t.clientId > d.clientId)) d.clientId = t.clientId;
+      d.clientId = greaterClientId(d.clientId, t.clientId);
       d.requests += t.requests;
       d.errors += t.errors;
       d.rateLimited += t.rateLimited;
