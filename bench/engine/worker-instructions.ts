@@ -19,6 +19,7 @@ import { findLobsterSamples, lobsterDataDir } from '../../src/source/lobster-fil
 import { lobsterInstrument, replayLobsterFile } from '../../src/source/lobster-translator';
 import { MarketSimulator } from '../../src/source/market-simulator';
 import { MessageEncoder } from '../../src/wire/message-encoder';
+import { FUNCTION_COST_NODE_ARGS, FUNCTION_COST_VALGRIND_ARGS, functionCosts, perfMapPath, perUnitFunctions } from '../callgrind-functions';
 import { renderResult } from '../report';
 import { commandOption } from '../standalone';
 import { loadAverage } from '../system';
@@ -50,7 +51,10 @@ import { EventRecorder } from './event-records';
  * dir that both runs of every build read, and removed at the end. Builds nothing: run `npx tsc
  * -p tsconfig.json` first. Needs valgrind; each run takes a minute or so at load ~10.
  *
- *   node dist/bench/engine/worker-instructions.js [--flow simulator|lobster] [--streams none|all] [other dist]
+ *   node dist/bench/engine/worker-instructions.js [--flow simulator|lobster] [--streams none|all] [--functions N] [other dist]
+ *
+ * `--functions N` also names the N functions (JavaScript ones by V8's code map) that took most
+ * instructions per event in each case (bench/callgrind-functions.ts), from the same two runs.
  *
  * `other dist` (a second checkout's `dist`, or the checkout itself) runs the same cases with
  * that build's modules too, taking turns, from its own compiled copy of this file: copy
@@ -218,11 +222,26 @@ function lobsterFlow(dir: string, messagePath: string): Flow {
   return { key: `lobster:${LOBSTER_TICKER}`, name: `LOBSTER ${path.basename(messagePath)}`, eventsPath: writeEvents(dir, 'lobster.f64', recorder), recorded: recorder.count };
 }
 
-/** Instructions of one replica run under callgrind, and what the replica reported. */
-function callgrindRun(script: string, flow: Flow, streams: Streams, events: number): { instructions: number; report: ReplicaReport } {
+interface ReplicaRun {
+  instructions: number;
+  report: ReplicaReport;
+  /** Self instructions by function, when asked for. */
+  functions: Map<string, number> | null;
+}
+
+/** A code object's name without the checkout's path: `JS:*commit src/engine/diff-emitter.js:201:11`. */
+function shortenCodeName(name: string): string {
+  return name.replace(/ \/\S*?\/dist\//, ' ');
+}
+
+/** Instructions of one replica run under callgrind, what the replica reported, and, with `dir`, the instructions by function. */
+function callgrindRun(script: string, flow: Flow, streams: Streams, events: number, dir: string | null): ReplicaRun {
+  const dump = dir === null ? '/dev/null' : path.join(dir, `callgrind-${events}.out`);
+  const valgrindArgs = dir === null ? [] : FUNCTION_COST_VALGRIND_ARGS;
+  const nodeArgs = dir === null ? NODE_FLAGS : [...NODE_FLAGS, ...FUNCTION_COST_NODE_ARGS];
   const child = spawnSync(
     'valgrind',
-    ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...NODE_FLAGS, script, 'replica', flow.eventsPath, flow.key, streams, String(events)],
+    ['--tool=callgrind', ...valgrindArgs, `--callgrind-out-file=${dump}`, process.execPath, ...nodeArgs, script, 'replica', flow.eventsPath, flow.key, streams, String(events)],
     { encoding: 'utf8', maxBuffer: 64 << 20 },
   );
   if (child.error) throw Object.assign(new Error(`valgrind: ${child.error.message} (Debian: apt-get install valgrind)`), { code: 'BENCH_NO_VALGRIND' });
@@ -231,7 +250,17 @@ function callgrindRun(script: string, flow: Flow, streams: Streams, events: numb
   if (child.status !== 0 || collected === null) {
     throw Object.assign(new Error(`replica under callgrind failed (status ${child.status}):\n${child.stdout}\n${child.stderr}`), { code: 'BENCH_REPLICA_FAILED' });
   }
-  return { instructions: Number(collected[1]), report: JSON.parse(lines[lines.length - 1]) as ReplicaReport };
+  let functions: Map<string, number> | null = null;
+  if (dir !== null) {
+    const map = perfMapPath(child.pid);
+    try {
+      functions = functionCosts(dump, map, shortenCodeName);
+    } finally {
+      rmSync(map, { force: true });
+      rmSync(dump, { force: true });
+    }
+  }
+  return { instructions: Number(collected[1]), report: JSON.parse(lines[lines.length - 1]) as ReplicaReport, functions };
 }
 
 interface Row {
@@ -247,10 +276,24 @@ interface Row {
   loadAverage: number[];
 }
 
-function measure(build: string, script: string, flow: Flow, streams: Streams): Row {
-  const short = callgrindRun(script, flow, streams, SHORT);
-  const long = callgrindRun(script, flow, streams, LONG);
+/** One of the functions that took most instructions per event in a case (--functions). */
+interface FunctionRow {
+  build: string;
+  flow: string;
+  streams: string;
+  function: string;
+  instructionsPerEvent: number;
+}
+
+function measure(build: string, script: string, flow: Flow, streams: Streams, functionsDir: string | null, top: number, functions: FunctionRow[]): Row {
+  const short = callgrindRun(script, flow, streams, SHORT, functionsDir);
+  const long = callgrindRun(script, flow, streams, LONG, functionsDir);
   const span = LONG - SHORT;
+  if (short.functions !== null && long.functions !== null) {
+    for (const f of perUnitFunctions(long.functions, short.functions, span, top)) {
+      functions.push({ build, flow: flow.name, streams, function: f.name, instructionsPerEvent: f.perUnit });
+    }
+  }
   const round3 = (x: number) => Math.round(x * 1000) / 1000;
   return {
     build,
@@ -277,12 +320,14 @@ function otherBuild(arg: string): { build: string; script: string } {
 }
 
 function run(): object {
-  const valueOptions = ['--flow', '--streams'];
+  const valueOptions = ['--flow', '--streams', '--functions'];
   const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !valueOptions.includes(all[i - 1]));
   const flowFilter = commandOption('--flow');
   const streamsFilter = commandOption('--streams');
   if (flowFilter !== undefined && flowFilter !== 'simulator' && flowFilter !== 'lobster') throw Object.assign(new Error('--flow is simulator or lobster'), { code: 'BENCH_BAD_ARGS' });
   if (streamsFilter !== undefined && streamsFilter !== 'none' && streamsFilter !== 'all') throw Object.assign(new Error('--streams is none or all'), { code: 'BENCH_BAD_ARGS' });
+  const top = Number(commandOption('--functions') ?? 0);
+  if (!Number.isInteger(top) || top < 0) throw Object.assign(new Error('--functions is a count of functions'), { code: 'BENCH_BAD_ARGS' });
   const builds = [{ build: path.resolve(__dirname, '../..'), script: __filename }];
   if (positional.length > 0) builds.push(otherBuild(positional[0]));
   const streamsList = STREAMS.filter((s) => streamsFilter === undefined || (streamsFilter === 'none') === (s === 'none'));
@@ -305,11 +350,12 @@ function run(): object {
       }
     }
     const rows: Row[] = [];
+    const functions: FunctionRow[] = [];
     for (const flow of flows) {
       for (const streams of streamsList) {
         for (const b of builds) {
           console.error(`worker-instructions: ${b.build}: ${flow.name}, streams ${streams} (${SHORT} and ${LONG} events under callgrind)`);
-          const row = measure(b.build, b.script, flow, streams);
+          const row = measure(b.build, b.script, flow, streams, top > 0 ? dir : null, top, functions);
           console.error(`worker-instructions:   ${row.instructionsPerEvent} instructions per event`);
           rows.push(row);
         }
@@ -322,6 +368,7 @@ function run(): object {
       batch: BATCH,
       lobster,
       rows,
+      ...(top > 0 ? { functions } : {}),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
