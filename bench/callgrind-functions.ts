@@ -13,9 +13,13 @@ import { readFileSync } from 'node:fs';
  * it only within its noise.
  */
 
-/** Arguments for valgrind (before the program) and for Node (after it). */
+/** Arguments for valgrind, before the program. */
 export const FUNCTION_COST_VALGRIND_ARGS = ['--dump-instr=yes', '--dump-line=no'];
-export const FUNCTION_COST_NODE_ARGS = ['--perf-basic-prof'];
+
+/** Arguments for Node: the code map, and V8's log (which the map turns on) in `dir`, not the working directory. */
+export function functionCostNodeArgs(dir: string): string[] {
+  return ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${dir}/v8.log`];
+}
 
 /** Where Node under valgrind (same pid) writes its code map. */
 export function perfMapPath(pid: number): string {
@@ -63,12 +67,14 @@ function parseNumber(text: string): number {
   return text.startsWith('0x') ? parseInt(text.slice(2), 16) : Number(text);
 }
 
-/**
- * Self instructions (the first event column) per function name over a whole dump. `shorten`
- * rewrites a JavaScript code object's name (e.g. to drop the checkout's path).
- */
-export function functionCosts(dumpPath: string, perfMap: string, shorten: (name: string) => string = (n) => n): Map<string, number> {
-  const ranges = readCodeRanges(perfMap, shorten);
+/** A code object's name without the checkout's path: `JS:*commit src/engine/diff-emitter.js:201:11`. */
+function withoutCheckoutPath(name: string): string {
+  return name.replace(/ \/\S*?\/dist\//, ' ');
+}
+
+/** Self instructions (the first event column) per function name over a whole dump. */
+export function functionCosts(dumpPath: string, perfMap: string): Map<string, number> {
+  const ranges = readCodeRanges(perfMap, withoutCheckoutPath);
   const names = new Map<string, string>();
   const costs = new Map<string, number>();
   // "(id) name" defines a compressed name, "(id)" refers to one.

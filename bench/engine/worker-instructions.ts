@@ -19,7 +19,7 @@ import { findLobsterSamples, lobsterDataDir } from '../../src/source/lobster-fil
 import { lobsterInstrument, replayLobsterFile } from '../../src/source/lobster-translator';
 import { MarketSimulator } from '../../src/source/market-simulator';
 import { MessageEncoder } from '../../src/wire/message-encoder';
-import { FUNCTION_COST_NODE_ARGS, FUNCTION_COST_VALGRIND_ARGS, functionCosts, perfMapPath, perUnitFunctions } from '../callgrind-functions';
+import { FUNCTION_COST_VALGRIND_ARGS, functionCostNodeArgs, functionCosts, perfMapPath, perUnitFunctions } from '../callgrind-functions';
 import { renderResult } from '../report';
 import { commandOption } from '../standalone';
 import { loadAverage } from '../system';
@@ -229,16 +229,11 @@ interface ReplicaRun {
   functions: Map<string, number> | null;
 }
 
-/** A code object's name without the checkout's path: `JS:*commit src/engine/diff-emitter.js:201:11`. */
-function shortenCodeName(name: string): string {
-  return name.replace(/ \/\S*?\/dist\//, ' ');
-}
-
 /** Instructions of one replica run under callgrind, what the replica reported, and, with `dir`, the instructions by function. */
 function callgrindRun(script: string, flow: Flow, streams: Streams, events: number, dir: string | null): ReplicaRun {
   const dump = dir === null ? '/dev/null' : path.join(dir, `callgrind-${events}.out`);
   const valgrindArgs = dir === null ? [] : FUNCTION_COST_VALGRIND_ARGS;
-  const nodeArgs = dir === null ? NODE_FLAGS : [...NODE_FLAGS, ...FUNCTION_COST_NODE_ARGS];
+  const nodeArgs = dir === null ? NODE_FLAGS : [...NODE_FLAGS, ...functionCostNodeArgs(dir)];
   const child = spawnSync(
     'valgrind',
     ['--tool=callgrind', ...valgrindArgs, `--callgrind-out-file=${dump}`, process.execPath, ...nodeArgs, script, 'replica', flow.eventsPath, flow.key, streams, String(events)],
@@ -254,7 +249,7 @@ function callgrindRun(script: string, flow: Flow, streams: Streams, events: numb
   if (dir !== null) {
     const map = perfMapPath(child.pid);
     try {
-      functions = functionCosts(dump, map, shortenCodeName);
+      functions = functionCosts(dump, map);
     } finally {
       rmSync(map, { force: true });
       rmSync(dump, { force: true });

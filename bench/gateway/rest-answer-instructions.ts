@@ -19,6 +19,8 @@ import { MIRROR_DEPTH } from '../../src/model/depths';
 import { DEFAULT_INSTRUMENTS, toInstrument } from '../../src/model/instruments';
 import { SymbolLookup } from '../../src/gateway/symbol-lookup';
 import { UsageBatcher } from '../../src/accounting/usage-batcher';
+import { FUNCTION_COST_VALGRIND_ARGS, functionCostNodeArgs, functionCosts, FunctionShare, perfMapPath, perUnitFunctions } from '../callgrind-functions';
+import { commandOption } from '../standalone';
 import { loadAverage } from '../system';
 import { delay } from './server-process';
 
@@ -40,7 +42,10 @@ import { delay } from './server-process';
  * JIT settles), then ANSWERS counted, over SOCKETS keep-alive connections, one request in flight
  * on each. Needs valgrind (Debian's `valgrind`); takes a minute or two per target.
  *
- *   node dist/bench/gateway/rest-answer-instructions.js
+ *   node dist/bench/gateway/rest-answer-instructions.js [--functions N]
+ *
+ * `--functions N` also names the N functions (JavaScript ones by V8's code map) that took most of
+ * the front thread's instructions per answer for each target (bench/callgrind-functions.ts).
  */
 
 /**
@@ -168,19 +173,34 @@ function waitForListening(child: ChildProcess): Promise<void> {
   });
 }
 
-/** The front (first) thread's instruction total of a callgrind dump. */
-function mainThreadInstructions(dir: string): number {
+/** The front (first) thread's callgrind dump. */
+function mainThreadDump(dir: string): string {
   const file = readdirSync(dir).find((f) => /\.1-01$/.test(f));
   if (file === undefined) throw Object.assign(new Error(`no callgrind dump in ${dir}`), { code: 'BENCH_NO_DUMP' });
-  const totals = /^totals: (\d+)/m.exec(readFileSync(path.join(dir, file), 'utf8'));
+  return path.join(dir, file);
+}
+
+function dumpTotal(dump: string): number {
+  const totals = /^totals: (\d+)/m.exec(readFileSync(dump, 'utf8'));
   return totals === null ? NaN : Number(totals[1]);
 }
 
-async function measure(target: Target, port: number, body: string): Promise<{ instructionsPerAnswer: number; body: string }> {
+interface Measured {
+  instructionsPerAnswer: number;
+  body: string;
+  functions: FunctionShare[];
+}
+
+async function measure(target: Target, port: number, body: string, top: number): Promise<Measured> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bookcast-callgrind-'));
+  const valgrindArgs = top > 0 ? FUNCTION_COST_VALGRIND_ARGS : [];
+  const nodeArgs = top > 0 ? functionCostNodeArgs(dir) : [];
   const child = spawn(
     'valgrind',
-    ['--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', '--smc-check=all-non-file', `--callgrind-out-file=${dir}/out.%p`, process.execPath, __filename, 'serve', target.kind, String(port), body],
+    [
+      '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', '--smc-check=all-non-file', ...valgrindArgs, `--callgrind-out-file=${dir}/out.%p`,
+      process.execPath, ...nodeArgs, __filename, 'serve', target.kind, String(port), body,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   try {
@@ -193,19 +213,27 @@ async function measure(target: Target, port: number, body: string): Promise<{ in
     // The dump is written by the server's own thread: wait for it before the kill.
     for (let i = 0; i < 100 && !readdirSync(dir).some((f) => /\.1-01$/.test(f)); i++) await delay(100);
     await delay(500);
-    return { instructionsPerAnswer: Math.round(mainThreadInstructions(dir) / ANSWERS), body: last };
+    const dump = mainThreadDump(dir);
+    // Counting starts after the warm-up, so the whole dump is the counted answers.
+    const functions = top > 0 ? perUnitFunctions(functionCosts(dump, perfMapPath(child.pid!)), new Map(), ANSWERS, top) : [];
+    return { instructionsPerAnswer: Math.round(dumpTotal(dump) / ANSWERS), body: last, functions };
   } finally {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+    if (top > 0) rmSync(perfMapPath(child.pid!), { force: true });
   }
 }
 
 async function run(): Promise<object> {
+  const top = Number(commandOption('--functions') ?? 0);
+  if (!Number.isInteger(top) || top < 0) throw Object.assign(new Error('--functions is a count of functions'), { code: 'BENCH_BAD_ARGS' });
   const rows: { target: string; instructionsPerAnswer: number; loadAverage: number[] }[] = [];
+  const functions: { target: string; function: string; instructionsPerAnswer: number }[] = [];
   let body = '';
   let port = 19_400 + (process.pid % 500);
   for (const target of TARGETS) {
-    const result = await measure(target, port++, body);
+    const result = await measure(target, port++, body, top);
+    for (const f of result.functions) functions.push({ target: target.name, function: f.name, instructionsPerAnswer: f.perUnit });
     // uWS answers with bookcast's own order book bytes.
     if (target.path === ORDER_BOOK_PATH && target.kind === 'bookcast') body = result.body;
     rows.push({ target: target.name, instructionsPerAnswer: result.instructionsPerAnswer, loadAverage: loadAverage() });
@@ -218,6 +246,7 @@ async function run(): Promise<object> {
     answers: ANSWERS,
     sockets: SOCKETS,
     rows: rows.map((r) => ({ ...r, vsUws: Math.round((r.instructionsPerAnswer / ceiling) * 100) / 100 })),
+    ...(top > 0 ? { functions } : {}),
   };
 }
 
