@@ -10,6 +10,7 @@
  * in the event ring (after journal record J) has the worker encode its symbols as of J and hand
  * the buffers to the main thread, which writes them (symbol-checkpoint.ts, checkpoint-coordinator.ts).
  */
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Doorbell } from '../ring/doorbell';
 import { RecordHandler, SpscRing } from '../ring/spsc-ring';

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse, RecognizedString, TemplatedApp } from 'uWebSockets.js';
 import type { Caller, RouteInfo } from '../auth/caller';
 import type { UsageRecord } from '../store/store';
@@ -39,7 +40,14 @@ export class AnswerMeter {
    * `started` is performance.now() as it arrived.
    */
   open(res: HttpResponse, req: HttpRequest, route: RouteInfo, started: number): HttpResponse {
-    return new MeteredResponse(res, req, route, this.parts.record, SIGNED.has(route.pattern) ? this.parts.sign : null, this.keyId, started) as unknown as HttpResponse;
+    return this.opener(route)(res, req, started);
+  }
+
+  /** `open` for one route, what it decides per route (whether to sign) decided once. */
+  opener(route: RouteInfo): (res: HttpResponse, req: HttpRequest, started: number) => HttpResponse {
+    const { record } = this.parts;
+    const sign = SIGNED.has(route.pattern) ? this.parts.sign : null;
+    return (res, req, started) => new MeteredResponse(res, req, route, record, sign, this.keyId, started) as unknown as HttpResponse;
   }
 }
 

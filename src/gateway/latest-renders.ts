@@ -14,7 +14,7 @@ export interface LatestRender {
   second: number;
   body: string;
   /** The whole answer with `"cache_hit":true}` as UTF-8 bytes, made at the first hit (null before). */
-  hit: Uint8Array<ArrayBuffer> | null;
+  hit: ArrayBuffer | null;
 }
 
 /**

@@ -4,7 +4,7 @@ import { BookcastError } from '../errors';
 import { nowMicros } from '../util/clock';
 import { formatTimestampMicros, parseTimestamp } from '../wire/timestamp';
 import { Answer, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeInRange, timeParameter } from './http';
-import { textBytes } from './uws-text';
+import { utf8Buffer } from './uws-text';
 import { INTERVALS, intervalIndex } from '../model/intervals';
 import type { Persistence } from '../store/persistence';
 import { HISTORY_FIELDS, HistoryField, HistoryRequest } from '../store/history-render';
@@ -91,7 +91,7 @@ export class MarketDataRoutes {
     const cached = currency === undefined ? this.renders.get(instrument.index, fields) : undefined;
     if (cached !== undefined && cached.second === second && cached.sequence === this.snapshots.sequenceOf(instrument)) {
       // Every later hit on the same render is a copy of the same bytes.
-      const hit = (cached.hit ??= textBytes(cached.body + 'true}'));
+      const hit = (cached.hit ??= utf8Buffer(cached.body + 'true}'));
       sendJson(res, 200, hit);
       return;
     }

@@ -26,7 +26,7 @@ import { formatTimestampMicros } from '../wire/timestamp';
 import { tickerMembers } from '../wire/ticker-json';
 import { appendLevel, appendRaw, startText, takeText } from '../wire/json-text';
 import { Answer, intParameter, readQuery, route, routeAsync, sendError, sendJson, timeParameter } from './http';
-import { textBytes } from './uws-text';
+import { utf8Buffer } from './uws-text';
 import type { BookAtAnswer, BookAtRequest } from './book-at-task';
 import type { Persistence } from '../store/persistence';
 import type { CandleRecord, TradeRecord } from '../store/store';
@@ -53,16 +53,24 @@ function side(aggressor: number): string {
   return SIDE_NAMES[aggressor];
 }
 
+/** An order book answer kept for the next requests of the same depth at the same sequence. */
+interface RenderedBook {
+  sequence: number;
+  body: ArrayBuffer;
+}
+
 /**
  * The Data Feed REST surface. Snapshots come from the shared-memory mirror the owners keep
  * (a seqlock read, no round trip); each answer names the sequence it reflects.
  */
 export class RestRoutes {
   /**
-   * Last rendered order book per (symbol, depth), reused while the sequence is unchanged: kept as
-   * UTF-8 bytes, so a repeated answer is a copy, not a string uWS measures and encodes again.
+   * Last rendered order book per symbol and depth ([instrument][depth], made at the symbol's first
+   * order book: arrays, not a hash map, on every answer's path), reused while the sequence is
+   * unchanged: kept as UTF-8 bytes, so a repeated answer is a copy, not a string uWS measures and
+   * encodes again.
    */
-  private readonly rendered = new Map<number, { sequence: number; body: Uint8Array<ArrayBuffer> }>();
+  private readonly rendered: (RenderedBook | undefined)[][] = [];
 
   constructor(
     private readonly symbols: SymbolLookup,
@@ -157,8 +165,8 @@ export class RestRoutes {
     }
     // The same book at the same depth renders the same body: keep the last one per (symbol, depth),
     // and check it against the book's sequence alone before copying the book.
-    const key = ins.index * (MIRROR_DEPTH + 1) + depth;
-    const cached = this.rendered.get(key);
+    const renders = (this.rendered[ins.index] ??= []);
+    const cached = renders[depth];
     if (cached !== undefined && cached.sequence === this.mirror.sequence(ins.index)) {
       sendJson(res, 200, cached.body);
       return;
@@ -178,8 +186,8 @@ export class RestRoutes {
       `{"symbol":${JSON.stringify(ins.symbol)},"sequence":${v[M_SEQUENCE]},"timestamp":${this.time(v[M_TIMESTAMP])},` +
       `"checksum":${this.mirror.checksum()},"depth":${depth},"bids":[` +
       takeText();
-    const bytes = textBytes(body);
-    this.rendered.set(key, { sequence: v[M_SEQUENCE], body: bytes });
+    const bytes = utf8Buffer(body);
+    renders[depth] = { sequence: v[M_SEQUENCE], body: bytes };
     sendJson(res, 200, bytes);
   }
 

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { CompressOptions, DISABLED, HttpRequest, HttpResponse, TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { Admission, Credentials } from '../auth/admission';
 import { isApiKeyText } from '../auth/api-key-format';

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import type { WaitResult } from './doorbell';
 import { ERR_IDLE_STRATEGY, RingError } from './ring-error';
 

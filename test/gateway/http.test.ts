@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import type { HttpRequest, TemplatedApp } from 'uWebSockets.js';
 import { loadUws } from '../../src/gateway/uws';
 import { AnswerMeter } from '../../src/gateway/answer-meter';
-import { observeRequests, readQuery, RequestObserver, route, routeAsync, sendJson } from '../../src/gateway/http';
+import { intParameter, observeRequests, readQuery, RequestObserver, route, routeAsync, sendJson } from '../../src/gateway/http';
 import { BookcastError } from '../../src/errors';
 import type { UsageRecord } from '../../src/store/store';
 import { waitFor } from '../helpers/test-server';
@@ -113,4 +113,19 @@ t.test('readQuery reads a plain query as URLSearchParams does, and refuses the s
   t.same(read('depth=20'), [['depth', '20']]);
   t.equal(read('depth=1&depth=2'), 'INVALID_PARAMETER', 'a key given twice');
   t.equal(read('nope=1'), 'INVALID_PARAMETER', 'an unknown key');
+});
+
+t.test('integer parameters: one to nine digits within the bounds, the default when absent', async (t) => {
+  const depth = (value: string | undefined): number | string => {
+    try {
+      return intParameter(new Map(value === undefined ? [] : [['depth', value]]), 'depth', 1, 1000, 10);
+    } catch (err) {
+      return (err as BookcastError).code;
+    }
+  };
+  t.equal(depth(undefined), 10, 'absent: the default');
+  for (const [text, value] of [['1', 1], ['20', 20], ['1000', 1000], ['007', 7], ['000000001', 1]] as const) t.equal(depth(text), value, text);
+  for (const text of ['', '0', '1001', '-1', '+5', '1.5', '1e3', ' 5', '5 ', '0x10', 'ten', '٣', '0000000001', '999999999999']) {
+    t.equal(depth(text), 'INVALID_PARAMETER', JSON.stringify(text));
+  }
 });
