@@ -9,7 +9,8 @@ import type { ClientMessage, ConnectionPlan, ResultMessage } from './client-prot
 import { guardChildren } from './exit-guard';
 import { FanoutPeerKind, PeerStartMessage, PublisherMessage, PublisherParentMessage, SOKETI_APP_KEY } from './fanout-protocol';
 import { reniceThreads } from './process-readings';
-import { ServerProcess, symbolName } from './server-process';
+import { delay, ServerProcess, symbolName } from './server-process';
+import { ThreadWaits, threadLabels, WakeupProbe, waitsByLabel, WatchedProcess } from './wakeup-latency';
 import { GRACE_MS, measureWindow, StreamCounts, sumReports, Window, WARMUP_MS } from './window';
 
 /**
@@ -155,7 +156,7 @@ async function eventToSend(server: ServerProcess): Promise<EventToSend> {
   return { p50: quantile('0.5'), p99: quantile('0.99') };
 }
 
-function bookcastRow(point: Point, seconds: number, serverNice: number | undefined): Promise<Row> {
+function bookcastRow(point: Point, index: number, seconds: number, serverNice: number | undefined, wakeups: WakeupRecorder | null): Promise<Row> {
   // The server's latency quantiles read at the window's end cover the window, not the start-up.
   process.env.BOOKCAST_METRICS_WINDOW_MS = String(Math.max(METRICS_WINDOW_MIN_MS, Math.round(seconds * 1000)));
   const symbols = Array.from({ length: SYMBOLS }, (_, i) => symbolName(i));
@@ -164,7 +165,9 @@ function bookcastRow(point: Point, seconds: number, serverNice: number | undefin
     if (serverNice !== undefined) reniceThreads(server.pid, serverNice);
     // Read at the window's edges; the quantiles at its end cover the window.
     const probe = async (): Promise<[number, EventToSend]> => [(await server.health()).published, await eventToSend(server)];
-    const window = await measureWindow<ClientMessage, 'result', [number, EventToSend]>(clients, 'result', { seconds, serverPid: server.pid, probe });
+    const measure = () => measureWindow<ClientMessage, 'result', [number, EventToSend]>(clients, 'result', { seconds, serverPid: server.pid, probe });
+    const watched = (): WatchedProcess[] => [{ pid: server.pid, role: 'bookcast' }, ...clients.map((c) => ({ pid: c.pid!, role: 'client' }))];
+    const window = wakeups === null ? await measure() : await wakeups.around(index, 'bookcast', watched, measure);
     const [[published0], [published1, quantiles]] = window.probed!;
     return row('bookcast', point.clients, (published1 - published0) / window.seconds, seconds, window, null, quantiles);
   });
@@ -177,7 +180,7 @@ function peerClients(kind: FanoutPeerKind, port: number): Pick<PeerStartMessage,
   return { url: `ws://127.0.0.1:${port}/`, transport: 'ws', format: kind === 'ws' ? 'json' : 'binary' };
 }
 
-async function peerRow(system: Peer, clientCount: number, rate: number, seconds: number, serverNice: number | undefined): Promise<Row> {
+async function peerRow(system: Peer, index: number, clientCount: number, rate: number, seconds: number, serverNice: number | undefined, wakeups: WakeupRecorder | null): Promise<Row> {
   const kind = PEER_KIND[system];
   const publisher = fork(PUBLISHER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const clients: ChildProcess[] = [];
@@ -202,7 +205,9 @@ async function peerRow(system: Peer, clientCount: number, rate: number, seconds:
     const windowStartUs = t0Us + WARMUP_MS * 1000;
     const windowEndUs = windowStartUs + seconds * 1e6;
     publisher.send({ type: 'publish', t0Us, rate, startUs: windowStartUs, endUs: windowEndUs, stopUs: windowEndUs + (GRACE_MS + 1000) * 1000 } satisfies PublisherParentMessage);
-    const window = await measureWindow<ClientMessage, 'result'>(clients, 'result', { seconds, serverPid: publisher.pid! });
+    const measure = () => measureWindow<ClientMessage, 'result'>(clients, 'result', { seconds, serverPid: publisher.pid! });
+    const watched = (): WatchedProcess[] => [{ pid: publisher.pid!, role: 'server' }, ...clients.map((c) => ({ pid: c.pid!, role: 'client' }))];
+    const window = wakeups === null ? await measure() : await wakeups.around(index, system, watched, measure);
     // An overloaded publisher answers late: its event loop is busy sending what is due.
     const published = expectMessage<PublisherMessage, 'published'>(publisher, 'published', GRACE_MS + 10_000);
     publisher.send({ type: 'stop' } satisfies PublisherParentMessage);
@@ -212,6 +217,44 @@ async function peerRow(system: Peer, clientCount: number, rate: number, seconds:
   } finally {
     await stopChildren([...clients, publisher]);
     unguard();
+  }
+}
+
+/** One thread group's waits for a CPU in one row's window (--wakeups). */
+interface WakeupRow extends ThreadWaits {
+  point: number;
+  system: System;
+  threads: string;
+}
+
+/**
+ * --wakeups: runs `measure` (a row's window) with a wake-up probe attached from the end of the
+ * warm-up, and files every thread's waits of `processes` (read as the window ends) under
+ * `point` and `system`. A probe that cannot run here costs the rows nothing: its reason is kept.
+ */
+class WakeupRecorder {
+  readonly rows: WakeupRow[] = [];
+  unavailable: string | null = null;
+
+  async around<T>(point: number, system: System, processes: () => WatchedProcess[], measure: () => Promise<T>): Promise<T> {
+    if (this.unavailable !== null) return measure();
+    const probe = delay(WARMUP_MS).then(() => WakeupProbe.start());
+    probe.catch(() => undefined);
+    let result: T;
+    try {
+      result = await measure();
+    } catch (err) {
+      await probe.then((p) => p.stop()).catch(() => undefined);
+      throw err;
+    }
+    const labels = threadLabels(processes());
+    try {
+      const waits = waitsByLabel(await (await probe).stop(), labels);
+      for (const [threads, w] of Object.entries(waits)) this.rows.push({ point, system, threads, ...w });
+    } catch (err) {
+      this.unavailable = (err as Error).message;
+    }
+    return result;
   }
 }
 
@@ -239,25 +282,29 @@ function ratios(rows: readonly PointRow[], points: readonly Point[], peers: read
 
 /**
  * What a standalone run may narrow (`--peers uws` for the ceiling alone beside bookcast,
- * `--arrivals 100,1000` for other points at 100 clients) or change (`--server-nice -10`: every
+ * `--arrivals 100,1000` for other points at 100 clients), change (`--server-nice -10`: every
  * server's threads at that nice value, the clients left at theirs, as if the clients ran on other
- * machines; below 0 needs root): the runner always runs everything as it is.
+ * machines; below 0 needs root) or add (`--wakeups`: how long each thread of the server and the
+ * clients waited for a CPU once ready, over each row's window; bpftrace, root): the runner
+ * always runs everything as it is.
  */
 export interface FanoutSelection {
   peers?: readonly FanoutPeerKind[];
   arrivals?: readonly number[];
   serverNice?: number;
+  wakeups?: boolean;
 }
 
 export async function run(opts: { seconds: number; full: boolean } & FanoutSelection): Promise<object> {
   const points = opts.arrivals?.map((arrivals): Point => ({ clients: 100, arrivals })) ?? (opts.full ? FULL_POINTS : QUICK_POINTS);
   const peers = opts.peers === undefined ? PEERS : PEERS.filter((p) => opts.peers!.includes(PEER_KIND[p]));
   const rows: PointRow[] = [];
+  const wakeups = opts.wakeups === true ? new WakeupRecorder() : null;
   for (let index = 0; index < points.length; index++) {
     const point = points[index];
     let rate: number | null = null;
     try {
-      const mine = await bookcastRow(point, opts.seconds, opts.serverNice);
+      const mine = await bookcastRow(point, index, opts.seconds, opts.serverNice, wakeups);
       rate = mine.messagesPerSecond;
       rows.push({ point: index, ...mine });
     } catch (err) {
@@ -267,7 +314,7 @@ export async function run(opts: { seconds: number; full: boolean } & FanoutSelec
     if (rate === null || rate === 0) continue;
     for (const system of peers) {
       try {
-        rows.push({ point: index, ...(await peerRow(system, point.clients, rate, opts.seconds, opts.serverNice)) });
+        rows.push({ point: index, ...(await peerRow(system, index, point.clients, rate, opts.seconds, opts.serverNice, wakeups)) });
       } catch (err) {
         rows.push({ point: index, system, clients: point.clients, messagesPerSecond: rate, error: (err as Error).message.split('\n')[0] });
       }
@@ -285,6 +332,7 @@ export async function run(opts: { seconds: number; full: boolean } & FanoutSelec
     loadAverageEnd: loadAverage(),
     rows,
     ratios: ratios(rows, points, peers),
+    ...(wakeups === null ? {} : { wakeups: wakeups.rows, wakeupsUnavailable: wakeups.unavailable }),
   };
 }
 
@@ -301,5 +349,5 @@ if (require.main === module) {
   const nice = commandOption('--server-nice');
   const serverNice = nice === undefined ? undefined : Number(nice);
   if (serverNice !== undefined && !(Number.isInteger(serverNice) && serverNice >= -20 && serverNice <= 19)) throw new Error('--server-nice takes a nice value from -20 to 19');
-  runStandalone((opts) => run({ ...opts, peers, arrivals, serverNice }), 5);
+  runStandalone((opts) => run({ ...opts, peers, arrivals, serverNice, wakeups: process.argv.includes('--wakeups') }), 5);
 }
