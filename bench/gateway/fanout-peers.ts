@@ -92,6 +92,9 @@ interface Row extends LatencySummary, Omit<StreamCounts, 'negativeLatencies' | '
    */
   eventToSendP50: number | null;
   eventToSendP99: number | null;
+  /** bookcast: the part of it before the book worker starts applying the event (/metrics, 1 event in 16), p50 and p99 µs. */
+  eventToApplyP50: number | null;
+  eventToApplyP99: number | null;
   serverCpuSeconds: number | null;
   serverCpuSecondsPerMillion: number | null;
   clientCpuSeconds: number;
@@ -105,7 +108,7 @@ interface FailedRow {
   error: string;
 }
 
-function row(system: System, clients: number, messagesPerSecond: number, seconds: number, window: Window<ResultMessage, unknown>, publisherLagP99: number | null, eventToSend: EventToSend | null = null): Row {
+function row(system: System, clients: number, messagesPerSecond: number, seconds: number, window: Window<ResultMessage, unknown>, publisherLagP99: number | null, stages: ServerStages | null = null): Row {
   const { messages, bytes, negativeLatencies: _negative, errors, ...latencyAndCounts } = sumReports(window.reports);
   const deliveredPerSecond = Math.round(messages / seconds);
   const serverCpuSeconds = window.serverCpuSeconds === null ? null : round(window.serverCpuSeconds, 2);
@@ -119,8 +122,10 @@ function row(system: System, clients: number, messagesPerSecond: number, seconds
     ...latencyAndCounts,
     errors: Object.entries(errors).map(([code, n]) => `${code} ${n}`).join(', '),
     publisherLagP99,
-    eventToSendP50: eventToSend?.p50 ?? null,
-    eventToSendP99: eventToSend?.p99 ?? null,
+    eventToSendP50: stages?.send.p50 ?? null,
+    eventToSendP99: stages?.send.p99 ?? null,
+    eventToApplyP50: stages?.apply.p50 ?? null,
+    eventToApplyP99: stages?.apply.p99 ?? null,
     serverCpuSeconds,
     serverCpuSecondsPerMillion: serverCpuSeconds === null || messages === 0 ? null : round((serverCpuSeconds * 1e6) / messages, 2),
     clientCpuSeconds: round(window.reports.reduce((s, r) => s + r.cpuSeconds, 0), 2),
@@ -133,27 +138,36 @@ function share(total: number, p: number): number {
   return Math.floor(total / CLIENT_PROCESSES) + (p < total % CLIENT_PROCESSES ? 1 : 0);
 }
 
-interface EventToSend {
+interface Quantiles {
   p50: number | null;
   p99: number | null;
 }
 
+/** Where bookcast's own part of the latency went: before its book worker, and up to uWS. */
+interface ServerStages {
+  apply: Quantiles;
+  send: Quantiles;
+}
+
 /**
- * bookcast's L2 event-to-send quantiles from /metrics, in µs (null: no sample in its window, or
- * no answer: a figure beside the measurement, never a reason to lose the row).
+ * bookcast's event-to-apply and L2 event-to-send quantiles from /metrics, in µs (null: no sample
+ * in its window, or no answer: a figure beside the measurement, never a reason to lose the row).
  */
-async function eventToSend(server: ServerProcess): Promise<EventToSend> {
-  let text: string;
+async function serverStages(server: ServerProcess): Promise<ServerStages> {
+  let text = '';
   try {
     text = await (await fetch(`http://${server.host}:${server.port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
   } catch {
-    return { p50: null, p99: null };
+    // Every quantile null.
   }
-  const quantile = (q: string): number | null => {
-    const line = text.split('\n').find((l) => l.startsWith(`bookcast_event_to_send_latency_seconds{channel="l2",quantile="${q}"}`));
+  const lines = text.split('\n');
+  const quantile = (series: string, q: string): number | null => {
+    const line = lines.find((l) => l.startsWith(`${series}quantile="${q}"}`));
     return line === undefined ? null : Math.round(Number(line.slice(line.lastIndexOf(' ') + 1)) * 1e6);
   };
-  return { p50: quantile('0.5'), p99: quantile('0.99') };
+  const apply = 'bookcast_event_to_apply_latency_seconds{';
+  const send = 'bookcast_event_to_send_latency_seconds{channel="l2",';
+  return { apply: { p50: quantile(apply, '0.5'), p99: quantile(apply, '0.99') }, send: { p50: quantile(send, '0.5'), p99: quantile(send, '0.99') } };
 }
 
 function bookcastRow(point: Point, index: number, seconds: number, serverNice: number | undefined, wakeups: WakeupRecorder | null): Promise<Row> {
@@ -164,12 +178,12 @@ function bookcastRow(point: Point, index: number, seconds: number, serverNice: n
   return withLatencyClients({ symbols: SYMBOLS, rate: point.arrivals, workers: WORKERS }, { processes, depth: DEPTH, setupTimeoutMs: SETUP_TIMEOUT_MS }, async (server, clients) => {
     if (serverNice !== undefined) reniceThreads(server.pid, serverNice);
     // Read at the window's edges; the quantiles at its end cover the window.
-    const probe = async (): Promise<[number, EventToSend]> => [(await server.health()).published, await eventToSend(server)];
-    const measure = () => measureWindow<ClientMessage, 'result', [number, EventToSend]>(clients, 'result', { seconds, serverPid: server.pid, probe });
+    const probe = async (): Promise<[number, ServerStages]> => [(await server.health()).published, await serverStages(server)];
+    const measure = () => measureWindow<ClientMessage, 'result', [number, ServerStages]>(clients, 'result', { seconds, serverPid: server.pid, probe });
     const watched = (): WatchedProcess[] => [{ pid: server.pid, role: 'bookcast' }, ...clients.map((c) => ({ pid: c.pid!, role: 'client' }))];
     const window = wakeups === null ? await measure() : await wakeups.around(index, 'bookcast', watched, measure);
-    const [[published0], [published1, quantiles]] = window.probed!;
-    return row('bookcast', point.clients, (published1 - published0) / window.seconds, seconds, window, null, quantiles);
+    const [[published0], [published1, stages]] = window.probed!;
+    return row('bookcast', point.clients, (published1 - published0) / window.seconds, seconds, window, null, stages);
   });
 }
 

@@ -12,6 +12,7 @@ import type { WsGateway } from '../gateway/ws-gateway';
 import type { FixAcceptor } from '../fix/fix-acceptor';
 import { DeliveryLatency } from '../metrics/delivery-latency';
 import { LatencyWindow } from '../metrics/latency-window';
+import { SharedLatencyWindow } from '../metrics/shared-latency';
 import { registerMetricsRoute } from '../metrics/metrics-route';
 import { QueueDepths } from '../metrics/queue-depths';
 import { InputQuality, ServerMetrics } from '../metrics/server-metrics';
@@ -57,6 +58,7 @@ export function buildObservability(app: TemplatedApp, parts: ObservedParts): Obs
   const wallClockEvents = !((source.kind === 'lobster' || source.kind === 'journal') && source.originalTime);
   const latency = wallClockEvents ? new DeliveryLatency() : null;
   if (latency !== null) hub.observer = latency;
+  const applyLatency = wallClockEvents ? new SharedLatencyWindow(pool.channels.map((c) => c.applyLatency)) : null;
   const persistenceHealth = () => parts.persistence.health();
   const queues = new QueueDepths({
     rings: pool.channels.map((c) => ({ event: c.eventRing, out: c.out.bytes.buffer as SharedArrayBuffer, control: c.control.bytes.buffer as SharedArrayBuffer, persist: c.persistRing })),
@@ -79,6 +81,7 @@ export function buildObservability(app: TemplatedApp, parts: ObservedParts): Obs
     mirror: new BookMirrorReader(pool.mirror, parts.instruments.length, MIRROR_DEPTH),
     dataDir: config.dataDir,
     latency,
+    applyLatency,
     inputQuality: parts.feedStats === undefined ? null : feedQuality(parts.feedStats),
   });
   observeRequests(app, metrics);
@@ -98,7 +101,12 @@ export function buildObservability(app: TemplatedApp, parts: ObservedParts): Obs
     metrics,
     alerts,
     start() {
-      if (latency !== null) rotation = setInterval(() => latency.window.rotate(), LatencyWindow.rotateEveryMs(config.metrics.windowMs));
+      if (latency !== null) {
+        rotation = setInterval(() => {
+          latency.window.rotate();
+          applyLatency?.rotate();
+        }, LatencyWindow.rotateEveryMs(config.metrics.windowMs));
+      }
       alerts.start();
     },
     stop() {

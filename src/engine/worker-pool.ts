@@ -11,6 +11,7 @@ import { BookWorkerData, STATS_WORDS, WorkerReport } from './worker-protocol';
 import { CheckpointCoordinator, CheckpointOptions } from './checkpoint-coordinator';
 import { latestCheckpoint } from './checkpoint-files';
 import { hasSpareCore } from '../ring/idle-strategy';
+import { allocateSharedLatency } from '../metrics/shared-latency';
 
 /** The book workers poll beside the front thread and the source thread, counted against the cores. */
 const POLLING_NEIGHBOURS = 2;
@@ -37,6 +38,8 @@ export interface WorkerChannels {
   out: SpscRing;
   control: SpscRing;
   stats: Float64Array;
+  /** How late the worker applies events (metrics/shared-latency.ts). */
+  applyLatency: SharedArrayBuffer;
 }
 
 /**
@@ -86,6 +89,7 @@ export class WorkerPool {
       const outRing = SpscRing.allocate(OUT_RING_BYTES);
       const persistRing = SpscRing.allocate(PERSIST_RING_BYTES);
       const stats = new SharedArrayBuffer(STATS_WORDS * 8);
+      const applyLatency = allocateSharedLatency();
       const owned = instruments.filter((i) => i.index % count === w).map((i) => i.index);
       for (const i of owned) this.ownerOf[i] = w;
       this.channels.push({
@@ -95,6 +99,7 @@ export class WorkerPool {
         out: new SpscRing(outRing),
         control: new SpscRing(controlRing, workerDoorbell),
         stats: new Float64Array(stats),
+        applyLatency,
       });
       const data: BookWorkerData = {
         workerIndex: w,
@@ -108,6 +113,7 @@ export class WorkerPool {
         mirror: this.mirror,
         mirrorDepth: MIRROR_DEPTH,
         stats,
+        applyLatency,
         persistRing,
         persistDoorbell: this.persistDoorbell,
         snapshotIntervalMs: options.snapshotIntervalMs,

@@ -22,6 +22,8 @@ export interface BookWorkerData {
   mirror: SharedArrayBuffer;
   mirrorDepth: number;
   stats: SharedArrayBuffer;
+  /** How late this worker applies events, sampled (metrics/shared-latency.ts; the front thread reads it). */
+  applyLatency: SharedArrayBuffer;
   /** Trades, closed candles and book snapshots for the persistence worker. */
   persistRing: SharedArrayBuffer;
   /** Rung by this worker when the persistence worker sleeps. */

@@ -15,6 +15,7 @@ import type { DeliveryLatency } from './delivery-latency';
 import type { QueueDepths, RingUse } from './queue-depths';
 import { storageSpace } from './storage-space';
 import { RequestDurations } from './request-durations';
+import type { SharedLatencyWindow } from './shared-latency';
 import { ERRORS, ErrorCode } from '../errors';
 
 /** Label values of message types (MSG_*) and formats (FORMAT_*), as /metrics names them. */
@@ -59,6 +60,8 @@ export interface MetricParts {
   dataDir: string;
   /** Null when event times are not wall-clock times (a replay at original time). */
   latency: DeliveryLatency | null;
+  /** The book workers' event-to-apply latencies; null as `latency`. */
+  applyLatency: SharedLatencyWindow | null;
   inputQuality: InputQuality | null;
 }
 
@@ -119,6 +122,28 @@ export class ServerMetrics implements RequestObserver {
         collect() {
           this.reset();
           CHANNELS.forEach((channel, c) => this.set({ channel }, latency.window.quantiles(c).samples));
+        },
+      });
+    }
+    const applyLatency = parts.applyLatency;
+    if (applyLatency !== null) {
+      new Gauge({
+        name: 'bookcast_event_to_apply_latency_seconds',
+        help: 'Event timestamp to the book worker starting to apply it, quantiles over the metrics window (all workers)',
+        labelNames: ['quantile'],
+        registers: r,
+        collect() {
+          this.reset();
+          const q = applyLatency.quantiles();
+          for (const [label, key] of QUANTILES) if (q[key] !== null) this.set({ quantile: label }, q[key]! / 1e6);
+        },
+      });
+      new Gauge({
+        name: 'bookcast_event_to_apply_latency_samples',
+        help: 'Events the event-to-apply quantiles cover (the metrics window)',
+        registers: r,
+        collect() {
+          this.set(applyLatency.quantiles().samples);
         },
       });
     }

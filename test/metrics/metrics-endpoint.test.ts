@@ -39,6 +39,9 @@ t.test('GET /metrics reports deliveries, latency, connections, queues, storage, 
   t.ok(value(m, 'bookcast_event_to_send_latency_samples', { channel: 'l2' })! > 0, 'from samples in the window');
   t.equal(value(m, 'bookcast_event_to_send_latency_samples', { channel: 'l3' }), 0, 'no l3 sample: nothing sent');
   t.equal(value(m, 'bookcast_event_to_send_latency_seconds', { channel: 'l3', quantile: '0.99' }), undefined, 'and no l3 quantile');
+  const applied = [0.5, 0.95, 0.99].map((q) => value(m, 'bookcast_event_to_apply_latency_seconds', { quantile: String(q) })!);
+  t.ok(applied[0] > 0 && applied[0] <= applied[1] && applied[1] <= applied[2], `event-to-apply quantiles are ordered: ${applied.join(' ')} s`);
+  t.ok(value(m, 'bookcast_event_to_apply_latency_samples')! > 0, 'from the book workers\' samples in the window');
 
   for (const ring of ['event', 'out', 'control', 'persist']) {
     for (const worker of ['0', '1']) {
