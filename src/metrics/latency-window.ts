@@ -1,7 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
+import { WINDOW_SLICES as SLICES } from './shared-latency';
 
-/** Slices per window: the window covers between (SLICES - 1) / SLICES and all of its length. */
-const SLICES = 6;
 /** Latencies are clamped to a minute (µs): a stalled minute still counts, at the top bucket. */
 const HIGHEST_US = 60_000_000;
 

@@ -39,6 +39,13 @@ export function bucketUpperUs(b: number): number {
   return 2 ** power + (sub + 1) * width - 1;
 }
 
+/**
+ * Slices per latency window (this one and LatencyWindow's): a window covers between
+ * (SLICES - 1) / SLICES and all of its length. Here, not there: the book workers load this
+ * module, and LatencyWindow's HDR histograms are the front thread's alone.
+ */
+export const WINDOW_SLICES = 6;
+
 export function allocateSharedLatency(): SharedArrayBuffer {
   return new SharedArrayBuffer(SHARED_LATENCY_BYTES);
 }
@@ -57,30 +64,27 @@ export class SharedLatencyWriter {
   }
 }
 
-/** Slices per window, as LatencyWindow's: the window covers between (SLICES - 1) / SLICES and all of its length. */
-const SLICES = 6;
-
 /**
- * The reading side: the latencies of every writer's histogram over a sliding window. `rotate`
- * (the same timer as LatencyWindow's) keeps a copy of the counts; quantiles are over the counts
- * since the oldest copy kept.
+ * The reading side: the latencies of every writer's histogram over a sliding window of
+ * WINDOW_SLICES rotations, as LatencyWindow's. `rotate` (the same timer) keeps a copy of the
+ * counts; quantiles are over the counts since the oldest copy kept.
  */
 export class SharedLatencyWindow {
   private readonly sources: Uint32Array[];
-  /** SLICES copies of every source's counts, one after the other; the oldest at `oldest`. */
+  /** WINDOW_SLICES copies of every source's counts, one after the other; the oldest at `oldest`. */
   private readonly copies: Uint32Array[];
   private oldest = 0;
   private readonly window = new Float64Array(LATENCY_BUCKETS);
 
   constructor(buffers: readonly SharedArrayBuffer[]) {
     this.sources = buffers.map((sab) => new Uint32Array(sab, 0, LATENCY_BUCKETS));
-    this.copies = Array.from({ length: SLICES }, () => new Uint32Array(this.sources.length * LATENCY_BUCKETS));
+    this.copies = Array.from({ length: WINDOW_SLICES }, () => new Uint32Array(this.sources.length * LATENCY_BUCKETS));
     for (const copy of this.copies) this.copyInto(copy);
   }
 
   rotate(): void {
     this.copyInto(this.copies[this.oldest]);
-    this.oldest = (this.oldest + 1) % SLICES;
+    this.oldest = (this.oldest + 1) % WINDOW_SLICES;
   }
 
   quantiles(): LatencyQuantiles {
