@@ -9,7 +9,13 @@ export function nowMicros(): number {
   return epochMicros(performance.now());
 }
 
+/**
+ * This thread's time origin, read once: it never changes, and `performance.timeOrigin` is a
+ * getter (~80 instructions a read under callgrind, more than a quarter of nowMicros).
+ */
+const TIME_ORIGIN = performance.timeOrigin;
+
 /** nowMicros for a `performance.now()` already read: one clock read serves both. */
 export function epochMicros(performanceNow: number): number {
-  return Math.floor((performance.timeOrigin + performanceNow) * 1000);
+  return Math.floor((TIME_ORIGIN + performanceNow) * 1000);
 }
