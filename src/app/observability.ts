@@ -12,7 +12,7 @@ import type { WsGateway } from '../gateway/ws-gateway';
 import type { FixAcceptor } from '../fix/fix-acceptor';
 import { DeliveryLatency } from '../metrics/delivery-latency';
 import { LatencyWindow } from '../metrics/latency-window';
-import { SharedLatencyWindow } from '../metrics/shared-latency';
+import { SharedLatencyWindow } from '../ring/shared-latency';
 import { registerMetricsRoute } from '../metrics/metrics-route';
 import { QueueDepths } from '../metrics/queue-depths';
 import { InputQuality, ServerMetrics } from '../metrics/server-metrics';

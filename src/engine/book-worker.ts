@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Doorbell } from '../ring/doorbell';
 import { RecordHandler, SpscRing } from '../ring/spsc-ring';
+import { SharedLatencyWriter } from '../ring/shared-latency';
 import { RingGroup } from '../ring/ring-group';
 import { BackoffIdleStrategy } from '../ring/idle-strategy';
 import { MessageEncoder } from '../wire/message-encoder';
@@ -32,7 +33,6 @@ import { readSymbolCheckpoint } from './checkpoint-files';
 import { nowMicros } from '../util/clock';
 import { nameThread } from '../util/thread-name';
 import { BookWorkerData, CheckpointReport, S_ACCEPTED, S_BATCHES, S_OUT_WAITS, S_PERSIST_WAITS, S_REJECTED, STATS_WORDS, WorkerReport } from './worker-protocol';
-import { SharedLatencyWriter } from '../metrics/shared-latency';
 
 const BATCH = 512;
 /**

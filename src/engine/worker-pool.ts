@@ -11,7 +11,7 @@ import { BookWorkerData, STATS_WORDS, WorkerReport } from './worker-protocol';
 import { CheckpointCoordinator, CheckpointOptions } from './checkpoint-coordinator';
 import { latestCheckpoint } from './checkpoint-files';
 import { hasSpareCore } from '../ring/idle-strategy';
-import { allocateSharedLatency } from '../metrics/shared-latency';
+import { allocateSharedLatency } from '../ring/shared-latency';
 
 /** The book workers poll beside the front thread and the source thread, counted against the cores. */
 const POLLING_NEIGHBOURS = 2;
@@ -38,7 +38,7 @@ export interface WorkerChannels {
   out: SpscRing;
   control: SpscRing;
   stats: Float64Array;
-  /** How late the worker applies events (metrics/shared-latency.ts). */
+  /** How late the worker applies events (ring/shared-latency.ts). */
   applyLatency: SharedArrayBuffer;
 }
 

@@ -22,7 +22,7 @@ export interface BookWorkerData {
   mirror: SharedArrayBuffer;
   mirrorDepth: number;
   stats: SharedArrayBuffer;
-  /** How late this worker applies events, sampled (metrics/shared-latency.ts; the front thread reads it). */
+  /** How late this worker applies events, sampled (ring/shared-latency.ts; the front thread reads it). */
   applyLatency: SharedArrayBuffer;
   /** Trades, closed candles and book snapshots for the persistence worker. */
   persistRing: SharedArrayBuffer;

@@ -1,5 +1,7 @@
 import * as hdr from 'hdr-histogram-js';
-import { WINDOW_SLICES as SLICES } from './shared-latency';
+import { LatencyQuantiles, WINDOW_SLICES as SLICES } from '../ring/shared-latency';
+
+export type { LatencyQuantiles };
 
 /** Latencies are clamped to a minute (µs): a stalled minute still counts, at the top bucket. */
 const HIGHEST_US = 60_000_000;
@@ -8,13 +10,6 @@ function histogram(): hdr.Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 2, autoResize: false });
 }
 
-/** p50, p95, p99 in µs and the samples they come from (null quantiles: no sample in the window). */
-export interface LatencyQuantiles {
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  samples: number;
-}
 
 /**
  * Latencies over a sliding window, in `series` independent series (one per channel): each series

@@ -15,7 +15,7 @@ import type { DeliveryLatency } from './delivery-latency';
 import type { QueueDepths, RingUse } from './queue-depths';
 import { storageSpace } from './storage-space';
 import { RequestDurations } from './request-durations';
-import type { SharedLatencyWindow } from './shared-latency';
+import type { SharedLatencyWindow } from '../ring/shared-latency';
 import { ERRORS, ErrorCode } from '../errors';
 
 /** Label values of message types (MSG_*) and formats (FORMAT_*), as /metrics names them. */

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { allocateSharedLatency, bucketUpperUs, LATENCY_BUCKETS, latencyBucket, SharedLatencyWindow, SharedLatencyWriter } from '../../src/metrics/shared-latency';
+import { allocateSharedLatency, bucketUpperUs, LATENCY_BUCKETS, latencyBucket, SharedLatencyWindow, SharedLatencyWriter } from '../../src/ring/shared-latency';
 
 t.test('every latency falls in a bucket whose upper bound is at most 12.5% above it', async (t) => {
   let previous = -1;

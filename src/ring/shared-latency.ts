@@ -1,5 +1,3 @@
-import type { LatencyQuantiles } from './latency-window';
-
 /**
  * Latencies one thread records and another reads, in shared memory: how a book worker reports
  * how late it applies events (event-to-apply) to the front thread's /metrics, where the
@@ -13,6 +11,14 @@ import type { LatencyQuantiles } from './latency-window';
  * A reader sees each aligned 32-bit count whole, and takes differences modulo 2^32, so counts that
  * wrap still give the right number of samples between two readings (fewer than 2^32 a window).
  */
+
+/** p50, p95, p99 in µs and the samples they come from (null quantiles: no sample in the window). */
+export interface LatencyQuantiles {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  samples: number;
+}
 
 const SUB_BITS = 3;
 const SUB_BUCKETS = 1 << SUB_BITS;
