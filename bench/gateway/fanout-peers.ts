@@ -180,8 +180,7 @@ function bookcastRow(point: Point, index: number, seconds: number, serverNice: n
     // Read at the window's edges; the quantiles at its end cover the window.
     const probe = async (): Promise<[number, ServerStages]> => [(await server.health()).published, await serverStages(server)];
     const measure = () => measureWindow<ClientMessage, 'result', [number, ServerStages]>(clients, 'result', { seconds, serverPid: server.pid, probe });
-    const watched = (): WatchedProcess[] => [{ pid: server.pid, role: 'bookcast' }, ...clients.map((c) => ({ pid: c.pid!, role: 'client' }))];
-    const window = wakeups === null ? await measure() : await wakeups.around(index, 'bookcast', watched, measure);
+    const window = await withWakeups(wakeups, index, 'bookcast', { pid: server.pid, role: 'bookcast' }, clients, measure);
     const [[published0], [published1, stages]] = window.probed!;
     return row('bookcast', point.clients, (published1 - published0) / window.seconds, seconds, window, null, stages);
   });
@@ -220,8 +219,7 @@ async function peerRow(system: Peer, index: number, clientCount: number, rate: n
     const windowEndUs = windowStartUs + seconds * 1e6;
     publisher.send({ type: 'publish', t0Us, rate, startUs: windowStartUs, endUs: windowEndUs, stopUs: windowEndUs + (GRACE_MS + 1000) * 1000 } satisfies PublisherParentMessage);
     const measure = () => measureWindow<ClientMessage, 'result'>(clients, 'result', { seconds, serverPid: publisher.pid! });
-    const watched = (): WatchedProcess[] => [{ pid: publisher.pid!, role: 'server' }, ...clients.map((c) => ({ pid: c.pid!, role: 'client' }))];
-    const window = wakeups === null ? await measure() : await wakeups.around(index, system, watched, measure);
+    const window = await withWakeups(wakeups, index, system, { pid: publisher.pid!, role: 'server' }, clients, measure);
     // An overloaded publisher answers late: its event loop is busy sending what is due.
     const published = expectMessage<PublisherMessage, 'published'>(publisher, 'published', GRACE_MS + 10_000);
     publisher.send({ type: 'stop' } satisfies PublisherParentMessage);
@@ -270,6 +268,12 @@ class WakeupRecorder {
     }
     return result;
   }
+}
+
+/** `measure` as it is, or under the wake-up probe when --wakeups asked for it (the server's threads and the clients'). */
+function withWakeups<T>(wakeups: WakeupRecorder | null, point: number, system: System, server: WatchedProcess, clients: readonly ChildProcess[], measure: () => Promise<T>): Promise<T> {
+  if (wakeups === null) return measure();
+  return wakeups.around(point, system, () => [server, ...clients.map((c) => ({ pid: c.pid!, role: 'client' }))], measure);
 }
 
 const isRow = (r: Row | FailedRow): r is Row => !('error' in r);
