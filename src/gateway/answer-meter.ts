@@ -36,14 +36,10 @@ export class AnswerMeter {
   }
 
   /**
-   * The response for one request (reads what it needs of `req` now: uWS reuses it afterwards);
-   * `started` is performance.now() as it arrived.
+   * What opens the response for one request of `route` (it reads what it needs of `req` at once:
+   * uWS reuses it afterwards; `started` is performance.now() as the request arrived). Whether the
+   * route's answers are signed is decided here, once per route.
    */
-  open(res: HttpResponse, req: HttpRequest, route: RouteInfo, started: number): HttpResponse {
-    return this.opener(route)(res, req, started);
-  }
-
-  /** `open` for one route, what it decides per route (whether to sign) decided once. */
   opener(route: RouteInfo): (res: HttpResponse, req: HttpRequest, started: number) => HttpResponse {
     const { record } = this.parts;
     const sign = SIGNED.has(route.pattern) ? this.parts.sign : null;

@@ -24,9 +24,9 @@ export function utf8Buffer(text: string): ArrayBuffer {
 /** Each buffer made here, by its text: what a request copy looks a header name up by (see text()). */
 const TEXT_OF = new Map<ArrayBuffer, string>();
 
-/** `text` as UTF-8 in an ArrayBuffer of its own length, made once. */
+/** `text` as UTF-8 in an ArrayBuffer of its own length, made once and known by its text. */
 function textBuffer(text: string): ArrayBuffer {
-  const buffer = textBytes(text).buffer;
+  const buffer = utf8Buffer(text);
   TEXT_OF.set(buffer, text);
   return buffer;
 }

@@ -1,7 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import { LatencyQuantiles, WINDOW_SLICES as SLICES } from '../ring/shared-latency';
-
-export type { LatencyQuantiles };
+import { type LatencyQuantiles, WINDOW_SLICES as SLICES } from '../ring/shared-latency';
 
 /** Latencies are clamped to a minute (µs): a stalled minute still counts, at the top bucket. */
 const HIGHEST_US = 60_000_000;
@@ -9,7 +7,6 @@ const HIGHEST_US = 60_000_000;
 function histogram(): hdr.Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 2, autoResize: false });
 }
-
 
 /**
  * Latencies over a sliding window, in `series` independent series (one per channel): each series

@@ -49,7 +49,7 @@ function opened(): { fake: FakeResponse; res: HttpResponse; rows: UsageRecord[] 
   const app = {} as TemplatedApp;
   new AnswerMeter({ record: (row) => rows.push(row), sign: null }, '').install(app);
   const fake = new FakeResponse();
-  const res = meterOf(app)!.open(fake as unknown as HttpResponse, REQUEST, ROUTE, performance.now());
+  const res = meterOf(app)!.opener(ROUTE)(fake as unknown as HttpResponse, REQUEST, performance.now());
   return { fake, res, rows };
 }
 
